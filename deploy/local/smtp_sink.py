@@ -1,0 +1,89 @@
+"""SMTP sink for the local system that stores every received message as one .eml file."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+log = logging.getLogger("smtp_sink")
+
+
+class MaildirHandler:
+    """Accepts any sender and recipient and writes each message to its own file."""
+
+    def __init__(self, maildir: Path) -> None:
+        self.maildir = maildir
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 (aiosmtpd hook name)
+        path = await asyncio.to_thread(self.store, envelope)
+        log.info(
+            "stored %s from %s to %s (%d bytes)",
+            path.name,
+            envelope.mail_from,
+            ", ".join(envelope.rcpt_tos),
+            path.stat().st_size,
+        )
+        return "250 Message accepted for delivery"
+
+    def store(self, envelope: Envelope) -> Path:
+        """Write the message under a hidden temporary name, then rename it into place.
+
+        The envelope goes in front as Return-Path and X-Envelope-To headers (as a final MTA would
+        add them), so tests can see Bcc recipients, which the message itself does not carry.
+        """
+        now = datetime.now(UTC)
+        name = f"{now:%Y%m%dT%H%M%S.%fZ}-{uuid.uuid4().hex[:8]}.eml"
+        trace = (
+            f"Return-Path: <{envelope.mail_from or ''}>\r\n"
+            f"X-Envelope-To: {', '.join(envelope.rcpt_tos)}\r\n"
+        ).encode()
+        body = envelope.original_content or b""
+        temporary = self.maildir / f".{name}.tmp"
+        temporary.write_bytes(trace + body)
+        final = self.maildir / name
+        os.replace(temporary, final)
+        return final
+
+
+async def serve(host: str, port: int, maildir: Path) -> None:
+    """Serve SMTP on host:port until SIGTERM or SIGINT arrives."""
+    loop = asyncio.get_running_loop()
+    handler = MaildirHandler(maildir)
+    server = await loop.create_server(
+        # A fixed hostname avoids SMTP's default socket.getfqdn(), which can stall on DNS.
+        lambda: SMTP(handler, hostname="stadtmelder-smtp-sink", enable_SMTPUTF8=True, loop=loop),
+        host=host,
+        port=port,
+    )
+    stopping = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    log.info("listening on %s:%d, storing mail in %s", host, port, maildir)
+    async with server:
+        await stopping.wait()
+    log.info("stopped")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=1025)
+    parser.add_argument("--maildir", type=Path, default=Path("var/mail"))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # aiosmtpd logs every connection and command at INFO; one line per message is enough here.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    args.maildir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(serve(args.host, args.port, args.maildir))
+
+
+if __name__ == "__main__":
+    main()

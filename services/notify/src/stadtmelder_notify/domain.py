@@ -1,0 +1,63 @@
+"""What we tell reporters and how: mails in their language, and who already got which message."""
+
+import hashlib
+from dataclasses import dataclass
+
+from stadtmelder_shared.events import ReportRouted
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    text: str
+    message_id: str
+
+
+def delivery_key(event_id: str, recipient: str, channel: str) -> str:
+    """Identifies one message to one recipient on one channel, without storing the address."""
+    digest = hashlib.sha256(f"{event_id}|{recipient.lower()}|{channel}".encode()).hexdigest()
+    return digest[:40]
+
+
+_ROUTED = {
+    "de": (
+        "Ihre Meldung {report_id} ist bei der zuständigen Stelle",
+        "Guten Tag,\n\n"
+        "vielen Dank für Ihre Meldung „{category}“.\n"
+        "Sie wurde an die zuständige Stelle weitergeleitet:\n\n"
+        "    {department}\n\n"
+        "Ihre Meldung hat die Nummer {report_id}. Den aktuellen Stand sehen Sie hier:\n"
+        "{link}\n\n"
+        "Wir schreiben Ihnen, sobald sich etwas ändert.\n\n"
+        "Ihr Stadtmelder-Team\n",
+    ),
+    "en": (
+        "Your report {report_id} has reached the responsible department",
+        "Hello,\n\n"
+        'thank you for your report "{category}".\n'
+        "We have passed it on to the department responsible:\n\n"
+        "    {department}\n\n"
+        "Your report number is {report_id}. You can follow its progress here:\n"
+        "{link}\n\n"
+        "We will write to you as soon as anything changes.\n\n"
+        "The Stadtmelder team\n",
+    ),
+}
+
+
+def routed_mail(event: ReportRouted, recipient: str, language: str, base_url: str) -> Mail:
+    subject, body = _ROUTED.get(language, _ROUTED["de"])
+    values = {
+        "report_id": event.report_id,
+        "category": event.category.name(language),
+        "department": event.department.name,
+        "link": f"{base_url.rstrip('/')}/api/v1/reports/{event.report_id}?lang={language}",
+    }
+    return Mail(
+        to=recipient,
+        subject=subject.format(**values),
+        text=body.format(**values),
+        # The same event always yields the same Message-ID, so a resent mail is recognisable.
+        message_id=f"<{delivery_key(event.event_id, recipient, 'email')}@stadtmelder>",
+    )

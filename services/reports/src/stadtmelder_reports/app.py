@@ -1,0 +1,74 @@
+"""The reports service: `create_app(settings)` wires Litestar, MongoDB, Kafka and the relay."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from faststream.kafka import KafkaBroker
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from stadtmelder_shared.health import connection_checks
+from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
+
+from stadtmelder_reports.api import HealthController, ReportsController
+from stadtmelder_reports.domain import DUISBURG_CATEGORIES
+from stadtmelder_reports.handlers import register_handlers
+from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS
+from stadtmelder_reports.outbox import OutboxRelay
+from stadtmelder_reports.repository import MongoReportRepository, connect
+from stadtmelder_reports.service import ReportService
+from stadtmelder_reports.settings import ReportsSettings
+
+log = logging.getLogger(__name__)
+
+SOURCE = "/stadtmelder/reports"
+
+
+async def start_kafka_then_relay(broker: KafkaBroker, relay: OutboxRelay) -> None:
+    """Connect to Kafka, waiting while it is away; submissions are accepted meanwhile."""
+    await connect_when_reachable(broker)
+    await broker.start()
+    log.info("connected to Kafka")
+    await relay.run()
+
+
+def create_app(settings: ReportsSettings) -> Litestar:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        client = connect(settings.mongodb_url)
+        repository = MongoReportRepository(client[settings.mongodb_database])
+        await repository.ensure_indexes()
+        broker = make_broker(settings.kafka_bootstrap_servers, client_id="stadtmelder-reports")
+        relay = OutboxRelay(
+            repository, KafkaEventPublisher(broker, SOURCE), settings.outbox_poll_seconds
+        )
+        service = ReportService(
+            repository, DUISBURG_CATEGORIES, settings.jurisdiction, on_events_pending=relay.wake
+        )
+        register_handlers(broker, service, settings.kafka_group_id)
+
+        app.state.service = service
+        app.state.readiness = connection_checks(client, broker)
+        kafka_side = asyncio.create_task(start_kafka_then_relay(broker, relay))
+        try:
+            yield
+        finally:
+            kafka_side.cancel()
+            await asyncio.gather(kafka_side, return_exceptions=True)
+            await broker.stop()
+            await client.close()
+
+    def provide_service(state: State) -> ReportService:
+        service: ReportService = state.service
+        return service
+
+    return Litestar(
+        route_handlers=[ReportsController, HealthController],
+        dependencies={"service": Provide(provide_service, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(title="Stadtmelder", version="0.1.0", path="/schema"),
+    )

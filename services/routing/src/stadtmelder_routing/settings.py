@@ -1,0 +1,13 @@
+"""Settings of the routing service, read from `ROUTING_*` and the shared connection variables."""
+
+from pydantic_settings import SettingsConfigDict
+from stadtmelder_shared.settings import ConnectionSettings
+
+
+class RoutingSettings(ConnectionSettings):
+    model_config = SettingsConfigDict(env_prefix="ROUTING_")
+
+    host: str = "127.0.0.1"
+    port: int = 8001
+    mongodb_database: str = "stadtmelder_routing"
+    kafka_group_id: str = "routing"

@@ -1,0 +1,1 @@
+"""Stadtmelder's shared contract: events, topics, Kafka wiring and common settings."""

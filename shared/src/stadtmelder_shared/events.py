@@ -1,0 +1,106 @@
+"""The events Stadtmelder's services exchange over Kafka: frozen, past-tense, versioned."""
+
+from datetime import UTC, datetime
+from typing import ClassVar, Literal
+from uuid import NAMESPACE_URL, uuid4, uuid5
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Language = Literal["de", "en"]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def derived_event_id(cause_event_id: str, purpose: str) -> str:
+    """A stable id for an event caused by another one, so a redelivered cause yields the same id."""
+    return str(uuid5(NAMESPACE_URL, f"stadtmelder:{cause_event_id}:{purpose}"))
+
+
+class Value(BaseModel):
+    """A value object inside an event."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Location(Value):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class CategoryRef(Value):
+    code: str
+    names: dict[str, str] = Field(description="Category name by language code.")
+
+    def name(self, language: str) -> str:
+        return self.names.get(language) or self.names.get("de") or self.code
+
+
+class Reporter(Value):
+    """How to reach the reporter; travels only on topics that notify consumes."""
+
+    email: str
+    language: Language = "de"
+
+
+class DepartmentRef(Value):
+    id: str
+    name: str
+
+
+class Event(Value):
+    """Envelope fields every event carries."""
+
+    type: ClassVar[str]
+
+    event_id: str = Field(default_factory=lambda: str(uuid4()))
+    occurred_at: datetime = Field(default_factory=_now)
+    schema_version: int = 1
+    report_id: str
+    jurisdiction: str
+
+
+class ReportSubmitted(Event):
+    type: ClassVar[str] = "org.stadtmelder.report.submitted"
+
+    category: CategoryRef
+    description: str
+    location: Location
+    language: Language = "de"
+    reporter: Reporter | None = None
+
+
+class ReportRouted(Event):
+    type: ClassVar[str] = "org.stadtmelder.report.routed"
+
+    category: CategoryRef
+    department: DepartmentRef
+    rule: str = Field(description="Which responsibility rule chose the department.")
+    caused_by: str = Field(description="event_id of the ReportSubmitted that was routed.")
+    reporter: Reporter | None = None
+
+
+class WorkItemQueued(Event):
+    """A report put into a department's work queue (`departments.<id>.work`)."""
+
+    type: ClassVar[str] = "org.stadtmelder.department.work-item-queued"
+
+    department: DepartmentRef
+    category: CategoryRef
+    description: str
+    location: Location
+    submitted_at: datetime
+
+
+class CitizenNotified(Event):
+    type: ClassVar[str] = "org.stadtmelder.report.citizen-notified"
+
+    channel: Literal["email"]
+    notification: str = Field(description="Which step the citizen was told about, e.g. 'routed'.")
+    caused_by: str
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.type: cls for cls in (ReportSubmitted, ReportRouted, WorkItemQueued, CitizenNotified)
+}

@@ -1,0 +1,55 @@
+"""Kafka wiring shared by the services: a safe broker and a publisher of events."""
+
+import logging
+
+from faststream.kafka import KafkaBroker
+from tenacity import AsyncRetrying, before_sleep_log, wait_exponential
+
+from stadtmelder_shared.cloudevents import headers_for
+from stadtmelder_shared.events import Event
+
+log = logging.getLogger(__name__)
+
+
+def make_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:
+    """A broker whose producer waits for all replicas and never writes a message twice."""
+    return KafkaBroker(
+        bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        request_timeout_ms=10_000,
+        graceful_timeout=15.0,
+    )
+
+
+async def publish_event(broker: KafkaBroker, topic: str, event: Event, source: str) -> None:
+    """Publish `event` keyed by its report id, so one report's events stay in order."""
+    await broker.publish(
+        event.model_dump(mode="json"),
+        topic,
+        key=event.report_id.encode(),
+        headers=headers_for(event, source),
+    )
+
+
+class KafkaEventPublisher:
+    """Publishes events as CloudEvents on behalf of one service (`source`)."""
+
+    def __init__(self, broker: KafkaBroker, source: str) -> None:
+        self._broker = broker
+        self._source = source
+
+    async def publish(self, topic: str, event: Event) -> None:
+        await publish_event(self._broker, topic, event, self._source)
+
+
+async def connect_when_reachable(broker: KafkaBroker, max_wait_seconds: float = 10.0) -> None:
+    """Connect the broker, waiting (with backoff, forever) while Kafka is away."""
+    async for attempt in AsyncRetrying(
+        wait=wait_exponential(multiplier=0.5, max=max_wait_seconds),
+        before_sleep=before_sleep_log(log, logging.WARNING),
+        reraise=True,
+    ):
+        with attempt:
+            await broker.connect()
