@@ -20,6 +20,8 @@ def make_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:
         enable_idempotence=True,
         request_timeout_ms=10_000,
         graceful_timeout=15.0,
+        # FastStream's own logger brings a coloured handler; ours propagates to the JSON one.
+        logger=logging.getLogger(f"stadtmelder.{client_id}.kafka"),
     )
 
 

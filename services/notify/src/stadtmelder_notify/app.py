@@ -1,5 +1,6 @@
 """The notify service: `create_app(settings)` wires FastStream, MongoDB, SMTP and health probes."""
 
+import logging
 from datetime import timedelta
 
 from faststream.asgi import AsgiFastStream
@@ -48,4 +49,5 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
         asgi_routes=health_routes(connection_checks(mongo, broker)),
         on_startup=[start],
         after_shutdown=[close],
+        logger=logging.getLogger("stadtmelder.app"),
     )

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel, EmailStr, Field
 from stadtmelder_shared.events import Location
@@ -77,7 +78,7 @@ class ReportsController(Controller):
 
     @get("/categories")
     async def list_categories(
-        self, service: ReportService, lang: Language = "de"
+        self, service: NamedDependency[ReportService], lang: Language = "de"
     ) -> list[CategoryOut]:
         return [
             CategoryOut(code=c.code, name=c.names.get(lang, c.names["de"]))
@@ -85,7 +86,9 @@ class ReportsController(Controller):
         ]
 
     @post("/reports")
-    async def submit_report(self, service: ReportService, data: JSONBody[ReportIn]) -> ReportOut:
+    async def submit_report(
+        self, service: NamedDependency[ReportService], data: JSONBody[ReportIn]
+    ) -> ReportOut:
         report = await service.submit_report(
             Submission(
                 category=data.category,
@@ -99,7 +102,10 @@ class ReportsController(Controller):
 
     @get("/reports/{report_id:str}")
     async def show_report(
-        self, service: ReportService, report_id: FromPath[str], lang: Language = "de"
+        self,
+        service: NamedDependency[ReportService],
+        report_id: FromPath[str],
+        lang: Language = "de",
     ) -> ReportOut:
         return public_view(await service.public_report(report_id), lang)
 

@@ -2,8 +2,8 @@
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from faststream.kafka import KafkaBroker
 from litestar import Litestar
@@ -23,6 +23,8 @@ from stadtmelder_reports.service import ReportService
 from stadtmelder_reports.settings import ReportsSettings
 
 log = logging.getLogger(__name__)
+
+Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
 SOURCE = "/stadtmelder/reports"
 
@@ -61,6 +63,12 @@ def create_app(settings: ReportsSettings) -> Litestar:
             await broker.stop()
             await client.close()
 
+    return build_app(lifespan)
+
+
+def build_app(lifespan: Lifespan) -> Litestar:
+    """The HTTP app around a lifespan that puts `service` and `readiness` into the app state."""
+
     def provide_service(state: State) -> ReportService:
         service: ReportService = state.service
         return service
@@ -70,5 +78,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
         dependencies={"service": Provide(provide_service, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
+        # Logging is configured once by the entry point (JSON on stdout), not by Litestar.
+        logging_config=None,
         openapi_config=OpenAPIConfig(title="Stadtmelder", version="0.1.0", path="/schema"),
     )

@@ -1,5 +1,7 @@
 """The routing service: `create_app(settings)` wires FastStream, MongoDB and the health probes."""
 
+import logging
+
 from faststream.asgi import AsgiFastStream
 from stadtmelder_shared.health import connection_checks, health_routes
 from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
@@ -32,4 +34,5 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
         asgi_routes=health_routes(connection_checks(mongo, broker)),
         on_startup=[start],
         after_shutdown=[close],
+        logger=logging.getLogger("stadtmelder.app"),
     )

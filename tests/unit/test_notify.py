@@ -1,0 +1,122 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from stadtmelder_notify.domain import delivery_key, routed_mail
+from stadtmelder_notify.repository import Claim
+from stadtmelder_notify.service import NotifyService
+from stadtmelder_shared import topics
+from stadtmelder_shared.events import CategoryRef, DepartmentRef, Reporter, ReportRouted
+
+from tests.fakes import InMemoryDeliveryLog, RecordingMailer, RecordingPublisher
+
+EVENT_ID = "7b0c8f3e-1111-4c1e-9a53-6f2b5d3c9a10"
+
+
+def routed_event(language: str = "de", email: str | None = "anna@example.org") -> ReportRouted:
+    return ReportRouted(
+        event_id=EVENT_ID,
+        report_id="ABCDE-12345",
+        jurisdiction="duisburg",
+        category=CategoryRef(
+            code="street_light", names={"de": "Straßenlaterne defekt", "en": "Street light out"}
+        ),
+        department=DepartmentRef(id="stadt-licht", name="Stadt Duisburg – Straßenbeleuchtung"),
+        rule="category:street_light",
+        caused_by="submitted-1",
+        reporter=Reporter(email=email, language=language) if email else None,  # type: ignore[arg-type]
+    )
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def a_service(
+    mailer: RecordingMailer,
+    deliveries: InMemoryDeliveryLog | None = None,
+    clock: Clock | None = None,
+) -> tuple[NotifyService, RecordingPublisher]:
+    publisher = RecordingPublisher()
+    service = NotifyService(
+        deliveries or InMemoryDeliveryLog(),
+        mailer,
+        publisher,
+        "https://melder.duisburg.example",
+        lease=timedelta(seconds=15),
+        clock=clock or Clock(),
+        wait_seconds=0,
+    )
+    return service, publisher
+
+
+def test_routed_mail_is_german_by_default_and_names_department_and_link() -> None:
+    mail = routed_mail(routed_event(), "anna@example.org", "de", "https://m.example/")
+
+    assert mail.subject == "Ihre Meldung ABCDE-12345 ist bei der zuständigen Stelle"
+    assert "Straßenlaterne defekt" in mail.text
+    assert "Stadt Duisburg – Straßenbeleuchtung" in mail.text
+    assert "https://m.example/api/v1/reports/ABCDE-12345?lang=de" in mail.text
+
+
+def test_routed_mail_in_english_on_request() -> None:
+    mail = routed_mail(routed_event("en"), "anna@example.org", "en", "https://m.example")
+    assert mail.subject.startswith("Your report ABCDE-12345")
+    assert "Street light out" in mail.text
+
+
+async def test_reporter_is_mailed_once_even_when_the_event_comes_twice() -> None:
+    mailer = RecordingMailer()
+    service, publisher = a_service(mailer)
+
+    assert await service.notify_routed(routed_event("en")) is not None
+    assert await service.notify_routed(routed_event("en")) is None
+
+    [mail] = mailer.sent
+    assert mail.to == "anna@example.org"
+    assert publisher.topics() == [topics.CITIZENS_NOTIFIED]
+
+
+async def test_anonymous_report_sends_nothing() -> None:
+    mailer = RecordingMailer()
+    service, _ = a_service(mailer)
+    assert await service.notify_routed(routed_event(email=None)) is None
+    assert mailer.sent == []
+
+
+async def test_failed_send_is_retried_on_redelivery_and_then_sent_once() -> None:
+    mailer = RecordingMailer(failures_left=1)
+    service, _ = a_service(mailer)
+
+    with pytest.raises(ConnectionRefusedError):
+        await service.notify_routed(routed_event())
+    await service.notify_routed(routed_event())
+    await service.notify_routed(routed_event())
+
+    assert len(mailer.sent) == 1
+
+
+async def test_a_crashed_senders_claim_is_taken_over_after_its_lease() -> None:
+    deliveries, clock = InMemoryDeliveryLog(), Clock()
+    key = delivery_key(EVENT_ID, "anna@example.org", "email")
+    # Another replica claimed the delivery and died before sending.
+    assert (
+        await deliveries.claim(key, clock.now, clock.now + timedelta(seconds=15)) is Claim.CLAIMED
+    )
+    clock.now += timedelta(seconds=16)
+
+    mailer = RecordingMailer()
+    survivor, _ = a_service(mailer, deliveries, clock)
+    await survivor.notify_routed(routed_event())
+
+    assert len(mailer.sent) == 1
+    assert deliveries.deliveries[key].status == "sent"
+
+
+def test_delivery_key_does_not_contain_the_address() -> None:
+    key = delivery_key(EVENT_ID, "Anna@Example.org", "email")
+    assert "anna" not in key.lower()
+    assert key == delivery_key(EVENT_ID, "anna@example.org", "email")

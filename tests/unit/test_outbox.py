@@ -1,0 +1,45 @@
+from datetime import UTC, datetime
+
+import pytest
+from stadtmelder_reports.domain import DUISBURG_CATEGORIES, Submission
+from stadtmelder_reports.outbox import OutboxRelay
+from stadtmelder_reports.service import ReportService
+from stadtmelder_shared import topics
+from stadtmelder_shared.events import Location
+
+from tests.fakes import InMemoryReportRepository, RecordingPublisher
+
+SUBMISSION = Submission("litter_bin", "Papierkorb quillt über", Location(lat=51.43, lon=6.76))
+
+
+async def submitted(repository: InMemoryReportRepository) -> str:
+    service = ReportService(
+        repository, DUISBURG_CATEGORIES, "duisburg", clock=lambda: datetime.now(UTC)
+    )
+    return (await service.submit_report(SUBMISSION)).id
+
+
+async def test_relay_publishes_pending_events_once() -> None:
+    repository, publisher = InMemoryReportRepository(), RecordingPublisher()
+    report_id = await submitted(repository)
+    relay = OutboxRelay(repository, publisher)
+
+    assert await relay.publish_pending() == 1
+    assert await relay.publish_pending() == 0
+    [(topic, event)] = publisher.published
+    assert topic == topics.REPORTS_SUBMITTED
+    assert event.report_id == report_id
+
+
+async def test_events_stay_in_the_outbox_while_kafka_is_away() -> None:
+    repository, publisher = InMemoryReportRepository(), RecordingPublisher(failing=True)
+    await submitted(repository)
+    relay = OutboxRelay(repository, publisher)
+
+    with pytest.raises(ConnectionError):
+        await relay.publish_pending()
+    assert len(await repository.with_pending_events(10)) == 1
+
+    publisher.failing = False
+    assert await relay.publish_pending() == 1
+    assert await repository.with_pending_events(10) == []
