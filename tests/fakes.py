@@ -91,7 +91,7 @@ class InMemoryDeliveryLog:
             return Claim.CLAIMED
         if delivery.status == "sent":
             return Claim.ALREADY_SENT
-        if delivery.lease_until < now:
+        if delivery.lease_until <= now:
             delivery.status, delivery.lease_until = "sending", lease_until
             delivery.attempts += 1
             return Claim.CLAIMED

@@ -25,11 +25,7 @@ class MaildirHandler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 (aiosmtpd hook name)
         path = await asyncio.to_thread(self.store, envelope)
         log.info(
-            "stored %s from %s to %s (%d bytes)",
-            path.name,
-            envelope.mail_from,
-            ", ".join(envelope.rcpt_tos),
-            path.stat().st_size,
+            "stored %s from %s to %s", path.name, envelope.mail_from, ", ".join(envelope.rcpt_tos)
         )
         return "250 Message accepted for delivery"
 

@@ -17,7 +17,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,7 +138,7 @@ def kafka_answers(port: int) -> bool:
         with socket.create_connection((HOST, port), timeout=2) as connection:
             connection.sendall(struct.pack(">i", len(header)) + header)
             (size,) = struct.unpack(">i", _receive_exactly(connection, 4))
-            (correlation_id,) = struct.unpack(">i", _receive_exactly(connection, min(size, 4)))
+            (correlation_id,) = struct.unpack(">i", _receive_exactly(connection, size)[:4])
     except (OSError, struct.error):
         return False
     return bool(correlation_id == 7)
@@ -165,7 +165,11 @@ def mongodb_answers(port: int) -> bool:
     try:
         with socket.create_connection((HOST, port), timeout=2) as connection:
             connection.sendall(header + body)
-            _, _, response_to, op_code = struct.unpack("<iiii", _receive_exactly(connection, 16))
+            length, _, response_to, op_code = struct.unpack(
+                "<iiii", _receive_exactly(connection, 16)
+            )
+            # Reading the whole reply lets the socket close cleanly instead of with a reset.
+            _receive_exactly(connection, length - 16)
     except (OSError, struct.error):
         return False
     return bool(response_to == request_id and op_code == op_msg)
@@ -317,7 +321,7 @@ def kafka_settings(profile: Profile) -> dict[str, str]:
         "share.coordinator.state.topic.min.isr": "1",
         "group.initial.rebalance.delay.ms": "0",
         # After a kill the restarted broker must wait for its old registration to expire; the
-        # default 9 s session makes that restart take 12 s instead of 7 s. The broker and its
+        # default 9 s session makes that restart take about 12 s instead of 6 s. The broker and its
         # controller share one JVM here, so a short session risks nothing but long GC pauses.
         "broker.session.timeout.ms": "4000",
         "broker.heartbeat.interval.ms": "1000",
@@ -444,6 +448,7 @@ def components(profile: Profile, environ: Mapping[str, str] | None = None) -> di
             prepare=lambda: prepare_kafka(profile, java),
             start_timeout=90,
             stop_timeout=30,
+            replaced_by=replaced.get("kafka"),
         ),
         Component(
             "ferretdb",
@@ -457,6 +462,7 @@ def components(profile: Profile, environ: Mapping[str, str] | None = None) -> di
             ),
             mongodb_answers,
             prepare=build_ferretdb,
+            replaced_by=replaced.get("ferretdb"),
         ),
         Component(
             "smtp",
@@ -471,6 +477,7 @@ def components(profile: Profile, environ: Mapping[str, str] | None = None) -> di
             ),
             smtp_answers,
             env=python_env,
+            replaced_by=replaced.get("smtp"),
         ),
         *(
             Component(
@@ -483,16 +490,7 @@ def components(profile: Profile, environ: Mapping[str, str] | None = None) -> di
             for name, module in SERVICE_MODULES.items()
         ),
     ]
-    return {
-        component.name: _with_replacement(component, replaced.get(component.name))
-        for component in found
-    }
-
-
-def _with_replacement(component: Component, variable: str | None) -> Component:
-    if variable is None:
-        return component
-    return replace(component, replaced_by=variable)
+    return {component.name: component for component in found}
 
 
 def select(names: Sequence[str], *, reverse: bool = False) -> list[str]:
@@ -506,6 +504,8 @@ def select(names: Sequence[str], *, reverse: bool = False) -> list[str]:
 # --- processes ----------------------------------------------------------------------------------
 
 
+# An exited process stays a zombie until its parent reaps it. A detached process's parent is
+# PID 1, which in containers often reaps late or never, so on Linux zombies count as gone.
 def is_alive(pid: int) -> bool:
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # reaps it if it is our own child and has exited
@@ -514,8 +514,11 @@ def is_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
+        pass
+    if not _has_proc():
         return True
-    return True
+    fields = _proc_stat(Path(f"/proc/{pid}/stat"))
+    return fields is not None and fields[0] != "Z"
 
 
 def group_is_alive(pgid: int) -> bool:
@@ -525,8 +528,27 @@ def group_is_alive(pgid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
+        pass
+    if not _has_proc():
         return True
-    return True
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        fields = _proc_stat(stat)
+        if fields is not None and fields[0] != "Z" and int(fields[2]) == pgid:
+            return True
+    return False
+
+
+def _has_proc() -> bool:
+    return Path("/proc/self/stat").exists()
+
+
+def _proc_stat(stat: Path) -> list[str] | None:
+    """Return the fields after "(comm)" of /proc/<pid>/stat: state, ppid, pgrp, ..."""
+    try:
+        text = stat.read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()
 
 
 def running_pid(profile: Profile, name: str) -> int | None:

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any, Protocol
 
-from pymongo import AsyncMongoClient, ReturnDocument
+from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -51,12 +51,11 @@ class MongoDeliveryLog:
             pass
         else:
             return Claim.CLAIMED
-        taken_over = await self._deliveries.find_one_and_update(
-            {"_id": key, "status": {"$ne": "sent"}, "lease_until": {"$lt": now}},
+        taken_over = await self._deliveries.update_one(
+            {"_id": key, "status": {"$ne": "sent"}, "lease_until": {"$lte": now}},
             {"$set": {"status": "sending", "lease_until": lease_until}, "$inc": {"attempts": 1}},
-            return_document=ReturnDocument.AFTER,
         )
-        if taken_over is not None:
+        if taken_over.matched_count == 1:
             return Claim.CLAIMED
         current = await self._deliveries.find_one({"_id": key}, projection={"status": 1})
         if current is not None and current["status"] == "sent":

@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from pymongo import AsyncMongoClient, ReturnDocument
+from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from stadtmelder_shared.events import (
     EVENT_TYPES,
@@ -70,17 +70,15 @@ class MongoReportRepository:
         fields: Document = {"status": change.status, "updated_at": change.at}
         if department is not None:
             fields["department"] = department.model_dump()
-        result = await self._reports.find_one_and_update(
+        result = await self._reports.update_one(
             {"_id": report_id, "applied_events": {"$ne": change.event_id}},
             {
                 "$set": fields,
                 "$push": {"history": _change_document(change), "applied_events": change.event_id},
                 "$inc": {"revision": 1},
             },
-            projection={"_id": 1},
-            return_document=ReturnDocument.AFTER,
         )
-        if result is not None:
+        if result.matched_count == 1:
             return True
         if await self._reports.count_documents({"_id": report_id}, limit=1) == 0:
             raise ReportNotFound(report_id)
