@@ -1,0 +1,64 @@
+# Stadtmelder — the entry point for people. `make help` lists the targets.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+TOOLS := var/tools
+UV := $(TOOLS)/bin/uv
+STACK := .venv/bin/python deploy/local/stack.py
+
+.PHONY: help install run stop status logs test test-unit lint format clean
+
+help: ## Show this list
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(UV):
+	@command -v $(PYTHON) >/dev/null || { echo "make: Python 3.11 is required — install python3.11 (or pyenv install 3.11) and retry"; exit 2; }
+	@echo "install: bootstrapping uv $(UV_VERSION) into $(TOOLS) ..."
+	@$(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.synced: $(UV) uv.lock pyproject.toml shared/pyproject.toml services/*/pyproject.toml
+	@echo "install: Python dependencies from uv.lock ..."
+	@$(UV) sync --locked --python $(PYTHON)
+	@touch $@
+
+install: .venv/.synced ## Install the Python dependencies (pinned in uv.lock)
+
+run: install ## Start the whole system locally (Kafka, FerretDB, SMTP sink, three services)
+	@$(STACK) start
+	@echo
+	@echo "Stadtmelder runs on http://127.0.0.1:8000 (API under /api/v1, OpenAPI at /schema)."
+	@echo "Mails land in var/mail/. Try:"
+	@echo "  curl -s -X POST http://127.0.0.1:8000/api/v1/reports -H 'content-type: application/json' \\"
+	@echo "    -d '{\"category\":\"street_light\",\"description\":\"Laterne dunkel\",\"lat\":51.4344,\"lon\":6.7623,\"email\":\"you@example.org\"}'"
+	@echo "Stop everything with: make stop"
+
+stop: ## Stop everything `make run` started
+	@$(STACK) stop
+
+status: ## Show what is running
+	@$(STACK) status
+
+logs: ## Show the end of every log file
+	@$(STACK) logs
+
+test: install lint ## Lint, then run all tests (starts and stops its own Kafka, FerretDB and SMTP sink)
+	@.venv/bin/pytest
+
+test-unit: install ## Run only the unit tests (no servers needed)
+	@.venv/bin/pytest tests/unit
+
+lint: install ## ruff (lint and format check) and mypy --strict
+	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
+	@.venv/bin/mypy
+
+format: install ## Format the code with ruff
+	@.venv/bin/ruff format .
+	@.venv/bin/ruff check --fix .
+
+clean: stop ## Stop everything and delete var/ (downloads, data, mails)
+	@$(STACK) --profile test stop
+	rm -rf var .venv

@@ -1,0 +1,138 @@
+"""A report travels the whole way: HTTP → MongoDB → Kafka → routing → department queue → mail."""
+
+import json
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from stadtmelder_shared import topics
+
+from tests.conftest import LocalSystem
+from tests.system import committed_offset, records_with_key, wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def a_report(address: str, **changes: Any) -> dict[str, Any]:
+    report = {
+        "category": "street_light",
+        "description": "Die Laterne an der Haltestelle ist seit drei Tagen dunkel.",
+        "lat": 51.4344,
+        "lon": 6.7623,
+        "email": address,
+    }
+    report.update(changes)
+    return report
+
+
+def an_address() -> str:
+    return f"citizen-{uuid.uuid4().hex[:12]}@example.org"
+
+
+async def submit(system: LocalSystem, report: dict[str, Any]) -> str:
+    async with httpx.AsyncClient(base_url=system.reports_url) as client:
+        response = await client.post("/api/v1/reports", json=report)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["status"] == "submitted"
+    return str(body["id"])
+
+
+async def public_view(system: LocalSystem, report_id: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=system.reports_url) as client:
+        response = await client.get(f"/api/v1/reports/{report_id}")
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def routed(system: LocalSystem, report_id: str, timeout: float = 30) -> dict[str, Any]:
+    async def probe() -> dict[str, Any] | None:
+        view = await public_view(system, report_id)
+        return view if view["status"] == "routed" else None
+
+    return await wait_until(probe, timeout=timeout, what=f"report {report_id} to be routed")
+
+
+async def test_posted_report_is_routed_mailed_once_and_queued_once(
+    running_system: LocalSystem,
+) -> None:
+    address = an_address()
+    report_id = await submit(running_system, a_report(address, language="en"))
+
+    view = await routed(running_system, report_id)
+    assert view["department"] == {
+        "id": "stadt-licht",
+        "name": "Stadt Duisburg – Straßenbeleuchtung",
+    }
+    assert address not in json.dumps(view)
+
+    [mail] = await wait_until(
+        lambda: running_system.mailbox.received(address), what="the confirmation mail"
+    )
+    assert report_id in str(mail["Subject"])
+    assert mail["Subject"].startswith("Your report")
+    body = mail.get_payload(decode=True).decode()
+    assert "Stadt Duisburg – Straßenbeleuchtung" in body
+    assert f"/api/v1/reports/{report_id}" in body
+
+    work_items = await records_with_key(
+        running_system.kafka, topics.department_work("stadt-licht"), report_id
+    )
+    assert len(work_items) == 1
+    assert work_items[0]["headers"]["ce_type"] == "org.stadtmelder.department.work-item-queued"
+    assert work_items[0]["headers"]["ce_specversion"] == "1.0"
+    assert "email" not in json.loads(work_items[0]["value"]), "no personal data in work items"
+
+
+async def test_a_duplicated_routed_event_sends_no_second_mail(
+    running_system: LocalSystem,
+) -> None:
+    address = an_address()
+    report_id = await submit(running_system, a_report(address, category="playground"))
+    await routed(running_system, report_id)
+    await wait_until(lambda: running_system.mailbox.received(address), what="the first mail")
+
+    [original] = await records_with_key(running_system.kafka, topics.REPORTS_ROUTED, report_id)
+    producer = AIOKafkaProducer(bootstrap_servers=running_system.kafka)
+    await producer.start()
+    try:
+        sent = await producer.send_and_wait(
+            topics.REPORTS_ROUTED,
+            original["value"],
+            key=report_id.encode(),
+            headers=[(k, v.encode()) for k, v in original["headers"].items()],
+        )
+    finally:
+        await producer.stop()
+
+    async def duplicate_consumed() -> bool:
+        committed = await committed_offset(
+            running_system.kafka, "notify", topics.REPORTS_ROUTED, sent.partition
+        )
+        return committed is not None and committed > sent.offset
+
+    await wait_until(duplicate_consumed, what="notify to consume the duplicate")
+    assert len(running_system.mailbox.messages_to(address)) == 1
+
+
+async def test_report_submitted_while_kafka_is_down_is_routed_and_mailed_after_restart(
+    running_system: LocalSystem,
+) -> None:
+    address = an_address()
+    running_system.stop("kafka")
+    try:
+        report_id = await submit(running_system, a_report(address, category="illegal_dumping"))
+        assert (await public_view(running_system, report_id))["status"] == "submitted"
+    finally:
+        running_system.start("kafka")
+
+    view = await routed(running_system, report_id, timeout=90)
+    assert view["department"]["id"] == "wbd-abfall"
+    mails = await wait_until(
+        lambda: running_system.mailbox.received(address),
+        timeout=60,
+        what="the mail after Kafka came back",
+    )
+    assert len(mails) == 1

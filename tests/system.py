@@ -1,0 +1,111 @@
+"""Drives and observes the local test system: stack control, waiting, mailbox and topics."""
+
+import asyncio
+import email
+import importlib.util
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from email.message import Message
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TypeVar
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
+
+
+def load_stack() -> ModuleType:
+    """deploy/local/stack.py is a script, not a package; load it by path."""
+    spec = importlib.util.spec_from_file_location("stack", ROOT / "deploy/local/stack.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["stack"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+async def wait_until(
+    probe: Callable[[], Awaitable[T | None]],
+    timeout: float = 30.0,
+    interval: float = 0.1,
+    what: str = "condition",
+) -> T:
+    """Poll `probe` until it returns something truthy; fail with `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = await probe()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
+
+
+class Mailbox:
+    """The SMTP sink's directory: one .eml file per received message."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def messages_to(self, address: str) -> list[Message]:
+        found = []
+        for path in sorted(self.directory.glob("*.eml")):
+            message = email.message_from_bytes(path.read_bytes())
+            if address.lower() in str(message.get("To", "")).lower():
+                found.append(message)
+        return found
+
+    async def received(self, address: str) -> list[Message]:
+        """For `wait_until`: the messages to `address`, empty until one arrives."""
+        return self.messages_to(address)
+
+
+async def committed_offset(bootstrap: str, group: str, topic: str, partition: int) -> int | None:
+    """The next offset consumer group `group` will read from `topic`/`partition`."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    metadata = offsets.get(TopicPartition(topic, partition))
+    return None if metadata is None else int(metadata.offset)
+
+
+async def records_with_key(bootstrap: str, topic: str, key: str) -> list[dict[str, Any]]:
+    """Every record of `topic` whose Kafka key is `key`, read from the beginning."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        if not partitions:
+            await consumer._client.force_metadata_update()
+            partitions = consumer.partitions_for_topic(topic) or set()
+        assigned = [TopicPartition(topic, p) for p in partitions]
+        if not assigned:
+            return []
+        consumer.assign(assigned)
+        await consumer.seek_to_beginning(*assigned)
+        ends = await consumer.end_offsets(assigned)
+        found: list[dict[str, Any]] = []
+        for tp in assigned:
+            while await consumer.position(tp) < ends[tp]:
+                batch = await consumer.getmany(tp, timeout_ms=1000)
+                for record in batch.get(tp, []):
+                    if record.key == key.encode():
+                        found.append(
+                            {
+                                "value": record.value,
+                                "headers": {k: v.decode() for k, v in record.headers},
+                                "partition": tp.partition,
+                                "offset": record.offset,
+                            }
+                        )
+        return found
+    finally:
+        await consumer.stop()
