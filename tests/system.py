@@ -2,11 +2,12 @@
 
 import asyncio
 import email
+import email.policy
 import importlib.util
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from email.message import Message
+from email.message import EmailMessage
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
@@ -52,15 +53,16 @@ class Mailbox:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def messages_to(self, address: str) -> list[Message]:
+    def messages_to(self, address: str) -> list[EmailMessage]:
         found = []
         for path in sorted(self.directory.glob("*.eml")):
-            message = email.message_from_bytes(path.read_bytes())
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            assert isinstance(message, EmailMessage)
             if address.lower() in str(message.get("To", "")).lower():
                 found.append(message)
         return found
 
-    async def received(self, address: str) -> list[Message]:
+    async def received(self, address: str) -> list[EmailMessage]:
         """For `wait_until`: the messages to `address`, empty until one arrives."""
         return self.messages_to(address)
 

@@ -73,7 +73,7 @@ async def test_posted_report_is_routed_mailed_once_and_queued_once(
     )
     assert report_id in str(mail["Subject"])
     assert mail["Subject"].startswith("Your report")
-    body = mail.get_payload(decode=True).decode()
+    body = mail.get_content()
     assert "Stadt Duisburg – Straßenbeleuchtung" in body
     assert f"/api/v1/reports/{report_id}" in body
 

@@ -45,8 +45,9 @@ class SmtpMailer:
         message["Subject"] = mail.subject
         message["Message-ID"] = mail.message_id
         message["Date"] = formatdate(localtime=False, usegmt=True)
-        message["Content-Language"] = language
         message.set_content(mail.text)
+        # After set_content, which replaces every Content-* header.
+        message["Content-Language"] = language
         async for attempt in AsyncRetrying(
             stop=stop_after_attempt(self._attempts),
             wait=wait_exponential(multiplier=0.5, max=10),
