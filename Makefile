@@ -45,6 +45,8 @@ logs: ## Show the end of every log file
 	@$(STACK) logs
 
 test: install lint ## Lint, then run all tests (starts and stops its own Kafka, FerretDB and SMTP sink)
+	@# Started here so first-time downloads show their progress; the tests stop them at the end.
+	@$(STACK) --profile test start kafka ferretdb smtp
 	@.venv/bin/pytest
 
 test-unit: install ## Run only the unit tests (no servers needed)
