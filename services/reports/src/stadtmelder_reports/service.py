@@ -11,7 +11,9 @@ from stadtmelder_reports.repository import ReportRepository
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    """Now, to the millisecond: MongoDB keeps no more, so the stored and answered times agree."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 class ReportService:
