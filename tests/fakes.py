@@ -6,26 +6,49 @@ from datetime import datetime
 
 from stadtmelder_notify.domain import Mail
 from stadtmelder_notify.repository import Claim
-from stadtmelder_reports.domain import Report, ReportNotFound, StatusChange
-from stadtmelder_shared.events import DepartmentRef, Event, ReportRouted
+from stadtmelder_reports.domain import Report, StatusChange
+from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTokenUnknown
+from stadtmelder_reports.photos import CleanPhoto
+from stadtmelder_reports.repository import ReportQuery, StoredPhoto
+from stadtmelder_shared import topics
+from stadtmelder_shared.events import DepartmentRef, Event, Reporter, ReportRouted
 
 
 class InMemoryReportRepository:
     def __init__(self) -> None:
         self.reports: dict[str, Report] = {}
+        self.photos: dict[tuple[str, int], CleanPhoto] = {}
+        self.supporter_keys: dict[str, set[str]] = {}
 
-    async def add(self, report: Report) -> None:
-        self.reports[report.id] = replace(
-            report, history=list(report.history), pending_events=list(report.pending_events)
-        )
+    async def add(self, report: Report, photos: tuple[CleanPhoto, ...] = ()) -> None:
+        for number, photo in enumerate(photos, start=1):
+            self.photos[(report.id, number)] = photo
+        self.reports[report.id] = _copy(report)
+        self.supporter_keys[report.id] = set()
 
     async def get(self, report_id: str) -> Report:
         if report_id not in self.reports:
             raise ReportNotFound(report_id)
-        report = self.reports[report_id]
-        return replace(
-            report, history=list(report.history), pending_events=list(report.pending_events)
-        )
+        return _copy(self.reports[report_id])
+
+    async def by_tracking_token(self, token_hash: str) -> Report:
+        for report in self.reports.values():
+            if report.tracking_token_hash == token_hash:
+                return _copy(report)
+        raise TrackingTokenUnknown()
+
+    async def search(self, query: ReportQuery) -> list[Report]:
+        found = [r for r in self.reports.values() if _matches(r, query)]
+        found.sort(key=lambda r: (r.created_at, r.id), reverse=True)
+        return [_copy(r) for r in found[: query.limit]]
+
+    async def photo(self, report_id: str, number: int, thumbnail: bool) -> StoredPhoto:
+        photo = self.photos.get((report_id, number))
+        if photo is None:
+            raise PhotoNotFound(report_id, number)
+        if thumbnail:
+            return StoredPhoto(photo.thumbnail_media_type, photo.thumbnail)
+        return StoredPhoto(photo.media_type, photo.data)
 
     async def record_status(
         self, report_id: str, change: StatusChange, department: DepartmentRef | None = None
@@ -41,9 +64,23 @@ class InMemoryReportRepository:
         report.history.append(change)
         return True
 
+    async def add_supporter(
+        self, report_id: str, supporter_key: str | None, supporter: Reporter | None, event: Event
+    ) -> bool:
+        if report_id not in self.reports:
+            raise ReportNotFound(report_id)
+        if supporter_key is not None:
+            if supporter_key in self.supporter_keys[report_id]:
+                return False
+            self.supporter_keys[report_id].add(supporter_key)
+        report = self.reports[report_id]
+        report.supporter_count += 1
+        report.pending_events.append((topics.REPORTS_SUPPORTED, event))
+        return True
+
     async def with_pending_events(self, limit: int) -> list[Report]:
         pending = [r for r in self.reports.values() if r.pending_events][:limit]
-        return [await self.get(report.id) for report in pending]
+        return [_copy(report) for report in pending]
 
     async def mark_published(self, report_id: str, event_ids: Iterable[str]) -> None:
         published = set(event_ids)
@@ -56,6 +93,35 @@ class InMemoryReportRepository:
 
     async def ping(self) -> None:
         return None
+
+
+def _copy(report: Report) -> Report:
+    return replace(
+        report,
+        history=list(report.history),
+        photos=list(report.photos),
+        pending_events=list(report.pending_events),
+    )
+
+
+def _matches(report: Report, query: ReportQuery) -> bool:
+    location = report.location
+    checks = [
+        report.jurisdiction == query.jurisdiction,
+        not query.categories or report.category.code in query.categories,
+        not query.statuses or report.status in query.statuses,
+        not query.ids or report.id in query.ids,
+        query.since is None or report.created_at >= query.since,
+        query.until is None or report.created_at <= query.until,
+        query.after is None or (report.created_at, report.id) < query.after,
+        query.bbox is None
+        or (
+            location is not None
+            and query.bbox.min_lat <= location.lat <= query.bbox.max_lat
+            and query.bbox.min_lon <= location.lon <= query.bbox.max_lon
+        ),
+    ]
+    return all(checks)
 
 
 class InMemoryRoutingLog:

@@ -7,17 +7,22 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from stadtmelder_shared import topics
 
+from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_shared import topics
 from tests.conftest import LocalSystem
+from tests.examples import valid_answers
 from tests.system import committed_offset, records_with_key, wait_until
 
 pytestmark = pytest.mark.e2e
+DUISBURG = load_jurisdiction()
 
 
 def a_report(address: str, **changes: Any) -> dict[str, Any]:
+    category = changes.get("category", "street_light_out")
     report = {
-        "category": "street_light",
+        "category": category,
+        "answers": valid_answers(DUISBURG.category(category)),  # type: ignore[arg-type]
         "description": "Die Laterne an der Haltestelle ist seit drei Tagen dunkel.",
         "lat": 51.4344,
         "lon": 6.7623,
@@ -90,7 +95,7 @@ async def test_a_duplicated_routed_event_sends_no_second_mail(
     running_system: LocalSystem,
 ) -> None:
     address = an_address()
-    report_id = await submit(running_system, a_report(address, category="playground"))
+    report_id = await submit(running_system, a_report(address, category="playground_damage"))
     await routed(running_system, report_id)
     await wait_until(lambda: running_system.mailbox.received(address), what="the first mail")
 

@@ -6,26 +6,30 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from stadtmelder_notify.repository import Claim, MongoDeliveryLog
-from stadtmelder_reports.domain import (
-    DUISBURG_CATEGORIES,
-    ReportNotFound,
-    StatusChange,
-    Submission,
-    submit,
+from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.domain import StatusChange, Submission, submit, supported
+from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTokenUnknown
+from stadtmelder_reports.geography import BoundingBox
+from stadtmelder_reports.photos import clean_photo
+from stadtmelder_reports.repository import (
+    MongoReportRepository,
+    ReportQuery,
+    StoredPhoto,
+    connect,
 )
-from stadtmelder_reports.repository import MongoReportRepository, connect
 from stadtmelder_routing.domain import route
 from stadtmelder_routing.repository import MongoRoutingLog
-from stadtmelder_shared.events import DepartmentRef, Location, ReportSubmitted
-
+from stadtmelder_shared.events import DepartmentRef, Location, Reporter, ReportSubmitted
 from tests.conftest import LocalSystem
+from tests.examples import geotagged_jpeg
 from tests.fakes import InMemoryDeliveryLog, InMemoryReportRepository, InMemoryRoutingLog
 
 pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-CATEGORIES = {c.code: c for c in DUISBURG_CATEGORIES}
+DUISBURG = load_jurisdiction()
 
 
 @pytest.fixture(params=["fake", "mongo"])
@@ -43,9 +47,17 @@ async def database(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
         await client.close()
 
 
-def a_report(email: str | None = "anna@example.org") -> Any:
-    submission = Submission("road_damage", "Schlagloch", Location(lat=51.43, lon=6.76), "en", email)
-    return submit(submission, CATEGORIES, "duisburg", NOW, f"R{uuid.uuid4().hex[:9].upper()}")
+def a_report(email: str | None = "anna@example.org", photos: tuple[Any, ...] = ()) -> Any:
+    submission = Submission(
+        "road_damage",
+        "Schlagloch",
+        Location(lat=51.43, lon=6.76),
+        answers={"acute_danger": "no", "size": "large"},
+        language="en",
+        contact=Reporter(email=email) if email else None,
+    )
+    report_id = f"R{uuid.uuid4().hex[:9].upper()}"
+    return submit(submission, DUISBURG, photos, NOW, report_id, "token-" + report_id).report
 
 
 # --- reports ------------------------------------------------------------------------------------
@@ -146,3 +158,71 @@ async def test_an_expired_or_failed_claim_can_be_taken_over(deliveries: Any) -> 
 
     await deliveries.mark_failed("k2", "SMTPServerDisconnected", later)
     assert await deliveries.claim("k2", later, later + timedelta(seconds=15)) is Claim.CLAIMED
+
+
+async def test_search_filters_and_continues_after_a_cursor(reports: Any) -> None:
+    jurisdiction = f"j-{uuid.uuid4().hex[:6]}"
+    stored = []
+    for minute in range(3):
+        report = a_report()
+        report.jurisdiction = jurisdiction
+        report.created_at = NOW + timedelta(minutes=minute)
+        await reports.add(report)
+        stored.append(report)
+
+    newest_first = await reports.search(ReportQuery(jurisdiction=jurisdiction, limit=2))
+    assert [r.id for r in newest_first] == [stored[2].id, stored[1].id]
+    rest = await reports.search(
+        ReportQuery(
+            jurisdiction=jurisdiction, after=(newest_first[-1].created_at, newest_first[-1].id)
+        )
+    )
+    assert [r.id for r in rest] == [stored[0].id]
+
+    box = BoundingBox(6.75, 51.42, 6.77, 51.44)
+    assert len(await reports.search(ReportQuery(jurisdiction=jurisdiction, bbox=box))) == 3
+    elsewhere = BoundingBox(6.0, 50.0, 6.1, 50.1)
+    assert await reports.search(ReportQuery(jurisdiction=jurisdiction, bbox=elsewhere)) == []
+    since = NOW + timedelta(minutes=1)
+    assert len(await reports.search(ReportQuery(jurisdiction=jurisdiction, since=since))) == 2
+    assert await reports.search(ReportQuery(jurisdiction=jurisdiction, statuses=("closed",))) == []
+    assert (
+        await reports.search(ReportQuery(jurisdiction=jurisdiction, categories=("graffiti",))) == []
+    )
+
+
+async def test_photos_and_thumbnails_are_stored_with_the_report(reports: Any) -> None:
+    photo = clean_photo(geotagged_jpeg(51.43, 6.76))
+    report = a_report(photos=(photo,))
+    await reports.add(report, (photo,))
+
+    stored = await reports.photo(report.id, 1, thumbnail=False)
+    assert stored == StoredPhoto("image/jpeg", photo.data)
+    assert (await reports.photo(report.id, 1, thumbnail=True)).data == photo.thumbnail
+    with pytest.raises(PhotoNotFound):
+        await reports.photo(report.id, 2, thumbnail=False)
+
+
+async def test_a_report_is_found_by_its_tracking_token_hash_only(reports: Any) -> None:
+    report = a_report()
+    await reports.add(report)
+
+    assert (await reports.by_tracking_token(report.tracking_token_hash)).id == report.id
+    with pytest.raises(TrackingTokenUnknown):
+        await reports.by_tracking_token("0" * 64)
+
+
+async def test_a_supporter_is_counted_once_and_announced(reports: Any) -> None:
+    report = a_report()
+    await reports.add(report)
+    await reports.mark_published(report.id, [e.event_id for _, e in report.pending_events])
+    ben = Reporter(email="ben@example.org")
+
+    event = supported(report, ben, NOW)
+    assert await reports.add_supporter(report.id, "key-ben", ben, event) is True
+    assert await reports.add_supporter(report.id, "key-ben", ben, event) is False
+    assert await reports.add_supporter(report.id, None, None, supported(report, None, NOW)) is True
+
+    loaded = await reports.get(report.id)
+    assert loaded.supporter_count == 2
+    assert [type(e).__name__ for _, e in loaded.pending_events] == ["ReportSupported"] * 2

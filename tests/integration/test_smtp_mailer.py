@@ -4,9 +4,9 @@ import uuid
 
 import aiosmtplib
 import pytest
+
 from stadtmelder_notify.domain import Mail
 from stadtmelder_notify.mailer import SmtpMailer
-
 from tests.conftest import LocalSystem
 from tests.system import wait_until
 

@@ -1,12 +1,12 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from stadtmelder_notify.domain import delivery_key, routed_mail
 from stadtmelder_notify.repository import Claim
 from stadtmelder_notify.service import NotifyService
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import CategoryRef, DepartmentRef, Reporter, ReportRouted
-
 from tests.fakes import InMemoryDeliveryLog, RecordingMailer, RecordingPublisher
 
 EVENT_ID = "7b0c8f3e-1111-4c1e-9a53-6f2b5d3c9a10"

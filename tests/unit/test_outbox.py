@@ -1,22 +1,23 @@
 from datetime import UTC, datetime
 
 import pytest
-from stadtmelder_reports.domain import DUISBURG_CATEGORIES, Submission
+
+from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.domain import Submission
 from stadtmelder_reports.outbox import OutboxRelay
 from stadtmelder_reports.service import ReportService
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import Location
-
 from tests.fakes import InMemoryReportRepository, RecordingPublisher
 
-SUBMISSION = Submission("litter_bin", "Papierkorb quillt über", Location(lat=51.43, lon=6.76))
+SUBMISSION = Submission(
+    "litter_bin_overflowing", "Papierkorb quillt über", Location(lat=51.43, lon=6.76)
+)
 
 
 async def submitted(repository: InMemoryReportRepository) -> str:
-    service = ReportService(
-        repository, DUISBURG_CATEGORIES, "duisburg", clock=lambda: datetime.now(UTC)
-    )
-    return (await service.submit_report(SUBMISSION)).id
+    service = ReportService(repository, load_jurisdiction(), clock=lambda: datetime.now(UTC))
+    return (await service.submit_report(SUBMISSION)).report.id
 
 
 async def test_relay_publishes_pending_events_once() -> None:

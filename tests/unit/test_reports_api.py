@@ -1,22 +1,34 @@
+import io
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from PIL import Image
+
+from stadtmelder_reports.api import ApiSettings
 from stadtmelder_reports.app import build_app
-from stadtmelder_reports.domain import DUISBURG_CATEGORIES
+from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.service import ReportService
 from stadtmelder_shared.events import DepartmentRef, ReportRouted
-
+from tests.examples import DUESSELDORF_ALTSTADT, KOENIGSTRASSE, geotagged_jpeg, valid_answers
 from tests.fakes import InMemoryReportRepository
 
+DUISBURG = load_jurisdiction()
+PERSONAL = ("anna@example.org", "Anna Beispiel", "+49 203 1234567")
 VALID = {
     "category": "road_damage",
     "description": "Tiefes Schlagloch auf der Königstraße, Höhe Nr. 40.",
-    "lat": 51.4325,
-    "lon": 6.7652,
-    "email": "anna@example.org",
+    "lat": KOENIGSTRASSE[0],
+    "lon": KOENIGSTRASSE[1],
+    "answers": valid_answers(DUISBURG.category("road_damage")),  # type: ignore[arg-type]
+    "email": PERSONAL[0],
+    "name": PERSONAL[1],
+    "phone": PERSONAL[2],
 }
 
 
@@ -27,11 +39,12 @@ def repository() -> InMemoryReportRepository:
 
 @pytest.fixture
 async def client(repository: InMemoryReportRepository) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    service = ReportService(repository, DUISBURG_CATEGORIES, "duisburg")
+    service = ReportService(repository, DUISBURG)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.service = service
+        app.state.api_keys = None
 
         async def ready() -> dict[str, str]:
             return {"mongodb": "ok", "kafka": "unreachable"}
@@ -39,16 +52,33 @@ async def client(repository: InMemoryReportRepository) -> AsyncIterator[AsyncTes
         app.state.readiness = ready
         yield
 
-    async with AsyncTestClient(build_app(lifespan)) as client:
+    settings = ApiSettings("https://melder.example", max_photo_bytes=200_000)
+    app = build_app(lifespan, settings, SubmissionLimiter(anonymous_per_minute=20))
+    async with AsyncTestClient(app) as client:
         yield client
 
 
-async def test_categories_have_code_and_name_in_the_chosen_language(client) -> None:
-    german = (await client.get("/api/v1/categories")).json()
-    english = (await client.get("/api/v1/categories?lang=en")).json()
+def assert_no_personal_data(text: str) -> None:
+    for value in PERSONAL:
+        assert value not in text
 
-    assert {"code": "street_light", "name": "Straßenlaterne defekt"} in german
-    assert {"code": "street_light", "name": "Street light out"} in english
+
+async def test_categories_have_code_name_and_questions_in_the_chosen_language(client) -> None:
+    german = {c["code"]: c for c in (await client.get("/api/v1/categories")).json()}
+    turkish = {c["code"]: c for c in (await client.get("/api/v1/categories?lang=tr")).json()}
+
+    assert len(german) == len(DUISBURG.categories)
+    light = german["street_light_out"]
+    assert light["name"] == DUISBURG.category("street_light_out").names["de"]  # type: ignore[union-attr]
+    assert turkish["street_light_out"]["name"] != light["name"]
+    assert {q["datatype"] for c in german.values() for q in c["questions"]} >= {
+        "string",
+        "number",
+        "datetime",
+        "singlevaluelist",
+        "multivaluelist",
+    }
+    assert german["road_damage"]["questions"][0]["stops_report"] == ["yes"]
 
 
 async def test_valid_report_is_stored_and_answered_without_personal_data(
@@ -56,12 +86,13 @@ async def test_valid_report_is_stored_and_answered_without_personal_data(
 ) -> None:
     response = await client.post("/api/v1/reports", json=VALID)
 
-    assert response.status_code == 201
+    assert response.status_code == 201, response.text
     body = response.json()
     assert body["status"] == "submitted"
-    assert body["department"] is None
-    assert "anna@example.org" not in response.text
-    assert repository.reports[body["id"]].reporter.email == "anna@example.org"
+    assert body["tracking_url"] == f"https://melder.example/api/v1/track/{body['tracking_token']}"
+    assert_no_personal_data(response.text)
+    stored = repository.reports[body["id"]]
+    assert (stored.reporter.email, stored.reporter.name, stored.reporter.phone) == PERSONAL
 
 
 @pytest.mark.parametrize(
@@ -70,9 +101,13 @@ async def test_valid_report_is_stored_and_answered_without_personal_data(
         ({"category": "unicorns"}, "category"),
         ({"lat": 91}, "lat"),
         ({"lon": -181}, "lon"),
+        ({"lat": DUESSELDORF_ALTSTADT[0], "lon": DUESSELDORF_ALTSTADT[1]}, "location"),
         ({"description": "x" * 4001}, "description"),
         ({"email": "not-an-address"}, "email"),
         ({"description": None}, "description"),
+        ({"answers": {}}, "answers.size"),
+        ({"lat": None, "lon": None}, "location"),
+        ({"lon": None}, "lon"),
     ],
 )
 async def test_bad_report_is_rejected_naming_the_field_and_nothing_is_stored(
@@ -80,21 +115,23 @@ async def test_bad_report_is_rejected_naming_the_field_and_nothing_is_stored(
 ) -> None:
     response = await client.post("/api/v1/reports", json={**VALID, **change})
 
-    assert response.status_code == 400
+    assert response.status_code == 400, response.text
     body = response.json()
     assert body["code"] in {"invalid_request", "invalid_report"}
     assert field in [error["field"] for error in body["errors"]]
     assert all(error["reason"] for error in body["errors"])
+    assert body["detail"].startswith("The re")
     assert repository.reports == {}
 
 
-async def test_missing_field_is_named(client, repository) -> None:
-    response = await client.post(
-        "/api/v1/reports", json={k: v for k, v in VALID.items() if k != "lat"}
-    )
+async def test_danger_answer_gets_advice_instead_of_a_queue_place(client, repository) -> None:
+    answers = {**VALID["answers"], "acute_danger": "yes"}  # type: ignore[dict-item]
+    response = await client.post("/api/v1/reports?lang=en", json={**VALID, "answers": answers})
 
-    assert response.status_code == 400
-    assert "lat" in [error["field"] for error in response.json()["errors"]]
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "report_stopped"
+    assert "110" in body["advice_text"] or "112" in body["advice_text"]
     assert repository.reports == {}
 
 
@@ -102,7 +139,6 @@ async def test_malformed_json_gets_a_clear_400(client, repository) -> None:
     response = await client.post(
         "/api/v1/reports", content=b"{not json", headers={"content-type": "application/json"}
     )
-
     assert response.status_code == 400
     assert response.json()["detail"]
     assert repository.reports == {}
@@ -110,15 +146,163 @@ async def test_malformed_json_gets_a_clear_400(client, repository) -> None:
 
 async def test_unknown_report_is_404_with_a_reason(client) -> None:
     response = await client.get("/api/v1/reports/NOPE0-00000")
-
     assert response.status_code == 404
     assert response.json()["code"] == "report_not_found"
+
+
+def form_fields(**changes: Any) -> dict[str, str]:
+    fields = {k: v for k, v in {**VALID, **changes}.items() if v is not None}
+    fields["answers"] = json.dumps(fields["answers"])
+    return {k: str(v) for k, v in fields.items()}
+
+
+async def test_multipart_report_with_a_geotagged_photo_lands_at_the_photos_place(
+    client, repository
+) -> None:
+    photo = geotagged_jpeg(*KOENIGSTRASSE)
+    response = await client.post(
+        "/api/v1/reports/form",
+        data=form_fields(lat=None, lon=None),
+        files=[("photos", ("handy.jpg", photo, "image/jpeg"))],
+    )
+
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["lat"] == pytest.approx(KOENIGSTRASSE[0], abs=1e-4)
+    [photo_out] = body["photos"]
+    served = await client.get(photo_out["url"].removeprefix("https://melder.example"))
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "image/jpeg"
+    assert b"Exif" not in served.content
+    assert not Image.open(io.BytesIO(served.content)).getexif()
+    thumbnail = await client.get(photo_out["thumbnail_url"].removeprefix("https://melder.example"))
+    assert max(Image.open(io.BytesIO(thumbnail.content)).size) <= 320
+
+
+@pytest.mark.parametrize(
+    ("upload", "expected"),
+    [
+        (("notes.txt", b"just some text", "text/plain"), "JPEG, PNG or WebP"),
+        (("huge.jpg", b"\xff\xd8" + b"0" * 300_000, "image/jpeg"), "MB"),
+    ],
+)
+async def test_non_images_and_oversized_photos_are_rejected_and_nothing_is_stored(
+    client, repository, upload, expected
+) -> None:
+    response = await client.post(
+        "/api/v1/reports/form", data=form_fields(), files=[("photos", upload)]
+    )
+
+    assert response.status_code == 400, response.text
+    [error] = response.json()["errors"]
+    assert error["field"] == "photos[1]"
+    assert expected in error["reason"]
+    assert repository.reports == {}
+    assert repository.photos == {}
+
+
+async def test_list_filters_paginates_and_speaks_geojson(client) -> None:
+    ids = []
+    for category in ("road_damage", "road_damage", "graffiti"):
+        payload = {
+            **VALID,
+            "category": category,
+            "answers": valid_answers(DUISBURG.category(category)),  # type: ignore[arg-type]
+        }
+        ids.append((await client.post("/api/v1/reports", json=payload)).json()["id"])
+
+    first = (await client.get("/api/v1/reports?category=road_damage&limit=1")).json()
+    assert [item["id"] for item in first["items"]] == [ids[1]]
+    second = (
+        await client.get(
+            f"/api/v1/reports?category=road_damage&limit=1&cursor={first['next_cursor']}"
+        )
+    ).json()
+    assert [item["id"] for item in second["items"]] == [ids[0]]
+
+    empty = (await client.get("/api/v1/reports?bbox=6.0,50.0,6.1,50.1")).json()
+    assert empty["items"] == []
+
+    geo = await client.get("/api/v1/reports", headers={"accept": "application/geo+json"})
+    assert geo.headers["content-type"].startswith("application/geo+json")
+    collection = geo.json()
+    assert collection["type"] == "FeatureCollection"
+    assert collection["features"][0]["geometry"] == {
+        "type": "Point",
+        "coordinates": [KOENIGSTRASSE[1], KOENIGSTRASSE[0]],
+    }
+    assert_no_personal_data(geo.text)
+
+
+async def test_bad_list_parameters_get_a_400_naming_them(client) -> None:
+    for query, parameter in (
+        ("bbox=1,2,3", "bbox"),
+        ("cursor=%%%", "cursor"),
+        ("limit=0", "limit"),
+    ):
+        response = await client.get(f"/api/v1/reports?{query}")
+        assert response.status_code == 400, query
+        assert parameter in [e["field"] for e in response.json()["errors"]]
+
+
+async def test_a_citizen_is_offered_nearby_open_reports_and_can_support_one(
+    client, repository
+) -> None:
+    original = (await client.post("/api/v1/reports", json=VALID)).json()
+
+    duplicate = await client.post("/api/v1/reports", json={**VALID, "check_duplicates": True})
+    assert duplicate.status_code == 409
+    assert [d["report"]["id"] for d in duplicate.json()["duplicates"]] == [original["id"]]
+    assert len(repository.reports) == 1
+
+    nearby = (
+        await client.get(
+            "/api/v1/reports/nearby",
+            params={
+                "category": "road_damage",
+                "lat": KOENIGSTRASSE[0],
+                "lon": KOENIGSTRASSE[1] + 0.0003,
+            },
+        )
+    ).json()
+    assert [n["report"]["id"] for n in nearby] == [original["id"]]
+    assert 15 < nearby[0]["distance_m"] < 30
+
+    support = {"email": "ben@example.org", "language": "en"}
+    first = await client.post(f"/api/v1/reports/{original['id']}/support", json=support)
+    again = await client.post(f"/api/v1/reports/{original['id']}/support", json=support)
+    assert first.json()["supporter_count"] == 1
+    assert again.json()["supporter_count"] == 1
+    assert "ben@example.org" not in first.text
+    topics = [topic for topic, _ in repository.reports[original["id"]].pending_events]
+    assert topics.count("reports.supported") == 1
+
+
+async def test_tracking_link_shows_the_report_and_a_wrong_one_is_404(client) -> None:
+    created = (await client.post("/api/v1/reports", json=VALID)).json()
+
+    tracked = await client.get(f"/api/v1/track/{created['tracking_token']}")
+    assert tracked.json()["id"] == created["id"]
+    assert (await client.get("/api/v1/track/guessed")).status_code == 404
+
+
+async def test_submissions_over_the_limit_get_429_with_retry_after(client) -> None:
+    statuses = [
+        (await client.post("/api/v1/reports", json={**VALID, "category": "x"})).status_code
+        for _ in range(21)
+    ]
+    assert statuses[:20] == [400] * 20
+    assert statuses[20] == 429
+    response = await client.post("/api/v1/reports", json=VALID)
+    assert response.status_code == 429
+    assert int(response.headers["retry-after"]) > 0
+    assert "wait" in response.json()["detail"]
 
 
 async def test_routed_report_shows_its_department(client, repository) -> None:
     report_id = (await client.post("/api/v1/reports", json=VALID)).json()["id"]
     submitted = repository.reports[report_id].pending_events[0][1]
-    service = ReportService(repository, DUISBURG_CATEGORIES, "duisburg")
+    service = ReportService(repository, DUISBURG)
     routed = ReportRouted(
         report_id=report_id,
         jurisdiction="duisburg",

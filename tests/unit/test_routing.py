@@ -2,17 +2,18 @@ from datetime import UTC, datetime
 
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
+
+from stadtmelder_reports.catalogue import load_jurisdiction
 from stadtmelder_routing.domain import CATEGORY_RULES, TRIAGE, choose_department, route
 from stadtmelder_routing.handlers import register_handlers
 from stadtmelder_routing.service import RoutingService
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import CategoryRef, Location, Reporter, ReportSubmitted
 from stadtmelder_shared.kafka import KafkaEventPublisher
-
 from tests.fakes import InMemoryRoutingLog, RecordingPublisher
 
 
-def a_submission(category: str = "playground") -> ReportSubmitted:
+def a_submission(category: str = "playground_damage") -> ReportSubmitted:
     return ReportSubmitted(
         event_id=f"0d9b6f2e-5c1a-4f8e-9b1d-{category.encode().hex()[:12]:0>12}",
         report_id="ABCDE-12345",
@@ -28,9 +29,9 @@ def a_submission(category: str = "playground") -> ReportSubmitted:
 @pytest.mark.parametrize(
     ("category", "department"),
     [
-        ("playground", "wbd-gruen"),
-        ("green_space", "wbd-gruen"),
-        ("street_light", "stadt-licht"),
+        ("playground_damage", "wbd-gruen"),
+        ("tree_green_damage", "wbd-gruen"),
+        ("street_light_out", "stadt-licht"),
         ("road_damage", "wbd-strasse"),
         ("illegal_dumping", "wbd-abfall"),
         ("container_full", "wbd-abfall"),
@@ -40,6 +41,12 @@ def test_each_kind_of_defect_goes_to_its_department(category: str, department: s
     decision = choose_department(category)
     assert decision.department.id == department
     assert decision.rule == f"category:{category}"
+
+
+def test_every_catalogue_category_but_other_has_a_department() -> None:
+    codes = {category.code for category in load_jurisdiction().categories}
+    assert codes - set(CATEGORY_RULES) == {"other"}
+    assert set(CATEGORY_RULES) <= codes
 
 
 def test_categories_without_a_rule_go_to_triage() -> None:
@@ -74,7 +81,7 @@ async def test_consumer_publishes_routed_event_and_work_item() -> None:
     )
 
     async with TestKafkaBroker(broker) as test_broker:
-        event = a_submission("street_light")
+        event = a_submission("street_light_out")
         await test_broker.publish(event.model_dump(mode="json"), topics.REPORTS_SUBMITTED)
         await test_broker.publish(event.model_dump(mode="json"), topics.REPORTS_SUBMITTED)
 

@@ -6,7 +6,8 @@ from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Language = Literal["de", "en"]
+Language = Literal["de", "en", "tr"]
+Answer = str | float | list[str]
 
 
 def _now() -> datetime:
@@ -32,15 +33,18 @@ class Location(Value):
 class CategoryRef(Value):
     code: str
     names: dict[str, str] = Field(description="Category name by language code.")
+    group: str = ""
 
     def name(self, language: str) -> str:
         return self.names.get(language) or self.names.get("de") or self.code
 
 
 class Reporter(Value):
-    """How to reach the reporter; travels only on topics that notify consumes."""
+    """How to reach a reporter or supporter; travels only on topics that notify consumes."""
 
-    email: str
+    email: str | None = None
+    name: str | None = None
+    phone: str | None = None
     language: Language = "de"
 
 
@@ -66,7 +70,10 @@ class ReportSubmitted(Event):
 
     category: CategoryRef
     description: str
-    location: Location
+    location: Location | None
+    address: str | None = None
+    answers: dict[str, Answer] = Field(default_factory=dict)
+    photo_count: int = 0
     language: Language = "de"
     reporter: Reporter | None = None
 
@@ -89,8 +96,19 @@ class WorkItemQueued(Event):
     department: DepartmentRef
     category: CategoryRef
     description: str
-    location: Location
+    location: Location | None
+    address: str | None = None
+    answers: dict[str, Answer] = Field(default_factory=dict)
     submitted_at: datetime
+
+
+class ReportSupported(Event):
+    """Someone with the same problem backs an existing report instead of filing a new one."""
+
+    type: ClassVar[str] = "org.stadtmelder.report.supported"
+
+    supporter: Reporter | None = None
+    supporter_count: int
 
 
 class CitizenNotified(Event):
@@ -102,5 +120,6 @@ class CitizenNotified(Event):
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.type: cls for cls in (ReportSubmitted, ReportRouted, WorkItemQueued, CitizenNotified)
+    cls.type: cls
+    for cls in (ReportSubmitted, ReportRouted, WorkItemQueued, ReportSupported, CitizenNotified)
 }

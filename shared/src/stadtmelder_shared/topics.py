@@ -2,6 +2,7 @@
 
 REPORTS_SUBMITTED = "reports.submitted"
 REPORTS_ROUTED = "reports.routed"
+REPORTS_SUPPORTED = "reports.supported"
 CITIZENS_NOTIFIED = "reports.citizen-notified"
 
 

@@ -1,10 +1,10 @@
 """Runs the notify service: `python -m stadtmelder_notify`."""
 
 import uvicorn
-from stadtmelder_shared.logs import configure_json_logging
 
 from stadtmelder_notify.app import create_app
 from stadtmelder_notify.settings import NotifySettings
+from stadtmelder_shared.logs import configure_json_logging
 
 
 def main() -> None:

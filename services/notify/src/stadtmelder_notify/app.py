@@ -4,14 +4,14 @@ import logging
 from datetime import timedelta
 
 from faststream.asgi import AsgiFastStream
-from stadtmelder_shared.health import connection_checks, health_routes
-from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
 
 from stadtmelder_notify.handlers import register_handlers
 from stadtmelder_notify.mailer import SmtpMailer
 from stadtmelder_notify.repository import MongoDeliveryLog, connect
 from stadtmelder_notify.service import NotifyService
 from stadtmelder_notify.settings import NotifySettings
+from stadtmelder_shared.health import connection_checks, health_routes
+from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
 
 SOURCE = "/stadtmelder/notify"
 

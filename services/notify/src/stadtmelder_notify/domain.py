@@ -43,6 +43,17 @@ _ROUTED = {
         "We will write to you as soon as anything changes.\n\n"
         "The Stadtmelder team\n",
     ),
+    "tr": (
+        "{report_id} numaralı bildiriminiz sorumlu birime iletildi",
+        "Merhaba,\n\n"
+        "“{category}” bildiriminiz için teşekkür ederiz.\n"
+        "Bildiriminizi sorumlu birime ilettik:\n\n"
+        "    {department}\n\n"
+        "Bildirim numaranız {report_id}. Güncel durumu buradan takip edebilirsiniz:\n"
+        "{link}\n\n"
+        "Bir değişiklik olur olmaz size yazacağız.\n\n"
+        "Stadtmelder ekibi\n",
+    ),
 }
 
 

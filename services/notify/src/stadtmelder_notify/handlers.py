@@ -4,10 +4,10 @@ import logging
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from stadtmelder_shared import topics
-from stadtmelder_shared.events import ReportRouted
 
 from stadtmelder_notify.service import NotifyService
+from stadtmelder_shared import topics
+from stadtmelder_shared.events import ReportRouted
 
 log = logging.getLogger(__name__)
 

@@ -5,12 +5,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from stadtmelder_shared import topics
-from stadtmelder_shared.events import CitizenNotified, Event, ReportRouted, derived_event_id
-
 from stadtmelder_notify.domain import delivery_key, routed_mail
 from stadtmelder_notify.mailer import Mailer
 from stadtmelder_notify.repository import Claim, DeliveryLog
+from stadtmelder_shared import topics
+from stadtmelder_shared.events import CitizenNotified, Event, ReportRouted, derived_event_id
 
 
 class EventPublisher(Protocol):
@@ -38,7 +37,7 @@ class NotifyService:
 
     async def notify_routed(self, event: ReportRouted) -> CitizenNotified | None:
         """Mail the reporter; None when there is nobody to tell or it was told before."""
-        if event.reporter is None:
+        if event.reporter is None or event.reporter.email is None:
             return None
         recipient, language = event.reporter.email, event.reporter.language
         key = delivery_key(event.event_id, recipient, "email")

@@ -2,6 +2,7 @@
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
+
 from stadtmelder_shared.settings import ConnectionSettings
 
 

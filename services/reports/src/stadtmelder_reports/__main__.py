@@ -1,10 +1,10 @@
 """Runs the reports service: `python -m stadtmelder_reports`."""
 
 import uvicorn
-from stadtmelder_shared.logs import configure_json_logging
 
 from stadtmelder_reports.app import create_app
 from stadtmelder_reports.settings import ReportsSettings
+from stadtmelder_shared.logs import configure_json_logging
 
 
 def main() -> None:
@@ -17,6 +17,8 @@ def main() -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=20,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
 
 

@@ -10,17 +10,19 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from stadtmelder_shared.health import connection_checks
-from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
 
-from stadtmelder_reports.api import HealthController, ReportsController
-from stadtmelder_reports.domain import DUISBURG_CATEGORIES
+from stadtmelder_reports.api import ApiSettings, HealthController, ReportsController
+from stadtmelder_reports.api_keys import ApiKeyStore, MongoApiKeyStore
+from stadtmelder_reports.catalogue import DEFAULT_DIRECTORY, load_jurisdiction
 from stadtmelder_reports.handlers import register_handlers
 from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS
 from stadtmelder_reports.outbox import OutboxRelay
+from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.repository import MongoReportRepository, connect
 from stadtmelder_reports.service import ReportService
 from stadtmelder_reports.settings import ReportsSettings
+from stadtmelder_shared.health import connection_checks
+from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,12 @@ async def start_kafka_then_relay(broker: KafkaBroker, relay: OutboxRelay) -> Non
 
 
 def create_app(settings: ReportsSettings) -> Litestar:
+    jurisdiction = load_jurisdiction(
+        settings.jurisdiction_dir or DEFAULT_DIRECTORY, settings.boundary_file
+    )
+    api_settings = ApiSettings(settings.public_base_url.rstrip("/"), settings.max_photo_bytes)
+    limiter = SubmissionLimiter(settings.submissions_per_minute)
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         client = connect(settings.mongodb_url)
@@ -48,11 +56,15 @@ def create_app(settings: ReportsSettings) -> Litestar:
             repository, KafkaEventPublisher(broker, SOURCE), settings.outbox_poll_seconds
         )
         service = ReportService(
-            repository, DUISBURG_CATEGORIES, settings.jurisdiction, on_events_pending=relay.wake
+            repository,
+            jurisdiction,
+            duplicate_radius_m=settings.duplicate_radius_m,
+            on_events_pending=relay.wake,
         )
         register_handlers(broker, service, settings.kafka_group_id)
 
         app.state.service = service
+        app.state.api_keys = MongoApiKeyStore(client[settings.mongodb_database])
         app.state.readiness = connection_checks(client, broker)
         kafka_side = asyncio.create_task(start_kafka_then_relay(broker, relay))
         try:
@@ -63,19 +75,32 @@ def create_app(settings: ReportsSettings) -> Litestar:
             await broker.stop()
             await client.close()
 
-    return build_app(lifespan)
+    return build_app(lifespan, api_settings, limiter)
 
 
-def build_app(lifespan: Lifespan) -> Litestar:
+def build_app(
+    lifespan: Lifespan, api_settings: ApiSettings, limiter: SubmissionLimiter
+) -> Litestar:
     """The HTTP app around a lifespan that puts `service` and `readiness` into the app state."""
 
     def provide_service(state: State) -> ReportService:
         service: ReportService = state.service
         return service
 
+    def provide_api_keys(state: State) -> ApiKeyStore:
+        api_keys: ApiKeyStore = state.api_keys
+        return api_keys
+
     return Litestar(
         route_handlers=[ReportsController, HealthController],
-        dependencies={"service": Provide(provide_service, sync_to_thread=False)},
+        dependencies={
+            "service": Provide(provide_service, sync_to_thread=False),
+            "api_keys": Provide(provide_api_keys, sync_to_thread=False),
+            "links": Provide(lambda: api_settings, use_cache=True, sync_to_thread=False),
+            "limiter": Provide(lambda: limiter, use_cache=True, sync_to_thread=False),
+        },
+        # Three photos at the per-photo limit, plus the form's text fields.
+        request_max_body_size=3 * api_settings.max_photo_bytes + 1024 * 1024,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         # Logging is configured once by the entry point (JSON on stdout), not by Litestar.

@@ -1,11 +1,20 @@
-"""Reports as the citizen sees them: categories, the report itself, its rules and errors."""
+"""Reports as the citizen sees them: the report, how a submission becomes one, and its rules."""
 
+import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from stadtmelder_reports.catalogue import Jurisdiction
+from stadtmelder_reports.categories import check_answers
+from stadtmelder_reports.errors import FieldProblem, InvalidReport
+from stadtmelder_reports.geography import distance_m
+from stadtmelder_reports.photos import CleanPhoto
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
+    Answer,
     CategoryRef,
     DepartmentRef,
     Event,
@@ -14,59 +23,15 @@ from stadtmelder_shared.events import (
     Reporter,
     ReportRouted,
     ReportSubmitted,
+    ReportSupported,
 )
 
 DESCRIPTION_MAX_LENGTH = 4000
+ADDRESS_MAX_LENGTH = 300
+MAX_PHOTOS = 3
+OPEN_STATUSES = frozenset({"submitted", "routed", "acknowledged", "in_progress", "reopened"})
 # Crockford's base32 without I, L, O, U: ids are read out over the phone.
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-class ReportsError(Exception):
-    """Base of every error the reports service reports to its callers."""
-
-
-@dataclass(frozen=True)
-class FieldProblem:
-    field: str
-    reason: str
-
-
-class InvalidReport(ReportsError):
-    def __init__(self, problems: list[FieldProblem]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{p.field}: {p.reason}" for p in problems))
-
-
-class ReportNotFound(ReportsError):
-    def __init__(self, report_id: str) -> None:
-        self.report_id = report_id
-        super().__init__(f"There is no report with the id {report_id!r}.")
-
-
-@dataclass(frozen=True)
-class Category:
-    code: str
-    names: dict[str, str]
-
-    def ref(self) -> CategoryRef:
-        return CategoryRef(code=self.code, names=self.names)
-
-
-def _category(code: str, de: str, en: str) -> Category:
-    return Category(code=code, names={"de": de, "en": en})
-
-
-DUISBURG_CATEGORIES: tuple[Category, ...] = (
-    _category("playground", "Spielplatz: Gerät defekt oder gefährlich", "Playground equipment"),
-    _category("green_space", "Grünfläche, Baum oder Hecke", "Green space, tree or hedge"),
-    _category("street_light", "Straßenlaterne defekt", "Street light out"),
-    _category("road_damage", "Schlagloch oder Straßenschaden", "Pothole or road damage"),
-    _category("pavement_damage", "Gehweg oder Radweg beschädigt", "Pavement or cycle path"),
-    _category("illegal_dumping", "Wilder Müll", "Illegal dumping"),
-    _category("container_full", "Container voll (Glas, Papier)", "Public container full"),
-    _category("litter_bin", "Papierkorb überfüllt", "Litter bin overflowing"),
-    _category("other", "Sonstiges", "Something else"),
-)
 
 
 @dataclass(frozen=True)
@@ -75,9 +40,12 @@ class Submission:
 
     category: str
     description: str
-    location: Location
+    location: Location | None = None
+    address: str | None = None
+    answers: Mapping[str, Any] = field(default_factory=dict)
     language: Language = "de"
-    email: str | None = None
+    contact: Reporter | None = None
+    client_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,20 +55,51 @@ class StatusChange:
     event_id: str
 
 
+@dataclass(frozen=True)
+class PhotoRef:
+    number: int
+    media_type: str
+    width: int
+    height: int
+
+
 @dataclass
 class Report:
     id: str
     jurisdiction: str
     category: CategoryRef
     description: str
-    location: Location
+    location: Location | None
     language: Language
     reporter: Reporter | None
     created_at: datetime
+    address: str | None = None
+    answers: dict[str, Answer] = field(default_factory=dict)
     status: str = "submitted"
     department: DepartmentRef | None = None
     history: list[StatusChange] = field(default_factory=list)
+    photos: list[PhotoRef] = field(default_factory=list)
+    supporter_count: int = 0
+    tracking_token_hash: str = ""
+    client_id: str | None = None
     pending_events: list[tuple[str, Event]] = field(default_factory=list)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.history[-1].at if self.history else self.created_at
+
+
+@dataclass(frozen=True)
+class NewReport:
+    """A report just accepted, with what only its reporter gets to see: the tracking token."""
+
+    report: Report
+    tracking_token: str
+    photos: tuple[CleanPhoto, ...]
 
 
 def new_report_id() -> str:
@@ -108,63 +107,162 @@ def new_report_id() -> str:
     return f"{chars[:5]}-{chars[5:]}"
 
 
-def check_submission(submission: Submission, categories: dict[str, Category]) -> Category:
-    """The category of a valid submission; `InvalidReport` naming every problem otherwise."""
-    problems = []
-    category = categories.get(submission.category)
-    if category is None:
-        known = ", ".join(sorted(categories))
-        problems.append(FieldProblem("category", f"Unknown category. Choose one of: {known}."))
-    if not submission.description.strip():
-        problems.append(FieldProblem("description", "Please describe the defect."))
-    elif len(submission.description) > DESCRIPTION_MAX_LENGTH:
-        problems.append(
-            FieldProblem(
-                "description",
-                f"The description is longer than {DESCRIPTION_MAX_LENGTH} characters.",
-            )
-        )
-    if problems or category is None:
-        raise InvalidReport(problems)
-    return category
+def new_tracking_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def token_hash(token: str) -> str:
+    """Only the hash is stored: a leaked database does not reveal working tracking links."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def submit(
     submission: Submission,
-    categories: dict[str, Category],
-    jurisdiction: str,
+    jurisdiction: Jurisdiction,
+    photos: tuple[CleanPhoto, ...],
     now: datetime,
     report_id: str,
-) -> Report:
+    tracking_token: str,
+) -> NewReport:
     """A new report carrying the ReportSubmitted event that announces it."""
-    category = check_submission(submission, categories)
-    reporter = (
-        Reporter(email=submission.email, language=submission.language) if submission.email else None
-    )
+    category = jurisdiction.category(submission.category)
+    if category is None:
+        known = ", ".join(c.code for c in jurisdiction.categories)
+        raise InvalidReport(
+            [FieldProblem("category", f"Unknown category. Choose one of: {known}.")]
+        )
+    problems = _description_problems(submission.description)
+    location = submission.location or next((p.gps for p in photos if p.gps), None)
+    location = Location(lat=location.lat, lon=location.lon) if location else None
+    address = (submission.address or "").strip() or None
+    problems += _place_problems(location, address, jurisdiction)
+    if len(photos) > MAX_PHOTOS:
+        problems.append(FieldProblem("photos", f"Please send at most {MAX_PHOTOS} photos."))
+    contact = _contact(submission.contact, submission.language)
+    if contact is None and not category.anonymous_allowed:
+        problems.append(
+            FieldProblem(
+                "contact",
+                "For this kind of report the department needs a way to ask you back: "
+                "please give an e-mail address or a phone number.",
+            )
+        )
+    try:
+        answers = check_answers(category, submission.answers, submission.language)
+    except InvalidReport as invalid:
+        problems += invalid.problems
+    if problems:
+        raise InvalidReport(problems)
     report = Report(
         id=report_id,
-        jurisdiction=jurisdiction,
+        jurisdiction=jurisdiction.code,
         category=category.ref(),
         description=submission.description.strip(),
-        location=submission.location,
+        location=location,
+        address=address,
+        answers=answers,
         language=submission.language,
-        reporter=reporter,
+        reporter=contact,
         created_at=now,
+        photos=[
+            PhotoRef(number, photo.media_type, photo.width, photo.height)
+            for number, photo in enumerate(photos, start=1)
+        ],
+        tracking_token_hash=token_hash(tracking_token),
+        client_id=submission.client_id,
     )
     event = ReportSubmitted(
         report_id=report.id,
-        jurisdiction=jurisdiction,
+        jurisdiction=report.jurisdiction,
         occurred_at=now,
         category=report.category,
         description=report.description,
         location=report.location,
+        address=report.address,
+        answers=report.answers,
+        photo_count=len(report.photos),
         language=report.language,
-        reporter=reporter,
+        reporter=contact,
     )
     report.history.append(StatusChange("submitted", now, event.event_id))
     report.pending_events.append((topics.REPORTS_SUBMITTED, event))
-    return report
+    return NewReport(report, tracking_token, photos)
+
+
+def _description_problems(description: str) -> list[FieldProblem]:
+    if not description.strip():
+        return [FieldProblem("description", "Please describe the defect.")]
+    if len(description) > DESCRIPTION_MAX_LENGTH:
+        return [
+            FieldProblem(
+                "description",
+                f"The description is {len(description)} characters long; "
+                f"please shorten it to at most {DESCRIPTION_MAX_LENGTH}.",
+            )
+        ]
+    return []
+
+
+def _place_problems(
+    location: Location | None, address: str | None, jurisdiction: Jurisdiction
+) -> list[FieldProblem]:
+    if location is None and address is None:
+        return [
+            FieldProblem(
+                "location",
+                "Please say where the defect is: a point on the map (lat and lon), "
+                "an address, or a photo that carries its position.",
+            )
+        ]
+    if address is not None and len(address) > ADDRESS_MAX_LENGTH:
+        return [
+            FieldProblem(
+                "address", f"Please shorten the address to {ADDRESS_MAX_LENGTH} characters."
+            )
+        ]
+    if location is not None and not jurisdiction.boundary.contains(location):
+        city = jurisdiction.names.get("en", jurisdiction.code)
+        return [
+            FieldProblem(
+                "location",
+                f"The point {location.lat:.5f}, {location.lon:.5f} lies outside the area of the "
+                f"{city}. Please check the position, or report it to the city responsible there.",
+            )
+        ]
+    return []
+
+
+def _contact(contact: Reporter | None, language: Language) -> Reporter | None:
+    if contact is None or not (contact.email or contact.phone):
+        return None
+    return contact.model_copy(update={"language": language})
 
 
 def routed_change(event: ReportRouted) -> StatusChange:
     return StatusChange("routed", event.occurred_at, event.event_id)
+
+
+def supported(report: Report, supporter: Reporter | None, now: datetime) -> ReportSupported:
+    """The event announcing one more supporter of an open report."""
+    return ReportSupported(
+        report_id=report.id,
+        jurisdiction=report.jurisdiction,
+        occurred_at=now,
+        supporter=supporter if supporter and supporter.email else None,
+        supporter_count=report.supporter_count + 1,
+    )
+
+
+def probable_duplicates(
+    candidates: list[Report], category: str, location: Location, radius_m: float
+) -> list[tuple[Report, float]]:
+    """Open reports of the same category within the radius, nearest first, with distances."""
+    found = [
+        (report, distance_m(location, report.location))
+        for report in candidates
+        if report.is_open and report.category.code == category and report.location is not None
+    ]
+    return sorted(
+        ((report, distance) for report, distance in found if distance <= radius_m),
+        key=lambda pair: pair[1],
+    )

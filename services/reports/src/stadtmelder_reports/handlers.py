@@ -4,11 +4,11 @@ import logging
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
+
+from stadtmelder_reports.errors import ReportNotFound
+from stadtmelder_reports.service import ReportService
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import ReportRouted
-
-from stadtmelder_reports.domain import ReportNotFound
-from stadtmelder_reports.service import ReportService
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,8 @@ import contextlib
 import logging
 from typing import Protocol
 
-from stadtmelder_shared.events import Event
-
 from stadtmelder_reports.repository import ReportRepository
+from stadtmelder_shared.events import Event
 
 log = logging.getLogger(__name__)
 

@@ -1,13 +1,20 @@
-"""Use cases of the reports service: submit a report, show it, record what other services did."""
+"""Use cases of the reports service: submit, show, list, support, and record others' events."""
 
+import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from stadtmelder_shared.events import ReportRouted
-
 from stadtmelder_reports import domain
-from stadtmelder_reports.domain import Category, Report, Submission
-from stadtmelder_reports.repository import ReportRepository
+from stadtmelder_reports.catalogue import Jurisdiction
+from stadtmelder_reports.domain import NewReport, Report, Submission
+from stadtmelder_reports.errors import ReportClosed
+from stadtmelder_reports.geography import box_around
+from stadtmelder_reports.photos import CleanPhoto
+from stadtmelder_reports.repository import ReportQuery, ReportRepository, StoredPhoto
+from stadtmelder_shared.events import Location, Reporter, ReportRouted
+
+DEFAULT_DUPLICATE_RADIUS_M = 50.0
+NEARBY_CANDIDATES = 200
 
 
 def utc_now() -> datetime:
@@ -20,32 +27,74 @@ class ReportService:
     def __init__(
         self,
         repository: ReportRepository,
-        categories: tuple[Category, ...],
-        jurisdiction: str,
+        jurisdiction: Jurisdiction,
+        duplicate_radius_m: float = DEFAULT_DUPLICATE_RADIUS_M,
         on_events_pending: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._repository = repository
-        self.categories = categories
-        self._by_code = {category.code: category for category in categories}
-        self._jurisdiction = jurisdiction
+        self.jurisdiction = jurisdiction
+        self.duplicate_radius_m = duplicate_radius_m
         self._on_events_pending = on_events_pending
         self._clock = clock
 
-    async def submit_report(self, submission: Submission) -> Report:
+    async def submit_report(
+        self, submission: Submission, photos: tuple[CleanPhoto, ...] = ()
+    ) -> NewReport:
         """Store the report with its ReportSubmitted event in one write; the relay announces it."""
-        report = domain.submit(
+        new = domain.submit(
             submission,
-            self._by_code,
-            self._jurisdiction,
+            self.jurisdiction,
+            photos,
             now=self._clock(),
             report_id=domain.new_report_id(),
+            tracking_token=domain.new_tracking_token(),
         )
-        await self._repository.add(report)
+        await self._repository.add(new.report, new.photos)
         self._on_events_pending()
-        return report
+        return new
 
     async def public_report(self, report_id: str) -> Report:
+        return await self._repository.get(report_id)
+
+    async def tracked_report(self, tracking_token: str) -> Report:
+        return await self._repository.by_tracking_token(domain.token_hash(tracking_token))
+
+    async def list_reports(self, query: ReportQuery) -> list[Report]:
+        return await self._repository.search(query)
+
+    async def photo(self, report_id: str, number: int, thumbnail: bool = False) -> StoredPhoto:
+        return await self._repository.photo(report_id, number, thumbnail)
+
+    async def open_reports_nearby(
+        self, category: str, location: Location, radius_m: float | None = None
+    ) -> list[tuple[Report, float]]:
+        """Probable duplicates: open reports of the category around the place, nearest first."""
+        radius = radius_m if radius_m is not None else self.duplicate_radius_m
+        candidates = await self._repository.search(
+            ReportQuery(
+                jurisdiction=self.jurisdiction.code,
+                bbox=box_around(location, radius),
+                categories=(category,),
+                statuses=tuple(sorted(domain.OPEN_STATUSES)),
+                limit=NEARBY_CANDIDATES,
+            )
+        )
+        return domain.probable_duplicates(candidates, category, location, radius)
+
+    async def support_report(self, report_id: str, supporter: Reporter | None) -> Report:
+        """Count a supporter once per e-mail address; they are kept informed like the reporter."""
+        report = await self._repository.get(report_id)
+        if not report.is_open:
+            raise ReportClosed(report_id)
+        event = domain.supported(report, supporter, self._clock())
+        key = (
+            hashlib.sha256(supporter.email.lower().encode()).hexdigest()
+            if supporter and supporter.email
+            else None
+        )
+        if await self._repository.add_supporter(report_id, key, supporter, event):
+            self._on_events_pending()
         return await self._repository.get(report_id)
 
     async def record_routing(self, event: ReportRouted) -> bool:

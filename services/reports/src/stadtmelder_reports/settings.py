@@ -1,6 +1,9 @@
 """Settings of the reports service, read from `REPORTS_*` and the shared connection variables."""
 
+from pathlib import Path
+
 from pydantic_settings import SettingsConfigDict
+
 from stadtmelder_shared.settings import ConnectionSettings
 
 
@@ -12,3 +15,14 @@ class ReportsSettings(ConnectionSettings):
     mongodb_database: str = "stadtmelder_reports"
     outbox_poll_seconds: float = 1.0
     kafka_group_id: str = "reports"
+    public_base_url: str = "http://127.0.0.1:8000"
+    # Official data replaces the shipped approximate boundary and catalogue.
+    jurisdiction_dir: Path | None = None
+    boundary_file: Path | None = None
+    duplicate_radius_m: float = 50.0
+    max_photo_bytes: int = 10 * 1024 * 1024
+    # Per client address (web page) and minute; apps with an API key have their own limit.
+    submissions_per_minute: int = 10
+    # Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed; none by
+    # default, so a client cannot fake its address to dodge the rate limit.
+    trusted_proxies: str = ""

@@ -1,10 +1,10 @@
 """Runs the routing service: `python -m stadtmelder_routing`."""
 
 import uvicorn
-from stadtmelder_shared.logs import configure_json_logging
 
 from stadtmelder_routing.app import create_app
 from stadtmelder_routing.settings import RoutingSettings
+from stadtmelder_shared.logs import configure_json_logging
 
 
 def main() -> None:

@@ -3,13 +3,13 @@
 import logging
 
 from faststream.asgi import AsgiFastStream
-from stadtmelder_shared.health import connection_checks, health_routes
-from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
 
 from stadtmelder_routing.handlers import register_handlers
 from stadtmelder_routing.repository import MongoRoutingLog, connect
 from stadtmelder_routing.service import RoutingService
 from stadtmelder_routing.settings import RoutingSettings
+from stadtmelder_shared.health import connection_checks, health_routes
+from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
 
 SOURCE = "/stadtmelder/routing"
 

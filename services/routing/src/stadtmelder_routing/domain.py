@@ -27,14 +27,18 @@ WASTE = Department("wbd-abfall", "Wirtschaftsbetriebe Duisburg – Abfallwirtsch
 TRIAGE = Department("triage", "Stadt Duisburg – Zentrale Meldungsannahme")
 
 CATEGORY_RULES: dict[str, Department] = {
-    "playground": GREEN_SPACES,
-    "green_space": GREEN_SPACES,
-    "street_light": STREET_LIGHTING,
+    "playground_damage": GREEN_SPACES,
+    "playground_litter": GREEN_SPACES,
+    "tree_green_damage": GREEN_SPACES,
+    "street_light_out": STREET_LIGHTING,
+    "street_light_damaged": STREET_LIGHTING,
     "road_damage": ROADS,
     "pavement_damage": ROADS,
+    "traffic_sign_damaged": ROADS,
     "illegal_dumping": WASTE,
     "container_full": WASTE,
-    "litter_bin": WASTE,
+    "litter_bin_overflowing": WASTE,
+    "graffiti": WASTE,
 }
 
 
@@ -75,6 +79,8 @@ def route(submitted: ReportSubmitted) -> tuple[ReportRouted, WorkItemQueued]:
         category=submitted.category,
         description=submitted.description,
         location=submitted.location,
+        address=submitted.address,
+        answers=submitted.answers,
         submitted_at=submitted.occurred_at,
     )
     return routed, work_item

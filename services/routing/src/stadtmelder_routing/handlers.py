@@ -4,10 +4,10 @@ import logging
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from stadtmelder_shared import topics
-from stadtmelder_shared.events import ReportSubmitted
 
 from stadtmelder_routing.service import RoutingService
+from stadtmelder_shared import topics
+from stadtmelder_shared.events import ReportSubmitted
 
 log = logging.getLogger(__name__)
 

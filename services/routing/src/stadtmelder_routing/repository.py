@@ -5,6 +5,7 @@ from typing import Any, Protocol
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+
 from stadtmelder_shared.events import ReportRouted
 
 Document = dict[str, Any]

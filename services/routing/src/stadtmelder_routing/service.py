@@ -5,11 +5,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
-from stadtmelder_shared import topics
-from stadtmelder_shared.events import Event, ReportRouted, ReportSubmitted
-
 from stadtmelder_routing.domain import route
 from stadtmelder_routing.repository import RoutingLog
+from stadtmelder_shared import topics
+from stadtmelder_shared.events import Event, ReportRouted, ReportSubmitted
 
 log = logging.getLogger(__name__)
 

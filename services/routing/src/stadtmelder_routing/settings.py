@@ -1,6 +1,7 @@
 """Settings of the routing service, read from `ROUTING_*` and the shared connection variables."""
 
 from pydantic_settings import SettingsConfigDict
+
 from stadtmelder_shared.settings import ConnectionSettings
 
 

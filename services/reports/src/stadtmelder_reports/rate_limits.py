@@ -1,0 +1,26 @@
+"""Per-client limits on submissions, so one app or address cannot flood a department's queue."""
+
+import math
+import time
+
+from limits import RateLimitItemPerMinute
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from stadtmelder_reports.errors import TooManySubmissions
+
+
+class SubmissionLimiter:
+    """Counts in this process; with several replicas each enforces its own share."""
+
+    def __init__(self, anonymous_per_minute: int) -> None:
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._anonymous_per_minute = anonymous_per_minute
+
+    async def check(self, client: str, per_minute: int | None = None) -> None:
+        """Count one submission of `client`; raise TooManySubmissions once over its limit."""
+        item = RateLimitItemPerMinute(per_minute or self._anonymous_per_minute)
+        if await self._limiter.hit(item, "submissions", client):
+            return
+        stats = await self._limiter.get_window_stats(item, "submissions", client)
+        raise TooManySubmissions(max(1, math.ceil(stats.reset_time - time.time())))

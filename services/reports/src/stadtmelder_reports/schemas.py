@@ -1,0 +1,201 @@
+"""HTTP shapes of the JSON API and their conversion from domain objects; never personal data."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, EmailStr, Field
+
+from stadtmelder_reports.categories import Category, localized
+from stadtmelder_reports.domain import ADDRESS_MAX_LENGTH, DESCRIPTION_MAX_LENGTH, Report
+from stadtmelder_shared.events import Answer
+
+LanguageCode = Literal["de", "en", "tr"]
+
+
+class ChoiceOut(BaseModel):
+    key: str
+    name: str
+
+
+class QuestionOut(BaseModel):
+    code: str
+    datatype: str
+    required: bool
+    order: int
+    text: str
+    help: str | None
+    values: list[ChoiceOut]
+    stops_report: list[str] = Field(
+        description="Answers that stop the report; the API answers them with advice instead."
+    )
+
+
+class CategoryOut(BaseModel):
+    code: str
+    name: str
+    group: str
+    description: str
+    keywords: list[str]
+    anonymous_allowed: bool
+    questions: list[QuestionOut]
+
+
+def category_out(category: Category, language: str) -> CategoryOut:
+    return CategoryOut(
+        code=category.code,
+        name=category.name(language),
+        group=category.group,
+        description=localized(category.description, language),
+        keywords=list(category.keywords.get(language) or category.keywords.get("de", ())),
+        anonymous_allowed=category.anonymous_allowed,
+        questions=[
+            QuestionOut(
+                code=q.code,
+                datatype=q.datatype,
+                required=q.required,
+                order=q.order,
+                text=localized(q.text, language),
+                help=localized(q.help, language) if q.help else None,
+                values=[ChoiceOut(key=c.key, name=localized(c.names, language)) for c in q.values],
+                stops_report=sorted(q.stop.values) if q.stop else [],
+            )
+            for q in category.questions
+        ],
+    )
+
+
+class ReportIn(BaseModel):
+    """A new report. Give the place as lat/lon, as an address, or let a photo carry it."""
+
+    category: str = Field(min_length=1, max_length=64, examples=["street_light_out"])
+    description: str = Field(min_length=1, max_length=DESCRIPTION_MAX_LENGTH)
+    lat: float | None = Field(None, ge=-90, le=90, examples=[51.4344])
+    lon: float | None = Field(None, ge=-180, le=180, examples=[6.7623])
+    address: str | None = Field(None, max_length=ADDRESS_MAX_LENGTH)
+    answers: dict[str, Any] = Field(default_factory=dict)
+    email: EmailStr | None = Field(None, description="Never shown publicly; used for updates.")
+    name: str | None = Field(None, max_length=200, description="Never shown publicly.")
+    phone: str | None = Field(None, max_length=40, description="Never shown publicly.")
+    language: LanguageCode = "de"
+    check_duplicates: bool = Field(
+        False,
+        description="When true, answer 409 with open reports of the same category nearby "
+        "instead of filing, so the citizen can support one of them.",
+    )
+
+
+class SupportIn(BaseModel):
+    email: EmailStr | None = Field(None, description="To be kept informed; never shown publicly.")
+    name: str | None = Field(None, max_length=200)
+    language: LanguageCode = "de"
+
+
+class DepartmentOut(BaseModel):
+    id: str
+    name: str
+
+
+class StatusChangeOut(BaseModel):
+    status: str
+    at: datetime
+
+
+class PhotoOut(BaseModel):
+    url: str
+    thumbnail_url: str
+    media_type: str
+    width: int
+    height: int
+
+
+class CategoryRefOut(BaseModel):
+    code: str
+    name: str
+    group: str
+
+
+class ReportOut(BaseModel):
+    """The public view of a report: never any personal data."""
+
+    id: str
+    status: str
+    category: CategoryRefOut
+    description: str
+    lat: float | None
+    lon: float | None
+    address: str | None
+    answers: dict[str, Answer]
+    department: DepartmentOut | None
+    created_at: datetime
+    updated_at: datetime
+    history: list[StatusChangeOut]
+    comments: list[dict[str, Any]] = Field(default_factory=list)
+    supporter_count: int
+    photos: list[PhotoOut]
+    url: str
+
+
+class NewReportOut(ReportOut):
+    """The answer to the reporter alone: the private tracking token and link."""
+
+    tracking_token: str
+    tracking_url: str
+    possible_duplicates: list["NearbyReportOut"] = Field(default_factory=list)
+
+
+class NearbyReportOut(BaseModel):
+    report: ReportOut
+    distance_m: float
+
+
+class ReportPage(BaseModel):
+    items: list[ReportOut]
+    next_cursor: str | None
+
+
+def public_view(report: Report, language: str, base_url: str) -> ReportOut:
+    url = f"{base_url}/api/v1/reports/{report.id}"
+    return ReportOut(
+        id=report.id,
+        status=report.status,
+        category=CategoryRefOut(
+            code=report.category.code,
+            name=report.category.name(language),
+            group=report.category.group,
+        ),
+        description=report.description,
+        lat=report.location.lat if report.location else None,
+        lon=report.location.lon if report.location else None,
+        address=report.address,
+        answers=report.answers,
+        department=(
+            DepartmentOut(id=report.department.id, name=report.department.name)
+            if report.department
+            else None
+        ),
+        created_at=report.created_at,
+        updated_at=report.updated_at,
+        history=[StatusChangeOut(status=c.status, at=c.at) for c in report.history],
+        supporter_count=report.supporter_count,
+        photos=[
+            PhotoOut(
+                url=f"{url}/photos/{p.number}",
+                thumbnail_url=f"{url}/photos/{p.number}/thumbnail",
+                media_type=p.media_type,
+                width=p.width,
+                height=p.height,
+            )
+            for p in report.photos
+        ],
+        url=url,
+    )
+
+
+def geojson_feature(view: ReportOut) -> dict[str, Any]:
+    properties = view.model_dump(mode="json", exclude={"lat", "lon"})
+    geometry = (
+        {"type": "Point", "coordinates": [view.lon, view.lat]}
+        if view.lat is not None and view.lon is not None
+        else None
+    )
+    return {"type": "Feature", "id": view.id, "geometry": geometry, "properties": properties}
