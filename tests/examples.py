@@ -13,10 +13,10 @@ INNER_HARBOUR = (51.4380, 6.7700)
 DUESSELDORF_ALTSTADT = (51.2277, 6.7735)
 
 
-def valid_answers(category: Category) -> dict[str, Any]:
-    """An answer to every required question that does not stop the report."""
+def valid_answers(category: Category | None) -> dict[str, Any]:
+    """An answer to every required question that does not stop the report; none if no category."""
     answers: dict[str, Any] = {}
-    for question in category.questions:
+    for question in category.questions if category else ():
         if not question.required:
             continue
         stops = question.stop.values if question.stop else frozenset()

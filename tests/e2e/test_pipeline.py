@@ -22,7 +22,7 @@ def a_report(address: str, **changes: Any) -> dict[str, Any]:
     category = changes.get("category", "street_light_out")
     report = {
         "category": category,
-        "answers": valid_answers(DUISBURG.category(category)),  # type: ignore[arg-type]
+        "answers": valid_answers(DUISBURG.category(category)),
         "description": "Die Laterne an der Haltestelle ist seit drei Tagen dunkel.",
         "lat": 51.4344,
         "lon": 6.7623,

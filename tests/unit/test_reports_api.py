@@ -25,7 +25,7 @@ VALID = {
     "description": "Tiefes Schlagloch auf der Königstraße, Höhe Nr. 40.",
     "lat": KOENIGSTRASSE[0],
     "lon": KOENIGSTRASSE[1],
-    "answers": valid_answers(DUISBURG.category("road_damage")),  # type: ignore[arg-type]
+    "answers": valid_answers(DUISBURG.category("road_damage")),
     "email": PERSONAL[0],
     "name": PERSONAL[1],
     "phone": PERSONAL[2],
@@ -207,7 +207,7 @@ async def test_list_filters_paginates_and_speaks_geojson(client) -> None:
         payload = {
             **VALID,
             "category": category,
-            "answers": valid_answers(DUISBURG.category(category)),  # type: ignore[arg-type]
+            "answers": valid_answers(DUISBURG.category(category)),
         }
         ids.append((await client.post("/api/v1/reports", json=payload)).json()["id"])
 

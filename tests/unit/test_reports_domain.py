@@ -44,7 +44,7 @@ def a_submission(duisburg: Jurisdiction, **changes: Any) -> Submission:
     }
     values.update(changes)
     if "answers" not in values:
-        values["answers"] = valid_answers(duisburg.category(category))  # type: ignore[arg-type]
+        values["answers"] = valid_answers(duisburg.category(category))
     return Submission(**values)
 
 
@@ -132,7 +132,7 @@ def test_answers_are_checked_against_their_datatypes(duisburg: Jurisdiction) -> 
 
 
 def test_an_answer_that_means_danger_stops_the_report_with_advice(duisburg: Jurisdiction) -> None:
-    answers = {**valid_answers(duisburg.category("road_damage")), "acute_danger": "yes"}  # type: ignore[arg-type]
+    answers = {**valid_answers(duisburg.category("road_damage")), "acute_danger": "yes"}
     with pytest.raises(ReportStopped) as stopped:
         file(duisburg, a_submission(duisburg, category="road_damage", answers=answers))
     assert "112" in stopped.value.advice["de"] or "110" in stopped.value.advice["de"]

@@ -16,6 +16,7 @@ from stadtmelder_reports.api_keys import ApiKeyStore, MongoApiKeyStore
 from stadtmelder_reports.catalogue import DEFAULT_DIRECTORY, load_jurisdiction
 from stadtmelder_reports.handlers import register_handlers
 from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS
+from stadtmelder_reports.open311.api import Open311Controller
 from stadtmelder_reports.outbox import OutboxRelay
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.repository import MongoReportRepository, connect
@@ -92,7 +93,7 @@ def build_app(
         return api_keys
 
     return Litestar(
-        route_handlers=[ReportsController, HealthController],
+        route_handlers=[ReportsController, HealthController, Open311Controller],
         dependencies={
             "service": Provide(provide_service, sync_to_thread=False),
             "api_keys": Provide(provide_api_keys, sync_to_thread=False),

@@ -1,0 +1,70 @@
+"""Operator commands: `python -m stadtmelder_reports.admin create-api-key|revoke-api-key|...`."""
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime
+
+from stadtmelder_reports.api_keys import MongoApiKeyStore
+from stadtmelder_reports.catalogue import DEFAULT_DIRECTORY, load_jurisdiction
+from stadtmelder_reports.repository import connect
+from stadtmelder_reports.settings import ReportsSettings
+
+
+async def create_api_key(settings: ReportsSettings, name: str, per_minute: int) -> int:
+    client = connect(settings.mongodb_url)
+    try:
+        store = MongoApiKeyStore(client[settings.mongodb_database])
+        api_client, api_key = await store.create(name, per_minute, datetime.now(UTC))
+    finally:
+        await client.close()
+    print(f"client id: {api_client.id}\nname:      {api_client.name}")
+    print(f"api_key:   {api_key}\n(shown once; only its hash is stored)")
+    return 0
+
+
+async def revoke_api_key(settings: ReportsSettings, client_id: str) -> int:
+    client = connect(settings.mongodb_url)
+    try:
+        revoked = await MongoApiKeyStore(client[settings.mongodb_database]).revoke(client_id)
+    finally:
+        await client.close()
+    print(f"{client_id}: revoked" if revoked else f"{client_id}: no such client")
+    return 0 if revoked else 1
+
+
+def check_jurisdiction(settings: ReportsSettings) -> int:
+    """Load the configured catalogue and boundary, as the service will, and summarise them."""
+    jurisdiction = load_jurisdiction(
+        settings.jurisdiction_dir or DEFAULT_DIRECTORY, settings.boundary_file
+    )
+    boundary = jurisdiction.boundary
+    kind = "approximate" if boundary.approximate else "official"
+    count = len(jurisdiction.categories)
+    print(f"{jurisdiction.code} ({jurisdiction.open311_id}): {count} categories")
+    print(f"boundary: {boundary.name}, {kind}, bounds {boundary.geometry.bounds}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m stadtmelder_reports.admin")
+    commands = parser.add_subparsers(dest="command", required=True)
+    create = commands.add_parser("create-api-key", help="issue an API key for an app")
+    create.add_argument("--name", required=True, help="who uses the key, e.g. 'Duisburg App'")
+    create.add_argument("--per-minute", type=int, default=60, help="submissions per minute")
+    revoke = commands.add_parser("revoke-api-key", help="stop accepting a client's key")
+    revoke.add_argument("client_id")
+    commands.add_parser("check-jurisdiction", help="load and summarise catalogue and boundary")
+    arguments = parser.parse_args(argv)
+    settings = ReportsSettings()
+    match arguments.command:
+        case "create-api-key":
+            return asyncio.run(create_api_key(settings, arguments.name, arguments.per_minute))
+        case "revoke-api-key":
+            return asyncio.run(revoke_api_key(settings, arguments.client_id))
+        case _:
+            return check_jurisdiction(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
