@@ -174,6 +174,18 @@ class InMemoryDeliveryLog:
         return None
 
 
+class InMemoryFollowerStore:
+    def __init__(self) -> None:
+        self.followers: dict[str, dict[str, Reporter]] = {}
+
+    async def add(self, report_id: str, follower: Reporter) -> None:
+        key = (follower.email or "").lower()
+        self.followers.setdefault(report_id, {}).setdefault(key, follower)
+
+    async def of(self, report_id: str) -> list[Reporter]:
+        return list(self.followers.get(report_id, {}).values())
+
+
 @dataclass
 class RecordingPublisher:
     published: list[tuple[str, Event]] = field(default_factory=list)

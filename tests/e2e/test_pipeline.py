@@ -141,3 +141,20 @@ async def test_report_submitted_while_kafka_is_down_is_routed_and_mailed_after_r
         what="the mail after Kafka came back",
     )
     assert len(mails) == 1
+
+
+async def test_a_supporter_is_confirmed_by_mail_once(running_system: LocalSystem) -> None:
+    report_id = await submit(running_system, a_report(an_address(), category="graffiti"))
+    supporter = an_address()
+    async with httpx.AsyncClient(base_url=running_system.reports_url) as client:
+        for _ in range(2):
+            response = await client.post(
+                f"/api/v1/reports/{report_id}/support", json={"email": supporter, "language": "en"}
+            )
+            assert response.status_code == 200
+    assert response.json()["supporter_count"] == 1
+
+    [mail] = await wait_until(
+        lambda: running_system.mailbox.received(supporter), what="the supporter's confirmation"
+    )
+    assert mail["Subject"] == f"You now support report {report_id}"

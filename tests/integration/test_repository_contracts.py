@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from stadtmelder_notify.repository import Claim, MongoDeliveryLog
+from stadtmelder_notify.repository import Claim, MongoDeliveryLog, MongoFollowerStore
 from stadtmelder_reports.catalogue import load_jurisdiction
 from stadtmelder_reports.domain import StatusChange, Submission, submit, supported
 from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTokenUnknown
@@ -24,7 +24,12 @@ from stadtmelder_routing.repository import MongoRoutingLog
 from stadtmelder_shared.events import DepartmentRef, Location, Reporter, ReportSubmitted
 from tests.conftest import LocalSystem
 from tests.examples import geotagged_jpeg
-from tests.fakes import InMemoryDeliveryLog, InMemoryReportRepository, InMemoryRoutingLog
+from tests.fakes import (
+    InMemoryDeliveryLog,
+    InMemoryFollowerStore,
+    InMemoryReportRepository,
+    InMemoryRoutingLog,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -226,3 +231,18 @@ async def test_a_supporter_is_counted_once_and_announced(reports: Any) -> None:
     loaded = await reports.get(report.id)
     assert loaded.supporter_count == 2
     assert [type(e).__name__ for _, e in loaded.pending_events] == ["ReportSupported"] * 2
+
+
+@pytest.fixture
+def followers(database: Any) -> Any:
+    return InMemoryFollowerStore() if database is None else MongoFollowerStore(database)
+
+
+async def test_followers_are_kept_once_per_address_and_report(followers: Any) -> None:
+    await followers.add("R1", Reporter(email="ben@example.org", language="tr"))
+    await followers.add("R1", Reporter(email="Ben@Example.org", language="tr"))
+    await followers.add("R2", Reporter(email="cem@example.org"))
+
+    assert [f.email for f in await followers.of("R1")] == ["ben@example.org"]
+    assert (await followers.of("R1"))[0].language == "tr"
+    assert await followers.of("R3") == []

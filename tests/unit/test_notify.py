@@ -6,8 +6,19 @@ from stadtmelder_notify.domain import delivery_key, routed_mail
 from stadtmelder_notify.repository import Claim
 from stadtmelder_notify.service import NotifyService
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import CategoryRef, DepartmentRef, Reporter, ReportRouted
-from tests.fakes import InMemoryDeliveryLog, RecordingMailer, RecordingPublisher
+from stadtmelder_shared.events import (
+    CategoryRef,
+    DepartmentRef,
+    Reporter,
+    ReportRouted,
+    ReportSupported,
+)
+from tests.fakes import (
+    InMemoryDeliveryLog,
+    InMemoryFollowerStore,
+    RecordingMailer,
+    RecordingPublisher,
+)
 
 EVENT_ID = "7b0c8f3e-1111-4c1e-9a53-6f2b5d3c9a10"
 
@@ -39,10 +50,12 @@ def a_service(
     mailer: RecordingMailer,
     deliveries: InMemoryDeliveryLog | None = None,
     clock: Clock | None = None,
+    followers: InMemoryFollowerStore | None = None,
 ) -> tuple[NotifyService, RecordingPublisher]:
     publisher = RecordingPublisher()
     service = NotifyService(
         deliveries or InMemoryDeliveryLog(),
+        followers or InMemoryFollowerStore(),
         mailer,
         publisher,
         "https://melder.duisburg.example",
@@ -72,8 +85,8 @@ async def test_reporter_is_mailed_once_even_when_the_event_comes_twice() -> None
     mailer = RecordingMailer()
     service, publisher = a_service(mailer)
 
-    assert await service.notify_routed(routed_event("en")) is not None
-    assert await service.notify_routed(routed_event("en")) is None
+    assert len(await service.notify_routed(routed_event("en"))) == 1
+    assert await service.notify_routed(routed_event("en")) == []
 
     [mail] = mailer.sent
     assert mail.to == "anna@example.org"
@@ -83,7 +96,7 @@ async def test_reporter_is_mailed_once_even_when_the_event_comes_twice() -> None
 async def test_anonymous_report_sends_nothing() -> None:
     mailer = RecordingMailer()
     service, _ = a_service(mailer)
-    assert await service.notify_routed(routed_event(email=None)) is None
+    assert await service.notify_routed(routed_event(email=None)) == []
     assert mailer.sent == []
 
 
@@ -120,3 +133,32 @@ def test_delivery_key_does_not_contain_the_address() -> None:
     key = delivery_key(EVENT_ID, "Anna@Example.org", "email")
     assert "anna" not in key.lower()
     assert key == delivery_key(EVENT_ID, "anna@example.org", "email")
+
+
+async def test_supporters_are_confirmed_once_and_then_told_like_the_reporter() -> None:
+    mailer, followers = RecordingMailer(), InMemoryFollowerStore()
+    service, _ = a_service(mailer, followers=followers)
+    support = ReportSupported(
+        report_id="ABCDE-12345",
+        jurisdiction="duisburg",
+        supporter=Reporter(email="ben@example.org", language="tr"),
+        supporter_count=2,
+    )
+
+    await service.notify_supported(support)
+    await service.notify_supported(support)
+    await service.notify_routed(routed_event("en"))
+
+    assert [(mail.to, mail.subject[:9]) for mail in mailer.sent] == [
+        ("ben@example.org", "Artık ABC"),
+        ("anna@example.org", "Your repo"),
+        ("ben@example.org", "ABCDE-123"),
+    ]
+
+
+async def test_anonymous_support_sends_nothing() -> None:
+    mailer = RecordingMailer()
+    service, _ = a_service(mailer)
+    support = ReportSupported(report_id="R", jurisdiction="duisburg", supporter_count=1)
+    assert await service.notify_supported(support) == []
+    assert mailer.sent == []

@@ -7,7 +7,7 @@ from faststream.asgi import AsgiFastStream
 
 from stadtmelder_notify.handlers import register_handlers
 from stadtmelder_notify.mailer import SmtpMailer
-from stadtmelder_notify.repository import MongoDeliveryLog, connect
+from stadtmelder_notify.repository import MongoDeliveryLog, MongoFollowerStore, connect
 from stadtmelder_notify.service import NotifyService
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_shared.health import connection_checks, health_routes
@@ -20,6 +20,7 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
     """Clients are created here but connect lazily: in the app's startup, not at import."""
     broker = make_broker(settings.kafka_bootstrap_servers, client_id="stadtmelder-notify")
     mongo = connect(settings.mongodb_url)
+    followers = MongoFollowerStore(mongo[settings.mongodb_database])
     mailer = SmtpMailer(
         settings.smtp_host,
         settings.smtp_port,
@@ -30,6 +31,7 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
     )
     service = NotifyService(
         MongoDeliveryLog(mongo[settings.mongodb_database]),
+        followers,
         mailer,
         KafkaEventPublisher(broker, SOURCE),
         settings.public_base_url,
@@ -40,6 +42,7 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
     async def start() -> None:
         # Without this, FastStream reports startup complete and the broker fails behind it.
         await connect_when_reachable(broker)
+        await followers.ensure_indexes()
 
     async def close() -> None:
         await mongo.close()

@@ -3,7 +3,7 @@
 import hashlib
 from dataclasses import dataclass
 
-from stadtmelder_shared.events import ReportRouted
+from stadtmelder_shared.events import ReportRouted, ReportSupported
 
 
 @dataclass(frozen=True)
@@ -57,13 +57,65 @@ _ROUTED = {
 }
 
 
+_SUPPORTED = {
+    "de": (
+        "Sie unterstützen jetzt die Meldung {report_id}",
+        "Guten Tag,\n\n"
+        "danke, dass Sie die Meldung {report_id} unterstützen, statt eine neue zu schreiben.\n"
+        "Sie ist jetzt {count}-mal unterstützt worden. So sieht die Stadt, wie wichtig sie ist.\n\n"
+        "Wir schreiben Ihnen bei jedem weiteren Schritt. Den Stand sehen Sie hier:\n"
+        "{link}\n\n"
+        "Ihr Stadtmelder-Team\n",
+    ),
+    "en": (
+        "You now support report {report_id}",
+        "Hello,\n\n"
+        "thank you for supporting report {report_id} instead of filing a new one.\n"
+        "It now has {count} supporters, which shows the city how much it matters.\n\n"
+        "We will write to you at every further step. You can follow it here:\n"
+        "{link}\n\n"
+        "The Stadtmelder team\n",
+    ),
+    "tr": (
+        "Artık {report_id} numaralı bildirimi destekliyorsunuz",
+        "Merhaba,\n\n"
+        "yeni bir bildirim yazmak yerine {report_id} numaralı bildirimi desteklediğiniz için "
+        "teşekkür ederiz.\n"
+        "Bildirim şimdiye kadar {count} kez desteklendi. Böylece belediye konunun ne kadar "
+        "önemli olduğunu görüyor.\n\n"
+        "Her yeni adımda size yazacağız. Durumu buradan takip edebilirsiniz:\n"
+        "{link}\n\n"
+        "Stadtmelder ekibi\n",
+    ),
+}
+
+
+def report_link(base_url: str, report_id: str, language: str) -> str:
+    return f"{base_url.rstrip('/')}/api/v1/reports/{report_id}?lang={language}"
+
+
+def supported_mail(event: ReportSupported, recipient: str, language: str, base_url: str) -> Mail:
+    subject, body = _SUPPORTED.get(language, _SUPPORTED["de"])
+    values = {
+        "report_id": event.report_id,
+        "count": str(event.supporter_count),
+        "link": report_link(base_url, event.report_id, language),
+    }
+    return Mail(
+        to=recipient,
+        subject=subject.format(**values),
+        text=body.format(**values),
+        message_id=f"<{delivery_key(event.event_id, recipient, 'email')}@stadtmelder>",
+    )
+
+
 def routed_mail(event: ReportRouted, recipient: str, language: str, base_url: str) -> Mail:
     subject, body = _ROUTED.get(language, _ROUTED["de"])
     values = {
         "report_id": event.report_id,
         "category": event.category.name(language),
         "department": event.department.name,
-        "link": f"{base_url.rstrip('/')}/api/v1/reports/{event.report_id}?lang={language}",
+        "link": report_link(base_url, event.report_id, language),
     }
     return Mail(
         to=recipient,

@@ -7,7 +7,7 @@ from faststream.kafka import KafkaBroker
 
 from stadtmelder_notify.service import NotifyService
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import ReportRouted
+from stadtmelder_shared.events import Event, ReportRouted, ReportSupported
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +20,19 @@ def register_handlers(broker: KafkaBroker, service: NotifyService, group_id: str
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )
     async def on_report_routed(event: ReportRouted) -> None:
-        notified = await service.notify_routed(event)
-        context = {"report_id": event.report_id, "event_id": event.event_id}
-        if notified is None:
-            log.info("nobody to notify, or notified before", extra=context)
-        else:
-            log.info("reporter notified by e-mail", extra=context)
+        told = await service.notify_routed(event)
+        log.info("%d people told the report was routed", len(told), extra=_context(event))
+
+    @broker.subscriber(
+        topics.REPORTS_SUPPORTED,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+    async def on_report_supported(event: ReportSupported) -> None:
+        told = await service.notify_supported(event)
+        log.info("%d supporters confirmed", len(told), extra=_context(event))
+
+
+def _context(event: Event) -> dict[str, str]:
+    return {"report_id": event.report_id, "event_id": event.event_id}

@@ -1,12 +1,15 @@
 """The delivery log: which message went to whom, so a redelivered event is never sent twice."""
 
 import enum
+import hashlib
 from datetime import datetime
 from typing import Any, Protocol
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+
+from stadtmelder_shared.events import Reporter
 
 Document = dict[str, Any]
 
@@ -27,6 +30,34 @@ class DeliveryLog(Protocol):
     async def mark_failed(self, key: str, reason: str, at: datetime) -> None: ...
 
     async def ping(self) -> None: ...
+
+
+class FollowerStore(Protocol):
+    """Supporters of a report, who hear about each step like its reporter."""
+
+    async def add(self, report_id: str, follower: Reporter) -> None: ...
+
+    async def of(self, report_id: str) -> list[Reporter]: ...
+
+
+class MongoFollowerStore:
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self._followers = database["followers"]
+
+    async def ensure_indexes(self) -> None:
+        await self._followers.create_index("report_id")
+
+    async def add(self, report_id: str, follower: Reporter) -> None:
+        key = hashlib.sha256(f"{report_id}|{(follower.email or '').lower()}".encode()).hexdigest()
+        await self._followers.update_one(
+            {"_id": key},
+            {"$setOnInsert": {"report_id": report_id, **follower.model_dump()}},
+            upsert=True,
+        )
+
+    async def of(self, report_id: str) -> list[Reporter]:
+        cursor = self._followers.find({"report_id": report_id})
+        return [Reporter.model_validate(document) async for document in cursor]
 
 
 class MongoDeliveryLog:

@@ -1,15 +1,24 @@
-"""The notify use case: tell the reporter about each step exactly once per event and channel."""
+"""The notify use case: tell reporters and supporters each step, once per event and recipient."""
 
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from stadtmelder_notify.domain import delivery_key, routed_mail
+from stadtmelder_notify.domain import Mail, delivery_key, routed_mail, supported_mail
 from stadtmelder_notify.mailer import Mailer
-from stadtmelder_notify.repository import Claim, DeliveryLog
+from stadtmelder_notify.repository import Claim, DeliveryLog, FollowerStore
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import CitizenNotified, Event, ReportRouted, derived_event_id
+from stadtmelder_shared.events import (
+    CitizenNotified,
+    Event,
+    Reporter,
+    ReportRouted,
+    ReportSupported,
+    derived_event_id,
+)
+
+MailFor = Callable[[str, str], Mail]
 
 
 class EventPublisher(Protocol):
@@ -20,6 +29,7 @@ class NotifyService:
     def __init__(
         self,
         deliveries: DeliveryLog,
+        followers: FollowerStore,
         mailer: Mailer,
         publisher: EventPublisher,
         public_base_url: str,
@@ -28,6 +38,7 @@ class NotifyService:
         wait_seconds: float = 0.5,
     ) -> None:
         self._deliveries = deliveries
+        self._followers = followers
         self._mailer = mailer
         self._publisher = publisher
         self._base_url = public_base_url
@@ -35,32 +46,59 @@ class NotifyService:
         self._clock = clock
         self._wait_seconds = wait_seconds
 
-    async def notify_routed(self, event: ReportRouted) -> CitizenNotified | None:
-        """Mail the reporter; None when there is nobody to tell or it was told before."""
-        if event.reporter is None or event.reporter.email is None:
-            return None
-        recipient, language = event.reporter.email, event.reporter.language
-        key = delivery_key(event.event_id, recipient, "email")
-        if not await self._claim(key):
-            return None
-        try:
-            await self._mailer.send(
-                routed_mail(event, recipient, language, self._base_url), language
-            )
-        except Exception as error:
-            await self._deliveries.mark_failed(key, type(error).__name__, self._clock())
-            raise
-        await self._deliveries.mark_sent(key, self._clock())
-        notified = CitizenNotified(
-            event_id=derived_event_id(event.event_id, f"notified:{key}"),
-            report_id=event.report_id,
-            jurisdiction=event.jurisdiction,
-            channel="email",
-            notification="routed",
-            caused_by=event.event_id,
+    async def notify_routed(self, event: ReportRouted) -> list[CitizenNotified]:
+        """Mail the reporter and every supporter; each only once, however often this runs."""
+        recipients = [event.reporter, *await self._followers.of(event.report_id)]
+        return await self._tell(
+            event,
+            "routed",
+            recipients,
+            lambda to, language: routed_mail(event, to, language, self._base_url),
         )
-        await self._publisher.publish(topics.CITIZENS_NOTIFIED, notified)
-        return notified
+
+    async def notify_supported(self, event: ReportSupported) -> list[CitizenNotified]:
+        """Remember the supporter as a follower of the report and confirm it to them."""
+        if event.supporter is None or event.supporter.email is None:
+            return []
+        await self._followers.add(event.report_id, event.supporter)
+        return await self._tell(
+            event,
+            "supported",
+            [event.supporter],
+            lambda to, language: supported_mail(event, to, language, self._base_url),
+        )
+
+    async def _tell(
+        self, event: Event, step: str, recipients: list[Reporter | None], mail_for: MailFor
+    ) -> list[CitizenNotified]:
+        told = []
+        seen: set[str] = set()
+        for recipient in recipients:
+            if recipient is None or recipient.email is None or recipient.email.lower() in seen:
+                continue
+            seen.add(recipient.email.lower())
+            key = delivery_key(event.event_id, recipient.email, "email")
+            if not await self._claim(key):
+                continue
+            try:
+                await self._mailer.send(
+                    mail_for(recipient.email, recipient.language), recipient.language
+                )
+            except Exception as error:
+                await self._deliveries.mark_failed(key, type(error).__name__, self._clock())
+                raise
+            await self._deliveries.mark_sent(key, self._clock())
+            notified = CitizenNotified(
+                event_id=derived_event_id(event.event_id, f"notified:{key}"),
+                report_id=event.report_id,
+                jurisdiction=event.jurisdiction,
+                channel="email",
+                notification=step,
+                caused_by=event.event_id,
+            )
+            await self._publisher.publish(topics.CITIZENS_NOTIFIED, notified)
+            told.append(notified)
+        return told
 
     async def _claim(self, key: str) -> bool:
         """True once we may send; False if it was sent. Waits out another sender's lease."""
