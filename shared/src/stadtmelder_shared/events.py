@@ -86,6 +86,76 @@ class ReportRouted(Event):
     rule: str = Field(description="Which responsibility rule chose the department.")
     caused_by: str = Field(description="event_id of the ReportSubmitted that was routed.")
     reporter: Reporter | None = None
+    due_at: datetime | None = Field(None, description="When the department's SLA runs out.")
+    area: str | None = Field(None, description="The area (district) the place lies in.")
+    asset_id: str | None = Field(None, description="The asset (pole, playground) it concerns.")
+    probable_duplicates: list[str] = Field(
+        default_factory=list, description="Open reports probably about the same defect."
+    )
+
+
+class ReportUnroutable(Event):
+    """No rule matched: the report waits in the triage queue for a dispatcher."""
+
+    type: ClassVar[str] = "org.stadtmelder.report.unroutable"
+
+    category: CategoryRef
+    department: DepartmentRef = Field(description="The triage queue it was put into.")
+    reason: str
+    caused_by: str
+    reporter: Reporter | None = None
+
+
+class Actor(Value):
+    """Who did something: never a citizen's personal data, and no staff name in public views."""
+
+    role: Literal["clerk", "dispatcher", "admin", "department_system", "citizen", "system"]
+    user_id: str | None = None
+    department_id: str | None = None
+
+
+class ReportStatusChanged(Event):
+    """A step of the department's work; reports, notify and routing all follow it."""
+
+    type: ClassVar[str] = "org.stadtmelder.report.status-changed"
+
+    status: str
+    previous_status: str
+    department: DepartmentRef
+    actor: Actor
+    public_comment: str | None = None
+    reason: str | None = None
+    duplicate_of: str | None = None
+    forwarded_to: DepartmentRef | None = None
+    category: CategoryRef | None = None
+
+
+class ReportCommented(Event):
+    type: ClassVar[str] = "org.stadtmelder.report.commented"
+
+    visibility: Literal["public", "internal"]
+    text: str
+    actor: Actor
+    department: DepartmentRef | None = None
+
+
+class ReportOverdue(Event):
+    type: ClassVar[str] = "org.stadtmelder.report.overdue"
+
+    department: DepartmentRef
+    due_at: datetime
+    escalated_to: str | None = Field(None, description="The department lead's mailbox.")
+
+
+class WorkItemSendFailed(Event):
+    """A send method kept failing for a work item: operators and dispatchers must act."""
+
+    type: ClassVar[str] = "org.stadtmelder.department.work-item-send-failed"
+
+    department: DepartmentRef
+    method: str
+    attempts: int
+    error: str
 
 
 class WorkItemQueued(Event):
@@ -121,5 +191,16 @@ class CitizenNotified(Event):
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
-    for cls in (ReportSubmitted, ReportRouted, WorkItemQueued, ReportSupported, CitizenNotified)
+    for cls in (
+        ReportSubmitted,
+        ReportRouted,
+        ReportUnroutable,
+        ReportStatusChanged,
+        ReportCommented,
+        ReportOverdue,
+        WorkItemQueued,
+        WorkItemSendFailed,
+        ReportSupported,
+        CitizenNotified,
+    )
 }

@@ -3,12 +3,24 @@
 REPORTS_SUBMITTED = "reports.submitted"
 REPORTS_ROUTED = "reports.routed"
 REPORTS_SUPPORTED = "reports.supported"
+REPORTS_UNROUTABLE = "reports.unroutable"
+REPORTS_STATUS_CHANGED = "reports.status-changed"
+REPORTS_COMMENTED = "reports.commented"
+REPORTS_OVERDUE = "reports.overdue"
+WORK_ITEMS_SEND_FAILED = "departments.send-failed"
+# Department systems report their own transitions here; the same shape as the staff API's.
+DEPARTMENT_UPDATES_PATTERN = r"departments\..+\.updates"
 CITIZENS_NOTIFIED = "reports.citizen-notified"
 
 
 def department_work(department_id: str) -> str:
     """The work queue topic of one department, consumed by its own systems."""
     return f"departments.{department_id}.work"
+
+
+def department_updates(department_id: str) -> str:
+    """Where a department's own system sends status transitions of its reports."""
+    return f"departments.{department_id}.updates"
 
 
 def dead_letter(topic: str) -> str:
