@@ -1,11 +1,30 @@
 """Example inputs shared by the test tiers: places in and around Duisburg, valid answers, photos."""
 
 import io
+import os
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 from stadtmelder_reports.categories import Category
+
+
+def _osm_directory() -> Path:
+    """Duisburg's OSM boundaries: `$STADTMELDER_SHARED_DATA`, else `../shared/data` beside the
+    repository, else the workplace's copy; tests that need them skip with a reason otherwise."""
+    candidates = [
+        Path(os.environ.get("STADTMELDER_SHARED_DATA", "/nonexistent")),
+        Path(__file__).resolve().parents[2] / "shared/data",
+        Path("/work/shared/data"),
+    ]
+    for candidate in candidates:
+        if (candidate / "duisburg-osm").is_dir():
+            return candidate / "duisburg-osm"
+    return candidates[1] / "duisburg-osm"
+
+
+OSM_DIRECTORY = _osm_directory()
 
 # Well inside Duisburg (Königstraße, Innenhafen) and clearly outside it.
 KOENIGSTRASSE = (51.4325, 6.7652)

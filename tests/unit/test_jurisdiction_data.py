@@ -13,9 +13,11 @@ from shapely.geometry import Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
+from tests.examples import OSM_DIRECTORY
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 DUISBURG = REPOSITORY / "services/reports/src/stadtmelder_reports/jurisdictions/duisburg"
-OSM = REPOSITORY.parent / "shared/data/duisburg-osm"
+OSM = OSM_DIRECTORY
 
 LANGUAGES = {"de", "en", "tr"}
 DATATYPES = {"string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"}

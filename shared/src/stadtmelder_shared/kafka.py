@@ -2,11 +2,14 @@
 
 import logging
 
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream.kafka import KafkaBroker
 from tenacity import AsyncRetrying, before_sleep_log, wait_exponential
 
+from stadtmelder_shared import topics
 from stadtmelder_shared.cloudevents import headers_for
 from stadtmelder_shared.events import Event
+from stadtmelder_shared.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +49,46 @@ class KafkaEventPublisher:
         await publish_event(self._broker, topic, event, self._source)
 
 
-async def connect_when_reachable(broker: KafkaBroker, max_wait_seconds: float = 10.0) -> None:
-    """Connect the broker, waiting (with backoff, forever) while Kafka is away."""
+async def connect_when_reachable(
+    broker: KafkaBroker,
+    settings: ConnectionSettings | None = None,
+    max_wait_seconds: float = 10.0,
+) -> None:
+    """Connect the broker (and create missing topics), waiting with backoff while Kafka is away."""
     async for attempt in AsyncRetrying(
         wait=wait_exponential(multiplier=0.5, max=max_wait_seconds),
         before_sleep=before_sleep_log(log, logging.WARNING),
         reraise=True,
     ):
         with attempt:
+            if settings is not None and settings.kafka_create_topics:
+                await ensure_topics(
+                    settings.kafka_bootstrap_servers,
+                    topics.service_topics(),
+                    settings.kafka_topic_partitions,
+                    settings.kafka_replication_factor,
+                )
             await broker.connect()
+
+
+async def ensure_topics(
+    bootstrap_servers: str, names: list[str], partitions: int, replication_factor: int
+) -> None:
+    """Create missing topics before consuming them.
+
+    A consumer that subscribes before its topic exists may only see it at the next metadata
+    refresh, minutes later; on Kubernetes the topics come from KafkaTopic resources instead.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [name for name in names if name not in existing]
+        if missing:
+            # Errors come back per topic in the response; "already exists" means another
+            # service won the race, anything else shows when consuming.
+            await admin.create_topics(
+                [NewTopic(name, partitions, replication_factor) for name in missing]
+            )
+    finally:
+        await admin.close()

@@ -13,3 +13,7 @@ class ConnectionSettings(BaseSettings):
     mongodb_url: str = Field("mongodb://127.0.0.1:27017", validation_alias="MONGODB_URL")
     jurisdiction: str = Field("duisburg", validation_alias="JURISDICTION")
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
+    # Used only when a service creates its missing topics at startup (local runs, tests).
+    kafka_topic_partitions: int = Field(3, validation_alias="KAFKA_TOPIC_PARTITIONS")
+    kafka_replication_factor: int = Field(1, validation_alias="KAFKA_REPLICATION_FACTOR")
+    kafka_create_topics: bool = Field(True, validation_alias="KAFKA_CREATE_TOPICS")

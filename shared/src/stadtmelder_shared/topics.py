@@ -26,3 +26,18 @@ def department_updates(department_id: str) -> str:
 def dead_letter(topic: str) -> str:
     """Where messages of `topic` go when they cannot be processed."""
     return f"{topic}.dlq"
+
+
+def service_topics() -> list[str]:
+    """The fixed topics the services consume and produce (department topics come on demand)."""
+    return [
+        REPORTS_SUBMITTED,
+        REPORTS_ROUTED,
+        REPORTS_SUPPORTED,
+        REPORTS_UNROUTABLE,
+        REPORTS_STATUS_CHANGED,
+        REPORTS_COMMENTED,
+        REPORTS_OVERDUE,
+        WORK_ITEMS_SEND_FAILED,
+        CITIZENS_NOTIFIED,
+    ]

@@ -41,7 +41,7 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
 
     async def start() -> None:
         # Without this, FastStream reports startup complete and the broker fails behind it.
-        await connect_when_reachable(broker)
+        await connect_when_reachable(broker, settings)
         await followers.ensure_indexes()
 
     async def close() -> None:

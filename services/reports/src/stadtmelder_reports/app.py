@@ -32,9 +32,11 @@ Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 SOURCE = "/stadtmelder/reports"
 
 
-async def start_kafka_then_relay(broker: KafkaBroker, relay: OutboxRelay) -> None:
+async def start_kafka_then_relay(
+    broker: KafkaBroker, relay: OutboxRelay, settings: ReportsSettings
+) -> None:
     """Connect to Kafka, waiting while it is away; submissions are accepted meanwhile."""
-    await connect_when_reachable(broker)
+    await connect_when_reachable(broker, settings)
     await broker.start()
     log.info("connected to Kafka")
     await relay.run()
@@ -67,7 +69,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
         app.state.service = service
         app.state.api_keys = MongoApiKeyStore(client[settings.mongodb_database])
         app.state.readiness = connection_checks(client, broker)
-        kafka_side = asyncio.create_task(start_kafka_then_relay(broker, relay))
+        kafka_side = asyncio.create_task(start_kafka_then_relay(broker, relay, settings))
         try:
             yield
         finally:

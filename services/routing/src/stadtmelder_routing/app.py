@@ -24,7 +24,7 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
 
     async def start() -> None:
         # Without this, FastStream reports startup complete and the broker fails behind it.
-        await connect_when_reachable(broker)
+        await connect_when_reachable(broker, settings)
 
     async def close() -> None:
         await mongo.close()
