@@ -90,3 +90,21 @@ async def test_consumer_publishes_routed_event_and_work_item() -> None:
         routed = routed_seen.mock.call_args.args[0]  # type: ignore[union-attr]
         assert routed["department"]["id"] == "stadt-licht"
         assert routed["caused_by"] == event.event_id
+
+
+async def test_a_poison_message_goes_to_the_dead_letter_topic_and_routing_goes_on() -> None:
+    broker = KafkaBroker()
+    service = RoutingService(InMemoryRoutingLog(), KafkaEventPublisher(broker, "/test"))
+    register_handlers(broker, service, "routing")
+    dead = broker.subscriber(topics.dead_letter(topics.REPORTS_SUBMITTED), group_id="spy-dlq")(
+        lambda m: None
+    )
+    routed_seen = broker.subscriber(topics.REPORTS_ROUTED, group_id="spy-routed")(lambda m: None)
+
+    async with TestKafkaBroker(broker) as test_broker:
+        await test_broker.publish({"report_id": "X", "oops": True}, topics.REPORTS_SUBMITTED)
+        await test_broker.publish(b"\x00not json", topics.REPORTS_SUBMITTED)
+        await test_broker.publish(a_submission().model_dump(mode="json"), topics.REPORTS_SUBMITTED)
+
+        assert dead.mock.call_count == 2  # type: ignore[union-attr]
+        routed_seen.mock.assert_called_once()  # type: ignore[union-attr]

@@ -3,10 +3,11 @@
 import logging
 
 from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, KafkaMessage
 
 from stadtmelder_routing.service import RoutingService
 from stadtmelder_shared import topics
+from stadtmelder_shared.dead_letters import decode_or_dead_letter
 from stadtmelder_shared.events import ReportSubmitted
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,10 @@ def register_handlers(broker: KafkaBroker, service: RoutingService, group_id: st
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )
-    async def on_report_submitted(event: ReportSubmitted) -> None:
+    async def on_report_submitted(message: KafkaMessage) -> None:
+        event = await decode_or_dead_letter(message, ReportSubmitted, broker)
+        if event is None:
+            return
         routed = await service.route_report(event)
         context = {"report_id": event.report_id, "event_id": event.event_id}
         if routed is None:
