@@ -10,6 +10,7 @@ from stadtmelder_reports.domain import Report, StatusChange
 from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTokenUnknown
 from stadtmelder_reports.photos import CleanPhoto
 from stadtmelder_reports.repository import ReportQuery, StoredPhoto
+from stadtmelder_routing.work_items import WorkItem
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import DepartmentRef, Event, Reporter, ReportRouted
 
@@ -172,6 +173,41 @@ class InMemoryDeliveryLog:
 
     async def ping(self) -> None:
         return None
+
+
+class InMemoryWorkItems:
+    def __init__(self) -> None:
+        self.items: dict[str, WorkItem] = {}
+
+    async def save(self, item: WorkItem) -> None:
+        self.items[item.report_id] = item
+
+    async def get(self, report_id: str) -> WorkItem | None:
+        return self.items.get(report_id)
+
+    async def open_in_box(
+        self, category: str, min_lat: float, max_lat: float, min_lon: float, max_lon: float
+    ) -> list[WorkItem]:
+        return [
+            item
+            for item in self.items.values()
+            if item.is_open
+            and item.category == category
+            and item.location is not None
+            and min_lat <= item.location.lat <= max_lat
+            and min_lon <= item.location.lon <= max_lon
+        ]
+
+    async def overdue(self, now: datetime, limit: int) -> list[WorkItem]:
+        found = [
+            item
+            for item in self.items.values()
+            if item.is_open and item.due_at and item.due_at < now and item.overdue_at is None
+        ]
+        return found[:limit]
+
+    async def mark_overdue(self, report_id: str, at: datetime) -> None:
+        self.items[report_id] = replace(self.items[report_id], overdue_at=at)
 
 
 class InMemoryFollowerStore:

@@ -21,6 +21,7 @@ from stadtmelder_reports.repository import (
 )
 from stadtmelder_routing.domain import route
 from stadtmelder_routing.repository import MongoRoutingLog
+from stadtmelder_routing.work_items import MongoWorkItems, WorkItem
 from stadtmelder_shared.events import DepartmentRef, Location, Reporter, ReportSubmitted
 from tests.conftest import LocalSystem
 from tests.examples import geotagged_jpeg
@@ -29,6 +30,7 @@ from tests.fakes import (
     InMemoryFollowerStore,
     InMemoryReportRepository,
     InMemoryRoutingLog,
+    InMemoryWorkItems,
 )
 
 pytestmark = pytest.mark.integration
@@ -246,3 +248,28 @@ async def test_followers_are_kept_once_per_address_and_report(followers: Any) ->
     assert [f.email for f in await followers.of("R1")] == ["ben@example.org"]
     assert (await followers.of("R1"))[0].language == "tr"
     assert await followers.of("R3") == []
+
+
+@pytest.fixture
+def work_items(database: Any) -> Any:
+    return InMemoryWorkItems() if database is None else MongoWorkItems(database)
+
+
+async def test_work_items_find_open_ones_nearby_and_overdue_ones_once(work_items: Any) -> None:
+    here = Location(lat=51.4300, lon=6.7600)
+
+    def item(report_id: str, status: str, due: datetime, where: Location = here) -> WorkItem:
+        return WorkItem(report_id, "wbd-strasse", "road_damage", where, status, due)
+
+    await work_items.save(item("A", "routed", NOW - timedelta(hours=1)))
+    await work_items.save(item("B", "resolved", NOW - timedelta(hours=1)))
+    await work_items.save(item("C", "in_progress", NOW + timedelta(hours=1)))
+    await work_items.save(item("D", "routed", NOW, Location(lat=51.50, lon=6.70)))
+
+    nearby = await work_items.open_in_box("road_damage", 51.42, 51.44, 6.75, 6.77)
+    assert sorted(i.report_id for i in nearby) == ["A", "C"]
+    assert [i.report_id for i in await work_items.overdue(NOW, 10)] == ["A"]
+    await work_items.mark_overdue("A", NOW)
+    assert await work_items.overdue(NOW, 10) == []
+    assert (await work_items.get("A")).overdue_at == NOW
+    assert await work_items.get("nope") is None

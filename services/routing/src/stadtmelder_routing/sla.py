@@ -1,0 +1,72 @@
+"""SLA timers: work past its due date is announced as overdue and escalated to the lead."""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Protocol
+
+from stadtmelder_routing.work_items import WorkItems
+from stadtmelder_shared import topics
+from stadtmelder_shared.departments import Directory
+from stadtmelder_shared.events import DepartmentRef, Event, ReportOverdue, derived_event_id
+
+log = logging.getLogger(__name__)
+
+
+class EventPublisher(Protocol):
+    async def publish(self, topic: str, event: Event) -> None: ...
+
+
+class OverdueWatch:
+    """Checks on a schedule; every replica may run it, the derived event ids make it idempotent."""
+
+    def __init__(
+        self,
+        items: WorkItems,
+        directory: Directory,
+        publisher: EventPublisher,
+        jurisdiction: str,
+        interval_seconds: float = 60.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._items = items
+        self._directory = directory
+        self._publisher = publisher
+        self._jurisdiction = jurisdiction
+        self._interval = interval_seconds
+        self._clock = clock
+
+    async def check_once(self, limit: int = 500) -> list[ReportOverdue]:
+        now = self._clock()
+        announced = []
+        for item in await self._items.overdue(now, limit):
+            if item.due_at is None:
+                continue
+            department = self._directory.get(item.department_id)
+            event = ReportOverdue(
+                event_id=derived_event_id(f"{item.report_id}:{item.due_at.isoformat()}", "overdue"),
+                report_id=item.report_id,
+                jurisdiction=self._jurisdiction,
+                occurred_at=now,
+                department=department.ref()
+                if department
+                else DepartmentRef(id=item.department_id, name=item.department_id),
+                due_at=item.due_at,
+                escalated_to=department.lead_email if department else None,
+            )
+            await self._publisher.publish(topics.REPORTS_OVERDUE, event)
+            await self._items.mark_overdue(item.report_id, now)
+            log.warning(
+                "report overdue at %s", item.department_id, extra={"report_id": item.report_id}
+            )
+            announced.append(event)
+        return announced
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.check_once()
+            except Exception:
+                log.exception("overdue check failed; trying again at the next interval")
+            await asyncio.sleep(self._interval)

@@ -1,0 +1,114 @@
+"""Routing's own view of the work it handed out: where, what, which status, due when."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from stadtmelder_shared.events import Location
+
+Document = dict[str, Any]
+OPEN_STATUSES = ("routed", "triage", "acknowledged", "in_progress", "reopened", "forwarded")
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    report_id: str
+    department_id: str
+    category: str
+    location: Location | None
+    status: str
+    due_at: datetime | None
+    overdue_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class WorkItems(Protocol):
+    async def save(self, item: WorkItem) -> None: ...
+
+    async def get(self, report_id: str) -> WorkItem | None: ...
+
+    async def open_in_box(
+        self, category: str, min_lat: float, max_lat: float, min_lon: float, max_lon: float
+    ) -> list[WorkItem]: ...
+
+    async def overdue(self, now: datetime, limit: int) -> list[WorkItem]:
+        """Open items past their due date that were not reported overdue yet."""
+        ...
+
+    async def mark_overdue(self, report_id: str, at: datetime) -> None: ...
+
+
+class MongoWorkItems:
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self._items = database["work_items"]
+
+    async def ensure_indexes(self) -> None:
+        await self._items.create_index([("due_at", ASCENDING)])
+        await self._items.create_index([("category", ASCENDING), ("lat", ASCENDING)])
+
+    async def save(self, item: WorkItem) -> None:
+        await self._items.replace_one({"_id": item.report_id}, _to_document(item), upsert=True)
+
+    async def get(self, report_id: str) -> WorkItem | None:
+        document = await self._items.find_one({"_id": report_id})
+        return _from_document(document) if document else None
+
+    async def open_in_box(
+        self, category: str, min_lat: float, max_lat: float, min_lon: float, max_lon: float
+    ) -> list[WorkItem]:
+        cursor = self._items.find(
+            {
+                "category": category,
+                "status": {"$in": list(OPEN_STATUSES)},
+                "lat": {"$gte": min_lat, "$lte": max_lat},
+                "lon": {"$gte": min_lon, "$lte": max_lon},
+            }
+        ).limit(200)
+        return [_from_document(document) async for document in cursor]
+
+    async def overdue(self, now: datetime, limit: int) -> list[WorkItem]:
+        cursor = self._items.find(
+            {
+                "due_at": {"$lt": now},
+                "status": {"$in": list(OPEN_STATUSES)},
+                "overdue_at": None,
+            }
+        ).limit(limit)
+        return [_from_document(document) async for document in cursor]
+
+    async def mark_overdue(self, report_id: str, at: datetime) -> None:
+        await self._items.update_one({"_id": report_id}, {"$set": {"overdue_at": at}})
+
+
+def _to_document(item: WorkItem) -> Document:
+    return {
+        "_id": item.report_id,
+        "department_id": item.department_id,
+        "category": item.category,
+        "lat": item.location.lat if item.location else None,
+        "lon": item.location.lon if item.location else None,
+        "status": item.status,
+        "due_at": item.due_at,
+        "overdue_at": item.overdue_at,
+    }
+
+
+def _from_document(document: Document) -> WorkItem:
+    location = (
+        Location(lat=document["lat"], lon=document["lon"]) if document["lat"] is not None else None
+    )
+    return WorkItem(
+        report_id=document["_id"],
+        department_id=document["department_id"],
+        category=document["category"],
+        location=location,
+        status=document["status"],
+        due_at=document["due_at"],
+        overdue_at=document.get("overdue_at"),
+    )
