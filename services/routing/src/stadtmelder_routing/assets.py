@@ -1,0 +1,308 @@
+"""Street lights, playgrounds and containers: reading them in and finding the one a report means."""
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import numpy as np
+from numpy.typing import NDArray
+from shapely import STRtree, box, points
+
+from stadtmelder_shared.events import Answer, Location
+
+AssetType = Literal["street_light", "playground", "container"]
+ASSET_TYPES: tuple[AssetType, ...] = get_args(AssetType)
+CONTAINER_KINDS = ("glass", "paper", "underground", "clothes")
+
+ASSET_TYPE_BY_CATEGORY: Mapping[str, AssetType] = {
+    "street_light_out": "street_light",
+    "street_light_damaged": "street_light",
+    "playground_damage": "playground",
+    "playground_litter": "playground",
+    "container_full": "container",
+}
+# A playground is an area recorded as one point, so a report on its far side must still find it.
+SNAP_DISTANCE_M: Mapping[AssetType, float] = {
+    "street_light": 30.0,
+    "playground": 75.0,
+    "container": 30.0,
+}
+# A pole number typed by a citizen is trusted only if that pole stands near the reported place.
+POLE_NUMBER_TRUSTED_WITHIN_M = 250.0
+
+EARTH_RADIUS_M = 6_371_008.8
+_CORE_FIELDS = {"id", "type", "lat", "lon", "owner"}
+_MAX_ERRORS_SHOWN = 20
+
+
+class AssetImportError(ValueError):
+    """Rows that cannot be imported; the message names each bad row and what is wrong with it."""
+
+
+@dataclass(frozen=True)
+class Asset:
+    id: str
+    type: AssetType
+    location: Location
+    owner: str = "city"
+    properties: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    @property
+    def pole_number(self) -> str | None:
+        value = self.properties.get("pole_number")
+        return None if value is None else str(value)
+
+    @property
+    def equipment(self) -> tuple[str, ...]:
+        return tuple(self.properties.get("equipment") or ())
+
+    @property
+    def container_kind(self) -> str | None:
+        value = self.properties.get("kind")
+        return None if value is None else str(value)
+
+
+class _Points:
+    """The assets of one type in an STRtree over lon/lat points, for nearest-within queries."""
+
+    def __init__(self, assets: list[Asset]) -> None:
+        self.assets = sorted(assets, key=lambda asset: asset.id)
+        lons = np.array([a.location.lon for a in self.assets], dtype=float)
+        lats = np.array([a.location.lat for a in self.assets], dtype=float)
+        self.lat_rad, self.lon_rad = np.radians(lats), np.radians(lons)
+        self.tree = STRtree(np.asarray(points(lons, lats), dtype=object))
+
+    def nearest_within(self, location: Location, max_distance_m: float) -> Asset | None:
+        # The degree box only preselects; distances are then measured on the sphere.
+        dlat = math.degrees(max_distance_m / EARTH_RADIUS_M)
+        widest = math.radians(min(abs(location.lat) + dlat, 89.9))
+        dlon = math.degrees(max_distance_m / (EARTH_RADIUS_M * math.cos(widest)))
+        envelope = box(
+            location.lon - dlon, location.lat - dlat, location.lon + dlon, location.lat + dlat
+        )
+        candidates = self.tree.query(envelope)
+        if len(candidates) == 0:
+            return None
+        distances = _haversine_m(
+            math.radians(location.lat),
+            math.radians(location.lon),
+            self.lat_rad[candidates],
+            self.lon_rad[candidates],
+        )
+        within = [
+            (float(d), int(i))
+            for d, i in zip(distances, candidates, strict=True)
+            if d <= max_distance_m
+        ]
+        # Assets are sorted by id, so on equal distances the lower index is the lower id.
+        return self.assets[min(within)[1]] if within else None
+
+
+class AssetRegistry:
+    def __init__(self, assets: Iterable[Asset]) -> None:
+        self._by_id: dict[str, Asset] = {}
+        self._by_pole: dict[str, list[Asset]] = {}
+        by_type: dict[AssetType, list[Asset]] = {}
+        for asset in assets:
+            self._by_id[asset.id] = asset
+            by_type.setdefault(asset.type, []).append(asset)
+            if asset.pole_number is not None:
+                self._by_pole.setdefault(_pole_key(asset.pole_number), []).append(asset)
+        self._points = {asset_type: _Points(group) for asset_type, group in by_type.items()}
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def find(self, asset_id: str) -> Asset | None:
+        return self._by_id.get(asset_id)
+
+    def find_by_pole_number(self, pole_number: str, near: Location | None = None) -> Asset | None:
+        """The pole with that number; if several share it, the one nearest `near`, else None."""
+        matches = self._by_pole.get(_pole_key(pole_number), [])
+        if len(matches) == 1:
+            return matches[0]
+        if not matches or near is None:
+            return None
+        return min(matches, key=lambda asset: (distance_m(near, asset.location), asset.id))
+
+    def snap(
+        self, asset_type: AssetType, location: Location, max_distance_m: float
+    ) -> Asset | None:
+        """The nearest asset of that type at most `max_distance_m` metres away."""
+        group = self._points.get(asset_type)
+        return None if group is None else group.nearest_within(location, max_distance_m)
+
+
+def asset_for_report(
+    registry: AssetRegistry,
+    category: str,
+    location: Location | None,
+    answers: Mapping[str, Answer],
+) -> Asset | None:
+    """The asset a report is about: the pole it names, else the nearest asset of its kind."""
+    asset_type = ASSET_TYPE_BY_CATEGORY.get(category)
+    if asset_type is None:
+        return None
+    pole_number = answers.get("pole_number")
+    if asset_type == "street_light" and isinstance(pole_number, str) and pole_number.strip():
+        pole = registry.find_by_pole_number(pole_number, near=location)
+        plausible = pole is not None and (
+            location is None or distance_m(location, pole.location) <= POLE_NUMBER_TRUSTED_WITHIN_M
+        )
+        if pole is not None and pole.type == "street_light" and plausible:
+            return pole
+    if location is None:
+        return None
+    return registry.snap(asset_type, location, SNAP_DISTANCE_M[asset_type])
+
+
+def distance_m(a: Location, b: Location) -> float:
+    """Great-circle distance in metres (haversine)."""
+    lat1, lon1 = math.radians(a.lat), math.radians(a.lon)
+    return float(_haversine_m(lat1, lon1, np.radians([b.lat]), np.radians([b.lon]))[0])
+
+
+def _haversine_m(
+    lat: float, lon: float, lats: NDArray[np.float64], lons: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    h = np.sin((lats - lat) / 2) ** 2 + math.cos(lat) * np.cos(lats) * np.sin((lons - lon) / 2) ** 2
+    metres: NDArray[np.float64] = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+    return metres
+
+
+def _pole_key(pole_number: str) -> str:
+    return "".join(pole_number.split()).upper()
+
+
+# --- import -------------------------------------------------------------------------------------
+
+
+def read_asset_file(path: Path, asset_type: AssetType | None = None) -> list[Asset]:
+    """Assets from a CSV file (`id,type,lat,lon,owner,...`) or GeoJSON points.
+
+    `asset_type` applies to rows without a type; a row naming another type is an error.
+    """
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() == ".csv":
+        return assets_from_csv(text, path.name, asset_type)
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise AssetImportError(f"{path.name}: neither CSV nor JSON ({error})") from None
+    return assets_from_geojson(document, path.name, asset_type)
+
+
+def assets_from_csv(text: str, source: str, asset_type: AssetType | None = None) -> list[Asset]:
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"id", "lat", "lon"} - set(reader.fieldnames or ())
+    if missing:
+        raise AssetImportError(f"{source}: the header lacks {', '.join(sorted(missing))}")
+    rows = []
+    for row in reader:
+        values = {key: value.strip() for key, value in row.items() if key and value}
+        if isinstance(equipment := values.get("equipment"), str):
+            values["equipment"] = [item.strip() for item in equipment.split(";") if item.strip()]
+        rows.append((f"{source} line {reader.line_num}", values))
+    return _assets(rows, source, asset_type)
+
+
+def assets_from_geojson(
+    document: Any, source: str, asset_type: AssetType | None = None
+) -> list[Asset]:
+    if isinstance(document, dict) and document.get("type") == "Feature":
+        features = [document]
+    elif isinstance(document, dict) and document.get("type") == "FeatureCollection":
+        features = document.get("features") or []
+    else:
+        raise AssetImportError(f"{source}: expected a GeoJSON Feature or FeatureCollection")
+    rows = []
+    for n, feature in enumerate(features, 1):
+        where = f"{source} feature {n}"
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        if not isinstance(geometry, dict) or geometry.get("type") != "Point":
+            rows.append((where, {"_error": "the geometry is not a Point"}))
+            continue
+        coordinates = geometry.get("coordinates")
+        if not isinstance(coordinates, list) or len(coordinates) < 2:
+            rows.append((where, {"_error": "the Point has no longitude and latitude"}))
+            continue
+        values = dict(feature.get("properties") or {})
+        values.setdefault("id", feature.get("id"))
+        values["lon"], values["lat"] = coordinates[0], coordinates[1]
+        if isinstance(equipment := values.get("equipment"), str):
+            values["equipment"] = [item.strip() for item in equipment.split(";") if item.strip()]
+        rows.append((where, values))
+    return _assets(rows, source, asset_type)
+
+
+def _assets(
+    rows: list[tuple[str, dict[str, Any]]], source: str, asset_type: AssetType | None
+) -> list[Asset]:
+    assets: list[Asset] = []
+    errors: list[str] = []
+    first_seen: dict[str, str] = {}
+    for where, values in rows:
+        try:
+            asset = _asset(values, asset_type)
+        except ValueError as error:
+            errors.append(f"{where}: {error}")
+            continue
+        if asset.id in first_seen:
+            errors.append(f"{where}: id {asset.id!r} was already used on {first_seen[asset.id]}")
+            continue
+        first_seen[asset.id] = where
+        assets.append(asset)
+    if errors:
+        shown = errors[:_MAX_ERRORS_SHOWN]
+        more = len(errors) - len(shown)
+        summary = f"{source}: {len(errors)} bad row(s), nothing imported"
+        raise AssetImportError(
+            "\n".join([summary, *shown, *([f"... and {more} more"] if more else [])])
+        )
+    if not assets:
+        raise AssetImportError(f"{source}: no assets found")
+    return assets
+
+
+def _asset(values: Mapping[str, Any], default_type: AssetType | None) -> Asset:
+    if "_error" in values:
+        raise ValueError(values["_error"])
+    asset_id = str(values.get("id") or "").strip()
+    if not asset_id:
+        raise ValueError("id is missing")
+    asset_type = values.get("type") or default_type
+    if asset_type not in ASSET_TYPES:
+        raise ValueError(f"type {asset_type!r} is not one of {', '.join(ASSET_TYPES)}")
+    if default_type is not None and asset_type != default_type:
+        raise ValueError(f"type {asset_type!r} but the import is for {default_type!r}")
+    lat, lon = _coordinate(values, "lat", 90), _coordinate(values, "lon", 180)
+    properties = {k: v for k, v in values.items() if k not in _CORE_FIELDS and v is not None}
+    if asset_type == "street_light" and not str(properties.get("pole_number") or "").strip():
+        raise ValueError("a street light needs a pole_number")
+    if asset_type == "container" and properties.get("kind") not in CONTAINER_KINDS:
+        raise ValueError(f"container kind must be one of {', '.join(CONTAINER_KINDS)}")
+    equipment = properties.get("equipment")
+    if equipment is not None and not (
+        isinstance(equipment, list) and all(isinstance(item, str) for item in equipment)
+    ):
+        raise ValueError("equipment must be a list of names")
+    owner = str(values.get("owner") or "city").strip()
+    return Asset(asset_id, asset_type, Location(lat=lat, lon=lon), owner, properties)
+
+
+def _coordinate(values: Mapping[str, Any], name: str, limit: float) -> float:
+    raw = values.get(name)
+    if raw is None or raw == "":
+        raise ValueError(f"{name} is missing")
+    try:
+        number = float(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} {raw!r} is not a number") from None
+    if not (math.isfinite(number) and -limit <= number <= limit):
+        raise ValueError(f"{name} {raw!r} is out of range")
+    return number
