@@ -1,90 +1,168 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from uuid import NAMESPACE_URL, uuid5
 
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
-from stadtmelder_reports.catalogue import load_jurisdiction
-from stadtmelder_routing.domain import CATEGORY_RULES, TRIAGE, choose_department, route
+from stadtmelder_routing.assets import AssetRegistry
 from stadtmelder_routing.handlers import register_handlers
-from stadtmelder_routing.service import RoutingService
+from stadtmelder_routing.responsibility import load_model
+from stadtmelder_routing.service import KafkaWorkDispatcher, RoutingService
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import CategoryRef, Location, Reporter, ReportSubmitted
+from stadtmelder_shared.departments import load_directory
+from stadtmelder_shared.events import (
+    Actor,
+    CategoryRef,
+    DepartmentRef,
+    Location,
+    Reporter,
+    ReportRouted,
+    ReportStatusChanged,
+    ReportSubmitted,
+    ReportUnroutable,
+)
 from stadtmelder_shared.kafka import KafkaEventPublisher
-from tests.fakes import InMemoryRoutingLog, RecordingPublisher
+from tests.fakes import InMemoryRoutingLog, InMemoryWorkItems, RecordingPublisher
+
+DIRECTORY = load_directory()
+MODEL = load_model(departments=DIRECTORY)
+SUBMITTED_AT = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+KOENIGSTRASSE = Location(lat=51.4325, lon=6.7652)
 
 
-def a_submission(category: str = "playground_damage") -> ReportSubmitted:
+def a_submission(
+    category: str = "playground_damage",
+    location: Location | None = KOENIGSTRASSE,
+    report_id: str = "ABCDE-12345",
+) -> ReportSubmitted:
     return ReportSubmitted(
-        event_id=f"0d9b6f2e-5c1a-4f8e-9b1d-{category.encode().hex()[:12]:0>12}",
-        report_id="ABCDE-12345",
+        event_id=str(uuid5(NAMESPACE_URL, f"test:{category}:{report_id}")),
+        report_id=report_id,
         jurisdiction="duisburg",
-        occurred_at=datetime(2026, 11, 27, 9, 0, tzinfo=UTC),
-        category=CategoryRef(code=category, names={"de": "Spielplatz", "en": "Playground"}),
+        occurred_at=SUBMITTED_AT,
+        category=CategoryRef(code=category, names={"de": category, "en": category}),
         description="Schaukel hängt schief",
-        location=Location(lat=51.47, lon=6.78),
+        location=location,
+        address=None if location else "Königstraße 40",
         reporter=Reporter(email="anna@example.org", language="en"),
     )
 
 
-@pytest.mark.parametrize(
-    ("category", "department"),
-    [
-        ("playground_damage", "wbd-gruen"),
-        ("tree_green_damage", "wbd-gruen"),
-        ("street_light_out", "stadt-licht"),
-        ("road_damage", "wbd-strasse"),
-        ("illegal_dumping", "wbd-abfall"),
-        ("container_full", "wbd-abfall"),
-    ],
-)
-def test_each_kind_of_defect_goes_to_its_department(category: str, department: str) -> None:
-    decision = choose_department(category)
-    assert decision.department.id == department
-    assert decision.rule == f"category:{category}"
+def a_service(
+    publisher: RecordingPublisher, work_items: InMemoryWorkItems | None = None
+) -> RoutingService:
+    return RoutingService(
+        InMemoryRoutingLog(),
+        work_items or InMemoryWorkItems(),
+        MODEL,
+        AssetRegistry(()),
+        DIRECTORY,
+        publisher,
+        KafkaWorkDispatcher(publisher),
+        clock=lambda: SUBMITTED_AT + timedelta(seconds=1),
+    )
 
 
-def test_every_catalogue_category_but_other_has_a_department() -> None:
-    codes = {category.code for category in load_jurisdiction().categories}
-    assert codes - set(CATEGORY_RULES) == {"other"}
-    assert set(CATEGORY_RULES) <= codes
-
-
-def test_categories_without_a_rule_go_to_triage() -> None:
-    assert "other" not in CATEGORY_RULES
-    assert choose_department("other").department == TRIAGE
-    assert choose_department("something-new").rule == "fallback:triage"
-
-
-def test_routing_the_same_submission_twice_gives_the_same_event_ids() -> None:
-    first, second = route(a_submission()), route(a_submission())
-    assert first[0].event_id == second[0].event_id
-    assert first[1].event_id == second[1].event_id
-    assert first[0].reporter == a_submission().reporter
-
-
-async def test_redelivered_submission_is_routed_once() -> None:
+async def test_a_report_is_routed_with_its_sla_due_date_and_queued_once() -> None:
     publisher = RecordingPublisher()
-    service = RoutingService(InMemoryRoutingLog(), publisher)
+    service = a_service(publisher)
 
-    assert await service.route_report(a_submission()) is not None
-    assert await service.route_report(a_submission()) is None
-    assert publisher.topics() == ["departments.wbd-gruen.work", topics.REPORTS_ROUTED]
+    routed = await service.route_report(a_submission("road_damage"))
+    again = await service.route_report(a_submission("road_damage"))
+
+    assert isinstance(routed, ReportRouted)
+    assert again is None
+    assert routed.department.id == "wbd-strasse"
+    assert routed.due_at == SUBMITTED_AT + timedelta(hours=48)
+    assert routed.area == "district-500"
+    assert publisher.topics() == ["departments.wbd-strasse.work", topics.REPORTS_ROUTED]
+    work_item = publisher.published[0][1]
+    assert "anna@example.org" not in work_item.model_dump_json()
 
 
-async def test_consumer_publishes_routed_event_and_work_item() -> None:
+async def test_a_report_no_rule_covers_goes_to_triage_as_unroutable() -> None:
+    publisher = RecordingPublisher()
+    decided = await a_service(publisher).route_report(a_submission("other"))
+
+    assert isinstance(decided, ReportUnroutable)
+    assert decided.department.id == "triage"
+    assert "other" in decided.reason
+    assert publisher.topics() == ["departments.triage.work", topics.REPORTS_UNROUTABLE]
+
+
+async def test_an_address_only_report_is_routed_by_category() -> None:
+    publisher = RecordingPublisher()
+    decided = await a_service(publisher).route_report(a_submission("graffiti", location=None))
+    assert isinstance(decided, ReportRouted)
+    assert decided.department.id == "wbd-abfall"
+
+
+async def test_open_reports_of_the_same_kind_nearby_are_linked_as_probable_duplicates() -> None:
+    publisher, items = RecordingPublisher(), InMemoryWorkItems()
+    service = a_service(publisher, items)
+    await service.route_report(a_submission("road_damage", report_id="FIRST-00001"))
+    await service.route_report(a_submission("graffiti", report_id="OTHER-00001"))
+    nearby = Location(lat=KOENIGSTRASSE.lat + 0.0002, lon=KOENIGSTRASSE.lon)
+
+    second = await service.route_report(a_submission("road_damage", nearby, "SECND-00001"))
+
+    assert isinstance(second, ReportRouted)
+    assert second.probable_duplicates == ["FIRST-00001"]
+
+
+async def test_a_forwarded_report_is_queued_at_its_new_department() -> None:
+    publisher, items = RecordingPublisher(), InMemoryWorkItems()
+    service = a_service(publisher, items)
+    await service.route_report(a_submission("graffiti"))
+
+    await service.follow_status(
+        ReportStatusChanged(
+            report_id="ABCDE-12345",
+            jurisdiction="duisburg",
+            status="forwarded",
+            previous_status="routed",
+            department=DepartmentRef(id="wbd-abfall", name="Abfall"),
+            forwarded_to=DepartmentRef(id="wbd-strasse", name="Straße"),
+            reason="Schmiererei auf einem Verkehrsschild",
+            actor=Actor(role="dispatcher"),
+        )
+    )
+
+    assert publisher.topics()[-1] == "departments.wbd-strasse.work"
+    assert items.items["ABCDE-12345"].department_id == "wbd-strasse"
+    forwarded = publisher.published[-1][1]
+    assert forwarded.description == "Schaukel hängt schief"
+
+
+async def test_consumer_publishes_routed_event_and_work_item_once() -> None:
     broker = KafkaBroker()
-    service = RoutingService(InMemoryRoutingLog(), KafkaEventPublisher(broker, "/test"))
+    publisher = KafkaEventPublisher(broker, "/test")
+    service = RoutingService(
+        InMemoryRoutingLog(),
+        InMemoryWorkItems(),
+        MODEL,
+        AssetRegistry(()),
+        DIRECTORY,
+        publisher,
+        KafkaWorkDispatcher(publisher),
+    )
     register_handlers(broker, service, "routing")
     routed_seen = broker.subscriber(topics.REPORTS_ROUTED, group_id="spy-routed")(lambda m: None)
     work_seen = broker.subscriber("departments.stadt-licht.work", group_id="spy-work")(
         lambda m: None
     )
+    dead = broker.subscriber(topics.dead_letter(topics.REPORTS_SUBMITTED), group_id="spy-dlq")(
+        lambda m: None
+    )
 
     async with TestKafkaBroker(broker) as test_broker:
         event = a_submission("street_light_out")
+        await test_broker.publish({"report_id": "X", "oops": True}, topics.REPORTS_SUBMITTED)
+        await test_broker.publish(b"\x00not json", topics.REPORTS_SUBMITTED)
         await test_broker.publish(event.model_dump(mode="json"), topics.REPORTS_SUBMITTED)
         await test_broker.publish(event.model_dump(mode="json"), topics.REPORTS_SUBMITTED)
 
+        assert dead.mock.call_count == 2  # type: ignore[union-attr]
         routed_seen.mock.assert_called_once()  # type: ignore[union-attr]
         work_seen.mock.assert_called_once()  # type: ignore[union-attr]
         routed = routed_seen.mock.call_args.args[0]  # type: ignore[union-attr]
@@ -92,19 +170,8 @@ async def test_consumer_publishes_routed_event_and_work_item() -> None:
         assert routed["caused_by"] == event.event_id
 
 
-async def test_a_poison_message_goes_to_the_dead_letter_topic_and_routing_goes_on() -> None:
-    broker = KafkaBroker()
-    service = RoutingService(InMemoryRoutingLog(), KafkaEventPublisher(broker, "/test"))
-    register_handlers(broker, service, "routing")
-    dead = broker.subscriber(topics.dead_letter(topics.REPORTS_SUBMITTED), group_id="spy-dlq")(
-        lambda m: None
-    )
-    routed_seen = broker.subscriber(topics.REPORTS_ROUTED, group_id="spy-routed")(lambda m: None)
-
-    async with TestKafkaBroker(broker) as test_broker:
-        await test_broker.publish({"report_id": "X", "oops": True}, topics.REPORTS_SUBMITTED)
-        await test_broker.publish(b"\x00not json", topics.REPORTS_SUBMITTED)
-        await test_broker.publish(a_submission().model_dump(mode="json"), topics.REPORTS_SUBMITTED)
-
-        assert dead.mock.call_count == 2  # type: ignore[union-attr]
-        routed_seen.mock.assert_called_once()  # type: ignore[union-attr]
+@pytest.mark.parametrize("code", ["playground_damage", "container_full", "other"])
+async def test_every_decision_names_the_rule_that_made_it(code: str) -> None:
+    decided = await a_service(RecordingPublisher()).route_report(a_submission(code))
+    assert decided is not None
+    assert decided.rule if isinstance(decided, ReportRouted) else decided.reason

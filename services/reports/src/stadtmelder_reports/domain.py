@@ -10,7 +10,6 @@ from typing import Any
 from stadtmelder_reports.catalogue import Jurisdiction
 from stadtmelder_reports.categories import check_answers
 from stadtmelder_reports.errors import FieldProblem, InvalidReport
-from stadtmelder_reports.geography import distance_m
 from stadtmelder_reports.photos import CleanPhoto
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
@@ -25,6 +24,7 @@ from stadtmelder_shared.events import (
     ReportSubmitted,
     ReportSupported,
 )
+from stadtmelder_shared.geo import distance_m
 
 DESCRIPTION_MAX_LENGTH = 4000
 ADDRESS_MAX_LENGTH = 300

@@ -1,7 +1,6 @@
 """Places: the jurisdiction boundary, distances and boxes, computed in the app, not the database."""
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,8 +9,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from stadtmelder_shared.events import Location
-
-EARTH_RADIUS_M = 6_371_008.8
+from stadtmelder_shared.geo import degree_box
 
 
 @dataclass(frozen=True)
@@ -61,21 +59,6 @@ def load_boundary(path: Path) -> Boundary:
     )
 
 
-def distance_m(a: Location, b: Location) -> float:
-    """Great-circle distance in metres (haversine); plenty for a city."""
-    lat1, lat2 = math.radians(a.lat), math.radians(b.lat)
-    dlat, dlon = lat2 - lat1, math.radians(b.lon - a.lon)
-    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
-
-
 def box_around(centre: Location, radius_m: float) -> BoundingBox:
     """The smallest lat/lon box holding the circle, for an indexable range query."""
-    dlat = math.degrees(radius_m / EARTH_RADIUS_M)
-    dlon = math.degrees(radius_m / (EARTH_RADIUS_M * math.cos(math.radians(centre.lat))))
-    return BoundingBox(
-        max(centre.lon - dlon, -180),
-        max(centre.lat - dlat, -90),
-        min(centre.lon + dlon, 180),
-        min(centre.lat + dlat, 90),
-    )
+    return BoundingBox(*degree_box(centre, radius_m))

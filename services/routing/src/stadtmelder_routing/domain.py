@@ -1,81 +1,72 @@
-"""Who is responsible: Duisburg's departments, the category rules and the routing decision."""
+"""Routing decisions as events: what a decision announces, and probable duplicates."""
 
-from dataclasses import dataclass
+from datetime import datetime
 
+from stadtmelder_routing.responsibility import Decision
+from stadtmelder_routing.work_items import WorkItem
+from stadtmelder_shared.departments import Department
 from stadtmelder_shared.events import (
-    DepartmentRef,
+    Location,
     ReportRouted,
     ReportSubmitted,
+    ReportUnroutable,
     WorkItemQueued,
     derived_event_id,
 )
+from stadtmelder_shared.geo import distance_m
 
 
-@dataclass(frozen=True)
-class Department:
-    id: str
-    name: str
-
-    def ref(self) -> DepartmentRef:
-        return DepartmentRef(id=self.id, name=self.name)
-
-
-GREEN_SPACES = Department("wbd-gruen", "Wirtschaftsbetriebe Duisburg – Grünflächen und Spielplätze")
-STREET_LIGHTING = Department("stadt-licht", "Stadt Duisburg – Straßenbeleuchtung")
-ROADS = Department("wbd-strasse", "Wirtschaftsbetriebe Duisburg – Straßen und Gehwege")
-WASTE = Department("wbd-abfall", "Wirtschaftsbetriebe Duisburg – Abfallwirtschaft")
-TRIAGE = Department("triage", "Stadt Duisburg – Zentrale Meldungsannahme")
-
-CATEGORY_RULES: dict[str, Department] = {
-    "playground_damage": GREEN_SPACES,
-    "playground_litter": GREEN_SPACES,
-    "tree_green_damage": GREEN_SPACES,
-    "street_light_out": STREET_LIGHTING,
-    "street_light_damaged": STREET_LIGHTING,
-    "road_damage": ROADS,
-    "pavement_damage": ROADS,
-    "traffic_sign_damaged": ROADS,
-    "illegal_dumping": WASTE,
-    "container_full": WASTE,
-    "litter_bin_overflowing": WASTE,
-    "graffiti": WASTE,
-}
-
-
-@dataclass(frozen=True)
-class Decision:
-    department: Department
-    rule: str
-
-
-def choose_department(category_code: str) -> Decision:
-    """The department for a category; anything without a rule goes to triage, never nowhere."""
-    department = CATEGORY_RULES.get(category_code)
-    if department is None:
-        return Decision(TRIAGE, "fallback:triage")
-    return Decision(department, f"category:{category_code}")
-
-
-def route(submitted: ReportSubmitted) -> tuple[ReportRouted, WorkItemQueued]:
-    """The events that announce the decision; their ids derive from the submission's id."""
-    decision = choose_department(submitted.category.code)
-    department = decision.department.ref()
-    routed = ReportRouted(
+def routed(
+    submitted: ReportSubmitted,
+    decision: Decision,
+    department: Department,
+    now: datetime,
+    asset_id: str | None,
+    duplicates: list[str],
+) -> ReportRouted:
+    """The announcement of a decision; its id derives from the submission's id."""
+    return ReportRouted(
         event_id=derived_event_id(submitted.event_id, "routed"),
+        occurred_at=now,
         report_id=submitted.report_id,
         jurisdiction=submitted.jurisdiction,
         category=submitted.category,
-        department=department,
+        department=department.ref(),
         rule=decision.rule,
         caused_by=submitted.event_id,
         reporter=submitted.reporter,
+        due_at=department.due_at(submitted.category.code, submitted.occurred_at),
+        area=decision.area_id,
+        asset_id=asset_id,
+        probable_duplicates=duplicates,
     )
-    work_item = WorkItemQueued(
-        event_id=derived_event_id(submitted.event_id, f"work:{department.id}"),
-        occurred_at=routed.occurred_at,
+
+
+def unroutable(submitted: ReportSubmitted, triage: Department, now: datetime) -> ReportUnroutable:
+    place = "without a place" if submitted.location is None else "at this place"
+    return ReportUnroutable(
+        event_id=derived_event_id(submitted.event_id, "unroutable"),
+        occurred_at=now,
         report_id=submitted.report_id,
         jurisdiction=submitted.jurisdiction,
-        department=department,
+        category=submitted.category,
+        department=triage.ref(),
+        reason=f"No responsibility rule covers '{submitted.category.code}' {place}.",
+        caused_by=submitted.event_id,
+        reporter=submitted.reporter,
+    )
+
+
+def work_item(
+    submitted: ReportSubmitted, department: Department, now: datetime, purpose: str = "work"
+) -> WorkItemQueued:
+    """The department's work order; no reporter contact in it (privacy by default)."""
+    return WorkItemQueued(
+        event_id=derived_event_id(submitted.event_id, f"{purpose}:{department.id}"),
+        occurred_at=now,
+        report_id=submitted.report_id,
+        jurisdiction=submitted.jurisdiction,
+        department=department.ref(),
         category=submitted.category,
         description=submitted.description,
         location=submitted.location,
@@ -83,4 +74,39 @@ def route(submitted: ReportSubmitted) -> tuple[ReportRouted, WorkItemQueued]:
         answers=submitted.answers,
         submitted_at=submitted.occurred_at,
     )
-    return routed, work_item
+
+
+def tracked(order: WorkItemQueued, status: str, due_at: datetime | None) -> WorkItem:
+    return WorkItem(
+        report_id=order.report_id,
+        department_id=order.department.id,
+        category=order.category.code,
+        location=order.location,
+        status=status,
+        due_at=due_at,
+        order=order,
+    )
+
+
+def forwarded(item: WorkItem, target: Department, cause_event_id: str, now: datetime) -> WorkItem:
+    """The work item moved to another department, with a fresh due date and work order."""
+    assert item.order is not None
+    order = item.order.model_copy(
+        update={
+            "event_id": derived_event_id(cause_event_id, f"work:{target.id}"),
+            "occurred_at": now,
+            "department": target.ref(),
+        }
+    )
+    return tracked(order, "routed", target.due_at(item.category, now))
+
+
+def is_probable_duplicate(
+    candidate: WorkItem, report_id: str, location: Location, radius_m: float
+) -> bool:
+    return (
+        candidate.report_id != report_id
+        and candidate.is_open
+        and candidate.location is not None
+        and distance_m(candidate.location, location) <= radius_m
+    )

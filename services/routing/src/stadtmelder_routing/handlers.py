@@ -8,7 +8,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from stadtmelder_routing.service import RoutingService
 from stadtmelder_shared import topics
 from stadtmelder_shared.dead_letters import decode_or_dead_letter
-from stadtmelder_shared.events import ReportSubmitted
+from stadtmelder_shared.events import ReportRouted, ReportStatusChanged, ReportSubmitted
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +24,22 @@ def register_handlers(broker: KafkaBroker, service: RoutingService, group_id: st
         event = await decode_or_dead_letter(message, ReportSubmitted, broker)
         if event is None:
             return
-        routed = await service.route_report(event)
+        decided = await service.route_report(event)
         context = {"report_id": event.report_id, "event_id": event.event_id}
-        if routed is None:
+        if decided is None:
             log.info("submission routed before; redelivery ignored", extra=context)
+        elif isinstance(decided, ReportRouted):
+            log.info("routed to %s by %s", decided.department.id, decided.rule, extra=context)
         else:
-            log.info("report routed to %s by %s", routed.department.id, routed.rule, extra=context)
+            log.warning("unroutable, sent to triage: %s", decided.reason, extra=context)
+
+    @broker.subscriber(
+        topics.REPORTS_STATUS_CHANGED,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+    async def on_report_status_changed(message: KafkaMessage) -> None:
+        event = await decode_or_dead_letter(message, ReportStatusChanged, broker)
+        if event is not None:
+            await service.follow_status(event)

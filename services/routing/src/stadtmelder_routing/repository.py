@@ -6,7 +6,7 @@ from typing import Any, Protocol
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from stadtmelder_shared.events import ReportRouted
+from stadtmelder_shared.events import ReportRouted, ReportUnroutable
 
 Document = dict[str, Any]
 
@@ -14,7 +14,7 @@ Document = dict[str, Any]
 class RoutingLog(Protocol):
     async def was_routed(self, submitted_event_id: str) -> bool: ...
 
-    async def remember(self, routed: ReportRouted, at: datetime) -> None: ...
+    async def remember(self, decided: ReportRouted | ReportUnroutable, at: datetime) -> None: ...
 
     async def ping(self) -> None: ...
 
@@ -29,15 +29,16 @@ class MongoRoutingLog:
     async def was_routed(self, submitted_event_id: str) -> bool:
         return await self._decisions.count_documents({"_id": submitted_event_id}, limit=1) > 0
 
-    async def remember(self, routed: ReportRouted, at: datetime) -> None:
+    async def remember(self, decided: ReportRouted | ReportUnroutable, at: datetime) -> None:
+        rule = decided.rule if isinstance(decided, ReportRouted) else "unroutable"
         await self._decisions.update_one(
-            {"_id": routed.caused_by},
+            {"_id": decided.caused_by},
             {
                 "$setOnInsert": {
-                    "report_id": routed.report_id,
-                    "department_id": routed.department.id,
-                    "rule": routed.rule,
-                    "routed_event_id": routed.event_id,
+                    "report_id": decided.report_id,
+                    "department_id": decided.department.id,
+                    "rule": rule,
+                    "routed_event_id": decided.event_id,
                     "routed_at": at,
                 }
             },

@@ -1,14 +1,28 @@
-"""The routing use case: decide once per submission, announce the decision, remember it."""
+"""Routing use cases: decide once per submission, hand out the work, follow its status."""
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from stadtmelder_routing.domain import route
+from stadtmelder_routing import domain
+from stadtmelder_routing.assets import AssetRegistry, asset_for_report
 from stadtmelder_routing.repository import RoutingLog
+from stadtmelder_routing.responsibility import ResponsibilityModel
+from stadtmelder_routing.work_items import WorkItems
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import Event, ReportRouted, ReportSubmitted
+from stadtmelder_shared.departments import Department, Directory
+from stadtmelder_shared.events import (
+    Event,
+    Location,
+    ReportRouted,
+    ReportStatusChanged,
+    ReportSubmitted,
+    ReportUnroutable,
+    WorkItemQueued,
+)
+from stadtmelder_shared.geo import degree_box
 
 log = logging.getLogger(__name__)
 
@@ -17,25 +31,107 @@ class EventPublisher(Protocol):
     async def publish(self, topic: str, event: Event) -> None: ...
 
 
+class WorkDispatcher(Protocol):
+    async def dispatch(self, item: WorkItemQueued, department: Department) -> Any:
+        """Hand the item to every send method of the department; never silently drop it."""
+        ...
+
+
+class KafkaWorkDispatcher:
+    """The send method every department has: its own Kafka topic."""
+
+    def __init__(self, publisher: EventPublisher) -> None:
+        self._publisher = publisher
+
+    async def dispatch(self, item: WorkItemQueued, department: Department) -> None:
+        await self._publisher.publish(topics.department_work(department.id), item)
+
+
 class RoutingService:
     def __init__(
         self,
         routing_log: RoutingLog,
+        work_items: WorkItems,
+        model: ResponsibilityModel,
+        assets: AssetRegistry,
+        directory: Directory,
         publisher: EventPublisher,
+        dispatcher: WorkDispatcher,
+        duplicate_radius_m: float = 50.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._log = routing_log
+        self._work_items = work_items
+        self._model = model
+        self._assets = assets
+        self._directory = directory
         self._publisher = publisher
+        self._dispatcher = dispatcher
+        self._duplicate_radius_m = duplicate_radius_m
         self._clock = clock
 
-    async def route_report(self, submitted: ReportSubmitted) -> ReportRouted | None:
+    def use(self, model: ResponsibilityModel, assets: AssetRegistry) -> None:
+        """Switch to other responsibility data, e.g. official areas imported by an operator."""
+        self._model, self._assets = model, assets
+
+    async def route_report(
+        self, submitted: ReportSubmitted
+    ) -> ReportRouted | ReportUnroutable | None:
         """Route a submission; None when it was routed before (a redelivery)."""
         if await self._log.was_routed(submitted.event_id):
             return None
-        routed, work_item = route(submitted)
-        # A crash between publishing and remembering republishes the same event ids,
-        # which every consumer recognises; remembering first could lose the report.
-        await self._publisher.publish(topics.department_work(routed.department.id), work_item)
-        await self._publisher.publish(topics.REPORTS_ROUTED, routed)
-        await self._log.remember(routed, self._clock())
-        return routed
+        now = self._clock()
+        code, location = submitted.category.code, submitted.location
+        asset = asset_for_report(self._assets, code, location, submitted.answers)
+        decision = self._model.decide(code, location, asset)
+        department = self._directory.get(decision.department_id) if decision else None
+        decided: ReportRouted | ReportUnroutable
+        if decision is None or department is None:
+            department = self._directory.triage
+            decided = domain.unroutable(submitted, department, now)
+            topic, status, due_at = topics.REPORTS_UNROUTABLE, "triage", None
+        else:
+            duplicates = await self._probable_duplicates(submitted)
+            asset_id = asset.id if asset else None
+            decided = domain.routed(submitted, decision, department, now, asset_id, duplicates)
+            topic, status, due_at = topics.REPORTS_ROUTED, "routed", decided.due_at
+        # Work first, announcement second, memory last: a crash in between republishes the
+        # same event ids, which every consumer recognises; remembering first could lose work.
+        order = domain.work_item(submitted, department, now)
+        await self._dispatcher.dispatch(order, department)
+        await self._publisher.publish(topic, decided)
+        await self._work_items.save(domain.tracked(order, status, due_at))
+        await self._log.remember(decided, now)
+        return decided
+
+    async def follow_status(self, change: ReportStatusChanged) -> None:
+        """Keep the work view current; a forwarded report goes to its new department."""
+        item = await self._work_items.get(change.report_id)
+        if item is None:
+            return
+        target = self._directory.get(change.forwarded_to.id) if change.forwarded_to else None
+        if target is not None and target.id != item.department_id and item.order is not None:
+            moved = domain.forwarded(item, target, change.event_id, self._clock())
+            assert moved.order is not None
+            await self._dispatcher.dispatch(moved.order, target)
+            await self._work_items.save(moved)
+            return
+        await self._work_items.save(replace(item, status=change.status))
+
+    async def _probable_duplicates(self, submitted: ReportSubmitted) -> list[str]:
+        if submitted.location is None:
+            return []
+        min_lon, min_lat, max_lon, max_lat = degree_box(
+            submitted.location, self._duplicate_radius_m
+        )
+        candidates = await self._work_items.open_in_box(
+            submitted.category.code, min_lat, max_lat, min_lon, max_lon
+        )
+        location: Location = submitted.location
+        return sorted(
+            c.report_id
+            for c in candidates
+            if domain.is_probable_duplicate(
+                c, submitted.report_id, location, self._duplicate_radius_m
+            )
+        )

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.events import Location, WorkItemQueued
 
 Document = dict[str, Any]
 OPEN_STATUSES = ("routed", "triage", "acknowledged", "in_progress", "reopened", "forwarded")
@@ -22,6 +22,8 @@ class WorkItem:
     status: str
     due_at: datetime | None
     overdue_at: datetime | None = None
+    # The work order as handed out, so a forward can pass it on whole.
+    order: WorkItemQueued | None = None
 
     @property
     def is_open(self) -> bool:
@@ -96,6 +98,7 @@ def _to_document(item: WorkItem) -> Document:
         "status": item.status,
         "due_at": item.due_at,
         "overdue_at": item.overdue_at,
+        "order": item.order.model_dump(mode="json") if item.order else None,
     }
 
 
@@ -111,4 +114,5 @@ def _from_document(document: Document) -> WorkItem:
         status=document["status"],
         due_at=document["due_at"],
         overdue_at=document.get("overdue_at"),
+        order=WorkItemQueued.model_validate(document["order"]) if document.get("order") else None,
     )

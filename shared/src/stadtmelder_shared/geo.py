@@ -1,0 +1,27 @@
+"""Distances and boxes on the earth, enough for a city: the app does geography, not the database."""
+
+import math
+
+from stadtmelder_shared.events import Location
+
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def distance_m(a: Location, b: Location) -> float:
+    """Great-circle distance in metres (haversine)."""
+    lat1, lat2 = math.radians(a.lat), math.radians(b.lat)
+    dlat, dlon = lat2 - lat1, math.radians(b.lon - a.lon)
+    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
+
+
+def degree_box(centre: Location, radius_m: float) -> tuple[float, float, float, float]:
+    """(min_lon, min_lat, max_lon, max_lat) of the smallest box holding the circle."""
+    dlat = math.degrees(radius_m / EARTH_RADIUS_M)
+    dlon = math.degrees(radius_m / (EARTH_RADIUS_M * math.cos(math.radians(centre.lat))))
+    return (
+        max(centre.lon - dlon, -180),
+        max(centre.lat - dlat, -90),
+        min(centre.lon + dlon, 180),
+        min(centre.lat + dlat, 90),
+    )
