@@ -19,9 +19,11 @@ from stadtmelder_reports.repository import (
     StoredPhoto,
     connect,
 )
-from stadtmelder_routing.domain import route
+from stadtmelder_routing.domain import routed
 from stadtmelder_routing.repository import MongoRoutingLog
+from stadtmelder_routing.responsibility import Decision
 from stadtmelder_routing.work_items import MongoWorkItems, WorkItem
+from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import DepartmentRef, Location, Reporter, ReportSubmitted
 from tests.conftest import LocalSystem
 from tests.examples import geotagged_jpeg
@@ -133,11 +135,15 @@ def routing_log(database: Any) -> Any:
 
 async def test_routing_log_remembers_routed_submissions(routing_log: Any) -> None:
     submitted = a_report().pending_events[0][1]
-    routed, _ = route(submitted)
+    department = load_directory().get("wbd-strasse")
+    assert department is not None
+    decided = routed(
+        submitted, Decision("wbd-strasse", "rule:test", None), department, NOW, None, []
+    )
 
     assert await routing_log.was_routed(submitted.event_id) is False
-    await routing_log.remember(routed, NOW)
-    await routing_log.remember(routed, NOW)
+    await routing_log.remember(decided, NOW)
+    await routing_log.remember(decided, NOW)
     assert await routing_log.was_routed(submitted.event_id) is True
 
 
