@@ -47,7 +47,10 @@ logs: ## Show the end of every log file
 test: install lint ## Lint, then run all tests (starts and stops its own Kafka, FerretDB and SMTP sink)
 	@# Started here so first-time downloads show their progress; the tests stop them at the end.
 	@$(STACK) --profile test start kafka ferretdb smtp
-	@.venv/bin/pytest
+	@# Stopped here too, so a run that fails before the tests' own teardown leaves nothing behind.
+	@.venv/bin/pytest; status=$$?; \
+	  if [ -z "$$STADTMELDER_KEEP_TEST_STACK" ]; then $(STACK) --profile test stop >/dev/null; fi; \
+	  exit $$status
 
 test-unit: install ## Run only the unit tests (no servers needed)
 	@.venv/bin/pytest tests/unit
