@@ -93,11 +93,27 @@ class Profile:
         return self.state_dir / "log" / f"{component}.log"
 
 
+def _test_profile() -> Profile:
+    """Two checkouts testing on one machine each need their own ports: shift them all by
+    STADTMELDER_TEST_PORT_OFFSET (e.g. 100)."""
+    shift = int(os.environ.get("STADTMELDER_TEST_PORT_OFFSET", "0"))
+    return Profile(
+        "test",
+        ROOT / "var/test",
+        kafka_port=19092 + shift,
+        kafka_controller_port=19093 + shift,
+        ferretdb_port=27018 + shift,
+        smtp_port=1026 + shift,
+        reports_port=18000 + shift,
+        routing_port=18001 + shift,
+        notify_port=18002 + shift,
+        environment_wins=False,
+    )
+
+
 PROFILES = {
     "run": Profile("run", ROOT / "var", 9092, 9093, 27017, 1025, 8000, 8001, 8002, True),
-    "test": Profile(
-        "test", ROOT / "var/test", 19092, 19093, 27018, 1026, 18000, 18001, 18002, False
-    ),
+    "test": _test_profile(),
 }
 
 
