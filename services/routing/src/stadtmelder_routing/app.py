@@ -4,14 +4,22 @@ import asyncio
 import contextlib
 import logging
 
+import httpx
 from faststream.asgi import AsgiFastStream
 
 from stadtmelder_routing.areas_store import load_areas, load_assets
 from stadtmelder_routing.assets import AssetRegistry
 from stadtmelder_routing.handlers import register_handlers
+from stadtmelder_routing.operations import failed_sends_route
 from stadtmelder_routing.repository import MongoRoutingLog, connect
 from stadtmelder_routing.responsibility import DEFAULT_DIRECTORY, load_model
-from stadtmelder_routing.service import KafkaWorkDispatcher, RoutingService
+from stadtmelder_routing.sending.dispatcher import Dispatcher, RetryPolicy
+from stadtmelder_routing.sending.kafka_topic import KafkaTopicSender
+from stadtmelder_routing.sending.mailbox import MailboxSender, SmtpServer
+from stadtmelder_routing.sending.open311 import Open311Sender
+from stadtmelder_routing.sending.send_log import MongoSendLog
+from stadtmelder_routing.sending.webhook import WebhookSender
+from stadtmelder_routing.service import RoutingService
 from stadtmelder_routing.settings import RoutingSettings
 from stadtmelder_routing.sla import OverdueWatch
 from stadtmelder_routing.work_items import MongoWorkItems
@@ -32,6 +40,38 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
     rules_dir = settings.responsibility_dir or DEFAULT_DIRECTORY
     publisher = KafkaEventPublisher(broker, SOURCE)
     work_items = MongoWorkItems(database)
+    http = httpx.AsyncClient()
+    send_log = MongoSendLog(database)
+    dispatcher = Dispatcher(
+        {
+            "kafka": KafkaTopicSender(publisher),
+            "webhook": WebhookSender(http, timeout_s=settings.send_timeout_seconds),
+            "email": MailboxSender(
+                SmtpServer(
+                    host=settings.smtp_host,
+                    port=settings.smtp_port,
+                    sender=settings.mail_from,
+                    username=settings.smtp_username,
+                    password=(
+                        settings.smtp_password.get_secret_value()
+                        if settings.smtp_password
+                        else None
+                    ),
+                    starttls=settings.smtp_starttls,
+                ),
+                staff_url_template=settings.staff_url_template,
+            ),
+            "open311": Open311Sender(http, timeout_s=settings.send_timeout_seconds),
+        },
+        send_log,
+        publisher,
+        policy=RetryPolicy(
+            attempts=settings.send_attempts,
+            first_wait_s=settings.send_first_wait_seconds,
+            max_wait_s=settings.send_max_wait_seconds,
+            lease_s=settings.send_lease_seconds,
+        ),
+    )
     service = RoutingService(
         MongoRoutingLog(database),
         work_items,
@@ -39,7 +79,7 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
         AssetRegistry(()),
         directory,
         publisher,
-        KafkaWorkDispatcher(publisher),
+        dispatcher,
         duplicate_radius_m=settings.duplicate_radius_m,
     )
     register_handlers(broker, service, settings.kafka_group_id)
@@ -52,14 +92,24 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
         # Without this, FastStream reports startup complete and the broker fails behind it.
         await connect_when_reachable(broker, settings)
         await work_items.ensure_indexes()
+        await send_log.ensure_indexes()
         imported = await load_areas(database)
         assets = AssetRegistry(await load_assets(database))
         if imported is not None or len(assets):
             service.use(load_model(rules_dir, areas=imported, departments=directory), assets)
             log.info("using %d imported areas and %d assets", len(imported or ()), len(assets))
 
+    async def retry_failed_sends() -> None:
+        while True:
+            try:
+                await dispatcher.retry_failed(limit=100)
+            except Exception:
+                log.exception("retrying failed sends failed; trying again at the next interval")
+            await asyncio.sleep(settings.send_retry_interval_seconds)
+
     async def start_timers() -> None:
         background.add(asyncio.create_task(watch.run(), name="overdue-watch"))
+        background.add(asyncio.create_task(retry_failed_sends(), name="send-retries"))
 
     async def stop_timers() -> None:
         for task in background:
@@ -68,11 +118,15 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
                 await task
 
     async def close() -> None:
+        await http.aclose()
         await mongo.close()
 
     return AsgiFastStream(
         broker,
-        asgi_routes=health_routes(connection_checks(mongo, broker)),
+        asgi_routes=[
+            *health_routes(connection_checks(mongo, broker)),
+            failed_sends_route(dispatcher),
+        ],
         on_startup=[start],
         after_startup=[start_timers],
         on_shutdown=[stop_timers],

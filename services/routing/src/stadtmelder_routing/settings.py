@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from stadtmelder_shared.settings import ConnectionSettings
@@ -19,3 +20,17 @@ class RoutingSettings(ConnectionSettings):
     responsibility_dir: Path | None = None
     duplicate_radius_m: float = 50.0
     sla_check_seconds: float = 60.0
+    # Send methods: retries per round, and how often failed sends are tried again.
+    send_attempts: int = 5
+    send_first_wait_seconds: float = 0.5
+    send_max_wait_seconds: float = 30.0
+    send_lease_seconds: float = 300.0
+    send_timeout_seconds: float = 10.0
+    send_retry_interval_seconds: float = 60.0
+    staff_url_template: str = "http://127.0.0.1:8000/api/v1/staff/reports/{report_id}"
+    mail_from: str = "Stadtmelder Duisburg <noreply@stadtmelder.invalid>"
+    smtp_host: str = Field("127.0.0.1", validation_alias="SMTP_HOST")
+    smtp_port: int = Field(1025, validation_alias="SMTP_PORT")
+    smtp_username: str | None = Field(None, validation_alias="SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(None, validation_alias="SMTP_PASSWORD")
+    smtp_starttls: bool = Field(False, validation_alias="SMTP_STARTTLS")

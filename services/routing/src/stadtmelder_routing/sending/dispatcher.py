@@ -1,0 +1,245 @@
+"""Sends a work item through every method of its department, retrying each with backoff.
+
+Each (work item, method) pair is recorded in the send log: a method that delivered an item
+never sends it again, and one that kept failing is recorded, announced as `WorkItemSendFailed`
+and tried again later by `retry_failed`. Send failures never raise into the consumer; only a
+send log that cannot be written does, so the work item is redelivered rather than lost.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from tenacity import (
+    AsyncRetrying,
+    retry_if_not_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from stadtmelder_routing.sending.kafka_topic import EventPublisher
+from stadtmelder_routing.sending.methods import (
+    PermanentSendError,
+    Sender,
+    SendError,
+    method_key,
+)
+from stadtmelder_routing.sending.send_log import (
+    Claim,
+    ClaimState,
+    SendLog,
+    SendRecord,
+    send_key,
+)
+from stadtmelder_shared import topics
+from stadtmelder_shared.departments import Department, SendKind, SendMethod
+from stadtmelder_shared.events import WorkItemQueued, WorkItemSendFailed, derived_event_id
+
+log = logging.getLogger(__name__)
+
+SendResult = Literal["delivered", "already_delivered", "failed", "in_progress"]
+_ERROR_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Attempts per round and the exponential wait between them (first, doubling, capped).
+
+    A round holds its send for at most `lease_s`; keep it above the longest round
+    (attempts × the senders' timeouts + the waits), or another worker may send in parallel.
+    """
+
+    attempts: int = 5
+    first_wait_s: float = 0.5
+    max_wait_s: float = 30.0
+    lease_s: float = 300.0
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    method: str
+    result: SendResult
+    attempts: int = 0
+    error: str | None = None
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        senders: Mapping[SendKind, Sender],
+        send_log: SendLog,
+        publisher: EventPublisher,
+        *,
+        policy: RetryPolicy | None = None,
+        retry_concurrency: int = 8,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._senders = senders
+        self._log = send_log
+        self._publisher = publisher
+        self._policy = policy or RetryPolicy()
+        self._retry_concurrency = retry_concurrency
+        self._clock = clock
+        # Sends under way in this process; a second writer to one log document loses updates.
+        self._in_flight: set[str] = set()
+
+    async def dispatch(self, item: WorkItemQueued, department: Department) -> list[SendOutcome]:
+        """Send `item` by each of `department`'s methods at once; one outcome per method."""
+        return await self._send_all([(item, method) for method in department.send_methods])
+
+    async def retry_failed(self, limit: int = 100) -> list[SendOutcome]:
+        """Another round for failed sends and for those a crash left pending; for a schedule."""
+        unfinished = await self._log.unfinished(self._clock(), limit)
+        pairs = [(send.item, send.method) for send in unfinished]
+        return await self._send_all(pairs, concurrency=self._retry_concurrency)
+
+    async def failed_sends(self, limit: int = 100) -> list[SendRecord]:
+        """Sends that are failed now, most recent first: for operators and dispatchers."""
+        return await self._log.failed(limit)
+
+    async def _send_all(
+        self, pairs: Sequence[tuple[WorkItemQueued, SendMethod]], concurrency: int | None = None
+    ) -> list[SendOutcome]:
+        # Each pair has its own log document, so sending them concurrently is safe.
+        limit = asyncio.Semaphore(concurrency or max(len(pairs), 1))
+
+        async def send(item: WorkItemQueued, method: SendMethod) -> SendOutcome:
+            async with limit:
+                return await self._send(item, method)
+
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(send(item, method)) for item, method in pairs]
+        return [task.result() for task in tasks]
+
+    async def _send(self, item: WorkItemQueued, method: SendMethod) -> SendOutcome:
+        key, name = send_key(item.event_id, method), method_key(method)
+        context = _context(item, name)
+        if key in self._in_flight:
+            log.info("send already under way here", extra=context)
+            return SendOutcome(name, "in_progress")
+        self._in_flight.add(key)
+        try:
+            now = self._clock()
+            claim = await self._log.claim(
+                item, method, now, now + timedelta(seconds=self._policy.lease_s)
+            )
+            if claim.state is ClaimState.DELIVERED:
+                log.info("work item delivered before; not sent again", extra=context)
+                return SendOutcome(name, "already_delivered")
+            if claim.state is ClaimState.HELD_ELSEWHERE:
+                log.info("send under way in another worker", extra=context)
+                return SendOutcome(name, "in_progress")
+            return await self._round(key, item, method, claim, context)
+        finally:
+            self._in_flight.discard(key)
+
+    async def _round(
+        self,
+        key: str,
+        item: WorkItemQueued,
+        method: SendMethod,
+        claim: Claim,
+        context: dict[str, Any],
+    ) -> SendOutcome:
+        policy, name = self._policy, context["send_method"]
+        # Kept in memory and written once at the end: one writer, two writes per round.
+        failures: list[str] = []
+        receipt: str | None = None
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(policy.attempts),
+                wait=wait_exponential(multiplier=policy.first_wait_s, max=policy.max_wait_s),
+                retry=retry_if_not_exception_type(PermanentSendError),
+                reraise=True,
+            ):
+                with attempt:
+                    try:
+                        receipt = await self._sender(method).send(item, method)
+                    except Exception as error:
+                        failures.append(describe(error))
+                        log.warning(
+                            "work item not sent by %s (attempt %d of %d): %s",
+                            name,
+                            len(failures),
+                            policy.attempts,
+                            failures[-1],
+                            extra=context,
+                        )
+                        raise
+        except Exception:
+            return await self._give_up(key, item, claim, failures, context)
+        attempts = len(failures) + 1
+        last_error = failures[-1] if failures else None
+        await self._log.mark_delivered(key, receipt, attempts, last_error, self._clock())
+        log.info("work item delivered by %s (attempt %d)", name, attempts, extra=context)
+        return SendOutcome(name, "delivered", attempts)
+
+    async def _give_up(
+        self,
+        key: str,
+        item: WorkItemQueued,
+        claim: Claim,
+        failures: list[str],
+        context: dict[str, Any],
+    ) -> SendOutcome:
+        name, attempts, reason = context["send_method"], len(failures), failures[-1]
+        announced = claim.failure_announced or await self._announce_failure(
+            item, name, claim.attempts + attempts, reason, context
+        )
+        await self._log.mark_failed(
+            key, reason, attempts, self._clock(), failure_announced=announced
+        )
+        log.error(
+            "work item not delivered by %s after %d attempts: %s; recorded for a later retry",
+            name,
+            attempts,
+            reason,
+            extra=context,
+        )
+        return SendOutcome(name, "failed", attempts, reason)
+
+    async def _announce_failure(
+        self, item: WorkItemQueued, name: str, attempts: int, reason: str, context: dict[str, Any]
+    ) -> bool:
+        failed = WorkItemSendFailed(
+            # One announcement per item and method, however often it is redelivered.
+            event_id=derived_event_id(item.event_id, f"send-failed:{name}"),
+            report_id=item.report_id,
+            jurisdiction=item.jurisdiction,
+            department=item.department,
+            method=name,
+            attempts=attempts,
+            error=reason,
+        )
+        try:
+            await self._publisher.publish(topics.WORK_ITEMS_SEND_FAILED, failed)
+        except Exception:
+            # Still recorded as failed and listed by `failed_sends`; the next round announces.
+            log.exception("could not announce the failed send", extra=context)
+            return False
+        return True
+
+    def _sender(self, method: SendMethod) -> Sender:
+        sender = self._senders.get(method.kind)
+        if sender is None:
+            raise PermanentSendError(f"no sender for {method.kind} methods is configured")
+        return sender
+
+
+def describe(error: BaseException) -> str:
+    """A failure in words fit for the log: our own messages, else only the exception's class
+    (library messages may quote request contents)."""
+    text = str(error) if isinstance(error, SendError) else type(error).__name__
+    return text[:_ERROR_LIMIT]
+
+
+def _context(item: WorkItemQueued, name: str) -> dict[str, Any]:
+    return {
+        "report_id": item.report_id,
+        "event_id": item.event_id,
+        "department_id": item.department.id,
+        "send_method": name,
+    }

@@ -1,0 +1,128 @@
+"""E-mail to a department mailbox: a plain-text work order in German."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from email.message import EmailMessage
+from email.utils import formatdate
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import aiosmtplib
+
+from stadtmelder_routing.sending.methods import PermanentSendError, SendError, required
+from stadtmelder_shared.departments import SendMethod
+from stadtmelder_shared.events import Answer, WorkItemQueued
+
+DEFAULT_STAFF_URL = "http://127.0.0.1:8000/staff/reports/{report_id}"
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """Where and as whom work orders are sent; the same `SMTP_*` settings notify uses."""
+
+    host: str = "127.0.0.1"
+    port: int = 1025
+    sender: str = "Stadtmelder Duisburg <noreply@stadtmelder.invalid>"
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    timeout_s: float = 15.0
+
+
+class MailboxSender:
+    def __init__(self, smtp: SmtpServer, staff_url_template: str = DEFAULT_STAFF_URL) -> None:
+        """`staff_url_template` is the staff view of one report, with `{report_id}` in it."""
+        self._smtp = smtp
+        self._staff_url_template = staff_url_template
+
+    async def send(self, item: WorkItemQueued, method: SendMethod) -> str | None:
+        mailbox = required(method.mailbox, "mailbox", method)
+        staff_url = self._staff_url_template.format(report_id=item.report_id)
+        message = work_order(item, mailbox, self._smtp.sender, staff_url)
+        try:
+            await aiosmtplib.send(
+                message,
+                hostname=self._smtp.host,
+                port=self._smtp.port,
+                username=self._smtp.username,
+                password=self._smtp.password,
+                start_tls=self._smtp.starttls,
+                timeout=self._smtp.timeout_s,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as error:
+            if all(refused.code >= 500 for refused in error.recipients):
+                raise PermanentSendError("mail server refused the mailbox") from error
+            raise SendError("mail server deferred the mailbox") from error
+        except aiosmtplib.SMTPResponseException as error:
+            if error.code >= 500:
+                raise PermanentSendError(f"mail server refused with {error.code}") from error
+            raise SendError(f"mail server answered {error.code}") from error
+        except (aiosmtplib.SMTPException, OSError) as error:
+            raise SendError(f"mail server not reached: {type(error).__name__}") from error
+        return str(message["Message-ID"])
+
+
+def work_order(item: WorkItemQueued, mailbox: str, sender: str, staff_url: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mailbox
+    message["Subject"] = f"Arbeitsauftrag {item.report_id}: {item.category.name('de')}"
+    # Derived from the event id: a work order sent twice is recognisably the same message.
+    message["Message-ID"] = f"<work-item.{item.event_id}@stadtmelder>"
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["X-Stadtmelder-Report-Id"] = item.report_id
+    message["X-Stadtmelder-Event-Id"] = item.event_id
+    message.set_content(work_order_text(item, staff_url))
+    # After set_content, which replaces every Content-* header.
+    message["Content-Language"] = "de"
+    return message
+
+
+def work_order_text(item: WorkItemQueued, staff_url: str) -> str:
+    lines = [
+        f"Neuer Arbeitsauftrag für {item.department.name}",
+        "",
+        f"Meldung:      {item.report_id}",
+        f"Kategorie:    {item.category.name('de')} ({item.category.code})",
+        f"Eingegangen:  {_local_time(item.submitted_at)}",
+    ]
+    if item.location is None:
+        lines.append("Ort:          ohne Koordinaten")
+    else:
+        lat, lon = f"{item.location.lat:.6f}", f"{item.location.lon:.6f}"
+        map_url = f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=19/{lat}/{lon}"
+        lines += [f"Ort:          {lat}, {lon} (Breite, Länge)", f"Karte:        {map_url}"]
+    lines.append(f"Adresse:      {item.address or 'nicht angegeben'}")
+    lines += ["", "Beschreibung:", item.description.strip() or "(keine)", ""]
+    lines += ["Angaben:", *_answer_lines(item.answers), ""]
+    lines += [
+        f"Bearbeiten:   {staff_url}",
+        "",
+        "Diese Nachricht wurde von Stadtmelder automatisch erstellt.",
+        f"Vorgang: {item.event_id}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _answer_lines(answers: Mapping[str, Answer]) -> list[str]:
+    if not answers:
+        return ["  (keine)"]
+    return [f"  {code}: {_answer_text(value)}" for code, value in sorted(answers.items())]
+
+
+def _answer_text(value: Answer) -> str:
+    if isinstance(value, list):
+        return ", ".join(value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return value
+
+
+def _local_time(moment: datetime) -> str:
+    zone: tzinfo
+    try:
+        zone = ZoneInfo("Europe/Berlin")
+    except ZoneInfoNotFoundError:  # a slim image without time zone data
+        zone = UTC
+    local = moment.astimezone(zone)
+    return f"{local:%d.%m.%Y %H:%M} Uhr ({local.tzname()})"

@@ -1,0 +1,76 @@
+"""The one interface every send method implements, and the errors it raises."""
+
+from collections.abc import Mapping
+from typing import Protocol
+
+import httpx
+
+from stadtmelder_shared.departments import SendMethod
+from stadtmelder_shared.events import WorkItemQueued
+
+# HTTP answers that say "not now" rather than "never": retried like server errors.
+RETRYABLE_CLIENT_STATUSES = frozenset({408, 425, 429})
+
+
+class SendError(Exception):
+    """A work item did not reach the department by one method; worth trying again.
+
+    Messages name the method and the kind of failure only, never the work item's contents,
+    because they are stored in the send log and shown to operators.
+    """
+
+
+class PermanentSendError(SendError):
+    """Trying again at once cannot help (a rejected request, a missing setting).
+
+    The send is still recorded as failed, so a later retry can deliver it once fixed.
+    """
+
+
+class Sender(Protocol):
+    async def send(self, item: WorkItemQueued, method: SendMethod) -> str | None:
+        """Deliver `item` or raise; return the receiver's id for it (e.g. its request id)."""
+        ...
+
+
+def method_key(method: SendMethod) -> str:
+    """A readable name of one method of a department, unique among its methods."""
+    target = {
+        "kafka": None,
+        "webhook": method.url,
+        "email": method.mailbox,
+        "open311": f"{method.url}#{method.service_code}",
+    }[method.kind]
+    return method.kind if target is None else f"{method.kind} {target}"
+
+
+def required(value: str | None, setting: str, method: SendMethod) -> str:
+    if not value:
+        raise PermanentSendError(f"{method.kind} method has no {setting} configured")
+    return value
+
+
+def check_delivery_status(response: httpx.Response, what: str) -> None:
+    """2xx is delivered; 4xx except 408/425/429 is permanent; everything else is retried."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    if 400 <= status < 500 and status not in RETRYABLE_CLIENT_STATUSES:
+        raise PermanentSendError(f"{what} refused the work item with HTTP {status}")
+    if 300 <= status < 400:
+        raise PermanentSendError(f"{what} redirected with HTTP {status}; configure the final URL")
+    raise SendError(f"{what} answered HTTP {status}")
+
+
+def transport_failure(what: str, error: httpx.TransportError) -> SendError:
+    # The exception text may quote the URL or headers; the class name says enough.
+    return SendError(f"{what} not reached: {type(error).__name__}")
+
+
+def secret_from_env(method: SendMethod, environ: Mapping[str, str]) -> str:
+    """The method's secret, read when sending so a rotated Secret needs no new code path."""
+    name = required(method.secret_env, "secret_env", method)
+    value = environ.get(name)
+    if not value:
+        raise PermanentSendError(f"{method.kind} secret variable {name} is not set")
+    return value

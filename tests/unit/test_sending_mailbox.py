@@ -1,0 +1,88 @@
+"""The e-mail work order: who gets it, what it says, and how SMTP failures are classed."""
+
+import aiosmtplib
+import pytest
+
+from stadtmelder_routing.sending.mailbox import MailboxSender, SmtpServer, work_order
+from stadtmelder_routing.sending.methods import PermanentSendError, SendError
+from stadtmelder_shared.departments import SendMethod
+from stadtmelder_shared.events import WorkItemQueued
+from tests.unit.test_sending_fakes import a_work_item
+
+SENDER = "Stadtmelder Duisburg <noreply@stadtmelder.invalid>"
+STAFF_URL = "https://stadtmelder.example/staff/reports/R7KQ2M9XA"
+
+
+def test_work_order_goes_to_the_mailbox_with_a_message_id_from_the_event_id() -> None:
+    item = a_work_item()
+
+    message = work_order(item, "licht@stadt-duisburg.example", SENDER, STAFF_URL)
+
+    assert message["To"] == "licht@stadt-duisburg.example"
+    assert message["From"] == SENDER
+    assert message["Subject"] == "Arbeitsauftrag R7KQ2M9XA: Straßenlaterne defekt"
+    assert message["Message-ID"] == f"<work-item.{item.event_id}@stadtmelder>"
+    assert message["X-Stadtmelder-Report-Id"] == "R7KQ2M9XA"
+    assert message["Content-Language"] == "de"
+
+
+def test_work_order_text_names_report_category_place_description_answers_and_link() -> None:
+    text = work_order(a_work_item(), "licht@x.example", SENDER, STAFF_URL).get_content()
+
+    assert "Neuer Arbeitsauftrag für Stadt Duisburg – Straßenbeleuchtung" in text
+    assert "Meldung:      R7KQ2M9XA" in text
+    assert "Kategorie:    Straßenlaterne defekt (street_light_out)" in text
+    assert "Eingegangen:  27.11.2026 10:30 Uhr (CET)" in text
+    assert "Ort:          51.434408, 6.762329 (Breite, Länge)" in text
+    assert "mlat=51.434408&mlon=6.762329" in text
+    assert "Adresse:      Königstraße 12, 47051 Duisburg" in text
+    assert "Laterne vor Hausnummer 12 ist seit Tagen dunkel." in text
+    assert "  height_m: 6.5" in text
+    assert "  lamp_state: dark, flickering" in text
+    assert "  pole_number: DU-4711" in text
+    assert f"Bearbeiten:   {STAFF_URL}" in text
+
+
+def test_work_order_without_place_or_answers_says_so() -> None:
+    item = WorkItemQueued.model_validate(
+        a_work_item().model_dump() | {"location": None, "address": None, "answers": {}}
+    )
+
+    text = work_order(item, "licht@x.example", SENDER, STAFF_URL).get_content()
+
+    assert "Ort:          ohne Koordinaten" in text
+    assert "Adresse:      nicht angegeben" in text
+    assert "Angaben:\n  (keine)" in text
+
+
+async def test_mailbox_method_without_a_mailbox_is_a_permanent_failure() -> None:
+    sender = MailboxSender(SmtpServer(port=9))
+
+    with pytest.raises(PermanentSendError, match="no mailbox configured"):
+        await sender.send(a_work_item(), SendMethod("email"))
+
+
+@pytest.mark.parametrize(
+    ("error", "permanent"),
+    [
+        (aiosmtplib.SMTPConnectError("refused"), False),
+        (aiosmtplib.SMTPServerDisconnected("gone"), False),
+        (aiosmtplib.SMTPResponseException(421, "try later"), False),
+        (aiosmtplib.SMTPResponseException(554, "no"), True),
+        (aiosmtplib.SMTPRecipientsRefused([aiosmtplib.SMTPRecipientRefused(550, "?", "a")]), True),
+        (aiosmtplib.SMTPRecipientsRefused([aiosmtplib.SMTPRecipientRefused(450, "!", "a")]), False),
+    ],
+)
+async def test_smtp_failures_are_classed_by_their_reply_code(
+    monkeypatch: pytest.MonkeyPatch, error: Exception, permanent: bool
+) -> None:
+    async def failing_send(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(aiosmtplib, "send", failing_send)
+    sender = MailboxSender(SmtpServer())
+
+    with pytest.raises(SendError) as raised:
+        await sender.send(a_work_item(), SendMethod("email", mailbox="licht@x.example"))
+    assert isinstance(raised.value, PermanentSendError) is permanent
+    assert "licht@x.example" not in str(raised.value)
