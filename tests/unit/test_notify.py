@@ -7,10 +7,13 @@ from stadtmelder_notify.repository import Claim
 from stadtmelder_notify.service import NotifyService
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
+    Actor,
     CategoryRef,
     DepartmentRef,
     Reporter,
+    ReportOverdue,
     ReportRouted,
+    ReportStatusChanged,
     ReportSupported,
 )
 from tests.fakes import (
@@ -162,3 +165,70 @@ async def test_anonymous_support_sends_nothing() -> None:
     support = ReportSupported(report_id="R", jurisdiction="duisburg", supporter_count=1)
     assert await service.notify_supported(support) == []
     assert mailer.sent == []
+
+
+def a_status_change(status: str, **changes: object) -> ReportStatusChanged:
+    values: dict[str, object] = {
+        "report_id": "ABCDE-12345",
+        "jurisdiction": "duisburg",
+        "status": status,
+        "previous_status": "routed",
+        "department": DepartmentRef(id="stadt-licht", name="Straßenbeleuchtung"),
+        "actor": Actor(role="clerk", department_id="stadt-licht"),
+    }
+    values.update(changes)
+    return ReportStatusChanged(**values)  # type: ignore[arg-type]
+
+
+async def test_reporter_and_supporters_hear_each_public_step_in_their_language() -> None:
+    mailer, followers = RecordingMailer(), InMemoryFollowerStore()
+    service, _ = a_service(mailer, followers=followers)
+    await service.notify_routed(routed_event("en"))
+    await followers.add("ABCDE-12345", Reporter(email="cem@example.org", language="tr"))
+
+    resolved = a_status_change("resolved", public_comment="Leuchtmittel getauscht.")
+    await service.notify_status_changed(resolved)
+    await service.notify_status_changed(resolved)
+
+    [anna, cem] = mailer.sent[1:]
+    assert (anna.to, anna.subject) == (
+        "anna@example.org",
+        "Your report ABCDE-12345 has been resolved",
+    )
+    assert "Leuchtmittel getauscht." in anna.text
+    assert cem.subject == "ABCDE-12345 numaralı bildiriminiz çözüldü"
+
+
+async def test_duplicate_and_forward_name_the_other_report_and_department() -> None:
+    mailer, followers = RecordingMailer(), InMemoryFollowerStore()
+    await followers.add("ABCDE-12345", Reporter(email="anna@example.org"))
+    service, _ = a_service(mailer, followers=followers)
+
+    await service.notify_status_changed(a_status_change("duplicate", duplicate_of="ZZZZZ-00001"))
+    await service.notify_status_changed(
+        a_status_change(
+            "forwarded", forwarded_to=DepartmentRef(id="wbd-strasse", name="Straßen und Gehwege")
+        )
+    )
+
+    assert "ZZZZZ-00001" in mailer.sent[0].text
+    assert "Straßen und Gehwege" in mailer.sent[1].text
+
+
+async def test_overdue_work_is_escalated_to_the_department_lead_once() -> None:
+    mailer = RecordingMailer()
+    service, _ = a_service(mailer)
+    overdue = ReportOverdue(
+        report_id="ABCDE-12345",
+        jurisdiction="duisburg",
+        department=DepartmentRef(id="stadt-licht", name="Straßenbeleuchtung"),
+        due_at=datetime(2026, 11, 26, 9, 0, tzinfo=UTC),
+        escalated_to="licht-leitung@example.org",
+    )
+
+    await service.notify_overdue(overdue)
+    await service.notify_overdue(overdue)
+
+    [mail] = mailer.sent
+    assert mail.to == "licht-leitung@example.org"
+    assert mail.subject.startswith("Überfällig: Meldung ABCDE-12345")

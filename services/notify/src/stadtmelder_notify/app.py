@@ -36,6 +36,7 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
         KafkaEventPublisher(broker, SOURCE),
         settings.public_base_url,
         lease=timedelta(seconds=settings.delivery_lease_seconds),
+        staff_url_template=settings.staff_url_template,
     )
     register_handlers(broker, service, settings.kafka_group_id)
 

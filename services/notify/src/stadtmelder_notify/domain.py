@@ -3,7 +3,13 @@
 import hashlib
 from dataclasses import dataclass
 
-from stadtmelder_shared.events import ReportRouted, ReportSupported
+from stadtmelder_notify.status_texts import status_text
+from stadtmelder_shared.events import (
+    ReportOverdue,
+    ReportRouted,
+    ReportStatusChanged,
+    ReportSupported,
+)
 
 
 @dataclass(frozen=True)
@@ -123,4 +129,34 @@ def routed_mail(event: ReportRouted, recipient: str, language: str, base_url: st
         text=body.format(**values),
         # The same event always yields the same Message-ID, so a resent mail is recognisable.
         message_id=f"<{delivery_key(event.event_id, recipient, 'email')}@stadtmelder>",
+    )
+
+
+def status_mail(
+    event: ReportStatusChanged, recipient: str, language: str, base_url: str
+) -> Mail | None:
+    text = status_text(event, language, report_link(base_url, event.report_id, language))
+    if text is None:
+        return None
+    subject, body = text
+    return Mail(
+        to=recipient,
+        subject=subject,
+        text=body,
+        message_id=f"<{delivery_key(event.event_id, recipient, 'email')}@stadtmelder>",
+    )
+
+
+def overdue_mail(event: ReportOverdue, lead: str, staff_url: str) -> Mail:
+    """For the department lead: internal, in German, the city's working language."""
+    return Mail(
+        to=lead,
+        subject=f"Überfällig: Meldung {event.report_id} ({event.department.name})",
+        text=(
+            "Guten Tag,\n\n"
+            f"die Meldung {event.report_id} hätte bis {event.due_at:%d.%m.%Y %H:%M} UTC "
+            "erledigt sein sollen und ist noch offen.\n\n"
+            f"Zur Meldung: {staff_url}\n\nStadtmelder\n"
+        ),
+        message_id=f"<{delivery_key(event.event_id, lead, 'email')}@stadtmelder>",
     )

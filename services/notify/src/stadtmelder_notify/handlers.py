@@ -3,11 +3,19 @@
 import logging
 
 from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, KafkaMessage
 
 from stadtmelder_notify.service import NotifyService
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import Event, ReportRouted, ReportSupported
+from stadtmelder_shared.dead_letters import decode_or_dead_letter
+from stadtmelder_shared.events import (
+    Event,
+    ReportOverdue,
+    ReportRouted,
+    ReportStatusChanged,
+    ReportSupported,
+    ReportUnroutable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +40,41 @@ def register_handlers(broker: KafkaBroker, service: NotifyService, group_id: str
     async def on_report_supported(event: ReportSupported) -> None:
         told = await service.notify_supported(event)
         log.info("%d supporters confirmed", len(told), extra=_context(event))
+
+    @broker.subscriber(
+        topics.REPORTS_UNROUTABLE,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+    async def on_report_unroutable(message: KafkaMessage) -> None:
+        event = await decode_or_dead_letter(message, ReportUnroutable, broker)
+        if event is not None:
+            await service.remember_reporter(event.report_id, event.reporter)
+
+    @broker.subscriber(
+        topics.REPORTS_STATUS_CHANGED,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+    async def on_report_status_changed(message: KafkaMessage) -> None:
+        event = await decode_or_dead_letter(message, ReportStatusChanged, broker)
+        if event is not None:
+            told = await service.notify_status_changed(event)
+            log.info("%d people told: %s", len(told), event.status, extra=_context(event))
+
+    @broker.subscriber(
+        topics.REPORTS_OVERDUE,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+    async def on_report_overdue(message: KafkaMessage) -> None:
+        event = await decode_or_dead_letter(message, ReportOverdue, broker)
+        if event is not None:
+            told = await service.notify_overdue(event)
+            log.warning("overdue, %d leads told", len(told), extra=_context(event))
 
 
 def _context(event: Event) -> dict[str, str]:

@@ -5,15 +5,25 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from stadtmelder_notify.domain import Mail, delivery_key, routed_mail, supported_mail
+from stadtmelder_notify.domain import (
+    Mail,
+    delivery_key,
+    overdue_mail,
+    routed_mail,
+    status_mail,
+    supported_mail,
+)
 from stadtmelder_notify.mailer import Mailer
 from stadtmelder_notify.repository import Claim, DeliveryLog, FollowerStore
+from stadtmelder_notify.status_texts import STATUS_TEXTS
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
     CitizenNotified,
     Event,
     Reporter,
+    ReportOverdue,
     ReportRouted,
+    ReportStatusChanged,
     ReportSupported,
     derived_event_id,
 )
@@ -36,7 +46,9 @@ class NotifyService:
         lease: timedelta = timedelta(seconds=15),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         wait_seconds: float = 0.5,
+        staff_url_template: str = "http://127.0.0.1:8000/api/v1/staff/reports/{report_id}",
     ) -> None:
+        self._staff_url_template = staff_url_template
         self._deliveries = deliveries
         self._followers = followers
         self._mailer = mailer
@@ -48,6 +60,7 @@ class NotifyService:
 
     async def notify_routed(self, event: ReportRouted) -> list[CitizenNotified]:
         """Mail the reporter and every supporter; each only once, however often this runs."""
+        await self.remember_reporter(event.report_id, event.reporter)
         recipients = [event.reporter, *await self._followers.of(event.report_id)]
         return await self._tell(
             event,
@@ -66,6 +79,34 @@ class NotifyService:
             "supported",
             [event.supporter],
             lambda to, language: supported_mail(event, to, language, self._base_url),
+        )
+
+    async def remember_reporter(self, report_id: str, reporter: Reporter | None) -> None:
+        """The reporter hears about every later step, like the supporters."""
+        if reporter is not None and reporter.email:
+            await self._followers.add(report_id, reporter)
+
+    async def notify_status_changed(self, event: ReportStatusChanged) -> list[CitizenNotified]:
+        """Tell reporter and supporters about a public step, with the department's comment."""
+        if event.status not in STATUS_TEXTS:
+            return []
+
+        def mail_for(to: str, language: str) -> Mail:
+            mail = status_mail(event, to, language, self._base_url)
+            assert mail is not None
+            return mail
+
+        followers: list[Reporter | None] = list(await self._followers.of(event.report_id))
+        return await self._tell(event, event.status, followers, mail_for)
+
+    async def notify_overdue(self, event: ReportOverdue) -> list[CitizenNotified]:
+        """Escalate to the department lead."""
+        if not event.escalated_to:
+            return []
+        lead = Reporter(email=event.escalated_to, language="de")
+        staff_url = self._staff_url_template.format(report_id=event.report_id)
+        return await self._tell(
+            event, "overdue", [lead], lambda to, _: overdue_mail(event, to, staff_url)
         )
 
     async def _tell(
