@@ -9,7 +9,7 @@ TOOLS := var/tools
 UV := $(TOOLS)/bin/uv
 STACK := .venv/bin/python deploy/local/stack.py
 
-.PHONY: help install run stop status logs test test-unit lint format api-key clean
+.PHONY: help install run stop status logs test test-unit lint format api-key token clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -67,6 +67,10 @@ format: install ## Format the code with ruff
 api-key: install ## Issue an API key for an app: make api-key NAME="Duisburg App" [PER_MINUTE=60]
 	@test -n "$(NAME)" || { echo 'make: give the app a name, e.g. make api-key NAME="Duisburg App"'; exit 2; }
 	@.venv/bin/python -m stadtmelder_reports.admin create-api-key --name "$(NAME)" --per-minute $(or $(PER_MINUTE),60)
+
+token: install ## Print a development staff token (12 h): make token ROLE=clerk DEPARTMENT=wbd-strasse [SUB=anna]
+	@test -n "$(ROLE)" || { echo 'make: give a role (clerk, dispatcher or admin), e.g. make token ROLE=clerk DEPARTMENT=wbd-strasse'; exit 2; }
+	@.venv/bin/python -m stadtmelder_reports.staff.token --role "$(ROLE)" $(if $(DEPARTMENT),--department "$(DEPARTMENT)") $(if $(SUB),--sub "$(SUB)")
 
 clean: stop ## Stop everything and delete var/ (downloads, data, mails)
 	@$(STACK) --profile test stop

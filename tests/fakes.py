@@ -2,14 +2,16 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from stadtmelder_notify.domain import Mail
 from stadtmelder_notify.repository import Claim
-from stadtmelder_reports.domain import Report, StatusChange
+from stadtmelder_reports.domain import Report, StatusChange, WorkStep
 from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTokenUnknown
 from stadtmelder_reports.photos import CleanPhoto
-from stadtmelder_reports.repository import ReportQuery, StoredPhoto
+from stadtmelder_reports.repository import QueueQuery, ReportQuery, StoredPhoto
+from stadtmelder_reports.staff.auth import StaffMember
+from stadtmelder_reports.staff.repository import AuditEntry
 from stadtmelder_routing.work_items import WorkItem
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import DepartmentRef, Event, Reporter, ReportRouted
@@ -51,8 +53,17 @@ class InMemoryReportRepository:
             return StoredPhoto(photo.thumbnail_media_type, photo.thumbnail)
         return StoredPhoto(photo.media_type, photo.data)
 
+    async def queue(self, query: QueueQuery) -> list[Report]:
+        found = [r for r in self.reports.values() if _in_queue(r, query)]
+        found.sort(key=_queue_position)
+        return [_copy(r) for r in found[: query.limit]]
+
     async def record_status(
-        self, report_id: str, change: StatusChange, department: DepartmentRef | None = None
+        self,
+        report_id: str,
+        change: StatusChange,
+        department: DepartmentRef | None = None,
+        due_at: datetime | None = None,
     ) -> bool:
         if report_id not in self.reports:
             raise ReportNotFound(report_id)
@@ -62,7 +73,24 @@ class InMemoryReportRepository:
         report.status = change.status
         if department is not None:
             report.department = department
+        if due_at is not None:
+            report.due_at = due_at
         report.history.append(change)
+        report.revision += 1
+        return True
+
+    async def record_work(self, report_id: str, revision: int, step: WorkStep) -> bool:
+        if report_id not in self.reports:
+            raise ReportNotFound(report_id)
+        report = self.reports[report_id]
+        if report.revision != revision:
+            return False
+        report.status, report.department = step.status, step.department
+        report.assignee, report.due_at = step.assignee, step.due_at
+        report.history.extend(step.changes)
+        report.comments.extend(step.comments)
+        report.pending_events.extend(step.events)
+        report.revision += 1
         return True
 
     async def add_supporter(
@@ -77,6 +105,7 @@ class InMemoryReportRepository:
         report = self.reports[report_id]
         report.supporter_count += 1
         report.pending_events.append((topics.REPORTS_SUPPORTED, event))
+        report.revision += 1
         return True
 
     async def with_pending_events(self, limit: int) -> list[Report]:
@@ -91,6 +120,7 @@ class InMemoryReportRepository:
             for topic, event in report.pending_events
             if event.event_id not in published
         ]
+        report.revision += 1
 
     async def ping(self) -> None:
         return None
@@ -100,9 +130,33 @@ def _copy(report: Report) -> Report:
     return replace(
         report,
         history=list(report.history),
+        comments=list(report.comments),
         photos=list(report.photos),
         pending_events=list(report.pending_events),
     )
+
+
+NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def _queue_position(report: Report) -> tuple[datetime, str]:
+    return (report.due_at or NO_DUE_DATE, report.id)
+
+
+def _in_queue(report: Report, query: QueueQuery) -> bool:
+    due = report.due_at or NO_DUE_DATE
+    checks = [
+        report.jurisdiction == query.jurisdiction,
+        report.department is not None and report.department.id == query.department_id,
+        report.status in query.statuses,
+        not query.categories or report.category.code in query.categories,
+        query.due_before is None or due < query.due_before,
+        query.assignee is None or report.assignee == query.assignee,
+        not query.unassigned or report.assignee is None,
+        query.after is None
+        or _queue_position(report) > (query.after[0] or NO_DUE_DATE, query.after[1]),
+    ]
+    return all(checks)
 
 
 def _matches(report: Report, query: ReportQuery) -> bool:
@@ -123,6 +177,29 @@ def _matches(report: Report, query: ReportQuery) -> bool:
         ),
     ]
     return all(checks)
+
+
+class InMemoryAuditLog:
+    def __init__(self) -> None:
+        self.entries: dict[str, AuditEntry] = {}
+
+    async def record(self, entry: AuditEntry) -> None:
+        self.entries[entry.id] = entry
+
+    async def for_report(self, report_id: str) -> list[AuditEntry]:
+        found = [e for e in self.entries.values() if e.report_id == report_id]
+        return sorted(found, key=lambda e: (e.at, e.id))
+
+
+class InMemoryStaffRoster:
+    def __init__(self) -> None:
+        self.members: dict[str, StaffMember] = {}
+
+    async def remember(self, member: StaffMember, at: datetime) -> None:
+        self.members[member.user_id] = member
+
+    async def member(self, user_id: str) -> StaffMember | None:
+        return self.members.get(user_id)
 
 
 class InMemoryRoutingLog:

@@ -10,10 +10,11 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 
 from stadtmelder_reports.api import ApiSettings, HealthController, ReportsController
 from stadtmelder_reports.api_keys import ApiKeyStore, MongoApiKeyStore
-from stadtmelder_reports.catalogue import DEFAULT_DIRECTORY, load_jurisdiction
+from stadtmelder_reports.catalogue import DEFAULT_DIRECTORY, load_departments, load_jurisdiction
 from stadtmelder_reports.handlers import register_handlers
 from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS
 from stadtmelder_reports.open311.api import Open311Controller
@@ -22,6 +23,17 @@ from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.repository import MongoReportRepository, connect
 from stadtmelder_reports.service import ReportService
 from stadtmelder_reports.settings import ReportsSettings
+from stadtmelder_reports.staff.api import BEARER_SCHEME, StaffController
+from stadtmelder_reports.staff.auth import (
+    LOCAL_ISSUER,
+    JwksKeys,
+    KeySource,
+    LocalKeys,
+    TokenVerifier,
+)
+from stadtmelder_reports.staff.repository import MongoAuditLog, MongoStaffRoster
+from stadtmelder_reports.staff.service import WorkService
+from stadtmelder_shared.departments import Directory
 from stadtmelder_shared.health import connection_checks
 from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
 
@@ -42,18 +54,37 @@ async def start_kafka_then_relay(
     await relay.run()
 
 
+def staff_verifier(settings: ReportsSettings, directory: Directory) -> TokenVerifier:
+    """The OIDC provider's keys when a JWKS URL is set, else the local development key."""
+    keys: KeySource
+    if settings.staff_jwks_url:
+        if not settings.staff_issuer:
+            raise ValueError("REPORTS_STAFF_JWKS_URL needs REPORTS_STAFF_ISSUER to be set too")
+        keys, issuer = JwksKeys(settings.staff_jwks_url), settings.staff_issuer
+    else:
+        log.info("staff tokens are checked with the local key %s", settings.staff_signing_key_file)
+        keys = LocalKeys(settings.staff_signing_key_file)
+        issuer = settings.staff_issuer or LOCAL_ISSUER
+    return TokenVerifier(keys, issuer, settings.staff_audience, directory)
+
+
 def create_app(settings: ReportsSettings) -> Litestar:
     jurisdiction = load_jurisdiction(
         settings.jurisdiction_dir or DEFAULT_DIRECTORY, settings.boundary_file
     )
+    directory = load_departments(settings.departments_file)
+    verifier = staff_verifier(settings, directory)
     api_settings = ApiSettings(settings.public_base_url.rstrip("/"), settings.max_photo_bytes)
     limiter = SubmissionLimiter(settings.submissions_per_minute)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         client = connect(settings.mongodb_url)
-        repository = MongoReportRepository(client[settings.mongodb_database])
+        database = client[settings.mongodb_database]
+        repository = MongoReportRepository(database)
         await repository.ensure_indexes()
+        audit = MongoAuditLog(database)
+        await audit.ensure_indexes()
         broker = make_broker(settings.kafka_bootstrap_servers, client_id="stadtmelder-reports")
         relay = OutboxRelay(
             repository, KafkaEventPublisher(broker, SOURCE), settings.outbox_poll_seconds
@@ -63,11 +94,22 @@ def create_app(settings: ReportsSettings) -> Litestar:
             jurisdiction,
             duplicate_radius_m=settings.duplicate_radius_m,
             on_events_pending=relay.wake,
+            directory=directory,
         )
-        register_handlers(broker, service, settings.kafka_group_id)
+        work = WorkService(
+            repository,
+            audit,
+            MongoStaffRoster(database),
+            directory,
+            jurisdiction.code,
+            on_events_pending=relay.wake,
+        )
+        register_handlers(broker, service, work, settings.kafka_group_id)
 
         app.state.service = service
-        app.state.api_keys = MongoApiKeyStore(client[settings.mongodb_database])
+        app.state.work = work
+        app.state.staff_verifier = verifier
+        app.state.api_keys = MongoApiKeyStore(database)
         app.state.readiness = connection_checks(client, broker)
         kafka_side = asyncio.create_task(start_kafka_then_relay(broker, relay, settings))
         try:
@@ -84,20 +126,26 @@ def create_app(settings: ReportsSettings) -> Litestar:
 def build_app(
     lifespan: Lifespan, api_settings: ApiSettings, limiter: SubmissionLimiter
 ) -> Litestar:
-    """The HTTP app around a lifespan that puts `service` and `readiness` into the app state."""
+    """The HTTP app around a lifespan that puts into the app state: `service`, `work`,
+    `staff_verifier`, `api_keys` and `readiness`."""
 
     def provide_service(state: State) -> ReportService:
         service: ReportService = state.service
         return service
+
+    def provide_work(state: State) -> WorkService:
+        work: WorkService = state.work
+        return work
 
     def provide_api_keys(state: State) -> ApiKeyStore:
         api_keys: ApiKeyStore = state.api_keys
         return api_keys
 
     return Litestar(
-        route_handlers=[ReportsController, HealthController, Open311Controller],
+        route_handlers=[ReportsController, HealthController, Open311Controller, StaffController],
         dependencies={
             "service": Provide(provide_service, sync_to_thread=False),
+            "work": Provide(provide_work, sync_to_thread=False),
             "api_keys": Provide(provide_api_keys, sync_to_thread=False),
             "links": Provide(lambda: api_settings, use_cache=True, sync_to_thread=False),
             "limiter": Provide(lambda: limiter, use_cache=True, sync_to_thread=False),
@@ -108,5 +156,19 @@ def build_app(
         lifespan=[lifespan],
         # Logging is configured once by the entry point (JSON on stdout), not by Litestar.
         logging_config=None,
-        openapi_config=OpenAPIConfig(title="Stadtmelder", version="0.1.0", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="Stadtmelder",
+            version="0.1.0",
+            path="/schema",
+            components=Components(
+                security_schemes={
+                    BEARER_SCHEME: SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        bearer_format="JWT",
+                        description="A staff token of the city's identity provider.",
+                    )
+                }
+            ),
+        ),
     )

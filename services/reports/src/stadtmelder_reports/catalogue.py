@@ -8,6 +8,7 @@ from typing import Any
 
 from stadtmelder_reports.categories import Category, Choice, Group, Question, StopRule
 from stadtmelder_reports.geography import Boundary, load_boundary
+from stadtmelder_shared.departments import Directory, load_directory
 
 DEFAULT_DIRECTORY = Path(__file__).parent / "jurisdictions" / "duisburg"
 
@@ -38,6 +39,11 @@ def load_jurisdiction(
         categories=tuple(_category(c) for c in data["categories"]),
         boundary=load_boundary(boundary_file or directory / "boundary.geojson"),
     )
+
+
+def load_departments(departments_file: Path | None = None) -> Directory:
+    """The departments with their SLAs: official data if given, else the shipped directory."""
+    return load_directory(departments_file) if departments_file else load_directory()
 
 
 def _category(data: Mapping[str, Any]) -> Category:

@@ -5,7 +5,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from stadtmelder_reports.catalogue import Jurisdiction
 from stadtmelder_reports.categories import check_answers
@@ -13,6 +13,7 @@ from stadtmelder_reports.errors import FieldProblem, InvalidReport
 from stadtmelder_reports.photos import CleanPhoto
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
+    Actor,
     Answer,
     CategoryRef,
     DepartmentRef,
@@ -29,7 +30,9 @@ from stadtmelder_shared.geo import distance_m
 DESCRIPTION_MAX_LENGTH = 4000
 ADDRESS_MAX_LENGTH = 300
 MAX_PHOTOS = 3
-OPEN_STATUSES = frozenset({"submitted", "routed", "acknowledged", "in_progress", "reopened"})
+OPEN_STATUSES = frozenset(
+    {"submitted", "triage", "routed", "acknowledged", "in_progress", "reopened"}
+)
 # Crockford's base32 without I, L, O, U: ids are read out over the phone.
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -50,9 +53,30 @@ class Submission:
 
 @dataclass(frozen=True)
 class StatusChange:
+    """One step of the report's history; `actor` and `reason` are for staff eyes only."""
+
     status: str
     at: datetime
     event_id: str
+    department: DepartmentRef | None = None
+    public_comment: str | None = None
+    reason: str | None = None
+    duplicate_of: str | None = None
+    actor: Actor | None = None
+
+
+Visibility = Literal["public", "internal"]
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A public comment for everyone, or an internal note for staff; the id is its event's id."""
+
+    id: str
+    visibility: Visibility
+    text: str
+    at: datetime
+    actor: Actor
 
 
 @dataclass(frozen=True)
@@ -82,7 +106,12 @@ class Report:
     supporter_count: int = 0
     tracking_token_hash: str = ""
     client_id: str | None = None
+    assignee: str | None = None
+    due_at: datetime | None = None
+    comments: list[Comment] = field(default_factory=list)
     pending_events: list[tuple[str, Event]] = field(default_factory=list)
+    # Bumped by every write; staff work writes only on the revision it read.
+    revision: int = 1
 
     @property
     def is_open(self) -> bool:
@@ -91,6 +120,30 @@ class Report:
     @property
     def updated_at(self) -> datetime:
         return self.history[-1].at if self.history else self.created_at
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.is_open and self.due_at is not None and self.due_at < now
+
+
+@dataclass(frozen=True)
+class WorkStep:
+    """A report's state after one piece of department work, with what it adds and announces.
+
+    Stored in one atomic write: the new state, history steps, comments and outbox events.
+    """
+
+    status: str
+    department: DepartmentRef | None
+    assignee: str | None
+    due_at: datetime | None
+    changes: tuple[StatusChange, ...] = ()
+    comments: tuple[Comment, ...] = ()
+    events: tuple[tuple[str, Event], ...] = ()
+
+    @classmethod
+    def keeping(cls, report: Report) -> "WorkStep":
+        """A step that changes nothing yet; `dataclasses.replace` says what it changes."""
+        return cls(report.status, report.department, report.assignee, report.due_at)
 
 
 @dataclass(frozen=True)
@@ -239,7 +292,7 @@ def _contact(contact: Reporter | None, language: Language) -> Reporter | None:
 
 
 def routed_change(event: ReportRouted) -> StatusChange:
-    return StatusChange("routed", event.occurred_at, event.event_id)
+    return StatusChange("routed", event.occurred_at, event.event_id, department=event.department)
 
 
 def supported(report: Report, supporter: Reporter | None, now: datetime) -> ReportSupported:

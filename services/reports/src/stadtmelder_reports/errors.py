@@ -66,3 +66,82 @@ class TooManySubmissions(ReportsError):
             "Too many reports from this client in a short time. "
             f"Please wait {retry_after_seconds} seconds and try again."
         )
+
+
+# --- staff work ---------------------------------------------------------------------------------
+
+
+class NotAuthenticated(ReportsError):
+    """No bearer token, or one we cannot verify: the caller must sign in (401)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+
+
+class SignInUnavailable(ReportsError):
+    """The identity provider's keys cannot be fetched, so no token can be checked (503)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Staff sign-in cannot be checked at the moment. Please try again in a minute."
+        )
+
+
+class NotAllowed(ReportsError):
+    """The caller is known but their roles or department do not permit this (403)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+
+
+class UnknownDepartment(ReportsError):
+    def __init__(self, department_id: str) -> None:
+        self.department_id = department_id
+        super().__init__(f"There is no department with the id {department_id!r}.")
+
+
+class InvalidTransition(ReportsError):
+    """The report's status does not lead to the requested one (409)."""
+
+    def __init__(self, report_id: str, current: str, requested: str, allowed: list[str]) -> None:
+        self.current = current
+        self.requested = requested
+        self.allowed = allowed
+        if allowed:
+            next_steps = f"it can only go to: {', '.join(allowed)}"
+        elif current == "submitted":
+            next_steps = "it must be routed to a department first"
+        else:
+            next_steps = "its work is finished, so it cannot change any more"
+        super().__init__(
+            f"Report {report_id} is {current!r} and cannot become {requested!r}; {next_steps}."
+        )
+
+
+class InvalidWorkRequest(ReportsError):
+    """A transition, comment or assignment that lacks or misstates something it needs (400)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.problems = [FieldProblem(field, reason)]
+        super().__init__(f"{field}: {reason}")
+
+
+class ReportAlreadyClaimed(ReportsError):
+    """Someone else has taken the report on; a dispatcher or colleague can reassign it (409)."""
+
+    def __init__(self, report_id: str, assignee: str) -> None:
+        self.assignee = assignee
+        super().__init__(
+            f"Report {report_id} is already claimed by {assignee!r}; "
+            "ask them, or have it assigned to you."
+        )
+
+
+class ReportChangedMeanwhile(ReportsError):
+    """Someone else kept changing the report while we tried to write it (409, try again)."""
+
+    def __init__(self, report_id: str) -> None:
+        super().__init__(
+            f"Report {report_id} was changed by someone else at the same moment. "
+            "Please reload it and try again."
+        )

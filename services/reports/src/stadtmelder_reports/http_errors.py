@@ -6,10 +6,13 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
+    HTTP_401_UNAUTHORIZED,
+    HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_429_TOO_MANY_REQUESTS,
+    HTTP_503_SERVICE_UNAVAILABLE,
 )
 from litestar.types import ExceptionHandlersMap
 from pydantic import ValidationError
@@ -18,12 +21,20 @@ from stadtmelder_reports.categories import localized
 from stadtmelder_reports.errors import (
     InvalidQuery,
     InvalidReport,
+    InvalidTransition,
+    InvalidWorkRequest,
+    NotAllowed,
+    NotAuthenticated,
     PhotoNotFound,
+    ReportAlreadyClaimed,
+    ReportChangedMeanwhile,
     ReportClosed,
     ReportNotFound,
     ReportStopped,
+    SignInUnavailable,
     TooManySubmissions,
     TrackingTokenUnknown,
+    UnknownDepartment,
 )
 
 Body = dict[str, Any]
@@ -108,6 +119,49 @@ def on_too_many_submissions(_: AnyRequest, exc: TooManySubmissions) -> Response[
     return response
 
 
+def on_not_authenticated(request: AnyRequest, exc: NotAuthenticated) -> Response[Body]:
+    response = error_response(HTTP_401_UNAUTHORIZED, "not_authenticated", str(exc))
+    # RFC 6750: name the error only when a token was sent and failed.
+    challenge = 'Bearer realm="stadtmelder-staff"'
+    if request.headers.get("authorization"):
+        challenge += ', error="invalid_token"'
+    response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
+def on_not_allowed(_: AnyRequest, exc: NotAllowed) -> Response[Body]:
+    return error_response(HTTP_403_FORBIDDEN, "forbidden", str(exc))
+
+
+def on_invalid_transition(_: AnyRequest, exc: InvalidTransition) -> Response[Body]:
+    return error_response(
+        HTTP_409_CONFLICT,
+        "invalid_transition",
+        str(exc),
+        current_status=exc.current,
+        allowed=exc.allowed,
+    )
+
+
+def on_invalid_work_request(_: AnyRequest, exc: InvalidWorkRequest) -> Response[Body]:
+    errors = [{"field": p.field, "reason": p.reason} for p in exc.problems]
+    return _field_errors(errors, "invalid_request", "The request was not accepted")
+
+
+def on_already_claimed(_: AnyRequest, exc: ReportAlreadyClaimed) -> Response[Body]:
+    return error_response(HTTP_409_CONFLICT, "already_claimed", str(exc), assignee=exc.assignee)
+
+
+def on_changed_meanwhile(_: AnyRequest, exc: ReportChangedMeanwhile) -> Response[Body]:
+    return error_response(HTTP_409_CONFLICT, "changed_meanwhile", str(exc))
+
+
+def on_sign_in_unavailable(_: AnyRequest, exc: SignInUnavailable) -> Response[Body]:
+    response = error_response(HTTP_503_SERVICE_UNAVAILABLE, "sign_in_unavailable", str(exc))
+    response.headers["Retry-After"] = "30"
+    return response
+
+
 def on_http_error(_: AnyRequest, exc: HTTPException) -> Response[Body]:
     code = {
         404: "not_found",
@@ -133,5 +187,13 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     TrackingTokenUnknown: _not_found("tracking_token_unknown"),
     ReportClosed: on_report_closed,
     TooManySubmissions: on_too_many_submissions,
+    NotAuthenticated: on_not_authenticated,
+    NotAllowed: on_not_allowed,
+    UnknownDepartment: _not_found("department_not_found"),
+    InvalidTransition: on_invalid_transition,
+    InvalidWorkRequest: on_invalid_work_request,
+    ReportAlreadyClaimed: on_already_claimed,
+    ReportChangedMeanwhile: on_changed_meanwhile,
+    SignInUnavailable: on_sign_in_unavailable,
     HTTPException: on_http_error,
 }

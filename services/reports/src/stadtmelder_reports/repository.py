@@ -1,29 +1,32 @@
 """Where reports live: the repository Protocol and its MongoDB adapter, outbox included."""
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
+from weakref import WeakValueDictionary
 
 from bson import Binary
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.results import UpdateResult
 
-from stadtmelder_reports.domain import PhotoRef, Report, StatusChange
+from stadtmelder_reports.documents import (
+    Document,
+    change_document,
+    comment_document,
+    due_sort,
+    from_document,
+    outbox_entry,
+    to_document,
+)
+from stadtmelder_reports.domain import Report, StatusChange, WorkStep
 from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTokenUnknown
 from stadtmelder_reports.geography import BoundingBox
 from stadtmelder_reports.photos import CleanPhoto
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import (
-    EVENT_TYPES,
-    CategoryRef,
-    DepartmentRef,
-    Event,
-    Location,
-    Reporter,
-)
-
-Document = dict[str, Any]
+from stadtmelder_shared.events import DepartmentRef, Event, Reporter
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,22 @@ class ReportQuery:
     since: datetime | None = None
     until: datetime | None = None
     after: tuple[datetime, str] | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """A department's queue: due date first (overdue on top), continued after (due, id)."""
+
+    jurisdiction: str
+    department_id: str
+    statuses: tuple[str, ...]
+    categories: tuple[str, ...] = ()
+    due_before: datetime | None = None
+    assignee: str | None = None
+    unassigned: bool = False
+    # The last report of the previous page: its due date (None if it has none) and id.
+    after: tuple[datetime | None, str] | None = None
     limit: int = 50
 
 
@@ -58,13 +77,23 @@ class ReportRepository(Protocol):
 
     async def photo(self, report_id: str, number: int, thumbnail: bool) -> StoredPhoto: ...
 
+    async def queue(self, query: QueueQuery) -> list[Report]: ...
+
     async def record_status(
         self,
         report_id: str,
         change: StatusChange,
         department: DepartmentRef | None = None,
+        due_at: datetime | None = None,
     ) -> bool:
         """Apply a status change once; False when this event was applied before."""
+        ...
+
+    async def record_work(self, report_id: str, revision: int, step: WorkStep) -> bool:
+        """Store `step` with its events in one write if the report is still at `revision`.
+
+        False when the report changed meanwhile: read it again and decide anew.
+        """
         ...
 
     async def add_supporter(
@@ -86,6 +115,7 @@ class MongoReportRepository:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self._reports = database["reports"]
         self._photos = database["photos"]
+        self._writing: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
 
     async def ensure_indexes(self) -> None:
         await self._reports.create_index("outbox_pending")
@@ -93,6 +123,9 @@ class MongoReportRepository:
         await self._reports.create_index([("created_at", DESCENDING), ("_id", DESCENDING)])
         await self._reports.create_index(
             [("jurisdiction", ASCENDING), ("category.code", ASCENDING), ("location.lat", ASCENDING)]
+        )
+        await self._reports.create_index(
+            [("department.id", ASCENDING), ("due_sort", ASCENDING), ("_id", ASCENDING)]
         )
 
     async def ping(self) -> None:
@@ -112,19 +145,19 @@ class MongoReportRepository:
                 },
                 upsert=True,
             )
-        await self._reports.insert_one(_to_document(report))
+        await self._reports.insert_one(to_document(report))
 
     async def get(self, report_id: str) -> Report:
         document = await self._reports.find_one({"_id": report_id})
         if document is None:
             raise ReportNotFound(report_id)
-        return _from_document(document)
+        return from_document(document)
 
     async def by_tracking_token(self, token_hash: str) -> Report:
         document = await self._reports.find_one({"tracking_token_hash": token_hash})
         if document is None:
             raise TrackingTokenUnknown()
-        return _from_document(document)
+        return from_document(document)
 
     async def search(self, query: ReportQuery) -> list[Report]:
         cursor = (
@@ -132,7 +165,7 @@ class MongoReportRepository:
             .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
             .limit(query.limit)
         )
-        return [_from_document(document) async for document in cursor]
+        return [from_document(document) async for document in cursor]
 
     async def photo(self, report_id: str, number: int, thumbnail: bool) -> StoredPhoto:
         document = await self._photos.find_one({"_id": f"{report_id}/{number}"})
@@ -142,23 +175,62 @@ class MongoReportRepository:
             return StoredPhoto(document["thumbnail_media_type"], bytes(document["thumbnail"]))
         return StoredPhoto(document["media_type"], bytes(document["data"]))
 
+    async def queue(self, query: QueueQuery) -> list[Report]:
+        cursor = (
+            self._reports.find(_queue_filter(query))
+            .sort([("due_sort", ASCENDING), ("_id", ASCENDING)])
+            .limit(query.limit)
+        )
+        return [from_document(document) async for document in cursor]
+
     async def record_status(
         self,
         report_id: str,
         change: StatusChange,
         department: DepartmentRef | None = None,
+        due_at: datetime | None = None,
     ) -> bool:
         fields: Document = {"status": change.status, "updated_at": change.at}
         if department is not None:
             fields["department"] = department.model_dump()
-        result = await self._reports.update_one(
+        if due_at is not None:
+            fields["due_at"] = due_at
+            fields["due_sort"] = due_at
+        result = await self._update(
             {"_id": report_id, "applied_events": {"$ne": change.event_id}},
             {
                 "$set": fields,
-                "$push": {"history": _change_document(change), "applied_events": change.event_id},
+                "$push": {"history": change_document(change), "applied_events": change.event_id},
                 "$inc": {"revision": 1},
             },
         )
+        if result.matched_count == 1:
+            return True
+        await self._require(report_id)
+        return False
+
+    async def record_work(self, report_id: str, revision: int, step: WorkStep) -> bool:
+        fields: Document = {
+            "status": step.status,
+            "department": step.department.model_dump() if step.department else None,
+            "assignee": step.assignee,
+            "due_at": step.due_at,
+            "due_sort": due_sort(step.due_at),
+        }
+        if step.changes:
+            fields["updated_at"] = step.changes[-1].at
+        update: Document = {
+            "$set": fields,
+            "$inc": {"revision": 1, "outbox_pending": len(step.events)},
+        }
+        push: Document = {
+            "history": {"$each": [change_document(c) for c in step.changes]},
+            "applied_events": {"$each": [c.event_id for c in step.changes]},
+            "comments": {"$each": [comment_document(c) for c in step.comments]},
+            "outbox": {"$each": [outbox_entry(topic, event) for topic, event in step.events]},
+        }
+        update["$push"] = push
+        result = await self._update({"_id": report_id, "revision": revision}, update)
         if result.matched_count == 1:
             return True
         await self._require(report_id)
@@ -168,13 +240,13 @@ class MongoReportRepository:
         self, report_id: str, supporter_key: str | None, supporter: Reporter | None, event: Event
     ) -> bool:
         condition: Document = {"_id": report_id}
-        push: Document = {"outbox": _outbox_entry(topics.REPORTS_SUPPORTED, event)}
+        push: Document = {"outbox": outbox_entry(topics.REPORTS_SUPPORTED, event)}
         if supporter_key is not None:
             condition["supporter_keys"] = {"$ne": supporter_key}
             push["supporter_keys"] = supporter_key
         if supporter is not None and supporter.email:
             push["supporters"] = {**supporter.model_dump(), "at": event.occurred_at}
-        result = await self._reports.update_one(
+        result = await self._update(
             condition,
             {"$push": push, "$inc": {"supporter_count": 1, "outbox_pending": 1, "revision": 1}},
         )
@@ -185,7 +257,7 @@ class MongoReportRepository:
 
     async def with_pending_events(self, limit: int) -> list[Report]:
         cursor = self._reports.find({"outbox_pending": {"$gt": 0}}).limit(limit)
-        return [_from_document(document) async for document in cursor]
+        return [from_document(document) async for document in cursor]
 
     async def mark_published(self, report_id: str, event_ids: Iterable[str]) -> None:
         published = set(event_ids)
@@ -198,7 +270,7 @@ class MongoReportRepository:
             if document is None:
                 return
             remaining = [e for e in document["outbox"] if e["event"]["event_id"] not in published]
-            result = await self._reports.update_one(
+            result = await self._update(
                 {"_id": report_id, "revision": document["revision"]},
                 {
                     "$set": {"outbox": remaining, "outbox_pending": len(remaining)},
@@ -207,6 +279,21 @@ class MongoReportRepository:
             )
             if result.matched_count == 1:
                 return
+
+    async def _update(self, condition: Document, update: Document) -> UpdateResult:
+        """One report's update, never at the same moment as another update of that report.
+
+        FerretDB 1.24 (the local server) applies an update as read, change, write without
+        isolation, so two updates of one document at the same moment can lose one of them,
+        conditions on `revision` included. Only this service writes reports; waiting for each
+        other here keeps its writers apart (MongoDB would not need it, and it costs little).
+        """
+        report_id = condition["_id"]
+        lock = self._writing.get(report_id)
+        if lock is None:
+            lock = self._writing[report_id] = asyncio.Lock()
+        async with lock:
+            return await self._reports.update_one(condition, update)
 
     async def _require(self, report_id: str) -> None:
         if await self._reports.count_documents({"_id": report_id}, limit=1) == 0:
@@ -244,79 +331,24 @@ def _search_filter(query: ReportQuery) -> Document:
     return conditions
 
 
-def _change_document(change: StatusChange) -> Document:
-    return {"status": change.status, "at": change.at, "event_id": change.event_id}
-
-
-def _outbox_entry(topic: str, event: Event) -> Document:
-    return {"topic": topic, "type": event.type, "event": event.model_dump(mode="json")}
-
-
-def _to_document(report: Report) -> Document:
-    outbox = [_outbox_entry(topic, event) for topic, event in report.pending_events]
-    return {
-        "_id": report.id,
-        "jurisdiction": report.jurisdiction,
-        "category": report.category.model_dump(),
-        "description": report.description,
-        "location": report.location.model_dump() if report.location else None,
-        "address": report.address,
-        "answers": report.answers,
-        "language": report.language,
-        "reporter": report.reporter.model_dump() if report.reporter else None,
-        "client_id": report.client_id,
-        "tracking_token_hash": report.tracking_token_hash,
-        "created_at": report.created_at,
-        "updated_at": report.created_at,
-        "status": report.status,
-        "department": report.department.model_dump() if report.department else None,
-        "history": [_change_document(change) for change in report.history],
-        "applied_events": [change.event_id for change in report.history],
-        "photos": [
-            {"number": p.number, "media_type": p.media_type, "width": p.width, "height": p.height}
-            for p in report.photos
-        ],
-        "supporter_count": report.supporter_count,
-        "supporter_keys": [],
-        "supporters": [],
-        "outbox": outbox,
-        "outbox_pending": len(outbox),
-        "revision": 1,
+def _queue_filter(query: QueueQuery) -> Document:
+    conditions: Document = {
+        "jurisdiction": query.jurisdiction,
+        "department.id": query.department_id,
+        "status": {"$in": list(query.statuses)},
     }
-
-
-def _from_document(document: Document) -> Report:
-    return Report(
-        id=document["_id"],
-        jurisdiction=document["jurisdiction"],
-        category=CategoryRef.model_validate(document["category"]),
-        description=document["description"],
-        location=Location.model_validate(document["location"]) if document["location"] else None,
-        address=document.get("address"),
-        answers=document.get("answers") or {},
-        language=document["language"],
-        reporter=Reporter.model_validate(document["reporter"]) if document["reporter"] else None,
-        client_id=document.get("client_id"),
-        tracking_token_hash=document.get("tracking_token_hash", ""),
-        created_at=document["created_at"],
-        status=document["status"],
-        department=(
-            DepartmentRef.model_validate(document["department"]) if document["department"] else None
-        ),
-        history=[
-            StatusChange(change["status"], change["at"], change["event_id"])
-            for change in document["history"]
-        ],
-        photos=[
-            PhotoRef(p["number"], p["media_type"], p["width"], p["height"])
-            for p in document.get("photos", [])
-        ],
-        supporter_count=document.get("supporter_count", 0),
-        pending_events=[
-            (entry["topic"], _event_from(entry)) for entry in document.get("outbox", [])
-        ],
-    )
-
-
-def _event_from(entry: Document) -> Event:
-    return EVENT_TYPES[entry["type"]].model_validate(entry["event"])
+    if query.categories:
+        conditions["category.code"] = {"$in": list(query.categories)}
+    if query.due_before is not None:
+        conditions["due_sort"] = {"$lt": query.due_before}
+    if query.assignee is not None:
+        conditions["assignee"] = query.assignee
+    elif query.unassigned:
+        conditions["assignee"] = None
+    if query.after is not None:
+        due, report_id = query.after
+        conditions["$or"] = [
+            {"due_sort": {"$gt": due_sort(due)}},
+            {"due_sort": due_sort(due), "_id": {"$gt": report_id}},
+        ]
+    return conditions

@@ -6,8 +6,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, EmailStr, Field
 
 from stadtmelder_reports.categories import Category, localized
-from stadtmelder_reports.domain import ADDRESS_MAX_LENGTH, DESCRIPTION_MAX_LENGTH, Report
-from stadtmelder_shared.events import Answer
+from stadtmelder_reports.domain import (
+    ADDRESS_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    Report,
+    StatusChange,
+)
+from stadtmelder_shared.events import Answer, DepartmentRef
 
 LanguageCode = Literal["de", "en", "tr"]
 
@@ -96,7 +101,19 @@ class DepartmentOut(BaseModel):
 
 
 class StatusChangeOut(BaseModel):
+    """One step of the public history: never who took it, never an internal reason."""
+
     status: str
+    at: datetime
+    department: DepartmentOut | None = None
+    comment: str | None = Field(None, description="What the department tells the public.")
+    duplicate_of: str | None = Field(None, description="The report this one duplicates.")
+
+
+class CommentOut(BaseModel):
+    """A department's public comment; internal notes are never shown here."""
+
+    text: str
     at: datetime
 
 
@@ -129,7 +146,7 @@ class ReportOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     history: list[StatusChangeOut]
-    comments: list[dict[str, Any]] = Field(default_factory=list)
+    comments: list[CommentOut] = Field(default_factory=list)
     supporter_count: int
     photos: list[PhotoOut]
     url: str
@@ -168,14 +185,13 @@ def public_view(report: Report, language: str, base_url: str) -> ReportOut:
         lon=report.location.lon if report.location else None,
         address=report.address,
         answers=report.answers,
-        department=(
-            DepartmentOut(id=report.department.id, name=report.department.name)
-            if report.department
-            else None
-        ),
+        department=department_out(report.department),
         created_at=report.created_at,
         updated_at=report.updated_at,
-        history=[StatusChangeOut(status=c.status, at=c.at) for c in report.history],
+        history=[status_change_out(change) for change in report.history],
+        comments=[
+            CommentOut(text=c.text, at=c.at) for c in report.comments if c.visibility == "public"
+        ],
         supporter_count=report.supporter_count,
         photos=[
             PhotoOut(
@@ -188,6 +204,20 @@ def public_view(report: Report, language: str, base_url: str) -> ReportOut:
             for p in report.photos
         ],
         url=url,
+    )
+
+
+def department_out(department: DepartmentRef | None) -> DepartmentOut | None:
+    return DepartmentOut(id=department.id, name=department.name) if department else None
+
+
+def status_change_out(change: StatusChange) -> StatusChangeOut:
+    return StatusChangeOut(
+        status=change.status,
+        at=change.at,
+        department=department_out(change.department),
+        comment=change.public_comment,
+        duplicate_of=change.duplicate_of,
     )
 
 

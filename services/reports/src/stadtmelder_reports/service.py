@@ -11,7 +11,15 @@ from stadtmelder_reports.errors import ReportClosed
 from stadtmelder_reports.geography import box_around
 from stadtmelder_reports.photos import CleanPhoto
 from stadtmelder_reports.repository import ReportQuery, ReportRepository, StoredPhoto
-from stadtmelder_shared.events import Location, Reporter, ReportRouted
+from stadtmelder_shared.departments import Directory
+from stadtmelder_shared.events import (
+    CategoryRef,
+    DepartmentRef,
+    Location,
+    Reporter,
+    ReportRouted,
+    ReportUnroutable,
+)
 
 DEFAULT_DUPLICATE_RADIUS_M = 50.0
 NEARBY_CANDIDATES = 200
@@ -31,9 +39,12 @@ class ReportService:
         duplicate_radius_m: float = DEFAULT_DUPLICATE_RADIUS_M,
         on_events_pending: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime] = utc_now,
+        directory: Directory | None = None,
     ) -> None:
         self._repository = repository
         self.jurisdiction = jurisdiction
+        # Without a directory, routed reports carry only the due date their event brings.
+        self._directory = directory
         self.duplicate_radius_m = duplicate_radius_m
         self._on_events_pending = on_events_pending
         self._clock = clock
@@ -98,6 +109,27 @@ class ReportService:
         return await self._repository.get(report_id)
 
     async def record_routing(self, event: ReportRouted) -> bool:
+        """The department's SLA starts when the report is routed; False if seen before."""
+        due_at = event.due_at or self._due_at(event.department, event.category, event.occurred_at)
         return await self._repository.record_status(
-            event.report_id, domain.routed_change(event), department=event.department
+            event.report_id,
+            domain.routed_change(event),
+            department=event.department,
+            due_at=due_at,
         )
+
+    async def record_unroutable(self, event: ReportUnroutable) -> bool:
+        """No rule matched: the report waits in the triage queue; False if seen before."""
+        change = domain.StatusChange(
+            "triage", event.occurred_at, event.event_id, department=event.department
+        )
+        due_at = self._due_at(event.department, event.category, event.occurred_at)
+        return await self._repository.record_status(
+            event.report_id, change, department=event.department, due_at=due_at
+        )
+
+    def _due_at(
+        self, department: DepartmentRef, category: CategoryRef, since: datetime
+    ) -> datetime | None:
+        known = self._directory.get(department.id) if self._directory else None
+        return known.due_at(category.code, since) if known else None

@@ -1,0 +1,153 @@
+"""How reports are laid out in MongoDB: conversion between domain objects and documents.
+
+Only the repository uses this module; Mongo documents never leave the two of them.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from stadtmelder_reports.domain import Comment, PhotoRef, Report, StatusChange
+from stadtmelder_shared.events import (
+    EVENT_TYPES,
+    Actor,
+    CategoryRef,
+    DepartmentRef,
+    Event,
+    Location,
+    Reporter,
+)
+
+Document = dict[str, Any]
+# Queues sort by due date; a report without one sorts after every real date, not before.
+NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def due_sort(due_at: datetime | None) -> datetime:
+    return due_at if due_at is not None else NO_DUE_DATE
+
+
+def change_document(change: StatusChange) -> Document:
+    return {
+        "status": change.status,
+        "at": change.at,
+        "event_id": change.event_id,
+        "department": change.department.model_dump() if change.department else None,
+        "public_comment": change.public_comment,
+        "reason": change.reason,
+        "duplicate_of": change.duplicate_of,
+        "actor": change.actor.model_dump() if change.actor else None,
+    }
+
+
+def change_from(document: Document) -> StatusChange:
+    department = document.get("department")
+    actor = document.get("actor")
+    return StatusChange(
+        document["status"],
+        document["at"],
+        document["event_id"],
+        department=DepartmentRef.model_validate(department) if department else None,
+        public_comment=document.get("public_comment"),
+        reason=document.get("reason"),
+        duplicate_of=document.get("duplicate_of"),
+        actor=Actor.model_validate(actor) if actor else None,
+    )
+
+
+def comment_document(comment: Comment) -> Document:
+    return {
+        "id": comment.id,
+        "visibility": comment.visibility,
+        "text": comment.text,
+        "at": comment.at,
+        "actor": comment.actor.model_dump(),
+    }
+
+
+def comment_from(document: Document) -> Comment:
+    return Comment(
+        id=document["id"],
+        visibility=document["visibility"],
+        text=document["text"],
+        at=document["at"],
+        actor=Actor.model_validate(document["actor"]),
+    )
+
+
+def outbox_entry(topic: str, event: Event) -> Document:
+    return {"topic": topic, "type": event.type, "event": event.model_dump(mode="json")}
+
+
+def to_document(report: Report) -> Document:
+    outbox = [outbox_entry(topic, event) for topic, event in report.pending_events]
+    return {
+        "_id": report.id,
+        "jurisdiction": report.jurisdiction,
+        "category": report.category.model_dump(),
+        "description": report.description,
+        "location": report.location.model_dump() if report.location else None,
+        "address": report.address,
+        "answers": report.answers,
+        "language": report.language,
+        "reporter": report.reporter.model_dump() if report.reporter else None,
+        "client_id": report.client_id,
+        "tracking_token_hash": report.tracking_token_hash,
+        "created_at": report.created_at,
+        "updated_at": report.created_at,
+        "status": report.status,
+        "department": report.department.model_dump() if report.department else None,
+        "assignee": report.assignee,
+        "due_at": report.due_at,
+        "due_sort": due_sort(report.due_at),
+        "history": [change_document(change) for change in report.history],
+        "applied_events": [change.event_id for change in report.history],
+        "comments": [comment_document(comment) for comment in report.comments],
+        "photos": [
+            {"number": p.number, "media_type": p.media_type, "width": p.width, "height": p.height}
+            for p in report.photos
+        ],
+        "supporter_count": report.supporter_count,
+        "supporter_keys": [],
+        "supporters": [],
+        "outbox": outbox,
+        "outbox_pending": len(outbox),
+        "revision": 1,
+    }
+
+
+def from_document(document: Document) -> Report:
+    return Report(
+        id=document["_id"],
+        jurisdiction=document["jurisdiction"],
+        category=CategoryRef.model_validate(document["category"]),
+        description=document["description"],
+        location=Location.model_validate(document["location"]) if document["location"] else None,
+        address=document.get("address"),
+        answers=document.get("answers") or {},
+        language=document["language"],
+        reporter=Reporter.model_validate(document["reporter"]) if document["reporter"] else None,
+        client_id=document.get("client_id"),
+        tracking_token_hash=document.get("tracking_token_hash", ""),
+        created_at=document["created_at"],
+        status=document["status"],
+        department=(
+            DepartmentRef.model_validate(document["department"]) if document["department"] else None
+        ),
+        assignee=document.get("assignee"),
+        due_at=document.get("due_at"),
+        history=[change_from(change) for change in document["history"]],
+        comments=[comment_from(comment) for comment in document.get("comments", [])],
+        photos=[
+            PhotoRef(p["number"], p["media_type"], p["width"], p["height"])
+            for p in document.get("photos", [])
+        ],
+        supporter_count=document.get("supporter_count", 0),
+        pending_events=[
+            (entry["topic"], event_from(entry)) for entry in document.get("outbox", [])
+        ],
+        revision=document.get("revision", 1),
+    )
+
+
+def event_from(entry: Document) -> Event:
+    return EVENT_TYPES[entry["type"]].model_validate(entry["event"])

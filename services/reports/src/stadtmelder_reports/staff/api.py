@@ -1,0 +1,222 @@
+"""The staff API under /api/v1/staff: department queues, triage, report work and its audit."""
+
+import base64
+from datetime import datetime
+from typing import Annotated
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import CacheControlHeader, State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from stadtmelder_reports.api import Links
+from stadtmelder_reports.domain import Report
+from stadtmelder_reports.errors import InvalidQuery
+from stadtmelder_reports.schemas import DepartmentOut, LanguageCode
+from stadtmelder_reports.staff.auth import StaffAuthentication, StaffMember
+from stadtmelder_reports.staff.schemas import (
+    AssignIn,
+    AuditEntryOut,
+    CommentIn,
+    ContactOut,
+    QueuePage,
+    StaffMemberOut,
+    StaffReportOut,
+    TransitionIn,
+    audit_entry_out,
+    contact_out,
+    queue_item,
+    staff_member_out,
+    staff_view,
+)
+from stadtmelder_reports.staff.service import QueueFilters, WorkService
+from stadtmelder_reports.staff.workflow import TransitionRequest
+
+StaffRequest = Request[StaffMember, str, State]
+Work = NamedDependency[WorkService]
+Limit = Annotated[int, QueryParameter(ge=1, le=200)]
+BEARER_SCHEME = "StaffBearerToken"
+
+
+def encode_queue_cursor(report: Report) -> str:
+    due = report.due_at.isoformat() if report.due_at else ""
+    return base64.urlsafe_b64encode(f"{due}|{report.id}".encode()).decode()
+
+
+def decode_queue_cursor(cursor: str) -> tuple[datetime | None, str]:
+    try:
+        due, report_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return (datetime.fromisoformat(due) if due else None), report_id
+    except ValueError:
+        raise InvalidQuery(
+            "cursor", "Use the next_cursor of the previous page unchanged."
+        ) from None
+
+
+class StaffController(Controller):
+    """Every route needs a staff member's bearer token; see `staff.access` for who sees what."""
+
+    path = "/api/v1/staff"
+    tags = ["staff"]  # noqa: RUF012 (Litestar reads these as class attributes)
+    middleware = [StaffAuthentication]  # noqa: RUF012
+    security = [{BEARER_SCHEME: []}]  # noqa: RUF012
+    # Staff answers hold internal notes and personal data: no cache may keep them.
+    cache_control = CacheControlHeader(no_store=True)
+
+    @get("/me")
+    async def me(self, request: StaffRequest, work: Work) -> StaffMemberOut:
+        """Who the token says you are: roles and department."""
+        member = request.user
+        department = work.directory.get(member.department_id) if member.department_id else None
+        out = DepartmentOut(id=department.id, name=department.name()) if department else None
+        return staff_member_out(member, out)
+
+    @get("/departments/{department_id:str}/queue")
+    async def department_queue(
+        self,
+        request: StaffRequest,
+        work: Work,
+        department_id: FromPath[str],
+        status: FromQuery[list[str] | None] = None,
+        category: FromQuery[list[str] | None] = None,
+        overdue: FromQuery[bool] = False,
+        assigned: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: Limit = 50,
+        lang: FromQuery[LanguageCode] = "de",
+    ) -> QueuePage:
+        """Open reports by default; earliest due date first, so overdue ones come first.
+
+        `assigned` is `me` or `none`; `cursor` is the previous page's `next_cursor`.
+        """
+        filters = _filters(status, category, overdue, assigned, cursor, limit)
+        reports = await work.queue(request.user, department_id, filters)
+        return _page(work, reports, limit, lang)
+
+    @get("/triage")
+    async def triage_queue(
+        self,
+        request: StaffRequest,
+        work: Work,
+        status: FromQuery[list[str] | None] = None,
+        category: FromQuery[list[str] | None] = None,
+        overdue: FromQuery[bool] = False,
+        assigned: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: Limit = 50,
+        lang: FromQuery[LanguageCode] = "de",
+    ) -> QueuePage:
+        """Reports no rule could place: forward each to the department responsible."""
+        filters = _filters(status, category, overdue, assigned, cursor, limit)
+        reports = await work.triage_queue(request.user, filters)
+        return _page(work, reports, limit, lang)
+
+    @get("/reports/{report_id:str}")
+    async def show_report(
+        self,
+        request: StaffRequest,
+        work: Work,
+        links: Links,
+        report_id: FromPath[str],
+        lang: FromQuery[LanguageCode] = "de",
+    ) -> StaffReportOut:
+        report = await work.report(request.user, report_id)
+        return staff_view(report, work.now(), lang, links.base_url)
+
+    @get("/reports/{report_id:str}/contact")
+    async def reporter_contact(
+        self, request: StaffRequest, work: Work, report_id: FromPath[str]
+    ) -> ContactOut:
+        """The reporter's e-mail, name and phone. Each read is recorded in the audit trail."""
+        reporter = await work.contact(request.user, report_id)
+        if reporter is None:
+            return ContactOut(email=None, name=None, phone=None, language="de")
+        return contact_out(reporter)
+
+    @post("/reports/{report_id:str}/claim", status_code=HTTP_200_OK)
+    async def claim(
+        self, request: StaffRequest, work: Work, links: Links, report_id: FromPath[str]
+    ) -> StaffReportOut:
+        """Assign the report to yourself."""
+        report = await work.claim(request.user, report_id)
+        return staff_view(report, work.now(), "de", links.base_url)
+
+    @post("/reports/{report_id:str}/assign", status_code=HTTP_200_OK)
+    async def assign(
+        self,
+        request: StaffRequest,
+        work: Work,
+        links: Links,
+        report_id: FromPath[str],
+        data: JSONBody[AssignIn],
+    ) -> StaffReportOut:
+        report = await work.assign(request.user, report_id, data.user_id)
+        return staff_view(report, work.now(), "de", links.base_url)
+
+    @post("/reports/{report_id:str}/transitions", status_code=HTTP_200_OK)
+    async def transition(
+        self,
+        request: StaffRequest,
+        work: Work,
+        links: Links,
+        report_id: FromPath[str],
+        data: JSONBody[TransitionIn],
+    ) -> StaffReportOut:
+        """Move the report on; 409 names the steps its status allows."""
+        step = TransitionRequest(
+            to=data.to,
+            public_comment=data.public_comment,
+            reason=data.reason,
+            duplicate_of=data.duplicate_of,
+            forward_to=data.forward_to,
+        )
+        report = await work.transition(request.user, report_id, step)
+        return staff_view(report, work.now(), "de", links.base_url)
+
+    @post("/reports/{report_id:str}/comments", status_code=HTTP_201_CREATED)
+    async def comment(
+        self,
+        request: StaffRequest,
+        work: Work,
+        links: Links,
+        report_id: FromPath[str],
+        data: JSONBody[CommentIn],
+    ) -> StaffReportOut:
+        """A public comment (shown with the report) or an internal note (staff only)."""
+        report = await work.comment(request.user, report_id, data.visibility, data.text)
+        return staff_view(report, work.now(), "de", links.base_url)
+
+    @get("/reports/{report_id:str}/audit")
+    async def audit(
+        self, request: StaffRequest, work: Work, report_id: FromPath[str]
+    ) -> list[AuditEntryOut]:
+        """Who did what to the report, oldest first: dispatchers and admins only."""
+        entries = await work.audit_trail(request.user, report_id)
+        return [audit_entry_out(entry) for entry in entries]
+
+
+def _filters(
+    status: list[str] | None,
+    category: list[str] | None,
+    overdue: bool,
+    assigned: str | None,
+    cursor: str | None,
+    limit: int,
+) -> QueueFilters:
+    return QueueFilters(
+        statuses=tuple(status or ()),
+        categories=tuple(category or ()),
+        overdue=overdue,
+        assigned=assigned,
+        after=decode_queue_cursor(cursor) if cursor else None,
+        limit=limit,
+    )
+
+
+def _page(work: WorkService, reports: list[Report], limit: int, language: str) -> QueuePage:
+    now = work.now()
+    return QueuePage(
+        items=[queue_item(report, now, language) for report in reports],
+        next_cursor=encode_queue_cursor(reports[-1]) if len(reports) == limit else None,
+    )
