@@ -175,3 +175,26 @@ async def test_every_decision_names_the_rule_that_made_it(code: str) -> None:
     decided = await a_service(RecordingPublisher()).route_report(a_submission(code))
     assert decided is not None
     assert decided.rule if isinstance(decided, ReportRouted) else decided.reason
+
+
+async def test_reopened_work_is_owed_again_with_a_fresh_due_date() -> None:
+    publisher, items = RecordingPublisher(), InMemoryWorkItems()
+    service = a_service(publisher, items)
+    await service.route_report(a_submission("road_damage"))
+    await items.mark_overdue("ABCDE-12345", SUBMITTED_AT + timedelta(days=3))
+
+    await service.follow_status(
+        ReportStatusChanged(
+            report_id="ABCDE-12345",
+            jurisdiction="duisburg",
+            status="reopened",
+            previous_status="resolved",
+            department=DepartmentRef(id="wbd-strasse", name="Straße"),
+            actor=Actor(role="citizen"),
+        )
+    )
+
+    item = items.items["ABCDE-12345"]
+    assert item.status == "reopened"
+    assert item.overdue_at is None
+    assert item.due_at == SUBMITTED_AT + timedelta(seconds=1) + timedelta(hours=48)

@@ -58,8 +58,8 @@ class Directory:
         return next(d for d in self.departments if d.triage)
 
 
-def load_directory(path: Path = DEFAULT_FILE) -> Directory:
-    data = json.loads(path.read_text(encoding="utf-8"))
+def load_directory(path: Path | None = None) -> Directory:
+    data = json.loads((path or DEFAULT_FILE).read_text(encoding="utf-8"))
     return Directory(tuple(_department(d) for d in data["departments"]))
 
 

@@ -8,6 +8,7 @@ from tenacity import AsyncRetrying, before_sleep_log, wait_exponential
 
 from stadtmelder_shared import topics
 from stadtmelder_shared.cloudevents import headers_for
+from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import Event
 from stadtmelder_shared.settings import ConnectionSettings
 
@@ -64,7 +65,9 @@ async def connect_when_reachable(
             if settings is not None and settings.kafka_create_topics:
                 await ensure_topics(
                     settings.kafka_bootstrap_servers,
-                    topics.service_topics(),
+                    topics.service_topics(
+                        tuple(d.id for d in load_directory(settings.departments_file).departments)
+                    ),
                     settings.kafka_topic_partitions,
                     settings.kafka_replication_factor,
                 )

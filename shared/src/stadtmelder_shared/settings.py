@@ -1,5 +1,7 @@
 """Connection settings every service shares; each service extends them with its own prefix."""
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings
 
@@ -17,3 +19,5 @@ class ConnectionSettings(BaseSettings):
     kafka_topic_partitions: int = Field(3, validation_alias="KAFKA_TOPIC_PARTITIONS")
     kafka_replication_factor: int = Field(1, validation_alias="KAFKA_REPLICATION_FACTOR")
     kafka_create_topics: bool = Field(True, validation_alias="KAFKA_CREATE_TOPICS")
+    # The city's department directory; the shipped example when unset. Every service reads it.
+    departments_file: Path | None = Field(None, validation_alias="DEPARTMENTS_FILE")

@@ -9,7 +9,7 @@ REPORTS_COMMENTED = "reports.commented"
 REPORTS_OVERDUE = "reports.overdue"
 WORK_ITEMS_SEND_FAILED = "departments.send-failed"
 # Department systems report their own transitions here; the same shape as the staff API's.
-DEPARTMENT_UPDATES_PATTERN = r"departments\..+\.updates"
+DEPARTMENT_UPDATES_PATTERN = r"departments\.[^.]+\.updates$"
 CITIZENS_NOTIFIED = "reports.citizen-notified"
 
 
@@ -28,9 +28,17 @@ def dead_letter(topic: str) -> str:
     return f"{topic}.dlq"
 
 
-def service_topics() -> list[str]:
-    """The fixed topics the services consume and produce (department topics come on demand)."""
+def service_topics(department_ids: tuple[str, ...] = ()) -> list[str]:
+    """The topics the services consume and produce, with each department's work and updates.
+
+    A pattern consumer notices a new topic only at its next metadata refresh, minutes later,
+    so the departments' update topics must exist before the first update arrives.
+    """
+    per_department = [
+        topic for d in department_ids for topic in (department_work(d), department_updates(d))
+    ]
     return [
+        *per_department,
         REPORTS_SUBMITTED,
         REPORTS_ROUTED,
         REPORTS_SUPPORTED,

@@ -116,7 +116,8 @@ def status_text(event: ReportStatusChanged, language: str, link: str) -> tuple[s
         "duplicate_of": event.duplicate_of or "",
     }
     lines = [greeting, "", happened.format(**values)]
-    note = event.public_comment or (event.reason if event.status != "forwarded" else None)
+    # Only the public comment: a rejection's reason is written for staff, not for citizens.
+    note = event.public_comment
     if note:
         lines += ["", f"{message_from}:", f"    {note}"]
     lines += ["", follow, link, "", signature, ""]

@@ -43,7 +43,7 @@ def load_jurisdiction(
 
 def load_departments(departments_file: Path | None = None) -> Directory:
     """The departments with their SLAs: official data if given, else the shipped directory."""
-    return load_directory(departments_file) if departments_file else load_directory()
+    return load_directory(departments_file)
 
 
 def _category(data: Mapping[str, Any]) -> Category:

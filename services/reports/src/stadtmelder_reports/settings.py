@@ -26,8 +26,6 @@ class ReportsSettings(ConnectionSettings):
     # Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed; none by
     # default, so a client cannot fake its address to dodge the rate limit.
     trusted_proxies: str = ""
-    # Departments with their SLAs; the shipped Duisburg directory unless official data is given.
-    departments_file: Path | None = None
 
     # Staff sign-in. Production: the OIDC provider's JWKS URL and issuer. Without a JWKS URL
     # tokens are checked with the public half of a local development key (`make token`).

@@ -23,7 +23,7 @@ from stadtmelder_routing.service import RoutingService
 from stadtmelder_routing.settings import RoutingSettings
 from stadtmelder_routing.sla import OverdueWatch
 from stadtmelder_routing.work_items import MongoWorkItems
-from stadtmelder_shared.departments import DEFAULT_FILE, load_directory
+from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.health import connection_checks, health_routes
 from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
 
@@ -36,7 +36,7 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
     broker = make_broker(settings.kafka_bootstrap_servers, client_id="stadtmelder-routing")
     mongo = connect(settings.mongodb_url)
     database = mongo[settings.mongodb_database]
-    directory = load_directory(settings.departments_file or DEFAULT_FILE)
+    directory = load_directory(settings.departments_file)
     rules_dir = settings.responsibility_dir or DEFAULT_DIRECTORY
     publisher = KafkaEventPublisher(broker, SOURCE)
     work_items = MongoWorkItems(database)

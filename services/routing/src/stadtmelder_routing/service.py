@@ -116,6 +116,15 @@ class RoutingService:
             await self._dispatcher.dispatch(moved.order, target)
             await self._work_items.save(moved)
             return
+        if change.status == "reopened":
+            # Reopened work is owed again: a fresh SLA, and overdue may be announced again.
+            department = self._directory.get(item.department_id)
+            now = self._clock()
+            due_at = department.due_at(item.category, now) if department else item.due_at
+            await self._work_items.save(
+                replace(item, status=change.status, due_at=due_at, overdue_at=None)
+            )
+            return
         await self._work_items.save(replace(item, status=change.status))
 
     async def _probable_duplicates(self, submitted: ReportSubmitted) -> list[str]:

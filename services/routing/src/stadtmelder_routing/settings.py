@@ -15,8 +15,6 @@ class RoutingSettings(ConnectionSettings):
     port: int = 8001
     mongodb_database: str = "stadtmelder_routing"
     kafka_group_id: str = "routing"
-    # A city's real directory replaces the shipped example (a ConfigMap on Kubernetes).
-    departments_file: Path | None = None
     responsibility_dir: Path | None = None
     duplicate_radius_m: float = 50.0
     sla_check_seconds: float = 60.0

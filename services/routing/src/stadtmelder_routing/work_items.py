@@ -1,8 +1,10 @@
 """Routing's own view of the work it handed out: where, what, which status, due when."""
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+from weakref import WeakValueDictionary
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
@@ -47,15 +49,26 @@ class WorkItems(Protocol):
 
 
 class MongoWorkItems:
+    """Writes to one item wait for each other: FerretDB 1.24 loses concurrent updates to one
+    document (the overdue watch and a status change may meet)."""
+
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self._items = database["work_items"]
+        self._writing: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+
+    def _lock(self, report_id: str) -> asyncio.Lock:
+        lock = self._writing.get(report_id)
+        if lock is None:
+            lock = self._writing[report_id] = asyncio.Lock()
+        return lock
 
     async def ensure_indexes(self) -> None:
         await self._items.create_index([("due_at", ASCENDING)])
         await self._items.create_index([("category", ASCENDING), ("lat", ASCENDING)])
 
     async def save(self, item: WorkItem) -> None:
-        await self._items.replace_one({"_id": item.report_id}, _to_document(item), upsert=True)
+        async with self._lock(item.report_id):
+            await self._items.replace_one({"_id": item.report_id}, _to_document(item), upsert=True)
 
     async def get(self, report_id: str) -> WorkItem | None:
         document = await self._items.find_one({"_id": report_id})
@@ -85,7 +98,8 @@ class MongoWorkItems:
         return [_from_document(document) async for document in cursor]
 
     async def mark_overdue(self, report_id: str, at: datetime) -> None:
-        await self._items.update_one({"_id": report_id}, {"$set": {"overdue_at": at}})
+        async with self._lock(report_id):
+            await self._items.update_one({"_id": report_id}, {"$set": {"overdue_at": at}})
 
 
 def _to_document(item: WorkItem) -> Document:
