@@ -99,7 +99,7 @@ def _test_profile() -> Profile:
     shift = int(os.environ.get("STADTMELDER_TEST_PORT_OFFSET", "0"))
     return Profile(
         "test",
-        ROOT / "var/test",
+        ROOT / ("var/test" if shift == 0 else f"var/test-{shift}"),
         kafka_port=19092 + shift,
         kafka_controller_port=19093 + shift,
         ferretdb_port=27018 + shift,

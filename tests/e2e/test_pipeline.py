@@ -160,3 +160,28 @@ async def test_a_supporter_is_confirmed_by_mail_once(running_system: LocalSystem
 
     [confirmation] = await wait_until(confirmations, what="the supporter's confirmation")
     assert report_id in confirmation.get_content()
+
+
+async def test_a_poison_message_is_dead_lettered_and_routing_keeps_going(
+    running_system: LocalSystem,
+) -> None:
+    poison_key = f"POISON-{uuid.uuid4().hex[:8]}"
+    producer = AIOKafkaProducer(bootstrap_servers=running_system.kafka)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            topics.REPORTS_SUBMITTED, b"\x00 this is not an event", key=poison_key.encode()
+        )
+    finally:
+        await producer.stop()
+
+    report_id = await submit(running_system, a_report(an_address(), category="graffiti"))
+    await routed(running_system, report_id)
+
+    async def dead_lettered() -> list[dict[str, Any]]:
+        dlq = topics.dead_letter(topics.REPORTS_SUBMITTED)
+        return await records_with_key(running_system.kafka, dlq, poison_key)
+
+    [record] = await wait_until(dead_lettered, what="the poison message in the DLQ")
+    assert record["headers"]["dlq_topic"] == topics.REPORTS_SUBMITTED
+    assert record["headers"]["dlq_reason"]
