@@ -76,6 +76,9 @@ class ReportSubmitted(Event):
     photo_count: int = 0
     language: Language = "de"
     reporter: Reporter | None = None
+    # The reporter's private tracking token, for their confirmation mail only. It opens no more
+    # than the public view, but is still kept off every public output.
+    tracking_token: str | None = None
 
 
 class ReportRouted(Event):
@@ -181,6 +184,53 @@ class ReportSupported(Event):
     supporter_count: int
 
 
+class FeedbackReceived(Event):
+    """The reporter's (or a supporter's) answer to "is it fixed?" after a report was resolved."""
+
+    type: ClassVar[str] = "org.stadtmelder.report.feedback-received"
+
+    outcome: Literal["fixed", "partly", "not_fixed"]
+    comment: str | None = None
+    rating: int | None = Field(None, ge=1, le=5)
+
+
+class NotificationPreferencesChanged(Event):
+    """A recipient opted out of a report's messages, or chose another language."""
+
+    type: ClassVar[str] = "org.stadtmelder.report.notification-preferences-changed"
+
+    recipient_key: str = Field(description="Hash of the address; the address never travels here.")
+    opted_out: bool | None = None
+    language: Language | None = None
+
+
+class AreaAlertRequested(Event):
+    """Someone asks to hear about new reports in an area; confirmed by double opt-in.
+
+    `report_id` carries the subscription id: alerts are not about one report, and the id keeps
+    all events of one subscription on one partition, in order.
+    """
+
+    type: ClassVar[str] = "org.stadtmelder.alert.requested"
+
+    email: str
+    language: Language = "de"
+    centre: Location | None = None
+    radius_m: float | None = None
+    district: str | None = None
+    category: str | None = None
+    frequency: Literal["immediately", "daily"] = "immediately"
+    confirm_token_hash: str
+
+
+class AreaAlertConfirmed(Event):
+    type: ClassVar[str] = "org.stadtmelder.alert.confirmed"
+
+
+class AreaAlertCancelled(Event):
+    type: ClassVar[str] = "org.stadtmelder.alert.cancelled"
+
+
 class CitizenNotified(Event):
     type: ClassVar[str] = "org.stadtmelder.report.citizen-notified"
 
@@ -201,6 +251,11 @@ EVENT_TYPES: dict[str, type[Event]] = {
         WorkItemQueued,
         WorkItemSendFailed,
         ReportSupported,
+        FeedbackReceived,
+        NotificationPreferencesChanged,
+        AreaAlertRequested,
+        AreaAlertConfirmed,
+        AreaAlertCancelled,
         CitizenNotified,
     )
 }

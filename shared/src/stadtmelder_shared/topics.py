@@ -11,6 +11,9 @@ WORK_ITEMS_SEND_FAILED = "departments.send-failed"
 # Department systems report their own transitions here; the same shape as the staff API's.
 DEPARTMENT_UPDATES_PATTERN = r"departments\.[^.]+\.updates$"
 CITIZENS_NOTIFIED = "reports.citizen-notified"
+REPORTS_FEEDBACK = "reports.feedback-received"
+NOTIFICATION_PREFERENCES = "notify.preferences-changed"
+AREA_ALERTS = "notify.area-alerts"
 
 
 def department_work(department_id: str) -> str:
@@ -48,4 +51,7 @@ def service_topics(department_ids: tuple[str, ...] = ()) -> list[str]:
         REPORTS_OVERDUE,
         WORK_ITEMS_SEND_FAILED,
         CITIZENS_NOTIFIED,
+        REPORTS_FEEDBACK,
+        NOTIFICATION_PREFERENCES,
+        AREA_ALERTS,
     ]
