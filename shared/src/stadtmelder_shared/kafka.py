@@ -1,8 +1,10 @@
 """Kafka wiring shared by the services: a safe broker and a publisher of events."""
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from tenacity import AsyncRetrying, before_sleep_log, wait_exponential
 
@@ -95,3 +97,15 @@ async def ensure_topics(
             )
     finally:
         await admin.close()
+
+
+Handler = Callable[..., Awaitable[None]]
+
+
+def consumer(broker: KafkaBroker, topic: str, group_id: str) -> Callable[[Handler], object]:
+    """Our subscriber policy in one place: a consumer group, reading from the start of a new
+    topic, and at-least-once (acknowledged after handling, redelivered on error)."""
+    subscriber: Callable[[Handler], object] = broker.subscriber(
+        topic, group_id=group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR
+    )
+    return subscriber

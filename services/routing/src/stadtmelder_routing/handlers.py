@@ -2,24 +2,19 @@
 
 import logging
 
-from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 
 from stadtmelder_routing.service import RoutingService
 from stadtmelder_shared import topics
 from stadtmelder_shared.dead_letters import decode_or_dead_letter
 from stadtmelder_shared.events import ReportRouted, ReportStatusChanged, ReportSubmitted
+from stadtmelder_shared.kafka import consumer
 
 log = logging.getLogger(__name__)
 
 
 def register_handlers(broker: KafkaBroker, service: RoutingService, group_id: str) -> None:
-    @broker.subscriber(
-        topics.REPORTS_SUBMITTED,
-        group_id=group_id,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
+    @consumer(broker, topics.REPORTS_SUBMITTED, group_id)
     async def on_report_submitted(message: KafkaMessage) -> None:
         event = await decode_or_dead_letter(message, ReportSubmitted, broker)
         if event is None:
@@ -33,12 +28,7 @@ def register_handlers(broker: KafkaBroker, service: RoutingService, group_id: st
         else:
             log.warning("unroutable, sent to triage: %s", decided.reason, extra=context)
 
-    @broker.subscriber(
-        topics.REPORTS_STATUS_CHANGED,
-        group_id=group_id,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
+    @consumer(broker, topics.REPORTS_STATUS_CHANGED, group_id)
     async def on_report_status_changed(message: KafkaMessage) -> None:
         event = await decode_or_dead_letter(message, ReportStatusChanged, broker)
         if event is not None:
