@@ -122,6 +122,13 @@ async def test_discovery_names_the_endpoint_and_both_formats(client) -> None:
     assert {f.text for f in formats} == {"text/xml", "application/json"}
 
 
+async def test_each_format_is_labelled_with_one_charset(client) -> None:
+    as_xml = await client.get(f"{BASE}/services.xml")
+    as_json = await client.get(f"{BASE}/services.json")
+    assert as_xml.headers["content-type"] == "text/xml; charset=utf-8"
+    assert as_json.headers["content-type"] == "application/json; charset=utf-8"
+
+
 async def test_services_list_every_category_with_string_codes_in_both_formats(client) -> None:
     response = await client.get(f"{BASE}/services.json")
     as_xml = xml((await client.get(f"{BASE}/services.xml")).text)

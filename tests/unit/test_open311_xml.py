@@ -63,7 +63,7 @@ def test_errors_in_both_formats() -> None:
 
     assert as_json.status_code == as_xml.status_code == 400
     assert as_json.media_type == "application/json; charset=utf-8"
-    assert as_xml.media_type == "text/xml; charset=utf-8"
+    assert as_xml.media_type == "text/xml"  # Litestar adds the charset once, in the header
     assert isinstance(as_xml.content, bytes)
     root = parse(as_xml.content)
     assert root.tag == "errors"

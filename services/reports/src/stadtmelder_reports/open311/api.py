@@ -52,6 +52,9 @@ class Open311Controller(Controller):
 
     path = "/open311/v2"
     tags = ["open311"]  # noqa: RUF012 (Litestar reads it as a class attribute)
+    # The GeoReport v2 specification documents these routes; our OpenAPI document would only
+    # describe their bodies as untyped strings, in one format.
+    include_in_schema = False
     exception_handlers = open311_exception_handlers()
 
     @get(_both("discovery"))

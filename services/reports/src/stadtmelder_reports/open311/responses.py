@@ -11,7 +11,8 @@ Format = Literal["json", "xml"]
 FORMATS: tuple[Format, ...] = ("json", "xml")
 MEDIA_TYPES: dict[Format, str] = {
     "json": "application/json; charset=utf-8",
-    "xml": "text/xml; charset=utf-8",
+    # Litestar adds "; charset=utf-8" to text types itself.
+    "xml": "text/xml",
 }
 
 
