@@ -102,10 +102,22 @@ async def ensure_topics(
 Handler = Callable[..., Awaitable[None]]
 
 
-def consumer(broker: KafkaBroker, topic: str, group_id: str) -> Callable[[Handler], object]:
-    """Our subscriber policy in one place: a consumer group, reading from the start of a new
-    topic, and at-least-once (acknowledged after handling, redelivered on error)."""
+def consumer(broker: KafkaBroker, topic: str, service_group: str) -> Callable[[Handler], object]:
+    """Our subscriber policy in one place: at-least-once (acknowledged after handling,
+    redelivered on error), reading a new topic from its start, in a group of its own.
+
+    One group per service and topic: when consumers of several topics share a group, every
+    consumer that joins or leaves stalls all of them for a rebalance.
+    """
     subscriber: Callable[[Handler], object] = broker.subscriber(
-        topic, group_id=group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR
+        topic,
+        group_id=group_for(service_group, topic),
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
     )
     return subscriber
+
+
+def group_for(service_group: str, topic: str) -> str:
+    """The consumer group of one service's consumer of one topic, e.g. `notify.reports.routed`."""
+    return f"{service_group}.{topic}"
