@@ -22,6 +22,7 @@ from stadtmelder_routing.responsibility import (
     read_area_file,
     read_rules,
 )
+from stadtmelder_shared.areas import DEFAULT_AREAS_FILE
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import Location
 from tests.examples import KOENIGSTRASSE, OSM_DIRECTORY
@@ -267,7 +268,7 @@ def test_rules_naming_an_unknown_department_are_refused(tmp_path: Path) -> None:
     (tmp_path / "rules.json").write_text(
         json.dumps({"rules": [{"category": "road_damage", "department": "nobody"}]})
     )
-    (tmp_path / "areas.geojson").write_text((DEFAULT_DIRECTORY / "areas.geojson").read_text())
+    (tmp_path / "areas.geojson").write_text(DEFAULT_AREAS_FILE.read_text())
 
     with pytest.raises(ResponsibilityDataError, match="nobody"):
         load_model(tmp_path, departments=load_directory())
@@ -294,7 +295,7 @@ def test_the_shipped_rules_name_only_known_departments_and_categories() -> None:
 
 
 def test_the_shipped_areas_are_the_city_and_seven_approximate_districts() -> None:
-    areas = read_area_file(DEFAULT_DIRECTORY / "areas.geojson")
+    areas = read_area_file(DEFAULT_AREAS_FILE)
 
     assert [(area.id, area.kind) for area in areas] == [
         ("city-000", "city"),
@@ -308,7 +309,7 @@ def test_the_shipped_areas_are_the_city_and_seven_approximate_districts() -> Non
 
 
 def test_the_shipped_areas_are_coarse_rounded_approximations_with_attribution() -> None:
-    document = json.loads((DEFAULT_DIRECTORY / "areas.geojson").read_text(encoding="utf-8"))
+    document = json.loads(DEFAULT_AREAS_FILE.read_text(encoding="utf-8"))
 
     for feature in document["features"]:
         coordinates = shapely.get_coordinates(shape(feature["geometry"]))

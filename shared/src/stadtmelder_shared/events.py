@@ -221,6 +221,12 @@ class AreaAlertRequested(Event):
     category: str | None = None
     frequency: Literal["immediately", "daily"] = "immediately"
     confirm_token_hash: str
+    # The plain token for the links in notify's mails; like ReportSubmitted.tracking_token it
+    # travels only on a topic notify consumes, and reports keeps only its hash.
+    confirm_token: str
+    category_names: dict[str, str] = Field(
+        default_factory=dict, description="The category's name by language, for the mails."
+    )
 
 
 class AreaAlertConfirmed(Event):

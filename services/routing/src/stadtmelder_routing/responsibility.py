@@ -15,6 +15,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from stadtmelder_routing.assets import Asset
+from stadtmelder_shared.areas import DEFAULT_AREAS_FILE
 from stadtmelder_shared.departments import Directory
 from stadtmelder_shared.events import Location
 
@@ -206,7 +207,8 @@ def load_model(
     `departments`, when given, must know every department the rules name.
     """
     if areas is None:
-        areas = read_area_file(directory / "areas.geojson")
+        own = directory / "areas.geojson"
+        areas = read_area_file(own if own.exists() else DEFAULT_AREAS_FILE)
     model = ResponsibilityModel(areas, read_rules(directory / "rules.json"))
     if departments is not None:
         unknown = sorted(i for i in model.department_ids() if departments.get(i) is None)
