@@ -4,9 +4,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from stadtmelder_notify.domain import Mail
+from aiosmtplib import SMTPRecipientRefused
+
+from stadtmelder_notify.domain import Mail, PendingMail
+from stadtmelder_notify.links import recipient_key
 from stadtmelder_notify.repository import Claim
-from stadtmelder_reports.domain import Report, StatusChange, WorkStep
+from stadtmelder_reports.domain import FeedbackStep, Notice, Report, StatusChange, WorkStep
 from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTokenUnknown
 from stadtmelder_reports.photos import CleanPhoto
 from stadtmelder_reports.repository import QueueQuery, ReportQuery, StoredPhoto
@@ -14,7 +17,7 @@ from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.staff.repository import AuditEntry
 from stadtmelder_routing.work_items import WorkItem
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import DepartmentRef, Event, Reporter, ReportRouted
+from stadtmelder_shared.events import DepartmentRef, Event, Language, Reporter, ReportRouted
 
 
 class InMemoryReportRepository:
@@ -108,6 +111,36 @@ class InMemoryReportRepository:
         report.revision += 1
         return True
 
+    async def record_feedback(self, report_id: str, revision: int, step: FeedbackStep) -> bool:
+        if report_id not in self.reports:
+            raise ReportNotFound(report_id)
+        report = self.reports[report_id]
+        if report.revision != revision:
+            return False
+        report.feedback.append(step.feedback)
+        if step.note is not None:
+            report.comments.append(step.note)
+        report.pending_events.append((topics.REPORTS_FEEDBACK, step.event))
+        report.revision += 1
+        return True
+
+    async def record_notice(self, report_id: str, notice: Notice) -> bool:
+        if report_id not in self.reports:
+            raise ReportNotFound(report_id)
+        report = self.reports[report_id]
+        if any(seen.id == notice.id for seen in report.notices):
+            return False
+        report.notices.append(notice)
+        report.revision += 1
+        return True
+
+    async def queue_event(self, report_id: str, topic: str, event: Event) -> None:
+        if report_id not in self.reports:
+            raise ReportNotFound(report_id)
+        report = self.reports[report_id]
+        report.pending_events.append((topic, event))
+        report.revision += 1
+
     async def with_pending_events(self, limit: int) -> list[Report]:
         pending = [r for r in self.reports.values() if r.pending_events][:limit]
         return [_copy(report) for report in pending]
@@ -131,6 +164,8 @@ def _copy(report: Report) -> Report:
         report,
         history=list(report.history),
         comments=list(report.comments),
+        feedback=list(report.feedback),
+        notices=list(report.notices),
         photos=list(report.photos),
         pending_events=list(report.pending_events),
     )
@@ -222,6 +257,10 @@ class _Delivery:
     lease_until: datetime
     attempts: int = 1
     last_error: str | None = None
+    failures: int = 0
+    sent_at: datetime | None = None
+    recipient: str | None = None
+    pending: PendingMail | None = None
 
 
 class InMemoryDeliveryLog:
@@ -233,20 +272,63 @@ class InMemoryDeliveryLog:
         if delivery is None:
             self.deliveries[key] = _Delivery("sending", lease_until)
             return Claim.CLAIMED
-        if delivery.status == "sent":
-            return Claim.ALREADY_SENT
+        settled = {
+            "sent": Claim.ALREADY_SENT,
+            "deferred": Claim.DEFERRED,
+            "abandoned": Claim.ABANDONED,
+        }
+        if delivery.status in settled:
+            return settled[delivery.status]
         if delivery.lease_until <= now:
             delivery.status, delivery.lease_until = "sending", lease_until
             delivery.attempts += 1
             return Claim.CLAIMED
         return Claim.HELD_ELSEWHERE
 
-    async def mark_sent(self, key: str, at: datetime) -> None:
-        self.deliveries[key].status = "sent"
+    async def mark_sent(self, key: str, at: datetime, recipient: str | None = None) -> None:
+        delivery = self.deliveries[key]
+        delivery.status, delivery.sent_at, delivery.pending = "sent", at, None
+        if recipient is not None:
+            delivery.recipient = recipient
 
-    async def mark_failed(self, key: str, reason: str, at: datetime) -> None:
+    async def mark_failed(self, key: str, reason: str, at: datetime) -> int:
         delivery = self.deliveries[key]
         delivery.status, delivery.last_error, delivery.lease_until = "failed", reason, at
+        delivery.failures += 1
+        return delivery.failures
+
+    async def mark_abandoned(self, key: str, reason: str, at: datetime) -> None:
+        delivery = self.deliveries[key]
+        delivery.status, delivery.last_error, delivery.pending = "abandoned", reason, None
+
+    async def sent_since(self, recipient: str, since: datetime) -> list[datetime]:
+        return [
+            d.sent_at
+            for d in self.deliveries.values()
+            if d.recipient == recipient and d.status == "sent" and d.sent_at and d.sent_at >= since
+        ]
+
+    async def defer(self, pending: PendingMail, not_before: datetime) -> None:
+        delivery = self.deliveries[pending.key]
+        delivery.status, delivery.lease_until, delivery.pending = "deferred", not_before, pending
+
+    async def due_deferred(self, now: datetime, limit: int) -> list[str]:
+        due = [
+            (d.lease_until, key)
+            for key, d in self.deliveries.items()
+            if d.status == "deferred" and d.lease_until <= now
+        ]
+        return [key for _, key in sorted(due)[:limit]]
+
+    async def take_deferred(
+        self, key: str, now: datetime, lease_until: datetime
+    ) -> PendingMail | None:
+        delivery = self.deliveries.get(key)
+        if delivery is None or delivery.status != "deferred" or delivery.lease_until > now:
+            return None
+        delivery.status, delivery.lease_until = "sending", lease_until
+        delivery.attempts += 1
+        return delivery.pending
 
     async def ping(self) -> None:
         return None
@@ -290,13 +372,51 @@ class InMemoryWorkItems:
 class InMemoryFollowerStore:
     def __init__(self) -> None:
         self.followers: dict[str, dict[str, Reporter]] = {}
+        self.opted_out: set[str] = set()
+        self.languages: dict[str, Language] = {}
 
     async def add(self, report_id: str, follower: Reporter) -> None:
         key = (follower.email or "").lower()
         self.followers.setdefault(report_id, {}).setdefault(key, follower)
 
     async def of(self, report_id: str) -> list[Reporter]:
-        return list(self.followers.get(report_id, {}).values())
+        found = []
+        for follower in self.followers.get(report_id, {}).values():
+            key = recipient_key(report_id, follower.email or "")
+            if key in self.opted_out:
+                continue
+            language = self.languages.get(key, follower.language)
+            found.append(follower.model_copy(update={"language": language}))
+        return found
+
+    async def set_preferences(
+        self,
+        report_id: str,
+        recipient: str,
+        opted_out: bool | None,
+        language: Language | None,
+    ) -> bool:
+        known = {
+            recipient_key(report_id, f.email or "")
+            for f in self.followers.get(report_id, {}).values()
+        }
+        if recipient not in known:
+            return False
+        if opted_out is True:
+            self.opted_out.add(recipient)
+        elif opted_out is False:
+            self.opted_out.discard(recipient)
+        if language is not None:
+            self.languages[recipient] = language
+        return True
+
+
+@dataclass
+class RecordingDeadLetters:
+    parked: list[tuple[str, Event, str]] = field(default_factory=list)
+
+    async def put(self, topic: str, event: Event, reason: str) -> None:
+        self.parked.append((topic, event, reason))
 
 
 @dataclass
@@ -317,9 +437,15 @@ class RecordingPublisher:
 class RecordingMailer:
     sent: list[Mail] = field(default_factory=list)
     failures_left: int = 0
+    # Addresses the server refuses, as real servers do: with the address in the error.
+    refused: set[str] = field(default_factory=set)
+    languages: list[str] = field(default_factory=list)
 
     async def send(self, mail: Mail, language: str) -> None:
         if self.failures_left:
             self.failures_left -= 1
             raise ConnectionRefusedError("SMTP server away")
+        if mail.to in self.refused:
+            raise SMTPRecipientRefused(550, f"<{mail.to}>: mailbox unavailable", mail.to)
         self.sent.append(mail)
+        self.languages.append(language)

@@ -2,7 +2,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from stadtmelder_notify.domain import delivery_key, routed_mail
+from stadtmelder_notify.delivery import DeliveryPolicy
+from stadtmelder_notify.domain import DeliveryFailed, delivery_key, routed_mail
+from stadtmelder_notify.links import MailLinks
 from stadtmelder_notify.repository import Claim
 from stadtmelder_notify.service import NotifyService
 from stadtmelder_shared import topics
@@ -19,11 +21,13 @@ from stadtmelder_shared.events import (
 from tests.fakes import (
     InMemoryDeliveryLog,
     InMemoryFollowerStore,
+    RecordingDeadLetters,
     RecordingMailer,
     RecordingPublisher,
 )
 
 EVENT_ID = "7b0c8f3e-1111-4c1e-9a53-6f2b5d3c9a10"
+SECRET = b"unit-test-link-secret-of-32-bytes!"
 
 
 def routed_event(language: str = "de", email: str | None = "anna@example.org") -> ReportRouted:
@@ -61,8 +65,9 @@ def a_service(
         followers or InMemoryFollowerStore(),
         mailer,
         publisher,
-        "https://melder.duisburg.example",
-        lease=timedelta(seconds=15),
+        MailLinks("https://melder.duisburg.example", SECRET),
+        RecordingDeadLetters(),
+        DeliveryPolicy(lease=timedelta(seconds=15), first_pause_s=0),
         clock=clock or Clock(),
         wait_seconds=0,
     )
@@ -70,7 +75,9 @@ def a_service(
 
 
 def test_routed_mail_is_german_by_default_and_names_department_and_link() -> None:
-    mail = routed_mail(routed_event(), "anna@example.org", "de", "https://m.example/")
+    mail = routed_mail(
+        routed_event(), "anna@example.org", "de", MailLinks("https://m.example/", SECRET), UTC
+    )
 
     assert mail.subject == "Ihre Meldung ABCDE-12345 ist bei der zuständigen Stelle"
     assert "Straßenlaterne defekt" in mail.text
@@ -79,7 +86,9 @@ def test_routed_mail_is_german_by_default_and_names_department_and_link() -> Non
 
 
 def test_routed_mail_in_english_on_request() -> None:
-    mail = routed_mail(routed_event("en"), "anna@example.org", "en", "https://m.example")
+    mail = routed_mail(
+        routed_event("en"), "anna@example.org", "en", MailLinks("https://m.example", SECRET), UTC
+    )
     assert mail.subject.startswith("Your report ABCDE-12345")
     assert "Street light out" in mail.text
 
@@ -107,7 +116,7 @@ async def test_failed_send_is_retried_on_redelivery_and_then_sent_once() -> None
     mailer = RecordingMailer(failures_left=1)
     service, _ = a_service(mailer)
 
-    with pytest.raises(ConnectionRefusedError):
+    with pytest.raises(DeliveryFailed):
         await service.notify_routed(routed_event())
     await service.notify_routed(routed_event())
     await service.notify_routed(routed_event())

@@ -1,11 +1,23 @@
 """The notify service: `create_app(settings)` wires FastStream, MongoDB, SMTP and health probes."""
 
+import asyncio
+import contextlib
 import logging
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from faststream.asgi import AsgiFastStream
 
+from stadtmelder_notify.alerts import (
+    create_alert_service,
+    ensure_alert_indexes,
+    register_alert_handlers,
+)
+from stadtmelder_notify.alerts_digest import DigestJob
+from stadtmelder_notify.dead_letters import KafkaDeadLetters
+from stadtmelder_notify.delivery import DeliveryPolicy
 from stadtmelder_notify.handlers import register_handlers
+from stadtmelder_notify.links import MailLinks
 from stadtmelder_notify.mailer import SmtpMailer
 from stadtmelder_notify.repository import MongoDeliveryLog, MongoFollowerStore, connect
 from stadtmelder_notify.service import NotifyService
@@ -14,13 +26,16 @@ from stadtmelder_shared.health import connection_checks, health_routes
 from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
 
 SOURCE = "/stadtmelder/notify"
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: NotifySettings) -> AsgiFastStream:
     """Clients are created here but connect lazily: in the app's startup, not at import."""
     broker = make_broker(settings.kafka_bootstrap_servers, client_id="stadtmelder-notify")
     mongo = connect(settings.mongodb_url)
-    followers = MongoFollowerStore(mongo[settings.mongodb_database])
+    database = mongo[settings.mongodb_database]
+    followers = MongoFollowerStore(database)
+    deliveries = MongoDeliveryLog(database)
     mailer = SmtpMailer(
         settings.smtp_host,
         settings.smtp_port,
@@ -30,20 +45,51 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
         starttls=settings.smtp_starttls,
     )
     service = NotifyService(
-        MongoDeliveryLog(mongo[settings.mongodb_database]),
+        deliveries,
         followers,
         mailer,
         KafkaEventPublisher(broker, SOURCE),
-        settings.public_base_url,
-        lease=timedelta(seconds=settings.delivery_lease_seconds),
+        MailLinks(settings.public_base_url, settings.link_secret.get_secret_value().encode()),
+        KafkaDeadLetters(broker, SOURCE),
+        DeliveryPolicy(
+            mails_per_window=settings.mails_per_recipient_per_hour,
+            max_failures=settings.delivery_max_failures,
+            lease=timedelta(seconds=settings.delivery_lease_seconds),
+        ),
         staff_url_template=settings.staff_url_template,
+        zone=_zone(settings.time_zone),
     )
     register_handlers(broker, service, settings.kafka_group_id)
+    alerts = create_alert_service(settings, database, mailer, KafkaDeadLetters(broker, SOURCE))
+    register_alert_handlers(broker, alerts, settings.alerts_group_id)
+    digests = DigestJob(alerts)
+    background: set[asyncio.Task[None]] = set()
 
     async def start() -> None:
         # Without this, FastStream reports startup complete and the broker fails behind it.
         await connect_when_reachable(broker, settings)
         await followers.ensure_indexes()
+        await deliveries.ensure_indexes()
+        await ensure_alert_indexes(database)
+
+    async def send_deferred() -> None:
+        while True:
+            try:
+                await service.send_deferred()
+            except Exception:
+                log.exception("sending deferred mails failed; trying again at the next interval")
+            await asyncio.sleep(settings.deferred_poll_seconds)
+
+    async def start_timers() -> None:
+        background.add(asyncio.create_task(send_deferred(), name="deferred-mails"))
+        await digests.start()
+
+    async def stop_timers() -> None:
+        await digests.stop()
+        for task in background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def close() -> None:
         await mongo.close()
@@ -52,6 +98,17 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
         broker,
         asgi_routes=health_routes(connection_checks(mongo, broker)),
         on_startup=[start],
+        after_startup=[start_timers],
+        on_shutdown=[stop_timers],
         after_shutdown=[close],
         logger=logging.getLogger("stadtmelder.app"),
     )
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except ZoneInfoNotFoundError:
+        # An image without time zone data: dates in UTC are off by at most a few hours.
+        log.warning("time zone %s unknown here; dates in mails are given in UTC", name)
+        return UTC

@@ -1,13 +1,41 @@
-"""What we tell reporters and how: mails in their language, and who already got which message."""
+"""What we tell citizens and how: mails in their language, and the rules of when to send them."""
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
 
-from stadtmelder_notify.status_texts import status_text
+from stadtmelder_notify.letter import (
+    Block,
+    Facts,
+    Letter,
+    Link,
+    Links,
+    Paragraph,
+    Quote,
+    as_html,
+    as_text,
+)
+from stadtmelder_notify.links import MailLinks
+from stadtmelder_notify.status_texts import status_words
+from stadtmelder_notify.texts import (
+    CONFIRMATION,
+    FEEDBACK,
+    FOOTER,
+    FRAME,
+    LANGUAGE_CHOICES,
+    MONTHS,
+    ROUTED,
+    SUPPORTED,
+    texts,
+)
 from stadtmelder_shared.events import (
+    CitizenNotified,
+    Event,
     ReportOverdue,
     ReportRouted,
     ReportStatusChanged,
+    ReportSubmitted,
     ReportSupported,
 )
 
@@ -18,6 +46,34 @@ class Mail:
     subject: str
     text: str
     message_id: str
+    html: str | None = None
+    # Where one click unsubscribes (RFC 8058); only mails to citizens have it.
+    unsubscribe_url: str | None = None
+
+
+@dataclass(frozen=True)
+class PendingMail:
+    """A mail kept back by the recipient's rate limit, with what sending it later needs."""
+
+    key: str
+    mail: Mail
+    language: str
+    recipient: str  # address key, for the rate limit
+    follower: str  # recipient key of the report, to honour an opt-out that came meanwhile
+    topic: str  # where `cause` came from, for the dead-letter topic
+    cause: Event
+    notified: CitizenNotified
+
+
+class NotifyError(Exception):
+    """Base of the notify service's errors."""
+
+
+class DeliveryFailed(NotifyError):
+    """Some messages of an event could not be sent yet; the event is to be delivered again.
+
+    Says how many and why, never to whom.
+    """
 
 
 def delivery_key(event_id: str, recipient: str, channel: str) -> str:
@@ -26,137 +82,210 @@ def delivery_key(event_id: str, recipient: str, channel: str) -> str:
     return digest[:40]
 
 
-_ROUTED = {
-    "de": (
-        "Ihre Meldung {report_id} ist bei der zuständigen Stelle",
-        "Guten Tag,\n\n"
-        "vielen Dank für Ihre Meldung „{category}“.\n"
-        "Sie wurde an die zuständige Stelle weitergeleitet:\n\n"
-        "    {department}\n\n"
-        "Ihre Meldung hat die Nummer {report_id}. Den aktuellen Stand sehen Sie hier:\n"
-        "{link}\n\n"
-        "Wir schreiben Ihnen, sobald sich etwas ändert.\n\n"
-        "Ihr Stadtmelder-Team\n",
-    ),
-    "en": (
-        "Your report {report_id} has reached the responsible department",
-        "Hello,\n\n"
-        'thank you for your report "{category}".\n'
-        "We have passed it on to the department responsible:\n\n"
-        "    {department}\n\n"
-        "Your report number is {report_id}. You can follow its progress here:\n"
-        "{link}\n\n"
-        "We will write to you as soon as anything changes.\n\n"
-        "The Stadtmelder team\n",
-    ),
-    "tr": (
-        "{report_id} numaralı bildiriminiz sorumlu birime iletildi",
-        "Merhaba,\n\n"
-        "“{category}” bildiriminiz için teşekkür ederiz.\n"
-        "Bildiriminizi sorumlu birime ilettik:\n\n"
-        "    {department}\n\n"
-        "Bildirim numaranız {report_id}. Güncel durumu buradan takip edebilirsiniz:\n"
-        "{link}\n\n"
-        "Bir değişiklik olur olmaz size yazacağız.\n\n"
-        "Stadtmelder ekibi\n",
-    ),
-}
-
-
-_SUPPORTED = {
-    "de": (
-        "Sie unterstützen jetzt die Meldung {report_id}",
-        "Guten Tag,\n\n"
-        "danke, dass Sie die Meldung {report_id} unterstützen, statt eine neue zu schreiben.\n"
-        "Sie ist jetzt {count}-mal unterstützt worden. So sieht die Stadt, wie wichtig sie ist.\n\n"
-        "Wir schreiben Ihnen bei jedem weiteren Schritt. Den Stand sehen Sie hier:\n"
-        "{link}\n\n"
-        "Ihr Stadtmelder-Team\n",
-    ),
-    "en": (
-        "You now support report {report_id}",
-        "Hello,\n\n"
-        "thank you for supporting report {report_id} instead of filing a new one.\n"
-        "It now has {count} supporters, which shows the city how much it matters.\n\n"
-        "We will write to you at every further step. You can follow it here:\n"
-        "{link}\n\n"
-        "The Stadtmelder team\n",
-    ),
-    "tr": (
-        "Artık {report_id} numaralı bildirimi destekliyorsunuz",
-        "Merhaba,\n\n"
-        "yeni bir bildirim yazmak yerine {report_id} numaralı bildirimi desteklediğiniz için "
-        "teşekkür ederiz.\n"
-        "Bildirim şimdiye kadar {count} kez desteklendi. Böylece belediye konunun ne kadar "
-        "önemli olduğunu görüyor.\n\n"
-        "Her yeni adımda size yazacağız. Durumu buradan takip edebilirsiniz:\n"
-        "{link}\n\n"
-        "Stadtmelder ekibi\n",
-    ),
-}
+def address_key(address: str) -> str:
+    """One person across all reports, for rate limits; a hash, never the address."""
+    return hashlib.sha256(f"stadtmelder-recipient|{address.lower()}".encode()).hexdigest()
 
 
 def report_link(base_url: str, report_id: str, language: str) -> str:
+    """The report's public page."""
     return f"{base_url.rstrip('/')}/api/v1/reports/{report_id}?lang={language}"
 
 
-def supported_mail(event: ReportSupported, recipient: str, language: str, base_url: str) -> Mail:
-    subject, body = _SUPPORTED.get(language, _SUPPORTED["de"])
-    values = {
-        "report_id": event.report_id,
-        "count": str(event.supporter_count),
-        "link": report_link(base_url, event.report_id, language),
-    }
+# --- rules ----------------------------------------------------------------------------------
+
+
+def is_worth_a_mail(event: ReportStatusChanged) -> bool:
+    """Every public step is, except "work has started" without a word from the department.
+
+    Right after "your report was accepted" it tells the citizen nothing new; with a public
+    comment ("the lamp is ordered, we come on Monday") it does.
+    """
+    if event.status == "in_progress":
+        return bool(event.public_comment)
+    return status_words(event, "de") is not None
+
+
+def next_free_slot(
+    sent_at: Sequence[datetime], now: datetime, limit: int, window: timedelta
+) -> datetime | None:
+    """None if one more mail fits into the recipient's limit now; else when it will fit."""
+    recent = sorted(at for at in sent_at if at > now - window)
+    if len(recent) < limit:
+        return None
+    # The mail that leaves the window first makes room for this one.
+    return recent[len(recent) - limit] + window
+
+
+def retry_pause(failures: int, first: float, longest: float) -> float:
+    """Seconds to wait before a failed message is tried again: doubling, capped."""
+    return float(min(first * 2 ** max(failures - 1, 0), longest))
+
+
+def failure_reason(error: BaseException) -> str:
+    """The kind of failure, without its message: SMTP errors quote the recipient's address."""
+    code = getattr(error, "code", None)
+    return f"{type(error).__name__} {code}" if isinstance(code, int) else type(error).__name__
+
+
+# --- mails ----------------------------------------------------------------------------------
+
+
+def _message_id(event_id: str, to: str) -> str:
+    # The same event always yields the same Message-ID, so a resent mail is recognisable.
+    return f"<{delivery_key(event_id, to, 'email')}@stadtmelder>"
+
+
+def _citizen_mail(letter: Letter, event_id: str, report_id: str, to: str, links: MailLinks) -> Mail:
+    """A mail to a reporter or supporter: with why they get it and how to stop or change it."""
+    words = texts(FOOTER, letter.language)
+    languages = tuple(
+        Link(label, links.language(report_id, to, code), language=code)
+        for code, label in LANGUAGE_CHOICES.items()
+        if code != letter.language
+    )
+    unsubscribe = links.unsubscribe(report_id, to)
+    footer: tuple[Block, ...] = (
+        Paragraph(words["why"].format(report_id=report_id)),
+        Links(words["choices"], (Link(words["unsubscribe"], unsubscribe), *languages)),
+    )
+    framed = Letter(
+        letter.language, letter.subject, letter.greeting, letter.blocks, letter.signature, footer
+    )
     return Mail(
-        to=recipient,
-        subject=subject.format(**values),
-        text=body.format(**values),
-        message_id=f"<{delivery_key(event.event_id, recipient, 'email')}@stadtmelder>",
+        to=to,
+        subject=framed.subject,
+        text=as_text(framed),
+        message_id=_message_id(event_id, to),
+        html=as_html(framed),
+        unsubscribe_url=unsubscribe,
     )
 
 
-def routed_mail(event: ReportRouted, recipient: str, language: str, base_url: str) -> Mail:
-    subject, body = _ROUTED.get(language, _ROUTED["de"])
-    values = {
-        "report_id": event.report_id,
-        "category": event.category.name(language),
-        "department": event.department.name,
-        "link": report_link(base_url, event.report_id, language),
-    }
-    return Mail(
-        to=recipient,
-        subject=subject.format(**values),
-        text=body.format(**values),
-        # The same event always yields the same Message-ID, so a resent mail is recognisable.
-        message_id=f"<{delivery_key(event.event_id, recipient, 'email')}@stadtmelder>",
+def _follow(report_id: str, language: str, links: MailLinks) -> Links:
+    frame = texts(FRAME, language)
+    label = frame["report"].format(report_id=report_id)
+    return Links(frame["follow"], (Link(label, links.report(report_id, language)),))
+
+
+def _letter(language: str, subject: str, blocks: tuple[Block, ...]) -> Letter:
+    frame = texts(FRAME, language)
+    return Letter(language, subject, frame["greeting"], blocks, frame["signature"])
+
+
+def confirmation_mail(event: ReportSubmitted, to: str, language: str, links: MailLinks) -> Mail:
+    """Right after submitting: the report's number and the reporter's private tracking link."""
+    words = texts(CONFIRMATION, language)
+    values = {"report_id": event.report_id, "category": event.category.name(language)}
+    follow = (
+        Links(
+            words["tracking_intro"],
+            (Link(words["tracking"], links.tracking(event.tracking_token, language)),),
+        )
+        if event.tracking_token
+        else _follow(event.report_id, language, links)
     )
+    blocks = (
+        Paragraph(words["thanks"].format(**values)),
+        Paragraph(words["number"].format(**values)),
+        Paragraph(words["next"]),
+        follow,
+    )
+    letter = _letter(language, words["subject"].format(**values), blocks)
+    return _citizen_mail(letter, event.event_id, event.report_id, to, links)
+
+
+def routed_mail(
+    event: ReportRouted, to: str, language: str, links: MailLinks, zone: tzinfo
+) -> Mail:
+    words = texts(ROUTED, language)
+    values = {"report_id": event.report_id, "category": event.category.name(language)}
+    facts = [(words["department"], event.department.name)]
+    if event.due_at is not None:
+        facts.append((words["due"], local_date(event.due_at, language, zone)))
+    blocks = (
+        Paragraph(words["routed"].format(**values)),
+        Facts(tuple(facts)),
+        Paragraph(words["next"]),
+        _follow(event.report_id, language, links),
+    )
+    letter = _letter(language, words["subject"].format(**values), blocks)
+    return _citizen_mail(letter, event.event_id, event.report_id, to, links)
+
+
+def supported_mail(event: ReportSupported, to: str, language: str, links: MailLinks) -> Mail:
+    words = texts(SUPPORTED, language)
+    values = {"report_id": event.report_id, "count": str(event.supporter_count)}
+    blocks = (
+        Paragraph(words["thanks"].format(**values)),
+        Paragraph(words["count"].format(**values)),
+        Paragraph(words["next"]),
+        _follow(event.report_id, language, links),
+    )
+    letter = _letter(language, words["subject"].format(**values), blocks)
+    return _citizen_mail(letter, event.event_id, event.report_id, to, links)
 
 
 def status_mail(
-    event: ReportStatusChanged, recipient: str, language: str, base_url: str
+    event: ReportStatusChanged, to: str, language: str, links: MailLinks
 ) -> Mail | None:
-    text = status_text(event, language, report_link(base_url, event.report_id, language))
-    if text is None:
+    """A public step with the department's public comment; "resolved" asks for feedback."""
+    words = status_words(event, language)
+    if words is None:
         return None
-    subject, body = text
-    return Mail(
-        to=recipient,
-        subject=subject,
-        text=body,
-        message_id=f"<{delivery_key(event.event_id, recipient, 'email')}@stadtmelder>",
+    subject, happened = words
+    blocks: list[Block] = [Paragraph(happened)]
+    # Only the public comment: a rejection's reason is written for staff, not for citizens.
+    if event.public_comment:
+        blocks.append(Quote(texts(FRAME, language)["message_from"], event.public_comment))
+    if event.status == "resolved":
+        blocks += _feedback_request(event.report_id, to, language, links)
+    blocks.append(_follow(event.report_id, language, links))
+    letter = _letter(language, subject, tuple(blocks))
+    return _citizen_mail(letter, event.event_id, event.report_id, to, links)
+
+
+def _feedback_request(report_id: str, to: str, language: str, links: MailLinks) -> list[Block]:
+    words = texts(FEEDBACK, language)
+    answers = tuple(
+        Link(words[outcome], links.feedback(report_id, to, language, outcome))
+        for outcome in ("fixed", "partly", "not_fixed")
     )
+    return [
+        Links(words["question"], answers),
+        Paragraph(words["not_fixed_means"]),
+        Links(words["form_intro"], (Link(words["form"], links.feedback(report_id, to, language)),)),
+    ]
 
 
 def overdue_mail(event: ReportOverdue, lead: str, staff_url: str) -> Mail:
     """For the department lead: internal, in German, the city's working language."""
+    letter = Letter(
+        "de",
+        f"Überfällig: Meldung {event.report_id} ({event.department.name})",
+        "Guten Tag,",
+        (
+            Paragraph(
+                f"die Meldung {event.report_id} hätte bis {event.due_at:%d.%m.%Y %H:%M} UTC "
+                "erledigt sein sollen und ist noch offen."
+            ),
+            Links("Zur Meldung:", (Link(f"Meldung {event.report_id} bearbeiten", staff_url),)),
+        ),
+        "Stadtmelder",
+    )
     return Mail(
         to=lead,
-        subject=f"Überfällig: Meldung {event.report_id} ({event.department.name})",
-        text=(
-            "Guten Tag,\n\n"
-            f"die Meldung {event.report_id} hätte bis {event.due_at:%d.%m.%Y %H:%M} UTC "
-            "erledigt sein sollen und ist noch offen.\n\n"
-            f"Zur Meldung: {staff_url}\n\nStadtmelder\n"
-        ),
-        message_id=f"<{delivery_key(event.event_id, lead, 'email')}@stadtmelder>",
+        subject=letter.subject,
+        text=as_text(letter),
+        message_id=_message_id(event.event_id, lead),
+        html=as_html(letter),
     )
+
+
+def local_date(moment: datetime, language: str, zone: tzinfo) -> str:
+    """A date as people write it: 27.11.2026, 27 November 2026, 27 Kasım 2026."""
+    day = moment.astimezone(zone).date()
+    months = MONTHS.get(language)
+    if months is None:
+        return f"{day:%d.%m.%Y}"
+    return f"{day.day} {months[day.month - 1]} {day.year}"

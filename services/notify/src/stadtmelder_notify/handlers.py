@@ -2,7 +2,6 @@
 
 import logging
 
-from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 
 from stadtmelder_notify.service import NotifyService
@@ -10,71 +9,66 @@ from stadtmelder_shared import topics
 from stadtmelder_shared.dead_letters import decode_or_dead_letter
 from stadtmelder_shared.events import (
     Event,
+    NotificationPreferencesChanged,
     ReportOverdue,
     ReportRouted,
     ReportStatusChanged,
+    ReportSubmitted,
     ReportSupported,
     ReportUnroutable,
 )
+from stadtmelder_shared.kafka import consumer
 
 log = logging.getLogger(__name__)
 
 
 def register_handlers(broker: KafkaBroker, service: NotifyService, group_id: str) -> None:
-    @broker.subscriber(
-        topics.REPORTS_ROUTED,
-        group_id=group_id,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
+    @consumer(broker, topics.REPORTS_SUBMITTED, group_id)
+    async def on_report_submitted(message: KafkaMessage) -> None:
+        event = await decode_or_dead_letter(message, ReportSubmitted, broker)
+        if event is not None:
+            told = await service.notify_submitted(event)
+            log.info("%d reporters got a confirmation", len(told), extra=_context(event))
+
+    @consumer(broker, topics.REPORTS_ROUTED, group_id)
     async def on_report_routed(event: ReportRouted) -> None:
         told = await service.notify_routed(event)
         log.info("%d people told the report was routed", len(told), extra=_context(event))
 
-    @broker.subscriber(
-        topics.REPORTS_SUPPORTED,
-        group_id=group_id,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
+    @consumer(broker, topics.REPORTS_SUPPORTED, group_id)
     async def on_report_supported(event: ReportSupported) -> None:
         told = await service.notify_supported(event)
         log.info("%d supporters confirmed", len(told), extra=_context(event))
 
-    @broker.subscriber(
-        topics.REPORTS_UNROUTABLE,
-        group_id=group_id,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
+    @consumer(broker, topics.REPORTS_UNROUTABLE, group_id)
     async def on_report_unroutable(message: KafkaMessage) -> None:
         event = await decode_or_dead_letter(message, ReportUnroutable, broker)
         if event is not None:
             await service.remember_reporter(event.report_id, event.reporter)
 
-    @broker.subscriber(
-        topics.REPORTS_STATUS_CHANGED,
-        group_id=group_id,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
+    @consumer(broker, topics.REPORTS_STATUS_CHANGED, group_id)
     async def on_report_status_changed(message: KafkaMessage) -> None:
         event = await decode_or_dead_letter(message, ReportStatusChanged, broker)
         if event is not None:
             told = await service.notify_status_changed(event)
             log.info("%d people told: %s", len(told), event.status, extra=_context(event))
 
-    @broker.subscriber(
-        topics.REPORTS_OVERDUE,
-        group_id=group_id,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
+    @consumer(broker, topics.REPORTS_OVERDUE, group_id)
     async def on_report_overdue(message: KafkaMessage) -> None:
         event = await decode_or_dead_letter(message, ReportOverdue, broker)
         if event is not None:
             told = await service.notify_overdue(event)
             log.warning("overdue, %d leads told", len(told), extra=_context(event))
+
+    @consumer(broker, topics.NOTIFICATION_PREFERENCES, group_id)
+    async def on_notification_preferences_changed(message: KafkaMessage) -> None:
+        event = await decode_or_dead_letter(message, NotificationPreferencesChanged, broker)
+        if event is None:
+            return
+        if await service.change_preferences(event):
+            log.info("notification preferences changed", extra=_context(event))
+        else:
+            log.warning("preferences for an unknown recipient ignored", extra=_context(event))
 
 
 def _context(event: Event) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Sends mail over SMTP, retrying with backoff when the server is briefly away."""
+"""Sends mail over SMTP as plain text and HTML, retrying with backoff when the server is away."""
 
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -13,6 +13,26 @@ from tenacity import (
 )
 
 from stadtmelder_notify.domain import Mail
+
+
+def message_of(mail: Mail, sender: str, language: str) -> EmailMessage:
+    """multipart/alternative: plain text first, then HTML, which clients prefer if they can."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message["Message-ID"] = mail.message_id
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    if mail.unsubscribe_url:
+        # RFC 8058: mail clients offer "unsubscribe" and POST to the link in one click.
+        message["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(mail.text)
+    if mail.html:
+        message.add_alternative(mail.html, subtype="html")
+    # After set_content, which replaces every Content-* header.
+    message["Content-Language"] = language
+    return message
 
 
 class Mailer(Protocol):
@@ -39,15 +59,7 @@ class SmtpMailer:
         self._attempts = attempts
 
     async def send(self, mail: Mail, language: str) -> None:
-        message = EmailMessage()
-        message["From"] = self._sender
-        message["To"] = mail.to
-        message["Subject"] = mail.subject
-        message["Message-ID"] = mail.message_id
-        message["Date"] = formatdate(localtime=False, usegmt=True)
-        message.set_content(mail.text)
-        # After set_content, which replaces every Content-* header.
-        message["Content-Language"] = language
+        message = message_of(mail, self._sender, language)
         async for attempt in AsyncRetrying(
             stop=stop_after_attempt(self._attempts),
             wait=wait_exponential(multiplier=0.5, max=10),

@@ -1,38 +1,34 @@
-"""The notify use case: tell reporters and supporters each step, once per event and recipient."""
+"""The notify use case: tell reporters and supporters each step in their language, once per
+event and recipient (see `delivery` for how), honouring their choices."""
 
-import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from datetime import UTC, datetime, tzinfo
 
+from stadtmelder_notify.delivery import DeadLetters, Delivery, DeliveryPolicy, EventPublisher
 from stadtmelder_notify.domain import (
     Mail,
-    delivery_key,
+    PendingMail,
+    confirmation_mail,
+    is_worth_a_mail,
     overdue_mail,
     routed_mail,
     status_mail,
     supported_mail,
 )
+from stadtmelder_notify.links import MailLinks, recipient_key
 from stadtmelder_notify.mailer import Mailer
-from stadtmelder_notify.repository import Claim, DeliveryLog, FollowerStore
-from stadtmelder_notify.status_texts import STATUS_TEXTS
+from stadtmelder_notify.repository import DeliveryLog, FollowerStore
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
     CitizenNotified,
-    Event,
+    NotificationPreferencesChanged,
     Reporter,
     ReportOverdue,
     ReportRouted,
     ReportStatusChanged,
+    ReportSubmitted,
     ReportSupported,
-    derived_event_id,
 )
-
-MailFor = Callable[[str, str], Mail]
-
-
-class EventPublisher(Protocol):
-    async def publish(self, topic: str, event: Event) -> None: ...
 
 
 class NotifyService:
@@ -42,31 +38,54 @@ class NotifyService:
         followers: FollowerStore,
         mailer: Mailer,
         publisher: EventPublisher,
-        public_base_url: str,
-        lease: timedelta = timedelta(seconds=15),
+        links: MailLinks,
+        dead_letters: DeadLetters,
+        policy: DeliveryPolicy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         wait_seconds: float = 0.5,
         staff_url_template: str = "http://127.0.0.1:8000/api/v1/staff/reports/{report_id}",
+        zone: tzinfo = UTC,
     ) -> None:
-        self._staff_url_template = staff_url_template
-        self._deliveries = deliveries
         self._followers = followers
-        self._mailer = mailer
-        self._publisher = publisher
-        self._base_url = public_base_url
-        self._lease = lease
-        self._clock = clock
-        self._wait_seconds = wait_seconds
+        self._links = links
+        self._staff_url_template = staff_url_template
+        self._zone = zone
+        self._delivery = Delivery(
+            deliveries,
+            mailer,
+            publisher,
+            dead_letters,
+            policy or DeliveryPolicy(),
+            clock,
+            wait_seconds,
+        )
+
+    # --- the steps of a report ----------------------------------------------------------------
+
+    async def notify_submitted(self, event: ReportSubmitted) -> list[CitizenNotified]:
+        """Confirm the report to its reporter, with its number and private tracking link."""
+        await self.remember_reporter(event.report_id, event.reporter)
+        recipients = _among(await self._followers.of(event.report_id), event.reporter)
+        return await self._delivery.tell(
+            event,
+            topics.REPORTS_SUBMITTED,
+            "submitted",
+            recipients,
+            lambda to, language: confirmation_mail(event, to, language, self._links),
+        )
 
     async def notify_routed(self, event: ReportRouted) -> list[CitizenNotified]:
         """Mail the reporter and every supporter; each only once, however often this runs."""
         await self.remember_reporter(event.report_id, event.reporter)
-        recipients = [event.reporter, *await self._followers.of(event.report_id)]
-        return await self._tell(
+        followers = await self._followers.of(event.report_id)
+        mine = _among(followers, event.reporter)
+        recipients = mine + [f for f in followers if f not in mine]
+        return await self._delivery.tell(
             event,
+            topics.REPORTS_ROUTED,
             "routed",
             recipients,
-            lambda to, language: routed_mail(event, to, language, self._base_url),
+            lambda to, language: routed_mail(event, to, language, self._links, self._zone),
         )
 
     async def notify_supported(self, event: ReportSupported) -> list[CitizenNotified]:
@@ -74,11 +93,13 @@ class NotifyService:
         if event.supporter is None or event.supporter.email is None:
             return []
         await self._followers.add(event.report_id, event.supporter)
-        return await self._tell(
+        recipients = _among(await self._followers.of(event.report_id), event.supporter)
+        return await self._delivery.tell(
             event,
+            topics.REPORTS_SUPPORTED,
             "supported",
-            [event.supporter],
-            lambda to, language: supported_mail(event, to, language, self._base_url),
+            recipients,
+            lambda to, language: supported_mail(event, to, language, self._links),
         )
 
     async def remember_reporter(self, report_id: str, reporter: Reporter | None) -> None:
@@ -88,66 +109,55 @@ class NotifyService:
 
     async def notify_status_changed(self, event: ReportStatusChanged) -> list[CitizenNotified]:
         """Tell reporter and supporters about a public step, with the department's comment."""
-        if event.status not in STATUS_TEXTS:
+        if not is_worth_a_mail(event):
             return []
 
         def mail_for(to: str, language: str) -> Mail:
-            mail = status_mail(event, to, language, self._base_url)
+            mail = status_mail(event, to, language, self._links)
             assert mail is not None
             return mail
 
-        followers: list[Reporter | None] = list(await self._followers.of(event.report_id))
-        return await self._tell(event, event.status, followers, mail_for)
+        followers = await self._followers.of(event.report_id)
+        return await self._delivery.tell(
+            event, topics.REPORTS_STATUS_CHANGED, event.status, followers, mail_for
+        )
 
     async def notify_overdue(self, event: ReportOverdue) -> list[CitizenNotified]:
-        """Escalate to the department lead."""
+        """Escalate to the department lead: staff, so no rate limit and no citizen history."""
         if not event.escalated_to:
             return []
         lead = Reporter(email=event.escalated_to, language="de")
         staff_url = self._staff_url_template.format(report_id=event.report_id)
-        return await self._tell(
-            event, "overdue", [lead], lambda to, _: overdue_mail(event, to, staff_url)
+        return await self._delivery.tell(
+            event,
+            topics.REPORTS_OVERDUE,
+            "overdue",
+            [lead],
+            lambda to, _: overdue_mail(event, to, staff_url),
+            citizens=False,
         )
 
-    async def _tell(
-        self, event: Event, step: str, recipients: list[Reporter | None], mail_for: MailFor
-    ) -> list[CitizenNotified]:
-        told = []
-        seen: set[str] = set()
-        for recipient in recipients:
-            if recipient is None or recipient.email is None or recipient.email.lower() in seen:
-                continue
-            seen.add(recipient.email.lower())
-            key = delivery_key(event.event_id, recipient.email, "email")
-            if not await self._claim(key):
-                continue
-            try:
-                await self._mailer.send(
-                    mail_for(recipient.email, recipient.language), recipient.language
-                )
-            except Exception as error:
-                await self._deliveries.mark_failed(key, type(error).__name__, self._clock())
-                raise
-            await self._deliveries.mark_sent(key, self._clock())
-            notified = CitizenNotified(
-                event_id=derived_event_id(event.event_id, f"notified:{key}"),
-                report_id=event.report_id,
-                jurisdiction=event.jurisdiction,
-                channel="email",
-                notification=step,
-                caused_by=event.event_id,
-            )
-            await self._publisher.publish(topics.CITIZENS_NOTIFIED, notified)
-            told.append(notified)
-        return told
+    async def change_preferences(self, event: NotificationPreferencesChanged) -> bool:
+        """An opt-out or a language choice from a mail's link; False for an unknown recipient."""
+        return await self._followers.set_preferences(
+            event.report_id, event.recipient_key, event.opted_out, event.language
+        )
 
-    async def _claim(self, key: str) -> bool:
-        """True once we may send; False if it was sent. Waits out another sender's lease."""
-        while True:
-            now = self._clock()
-            claim = await self._deliveries.claim(key, now, now + self._lease)
-            if claim is Claim.CLAIMED:
-                return True
-            if claim is Claim.ALREADY_SENT:
-                return False
-            await asyncio.sleep(self._wait_seconds)
+    async def send_deferred(self, limit: int = 100) -> int:
+        """Send the mails kept back by rate limits whose time has come, unless unsubscribed."""
+        return await self._delivery.send_deferred(self._still_follows, limit)
+
+    async def _still_follows(self, pending: PendingMail) -> bool:
+        followers = await self._followers.of(pending.cause.report_id)
+        report_id = pending.cause.report_id
+        return any(
+            f.email and recipient_key(report_id, f.email) == pending.follower for f in followers
+        )
+
+
+def _among(followers: list[Reporter], person: Reporter | None) -> list[Reporter]:
+    """`person` as a follower who still wants mail, in the language they chose; or nobody."""
+    if person is None or not person.email:
+        return []
+    address = person.email.lower()
+    return [f for f in followers if f.email and f.email.lower() == address]

@@ -1,9 +1,15 @@
 """Settings of the notify service: `NOTIFY_*`, `SMTP_*` and the shared connection variables."""
 
-from pydantic import Field, SecretStr
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from stadtmelder_notify.links import DEVELOPMENT_LINK_SECRET
 from stadtmelder_shared.settings import ConnectionSettings
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+MIN_SECRET_LENGTH = 32
 
 
 class NotifySettings(ConnectionSettings):
@@ -18,9 +24,36 @@ class NotifySettings(ConnectionSettings):
     mail_from: str = "Stadtmelder Duisburg <noreply@stadtmelder.invalid>"
     # Another replica's claim on a delivery is taken over once this has passed.
     delivery_lease_seconds: float = 15.0
+    # Signs the feedback and unsubscribe links; the reports service checks them with the same
+    # secret. Required wherever the public base URL is not local.
+    link_secret: SecretStr = SecretStr(DEVELOPMENT_LINK_SECRET)
+    # At most this many mails per person and hour; more wait, none are dropped.
+    mails_per_recipient_per_hour: int = Field(20, ge=1)
+    # Failed sends of one message (each with the mailer's own retries) before it is
+    # dead-lettered to `<topic>.dlq`.
+    delivery_max_failures: int = Field(8, ge=1)
+    # How often mails kept back by the rate limit are looked at.
+    deferred_poll_seconds: float = 15.0
+    # Dates in mails ("expected to be done by") are given in the city's time zone.
+    time_zone: str = "Europe/Berlin"
 
     smtp_host: str = Field("127.0.0.1", validation_alias="SMTP_HOST")
     smtp_port: int = Field(1025, validation_alias="SMTP_PORT")
     smtp_username: str | None = Field(None, validation_alias="SMTP_USERNAME")
     smtp_password: SecretStr | None = Field(None, validation_alias="SMTP_PASSWORD")
     smtp_starttls: bool = Field(False, validation_alias="SMTP_STARTTLS")
+
+    @model_validator(mode="after")
+    def _no_development_secret_in_public(self) -> "NotifySettings":
+        host = urlsplit(self.public_base_url).hostname or ""
+        development = self.link_secret.get_secret_value() == DEVELOPMENT_LINK_SECRET
+        if development and host not in LOCAL_HOSTS:
+            raise ValueError(
+                "NOTIFY_LINK_SECRET must be set (the same value for reports and notify) when "
+                f"the public base URL is not local ({self.public_base_url})"
+            )
+        if not development and len(self.link_secret.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"NOTIFY_LINK_SECRET needs at least {MIN_SECRET_LENGTH} characters")
+        return self
+
+    alerts_group_id: str = "notify-alerts"

@@ -80,45 +80,28 @@ STATUS_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
-_FRAME = {
-    "de": (
-        "Guten Tag,",
-        "Nachricht der zuständigen Stelle",
-        "Den aktuellen Stand sehen Sie hier:",
-        "Ihr Stadtmelder-Team",
-    ),
-    "en": (
-        "Hello,",
-        "Message from the department",
-        "You can follow your report here:",
-        "The Stadtmelder team",
-    ),
-    "tr": (
-        "Merhaba,",
-        "Sorumlu birimin mesajı",
-        "Bildiriminizin durumunu buradan takip edebilirsiniz:",
-        "Stadtmelder ekibi",
-    ),
+# When the citizen's own "not fixed" reopened the report, the mail says why.
+REOPENED_AFTER_FEEDBACK: dict[str, str] = {
+    "de": "Uns wurde gemeldet, dass der Mangel noch nicht behoben ist. Ihre Meldung ist wieder "
+    "bei der zuständigen Stelle und wird erneut bearbeitet.",
+    "en": "We were told that the problem is not fixed yet. Your report is back with the "
+    "department and will be worked on again.",
+    "tr": "Sorunun henüz giderilmediği bize bildirildi. Bildiriminiz yeniden sorumlu birimde "
+    "ve tekrar ele alınacak.",
 }
 
 
-def status_text(event: ReportStatusChanged, language: str, link: str) -> tuple[str, str] | None:
-    """Subject and body for a public status change; None for steps citizens are not told."""
+def status_words(event: ReportStatusChanged, language: str) -> tuple[str, str] | None:
+    """Subject and what happened, for a public step; None for steps citizens are not told."""
     texts = STATUS_TEXTS.get(event.status)
     if texts is None:
         return None
     subject, happened = texts.get(language) or texts["de"]
-    greeting, message_from, follow, signature = _FRAME.get(language) or _FRAME["de"]
-    department = (event.forwarded_to or event.department).name
+    if event.status == "reopened" and event.actor.role == "citizen":
+        happened = REOPENED_AFTER_FEEDBACK.get(language) or REOPENED_AFTER_FEEDBACK["de"]
     values = {
         "report_id": event.report_id,
-        "department": department,
+        "department": (event.forwarded_to or event.department).name,
         "duplicate_of": event.duplicate_of or "",
     }
-    lines = [greeting, "", happened.format(**values)]
-    # Only the public comment: a rejection's reason is written for staff, not for citizens.
-    note = event.public_comment
-    if note:
-        lines += ["", f"{message_from}:", f"    {note}"]
-    lines += ["", follow, link, "", signature, ""]
-    return subject.format(**values), "\n".join(lines)
+    return subject.format(**values), happened.format(**values)

@@ -12,13 +12,18 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from stadtmelder_reports.alerts import AlertService, load_districts
+from stadtmelder_reports.alerts_api import AlertsController, provide_alerts
+from stadtmelder_reports.alerts_store import AlertOutboxRelay, MongoAlertStore
 from stadtmelder_reports.api import ApiSettings, HealthController, ReportsController
 from stadtmelder_reports.api_keys import ApiKeyStore, MongoApiKeyStore
 from stadtmelder_reports.catalogue import DEFAULT_DIRECTORY, load_departments, load_jurisdiction
+from stadtmelder_reports.feedback import FeedbackController
 from stadtmelder_reports.handlers import register_handlers
 from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS
 from stadtmelder_reports.open311.api import Open311Controller
 from stadtmelder_reports.outbox import OutboxRelay
+from stadtmelder_reports.preferences import LinkTokens, PreferencesController
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.repository import MongoReportRepository, connect
 from stadtmelder_reports.service import ReportService
@@ -45,13 +50,15 @@ SOURCE = "/stadtmelder/reports"
 
 
 async def start_kafka_then_relay(
-    broker: KafkaBroker, relay: OutboxRelay, settings: ReportsSettings
+    broker: KafkaBroker,
+    relays: tuple[OutboxRelay, AlertOutboxRelay],
+    settings: ReportsSettings,
 ) -> None:
     """Connect to Kafka, waiting while it is away; submissions are accepted meanwhile."""
     await connect_when_reachable(broker, settings)
     await broker.start()
     log.info("connected to Kafka")
-    await relay.run()
+    await asyncio.gather(*(relay.run() for relay in relays))
 
 
 def staff_verifier(settings: ReportsSettings, directory: Directory) -> TokenVerifier:
@@ -76,6 +83,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
     verifier = staff_verifier(settings, directory)
     api_settings = ApiSettings(settings.public_base_url.rstrip("/"), settings.max_photo_bytes)
     limiter = SubmissionLimiter(settings.submissions_per_minute)
+    districts = load_districts()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -105,13 +113,24 @@ def create_app(settings: ReportsSettings) -> Litestar:
             on_events_pending=relay.wake,
         )
         register_handlers(broker, service, work, settings.kafka_group_id)
+        alert_store = MongoAlertStore(database)
+        await alert_store.ensure_indexes()
+        alert_relay = AlertOutboxRelay(
+            alert_store, KafkaEventPublisher(broker, SOURCE), settings.outbox_poll_seconds
+        )
+        app.state.alerts = AlertService(
+            alert_store, jurisdiction, districts, on_events_pending=alert_relay.wake
+        )
 
         app.state.service = service
         app.state.work = work
         app.state.staff_verifier = verifier
         app.state.api_keys = MongoApiKeyStore(database)
+        app.state.link_tokens = LinkTokens(settings.link_secret.get_secret_value().encode())
         app.state.readiness = connection_checks(client, broker)
-        kafka_side = asyncio.create_task(start_kafka_then_relay(broker, relay, settings))
+        kafka_side = asyncio.create_task(
+            start_kafka_then_relay(broker, (relay, alert_relay), settings)
+        )
         try:
             yield
         finally:
@@ -127,7 +146,7 @@ def build_app(
     lifespan: Lifespan, api_settings: ApiSettings, limiter: SubmissionLimiter
 ) -> Litestar:
     """The HTTP app around a lifespan that puts into the app state: `service`, `work`,
-    `staff_verifier`, `api_keys` and `readiness`."""
+    `staff_verifier`, `api_keys`, `link_tokens` and `readiness`."""
 
     def provide_service(state: State) -> ReportService:
         service: ReportService = state.service
@@ -141,12 +160,26 @@ def build_app(
         api_keys: ApiKeyStore = state.api_keys
         return api_keys
 
+    def provide_link_tokens(state: State) -> LinkTokens:
+        link_tokens: LinkTokens = state.link_tokens
+        return link_tokens
+
     return Litestar(
-        route_handlers=[ReportsController, HealthController, Open311Controller, StaffController],
+        route_handlers=[
+            ReportsController,
+            HealthController,
+            Open311Controller,
+            StaffController,
+            FeedbackController,
+            PreferencesController,
+            AlertsController,
+        ],
         dependencies={
             "service": Provide(provide_service, sync_to_thread=False),
             "work": Provide(provide_work, sync_to_thread=False),
             "api_keys": Provide(provide_api_keys, sync_to_thread=False),
+            "link_tokens": Provide(provide_link_tokens, sync_to_thread=False),
+            "alerts": Provide(provide_alerts, sync_to_thread=False),
             "links": Provide(lambda: api_settings, use_cache=True, sync_to_thread=False),
             "limiter": Provide(lambda: limiter, use_cache=True, sync_to_thread=False),
         },

@@ -6,7 +6,7 @@ Only the repository uses this module; Mongo documents never leave the two of the
 from datetime import UTC, datetime
 from typing import Any
 
-from stadtmelder_reports.domain import Comment, PhotoRef, Report, StatusChange
+from stadtmelder_reports.domain import Comment, Feedback, Notice, PhotoRef, Report, StatusChange
 from stadtmelder_shared.events import (
     EVENT_TYPES,
     Actor,
@@ -74,6 +74,27 @@ def comment_from(document: Document) -> Comment:
     )
 
 
+def feedback_document(feedback: Feedback) -> Document:
+    return {
+        "id": feedback.id,
+        "outcome": feedback.outcome,
+        "rating": feedback.rating,
+        "at": feedback.at,
+    }
+
+
+def feedback_from(document: Document) -> Feedback:
+    return Feedback(document["id"], document["outcome"], document.get("rating"), document["at"])
+
+
+def notice_document(notice: Notice) -> Document:
+    return {"id": notice.id, "step": notice.step, "channel": notice.channel, "at": notice.at}
+
+
+def notice_from(document: Document) -> Notice:
+    return Notice(document["id"], document["step"], document["channel"], document["at"])
+
+
 def outbox_entry(topic: str, event: Event) -> Document:
     return {"topic": topic, "type": event.type, "event": event.model_dump(mode="json")}
 
@@ -102,6 +123,8 @@ def to_document(report: Report) -> Document:
         "history": [change_document(change) for change in report.history],
         "applied_events": [change.event_id for change in report.history],
         "comments": [comment_document(comment) for comment in report.comments],
+        "feedback": [feedback_document(feedback) for feedback in report.feedback],
+        "notices": [notice_document(notice) for notice in report.notices],
         "photos": [
             {"number": p.number, "media_type": p.media_type, "width": p.width, "height": p.height}
             for p in report.photos
@@ -137,6 +160,8 @@ def from_document(document: Document) -> Report:
         due_at=document.get("due_at"),
         history=[change_from(change) for change in document["history"]],
         comments=[comment_from(comment) for comment in document.get("comments", [])],
+        feedback=[feedback_from(feedback) for feedback in document.get("feedback", [])],
+        notices=[notice_from(notice) for notice in document.get("notices", [])],
         photos=[
             PhotoRef(p["number"], p["media_type"], p["width"], p["height"])
             for p in document.get("photos", [])

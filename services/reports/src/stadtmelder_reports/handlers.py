@@ -14,7 +14,9 @@ from stadtmelder_reports.service import ReportService
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.staff.updates import department_of, parse_update
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import ReportRouted, ReportUnroutable
+from stadtmelder_shared.dead_letters import decode_or_dead_letter
+from stadtmelder_shared.events import CitizenNotified, ReportRouted, ReportUnroutable
+from stadtmelder_shared.kafka import consumer
 
 log = logging.getLogger(__name__)
 
@@ -22,12 +24,7 @@ log = logging.getLogger(__name__)
 def register_handlers(
     broker: KafkaBroker, service: ReportService, work: WorkService, group_id: str
 ) -> None:
-    @broker.subscriber(
-        topics.REPORTS_ROUTED,
-        group_id=group_id,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
+    @consumer(broker, topics.REPORTS_ROUTED, group_id)
     async def on_report_routed(event: ReportRouted) -> None:
         context = {"report_id": event.report_id, "event_id": event.event_id}
         try:
@@ -37,12 +34,7 @@ def register_handlers(
             return
         log.info("report routed" if applied else "routed event seen before", extra=context)
 
-    @broker.subscriber(
-        topics.REPORTS_UNROUTABLE,
-        group_id=group_id,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
+    @consumer(broker, topics.REPORTS_UNROUTABLE, group_id)
     async def on_report_unroutable(event: ReportUnroutable) -> None:
         context = {"report_id": event.report_id, "event_id": event.event_id}
         try:
@@ -52,9 +44,22 @@ def register_handlers(
             return
         log.info("report put into triage" if applied else "unroutable seen before", extra=context)
 
+    @consumer(broker, topics.CITIZENS_NOTIFIED, group_id)
+    async def on_citizen_notified(message: KafkaMessage) -> None:
+        event = await decode_or_dead_letter(message, CitizenNotified, broker)
+        if event is None:
+            return
+        context = {"report_id": event.report_id, "event_id": event.event_id}
+        try:
+            applied = await service.record_notice(event)
+        except ReportNotFound:
+            log.warning("notice about an unknown report ignored", extra=context)
+            return
+        log.info("citizen notified" if applied else "notice seen before", extra=context)
+
     @broker.subscriber(
         pattern=topics.DEPARTMENT_UPDATES_PATTERN,
-        group_id=group_id,
+        group_id=f"{group_id}.department-updates",
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )

@@ -17,11 +17,13 @@ from stadtmelder_reports.documents import (
     change_document,
     comment_document,
     due_sort,
+    feedback_document,
     from_document,
+    notice_document,
     outbox_entry,
     to_document,
 )
-from stadtmelder_reports.domain import Report, StatusChange, WorkStep
+from stadtmelder_reports.domain import FeedbackStep, Notice, Report, StatusChange, WorkStep
 from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTokenUnknown
 from stadtmelder_reports.geography import BoundingBox
 from stadtmelder_reports.photos import CleanPhoto
@@ -100,6 +102,18 @@ class ReportRepository(Protocol):
         self, report_id: str, supporter_key: str | None, supporter: Reporter | None, event: Event
     ) -> bool:
         """Count one more supporter and queue `event`; False if this key supported before."""
+        ...
+
+    async def record_feedback(self, report_id: str, revision: int, step: FeedbackStep) -> bool:
+        """Store a citizen's answer with its event if the report is still at `revision`."""
+        ...
+
+    async def record_notice(self, report_id: str, notice: Notice) -> bool:
+        """Note that a citizen was told about a step; False when this notice came before."""
+        ...
+
+    async def queue_event(self, report_id: str, topic: str, event: Event) -> None:
+        """Put an event about the report into its outbox, for the relay to publish."""
         ...
 
     async def with_pending_events(self, limit: int) -> list[Report]: ...
@@ -254,6 +268,47 @@ class MongoReportRepository:
             return True
         await self._require(report_id)
         return False
+
+    async def record_feedback(self, report_id: str, revision: int, step: FeedbackStep) -> bool:
+        push: Document = {
+            "feedback": feedback_document(step.feedback),
+            "applied_events": step.feedback.id,
+            "outbox": outbox_entry(topics.REPORTS_FEEDBACK, step.event),
+        }
+        if step.note is not None:
+            push["comments"] = comment_document(step.note)
+        result = await self._update(
+            {"_id": report_id, "revision": revision},
+            {"$push": push, "$inc": {"revision": 1, "outbox_pending": 1}},
+        )
+        if result.matched_count == 1:
+            return True
+        await self._require(report_id)
+        return False
+
+    async def record_notice(self, report_id: str, notice: Notice) -> bool:
+        result = await self._update(
+            {"_id": report_id, "applied_events": {"$ne": notice.id}},
+            {
+                "$push": {"notices": notice_document(notice), "applied_events": notice.id},
+                "$inc": {"revision": 1},
+            },
+        )
+        if result.matched_count == 1:
+            return True
+        await self._require(report_id)
+        return False
+
+    async def queue_event(self, report_id: str, topic: str, event: Event) -> None:
+        result = await self._update(
+            {"_id": report_id},
+            {
+                "$push": {"outbox": outbox_entry(topic, event)},
+                "$inc": {"revision": 1, "outbox_pending": 1},
+            },
+        )
+        if result.matched_count != 1:
+            raise ReportNotFound(report_id)
 
     async def with_pending_events(self, limit: int) -> list[Report]:
         cursor = self._reports.find({"outbox_pending": {"$gt": 0}}).limit(limit)

@@ -9,6 +9,10 @@ from stadtmelder_reports.categories import Category, localized
 from stadtmelder_reports.domain import (
     ADDRESS_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
+    FEEDBACK_COMMENT_MAX_LENGTH,
+    Feedback,
+    FeedbackOutcome,
+    Notice,
     Report,
     StatusChange,
 )
@@ -117,6 +121,22 @@ class CommentOut(BaseModel):
     at: datetime
 
 
+class FeedbackOut(BaseModel):
+    """A citizen's answer to "is it fixed?" after the report was resolved; never who."""
+
+    outcome: FeedbackOutcome
+    rating: int | None = Field(None, description="1 (poor) to 5 (very good), if given.")
+    at: datetime
+
+
+class NotifiedOut(BaseModel):
+    """When people following the report were first told about a step; never who or how many."""
+
+    step: str = Field(description="The step they were told about, e.g. 'routed', 'resolved'.")
+    channel: str
+    at: datetime
+
+
 class PhotoOut(BaseModel):
     url: str
     thumbnail_url: str
@@ -147,6 +167,8 @@ class ReportOut(BaseModel):
     updated_at: datetime
     history: list[StatusChangeOut]
     comments: list[CommentOut] = Field(default_factory=list)
+    feedback: list[FeedbackOut] = Field(default_factory=list)
+    notified: list[NotifiedOut] = Field(default_factory=list)
     supporter_count: int
     photos: list[PhotoOut]
     url: str
@@ -192,6 +214,8 @@ def public_view(report: Report, language: str, base_url: str) -> ReportOut:
         comments=[
             CommentOut(text=c.text, at=c.at) for c in report.comments if c.visibility == "public"
         ],
+        feedback=[feedback_out(feedback) for feedback in report.feedback],
+        notified=notified_out(report.notices),
         supporter_count=report.supporter_count,
         photos=[
             PhotoOut(
@@ -205,6 +229,19 @@ def public_view(report: Report, language: str, base_url: str) -> ReportOut:
         ],
         url=url,
     )
+
+
+def feedback_out(feedback: Feedback) -> FeedbackOut:
+    return FeedbackOut(outcome=feedback.outcome, rating=feedback.rating, at=feedback.at)
+
+
+def notified_out(notices: list[Notice]) -> list[NotifiedOut]:
+    """The first notice of each step and channel: one per recipient would tell how many
+    people follow the report by e-mail."""
+    first: dict[tuple[str, str], Notice] = {}
+    for notice in sorted(notices, key=lambda n: n.at):
+        first.setdefault((notice.step, notice.channel), notice)
+    return [NotifiedOut(step=n.step, channel=n.channel, at=n.at) for n in first.values()]
 
 
 def department_out(department: DepartmentRef | None) -> DepartmentOut | None:
@@ -229,3 +266,49 @@ def geojson_feature(view: ReportOut) -> dict[str, Any]:
         else None
     )
     return {"type": "Feature", "id": view.id, "geometry": geometry, "properties": properties}
+
+
+# --- links from citizens' mails: feedback and notification preferences ------------------------
+
+
+class FeedbackIn(BaseModel):
+    """The answer to "is it fixed?"; the comment reaches staff only."""
+
+    outcome: FeedbackOutcome
+    comment: str | None = Field(None, max_length=FEEDBACK_COMMENT_MAX_LENGTH)
+    rating: int | None = Field(None, ge=1, le=5, description="1 (poor) to 5 (very good).")
+
+
+class FeedbackQuestionOut(BaseModel):
+    """What a feedback link shows. Opening it records nothing: answers come by POST."""
+
+    report_id: str
+    status: str
+    category: str
+    question: str
+    choices: list[ChoiceOut]
+    selected: FeedbackOutcome | None = Field(
+        None, description="The answer the link was for; POST it to confirm."
+    )
+    open: bool = Field(description="Whether an answer is possible now.")
+    answer: FeedbackOut | None = Field(None, description="Your answer, if you gave one.")
+    how_to_answer: str
+
+
+class FeedbackAnswerOut(BaseModel):
+    report_id: str
+    status: str = Field(description="The report's status after the answer.")
+    answer: FeedbackOut
+    recorded: bool = Field(description="False when this answer had been recorded before.")
+
+
+class PreferencesIn(BaseModel):
+    opted_out: bool | None = Field(None, description="True: no more mail about this report.")
+    language: LanguageCode | None = None
+
+
+class PreferencesOut(BaseModel):
+    report_id: str
+    opted_out: bool | None
+    language: LanguageCode | None
+    detail: str

@@ -1,4 +1,5 @@
-"""Use cases of the reports service: submit, show, list, support, and record others' events."""
+"""Use cases of the reports service: submit, show, list, support, feedback, notification
+preferences, and record others' events."""
 
 import hashlib
 from collections.abc import Callable
@@ -6,16 +7,28 @@ from datetime import UTC, datetime
 
 from stadtmelder_reports import domain
 from stadtmelder_reports.catalogue import Jurisdiction
-from stadtmelder_reports.domain import NewReport, Report, Submission
-from stadtmelder_reports.errors import ReportClosed
+from stadtmelder_reports.domain import (
+    Feedback,
+    FeedbackAlreadyGiven,
+    FeedbackAnswer,
+    NewReport,
+    Notice,
+    Report,
+    Submission,
+)
+from stadtmelder_reports.errors import ReportChangedMeanwhile, ReportClosed
 from stadtmelder_reports.geography import box_around
 from stadtmelder_reports.photos import CleanPhoto
 from stadtmelder_reports.repository import ReportQuery, ReportRepository, StoredPhoto
+from stadtmelder_shared import topics
 from stadtmelder_shared.departments import Directory
 from stadtmelder_shared.events import (
     CategoryRef,
+    CitizenNotified,
     DepartmentRef,
+    Language,
     Location,
+    NotificationPreferencesChanged,
     Reporter,
     ReportRouted,
     ReportUnroutable,
@@ -23,6 +36,8 @@ from stadtmelder_shared.events import (
 
 DEFAULT_DUPLICATE_RADIUS_M = 50.0
 NEARBY_CANDIDATES = 200
+# Writes go through only on the revision read; this often someone else may come first.
+WRITE_ATTEMPTS = 5
 
 
 def utc_now() -> datetime:
@@ -127,6 +142,56 @@ class ReportService:
         return await self._repository.record_status(
             event.report_id, change, department=event.department, due_at=due_at
         )
+
+    async def give_feedback(
+        self, report_id: str, recipient: str, answer: FeedbackAnswer
+    ) -> tuple[Feedback, bool]:
+        """Record a citizen's answer to "is it fixed?" once; True with it when it is new.
+
+        `recipient` is the recipient key from the signed link. The same answer again is
+        harmless (a second click); a different one about the same resolution is refused.
+        """
+        for _ in range(WRITE_ATTEMPTS):
+            report = await self._repository.get(report_id)
+            given = domain.given_feedback(report, recipient)
+            if given is not None:
+                if given.outcome != answer.outcome:
+                    raise FeedbackAlreadyGiven(report_id, given)
+                return given, False
+            step = domain.answer_feedback(report, recipient, answer, self._clock())
+            if await self._repository.record_feedback(report.id, report.revision, step):
+                self._on_events_pending()
+                return step.feedback, True
+        raise ReportChangedMeanwhile(report_id)
+
+    async def record_notice(self, event: CitizenNotified) -> bool:
+        """Notify told a citizen about a step: it joins the report's history; False if seen."""
+        notice = Notice(event.event_id, event.notification, event.channel, event.occurred_at)
+        return await self._repository.record_notice(event.report_id, notice)
+
+    async def change_notification_preferences(
+        self,
+        report_id: str,
+        recipient: str,
+        opted_out: bool | None = None,
+        language: Language | None = None,
+    ) -> NotificationPreferencesChanged:
+        """Announce a recipient's choice from a mail's link to notify, which keeps their data.
+
+        `recipient` is the recipient key from the signed link, never an address.
+        """
+        report = await self._repository.get(report_id)
+        event = NotificationPreferencesChanged(
+            report_id=report.id,
+            jurisdiction=report.jurisdiction,
+            occurred_at=self._clock(),
+            recipient_key=recipient,
+            opted_out=opted_out,
+            language=language,
+        )
+        await self._repository.queue_event(report.id, topics.NOTIFICATION_PREFERENCES, event)
+        self._on_events_pending()
+        return event
 
     def _due_at(
         self, department: DepartmentRef, category: CategoryRef, since: datetime

@@ -1,10 +1,16 @@
 """Settings of the reports service, read from `REPORTS_*` and the shared connection variables."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from stadtmelder_reports.preferences import DEVELOPMENT_LINK_SECRET
 from stadtmelder_shared.settings import ConnectionSettings
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+MIN_SECRET_LENGTH = 32
 
 
 class ReportsSettings(ConnectionSettings):
@@ -33,3 +39,21 @@ class ReportsSettings(ConnectionSettings):
     staff_issuer: str | None = None
     staff_audience: str = "stadtmelder-staff"
     staff_signing_key_file: Path = Path("var/staff-signing-key.pem")
+
+    # Checks the feedback and unsubscribe links that notify signs: the same Secret key as notify.
+    link_secret: SecretStr = Field(
+        SecretStr(DEVELOPMENT_LINK_SECRET), validation_alias="NOTIFY_LINK_SECRET"
+    )
+
+    @model_validator(mode="after")
+    def _no_development_secret_in_public(self) -> "ReportsSettings":
+        host = urlsplit(self.public_base_url).hostname or ""
+        secret = self.link_secret.get_secret_value()
+        if secret == DEVELOPMENT_LINK_SECRET and host not in LOCAL_HOSTS:
+            raise ValueError(
+                "NOTIFY_LINK_SECRET must be set (the same value for reports and notify) when "
+                f"the public base URL is not local ({self.public_base_url})"
+            )
+        if secret != DEVELOPMENT_LINK_SECRET and len(secret) < MIN_SECRET_LENGTH:
+            raise ValueError(f"NOTIFY_LINK_SECRET needs at least {MIN_SECRET_LENGTH} characters")
+        return self

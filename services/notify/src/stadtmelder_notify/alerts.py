@@ -1,0 +1,119 @@
+"""Area alerts in notify, wired: the service on MongoDB and its Kafka consumers."""
+
+import logging
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Any
+
+from faststream.kafka import KafkaBroker, KafkaMessage
+from pymongo.asynchronous.database import AsyncDatabase
+
+from stadtmelder_notify.alerts_domain import load_districts
+from stadtmelder_notify.alerts_service import AlertService, DeadLetters
+from stadtmelder_notify.alerts_store import (
+    MongoDigestQueue,
+    MongoNewReportStore,
+    MongoSubscriptionStore,
+)
+from stadtmelder_notify.mailer import Mailer
+from stadtmelder_notify.repository import MongoDeliveryLog
+from stadtmelder_notify.settings import NotifySettings
+from stadtmelder_shared import topics
+from stadtmelder_shared.cloudevents import event_type_of
+from stadtmelder_shared.dead_letters import decode_or_dead_letter
+from stadtmelder_shared.events import (
+    AreaAlertCancelled,
+    AreaAlertConfirmed,
+    AreaAlertRequested,
+    ReportRouted,
+    ReportSubmitted,
+)
+from stadtmelder_shared.kafka import consumer
+
+log = logging.getLogger(__name__)
+Document = dict[str, Any]
+
+
+def create_alert_service(
+    settings: NotifySettings,
+    database: AsyncDatabase[Document],
+    mailer: Mailer,
+    dead_letters: DeadLetters,
+    *,
+    areas_file: Path | None = None,
+    digest_at: time = time(7, 0),
+) -> AlertService:
+    """The service on notify's database, mailer and dead-letter topics; the districts from
+    `areas_file`, else the routing service's defaults."""
+    return AlertService(
+        MongoSubscriptionStore(database),
+        MongoNewReportStore(database),
+        MongoDigestQueue(database),
+        MongoDeliveryLog(database),
+        mailer,
+        load_districts(areas_file),
+        settings.public_base_url,
+        lease=timedelta(seconds=settings.delivery_lease_seconds),
+        timezone=settings.time_zone,
+        digest_at=digest_at,
+        dead_letters=dead_letters,
+        max_failures=settings.delivery_max_failures,
+    )
+
+
+async def ensure_alert_indexes(database: AsyncDatabase[Document]) -> None:
+    await MongoSubscriptionStore(database).ensure_indexes()
+    await MongoNewReportStore(database).ensure_indexes()
+    await MongoDigestQueue(database).ensure_indexes()
+
+
+def register_alert_handlers(broker: KafkaBroker, alerts: AlertService, group_id: str) -> None:
+    """Consumers of the subscriptions' events and of new reports, in their own group so that
+    alerts and the reporters' mails do not wait for each other."""
+
+    @consumer(broker, topics.AREA_ALERTS, group_id)
+    async def on_area_alert_event(message: KafkaMessage) -> None:
+        kind = event_type_of(message.headers or {})
+        if kind == AreaAlertConfirmed.type:
+            confirmation = await decode_or_dead_letter(message, AreaAlertConfirmed, broker)
+            if confirmation is not None:
+                sent = await alerts.on_confirmed(confirmation)
+                log.info("area alert confirmed, %d caught up", sent, extra=_context(confirmation))
+        elif kind == AreaAlertCancelled.type:
+            cancellation = await decode_or_dead_letter(message, AreaAlertCancelled, broker)
+            if cancellation is not None:
+                await alerts.on_cancelled(cancellation)
+                log.info("area alert cancelled", extra=_context(cancellation))
+        elif kind == AreaAlertRequested.type:
+            request = await decode_or_dead_letter(message, AreaAlertRequested, broker)
+            if request is not None:
+                mailed = await alerts.on_requested(request)
+                log.info("area alert requested, mailed: %s", mailed, extra=_context(request))
+        else:
+            # A newer kind of alert event this version does not know: not ours to handle.
+            log.warning("area alert event of unknown type %r skipped", kind)
+
+    @consumer(broker, topics.REPORTS_SUBMITTED, group_id)
+    async def on_report_submitted_for_alerts(message: KafkaMessage) -> None:
+        event = await decode_or_dead_letter(message, ReportSubmitted, broker)
+        if event is not None:
+            _log_sent(await alerts.on_submitted(event), event)
+
+    @consumer(broker, topics.REPORTS_ROUTED, group_id)
+    async def on_report_routed_for_alerts(message: KafkaMessage) -> None:
+        event = await decode_or_dead_letter(message, ReportRouted, broker)
+        if event is not None:
+            _log_sent(await alerts.on_routed(event), event)
+
+
+def _context(
+    event: AreaAlertConfirmed | AreaAlertCancelled | AreaAlertRequested,
+) -> dict[str, str]:
+    return {"subscription_id": event.report_id, "event_id": event.event_id}
+
+
+def _log_sent(sent: int, event: ReportSubmitted | ReportRouted) -> None:
+    # Most reports concern nobody's alert; say so only when debugging.
+    level = logging.INFO if sent else logging.DEBUG
+    context = {"report_id": event.report_id, "event_id": event.event_id}
+    log.log(level, "%d area alert mails for a new report", sent, extra=context)

@@ -1,0 +1,327 @@
+"""Where notify keeps area alerts: subscriptions, the parts of new reports, queued digests.
+
+Each document has one writer: a subscription is written by the consumer of its own partition,
+each part of a report by the consumer of its topic, a digest item once; so FerretDB 1.24's lost
+concurrent updates of one document cannot happen here.
+"""
+
+import contextlib
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from stadtmelder_notify.alerts_domain import (
+    MAX_RADIUS_M,
+    AlertArea,
+    DigestItem,
+    NewReport,
+    RoutedPart,
+    SubmittedPart,
+    Subscription,
+    new_report,
+)
+from stadtmelder_shared.events import CategoryRef, DepartmentRef, Location
+from stadtmelder_shared.geo import degree_box
+
+Document = dict[str, Any]
+
+
+class SubscriptionStore(Protocol):
+    async def add(self, subscription: Subscription) -> Subscription:
+        """Keep a requested subscription once; returns what is stored (maybe further along)."""
+        ...
+
+    async def get(self, subscription_id: str) -> Subscription | None: ...
+
+    async def save_confirmed(self, subscription: Subscription) -> None:
+        """Store the confirmation, unless the subscription was cancelled meanwhile."""
+        ...
+
+    async def cancel(self, subscription_id: str, at: datetime) -> None:
+        """Stop it for good and forget the address and the link token."""
+        ...
+
+    async def candidates(
+        self, jurisdiction: str, category: str, district: str | None, near: Location
+    ) -> list[Subscription]:
+        """Confirmed subscriptions that may concern a report there: of its category or of all,
+        for its district or with a centre close enough. The exact decision is `concerns`."""
+        ...
+
+    async def forget_unconfirmed(self, requested_before: datetime) -> int: ...
+
+
+class NewReportStore(Protocol):
+    """A report's submitted and routed parts arrive on two topics, in either order."""
+
+    async def add_submitted(self, part: SubmittedPart) -> None: ...
+
+    async def add_routed(self, part: RoutedPart) -> None: ...
+
+    async def complete(self, report_id: str) -> NewReport | None:
+        """The report once both parts are here."""
+        ...
+
+    async def routed_since(self, at: datetime) -> list[NewReport]: ...
+
+    async def forget_before(self, at: datetime) -> int: ...
+
+
+class DigestQueue(Protocol):
+    async def add(self, item: DigestItem) -> None:
+        """Queue a report for a subscription's digest; once, however often this runs."""
+        ...
+
+    async def due(self, before: date, limit: int) -> list[DigestItem]: ...
+
+    async def remove(self, subscription_id: str, day: date) -> None: ...
+
+
+# --- MongoDB ------------------------------------------------------------------------------------
+
+
+class MongoSubscriptionStore:
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self._subscriptions = database["alert_subscriptions"]
+
+    async def ensure_indexes(self) -> None:
+        await self._subscriptions.create_index([("status", ASCENDING), ("area.centre.lat", 1)])
+        await self._subscriptions.create_index("requested_at")
+
+    async def add(self, subscription: Subscription) -> Subscription:
+        try:
+            await self._subscriptions.insert_one(_subscription_document(subscription))
+        except DuplicateKeyError:
+            stored = await self.get(subscription.id)
+            assert stored is not None
+            return stored
+        return subscription
+
+    async def get(self, subscription_id: str) -> Subscription | None:
+        document = await self._subscriptions.find_one({"_id": subscription_id})
+        return _subscription(document) if document else None
+
+    async def save_confirmed(self, subscription: Subscription) -> None:
+        await self._subscriptions.update_one(
+            {"_id": subscription.id, "status": "requested"},
+            {"$set": {"status": "confirmed", "confirmed_at": subscription.confirmed_at}},
+        )
+
+    async def cancel(self, subscription_id: str, at: datetime) -> None:
+        await self._subscriptions.update_one(
+            {"_id": subscription_id},
+            {"$set": {"status": "cancelled", "cancelled_at": at, "email": None, "token": None}},
+        )
+
+    async def candidates(
+        self, jurisdiction: str, category: str, district: str | None, near: Location
+    ) -> list[Subscription]:
+        min_lon, min_lat, max_lon, max_lat = degree_box(near, MAX_RADIUS_M)
+        places: list[Document] = [
+            {
+                "area.centre.lat": {"$gte": min_lat, "$lte": max_lat},
+                "area.centre.lon": {"$gte": min_lon, "$lte": max_lon},
+            }
+        ]
+        if district is not None:
+            places.append({"area.district": district})
+        cursor = self._subscriptions.find(
+            {
+                "status": "confirmed",
+                "jurisdiction": jurisdiction,
+                "$and": [
+                    {"$or": [{"category.code": None}, {"category.code": category}]},
+                    {"$or": places},
+                ],
+            }
+        ).sort("_id", ASCENDING)
+        return [_subscription(document) async for document in cursor]
+
+    async def forget_unconfirmed(self, requested_before: datetime) -> int:
+        result = await self._subscriptions.delete_many(
+            {"status": "requested", "requested_at": {"$lt": requested_before}}
+        )
+        return result.deleted_count
+
+
+def _subscription_document(subscription: Subscription) -> Document:
+    area = subscription.area
+    return {
+        "_id": subscription.id,
+        "jurisdiction": subscription.jurisdiction,
+        "status": subscription.status,
+        "language": subscription.language,
+        "area": {
+            "centre": area.centre.model_dump() if area.centre else None,
+            "radius_m": area.radius_m,
+            "district": area.district,
+        },
+        # A missing category is stored as {code: null}, which the candidates query asks for.
+        "category": subscription.category.model_dump() if subscription.category else {"code": None},
+        "frequency": subscription.frequency,
+        "requested_at": subscription.requested_at,
+        "confirmed_at": subscription.confirmed_at,
+        "email": subscription.email,
+        "token": subscription.token,
+    }
+
+
+def _subscription(document: Document) -> Subscription:
+    area, category = document["area"], document.get("category") or {}
+    return Subscription(
+        id=document["_id"],
+        jurisdiction=document["jurisdiction"],
+        status=document["status"],
+        language=document["language"],
+        area=AlertArea(
+            centre=Location.model_validate(area["centre"]) if area.get("centre") else None,
+            radius_m=area.get("radius_m"),
+            district=area.get("district"),
+        ),
+        category=CategoryRef.model_validate(category) if category.get("code") else None,
+        frequency=document["frequency"],
+        requested_at=document["requested_at"],
+        confirmed_at=document.get("confirmed_at"),
+        email=document.get("email"),
+        token=document.get("token"),
+    )
+
+
+class MongoNewReportStore:
+    """One document per part (`<report id>|submitted`, `<report id>|routed`), each written once."""
+
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self._parts = database["alert_reports"]
+
+    async def ensure_indexes(self) -> None:
+        await self._parts.create_index("report_id")
+        await self._parts.create_index([("part", ASCENDING), ("at", ASCENDING)])
+
+    async def add_submitted(self, part: SubmittedPart) -> None:
+        await self._insert_once(
+            {
+                "_id": f"{part.report_id}|submitted",
+                "report_id": part.report_id,
+                "part": "submitted",
+                "at": part.submitted_at,
+                "jurisdiction": part.jurisdiction,
+                "category": part.category.model_dump(),
+                "location": part.location.model_dump(),
+                "address": part.address,
+            }
+        )
+
+    async def add_routed(self, part: RoutedPart) -> None:
+        await self._insert_once(
+            {
+                "_id": f"{part.report_id}|routed",
+                "report_id": part.report_id,
+                "part": "routed",
+                "at": part.routed_at,
+                "department": part.department.model_dump(),
+            }
+        )
+
+    async def complete(self, report_id: str) -> NewReport | None:
+        parts = {d["part"]: d async for d in self._parts.find({"report_id": report_id})}
+        if "submitted" not in parts or "routed" not in parts:
+            return None
+        return new_report(_submitted(parts["submitted"]), _routed(parts["routed"]))
+
+    async def routed_since(self, at: datetime) -> list[NewReport]:
+        routed = {
+            d["report_id"]: _routed(d)
+            async for d in self._parts.find({"part": "routed", "at": {"$gte": at}})
+        }
+        if not routed:
+            return []
+        ids = [f"{report_id}|submitted" for report_id in routed]
+        cursor = self._parts.find({"_id": {"$in": ids}})
+        return [new_report(_submitted(d), routed[d["report_id"]]) async for d in cursor]
+
+    async def forget_before(self, at: datetime) -> int:
+        result = await self._parts.delete_many({"at": {"$lt": at}})
+        return result.deleted_count
+
+    async def _insert_once(self, document: Document) -> None:
+        # A redelivered event: the part is here already.
+        with contextlib.suppress(DuplicateKeyError):
+            await self._parts.insert_one(document)
+
+
+def _submitted(document: Document) -> SubmittedPart:
+    return SubmittedPart(
+        report_id=document["report_id"],
+        jurisdiction=document["jurisdiction"],
+        category=CategoryRef.model_validate(document["category"]),
+        location=Location.model_validate(document["location"]),
+        address=document.get("address"),
+        submitted_at=document["at"],
+    )
+
+
+def _routed(document: Document) -> RoutedPart:
+    return RoutedPart(
+        document["report_id"], DepartmentRef.model_validate(document["department"]), document["at"]
+    )
+
+
+class MongoDigestQueue:
+    """Reports waiting for their daily digest, one document per (subscription, report)."""
+
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self._items = database["alert_digest_items"]
+
+    async def ensure_indexes(self) -> None:
+        await self._items.create_index([("day", ASCENDING), ("subscription_id", ASCENDING)])
+
+    async def add(self, item: DigestItem) -> None:
+        report = item.report
+        document = {
+            "_id": f"{item.subscription_id}|{report.id}",
+            "subscription_id": item.subscription_id,
+            # ISO text: compares like the dates themselves, and BSON has no date type.
+            "day": item.day.isoformat(),
+            "report": {
+                "id": report.id,
+                "jurisdiction": report.jurisdiction,
+                "category": report.category.model_dump(),
+                "location": report.location.model_dump(),
+                "address": report.address,
+                "department": report.department.model_dump(),
+                "routed_at": report.routed_at,
+            },
+        }
+        with contextlib.suppress(DuplicateKeyError):
+            await self._items.insert_one(document)
+
+    async def due(self, before: date, limit: int) -> list[DigestItem]:
+        cursor = (
+            self._items.find({"day": {"$lt": before.isoformat()}})
+            .sort([("day", ASCENDING), ("subscription_id", ASCENDING)])
+            .limit(limit)
+        )
+        return [_digest_item(document) async for document in cursor]
+
+    async def remove(self, subscription_id: str, day: date) -> None:
+        await self._items.delete_many({"subscription_id": subscription_id, "day": day.isoformat()})
+
+
+def _digest_item(document: Document) -> DigestItem:
+    report = document["report"]
+    return DigestItem(
+        subscription_id=document["subscription_id"],
+        day=date.fromisoformat(document["day"]),
+        report=NewReport(
+            id=report["id"],
+            jurisdiction=report["jurisdiction"],
+            category=CategoryRef.model_validate(report["category"]),
+            location=Location.model_validate(report["location"]),
+            address=report.get("address"),
+            department=DepartmentRef.model_validate(report["department"]),
+            routed_at=report["routed_at"],
+        ),
+    )

@@ -1,0 +1,272 @@
+"""Delivering one message to one person exactly once, within their rate limit.
+
+Each message is claimed in the delivery log before it is sent, so a redelivered event, a
+restart in the middle of sending or a second replica never sends it twice. A recipient over
+their hourly limit gets the message later: it waits in the delivery log for `send_deferred`,
+and the event is acknowledged (raising would make Kafka redeliver it at once, and hold up
+everyone behind it on the partition). A message that keeps failing is tried again with the
+redelivered event, pausing longer each time, and after `max_failures` goes to `<topic>.dlq`
+with the reason; nothing is dropped silently.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal, Protocol
+from weakref import WeakValueDictionary
+
+from stadtmelder_notify.domain import (
+    DeliveryFailed,
+    Mail,
+    PendingMail,
+    address_key,
+    delivery_key,
+    failure_reason,
+    next_free_slot,
+    retry_pause,
+)
+from stadtmelder_notify.links import recipient_key
+from stadtmelder_notify.mailer import Mailer
+from stadtmelder_notify.repository import Claim, DeliveryLog
+from stadtmelder_shared import topics
+from stadtmelder_shared.events import CitizenNotified, Event, Reporter, derived_event_id
+
+log = logging.getLogger(__name__)
+MailFor = Callable[[str, str], Mail]
+StillWanted = Callable[[PendingMail], Awaitable[bool]]
+
+
+class EventPublisher(Protocol):
+    async def publish(self, topic: str, event: Event) -> None: ...
+
+
+class DeadLetters(Protocol):
+    async def put(self, topic: str, event: Event, reason: str) -> None:
+        """Park `event`, which came from `topic`, in `<topic>.dlq` with the reason."""
+        ...
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A send that failed and is to be tried again; the reason names no one."""
+
+    reason: str
+    failures: int
+
+
+Sent = Literal["sent", "abandoned"] | Failed
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How hard we try, and how much mail one person gets."""
+
+    mails_per_window: int = 20
+    window: timedelta = timedelta(hours=1)
+    # Failed sends of one message (each already retried by the mailer) before it is
+    # dead-lettered; between them the consumer pauses, doubling from `first_pause_s`.
+    max_failures: int = 8
+    first_pause_s: float = 1.0
+    longest_pause_s: float = 30.0
+    # A deferred message that fails waits longer: nobody is blocked by it.
+    deferred_first_pause_s: float = 60.0
+    deferred_longest_pause_s: float = 3600.0
+    lease: timedelta = timedelta(seconds=15)
+
+
+class Delivery:
+    """Sends messages of events to people through the mailer, each once, within their limit."""
+
+    def __init__(
+        self,
+        deliveries: DeliveryLog,
+        mailer: Mailer,
+        publisher: EventPublisher,
+        dead_letters: DeadLetters,
+        policy: DeliveryPolicy,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        wait_seconds: float = 0.5,
+    ) -> None:
+        self._deliveries = deliveries
+        self._mailer = mailer
+        self._publisher = publisher
+        self._dead_letters = dead_letters
+        self._policy = policy
+        self._clock = clock
+        self._wait_seconds = wait_seconds
+        # Rate limits are checked and used under one lock per recipient in this process.
+        self._sending: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+
+    # --- the common path ----------------------------------------------------------------------
+
+    async def tell(
+        self,
+        event: Event,
+        topic: str,
+        step: str,
+        recipients: list[Reporter],
+        mail_for: MailFor,
+        citizens: bool = True,
+    ) -> list[CitizenNotified]:
+        """Send each recipient their mail once; raise if some failed and should be retried.
+
+        Mails to citizens count against their rate limit and are announced as CitizenNotified
+        (for the report's history); staff mails are neither.
+        """
+        told: list[CitizenNotified] = []
+        failures: list[Failed] = []
+        seen: set[str] = set()
+        for recipient in recipients:
+            if recipient.email is None or recipient.email.lower() in seen:
+                continue
+            seen.add(recipient.email.lower())
+            address, language = recipient.email, recipient.language
+            key = delivery_key(event.event_id, address, "email")
+            async with self._lock_for(address_key(address)):
+                if not await self._claim(key):
+                    continue
+                mail = mail_for(address, language)
+                pending = self._pending(event, topic, step, key, mail, language)
+                if citizens and await self._deferred_by_limit(pending):
+                    continue
+                result = await self._send(pending, announce=citizens)
+            if result == "sent":
+                told.append(pending.notified)
+            elif isinstance(result, Failed):
+                failures.append(result)
+        if failures:
+            worst = max(failed.failures for failed in failures)
+            await asyncio.sleep(
+                retry_pause(worst, self._policy.first_pause_s, self._policy.longest_pause_s)
+            )
+            reasons = ", ".join(sorted({failed.reason for failed in failures}))
+            raise DeliveryFailed(f"{len(failures)} of the messages could not be sent: {reasons}")
+        return told
+
+    # --- messages kept back by the rate limit -------------------------------------------------
+
+    async def send_deferred(self, still_wanted: StillWanted, limit: int = 100) -> int:
+        """Send the deferred messages whose time has come and are `still_wanted`.
+
+        Returns how many went out.
+        """
+        sent = 0
+        now = self._clock()
+        for key in await self._deliveries.due_deferred(now, limit):
+            pending = await self._deliveries.take_deferred(key, now, now + self._policy.lease)
+            if pending is None:
+                continue  # another replica took it
+            async with self._lock_for(pending.recipient):
+                if not await still_wanted(pending):
+                    await self._deliveries.mark_abandoned(key, "opted out", self._clock())
+                    continue
+                if await self._deferred_by_limit(pending):
+                    continue
+                result = await self._send(pending)
+            if result == "sent":
+                sent += 1
+            if not isinstance(result, Failed):
+                continue
+            pause = retry_pause(
+                result.failures,
+                self._policy.deferred_first_pause_s,
+                self._policy.deferred_longest_pause_s,
+            )
+            await self._deliveries.defer(pending, self._clock() + timedelta(seconds=pause))
+        return sent
+
+    # --- one message ---------------------------------------------------------------------------
+
+    def _pending(
+        self, event: Event, topic: str, step: str, key: str, mail: Mail, language: str
+    ) -> PendingMail:
+        notified = CitizenNotified(
+            event_id=derived_event_id(event.event_id, f"notified:{key}"),
+            report_id=event.report_id,
+            jurisdiction=event.jurisdiction,
+            channel="email",
+            notification=step,
+            caused_by=event.event_id,
+        )
+        return PendingMail(
+            key=key,
+            mail=mail,
+            language=language,
+            recipient=address_key(mail.to),
+            follower=recipient_key(event.report_id, mail.to),
+            topic=topic,
+            cause=event,
+            notified=notified,
+        )
+
+    async def _send(self, pending: PendingMail, announce: bool = True) -> Sent:
+        try:
+            await self._mailer.send(pending.mail, pending.language)
+        except Exception as error:
+            return await self._failed(pending, error)
+        await self._deliveries.mark_sent(pending.key, self._clock(), recipient=pending.recipient)
+        if announce:
+            await self._publisher.publish(topics.CITIZENS_NOTIFIED, pending.notified)
+        return "sent"
+
+    async def _failed(self, pending: PendingMail, error: Exception) -> Sent:
+        reason = failure_reason(error)
+        context = _context(pending.cause)
+        failures = await self._deliveries.mark_failed(pending.key, reason, self._clock())
+        if failures < self._policy.max_failures:
+            log.warning("a mail failed (%s, failure %d)", reason, failures, extra=context)
+            return Failed(reason, failures)
+        # Dead-lettered before it is marked, so a crash in between repeats rather than loses it.
+        await self._dead_letters.put(
+            pending.topic, pending.cause, f"{reason}; gave up after {failures} failed sends"
+        )
+        await self._deliveries.mark_abandoned(pending.key, reason, self._clock())
+        log.error(
+            "gave up a mail after %d failed sends (%s); its event is in the dead-letter topic",
+            failures,
+            reason,
+            extra=context,
+        )
+        return "abandoned"
+
+    async def _deferred_by_limit(self, pending: PendingMail) -> bool:
+        """Keep the message back if its recipient had their share of mail for now."""
+        now = self._clock()
+        policy = self._policy
+        sent = await self._deliveries.sent_since(pending.recipient, now - policy.window)
+        slot = next_free_slot(sent, now, policy.mails_per_window, policy.window)
+        if slot is None:
+            return False
+        await self._deliveries.defer(pending, slot)
+        log.info(
+            "a mail waits for the recipient's rate limit until %s",
+            slot.isoformat(),
+            extra=_context(pending.cause),
+        )
+        return True
+
+    async def _claim(self, key: str) -> bool:
+        """True once we may send; False if it was sent or is taken care of otherwise.
+
+        Waits out another sender's lease.
+        """
+        while True:
+            now = self._clock()
+            claim = await self._deliveries.claim(key, now, now + self._policy.lease)
+            if claim is Claim.CLAIMED:
+                return True
+            if claim is not Claim.HELD_ELSEWHERE:
+                return False
+            await asyncio.sleep(self._wait_seconds)
+
+    def _lock_for(self, recipient: str) -> asyncio.Lock:
+        lock = self._sending.get(recipient)
+        if lock is None:
+            lock = self._sending[recipient] = asyncio.Lock()
+        return lock
+
+
+def _context(event: Event) -> dict[str, str]:
+    return {"report_id": event.report_id, "event_id": event.event_id}

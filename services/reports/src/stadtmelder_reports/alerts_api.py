@@ -1,0 +1,241 @@
+"""HTTP side of area alerts under /api/v1/alerts: subscribe, confirm and cancel by link."""
+
+from typing import Any, Literal
+
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+)
+from litestar.types import ExceptionHandlersMap
+from pydantic import BaseModel, EmailStr, Field
+
+from stadtmelder_reports.alerts import (
+    AlertLinkInvalid,
+    AlertRequest,
+    AlertService,
+    AlertWasCancelled,
+    InvalidAlert,
+    Subscription,
+)
+from stadtmelder_reports.alerts_pages import Message, Step, describe, message_page, step_page
+from stadtmelder_reports.api import client_address
+from stadtmelder_reports.http_errors import error_response
+from stadtmelder_reports.rate_limits import SubmissionLimiter
+from stadtmelder_reports.schemas import LanguageCode
+
+AnyRequest = Request[Any, Any, Any]
+Alerts = NamedDependency[AlertService]
+
+
+def provide_alerts(state: State) -> AlertService:
+    """Litestar dependency `alerts`: the AlertService the lifespan put into `app.state.alerts`."""
+    alerts: AlertService = state.alerts
+    return alerts
+
+
+# --- HTTP shapes --------------------------------------------------------------------------------
+
+
+class AlertIn(BaseModel):
+    """An area alert: a place with a radius, or a district; optionally only one category."""
+
+    email: EmailStr = Field(description="Gets the confirmation link; never shown anywhere.")
+    language: LanguageCode = "de"
+    lat: float | None = Field(None, ge=-90, le=90, examples=[51.4325])
+    lon: float | None = Field(None, ge=-180, le=180, examples=[6.7652])
+    radius_m: float | None = Field(
+        None, ge=50, le=5000, description="Around lat/lon; 500 m when not given."
+    )
+    district: str | None = Field(None, max_length=64, examples=["district-500"])
+    category: str | None = Field(None, max_length=64, examples=["street_light_out"])
+    frequency: Literal["immediately", "daily"] = "immediately"
+
+
+class AlertAccepted(BaseModel):
+    status: Literal["confirmation_sent"] = "confirmation_sent"
+    detail: str = (
+        "If the address can receive mail, a message with a confirmation link is on its way. "
+        "Alerts start once the link is opened and confirmed."
+    )
+
+
+class DistrictOut(BaseModel):
+    id: str
+    name: str
+
+
+class AlertOut(BaseModel):
+    """What a link opens: the alert without the address it goes to."""
+
+    status: Literal["requested", "confirmed", "cancelled"]
+    lat: float | None
+    lon: float | None
+    radius_m: float | None
+    district: DistrictOut | None
+    category: str | None
+    frequency: Literal["immediately", "daily"]
+    text: str = Field(description="What the alert is, in the chosen language.")
+
+
+def alert_out(subscription: Subscription, alerts: AlertService, language: str) -> AlertOut:
+    area = subscription.area
+    district = alerts.district(area.district) if area.district else None
+    return AlertOut(
+        status=subscription.status,
+        lat=area.centre.lat if area.centre else None,
+        lon=area.centre.lon if area.centre else None,
+        radius_m=area.radius_m,
+        district=DistrictOut(id=district.id, name=district.name) if district else None,
+        category=subscription.category,
+        frequency=subscription.frequency,
+        text=describe(subscription, alerts, language),
+    )
+
+
+def wants_html(request: AnyRequest) -> bool:
+    """Browsers get a page; apps and `*/*` get JSON."""
+    best = request.accept.best_match([MediaType.JSON, MediaType.HTML], default=MediaType.JSON)
+    return best == MediaType.HTML
+
+
+def _answer(
+    request: AnyRequest,
+    alerts: AlertService,
+    subscription: Subscription,
+    step: Step,
+    lang: str | None,
+) -> Response[Any]:
+    language = lang or subscription.language
+    if not wants_html(request):
+        return Response(alert_out(subscription, alerts, language), status_code=200)
+    body = step_page(subscription, alerts, step, language)
+    return Response(body, media_type=MediaType.HTML, status_code=200)
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+def _error(
+    request: AnyRequest, status: int, code: str, detail: str, message: Message
+) -> Response[Any]:
+    if wants_html(request):
+        body = message_page(message, request.query_params.get("lang"))
+        return Response(body, media_type=MediaType.HTML, status_code=status)
+    return error_response(status, code, detail)
+
+
+def on_invalid_alert(_: AnyRequest, exc: InvalidAlert) -> Response[Any]:
+    errors = [{"field": p.field, "reason": p.reason} for p in exc.problems]
+    summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+    return error_response(
+        HTTP_400_BAD_REQUEST, "invalid_alert", f"The alert was not accepted: {summary}", errors
+    )
+
+
+def on_alert_link_invalid(request: AnyRequest, exc: AlertLinkInvalid) -> Response[Any]:
+    return _error(request, HTTP_404_NOT_FOUND, "alert_link_invalid", str(exc), "link_invalid")
+
+
+def on_alert_was_cancelled(request: AnyRequest, exc: AlertWasCancelled) -> Response[Any]:
+    return _error(request, HTTP_409_CONFLICT, "alert_cancelled", str(exc), "was_cancelled")
+
+
+ALERT_EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    InvalidAlert: on_invalid_alert,
+    AlertLinkInvalid: on_alert_link_invalid,
+    AlertWasCancelled: on_alert_was_cancelled,
+}
+
+
+# --- the controller -----------------------------------------------------------------------------
+
+
+class AlertsController(Controller):
+    """Needs the dependencies `alerts` (AlertService) and `limiter` (SubmissionLimiter)."""
+
+    path = "/api/v1/alerts"
+    tags = ["alerts"]  # noqa: RUF012 (Litestar reads it as a class attribute)
+    exception_handlers = ALERT_EXCEPTION_HANDLERS
+
+    @post("/", status_code=202)
+    async def request_alert(
+        self,
+        request: AnyRequest,
+        alerts: Alerts,
+        limiter: NamedDependency[SubmissionLimiter],
+        data: JSONBody[AlertIn],
+    ) -> AlertAccepted:
+        """Subscribe to new reports in an area. The answer is the same whether or not the
+        address is subscribed already; alerts start after the mailed link is confirmed."""
+        # Its own count per client, so subscribing does not use up the client's reports.
+        await limiter.check(f"alerts:{client_address(request)}")
+        await alerts.request_alert(
+            AlertRequest(
+                email=str(data.email),
+                language=data.language,
+                lat=data.lat,
+                lon=data.lon,
+                radius_m=data.radius_m,
+                district=data.district,
+                category=data.category,
+                frequency=data.frequency,
+            )
+        )
+        return AlertAccepted()
+
+    @get("/districts")
+    async def list_districts(self, alerts: Alerts) -> list[DistrictOut]:
+        return [DistrictOut(id=d.id, name=d.name) for d in alerts.districts]
+
+    @get("/confirm/{token:str}", media_type=MediaType.JSON)
+    async def show_confirmation(
+        self,
+        request: AnyRequest,
+        alerts: Alerts,
+        token: FromPath[str],
+        lang: FromQuery[LanguageCode | None] = None,
+    ) -> Response[Any]:
+        """What the confirmation link would switch on; changes nothing."""
+        subscription = await alerts.to_confirm(token)
+        return _answer(request, alerts, subscription, "confirm_question", lang)
+
+    @post("/confirm/{token:str}", status_code=200, media_type=MediaType.JSON)
+    async def confirm(
+        self,
+        request: AnyRequest,
+        alerts: Alerts,
+        token: FromPath[str],
+        lang: FromQuery[LanguageCode | None] = None,
+    ) -> Response[Any]:
+        """Switch the alert on (double opt-in); confirming twice is fine."""
+        subscription = await alerts.confirm(token)
+        return _answer(request, alerts, subscription, "confirmed", lang)
+
+    @get("/cancel/{token:str}", media_type=MediaType.JSON)
+    async def show_cancellation(
+        self,
+        request: AnyRequest,
+        alerts: Alerts,
+        token: FromPath[str],
+        lang: FromQuery[LanguageCode | None] = None,
+    ) -> Response[Any]:
+        subscription = await alerts.by_token(token)
+        return _answer(request, alerts, subscription, "cancel_question", lang)
+
+    @post("/cancel/{token:str}", status_code=200, media_type=MediaType.JSON)
+    async def cancel(
+        self,
+        request: AnyRequest,
+        alerts: Alerts,
+        token: FromPath[str],
+        lang: FromQuery[LanguageCode | None] = None,
+    ) -> Response[Any]:
+        """Stop the alert. Also the RFC 8058 one-click target of the mails' List-Unsubscribe
+        header: mail programs POST `List-Unsubscribe=One-Click` here, which needs no reading."""
+        subscription = await alerts.cancel(token)
+        return _answer(request, alerts, subscription, "cancelled", lang)

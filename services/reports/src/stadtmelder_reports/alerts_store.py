@@ -1,0 +1,210 @@
+"""Area alert subscriptions in MongoDB, with their outbox inside, and the relay that empties it."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+from weakref import WeakValueDictionary
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.results import UpdateResult
+
+from stadtmelder_reports.alerts import (
+    AlertArea,
+    AlertLinkInvalid,
+    AlertStatus,
+    AlertStore,
+    Subscription,
+)
+from stadtmelder_reports.outbox import EventPublisher
+from stadtmelder_shared import topics
+from stadtmelder_shared.events import EVENT_TYPES, Event, Location
+
+log = logging.getLogger(__name__)
+Document = dict[str, Any]
+
+
+def _event_types() -> dict[str, type[Event]]:
+    return EVENT_TYPES
+
+
+class MongoAlertStore:
+    """One document per subscription: its state and the events still to be published."""
+
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self._subscriptions = database["alert_subscriptions"]
+        self._writing: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+
+    async def ensure_indexes(self) -> None:
+        await self._subscriptions.create_index("token_hash")
+        await self._subscriptions.create_index("outbox_pending")
+
+    async def add(self, subscription: Subscription) -> None:
+        await self._subscriptions.insert_one(_to_document(subscription))
+
+    async def by_token_hash(self, token_hash: str) -> Subscription:
+        document = await self._subscriptions.find_one({"token_hash": token_hash})
+        if document is None:
+            raise AlertLinkInvalid()
+        return _from_document(document)
+
+    async def change_status(
+        self, subscription_id: str, before: AlertStatus, after: AlertStatus, event: Event
+    ) -> bool:
+        result = await self._update(
+            {"_id": subscription_id, "status": before},
+            {
+                "$set": {"status": after, f"{after}_at": event.occurred_at},
+                "$push": {"outbox": _outbox_entry(event)},
+                "$inc": {"outbox_pending": 1, "revision": 1},
+            },
+        )
+        return result.matched_count == 1
+
+    async def with_pending_events(self, limit: int) -> list[Subscription]:
+        cursor = self._subscriptions.find({"outbox_pending": {"$gt": 0}}).limit(limit)
+        return [_from_document(document) async for document in cursor]
+
+    async def mark_published(self, subscription_id: str, event_ids: Sequence[str]) -> None:
+        published = set(event_ids)
+        # An event appended between our read and this write must stay: compare revisions.
+        while True:
+            document = await self._subscriptions.find_one(
+                {"_id": subscription_id}, projection={"outbox": 1, "revision": 1}
+            )
+            if document is None:
+                return
+            remaining = [e for e in document["outbox"] if e["event"]["event_id"] not in published]
+            result = await self._update(
+                {"_id": subscription_id, "revision": document["revision"]},
+                {
+                    "$set": {"outbox": remaining, "outbox_pending": len(remaining)},
+                    "$inc": {"revision": 1},
+                },
+            )
+            if result.matched_count == 1:
+                return
+
+    async def _update(self, condition: Document, update: Document) -> UpdateResult:
+        """Never two updates of one subscription at the same moment in this process: FerretDB
+        1.24 can lose one of them (see MongoReportRepository._update)."""
+        subscription_id = condition["_id"]
+        lock = self._writing.get(subscription_id)
+        if lock is None:
+            lock = self._writing[subscription_id] = asyncio.Lock()
+        async with lock:
+            return await self._subscriptions.update_one(condition, update)
+
+
+def _outbox_entry(event: Event, topic: str = topics.AREA_ALERTS) -> Document:
+    return {"topic": topic, "type": event.type, "event": event.model_dump(mode="json")}
+
+
+def _to_document(subscription: Subscription) -> Document:
+    area = subscription.area
+    return {
+        "_id": subscription.id,
+        "jurisdiction": subscription.jurisdiction,
+        "status": subscription.status,
+        "language": subscription.language,
+        "area": {
+            "centre": area.centre.model_dump() if area.centre else None,
+            "radius_m": area.radius_m,
+            "district": area.district,
+        },
+        "category": subscription.category,
+        "frequency": subscription.frequency,
+        "token_hash": subscription.token_hash,
+        "requested_at": subscription.requested_at,
+        "confirmed_at": subscription.confirmed_at,
+        "cancelled_at": subscription.cancelled_at,
+        "outbox": [_outbox_entry(event, topic) for topic, event in subscription.pending_events],
+        "outbox_pending": len(subscription.pending_events),
+        "revision": subscription.revision,
+    }
+
+
+def _from_document(document: Document) -> Subscription:
+    area = document["area"]
+    types = _event_types()
+    return Subscription(
+        id=document["_id"],
+        jurisdiction=document["jurisdiction"],
+        status=document["status"],
+        language=document["language"],
+        area=AlertArea(
+            centre=Location.model_validate(area["centre"]) if area.get("centre") else None,
+            radius_m=area.get("radius_m"),
+            district=area.get("district"),
+        ),
+        category=document.get("category"),
+        frequency=document["frequency"],
+        token_hash=document["token_hash"],
+        requested_at=document["requested_at"],
+        confirmed_at=document.get("confirmed_at"),
+        cancelled_at=document.get("cancelled_at"),
+        pending_events=[
+            (entry["topic"], types[entry["type"]].model_validate(entry["event"]))
+            for entry in document.get("outbox", [])
+        ],
+        revision=document.get("revision", 0),
+    )
+
+
+class AlertOutboxRelay:
+    """Publishes the alerts' pending events, then marks them sent; at least once, in order.
+
+    Runs until cancelled, like the reports' OutboxRelay: woken by `wake()` after a change and
+    polling as a safety net, backing off while Kafka or MongoDB are away.
+    """
+
+    def __init__(
+        self,
+        store: AlertStore,
+        publisher: EventPublisher,
+        poll_seconds: float = 1.0,
+        batch_size: int = 100,
+        max_backoff_seconds: float = 10.0,
+    ) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._poll_seconds = poll_seconds
+        self._batch_size = batch_size
+        self._max_backoff = max_backoff_seconds
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def publish_pending(self) -> int:
+        published = 0
+        for subscription in await self._store.with_pending_events(self._batch_size):
+            sent = []
+            for topic, event in subscription.pending_events:
+                await self._publisher.publish(topic, event)
+                sent.append(event.event_id)
+                log.info(
+                    "alert event published",
+                    extra={"subscription_id": subscription.id, "event_id": event.event_id},
+                )
+            await self._store.mark_published(subscription.id, sent)
+            published += len(sent)
+        return published
+
+    async def run(self) -> None:
+        backoff = self._poll_seconds
+        while True:
+            try:
+                published = await self.publish_pending()
+            except Exception:
+                log.exception("alert relay could not publish; retrying in %.1f s", backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+                continue
+            backoff = self._poll_seconds
+            if published >= self._batch_size:
+                continue
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)

@@ -1,0 +1,273 @@
+"""The stores of the notification loop, each adapter against its in-memory fake (same contract),
+and mail in both formats through the real SMTP sink."""
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from stadtmelder_notify.domain import PendingMail, address_key, confirmation_mail
+from stadtmelder_notify.links import MailLinks, recipient_key
+from stadtmelder_notify.mailer import SmtpMailer
+from stadtmelder_notify.repository import Claim, MongoDeliveryLog, MongoFollowerStore
+from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.domain import (
+    FeedbackAnswer,
+    Notice,
+    StatusChange,
+    Submission,
+    answer_feedback,
+    submit,
+)
+from stadtmelder_reports.repository import MongoReportRepository, connect
+from stadtmelder_shared import topics
+from stadtmelder_shared.events import (
+    CategoryRef,
+    CitizenNotified,
+    DepartmentRef,
+    Location,
+    NotificationPreferencesChanged,
+    Reporter,
+    ReportSubmitted,
+)
+from tests.conftest import LocalSystem
+from tests.fakes import InMemoryDeliveryLog, InMemoryFollowerStore, InMemoryReportRepository
+from tests.system import wait_until
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+DUISBURG = load_jurisdiction()
+LINKS = MailLinks("https://melder.example", b"integration-link-secret-32-bytes!!")
+
+
+@pytest.fixture(params=["fake", "mongo"])
+async def database(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    if request.param == "fake":
+        yield None
+        return
+    system: LocalSystem = request.getfixturevalue("infrastructure")
+    client = connect(system.mongodb_url)
+    name = f"contract_{uuid.uuid4().hex[:8]}"
+    try:
+        yield client[name]
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+def submitted(report_id: str = "ABCDE-12345") -> ReportSubmitted:
+    return ReportSubmitted(
+        report_id=report_id,
+        jurisdiction="duisburg",
+        category=CategoryRef(code="graffiti", names={"de": "Graffiti"}),
+        description="Graffiti",
+        location=None,
+        address="Königstraße 1",
+        # Arrays in answers: stored as JSON text, which FerretDB 1.x takes as it is.
+        answers={"surfaces": ["wall", "door"]},
+        reporter=Reporter(email="anna@example.org"),
+    )
+
+
+# --- the delivery log -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def deliveries(database: Any) -> Any:
+    return InMemoryDeliveryLog() if database is None else MongoDeliveryLog(database)
+
+
+async def test_failures_are_counted_and_an_abandoned_message_stays_abandoned(
+    deliveries: Any,
+) -> None:
+    lease = NOW + timedelta(seconds=15)
+    assert await deliveries.claim("k1", NOW, lease) is Claim.CLAIMED
+    assert await deliveries.mark_failed("k1", "SMTPServerDisconnected", NOW) == 1
+    assert await deliveries.claim("k1", NOW, lease) is Claim.CLAIMED
+    assert await deliveries.mark_failed("k1", "SMTPServerDisconnected", NOW) == 2
+
+    await deliveries.mark_abandoned("k1", "SMTPServerDisconnected", NOW)
+    assert await deliveries.claim("k1", NOW + timedelta(hours=1), lease) is Claim.ABANDONED
+
+
+async def test_sent_mails_count_for_their_recipient_only(deliveries: Any) -> None:
+    for key, minutes in (("a1", 0), ("a2", 30), ("a3", 90)):
+        at = NOW + timedelta(minutes=minutes)
+        await deliveries.claim(key, at, at + timedelta(seconds=15))
+        await deliveries.mark_sent(key, at, recipient="anna")
+    await deliveries.claim("b1", NOW, NOW + timedelta(seconds=15))
+    await deliveries.mark_sent("b1", NOW, recipient="ben")
+
+    since = NOW + timedelta(minutes=20)
+    assert sorted(await deliveries.sent_since("anna", since)) == [
+        NOW + timedelta(minutes=30),
+        NOW + timedelta(minutes=90),
+    ]
+    assert await deliveries.sent_since("cem", NOW) == []
+
+
+async def test_a_deferred_message_waits_until_due_and_is_taken_once(deliveries: Any) -> None:
+    event = submitted()
+    pending = PendingMail(
+        key="k-def",
+        mail=confirmation_mail(event, "anna@example.org", "de", LINKS),
+        language="de",
+        recipient=address_key("anna@example.org"),
+        follower=recipient_key(event.report_id, "anna@example.org"),
+        topic=topics.REPORTS_SUBMITTED,
+        cause=event,
+        notified=CitizenNotified(
+            report_id=event.report_id,
+            jurisdiction="duisburg",
+            channel="email",
+            notification="submitted",
+            caused_by=event.event_id,
+        ),
+    )
+    await deliveries.claim("k-def", NOW, NOW + timedelta(seconds=15))
+
+    due = NOW + timedelta(minutes=30)
+    await deliveries.defer(pending, due)
+
+    assert await deliveries.claim("k-def", NOW + timedelta(hours=2), NOW) is Claim.DEFERRED
+    assert await deliveries.due_deferred(NOW, 10) == []
+    assert await deliveries.take_deferred("k-def", NOW, NOW + timedelta(seconds=15)) is None
+    assert await deliveries.due_deferred(due, 10) == ["k-def"]
+    taken = await deliveries.take_deferred("k-def", due, due + timedelta(seconds=15))
+    assert taken == pending
+    assert await deliveries.take_deferred("k-def", due, due + timedelta(seconds=15)) is None
+
+    await deliveries.mark_sent("k-def", due, recipient=pending.recipient)
+    assert await deliveries.due_deferred(due + timedelta(days=1), 10) == []
+    assert await deliveries.claim("k-def", due, due) is Claim.ALREADY_SENT
+
+
+# --- followers and their choices ------------------------------------------------------------
+
+
+@pytest.fixture
+def followers(database: Any) -> Any:
+    return InMemoryFollowerStore() if database is None else MongoFollowerStore(database)
+
+
+async def test_an_opt_out_and_a_language_apply_to_one_follower_of_one_report(
+    followers: Any,
+) -> None:
+    await followers.add("R1", Reporter(email="anna@example.org", language="de"))
+    await followers.add("R1", Reporter(email="ben@example.org", language="de"))
+    await followers.add("R2", Reporter(email="anna@example.org", language="de"))
+
+    anna = recipient_key("R1", "anna@example.org")
+    assert await followers.set_preferences("R1", anna, None, "tr") is True
+    assert [(f.email, f.language) for f in await followers.of("R1")] == [
+        ("anna@example.org", "tr"),
+        ("ben@example.org", "de"),
+    ]
+    assert await followers.set_preferences("R1", anna, True, None) is True
+    assert [f.email for f in await followers.of("R1")] == ["ben@example.org"]
+    assert [f.email for f in await followers.of("R2")] == ["anna@example.org"]
+
+    assert await followers.set_preferences("R1", anna, False, None) is True
+    assert len(await followers.of("R1")) == 2
+    # A key of another report, or of nobody, changes nothing.
+    assert await followers.set_preferences("R2", anna, True, None) is False
+    assert await followers.set_preferences("R1", "0" * 64, True, None) is False
+
+
+# --- the report's side ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def reports(database: Any) -> Any:
+    return InMemoryReportRepository() if database is None else MongoReportRepository(database)
+
+
+async def a_resolved_report(reports: Any) -> Any:
+    report = submit(
+        Submission(
+            "road_damage",
+            "Schlagloch",
+            Location(lat=51.43, lon=6.76),
+            answers={"acute_danger": "no", "size": "large"},
+            contact=Reporter(email="anna@example.org"),
+        ),
+        DUISBURG,
+        (),
+        NOW,
+        f"R{uuid.uuid4().hex[:9].upper()}",
+        "token",
+    ).report
+    await reports.add(report)
+    department = DepartmentRef(id="wbd-strasse", name="Straßen")
+    await reports.record_status(
+        report.id, StatusChange("routed", NOW, str(uuid.uuid4())), department
+    )
+    await reports.record_status(report.id, StatusChange("resolved", NOW, str(uuid.uuid4())))
+    return await reports.get(report.id)
+
+
+async def test_feedback_is_stored_with_its_event_only_on_the_revision_read(reports: Any) -> None:
+    report = await a_resolved_report(reports)
+    step = answer_feedback(report, "k" * 64, FeedbackAnswer("partly", 3, "Nur halb."), NOW)
+
+    assert await reports.record_feedback(report.id, report.revision - 1, step) is False
+    assert await reports.record_feedback(report.id, report.revision, step) is True
+
+    loaded = await reports.get(report.id)
+    assert [(f.outcome, f.rating) for f in loaded.feedback] == [("partly", 3)]
+    assert [(c.visibility, c.text) for c in loaded.comments] == [("internal", "Nur halb.")]
+    assert [type(e).__name__ for _, e in loaded.pending_events][-1] == "FeedbackReceived"
+    assert loaded.revision == report.revision + 1
+
+
+async def test_a_notice_is_kept_once(reports: Any) -> None:
+    report = await a_resolved_report(reports)
+    notice = Notice(str(uuid.uuid4()), "routed", "email", NOW)
+
+    assert await reports.record_notice(report.id, notice) is True
+    assert await reports.record_notice(report.id, notice) is False
+
+    assert (await reports.get(report.id)).notices == [notice]
+
+
+async def test_an_event_queued_for_a_report_waits_in_its_outbox(reports: Any) -> None:
+    report = await a_resolved_report(reports)
+    await reports.mark_published(report.id, [e.event_id for _, e in report.pending_events])
+    event = NotificationPreferencesChanged(
+        report_id=report.id, jurisdiction="duisburg", recipient_key="k" * 64, opted_out=True
+    )
+
+    await reports.queue_event(report.id, topics.NOTIFICATION_PREFERENCES, event)
+
+    assert (await reports.get(report.id)).pending_events == [
+        (topics.NOTIFICATION_PREFERENCES, event)
+    ]
+    assert report.id in [r.id for r in await reports.with_pending_events(1000)]
+
+
+# --- mail through the real SMTP sink --------------------------------------------------------
+
+
+async def test_a_citizen_mail_arrives_as_text_and_html_with_one_click_unsubscribe(
+    infrastructure: LocalSystem,
+) -> None:
+    address = f"anna-{uuid.uuid4().hex[:8]}@example.org"
+    mailer = SmtpMailer("127.0.0.1", infrastructure.smtp_port, "Stadtmelder <noreply@example.org>")
+    mail = confirmation_mail(submitted(), address, "tr", LINKS)
+
+    await mailer.send(mail, "tr")
+
+    [message] = await wait_until(lambda: infrastructure.mailbox.received(address))
+    assert message.get_content_type() == "multipart/alternative"
+    assert str(message["Subject"]) == "ABCDE-12345 numaralı bildiriminizi aldık"
+    assert message["List-Unsubscribe"] == f"<{mail.unsubscribe_url}>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert text is not None
+    assert html is not None
+    assert "Bildirim numaranız ABCDE-12345." in text.get_content()  # type: ignore[attr-defined]
+    assert '<html lang="tr"' in html.get_content()  # type: ignore[attr-defined]

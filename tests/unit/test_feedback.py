@@ -1,0 +1,461 @@
+"""The loop back from the citizen: feedback links, unsubscribe and language links, and the
+notices of notify in the report's history, through the reports service's HTTP API."""
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.testing import AsyncTestClient
+
+from stadtmelder_notify.links import MailLinks, recipient_key
+from stadtmelder_reports.api import ApiSettings, ReportsController
+from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.domain import Submission
+from stadtmelder_reports.feedback import FeedbackController
+from stadtmelder_reports.handlers import register_handlers
+from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS
+from stadtmelder_reports.preferences import LinkTokens, PreferencesController
+from stadtmelder_reports.rate_limits import SubmissionLimiter
+from stadtmelder_reports.service import ReportService
+from stadtmelder_reports.staff.auth import StaffMember
+from stadtmelder_reports.staff.service import QueueFilters, WorkService
+from stadtmelder_reports.staff.workflow import TransitionRequest
+from stadtmelder_shared import topics
+from stadtmelder_shared.departments import load_directory
+from stadtmelder_shared.events import (
+    CitizenNotified,
+    Event,
+    FeedbackReceived,
+    Location,
+    NotificationPreferencesChanged,
+    Reporter,
+    ReportRouted,
+    ReportStatusChanged,
+    ReportSubmitted,
+)
+from tests.examples import KOENIGSTRASSE, valid_answers
+from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster
+
+DUISBURG = load_jurisdiction()
+DIRECTORY = load_directory()
+BASE = "https://melder.example"
+SECRET = b"unit-test-link-secret-of-32-bytes!"
+LINKS = MailLinks(BASE, SECRET)
+ANNA, BEN = "anna@example.org", "ben@example.org"
+CLERK = StaffMember("licht-clerk", frozenset({"clerk"}), "stadt-licht")
+BROWSER = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+class System:
+    def __init__(self) -> None:
+        self.reports = InMemoryReportRepository()
+        self.service = ReportService(self.reports, DUISBURG, directory=DIRECTORY)
+        self.work = WorkService(
+            self.reports, InMemoryAuditLog(), InMemoryStaffRoster(), DIRECTORY, DUISBURG.code
+        )
+
+    async def a_report(self, address: str = ANNA) -> str:
+        new = await self.service.submit_report(
+            Submission(
+                "street_light_out",
+                "Laterne dunkel",
+                Location(lat=KOENIGSTRASSE[0], lon=KOENIGSTRASSE[1]),
+                answers=valid_answers(DUISBURG.category("street_light_out")),
+                contact=Reporter(email=address),
+            )
+        )
+        report = new.report
+        await self.service.record_routing(
+            ReportRouted(
+                report_id=report.id,
+                jurisdiction="duisburg",
+                category=report.category,
+                department=DIRECTORY.get("stadt-licht").ref(),  # type: ignore[union-attr]
+                rule="test",
+                caused_by=report.pending_events[0][1].event_id,
+            )
+        )
+        return report.id
+
+    async def a_resolved_report(self) -> str:
+        report_id = await self.a_report()
+        for step in ("acknowledged", "in_progress", "resolved"):
+            await self.work.transition(CLERK, report_id, TransitionRequest(to=step))
+        return report_id
+
+    def events(self, report_id: str, kind: type[Event]) -> list[Any]:
+        pending = self.reports.reports[report_id].pending_events
+        return [event for _, event in pending if isinstance(event, kind)]
+
+    def topics_of(self, report_id: str, kind: type[Event]) -> list[str]:
+        pending = self.reports.reports[report_id].pending_events
+        return [topic for topic, event in pending if isinstance(event, kind)]
+
+
+@pytest.fixture
+def system() -> System:
+    return System()
+
+
+@pytest.fixture
+async def client(system: System) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    app = Litestar(
+        route_handlers=[FeedbackController, PreferencesController, ReportsController],
+        dependencies={
+            "service": Provide(lambda: system.service, sync_to_thread=False),
+            "work": Provide(lambda: system.work, sync_to_thread=False),
+            "link_tokens": Provide(lambda: LinkTokens(SECRET), sync_to_thread=False),
+            "links": Provide(lambda: ApiSettings(BASE, 100_000), sync_to_thread=False),
+            "limiter": Provide(lambda: SubmissionLimiter(20), sync_to_thread=False),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        logging_config=None,
+    )
+    async with AsyncTestClient(app) as client:
+        yield client
+
+
+def feedback_path(report_id: str, address: str = ANNA) -> str:
+    return LINKS.feedback(report_id, address, "de").removeprefix(BASE).split("?")[0]
+
+
+def unsubscribe_path(report_id: str, address: str = ANNA) -> str:
+    return LINKS.unsubscribe(report_id, address).removeprefix(BASE)
+
+
+def preferences_path(report_id: str, address: str = ANNA) -> str:
+    return LINKS.language(report_id, address, "en").removeprefix(BASE).split("?")[0]
+
+
+# --- feedback -------------------------------------------------------------------------------
+
+
+async def test_opening_a_feedback_link_shows_the_question_and_records_nothing(
+    system: System, client: AsyncTestClient[Litestar]
+) -> None:
+    report_id = await system.a_resolved_report()
+
+    response = await client.get(feedback_path(report_id), params={"outcome": "not_fixed"})
+
+    assert response.status_code == 200
+    shown = response.json()
+    assert shown["report_id"] == report_id
+    assert shown["status"] == "resolved"
+    assert shown["selected"] == "not_fixed"
+    assert shown["open"] is True
+    assert [choice["key"] for choice in shown["choices"]] == ["fixed", "partly", "not_fixed"]
+    assert system.events(report_id, FeedbackReceived) == []
+    assert system.reports.reports[report_id].status == "resolved"
+
+
+async def test_a_browser_gets_a_form_with_the_chosen_answer_in_its_language(
+    system: System, client: AsyncTestClient[Litestar]
+) -> None:
+    report_id = await system.a_resolved_report()
+
+    response = await client.get(
+        feedback_path(report_id), params={"outcome": "partly", "lang": "tr"}, headers=BROWSER
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    page = response.text
+    assert '<html lang="tr">' in page
+    assert "Sorun giderildi mi?" in page
+    assert 'value="partly" required checked' in page
+    assert '<form method="post">' in page
+    assert system.events(report_id, FeedbackReceived) == []
+
+
+async def test_not_fixed_reopens_the_report_into_the_departments_queue(
+    system: System, client: AsyncTestClient[Litestar]
+) -> None:
+    report_id = await system.a_resolved_report()
+
+    response = await client.post(
+        feedback_path(report_id),
+        json={"outcome": "not_fixed", "comment": "Immer noch dunkel, Anna", "rating": 2},
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "reopened"
+    assert response.json()["recorded"] is True
+    [feedback] = system.events(report_id, FeedbackReceived)
+    assert (feedback.outcome, feedback.rating) == ("not_fixed", 2)
+    assert system.topics_of(report_id, FeedbackReceived) == [topics.REPORTS_FEEDBACK]
+    reopened = system.events(report_id, ReportStatusChanged)[-1]
+    assert (reopened.status, reopened.actor.role) == ("reopened", "citizen")
+    assert reopened.public_comment is None
+    queue = await system.work.queue(CLERK, "stadt-licht", QueueFilters())
+    assert report_id in [report.id for report in queue]
+    notes = system.reports.reports[report_id].comments
+    assert [(n.visibility, n.text) for n in notes] == [("internal", "Immer noch dunkel, Anna")]
+
+    public = (await client.get(f"/api/v1/reports/{report_id}")).json()
+    assert public["status"] == "reopened"
+    assert [(f["outcome"], f["rating"]) for f in public["feedback"]] == [("not_fixed", 2)]
+    assert "Immer noch dunkel" not in json.dumps(public)
+    assert ANNA not in json.dumps(public)
+
+
+async def test_the_same_answer_twice_counts_once_and_reopens_once(
+    system: System, client: AsyncTestClient[Litestar]
+) -> None:
+    report_id = await system.a_resolved_report()
+
+    first = await client.post(feedback_path(report_id), json={"outcome": "not_fixed"})
+    again = await client.post(feedback_path(report_id), json={"outcome": "not_fixed"})
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["recorded"] is False
+    assert len(system.events(report_id, FeedbackReceived)) == 1
+    statuses = [e.status for e in system.events(report_id, ReportStatusChanged)]
+    assert statuses.count("reopened") == 1
+
+
+async def test_a_different_second_answer_is_refused(
+    system: System, client: AsyncTestClient[Litestar]
+) -> None:
+    report_id = await system.a_resolved_report()
+    await client.post(feedback_path(report_id), json={"outcome": "fixed", "rating": 5})
+
+    response = await client.post(feedback_path(report_id), json={"outcome": "partly"})
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "already_answered"
+    assert response.json()["answer"]["outcome"] == "fixed"
+    shown = (await client.get(feedback_path(report_id))).json()
+    assert shown["open"] is False
+    assert shown["answer"]["outcome"] == "fixed"
+
+
+async def test_fixed_keeps_the_report_resolved_and_the_comment_for_staff_only(
+    system: System, client: AsyncTestClient[Litestar]
+) -> None:
+    report_id = await system.a_resolved_report()
+
+    response = await client.post(
+        feedback_path(report_id), json={"outcome": "fixed", "comment": "Danke!", "rating": 5}
+    )
+
+    assert response.status_code == 201
+    report = system.reports.reports[report_id]
+    assert report.status == "resolved"
+    assert [(c.visibility, c.text) for c in report.comments] == [("internal", "Danke!")]
+    public = (await client.get(f"/api/v1/reports/{report_id}")).json()
+    assert public["feedback"][0]["outcome"] == "fixed"
+    assert public["comments"] == []
+
+
+async def test_each_follower_answers_for_themselves(
+    system: System, client: AsyncTestClient[Litestar]
+) -> None:
+    report_id = await system.a_resolved_report()
+
+    anna = await client.post(feedback_path(report_id, ANNA), json={"outcome": "fixed"})
+    ben = await client.post(feedback_path(report_id, BEN), json={"outcome": "not_fixed"})
+
+    assert (anna.status_code, ben.status_code) == (201, 201)
+    assert [e.outcome for e in system.events(report_id, FeedbackReceived)] == [
+        "fixed",
+        "not_fixed",
+    ]
+    assert system.reports.reports[report_id].status == "reopened"
+
+
+async def test_there_is_nothing_to_answer_while_the_report_is_not_resolved(
+    system: System, client: AsyncTestClient[Litestar]
+) -> None:
+    report_id = await system.a_report()
+
+    shown = await client.get(feedback_path(report_id), params={"outcome": "fixed"})
+    answered = await client.post(feedback_path(report_id), json={"outcome": "fixed"})
+
+    assert shown.json()["open"] is False
+    assert answered.status_code == 409
+    assert answered.json()["code"] == "feedback_not_asked"
+    assert system.events(report_id, FeedbackReceived) == []
+
+
+async def test_a_browser_form_answers_with_comment_and_rating(
+    system: System, client: AsyncTestClient[Litestar]
+) -> None:
+    report_id = await system.a_resolved_report()
+
+    response = await client.post(
+        feedback_path(report_id) + "?lang=en",
+        data={"outcome": "not_fixed", "comment": "", "rating": "1"},
+        headers=BROWSER,
+    )
+
+    assert response.status_code == 201, response.text
+    assert "Thank you for your answer!" in response.text
+    assert "back with the department" in response.text
+    [feedback] = system.events(report_id, FeedbackReceived)
+    assert (feedback.outcome, feedback.rating, feedback.comment) == ("not_fixed", 1, None)
+
+
+async def test_forged_links_and_links_for_another_purpose_are_refused(
+    system: System, client: AsyncTestClient[Litestar]
+) -> None:
+    report_id = await system.a_resolved_report()
+    unsubscribe_token = unsubscribe_path(report_id).rsplit("/", 1)[1]
+    forged = feedback_path(report_id)[:-3] + "AAA"
+
+    for path in (forged, f"/api/v1/feedback/{unsubscribe_token}"):
+        assert (await client.get(path)).json()["code"] == "link_invalid"
+        response = await client.post(path, json={"outcome": "not_fixed"})
+        assert response.status_code == 404
+    page = await client.get(forged + "?lang=en", headers=BROWSER)
+    assert page.status_code == 404
+    assert "This link is not valid" in page.text
+    assert system.reports.reports[report_id].status == "resolved"
+
+
+async def test_an_answer_that_is_no_answer_is_explained(
+    system: System, client: AsyncTestClient[Litestar]
+) -> None:
+    report_id = await system.a_resolved_report()
+
+    response = await client.post(feedback_path(report_id), json={"outcome": "maybe", "rating": 9})
+
+    assert response.status_code == 400
+    assert {e["field"] for e in response.json()["errors"]} == {"outcome", "rating"}
+
+
+# --- unsubscribe and language ---------------------------------------------------------------
+
+
+async def test_opening_the_unsubscribe_link_changes_nothing(
+    system: System, client: AsyncTestClient[Litestar]
+) -> None:
+    report_id = await system.a_report()
+
+    as_json = await client.get(unsubscribe_path(report_id))
+    as_page = await client.get(
+        unsubscribe_path(report_id), headers={**BROWSER, "accept-language": "tr, de;q=0.5"}
+    )
+
+    assert as_json.status_code == 200
+    assert as_json.json()["opted_out"] is None
+    assert '<html lang="tr">' in as_page.text
+    assert '<form method="post">' in as_page.text
+    assert system.events(report_id, NotificationPreferencesChanged) == []
+
+
+async def test_one_click_unsubscribe_announces_the_opt_out_without_the_address(
+    system: System, client: AsyncTestClient[Litestar]
+) -> None:
+    report_id = await system.a_report()
+
+    # What a mail client sends for RFC 8058's List-Unsubscribe-Post.
+    response = await client.post(
+        unsubscribe_path(report_id),
+        content=b"List-Unsubscribe=One-Click",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+
+    assert response.status_code == 200
+    assert response.json()["opted_out"] is True
+    [event] = system.events(report_id, NotificationPreferencesChanged)
+    assert system.topics_of(report_id, NotificationPreferencesChanged) == [
+        topics.NOTIFICATION_PREFERENCES
+    ]
+    assert event.recipient_key == recipient_key(report_id, ANNA)
+    assert event.opted_out is True
+    assert "anna" not in event.model_dump_json()
+
+
+async def test_the_language_link_shows_a_form_and_a_post_chooses_the_language(
+    system: System, client: AsyncTestClient[Litestar]
+) -> None:
+    report_id = await system.a_report()
+
+    page = await client.get(preferences_path(report_id), params={"language": "en"}, headers=BROWSER)
+    chosen = await client.post(preferences_path(report_id), json={"language": "tr"})
+    back = await client.post(
+        preferences_path(report_id), data={"opted_out": "false"}, headers=BROWSER
+    )
+
+    assert '<html lang="en">' in page.text
+    assert 'value="en" checked' in page.text
+    assert chosen.status_code == 200
+    assert back.status_code == 200
+    assert "Sie bekommen wieder E-Mails" in back.text
+    events = system.events(report_id, NotificationPreferencesChanged)
+    assert [(e.language, e.opted_out) for e in events] == [("tr", None), (None, False)]
+
+
+async def test_preferences_for_an_unknown_report_are_refused(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    response = await client.post(unsubscribe_path("NOPE0-00000"))
+    assert response.status_code == 404
+    assert response.json()["code"] == "report_not_found"
+
+
+# --- notices and the tracking token ---------------------------------------------------------
+
+
+async def test_notify_notices_join_the_public_history_once_per_step_without_who(
+    system: System, client: AsyncTestClient[Litestar]
+) -> None:
+    report_id = await system.a_report()
+    broker = KafkaBroker()
+    register_handlers(broker, system.service, system.work, "reports")
+
+    def notified(event_id: str, step: str) -> dict[str, Any]:
+        return CitizenNotified(
+            event_id=event_id,
+            report_id=report_id,
+            jurisdiction="duisburg",
+            channel="email",
+            notification=step,
+            caused_by=f"cause-{step}",
+        ).model_dump(mode="json")
+
+    async with TestKafkaBroker(broker) as test_broker:
+        for event_id, step in [("n1", "submitted"), ("n2", "routed"), ("n3", "routed")]:
+            await test_broker.publish(notified(event_id, step), topics.CITIZENS_NOTIFIED)
+        await test_broker.publish(notified("n2", "routed"), topics.CITIZENS_NOTIFIED)
+        await test_broker.publish(b"not an event", topics.CITIZENS_NOTIFIED)
+
+    assert len(system.reports.reports[report_id].notices) == 3
+    public = (await client.get(f"/api/v1/reports/{report_id}")).json()
+    assert [(n["step"], n["channel"]) for n in public["notified"]] == [
+        ("submitted", "email"),
+        ("routed", "email"),
+    ]
+
+
+async def test_the_tracking_token_travels_to_notify_but_is_never_shown_publicly(
+    system: System, client: AsyncTestClient[Litestar]
+) -> None:
+    submitted = await client.post(
+        "/api/v1/reports",
+        json={
+            "category": "street_light_out",
+            "description": "Laterne dunkel",
+            "lat": KOENIGSTRASSE[0],
+            "lon": KOENIGSTRASSE[1],
+            "answers": valid_answers(DUISBURG.category("street_light_out")),
+            "email": ANNA,
+            "language": "tr",
+        },
+    )
+    assert submitted.status_code == 201, submitted.text
+    token, report_id = submitted.json()["tracking_token"], submitted.json()["id"]
+
+    [event] = system.events(report_id, ReportSubmitted)
+    assert event.tracking_token == token
+    assert event.reporter.email == ANNA
+    shown = await client.get(f"/api/v1/reports/{report_id}")
+    listed = await client.get("/api/v1/reports")
+    assert token not in shown.text
+    assert token not in listed.text
