@@ -32,7 +32,7 @@ run: install ## Start the whole system locally (Kafka, FerretDB, SMTP sink, thre
 	@echo "Stadtmelder runs on http://127.0.0.1:8000 (API under /api/v1, OpenAPI at /schema)."
 	@echo "Mails land in var/mail/. Try:"
 	@echo "  curl -s -X POST http://127.0.0.1:8000/api/v1/reports -H 'content-type: application/json' \\"
-	@echo "    -d '{\"category\":\"street_light\",\"description\":\"Laterne dunkel\",\"lat\":51.4344,\"lon\":6.7623,\"email\":\"you@example.org\"}'"
+	@echo "    -d '{\"category\":\"street_light_out\",\"description\":\"Laterne dunkel\",\"lat\":51.4344,\"lon\":6.7623,\"email\":\"you@example.org\"}'"
 	@echo "Stop everything with: make stop"
 
 stop: ## Stop everything `make run` started
