@@ -157,14 +157,15 @@ async def test_form_encoded_request_is_read_back_by_the_georeport_client(
     assert datetime.fromisoformat(as_json["requested_datetime"]).tzinfo is not None
 
 
-async def test_multipart_media_is_served_at_media_url_without_exif(
-    api: httpx.AsyncClient, api_key: str
+@pytest.mark.parametrize("code", [category.code for category in DUISBURG.categories])
+async def test_every_service_takes_a_request_whose_media_is_served_without_exif(
+    api: httpx.AsyncClient, api_key: str, code: str
 ) -> None:
     photo = geotagged_jpeg(*KOENIGSTRASSE, size=(640, 480))
     assert Image.open(io.BytesIO(photo)).getexif()
 
     created = await post_request(
-        api, request_form(api_key), files={"media": ("foto.jpg", photo, "image/jpeg")}
+        api, request_form(api_key, code), files={"media": ("foto.jpg", photo, "image/jpeg")}
     )
     [shown] = (await api.get(f"{V2}/requests/{created['service_request_id']}.json")).json()
     served = await api.get(shown["media_url"])
