@@ -1,0 +1,170 @@
+"""Notify is killed with SIGKILL in the middle of a burst of reports and restarted: afterwards
+every reporter has exactly their confirmation and their routed mail, none lost, none twice."""
+
+import asyncio
+import email
+import email.policy
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_shared import topics
+from stadtmelder_shared.kafka import group_for
+from tests.conftest import LocalSystem
+from tests.examples import valid_answers
+from tests.system import committed_offset, wait_until
+
+pytestmark = pytest.mark.e2e
+DUISBURG = load_jurisdiction()
+REPORTS = 40
+BATCH = 5
+# Enough mails arrived before the kill that notify is surely in the middle of the burst.
+KILL_AFTER_MAILS = 6
+
+
+class MailIndex:
+    """The SMTP sink's files since the index was made, each parsed once: a file never changes
+    after the sink renamed it into place. (`Mailbox.messages_to` parses the whole directory on
+    every call, which takes seconds once the test state holds some thousand mails.)"""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._before = {path.name for path in directory.glob("*.eml")}
+        self._seen: dict[str, tuple[str, str]] = {}
+
+    def subjects_by_address(self, addresses: set[str]) -> dict[str, list[str]]:
+        for path in sorted(self._directory.glob("*.eml")):
+            if path.name in self._before or path.name in self._seen:
+                continue
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            to = str(message.get("To", "")).lower()
+            self._seen[path.name] = (to, str(message["Subject"]))
+        found: dict[str, list[str]] = {address: [] for address in addresses}
+        for to, subject in self._seen.values():
+            if to in found:
+                found[to].append(subject)
+        return found
+
+
+def expected_subjects(report_id: str) -> list[str]:
+    return sorted(
+        [
+            f"We have received your report {report_id}",
+            f"Your report {report_id} has reached the responsible department",
+        ]
+    )
+
+
+async def submit(api: httpx.AsyncClient, address: str) -> str:
+    response = await api.post(
+        "/api/v1/reports",
+        json={
+            "category": "street_light_out",
+            "answers": valid_answers(DUISBURG.category("street_light_out")),
+            "description": f"Die Laterne ist dunkel ({uuid.uuid4().hex[:6]}).",
+            "lat": 51.4344,
+            "lon": 6.7623,
+            "email": address,
+            "language": "en",
+        },
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def submit_burst(system: LocalSystem, addresses: list[str]) -> dict[str, str]:
+    """Report id by address, submitted a few at a time."""
+    report_ids: dict[str, str] = {}
+    async with httpx.AsyncClient(base_url=system.reports_url, timeout=30) as api:
+        for start in range(0, len(addresses), BATCH):
+            batch = addresses[start : start + BATCH]
+            ids = await asyncio.gather(*(submit(api, address) for address in batch))
+            report_ids.update(zip(batch, ids, strict=True))
+    return report_ids
+
+
+async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        ends = await consumer.end_offsets(partitions) if partitions else {}
+        return {tp.partition: int(offset) for tp, offset in ends.items()}
+    finally:
+        await consumer.stop()
+
+
+async def consumed_by_notify(system: LocalSystem, topic: str, ends: dict[int, int]) -> None:
+    """Wait until notify's group of `topic` committed up to `ends` on every partition."""
+    group = group_for("notify", topic)
+
+    async def lagging() -> list[int]:
+        behind = []
+        for partition, end in ends.items():
+            offset = await committed_offset(system.kafka, group, topic, partition)
+            if end > 0 and (offset is None or offset < end):
+                behind.append(partition)
+        return behind
+
+    async def caught_up() -> bool:
+        return not await lagging()
+
+    await wait_until(caught_up, timeout=60, interval=0.5, what=f"notify to consume {topic}")
+
+
+async def test_a_kill_9_of_notify_during_a_burst_loses_and_duplicates_no_mail(
+    running_system: LocalSystem,
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    addresses = [f"crash-{run}-{i}@example.org" for i in range(REPORTS)]
+    wanted = set(addresses)
+    index = MailIndex(running_system.mail_dir)
+
+    def arrived() -> int:
+        return sum(len(s) for s in index.subjects_by_address(wanted).values())
+
+    started = time.monotonic()
+    burst = asyncio.create_task(submit_burst(running_system, addresses))
+
+    async def some_arrived() -> int | None:
+        count = arrived()
+        return count if count >= KILL_AFTER_MAILS else None
+
+    await wait_until(some_arrived, timeout=30, interval=0.05, what="the first mails of the burst")
+    await asyncio.to_thread(running_system.stop, "notify", kill=True)
+    at_kill = arrived()
+    print(f"killed notify {time.monotonic() - started:.1f} s in, {at_kill} mails had arrived")
+    report_ids = await burst
+    await asyncio.to_thread(running_system.start, "notify")
+    restarted = time.monotonic()
+    # Otherwise the kill came too late to interrupt anything.
+    assert at_kill < 2 * REPORTS
+
+    async def all_arrived() -> bool:
+        found = index.subjects_by_address(wanted)
+        return all(len(found[address]) >= 2 for address in addresses)
+
+    await wait_until(all_arrived, timeout=60, interval=0.2, what="both mails for every report")
+    print(f"all mails arrived {time.monotonic() - restarted:.1f} s after the restart")
+
+    # Every record of the burst is on the topics by now; once notify committed past them, any
+    # resend of a redelivered event has happened (a record is committed after it was handled).
+    for topic in (topics.REPORTS_SUBMITTED, topics.REPORTS_ROUTED):
+        ends = await end_offsets(running_system.kafka, topic)
+        await consumed_by_notify(running_system, topic, ends)
+    print(f"notify committed the burst {time.monotonic() - restarted:.1f} s after the restart")
+
+    received = index.subjects_by_address(wanted)
+    wrong = {
+        address: dict(Counter(subjects))
+        for address, subjects in received.items()
+        if sorted(subjects) != expected_subjects(report_ids[address])
+    }
+    assert not wrong, f"{len(wrong)} of {REPORTS} reporters got the wrong mails: {wrong}"
