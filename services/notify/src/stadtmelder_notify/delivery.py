@@ -125,7 +125,14 @@ class Delivery:
             address, language = recipient.email, recipient.language
             key = delivery_key(event.event_id, address, "email")
             async with self._lock_for(address_key(address)):
-                if not await self._claim(key):
+                claim = await self._claim(key)
+                if claim is not Claim.CLAIMED:
+                    if claim is Claim.ALREADY_SENT and citizens:
+                        # Sent before a crash cut off its announcement: announce it again so
+                        # the history has the step; the derived event id makes repeats harmless.
+                        mail = mail_for(address, language)
+                        sent = self._pending(event, topic, step, key, mail, language)
+                        await self._publisher.publish(topics.CITIZENS_NOTIFIED, sent.notified)
                     continue
                 mail = mail_for(address, language)
                 pending = self._pending(event, topic, step, key, mail, language)
@@ -247,18 +254,13 @@ class Delivery:
         )
         return True
 
-    async def _claim(self, key: str) -> bool:
-        """True once we may send; False if it was sent or is taken care of otherwise.
-
-        Waits out another sender's lease.
-        """
+    async def _claim(self, key: str) -> Claim:
+        """CLAIMED once we may send; otherwise why not. Waits out another sender's lease."""
         while True:
             now = self._clock()
             claim = await self._deliveries.claim(key, now, now + self._policy.lease)
-            if claim is Claim.CLAIMED:
-                return True
             if claim is not Claim.HELD_ELSEWHERE:
-                return False
+                return claim
             await asyncio.sleep(self._wait_seconds)
 
     def _lock_for(self, recipient: str) -> asyncio.Lock:
