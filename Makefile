@@ -9,7 +9,7 @@ TOOLS := var/tools
 UV := $(TOOLS)/bin/uv
 STACK := .venv/bin/python deploy/local/stack.py
 
-.PHONY: help install run stop status logs test test-unit lint format api-key token clean
+.PHONY: help install run stop status logs test test-unit lint format bench api-key token clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -63,6 +63,11 @@ lint: install ## ruff (lint and format check) and mypy --strict
 format: install ## Format the code with ruff
 	@.venv/bin/ruff format .
 	@.venv/bin/ruff check --fix .
+
+bench: install ## Benchmarks: routing decision cost; with `make run` up also submission-to-mail delay
+	@.venv/bin/python bench/routing_decision.py
+	@if curl -sf http://127.0.0.1:8000/health/live >/dev/null; then .venv/bin/python bench/mail_delay.py; \
+	  else echo "bench: for the mail delay, start the system first: REPORTS_SUBMISSIONS_PER_MINUTE=100000 make run"; fi
 
 api-key: install ## Issue an API key for an app: make api-key NAME="Duisburg App" [PER_MINUTE=60]
 	@test -n "$(NAME)" || { echo 'make: give the app a name, e.g. make api-key NAME="Duisburg App"'; exit 2; }
