@@ -1,4 +1,5 @@
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -44,3 +45,19 @@ async def test_events_stay_in_the_outbox_while_kafka_is_away() -> None:
     publisher.failing = False
     assert await relay.publish_pending() == 1
     assert await repository.with_pending_events(10) == []
+
+
+async def test_a_woken_relay_publishes_the_named_report_without_scanning() -> None:
+    class NoScan(InMemoryReportRepository):
+        async def with_pending_events(self, limit: int) -> list[Any]:
+            raise AssertionError("scanned the whole outbox")
+
+    repository, publisher = NoScan(), RecordingPublisher()
+    report_id = await submitted(repository)
+    relay = OutboxRelay(repository, publisher)
+
+    relay.wake(report_id)
+    relay.wake("GONE0-00000")
+    assert await relay.publish_hinted() == 1
+    assert await relay.publish_hinted() == 0
+    assert [event.report_id for _, event in publisher.published] == [report_id]

@@ -3,8 +3,12 @@
 import asyncio
 import contextlib
 import logging
+import math
+import time
 from typing import Protocol
 
+from stadtmelder_reports.domain import Report
+from stadtmelder_reports.errors import ReportNotFound
 from stadtmelder_reports.repository import ReportRepository
 from stadtmelder_shared.events import Event
 
@@ -16,7 +20,9 @@ class EventPublisher(Protocol):
 
 
 class OutboxRelay:
-    """Runs until cancelled; wakes on `wake()` after a submission and polls as a safety net."""
+    """Runs until cancelled. `wake(report_id)` after a write sends that report's events at once,
+    found by `_id`; a full scan for pending events runs at most every `poll_seconds` as the
+    safety net, because on FerretDB 1.24 a query on any other field reads the whole collection."""
 
     def __init__(
         self,
@@ -32,31 +38,58 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._max_backoff = max_backoff_seconds
         self._wakeup = asyncio.Event()
+        self._hinted: set[str] = set()
+        self._last_scan = -math.inf
 
-    def wake(self) -> None:
+    def wake(self, report_id: str | None = None) -> None:
+        if report_id is not None:
+            self._hinted.add(report_id)
         self._wakeup.set()
 
+    async def publish_hinted(self) -> int:
+        """Publish the events of the reports named by `wake`; returns how many."""
+        hinted, self._hinted = self._hinted, set()
+        published = 0
+        try:
+            for report_id in sorted(hinted):
+                try:
+                    report = await self._repository.get(report_id)
+                except ReportNotFound:
+                    continue
+                published += await self._publish(report)
+        except Exception:
+            self._hinted |= hinted  # tried again at the next pass, or by the scan
+            raise
+        return published
+
     async def publish_pending(self) -> int:
-        """One pass over the outbox; returns how many events were published."""
+        """One pass over the whole outbox; returns how many events were published."""
         published = 0
         for report in await self._repository.with_pending_events(self._batch_size):
-            sent = []
-            for topic, event in report.pending_events:
-                await self._publisher.publish(topic, event)
-                sent.append(event.event_id)
-                log.info(
-                    "event published",
-                    extra={"report_id": report.id, "event_id": event.event_id, "topic": topic},
-                )
-            await self._repository.mark_published(report.id, sent)
-            published += len(sent)
+            published += await self._publish(report)
         return published
+
+    async def _publish(self, report: Report) -> int:
+        sent = []
+        for topic, event in report.pending_events:
+            await self._publisher.publish(topic, event)
+            sent.append(event.event_id)
+            log.info(
+                "event published",
+                extra={"report_id": report.id, "event_id": event.event_id, "topic": topic},
+            )
+        if sent:
+            await self._repository.mark_published(report.id, sent)
+        return len(sent)
 
     async def run(self) -> None:
         backoff = self._poll_seconds
         while True:
             try:
-                published = await self.publish_pending()
+                published = await self.publish_hinted()
+                if time.monotonic() - self._last_scan >= self._poll_seconds:
+                    published += await self.publish_pending()
+                    self._last_scan = time.monotonic()
             except Exception:
                 # Kafka or MongoDB away: the events stay in the outbox and go out later.
                 log.exception("outbox relay could not publish; retrying in %.1f s", backoff)
@@ -64,7 +97,7 @@ class OutboxRelay:
                 backoff = min(backoff * 2, self._max_backoff)
                 continue
             backoff = self._poll_seconds
-            if published >= self._batch_size:
+            if published >= self._batch_size or self._hinted:
                 continue
             self._wakeup.clear()
             with contextlib.suppress(TimeoutError):

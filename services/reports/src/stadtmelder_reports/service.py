@@ -52,7 +52,7 @@ class ReportService:
         repository: ReportRepository,
         jurisdiction: Jurisdiction,
         duplicate_radius_m: float = DEFAULT_DUPLICATE_RADIUS_M,
-        on_events_pending: Callable[[], None] = lambda: None,
+        on_events_pending: Callable[[str], None] = lambda report_id: None,
         clock: Callable[[], datetime] = utc_now,
         directory: Directory | None = None,
     ) -> None:
@@ -77,7 +77,7 @@ class ReportService:
             tracking_token=domain.new_tracking_token(),
         )
         await self._repository.add(new.report, new.photos)
-        self._on_events_pending()
+        self._on_events_pending(new.report.id)
         return new
 
     async def public_report(self, report_id: str) -> Report:
@@ -120,7 +120,7 @@ class ReportService:
             else None
         )
         if await self._repository.add_supporter(report_id, key, supporter, event):
-            self._on_events_pending()
+            self._on_events_pending(report_id)
         return await self._repository.get(report_id)
 
     async def record_routing(self, event: ReportRouted) -> bool:
@@ -160,7 +160,7 @@ class ReportService:
                 return given, False
             step = domain.answer_feedback(report, recipient, answer, self._clock())
             if await self._repository.record_feedback(report.id, report.revision, step):
-                self._on_events_pending()
+                self._on_events_pending(report.id)
                 return step.feedback, True
         raise ReportChangedMeanwhile(report_id)
 
@@ -190,7 +190,7 @@ class ReportService:
             language=language,
         )
         await self._repository.queue_event(report.id, topics.NOTIFICATION_PREFERENCES, event)
-        self._on_events_pending()
+        self._on_events_pending(report.id)
         return event
 
     def _due_at(

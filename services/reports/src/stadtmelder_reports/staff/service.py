@@ -59,7 +59,7 @@ class WorkService:
         roster: StaffRoster,
         directory: Directory,
         jurisdiction: str,
-        on_events_pending: Callable[[], None] = lambda: None,
+        on_events_pending: Callable[[str], None] = lambda report_id: None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._reports = reports
@@ -279,7 +279,7 @@ class WorkService:
                 return False
             if await self._reports.record_work(report.id, report.revision, step):
                 if step.events:
-                    self._on_events_pending()
+                    self._on_events_pending(report.id)
                 return True
         raise ReportChangedMeanwhile(report_id)
 
