@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
-from weakref import WeakValueDictionary
 
 from stadtmelder_notify.domain import (
     DeliveryFailed,
@@ -32,6 +31,7 @@ from stadtmelder_notify.mailer import Mailer
 from stadtmelder_notify.repository import Claim, DeliveryLog
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import CitizenNotified, Event, Reporter, derived_event_id
+from stadtmelder_shared.keyed_locks import KeyedLocks
 
 log = logging.getLogger(__name__)
 MailFor = Callable[[str, str], Mail]
@@ -97,7 +97,7 @@ class Delivery:
         self._clock = clock
         self._wait_seconds = wait_seconds
         # Rate limits are checked and used under one lock per recipient in this process.
-        self._sending: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+        self._sending = KeyedLocks()
 
     # --- the common path ----------------------------------------------------------------------
 
@@ -124,7 +124,7 @@ class Delivery:
             seen.add(recipient.email.lower())
             address, language = recipient.email, recipient.language
             key = delivery_key(event.event_id, address, "email")
-            async with self._lock_for(address_key(address)):
+            async with self._sending(address_key(address)):
                 claim = await self._claim(key)
                 if claim is not Claim.CLAIMED:
                     if claim is Claim.ALREADY_SENT and citizens:
@@ -165,7 +165,7 @@ class Delivery:
             pending = await self._deliveries.take_deferred(key, now, now + self._policy.lease)
             if pending is None:
                 continue  # another replica took it
-            async with self._lock_for(pending.recipient):
+            async with self._sending(pending.recipient):
                 if not await still_wanted(pending):
                     await self._deliveries.mark_abandoned(key, "opted out", self._clock())
                     continue
@@ -262,12 +262,6 @@ class Delivery:
             if claim is not Claim.HELD_ELSEWHERE:
                 return claim
             await asyncio.sleep(self._wait_seconds)
-
-    def _lock_for(self, recipient: str) -> asyncio.Lock:
-        lock = self._sending.get(recipient)
-        if lock is None:
-            lock = self._sending[recipient] = asyncio.Lock()
-        return lock
 
 
 def _context(event: Event) -> dict[str, str]:

@@ -6,13 +6,11 @@ document is written only by whoever holds its lease, and follower documents are 
 a time per process (see `MongoFollowerStore._update`).
 """
 
-import asyncio
 import enum
 import json
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Protocol
-from weakref import WeakValueDictionary
 
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -22,6 +20,7 @@ from pymongo.results import UpdateResult
 from stadtmelder_notify.domain import Mail, PendingMail
 from stadtmelder_notify.links import recipient_key
 from stadtmelder_shared.events import EVENT_TYPES, CitizenNotified, Language, Reporter
+from stadtmelder_shared.keyed_locks import KeyedLocks
 
 Document = dict[str, Any]
 
@@ -93,7 +92,7 @@ class FollowerStore(Protocol):
 class MongoFollowerStore:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self._followers = database["followers"]
-        self._writing: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+        self._writing = KeyedLocks()
 
     async def ensure_indexes(self) -> None:
         await self._followers.create_index("report_id")
@@ -139,10 +138,7 @@ class MongoFollowerStore:
         condition: Document = {"_id": key}
         if report_id is not None:
             condition["report_id"] = report_id
-        lock = self._writing.get(key)
-        if lock is None:
-            lock = self._writing[key] = asyncio.Lock()
-        async with lock:
+        async with self._writing(key):
             return await self._followers.update_one(condition, update, upsert=upsert)
 
 

@@ -5,7 +5,6 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from typing import Any
-from weakref import WeakValueDictionary
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.results import UpdateResult
@@ -20,6 +19,7 @@ from stadtmelder_reports.alerts import (
 from stadtmelder_reports.outbox import EventPublisher
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import EVENT_TYPES, Event, Location
+from stadtmelder_shared.keyed_locks import KeyedLocks
 
 log = logging.getLogger(__name__)
 Document = dict[str, Any]
@@ -34,7 +34,7 @@ class MongoAlertStore:
 
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self._subscriptions = database["alert_subscriptions"]
-        self._writing: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+        self._writing = KeyedLocks()
 
     async def ensure_indexes(self) -> None:
         await self._subscriptions.create_index("token_hash")
@@ -89,11 +89,7 @@ class MongoAlertStore:
     async def _update(self, condition: Document, update: Document) -> UpdateResult:
         """Never two updates of one subscription at the same moment in this process: FerretDB
         1.24 can lose one of them (see MongoReportRepository._update)."""
-        subscription_id = condition["_id"]
-        lock = self._writing.get(subscription_id)
-        if lock is None:
-            lock = self._writing[subscription_id] = asyncio.Lock()
-        async with lock:
+        async with self._writing(condition["_id"]):
             return await self._subscriptions.update_one(condition, update)
 
 

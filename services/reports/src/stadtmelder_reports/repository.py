@@ -1,11 +1,9 @@
 """Where reports live: the repository Protocol and its MongoDB adapter, outbox included."""
 
-import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
-from weakref import WeakValueDictionary
 
 from bson import Binary
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
@@ -29,6 +27,7 @@ from stadtmelder_reports.geography import BoundingBox
 from stadtmelder_reports.photos import CleanPhoto
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import DepartmentRef, Event, Reporter
+from stadtmelder_shared.keyed_locks import KeyedLocks
 
 
 @dataclass(frozen=True)
@@ -129,7 +128,7 @@ class MongoReportRepository:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self._reports = database["reports"]
         self._photos = database["photos"]
-        self._writing: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+        self._writing = KeyedLocks()
 
     async def ensure_indexes(self) -> None:
         await self._reports.create_index("outbox_pending")
@@ -336,18 +335,9 @@ class MongoReportRepository:
                 return
 
     async def _update(self, condition: Document, update: Document) -> UpdateResult:
-        """One report's update, never at the same moment as another update of that report.
-
-        FerretDB 1.24 (the local server) applies an update as read, change, write without
-        isolation, so two updates of one document at the same moment can lose one of them,
-        conditions on `revision` included. Only this service writes reports; waiting for each
-        other here keeps its writers apart (MongoDB would not need it, and it costs little).
-        """
-        report_id = condition["_id"]
-        lock = self._writing.get(report_id)
-        if lock is None:
-            lock = self._writing[report_id] = asyncio.Lock()
-        async with lock:
+        """One report's update, never at the same moment as another update of that report
+        (FerretDB 1.24 can lose one of two; see `stadtmelder_shared.keyed_locks`)."""
+        async with self._writing(condition["_id"]):
             return await self._reports.update_one(condition, update)
 
     async def _require(self, report_id: str) -> None:

@@ -1,15 +1,14 @@
 """Routing's own view of the work it handed out: where, what, which status, due when."""
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
-from weakref import WeakValueDictionary
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_shared.events import Location, WorkItemQueued
+from stadtmelder_shared.keyed_locks import KeyedLocks
 
 Document = dict[str, Any]
 OPEN_STATUSES = ("routed", "triage", "acknowledged", "in_progress", "reopened", "forwarded")
@@ -54,20 +53,14 @@ class MongoWorkItems:
 
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self._items = database["work_items"]
-        self._writing: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
-
-    def _lock(self, report_id: str) -> asyncio.Lock:
-        lock = self._writing.get(report_id)
-        if lock is None:
-            lock = self._writing[report_id] = asyncio.Lock()
-        return lock
+        self._writing = KeyedLocks()
 
     async def ensure_indexes(self) -> None:
         await self._items.create_index([("due_at", ASCENDING)])
         await self._items.create_index([("category", ASCENDING), ("lat", ASCENDING)])
 
     async def save(self, item: WorkItem) -> None:
-        async with self._lock(item.report_id):
+        async with self._writing(item.report_id):
             await self._items.replace_one({"_id": item.report_id}, _to_document(item), upsert=True)
 
     async def get(self, report_id: str) -> WorkItem | None:
@@ -98,7 +91,7 @@ class MongoWorkItems:
         return [_from_document(document) async for document in cursor]
 
     async def mark_overdue(self, report_id: str, at: datetime) -> None:
-        async with self._lock(report_id):
+        async with self._writing(report_id):
             await self._items.update_one({"_id": report_id}, {"$set": {"overdue_at": at}})
 
 
