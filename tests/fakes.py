@@ -9,10 +9,12 @@ from aiosmtplib import SMTPRecipientRefused
 from stadtmelder_notify.domain import Mail, PendingMail
 from stadtmelder_notify.links import recipient_key
 from stadtmelder_notify.repository import Claim
-from stadtmelder_reports.domain import FeedbackStep, Notice, Report, StatusChange, WorkStep
+from stadtmelder_reports.domain import Notice, Report, StatusChange, WorkStep
 from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTokenUnknown
 from stadtmelder_reports.photos import CleanPhoto
-from stadtmelder_reports.repository import QueueQuery, ReportQuery, StoredPhoto
+from stadtmelder_reports.report_queries import QueueQuery, ReportQuery
+from stadtmelder_reports.repository import StoredPhoto
+from stadtmelder_reports.resolution_feedback import FeedbackStep
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.staff.repository import AuditEntry
 from stadtmelder_routing.work_items import WorkItem

@@ -13,15 +13,9 @@ from stadtmelder_notify.links import MailLinks, recipient_key
 from stadtmelder_notify.mailer import SmtpMailer
 from stadtmelder_notify.repository import Claim, MongoDeliveryLog, MongoFollowerStore
 from stadtmelder_reports.catalogue import load_jurisdiction
-from stadtmelder_reports.domain import (
-    FeedbackAnswer,
-    Notice,
-    StatusChange,
-    Submission,
-    answer_feedback,
-    submit,
-)
+from stadtmelder_reports.domain import Notice, StatusChange, Submission, submit
 from stadtmelder_reports.repository import MongoReportRepository, connect
+from stadtmelder_reports.resolution_feedback import FeedbackAnswer, answer_feedback
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
     CategoryRef,

@@ -13,12 +13,8 @@ from stadtmelder_reports.domain import StatusChange, Submission, submit, support
 from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTokenUnknown
 from stadtmelder_reports.geography import BoundingBox
 from stadtmelder_reports.photos import clean_photo
-from stadtmelder_reports.repository import (
-    MongoReportRepository,
-    ReportQuery,
-    StoredPhoto,
-    connect,
-)
+from stadtmelder_reports.report_queries import ReportQuery
+from stadtmelder_reports.repository import MongoReportRepository, StoredPhoto, connect
 from stadtmelder_routing.domain import routed
 from stadtmelder_routing.repository import MongoRoutingLog
 from stadtmelder_routing.responsibility import Decision

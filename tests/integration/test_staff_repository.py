@@ -19,7 +19,8 @@ from stadtmelder_reports.domain import (
     supported,
 )
 from stadtmelder_reports.errors import ReportNotFound
-from stadtmelder_reports.repository import MongoReportRepository, QueueQuery, connect
+from stadtmelder_reports.report_queries import QueueQuery
+from stadtmelder_reports.repository import MongoReportRepository, connect
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.staff.repository import (
     AuditEntry,

@@ -19,7 +19,7 @@ from stadtmelder_reports.errors import FieldProblem, InvalidQuery, InvalidReport
 from stadtmelder_reports.geography import BoundingBox
 from stadtmelder_reports.photos import CleanPhoto, PhotoError, clean_photo
 from stadtmelder_reports.rate_limits import SubmissionLimiter
-from stadtmelder_reports.repository import ReportQuery
+from stadtmelder_reports.report_queries import ReportQuery
 from stadtmelder_reports.schemas import (
     CategoryOut,
     LanguageCode,

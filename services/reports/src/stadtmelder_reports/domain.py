@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from stadtmelder_reports.catalogue import Jurisdiction
 from stadtmelder_reports.categories import check_answers
-from stadtmelder_reports.errors import FieldProblem, InvalidReport, ReportsError
+from stadtmelder_reports.errors import FieldProblem, InvalidReport
 from stadtmelder_reports.photos import CleanPhoto
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
@@ -18,14 +18,12 @@ from stadtmelder_shared.events import (
     CategoryRef,
     DepartmentRef,
     Event,
-    FeedbackReceived,
     Language,
     Location,
     Reporter,
     ReportRouted,
     ReportSubmitted,
     ReportSupported,
-    derived_event_id,
 )
 from stadtmelder_shared.geo import distance_m
 
@@ -353,94 +351,3 @@ def probable_duplicates(
         ((report, distance) for report, distance in found if distance <= radius_m),
         key=lambda pair: pair[1],
     )
-
-
-# --- feedback after a report was resolved -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FeedbackAnswer:
-    outcome: FeedbackOutcome
-    rating: int | None = None
-    comment: str | None = None
-
-
-@dataclass(frozen=True)
-class FeedbackStep:
-    """An answer with what it adds and announces, stored in one write."""
-
-    feedback: Feedback
-    note: Comment | None
-    event: FeedbackReceived
-
-
-class FeedbackNotAsked(ReportsError):
-    """The report is not resolved (any more): there is no question to answer (409)."""
-
-    def __init__(self, report_id: str, status: str) -> None:
-        self.status = status
-        super().__init__(
-            f"Report {report_id} is {status!r}, not resolved, so there is nothing to answer "
-            "at the moment. You will be asked again when it is resolved."
-        )
-
-
-class FeedbackAlreadyGiven(ReportsError):
-    """This recipient answered about this resolution before, differently (409)."""
-
-    def __init__(self, report_id: str, given: Feedback) -> None:
-        self.given = given
-        super().__init__(
-            f"You already answered {given.outcome!r} about report {report_id}. Thank you! "
-            "If something changed, please file a new report."
-        )
-
-
-def latest_resolution(report: Report) -> StatusChange | None:
-    return next((c for c in reversed(report.history) if c.status == "resolved"), None)
-
-
-def given_feedback(report: Report, recipient: str) -> Feedback | None:
-    """What `recipient` (a recipient key) answered about the report's latest resolution."""
-    resolution = latest_resolution(report)
-    if resolution is None:
-        return None
-    wanted = _feedback_id(report.id, recipient, resolution)
-    return next((f for f in report.feedback if f.id == wanted), None)
-
-
-def answer_feedback(
-    report: Report, recipient: str, answer: FeedbackAnswer, now: datetime
-) -> FeedbackStep:
-    """One answer per recipient and resolution, while the report is resolved."""
-    resolution = latest_resolution(report)
-    if report.status != "resolved" or resolution is None:
-        raise FeedbackNotAsked(report.id, report.status)
-    feedback_id = _feedback_id(report.id, recipient, resolution)
-    comment = (answer.comment or "").strip() or None
-    # "Not fixed" reopens the report, and the reopening keeps the comment as its note.
-    note = (
-        Comment(
-            derived_event_id(feedback_id, "feedback-note"),
-            "internal",
-            comment,
-            now,
-            Actor(role="citizen"),
-        )
-        if comment and answer.outcome != "not_fixed"
-        else None
-    )
-    event = FeedbackReceived(
-        event_id=feedback_id,
-        occurred_at=now,
-        report_id=report.id,
-        jurisdiction=report.jurisdiction,
-        outcome=answer.outcome,
-        comment=comment,
-        rating=answer.rating,
-    )
-    return FeedbackStep(Feedback(feedback_id, answer.outcome, answer.rating, now), note, event)
-
-
-def _feedback_id(report_id: str, recipient: str, resolution: StatusChange) -> str:
-    return derived_event_id(f"{report_id}|{recipient}|{resolution.event_id}", "feedback")

@@ -21,12 +21,8 @@ from stadtmelder_reports.domain import (
     FEEDBACK_COMMENT_MAX_LENGTH,
     FEEDBACK_OUTCOMES,
     Feedback,
-    FeedbackAlreadyGiven,
-    FeedbackAnswer,
-    FeedbackNotAsked,
     FeedbackOutcome,
     Report,
-    given_feedback,
 )
 from stadtmelder_reports.errors import InvalidTransition, ReportsError
 from stadtmelder_reports.http_errors import error_response
@@ -40,6 +36,12 @@ from stadtmelder_reports.preferences import (
     paragraph,
     submitted_fields,
     wants_html,
+)
+from stadtmelder_reports.resolution_feedback import (
+    FeedbackAlreadyGiven,
+    FeedbackAnswer,
+    FeedbackNotAsked,
+    given_feedback,
 )
 from stadtmelder_reports.schemas import (
     ChoiceOut,

@@ -7,7 +7,7 @@ from datetime import datetime
 from stadtmelder_reports.domain import OPEN_STATUSES, Report
 from stadtmelder_reports.open311.params import RequestFilters
 from stadtmelder_reports.open311.schemas import open311_status
-from stadtmelder_reports.repository import ReportQuery
+from stadtmelder_reports.report_queries import ReportQuery
 from stadtmelder_reports.service import ReportService
 
 MAX_UPDATES = 1000

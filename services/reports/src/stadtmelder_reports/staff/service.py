@@ -18,7 +18,8 @@ from stadtmelder_reports.errors import (
     ReportNotFound,
     UnknownDepartment,
 )
-from stadtmelder_reports.repository import QueueQuery, ReportRepository
+from stadtmelder_reports.report_queries import QueueQuery
+from stadtmelder_reports.repository import ReportRepository
 from stadtmelder_reports.service import utc_now
 from stadtmelder_reports.staff import access
 from stadtmelder_reports.staff.auth import StaffMember
