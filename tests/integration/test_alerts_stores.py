@@ -1,7 +1,6 @@
 """The area alert stores: one contract for each MongoDB adapter (on FerretDB) and its fake."""
 
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -31,7 +30,6 @@ from stadtmelder_reports.alerts import (
 )
 from stadtmelder_reports.alerts_store import MongoAlertStore
 from stadtmelder_reports.catalogue import load_jurisdiction
-from stadtmelder_reports.repository import connect
 from stadtmelder_shared.events import (
     AreaAlertConfirmed,
     AreaAlertRequested,
@@ -45,7 +43,6 @@ from tests.alert_fakes import (
     InMemoryNewReportStore,
     InMemorySubscriptionStore,
 )
-from tests.conftest import LocalSystem
 from tests.examples import KOENIGSTRASSE
 
 pytestmark = pytest.mark.integration
@@ -55,21 +52,6 @@ DUISBURG = load_jurisdiction()
 CENTRE = Location(lat=KOENIGSTRASSE[0], lon=KOENIGSTRASSE[1])
 LIGHT = CategoryRef(code="street_light_out", names={"de": "Laterne dunkel"}, group="light")
 DEPARTMENT = DepartmentRef(id="stadt-licht", name="Straßenbeleuchtung")
-
-
-@pytest.fixture(params=["fake", "mongo"])
-async def database(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    if request.param == "fake":
-        yield None
-        return
-    system: LocalSystem = request.getfixturevalue("infrastructure")
-    client = connect(system.mongodb_url)
-    name = f"alerts_{uuid.uuid4().hex[:8]}"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
 
 
 # --- reports: subscriptions with their outbox ---------------------------------------------------

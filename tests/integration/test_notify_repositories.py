@@ -2,7 +2,6 @@
 and mail in both formats through the real SMTP sink."""
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +13,7 @@ from stadtmelder_notify.mailer import SmtpMailer
 from stadtmelder_notify.repository import Claim, MongoDeliveryLog, MongoFollowerStore
 from stadtmelder_reports.catalogue import load_jurisdiction
 from stadtmelder_reports.domain import Notice, StatusChange, Submission, submit
-from stadtmelder_reports.repository import MongoReportRepository, connect
+from stadtmelder_reports.repository import MongoReportRepository
 from stadtmelder_reports.resolution_feedback import FeedbackAnswer, answer_feedback
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
@@ -35,21 +34,6 @@ pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 DUISBURG = load_jurisdiction()
 LINKS = MailLinks("https://melder.example", b"integration-link-secret-32-bytes!!")
-
-
-@pytest.fixture(params=["fake", "mongo"])
-async def database(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    if request.param == "fake":
-        yield None
-        return
-    system: LocalSystem = request.getfixturevalue("infrastructure")
-    client = connect(system.mongodb_url)
-    name = f"contract_{uuid.uuid4().hex[:8]}"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
 
 
 def submitted(report_id: str = "ABCDE-12345") -> ReportSubmitted:

@@ -1,7 +1,6 @@
 """The same contract for each adapter and its in-memory fake, so fakes never lie in unit tests."""
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,14 +13,13 @@ from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTo
 from stadtmelder_reports.geography import BoundingBox
 from stadtmelder_reports.photos import clean_photo
 from stadtmelder_reports.report_queries import ReportQuery
-from stadtmelder_reports.repository import MongoReportRepository, StoredPhoto, connect
+from stadtmelder_reports.repository import MongoReportRepository, StoredPhoto
 from stadtmelder_routing.domain import routed
 from stadtmelder_routing.repository import MongoRoutingLog
 from stadtmelder_routing.responsibility import Decision
 from stadtmelder_routing.work_items import MongoWorkItems, WorkItem
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import DepartmentRef, Location, Reporter, ReportSubmitted
-from tests.conftest import LocalSystem
 from tests.examples import geotagged_jpeg
 from tests.fakes import (
     InMemoryDeliveryLog,
@@ -35,21 +33,6 @@ pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 DUISBURG = load_jurisdiction()
-
-
-@pytest.fixture(params=["fake", "mongo"])
-async def database(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    if request.param == "fake":
-        yield None
-        return
-    system: LocalSystem = request.getfixturevalue("infrastructure")
-    client = connect(system.mongodb_url)
-    name = f"contract_{uuid.uuid4().hex[:8]}"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
 
 
 def a_report(email: str | None = "anna@example.org", photos: tuple[Any, ...] = ()) -> Any:

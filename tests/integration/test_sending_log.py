@@ -1,17 +1,15 @@
 """The send log's contract, for `MongoSendLog` on real FerretDB and for the in-memory fake."""
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
-from stadtmelder_routing.repository import connect
 from stadtmelder_routing.sending.dispatcher import Dispatcher, RetryPolicy
 from stadtmelder_routing.sending.send_log import ClaimState, MongoSendLog, SendLog, send_key
 from stadtmelder_shared.departments import SendMethod
 from stadtmelder_shared.events import WorkItemQueued
-from tests.conftest import LocalSystem
 from tests.fakes import RecordingPublisher
 from tests.unit.test_sending_fakes import (
     InMemorySendLog,
@@ -28,21 +26,13 @@ WEBHOOK = SendMethod("webhook", url="https://licht.example/hooks/work", secret_e
 MAILBOX = SendMethod("email", mailbox="licht@stadt-duisburg.example")
 
 
-@pytest.fixture(params=["fake", "mongo"])
-async def send_log(request: pytest.FixtureRequest) -> AsyncIterator[SendLog]:
-    if request.param == "fake":
-        yield InMemorySendLog()
-        return
-    system: LocalSystem = request.getfixturevalue("infrastructure")
-    client = connect(system.mongodb_url)
-    name = f"sending_{uuid.uuid4().hex[:8]}"
-    try:
-        log = MongoSendLog(client[name])
-        await log.ensure_indexes()
-        yield log
-    finally:
-        await client.drop_database(name)
-        await client.close()
+@pytest.fixture
+async def send_log(database: Any) -> SendLog:
+    if database is None:
+        return InMemorySendLog()
+    log = MongoSendLog(database)
+    await log.ensure_indexes()
+    return log
 
 
 def an_item(number: int = 1) -> WorkItemQueued:

@@ -2,7 +2,6 @@
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +19,7 @@ from stadtmelder_reports.domain import (
 )
 from stadtmelder_reports.errors import ReportNotFound
 from stadtmelder_reports.report_queries import QueueQuery
-from stadtmelder_reports.repository import MongoReportRepository, connect
+from stadtmelder_reports.repository import MongoReportRepository
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.staff.repository import (
     AuditEntry,
@@ -35,7 +34,6 @@ from stadtmelder_shared.events import (
     Reporter,
     ReportStatusChanged,
 )
-from tests.conftest import LocalSystem
 from tests.examples import valid_answers
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster
 
@@ -46,21 +44,6 @@ DUISBURG = load_jurisdiction()
 ROADS = DepartmentRef(id="wbd-strasse", name="Straßen und Gehwege")
 GREEN = DepartmentRef(id="wbd-gruen", name="Grünflächen")
 CLERK = Actor(role="clerk", user_id="anna", department_id=ROADS.id)
-
-
-@pytest.fixture(params=["fake", "mongo"])
-async def database(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    if request.param == "fake":
-        yield None
-        return
-    system: LocalSystem = request.getfixturevalue("infrastructure")
-    client = connect(system.mongodb_url)
-    name = f"staff_{uuid.uuid4().hex[:8]}"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
 
 
 @pytest.fixture
