@@ -12,7 +12,7 @@ from stadtmelder_reports.service import ReportService
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import load_directory
-from stadtmelder_shared.events import Location, ReportRouted, ReportUnroutable
+from stadtmelder_shared.events import Location, ReportRouted, ReportUnroutable, WorkItemSendFailed
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster
 
 DUISBURG = load_jurisdiction()
@@ -166,3 +166,25 @@ async def test_dead_letters_are_not_read_back_as_updates() -> None:
         await broker.publish(an_update(report_id), topics.dead_letter(ROADS_UPDATES))
 
     assert system.reports.reports[report_id].status == "routed"
+
+
+async def test_a_send_that_keeps_failing_is_noted_for_the_staff_once() -> None:
+    system = System()
+    report_id = await system.a_report("wbd-strasse")
+    failure = WorkItemSendFailed(
+        report_id=report_id,
+        jurisdiction="duisburg",
+        department=DIRECTORY.get("wbd-strasse").ref(),  # type: ignore[union-attr]
+        method="webhook",
+        attempts=5,
+        error="HTTP 503",
+    )
+
+    async with TestKafkaBroker(system.broker) as broker:
+        for _ in range(2):
+            await broker.publish(failure.model_dump(mode="json"), topics.WORK_ITEMS_SEND_FAILED)
+
+    [note] = system.reports.reports[report_id].comments
+    assert note.visibility == "internal"
+    assert "webhook" in note.text
+    assert "5 Versuchen" in note.text

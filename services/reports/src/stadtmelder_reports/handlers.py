@@ -15,7 +15,12 @@ from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.staff.updates import department_of, parse_update
 from stadtmelder_shared import topics
 from stadtmelder_shared.dead_letters import decode_or_dead_letter
-from stadtmelder_shared.events import CitizenNotified, ReportRouted, ReportUnroutable
+from stadtmelder_shared.events import (
+    CitizenNotified,
+    ReportRouted,
+    ReportUnroutable,
+    WorkItemSendFailed,
+)
 from stadtmelder_shared.kafka import consumer
 
 log = logging.getLogger(__name__)
@@ -56,6 +61,19 @@ def register_handlers(
             log.warning("notice about an unknown report ignored", extra=context)
             return
         log.info("citizen notified" if applied else "notice seen before", extra=context)
+
+    @consumer(broker, topics.WORK_ITEMS_SEND_FAILED, group_id)
+    async def on_work_item_send_failed(message: KafkaMessage) -> None:
+        event = await decode_or_dead_letter(message, WorkItemSendFailed, broker)
+        if event is None:
+            return
+        context = {"report_id": event.report_id, "event_id": event.event_id}
+        try:
+            noted = await work.note_send_failure(event)
+        except ReportNotFound:
+            log.warning("send failure of an unknown report ignored", extra=context)
+            return
+        log.warning("department send failure noted" if noted else "seen before", extra=context)
 
     @broker.subscriber(
         pattern=topics.DEPARTMENT_UPDATES_PATTERN,

@@ -32,7 +32,13 @@ from stadtmelder_reports.staff.steps import (
 )
 from stadtmelder_reports.staff.workflow import TransitionRequest
 from stadtmelder_shared.departments import Department, Directory
-from stadtmelder_shared.events import Actor, DepartmentRef, Reporter, derived_event_id
+from stadtmelder_shared.events import (
+    Actor,
+    DepartmentRef,
+    Reporter,
+    WorkItemSendFailed,
+    derived_event_id,
+)
 
 # Work still to do; a queue shows these unless asked for others.
 QUEUE_STATUSES = tuple(sorted(OPEN_STATUSES - {"submitted"}))
@@ -198,6 +204,24 @@ class WorkService:
                 raise NotAllowed(f"Department {department_id!r} may only change its own reports.")
 
         return await self._transition(report_id, request, actor, ids, check=owned)
+
+    async def note_send_failure(self, failure: WorkItemSendFailed) -> bool:
+        """A department did not get its work item: an internal note on the report, so the
+        clerks and dispatchers who open it see it; False if noted before."""
+        note_id = derived_event_id(failure.event_id, "send-failure-note")
+        text = (
+            f"Die Zustellung an {failure.department.name} per {failure.method} ist nach "
+            f"{failure.attempts} Versuchen gescheitert ({failure.error}); "
+            "sie wird weiter versucht."
+        )
+
+        def decide(report: Report) -> WorkStep | None:
+            if any(comment.id == note_id for comment in report.comments):
+                return None
+            actor = Actor(role="system")
+            return comment_step(report, "internal", text, actor, self._clock(), note_id)
+
+        return await self._change(failure.report_id, decide, None)
 
     async def reopen(self, report_id: str, comment: str, caused_by: str | None = None) -> bool:
         """The citizen says a resolved report is not fixed; False if `caused_by` was seen before.
