@@ -11,7 +11,7 @@ from stadtmelder_routing.sending.send_log import ClaimState, MongoSendLog, SendL
 from stadtmelder_shared.departments import SendMethod
 from stadtmelder_shared.events import WorkItemQueued
 from tests.fakes import RecordingPublisher
-from tests.unit.test_sending_fakes import (
+from tests.sending_fakes import (
     InMemorySendLog,
     ScriptedSender,
     a_department,

@@ -25,8 +25,8 @@ from stadtmelder_shared.events import WorkItemQueued
 from stadtmelder_shared.kafka import KafkaEventPublisher, make_broker
 from tests.conftest import LocalSystem
 from tests.fakes import RecordingPublisher
+from tests.sending_fakes import InMemorySendLog, a_department, a_work_item
 from tests.system import records_with_key, wait_until
-from tests.unit.test_sending_fakes import InMemorySendLog, a_department, a_work_item
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ from typing import Any
 from stadtmelder_routing.sending.contract import work_item_schema
 from stadtmelder_routing.sending.webhook import signature
 from stadtmelder_shared.events import WorkItemQueued
+from tests.sending_fakes import a_work_item
 from tests.system import ROOT
-from tests.unit.test_sending_fakes import a_work_item
 
 DOCUMENT = ROOT / "docs/contracts/work-item.v1.schema.json"
 README = ROOT / "docs/contracts/README.md"

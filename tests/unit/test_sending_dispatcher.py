@@ -12,13 +12,13 @@ from stadtmelder_shared import topics
 from stadtmelder_shared.departments import SendKind, SendMethod
 from stadtmelder_shared.events import WorkItemQueued, WorkItemSendFailed, derived_event_id
 from tests.fakes import RecordingPublisher
-from tests.system import wait_until
-from tests.unit.test_sending_fakes import (
+from tests.sending_fakes import (
     InMemorySendLog,
     ScriptedSender,
     a_department,
     a_work_item,
 )
+from tests.system import wait_until
 
 FAST = RetryPolicy(attempts=3, first_wait_s=0.0, max_wait_s=0.0)
 WEBHOOK = SendMethod("webhook", url="https://licht.example/hooks/work", secret_env="LICHT_SECRET")

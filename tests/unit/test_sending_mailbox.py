@@ -7,7 +7,7 @@ from stadtmelder_routing.sending.mailbox import MailboxSender, SmtpServer, work_
 from stadtmelder_routing.sending.methods import PermanentSendError, SendError
 from stadtmelder_shared.departments import SendMethod
 from stadtmelder_shared.events import WorkItemQueued
-from tests.unit.test_sending_fakes import a_work_item
+from tests.sending_fakes import a_work_item
 
 SENDER = "Stadtmelder Duisburg <noreply@stadtmelder.invalid>"
 STAFF_URL = "https://stadtmelder.example/staff/reports/R7KQ2M9XA"

@@ -9,7 +9,7 @@ from stadtmelder_routing.sending.methods import PermanentSendError, SendError
 from stadtmelder_routing.sending.open311 import Open311Sender, open311_form
 from stadtmelder_shared.departments import SendMethod
 from stadtmelder_shared.events import WorkItemQueued
-from tests.unit.test_sending_fakes import a_work_item
+from tests.sending_fakes import a_work_item
 
 METHOD = SendMethod(
     "open311",

@@ -12,7 +12,7 @@ from stadtmelder_routing.sending.methods import PermanentSendError, SendError
 from stadtmelder_routing.sending.webhook import WebhookSender, signature, verify_signature
 from stadtmelder_shared.departments import SendMethod
 from tests.fakes import RecordingPublisher
-from tests.unit.test_sending_fakes import InMemorySendLog, a_department, a_work_item
+from tests.sending_fakes import InMemorySendLog, a_department, a_work_item
 
 SECRET = "s3cr3t-of-the-street-lighting-office"
 NOW = 1_795_000_000
