@@ -1,7 +1,7 @@
 """Stand-ins for the send methods and the send log, and an example work item.
 
-They belong in tests/fakes.py and live here only until they are moved there; the send log
-fake passes the same contract tests as `MongoSendLog` (tests/integration/test_sending_log.py).
+Fakes are kept by area (tests/fakes.py, alert_fakes.py, this one); the send log fake passes
+the same contract tests as `MongoSendLog` (tests/integration/test_sending_log.py).
 """
 
 from dataclasses import dataclass, field
