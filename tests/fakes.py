@@ -376,6 +376,13 @@ class InMemoryFollowerStore:
         self.followers: dict[str, dict[str, Reporter]] = {}
         self.opted_out: set[str] = set()
         self.languages: dict[str, Language] = {}
+        self.confirmed: set[str] = set()
+
+    async def mark_confirmed(self, report_id: str, email: str) -> None:
+        self.confirmed.add(recipient_key(report_id, email))
+
+    async def is_confirmed(self, report_id: str, email: str) -> bool:
+        return recipient_key(report_id, email) in self.confirmed
 
     async def add(self, report_id: str, follower: Reporter) -> None:
         key = (follower.email or "").lower()

@@ -155,6 +155,18 @@ async def test_an_opt_out_and_a_language_apply_to_one_follower_of_one_report(
     assert await followers.set_preferences("R1", "0" * 64, True, None) is False
 
 
+async def test_a_confirmation_counts_for_one_reporter_of_one_report(followers: Any) -> None:
+    await followers.add("R1", Reporter(email="anna@example.org", language="de"))
+    await followers.add("R1", Reporter(email="ben@example.org", language="de"))
+    assert await followers.is_confirmed("R1", "anna@example.org") is False
+
+    await followers.mark_confirmed("R1", "anna@example.org")
+
+    assert await followers.is_confirmed("R1", "anna@example.org") is True
+    assert await followers.is_confirmed("R1", "ben@example.org") is False
+    assert await followers.is_confirmed("R2", "anna@example.org") is False
+
+
 # --- the report's side ----------------------------------------------------------------------
 
 

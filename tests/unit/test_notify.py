@@ -70,6 +70,7 @@ def a_service(
         DeliveryPolicy(lease=timedelta(seconds=15), first_pause_s=0),
         clock=clock or Clock(),
         wait_seconds=0,
+        confirmation_wait_s=0,
     )
     return service, publisher
 

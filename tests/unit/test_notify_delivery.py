@@ -1,6 +1,7 @@
 """How notify delivers: each trigger once, preferences honoured, rate limits defer, failures
 dead-letter, and no address ever reaches a log line."""
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,7 +55,7 @@ class Clock:
 class Notify:
     """The service with in-memory adapters, and what came out of it."""
 
-    def __init__(self, **policy: object) -> None:
+    def __init__(self, confirmation_wait_s: float = 0, **policy: object) -> None:
         self.clock = Clock()
         self.mailer = RecordingMailer()
         self.deliveries = InMemoryDeliveryLog()
@@ -71,6 +72,7 @@ class Notify:
             DeliveryPolicy(**{"first_pause_s": 0.0, **policy}),  # type: ignore[arg-type]
             clock=self.clock,
             wait_seconds=0,
+            confirmation_wait_s=confirmation_wait_s,
         )
 
     def subjects_to(self, address: str) -> list[str]:
@@ -148,6 +150,29 @@ async def test_a_submission_is_confirmed_once_with_the_tracking_link() -> None:
     # The redelivery announces the sent mail again, under the same id (consumers drop repeats).
     assert notify.publisher.topics() == [topics.CITIZENS_NOTIFIED] * 2
     assert len({event.event_id for _, event in notify.publisher.published}) == 1
+
+
+async def test_the_routed_mail_waits_for_the_confirmation_that_arrives_after_it() -> None:
+    notify = Notify(confirmation_wait_s=5)
+    routing = asyncio.create_task(notify.service.notify_routed(routed()))
+    await asyncio.sleep(0.1)  # routing is in, submission still on its way
+    assert notify.mailer.sent == []
+
+    await notify.service.notify_submitted(submitted())
+    await routing
+
+    assert notify.subjects_to(ANNA) == [
+        f"We have received your report {REPORT}",
+        f"Your report {REPORT} has reached the responsible department",
+    ]
+
+
+async def test_the_routed_mail_goes_out_alone_when_no_confirmation_comes() -> None:
+    notify = Notify(confirmation_wait_s=0.2)
+    await notify.service.notify_routed(routed())
+    assert notify.subjects_to(ANNA) == [
+        f"Your report {REPORT} has reached the responsible department"
+    ]
 
 
 async def test_an_anonymous_submission_is_not_confirmed() -> None:

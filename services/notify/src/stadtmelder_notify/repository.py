@@ -88,6 +88,11 @@ class FollowerStore(Protocol):
         """Apply a choice of the follower with key `recipient`; False if nobody has that key."""
         ...
 
+    async def mark_confirmed(self, report_id: str, email: str) -> None:
+        """The reporter's confirmation of receipt was dealt with: sent, kept back or unwanted."""
+
+    async def is_confirmed(self, report_id: str, email: str) -> bool: ...
+
 
 class MongoFollowerStore:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
@@ -130,6 +135,15 @@ class MongoFollowerStore:
             return await self._followers.count_documents({"_id": recipient}, limit=1) == 1
         result = await self._update(recipient, {"$set": choices}, report_id=report_id)
         return result.matched_count == 1
+
+    async def mark_confirmed(self, report_id: str, email: str) -> None:
+        await self._update(recipient_key(report_id, email), {"$set": {"confirmed": True}})
+
+    async def is_confirmed(self, report_id: str, email: str) -> bool:
+        found = await self._followers.count_documents(
+            {"_id": recipient_key(report_id, email), "confirmed": True}, limit=1
+        )
+        return found == 1
 
     async def _update(
         self, key: str, update: Document, upsert: bool = False, report_id: str | None = None

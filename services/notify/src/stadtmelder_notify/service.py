@@ -1,6 +1,7 @@
 """The notify use case: tell reporters and supporters each step in their language, once per
 event and recipient (see `delivery` for how), honouring their choices."""
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 
@@ -45,8 +46,10 @@ class NotifyService:
         wait_seconds: float = 0.5,
         staff_url_template: str = "http://127.0.0.1:8000/api/v1/staff/reports/{report_id}",
         zone: tzinfo = UTC,
+        confirmation_wait_s: float = 10.0,
     ) -> None:
         self._followers = followers
+        self._confirmation_wait_s = confirmation_wait_s
         self._links = links
         self._staff_url_template = staff_url_template
         self._zone = zone
@@ -66,17 +69,21 @@ class NotifyService:
         """Confirm the report to its reporter, with its number and private tracking link."""
         await self.remember_reporter(event.report_id, event.reporter)
         recipients = _among(await self._followers.of(event.report_id), event.reporter)
-        return await self._delivery.tell(
+        told = await self._delivery.tell(
             event,
             topics.REPORTS_SUBMITTED,
             "submitted",
             recipients,
             lambda to, language: confirmation_mail(event, to, language, self._links),
         )
+        if event.reporter is not None and event.reporter.email:
+            await self._followers.mark_confirmed(event.report_id, event.reporter.email)
+        return told
 
     async def notify_routed(self, event: ReportRouted) -> list[CitizenNotified]:
         """Mail the reporter and every supporter; each only once, however often this runs."""
         await self.remember_reporter(event.report_id, event.reporter)
+        await self._after_confirmation(event.report_id, event.reporter)
         followers = await self._followers.of(event.report_id)
         mine = _among(followers, event.reporter)
         recipients = mine + [f for f in followers if f not in mine]
@@ -87,6 +94,20 @@ class NotifyService:
             recipients,
             lambda to, language: routed_mail(event, to, language, self._links, self._zone),
         )
+
+    async def _after_confirmation(self, report_id: str, reporter: Reporter | None) -> None:
+        """Let the reporter's confirmation of receipt go out first, waiting a bounded time.
+
+        Submission and routing arrive on different topics, and routing takes milliseconds: without
+        this wait "we forwarded your report" could arrive before "we received your report".
+        """
+        if reporter is None or not reporter.email:
+            return
+        deadline = asyncio.get_running_loop().time() + self._confirmation_wait_s
+        while not await self._followers.is_confirmed(report_id, reporter.email):
+            if asyncio.get_running_loop().time() >= deadline:
+                return
+            await asyncio.sleep(0.05)
 
     async def notify_supported(self, event: ReportSupported) -> list[CitizenNotified]:
         """Remember the supporter as a follower of the report and confirm it to them."""
