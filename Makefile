@@ -45,6 +45,9 @@ logs: ## Show the end of every log file
 	@$(STACK) logs
 
 test: install lint ## Lint, then run all tests (starts and stops its own Kafka, FerretDB and SMTP sink)
+	@# A clean slate, so no run is slowed or confused by an earlier one's reports and topics;
+	@# STADTMELDER_KEEP_TEST_STACK=1 keeps the stack and its data between runs instead.
+	@if [ -z "$$STADTMELDER_KEEP_TEST_STACK" ]; then $(STACK) --profile test reset >/dev/null; fi
 	@# Started here so first-time downloads show their progress; the tests stop them at the end.
 	@$(STACK) --profile test start kafka ferretdb smtp
 	@# Stopped here too, so a run that fails before the tests' own teardown leaves nothing behind.

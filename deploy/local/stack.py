@@ -736,6 +736,19 @@ def stop_component(profile: Profile, component: Component, *, kill: bool = False
     print(f"{name}: {outcome}")
 
 
+def reset(profile: Profile) -> None:
+    """Stop everything of the profile and delete its data, logs and mails (downloads stay)."""
+    stop(profile)
+    data = [profile.ferretdb_dir, profile.mail_dir, profile.state_dir / "log"]
+    data += [path for path in profile.kafka_dir.glob("*") if path != KAFKA_LIBS]
+    for path in data:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    print(f"reset: deleted the data, logs and mails under {relative(profile.state_dir)}")
+
+
 def status(profile: Profile, names: Sequence[str] = ()) -> list[str]:
     table = components(profile)
     return [describe(profile, table[name]) for name in select(names)]
@@ -767,7 +780,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--profile", choices=sorted(PROFILES), default="run")
     parser.add_argument("--kill", action="store_true", help="stop: SIGKILL at once")
-    parser.add_argument("command", choices=("start", "stop", "status", "logs"))
+    parser.add_argument("command", choices=("start", "stop", "reset", "status", "logs"))
     parser.add_argument("components", nargs="*", metavar="component", help=", ".join(ORDER))
     args = parser.parse_intermixed_args(argv)
     if args.kill and args.command != "stop":
@@ -781,6 +794,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             start(profile, args.components)
         elif args.command == "stop":
             stop(profile, args.components, kill=args.kill)
+        elif args.command == "reset":
+            reset(profile)
         elif args.command == "status":
             print("\n".join(status(profile, args.components)))
         else:
