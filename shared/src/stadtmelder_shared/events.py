@@ -53,6 +53,25 @@ class DepartmentRef(Value):
     name: str
 
 
+class AppWebhook(Value):
+    """Where the app that submitted a report wants to hear about its steps, signed for it.
+
+    The signing secret never travels: notify derives it from the client id and version.
+    """
+
+    client_id: str
+    url: str
+    secret_version: int = 1
+
+
+class PushSubscription(Value):
+    """A browser's Web Push subscription (the `PushSubscription.toJSON()` of the page)."""
+
+    endpoint: str
+    p256dh: str = Field(description="The browser's public key, base64url (65 bytes, P-256).")
+    auth: str = Field(description="The browser's authentication secret, base64url (16 bytes).")
+
+
 class Event(Value):
     """Envelope fields every event carries."""
 
@@ -79,6 +98,8 @@ class ReportSubmitted(Event):
     # The reporter's private tracking token, for their confirmation mail only. It opens no more
     # than the public view, but is still kept off every public output.
     tracking_token: str | None = None
+    # Set when the report came from an app that registered a webhook for its users' reports.
+    app_webhook: AppWebhook | None = None
 
 
 class ReportRouted(Event):
@@ -204,6 +225,19 @@ class NotificationPreferencesChanged(Event):
     language: Language | None = None
 
 
+class PushSubscriptionChanged(Event):
+    """A browser asked for Web Push messages about a report (or stopped), with its token.
+
+    Carries the subscription, which only notify keeps; reports checked the tracking token.
+    """
+
+    type: ClassVar[str] = "org.stadtmelder.report.push-subscription-changed"
+
+    subscription: PushSubscription
+    subscribed: bool = True
+    language: Language = "de"
+
+
 class AreaAlertRequested(Event):
     """Someone asks to hear about new reports in an area; confirmed by double opt-in.
 
@@ -240,7 +274,7 @@ class AreaAlertCancelled(Event):
 class CitizenNotified(Event):
     type: ClassVar[str] = "org.stadtmelder.report.citizen-notified"
 
-    channel: Literal["email"]
+    channel: Literal["email", "webhook", "web_push"]
     notification: str = Field(description="Which step the citizen was told about, e.g. 'routed'.")
     caused_by: str
 
@@ -259,6 +293,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ReportSupported,
         FeedbackReceived,
         NotificationPreferencesChanged,
+        PushSubscriptionChanged,
         AreaAlertRequested,
         AreaAlertConfirmed,
         AreaAlertCancelled,

@@ -13,6 +13,7 @@ DEPARTMENT_UPDATES_PATTERN = r"departments\.[^.]+\.updates$"
 CITIZENS_NOTIFIED = "reports.citizen-notified"
 REPORTS_FEEDBACK = "reports.feedback-received"
 NOTIFICATION_PREFERENCES = "notify.preferences-changed"
+PUSH_SUBSCRIPTIONS = "notify.push-subscriptions"
 AREA_ALERTS = "notify.area-alerts"
 
 
@@ -53,5 +54,6 @@ def service_topics(department_ids: tuple[str, ...] = ()) -> list[str]:
         CITIZENS_NOTIFIED,
         REPORTS_FEEDBACK,
         NOTIFICATION_PREFERENCES,
+        PUSH_SUBSCRIPTIONS,
         AREA_ALERTS,
     ]

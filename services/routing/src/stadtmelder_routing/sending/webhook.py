@@ -5,8 +5,6 @@ can tell the request came from Stadtmelder, is unchanged and is recent; receiver
 the event id header, because a work item may arrive more than once.
 """
 
-import hashlib
-import hmac
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -22,40 +20,18 @@ from stadtmelder_routing.sending.methods import (
 )
 from stadtmelder_shared.departments import SendMethod
 from stadtmelder_shared.events import WorkItemQueued
+from stadtmelder_shared.webhook_signatures import (
+    EVENT_ID_HEADER,
+    EVENT_TYPE_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    signature,
+)
+from stadtmelder_shared.webhook_signatures import (
+    verify_signature as verify_signature,  # receivers and tests check signatures with it
+)
 
-EVENT_ID_HEADER = "X-Stadtmelder-Event-Id"
-EVENT_TYPE_HEADER = "X-Stadtmelder-Event-Type"
-TIMESTAMP_HEADER = "X-Stadtmelder-Timestamp"
-SIGNATURE_HEADER = "X-Stadtmelder-Signature"
 USER_AGENT = "Stadtmelder-Webhook/1"
-
-
-def signature(secret: str | bytes, timestamp: str, body: bytes) -> str:
-    """The `X-Stadtmelder-Signature` value: `sha256=` and the hex HMAC of `<timestamp>.<body>`."""
-    key = secret.encode() if isinstance(secret, str) else secret
-    digest = hmac.new(key, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
-
-
-def verify_signature(
-    secret: str | bytes,
-    timestamp: str,
-    body: bytes,
-    header: str,
-    tolerance_s: float = 300,
-    now: float | None = None,
-) -> bool:
-    """True if `header` signs exactly this body and timestamp, sent at most `tolerance_s` ago
-    (or ahead, for clock skew); the comparison takes the same time however much matches."""
-    try:
-        sent_at = int(timestamp)
-    except ValueError:
-        return False
-    current = time.time() if now is None else now
-    if abs(current - sent_at) > tolerance_s:
-        return False
-    expected = signature(secret, timestamp, body)
-    return hmac.compare_digest(expected.encode(), header.encode())
 
 
 class WebhookSender:

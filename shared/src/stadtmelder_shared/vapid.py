@@ -1,0 +1,66 @@
+"""The VAPID key pair (RFC 8292) that signs Web Push messages: from configuration, or a local
+development key created under var/ on first use."""
+
+import base64
+import os
+import tempfile
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+
+def b64url(data: bytes) -> str:
+    """Unpadded base64url, the encoding Web Push uses for keys."""
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def private_key_from(text: str) -> ec.EllipticCurvePrivateKey:
+    """A P-256 private key given as PEM or as the base64url of its 32-byte secret number."""
+    stripped = text.strip()
+    if stripped.startswith("-----BEGIN"):
+        key = serialization.load_pem_private_key(stripped.encode(), password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+            raise ValueError("the VAPID private key must be an EC key on P-256")
+        return key
+    number = b64url_decode(stripped)
+    if len(number) != 32:
+        raise ValueError("the VAPID private key must be 32 bytes in base64url, or PEM")
+    return ec.derive_private_key(int.from_bytes(number, "big"), ec.SECP256R1())
+
+
+def ensure_development_key(path: Path) -> ec.EllipticCurvePrivateKey:
+    """The key at `path`, created first if there is none yet (only the owner reads it)."""
+    if not path.exists():
+        pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written aside and linked into place: reports and notify start together, and when
+        # both create a key, the first one stays and both use it.
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as file:
+            file.write(pem)
+        try:
+            os.chmod(file.name, 0o600)
+            os.link(file.name, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(file.name)
+    return private_key_from(path.read_text())
+
+
+def public_key_text(key: ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey) -> str:
+    """The public key as pages pass it to `pushManager.subscribe` (`applicationServerKey`)."""
+    public = key.public_key() if isinstance(key, ec.EllipticCurvePrivateKey) else key
+    return b64url(
+        public.public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+    )
