@@ -67,10 +67,8 @@ format: install ## Format the code with ruff
 	@.venv/bin/ruff format .
 	@.venv/bin/ruff check --fix .
 
-bench: install ## Benchmarks: routing decision cost; with `make run` up also submission-to-mail delay
-	@.venv/bin/python bench/routing_decision.py
-	@if curl -sf http://127.0.0.1:8000/health/live >/dev/null; then .venv/bin/python bench/mail_delay.py; \
-	  else echo "bench: for the mail delay, start the system first: REPORTS_SUBMISSIONS_PER_MINUTE=100000 make run"; fi
+bench: install ## Open-loop load beside bare Litestar and Kafka, routing cost, memory (BENCH_ARGS=--help)
+	@.venv/bin/python -m bench.load $(BENCH_ARGS)
 
 api-key: install ## Issue an API key for an app: make api-key NAME="Duisburg App" [PER_MINUTE=60]
 	@test -n "$(NAME)" || { echo 'make: give the app a name, e.g. make api-key NAME="Duisburg App"'; exit 2; }

@@ -1,0 +1,1 @@
+"""Benchmarks and fault drills of the local system: `make bench`, `make chaos`."""

@@ -1,0 +1,403 @@
+"""`make bench`: open-loop load on the local system, side by side with its two baselines.
+
+Per rate step: submit latency, submission → department work item and → the reporter's
+confirmation mail, achieved throughput, errors, memory of every process; the same rates against
+a bare Litestar endpoint and a bare Kafka round trip; the ceilings (closed loop) of ours and of
+bare Litestar; the routing decision's cost at 10/1,000/10,000 areas (bench/routing_decision.py).
+Prints the tables, writes var/bench/load.json and var/bench/load.png.
+
+    .venv/bin/python -m bench.load [--rates 25,50,100] [--seconds 10] [--profile run|test]
+"""
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.baselines import bare_litestar, kafka_round_trips
+from bench.figures import Latency, ratio, show, table
+from bench.observers import Answer, Mailbox, WorkTopics, new_run_id, submit
+from bench.open_loop import Shot, run_closed_loop, run_open_loop
+from bench.plot import plot_latencies
+from bench.target import COMPONENTS, ROOT, SERVICES, Target
+
+OUT = ROOT / "var/bench"
+BARE_PORT_SHIFT = 90  # the bare app listens next to the services: 8090, or 18890 with offset 800
+
+TARGET_WORK_P99_MS = 250
+TARGET_MAIL_P99_MS = 500
+TARGET_CEILING_RATIO = 0.30
+TARGET_RSS_MB = 200
+TARGET_ROUTING_GROWTH = 2.0
+
+
+@dataclass
+class Step:
+    """One rate step against one endpoint."""
+
+    rate: float
+    sent: int
+    accepted: int
+    errors: dict[str, int]
+    achieved_per_second: float
+    submit: Latency
+    work_item: Latency | None = None
+    mail: Latency | None = None
+    not_delivered: int = 0
+    not_mailed: int = 0
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    # Every measurement in seconds, by what was measured: the raw figures behind the summaries.
+    raw: dict[str, list[float]] = field(default_factory=dict)
+
+
+def errors_of(answers: Sequence[Answer]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for answer in answers:
+        if not answer.accepted:
+            key = "no answer" if answer.status is None else str(answer.status)
+            found[key] = found.get(key, 0) + 1
+    return found
+
+
+def achieved(shots: Sequence[Shot[Answer]]) -> float:
+    """Accepted submissions per second, from the first due time to the last answer."""
+    good = [s for s in shots if s.result.accepted]
+    if not shots or not good:
+        return 0.0
+    span = max(s.due + s.latency for s in shots) - shots[0].due
+    return len(good) / span if span > 0 else 0.0
+
+
+def client(url: str) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
+    return httpx.AsyncClient(base_url=url, timeout=30, limits=limits)
+
+
+async def open_loop_step(url: str, rate: float, seconds: float) -> tuple[Step, list[Shot[Answer]]]:
+    run = new_run_id()
+    async with client(url) as api:
+        shots = await run_open_loop(lambda n: submit(api, run, n), rate, seconds)
+    answers = [s.result for s in shots]
+    step = Step(
+        rate=rate,
+        sent=len(shots),
+        accepted=sum(a.accepted for a in answers),
+        errors=errors_of(answers),
+        achieved_per_second=achieved(shots),
+        submit=Latency.of_seconds([s.latency for s in shots if s.result.accepted]),
+        raw={"submit": [s.latency for s in shots if s.result.accepted]},
+    )
+    return step, shots
+
+
+async def ceiling(url: str, workers: int, seconds: float) -> float:
+    """Accepted submissions per second with `workers` clients sending back to back."""
+    run = new_run_id()
+    async with client(url) as api:
+
+        async def send(number: int) -> bool:
+            return (await submit(api, run, number)).accepted
+
+        successes, elapsed = await run_closed_loop(send, workers, seconds)
+    return successes / elapsed
+
+
+class MemoryWatch:
+    """Samples the resident memory of every component while a step runs; keeps the peaks."""
+
+    def __init__(self, target: Target) -> None:
+        self._target = target
+        self.peaks: dict[str, float] = {}
+
+    async def run(self) -> None:
+        while True:
+            for name in COMPONENTS:
+                rss = await asyncio.to_thread(self._target.rss_mb, name)
+                if rss is not None:
+                    self.peaks[name] = max(self.peaks.get(name, 0.0), rss)
+            await asyncio.sleep(0.5)
+
+
+async def system_step(
+    target: Target, works: WorkTopics, mailbox: Mailbox, rate: float, seconds: float, settle: float
+) -> Step:
+    memory = MemoryWatch(target)
+    sampling = asyncio.create_task(memory.run())
+    wall_offset = time.time() - time.monotonic()
+    try:
+        step, shots = await open_loop_step(target.reports_url, rate, seconds)
+        accepted = {s.result.report_id: s for s in shots if s.result.report_id}
+        reporters = {report_id: s.result.address for report_id, s in accepted.items()}
+
+        def complete() -> bool:
+            mails = mailbox.by_report(reporters)
+            return all(
+                report_id in works.times and "confirmation" in mails.get(report_id, {})
+                for report_id in accepted
+            )
+
+        deadline = time.monotonic() + settle
+        while time.monotonic() < deadline:
+            await works.poll()
+            await asyncio.to_thread(mailbox.scan)
+            if complete():
+                break
+    finally:
+        sampling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sampling
+    mails = mailbox.by_report(reporters)
+    to_work = [
+        min(works.times[r]) - (s.due + wall_offset) for r, s in accepted.items() if r in works.times
+    ]
+    to_mail = [
+        min(mails[r]["confirmation"]) - (s.due + wall_offset)
+        for r, s in accepted.items()
+        if "confirmation" in mails.get(r, {})
+    ]
+    step.work_item = Latency.of_seconds(to_work)
+    step.mail = Latency.of_seconds(to_mail)
+    step.not_delivered = len(accepted) - len(to_work)
+    step.not_mailed = len(accepted) - len(to_mail)
+    step.peak_rss_mb = memory.peaks
+    step.raw |= {"work_item": to_work, "mail": to_mail}
+    return step
+
+
+def routing_cost() -> dict[str, Any]:
+    """Run bench/routing_decision.py (it prints its own table) and read its raw figures."""
+    script = ROOT / "bench/routing_decision.py"
+    subprocess.run([sys.executable, str(script)], check=True, cwd=ROOT)  # noqa: S603 (our script)
+    document: dict[str, Any] = json.loads((OUT / "routing_decision.json").read_text())
+    return document
+
+
+def ms(latency: Latency | None, which: str) -> str:
+    return show(getattr(latency, which) if latency else None)
+
+
+def verdict(met: bool | None) -> str:
+    return "n/a" if met is None else ("met" if met else "MISSED")
+
+
+def report(results: dict[str, Any], rates: Sequence[float]) -> str:
+    ours: list[Step] = results["ours"]
+    bare: list[Step] = results["bare_litestar"]
+    kafka: list[dict[str, Any]] = results["kafka_round_trip"]
+    lines = ["", "submissions, open loop (latency in ms from the scheduled time)", ""]
+    rows = []
+    for step, base in zip(ours, bare, strict=True):
+        rows.append(
+            [
+                f"{step.rate:g}/s",
+                show(step.sent),
+                show(step.accepted),
+                ", ".join(f"{k}: {v}" for k, v in step.errors.items()) or "0",
+                show(step.achieved_per_second),
+                ms(step.submit, "p50"),
+                ms(step.submit, "p95"),
+                ms(step.submit, "p99"),
+                ms(base.submit, "p50"),
+                ms(base.submit, "p99"),
+                show(ratio(step.submit.p99, base.submit.p99), "×", 2),
+            ]
+        )
+    headers = ["rate", "sent", "201", "errors", "achieved/s", "p50", "p95", "p99"]
+    lines.append(table([*headers, "bare p50", "bare p99", "p99 / bare"], rows))
+    lines += ["", "end to end (ms from the scheduled submission)", ""]
+    rows = []
+    for step, trip in zip(ours, kafka, strict=True):
+        kafka_latency: Latency = trip["latency"]
+        rows.append(
+            [
+                f"{step.rate:g}/s",
+                ms(step.work_item, "p50"),
+                ms(step.work_item, "p95"),
+                ms(step.work_item, "p99"),
+                ms(step.mail, "p50"),
+                ms(step.mail, "p95"),
+                ms(step.mail, "p99"),
+                ms(kafka_latency, "p50"),
+                ms(kafka_latency, "p99"),
+                show(ratio(step.work_item.p99 if step.work_item else None, kafka_latency.p99), "×"),
+                f"{step.not_delivered}/{step.not_mailed}",
+            ]
+        )
+    headers = ["rate", "work p50", "work p95", "work p99", "mail p50", "mail p95", "mail p99"]
+    headers += ["kafka p50", "kafka p99", "work p99 / kafka", "missing work/mail"]
+    lines.append(table(headers, rows))
+    ceiling_ratio = ratio(results["ceiling"]["ours"], results["ceiling"]["bare_litestar"])
+    lines += ["", "sustained submissions (closed loop, ceiling)", ""]
+    lines.append(
+        table(
+            ["", "ours /s", "bare Litestar /s", "ours / bare"],
+            [
+                [
+                    f"{results['ceiling']['workers']} clients, {results['ceiling']['seconds']:g} s",
+                    show(results["ceiling"]["ours"]),
+                    show(results["ceiling"]["bare_litestar"]),
+                    show(ceiling_ratio, "×", 2),
+                ]
+            ],
+        )
+    )
+    top = ours[-1]
+    lines += ["", f"memory (RSS MB): idle, and the peak during {top.rate:g}/s", ""]
+    idle: dict[str, float | None] = results["idle_rss_mb"]
+    lines.append(
+        table(
+            ["process", "idle", f"at {top.rate:g}/s"],
+            [[name, show(idle.get(name)), show(top.peak_rss_mb.get(name))] for name in COMPONENTS],
+        )
+    )
+    cost = results["routing_cost"]["results"]
+    growth = cost[-1]["indexed_median_us"] / cost[0]["indexed_median_us"]
+    at = max(rates)
+    top_work = top.work_item.p99 if top.work_item else None
+    top_mail = top.mail.p99 if top.mail else None
+    service_peaks = [top.peak_rss_mb[name] for name in SERVICES if name in top.peak_rss_mb]
+    heaviest = max(service_peaks, default=None)
+    lines += ["", "targets", ""]
+    checks: list[tuple[str, str, bool | None]] = [
+        (
+            f"submission → work item p99 < {TARGET_WORK_P99_MS} ms at {at:g}/s",
+            show(top_work, " ms"),
+            None if top_work is None else top_work < TARGET_WORK_P99_MS,
+        ),
+        (
+            f"submission → mail p99 < {TARGET_MAIL_P99_MS} ms at {at:g}/s",
+            show(top_mail, " ms"),
+            None if top_mail is None else top_mail < TARGET_MAIL_P99_MS,
+        ),
+        (
+            f"sustained submissions ≥ {TARGET_CEILING_RATIO:.0%} of bare Litestar",
+            show(ceiling_ratio and ceiling_ratio * 100, " %"),
+            None if ceiling_ratio is None else ceiling_ratio >= TARGET_CEILING_RATIO,
+        ),
+        (
+            f"routing cost at {cost[-1]['areas']:,} areas ≤ 2× that at {cost[0]['areas']}",
+            show(growth, "×", 2),
+            growth <= TARGET_ROUTING_GROWTH,
+        ),
+        (
+            f"every service < {TARGET_RSS_MB} MB RSS at {top.rate:g}/s",
+            show(heaviest, " MB"),
+            None
+            if len(service_peaks) < len(SERVICES)
+            else all(peak < TARGET_RSS_MB for peak in service_peaks),
+        ),
+    ]
+    lines.append(table(["target", "measured", ""], [[t, m, verdict(v)] for t, m, v in checks]))
+    return "\n".join(lines)
+
+
+def parse_rates(text: str) -> list[float]:
+    return [float(part) for part in text.split(",") if part.strip()]
+
+
+def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--profile", choices=("run", "test"), default="run")
+    parser.add_argument("--rates", type=parse_rates, default=parse_rates("25,50,100"))
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each rate step")
+    parser.add_argument("--settle", type=float, default=60.0, help="wait for work items, mails")
+    parser.add_argument("--ceiling-seconds", type=float, default=5.0)
+    parser.add_argument("--ceiling-workers", type=int, default=32)
+    parser.add_argument("--out", type=Path, default=OUT)
+    return parser.parse_args(argv)
+
+
+async def measure(options: argparse.Namespace, target: Target) -> dict[str, Any]:
+    say: Callable[[str], None] = lambda text: print(f"bench: {text}", flush=True)  # noqa: E731
+    idle = {name: target.rss_mb(name) for name in COMPONENTS}
+    results: dict[str, Any] = {"idle_rss_mb": idle, "bare_litestar": [], "kafka_round_trip": []}
+    say("routing decision cost at 10, 1,000 and 10,000 areas")
+    results["routing_cost"] = await asyncio.to_thread(routing_cost)
+    bare_port = target.profile.reports_port + BARE_PORT_SHIFT
+    async with bare_litestar(bare_port) as bare_url:
+        for rate in options.rates:
+            say(f"bare Litestar at {rate:g}/s for {options.seconds:g} s")
+            step, _ = await open_loop_step(bare_url, rate, options.seconds)
+            results["bare_litestar"].append(step)
+        say(f"bare Litestar ceiling, {options.ceiling_workers} clients")
+        bare_ceiling = await ceiling(bare_url, options.ceiling_workers, options.ceiling_seconds)
+    for rate in options.rates:
+        say(f"bare Kafka round trip at {rate:g}/s for {options.seconds:g} s")
+        trips = await kafka_round_trips(target.kafka, rate, options.seconds)
+        results["kafka_round_trip"].append(
+            {"rate": rate, **asdict(trips), "latency": Latency.of_seconds(trips.latencies)}
+        )
+    works, mailbox = WorkTopics(target.kafka), Mailbox(target.mail_dir)
+    await works.start()
+    results["ours"] = []
+    try:
+        for rate in options.rates:
+            say(
+                f"Stadtmelder at {rate:g}/s for {options.seconds:g} s, then up to "
+                f"{options.settle:g} s for work items and mails"
+            )
+            step = await system_step(target, works, mailbox, rate, options.seconds, options.settle)
+            results["ours"].append(step)
+    finally:
+        await works.stop()
+    say(f"Stadtmelder ceiling, {options.ceiling_workers} clients")
+    ours_ceiling = await ceiling(
+        target.reports_url, options.ceiling_workers, options.ceiling_seconds
+    )
+    results["ceiling"] = {
+        "workers": options.ceiling_workers,
+        "seconds": options.ceiling_seconds,
+        "ours": ours_ceiling,
+        "bare_litestar": bare_ceiling,
+    }
+    return results
+
+
+def to_json(value: Any) -> Any:
+    if isinstance(value, Step | Latency):
+        return to_json(asdict(value))
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [to_json(item) for item in value]
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = arguments(argv)
+    target = Target.of(options.profile)
+    target.ensure_running()
+    results = asyncio.run(measure(options, target))
+    print(report(results, options.rates))
+    options.out.mkdir(parents=True, exist_ok=True)
+    document = {
+        "benchmark": "load",
+        "at": datetime.now(UTC).isoformat(),
+        "profile": options.profile,
+        "python": sys.version.split()[0],
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "step_seconds": options.seconds,
+        **to_json(results),
+    }
+    raw = options.out / "load.json"
+    raw.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    picture = plot_latencies(document, options.out / "load.png")
+    print(f"\nraw figures: {raw}\nlatency plot: {picture}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

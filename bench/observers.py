@@ -1,0 +1,181 @@
+"""What a benchmark sees of the system from outside: answers, work topics, mails, stored reports."""
+
+import contextlib
+import email.parser
+import email.policy
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+from pymongo import AsyncMongoClient
+
+from bench.drills import mail_kind
+from stadtmelder_shared import topics
+from stadtmelder_shared.departments import load_directory
+
+# Königstraße, well inside Duisburg: routed to the street-light department by the shipped rules.
+PLACE = {"lat": 51.4325, "lon": 6.7652}
+
+
+def report_body(run: str, number: int) -> dict[str, Any]:
+    """A valid report with its own reporter address, in English so mails are recognisable."""
+    return {
+        "category": "street_light_out",
+        "description": f"Benchmark {run} #{number}: the street light is dark.",
+        **PLACE,
+        "email": reporter_address(run, number),
+        "language": "en",
+    }
+
+
+def reporter_address(run: str, number: int) -> str:
+    return f"bench-{run}-{number}@example.org"
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the API said to one submission: its status (None: no answer) and the report id."""
+
+    status: int | None
+    report_id: str | None
+    address: str
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == 201 and self.report_id is not None
+
+
+class WorkTopics:
+    """Every department's work topic, read from where each ended when the reader started.
+
+    Each record's own timestamp (set by routing when it produced it) is kept, so consumer lag
+    here does not count as delivery time.
+    """
+
+    def __init__(self, bootstrap: str) -> None:
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None
+        )
+        self.times: dict[str, list[float]] = {}
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        await self._consumer._client.force_metadata_update()
+        wanted = {topics.department_work(d.id) for d in load_directory().departments}
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in sorted(wanted)
+            for partition in self._consumer.partitions_for_topic(topic) or ()
+        ]
+        if not partitions:
+            raise RuntimeError("no department work topic exists yet: is routing running?")
+        self._consumer.assign(partitions)
+        await self._consumer.seek_to_end(*partitions)
+        for partition in partitions:  # fixes the start now, before any load is sent
+            await self._consumer.position(partition)
+
+    async def poll(self) -> None:
+        """Read what has arrived; a broker that is away yields nothing until it is back."""
+        while True:
+            try:
+                batches = await self._consumer.getmany(timeout_ms=200, max_records=5000)
+            except KafkaError:
+                return
+            if not batches:
+                return
+            for records in batches.values():
+                for record in records:
+                    if record.key is not None:
+                        key = record.key.decode()
+                        self.times.setdefault(key, []).append(record.timestamp / 1000)
+
+    def counts(self) -> Counter[str]:
+        return Counter({key: len(times) for key, times in self.times.items()})
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+
+class Mailbox:
+    """The SMTP sink's new files, each parsed once (a file never changes once in place)."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._before = {path.name for path in directory.glob("*.eml")}
+        self._parser = email.parser.BytesHeaderParser(policy=email.policy.default)
+        # file name -> (recipient, subject, arrival in wall-clock seconds)
+        self._seen: dict[str, tuple[str, str, float]] = {}
+
+    def scan(self) -> None:
+        for path in self._directory.glob("*.eml"):
+            if path.name in self._before or path.name in self._seen:
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                headers = self._parser.parsebytes(path.read_bytes())
+                arrived = path.stat().st_mtime
+                to = str(headers.get("To", "")).lower()
+                self._seen[path.name] = (to, str(headers.get("Subject", "")), arrived)
+
+    def by_report(self, reporters: dict[str, str]) -> dict[str, dict[str, list[float]]]:
+        """report id -> mail kind -> arrival times, for reports given as {id: address}."""
+        report_of = {address.lower(): report_id for report_id, address in reporters.items()}
+        found: dict[str, dict[str, list[float]]] = {}
+        for to, subject, arrived in self._seen.values():
+            report_id = report_of.get(to)
+            if report_id is None:
+                continue
+            kind = mail_kind(subject, report_id) or "other"
+            found.setdefault(report_id, {}).setdefault(kind, []).append(arrived)
+        return found
+
+    def counts(self, reporters: dict[str, str]) -> dict[str, Counter[str]]:
+        return {
+            report_id: Counter({kind: len(times) for kind, times in kinds.items()})
+            for report_id, kinds in self.by_report(reporters).items()
+        }
+
+
+class StoredReports:
+    """The reports service's database, asked which reports it holds and which are routed."""
+
+    def __init__(self, mongodb_url: str) -> None:
+        self._client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            mongodb_url, serverSelectionTimeoutMS=5000
+        )
+        self._reports = self._client["stadtmelder_reports"]["reports"]
+
+    async def stored_and_routed(self, report_ids: Iterable[str]) -> tuple[set[str], set[str]]:
+        stored: set[str] = set()
+        routed: set[str] = set()
+        wanted = sorted(report_ids)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            query = {"_id": {"$in": chunk}}
+            async for document in self._reports.find(query, {"department": 1}):
+                stored.add(document["_id"])
+                if document.get("department"):
+                    routed.add(document["_id"])
+        return stored, routed
+
+    async def close(self) -> None:
+        await self._client.close()
+
+
+async def submit(api: httpx.AsyncClient, run: str, number: int) -> Answer:
+    address = reporter_address(run, number)
+    try:
+        response = await api.post("/api/v1/reports", json=report_body(run, number))
+    except httpx.HTTPError:
+        return Answer(None, None, address)
+    report_id = response.json().get("id") if response.status_code == 201 else None
+    return Answer(response.status_code, report_id, address)

@@ -1,0 +1,131 @@
+"""The local system a benchmark or drill acts on: its profile, addresses, processes and memory.
+
+`make run`'s system by default (ports 8000…, Kafka 9092); `--profile test` takes the test
+profile instead, shifted by STADTMELDER_TEST_PORT_OFFSET, so a developer never kills a broker
+that someone else's tests use.
+"""
+
+import importlib.util
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+STACK_SCRIPT = ROOT / "deploy/local/stack.py"
+COMPONENTS = ("kafka", "ferretdb", "smtp", "reports", "routing", "notify")
+SERVICES = ("reports", "routing", "notify")
+# The whole load comes from one client address; the default limit of 10 a minute would
+# answer almost everything with 429.
+SUBMISSIONS_PER_MINUTE = 10_000_000
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def load_stack() -> ModuleType:
+    """deploy/local/stack.py is a script, not a package; load it by path."""
+    spec = importlib.util.spec_from_file_location("stadtmelder_stack", STACK_SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass(frozen=True)
+class Target:
+    profile_name: str
+    stack: ModuleType
+    profile: Any  # stack.Profile
+
+    @classmethod
+    def of(cls, profile_name: str) -> "Target":
+        stack = load_stack()
+        return cls(profile_name, stack, stack.PROFILES[profile_name])
+
+    @property
+    def reports_url(self) -> str:
+        return f"http://127.0.0.1:{self.profile.reports_port}"
+
+    @property
+    def kafka(self) -> str:
+        return f"127.0.0.1:{self.profile.kafka_port}"
+
+    @property
+    def mongodb_url(self) -> str:
+        return f"mongodb://127.0.0.1:{self.profile.ferretdb_port}"
+
+    @property
+    def mail_dir(self) -> Path:
+        return Path(self.profile.mail_dir)
+
+    def run_stack(self, *arguments: str, env: Mapping[str, str] | None = None) -> None:
+        """stack.py in its own process, as `make run` starts it, so the servers outlive us."""
+        command = [sys.executable, str(STACK_SCRIPT), "--profile", self.profile_name, *arguments]
+        environment = {**os.environ, **(env or {})}
+        # S603: our own interpreter and script, arguments from our own code.
+        subprocess.run(command, check=True, env=environment, stdout=subprocess.DEVNULL)  # noqa: S603
+
+    def start(self, *components: str) -> None:
+        self.run_stack("start", *components, env=self._load_environment())
+
+    def stop(self, *components: str, kill: bool = False) -> None:
+        self.run_stack("stop", *(["--kill"] if kill else []), *components)
+
+    def pid(self, component: str) -> int | None:
+        pid = self.stack.running_pid(self.profile, component)
+        return None if pid is None else int(pid)
+
+    def is_running(self, component: str) -> bool:
+        return self.pid(component) is not None
+
+    def rss_mb(self, component: str) -> float | None:
+        """Resident memory of the component's process group (it leads one), in MB."""
+        pid = self.pid(component)
+        return None if pid is None else group_rss_kb(pid) / 1024
+
+    def _load_environment(self) -> dict[str, str]:
+        return {"REPORTS_SUBMISSIONS_PER_MINUTE": str(SUBMISSIONS_PER_MINUTE)}
+
+    def ensure_running(self) -> None:
+        """Start what is not running; restart reports if its rate limit would refuse the load."""
+        missing = [name for name in COMPONENTS if not self.is_running(name)]
+        if missing:
+            print(f"bench: starting {', '.join(missing)} ({self.profile_name} profile)", flush=True)
+            self.start(*missing)
+        limit = self.environment_of("reports").get("REPORTS_SUBMISSIONS_PER_MINUTE", "10")
+        if self.profile.environment_wins and int(limit) < SUBMISSIONS_PER_MINUTE:
+            print(
+                f"bench: reports runs with REPORTS_SUBMISSIONS_PER_MINUTE={limit}; restarting it "
+                f"with {SUBMISSIONS_PER_MINUTE:,} so the load is not refused",
+                flush=True,
+            )
+            self.stop("reports")
+            self.start("reports")
+
+    def environment_of(self, component: str) -> dict[str, str]:
+        pid = self.pid(component)
+        if pid is None:
+            return {}
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+        pairs = (entry.partition(b"=") for entry in raw.split(b"\0") if entry)
+        return {key.decode(): value.decode(errors="replace") for key, _, value in pairs}
+
+
+def group_rss_kb(pgid: int) -> int:
+    """Sum of the resident pages of every live process in the group, in kB (Linux /proc)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # the process ended while we looked
+        fields = text[text.rindex(")") + 2 :].split()
+        # After "(comm)": state ppid pgrp ... and rss (pages) is field 24 of the whole line.
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            total += int(fields[21]) * PAGE_KB
+    return total
