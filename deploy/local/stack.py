@@ -434,6 +434,8 @@ def service_environment(profile: Profile, environ: Mapping[str, str]) -> dict[st
         # The tests submit hundreds of reports from one address; they test the limit itself
         # in-process, where its window is under control.
         servers["REPORTS_SUBMISSIONS_PER_MINUTE"] = "100000"
+        # Spans as JSON lines, so the tests can follow one report's trace through all services.
+        servers["TRACES_DIR"] = str(profile.state_dir / "traces")
     env = dict(environ)
     for name, value in servers.items():
         if profile.environment_wins:

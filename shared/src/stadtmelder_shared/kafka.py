@@ -1,7 +1,8 @@
 """Kafka wiring shared by the services: a safe broker and a publisher of events."""
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream import AckPolicy
@@ -17,11 +18,19 @@ from stadtmelder_shared.settings import ConnectionSettings
 log = logging.getLogger(__name__)
 
 
-def make_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:
-    """A broker whose producer waits for all replicas and never writes a message twice."""
+def make_broker(
+    bootstrap_servers: str, client_id: str, middlewares: Sequence[Any] = ()
+) -> KafkaBroker:
+    """A broker whose producer waits for all replicas and never writes a message twice.
+
+    On stop, FastStream lets handlers in flight finish (up to `graceful_timeout`), each
+    acknowledged record is committed as it is handled, the consumers leave their groups and
+    the producer flushes what it still holds.
+    """
     return KafkaBroker(
         bootstrap_servers,
         client_id=client_id,
+        middlewares=middlewares,
         acks="all",
         enable_idempotence=True,
         request_timeout_ms=10_000,

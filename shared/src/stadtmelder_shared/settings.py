@@ -21,3 +21,6 @@ class ConnectionSettings(BaseSettings):
     kafka_create_topics: bool = Field(True, validation_alias="KAFKA_CREATE_TOPICS")
     # The city's department directory; the shipped example when unset. Every service reads it.
     departments_file: Path | None = Field(None, validation_alias="DEPARTMENTS_FILE")
+    # Spans as JSON lines, one file per process, for a machine without a collector; traces
+    # otherwise go where the standard OTEL_* variables say (stadtmelder_shared.tracing).
+    traces_dir: Path | None = Field(None, validation_alias="TRACES_DIR")

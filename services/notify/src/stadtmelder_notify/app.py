@@ -18,12 +18,15 @@ from stadtmelder_notify.dead_letters import KafkaDeadLetters
 from stadtmelder_notify.delivery import DeliveryPolicy
 from stadtmelder_notify.handlers import register_handlers
 from stadtmelder_notify.links import MailLinks
-from stadtmelder_notify.mailer import SmtpMailer
+from stadtmelder_notify.mailer import Mailer, SmtpMailer
 from stadtmelder_notify.repository import MongoDeliveryLog, MongoFollowerStore, connect
 from stadtmelder_notify.service import NotifyService
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_shared.health import connection_checks, health_routes
 from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
+from stadtmelder_shared.logs import LogContextMiddleware
+from stadtmelder_shared.metrics import CountedSends, ServiceMetrics, metrics_route
+from stadtmelder_shared.tracing import kafka_middleware as tracing_middleware
 
 SOURCE = "/stadtmelder/notify"
 log = logging.getLogger(__name__)
@@ -31,12 +34,17 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: NotifySettings) -> AsgiFastStream:
     """Clients are created here but connect lazily: in the app's startup, not at import."""
-    broker = make_broker(settings.kafka_bootstrap_servers, client_id="stadtmelder-notify")
+    metrics = ServiceMetrics("notify")
+    broker = make_broker(
+        settings.kafka_bootstrap_servers,
+        client_id="stadtmelder-notify",
+        middlewares=(tracing_middleware(), metrics.kafka_middleware(), LogContextMiddleware),
+    )
     mongo = connect(settings.mongodb_url)
     database = mongo[settings.mongodb_database]
     followers = MongoFollowerStore(database)
     deliveries = MongoDeliveryLog(database)
-    mailer = SmtpMailer(
+    smtp = SmtpMailer(
         settings.smtp_host,
         settings.smtp_port,
         settings.mail_from,
@@ -44,6 +52,7 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
         password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
         starttls=settings.smtp_starttls,
     )
+    mailer: Mailer = CountedSends(smtp, metrics.notifications, channel="email")
     service = NotifyService(
         deliveries,
         followers,
@@ -64,6 +73,7 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
     register_alert_handlers(broker, alerts, settings.alerts_group_id)
     digests = DigestJob(alerts)
     background: set[asyncio.Task[None]] = set()
+    metrics.watch_consumer_lag(broker)
 
     async def start() -> None:
         # Without this, FastStream reports startup complete and the broker fails behind it.
@@ -96,7 +106,7 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
 
     return AsgiFastStream(
         broker,
-        asgi_routes=health_routes(connection_checks(mongo, broker)),
+        asgi_routes=[*health_routes(connection_checks(mongo, broker)), metrics_route(metrics)],
         on_startup=[start],
         after_startup=[start_timers],
         on_shutdown=[stop_timers],

@@ -169,8 +169,14 @@ class AlertOutboxRelay:
         self._batch_size = batch_size
         self._max_backoff = max_backoff_seconds
         self._wakeup = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
+        self._wakeup.set()
+
+    def stop(self) -> None:
+        """Let `run` return after one more pass (the service shuts down)."""
+        self._stopping = True
         self._wakeup.set()
 
     async def publish_pending(self) -> int:
@@ -191,13 +197,18 @@ class AlertOutboxRelay:
     async def run(self) -> None:
         backoff = self._poll_seconds
         while True:
+            stopping = self._stopping
             try:
                 published = await self.publish_pending()
             except Exception:
                 log.exception("alert relay could not publish; retrying in %.1f s", backoff)
+                if self._stopping:
+                    return
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self._max_backoff)
                 continue
+            if stopping and published < self._batch_size:
+                return
             backoff = self._poll_seconds
             if published >= self._batch_size:
                 continue

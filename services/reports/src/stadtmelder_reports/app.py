@@ -1,6 +1,7 @@
 """The reports service: `create_app(settings)` wires Litestar, MongoDB, Kafka and the relay."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -21,6 +22,7 @@ from stadtmelder_reports.catalogue import DEFAULT_DIRECTORY, load_departments, l
 from stadtmelder_reports.feedback import FeedbackController
 from stadtmelder_reports.handlers import register_handlers
 from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS
+from stadtmelder_reports.observability import http_metrics, metrics_endpoint, tracing_plugin
 from stadtmelder_reports.open311.api import Open311Controller
 from stadtmelder_reports.outbox import OutboxRelay
 from stadtmelder_reports.preferences import LinkTokens, PreferencesController
@@ -41,24 +43,46 @@ from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_shared.departments import Directory
 from stadtmelder_shared.health import connection_checks
 from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
+from stadtmelder_shared.logs import LogContextMiddleware
+from stadtmelder_shared.metrics import ServiceMetrics
+from stadtmelder_shared.tracing import kafka_middleware as tracing_middleware
 
 log = logging.getLogger(__name__)
 
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
 SOURCE = "/stadtmelder/reports"
+# On shutdown the relays get this long to announce what was accepted before Kafka closes.
+RELAY_DRAIN_SECONDS = 10.0
 
 
 async def start_kafka_then_relay(
     broker: KafkaBroker,
     relays: tuple[OutboxRelay, AlertOutboxRelay],
     settings: ReportsSettings,
+    relaying: asyncio.Event,
 ) -> None:
     """Connect to Kafka, waiting while it is away; submissions are accepted meanwhile."""
     await connect_when_reachable(broker, settings)
     await broker.start()
     log.info("connected to Kafka")
+    relaying.set()
     await asyncio.gather(*(relay.run() for relay in relays))
+
+
+async def stop_relays(
+    kafka_side: asyncio.Task[None],
+    relays: tuple[OutboxRelay, AlertOutboxRelay],
+    relaying: asyncio.Event,
+) -> None:
+    """Let running relays finish their pass; events left over wait in the outbox anyway."""
+    if relaying.is_set():
+        for relay in relays:
+            relay.stop()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(kafka_side), RELAY_DRAIN_SECONDS)
+    kafka_side.cancel()
+    await asyncio.gather(kafka_side, return_exceptions=True)
 
 
 def staff_verifier(settings: ReportsSettings, directory: Directory) -> TokenVerifier:
@@ -84,6 +108,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
     api_settings = ApiSettings(settings.public_base_url.rstrip("/"), settings.max_photo_bytes)
     limiter = SubmissionLimiter(settings.submissions_per_minute)
     districts = load_districts()
+    metrics = ServiceMetrics("reports", process_series=False)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -93,7 +118,11 @@ def create_app(settings: ReportsSettings) -> Litestar:
         await repository.ensure_indexes()
         audit = MongoAuditLog(database)
         await audit.ensure_indexes()
-        broker = make_broker(settings.kafka_bootstrap_servers, client_id="stadtmelder-reports")
+        broker = make_broker(
+            settings.kafka_bootstrap_servers,
+            client_id="stadtmelder-reports",
+            middlewares=(tracing_middleware(), metrics.kafka_middleware(), LogContextMiddleware),
+        )
         relay = OutboxRelay(
             repository, KafkaEventPublisher(broker, SOURCE), settings.outbox_poll_seconds
         )
@@ -128,22 +157,33 @@ def create_app(settings: ReportsSettings) -> Litestar:
         app.state.api_keys = MongoApiKeyStore(database)
         app.state.link_tokens = LinkTokens(settings.link_secret.get_secret_value().encode())
         app.state.readiness = connection_checks(client, broker)
+        metrics.watch_consumer_lag(broker)
+
+        async def read_outbox_backlog() -> None:
+            backlog = await repository.count_pending_events()
+            metrics.outbox_backlog.labels(outbox="reports").set(backlog)
+
+        metrics.refresh_at_scrape(read_outbox_backlog)
+        relaying = asyncio.Event()
         kafka_side = asyncio.create_task(
-            start_kafka_then_relay(broker, (relay, alert_relay), settings)
+            start_kafka_then_relay(broker, (relay, alert_relay), settings, relaying)
         )
         try:
             yield
         finally:
-            kafka_side.cancel()
-            await asyncio.gather(kafka_side, return_exceptions=True)
+            # Uvicorn stopped accepting and finished the requests in flight before this.
+            await stop_relays(kafka_side, (relay, alert_relay), relaying)
             await broker.stop()
             await client.close()
 
-    return build_app(lifespan, api_settings, limiter)
+    return build_app(lifespan, api_settings, limiter, metrics)
 
 
 def build_app(
-    lifespan: Lifespan, api_settings: ApiSettings, limiter: SubmissionLimiter
+    lifespan: Lifespan,
+    api_settings: ApiSettings,
+    limiter: SubmissionLimiter,
+    metrics: ServiceMetrics | None = None,
 ) -> Litestar:
     """The HTTP app around a lifespan that puts into the app state: `service`, `work`,
     `staff_verifier`, `api_keys`, `link_tokens` and `readiness`."""
@@ -173,7 +213,11 @@ def build_app(
             FeedbackController,
             PreferencesController,
             AlertsController,
+            metrics_endpoint,
         ],
+        state=State({"metrics": metrics or ServiceMetrics("reports", process_series=False)}),
+        plugins=[tracing_plugin()],
+        middleware=[http_metrics().middleware],
         dependencies={
             "service": Provide(provide_service, sync_to_thread=False),
             "work": Provide(provide_work, sync_to_thread=False),

@@ -16,6 +16,7 @@ from stadtmelder_shared.events import (
     Location,
     Reporter,
 )
+from stadtmelder_shared.tracing import current_traceparent
 
 Document = dict[str, Any]
 # Queues sort by due date; a report without one sorts after every real date, not before.
@@ -96,7 +97,11 @@ def notice_from(document: Document) -> Notice:
 
 
 def outbox_entry(topic: str, event: Event) -> Document:
-    return {"topic": topic, "type": event.type, "event": event.model_dump(mode="json")}
+    entry: Document = {"topic": topic, "type": event.type, "event": event.model_dump(mode="json")}
+    # The trace of the request or record that caused the event; its relay continues it.
+    if traceparent := current_traceparent():
+        entry["traceparent"] = traceparent
+    return entry
 
 
 def to_document(report: Report) -> Document:
@@ -170,6 +175,11 @@ def from_document(document: Document) -> Report:
         pending_events=[
             (entry["topic"], event_from(entry)) for entry in document.get("outbox", [])
         ],
+        trace_contexts={
+            entry["event"]["event_id"]: entry["traceparent"]
+            for entry in document.get("outbox", [])
+            if "traceparent" in entry
+        },
         revision=document.get("revision", 1),
     )
 

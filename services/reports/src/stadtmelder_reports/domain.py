@@ -140,6 +140,8 @@ class Report:
     feedback: list[Feedback] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     pending_events: list[tuple[str, Event]] = field(default_factory=list)
+    # W3C traceparent per pending event id: the relay publishes later, in the trace that wrote it.
+    trace_contexts: dict[str, str] = field(default_factory=dict)
     # Bumped by every write; staff work writes only on the revision it read.
     revision: int = 1
 

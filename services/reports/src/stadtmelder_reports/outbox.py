@@ -11,6 +11,7 @@ from stadtmelder_reports.domain import Report
 from stadtmelder_reports.errors import ReportNotFound
 from stadtmelder_reports.repository import ReportRepository
 from stadtmelder_shared.events import Event
+from stadtmelder_shared.tracing import continued
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ class EventPublisher(Protocol):
 
 
 class OutboxRelay:
-    """Runs until cancelled. `wake(report_id)` after a write sends that report's events at once,
+    """Runs until `stop()`. `wake(report_id)` after a write sends that report's events at once,
     found by `_id`; a full scan for pending events runs at most every `poll_seconds` as the
     safety net, because on FerretDB 1.24 a query on any other field reads the whole collection."""
 
@@ -40,6 +41,13 @@ class OutboxRelay:
         self._wakeup = asyncio.Event()
         self._hinted: set[str] = set()
         self._last_scan = -math.inf
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Finish the pass under way and the reports named so far, then let `run` return:
+        on shutdown every report the service accepted is announced before Kafka closes."""
+        self._stopping = True
+        self._wakeup.set()
 
     def wake(self, report_id: str | None = None) -> None:
         if report_id is not None:
@@ -72,7 +80,8 @@ class OutboxRelay:
     async def _publish(self, report: Report) -> int:
         sent = []
         for topic, event in report.pending_events:
-            await self._publisher.publish(topic, event)
+            with continued(report.trace_contexts.get(event.event_id)):
+                await self._publisher.publish(topic, event)
             sent.append(event.event_id)
             log.info(
                 "event published",
@@ -85,6 +94,7 @@ class OutboxRelay:
     async def run(self) -> None:
         backoff = self._poll_seconds
         while True:
+            stopping = self._stopping
             try:
                 published = await self.publish_hinted()
                 if time.monotonic() - self._last_scan >= self._poll_seconds:
@@ -93,9 +103,15 @@ class OutboxRelay:
             except Exception:
                 # Kafka or MongoDB away: the events stay in the outbox and go out later.
                 log.exception("outbox relay could not publish; retrying in %.1f s", backoff)
+                if self._stopping:
+                    return  # after a restart, the scan finds what is left
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self._max_backoff)
                 continue
+            # A pass that began after `stop()` has seen every report woken before it.
+            if stopping and not self._hinted:
+                log.info("outbox relay stopped after its last pass")
+                return
             backoff = self._poll_seconds
             if published >= self._batch_size or self._hinted:
                 continue

@@ -283,6 +283,17 @@ class MongoReportRepository:
         cursor = self._reports.find({"outbox_pending": {"$gt": 0}}).limit(limit)
         return [from_document(document) async for document in cursor]
 
+    async def count_pending_events(self) -> int:
+        """How many events wait in the outbox of all reports (the relay's backlog)."""
+        cursor = await self._reports.aggregate(
+            [
+                {"$match": {"outbox_pending": {"$gt": 0}}},
+                {"$group": {"_id": None, "events": {"$sum": "$outbox_pending"}}},
+            ]
+        )
+        totals = [document async for document in cursor]
+        return int(totals[0]["events"]) if totals else 0
+
     async def mark_published(self, report_id: str, event_ids: Iterable[str]) -> None:
         published = set(event_ids)
         # Another writer may append events between our read and this write: compare revisions

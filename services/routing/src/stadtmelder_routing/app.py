@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+from datetime import UTC, datetime
 
 import httpx
 from faststream.asgi import AsgiFastStream
@@ -16,6 +17,7 @@ from stadtmelder_routing.responsibility import DEFAULT_DIRECTORY, load_model
 from stadtmelder_routing.sending.dispatcher import Dispatcher, RetryPolicy
 from stadtmelder_routing.sending.kafka_topic import KafkaTopicSender
 from stadtmelder_routing.sending.mailbox import MailboxSender, SmtpServer
+from stadtmelder_routing.sending.methods import Sender
 from stadtmelder_routing.sending.open311 import Open311Sender
 from stadtmelder_routing.sending.send_log import MongoSendLog
 from stadtmelder_routing.sending.webhook import WebhookSender
@@ -23,9 +25,12 @@ from stadtmelder_routing.service import RoutingService
 from stadtmelder_routing.settings import RoutingSettings
 from stadtmelder_routing.sla import OverdueWatch
 from stadtmelder_routing.work_items import MongoWorkItems
-from stadtmelder_shared.departments import load_directory
+from stadtmelder_shared.departments import SendKind, load_directory
 from stadtmelder_shared.health import connection_checks, health_routes
 from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
+from stadtmelder_shared.logs import LogContextMiddleware
+from stadtmelder_shared.metrics import CountedSends, ServiceMetrics, metrics_route
+from stadtmelder_shared.tracing import kafka_middleware as tracing_middleware
 
 SOURCE = "/stadtmelder/routing"
 log = logging.getLogger(__name__)
@@ -33,7 +38,12 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: RoutingSettings) -> AsgiFastStream:
     """Clients are created here but connect lazily: in the app's startup, not at import."""
-    broker = make_broker(settings.kafka_bootstrap_servers, client_id="stadtmelder-routing")
+    metrics = ServiceMetrics("routing")
+    broker = make_broker(
+        settings.kafka_bootstrap_servers,
+        client_id="stadtmelder-routing",
+        middlewares=(tracing_middleware(), metrics.kafka_middleware(), LogContextMiddleware),
+    )
     mongo = connect(settings.mongodb_url)
     database = mongo[settings.mongodb_database]
     directory = load_directory(settings.departments_file)
@@ -42,26 +52,28 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
     work_items = MongoWorkItems(database)
     http = httpx.AsyncClient()
     send_log = MongoSendLog(database)
+    senders: dict[SendKind, Sender] = {
+        "kafka": KafkaTopicSender(publisher),
+        "webhook": WebhookSender(http, timeout_s=settings.send_timeout_seconds),
+        "email": MailboxSender(
+            SmtpServer(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                sender=settings.mail_from,
+                username=settings.smtp_username,
+                password=(
+                    settings.smtp_password.get_secret_value() if settings.smtp_password else None
+                ),
+                starttls=settings.smtp_starttls,
+            ),
+            staff_url_template=settings.staff_url_template,
+        ),
+        "open311": Open311Sender(http, timeout_s=settings.send_timeout_seconds),
+    }
     dispatcher = Dispatcher(
         {
-            "kafka": KafkaTopicSender(publisher),
-            "webhook": WebhookSender(http, timeout_s=settings.send_timeout_seconds),
-            "email": MailboxSender(
-                SmtpServer(
-                    host=settings.smtp_host,
-                    port=settings.smtp_port,
-                    sender=settings.mail_from,
-                    username=settings.smtp_username,
-                    password=(
-                        settings.smtp_password.get_secret_value()
-                        if settings.smtp_password
-                        else None
-                    ),
-                    starttls=settings.smtp_starttls,
-                ),
-                staff_url_template=settings.staff_url_template,
-            ),
-            "open311": Open311Sender(http, timeout_s=settings.send_timeout_seconds),
+            name: CountedSends(sender, metrics.department_sends, method=name)
+            for name, sender in senders.items()
         },
         send_log,
         publisher,
@@ -87,6 +99,15 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
         work_items, directory, publisher, settings.jurisdiction, settings.sla_check_seconds
     )
     background: set[asyncio.Task[None]] = set()
+    metrics.watch_consumer_lag(broker)
+
+    async def read_overdue() -> None:
+        counts = await work_items.count_overdue(datetime.now(UTC))
+        metrics.sla_overdue.clear()
+        for department in directory.departments:
+            metrics.sla_overdue.labels(department=department.id).set(counts.get(department.id, 0))
+
+    metrics.refresh_at_scrape(read_overdue)
 
     async def start() -> None:
         # Without this, FastStream reports startup complete and the broker fails behind it.
@@ -126,6 +147,7 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
         asgi_routes=[
             *health_routes(connection_checks(mongo, broker)),
             failed_sends_route(dispatcher),
+            metrics_route(metrics),
         ],
         on_startup=[start],
         after_startup=[start_timers],

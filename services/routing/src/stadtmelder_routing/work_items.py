@@ -90,6 +90,16 @@ class MongoWorkItems:
         ).limit(limit)
         return [_from_document(document) async for document in cursor]
 
+    async def count_overdue(self, now: datetime) -> dict[str, int]:
+        """Open items past their due date by department, announced or not (for metrics)."""
+        cursor = await self._items.aggregate(
+            [
+                {"$match": {"due_at": {"$lt": now}, "status": {"$in": list(OPEN_STATUSES)}}},
+                {"$group": {"_id": "$department_id", "items": {"$sum": 1}}},
+            ]
+        )
+        return {str(document["_id"]): int(document["items"]) async for document in cursor}
+
     async def mark_overdue(self, report_id: str, at: datetime) -> None:
         async with self._writing(report_id):
             await self._items.update_one({"_id": report_id}, {"$set": {"overdue_at": at}})
