@@ -9,10 +9,10 @@ TOOLS := var/tools
 UV := $(TOOLS)/bin/uv
 STACK := .venv/bin/python deploy/local/stack.py
 
-.PHONY: help install run stop status logs test test-unit lint format bench api-key token clean
+.PHONY: help install run stop status logs test test-unit lint format bench api-key token clean k8s-validate
 
 help: ## Show this list
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(UV):
 	@command -v $(PYTHON) >/dev/null || { echo "make: Python 3.11 is required — install python3.11 (or pyenv install 3.11) and retry"; exit 2; }
@@ -44,7 +44,7 @@ status: ## Show what is running
 logs: ## Show the end of every log file
 	@$(STACK) logs
 
-test: install lint ## Lint, then run all tests (starts and stops its own Kafka, FerretDB and SMTP sink)
+test: install lint k8s-validate ## Lint, check deploy/k8s, then run all tests (starts and stops its own Kafka, FerretDB and SMTP sink)
 	@# A clean slate, so no run is slowed or confused by an earlier one's reports and topics;
 	@# STADTMELDER_KEEP_TEST_STACK=1 keeps the stack and its data between runs instead.
 	@if [ -z "$$STADTMELDER_KEEP_TEST_STACK" ]; then $(STACK) --profile test reset >/dev/null; fi
@@ -57,6 +57,9 @@ test: install lint ## Lint, then run all tests (starts and stops its own Kafka, 
 
 test-unit: install ## Run only the unit tests (no servers needed)
 	@.venv/bin/pytest tests/unit
+
+k8s-validate: install ## Render every deploy/k8s overlay; check schemas (Kubernetes 1.33+, CRDs), policy, Dockerfiles
+	@.venv/bin/python deploy/k8s/validate.py --uv $(UV)
 
 lint: install ## ruff (lint and format check) and mypy --strict
 	@.venv/bin/ruff check .
