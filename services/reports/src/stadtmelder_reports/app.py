@@ -40,6 +40,8 @@ from stadtmelder_reports.staff.auth import (
 )
 from stadtmelder_reports.staff.repository import MongoAuditLog, MongoStaffRoster
 from stadtmelder_reports.staff.service import WorkService
+from stadtmelder_reports.web.rendering import WebSettings
+from stadtmelder_reports.web.routes import web_router, web_settings, web_template_config
 from stadtmelder_shared.departments import Directory
 from stadtmelder_shared.health import connection_checks
 from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
@@ -176,7 +178,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
             await broker.stop()
             await client.close()
 
-    return build_app(lifespan, api_settings, limiter, metrics)
+    return build_app(lifespan, api_settings, limiter, metrics, web=web_settings(settings))
 
 
 def build_app(
@@ -184,6 +186,7 @@ def build_app(
     api_settings: ApiSettings,
     limiter: SubmissionLimiter,
     metrics: ServiceMetrics | None = None,
+    web: WebSettings | None = None,
 ) -> Litestar:
     """The HTTP app around a lifespan that puts into the app state: `service`, `work`,
     `staff_verifier`, `api_keys`, `link_tokens` and `readiness`."""
@@ -213,6 +216,7 @@ def build_app(
             FeedbackController,
             PreferencesController,
             AlertsController,
+            web_router(web or WebSettings()),
             metrics_endpoint,
         ],
         state=State({"metrics": metrics or ServiceMetrics("reports", process_series=False)}),
@@ -231,6 +235,7 @@ def build_app(
         request_max_body_size=3 * api_settings.max_photo_bytes + 1024 * 1024,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
+        template_config=web_template_config(),
         # Logging is configured once by the entry point (JSON on stdout), not by Litestar.
         logging_config=None,
         openapi_config=OpenAPIConfig(

@@ -40,6 +40,12 @@ class ReportsSettings(ConnectionSettings):
     staff_audience: str = "stadtmelder-staff"
     staff_signing_key_file: Path = Path("var/staff-signing-key.pem")
 
+    # Web pages: the map's tile server (an operator's own in production; the pages stay usable
+    # without tiles) and the folder `npm ci` filled with Leaflet (services/reports/web-assets).
+    map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_attribution: str = "© OpenStreetMap contributors"
+    web_assets_dir: Path = Path(__file__).resolve().parents[2] / "web-assets" / "node_modules"
+
     # Checks the feedback and unsubscribe links that notify signs: the same Secret key as notify.
     link_secret: SecretStr = Field(
         SecretStr(DEVELOPMENT_LINK_SECRET), validation_alias="NOTIFY_LINK_SECRET"

@@ -1,0 +1,119 @@
+"""The report form as the browser sends it: read into a Submission, problems into sentences."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+from stadtmelder_reports.categories import Category, localized
+from stadtmelder_reports.errors import FieldProblem
+from stadtmelder_reports.schemas import LanguageCode
+from stadtmelder_reports.web.texts import Words
+from stadtmelder_shared.events import Location, Reporter
+
+ANSWER_PREFIX = "answer."
+
+
+@dataclass
+class ReportFormValues:
+    """What the citizen typed, kept to show the form again after a problem."""
+
+    description: str = ""
+    address: str = ""
+    lat: str = ""
+    lon: str = ""
+    contact: str = "email"
+    email: str = ""
+    name: str = ""
+    phone: str = ""
+    answers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ReadForm:
+    values: ReportFormValues
+    location: Location | None
+    contact: Reporter | None
+    problems: list[FieldProblem]
+
+
+def _text(form: Any, key: str) -> str:
+    value = form.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def read_report_form(form: Any, category: Category, language: LanguageCode) -> ReadForm:
+    """The submitted fields; coordinates and e-mail are checked here, the rest by the domain."""
+    values = ReportFormValues(
+        description=_text(form, "description"),
+        address=_text(form, "address"),
+        lat=_text(form, "lat").replace(",", "."),
+        lon=_text(form, "lon").replace(",", "."),
+        contact=_text(form, "contact") or "email",
+        email=_text(form, "email"),
+        name=_text(form, "name"),
+        phone=_text(form, "phone"),
+    )
+    for question in category.questions:
+        key = ANSWER_PREFIX + question.code
+        if question.datatype == "multivaluelist":
+            chosen = [v for v in form.getall(key, []) if isinstance(v, str) and v]
+            if chosen:
+                values.answers[question.code] = chosen
+        elif _text(form, key):
+            values.answers[question.code] = _text(form, key)
+    problems: list[FieldProblem] = []
+    location = None
+    if values.lat or values.lon:
+        try:
+            location = Location(lat=float(values.lat), lon=float(values.lon))
+        except ValueError:
+            problems.append(FieldProblem("coordinates", "not numbers"))
+    contact = None
+    anonymous = values.contact == "anonymous" and category.anonymous_allowed
+    if not anonymous and (values.email or values.phone):
+        email = None
+        if values.email:
+            try:
+                email = validate_email(values.email, check_deliverability=False).normalized
+            except EmailNotValidError:
+                problems.append(FieldProblem("email", "not an address"))
+        contact = Reporter(
+            email=email, name=values.name or None, phone=values.phone or None, language=language
+        )
+    return ReadForm(values, location, contact, problems)
+
+
+def explain(problems: list[FieldProblem], category: Category, t: Words) -> list[dict[str, str]]:
+    """Each problem as a sentence in the page's language, with the field it belongs to."""
+    questions = {q.code: q for q in category.questions}
+    explained = []
+    for problem in problems:
+        name = problem.field
+        if name == "description":
+            key = "err_description_long" if "shorten" in problem.reason else "err_description"
+            explained.append({"field": "description", "text": t(key)})
+        elif name == "location":
+            outside = "outside" in problem.reason
+            explained.append(
+                {"field": "address", "text": t("err_outside" if outside else "err_location")}
+            )
+        elif name == "coordinates":
+            explained.append({"field": "lat", "text": t("err_coordinates")})
+        elif name in ("contact", "email"):
+            key = "err_contact" if name == "contact" else "err_email"
+            explained.append({"field": "email", "text": t(key)})
+        elif name.startswith("answers."):
+            code = name.removeprefix("answers.")
+            question = questions.get(code)
+            text = localized(question.text, t.language) if question else code
+            explained.append({"field": f"answer-{code}", "text": t("err_answer", question=text)})
+        elif name == "limit":
+            explained.append({"field": "description", "text": problem.reason})
+        elif name.startswith("photos"):
+            explained.append({"field": "photos", "text": t("err_photos", reason=problem.reason)})
+        else:
+            explained.append(
+                {"field": "description", "text": t("err_other", reason=problem.reason)}
+            )
+    return explained

@@ -1,0 +1,115 @@
+"""How every page is answered: the language, the shared template context and safe headers."""
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from litestar import Request
+from litestar.datastructures import Cookie
+from litestar.response import Redirect, Template
+
+from stadtmelder_reports.preferences import LANGUAGES, page_language
+from stadtmelder_reports.schemas import LanguageCode
+from stadtmelder_reports.web.texts import LANGUAGE_NAMES, Words
+
+AnyRequest = Request[Any, Any, Any]
+LANGUAGE_COOKIE = "lang"
+STATIC_PATH = "/static"
+VENDOR_PATH = "/static/vendor"
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """What the pages need from the settings; without Leaflet the pages go without a map."""
+
+    map_tile_url: str = ""
+    map_attribution: str = ""
+    leaflet_dir: Path | None = None
+    # Signs the staff pages' CSRF tokens; a random one serves a single process (tests).
+    csrf_secret: str = field(default_factory=lambda: secrets.token_hex(32))
+
+    @property
+    def has_map(self) -> bool:
+        return self.leaflet_dir is not None
+
+    def content_security_policy(self) -> str:
+        """Scripts and styles only from us; images also from the tile server."""
+        tiles = urlsplit(self.map_tile_url.replace("{s}", "a"))
+        tile_origin = f" {tiles.scheme}://{tiles.netloc}" if tiles.scheme and tiles.netloc else ""
+        return (
+            "default-src 'self'; script-src 'self'; style-src 'self'; "
+            f"img-src 'self' data: blob:{tile_origin}; connect-src 'self'; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        )
+
+
+def choose_language(request: AnyRequest) -> LanguageCode:
+    """`?lang=` first, then the language chosen before (cookie), then the browser's."""
+    asked = request.query_params.get("lang")
+    if asked in LANGUAGES:
+        return page_language(request, asked)
+    return page_language(request, request.cookies.get(LANGUAGE_COOKIE))
+
+
+def language_links(request: AnyRequest) -> list[dict[str, str]]:
+    """The same page in each language, for the switcher."""
+    links = []
+    for code, name in LANGUAGE_NAMES.items():
+        params = {k: v for k, v in request.query_params.items() if k != "lang"}
+        params["lang"] = code
+        links.append(
+            {"code": code, "name": name, "href": f"{request.url.path}?{urlencode(params)}"}
+        )
+    return links
+
+
+def page(
+    request: AnyRequest,
+    template: str,
+    status_code: int = 200,
+    private: bool = False,
+    **context: Any,
+) -> Template:
+    """A rendered page; `private` pages (tracking links, staff) are never cached or referred."""
+    language = choose_language(request)
+    web: WebSettings = request.route_handler.opt["web"]
+    headers = {
+        "content-security-policy": web.content_security_policy(),
+        "x-content-type-options": "nosniff",
+        "referrer-policy": "no-referrer" if private else "same-origin",
+    }
+    if private:
+        headers["cache-control"] = "no-store"
+        headers["x-robots-tag"] = "noindex"
+    cookies = []
+    if request.query_params.get("lang") in LANGUAGES:
+        cookies.append(
+            Cookie(
+                key=LANGUAGE_COOKIE,
+                value=language,
+                max_age=365 * 24 * 3600,
+                samesite="lax",
+                httponly=True,
+            )
+        )
+    return Template(
+        template_name=template,
+        context={
+            "t": Words(language),
+            "lang": language,
+            "languages": language_links(request),
+            "web": web,
+            "path": request.url.path,
+            **context,
+        },
+        status_code=status_code,
+        headers=headers,
+        cookies=cookies,
+    )
+
+
+def see_other(path: str) -> Redirect:
+    """After a form post: the browser fetches the result page, so reloading posts nothing."""
+    return Redirect(path=path, status_code=303)

@@ -1,0 +1,238 @@
+"""Citizens' pages for one report: choosing a category, the form, the confirmation and the
+status page behind the private tracking link, with the feedback form once resolved."""
+
+import hashlib
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+from litestar.types import ExceptionHandlersMap
+
+from stadtmelder_reports.api import Links, clean_photos, client_address
+from stadtmelder_reports.catalogue import Jurisdiction
+from stadtmelder_reports.categories import Category, localized
+from stadtmelder_reports.domain import FEEDBACK_OUTCOMES, Report, Submission
+from stadtmelder_reports.errors import (
+    FieldProblem,
+    InvalidReport,
+    ReportNotFound,
+    ReportStopped,
+    TooManySubmissions,
+    TrackingTokenUnknown,
+)
+from stadtmelder_reports.feedback import record_answer
+from stadtmelder_reports.preferences import LinkHolder
+from stadtmelder_reports.rate_limits import SubmissionLimiter
+from stadtmelder_reports.resolution_feedback import (
+    FeedbackAlreadyGiven,
+    FeedbackAnswer,
+    FeedbackNotAsked,
+    given_feedback,
+)
+from stadtmelder_reports.schemas import NearbyReportOut, category_out, public_view
+from stadtmelder_reports.service import ReportService
+from stadtmelder_reports.staff.service import WorkService
+from stadtmelder_reports.web.forms import ReadForm, ReportFormValues, explain, read_report_form
+from stadtmelder_reports.web.rendering import choose_language, page, see_other
+from stadtmelder_reports.web.texts import Words
+from stadtmelder_reports.web.views import map_points, readable_answers
+
+AnyRequest = Request[Any, Any, Any]
+Service = NamedDependency[ReportService]
+
+
+def reporter_recipient(report: Report) -> str:
+    """The reporter as a feedback recipient: the key notify's mail links carry for the same
+    address, so answering on the page or in the mail counts once; else one from the link."""
+    email = report.reporter.email if report.reporter else None
+    if email:
+        return hashlib.sha256(f"{report.id}|{email.lower()}".encode()).hexdigest()
+    return hashlib.sha256(f"tracking|{report.tracking_token_hash}".encode()).hexdigest()
+
+
+def grouped_categories(jurisdiction: Jurisdiction, language: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": localized(group.names, language),
+            "categories": [
+                category_out(c, language) for c in jurisdiction.categories if c.group == group.code
+            ],
+        }
+        for group in jurisdiction.groups
+    ]
+
+
+def form_page(
+    request: AnyRequest,
+    category: Category,
+    values: ReportFormValues | None = None,
+    problems: list[FieldProblem] | None = None,
+    duplicates: list[NearbyReportOut] | None = None,
+    status_code: int = 200,
+) -> Template:
+    language = choose_language(request)
+    t = Words(language)
+    return page(
+        request,
+        "report_form.html.j2",
+        status_code=status_code,
+        category=category_out(category, language),
+        values=values or ReportFormValues(),
+        errors=explain(problems or [], category, t),
+        duplicates=duplicates or [],
+        photos_again=bool(problems or duplicates),
+    )
+
+
+def status_page(
+    request: AnyRequest,
+    service: ReportService,
+    report: Report,
+    token: str,
+    message: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    language = choose_language(request)
+    given = given_feedback(report, reporter_recipient(report))
+    view = public_view(report, language, "")
+    return page(
+        request,
+        "status.html.j2",
+        status_code=status_code,
+        private=True,
+        report=view,
+        points=map_points([view], Words(language), link=False),
+        answers=readable_answers(
+            service.jurisdiction, report.category.code, report.answers, language
+        ),
+        token=token,
+        new=request.query_params.get("new") == "1",
+        feedback_open=report.status == "resolved" and given is None,
+        given=given,
+        outcomes=FEEDBACK_OUTCOMES,
+        message=message,
+        tracking_url=f"{request.base_url}track/{token}",
+    )
+
+
+def on_not_found(request: AnyRequest, _: Exception) -> Response[Any]:
+    """An unknown tracking link or report: a page saying so, not the API's JSON."""
+    return page(request, "not_found.html.j2", status_code=404, private=True)
+
+
+class ReportPages(Controller):
+    """Needs the dependencies `service`, `work`, `links` and `limiter` of the JSON API."""
+
+    include_in_schema = False
+    exception_handlers: ExceptionHandlersMap = {  # noqa: RUF012 (read by Litestar)
+        TrackingTokenUnknown: on_not_found,
+        ReportNotFound: on_not_found,
+    }
+
+    @get("/")
+    async def home(self, request: AnyRequest, service: Service) -> Template:
+        language = choose_language(request)
+        return page(
+            request,
+            "home.html.j2",
+            groups=grouped_categories(service.jurisdiction, language),
+        )
+
+    @get("/report")
+    async def report_form(
+        self, request: AnyRequest, service: Service, category: FromQuery[str | None] = None
+    ) -> Template | Redirect:
+        chosen = service.jurisdiction.category(category or "")
+        if chosen is None:
+            return see_other("/")
+        return form_page(request, chosen)
+
+    @post("/report")
+    async def submit(
+        self,
+        request: AnyRequest,
+        service: Service,
+        limiter: NamedDependency[SubmissionLimiter],
+        links: Links,
+    ) -> Template | Redirect:
+        form = await request.form()
+        category = service.jurisdiction.category(str(form.get("category") or ""))
+        if category is None:
+            return see_other("/")
+        language = choose_language(request)
+        read: ReadForm = read_report_form(form, category, language)
+        if read.problems:
+            return form_page(request, category, read.values, read.problems, status_code=400)
+        try:
+            await limiter.check(client_address(request))
+        except TooManySubmissions as error:
+            wait = Words(language)("too_many", seconds=error.retry_after_seconds)
+            problem = FieldProblem("limit", wait)
+            return form_page(request, category, read.values, [problem], status_code=429)
+        if form.get("check_duplicates") == "1" and read.location is not None:
+            nearby = await service.open_reports_nearby(category.code, read.location)
+            if nearby:
+                found = [
+                    NearbyReportOut(report=public_view(r, language, ""), distance_m=round(distance))
+                    for r, distance in nearby
+                ]
+                return form_page(request, category, read.values, duplicates=found)
+        uploads = [u for u in form.getall("photos", []) if not isinstance(u, str)]
+        try:
+            photos = await clean_photos(uploads, links.max_photo_bytes)
+            new = await service.submit_report(
+                Submission(
+                    category=category.code,
+                    description=read.values.description,
+                    location=read.location,
+                    address=read.values.address or None,
+                    answers=read.values.answers,
+                    language=language,
+                    contact=read.contact,
+                ),
+                photos,
+            )
+        except InvalidReport as invalid:
+            return form_page(request, category, read.values, invalid.problems, status_code=400)
+        except ReportStopped as stopped:
+            return page(
+                request,
+                "stopped.html.j2",
+                status_code=422,
+                advice=localized(stopped.advice, language),
+                category=category_out(category, language),
+            )
+        return see_other(f"/track/{new.tracking_token}?new=1")
+
+    @get("/track/{token:str}")
+    async def track(self, request: AnyRequest, service: Service, token: FromPath[str]) -> Template:
+        report = await service.tracked_report(token)
+        return status_page(request, service, report, token)
+
+    @post("/track/{token:str}/feedback")
+    async def feedback(
+        self,
+        request: AnyRequest,
+        service: Service,
+        work: NamedDependency[WorkService],
+        token: FromPath[str],
+    ) -> Template | Redirect:
+        report = await service.tracked_report(token)
+        form = await request.form()
+        outcome = form.get("outcome")
+        t = Words(choose_language(request))
+        if outcome not in FEEDBACK_OUTCOMES:
+            return status_page(
+                request, service, report, token, t("feedback_legend") + ": " + t("choose"), 400
+            )
+        rating_text = str(form.get("rating") or "")
+        rating = int(rating_text) if rating_text in {"1", "2", "3", "4", "5"} else None
+        comment = str(form.get("comment") or "").strip()[:2000] or None
+        holder = LinkHolder(report.id, reporter_recipient(report))
+        try:
+            await record_answer(service, work, holder, FeedbackAnswer(outcome, rating, comment))
+        except (FeedbackAlreadyGiven, FeedbackNotAsked):
+            return status_page(request, service, report, token, t("feedback_not_open"), 409)
+        return see_other(f"/track/{token}?answered=1")

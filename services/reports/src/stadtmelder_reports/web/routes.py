@@ -1,0 +1,69 @@
+"""The web pages as parts of the reports app: routes, static files, templates and settings."""
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from litestar import Router
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from stadtmelder_reports.settings import ReportsSettings
+from stadtmelder_reports.web.public_pages import PublicPages
+from stadtmelder_reports.web.rendering import WebSettings
+from stadtmelder_reports.web.report_pages import ReportPages
+from stadtmelder_reports.web.staff_pages import staff_router
+
+HERE = Path(__file__).parent
+ASSETS_PATH = "/assets"
+LEAFLET_PATH = "/vendor/leaflet"
+# The city's clock: people read times as their own.
+CITY_TIME = ZoneInfo("Europe/Berlin")
+
+
+def web_settings(settings: ReportsSettings) -> WebSettings:
+    """Leaflet is served when `npm ci` put it in place; otherwise pages go without a map."""
+    leaflet = settings.web_assets_dir / "leaflet" / "dist"
+    return WebSettings(
+        map_tile_url=settings.map_tile_url,
+        map_attribution=settings.map_attribution,
+        leaflet_dir=leaflet if (leaflet / "leaflet.js").is_file() else None,
+        csrf_secret=settings.link_secret.get_secret_value(),
+    )
+
+
+def web_router(web: WebSettings) -> Router:
+    """Every page and its static files; handlers find `web` in their options."""
+    handlers: list[Any] = [
+        ReportPages,
+        PublicPages,
+        staff_router(web.csrf_secret),
+        create_static_files_router(
+            path=ASSETS_PATH, directories=[HERE / "static"], include_in_schema=False
+        ),
+    ]
+    if web.leaflet_dir is not None:
+        handlers.append(
+            create_static_files_router(
+                path=LEAFLET_PATH, directories=[web.leaflet_dir], include_in_schema=False
+            )
+        )
+    return Router(path="/", route_handlers=handlers, opt={"web": web}, include_in_schema=False)
+
+
+def local_time(moment: datetime | None) -> str:
+    return moment.astimezone(CITY_TIME).strftime("%d.%m.%Y, %H:%M") if moment else ""
+
+
+def _register_filters(engine: JinjaTemplateEngine) -> None:
+    engine.engine.filters["when"] = local_time
+
+
+def web_template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    return TemplateConfig(
+        directory=HERE / "templates",
+        engine=JinjaTemplateEngine,
+        engine_callback=_register_filters,
+    )

@@ -1,0 +1,310 @@
+"""Staff pages under /staff: sign-in, the department queue, triage and working one report.
+
+The session is an HttpOnly, SameSite=Strict cookie holding the staff bearer token, checked
+like the staff API's header on every request; form posts carry a CSRF token as well.
+"""
+
+import hashlib
+from typing import Any
+
+from litestar import Controller, Request, Response, Router, get, post
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.middleware.base import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from litestar.types import ExceptionHandlersMap
+
+from stadtmelder_reports.catalogue import Jurisdiction
+from stadtmelder_reports.domain import Visibility
+from stadtmelder_reports.errors import (
+    InvalidTransition,
+    InvalidWorkRequest,
+    NotAllowed,
+    NotAuthenticated,
+    ReportAlreadyClaimed,
+    ReportChangedMeanwhile,
+    ReportNotFound,
+    ReportsError,
+    UnknownDepartment,
+)
+from stadtmelder_reports.service import ReportService
+from stadtmelder_reports.staff.auth import StaffMember, TokenVerifier
+from stadtmelder_reports.staff.schemas import queue_item, staff_view
+from stadtmelder_reports.staff.service import QueueFilters, WorkService
+from stadtmelder_reports.staff.workflow import TransitionRequest, allowed_next
+from stadtmelder_reports.web.rendering import choose_language, page, see_other
+from stadtmelder_reports.web.report_pages import on_not_found
+from stadtmelder_reports.web.texts import Words
+from stadtmelder_reports.web.views import map_points, readable_answers
+
+AnyRequest = Request[Any, Any, Any]
+Work = NamedDependency[WorkService]
+SESSION_COOKIE = "stadtmelder_staff"
+CSRF_COOKIE = "stadtmelder_staff_csrf"
+STAFF_PATH = "/staff"
+# Work the page can hand back to the person as a sentence, with the form shown again.
+WORK_PROBLEMS = (
+    InvalidTransition,
+    InvalidWorkRequest,
+    ReportAlreadyClaimed,
+    ReportChangedMeanwhile,
+    UnknownDepartment,
+)
+
+
+async def signed_in(request: AnyRequest) -> StaffMember:
+    """The staff member whose token the session cookie holds; NotAuthenticated without one."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise NotAuthenticated("Sign in first.")
+    verifier: TokenVerifier = request.app.state.staff_verifier
+    return await verifier.verify(token)
+
+
+def on_not_authenticated(request: AnyRequest, _: NotAuthenticated) -> Response[Any]:
+    response = see_other(f"{STAFF_PATH}/login")
+    response.delete_cookie(SESSION_COOKIE, path=STAFF_PATH)
+    return response
+
+
+def on_not_allowed(request: AnyRequest, error: NotAllowed) -> Response[Any]:
+    t = Words(choose_language(request))
+    return page(
+        request,
+        "staff_message.html.j2",
+        status_code=403,
+        private=True,
+        message=t("staff_forbidden", reason=str(error)),
+    )
+
+
+def work_jurisdiction(request: AnyRequest) -> Jurisdiction:
+    """The catalogue, to show answers by their questions; staff work needs no more of it."""
+    service: ReportService = request.app.state.service
+    return service.jurisdiction
+
+
+def department_name(work: WorkService, department_id: str | None, language: str) -> str:
+    department = work.directory.get(department_id or "")
+    return department.name(language) if department else (department_id or "")
+
+
+class StaffPages(Controller):
+    """Needs the dependencies `work` and `links` and `app.state.staff_verifier`."""
+
+    include_in_schema = False
+    exception_handlers: ExceptionHandlersMap = {  # noqa: RUF012 (read by Litestar)
+        NotAuthenticated: on_not_authenticated,
+        NotAllowed: on_not_allowed,
+        ReportNotFound: on_not_found,
+    }
+
+    @get("/login")
+    async def login_form(self, request: AnyRequest) -> Template:
+        return page(request, "staff_login.html.j2", private=True)
+
+    @post("/login")
+    async def login(self, request: AnyRequest, work: Work) -> Template | Redirect:
+        form = await request.form()
+        token = str(form.get("token") or "").strip()
+        verifier: TokenVerifier = request.app.state.staff_verifier
+        t = Words(choose_language(request))
+        try:
+            await verifier.verify(token)
+        except (NotAuthenticated, NotAllowed) as error:
+            failed = t("staff_login_failed", reason=str(error))
+            return page(request, "staff_login.html.j2", 401, private=True, problem=failed)
+        response = see_other(STAFF_PATH)
+        response.cookies.append(
+            Cookie(
+                key=SESSION_COOKIE,
+                value=token,
+                path=STAFF_PATH,
+                httponly=True,
+                samesite="strict",
+                secure=request.url.scheme == "https",
+            )
+        )
+        return response
+
+    @post("/logout")
+    async def logout(self) -> Redirect:
+        response = see_other(f"{STAFF_PATH}/login")
+        response.delete_cookie(SESSION_COOKIE, path=STAFF_PATH)
+        return response
+
+    @get("/")
+    async def start(self, request: AnyRequest) -> Redirect:
+        member = await signed_in(request)
+        if member.has("admin", "dispatcher") or member.department_id is None:
+            return see_other(f"{STAFF_PATH}/triage")
+        return see_other(f"{STAFF_PATH}/queue/{member.department_id}")
+
+    @get("/queue/{department_id:str}")
+    async def queue(
+        self, request: AnyRequest, work: Work, department_id: FromPath[str]
+    ) -> Template:
+        member = await signed_in(request)
+        reports = await work.queue(member, department_id, QueueFilters(limit=200))
+        return self._queue_page(request, work, member, department_id, reports, triage=False)
+
+    @get("/triage")
+    async def triage(self, request: AnyRequest, work: Work) -> Template:
+        member = await signed_in(request)
+        reports = await work.triage_queue(member, QueueFilters(limit=200))
+        triage_id = work.directory.triage.id
+        return self._queue_page(request, work, member, triage_id, reports, triage=True)
+
+    def _queue_page(
+        self,
+        request: AnyRequest,
+        work: WorkService,
+        member: StaffMember,
+        department_id: str,
+        reports: list[Any],
+        triage: bool,
+    ) -> Template:
+        language = choose_language(request)
+        now = work.now()
+        return page(
+            request,
+            "staff_queue.html.j2",
+            private=True,
+            member=member,
+            triage=triage,
+            department=department_name(work, department_id, language),
+            items=[queue_item(report, now, language) for report in reports],
+        )
+
+    @get("/reports/{report_id:str}")
+    async def report(self, request: AnyRequest, work: Work, report_id: FromPath[str]) -> Template:
+        member = await signed_in(request)
+        return await self._report_page(request, work, member, report_id)
+
+    async def _report_page(
+        self,
+        request: AnyRequest,
+        work: WorkService,
+        member: StaffMember,
+        report_id: str,
+        problem: str | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        language = choose_language(request)
+        report = await work.report(member, report_id)
+        view = staff_view(report, work.now(), language, "")
+        departments = [
+            {"id": d.id, "name": d.name(language)}
+            for d in work.directory.departments
+            if not d.triage
+        ]
+        return page(
+            request,
+            "staff_report.html.j2",
+            status_code=status_code,
+            private=True,
+            member=member,
+            report=view,
+            next_steps=allowed_next(report.status),
+            departments=departments,
+            may_claim=report.department is not None
+            and member.department_id == report.department.id
+            and report.assignee != member.user_id,
+            points=map_points([view], Words(language), link=False),
+            answers=readable_answers(
+                work_jurisdiction(request), report.category.code, report.answers, language
+            ),
+            problem=problem,
+            done=request.query_params.get("done") == "1",
+        )
+
+    @post("/reports/{report_id:str}/transition")
+    async def transition(
+        self, request: AnyRequest, work: Work, report_id: FromPath[str]
+    ) -> Template | Redirect:
+        member = await signed_in(request)
+        form = await request.form()
+
+        def field(name: str) -> str | None:
+            return str(form.get(name) or "").strip() or None
+
+        step = TransitionRequest(
+            to=field("to") or "",
+            public_comment=field("public_comment"),
+            reason=field("reason"),
+            duplicate_of=field("duplicate_of") if field("to") == "duplicate" else None,
+            forward_to=field("forward_to") if field("to") == "forwarded" else None,
+        )
+        return await self._work(
+            request, work, member, report_id, lambda: work.transition(member, report_id, step)
+        )
+
+    @post("/reports/{report_id:str}/comment")
+    async def comment(
+        self, request: AnyRequest, work: Work, report_id: FromPath[str]
+    ) -> Template | Redirect:
+        member = await signed_in(request)
+        form = await request.form()
+        visibility: Visibility = "public" if form.get("visibility") == "public" else "internal"
+        text = str(form.get("text") or "")[:4000]
+        return await self._work(
+            request,
+            work,
+            member,
+            report_id,
+            lambda: work.comment(member, report_id, visibility, text),
+        )
+
+    @post("/reports/{report_id:str}/claim")
+    async def claim(
+        self, request: AnyRequest, work: Work, report_id: FromPath[str]
+    ) -> Template | Redirect:
+        member = await signed_in(request)
+        return await self._work(
+            request, work, member, report_id, lambda: work.claim(member, report_id)
+        )
+
+    async def _work(
+        self,
+        request: AnyRequest,
+        work: WorkService,
+        member: StaffMember,
+        report_id: str,
+        action: Any,
+    ) -> Template | Redirect:
+        """Do the work, then show the report again: with "saved", or with what went wrong."""
+        t = Words(choose_language(request))
+        try:
+            await action()
+        except WORK_PROBLEMS as error:
+            problem = t("staff_problem", reason=_reason(error))
+            code = 400 if isinstance(error, InvalidWorkRequest) else 409
+            return await self._report_page(request, work, member, report_id, problem, code)
+        return see_other(f"{STAFF_PATH}/reports/{report_id}?done=1")
+
+
+def _reason(error: ReportsError) -> str:
+    problems = getattr(error, "problems", None)
+    if problems:
+        return "; ".join(p.reason for p in problems)
+    return str(error)
+
+
+def staff_router(csrf_secret: str) -> Router:
+    """The staff pages behind CSRF protection: their posts ride on a session cookie."""
+    csrf = CSRFConfig(
+        secret=hashlib.sha256(f"staff-pages-csrf|{csrf_secret}".encode()).hexdigest(),
+        cookie_name=CSRF_COOKIE,
+        cookie_path=STAFF_PATH,
+        cookie_httponly=True,
+        cookie_samesite="strict",
+    )
+    return Router(
+        path=STAFF_PATH,
+        route_handlers=[StaffPages],
+        middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
+        include_in_schema=False,
+    )

@@ -1,0 +1,166 @@
+// The report form with JavaScript: "use my location", photo previews, the public preview as
+// the citizen types, and open reports nearby to support instead. The form posts the same
+// fields without it.
+(function () {
+  "use strict";
+  var form = document.getElementById("report-form");
+  var lat = document.getElementById("lat");
+  var lon = document.getElementById("lon");
+  var status = document.getElementById("place-status");
+
+  var locate = document.getElementById("use-location");
+  if (locate) {
+    if (!navigator.geolocation) {
+      locate.parentNode.hidden = true;
+    }
+    locate.addEventListener("click", function () {
+      status.textContent = locate.dataset.locating;
+      navigator.geolocation.getCurrentPosition(
+        function (position) {
+          lat.value = position.coords.latitude.toFixed(6);
+          lon.value = position.coords.longitude.toFixed(6);
+          status.textContent = locate.dataset.located;
+          lat.dispatchEvent(new Event("change", { bubbles: true }));
+        },
+        function () {
+          status.textContent = locate.dataset.failed;
+        },
+        { enableHighAccuracy: true, timeout: 15000 }
+      );
+    });
+  }
+
+  if (!form) return;
+  var preview = document.getElementById("public-preview");
+  var empty = preview.dataset.empty;
+
+  function setPreview(name, text) {
+    var target = preview.querySelector('[data-preview="' + name + '"]');
+    if (target) target.textContent = text || empty;
+  }
+
+  function answersText() {
+    var parts = [];
+    form.querySelectorAll("fieldset.question, .field").forEach(function (group) {
+      var inputs = group.querySelectorAll('[name^="answer."]');
+      if (!inputs.length) return;
+      var question = group.querySelector("legend, label");
+      var chosen = [];
+      inputs.forEach(function (input) {
+        if ((input.type === "radio" || input.type === "checkbox") && !input.checked) return;
+        if (!input.value) return;
+        var label = form.querySelector('label[for="' + input.id + '"]');
+        chosen.push(input.type === "radio" || input.type === "checkbox" ? label.textContent : input.value);
+      });
+      if (chosen.length) parts.push(question.firstChild.textContent.trim() + " " + chosen.join(", "));
+    });
+    return parts.join("; ");
+  }
+
+  function refresh() {
+    setPreview("description", document.getElementById("description").value.trim());
+    var address = document.getElementById("address").value.trim();
+    var place = address || (lat.value && lon.value ? lat.value + ", " + lon.value : "");
+    setPreview("place", place);
+    setPreview("answers", answersText());
+  }
+  form.addEventListener("input", refresh);
+  form.addEventListener("change", refresh);
+
+  // Photo previews: the citizen sees what will be public before sending.
+  var photos = document.getElementById("photos");
+  var previews = document.getElementById("photo-previews");
+  photos.addEventListener("change", function () {
+    previews.textContent = "";
+    var files = Array.prototype.slice.call(photos.files, 0, 3);
+    files.forEach(function (file, index) {
+      var item = document.createElement("li");
+      var image = document.createElement("img");
+      image.src = URL.createObjectURL(file);
+      image.alt = previews.dataset.alt.replace("{n}", index + 1);
+      item.appendChild(image);
+      previews.appendChild(item);
+    });
+    setPreview("photos", files.map(function (file) { return file.name; }).join(", "));
+  });
+
+  // Contact fields are not needed when the citizen chooses to stay anonymous.
+  var contactFields = document.getElementById("contact-fields");
+  function contactChoice() {
+    var anonymous = document.getElementById("contact-anonymous");
+    contactFields.hidden = Boolean(anonymous && anonymous.checked);
+  }
+  form.addEventListener("change", contactChoice);
+  contactChoice();
+
+  // Open reports of the same kind nearby: support one instead of filing it again.
+  var box = document.getElementById("js-duplicates");
+  var checkDuplicates = document.getElementById("check_duplicates");
+  function showDuplicates(found) {
+    box.textContent = "";
+    if (!found.length) {
+      box.hidden = true;
+      return;
+    }
+    var title = document.createElement("h2");
+    title.textContent = box.dataset.title;
+    var intro = document.createElement("p");
+    intro.textContent = box.dataset.intro;
+    box.appendChild(title);
+    box.appendChild(intro);
+    var list = document.createElement("ul");
+    list.className = "cards";
+    found.forEach(function (entry, index) {
+      var item = document.createElement("li");
+      item.className = "card";
+      var head = document.createElement("p");
+      var strong = document.createElement("strong");
+      strong.textContent = entry.report.category.name;
+      head.appendChild(strong);
+      head.appendChild(document.createTextNode(" · " + box.dataset.distance.replace("{distance}", Math.round(entry.distance_m))));
+      var text = document.createElement("p");
+      text.className = "prewrap";
+      text.textContent = entry.report.description;
+      var support = document.createElement("form");
+      support.method = "post";
+      support.action = "/reports/" + encodeURIComponent(entry.report.id) + "/support";
+      var label = document.createElement("label");
+      label.htmlFor = "js-support-email-" + index;
+      label.textContent = box.dataset.emailLabel;
+      var email = document.createElement("input");
+      email.type = "email";
+      email.name = "email";
+      email.id = label.htmlFor;
+      email.autocomplete = "email";
+      email.value = document.getElementById("email").value;
+      var button = document.createElement("button");
+      button.type = "submit";
+      button.className = "button";
+      button.textContent = box.dataset.support;
+      support.appendChild(label);
+      support.appendChild(email);
+      support.appendChild(button);
+      item.appendChild(head);
+      item.appendChild(text);
+      item.appendChild(support);
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+    box.hidden = false;
+    // They have been offered; sending now means "this is a different one".
+    checkDuplicates.value = "0";
+  }
+  function lookForDuplicates() {
+    var a = parseFloat(lat.value);
+    var b = parseFloat(lon.value);
+    if (isNaN(a) || isNaN(b)) return;
+    var query = new URLSearchParams({ category: form.dataset.category, lat: a, lon: b, lang: form.dataset.lang });
+    fetch("/api/v1/reports/nearby?" + query.toString(), { headers: { accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : []; })
+      .then(showDuplicates)
+      .catch(function () { /* the server checks again when the form is sent */ });
+  }
+  lat.addEventListener("change", lookForDuplicates);
+  lon.addEventListener("change", lookForDuplicates);
+  refresh();
+})();

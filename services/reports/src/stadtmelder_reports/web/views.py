@@ -1,0 +1,46 @@
+"""What the pages show of reports beyond their public view: map points and readable answers."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from stadtmelder_reports.catalogue import Jurisdiction
+from stadtmelder_reports.categories import localized
+from stadtmelder_reports.domain import OPEN_STATUSES
+from stadtmelder_reports.schemas import ReportOut
+from stadtmelder_reports.web.texts import Words
+from stadtmelder_shared.events import Answer
+
+
+def map_points(views: list[ReportOut], t: Words, link: bool = True) -> list[dict[str, Any]]:
+    """What the map script draws: places, never more than the public view holds."""
+    return [
+        {
+            "id": view.id,
+            "lat": view.lat,
+            "lon": view.lon,
+            "title": f"{view.category.name} – {t('status_' + view.status)}",
+            "open": view.status in OPEN_STATUSES,
+            "url": f"/reports/{view.id}" if link else "",
+        }
+        for view in views
+        if view.lat is not None and view.lon is not None
+    ]
+
+
+def readable_answers(
+    jurisdiction: Jurisdiction, category: str, answers: Mapping[str, Answer], language: str
+) -> list[tuple[str, str]]:
+    """Each answer as (question, answer) in the page's language, in the question order."""
+    found = jurisdiction.category(category)
+    if found is None:
+        return [(code, str(value)) for code, value in answers.items()]
+    lines = []
+    for question in found.questions:
+        value = answers.get(question.code)
+        if value is None or value == "":
+            continue
+        names = {choice.key: localized(choice.names, language) for choice in question.values}
+        chosen = value if isinstance(value, list) else [value]
+        text = ", ".join(names.get(str(v), str(v)) for v in chosen)
+        lines.append((localized(question.text, language), text))
+    return lines
