@@ -9,7 +9,7 @@ TOOLS := var/tools
 UV := $(TOOLS)/bin/uv
 STACK := .venv/bin/python deploy/local/stack.py
 
-.PHONY: help install run stop status logs test test-unit lint format bench api-key token clean k8s-validate
+.PHONY: help install browser run stop status logs test test-unit lint format bench api-key token clean k8s-validate
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -24,7 +24,24 @@ $(UV):
 	@$(UV) sync --locked --python $(PYTHON)
 	@touch $@
 
-install: .venv/.synced ## Install the Python dependencies (pinned in uv.lock)
+WEB_ASSETS := services/reports/web-assets
+
+# The web pages' front-end libraries (Leaflet; axe-core for the tests), pinned in package-lock.json.
+$(WEB_ASSETS)/node_modules/.installed: $(WEB_ASSETS)/package.json $(WEB_ASSETS)/package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm is required for the web pages' map library — install Node.js (e.g. apt-get install nodejs npm) and retry"; exit 2; }
+	@echo "install: front-end libraries from package-lock.json ..."
+	@cd $(WEB_ASSETS) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Debian's Chromium for the browser tests; installed as root (CI), else named in one line.
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "install: Chromium for the browser tests (Debian package) ..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "make: the browser tests need Chromium — install it (sudo apt-get install chromium) and retry"; exit 2; fi; }
+
+install: .venv/.synced $(WEB_ASSETS)/node_modules/.installed ## Install the Python and front-end dependencies (pinned in uv.lock, package-lock.json)
 
 run: install ## Start the whole system locally (Kafka, FerretDB, SMTP sink, three services)
 	@$(STACK) start
@@ -44,7 +61,7 @@ status: ## Show what is running
 logs: ## Show the end of every log file
 	@$(STACK) logs
 
-test: install lint k8s-validate ## Lint, check deploy/k8s, then run all tests (starts and stops its own Kafka, FerretDB and SMTP sink)
+test: install browser lint k8s-validate ## Lint, check deploy/k8s, then run all tests (starts and stops its own Kafka, FerretDB and SMTP sink)
 	@# A clean slate, so no run is slowed or confused by an earlier one's reports and topics;
 	@# STADTMELDER_KEEP_TEST_STACK=1 keeps the stack and its data between runs instead.
 	@if [ -z "$$STADTMELDER_KEEP_TEST_STACK" ]; then $(STACK) --profile test reset >/dev/null; fi
