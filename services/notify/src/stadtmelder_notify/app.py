@@ -14,6 +14,7 @@ from stadtmelder_notify.alerts import (
     register_alert_handlers,
 )
 from stadtmelder_notify.alerts_digest import DigestJob
+from stadtmelder_notify.channels import create_channels
 from stadtmelder_notify.dead_letters import KafkaDeadLetters
 from stadtmelder_notify.delivery import DeliveryPolicy
 from stadtmelder_notify.handlers import register_handlers
@@ -53,6 +54,7 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
         starttls=settings.smtp_starttls,
     )
     mailer: Mailer = CountedSends(smtp, metrics.notifications, channel="email")
+    channels = create_channels(settings, database)
     service = NotifyService(
         deliveries,
         followers,
@@ -67,6 +69,9 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
         ),
         staff_url_template=settings.staff_url_template,
         zone=_zone(settings.time_zone),
+        channels=channels.store,
+        webhooks=channels.webhooks,
+        push=channels.push,
     )
     register_handlers(broker, service, settings.kafka_group_id)
     alerts = create_alert_service(settings, database, mailer, KafkaDeadLetters(broker, SOURCE))
@@ -80,6 +85,7 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
         await connect_when_reachable(broker, settings)
         await followers.ensure_indexes()
         await deliveries.ensure_indexes()
+        await channels.start()
         await ensure_alert_indexes(database)
 
     async def send_deferred() -> None:
@@ -102,6 +108,7 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
                 await task
 
     async def close() -> None:
+        await channels.close()
         await mongo.close()
 
     return AsgiFastStream(

@@ -11,15 +11,18 @@ with the reason; nothing is dropped silently.
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
 from stadtmelder_notify.domain import (
+    Channel,
     DeliveryFailed,
     Mail,
+    Message,
     PendingMail,
+    RecipientGone,
     address_key,
     delivery_key,
     failure_reason,
@@ -27,8 +30,8 @@ from stadtmelder_notify.domain import (
     retry_pause,
 )
 from stadtmelder_notify.links import recipient_key
-from stadtmelder_notify.mailer import Mailer
 from stadtmelder_notify.repository import Claim, DeliveryLog
+from stadtmelder_notify.senders import Sender
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import CitizenNotified, Event, Reporter, derived_event_id
 from stadtmelder_shared.keyed_locks import KeyedLocks
@@ -36,6 +39,31 @@ from stadtmelder_shared.keyed_locks import KeyedLocks
 log = logging.getLogger(__name__)
 MailFor = Callable[[str, str], Mail]
 StillWanted = Callable[[PendingMail], Awaitable[bool]]
+Forget = Callable[[PendingMail], Awaitable[None]]
+_NOUN: dict[Channel, str] = {
+    "email": "mail",
+    "webhook": "webhook message",
+    "web_push": "push message",
+}
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """One recipient on one channel, and how to write to them."""
+
+    channel: Channel
+    # The e-mail address, `<client id>` of an app, or a push endpoint: for the delivery key
+    # only, which hashes it; never stored or logged as it is.
+    address: str
+    language: str
+    limit_key: str  # whose rate limit the message counts against
+    follower: str  # who, to check later that they still want it
+    # The message, given the id of its announcement (apps and browsers dedupe by it).
+    compose: Callable[[str], Message]
+
+
+async def _nobody_to_forget(pending: PendingMail) -> None:
+    return None
 
 
 class EventPublisher(Protocol):
@@ -77,20 +105,22 @@ class DeliveryPolicy:
 
 
 class Delivery:
-    """Sends messages of events to people through the mailer, each once, within their limit."""
+    """Sends messages of events to people on their channels, each once, within their limit."""
 
     def __init__(
         self,
         deliveries: DeliveryLog,
-        mailer: Mailer,
+        sender: Sender,
         publisher: EventPublisher,
         dead_letters: DeadLetters,
         policy: DeliveryPolicy,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         wait_seconds: float = 0.5,
+        forget: Forget = _nobody_to_forget,
     ) -> None:
         self._deliveries = deliveries
-        self._mailer = mailer
+        self._sender = sender
+        self._forget = forget
         self._publisher = publisher
         self._dead_letters = dead_letters
         self._policy = policy
@@ -109,33 +139,40 @@ class Delivery:
         recipients: list[Reporter],
         mail_for: MailFor,
         citizens: bool = True,
+        also: Sequence[Addressee] = (),
     ) -> list[CitizenNotified]:
-        """Send each recipient their mail once; raise if some failed and should be retried.
+        """Mail each recipient once, and tell those `also` on their channel; raise if some
+        failed and should be retried.
 
-        Mails to citizens count against their rate limit and are announced as CitizenNotified
-        (for the report's history); staff mails are neither.
+        Messages to citizens count against their rate limit and are announced as
+        CitizenNotified (for the report's history); staff mails are neither.
         """
+        return await self.tell_each(
+            event, topic, step, [*_by_mail(event, recipients, mail_for), *also], citizens
+        )
+
+    async def tell_each(
+        self,
+        event: Event,
+        topic: str,
+        step: str,
+        addressees: Sequence[Addressee],
+        citizens: bool = True,
+    ) -> list[CitizenNotified]:
         told: list[CitizenNotified] = []
         failures: list[Failed] = []
-        seen: set[str] = set()
-        for recipient in recipients:
-            if recipient.email is None or recipient.email.lower() in seen:
-                continue
-            seen.add(recipient.email.lower())
-            address, language = recipient.email, recipient.language
-            key = delivery_key(event.event_id, address, "email")
-            async with self._sending(address_key(address)):
+        for addressee in addressees:
+            key = delivery_key(event.event_id, addressee.address, addressee.channel)
+            async with self._sending(addressee.limit_key):
                 claim = await self._claim(key)
                 if claim is not Claim.CLAIMED:
                     if claim is Claim.ALREADY_SENT and citizens:
                         # Sent before a crash cut off its announcement: announce it again so
                         # the history has the step; the derived event id makes repeats harmless.
-                        mail = mail_for(address, language)
-                        sent = self._pending(event, topic, step, key, mail, language)
-                        await self._publisher.publish(topics.CITIZENS_NOTIFIED, sent.notified)
+                        notified = self._notified(event, step, key, addressee.channel)
+                        await self._publisher.publish(topics.CITIZENS_NOTIFIED, notified)
                     continue
-                mail = mail_for(address, language)
-                pending = self._pending(event, topic, step, key, mail, language)
+                pending = self._pending(event, topic, step, key, addressee)
                 if citizens and await self._deferred_by_limit(pending):
                     continue
                 result = await self._send(pending, announce=citizens)
@@ -186,31 +223,45 @@ class Delivery:
 
     # --- one message ---------------------------------------------------------------------------
 
-    def _pending(
-        self, event: Event, topic: str, step: str, key: str, mail: Mail, language: str
-    ) -> PendingMail:
-        notified = CitizenNotified(
+    def _notified(self, event: Event, step: str, key: str, channel: Channel) -> CitizenNotified:
+        return CitizenNotified(
             event_id=derived_event_id(event.event_id, f"notified:{key}"),
             report_id=event.report_id,
             jurisdiction=event.jurisdiction,
-            channel="email",
+            channel=channel,
             notification=step,
             caused_by=event.event_id,
         )
+
+    def _pending(
+        self, event: Event, topic: str, step: str, key: str, addressee: Addressee
+    ) -> PendingMail:
+        notified = self._notified(event, step, key, addressee.channel)
         return PendingMail(
             key=key,
-            mail=mail,
-            language=language,
-            recipient=address_key(mail.to),
-            follower=recipient_key(event.report_id, mail.to),
+            mail=addressee.compose(notified.event_id),
+            language=addressee.language,
+            recipient=addressee.limit_key,
+            follower=addressee.follower,
             topic=topic,
             cause=event,
             notified=notified,
+            channel=addressee.channel,
         )
 
     async def _send(self, pending: PendingMail, announce: bool = True) -> Sent:
         try:
-            await self._mailer.send(pending.mail, pending.language)
+            await self._sender.send(pending.mail, pending.language)
+        except RecipientGone:
+            # Not a failure: the browser unsubscribed. Nobody is left to tell.
+            await self._deliveries.mark_abandoned(pending.key, "recipient gone", self._clock())
+            await self._forget(pending)
+            log.info(
+                "a %s recipient is gone and was forgotten",
+                pending.channel,
+                extra=_context(pending.cause),
+            )
+            return "abandoned"
         except Exception as error:
             return await self._failed(pending, error)
         await self._deliveries.mark_sent(pending.key, self._clock(), recipient=pending.recipient)
@@ -223,7 +274,13 @@ class Delivery:
         context = _context(pending.cause)
         failures = await self._deliveries.mark_failed(pending.key, reason, self._clock())
         if failures < self._policy.max_failures:
-            log.warning("a mail failed (%s, failure %d)", reason, failures, extra=context)
+            log.warning(
+                "a %s failed (%s, failure %d)",
+                _NOUN[pending.channel],
+                reason,
+                failures,
+                extra=context,
+            )
             return Failed(reason, failures)
         # Dead-lettered before it is marked, so a crash in between repeats rather than loses it.
         await self._dead_letters.put(
@@ -231,7 +288,8 @@ class Delivery:
         )
         await self._deliveries.mark_abandoned(pending.key, reason, self._clock())
         log.error(
-            "gave up a mail after %d failed sends (%s); its event is in the dead-letter topic",
+            "gave up a %s after %d failed sends (%s); its event is in the dead-letter topic",
+            _NOUN[pending.channel],
             failures,
             reason,
             extra=context,
@@ -248,7 +306,8 @@ class Delivery:
             return False
         await self._deliveries.defer(pending, slot)
         log.info(
-            "a mail waits for the recipient's rate limit until %s",
+            "a %s waits for the recipient's rate limit until %s",
+            _NOUN[pending.channel],
             slot.isoformat(),
             extra=_context(pending.cause),
         )
@@ -262,6 +321,29 @@ class Delivery:
             if claim is not Claim.HELD_ELSEWHERE:
                 return claim
             await asyncio.sleep(self._wait_seconds)
+
+
+def _by_mail(event: Event, recipients: list[Reporter], mail_for: MailFor) -> list[Addressee]:
+    """Each address once, in the language of its first mention."""
+    addressees: dict[str, Addressee] = {}
+    for recipient in recipients:
+        address = recipient.email
+        if address is None or address.lower() in addressees:
+            continue
+        addressees[address.lower()] = Addressee(
+            channel="email",
+            address=address,
+            language=recipient.language,
+            limit_key=address_key(address),
+            follower=recipient_key(event.report_id, address),
+            compose=_composer(mail_for, address, recipient.language),
+        )
+    return list(addressees.values())
+
+
+def _composer(mail_for: MailFor, address: str, language: str) -> Callable[[str], Message]:
+    # A mail's Message-ID comes from its event, not from the announcement's id.
+    return lambda _notification_id: mail_for(address, language)
 
 
 def _context(event: Event) -> dict[str, str]:

@@ -4,6 +4,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import Literal
 
 from stadtmelder_notify.letter import (
     Block,
@@ -51,22 +52,64 @@ class Mail:
     unsubscribe_url: str | None = None
 
 
+Channel = Literal["email", "webhook", "web_push"]
+
+
+@dataclass(frozen=True)
+class WebhookCall:
+    """A JSON message to the webhook of the app a report came from, signed for that app."""
+
+    url: str
+    client_id: str
+    secret_version: int
+    notification_id: str
+    body: str
+
+
+@dataclass(frozen=True)
+class PushMessage:
+    """A JSON message for one browser's push subscription, encrypted only when sent."""
+
+    endpoint: str
+    p256dh: str
+    auth: str
+    notification_id: str
+    body: str
+
+
+Message = Mail | WebhookCall | PushMessage
+
+
 @dataclass(frozen=True)
 class PendingMail:
-    """A mail kept back by the recipient's rate limit, with what sending it later needs."""
+    """A message (a mail, or one to an app or a browser) being sent or kept back by the
+    recipient's rate limit, with what sending it later needs."""
 
     key: str
-    mail: Mail
+    mail: Message
     language: str
     recipient: str  # address key, for the rate limit
     follower: str  # recipient key of the report, to honour an opt-out that came meanwhile
     topic: str  # where `cause` came from, for the dead-letter topic
     cause: Event
     notified: CitizenNotified
+    channel: Channel = "email"
 
 
 class NotifyError(Exception):
     """Base of the notify service's errors."""
+
+
+class RecipientGone(NotifyError):
+    """The channel says this recipient no longer exists (a push subscription answered 410)."""
+
+
+class ChannelRefused(NotifyError):
+    """An app's webhook or a push service did not accept the message; `code` is its status."""
+
+    def __init__(self, channel: str, code: int) -> None:
+        super().__init__(f"{channel} answered {code}")
+        self.code = code
 
 
 class DeliveryFailed(NotifyError):
@@ -85,6 +128,11 @@ def delivery_key(event_id: str, recipient: str, channel: str) -> str:
 def address_key(address: str) -> str:
     """One person across all reports, for rate limits; a hash, never the address."""
     return hashlib.sha256(f"stadtmelder-recipient|{address.lower()}".encode()).hexdigest()
+
+
+def channel_key(channel: Channel, address: str) -> str:
+    """One recipient of another channel (an app for a report, a browser), for rate limits."""
+    return hashlib.sha256(f"stadtmelder-{channel}|{address}".encode()).hexdigest()
 
 
 def report_link(base_url: str, report_id: str, language: str) -> str:

@@ -10,6 +10,7 @@ from stadtmelder_shared.dead_letters import decode_or_dead_letter
 from stadtmelder_shared.events import (
     Event,
     NotificationPreferencesChanged,
+    PushSubscriptionChanged,
     ReportOverdue,
     ReportRouted,
     ReportStatusChanged,
@@ -69,6 +70,17 @@ def register_handlers(broker: KafkaBroker, service: NotifyService, group_id: str
             log.info("notification preferences changed", extra=_context(event))
         else:
             log.warning("preferences for an unknown recipient ignored", extra=_context(event))
+
+    @consumer(broker, topics.PUSH_SUBSCRIPTIONS, group_id)
+    async def on_push_subscription_changed(message: KafkaMessage) -> None:
+        event = await decode_or_dead_letter(message, PushSubscriptionChanged, broker)
+        if event is None:
+            return
+        changed = await service.change_push_subscription(event)
+        what = "subscribed" if event.subscribed else "unsubscribed"
+        log.info(
+            "a browser %s (%s)", what, "done" if changed else "nothing to do", extra=_context(event)
+        )
 
 
 def _context(event: Event) -> dict[str, str]:

@@ -17,7 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from pymongo.results import UpdateResult
 
-from stadtmelder_notify.domain import Mail, PendingMail
+from stadtmelder_notify.domain import Mail, PendingMail, PushMessage, WebhookCall
 from stadtmelder_notify.links import recipient_key
 from stadtmelder_shared.events import EVENT_TYPES, CitizenNotified, Language, Reporter
 from stadtmelder_shared.keyed_locks import KeyedLocks
@@ -276,6 +276,7 @@ def _pending_json(pending: PendingMail) -> str:
     return json.dumps(
         {
             "key": pending.key,
+            "channel": pending.channel,
             "mail": asdict(pending.mail),
             "language": pending.language,
             "recipient": pending.recipient,
@@ -290,15 +291,18 @@ def _pending_json(pending: PendingMail) -> str:
 
 def _pending_from(text: str) -> PendingMail:
     data = json.loads(text)
+    channel = data.get("channel", "email")
+    kind = {"email": Mail, "webhook": WebhookCall, "web_push": PushMessage}[channel]
     return PendingMail(
         key=data["key"],
-        mail=Mail(**data["mail"]),
+        mail=kind(**data["mail"]),
         language=data["language"],
         recipient=data["recipient"],
         follower=data["follower"],
         topic=data["topic"],
         cause=EVENT_TYPES[data["cause_type"]].model_validate(data["cause"]),
         notified=CitizenNotified.model_validate(data["notified"]),
+        channel=channel,
     )
 
 

@@ -5,10 +5,27 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 
-from stadtmelder_notify.delivery import DeadLetters, Delivery, DeliveryPolicy, EventPublisher
+from stadtmelder_notify.channel_messages import notification, tells_about
+from stadtmelder_notify.channel_store import (
+    ChannelStore,
+    ReportApp,
+    Subscriber,
+    subscription_key,
+)
+from stadtmelder_notify.delivery import (
+    Addressee,
+    DeadLetters,
+    Delivery,
+    DeliveryPolicy,
+    EventPublisher,
+)
 from stadtmelder_notify.domain import (
     Mail,
+    Message,
     PendingMail,
+    PushMessage,
+    WebhookCall,
+    channel_key,
     confirmation_mail,
     is_worth_a_mail,
     overdue_mail,
@@ -19,10 +36,13 @@ from stadtmelder_notify.domain import (
 from stadtmelder_notify.links import MailLinks, recipient_key
 from stadtmelder_notify.mailer import Mailer
 from stadtmelder_notify.repository import DeliveryLog, FollowerStore
+from stadtmelder_notify.senders import PushSender, Senders, WebhookSender
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
     CitizenNotified,
+    Event,
     NotificationPreferencesChanged,
+    PushSubscriptionChanged,
     Reporter,
     ReportOverdue,
     ReportRouted,
@@ -47,20 +67,26 @@ class NotifyService:
         staff_url_template: str = "http://127.0.0.1:8000/api/v1/staff/reports/{report_id}",
         zone: tzinfo = UTC,
         confirmation_wait_s: float = 10.0,
+        channels: ChannelStore | None = None,
+        webhooks: WebhookSender | None = None,
+        push: PushSender | None = None,
     ) -> None:
         self._followers = followers
+        self._channels = channels
+        self._senders = Senders(mailer, webhooks, push)
         self._confirmation_wait_s = confirmation_wait_s
         self._links = links
         self._staff_url_template = staff_url_template
         self._zone = zone
         self._delivery = Delivery(
             deliveries,
-            mailer,
+            self._senders,
             publisher,
             dead_letters,
             policy or DeliveryPolicy(),
             clock,
             wait_seconds,
+            forget=self._forget,
         )
 
     # --- the steps of a report ----------------------------------------------------------------
@@ -68,6 +94,11 @@ class NotifyService:
     async def notify_submitted(self, event: ReportSubmitted) -> list[CitizenNotified]:
         """Confirm the report to its reporter, with its number and private tracking link."""
         await self.remember_reporter(event.report_id, event.reporter)
+        app = ReportApp(event.app_webhook, event.language) if event.app_webhook else None
+        if self._channels is not None:
+            await self._channels.remember_submission(
+                event.report_id, event.app_webhook, event.language
+            )
         recipients = _among(await self._followers.of(event.report_id), event.reporter)
         told = await self._delivery.tell(
             event,
@@ -75,9 +106,12 @@ class NotifyService:
             "submitted",
             recipients,
             lambda to, language: confirmation_mail(event, to, language, self._links),
+            also=await self._by_channels(event, "submitted", app),
         )
         if event.reporter is not None and event.reporter.email:
             await self._followers.mark_confirmed(event.report_id, event.reporter.email)
+        if self._channels is not None:
+            await self._channels.mark_submission_told(event.report_id)
         return told
 
     async def notify_routed(self, event: ReportRouted) -> list[CitizenNotified]:
@@ -93,6 +127,7 @@ class NotifyService:
             "routed",
             recipients,
             lambda to, language: routed_mail(event, to, language, self._links, self._zone),
+            also=await self._by_channels(event, "routed"),
         )
 
     async def _after_confirmation(self, report_id: str, reporter: Reporter | None) -> None:
@@ -101,13 +136,18 @@ class NotifyService:
         Submission and routing arrive on different topics, and routing takes milliseconds: without
         this wait "we forwarded your report" could arrive before "we received your report".
         """
-        if reporter is None or not reporter.email:
-            return
         deadline = asyncio.get_running_loop().time() + self._confirmation_wait_s
-        while not await self._followers.is_confirmed(report_id, reporter.email):
+        while not await self._confirmed(report_id, reporter):
             if asyncio.get_running_loop().time() >= deadline:
                 return
             await asyncio.sleep(0.05)
+
+    async def _confirmed(self, report_id: str, reporter: Reporter | None) -> bool:
+        email = reporter.email if reporter is not None else None
+        if email and not await self._followers.is_confirmed(report_id, email):
+            return False
+        # An app or a browser hears "received" before "forwarded" too.
+        return self._channels is None or await self._channels.is_submission_told(report_id)
 
     async def notify_supported(self, event: ReportSupported) -> list[CitizenNotified]:
         """Remember the supporter as a follower of the report and confirm it to them."""
@@ -140,7 +180,12 @@ class NotifyService:
 
         followers = await self._followers.of(event.report_id)
         return await self._delivery.tell(
-            event, topics.REPORTS_STATUS_CHANGED, event.status, followers, mail_for
+            event,
+            topics.REPORTS_STATUS_CHANGED,
+            event.status,
+            followers,
+            mail_for,
+            also=await self._by_channels(event, event.status),
         )
 
     async def notify_overdue(self, event: ReportOverdue) -> list[CitizenNotified]:
@@ -164,13 +209,121 @@ class NotifyService:
             event.report_id, event.recipient_key, event.opted_out, event.language
         )
 
+    async def change_push_subscription(self, event: PushSubscriptionChanged) -> bool:
+        """Start or stop Web Push messages to a browser; False if there was nothing to stop."""
+        if self._channels is None:
+            return False
+        if event.subscribed:
+            await self._channels.subscribe(event.report_id, event.subscription, event.language)
+            return True
+        return await self._channels.unsubscribe(event.report_id, event.subscription.endpoint)
+
+    # --- apps and browsers --------------------------------------------------------------------
+
+    async def _by_channels(
+        self, event: Event, step: str, app: ReportApp | None = None
+    ) -> list[Addressee]:
+        """The report's app (if it registered a webhook) and subscribed browsers."""
+        if self._channels is None or not tells_about(event):
+            return []
+        report_id = event.report_id
+        found: list[Addressee] = []
+        app = app or await self._channels.app_of(report_id)
+        if app is not None and self._senders.webhooks is not None:
+            hook = app.webhook
+            found.append(
+                Addressee(
+                    channel="webhook",
+                    address=hook.client_id,
+                    language=app.language,
+                    limit_key=channel_key("webhook", f"{hook.client_id}|{report_id}"),
+                    follower=f"app:{hook.client_id}",
+                    compose=self._webhook_call(event, step, hook.client_id, app),
+                )
+            )
+        if self._senders.push is None:
+            return found
+        for subscriber in await self._channels.subscribers(report_id):
+            endpoint = subscriber.subscription.endpoint
+            found.append(
+                Addressee(
+                    channel="web_push",
+                    address=endpoint,
+                    language=subscriber.language,
+                    limit_key=channel_key("web_push", endpoint),
+                    follower=subscription_key(report_id, endpoint),
+                    compose=self._push_message(event, step, subscriber),
+                )
+            )
+        return found
+
+    def _webhook_call(
+        self, event: Event, step: str, client_id: str, app: ReportApp
+    ) -> Callable[[str], Message]:
+        def compose(notification_id: str) -> Message:
+            body = notification(
+                event,
+                step,
+                notification_id,
+                f"app:{client_id}",
+                app.language,
+                self._links,
+                self._zone,
+            )
+            assert body is not None  # tells_about(event)
+            hook = app.webhook
+            return WebhookCall(hook.url, client_id, hook.secret_version, notification_id, body)
+
+        return compose
+
+    def _push_message(
+        self, event: Event, step: str, subscriber: Subscriber
+    ) -> Callable[[str], Message]:
+        subscription = subscriber.subscription
+
+        def compose(notification_id: str) -> Message:
+            body = notification(
+                event,
+                step,
+                notification_id,
+                f"push:{subscription.endpoint}",
+                subscriber.language,
+                self._links,
+                self._zone,
+                for_push=True,
+            )
+            assert body is not None  # tells_about(event)
+            return PushMessage(
+                subscription.endpoint,
+                subscription.p256dh,
+                subscription.auth,
+                notification_id,
+                body,
+            )
+
+        return compose
+
+    async def _forget(self, pending: PendingMail) -> None:
+        """A push service said the subscription is gone: stop sending to it."""
+        if self._channels is not None and isinstance(pending.mail, PushMessage):
+            await self._channels.unsubscribe(pending.cause.report_id, pending.mail.endpoint)
+
+    # --- later ----------------------------------------------------------------------------------
+
     async def send_deferred(self, limit: int = 100) -> int:
         """Send the mails kept back by rate limits whose time has come, unless unsubscribed."""
         return await self._delivery.send_deferred(self._still_follows, limit)
 
     async def _still_follows(self, pending: PendingMail) -> bool:
-        followers = await self._followers.of(pending.cause.report_id)
         report_id = pending.cause.report_id
+        if isinstance(pending.mail, WebhookCall):
+            return True
+        if isinstance(pending.mail, PushMessage):
+            channels = self._channels
+            return channels is not None and await channels.is_subscribed(
+                report_id, pending.mail.endpoint
+            )
+        followers = await self._followers.of(report_id)
         return any(
             f.email and recipient_key(report_id, f.email) == pending.follower for f in followers
         )

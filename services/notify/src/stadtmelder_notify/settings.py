@@ -1,5 +1,6 @@
 """Settings of the notify service: `NOTIFY_*`, `SMTP_*` and the shared connection variables."""
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
@@ -37,6 +38,16 @@ class NotifySettings(ConnectionSettings):
     # Dates in mails ("expected to be done by") are given in the city's time zone.
     time_zone: str = "Europe/Berlin"
 
+    # Web Push (VAPID, RFC 8292): the private key as PEM or base64url, required wherever the
+    # public base URL is not local (checked when the service starts); locally a development
+    # key is created in the file below, which reports reads too, for the pages' public half.
+    vapid_private_key: SecretStr | None = None
+    vapid_key_file: Path = Path("var/vapid-private-key.pem")
+    # Whom push services contact about our messages (RFC 8292 `sub`): mailto: or https:.
+    vapid_subject: str = "mailto:stadtmelder@stadtmelder.invalid"
+    # Apps' webhooks and push services: how long one request may take.
+    channel_timeout_seconds: float = 10.0
+
     smtp_host: str = Field("127.0.0.1", validation_alias="SMTP_HOST")
     smtp_port: int = Field(1025, validation_alias="SMTP_PORT")
     smtp_username: str | None = Field(None, validation_alias="SMTP_USERNAME")
@@ -55,5 +66,9 @@ class NotifySettings(ConnectionSettings):
         if not development and len(self.link_secret.get_secret_value()) < MIN_SECRET_LENGTH:
             raise ValueError(f"NOTIFY_LINK_SECRET needs at least {MIN_SECRET_LENGTH} characters")
         return self
+
+    @property
+    def is_local(self) -> bool:
+        return (urlsplit(self.public_base_url).hostname or "") in LOCAL_HOSTS
 
     alerts_group_id: str = "notify-alerts"

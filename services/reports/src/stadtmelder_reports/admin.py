@@ -1,4 +1,4 @@
-"""Operator commands: `python -m stadtmelder_reports.admin create-api-key|revoke-api-key|...`."""
+"""Operator commands: `python -m stadtmelder_reports.admin create-api-key|set-app-webhook|...`."""
 
 import argparse
 import asyncio
@@ -6,9 +6,12 @@ import sys
 from datetime import UTC, datetime
 
 from stadtmelder_reports.api_keys import MongoApiKeyStore
+from stadtmelder_reports.app_webhooks import MongoAppWebhookStore, local_deployment, url_problem
 from stadtmelder_reports.catalogue import DEFAULT_DIRECTORY, load_jurisdiction
+from stadtmelder_reports.errors import NotAllowed
 from stadtmelder_reports.repository import connect
 from stadtmelder_reports.settings import ReportsSettings
+from stadtmelder_shared.webhook_signatures import app_webhook_secret
 
 
 async def create_api_key(settings: ReportsSettings, name: str, per_minute: int) -> int:
@@ -33,6 +36,28 @@ async def revoke_api_key(settings: ReportsSettings, client_id: str) -> int:
     return 0 if revoked else 1
 
 
+async def set_app_webhook(settings: ReportsSettings, client_id: str, url: str) -> int:
+    """What `PUT /api/v1/apps/webhook` does, for an operator setting up an app."""
+    problem = url_problem(url, allow_plain_http=local_deployment(settings.public_base_url))
+    if problem is not None:
+        print(f"url: {problem}")
+        return 2
+    client = connect(settings.mongodb_url)
+    try:
+        store = MongoAppWebhookStore(client[settings.mongodb_database])
+        webhook = await store.register(client_id, url)
+    except NotAllowed:
+        print(f"{client_id}: no such client")
+        return 1
+    finally:
+        await client.close()
+    secret = app_webhook_secret(
+        settings.link_secret.get_secret_value().encode(), client_id, webhook.secret_version
+    )
+    print(f"webhook: {webhook.url}\nsecret:  {secret}\n(shown once; registering again replaces it)")
+    return 0
+
+
 def check_jurisdiction(settings: ReportsSettings) -> int:
     """Load the configured catalogue and boundary, as the service will, and summarise them."""
     jurisdiction = load_jurisdiction(
@@ -54,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--per-minute", type=int, default=60, help="submissions per minute")
     revoke = commands.add_parser("revoke-api-key", help="stop accepting a client's key")
     revoke.add_argument("client_id")
+    webhook = commands.add_parser("set-app-webhook", help="where an app hears about its reports")
+    webhook.add_argument("client_id")
+    webhook.add_argument("url", help="the app's https:// endpoint")
     commands.add_parser("check-jurisdiction", help="load and summarise catalogue and boundary")
     arguments = parser.parse_args(argv)
     settings = ReportsSettings()
@@ -62,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(create_api_key(settings, arguments.name, arguments.per_minute))
         case "revoke-api-key":
             return asyncio.run(revoke_api_key(settings, arguments.client_id))
+        case "set-app-webhook":
+            return asyncio.run(set_app_webhook(settings, arguments.client_id, arguments.url))
         case _:
             return check_jurisdiction(settings)
 

@@ -18,6 +18,12 @@ from stadtmelder_reports.alerts_api import AlertsController, provide_alerts
 from stadtmelder_reports.alerts_store import AlertOutboxRelay, MongoAlertStore
 from stadtmelder_reports.api import ApiSettings, HealthController, ReportsController
 from stadtmelder_reports.api_keys import ApiKeyStore, MongoApiKeyStore
+from stadtmelder_reports.app_webhooks import (
+    AppWebhookController,
+    AppWebhooks,
+    MongoAppWebhookStore,
+    local_deployment,
+)
 from stadtmelder_reports.catalogue import DEFAULT_DIRECTORY, load_departments, load_jurisdiction
 from stadtmelder_reports.feedback import FeedbackController
 from stadtmelder_reports.handlers import register_handlers
@@ -26,6 +32,7 @@ from stadtmelder_reports.observability import http_metrics, metrics_endpoint, tr
 from stadtmelder_reports.open311.api import Open311Controller
 from stadtmelder_reports.outbox import OutboxRelay
 from stadtmelder_reports.preferences import LinkTokens, PreferencesController
+from stadtmelder_reports.push_subscriptions import PushController, push_settings
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.repository import MongoReportRepository, connect
 from stadtmelder_reports.service import ReportService
@@ -110,6 +117,8 @@ def create_app(settings: ReportsSettings) -> Litestar:
     api_settings = ApiSettings(settings.public_base_url.rstrip("/"), settings.max_photo_bytes)
     limiter = SubmissionLimiter(settings.submissions_per_minute)
     districts = load_districts()
+    local = local_deployment(settings.public_base_url)
+    push = push_settings(settings.vapid_public_key, settings.vapid_key_file, local)
     metrics = ServiceMetrics("reports", process_series=False)
 
     @asynccontextmanager
@@ -134,6 +143,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
             duplicate_radius_m=settings.duplicate_radius_m,
             on_events_pending=relay.wake,
             directory=directory,
+            app_webhooks=MongoAppWebhookStore(database),
         )
         work = WorkService(
             repository,
@@ -158,6 +168,13 @@ def create_app(settings: ReportsSettings) -> Litestar:
         app.state.staff_verifier = verifier
         app.state.api_keys = MongoApiKeyStore(database)
         app.state.link_tokens = LinkTokens(settings.link_secret.get_secret_value().encode())
+        app.state.app_webhooks = AppWebhooks(
+            app.state.api_keys,
+            MongoAppWebhookStore(database),
+            settings.link_secret.get_secret_value().encode(),
+            allow_plain_http=local,
+        )
+        app.state.push_settings = push
         app.state.readiness = connection_checks(client, broker)
         metrics.watch_consumer_lag(broker)
 
@@ -217,6 +234,8 @@ def build_app(
             PreferencesController,
             AlertsController,
             web_router(web or WebSettings()),
+            AppWebhookController,
+            PushController,
             metrics_endpoint,
         ],
         state=State({"metrics": metrics or ServiceMetrics("reports", process_series=False)}),

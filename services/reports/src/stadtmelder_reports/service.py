@@ -4,6 +4,7 @@ preferences, and record others' events."""
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Protocol
 
 from stadtmelder_reports import domain, resolution_feedback
 from stadtmelder_reports.catalogue import Jurisdiction
@@ -17,14 +18,18 @@ from stadtmelder_reports.resolution_feedback import FeedbackAlreadyGiven, Feedba
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import Directory
 from stadtmelder_shared.events import (
+    AppWebhook,
     CategoryRef,
     CitizenNotified,
     DepartmentRef,
     Language,
     Location,
     NotificationPreferencesChanged,
+    PushSubscription,
+    PushSubscriptionChanged,
     Reporter,
     ReportRouted,
+    ReportSubmitted,
     ReportUnroutable,
 )
 
@@ -40,6 +45,12 @@ def utc_now() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+class AppWebhookLookup(Protocol):
+    async def webhook_of(self, client_id: str) -> AppWebhook | None:
+        """The webhook the app registered for its reports; None if it has none."""
+        ...
+
+
 class ReportService:
     def __init__(
         self,
@@ -49,8 +60,10 @@ class ReportService:
         on_events_pending: Callable[[str], None] = lambda report_id: None,
         clock: Callable[[], datetime] = utc_now,
         directory: Directory | None = None,
+        app_webhooks: AppWebhookLookup | None = None,
     ) -> None:
         self._repository = repository
+        self._app_webhooks = app_webhooks
         self.jurisdiction = jurisdiction
         # Without a directory, routed reports carry only the due date their event brings.
         self._directory = directory
@@ -70,9 +83,24 @@ class ReportService:
             report_id=domain.new_report_id(),
             tracking_token=domain.new_tracking_token(),
         )
+        await self._with_app_webhook(new, submission.client_id)
         await self._repository.add(new.report, new.photos)
         self._on_events_pending(new.report.id)
         return new
+
+    async def _with_app_webhook(self, new: NewReport, client_id: str | None) -> None:
+        """The app's webhook rides on the announcement, so notify tells the app each step."""
+        if client_id is None or self._app_webhooks is None:
+            return
+        webhook = await self._app_webhooks.webhook_of(client_id)
+        if webhook is None:
+            return
+        new.report.pending_events[:] = [
+            (topic, event.model_copy(update={"app_webhook": webhook}))
+            if isinstance(event, ReportSubmitted)
+            else (topic, event)
+            for topic, event in new.report.pending_events
+        ]
 
     async def public_report(self, report_id: str) -> Report:
         return await self._repository.get(report_id)
@@ -184,6 +212,28 @@ class ReportService:
             language=language,
         )
         await self._repository.queue_event(report.id, topics.NOTIFICATION_PREFERENCES, event)
+        self._on_events_pending(report.id)
+        return event
+
+    async def change_push_subscription(
+        self,
+        tracking_token: str,
+        subscription: PushSubscription,
+        subscribed: bool,
+        language: Language = "de",
+    ) -> PushSubscriptionChanged:
+        """Announce a browser's (un)subscription to notify, which keeps it; the tracking token
+        proves the browser belongs to the reporter."""
+        report = await self.tracked_report(tracking_token)
+        event = PushSubscriptionChanged(
+            report_id=report.id,
+            jurisdiction=report.jurisdiction,
+            occurred_at=self._clock(),
+            subscription=subscription,
+            subscribed=subscribed,
+            language=language,
+        )
+        await self._repository.queue_event(report.id, topics.PUSH_SUBSCRIPTIONS, event)
         self._on_events_pending(report.id)
         return event
 

@@ -46,6 +46,11 @@ class ReportsSettings(ConnectionSettings):
     map_attribution: str = "© OpenStreetMap contributors"
     web_assets_dir: Path = Path(__file__).resolve().parents[2] / "web-assets" / "node_modules"
 
+    # Web Push: the public half of notify's NOTIFY_VAPID_PRIVATE_KEY, for pages to subscribe
+    # with; required unless the public base URL is local, where both services use this file.
+    vapid_public_key: str | None = None
+    vapid_key_file: Path = Path("var/vapid-private-key.pem")
+
     # Checks the feedback and unsubscribe links that notify signs: the same Secret key as notify.
     link_secret: SecretStr = Field(
         SecretStr(DEVELOPMENT_LINK_SECRET), validation_alias="NOTIFY_LINK_SECRET"
