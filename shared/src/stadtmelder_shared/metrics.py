@@ -11,7 +11,6 @@ from faststream.asgi.types import Scope
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -20,6 +19,10 @@ from prometheus_client import (
     ProcessCollector,
     generate_latest,
 )
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+
+# The classic text format, which Prometheus 2 and 3 and every agent read.
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
 log = logging.getLogger(__name__)
 
@@ -121,9 +124,7 @@ def metrics_route(metrics: ServiceMetrics) -> tuple[str, GetHandler]:
 
     @get(include_in_schema=False)
     async def exposition(scope: Scope) -> AsgiResponse:
-        return AsgiResponse(
-            await metrics.exposition(), 200, headers={"content-type": CONTENT_TYPE_LATEST}
-        )
+        return AsgiResponse(await metrics.exposition(), 200, headers={"content-type": CONTENT_TYPE})
 
     return ("/metrics", exposition)
 

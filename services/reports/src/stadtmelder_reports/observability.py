@@ -5,9 +5,9 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from litestar.plugins.prometheus import PrometheusConfig
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import REGISTRY, generate_latest
 
-from stadtmelder_shared.metrics import ServiceMetrics
+from stadtmelder_shared.metrics import CONTENT_TYPE, ServiceMetrics
 
 # Probes and scrapes every few seconds would bury the requests of people in traces and metrics.
 UNWATCHED_PATHS = ["^/health", "^/metrics"]
@@ -39,4 +39,4 @@ async def metrics_endpoint(request: Request[Any, Any, Any]) -> Response[bytes]:
     metrics: ServiceMetrics = request.app.state.metrics
     # Litestar's HTTP series live in the process registry, the service's own in `metrics`.
     body = generate_latest(REGISTRY) + await metrics.exposition()
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+    return Response(body, media_type=CONTENT_TYPE)
