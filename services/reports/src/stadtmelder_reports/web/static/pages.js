@@ -27,7 +27,7 @@
 
   function drawMap(element) {
     element.hidden = false;
-    var map = L.map(element, { scrollWheelZoom: false }).setView(DUISBURG, 12);
+    var map = L.map(element, { scrollWheelZoom: false });
     var box = element.parentNode;
     if (element.dataset.tiles) {
       var failed = false;
@@ -58,8 +58,10 @@
       if (point.url) label.href = point.url;
       marker.bindPopup(label);
     });
+    // The first view is set once, unanimated, so the map never shows a half-done zoom.
     if (points.length === 1) map.setView([points[0].lat, points[0].lon], 16);
     else if (points.length > 1) map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 16 });
+    else map.setView(DUISBURG, 12);
     if (element.dataset.pick) enablePicking(map, element);
     return map;
   }
