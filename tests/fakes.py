@@ -6,7 +6,15 @@ from datetime import UTC, datetime
 
 from aiosmtplib import SMTPRecipientRefused
 
-from stadtmelder_notify.domain import Mail, PendingMail
+from stadtmelder_notify.channel_store import ReportApp, Subscriber
+from stadtmelder_notify.domain import (
+    ChannelRefused,
+    Mail,
+    PendingMail,
+    PushMessage,
+    RecipientGone,
+    WebhookCall,
+)
 from stadtmelder_notify.links import recipient_key
 from stadtmelder_notify.repository import Claim
 from stadtmelder_reports.domain import Notice, Report, StatusChange, WorkStep
@@ -19,7 +27,15 @@ from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.staff.repository import AuditEntry
 from stadtmelder_routing.work_items import WorkItem
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import DepartmentRef, Event, Language, Reporter, ReportRouted
+from stadtmelder_shared.events import (
+    AppWebhook,
+    DepartmentRef,
+    Event,
+    Language,
+    PushSubscription,
+    Reporter,
+    ReportRouted,
+)
 
 
 class InMemoryReportRepository:
@@ -458,3 +474,73 @@ class RecordingMailer:
             raise SMTPRecipientRefused(550, f"<{mail.to}>: mailbox unavailable", mail.to)
         self.sent.append(mail)
         self.languages.append(language)
+
+
+class InMemoryChannelStore:
+    """Apps and push subscriptions of reports, as notify's MongoChannelStore keeps them."""
+
+    def __init__(self) -> None:
+        self.apps: dict[str, ReportApp] = {}
+        self.told: set[str] = set()
+        self.subscriptions: dict[str, dict[str, Subscriber]] = {}
+
+    async def remember_submission(
+        self, report_id: str, app: AppWebhook | None, language: Language
+    ) -> None:
+        if app is not None:
+            self.apps[report_id] = ReportApp(app, language)
+
+    async def mark_submission_told(self, report_id: str) -> None:
+        self.told.add(report_id)
+
+    async def is_submission_told(self, report_id: str) -> bool:
+        return report_id in self.told
+
+    async def app_of(self, report_id: str) -> ReportApp | None:
+        return self.apps.get(report_id)
+
+    async def subscribe(
+        self, report_id: str, subscription: PushSubscription, language: Language
+    ) -> None:
+        subscriber = Subscriber(subscription, language)
+        self.subscriptions.setdefault(report_id, {})[subscription.endpoint] = subscriber
+
+    async def unsubscribe(self, report_id: str, endpoint: str) -> bool:
+        return self.subscriptions.get(report_id, {}).pop(endpoint, None) is not None
+
+    async def subscribers(self, report_id: str) -> list[Subscriber]:
+        return list(self.subscriptions.get(report_id, {}).values())
+
+    async def is_subscribed(self, report_id: str, endpoint: str) -> bool:
+        return endpoint in self.subscriptions.get(report_id, {})
+
+
+@dataclass
+class RecordingWebhooks:
+    """An app's webhook that answers 503 `failures_left` times, then accepts."""
+
+    calls: list[WebhookCall] = field(default_factory=list)
+    failures_left: int = 0
+
+    async def send(self, call: WebhookCall) -> None:
+        if self.failures_left:
+            self.failures_left -= 1
+            raise ChannelRefused("webhook", 503)
+        self.calls.append(call)
+
+
+@dataclass
+class RecordingPush:
+    """A push service that knows every endpoint except those `gone`."""
+
+    messages: list[PushMessage] = field(default_factory=list)
+    gone: set[str] = field(default_factory=set)
+    failures_left: int = 0
+
+    async def send(self, message: PushMessage) -> None:
+        if message.endpoint in self.gone:
+            raise RecipientGone("410")
+        if self.failures_left:
+            self.failures_left -= 1
+            raise ChannelRefused("push service", 500)
+        self.messages.append(message)
