@@ -66,9 +66,8 @@ def pod_violations(pod: Mapping[str, Any], *, probes: bool) -> Iterator[str]:
         yield "automountServiceAccountToken must be false (the services never call the API)"
     if pod.get("hostNetwork") or pod.get("hostPID") or pod.get("hostIPC"):
         yield "must not share the node's network, PID or IPC namespace"
+    # Pod-level security settings count through each container's effective value.
     pod_security = pod.get("securityContext") or {}
-    if pod_security.get("runAsUser") == 0:
-        yield "runs as root (securityContext.runAsUser: 0)"
     for container in [*pod.get("initContainers", []), *pod.get("containers", [])]:
         init = container in pod.get("initContainers", [])
         where = f"container {container.get('name')}"

@@ -1,0 +1,60 @@
+"""KEDA scales routing and notify on the lag of exactly the consumer groups the code has."""
+
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+import yaml
+from faststream.kafka import KafkaBroker
+
+from stadtmelder_notify.alerts import register_alert_handlers
+from stadtmelder_notify.handlers import register_handlers as register_notify
+from stadtmelder_notify.settings import NotifySettings
+from stadtmelder_routing.handlers import register_handlers as register_routing
+from stadtmelder_routing.settings import RoutingSettings
+
+BASE = Path(__file__).resolve().parents[2] / "deploy" / "k8s" / "base"
+
+
+def consumer_groups(service: str) -> set[tuple[str, str]]:
+    """(group, topic) of every subscriber the service registers, as its app does."""
+    broker = KafkaBroker()
+    # Registration only wires the handlers; the use cases are not called here.
+    nothing = cast(Any, None)
+    if service == "routing":
+        register_routing(broker, nothing, RoutingSettings().kafka_group_id)
+    else:
+        settings = NotifySettings()
+        register_notify(broker, nothing, settings.kafka_group_id)
+        register_alert_handlers(broker, nothing, settings.alerts_group_id)
+    subscribers: list[Any] = broker.subscribers
+    return {
+        (str(subscriber.group_id), topic.name)
+        for subscriber in subscribers
+        for topic in subscriber.topics
+    }
+
+
+def triggers(service: str) -> set[tuple[str, str]]:
+    scaled = yaml.safe_load((BASE / service / "scaledobject.yaml").read_text(encoding="utf-8"))
+    assert scaled["spec"]["scaleTargetRef"]["name"] == service
+    return {
+        (t["metadata"]["consumerGroup"], t["metadata"]["topic"])
+        for t in scaled["spec"]["triggers"]
+        if t["type"] == "kafka"
+    }
+
+
+@pytest.mark.parametrize("service", ["routing", "notify"])
+def test_every_consumer_group_of_the_service_is_a_scaling_trigger(service: str) -> None:
+    assert triggers(service) == consumer_groups(service)
+
+
+@pytest.mark.parametrize("service", ["routing", "notify"])
+def test_consumers_never_outnumber_the_partitions_of_their_topics(service: str) -> None:
+    scaled = yaml.safe_load((BASE / service / "scaledobject.yaml").read_text(encoding="utf-8"))
+    topics = list(yaml.safe_load_all((BASE / "kafka" / "topics.yaml").read_text(encoding="utf-8")))
+    partitions = {t["spec"]["topicName"]: t["spec"]["partitions"] for t in topics}
+
+    for _, topic in triggers(service):
+        assert scaled["spec"]["maxReplicaCount"] <= partitions[topic]
