@@ -39,6 +39,7 @@ from stadtmelder_reports.web.rendering import choose_language, page, see_other
 from stadtmelder_reports.web.report_pages import on_not_found
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_reports.web.views import map_points, readable_answers
+from stadtmelder_shared.events import Reporter
 
 AnyRequest = Request[Any, Any, Any]
 Work = NamedDependency[WorkService]
@@ -192,6 +193,7 @@ class StaffPages(Controller):
         report_id: str,
         problem: str | None = None,
         status_code: int = 200,
+        contact: Reporter | None = None,
     ) -> Template:
         language = choose_language(request)
         report = await work.report(member, report_id)
@@ -218,8 +220,16 @@ class StaffPages(Controller):
                 work_jurisdiction(request), report.category.code, report.answers, language
             ),
             problem=problem,
+            contact=contact,
             done=request.query_params.get("done") == "1",
         )
+
+    @post("/reports/{report_id:str}/contact")
+    async def contact(self, request: AnyRequest, work: Work, report_id: FromPath[str]) -> Template:
+        """The reporter's contact data, read through the audited path; a POST, as it is recorded."""
+        member = await signed_in(request)
+        reporter = await work.contact(member, report_id)
+        return await self._report_page(request, work, member, report_id, contact=reporter)
 
     @post("/reports/{report_id:str}/transition")
     async def transition(

@@ -224,10 +224,14 @@ _DE: dict[str, str] = {
     "staff_done": "Gespeichert.",
     "staff_problem": "Das ging nicht: {reason}",
     "staff_forbidden": "Dafür fehlt Ihnen die Berechtigung: {reason}",
-    "staff_contact_hint": "Die Meldenden haben Kontaktdaten hinterlassen (Abruf wird "
-    "protokolliert, über die Staff-API).",
+    "staff_contact_hint": "Die Meldenden haben Kontaktdaten hinterlassen.",
     "staff_triage_link": "Zuordnung (Triage)",
     "staff_queue_link": "Arbeitsliste",
+    "map_tiles_unavailable": "Die Kartenbilder können gerade nicht geladen werden.",
+    "staff_visibility": "Wer darf es sehen?",
+    "staff_contact_show": "Kontaktdaten anzeigen (wird protokolliert)",
+    "staff_contact_title": "Kontakt der Meldenden",
+    "staff_contact_none": "Die Meldung wurde ohne Kontaktdaten abgegeben.",
 }
 
 _EN: dict[str, str] = {
@@ -441,10 +445,14 @@ _EN: dict[str, str] = {
     "staff_done": "Saved.",
     "staff_problem": "That did not work: {reason}",
     "staff_forbidden": "You are not allowed to do this: {reason}",
-    "staff_contact_hint": "The reporter left contact details (each read is audited, through "
-    "the staff API).",
+    "staff_contact_hint": "The reporter left contact details.",
     "staff_triage_link": "Triage",
     "staff_queue_link": "Work queue",
+    "map_tiles_unavailable": "The map images cannot be loaded right now.",
+    "staff_visibility": "Who may see it?",
+    "staff_contact_show": "Show contact details (this is recorded)",
+    "staff_contact_title": "Reporter's contact",
+    "staff_contact_none": "The report was made without contact details.",
 }
 
 _TR: dict[str, str] = {
@@ -655,10 +663,14 @@ _TR: dict[str, str] = {
     "staff_done": "Kaydedildi.",
     "staff_problem": "Bu olmadı: {reason}",
     "staff_forbidden": "Bunun için yetkiniz yok: {reason}",
-    "staff_contact_hint": "Bildiren kişi iletişim bilgisi bıraktı (her okuma kayda geçer, "
-    "personel API'si üzerinden).",
+    "staff_contact_hint": "Bildiren kişi iletişim bilgisi bıraktı.",
     "staff_triage_link": "Atama (triage)",
     "staff_queue_link": "İş listesi",
+    "map_tiles_unavailable": "Harita görüntüleri şu anda yüklenemiyor.",
+    "staff_visibility": "Kim görebilir?",
+    "staff_contact_show": "İletişim bilgilerini göster (kayda geçer)",
+    "staff_contact_title": "Bildiren kişinin iletişim bilgileri",
+    "staff_contact_none": "Bildirim iletişim bilgisi olmadan yapıldı.",
 }
 
 _ALL: Mapping[LanguageCode, Mapping[str, str]] = {"de": _DE, "en": _EN, "tr": _TR}
