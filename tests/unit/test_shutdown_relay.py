@@ -1,0 +1,63 @@
+"""On SIGTERM the reports service stops its outbox relay; the relay first announces what the
+service accepted, so no report waits for the next start to be routed."""
+
+import asyncio
+from datetime import UTC, datetime
+
+from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.domain import Submission
+from stadtmelder_reports.outbox import OutboxRelay
+from stadtmelder_reports.service import ReportService
+from stadtmelder_shared.events import Location
+from tests.fakes import InMemoryReportRepository, RecordingPublisher
+from tests.system import wait_until
+
+SUBMISSION = Submission("street_light_out", "Laterne dunkel", Location(lat=51.4344, lon=6.7623))
+
+
+async def test_a_stopped_relay_publishes_the_reports_accepted_before_and_returns() -> None:
+    repository, publisher = InMemoryReportRepository(), RecordingPublisher()
+    # A long poll: without the stop, the relay would sleep through the test.
+    relay = OutboxRelay(repository, publisher, poll_seconds=3600)
+    service = ReportService(
+        repository,
+        load_jurisdiction(),
+        clock=lambda: datetime.now(UTC),
+        on_events_pending=relay.wake,
+    )
+    running = asyncio.create_task(relay.run())
+    first = await service.submit_report(SUBMISSION)
+
+    async def published() -> int:
+        return len(publisher.published)
+
+    await wait_until(published, timeout=5, interval=0.01, what="the first report published")
+    # Accepted while the service shuts down, just before the relay is told to stop.
+    last = await service.submit_report(SUBMISSION)
+    relay.stop()
+    await asyncio.wait_for(running, timeout=5)
+
+    assert [event.report_id for _, event in publisher.published] == [
+        first.report.id,
+        last.report.id,
+    ]
+    assert await repository.with_pending_events(10) == []
+
+
+async def test_a_relay_stopped_while_kafka_is_away_returns_and_keeps_the_events() -> None:
+    repository, publisher = InMemoryReportRepository(), RecordingPublisher(failing=True)
+    relay = OutboxRelay(repository, publisher, poll_seconds=3600)
+    service = ReportService(
+        repository,
+        load_jurisdiction(),
+        clock=lambda: datetime.now(UTC),
+        on_events_pending=relay.wake,
+    )
+    await service.submit_report(SUBMISSION)
+    running = asyncio.create_task(relay.run())
+
+    relay.stop()
+    await asyncio.wait_for(running, timeout=5)
+
+    assert publisher.published == []
+    assert len(await repository.with_pending_events(10)) == 1
