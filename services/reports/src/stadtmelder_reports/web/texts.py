@@ -95,7 +95,7 @@ _DE: dict[str, str] = {
     "send_anyway": "Nein, das ist ein anderer Mangel – trotzdem melden",
     "support_email": "E-Mail für Neuigkeiten (freiwillig)",
     "supported": "Danke! Sie unterstützen diese Meldung jetzt.",
-    "supporters": "{count} Personen unterstützen diese Meldung.",
+    "supporters": "Unterstützt von: {count}",
     "thanks_title": "Danke! Ihre Meldung ist angekommen.",
     "thanks_number": "Ihre Meldungsnummer: {id}",
     "thanks_link": "Mit diesem Link sehen Sie jederzeit, was passiert. Bitte speichern Sie "
@@ -145,7 +145,7 @@ _DE: dict[str, str] = {
     "playgrounds_title": "Spielplätze",
     "playgrounds_intro": "Gemeldete Mängel auf Spielplätzen, nach Ort zusammengefasst. So sehen "
     "Sie, ob ein Spielplatz gerade sicher ist.",
-    "playground_open": "{count} offene Mängel",
+    "playground_open": "Offene Mängel: {count}",
     "playground_none_open": "Keine offenen Mängel",
     "no_playgrounds": "Zurzeit sind keine Mängel auf Spielplätzen gemeldet.",
     "alerts_title": "Über neue Meldungen informiert werden",
@@ -321,7 +321,7 @@ _EN: dict[str, str] = {
     "send_anyway": "No, this is a different problem – report it anyway",
     "support_email": "E-mail for updates (optional)",
     "supported": "Thank you! You now support this report.",
-    "supporters": "{count} people support this report.",
+    "supporters": "Supported by: {count}",
     "thanks_title": "Thank you! Your report has arrived.",
     "thanks_number": "Your report number: {id}",
     "thanks_link": "With this link you can see at any time what happens. Please keep it "
@@ -370,7 +370,7 @@ _EN: dict[str, str] = {
     "playgrounds_title": "Playgrounds",
     "playgrounds_intro": "Problems reported on playgrounds, grouped by place. So you can see "
     "whether a playground is safe right now.",
-    "playground_open": "{count} open problems",
+    "playground_open": "Open problems: {count}",
     "playground_none_open": "No open problems",
     "no_playgrounds": "No problems on playgrounds are reported at the moment.",
     "alerts_title": "Hear about new reports",
@@ -539,7 +539,7 @@ _TR: dict[str, str] = {
     "send_anyway": "Hayır, bu başka bir sorun – yine de bildir",
     "support_email": "Gelişmeler için e-posta (isteğe bağlı)",
     "supported": "Teşekkürler! Artık bu bildirimi destekliyorsunuz.",
-    "supporters": "{count} kişi bu bildirimi destekliyor.",
+    "supporters": "Destekleyen kişi sayısı: {count}",
     "thanks_title": "Teşekkürler! Bildiriminiz ulaştı.",
     "thanks_number": "Bildirim numaranız: {id}",
     "thanks_link": "Bu bağlantıyla ne olduğunu her zaman görebilirsiniz. Lütfen saklayın "
@@ -589,7 +589,7 @@ _TR: dict[str, str] = {
     "playgrounds_title": "Oyun alanları",
     "playgrounds_intro": "Oyun alanlarında bildirilen sorunlar, yere göre gruplanmış. Böylece "
     "bir oyun alanının şu anda güvenli olup olmadığını görürsünüz.",
-    "playground_open": "{count} açık sorun",
+    "playground_open": "Açık sorunlar: {count}",
     "playground_none_open": "Açık sorun yok",
     "no_playgrounds": "Şu anda oyun alanlarında bildirilmiş sorun yok.",
     "alerts_title": "Yeni bildirimlerden haberdar olun",

@@ -1,0 +1,192 @@
+"""The web pages over in-memory stores: forms post and redirect without JavaScript, problems are
+said in the page's language, nothing personal shows, staff pages need a session and CSRF."""
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from stadtmelder_reports.api import ApiSettings
+from stadtmelder_reports.app import build_app
+from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.rate_limits import SubmissionLimiter
+from stadtmelder_reports.service import ReportService
+from stadtmelder_reports.staff.auth import LOCAL_ISSUER, LocalKeys, TokenVerifier
+from stadtmelder_reports.staff.service import WorkService
+from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
+from stadtmelder_reports.web.texts import same_keys_everywhere
+from stadtmelder_shared.departments import load_directory
+from stadtmelder_shared.events import ReportRouted
+from tests.examples import KOENIGSTRASSE
+from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster
+
+DUISBURG = load_jurisdiction()
+DIRECTORY = load_directory()
+AUDIENCE = "stadtmelder-staff"
+LIGHTS = "stadt-licht"
+A_REPORT = {
+    "category": "street_light_out",
+    "description": "Laterne vor Nr. 12 ist dunkel.",
+    "lat": str(KOENIGSTRASSE[0]),
+    "lon": str(KOENIGSTRASSE[1]),
+    "email": "anna@example.org",
+    "name": "Anna Beispiel",
+    "check_duplicates": "1",
+}
+
+
+@dataclass
+class Site:
+    client: AsyncTestClient[Litestar]
+    service: ReportService
+    clerk_token: str
+
+
+@pytest.fixture
+async def site(tmp_path: Path) -> AsyncIterator[Site]:
+    key_file = tmp_path / "staff-key.pem"
+    key = ensure_signing_key(key_file)
+    reports = InMemoryReportRepository()
+    service = ReportService(reports, DUISBURG, directory=DIRECTORY)
+    work = WorkService(reports, InMemoryAuditLog(), InMemoryStaffRoster(), DIRECTORY, "duisburg")
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.service = service
+        app.state.work = work
+        app.state.staff_verifier = TokenVerifier(
+            LocalKeys(key_file), LOCAL_ISSUER, AUDIENCE, DIRECTORY
+        )
+        yield
+
+    app = build_app(lifespan, ApiSettings("https://melder.example", 200_000), SubmissionLimiter(50))
+    async with AsyncTestClient(app) as client:
+        token = issue_token(key, "clerk-licht", ["clerk"], LIGHTS, AUDIENCE, now=datetime.now(UTC))
+        yield Site(client, service, token)
+
+
+async def routed(service: ReportService, report_id: str) -> None:
+    report = await service.public_report(report_id)
+    await service.record_routing(
+        ReportRouted(
+            report_id=report_id,
+            jurisdiction="duisburg",
+            occurred_at=datetime.now(UTC),
+            department=DIRECTORY.get(LIGHTS).ref(),  # type: ignore[union-attr]
+            category=report.category,
+            rule="test",
+            caused_by=report.history[0].event_id,
+        )
+    )
+
+
+def test_every_text_exists_in_german_english_and_turkish() -> None:
+    assert same_keys_everywhere()
+
+
+async def test_a_posted_form_redirects_to_the_tracking_page_which_shows_no_contact_data(
+    site: Site,
+) -> None:
+    response = await site.client.post("/report", data=A_REPORT, follow_redirects=False)
+
+    assert response.status_code == 303
+    assert re.fullmatch(r"/track/[\w-]+\?new=1", response.headers["location"])
+    page = await site.client.get(response.headers["location"])
+    assert page.status_code == 200
+    assert "Danke! Ihre Meldung ist angekommen." in page.text
+    assert "anna@example.org" not in page.text
+    assert "Anna Beispiel" not in page.text
+    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["referrer-policy"] == "no-referrer"
+
+
+async def test_a_form_with_problems_comes_back_with_what_was_typed_and_sentences_in_english(
+    site: Site,
+) -> None:
+    form = {**A_REPORT, "description": "", "lat": "", "lon": "", "email": "not-an-address"}
+    response = await site.client.post("/report?lang=en", data=form)
+
+    assert response.status_code == 400
+    assert "Please check the e-mail address" in response.text
+    assert 'value="not-an-address"' in response.text
+
+
+async def test_the_place_outside_the_city_is_explained_in_turkish(site: Site) -> None:
+    form = {**A_REPORT, "lat": "51.2277", "lon": "6.7735"}
+    response = await site.client.post("/report?lang=tr", data=form)
+
+    assert response.status_code == 400
+    assert "Bu nokta Duisburg&#39;da değil" in response.text
+
+
+async def test_an_open_report_nearby_is_offered_for_support_before_a_second_is_filed(
+    site: Site,
+) -> None:
+    await site.client.post("/report", data=A_REPORT, follow_redirects=False)
+
+    again = await site.client.post("/report", data=A_REPORT, follow_redirects=False)
+
+    assert again.status_code == 200
+    assert "Wurde das schon gemeldet?" in again.text
+    assert 'name="check_duplicates" id="check_duplicates" value="0"' in again.text
+
+
+async def test_the_language_chosen_once_is_kept_by_cookie(site: Site) -> None:
+    await site.client.get("/?lang=tr")
+
+    response = await site.client.get("/reports")
+
+    assert '<html lang="tr">' in response.text
+
+
+async def test_an_unknown_tracking_link_is_a_page_saying_so(site: Site) -> None:
+    response = await site.client.get("/track/not-a-real-token")
+
+    assert response.status_code == 404
+    assert "Nicht gefunden" in response.text
+
+
+async def test_staff_pages_send_people_without_a_session_to_the_sign_in(site: Site) -> None:
+    response = await site.client.get(f"/staff/queue/{LIGHTS}", follow_redirects=False)
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/staff/login"
+
+
+async def test_a_staff_post_without_the_csrf_token_is_refused(site: Site) -> None:
+    response = await site.client.post(
+        "/staff/login", data={"token": site.clerk_token}, follow_redirects=False
+    )
+
+    assert response.status_code == 403
+
+
+async def test_a_clerk_signs_in_and_moves_a_report_on_from_the_queue(site: Site) -> None:
+    created = await site.client.post("/report", data=A_REPORT, follow_redirects=False)
+    token = created.headers["location"].split("/")[2].split("?")[0]
+    report = await site.service.tracked_report(token)
+    await routed(site.service, report.id)
+
+    login = await site.client.get("/staff/login")
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', login.text)
+    assert csrf is not None
+    signed_in = await site.client.post(
+        "/staff/login", data={"token": site.clerk_token, "_csrf_token": csrf[1]}
+    )
+    assert f"/staff/queue/{LIGHTS}" in str(signed_in.url)
+    assert report.id in signed_in.text
+
+    step = await site.client.post(
+        f"/staff/reports/{report.id}/transition",
+        data={"to": "acknowledged", "_csrf_token": csrf[1]},
+    )
+
+    assert step.status_code == 200
+    assert "Gespeichert." in step.text
+    assert (await site.service.public_report(report.id)).status == "acknowledged"
