@@ -8,6 +8,7 @@ are large), so each is kept under var/tools/crd-schemas per package version.
 
 import importlib
 import json
+import os
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -60,7 +61,10 @@ def schema_for(api_version: str, kind: str, cache: Path = CACHE) -> dict[str, An
     cls = getattr(importlib.import_module(model.module), model.name)
     schema: dict[str, Any] = close_objects(cls.model_json_schema(by_alias=True))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(schema), encoding="utf-8")
+    # Renamed into place: a second validation running meanwhile never reads half a file.
+    partial = path.with_suffix(f".{os.getpid()}.partial")
+    partial.write_text(json.dumps(schema), encoding="utf-8")
+    os.replace(partial, path)
     return schema
 
 
