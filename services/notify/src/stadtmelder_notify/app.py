@@ -70,8 +70,8 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
         staff_url_template=settings.staff_url_template,
         zone=_zone(settings.time_zone),
         channels=channels.store,
-        webhooks=channels.webhooks,
-        push=channels.push,
+        webhooks=CountedSends(channels.webhooks, metrics.notifications, channel="webhook"),
+        push=CountedSends(channels.push, metrics.notifications, channel="web_push"),
     )
     register_handlers(broker, service, settings.kafka_group_id)
     alerts = create_alert_service(settings, database, mailer, KafkaDeadLetters(broker, SOURCE))
