@@ -267,3 +267,65 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
     found["staff-report"] = await serious_accessibility_violations(dispatcher)
 
     assert {name: v for name, v in found.items() if v} == {}
+
+
+async def test_my_location_finds_an_open_report_nearby_and_i_support_it_instead(
+    browser: Browser, running_system: LocalSystem
+) -> None:
+    lat, lon = a_place_in_the_city_centre()
+    async with httpx.AsyncClient(base_url=running_system.reports_url, timeout=30) as api:
+        created = await api.post(
+            "/api/v1/reports",
+            json={
+                "category": "graffiti",
+                "description": "Schmiererei am Kiosk.",
+                "lat": lat,
+                "lon": lon,
+                "answers": {"offensive": "no"},
+            },
+        )
+    assert created.status_code == 201, created.text
+    existing = created.json()["id"]
+    context = await new_context(
+        browser,
+        running_system.reports_url,
+        permissions=["geolocation"],
+        geolocation={"latitude": lat, "longitude": lon + 0.0001},
+    )
+    page = await context.new_page()
+    await page.goto("/report?category=graffiti")
+    await page.get_by_role("button", name="Meinen Standort nutzen").click()
+    await expect(page.locator("#place-status")).to_have_text("Standort übernommen.")
+
+    offer = page.locator("#js-duplicates")
+    await expect(offer).to_contain_text("Wurde das schon gemeldet?")
+    await expect(offer).to_contain_text("Schmiererei am Kiosk.")
+    await offer.get_by_role("button", name="Diese Meldung unterstützen").click()
+
+    await expect(page.get_by_role("status")).to_have_text(
+        "Danke! Sie unterstützen diese Meldung jetzt."
+    )
+    assert page.url.endswith(f"/reports/{existing}?supported=1")
+    view = await report_view(running_system.reports_url, existing)
+    assert view["supporter_count"] == 1
+    await context.close()
+
+
+async def test_an_area_alert_ordered_on_the_page_sends_a_confirmation_mail(
+    citizen: BrowserContext, running_system: LocalSystem
+) -> None:
+    email = f"alert-{uuid.uuid4().hex[:10]}@example.org"
+    page = await citizen.new_page()
+    await page.goto("/alerts")
+    await page.get_by_label("E-Mail-Adresse").fill(email)
+    await page.get_by_label("Breitengrad").fill(str(KOENIGSTRASSE[0]))
+    await page.get_by_label("Längengrad").fill(str(KOENIGSTRASSE[1]))
+    await page.get_by_label("Einmal am Tag als Zusammenfassung").check()
+    await page.get_by_role("button", name="Benachrichtigung bestellen").click()
+
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Bitte bestätigen Sie Ihre E-Mail-Adresse"
+    )
+    await wait_until(
+        lambda: running_system.mailbox.received(email), timeout=60, what="the confirmation mail"
+    )
