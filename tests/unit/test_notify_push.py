@@ -3,6 +3,7 @@ signed with our VAPID key; a subscription the push service calls gone is forgott
 
 import base64
 import json
+import logging
 import os
 from datetime import UTC
 from pathlib import Path
@@ -16,10 +17,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from stadtmelder_notify.channel_messages import notification
+from stadtmelder_notify.channels import create_channels
 from stadtmelder_notify.delivery import DeliveryPolicy
 from stadtmelder_notify.domain import ChannelRefused, PushMessage, RecipientGone
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_notify.service import NotifyService
+from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_notify.web_push import WebPushSender
 from stadtmelder_reports.push_subscriptions import (
     SubscriptionIn,
@@ -223,6 +226,27 @@ async def _answer(status: int, error: type[Exception]) -> None:
         sender = WebPushSender(client, ec.generate_private_key(ec.SECP256R1()), "mailto:a@b.de")
         with pytest.raises(error):
             await sender.send(message)
+
+
+async def test_no_push_endpoint_reaches_the_logs(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    settings = NotifySettings(vapid_key_file=tmp_path / "vapid.pem")
+    channels = create_channels(settings, {"report_channels": None, "push_subscriptions": None})
+    await channels.close()
+    caplog.set_level(logging.DEBUG)
+
+    def push_service(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(201)
+
+    subscription = Browser().subscription
+    message = PushMessage(subscription.endpoint, subscription.p256dh, subscription.auth, "n", "{}")
+    async with httpx.AsyncClient(transport=httpx.MockTransport(push_service)) as client:
+        sender = WebPushSender(
+            client, ensure_development_key(settings.vapid_key_file), "mailto:a@b.de"
+        )
+        await sender.send(message)
+    assert "push.example.net" not in caplog.text
 
 
 # --- keys and subscriptions ----------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The channels beside e-mail of one deployment: apps' webhooks and Web Push, with their store
 and the HTTP client they share."""
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,8 @@ def create_channels(settings: NotifySettings, database: AsyncDatabase[Any]) -> C
         )
     # No redirects, no proxies from the environment: messages go only where they were sent.
     client = httpx.AsyncClient(follow_redirects=False, trust_env=False)
+    # httpx logs each request's URL at INFO; a push endpoint names a person's browser.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     timeout = settings.channel_timeout_seconds
     return Channels(
         store=MongoChannelStore(database),

@@ -44,7 +44,9 @@ class NotifySettings(ConnectionSettings):
     vapid_private_key: SecretStr | None = None
     vapid_key_file: Path = Path("var/vapid-private-key.pem")
     # Whom push services contact about our messages (RFC 8292 `sub`): mailto: or https:.
-    vapid_subject: str = "mailto:stadtmelder@stadtmelder.invalid"
+    vapid_subject: str = Field(
+        "mailto:stadtmelder@stadtmelder.invalid", pattern=r"^(mailto:[^@\s]+@[^@\s]+|https://\S+)$"
+    )
     # Apps' webhooks and push services: how long one request may take.
     channel_timeout_seconds: float = 10.0
 
