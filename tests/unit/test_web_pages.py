@@ -5,7 +5,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -46,6 +46,7 @@ class Site:
     client: AsyncTestClient[Litestar]
     service: ReportService
     clerk_token: str
+    staff_clock: list[timedelta]
 
 
 @pytest.fixture
@@ -54,7 +55,15 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
     key = ensure_signing_key(key_file)
     reports = InMemoryReportRepository()
     service = ReportService(reports, DUISBURG, directory=DIRECTORY)
-    work = WorkService(reports, InMemoryAuditLog(), InMemoryStaffRoster(), DIRECTORY, "duisburg")
+    # How far staff work's clock runs ahead, so due dates can pass in a test.
+    ahead = [timedelta()]
+
+    def clock() -> datetime:
+        return datetime.now(UTC) + ahead[0]
+
+    work = WorkService(
+        reports, InMemoryAuditLog(), InMemoryStaffRoster(), DIRECTORY, "duisburg", clock=clock
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -68,7 +77,7 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
     app = build_app(lifespan, ApiSettings("https://melder.example", 200_000), SubmissionLimiter(50))
     async with AsyncTestClient(app) as client:
         token = issue_token(key, "clerk-licht", ["clerk"], LIGHTS, AUDIENCE, now=datetime.now(UTC))
-        yield Site(client, service, token)
+        yield Site(client, service, token, ahead)
 
 
 async def routed(service: ReportService, report_id: str) -> None:
@@ -190,3 +199,31 @@ async def test_a_clerk_signs_in_and_moves_a_report_on_from_the_queue(site: Site)
     assert step.status_code == 200
     assert "Gespeichert." in step.text
     assert (await site.service.public_report(report.id)).status == "acknowledged"
+
+
+async def signed_in_clerk(site: Site) -> str:
+    login = await site.client.get("/staff/login")
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', login.text)
+    assert csrf is not None
+    await site.client.post("/staff/login", data={"token": site.clerk_token, "_csrf_token": csrf[1]})
+    return csrf[1]
+
+
+async def test_the_queue_marks_a_report_past_its_due_date_and_can_show_only_those(
+    site: Site,
+) -> None:
+    created = await site.client.post("/report", data=A_REPORT, follow_redirects=False)
+    token = created.headers["location"].split("/")[2].split("?")[0]
+    late = await site.service.tracked_report(token)
+    await routed(site.service, late.id)
+    await signed_in_clerk(site)
+    on_time = await site.client.get(f"/staff/queue/{LIGHTS}?overdue=true")
+    assert late.id not in on_time.text
+
+    site.staff_clock[0] = timedelta(days=30)
+    queue = await site.client.get(f"/staff/queue/{LIGHTS}?overdue=true")
+
+    row = re.search(r'<tr class="overdue">.*?</tr>', queue.text, re.DOTALL)
+    assert row is not None
+    assert late.id in row[0]
+    assert "Überfällig" in row[0]

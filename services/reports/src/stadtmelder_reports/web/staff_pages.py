@@ -13,7 +13,7 @@ from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.types import ExceptionHandlersMap
 
@@ -46,6 +46,8 @@ Work = NamedDependency[WorkService]
 SESSION_COOKIE = "stadtmelder_staff"
 CSRF_COOKIE = "stadtmelder_staff_csrf"
 STAFF_PATH = "/staff"
+# One page of work; a department with more open reports filters by overdue first.
+QUEUE_PAGE = 200
 # Work the page can hand back to the person as a sentence, with the form shown again.
 WORK_PROBLEMS = (
     InvalidTransition,
@@ -146,18 +148,25 @@ class StaffPages(Controller):
 
     @get("/queue/{department_id:str}")
     async def queue(
-        self, request: AnyRequest, work: Work, department_id: FromPath[str]
+        self,
+        request: AnyRequest,
+        work: Work,
+        department_id: FromPath[str],
+        overdue: FromQuery[bool] = False,
     ) -> Template:
         member = await signed_in(request)
-        reports = await work.queue(member, department_id, QueueFilters(limit=200))
-        return self._queue_page(request, work, member, department_id, reports, triage=False)
+        filters = QueueFilters(overdue=overdue, limit=QUEUE_PAGE)
+        reports = await work.queue(member, department_id, filters)
+        return self._queue_page(request, work, member, department_id, reports, False, overdue)
 
     @get("/triage")
-    async def triage(self, request: AnyRequest, work: Work) -> Template:
+    async def triage(
+        self, request: AnyRequest, work: Work, overdue: FromQuery[bool] = False
+    ) -> Template:
         member = await signed_in(request)
-        reports = await work.triage_queue(member, QueueFilters(limit=200))
+        reports = await work.triage_queue(member, QueueFilters(overdue=overdue, limit=QUEUE_PAGE))
         triage_id = work.directory.triage.id
-        return self._queue_page(request, work, member, triage_id, reports, triage=True)
+        return self._queue_page(request, work, member, triage_id, reports, True, overdue)
 
     def _queue_page(
         self,
@@ -167,6 +176,7 @@ class StaffPages(Controller):
         department_id: str,
         reports: list[Any],
         triage: bool,
+        overdue: bool,
     ) -> Template:
         language = choose_language(request)
         now = work.now()
@@ -176,6 +186,7 @@ class StaffPages(Controller):
             private=True,
             member=member,
             triage=triage,
+            overdue=overdue,
             department=department_name(work, department_id, language),
             items=[queue_item(report, now, language) for report in reports],
         )

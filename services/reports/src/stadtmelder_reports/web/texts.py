@@ -232,6 +232,8 @@ _DE: dict[str, str] = {
     "staff_contact_show": "Kontaktdaten anzeigen (wird protokolliert)",
     "staff_contact_title": "Kontakt der Meldenden",
     "staff_contact_none": "Die Meldung wurde ohne Kontaktdaten abgegeben.",
+    "staff_all_open": "Alle offenen",
+    "staff_only_overdue": "Nur überfällige",
 }
 
 _EN: dict[str, str] = {
@@ -453,6 +455,8 @@ _EN: dict[str, str] = {
     "staff_contact_show": "Show contact details (this is recorded)",
     "staff_contact_title": "Reporter's contact",
     "staff_contact_none": "The report was made without contact details.",
+    "staff_all_open": "All open",
+    "staff_only_overdue": "Only overdue",
 }
 
 _TR: dict[str, str] = {
@@ -671,6 +675,8 @@ _TR: dict[str, str] = {
     "staff_contact_show": "İletişim bilgilerini göster (kayda geçer)",
     "staff_contact_title": "Bildiren kişinin iletişim bilgileri",
     "staff_contact_none": "Bildirim iletişim bilgisi olmadan yapıldı.",
+    "staff_all_open": "Tüm açık olanlar",
+    "staff_only_overdue": "Yalnızca gecikenler",
 }
 
 _ALL: Mapping[LanguageCode, Mapping[str, str]] = {"de": _DE, "en": _EN, "tr": _TR}

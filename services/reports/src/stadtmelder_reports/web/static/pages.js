@@ -86,10 +86,10 @@
       show([event.latlng.lat, event.latlng.lng], true);
       lat.dispatchEvent(new Event("change", { bubbles: true }));
     });
-    function typed() {
+    function typed(event) {
       var position = [parseFloat(lat.value), parseFloat(lon.value)];
       if (!isNaN(position[0]) && !isNaN(position[1])) {
-        show(position, false);
+        show(position, Boolean(event));
         map.setView(position, Math.max(map.getZoom(), 16));
       }
     }
