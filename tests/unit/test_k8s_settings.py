@@ -111,3 +111,16 @@ def test_a_service_listens_on_its_container_port_on_all_interfaces(service: str)
 
 def test_the_services_leave_topic_creation_to_the_kafka_topic_resources() -> None:
     assert CONFIG_MAPS["stadtmelder-connection"]["KAFKA_CREATE_TOPICS"] == "false"
+
+
+def test_metrics_of_reports_are_refused_from_outside_the_cluster() -> None:
+    ingresses = {d["metadata"]["name"]: d for d in documents(BASE / "reports" / "ingress.yaml")}
+    internal = ingresses["reports-internal"]
+
+    (rule,) = internal["spec"]["rules"]
+    assert [p["path"] for p in rule["http"]["paths"]] == ["/metrics"]
+    assert rule["host"] == ingresses["reports"]["spec"]["rules"][0]["host"]
+    denied = internal["metadata"]["annotations"][
+        "nginx.ingress.kubernetes.io/denylist-source-range"
+    ]
+    assert set(denied.split(",")) == {"0.0.0.0/0", "::/0"}

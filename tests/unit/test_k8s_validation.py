@@ -49,6 +49,7 @@ def test_every_shipped_overlay_renders_and_passes_schemas_and_policy() -> None:
         assert f"overlay {overlay}: ok" in output
     assert "strictly valid for Kubernetes 1.33 and 1.37" in output
     assert "ScaledObject (keda.sh/v1alpha1) checked against its CRD schema" in output
+    assert "PrometheusRule (monitoring.coreos.com/v1) checked against its CRD schema" in output
     # What no registry package describes is named, not silently passed.
     assert "KafkaTopic (kafka.strimzi.io/v1) NOT validated" in output
 
