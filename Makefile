@@ -9,7 +9,7 @@ TOOLS := var/tools
 UV := $(TOOLS)/bin/uv
 STACK := .venv/bin/python deploy/local/stack.py
 
-.PHONY: help install browser run stop status logs test test-unit lint format bench api-key token clean k8s-validate
+.PHONY: help install browser run stop status logs test test-unit lint format bench chaos api-key token clean k8s-validate
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -89,6 +89,9 @@ format: install ## Format the code with ruff
 
 bench: install ## Open-loop load beside bare Litestar and Kafka, routing cost, memory (BENCH_ARGS=--help)
 	@.venv/bin/python -m bench.load $(BENCH_ARGS)
+
+chaos: install ## Fault drills under load; fails on any lost or doubled report (CHAOS_ARGS=--help)
+	@.venv/bin/python -m bench.chaos $(CHAOS_ARGS)
 
 api-key: install ## Issue an API key for an app: make api-key NAME="Duisburg App" [PER_MINUTE=60]
 	@test -n "$(NAME)" || { echo 'make: give the app a name, e.g. make api-key NAME="Duisburg App"'; exit 2; }

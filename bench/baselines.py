@@ -14,7 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from bench.observers import report_body
-from bench.open_loop import run_open_loop, schedule
+from bench.open_loop import request_count, run_open_loop
 from bench.target import ROOT
 
 ROUND_TRIP_TOPIC = "bench.round-trip"
@@ -85,7 +85,7 @@ async def kafka_round_trips(bootstrap: str, rate: float, seconds: float) -> Roun
     await consumer.position(partition)
     run = f"{time.time_ns()}"
     received: dict[int, float] = {}
-    expected = len(schedule(rate, seconds))
+    expected = request_count(rate, seconds)
     all_received = asyncio.Event()
     payload = json.dumps(report_body(run, 0)).encode()
 

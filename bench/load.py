@@ -19,56 +19,29 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bench.baselines import bare_litestar, kafka_round_trips
-from bench.figures import Latency, ratio, show, table
-from bench.observers import Answer, Mailbox, WorkTopics, new_run_id, submit
+from bench.figures import Latency
+from bench.load_report import Step, report
+from bench.observers import (
+    Answer,
+    Mailbox,
+    WorkTopics,
+    client,
+    errors_of,
+    new_run_id,
+    submit,
+)
 from bench.open_loop import Shot, run_closed_loop, run_open_loop
 from bench.plot import plot_latencies
-from bench.target import COMPONENTS, ROOT, SERVICES, Target
+from bench.target import COMPONENTS, ROOT, Target
 
 OUT = ROOT / "var/bench"
 BARE_PORT_SHIFT = 90  # the bare app listens next to the services: 8090, or 18890 with offset 800
-
-TARGET_WORK_P99_MS = 250
-TARGET_MAIL_P99_MS = 500
-TARGET_CEILING_RATIO = 0.30
-TARGET_RSS_MB = 200
-TARGET_ROUTING_GROWTH = 2.0
-
-
-@dataclass
-class Step:
-    """One rate step against one endpoint."""
-
-    rate: float
-    sent: int
-    accepted: int
-    errors: dict[str, int]
-    achieved_per_second: float
-    submit: Latency
-    work_item: Latency | None = None
-    mail: Latency | None = None
-    not_delivered: int = 0
-    not_mailed: int = 0
-    peak_rss_mb: dict[str, float] = field(default_factory=dict)
-    # Every measurement in seconds, by what was measured: the raw figures behind the summaries.
-    raw: dict[str, list[float]] = field(default_factory=dict)
-
-
-def errors_of(answers: Sequence[Answer]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for answer in answers:
-        if not answer.accepted:
-            key = "no answer" if answer.status is None else str(answer.status)
-            found[key] = found.get(key, 0) + 1
-    return found
 
 
 def achieved(shots: Sequence[Shot[Answer]]) -> float:
@@ -78,11 +51,6 @@ def achieved(shots: Sequence[Shot[Answer]]) -> float:
         return 0.0
     span = max(s.due + s.latency for s in shots) - shots[0].due
     return len(good) / span if span > 0 else 0.0
-
-
-def client(url: str) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
-    return httpx.AsyncClient(base_url=url, timeout=30, limits=limits)
 
 
 async def open_loop_step(url: str, rate: float, seconds: float) -> tuple[Step, list[Shot[Answer]]]:
@@ -182,125 +150,6 @@ def routing_cost() -> dict[str, Any]:
     subprocess.run([sys.executable, str(script)], check=True, cwd=ROOT)  # noqa: S603 (our script)
     document: dict[str, Any] = json.loads((OUT / "routing_decision.json").read_text())
     return document
-
-
-def ms(latency: Latency | None, which: str) -> str:
-    return show(getattr(latency, which) if latency else None)
-
-
-def verdict(met: bool | None) -> str:
-    return "n/a" if met is None else ("met" if met else "MISSED")
-
-
-def report(results: dict[str, Any], rates: Sequence[float]) -> str:
-    ours: list[Step] = results["ours"]
-    bare: list[Step] = results["bare_litestar"]
-    kafka: list[dict[str, Any]] = results["kafka_round_trip"]
-    lines = ["", "submissions, open loop (latency in ms from the scheduled time)", ""]
-    rows = []
-    for step, base in zip(ours, bare, strict=True):
-        rows.append(
-            [
-                f"{step.rate:g}/s",
-                show(step.sent),
-                show(step.accepted),
-                ", ".join(f"{k}: {v}" for k, v in step.errors.items()) or "0",
-                show(step.achieved_per_second),
-                ms(step.submit, "p50"),
-                ms(step.submit, "p95"),
-                ms(step.submit, "p99"),
-                ms(base.submit, "p50"),
-                ms(base.submit, "p99"),
-                show(ratio(step.submit.p99, base.submit.p99), "×", 2),
-            ]
-        )
-    headers = ["rate", "sent", "201", "errors", "achieved/s", "p50", "p95", "p99"]
-    lines.append(table([*headers, "bare p50", "bare p99", "p99 / bare"], rows))
-    lines += ["", "end to end (ms from the scheduled submission)", ""]
-    rows = []
-    for step, trip in zip(ours, kafka, strict=True):
-        kafka_latency: Latency = trip["latency"]
-        rows.append(
-            [
-                f"{step.rate:g}/s",
-                ms(step.work_item, "p50"),
-                ms(step.work_item, "p95"),
-                ms(step.work_item, "p99"),
-                ms(step.mail, "p50"),
-                ms(step.mail, "p95"),
-                ms(step.mail, "p99"),
-                ms(kafka_latency, "p50"),
-                ms(kafka_latency, "p99"),
-                show(ratio(step.work_item.p99 if step.work_item else None, kafka_latency.p99), "×"),
-                f"{step.not_delivered}/{step.not_mailed}",
-            ]
-        )
-    headers = ["rate", "work p50", "work p95", "work p99", "mail p50", "mail p95", "mail p99"]
-    headers += ["kafka p50", "kafka p99", "work p99 / kafka", "missing work/mail"]
-    lines.append(table(headers, rows))
-    ceiling_ratio = ratio(results["ceiling"]["ours"], results["ceiling"]["bare_litestar"])
-    lines += ["", "sustained submissions (closed loop, ceiling)", ""]
-    lines.append(
-        table(
-            ["", "ours /s", "bare Litestar /s", "ours / bare"],
-            [
-                [
-                    f"{results['ceiling']['workers']} clients, {results['ceiling']['seconds']:g} s",
-                    show(results["ceiling"]["ours"]),
-                    show(results["ceiling"]["bare_litestar"]),
-                    show(ceiling_ratio, "×", 2),
-                ]
-            ],
-        )
-    )
-    top = ours[-1]
-    lines += ["", f"memory (RSS MB): idle, and the peak during {top.rate:g}/s", ""]
-    idle: dict[str, float | None] = results["idle_rss_mb"]
-    lines.append(
-        table(
-            ["process", "idle", f"at {top.rate:g}/s"],
-            [[name, show(idle.get(name)), show(top.peak_rss_mb.get(name))] for name in COMPONENTS],
-        )
-    )
-    cost = results["routing_cost"]["results"]
-    growth = cost[-1]["indexed_median_us"] / cost[0]["indexed_median_us"]
-    at = max(rates)
-    top_work = top.work_item.p99 if top.work_item else None
-    top_mail = top.mail.p99 if top.mail else None
-    service_peaks = [top.peak_rss_mb[name] for name in SERVICES if name in top.peak_rss_mb]
-    heaviest = max(service_peaks, default=None)
-    lines += ["", "targets", ""]
-    checks: list[tuple[str, str, bool | None]] = [
-        (
-            f"submission → work item p99 < {TARGET_WORK_P99_MS} ms at {at:g}/s",
-            show(top_work, " ms"),
-            None if top_work is None else top_work < TARGET_WORK_P99_MS,
-        ),
-        (
-            f"submission → mail p99 < {TARGET_MAIL_P99_MS} ms at {at:g}/s",
-            show(top_mail, " ms"),
-            None if top_mail is None else top_mail < TARGET_MAIL_P99_MS,
-        ),
-        (
-            f"sustained submissions ≥ {TARGET_CEILING_RATIO:.0%} of bare Litestar",
-            show(ceiling_ratio and ceiling_ratio * 100, " %"),
-            None if ceiling_ratio is None else ceiling_ratio >= TARGET_CEILING_RATIO,
-        ),
-        (
-            f"routing cost at {cost[-1]['areas']:,} areas ≤ 2× that at {cost[0]['areas']}",
-            show(growth, "×", 2),
-            growth <= TARGET_ROUTING_GROWTH,
-        ),
-        (
-            f"every service < {TARGET_RSS_MB} MB RSS at {top.rate:g}/s",
-            show(heaviest, " MB"),
-            None
-            if len(service_peaks) < len(SERVICES)
-            else all(peak < TARGET_RSS_MB for peak in service_peaks),
-        ),
-    ]
-    lines.append(table(["target", "measured", ""], [[t, m, verdict(v)] for t, m, v in checks]))
-    return "\n".join(lines)
 
 
 def parse_rates(text: str) -> list[float]:

@@ -5,19 +5,29 @@ import email.parser
 import email.policy
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from pymongo import AsyncMongoClient
 
 from bench.drills import mail_kind
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import load_directory
+from stadtmelder_shared.kafka import group_for
+
+# The consumers a report passes on its way to the department and to the reporter's inbox.
+PIPELINE_CONSUMERS = (
+    ("routing", topics.REPORTS_SUBMITTED),
+    ("notify", topics.REPORTS_SUBMITTED),
+    ("reports", topics.REPORTS_ROUTED),
+    ("notify", topics.REPORTS_ROUTED),
+)
 
 # Königstraße, well inside Duisburg: routed to the street-light department by the shipped rules.
 PLACE = {"lat": 51.4325, "lon": 6.7652}
@@ -169,6 +179,49 @@ class StoredReports:
 
     async def close(self) -> None:
         await self._client.close()
+
+
+def client(url: str) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
+    return httpx.AsyncClient(base_url=url, timeout=30, limits=limits)
+
+
+def errors_of(answers: Sequence[Answer]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for answer in answers:
+        if not answer.accepted:
+            key = "no answer" if answer.status is None else str(answer.status)
+            found[key] = found.get(key, 0) + 1
+    return found
+
+
+async def consumers_behind(bootstrap: str) -> list[str]:
+    """The pipeline consumers that have not yet committed past the end of their topic.
+
+    A record is committed only after it was handled, so once none is behind, every
+    redelivery that could double a work item or a mail has happened.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    behind: list[str] = []
+    try:
+        await admin.start()
+        await reader.start()
+        await reader._client.force_metadata_update()
+        for service, topic in PIPELINE_CONSUMERS:
+            group = group_for(service, topic)
+            numbers = reader.partitions_for_topic(topic) or ()
+            partitions = [TopicPartition(topic, number) for number in numbers]
+            ends = await reader.end_offsets(partitions) if partitions else {}
+            committed = await admin.list_consumer_group_offsets(group)
+            for partition, end in ends.items():
+                offset = committed.get(partition)
+                if end > 0 and (offset is None or offset.offset < end):
+                    behind.append(f"{group}[{partition.partition}]")
+    finally:
+        await reader.stop()
+        await admin.close()
+    return behind
 
 
 async def submit(api: httpx.AsyncClient, run: str, number: int) -> Answer:

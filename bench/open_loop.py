@@ -27,11 +27,13 @@ class Shot(Generic[T]):
     result: T
 
 
+def request_count(rate: float, seconds: float) -> int:
+    return round(rate * seconds) if rate > 0 and seconds > 0 else 0
+
+
 def schedule(rate: float, seconds: float) -> list[float]:
     """Offsets from the start at which the requests of a constant-rate step are due."""
-    if rate <= 0 or seconds <= 0:
-        return []
-    return [number / rate for number in range(round(rate * seconds))]
+    return [number / rate for number in range(request_count(rate, seconds))]
 
 
 async def run_open_loop(
@@ -41,12 +43,16 @@ async def run_open_loop(
     *,
     clock: Clock = time.monotonic,
     sleep: Sleep = asyncio.sleep,
+    stop: asyncio.Event | None = None,
 ) -> list[Shot[T]]:
-    """Launch `send(number)` at `rate` per second for `seconds`; return every shot once all end."""
+    """Launch `send(number)` at `rate` per second for `seconds` (or until `stop` is set);
+    return every shot once all have ended."""
     began = clock()
     running: list[asyncio.Task[Shot[T]]] = []
-    for number, offset in enumerate(schedule(rate, seconds)):
-        due = began + offset
+    for number in range(request_count(rate, seconds)):
+        if stop is not None and stop.is_set():
+            break
+        due = began + number / rate
         delay = due - clock()
         if delay > 0:
             await sleep(delay)

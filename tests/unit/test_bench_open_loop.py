@@ -59,3 +59,18 @@ async def test_a_stall_of_the_generator_counts_in_the_latency_of_every_request_i
 
     expected = [0.0, 0.05, 0.04, 0.03, 0.02, 0.01, 0.0, 0.0, 0.0, 0.0]
     assert [shot.latency for shot in shots] == pytest.approx(expected, abs=1e-9)
+
+
+async def test_the_load_ends_when_told_to_stop_before_its_time_is_up() -> None:
+    stop = asyncio.Event()
+
+    async def send(number: int) -> int:
+        if number == 4:
+            stop.set()
+        return number
+
+    shots = await asyncio.wait_for(
+        run_open_loop(send, rate=1000, seconds=3600, stop=stop), timeout=5
+    )
+
+    assert 5 <= len(shots) < 3_600_000

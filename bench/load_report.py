@@ -1,0 +1,152 @@
+"""The printed tables of `make bench` and the verdict on each target of issue 8."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.figures import Latency, ratio, show, table
+from bench.target import COMPONENTS, SERVICES
+
+TARGET_WORK_P99_MS = 250
+TARGET_MAIL_P99_MS = 500
+TARGET_CEILING_RATIO = 0.30
+TARGET_RSS_MB = 200
+TARGET_ROUTING_GROWTH = 2.0
+
+
+@dataclass
+class Step:
+    """One rate step against one endpoint."""
+
+    rate: float
+    sent: int
+    accepted: int
+    errors: dict[str, int]
+    achieved_per_second: float
+    submit: Latency
+    work_item: Latency | None = None
+    mail: Latency | None = None
+    not_delivered: int = 0
+    not_mailed: int = 0
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    # Every measurement in seconds, by what was measured: the raw figures behind the summaries.
+    raw: dict[str, list[float]] = field(default_factory=dict)
+
+
+def ms(latency: Latency | None, which: str) -> str:
+    return show(getattr(latency, which) if latency else None)
+
+
+def verdict(met: bool | None) -> str:
+    return "n/a" if met is None else ("met" if met else "MISSED")
+
+
+def report(results: dict[str, Any], rates: Sequence[float]) -> str:
+    ours: list[Step] = results["ours"]
+    bare: list[Step] = results["bare_litestar"]
+    kafka: list[dict[str, Any]] = results["kafka_round_trip"]
+    lines = ["", "submissions, open loop (latency in ms from the scheduled time)", ""]
+    rows = []
+    for step, base in zip(ours, bare, strict=True):
+        rows.append(
+            [
+                f"{step.rate:g}/s",
+                show(step.sent),
+                show(step.accepted),
+                ", ".join(f"{k}: {v}" for k, v in step.errors.items()) or "0",
+                show(step.achieved_per_second),
+                ms(step.submit, "p50"),
+                ms(step.submit, "p95"),
+                ms(step.submit, "p99"),
+                ms(base.submit, "p50"),
+                ms(base.submit, "p99"),
+                show(ratio(step.submit.p99, base.submit.p99), "×", 2),
+            ]
+        )
+    headers = ["rate", "sent", "201", "errors", "achieved/s", "p50", "p95", "p99"]
+    lines.append(table([*headers, "bare p50", "bare p99", "p99 / bare"], rows))
+    lines += ["", "end to end (ms from the scheduled submission)", ""]
+    rows = []
+    for step, trip in zip(ours, kafka, strict=True):
+        kafka_latency: Latency = trip["latency"]
+        rows.append(
+            [
+                f"{step.rate:g}/s",
+                ms(step.work_item, "p50"),
+                ms(step.work_item, "p95"),
+                ms(step.work_item, "p99"),
+                ms(step.mail, "p50"),
+                ms(step.mail, "p95"),
+                ms(step.mail, "p99"),
+                ms(kafka_latency, "p50"),
+                ms(kafka_latency, "p99"),
+                show(ratio(step.work_item.p99 if step.work_item else None, kafka_latency.p99), "×"),
+                f"{step.not_delivered}/{step.not_mailed}",
+            ]
+        )
+    headers = ["rate", "work p50", "work p95", "work p99", "mail p50", "mail p95", "mail p99"]
+    headers += ["kafka p50", "kafka p99", "work p99 / kafka", "missing work/mail"]
+    lines.append(table(headers, rows))
+    ceiling_ratio = ratio(results["ceiling"]["ours"], results["ceiling"]["bare_litestar"])
+    lines += ["", "sustained submissions (closed loop, ceiling)", ""]
+    lines.append(
+        table(
+            ["", "ours /s", "bare Litestar /s", "ours / bare"],
+            [
+                [
+                    f"{results['ceiling']['workers']} clients, {results['ceiling']['seconds']:g} s",
+                    show(results["ceiling"]["ours"]),
+                    show(results["ceiling"]["bare_litestar"]),
+                    show(ceiling_ratio, "×", 2),
+                ]
+            ],
+        )
+    )
+    top = ours[-1]
+    lines += ["", f"memory (RSS MB): idle, and the peak during {top.rate:g}/s", ""]
+    idle: dict[str, float | None] = results["idle_rss_mb"]
+    lines.append(
+        table(
+            ["process", "idle", f"at {top.rate:g}/s"],
+            [[name, show(idle.get(name)), show(top.peak_rss_mb.get(name))] for name in COMPONENTS],
+        )
+    )
+    cost = results["routing_cost"]["results"]
+    growth = cost[-1]["indexed_median_us"] / cost[0]["indexed_median_us"]
+    at = max(rates)
+    top_work = top.work_item.p99 if top.work_item else None
+    top_mail = top.mail.p99 if top.mail else None
+    service_peaks = [top.peak_rss_mb[name] for name in SERVICES if name in top.peak_rss_mb]
+    heaviest = max(service_peaks, default=None)
+    lines += ["", "targets", ""]
+    checks: list[tuple[str, str, bool | None]] = [
+        (
+            f"submission → work item p99 < {TARGET_WORK_P99_MS} ms at {at:g}/s",
+            show(top_work, " ms"),
+            None if top_work is None else top_work < TARGET_WORK_P99_MS,
+        ),
+        (
+            f"submission → mail p99 < {TARGET_MAIL_P99_MS} ms at {at:g}/s",
+            show(top_mail, " ms"),
+            None if top_mail is None else top_mail < TARGET_MAIL_P99_MS,
+        ),
+        (
+            f"sustained submissions ≥ {TARGET_CEILING_RATIO:.0%} of bare Litestar",
+            show(ceiling_ratio and ceiling_ratio * 100, " %"),
+            None if ceiling_ratio is None else ceiling_ratio >= TARGET_CEILING_RATIO,
+        ),
+        (
+            f"routing cost at {cost[-1]['areas']:,} areas ≤ 2× that at {cost[0]['areas']}",
+            show(growth, "×", 2),
+            growth <= TARGET_ROUTING_GROWTH,
+        ),
+        (
+            f"every service < {TARGET_RSS_MB} MB RSS at {top.rate:g}/s",
+            show(heaviest, " MB"),
+            None
+            if len(service_peaks) < len(SERVICES)
+            else all(peak < TARGET_RSS_MB for peak in service_peaks),
+        ),
+    ]
+    lines.append(table(["target", "measured", ""], [[t, m, verdict(v)] for t, m, v in checks]))
+    return "\n".join(lines)
