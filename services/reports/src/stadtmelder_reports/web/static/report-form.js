@@ -19,8 +19,8 @@
         function (position) {
           lat.value = position.coords.latitude.toFixed(6);
           lon.value = position.coords.longitude.toFixed(6);
-          status.textContent = locate.dataset.located;
           lat.dispatchEvent(new Event("change", { bubbles: true }));
+          status.textContent = locate.dataset.located;
         },
         function () {
           status.textContent = locate.dataset.failed;
