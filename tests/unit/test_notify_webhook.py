@@ -145,6 +145,28 @@ async def test_a_failing_webhook_is_retried_then_dead_lettered_with_the_reason(
     assert ANNA not in logged
 
 
+async def test_an_app_that_stays_down_no_longer_holds_up_mail_and_is_retried_later() -> None:
+    notify = Notify(max_failures=5, inline_failures=2)
+    notify.webhooks.failures_left = 3
+    new = from_app()
+
+    with pytest.raises(DeliveryFailed):
+        await notify.service.notify_submitted(new)
+    # The second failure: the event is done with, and the message waits in the delivery log.
+    await notify.service.notify_submitted(new)
+    assert [mail.to for mail in notify.mailer.sent] == [ANNA]
+    assert notify.steps() == []
+
+    notify.clock.now = notify.clock.now.replace(hour=10)
+    assert await notify.service.send_deferred() == 0  # fails a third time, waits longer
+    assert await notify.service.send_deferred() == 0  # not due yet
+    notify.clock.now = notify.clock.now.replace(hour=11)
+    assert await notify.service.send_deferred() == 1
+    assert await notify.service.send_deferred() == 0
+    assert notify.steps() == ["submitted"]
+    assert notify.dead_letters.parked == []
+
+
 async def test_messages_to_an_app_about_one_report_keep_to_the_rate_limit() -> None:
     notify = Notify(mails_per_window=2)
     await notify.service.notify_submitted(from_app())

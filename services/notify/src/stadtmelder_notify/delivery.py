@@ -6,7 +6,8 @@ their hourly limit gets the message later: it waits in the delivery log for `sen
 and the event is acknowledged (raising would make Kafka redeliver it at once, and hold up
 everyone behind it on the partition). A message that keeps failing is tried again with the
 redelivered event, pausing longer each time, and after `max_failures` goes to `<topic>.dlq`
-with the reason; nothing is dropped silently.
+with the reason; nothing is dropped silently. Messages to an app or a browser that keep failing
+are retried from the delivery log instead, so one app's outage does not stall everyone's mail.
 """
 
 import asyncio
@@ -98,6 +99,9 @@ class DeliveryPolicy:
     max_failures: int = 8
     first_pause_s: float = 1.0
     longest_pause_s: float = 30.0
+    # Apps' webhooks and push services get this many tries with the event, then their
+    # message waits in the delivery log like a deferred one (mail has one server for all).
+    inline_failures: int = 3
     # A deferred message that fails waits longer: nobody is blocked by it.
     deferred_first_pause_s: float = 60.0
     deferred_longest_pause_s: float = 3600.0
@@ -178,6 +182,8 @@ class Delivery:
                 result = await self._send(pending, announce=citizens)
             if result == "sent":
                 told.append(pending.notified)
+            elif isinstance(result, Failed) and self._keeps_failing(pending, result):
+                await self._retry_later(pending, result)
             elif isinstance(result, Failed):
                 failures.append(result)
         if failures:
@@ -211,14 +217,8 @@ class Delivery:
                 result = await self._send(pending)
             if result == "sent":
                 sent += 1
-            if not isinstance(result, Failed):
-                continue
-            pause = retry_pause(
-                result.failures,
-                self._policy.deferred_first_pause_s,
-                self._policy.deferred_longest_pause_s,
-            )
-            await self._deliveries.defer(pending, self._clock() + timedelta(seconds=pause))
+            if isinstance(result, Failed):
+                await self._retry_later(pending, result)
         return sent
 
     # --- one message ---------------------------------------------------------------------------
@@ -295,6 +295,20 @@ class Delivery:
             extra=context,
         )
         return "abandoned"
+
+    def _keeps_failing(self, pending: PendingMail, failed: Failed) -> bool:
+        """An app's webhook or a push service that failed `inline_failures` times in a row
+        is probably down for a while: its message waits in the delivery log from now on, so
+        it does not hold up everyone's messages behind it on the partition."""
+        return pending.channel != "email" and failed.failures >= self._policy.inline_failures
+
+    async def _retry_later(self, pending: PendingMail, failed: Failed) -> None:
+        pause = retry_pause(
+            failed.failures,
+            self._policy.deferred_first_pause_s,
+            self._policy.deferred_longest_pause_s,
+        )
+        await self._deliveries.defer(pending, self._clock() + timedelta(seconds=pause))
 
     async def _deferred_by_limit(self, pending: PendingMail) -> bool:
         """Keep the message back if its recipient had their share of mail for now."""

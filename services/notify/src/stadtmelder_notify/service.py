@@ -95,7 +95,8 @@ class NotifyService:
         """Confirm the report to its reporter, with its number and private tracking link."""
         await self.remember_reporter(event.report_id, event.reporter)
         app = ReportApp(event.app_webhook, event.language) if event.app_webhook else None
-        if self._channels is not None:
+        if self._channels is not None and event.app_webhook is not None:
+            # Before telling: later steps find the app even while its webhook is failing.
             await self._channels.remember_submission(
                 event.report_id, event.app_webhook, event.language
             )
