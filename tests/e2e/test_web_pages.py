@@ -139,6 +139,11 @@ async def test_a_citizen_reports_with_a_photo_a_clerk_resolves_it_and_the_citize
     await expect(page.locator(".photos img")).to_have_count(1)
     await expect(page.locator("body")).to_contain_text(description)
     await expect(page.locator("body")).not_to_contain_text(email)
+    # Offered where the browser can take push messages; not clicked: that would reach out to
+    # the browser vendor's push service, off this machine.
+    await expect(
+        page.get_by_role("button", name="In diesem Browser benachrichtigen")
+    ).to_be_visible()
     await screenshots(page, "03-confirmation")
 
     await reload_until_visible(page, "An zuständige Stelle weitergeleitet", "the report routed")

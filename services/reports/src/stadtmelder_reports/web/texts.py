@@ -234,6 +234,14 @@ _DE: dict[str, str] = {
     "staff_contact_none": "Die Meldung wurde ohne Kontaktdaten abgegeben.",
     "staff_all_open": "Alle offenen",
     "staff_only_overdue": "Nur überfällige",
+    "push_title": "Benachrichtigung in diesem Browser",
+    "push_intro": "Ihr Browser kann Ihnen jeden neuen Stand dieser Meldung anzeigen, auch "
+    "ohne E-Mail.",
+    "push_button": "In diesem Browser benachrichtigen",
+    "push_working": "Einen Moment …",
+    "push_done": "Eingeschaltet. Sie sehen hier jeden neuen Stand.",
+    "push_failed": "Das hat nicht geklappt. Vielleicht haben Sie Benachrichtigungen für diese "
+    "Seite blockiert.",
 }
 
 _EN: dict[str, str] = {
@@ -457,6 +465,12 @@ _EN: dict[str, str] = {
     "staff_contact_none": "The report was made without contact details.",
     "staff_all_open": "All open",
     "staff_only_overdue": "Only overdue",
+    "push_title": "Notifications in this browser",
+    "push_intro": "Your browser can show you every new step of this report, even without e-mail.",
+    "push_button": "Notify me in this browser",
+    "push_working": "One moment …",
+    "push_done": "Switched on. You will see every new step here.",
+    "push_failed": "That did not work. Perhaps notifications are blocked for this site.",
 }
 
 _TR: dict[str, str] = {
@@ -677,6 +691,13 @@ _TR: dict[str, str] = {
     "staff_contact_none": "Bildirim iletişim bilgisi olmadan yapıldı.",
     "staff_all_open": "Tüm açık olanlar",
     "staff_only_overdue": "Yalnızca gecikenler",
+    "push_title": "Bu tarayıcıda bildirim",
+    "push_intro": "Tarayıcınız bu bildirimin her yeni adımını size gösterebilir, e-posta "
+    "olmadan da.",
+    "push_button": "Bu tarayıcıda bildir",
+    "push_working": "Bir dakika …",
+    "push_done": "Açıldı. Her yeni adımı burada göreceksiniz.",
+    "push_failed": "Bu olmadı. Belki bu site için bildirimler engellenmiştir.",
 }
 
 _ALL: Mapping[LanguageCode, Mapping[str, str]] = {"de": _DE, "en": _EN, "tr": _TR}
