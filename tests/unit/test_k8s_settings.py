@@ -1,6 +1,10 @@
 """The ConfigMap and Secret keys in deploy/k8s are the settings' variable names, one to one."""
 
+import functools
+import importlib.util
+import subprocess
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -42,20 +46,39 @@ def variables(settings: type[BaseSettings]) -> dict[str, Any]:
     return found
 
 
-def documents(path: Path) -> list[dict[str, Any]]:
-    return [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
+def load_kubectl() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("k8s_kubectl", ROOT / "deploy/k8s/kubectl.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-CONFIG_MAPS = {
-    d["metadata"]["name"]: d["data"]
-    for path in BASE.rglob("*.yaml")
-    for d in documents(path)
-    if d.get("kind") == "ConfigMap"
-}
+@functools.cache
+def rendered() -> list[dict[str, Any]]:
+    """The base as kubectl renders it: generated ConfigMaps get their hashed names there."""
+    kubectl = load_kubectl().find_or_install()
+    result = subprocess.run(
+        [str(kubectl), "kustomize", str(BASE)], capture_output=True, text=True, check=True
+    )
+    return [d for d in yaml.safe_load_all(result.stdout) if d]
+
+
+def config_maps() -> dict[str, dict[str, str]]:
+    return {d["metadata"]["name"]: d["data"] for d in rendered() if d["kind"] == "ConfigMap"}
+
+
+def config_map(prefix: str) -> dict[str, str]:
+    """The data of the generated ConfigMap `prefix-<hash>`."""
+    (name,) = [n for n in config_maps() if n.rsplit("-", 1)[0] == prefix]
+    return config_maps()[name]
 
 
 def container(service: str) -> dict[str, Any]:
-    (deployment,) = documents(BASE / service / "deployment.yaml")
+    (deployment,) = [
+        d for d in rendered() if d["kind"] == "Deployment" and d["metadata"]["name"] == service
+    ]
     (only,) = deployment["spec"]["template"]["spec"]["containers"]
     return dict(only)
 
@@ -67,7 +90,7 @@ def environment(service: str) -> dict[str, str]:
     for source in spec.get("envFrom", []):
         if "configMapRef" in source:
             name = source["configMapRef"]["name"]
-            found |= dict.fromkeys(CONFIG_MAPS[name], name)
+            found |= dict.fromkeys(config_maps()[name], name)
         else:
             name = source["secretRef"]["name"]
             found |= dict.fromkeys(SECRET_KEYS.get(name, ()), name)
@@ -96,12 +119,12 @@ def test_every_setting_with_a_plain_default_is_in_a_config_map(service: str) -> 
         if isinstance(field.default, SecretStr):
             assert given[variable] in SECRET_KEYS, f"{variable} must come from a Secret"
         else:
-            assert given[variable] in CONFIG_MAPS or variable == "MONGODB_URL", variable
+            assert given[variable] in config_maps() or variable == "MONGODB_URL", variable
 
 
 @pytest.mark.parametrize("service", SETTINGS)
 def test_a_service_listens_on_its_container_port_on_all_interfaces(service: str) -> None:
-    config = CONFIG_MAPS[service]
+    config = config_map(service)
     prefix = service.upper()
     (port,) = container(service)["ports"]
 
@@ -110,11 +133,11 @@ def test_a_service_listens_on_its_container_port_on_all_interfaces(service: str)
 
 
 def test_the_services_leave_topic_creation_to_the_kafka_topic_resources() -> None:
-    assert CONFIG_MAPS["stadtmelder-connection"]["KAFKA_CREATE_TOPICS"] == "false"
+    assert config_map("stadtmelder-connection")["KAFKA_CREATE_TOPICS"] == "false"
 
 
 def test_metrics_of_reports_are_refused_from_outside_the_cluster() -> None:
-    ingresses = {d["metadata"]["name"]: d for d in documents(BASE / "reports" / "ingress.yaml")}
+    ingresses = {d["metadata"]["name"]: d for d in rendered() if d["kind"] == "Ingress"}
     internal = ingresses["reports-internal"]
 
     (rule,) = internal["spec"]["rules"]
