@@ -1,5 +1,6 @@
 """The ConfigMap and Secret keys in deploy/k8s are the settings' variable names, one to one."""
 
+import base64
 import functools
 import importlib.util
 import subprocess
@@ -56,11 +57,11 @@ def load_kubectl() -> ModuleType:
 
 
 @functools.cache
-def rendered() -> list[dict[str, Any]]:
-    """The base as kubectl renders it: generated ConfigMaps get their hashed names there."""
+def rendered(directory: Path = BASE) -> list[dict[str, Any]]:
+    """What kubectl renders: generated ConfigMaps get their hashed names there."""
     kubectl = load_kubectl().find_or_install()
     result = subprocess.run(
-        [str(kubectl), "kustomize", str(BASE)], capture_output=True, text=True, check=True
+        [str(kubectl), "kustomize", str(directory)], capture_output=True, text=True, check=True
     )
     return [d for d in yaml.safe_load_all(result.stdout) if d]
 
@@ -147,3 +148,53 @@ def test_metrics_of_reports_are_refused_from_outside_the_cluster() -> None:
         "nginx.ingress.kubernetes.io/denylist-source-range"
     ]
     assert set(denied.split(",")) == {"0.0.0.0/0", "::/0"}
+
+
+# Stand-ins for the Secrets an operator creates; valid in form, like real ones.
+PLACEHOLDER_SECRETS = {
+    "MONGODB_URL": "mongodb://stadtmelder:secret@db1,db2,db3/?replicaSet=rs0",
+    "NOTIFY_LINK_SECRET": "a-production-link-secret-of-48-characters-length",
+    "NOTIFY_VAPID_PRIVATE_KEY": "KsrBHlLzjy8k9trRMjHI1r0kYBKZYW3oljc9tfREn2Y",
+    "REPORTS_VAPID_PUBLIC_KEY": (
+        "BJhJWChlwLdTTBLwHq4D9U7_CU3WUh6LFSDhM8nTAanXu2eO0LUlNCD9KFYG5vXI16cGNM-x5WA_4wP9rhlRcoE"
+    ),
+}
+
+
+@pytest.mark.parametrize("overlay", ["dev", "prod", "mongodb-in-cluster"])
+@pytest.mark.parametrize("service", SETTINGS)
+def test_each_service_accepts_the_settings_an_overlay_gives_it(
+    overlay: str, service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifests = rendered(ROOT / "deploy" / "k8s" / "overlays" / overlay)
+    data = {
+        (d["kind"], d["metadata"]["name"]): d.get("data", {})
+        for d in manifests
+        if d["kind"] in ("ConfigMap", "Secret")
+    }
+    (deployment,) = [
+        d for d in manifests if d["kind"] == "Deployment" and d["metadata"]["name"] == service
+    ]
+    (spec,) = deployment["spec"]["template"]["spec"]["containers"]
+    for variable in variables(SETTINGS[service]):
+        monkeypatch.delenv(variable, raising=False)
+    for source in spec.get("envFrom", []):
+        if "configMapRef" in source:
+            for key, value in data[("ConfigMap", source["configMapRef"]["name"])].items():
+                monkeypatch.setenv(key, value)
+    for variable in spec.get("env", []):
+        # Generated Secrets (dev) carry their values; referenced ones get stand-ins.
+        ref = variable["valueFrom"]["secretKeyRef"]
+        encoded = data.get(("Secret", ref["name"]), {}).get(ref["key"])
+        value = base64.b64decode(encoded).decode() if encoded else None
+        monkeypatch.setenv(variable["name"], value or PLACEHOLDER_SECRETS[variable["name"]])
+    for source in spec.get("envFrom", []):
+        name = source.get("secretRef", {}).get("name")
+        for key, encoded in data.get(("Secret", name), {}).items():
+            monkeypatch.setenv(key, base64.b64decode(encoded).decode())
+        if name == "stadtmelder-links" and ("Secret", name) not in data:
+            monkeypatch.setenv("NOTIFY_LINK_SECRET", PLACEHOLDER_SECRETS["NOTIFY_LINK_SECRET"])
+
+    settings = SETTINGS[service]()
+
+    assert settings.model_dump()["port"] == spec["ports"][0]["containerPort"]
