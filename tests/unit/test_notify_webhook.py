@@ -1,6 +1,7 @@
 """Apps that submitted a report hear about each of its steps on their webhook: once, signed
 with their own secret, retried and dead-lettered like mail, and never named in a log line."""
 
+import asyncio
 import json
 import logging
 from datetime import UTC, datetime
@@ -39,7 +40,7 @@ MASTER = b"unit-test-link-secret-of-32-bytes!"
 class Notify:
     """The service with in-memory adapters and an app's webhook."""
 
-    def __init__(self, **policy: object) -> None:
+    def __init__(self, confirmation_wait_s: float = 0, **policy: object) -> None:
         self.clock = Clock()
         self.mailer = RecordingMailer()
         self.webhooks = RecordingWebhooks()
@@ -56,7 +57,7 @@ class Notify:
             DeliveryPolicy(**{"first_pause_s": 0.0, **policy}),  # type: ignore[arg-type]
             clock=self.clock,
             wait_seconds=0,
-            confirmation_wait_s=0,
+            confirmation_wait_s=confirmation_wait_s,
             channels=self.channels,
             webhooks=self.webhooks,
         )
@@ -106,6 +107,19 @@ async def test_an_apps_message_speaks_the_reports_language_and_asks_for_feedback
     assert answers["not_fixed"]["label"] == "Hayır, giderilmedi"
     assert answers["not_fixed"]["url"].startswith("https://melder.example/api/v1/feedback/")
     assert answers["not_fixed"]["url"].endswith("&outcome=not_fixed")
+
+
+async def test_an_app_hears_received_before_forwarded_even_if_routing_was_faster() -> None:
+    notify = Notify(confirmation_wait_s=5.0)
+    anonymous = submitted(address=None).model_copy(update={"app_webhook": HOOK})
+    forwarded = routed().model_copy(update={"reporter": None})
+
+    waiting = asyncio.create_task(notify.service.notify_routed(forwarded))
+    await asyncio.sleep(0)  # routing's event is being handled first
+    await notify.service.notify_submitted(anonymous)
+    await waiting
+
+    assert notify.steps() == ["submitted", "routed"]
 
 
 async def test_a_report_submitted_without_an_app_sends_no_webhook() -> None:

@@ -111,7 +111,7 @@ class NotifyService:
         )
         if event.reporter is not None and event.reporter.email:
             await self._followers.mark_confirmed(event.report_id, event.reporter.email)
-        if self._channels is not None:
+        elif self._channels is not None:
             await self._channels.mark_submission_told(event.report_id)
         return told
 
@@ -145,9 +145,10 @@ class NotifyService:
 
     async def _confirmed(self, report_id: str, reporter: Reporter | None) -> bool:
         email = reporter.email if reporter is not None else None
-        if email and not await self._followers.is_confirmed(report_id, email):
-            return False
-        # An app or a browser hears "received" before "forwarded" too.
+        if email:
+            # Marked after the whole submission was told, the app's message included.
+            return await self._followers.is_confirmed(report_id, email)
+        # Without a reporter's address, an app still hears "received" before "forwarded".
         return self._channels is None or await self._channels.is_submission_told(report_id)
 
     async def notify_supported(self, event: ReportSupported) -> list[CitizenNotified]:
