@@ -22,7 +22,7 @@ from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
 from stadtmelder_reports.web.texts import same_keys_everywhere
 from stadtmelder_shared.departments import load_directory
-from stadtmelder_shared.events import ReportRouted
+from stadtmelder_shared.events import ReportRouted, ReportUnroutable
 from tests.examples import KOENIGSTRASSE
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster
 
@@ -47,6 +47,7 @@ class Site:
     service: ReportService
     clerk_token: str
     staff_clock: list[timedelta]
+    dispatcher_token: str
 
 
 @pytest.fixture
@@ -77,7 +78,8 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
     app = build_app(lifespan, ApiSettings("https://melder.example", 200_000), SubmissionLimiter(50))
     async with AsyncTestClient(app) as client:
         token = issue_token(key, "clerk-licht", ["clerk"], LIGHTS, AUDIENCE, now=datetime.now(UTC))
-        yield Site(client, service, token, ahead)
+        dispatcher = issue_token(key, "dispatcher", ["dispatcher"], None, AUDIENCE)
+        yield Site(client, service, token, ahead, dispatcher)
 
 
 async def routed(service: ReportService, report_id: str) -> None:
@@ -201,11 +203,13 @@ async def test_a_clerk_signs_in_and_moves_a_report_on_from_the_queue(site: Site)
     assert (await site.service.public_report(report.id)).status == "acknowledged"
 
 
-async def signed_in_clerk(site: Site) -> str:
+async def signed_in_clerk(site: Site, token: str | None = None) -> str:
     login = await site.client.get("/staff/login")
     csrf = re.search(r'name="_csrf_token" value="([^"]+)"', login.text)
     assert csrf is not None
-    await site.client.post("/staff/login", data={"token": site.clerk_token, "_csrf_token": csrf[1]})
+    await site.client.post(
+        "/staff/login", data={"token": token or site.clerk_token, "_csrf_token": csrf[1]}
+    )
     return csrf[1]
 
 
@@ -227,3 +231,43 @@ async def test_the_queue_marks_a_report_past_its_due_date_and_can_show_only_thos
     assert row is not None
     assert late.id in row[0]
     assert "Überfällig" in row[0]
+
+
+async def test_a_dispatcher_forwards_a_report_from_triage_to_the_department_responsible(
+    site: Site,
+) -> None:
+    created = await site.client.post(
+        "/report", data={**A_REPORT, "category": "other"}, follow_redirects=False
+    )
+    token = created.headers["location"].split("/")[2].split("?")[0]
+    report = await site.service.tracked_report(token)
+    await site.service.record_unroutable(
+        ReportUnroutable(
+            report_id=report.id,
+            jurisdiction=report.jurisdiction,
+            occurred_at=datetime.now(UTC),
+            category=report.category,
+            department=DIRECTORY.triage.ref(),
+            reason="no rule",
+            caused_by=report.history[0].event_id,
+        )
+    )
+    csrf = await signed_in_clerk(site, site.dispatcher_token)
+    triage = await site.client.get("/staff")
+    assert "/staff/triage" in str(triage.url)
+    assert report.id in triage.text
+
+    without_reason = await site.client.post(
+        f"/staff/reports/{report.id}/transition",
+        data={"to": "forwarded", "forward_to": LIGHTS, "_csrf_token": csrf},
+    )
+    assert without_reason.status_code == 400
+    assert "Say why the report goes to another department." in without_reason.text
+    forwarded = await site.client.post(
+        f"/staff/reports/{report.id}/transition",
+        data={"to": "forwarded", "forward_to": LIGHTS, "reason": "Laterne", "_csrf_token": csrf},
+    )
+
+    assert "Gespeichert." in forwarded.text
+    moved = await site.service.public_report(report.id)
+    assert (moved.status, moved.department.id if moved.department else None) == ("routed", LIGHTS)
