@@ -262,7 +262,7 @@ async def test_a_dispatcher_forwards_a_report_from_triage_to_the_department_resp
         data={"to": "forwarded", "forward_to": LIGHTS, "_csrf_token": csrf},
     )
     assert without_reason.status_code == 400
-    assert "Say why the report goes to another department." in without_reason.text
+    assert "Bitte schreiben Sie einen internen Grund." in without_reason.text
     forwarded = await site.client.post(
         f"/staff/reports/{report.id}/transition",
         data={"to": "forwarded", "forward_to": LIGHTS, "reason": "Laterne", "_csrf_token": csrf},

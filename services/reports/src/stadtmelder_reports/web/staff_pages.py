@@ -301,17 +301,30 @@ class StaffPages(Controller):
         try:
             await action()
         except WORK_PROBLEMS as error:
-            problem = t("staff_problem", reason=_reason(error))
+            problem = t("staff_problem", reason=explain_work_problem(error, t))
             code = 400 if isinstance(error, InvalidWorkRequest) else 409
             return await self._report_page(request, work, member, report_id, problem, code)
         return see_other(f"{STAFF_PATH}/reports/{report_id}?done=1")
 
 
-def _reason(error: ReportsError) -> str:
-    problems = getattr(error, "problems", None)
-    if problems:
-        return "; ".join(p.reason for p in problems)
-    return str(error)
+def explain_work_problem(error: ReportsError, t: Words) -> str:
+    """What went wrong, in the page's language; the domain's own sentence as a fallback."""
+    if isinstance(error, InvalidTransition):
+        if not error.allowed:
+            return t("staff_err_finished")
+        allowed = ", ".join(t("status_" + status) for status in error.allowed)
+        return t("staff_err_transition", current=t("status_" + error.current), allowed=allowed)
+    if isinstance(error, ReportAlreadyClaimed):
+        return t("staff_err_claimed", assignee=error.assignee)
+    if isinstance(error, ReportChangedMeanwhile):
+        return t("staff_err_changed")
+    if isinstance(error, UnknownDepartment):
+        return t("staff_err_forward_to")
+    problems = getattr(error, "problems", None) or []
+    known = {"reason", "duplicate_of", "forward_to", "text"}
+    if problems and all(p.field in known for p in problems):
+        return " ".join(t("staff_err_" + p.field) for p in problems)
+    return "; ".join(p.reason for p in problems) or str(error)
 
 
 def staff_router(csrf_secret: str) -> Router:

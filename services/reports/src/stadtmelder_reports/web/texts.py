@@ -242,6 +242,15 @@ _DE: dict[str, str] = {
     "push_done": "Eingeschaltet. Sie sehen hier jeden neuen Stand.",
     "push_failed": "Das hat nicht geklappt. Vielleicht haben Sie Benachrichtigungen für diese "
     "Seite blockiert.",
+    "staff_err_reason": "Bitte schreiben Sie einen internen Grund.",
+    "staff_err_duplicate_of": "Bitte geben Sie die Nummer einer vorhandenen anderen Meldung an.",
+    "staff_err_forward_to": "Bitte wählen Sie eine andere Stelle als die jetzige.",
+    "staff_err_text": "Bitte schreiben Sie einen Text.",
+    "staff_err_transition": "Von „{current}“ geht es nur weiter zu: {allowed}.",
+    "staff_err_finished": "Diese Meldung ist abgeschlossen und kann sich nicht mehr ändern.",
+    "staff_err_claimed": "{assignee} bearbeitet diese Meldung schon.",
+    "staff_err_changed": "Jemand hat die Meldung gerade gleichzeitig geändert. Bitte laden Sie "
+    "die Seite neu und versuchen Sie es noch einmal.",
 }
 
 _EN: dict[str, str] = {
@@ -471,6 +480,15 @@ _EN: dict[str, str] = {
     "push_working": "One moment …",
     "push_done": "Switched on. You will see every new step here.",
     "push_failed": "That did not work. Perhaps notifications are blocked for this site.",
+    "staff_err_reason": "Please write an internal reason.",
+    "staff_err_duplicate_of": "Please give the number of another existing report.",
+    "staff_err_forward_to": "Please choose a department other than the current one.",
+    "staff_err_text": "Please write a text.",
+    "staff_err_transition": "From “{current}” the only next steps are: {allowed}.",
+    "staff_err_finished": "This report is finished and cannot change any more.",
+    "staff_err_claimed": "{assignee} is already working on this report.",
+    "staff_err_changed": "Someone changed the report at the same moment. Please reload the page "
+    "and try again.",
 }
 
 _TR: dict[str, str] = {
@@ -698,6 +716,15 @@ _TR: dict[str, str] = {
     "push_working": "Bir dakika …",
     "push_done": "Açıldı. Her yeni adımı burada göreceksiniz.",
     "push_failed": "Bu olmadı. Belki bu site için bildirimler engellenmiştir.",
+    "staff_err_reason": "Lütfen dahili bir gerekçe yazın.",
+    "staff_err_duplicate_of": "Lütfen mevcut başka bir bildirimin numarasını yazın.",
+    "staff_err_forward_to": "Lütfen şimdiki birimden farklı bir birim seçin.",
+    "staff_err_text": "Lütfen bir metin yazın.",
+    "staff_err_transition": "“{current}” durumundan yalnızca şu adımlar mümkün: {allowed}.",
+    "staff_err_finished": "Bu bildirim tamamlandı ve artık değişemez.",
+    "staff_err_claimed": "Bu bildirimle zaten {assignee} ilgileniyor.",
+    "staff_err_changed": "Biri bildirimi aynı anda değiştirdi. Lütfen sayfayı yenileyip tekrar "
+    "deneyin.",
 }
 
 _ALL: Mapping[LanguageCode, Mapping[str, str]] = {"de": _DE, "en": _EN, "tr": _TR}

@@ -8,6 +8,10 @@
     element.hidden = false;
   });
 
+  // A form sent back with problems: keyboard and screen-reader users start at the list of them.
+  var problems = document.getElementById("error-summary");
+  if (problems) problems.focus();
+
   function readPoints(id) {
     var data = document.getElementById(id + "-points");
     try {
