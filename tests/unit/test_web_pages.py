@@ -192,6 +192,8 @@ async def test_a_clerk_signs_in_and_moves_a_report_on_from_the_queue(site: Site)
     )
     assert f"/staff/queue/{LIGHTS}" in str(signed_in.url)
     assert report.id in signed_in.text
+    session = signed_in.history[0].headers["set-cookie"].lower()
+    assert all(flag in session for flag in ("httponly", "samesite=strict", "path=/staff"))
 
     step = await site.client.post(
         f"/staff/reports/{report.id}/transition",

@@ -27,6 +27,8 @@ class WebSettings:
     map_tile_url: str = ""
     map_attribution: str = ""
     leaflet_dir: Path | None = None
+    # Cookies only over HTTPS when the public address is HTTPS, also behind a TLS proxy.
+    secure_cookies: bool = False
     # Signs the staff pages' CSRF tokens; a random one serves a single process (tests).
     csrf_secret: str = field(default_factory=lambda: secrets.token_hex(32))
 

@@ -30,6 +30,7 @@ def web_settings(settings: ReportsSettings) -> WebSettings:
         map_tile_url=settings.map_tile_url,
         map_attribution=settings.map_attribution,
         leaflet_dir=leaflet if (leaflet / "leaflet.js").is_file() else None,
+        secure_cookies=settings.public_base_url.startswith("https://"),
         csrf_secret=settings.link_secret.get_secret_value(),
     )
 
@@ -39,7 +40,7 @@ def web_router(web: WebSettings) -> Router:
     handlers: list[Any] = [
         ReportPages,
         PublicPages,
-        staff_router(web.csrf_secret),
+        staff_router(web.csrf_secret, web.secure_cookies),
         create_static_files_router(
             path=ASSETS_PATH, directories=[HERE / "static"], include_in_schema=False
         ),

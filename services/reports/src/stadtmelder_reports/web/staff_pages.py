@@ -35,7 +35,7 @@ from stadtmelder_reports.staff.auth import StaffMember, TokenVerifier
 from stadtmelder_reports.staff.schemas import queue_item, staff_view
 from stadtmelder_reports.staff.service import QueueFilters, WorkService
 from stadtmelder_reports.staff.workflow import TransitionRequest, allowed_next
-from stadtmelder_reports.web.rendering import choose_language, page, see_other
+from stadtmelder_reports.web.rendering import WebSettings, choose_language, page, see_other
 from stadtmelder_reports.web.report_pages import on_not_found
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_reports.web.views import map_points, readable_answers
@@ -65,6 +65,11 @@ async def signed_in(request: AnyRequest) -> StaffMember:
         raise NotAuthenticated("Sign in first.")
     verifier: TokenVerifier = request.app.state.staff_verifier
     return await verifier.verify(token)
+
+
+def web_settings_of(request: AnyRequest) -> WebSettings:
+    web: WebSettings = request.route_handler.opt["web"]
+    return web
 
 
 def on_not_authenticated(request: AnyRequest, _: NotAuthenticated) -> Response[Any]:
@@ -128,7 +133,7 @@ class StaffPages(Controller):
                 path=STAFF_PATH,
                 httponly=True,
                 samesite="strict",
-                secure=request.url.scheme == "https",
+                secure=web_settings_of(request).secure_cookies,
             )
         )
         return response
@@ -327,7 +332,7 @@ def explain_work_problem(error: ReportsError, t: Words) -> str:
     return "; ".join(p.reason for p in problems) or str(error)
 
 
-def staff_router(csrf_secret: str) -> Router:
+def staff_router(csrf_secret: str, secure_cookies: bool = False) -> Router:
     """The staff pages behind CSRF protection: their posts ride on a session cookie."""
     csrf = CSRFConfig(
         secret=hashlib.sha256(f"staff-pages-csrf|{csrf_secret}".encode()).hexdigest(),
@@ -335,6 +340,7 @@ def staff_router(csrf_secret: str) -> Router:
         cookie_path=STAFF_PATH,
         cookie_httponly=True,
         cookie_samesite="strict",
+        cookie_secure=secure_cookies,
     )
     return Router(
         path=STAFF_PATH,
