@@ -310,6 +310,33 @@ async def told(api: httpx.AsyncClient, report_id: str, step: str) -> bool:
     return step in [notice["step"] for notice in view["notified"]]
 
 
+async def test_an_app_sees_its_webhook_without_the_secret_and_can_remove_it(
+    api: httpx.AsyncClient, mongo: AsyncMongoClient[dict[str, Any]]
+) -> None:
+    headers = {"X-Api-Key": await an_app_key(mongo)}
+    refused = await api.put(
+        "/api/v1/apps/webhook", json={"url": "ftp://app.example.org/hook"}, headers=headers
+    )
+    assert refused.status_code == 400
+    assert [error["field"] for error in refused.json()["errors"]] == ["url"]
+    assert (await api.get("/api/v1/apps/webhook", headers=headers)).status_code == 404
+
+    first = await api.put(
+        "/api/v1/apps/webhook", json={"url": "https://app.example.org/hook"}, headers=headers
+    )
+    second = await api.put(
+        "/api/v1/apps/webhook", json={"url": "https://app.example.org/v2"}, headers=headers
+    )
+    assert second.json()["secret_version"] == first.json()["secret_version"] + 1
+    assert second.json()["secret"] != first.json()["secret"]
+    shown = (await api.get("/api/v1/apps/webhook", headers=headers)).json()
+    assert shown["url"] == "https://app.example.org/v2"
+    assert "secret" not in shown
+
+    assert (await api.delete("/api/v1/apps/webhook", headers=headers)).status_code == 204
+    assert (await api.get("/api/v1/apps/webhook", headers=headers)).status_code == 404
+
+
 def public_point(key: ec.EllipticCurvePrivateKey) -> bytes:
     return key.public_key().public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
