@@ -110,3 +110,12 @@ async def serious_accessibility_violations(page: Page) -> list[dict[str, Any]]:
         WCAG_TAGS,
     )
     return [v for v in violations if v["impact"] in ("serious", "critical")]
+
+
+async def width_at_phone_size(page: Page) -> int:
+    """How wide the page lays out on a 360-pixel screen; wider means sideways scrolling."""
+    await page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+    await _settled(page)
+    width: int = await page.evaluate("() => document.documentElement.scrollWidth")
+    await page.set_viewport_size(DESKTOP)  # type: ignore[arg-type]
+    return width

@@ -17,7 +17,14 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
-from tests.browser import chromium, new_context, screenshots, serious_accessibility_violations
+from tests.browser import (
+    PHONE,
+    chromium,
+    new_context,
+    screenshots,
+    serious_accessibility_violations,
+    width_at_phone_size,
+)
 from tests.conftest import LocalSystem
 from tests.examples import KOENIGSTRASSE, geotagged_jpeg
 from tests.system import ROOT, wait_until
@@ -228,7 +235,7 @@ async def test_a_dangerous_answer_stops_the_report_with_advice_to_call(
     await expect(page.get_by_role("alert")).to_contain_text("112")
 
 
-async def test_the_main_pages_have_no_serious_accessibility_violations(
+async def test_the_main_pages_have_no_serious_accessibility_violations_and_fit_a_phone(
     citizen: BrowserContext, clerk_browser: BrowserContext, running_system: LocalSystem
 ) -> None:
     lat, lon = a_place_in_the_city_centre()
@@ -249,7 +256,7 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
     pages = {
         "home": "/",
         "report-form": "/report?category=playground_damage",
-        "status": f"/track/{report['tracking_token']}",
+        "status": f"/track/{report['tracking_token']}?new=1",
         "reports": "/reports",
         "report": f"/reports/{report['id']}",
         "playgrounds": "/playgrounds",
@@ -257,9 +264,12 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
         "staff-login": "/staff/login",
     }
     found: dict[str, list[dict[str, Any]]] = {}
+    too_wide: dict[str, int] = {}
     for name, path in pages.items():
         await page.goto(path)
         found[name] = await serious_accessibility_violations(page)
+        if (width := await width_at_phone_size(page)) > PHONE["width"]:
+            too_wide[name] = width
         if name in ("reports", "playgrounds", "alerts"):
             await screenshots(page, f"08-{name}")
 
@@ -270,8 +280,11 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
     await screenshots(dispatcher, "09-staff-triage")
     await dispatcher.goto(f"/staff/reports/{report['id']}")
     found["staff-report"] = await serious_accessibility_violations(dispatcher)
+    if (width := await width_at_phone_size(dispatcher)) > PHONE["width"]:
+        too_wide["staff-report"] = width
 
     assert {name: v for name, v in found.items() if v} == {}
+    assert too_wide == {}
 
 
 async def test_my_location_finds_an_open_report_nearby_and_i_support_it_instead(
