@@ -6,6 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Router
+from litestar.datastructures import CacheControlHeader
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -42,13 +43,20 @@ def web_router(web: WebSettings) -> Router:
         PublicPages,
         staff_router(web.csrf_secret, web.secure_cookies),
         create_static_files_router(
-            path=ASSETS_PATH, directories=[HERE / "static"], include_in_schema=False
+            path=ASSETS_PATH,
+            directories=[HERE / "static"],
+            include_in_schema=False,
+            # Our files change with a release; an hour keeps a new version from waiting long.
+            cache_control=CacheControlHeader(public=True, max_age=3600),
         ),
     ]
     if web.leaflet_dir is not None:
         handlers.append(
             create_static_files_router(
-                path=LEAFLET_PATH, directories=[web.leaflet_dir], include_in_schema=False
+                path=LEAFLET_PATH,
+                directories=[web.leaflet_dir],
+                include_in_schema=False,
+                cache_control=CacheControlHeader(public=True, max_age=86400),
             )
         )
     return Router(path="/", route_handlers=handlers, opt={"web": web}, include_in_schema=False)
