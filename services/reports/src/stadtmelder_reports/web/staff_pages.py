@@ -192,6 +192,14 @@ class StaffPages(Controller):
             member=member,
             triage=triage,
             overdue=overdue,
+            # Dispatchers and admins look into every department's queue.
+            queues=[
+                {"id": d.id, "name": d.name(language)}
+                for d in work.directory.departments
+                if not d.triage
+            ]
+            if member.has("admin", "dispatcher")
+            else [],
             department=department_name(work, department_id, language),
             items=[queue_item(report, now, language) for report in reports],
         )

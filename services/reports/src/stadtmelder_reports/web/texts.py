@@ -251,6 +251,7 @@ _DE: dict[str, str] = {
     "staff_err_claimed": "{assignee} bearbeitet diese Meldung schon.",
     "staff_err_changed": "Jemand hat die Meldung gerade gleichzeitig geändert. Bitte laden Sie "
     "die Seite neu und versuchen Sie es noch einmal.",
+    "staff_queues": "Arbeitslisten",
 }
 
 _EN: dict[str, str] = {
@@ -489,6 +490,7 @@ _EN: dict[str, str] = {
     "staff_err_claimed": "{assignee} is already working on this report.",
     "staff_err_changed": "Someone changed the report at the same moment. Please reload the page "
     "and try again.",
+    "staff_queues": "Work queues",
 }
 
 _TR: dict[str, str] = {
@@ -725,6 +727,7 @@ _TR: dict[str, str] = {
     "staff_err_claimed": "Bu bildirimle zaten {assignee} ilgileniyor.",
     "staff_err_changed": "Biri bildirimi aynı anda değiştirdi. Lütfen sayfayı yenileyip tekrar "
     "deneyin.",
+    "staff_queues": "İş listeleri",
 }
 
 _ALL: Mapping[LanguageCode, Mapping[str, str]] = {"de": _DE, "en": _EN, "tr": _TR}
