@@ -155,6 +155,15 @@ async def test_an_unsubscribed_browser_hears_nothing_more() -> None:
     assert notify.steps() == ["acknowledged"]
 
 
+async def test_one_report_is_pushed_to_at_most_ten_browsers() -> None:
+    notify = Notify()
+    browsers = [Browser(f"{ENDPOINT}/{n}") for n in range(11)]
+    assert [await notify.subscribe(b) for b in browsers] == [True] * 10 + [False]
+    assert await notify.subscribe(browsers[0])  # a known browser may subscribe again
+    await notify.service.notify_status_changed(changed("acknowledged"))
+    assert len(notify.push.messages) == 10
+
+
 async def test_a_browser_over_its_limit_waits_and_an_unsubscription_meanwhile_drops_it() -> None:
     notify = Notify(mails_per_window=1)
     browser = Browser()
@@ -272,6 +281,11 @@ def test_a_browser_subscription_with_broken_keys_or_endpoint_is_refused_by_field
     plain = SubscriptionIn(endpoint="http://push.example.net/x", keys=keys)
     assert [p["key"] for p in subscription_problems(plain, False)] == ["subscription.endpoint"]
     assert subscription_problems(plain, allow_plain_http=True) == []
+    for inside in ("https://10.0.0.7/x", "https://[::1]/x", "https://kafka/x", "https://a.local/x"):
+        internal = SubscriptionIn(endpoint=inside, keys=keys)
+        assert [p["message"] for p in subscription_problems(internal, False)] == [
+            "This is not a push service's address."
+        ]
     broken = SubscriptionIn(
         endpoint=ENDPOINT, keys=SubscriptionKeys(p256dh=b64url(b"\x04" + b"1" * 64), auth="!!")
     )

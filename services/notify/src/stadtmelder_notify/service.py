@@ -51,6 +51,9 @@ from stadtmelder_shared.events import (
     ReportSupported,
 )
 
+# Browsers one report's messages are pushed to: a reporter's phone, tablet and computers.
+MAX_BROWSERS = 10
+
 
 class NotifyService:
     def __init__(
@@ -215,10 +218,15 @@ class NotifyService:
         """Start or stop Web Push messages to a browser; False if there was nothing to stop."""
         if self._channels is None:
             return False
-        if event.subscribed:
-            await self._channels.subscribe(event.report_id, event.subscription, event.language)
-            return True
-        return await self._channels.unsubscribe(event.report_id, event.subscription.endpoint)
+        if not event.subscribed:
+            return await self._channels.unsubscribe(event.report_id, event.subscription.endpoint)
+        known = await self._channels.subscribers(event.report_id)
+        endpoints = {s.subscription.endpoint for s in known}
+        if event.subscription.endpoint not in endpoints and len(known) >= MAX_BROWSERS:
+            # One tracking token must not make notify post to any number of addresses.
+            return False
+        await self._channels.subscribe(event.report_id, event.subscription, event.language)
+        return True
 
     # --- apps and browsers --------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ for a report with the reporter's private tracking token (and removing it again).
 The subscription goes to notify in an event on the report's outbox; only notify keeps it.
 """
 
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -93,6 +94,11 @@ def subscription_problems(
         problems.append(
             {"key": "subscription.endpoint", "message": "Give the push service's https:// URL."}
         )
+    elif not allow_plain_http and not _public_host(parts.hostname):
+        # Notify POSTs to this address: it must not be able to reach the city's own network.
+        problems.append(
+            {"key": "subscription.endpoint", "message": "This is not a push service's address."}
+        )
     try:
         point = b64url_decode(subscription.keys.p256dh)
         ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
@@ -112,6 +118,15 @@ def subscription_problems(
             {"key": "subscription.keys.auth", "message": "Not a 16-byte secret in base64url."}
         )
     return problems
+
+
+def _public_host(host: str) -> bool:
+    """A name under a public domain, not an address or a name of the local network."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return "." in host and not host.endswith((".local", ".internal", ".localhost"))
+    return False
 
 
 def provide_push_settings(state: State) -> PushSettings:
