@@ -1,17 +1,13 @@
-"""The notify use case: tell reporters and supporters each step in their language, once per
-event and recipient (see `delivery` for how), honouring their choices."""
+"""The notify use case: tell reporters and supporters (by mail), the report's app and subscribed
+browsers each step in their language, once per event, recipient and channel (see `delivery` for
+how), honouring their choices."""
 
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 
-from stadtmelder_notify.channel_messages import notification, tells_about
-from stadtmelder_notify.channel_store import (
-    ChannelStore,
-    ReportApp,
-    Subscriber,
-    subscription_key,
-)
+from stadtmelder_notify.audience import Audience
+from stadtmelder_notify.channel_store import ChannelStore, ReportApp
 from stadtmelder_notify.delivery import (
     Addressee,
     DeadLetters,
@@ -21,11 +17,9 @@ from stadtmelder_notify.delivery import (
 )
 from stadtmelder_notify.domain import (
     Mail,
-    Message,
     PendingMail,
     PushMessage,
     WebhookCall,
-    channel_key,
     confirmation_mail,
     is_worth_a_mail,
     overdue_mail,
@@ -77,6 +71,11 @@ class NotifyService:
         self._followers = followers
         self._channels = channels
         self._senders = Senders(mailer, webhooks, push)
+        self._audience = (
+            Audience(channels, links, zone, webhooks is not None, push is not None)
+            if channels is not None
+            else None
+        )
         self._confirmation_wait_s = confirmation_wait_s
         self._links = links
         self._staff_url_template = staff_url_template
@@ -110,7 +109,7 @@ class NotifyService:
             "submitted",
             recipients,
             lambda to, language: confirmation_mail(event, to, language, self._links),
-            also=await self._by_channels(event, "submitted", app),
+            also=await self._by_channels(event, "submitted", app, look_up_app=False),
         )
         if event.reporter is not None and event.reporter.email:
             await self._followers.mark_confirmed(event.report_id, event.reporter.email)
@@ -231,87 +230,11 @@ class NotifyService:
     # --- apps and browsers --------------------------------------------------------------------
 
     async def _by_channels(
-        self, event: Event, step: str, app: ReportApp | None = None
+        self, event: Event, step: str, app: ReportApp | None = None, look_up_app: bool = True
     ) -> list[Addressee]:
-        """The report's app (if it registered a webhook) and subscribed browsers."""
-        if self._channels is None or not tells_about(event):
+        if self._audience is None:
             return []
-        report_id = event.report_id
-        found: list[Addressee] = []
-        app = app or await self._channels.app_of(report_id)
-        if app is not None and self._senders.webhooks is not None:
-            hook = app.webhook
-            found.append(
-                Addressee(
-                    channel="webhook",
-                    address=hook.client_id,
-                    language=app.language,
-                    limit_key=channel_key("webhook", f"{hook.client_id}|{report_id}"),
-                    follower=f"app:{hook.client_id}",
-                    compose=self._webhook_call(event, step, hook.client_id, app),
-                )
-            )
-        if self._senders.push is None:
-            return found
-        for subscriber in await self._channels.subscribers(report_id):
-            endpoint = subscriber.subscription.endpoint
-            found.append(
-                Addressee(
-                    channel="web_push",
-                    address=endpoint,
-                    language=subscriber.language,
-                    limit_key=channel_key("web_push", endpoint),
-                    follower=subscription_key(report_id, endpoint),
-                    compose=self._push_message(event, step, subscriber),
-                )
-            )
-        return found
-
-    def _webhook_call(
-        self, event: Event, step: str, client_id: str, app: ReportApp
-    ) -> Callable[[str], Message]:
-        def compose(notification_id: str) -> Message:
-            body = notification(
-                event,
-                step,
-                notification_id,
-                f"app:{client_id}",
-                app.language,
-                self._links,
-                self._zone,
-            )
-            assert body is not None  # tells_about(event)
-            hook = app.webhook
-            return WebhookCall(hook.url, client_id, hook.secret_version, notification_id, body)
-
-        return compose
-
-    def _push_message(
-        self, event: Event, step: str, subscriber: Subscriber
-    ) -> Callable[[str], Message]:
-        subscription = subscriber.subscription
-
-        def compose(notification_id: str) -> Message:
-            body = notification(
-                event,
-                step,
-                notification_id,
-                f"push:{subscription.endpoint}",
-                subscriber.language,
-                self._links,
-                self._zone,
-                for_push=True,
-            )
-            assert body is not None  # tells_about(event)
-            return PushMessage(
-                subscription.endpoint,
-                subscription.p256dh,
-                subscription.auth,
-                notification_id,
-                body,
-            )
-
-        return compose
+        return await self._audience.of(event, step, app, look_up_app)
 
     async def _forget(self, pending: PendingMail) -> None:
         """A push service said the subscription is gone: stop sending to it."""

@@ -1,0 +1,108 @@
+"""Who hears about a report besides its followers by mail: the app it came from and the
+browsers subscribed to it, each with the message for their channel."""
+
+from collections.abc import Callable
+from datetime import tzinfo
+
+from stadtmelder_notify.channel_messages import notification, tells_about
+from stadtmelder_notify.channel_store import ChannelStore, ReportApp, Subscriber, subscription_key
+from stadtmelder_notify.delivery import Addressee
+from stadtmelder_notify.domain import Message, PushMessage, WebhookCall, channel_key
+from stadtmelder_notify.links import MailLinks
+from stadtmelder_shared.events import Event
+
+
+class Audience:
+    def __init__(
+        self,
+        channels: ChannelStore,
+        links: MailLinks,
+        zone: tzinfo,
+        webhooks: bool = True,
+        push: bool = True,
+    ) -> None:
+        self._channels = channels
+        self._links = links
+        self._zone = zone
+        # Whether this deployment sends on the channel at all.
+        self._webhooks = webhooks
+        self._push = push
+
+    async def of(
+        self, event: Event, step: str, app: ReportApp | None = None, look_up_app: bool = True
+    ) -> list[Addressee]:
+        """The report's app (`app`, else the one remembered for it) and subscribed browsers."""
+        if not tells_about(event):
+            return []
+        report_id = event.report_id
+        found: list[Addressee] = []
+        if app is None and look_up_app:
+            app = await self._channels.app_of(report_id)
+        if app is not None and self._webhooks:
+            client_id = app.webhook.client_id
+            found.append(
+                Addressee(
+                    channel="webhook",
+                    address=client_id,
+                    language=app.language,
+                    limit_key=channel_key("webhook", f"{client_id}|{report_id}"),
+                    follower=f"app:{client_id}",
+                    compose=self._webhook_call(event, step, app),
+                )
+            )
+        if not self._push:
+            return found
+        for subscriber in await self._channels.subscribers(report_id):
+            endpoint = subscriber.subscription.endpoint
+            found.append(
+                Addressee(
+                    channel="web_push",
+                    address=endpoint,
+                    language=subscriber.language,
+                    limit_key=channel_key("web_push", endpoint),
+                    follower=subscription_key(report_id, endpoint),
+                    compose=self._push_message(event, step, subscriber),
+                )
+            )
+        return found
+
+    def _webhook_call(self, event: Event, step: str, app: ReportApp) -> Callable[[str], Message]:
+        hook = app.webhook
+
+        def compose(notification_id: str) -> Message:
+            body = notification(
+                event,
+                step,
+                notification_id,
+                f"app:{hook.client_id}",
+                app.language,
+                self._links,
+                self._zone,
+            )
+            assert body is not None  # tells_about(event)
+            return WebhookCall(hook.url, hook.client_id, hook.secret_version, notification_id, body)
+
+        return compose
+
+    def _push_message(
+        self, event: Event, step: str, subscriber: Subscriber
+    ) -> Callable[[str], Message]:
+        subscription = subscriber.subscription
+
+        def compose(notification_id: str) -> Message:
+            body = notification(
+                event,
+                step,
+                notification_id,
+                f"push:{subscription.endpoint}",
+                subscriber.language,
+                self._links,
+                self._zone,
+                for_push=True,
+            )
+            assert body is not None  # tells_about(event)
+            return PushMessage(
+                subscription.endpoint, subscription.p256dh, subscription.auth, notification_id, body
+            )
+
+        return compose
