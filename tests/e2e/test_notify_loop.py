@@ -137,7 +137,7 @@ async def test_a_reporter_hears_five_times_in_turkish_and_not_fixed_reopens_the_
 
     confirmation, routed = await mails(running_system, address, 2)
     assert confirmation["Subject"] == f"{report_id} numaralı bildiriminizi aldık"
-    assert f"{base}/api/v1/track/{tracking_token}?lang=tr" in plain(confirmation)
+    assert f"{base}/track/{tracking_token}?lang=tr" in plain(confirmation)
     assert routed["Subject"] == f"{report_id} numaralı bildiriminiz sorumlu birime iletildi"
     assert "Stadt Duisburg – Straßenbeleuchtung" in plain(routed)
     assert "Tahmini bitiş tarihi:" in plain(routed)

@@ -230,7 +230,7 @@ async def test_an_unconfirmed_alert_gets_nothing_and_a_confirmed_one_gets_the_re
     assert len(system.mails_to("zoegernd@example.org")) == 1  # only the confirmation
     [_, alert] = system.mails_to("bestaetigt@example.org")
     assert alert.subject == "Neue Meldung in Ihrer Nähe: Straßenlaterne dunkel"
-    assert f"{BASE}/api/v1/reports/{report_id}?lang=de" in alert.text
+    assert f"{BASE}/reports/{report_id}?lang=de" in alert.text
     assert "Königstraße 40 (Mitte)" in alert.text
     assert "Stadt Duisburg – Straßenbeleuchtung" in alert.text
     assert system.subscriptions.subscriptions[unconfirmed.report_id].status == "requested"

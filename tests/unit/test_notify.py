@@ -83,7 +83,7 @@ def test_routed_mail_is_german_by_default_and_names_department_and_link() -> Non
     assert mail.subject == "Ihre Meldung ABCDE-12345 ist bei der zuständigen Stelle"
     assert "Straßenlaterne defekt" in mail.text
     assert "Stadt Duisburg – Straßenbeleuchtung" in mail.text
-    assert "https://m.example/api/v1/reports/ABCDE-12345?lang=de" in mail.text
+    assert "https://m.example/reports/ABCDE-12345?lang=de" in mail.text
 
 
 def test_routed_mail_in_english_on_request() -> None:

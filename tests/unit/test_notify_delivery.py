@@ -145,7 +145,7 @@ async def test_a_submission_is_confirmed_once_with_the_tracking_link() -> None:
 
     [mail] = notify.mailer.sent
     assert mail.subject == f"We have received your report {REPORT}"
-    assert "https://melder.example/api/v1/track/private-token?lang=en" in mail.text
+    assert "https://melder.example/track/private-token?lang=en" in mail.text
     assert [n.notification for n in told] == ["submitted"]
     # The redelivery announces the sent mail again, under the same id (consumers drop repeats).
     assert notify.publisher.topics() == [topics.CITIZENS_NOTIFIED] * 2

@@ -134,15 +134,15 @@ def test_confirmation_names_the_report_number_and_the_private_tracking_link() ->
 
     assert mail.subject == "ABCDE-12345 numaralı bildiriminizi aldık"
     assert "Sokak lambası arızalı" in mail.text
-    assert f"{BASE}/api/v1/track/tracking-token-123?lang=tr" in mail.text
+    assert f"{BASE}/track/tracking-token-123?lang=tr" in mail.text
     assert "Lütfen bağlantıyı kimseyle paylaşmayın." in mail.text
 
 
 def test_confirmation_without_a_token_links_the_public_report() -> None:
     mail = confirmation_mail(submitted(token=None), TO, "en", LINKS)
 
-    assert "/api/v1/track/" not in mail.text
-    assert f"{BASE}/api/v1/reports/ABCDE-12345?lang=en" in mail.text
+    assert "/track/" not in mail.text
+    assert f"{BASE}/reports/ABCDE-12345?lang=en" in mail.text
 
 
 @pytest.mark.parametrize(

@@ -89,7 +89,7 @@ async def test_valid_report_is_stored_and_answered_without_personal_data(
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["status"] == "submitted"
-    assert body["tracking_url"] == f"https://melder.example/api/v1/track/{body['tracking_token']}"
+    assert body["tracking_url"] == f"https://melder.example/track/{body['tracking_token']}"
     assert_no_personal_data(response.text)
     stored = repository.reports[body["id"]]
     assert (stored.reporter.email, stored.reporter.name, stored.reporter.phone) == PERSONAL

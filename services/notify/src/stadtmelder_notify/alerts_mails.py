@@ -30,7 +30,7 @@ class AlertLinks:
         return f"{self._base}/api/v1/alerts/cancel/{quote(token)}"
 
     def report(self, report_id: str, language: str) -> str:
-        return f"{self._base}/api/v1/reports/{quote(report_id)}?lang={language}"
+        return f"{self._base}/reports/{quote(report_id)}?lang={language}"
 
 
 _TEXTS: Mapping[str, Mapping[str, str]] = {

@@ -137,7 +137,7 @@ def channel_key(channel: Channel, address: str) -> str:
 
 def report_link(base_url: str, report_id: str, language: str) -> str:
     """The report's public page."""
-    return f"{base_url.rstrip('/')}/api/v1/reports/{report_id}?lang={language}"
+    return f"{base_url.rstrip('/')}/reports/{report_id}?lang={language}"
 
 
 # --- rules ----------------------------------------------------------------------------------

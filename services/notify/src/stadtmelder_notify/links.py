@@ -33,17 +33,21 @@ def link_token(secret: bytes, purpose: LinkPurpose, report_id: str, recipient: s
 
 
 class MailLinks:
-    """Absolute links into the reports service's public API, for one deployment."""
+    """Absolute links into the reports service's public pages and API, for one deployment.
+
+    A person opens the report and tracking links in a browser, so they point at the pages; the
+    token links answer a browser with a page and an app with JSON.
+    """
 
     def __init__(self, base_url: str, secret: bytes) -> None:
         self._base = base_url.rstrip("/")
         self._secret = secret
 
     def report(self, report_id: str, language: str) -> str:
-        return f"{self._base}/api/v1/reports/{quote(report_id)}?lang={language}"
+        return f"{self._base}/reports/{quote(report_id)}?lang={language}"
 
     def tracking(self, tracking_token: str, language: str) -> str:
-        return f"{self._base}/api/v1/track/{quote(tracking_token)}?lang={language}"
+        return f"{self._base}/track/{quote(tracking_token)}?lang={language}"
 
     def unsubscribe(self, report_id: str, address: str) -> str:
         """Also the `List-Unsubscribe` target: a POST to it unsubscribes in one click."""

@@ -355,7 +355,7 @@ async def _submit(
     out = NewReportOut(
         **view.model_dump(),
         tracking_token=new.tracking_token,
-        tracking_url=f"{links.base_url}/api/v1/track/{new.tracking_token}",
+        tracking_url=f"{links.base_url}/track/{new.tracking_token}",
         possible_duplicates=[
             NearbyReportOut(report=public_view(r, data.language, links.base_url), distance_m=d)
             for r, d in nearby_reports
