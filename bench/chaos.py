@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aiokafka.errors import KafkaError
 from pymongo.errors import PyMongoError
 
 from bench.drills import Observed, Tally, tally
@@ -32,10 +31,10 @@ from bench.observers import (
     StoredReports,
     WorkTopics,
     client,
-    consumers_behind,
     errors_of,
     new_run_id,
     submit,
+    wait_for_consumers,
 )
 from bench.open_loop import run_open_loop
 from bench.target import ROOT, SERVICES, Target
@@ -162,7 +161,7 @@ async def run_drill(target: Target, fault: Fault, options: argparse.Namespace) -
         while tally(fault.name, observed).lost and time.monotonic() < deadline:
             await asyncio.sleep(0.5)
             observed = await observe(accepted, refused, works, mailbox, database)
-        behind = await _consumers_behind(target, deadline)
+        behind = await wait_for_consumers(target.kafka, deadline)
         observed = await observe(accepted, refused, works, mailbox, database)
         result = tally(fault.name, observed)
         return DrillResult(
@@ -176,19 +175,6 @@ async def run_drill(target: Target, fault: Fault, options: argparse.Namespace) -
     finally:
         await works.stop()
         await database.close()
-
-
-async def _consumers_behind(target: Target, deadline: float) -> list[str]:
-    """Wait until the pipeline's consumers committed everything, or the deadline passes
-    (asked at least once, however late)."""
-    while True:
-        try:
-            behind = await consumers_behind(target.kafka)
-        except KafkaError as error:  # the broker may still be coming back
-            behind = [f"(cannot ask: {error.__class__.__name__})"]
-        if not behind or time.monotonic() >= deadline:
-            return behind
-        await asyncio.sleep(0.5)
 
 
 def print_table(results: Sequence[DrillResult]) -> None:

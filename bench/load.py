@@ -35,6 +35,7 @@ from bench.observers import (
     errors_of,
     new_run_id,
     submit,
+    wait_for_consumers,
 )
 from bench.open_loop import Shot, run_closed_loop, run_open_loop
 from bench.plot import plot_latencies
@@ -91,10 +92,9 @@ class MemoryWatch:
 
     async def run(self) -> None:
         while True:
-            for name in COMPONENTS:
-                rss = await asyncio.to_thread(self._target.rss_mb, name)
-                if rss is not None:
-                    self.peaks[name] = max(self.peaks.get(name, 0.0), rss)
+            sizes = await asyncio.to_thread(self._target.rss_mb, *COMPONENTS)
+            for name, rss in sizes.items():
+                self.peaks[name] = max(self.peaks.get(name, 0.0), rss)
             await asyncio.sleep(0.5)
 
 
@@ -122,6 +122,8 @@ async def system_step(
             await asyncio.to_thread(mailbox.scan)
             if complete():
                 break
+        # The next step starts on a drained pipeline, so it does not pay for this one's backlog.
+        await wait_for_consumers(target.kafka, deadline)
     finally:
         sampling.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -170,7 +172,7 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 async def measure(options: argparse.Namespace, target: Target) -> dict[str, Any]:
     say: Callable[[str], None] = lambda text: print(f"bench: {text}", flush=True)  # noqa: E731
-    idle = {name: target.rss_mb(name) for name in COMPONENTS}
+    idle = target.rss_mb(*COMPONENTS)
     results: dict[str, Any] = {"idle_rss_mb": idle, "bare_litestar": [], "kafka_round_trip": []}
     say("routing decision cost at 10, 1,000 and 10,000 areas")
     results["routing_cost"] = await asyncio.to_thread(routing_cost)

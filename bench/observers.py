@@ -1,8 +1,11 @@
 """What a benchmark sees of the system from outside: answers, work topics, mails, stored reports."""
 
+import asyncio
 import contextlib
 import email.parser
 import email.policy
+import random
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -29,8 +32,17 @@ PIPELINE_CONSUMERS = (
     ("notify", topics.REPORTS_ROUTED),
 )
 
-# Königstraße, well inside Duisburg: routed to the street-light department by the shipped rules.
-PLACE = {"lat": 51.4325, "lon": 6.7652}
+# Duisburg's centre (Altstadt, Dellviertel, Neudorf, Duissern): well inside the city. Places are
+# spread over it as real reports are; all on one spot would make every nearby-duplicates lookup
+# find all earlier benchmark reports.
+CENTRE = (51.415, 6.745, 51.445, 6.790)  # min lat, min lon, max lat, max lon
+
+
+def place(run: str, number: int) -> dict[str, float]:
+    generator = random.Random(f"{run}:{number}")  # noqa: S311 - reproducible places, not secrets
+    min_lat, min_lon, max_lat, max_lon = CENTRE
+    lat, lon = generator.uniform(min_lat, max_lat), generator.uniform(min_lon, max_lon)
+    return {"lat": round(lat, 6), "lon": round(lon, 6)}
 
 
 def report_body(run: str, number: int) -> dict[str, Any]:
@@ -38,7 +50,7 @@ def report_body(run: str, number: int) -> dict[str, Any]:
     return {
         "category": "street_light_out",
         "description": f"Benchmark {run} #{number}: the street light is dark.",
-        **PLACE,
+        **place(run, number),
         "email": reporter_address(run, number),
         "language": "en",
     }
@@ -222,6 +234,19 @@ async def consumers_behind(bootstrap: str) -> list[str]:
         await reader.stop()
         await admin.close()
     return behind
+
+
+async def wait_for_consumers(bootstrap: str, deadline: float) -> list[str]:
+    """Wait until no pipeline consumer is behind, or the (monotonic) deadline passes; returns
+    those still behind. Asks at least once, however late."""
+    while True:
+        try:
+            behind = await consumers_behind(bootstrap)
+        except KafkaError as error:  # the broker may still be coming back
+            behind = [f"(cannot ask: {error.__class__.__name__})"]
+        if not behind or time.monotonic() >= deadline:
+            return behind
+        await asyncio.sleep(0.5)
 
 
 async def submit(api: httpx.AsyncClient, run: str, number: int) -> Answer:

@@ -83,10 +83,11 @@ class Target:
     def is_running(self, component: str) -> bool:
         return self.pid(component) is not None
 
-    def rss_mb(self, component: str) -> float | None:
-        """Resident memory of the component's process group (it leads one), in MB."""
-        pid = self.pid(component)
-        return None if pid is None else group_rss_kb(pid) / 1024
+    def rss_mb(self, *components: str) -> dict[str, float]:
+        """Resident memory of each running component's process group (it leads one), in MB."""
+        groups = {name: pid for name in components if (pid := self.pid(name)) is not None}
+        sizes = group_rss_kb(set(groups.values()))
+        return {name: sizes.get(pid, 0) / 1024 for name, pid in groups.items()}
 
     def _load_environment(self) -> dict[str, str]:
         return {"REPORTS_SUBMISSIONS_PER_MINUTE": str(SUBMISSIONS_PER_MINUTE)}
@@ -116,16 +117,17 @@ class Target:
         return {key.decode(): value.decode(errors="replace") for key, _, value in pairs}
 
 
-def group_rss_kb(pgid: int) -> int:
-    """Sum of the resident pages of every live process in the group, in kB (Linux /proc)."""
-    total = 0
+def group_rss_kb(pgids: set[int]) -> dict[int, int]:
+    """Resident memory of every live process summed by process group, in kB (Linux /proc)."""
+    totals: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
         except OSError:
             continue  # the process ended while we looked
         fields = text[text.rindex(")") + 2 :].split()
-        # After "(comm)": state ppid pgrp ... and rss (pages) is field 24 of the whole line.
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            total += int(fields[21]) * PAGE_KB
-    return total
+        # After "(comm)": state ppid pgrp ...; rss in pages is field 24 of the whole line.
+        group = int(fields[2])
+        if group in pgids and fields[0] != "Z":
+            totals[group] = totals.get(group, 0) + int(fields[21]) * PAGE_KB
+    return totals
