@@ -177,7 +177,7 @@ async def run_drill(target: Target, fault: Fault, options: argparse.Namespace) -
         await database.close()
 
 
-def print_table(results: Sequence[DrillResult]) -> None:
+def print_table(results: Sequence[DrillResult], settle: float) -> None:
     rows = []
     for result in results:
         t = result.tally
@@ -204,7 +204,8 @@ def print_table(results: Sequence[DrillResult]) -> None:
     for result in results:
         t = result.tally
         if t.lost:
-            print(f"{t.drill}: lost {', '.join(t.lost[:10])}{' …' if len(t.lost) > 10 else ''}")
+            more = " …" if len(t.lost) > 10 else ""
+            print(f"{t.drill}: not all the way within {settle:g} s: {', '.join(t.lost[:10])}{more}")
         if t.duplicated:
             print(f"{t.drill}: doubled {', '.join(t.duplicated[:10])}")
         if result.consumers_behind:
@@ -258,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     target = Target.of(options.profile)
     target.ensure_running()
     results = asyncio.run(drill_all(target, options))
-    print_table(results)
+    print_table(results, options.settle)
     options.out.mkdir(parents=True, exist_ok=True)
     raw = options.out / "chaos.json"
     document = {
