@@ -92,7 +92,7 @@ async def test_posted_report_is_routed_mailed_once_and_queued_once(
     assert report_id in str(mail["Subject"])
     body = plain_text(mail)
     assert "Stadt Duisburg – Straßenbeleuchtung" in body
-    assert f"/api/v1/reports/{report_id}" in body
+    assert f"{running_system.reports_url}/reports/{report_id}?lang=en" in body
 
     work_items = await records_with_key(
         running_system.kafka, topics.department_work("stadt-licht"), report_id
