@@ -8,6 +8,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from PIL import Image
+from pymongo.errors import ServerSelectionTimeoutError
 
 from stadtmelder_reports.api import ApiSettings
 from stadtmelder_reports.app import build_app
@@ -325,3 +326,21 @@ async def test_readiness_reports_each_connection(client) -> None:
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "mongodb": "ok", "kafka": "unreachable"}
     assert (await client.get("/health/live")).status_code == 200
+
+
+async def test_a_submission_while_the_database_is_away_gets_503_and_a_sentence(
+    client, repository
+) -> None:
+    async def away(*_: Any, **__: Any) -> None:
+        raise ServerSelectionTimeoutError("127.0.0.1:27017: connection refused")
+
+    repository.add = away  # type: ignore[method-assign]
+
+    response = await client.post("/api/v1/reports", json=VALID)
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "30"
+    body = response.json()
+    assert body["code"] == "storage_unavailable"
+    assert "try again" in body["detail"]
+    assert "27017" not in response.text

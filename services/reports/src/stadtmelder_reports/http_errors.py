@@ -16,6 +16,7 @@ from litestar.status_codes import (
 )
 from litestar.types import ExceptionHandlersMap
 from pydantic import ValidationError
+from pymongo.errors import ConnectionFailure
 
 from stadtmelder_reports.categories import localized
 from stadtmelder_reports.errors import (
@@ -162,6 +163,18 @@ def on_sign_in_unavailable(_: AnyRequest, exc: SignInUnavailable) -> Response[Bo
     return response
 
 
+def on_storage_unavailable(_: AnyRequest, exc: ConnectionFailure) -> Response[Body]:
+    """The database is away (a restart, a failover): nothing was stored, so say to try again."""
+    response = error_response(
+        HTTP_503_SERVICE_UNAVAILABLE,
+        "storage_unavailable",
+        "The service cannot reach its database at the moment and has stored nothing from this "
+        "request. Please try again in a minute.",
+    )
+    response.headers["Retry-After"] = "30"
+    return response
+
+
 def on_http_error(_: AnyRequest, exc: HTTPException) -> Response[Body]:
     code = {
         404: "not_found",
@@ -195,5 +208,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ReportAlreadyClaimed: on_already_claimed,
     ReportChangedMeanwhile: on_changed_meanwhile,
     SignInUnavailable: on_sign_in_unavailable,
+    ConnectionFailure: on_storage_unavailable,
     HTTPException: on_http_error,
 }
