@@ -32,14 +32,18 @@ from stadtmelder_shared.events import (
     DepartmentRef,
     Event,
     Language,
+    Location,
     PushSubscription,
     Reporter,
     ReportRouted,
 )
+from stadtmelder_shared.geo import distance_m
+from stadtmelder_shared.nearby import Grid, within
 
 
 class InMemoryReportRepository:
-    def __init__(self) -> None:
+    def __init__(self, duplicate_radius_m: float = 50.0) -> None:
+        self.grid = Grid.for_radius(duplicate_radius_m)
         self.reports: dict[str, Report] = {}
         self.photos: dict[tuple[str, int], CleanPhoto] = {}
         self.supporter_keys: dict[str, set[str]] = {}
@@ -65,6 +69,20 @@ class InMemoryReportRepository:
         found = [r for r in self.reports.values() if _matches(r, query)]
         found.sort(key=lambda r: (r.created_at, r.id), reverse=True)
         return [_copy(r) for r in found[: query.limit]]
+
+    async def open_nearby(
+        self, jurisdiction: str, category: str, centre: Location, radius_m: float
+    ) -> list[Report]:
+        self.grid.cells_covering(centre, radius_m)  # refuses a circle as wide as the index does
+        return [
+            _copy(r)
+            for r in self.reports.values()
+            if r.jurisdiction == jurisdiction
+            and r.category.code == category
+            and r.is_open
+            and r.location is not None
+            and distance_m(centre, r.location) <= radius_m
+        ]
 
     async def photo(self, report_id: str, number: int, thumbnail: bool) -> StoredPhoto:
         photo = self.photos.get((report_id, number))
@@ -362,18 +380,13 @@ class InMemoryWorkItems:
     async def get(self, report_id: str) -> WorkItem | None:
         return self.items.get(report_id)
 
-    async def open_in_box(
-        self, category: str, min_lat: float, max_lat: float, min_lon: float, max_lon: float
-    ) -> list[WorkItem]:
-        return [
-            item
+    async def open_near(self, category: str, centre: Location, radius_m: float) -> list[WorkItem]:
+        places = {
+            item.report_id: item.location
             for item in self.items.values()
-            if item.is_open
-            and item.category == category
-            and item.location is not None
-            and min_lat <= item.location.lat <= max_lat
-            and min_lon <= item.location.lon <= max_lon
-        ]
+            if item.is_open and item.category == category and item.location is not None
+        }
+        return [self.items[report_id] for report_id, _ in within(centre, radius_m, places)]
 
     async def overdue(self, now: datetime, limit: int) -> list[WorkItem]:
         found = [
@@ -385,6 +398,22 @@ class InMemoryWorkItems:
 
     async def mark_overdue(self, report_id: str, at: datetime) -> None:
         self.items[report_id] = replace(self.items[report_id], overdue_at=at)
+
+
+class InMemoryNearbyIndex:
+    def __init__(self, grid: Grid) -> None:
+        self.grid = grid
+        self.places: dict[str, dict[str, Location]] = {}
+
+    async def add(self, scope: str, item_id: str, location: Location) -> None:
+        self.places.setdefault(scope, {})[item_id] = location
+
+    async def remove(self, scope: str, item_id: str, location: Location) -> None:
+        self.places.get(scope, {}).pop(item_id, None)
+
+    async def near(self, scope: str, centre: Location, radius_m: float) -> list[tuple[str, float]]:
+        self.grid.cells_covering(centre, radius_m)  # refuses a circle as wide as the store does
+        return within(centre, radius_m, self.places.get(scope, {}))
 
 
 class InMemoryFollowerStore:

@@ -125,7 +125,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         client = connect(settings.mongodb_url)
         database = client[settings.mongodb_database]
-        repository = MongoReportRepository(database)
+        repository = MongoReportRepository(database, settings.duplicate_radius_m)
         await repository.ensure_indexes()
         audit = MongoAuditLog(database)
         await audit.ensure_indexes()

@@ -1,5 +1,6 @@
 """Where reports live: the repository Protocol and its MongoDB adapter, outbox included."""
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,14 +22,15 @@ from stadtmelder_reports.documents import (
     outbox_entry,
     to_document,
 )
-from stadtmelder_reports.domain import Notice, Report, StatusChange, WorkStep
+from stadtmelder_reports.domain import OPEN_STATUSES, Notice, Report, StatusChange, WorkStep
 from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTokenUnknown
 from stadtmelder_reports.photos import CleanPhoto
 from stadtmelder_reports.report_queries import QueueQuery, ReportQuery, queue_filter, search_filter
 from stadtmelder_reports.resolution_feedback import FeedbackStep
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import DepartmentRef, Event, Reporter
+from stadtmelder_shared.events import DepartmentRef, Event, Location, Reporter
 from stadtmelder_shared.keyed_locks import KeyedLocks
+from stadtmelder_shared.nearby import Grid, MongoNearbyIndex
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,15 @@ class ReportRepository(Protocol):
     async def by_tracking_token(self, token_hash: str) -> Report: ...
 
     async def search(self, query: ReportQuery) -> list[Report]: ...
+
+    async def open_nearby(
+        self, jurisdiction: str, category: str, centre: Location, radius_m: float
+    ) -> list[Report]:
+        """Open reports of the category within the radius, in no particular order.
+
+        Raises `stadtmelder_shared.nearby.AreaTooWide` for a circle wider than the index reads.
+        """
+        ...
 
     async def photo(self, report_id: str, number: int, thumbnail: bool) -> StoredPhoto: ...
 
@@ -95,10 +106,15 @@ class ReportRepository(Protocol):
 class MongoReportRepository:
     """Reports in one collection; every write bumps `revision` so the relay can detect races."""
 
-    def __init__(self, database: AsyncDatabase[Document]) -> None:
+    def __init__(self, database: AsyncDatabase[Document], duplicate_radius_m: float = 50.0) -> None:
         self._reports = database["reports"]
         self._photos = database["photos"]
         self._writing = KeyedLocks()
+        # Where open reports are, by jurisdiction and category: duplicate lookups read a few
+        # cells by `_id` instead of every report (FerretDB scans for any other filter).
+        self._nearby = MongoNearbyIndex(
+            database["report_cells"], Grid.for_radius(duplicate_radius_m)
+        )
 
     async def ensure_indexes(self) -> None:
         await self._reports.create_index("outbox_pending")
@@ -128,6 +144,10 @@ class MongoReportRepository:
                 },
                 upsert=True,
             )
+        # The place before the report: a crash in between leaves an entry without a report,
+        # which lookups skip, rather than a report that is never offered as a duplicate.
+        if report.location is not None:
+            await self._nearby.add(_nearby_scope(report), report.id, report.location)
         await self._reports.insert_one(to_document(report))
 
     async def get(self, report_id: str) -> Report:
@@ -149,6 +169,22 @@ class MongoReportRepository:
             .limit(query.limit)
         )
         return [from_document(document) async for document in cursor]
+
+    async def open_nearby(
+        self, jurisdiction: str, category: str, centre: Location, radius_m: float
+    ) -> list[Report]:
+        scope = f"{jurisdiction}/{category}"
+        found = await self._nearby.near(scope, centre, radius_m)
+        documents = await asyncio.gather(
+            *(self._reports.find_one({"_id": report_id}) for report_id, _ in found)
+        )
+        reports = [from_document(document) for document in documents if document is not None]
+        # Closed reports leave the index when a lookup meets them, so lookups stay as cheap as
+        # the open reports around; a report that opens again is added back by `record_work`.
+        for report in reports:
+            if not report.is_open and report.location is not None:
+                await self._nearby.remove(scope, report.id, report.location)
+        return [report for report in reports if report.is_open]
 
     async def photo(self, report_id: str, number: int, thumbnail: bool) -> StoredPhoto:
         document = await self._photos.find_one({"_id": f"{report_id}/{number}"})
@@ -215,6 +251,8 @@ class MongoReportRepository:
         update["$push"] = push
         result = await self._update({"_id": report_id, "revision": revision}, update)
         if result.matched_count == 1:
+            if step.status in OPEN_STATUSES:
+                await self._index_if_open(report_id)
             return True
         await self._require(report_id)
         return False
@@ -321,9 +359,21 @@ class MongoReportRepository:
         async with self._writing(condition["_id"]):
             return await self._reports.update_one(condition, update)
 
+    async def _index_if_open(self, report_id: str) -> None:
+        """Put a report worked on back into the nearby index: a lookup may have pruned it while
+        it was resolved or forwarded. Staff steps are rare next to submissions."""
+        document = await self._reports.find_one({"_id": report_id})
+        report = from_document(document) if document is not None else None
+        if report is not None and report.is_open and report.location is not None:
+            await self._nearby.add(_nearby_scope(report), report.id, report.location)
+
     async def _require(self, report_id: str) -> None:
         if await self._reports.count_documents({"_id": report_id}, limit=1) == 0:
             raise ReportNotFound(report_id)
+
+
+def _nearby_scope(report: Report) -> str:
+    return f"{report.jurisdiction}/{report.category.code}"
 
 
 def connect(url: str) -> AsyncMongoClient[Document]:

@@ -32,6 +32,7 @@ from stadtmelder_shared.events import (
     ReportSubmitted,
     ReportUnroutable,
 )
+from stadtmelder_shared.nearby import AreaTooWide
 
 DEFAULT_DUPLICATE_RADIUS_M = 50.0
 NEARBY_CANDIDATES = 200
@@ -119,15 +120,22 @@ class ReportService:
     ) -> list[tuple[Report, float]]:
         """Probable duplicates: open reports of the category around the place, nearest first."""
         radius = radius_m if radius_m is not None else self.duplicate_radius_m
-        candidates = await self._repository.search(
-            ReportQuery(
-                jurisdiction=self.jurisdiction.code,
-                bbox=box_around(location, radius),
-                categories=(category,),
-                statuses=tuple(sorted(domain.OPEN_STATUSES)),
-                limit=NEARBY_CANDIDATES,
+        try:
+            candidates = await self._repository.open_nearby(
+                self.jurisdiction.code, category, location, radius
             )
-        )
+        except AreaTooWide:
+            # Only a wide circle asked for over the API (up to 1 km) reads the whole list;
+            # submissions ask with the duplicate radius, which the index serves.
+            candidates = await self._repository.search(
+                ReportQuery(
+                    jurisdiction=self.jurisdiction.code,
+                    bbox=box_around(location, radius),
+                    categories=(category,),
+                    statuses=tuple(sorted(domain.OPEN_STATUSES)),
+                    limit=NEARBY_CANDIDATES,
+                )
+            )
         return domain.probable_duplicates(candidates, category, location, radius)
 
     async def support_report(self, report_id: str, supporter: Reporter | None) -> Report:

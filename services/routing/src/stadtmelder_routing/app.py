@@ -49,7 +49,7 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
     directory = load_directory(settings.departments_file)
     rules_dir = settings.responsibility_dir or DEFAULT_DIRECTORY
     publisher = KafkaEventPublisher(broker, SOURCE)
-    work_items = MongoWorkItems(database)
+    work_items = MongoWorkItems(database, settings.duplicate_radius_m)
     http = httpx.AsyncClient()
     send_log = MongoSendLog(database)
     senders: dict[SendKind, Sender] = {

@@ -22,7 +22,6 @@ from stadtmelder_shared.events import (
     ReportUnroutable,
     WorkItemQueued,
 )
-from stadtmelder_shared.geo import degree_box
 
 log = logging.getLogger(__name__)
 
@@ -130,13 +129,10 @@ class RoutingService:
     async def _probable_duplicates(self, submitted: ReportSubmitted) -> list[str]:
         if submitted.location is None:
             return []
-        min_lon, min_lat, max_lon, max_lat = degree_box(
-            submitted.location, self._duplicate_radius_m
-        )
-        candidates = await self._work_items.open_in_box(
-            submitted.category.code, min_lat, max_lat, min_lon, max_lon
-        )
         location: Location = submitted.location
+        candidates = await self._work_items.open_near(
+            submitted.category.code, location, self._duplicate_radius_m
+        )
         return sorted(
             c.report_id
             for c in candidates

@@ -1,5 +1,6 @@
 """Routing's own view of the work it handed out: where, what, which status, due when."""
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -9,6 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_shared.events import Location, WorkItemQueued
 from stadtmelder_shared.keyed_locks import KeyedLocks
+from stadtmelder_shared.nearby import Grid, MongoNearbyIndex
 
 Document = dict[str, Any]
 OPEN_STATUSES = ("routed", "triage", "acknowledged", "in_progress", "reopened", "forwarded")
@@ -36,9 +38,9 @@ class WorkItems(Protocol):
 
     async def get(self, report_id: str) -> WorkItem | None: ...
 
-    async def open_in_box(
-        self, category: str, min_lat: float, max_lat: float, min_lon: float, max_lon: float
-    ) -> list[WorkItem]: ...
+    async def open_near(self, category: str, centre: Location, radius_m: float) -> list[WorkItem]:
+        """Open items of the category within the radius, nearest first."""
+        ...
 
     async def overdue(self, now: datetime, limit: int) -> list[WorkItem]:
         """Open items past their due date that were not reported overdue yet."""
@@ -51,34 +53,41 @@ class MongoWorkItems:
     """Writes to one item wait for each other: FerretDB 1.24 loses concurrent updates to one
     document (the overdue watch and a status change may meet)."""
 
-    def __init__(self, database: AsyncDatabase[Document]) -> None:
+    def __init__(self, database: AsyncDatabase[Document], duplicate_radius_m: float = 50.0) -> None:
         self._items = database["work_items"]
         self._writing = KeyedLocks()
+        # Where open items are, by category: a duplicate lookup reads a few cells by `_id`
+        # instead of every work item (FerretDB scans for any other filter).
+        self._nearby = MongoNearbyIndex(
+            database["work_item_cells"], Grid.for_radius(duplicate_radius_m)
+        )
 
     async def ensure_indexes(self) -> None:
         await self._items.create_index([("due_at", ASCENDING)])
-        await self._items.create_index([("category", ASCENDING), ("lat", ASCENDING)])
 
     async def save(self, item: WorkItem) -> None:
         async with self._writing(item.report_id):
             await self._items.replace_one({"_id": item.report_id}, _to_document(item), upsert=True)
+        # The item first: a crash in between loses at most a duplicate hint, never the item.
+        if item.location is None:
+            return
+        if item.is_open:
+            await self._nearby.add(item.category, item.report_id, item.location)
+        else:
+            await self._nearby.remove(item.category, item.report_id, item.location)
 
     async def get(self, report_id: str) -> WorkItem | None:
         document = await self._items.find_one({"_id": report_id})
         return _from_document(document) if document else None
 
-    async def open_in_box(
-        self, category: str, min_lat: float, max_lat: float, min_lon: float, max_lon: float
-    ) -> list[WorkItem]:
-        cursor = self._items.find(
-            {
-                "category": category,
-                "status": {"$in": list(OPEN_STATUSES)},
-                "lat": {"$gte": min_lat, "$lte": max_lat},
-                "lon": {"$gte": min_lon, "$lte": max_lon},
-            }
-        ).limit(200)
-        return [_from_document(document) async for document in cursor]
+    async def open_near(self, category: str, centre: Location, radius_m: float) -> list[WorkItem]:
+        found = await self._nearby.near(category, centre, radius_m)
+        documents = await asyncio.gather(
+            *(self._items.find_one({"_id": report_id}) for report_id, _ in found)
+        )
+        # An entry can outlive its item's status for a moment (index written second).
+        items = (_from_document(document) for document in documents if document is not None)
+        return [item for item in items if item.is_open]
 
     async def overdue(self, now: datetime, limit: int) -> list[WorkItem]:
         cursor = self._items.find(
