@@ -23,20 +23,25 @@ class EventPublisher(Protocol):
 class OutboxRelay:
     """Runs until `stop()`. `wake(report_id)` after a write sends that report's events at once,
     found by `_id`; a full scan for pending events runs at most every `poll_seconds` as the
-    safety net, because on FerretDB 1.24 a query on any other field reads the whole collection."""
+    safety net, because on FerretDB 1.24 a query on any other field reads the whole collection.
+    Every write that queues an event wakes the relay with its report, so the scan only finds
+    what a crash or a failed pass left behind."""
 
     def __init__(
         self,
         repository: ReportRepository,
         publisher: EventPublisher,
-        poll_seconds: float = 1.0,
+        poll_seconds: float = 10.0,
         batch_size: int = 100,
+        first_backoff_seconds: float = 1.0,
         max_backoff_seconds: float = 10.0,
     ) -> None:
         self._repository = repository
         self._publisher = publisher
         self._poll_seconds = poll_seconds
         self._batch_size = batch_size
+        # Retrying soon after Kafka returns does not depend on how rarely the safety net scans.
+        self._first_backoff = min(first_backoff_seconds, max_backoff_seconds)
         self._max_backoff = max_backoff_seconds
         self._wakeup = asyncio.Event()
         self._hinted: set[str] = set()
@@ -92,7 +97,7 @@ class OutboxRelay:
         return len(sent)
 
     async def run(self) -> None:
-        backoff = self._poll_seconds
+        backoff = self._first_backoff
         while True:
             stopping = self._stopping
             try:
@@ -112,7 +117,7 @@ class OutboxRelay:
             if stopping and not self._hinted:
                 log.info("outbox relay stopped after its last pass")
                 return
-            backoff = self._poll_seconds
+            backoff = self._first_backoff
             if published >= self._batch_size or self._hinted:
                 continue
             self._wakeup.clear()

@@ -19,7 +19,8 @@ class ReportsSettings(ConnectionSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     mongodb_database: str = "stadtmelder_reports"
-    outbox_poll_seconds: float = 1.0
+    # The outbox relays' safety-net scan; every write wakes them at once (see outbox.py).
+    outbox_poll_seconds: float = 10.0
     kafka_group_id: str = "reports"
     public_base_url: str = "http://127.0.0.1:8000"
     # Official data replaces the shipped approximate boundary and catalogue.
