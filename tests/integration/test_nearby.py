@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.documents import to_document
 from stadtmelder_reports.domain import StatusChange, Submission, WorkStep, submit
 from stadtmelder_reports.repository import MongoReportRepository
 from stadtmelder_routing.work_items import MongoWorkItems, WorkItem
@@ -161,3 +162,52 @@ async def test_open_work_items_nearby_come_nearest_first_and_closed_ones_drop_ou
 
     await work_items.save(an_item("B", north_of(HERE, 10), status="reopened"))
     assert [i.report_id for i in await work_items.open_near("road_damage", HERE, 50)] == ["B", "A"]
+
+
+# --- an upgrade: reports and work items stored before the index ----------------------------------
+
+
+@pytest.fixture
+async def ferretdb(database: Any) -> Any:
+    """Only the real database: what an earlier version stored lives there, not in a fake."""
+    if database is None:
+        pytest.skip("an upgrade concerns stored documents; the fakes have none from before")
+    return database
+
+
+async def test_reports_stored_before_the_index_are_found_after_the_first_start(
+    ferretdb: Any,
+) -> None:
+    older, closed = a_report(), a_report(where=north_of(HERE, 10))
+    await ferretdb["reports"].insert_many([to_document(older), to_document(closed)])
+    await ferretdb["reports"].update_one({"_id": closed.id}, {"$set": {"status": "resolved"}})
+    reports = MongoReportRepository(ferretdb)
+
+    assert await reports.index_open_reports() == 1
+    assert await reports.index_open_reports() == 0
+    found = await reports.open_nearby("duisburg", "road_damage", HERE, 50)
+    assert [r.id for r in found] == [older.id]
+
+
+async def test_work_items_stored_before_the_index_are_found_after_the_first_start(
+    ferretdb: Any,
+) -> None:
+    where = north_of(HERE, 20)
+    await ferretdb["work_items"].insert_one(
+        {
+            "_id": "OLD",
+            "department_id": "wbd-strasse",
+            "category": "road_damage",
+            "lat": where.lat,
+            "lon": where.lon,
+            "status": "routed",
+            "due_at": NOW,
+            "overdue_at": None,
+            "order": None,
+        }
+    )
+    work_items = MongoWorkItems(ferretdb)
+
+    assert await work_items.index_open_items() == 1
+    assert await work_items.index_open_items() == 0
+    assert [i.report_id for i in await work_items.open_near("road_damage", HERE, 50)] == ["OLD"]

@@ -7,7 +7,9 @@ reads one small document per covering cell instead of scanning reports or work i
 
 import asyncio
 import math
+from collections.abc import AsyncIterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -144,6 +146,21 @@ class MongoNearbyIndex:
             for item_id, place in cell.get("items", {}).items()
         }
         return within(centre, radius_m, members)
+
+    async def fill_once(self, places: AsyncIterable[tuple[str, str, Location]]) -> int:
+        """Add items stored before this grid existed (an upgrade, another radius), once per
+        grid; returns how many were added. Safe to run by several replicas at once."""
+        marker = f"filled|{self._grid.cell_m:g}m"
+        if await self._cells.find_one({"_id": marker}) is not None:
+            return 0
+        added = 0
+        async for scope, item_id, location in places:
+            await self.add(scope, item_id, location)
+            added += 1
+        await self._cells.update_one(
+            {"_id": marker}, {"$set": {"at": datetime.now(UTC), "added": added}}, upsert=True
+        )
+        return added
 
     @staticmethod
     def _cell_key(scope: str, cell: str) -> str:

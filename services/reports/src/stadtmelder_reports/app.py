@@ -127,6 +127,9 @@ def create_app(settings: ReportsSettings) -> Litestar:
         database = client[settings.mongodb_database]
         repository = MongoReportRepository(database, settings.duplicate_radius_m)
         await repository.ensure_indexes()
+        indexed = await repository.index_open_reports()
+        if indexed:
+            log.info("put %d open reports stored earlier into the nearby index", indexed)
         audit = MongoAuditLog(database)
         await audit.ensure_indexes()
         broker = make_broker(

@@ -1,7 +1,7 @@
 """Where reports live: the repository Protocol and its MongoDB adapter, outbox included."""
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -359,6 +359,22 @@ class MongoReportRepository:
         async with self._writing(condition["_id"]):
             return await self._reports.update_one(condition, update)
 
+    async def index_open_reports(self) -> int:
+        """Put open reports stored before the nearby index into it, once (one scan at the first
+        start after an upgrade, so no migration step is needed); returns how many."""
+
+        async def places() -> AsyncIterator[tuple[str, str, Location]]:
+            cursor = self._reports.find(
+                {"status": {"$in": sorted(OPEN_STATUSES)}},
+                projection={"jurisdiction": 1, "category.code": 1, "location": 1},
+            )
+            async for document in cursor:
+                if document.get("location"):
+                    scope = f"{document['jurisdiction']}/{document['category']['code']}"
+                    yield scope, document["_id"], Location.model_validate(document["location"])
+
+        return await self._nearby.fill_once(places())
+
     async def _index_if_open(self, report_id: str) -> None:
         """Put a report worked on back into the nearby index: a lookup may have pruned it while
         it was resolved or forwarded. Staff steps are rare next to submissions."""
@@ -373,6 +389,7 @@ class MongoReportRepository:
 
 
 def _nearby_scope(report: Report) -> str:
+    # The same scope as `index_open_reports` builds from stored documents.
     return f"{report.jurisdiction}/{report.category.code}"
 
 

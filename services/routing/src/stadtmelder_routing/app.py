@@ -113,6 +113,9 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
         # Without this, FastStream reports startup complete and the broker fails behind it.
         await connect_when_reachable(broker, settings)
         await work_items.ensure_indexes()
+        indexed = await work_items.index_open_items()
+        if indexed:
+            log.info("put %d open work items stored earlier into the nearby index", indexed)
         await send_log.ensure_indexes()
         imported = await load_areas(database)
         assets = AssetRegistry(await load_assets(database))

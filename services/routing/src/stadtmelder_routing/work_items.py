@@ -1,6 +1,7 @@
 """Routing's own view of the work it handed out: where, what, which status, due when."""
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -75,6 +76,22 @@ class MongoWorkItems:
             await self._nearby.add(item.category, item.report_id, item.location)
         else:
             await self._nearby.remove(item.category, item.report_id, item.location)
+
+    async def index_open_items(self) -> int:
+        """Put open items stored before the nearby index into it, once (one scan at the first
+        start after an upgrade, so no migration step is needed); returns how many."""
+
+        async def places() -> AsyncIterator[tuple[str, str, Location]]:
+            cursor = self._items.find(
+                {"status": {"$in": list(OPEN_STATUSES)}},
+                projection={"category": 1, "lat": 1, "lon": 1},
+            )
+            async for document in cursor:
+                if document.get("lat") is not None:
+                    where = Location(lat=document["lat"], lon=document["lon"])
+                    yield document["category"], document["_id"], where
+
+        return await self._nearby.fill_once(places())
 
     async def get(self, report_id: str) -> WorkItem | None:
         document = await self._items.find_one({"_id": report_id})
