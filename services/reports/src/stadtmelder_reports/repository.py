@@ -32,6 +32,8 @@ from stadtmelder_shared.events import DepartmentRef, Event, Location, Reporter
 from stadtmelder_shared.keyed_locks import KeyedLocks
 from stadtmelder_shared.nearby import Grid, MongoNearbyIndex
 
+MAX_NEARBY = 200
+
 
 @dataclass(frozen=True)
 class StoredPhoto:
@@ -174,7 +176,8 @@ class MongoReportRepository:
         self, jurisdiction: str, category: str, centre: Location, radius_m: float
     ) -> list[Report]:
         scope = f"{jurisdiction}/{category}"
-        found = await self._nearby.near(scope, centre, radius_m)
+        # The nearest are enough to suggest; each further one is another read.
+        found = (await self._nearby.near(scope, centre, radius_m))[:MAX_NEARBY]
         documents = await asyncio.gather(
             *(self._reports.find_one({"_id": report_id}) for report_id, _ in found)
         )
