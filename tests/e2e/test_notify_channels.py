@@ -225,10 +225,12 @@ async def test_a_browser_reads_each_pushed_step_and_a_gone_subscription_is_forgo
         },
     )
     assert subscribed.status_code == 201, subscribed.text
-    subscriptions = mongo["stadtmelder_notify"]["push_subscriptions"]
+    channels = mongo["stadtmelder_notify"]["report_channels"]
 
     async def stored() -> int:
-        return await subscriptions.count_documents({"report_id": report_id})
+        # A report's browsers are a map in its document of channels.
+        document = await channels.find_one({"_id": report_id}) or {}
+        return len(document.get("push") or {})
 
     await wait_until(stored, what="notify to keep the subscription")
 

@@ -87,6 +87,16 @@ async def test_sent_mails_count_for_their_recipient_only(deliveries: Any) -> Non
     assert await deliveries.sent_since("cem", NOW) == []
 
 
+async def test_a_mail_marked_sent_twice_counts_once_against_the_rate_limit(
+    deliveries: Any,
+) -> None:
+    await deliveries.claim("a1", NOW, NOW + timedelta(seconds=15))
+    await deliveries.mark_sent("a1", NOW, recipient="anna")
+    await deliveries.mark_sent("a1", NOW, recipient="anna")  # a retry after a lost answer
+
+    assert await deliveries.sent_since("anna", NOW - timedelta(hours=1)) == [NOW]
+
+
 async def test_a_deferred_message_waits_until_due_and_is_taken_once(deliveries: Any) -> None:
     event = submitted()
     pending = PendingMail(
@@ -153,6 +163,25 @@ async def test_an_opt_out_and_a_language_apply_to_one_follower_of_one_report(
     # A key of another report, or of nobody, changes nothing.
     assert await followers.set_preferences("R2", anna, True, None) is False
     assert await followers.set_preferences("R1", "0" * 64, True, None) is False
+    # Nor does a forged key that is no hash at all.
+    assert await followers.set_preferences("R1", f"{anna}.opted_out", True, None) is False
+    assert await followers.set_preferences("R1", "$set", None, "tr") is False
+    assert len(await followers.of("R1")) == 2
+
+
+async def test_a_follower_added_again_keeps_their_choices_and_place(followers: Any) -> None:
+    await followers.add("R1", Reporter(email="anna@example.org", language="de"))
+    await followers.add("R1", Reporter(email="ben@example.org", language="tr"))
+    await followers.set_preferences("R1", recipient_key("R1", "anna@example.org"), None, "en")
+
+    # A redelivered submission, or the reporter supporting their own report.
+    await followers.add("R1", Reporter(email="anna@example.org", language="de"))
+
+    assert [(f.email, f.language) for f in await followers.of("R1")] == [
+        ("anna@example.org", "en"),
+        ("ben@example.org", "tr"),
+    ]
+    assert await followers.of("R-unknown") == []
 
 
 async def test_a_confirmation_counts_for_one_reporter_of_one_report(followers: Any) -> None:

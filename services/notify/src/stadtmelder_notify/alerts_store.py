@@ -226,10 +226,13 @@ class MongoNewReportStore:
         )
 
     async def complete(self, report_id: str) -> NewReport | None:
-        parts = {d["part"]: d async for d in self._parts.find({"report_id": report_id})}
-        if "submitted" not in parts or "routed" not in parts:
+        # By `_id` alone, each: FerretDB 1.24 decodes the whole collection for any other filter,
+        # and this runs for every submitted and routed report.
+        submitted = await self._parts.find_one({"_id": f"{report_id}|submitted"})
+        routed = await self._parts.find_one({"_id": f"{report_id}|routed"})
+        if submitted is None or routed is None:
             return None
-        return new_report(_submitted(parts["submitted"]), _routed(parts["routed"]))
+        return new_report(_submitted(submitted), _routed(routed))
 
     async def routed_since(self, at: datetime) -> list[NewReport]:
         routed = {

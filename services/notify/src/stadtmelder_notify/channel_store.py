@@ -3,6 +3,12 @@ that subscribed to Web Push messages about it.
 
 Push endpoints are personal data (they identify a browser): they are kept here only, looked up
 by a hash, and never logged.
+
+Everything about one report is one document (`_id` = report id), its browsers a map by
+subscription key: FerretDB 1.24 pushes only a filter of `_id` alone down to SQLite and decodes
+the whole collection for any other filter, and each event looks these up. Upgrading from the
+collection `push_subscriptions` of one document per browser needs the backfill described in
+docs/operations.md ("Upgrade").
 """
 
 import hashlib
@@ -65,12 +71,11 @@ class ChannelStore(Protocol):
 class MongoChannelStore:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self._reports = database["report_channels"]
-        self._subscriptions = database["push_subscriptions"]
         # FerretDB 1.24 loses one of two same-moment updates of one document.
         self._writing = KeyedLocks()
 
     async def ensure_indexes(self) -> None:
-        await self._subscriptions.create_index("report_id")
+        return None  # found by `_id` only
 
     async def remember_submission(
         self, report_id: str, app: AppWebhook | None, language: Language
@@ -78,18 +83,14 @@ class MongoChannelStore:
         fields: Document = {"language": language}
         if app is not None:
             fields["app"] = app.model_dump()
-        async with self._writing(report_id):
-            await self._reports.update_one({"_id": report_id}, {"$set": fields}, upsert=True)
+        await self._set(report_id, fields)
 
     async def mark_submission_told(self, report_id: str) -> None:
-        async with self._writing(report_id):
-            await self._reports.update_one(
-                {"_id": report_id}, {"$set": {"told": True}}, upsert=True
-            )
+        await self._set(report_id, {"told": True})
 
     async def is_submission_told(self, report_id: str) -> bool:
-        found = await self._reports.count_documents({"_id": report_id, "told": True}, limit=1)
-        return found == 1
+        document = await self._reports.find_one({"_id": report_id}, projection={"told": 1})
+        return document is not None and document.get("told") is True
 
     async def app_of(self, report_id: str) -> ReportApp | None:
         document = await self._reports.find_one({"_id": report_id})
@@ -101,23 +102,30 @@ class MongoChannelStore:
         self, report_id: str, subscription: PushSubscription, language: Language
     ) -> None:
         key = subscription_key(report_id, subscription.endpoint)
-        fields = {"report_id": report_id, "language": language, **subscription.model_dump()}
-        async with self._writing(key):
-            await self._subscriptions.update_one({"_id": key}, {"$set": fields}, upsert=True)
+        fields = {"language": language, **subscription.model_dump()}
+        await self._set(report_id, {f"push.{key}": fields})
 
     async def unsubscribe(self, report_id: str, endpoint: str) -> bool:
         key = subscription_key(report_id, endpoint)
-        async with self._writing(key):
-            result = await self._subscriptions.delete_one({"_id": key})
-        return result.deleted_count == 1
+        async with self._writing(report_id):
+            if key not in await self._browsers(report_id):
+                return False
+            await self._reports.update_one({"_id": report_id}, {"$unset": {f"push.{key}": ""}})
+        return True
 
     async def subscribers(self, report_id: str) -> list[Subscriber]:
-        cursor = self._subscriptions.find({"report_id": report_id})
         return [
-            Subscriber(PushSubscription.model_validate(document), document["language"])
-            async for document in cursor
+            Subscriber(PushSubscription.model_validate(fields), fields["language"])
+            for fields in (await self._browsers(report_id)).values()
         ]
 
     async def is_subscribed(self, report_id: str, endpoint: str) -> bool:
-        key = subscription_key(report_id, endpoint)
-        return await self._subscriptions.count_documents({"_id": key}, limit=1) == 1
+        return subscription_key(report_id, endpoint) in await self._browsers(report_id)
+
+    async def _browsers(self, report_id: str) -> Document:
+        document = await self._reports.find_one({"_id": report_id}, projection={"push": 1})
+        return dict((document or {}).get("push") or {})
+
+    async def _set(self, report_id: str, fields: Document) -> None:
+        async with self._writing(report_id):
+            await self._reports.update_one({"_id": report_id}, {"$set": fields}, upsert=True)

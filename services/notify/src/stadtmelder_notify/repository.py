@@ -2,20 +2,24 @@
 free slot) and the followers of each report with their preferences.
 
 FerretDB 1.24 loses one of two updates of the same document at the same moment: a delivery's
-document is written only by whoever holds its lease, and follower documents are written one at
-a time per process (see `MongoFollowerStore._update`).
+document is written only by whoever holds its lease; a report's followers and a recipient's
+send times are written one at a time per process (KeyedLocks).
+
+The work per event must not grow with the stored reports and mails: FerretDB 1.24 pushes only a
+filter of `_id` alone down to SQLite and decodes the whole collection for any other filter, so
+the lookups of each event (a report's followers, a recipient's recent mails) read one document
+by `_id` alone.
 """
 
 import enum
 import json
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
-from pymongo.results import UpdateResult
 
 from stadtmelder_notify.domain import Mail, PendingMail, PushMessage, WebhookCall
 from stadtmelder_notify.links import recipient_key
@@ -51,7 +55,8 @@ class DeliveryLog(Protocol):
     async def mark_abandoned(self, key: str, reason: str, at: datetime) -> None: ...
 
     async def sent_since(self, recipient: str, since: datetime) -> list[datetime]:
-        """When mails to `recipient` (an address key) were sent since `since`."""
+        """When mails to `recipient` (an address key) were sent since `since`; kept for a day
+        at least, longer than the rate limit's window."""
         ...
 
     async def defer(self, pending: PendingMail, not_before: datetime) -> None:
@@ -95,28 +100,43 @@ class FollowerStore(Protocol):
 
 
 class MongoFollowerStore:
+    """One document per report (`_id` = report id) holding its followers by recipient key.
+
+    FerretDB 1.24 pushes only a filter of `_id` alone down to SQLite and decodes the whole
+    collection for any other filter, so each use case reads and writes its report's document by
+    `_id` alone and decides the rest here. Upgrading from the store of one document per follower
+    (collection `followers`) needs the backfill described in docs/operations.md ("Upgrade").
+    """
+
     def __init__(self, database: AsyncDatabase[Document]) -> None:
-        self._followers = database["followers"]
+        self._reports = database["report_followers"]
         self._writing = KeyedLocks()
 
     async def ensure_indexes(self) -> None:
-        await self._followers.create_index("report_id")
+        return None  # found by `_id` only
 
     async def add(self, report_id: str, follower: Reporter) -> None:
         key = recipient_key(report_id, follower.email or "")
-        await self._update(
-            key,
-            {"$setOnInsert": {"report_id": report_id, **follower.model_dump()}},
-            upsert=True,
-        )
+        async with self._writing(report_id):
+            document = await self._reports.find_one({"_id": report_id}) or {}
+            known = document.get("followers") or {}
+            if key in known:
+                return  # a redelivered event, or a supporter who reported it: choices stay
+            # The position keeps the order in which people joined (reporter first).
+            fields = {**follower.model_dump(), "position": len(known)}
+            await self._reports.update_one(
+                {"_id": report_id}, {"$set": {f"followers.{key}": fields}}, upsert=True
+            )
 
     async def of(self, report_id: str) -> list[Reporter]:
-        cursor = self._followers.find({"report_id": report_id, "opted_out": {"$ne": True}})
+        document = await self._reports.find_one({"_id": report_id})
+        followers = (document or {}).get("followers") or {}
         return [
             Reporter.model_validate(
-                {**document, "language": document.get("chosen_language") or document["language"]}
+                {**fields, "language": fields.get("chosen_language") or fields["language"]}
             )
-            async for document in cursor
+            for fields in sorted(followers.values(), key=lambda fields: fields["position"])
+            if not fields.get("opted_out")
         ]
 
     async def set_preferences(
@@ -126,42 +146,51 @@ class MongoFollowerStore:
         opted_out: bool | None,
         language: Language | None,
     ) -> bool:
+        if not _is_key(recipient):
+            return False  # not a key we made; it must not become part of a field path
         choices: Document = {}
         if opted_out is not None:
-            choices["opted_out"] = opted_out
+            choices[f"followers.{recipient}.opted_out"] = opted_out
         if language is not None:
-            choices["chosen_language"] = language
-        if not choices:
-            return await self._followers.count_documents({"_id": recipient}, limit=1) == 1
-        result = await self._update(recipient, {"$set": choices}, report_id=report_id)
-        return result.matched_count == 1
+            choices[f"followers.{recipient}.chosen_language"] = language
+        async with self._writing(report_id):
+            document = await self._reports.find_one({"_id": report_id})
+            if recipient not in ((document or {}).get("followers") or {}):
+                return False
+            if choices:
+                await self._reports.update_one({"_id": report_id}, {"$set": choices})
+        return True
 
     async def mark_confirmed(self, report_id: str, email: str) -> None:
-        await self._update(recipient_key(report_id, email), {"$set": {"confirmed": True}})
+        key = recipient_key(report_id, email)
+        async with self._writing(report_id):
+            await self._reports.update_one(
+                {"_id": report_id}, {"$set": {f"confirmed.{key}": True}}, upsert=True
+            )
 
     async def is_confirmed(self, report_id: str, email: str) -> bool:
-        found = await self._followers.count_documents(
-            {"_id": recipient_key(report_id, email), "confirmed": True}, limit=1
-        )
-        return found == 1
+        document = await self._reports.find_one({"_id": report_id}, projection={"confirmed": 1})
+        return recipient_key(report_id, email) in ((document or {}).get("confirmed") or {})
 
-    async def _update(
-        self, key: str, update: Document, upsert: bool = False, report_id: str | None = None
-    ) -> UpdateResult:
-        """One follower's write, never at the same moment as another write of that follower."""
-        condition: Document = {"_id": key}
-        if report_id is not None:
-            condition["report_id"] = report_id
-        async with self._writing(key):
-            return await self._followers.update_one(condition, update, upsert=upsert)
+
+def _is_key(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
 
 
 class MongoDeliveryLog:
-    def __init__(self, database: AsyncDatabase[Document]) -> None:
+    """Deliveries by key; besides, one document per recipient (`_id` = their key) with the send
+    times of the last `keep_sent`, which the rate limit reads instead of all deliveries."""
+
+    def __init__(
+        self, database: AsyncDatabase[Document], keep_sent: timedelta = timedelta(days=1)
+    ) -> None:
         self._deliveries = database["deliveries"]
+        self._send_times = database["send_times"]
+        # At least the rate limit's window: older send times are dropped at the next send.
+        self._keep_sent = keep_sent
+        self._recording = KeyedLocks()
 
     async def ensure_indexes(self) -> None:
-        await self._deliveries.create_index([("recipient", ASCENDING), ("sent_at", ASCENDING)])
         await self._deliveries.create_index([("status", ASCENDING), ("lease_until", ASCENDING)])
 
     async def ping(self) -> None:
@@ -205,6 +234,23 @@ class MongoDeliveryLog:
         await self._deliveries.update_one(
             {"_id": key}, {"$set": fields, "$unset": {"last_error": "", "pending": ""}}
         )
+        if recipient is not None:
+            await self._record_send(recipient, key, at)
+
+    async def _record_send(self, recipient: str, key: str, at: datetime) -> None:
+        """Keyed by delivery, so a message marked sent twice counts once."""
+        async with self._recording(recipient):
+            document = await self._send_times.find_one({"_id": recipient}) or {}
+            recent = {
+                sent_key: sent_at
+                for sent_key, sent_at in (document.get("sent") or {}).items()
+                if sent_at >= at - self._keep_sent
+            }
+            recent[key] = at
+            # The whole map is replaced: it drops the old times in the same write.
+            await self._send_times.update_one(
+                {"_id": recipient}, {"$set": {"sent": recent}}, upsert=True
+            )
 
     async def mark_failed(self, key: str, reason: str, at: datetime) -> int:
         # Releasing the lease lets the redelivered event try again at once.
@@ -228,11 +274,8 @@ class MongoDeliveryLog:
         )
 
     async def sent_since(self, recipient: str, since: datetime) -> list[datetime]:
-        cursor = self._deliveries.find(
-            {"recipient": recipient, "status": "sent", "sent_at": {"$gte": since}},
-            projection={"sent_at": 1},
-        )
-        return [document["sent_at"] async for document in cursor]
+        document = await self._send_times.find_one({"_id": recipient}) or {}
+        return [at for at in (document.get("sent") or {}).values() if at >= since]
 
     async def defer(self, pending: PendingMail, not_before: datetime) -> None:
         await self._deliveries.update_one(
