@@ -1,0 +1,70 @@
+"""One-off copy of followers and push subscriptions from the collections of one document each
+(`followers`, `push_subscriptions`, before November 2026) into the documents by report that
+notify reads now: `python -m stadtmelder_notify.upgrade`, while notify is stopped.
+
+It may run again: it adds nobody twice and sets each old choice again. The old collections stay
+as they were, to be dropped by hand once the copy was checked.
+"""
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from stadtmelder_notify.channel_store import MongoChannelStore
+from stadtmelder_notify.links import recipient_key
+from stadtmelder_notify.repository import MongoFollowerStore, connect
+from stadtmelder_notify.settings import NotifySettings
+from stadtmelder_shared.events import PushSubscription, Reporter
+
+Document = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Copied:
+    followers: int
+    subscriptions: int
+
+
+async def copy_to_documents_by_report(database: AsyncDatabase[Document]) -> Copied:
+    followers = MongoFollowerStore(database)
+    followed = 0
+    # In stored order, as the old store listed them: each report's reporter stays first.
+    async for old in database["followers"].find():
+        report_id, email = old["report_id"], old.get("email") or ""
+        await followers.add(report_id, Reporter.model_validate(old))
+        await followers.set_preferences(
+            report_id,
+            recipient_key(report_id, email),
+            old.get("opted_out"),
+            old.get("chosen_language"),
+        )
+        if old.get("confirmed"):
+            await followers.mark_confirmed(report_id, email)
+        followed += 1
+    channels = MongoChannelStore(database)
+    subscribed = 0
+    async for old in database["push_subscriptions"].find():
+        await channels.subscribe(
+            old["report_id"], PushSubscription.model_validate(old), old["language"]
+        )
+        subscribed += 1
+    return Copied(followed, subscribed)
+
+
+async def _upgrade(settings: NotifySettings) -> Copied:
+    client = connect(settings.mongodb_url)
+    try:
+        return await copy_to_documents_by_report(client[settings.mongodb_database])
+    finally:
+        await client.close()
+
+
+def main() -> None:
+    copied = asyncio.run(_upgrade(NotifySettings()))
+    print(f"copied {copied.followers} followers and {copied.subscriptions} push subscriptions")
+
+
+if __name__ == "__main__":
+    main()
