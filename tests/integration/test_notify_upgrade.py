@@ -1,8 +1,9 @@
-"""Upgrading notify: followers and push subscriptions of older versions reach the stores by
-report, on real FerretDB."""
+"""Upgrading notify: followers, push subscriptions and deferred messages of older versions reach
+the stores that notify reads now, on real FerretDB."""
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,13 +11,14 @@ from pymongo import AsyncMongoClient
 
 from stadtmelder_notify.channel_store import MongoChannelStore, Subscriber, subscription_key
 from stadtmelder_notify.links import recipient_key
-from stadtmelder_notify.repository import MongoFollowerStore
+from stadtmelder_notify.repository import MongoDeliveryLog, MongoFollowerStore
 from stadtmelder_notify.upgrade import Copied, copy_to_documents_by_report
 from stadtmelder_shared.events import PushSubscription
 from tests.conftest import LocalSystem
 
 pytestmark = pytest.mark.integration
 
+LATER = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 BROWSER = PushSubscription(endpoint="https://push.example.net/s/1", p256dh="BPk", auth="au")
 
 
@@ -43,6 +45,12 @@ async def old_database(infrastructure: LocalSystem) -> AsyncIterator[Any]:
             **BROWSER.model_dump(),
         }
     )
+    await database["deliveries"].insert_many(
+        [
+            {"_id": "k-waits", "status": "deferred", "lease_until": LATER, "pending": "{}"},
+            {"_id": "k-sent", "status": "sent", "lease_until": LATER, "sent_at": LATER},
+        ]
+    )
     try:
         yield database
     finally:
@@ -62,12 +70,12 @@ def _follower(report_id: str, email: str, **choices: Any) -> dict[str, Any]:
     }
 
 
-async def test_followers_and_browsers_of_older_versions_keep_hearing_after_the_copy(
+async def test_followers_browsers_and_deferred_mails_of_older_versions_survive_the_copy(
     old_database: Any,
 ) -> None:
-    assert await copy_to_documents_by_report(old_database) == Copied(4, 1)
+    assert await copy_to_documents_by_report(old_database) == Copied(4, 1, 1)
     # Run twice by mistake: still everyone once, with their choices.
-    assert await copy_to_documents_by_report(old_database) == Copied(4, 1)
+    assert await copy_to_documents_by_report(old_database) == Copied(4, 1, 1)
 
     followers = MongoFollowerStore(old_database)
     assert [(f.email, f.language) for f in await followers.of("R1")] == [
@@ -78,3 +86,6 @@ async def test_followers_and_browsers_of_older_versions_keep_hearing_after_the_c
     assert await followers.is_confirmed("R1", "anna@example.org")
     assert not await followers.is_confirmed("R2", "anna@example.org")
     assert await MongoChannelStore(old_database).subscribers("R1") == [Subscriber(BROWSER, "en")]
+    deliveries = MongoDeliveryLog(old_database)
+    assert await deliveries.due_deferred(LATER - timedelta(minutes=1), 10) == []
+    assert await deliveries.due_deferred(LATER, 10) == ["k-waits"]

@@ -179,19 +179,25 @@ def _is_key(text: str) -> bool:
 
 class MongoDeliveryLog:
     """Deliveries by key; besides, one document per recipient (`_id` = their key) with the send
-    times of the last `keep_sent`, which the rate limit reads instead of all deliveries."""
+    times of the last `keep_sent`, which the rate limit reads instead of all deliveries, and the
+    keys of the deferred messages in a collection of their own, for the deferred sender's poll.
+
+    Upgrading from a version without `deferred` needs the copy in `stadtmelder_notify.upgrade`.
+    """
 
     def __init__(
         self, database: AsyncDatabase[Document], keep_sent: timedelta = timedelta(days=1)
     ) -> None:
         self._deliveries = database["deliveries"]
         self._send_times = database["send_times"]
+        # The keys of the deferred messages and when they may go, apart from all deliveries.
+        self._waiting = database["deferred"]
         # At least the rate limit's window: older send times are dropped at the next send.
         self._keep_sent = keep_sent
         self._recording = KeyedLocks()
 
     async def ensure_indexes(self) -> None:
-        await self._deliveries.create_index([("status", ASCENDING), ("lease_until", ASCENDING)])
+        await self._waiting.create_index("not_before")
 
     async def ping(self) -> None:
         await self._deliveries.database.command("ping")
@@ -289,13 +295,15 @@ class MongoDeliveryLog:
                 }
             },
         )
+        await self._waiting.update_one(
+            {"_id": pending.key}, {"$set": {"not_before": not_before}}, upsert=True
+        )
 
     async def due_deferred(self, now: datetime, limit: int) -> list[str]:
+        # Asks the few waiting messages, not all deliveries: this runs every few seconds.
         cursor = (
-            self._deliveries.find(
-                {"status": "deferred", "lease_until": {"$lte": now}}, projection={"_id": 1}
-            )
-            .sort("lease_until", ASCENDING)
+            self._waiting.find({"not_before": {"$lte": now}}, projection={"_id": 1})
+            .sort("not_before", ASCENDING)
             .limit(limit)
         )
         return [str(document["_id"]) async for document in cursor]
@@ -308,11 +316,19 @@ class MongoDeliveryLog:
             {"$set": {"status": "sending", "lease_until": lease_until}, "$inc": {"attempts": 1}},
         )
         if taken.matched_count != 1:
+            await self._forget_waiting_unless_deferred(key)
             return None
+        await self._waiting.delete_one({"_id": key})
         document = await self._deliveries.find_one({"_id": key}, projection={"pending": 1})
         if document is None or not document.get("pending"):
             return None
         return _pending_from(str(document["pending"]))
+
+    async def _forget_waiting_unless_deferred(self, key: str) -> None:
+        """A message sent or given up meanwhile (its event came again) waits no longer."""
+        current = await self._deliveries.find_one({"_id": key}, projection={"status": 1})
+        if current is None or current["status"] != "deferred":
+            await self._waiting.delete_one({"_id": key})
 
 
 def _pending_json(pending: PendingMail) -> str:

@@ -1,6 +1,7 @@
 """One-off copy of followers and push subscriptions from the collections of one document each
 (`followers`, `push_subscriptions`, before November 2026) into the documents by report that
-notify reads now: `python -m stadtmelder_notify.upgrade`, while notify is stopped.
+notify reads now, and of the deferred messages' keys into `deferred`:
+`python -m stadtmelder_notify.upgrade`, while notify is stopped.
 
 It may run again: it adds nobody twice and sets each old choice again. The old collections stay
 as they were, to be dropped by hand once the copy was checked.
@@ -25,6 +26,7 @@ Document = dict[str, Any]
 class Copied:
     followers: int
     subscriptions: int
+    deferred: int = 0
 
 
 async def copy_to_documents_by_report(database: AsyncDatabase[Document]) -> Copied:
@@ -50,7 +52,13 @@ async def copy_to_documents_by_report(database: AsyncDatabase[Document]) -> Copi
             old["report_id"], PushSubscription.model_validate(old), old["language"]
         )
         subscribed += 1
-    return Copied(followed, subscribed)
+    deferred = 0
+    async for old in database["deliveries"].find({"status": "deferred"}):
+        await database["deferred"].update_one(
+            {"_id": old["_id"]}, {"$set": {"not_before": old["lease_until"]}}, upsert=True
+        )
+        deferred += 1
+    return Copied(followed, subscribed, deferred)
 
 
 async def _upgrade(settings: NotifySettings) -> Copied:
@@ -63,7 +71,10 @@ async def _upgrade(settings: NotifySettings) -> Copied:
 
 def main() -> None:
     copied = asyncio.run(_upgrade(NotifySettings()))
-    print(f"copied {copied.followers} followers and {copied.subscriptions} push subscriptions")
+    print(
+        f"copied {copied.followers} followers, {copied.subscriptions} push subscriptions"
+        f" and {copied.deferred} deferred messages"
+    )
 
 
 if __name__ == "__main__":
