@@ -7,8 +7,8 @@ by a hash, and never logged.
 Everything about one report is one document (`_id` = report id), its browsers a map by
 subscription key: FerretDB 1.24 pushes only a filter of `_id` alone down to SQLite and decodes
 the whole collection for any other filter, and each event looks these up. Upgrading from the
-collection `push_subscriptions` of one document per browser needs the backfill described in
-docs/operations.md ("Upgrade").
+collection `push_subscriptions` of one document per browser needs the copy in
+`stadtmelder_notify.upgrade` (see docs/operations.md, "Upgrade").
 """
 
 import hashlib

@@ -8,7 +8,8 @@ send times are written one at a time per process (KeyedLocks).
 The work per event must not grow with the stored reports and mails: FerretDB 1.24 pushes only a
 filter of `_id` alone down to SQLite and decodes the whole collection for any other filter, so
 the lookups of each event (a report's followers, a recipient's recent mails) read one document
-by `_id` alone.
+by `_id` alone. (FerretDB 1.24's SQLite still walks the rows up to it, its `_id` index being on
+another expression than its query, but at about 1 µs a row and decoding none.)
 """
 
 import enum
@@ -100,12 +101,11 @@ class FollowerStore(Protocol):
 
 
 class MongoFollowerStore:
-    """One document per report (`_id` = report id) holding its followers by recipient key.
+    """One document per report (`_id` = report id) holding its followers by recipient key, read
+    and written by `_id` alone; the rest is decided here.
 
-    FerretDB 1.24 pushes only a filter of `_id` alone down to SQLite and decodes the whole
-    collection for any other filter, so each use case reads and writes its report's document by
-    `_id` alone and decides the rest here. Upgrading from the store of one document per follower
-    (collection `followers`) needs the backfill described in docs/operations.md ("Upgrade").
+    Upgrading from the store of one document per follower (collection `followers`) needs the
+    copy in `stadtmelder_notify.upgrade` (see docs/operations.md, "Upgrade").
     """
 
     def __init__(self, database: AsyncDatabase[Document]) -> None:
