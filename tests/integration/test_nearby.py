@@ -3,11 +3,13 @@ work items near a place, as duplicate suggestions use them."""
 
 import math
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pymongo import AsyncMongoClient
 
 from stadtmelder_reports.catalogue import load_jurisdiction
 from stadtmelder_reports.documents import to_document
@@ -17,6 +19,7 @@ from stadtmelder_routing.work_items import MongoWorkItems, WorkItem
 from stadtmelder_shared.events import Location, Reporter
 from stadtmelder_shared.geo import EARTH_RADIUS_M
 from stadtmelder_shared.nearby import AreaTooWide, Grid, MongoNearbyIndex
+from tests.conftest import LocalSystem
 from tests.examples import valid_answers
 from tests.fakes import InMemoryNearbyIndex, InMemoryReportRepository, InMemoryWorkItems
 
@@ -168,11 +171,17 @@ async def test_open_work_items_nearby_come_nearest_first_and_closed_ones_drop_ou
 
 
 @pytest.fixture
-async def ferretdb(database: Any) -> Any:
+async def ferretdb(infrastructure: LocalSystem) -> AsyncIterator[Any]:
     """Only the real database: what an earlier version stored lives there, not in a fake."""
-    if database is None:
-        pytest.skip("an upgrade concerns stored documents; the fakes have none from before")
-    return database
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        infrastructure.mongodb_url, tz_aware=True
+    )
+    name = f"upgrade_{uuid.uuid4().hex[:8]}"
+    try:
+        yield client[name]
+    finally:
+        await client.drop_database(name)
+        await client.close()
 
 
 async def test_reports_stored_before_the_index_are_found_after_the_first_start(
