@@ -71,6 +71,17 @@ async def test_failures_are_counted_and_an_abandoned_message_stays_abandoned(
     assert await deliveries.claim("k1", NOW + timedelta(hours=1), lease) is Claim.ABANDONED
 
 
+async def test_a_message_another_sender_holds_is_claimed_only_once_its_lease_ran_out(
+    deliveries: Any,
+) -> None:
+    lease = NOW + timedelta(seconds=15)
+    assert await deliveries.claim("k1", NOW, lease) is Claim.CLAIMED
+
+    assert await deliveries.claim("k1", NOW + timedelta(seconds=5), lease) is Claim.HELD_ELSEWHERE
+    assert await deliveries.claim("k1", lease, lease + timedelta(seconds=15)) is Claim.CLAIMED
+    assert await deliveries.claim("k1", lease, lease) is Claim.HELD_ELSEWHERE
+
+
 async def test_sent_mails_count_for_their_recipient_only(deliveries: Any) -> None:
     for key, minutes in (("a1", 0), ("a2", 30), ("a3", 90)):
         at = NOW + timedelta(minutes=minutes)

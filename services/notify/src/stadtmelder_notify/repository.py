@@ -195,6 +195,7 @@ class MongoDeliveryLog:
         # At least the rate limit's window: older send times are dropped at the next send.
         self._keep_sent = keep_sent
         self._recording = KeyedLocks()
+        self._claiming = KeyedLocks()
 
     async def ensure_indexes(self) -> None:
         await self._waiting.create_index("not_before")
@@ -218,14 +219,24 @@ class MongoDeliveryLog:
             pass
         else:
             return Claim.CLAIMED
-        taken_over = await self._deliveries.update_one(
-            {"_id": key, "status": {"$in": ["sending", "failed"]}, "lease_until": {"$lte": now}},
-            {"$set": {"status": "sending", "lease_until": lease_until}, "$inc": {"attempts": 1}},
-        )
-        if taken_over.matched_count == 1:
-            return Claim.CLAIMED
-        current = await self._deliveries.find_one({"_id": key}, projection={"status": 1})
-        status = current["status"] if current is not None else None
+        # Read, then written, by `_id` alone: a condition on other fields makes FerretDB decode
+        # every delivery, and this runs for each message of a redelivered event. FerretDB did not
+        # isolate the conditional update either; a report's events have one consumer at a time.
+        async with self._claiming(key):
+            current = await self._deliveries.find_one(
+                {"_id": key}, projection={"status": 1, "lease_until": 1}
+            )
+            status = current["status"] if current is not None else None
+            lease_over = current is not None and current["lease_until"] <= now
+            if status in ("sending", "failed") and lease_over:
+                await self._deliveries.update_one(
+                    {"_id": key},
+                    {
+                        "$set": {"status": "sending", "lease_until": lease_until},
+                        "$inc": {"attempts": 1},
+                    },
+                )
+                return Claim.CLAIMED
         return {
             "sent": Claim.ALREADY_SENT,
             "deferred": Claim.DEFERRED,
