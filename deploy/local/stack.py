@@ -286,8 +286,8 @@ def ferretdb_is_stale(binary: Path) -> bool:
     if not binary.exists():
         return True
     built = binary.stat().st_mtime
-    sources = ("main.go", "go.mod", "go.sum")
-    return any((FERRETDB_SOURCE / name).stat().st_mtime > built for name in sources)
+    sources = [*FERRETDB_SOURCE.glob("*.go"), *(FERRETDB_SOURCE / n for n in ("go.mod", "go.sum"))]
+    return any(source.stat().st_mtime > built for source in sources)
 
 
 def build_ferretdb(binary: Path = FERRETDB_BINARY) -> None:

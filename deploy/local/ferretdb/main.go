@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -40,6 +41,8 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	go keepIDIndexes(ctx, *dataDir, 2*time.Second, logger)
 
 	logger.Warn("FerretDB listening", "uri", db.MongoDBURI())
 	if err := db.Run(ctx); err != nil {
