@@ -162,12 +162,15 @@ class AlertOutboxRelay:
         poll_seconds: float = 1.0,
         batch_size: int = 100,
         max_backoff_seconds: float = 10.0,
+        first_backoff_seconds: float = 1.0,
     ) -> None:
         self._store = store
         self._publisher = publisher
         self._poll_seconds = poll_seconds
         self._batch_size = batch_size
         self._max_backoff = max_backoff_seconds
+        # Retries start short whatever the safety-net poll is: Kafka is often back in a second.
+        self._first_backoff = min(first_backoff_seconds, max_backoff_seconds)
         self._wakeup = asyncio.Event()
         self._stopping = False
 
@@ -195,7 +198,7 @@ class AlertOutboxRelay:
         return published
 
     async def run(self) -> None:
-        backoff = self._poll_seconds
+        backoff = self._first_backoff
         while True:
             stopping = self._stopping
             try:
@@ -209,7 +212,7 @@ class AlertOutboxRelay:
                 continue
             if stopping and published < self._batch_size:
                 return
-            backoff = self._poll_seconds
+            backoff = self._first_backoff
             if published >= self._batch_size:
                 continue
             self._wakeup.clear()
