@@ -9,7 +9,6 @@ from typing import Protocol
 from bson import Binary
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.results import UpdateResult
 
 from stadtmelder_reports.documents import (
     Document,
@@ -28,6 +27,7 @@ from stadtmelder_reports.photos import CleanPhoto
 from stadtmelder_reports.report_queries import QueueQuery, ReportQuery, queue_filter, search_filter
 from stadtmelder_reports.resolution_feedback import FeedbackStep
 from stadtmelder_shared import topics
+from stadtmelder_shared.conditional_writes import ConditionalWrites
 from stadtmelder_shared.events import DepartmentRef, Event, Location, Reporter
 from stadtmelder_shared.keyed_locks import KeyedLocks
 from stadtmelder_shared.nearby import Grid, MongoNearbyIndex
@@ -112,6 +112,7 @@ class MongoReportRepository:
         self._reports = database["reports"]
         self._photos = database["photos"]
         self._writing = KeyedLocks()
+        self._conditional = ConditionalWrites(self._reports, self._writing)
         # Where open reports are, by jurisdiction and category: duplicate lookups read a few
         # cells by `_id` instead of every report (FerretDB scans for any other filter).
         self._nearby = MongoNearbyIndex(
@@ -218,7 +219,7 @@ class MongoReportRepository:
         if due_at is not None:
             fields["due_at"] = due_at
             fields["due_sort"] = due_at
-        result = await self._update(
+        matched = await self._update(
             {"_id": report_id, "applied_events": {"$ne": change.event_id}},
             {
                 "$set": fields,
@@ -226,7 +227,7 @@ class MongoReportRepository:
                 "$inc": {"revision": 1},
             },
         )
-        if result.matched_count == 1:
+        if matched:
             return True
         await self._require(report_id)
         return False
@@ -252,8 +253,8 @@ class MongoReportRepository:
             "outbox": {"$each": [outbox_entry(topic, event) for topic, event in step.events]},
         }
         update["$push"] = push
-        result = await self._update({"_id": report_id, "revision": revision}, update)
-        if result.matched_count == 1:
+        matched = await self._update({"_id": report_id, "revision": revision}, update)
+        if matched:
             if step.status in OPEN_STATUSES:
                 await self._index_if_open(report_id)
             return True
@@ -270,11 +271,11 @@ class MongoReportRepository:
             push["supporter_keys"] = supporter_key
         if supporter is not None and supporter.email:
             push["supporters"] = {**supporter.model_dump(), "at": event.occurred_at}
-        result = await self._update(
+        matched = await self._update(
             condition,
             {"$push": push, "$inc": {"supporter_count": 1, "outbox_pending": 1, "revision": 1}},
         )
-        if result.matched_count == 1:
+        if matched:
             return True
         await self._require(report_id)
         return False
@@ -287,37 +288,37 @@ class MongoReportRepository:
         }
         if step.note is not None:
             push["comments"] = comment_document(step.note)
-        result = await self._update(
+        matched = await self._update(
             {"_id": report_id, "revision": revision},
             {"$push": push, "$inc": {"revision": 1, "outbox_pending": 1}},
         )
-        if result.matched_count == 1:
+        if matched:
             return True
         await self._require(report_id)
         return False
 
     async def record_notice(self, report_id: str, notice: Notice) -> bool:
-        result = await self._update(
+        matched = await self._update(
             {"_id": report_id, "applied_events": {"$ne": notice.id}},
             {
                 "$push": {"notices": notice_document(notice), "applied_events": notice.id},
                 "$inc": {"revision": 1},
             },
         )
-        if result.matched_count == 1:
+        if matched:
             return True
         await self._require(report_id)
         return False
 
     async def queue_event(self, report_id: str, topic: str, event: Event) -> None:
-        result = await self._update(
+        matched = await self._update(
             {"_id": report_id},
             {
                 "$push": {"outbox": outbox_entry(topic, event)},
                 "$inc": {"revision": 1, "outbox_pending": 1},
             },
         )
-        if result.matched_count != 1:
+        if not matched:
             raise ReportNotFound(report_id)
 
     async def with_pending_events(self, limit: int) -> list[Report]:
@@ -346,21 +347,20 @@ class MongoReportRepository:
             if document is None:
                 return
             remaining = [e for e in document["outbox"] if e["event"]["event_id"] not in published]
-            result = await self._update(
+            matched = await self._update(
                 {"_id": report_id, "revision": document["revision"]},
                 {
                     "$set": {"outbox": remaining, "outbox_pending": len(remaining)},
                     "$inc": {"revision": 1},
                 },
             )
-            if result.matched_count == 1:
+            if matched:
                 return
 
-    async def _update(self, condition: Document, update: Document) -> UpdateResult:
-        """One report's update, never at the same moment as another update of that report
-        (FerretDB 1.24 can lose one of two; see `stadtmelder_shared.keyed_locks`)."""
-        async with self._writing(condition["_id"]):
-            return await self._reports.update_one(condition, update)
+    async def _update(self, condition: Document, update: Document) -> bool:
+        """One report's update if it meets `condition`, never at the same moment as another
+        update of that report (FerretDB 1.24 can lose one of two; see `conditional_writes`)."""
+        return await self._conditional.update(condition, update)
 
     async def index_open_reports(self) -> int:
         """Put open reports stored before the nearby index into it, once (one scan at the first
