@@ -26,6 +26,7 @@ from stadtmelder_reports.app_webhooks import (
 )
 from stadtmelder_reports.catalogue import DEFAULT_DIRECTORY, load_departments, load_jurisdiction
 from stadtmelder_reports.feedback import FeedbackController
+from stadtmelder_reports.geocoding import Geocoder, NominatimGeocoder
 from stadtmelder_reports.handlers import register_handlers
 from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS
 from stadtmelder_reports.observability import http_metrics, metrics_endpoint, tracing_plugin
@@ -198,7 +199,10 @@ def create_app(settings: ReportsSettings) -> Litestar:
             await broker.stop()
             await client.close()
 
-    return build_app(lifespan, api_settings, limiter, metrics, web=web_settings(settings))
+    geocoder = NominatimGeocoder(settings.geocoder_url) if settings.geocoder_url else None
+    return build_app(
+        lifespan, api_settings, limiter, metrics, web=web_settings(settings), geocoder=geocoder
+    )
 
 
 def build_app(
@@ -207,6 +211,7 @@ def build_app(
     limiter: SubmissionLimiter,
     metrics: ServiceMetrics | None = None,
     web: WebSettings | None = None,
+    geocoder: Geocoder | None = None,
 ) -> Litestar:
     """The HTTP app around a lifespan that puts into the app state: `service`, `work`,
     `staff_verifier`, `api_keys`, `link_tokens` and `readiness`."""
@@ -252,6 +257,7 @@ def build_app(
             "alerts": Provide(provide_alerts, sync_to_thread=False),
             "links": Provide(lambda: api_settings, use_cache=True, sync_to_thread=False),
             "limiter": Provide(lambda: limiter, use_cache=True, sync_to_thread=False),
+            "geocoder": Provide(lambda: geocoder, use_cache=True, sync_to_thread=False),
         },
         # Three photos at the per-photo limit, plus the form's text fields.
         request_max_body_size=3 * api_settings.max_photo_bytes + 1024 * 1024,

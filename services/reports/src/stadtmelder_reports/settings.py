@@ -46,6 +46,9 @@ class ReportsSettings(ConnectionSettings):
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     map_attribution: str = "© OpenStreetMap contributors"
     web_assets_dir: Path = Path(__file__).resolve().parents[2] / "web-assets" / "node_modules"
+    # The report form's address search: a Nominatim-compatible `/search` URL (the operator's
+    # own or one whose usage policy allows it); empty keeps the address as free text only.
+    geocoder_url: str = ""
 
     # Web Push: the public half of notify's NOTIFY_VAPID_PRIVATE_KEY, for pages to subscribe
     # with; required unless the public base URL is local, where both services use this file.

@@ -26,6 +26,8 @@ class ReportFormValues:
     email: str = ""
     name: str = ""
     phone: str = ""
+    # A place chosen from the address search, as "lat,lon"; it sets the coordinates.
+    place: str = ""
     answers: dict[str, Any] = field(default_factory=dict)
 
 
@@ -53,7 +55,10 @@ def read_report_form(form: Any, category: Category, language: LanguageCode) -> R
         email=_text(form, "email"),
         name=_text(form, "name"),
         phone=_text(form, "phone"),
+        place=_text(form, "place"),
     )
+    if values.place and "," in values.place:
+        values.lat, values.lon = (part.strip() for part in values.place.split(",", 1))
     for question in category.questions:
         key = ANSWER_PREFIX + question.code
         if question.datatype == "multivaluelist":
@@ -98,6 +103,8 @@ def explain(problems: list[FieldProblem], category: Category, t: Words) -> list[
             explained.append(
                 {"field": "address", "text": t("err_outside" if outside else "err_location")}
             )
+        elif name == "address":
+            explained.append({"field": "address", "text": t("search_empty")})
         elif name == "coordinates":
             explained.append({"field": "lat", "text": t("err_coordinates")})
         elif name in ("contact", "email"):

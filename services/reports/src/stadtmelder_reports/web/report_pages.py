@@ -23,6 +23,7 @@ from stadtmelder_reports.errors import (
     TrackingTokenUnknown,
 )
 from stadtmelder_reports.feedback import record_answer
+from stadtmelder_reports.geocoding import Geocoder, SearchResult, find_places
 from stadtmelder_reports.preferences import LinkHolder
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.resolution_feedback import (
@@ -41,6 +42,8 @@ from stadtmelder_reports.web.views import map_points, readable_answers
 
 AnyRequest = Request[Any, Any, Any]
 Service = NamedDependency[ReportService]
+# None when no geocoder is configured: the address stays free text.
+AddressGeocoder = NamedDependency[Geocoder | None]
 
 
 def reporter_recipient(report: Report) -> str:
@@ -71,6 +74,8 @@ def form_page(
     problems: list[FieldProblem] | None = None,
     duplicates: list[NearbyReportOut] | None = None,
     status_code: int = 200,
+    address_search: bool = False,
+    search: SearchResult | None = None,
 ) -> Template:
     language = choose_language(request)
     t = Words(language)
@@ -82,8 +87,22 @@ def form_page(
         values=values or ReportFormValues(),
         errors=explain(problems or [], category, t),
         duplicates=duplicates or [],
-        photos_again=bool(problems or duplicates),
+        photos_again=bool(problems or duplicates or search),
+        address_search=address_search,
+        search=search,
+        search_message=search_message(search, t),
     )
+
+
+def search_message(search: SearchResult | None, t: Words) -> str | None:
+    """The sentence that goes with a search's places, or explains why there are none."""
+    if search is None:
+        return None
+    if search.failed:
+        return t("search_failed")
+    if not search.places:
+        return t("search_none")
+    return t("search_found", n=len(search.places))
 
 
 def status_page(
@@ -142,12 +161,43 @@ class ReportPages(Controller):
 
     @get("/report")
     async def report_form(
-        self, request: AnyRequest, service: Service, category: FromQuery[str | None] = None
+        self,
+        request: AnyRequest,
+        service: Service,
+        geocoder: AddressGeocoder,
+        category: FromQuery[str | None] = None,
     ) -> Template | Redirect:
         chosen = service.jurisdiction.category(category or "")
         if chosen is None:
             return see_other("/")
-        return form_page(request, chosen)
+        return form_page(request, chosen, address_search=geocoder is not None)
+
+    @get("/places")
+    async def places(
+        self,
+        request: AnyRequest,
+        service: Service,
+        geocoder: AddressGeocoder,
+        q: FromQuery[str] = "",
+    ) -> Response[dict[str, Any]]:
+        """The address search for the form's script: places inside the city and a sentence."""
+        t = Words(choose_language(request))
+        if geocoder is None:
+            body: dict[str, Any] = {
+                "code": "address_search_off",
+                "message": t("search_off"),
+                "places": [],
+            }
+            return Response(body, status_code=404)
+        if not q.strip():
+            body = {"code": "query_missing", "message": t("search_empty"), "places": []}
+            return Response(body, status_code=400)
+        found = await find_places(geocoder, service.jurisdiction.boundary, q, t.language)
+        places = [
+            {"name": p.name, "lat": p.location.lat, "lon": p.location.lon} for p in found.places
+        ]
+        body = {"failed": found.failed, "message": search_message(found, t), "places": places}
+        return Response(body, headers={"cache-control": "no-store"})
 
     @post("/report")
     async def submit(
@@ -156,6 +206,7 @@ class ReportPages(Controller):
         service: Service,
         limiter: NamedDependency[SubmissionLimiter],
         links: Links,
+        geocoder: AddressGeocoder,
     ) -> Template | Redirect:
         form = await request.form()
         category = service.jurisdiction.category(str(form.get("category") or ""))
@@ -163,14 +214,30 @@ class ReportPages(Controller):
             return see_other("/")
         language = choose_language(request)
         read: ReadForm = read_report_form(form, category, language)
+        searchable = geocoder is not None
+        if form.get("action") == "search" and geocoder is not None:
+            # "Search address" without JavaScript: the same form again, with places to choose.
+            if not read.values.address:
+                empty = [FieldProblem("address", "search without an address")]
+                return form_page(
+                    request, category, read.values, empty, status_code=400, address_search=True
+                )
+            places = await find_places(
+                geocoder, service.jurisdiction.boundary, read.values.address, language
+            )
+            return form_page(request, category, read.values, address_search=True, search=places)
         if read.problems:
-            return form_page(request, category, read.values, read.problems, status_code=400)
+            return form_page(
+                request, category, read.values, read.problems, None, 400, address_search=searchable
+            )
         try:
             await limiter.check(client_address(request))
         except TooManySubmissions as error:
             wait = Words(language)("too_many", seconds=error.retry_after_seconds)
             problem = FieldProblem("limit", wait)
-            return form_page(request, category, read.values, [problem], status_code=429)
+            return form_page(
+                request, category, read.values, [problem], None, 429, address_search=searchable
+            )
         if form.get("check_duplicates") == "1" and read.location is not None:
             nearby = await service.open_reports_nearby(category.code, read.location)
             if nearby:
@@ -178,7 +245,9 @@ class ReportPages(Controller):
                     NearbyReportOut(report=public_view(r, language, ""), distance_m=round(distance))
                     for r, distance in nearby
                 ]
-                return form_page(request, category, read.values, duplicates=found)
+                return form_page(
+                    request, category, read.values, duplicates=found, address_search=searchable
+                )
         uploads = [u for u in form.getall("photos", []) if not isinstance(u, str)]
         try:
             photos = await clean_photos(uploads, links.max_photo_bytes)
@@ -195,7 +264,10 @@ class ReportPages(Controller):
                 photos,
             )
         except InvalidReport as invalid:
-            return form_page(request, category, read.values, invalid.problems, status_code=400)
+            problems = invalid.problems
+            return form_page(
+                request, category, read.values, problems, None, 400, address_search=searchable
+            )
         except ReportStopped as stopped:
             return page(
                 request,

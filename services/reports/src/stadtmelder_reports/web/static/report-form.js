@@ -93,6 +93,75 @@
   form.addEventListener("change", contactChoice);
   contactChoice();
 
+  // Address search: the places found inside the city as a radio group; choosing one fills the
+  // coordinates, which moves the map's marker. Without the script the button posts the form.
+  var searchButton = document.getElementById("search-address");
+  var results = document.getElementById("address-results");
+  var address = document.getElementById("address");
+  function choosePlace(radio) {
+    var parts = radio.value.split(",");
+    lat.value = parts[0];
+    lon.value = parts[1];
+    lat.dispatchEvent(new Event("change", { bubbles: true }));
+    status.textContent = results.dataset.chosen.replace("{name}", radio.nextSibling.textContent);
+  }
+  function showPlaces(answer) {
+    results.textContent = "";
+    var message = document.createElement("p");
+    message.className = "status-line";
+    message.textContent = answer.message || "";
+    results.appendChild(message);
+    if (!answer.places || !answer.places.length) return;
+    var group = document.createElement("fieldset");
+    group.className = "question";
+    var legend = document.createElement("legend");
+    legend.textContent = results.dataset.title;
+    var hint = document.createElement("p");
+    hint.className = "hint";
+    hint.textContent = results.dataset.choose;
+    group.appendChild(legend);
+    group.appendChild(hint);
+    answer.places.forEach(function (place, index) {
+      var option = document.createElement("div");
+      option.className = "option";
+      var radio = document.createElement("input");
+      radio.type = "radio";
+      radio.name = "place";
+      radio.id = "place-" + (index + 1);
+      radio.value = place.lat.toFixed(6) + "," + place.lon.toFixed(6);
+      var label = document.createElement("label");
+      label.htmlFor = radio.id;
+      label.textContent = place.name;
+      radio.addEventListener("change", function () { choosePlace(radio); });
+      option.appendChild(radio);
+      option.appendChild(label);
+      group.appendChild(option);
+    });
+    results.appendChild(group);
+  }
+  function searchAddress(event) {
+    event.preventDefault();
+    var query = new URLSearchParams({ q: address.value.trim(), lang: form.dataset.lang });
+    status.textContent = searchButton.dataset.searching;
+    fetch("/places?" + query.toString(), { headers: { accept: "application/json" } })
+      .then(function (response) { return response.json(); })
+      .then(function (answer) { status.textContent = ""; showPlaces(answer); })
+      .catch(function () {
+        status.textContent = "";
+        showPlaces({ message: searchButton.dataset.failed, places: [] });
+      });
+  }
+  if (searchButton && results) {
+    searchButton.addEventListener("click", searchAddress);
+    // Enter in the address field searches instead of sending the whole report.
+    address.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") searchAddress(event);
+    });
+    results.querySelectorAll('input[name="place"]').forEach(function (radio) {
+      radio.addEventListener("change", function () { choosePlace(radio); });
+    });
+  }
+
   // Open reports of the same kind nearby: support one instead of filing it again.
   var box = document.getElementById("js-duplicates");
   var checkDuplicates = document.getElementById("check_duplicates");
