@@ -80,6 +80,16 @@ async def test_the_form_offers_address_search_only_when_a_geocoder_is_set() -> N
     assert "Search address" not in without.text
 
 
+async def test_enter_in_a_field_sends_the_report_rather_than_searching() -> None:
+    async with site(FakeGeocoder([KOENIG])) as client:
+        page = (await client.get("/report?category=street_light_out&lang=en")).text
+    form = page[page.index('id="report-form"') :]
+    # Browsers submit with the form's first submit button when Enter is pressed in a field.
+    first_submit = form[form.index('type="submit"') - 200 : form.index('type="submit"') + 200]
+    assert 'value="search"' not in first_submit
+    assert form.index('type="submit"') < form.index('value="search"')
+
+
 async def test_searching_without_javascript_shows_the_places_inside_the_city_to_choose() -> None:
     geocoder = FakeGeocoder([KOENIG, ALTSTADT, HARBOUR])
     async with site(geocoder) as client:
