@@ -2,12 +2,12 @@
 development key created under var/ on first use."""
 
 import base64
-import os
-import tempfile
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+
+from stadtmelder_shared.key_files import ensure_p256_key_pem
 
 
 def b64url(data: bytes) -> str:
@@ -35,25 +35,7 @@ def private_key_from(text: str) -> ec.EllipticCurvePrivateKey:
 
 def ensure_development_key(path: Path) -> ec.EllipticCurvePrivateKey:
     """The key at `path`, created first if there is none yet (only the owner reads it)."""
-    if not path.exists():
-        pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Written aside and linked into place: reports and notify start together, and when
-        # both create a key, the first one stays and both use it.
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as file:
-            file.write(pem)
-        try:
-            os.chmod(file.name, 0o600)
-            os.link(file.name, path)
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(file.name)
-    return private_key_from(path.read_text())
+    return private_key_from(ensure_p256_key_pem(path).decode())
 
 
 def public_key_text(key: ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey) -> str:

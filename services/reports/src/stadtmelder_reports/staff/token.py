@@ -5,9 +5,7 @@ use; the service checks tokens with its public half whenever no JWKS URL is conf
 """
 
 import argparse
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,32 +18,14 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from stadtmelder_reports.catalogue import load_departments
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.staff.auth import LOCAL_ISSUER, ROLES
+from stadtmelder_shared.key_files import ensure_p256_key_pem
 
 TOKEN_HOURS = 12
 
 
 def ensure_signing_key(path: Path) -> PrivateKeyTypes:
     """The private key at `path`, created first if there is none yet (only the owner reads it)."""
-    if not path.exists():
-        key = ec.generate_private_key(ec.SECP256R1())
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Written aside and linked into place: a reader never sees half a key, and when two
-        # processes race, the first key stays and both sign with it.
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as file:
-            file.write(pem)
-        try:
-            os.chmod(file.name, 0o600)
-            os.link(file.name, path)
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(file.name)
-    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+    return serialization.load_pem_private_key(ensure_p256_key_pem(path), password=None)
 
 
 def issue_token(
