@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.results import UpdateResult
 
 from stadtmelder_reports.alerts import (
     AlertArea,
@@ -18,6 +17,7 @@ from stadtmelder_reports.alerts import (
 )
 from stadtmelder_reports.outbox import EventPublisher
 from stadtmelder_shared import topics
+from stadtmelder_shared.conditional_writes import ConditionalWrites
 from stadtmelder_shared.events import EVENT_TYPES, Event, Location
 from stadtmelder_shared.keyed_locks import KeyedLocks
 
@@ -34,7 +34,7 @@ class MongoAlertStore:
 
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self._subscriptions = database["alert_subscriptions"]
-        self._writing = KeyedLocks()
+        self._conditional = ConditionalWrites(self._subscriptions, KeyedLocks())
 
     async def ensure_indexes(self) -> None:
         await self._subscriptions.create_index("token_hash")
@@ -52,7 +52,7 @@ class MongoAlertStore:
     async def change_status(
         self, subscription_id: str, before: AlertStatus, after: AlertStatus, event: Event
     ) -> bool:
-        result = await self._update(
+        return await self._update(
             {"_id": subscription_id, "status": before},
             {
                 "$set": {"status": after, f"{after}_at": event.occurred_at},
@@ -60,7 +60,6 @@ class MongoAlertStore:
                 "$inc": {"outbox_pending": 1, "revision": 1},
             },
         )
-        return result.matched_count == 1
 
     async def with_pending_events(self, limit: int) -> list[Subscription]:
         cursor = self._subscriptions.find({"outbox_pending": {"$gt": 0}}).limit(limit)
@@ -76,21 +75,19 @@ class MongoAlertStore:
             if document is None:
                 return
             remaining = [e for e in document["outbox"] if e["event"]["event_id"] not in published]
-            result = await self._update(
+            changed = await self._update(
                 {"_id": subscription_id, "revision": document["revision"]},
                 {
                     "$set": {"outbox": remaining, "outbox_pending": len(remaining)},
                     "$inc": {"revision": 1},
                 },
             )
-            if result.matched_count == 1:
+            if changed:
                 return
 
-    async def _update(self, condition: Document, update: Document) -> UpdateResult:
-        """Never two updates of one subscription at the same moment in this process: FerretDB
-        1.24 can lose one of them (see MongoReportRepository._update)."""
-        async with self._writing(condition["_id"]):
-            return await self._subscriptions.update_one(condition, update)
+    async def _update(self, condition: Document, update: Document) -> bool:
+        """One subscription's update if it meets `condition`; see `conditional_writes`."""
+        return await self._conditional.update(condition, update)
 
 
 def _outbox_entry(event: Event, topic: str = topics.AREA_ALERTS) -> Document:
