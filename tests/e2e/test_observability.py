@@ -79,13 +79,15 @@ async def test_a_trace_of_one_report_spans_reports_routing_and_notify(
     async def whole_trace() -> list[dict[str, Any]] | None:
         found = [span for span in spans(running_system) if span["trace_id"] == trace_id]
         services = {span["service"] for span in found}
-        names = {span["name"] for span in found}
+        handled = {(span["service"], span["name"]) for span in found}
         # A span is written when it ends, a parent after its children: wait for the parents.
+        # Reports handles reports.routed too, and notify's routed span ends last (it waits for
+        # the confirmation to go out first): wait for notify's own.
         ids = {span["span_id"] for span in found}
         parents = {span["parent_span_id"] for span in found} - {None}
         complete = (
             services == {"reports", "routing", "notify"}
-            and f"{topics.REPORTS_ROUTED} process" in names
+            and ("notify", f"{topics.REPORTS_ROUTED} process") in handled
             and parents <= ids
         )
         return found if complete else None
