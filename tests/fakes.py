@@ -191,6 +191,14 @@ class InMemoryReportRepository:
         ]
         report.revision += 1
 
+    async def clear_outbox(self, report_id: str, revision: int) -> bool:
+        report = self.reports[report_id]
+        if report.revision != revision:
+            return False
+        report.pending_events = []
+        report.revision += 1
+        return True
+
     async def ping(self) -> None:
         return None
 

@@ -89,6 +89,21 @@ async def test_pending_events_are_listed_until_marked_published(reports: Any) ->
     assert (await reports.get(report.id)).pending_events == []
 
 
+async def test_the_outbox_is_cleared_only_at_the_revision_its_events_were_read(
+    reports: Any,
+) -> None:
+    report = a_report()
+    await reports.add(report)
+    read = await reports.get(report.id)
+    await reports.add_supporter(report.id, None, None, supported(report, None, NOW))
+
+    assert await reports.clear_outbox(report.id, read.revision) is False
+    assert len((await reports.get(report.id)).pending_events) == 2
+
+    assert await reports.clear_outbox(report.id, (await reports.get(report.id)).revision) is True
+    assert (await reports.get(report.id)).pending_events == []
+
+
 async def test_a_status_change_is_applied_once(reports: Any) -> None:
     report = a_report()
     await reports.add(report)

@@ -5,7 +5,8 @@ import contextlib
 import logging
 import math
 import time
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol, TypeVar
 
 from stadtmelder_reports.domain import Report
 from stadtmelder_reports.errors import ReportNotFound
@@ -14,6 +15,9 @@ from stadtmelder_shared.events import Event
 from stadtmelder_shared.tracing import continued
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+# Reports published at once per pass; enough to keep MongoDB and Kafka busy, few connections.
+CONCURRENT_REPORTS = 16
 
 
 class EventPublisher(Protocol):
@@ -62,25 +66,41 @@ class OutboxRelay:
     async def publish_hinted(self) -> int:
         """Publish the events of the reports named by `wake`; returns how many."""
         hinted, self._hinted = self._hinted, set()
-        published = 0
         try:
-            for report_id in sorted(hinted):
-                try:
-                    report = await self._repository.get(report_id)
-                except ReportNotFound:
-                    continue
-                published += await self._publish(report)
+            return await self._publish_each(sorted(hinted), self._publish_named)
         except Exception:
             self._hinted |= hinted  # tried again at the next pass, or by the scan
             raise
-        return published
 
     async def publish_pending(self) -> int:
         """One pass over the whole outbox; returns how many events were published."""
-        published = 0
-        for report in await self._repository.with_pending_events(self._batch_size):
-            published += await self._publish(report)
-        return published
+        reports = await self._repository.with_pending_events(self._batch_size)
+        return await self._publish_each(reports, self._publish)
+
+    async def _publish_each(
+        self, items: Sequence[T], publish: Callable[[T], Awaitable[int]]
+    ) -> int:
+        """Several reports at a time: each round trip to MongoDB and Kafka is waited for, and
+        one at a time the relay fell behind submissions. A report's own events stay in order."""
+        limit = asyncio.Semaphore(CONCURRENT_REPORTS)
+
+        async def limited(item: T) -> int:
+            async with limit:
+                return await publish(item)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(limited(item)) for item in items]
+        except ExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+        return sum(task.result() for task in tasks)
+
+    async def _publish_named(self, report_id: str) -> int:
+        try:
+            report = await self._repository.get(report_id)
+        except ReportNotFound:
+            return 0
+        return await self._publish(report)
 
     async def _publish(self, report: Report) -> int:
         sent = []
@@ -92,7 +112,7 @@ class OutboxRelay:
                 "event published",
                 extra={"report_id": report.id, "event_id": event.event_id, "topic": topic},
             )
-        if sent:
+        if sent and not await self._repository.clear_outbox(report.id, report.revision):
             await self._repository.mark_published(report.id, sent)
         return len(sent)
 

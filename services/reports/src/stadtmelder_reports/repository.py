@@ -102,6 +102,11 @@ class ReportRepository(Protocol):
 
     async def mark_published(self, report_id: str, event_ids: Iterable[str]) -> None: ...
 
+    async def clear_outbox(self, report_id: str, revision: int) -> bool:
+        """Empty the outbox if the report is still at `revision`, whose events were all
+        published; False when it changed meanwhile (then use `mark_published`)."""
+        ...
+
     async def ping(self) -> None: ...
 
 
@@ -356,6 +361,14 @@ class MongoReportRepository:
             )
             if matched:
                 return
+
+    async def clear_outbox(self, report_id: str, revision: int) -> bool:
+        # The relay read the outbox at `revision`: unchanged since, nothing is left to keep,
+        # so no second read of the outbox is needed.
+        return await self._update(
+            {"_id": report_id, "revision": revision},
+            {"$set": {"outbox": [], "outbox_pending": 0}, "$inc": {"revision": 1}},
+        )
 
     async def _update(self, condition: Document, update: Document) -> bool:
         """One report's update if it meets `condition`, never at the same moment as another
