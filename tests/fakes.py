@@ -191,7 +191,7 @@ class InMemoryReportRepository:
         ]
         report.revision += 1
 
-    async def clear_outbox(self, report_id: str, revision: int) -> bool:
+    async def clear_outbox(self, report_id: str, revision: int, event_ids: Iterable[str]) -> bool:
         report = self.reports[report_id]
         if report.revision != revision:
             return False

@@ -89,6 +89,20 @@ async def test_pending_events_are_listed_until_marked_published(reports: Any) ->
     assert (await reports.get(report.id)).pending_events == []
 
 
+async def test_events_queued_after_the_first_scan_are_found_by_later_ones(reports: Any) -> None:
+    assert await reports.with_pending_events(1000) == []
+    report = a_report()
+    await reports.add(report)
+    assert [r.id for r in await reports.with_pending_events(1000)] == [report.id]
+
+    await reports.mark_published(report.id, [e.event_id for _, e in report.pending_events])
+    assert await reports.with_pending_events(1000) == []
+
+    await reports.add_supporter(report.id, None, None, supported(report, None, NOW))
+    [waiting] = await reports.with_pending_events(1000)
+    assert [type(e).__name__ for _, e in waiting.pending_events] == ["ReportSupported"]
+
+
 async def test_the_outbox_is_cleared_only_at_the_revision_its_events_were_read(
     reports: Any,
 ) -> None:
@@ -97,10 +111,13 @@ async def test_the_outbox_is_cleared_only_at_the_revision_its_events_were_read(
     read = await reports.get(report.id)
     await reports.add_supporter(report.id, None, None, supported(report, None, NOW))
 
-    assert await reports.clear_outbox(report.id, read.revision) is False
+    read_ids = [e.event_id for _, e in read.pending_events]
+    assert await reports.clear_outbox(report.id, read.revision, read_ids) is False
     assert len((await reports.get(report.id)).pending_events) == 2
 
-    assert await reports.clear_outbox(report.id, (await reports.get(report.id)).revision) is True
+    now = await reports.get(report.id)
+    now_ids = [e.event_id for _, e in now.pending_events]
+    assert await reports.clear_outbox(report.id, now.revision, now_ids) is True
     assert (await reports.get(report.id)).pending_events == []
 
 

@@ -112,7 +112,7 @@ class OutboxRelay:
                 "event published",
                 extra={"report_id": report.id, "event_id": event.event_id, "topic": topic},
             )
-        if sent and not await self._repository.clear_outbox(report.id, report.revision):
+        if sent and not await self._repository.clear_outbox(report.id, report.revision, sent):
             await self._repository.mark_published(report.id, sent)
         return len(sent)
 

@@ -3,7 +3,7 @@
 import asyncio
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from bson import Binary
@@ -23,6 +23,7 @@ from stadtmelder_reports.documents import (
 )
 from stadtmelder_reports.domain import OPEN_STATUSES, Notice, Report, StatusChange, WorkStep
 from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTokenUnknown
+from stadtmelder_reports.outbox_index import MongoOutboxIndex, Waiting
 from stadtmelder_reports.photos import CleanPhoto
 from stadtmelder_reports.report_queries import QueueQuery, ReportQuery, queue_filter, search_filter
 from stadtmelder_reports.resolution_feedback import FeedbackStep
@@ -33,6 +34,8 @@ from stadtmelder_shared.keyed_locks import KeyedLocks
 from stadtmelder_shared.nearby import Grid, MongoNearbyIndex
 
 MAX_NEARBY = 200
+# Outbox index entries read per report the safety net may return: most reports have one event.
+WAITING_READ_PER_REPORT = 4
 
 
 @dataclass(frozen=True)
@@ -102,9 +105,9 @@ class ReportRepository(Protocol):
 
     async def mark_published(self, report_id: str, event_ids: Iterable[str]) -> None: ...
 
-    async def clear_outbox(self, report_id: str, revision: int) -> bool:
-        """Empty the outbox if the report is still at `revision`, whose events were all
-        published; False when it changed meanwhile (then use `mark_published`)."""
+    async def clear_outbox(self, report_id: str, revision: int, event_ids: Iterable[str]) -> bool:
+        """Empty the outbox if the report is still at `revision`, whose events (`event_ids`)
+        were all published; False when it changed meanwhile (then use `mark_published`)."""
         ...
 
     async def ping(self) -> None: ...
@@ -118,6 +121,8 @@ class MongoReportRepository:
         self._photos = database["photos"]
         self._writing = KeyedLocks()
         self._conditional = ConditionalWrites(self._reports, self._writing)
+        self._outbox_index = MongoOutboxIndex(database["outbox_index"])
+        self._whole_outbox_read = False
         # Where open reports are, by jurisdiction and category: duplicate lookups read a few
         # cells by `_id` instead of every report (FerretDB scans for any other filter).
         self._nearby = MongoNearbyIndex(
@@ -152,10 +157,13 @@ class MongoReportRepository:
                 },
                 upsert=True,
             )
-        # The place before the report: a crash in between leaves an entry without a report,
-        # which lookups skip, rather than a report that is never offered as a duplicate.
-        if report.location is not None:
-            await self._nearby.add(_nearby_scope(report), report.id, report.location)
+        # The place and the outbox index before the report: a crash in between leaves entries
+        # without a report, which lookups and the relay skip, rather than a report that is
+        # never offered as a duplicate or whose events only a restart finds.
+        await asyncio.gather(
+            self._index_place(report),
+            self._outbox_index.note(report.id, _ids(report.pending_events)),
+        )
         await self._reports.insert_one(to_document(report))
 
     async def get(self, report_id: str) -> Report:
@@ -258,6 +266,7 @@ class MongoReportRepository:
             "outbox": {"$each": [outbox_entry(topic, event) for topic, event in step.events]},
         }
         update["$push"] = push
+        await self._outbox_index.note(report_id, _ids(step.events))
         matched = await self._update({"_id": report_id, "revision": revision}, update)
         if matched:
             if step.status in OPEN_STATUSES:
@@ -276,6 +285,7 @@ class MongoReportRepository:
             push["supporter_keys"] = supporter_key
         if supporter is not None and supporter.email:
             push["supporters"] = {**supporter.model_dump(), "at": event.occurred_at}
+        await self._outbox_index.note(report_id, [event.event_id])
         matched = await self._update(
             condition,
             {"$push": push, "$inc": {"supporter_count": 1, "outbox_pending": 1, "revision": 1}},
@@ -293,6 +303,7 @@ class MongoReportRepository:
         }
         if step.note is not None:
             push["comments"] = comment_document(step.note)
+        await self._outbox_index.note(report_id, [step.event.event_id])
         matched = await self._update(
             {"_id": report_id, "revision": revision},
             {"$push": push, "$inc": {"revision": 1, "outbox_pending": 1}},
@@ -316,6 +327,7 @@ class MongoReportRepository:
         return False
 
     async def queue_event(self, report_id: str, topic: str, event: Event) -> None:
+        await self._outbox_index.note(report_id, [event.event_id])
         matched = await self._update(
             {"_id": report_id},
             {
@@ -327,8 +339,33 @@ class MongoReportRepository:
             raise ReportNotFound(report_id)
 
     async def with_pending_events(self, limit: int) -> list[Report]:
-        cursor = self._reports.find({"outbox_pending": {"$gt": 0}}).limit(limit)
-        return [from_document(document) async for document in cursor]
+        if not self._whole_outbox_read:
+            # Once per process, the whole collection: events queued before the outbox index
+            # existed. Afterwards the index names every report with events waiting.
+            cursor = self._reports.find({"outbox_pending": {"$gt": 0}}).limit(limit)
+            reports = [from_document(document) async for document in cursor]
+            self._whole_outbox_read = len(reports) < limit
+            return reports
+        return await self._pending_by_index(limit)
+
+    async def _pending_by_index(self, limit: int) -> list[Report]:
+        entries: dict[str, list[Waiting]] = {}
+        for entry in await self._outbox_index.waiting(WAITING_READ_PER_REPORT * limit):
+            entries.setdefault(entry.report_id, []).append(entry)
+        report_ids = list(entries)[:limit]
+        documents = await asyncio.gather(
+            *(self._reports.find_one({"_id": report_id}) for report_id in report_ids)
+        )
+        reports = [from_document(document) for document in documents if document is not None]
+        pending = {event.event_id for report in reports for _, event in report.pending_events}
+        now = datetime.now(UTC)
+        await self._outbox_index.forget(
+            entry.event_id
+            for report_id in report_ids
+            for entry in entries[report_id]
+            if entry.event_id not in pending and entry.is_left_over(now)
+        )
+        return [report for report in reports if report.pending_events]
 
     async def count_pending_events(self) -> int:
         """How many events wait in the outbox of all reports (the relay's backlog)."""
@@ -360,15 +397,19 @@ class MongoReportRepository:
                 },
             )
             if matched:
+                await self._outbox_index.forget(published)
                 return
 
-    async def clear_outbox(self, report_id: str, revision: int) -> bool:
+    async def clear_outbox(self, report_id: str, revision: int, event_ids: Iterable[str]) -> bool:
         # The relay read the outbox at `revision`: unchanged since, nothing is left to keep,
         # so no second read of the outbox is needed.
-        return await self._update(
+        cleared = await self._update(
             {"_id": report_id, "revision": revision},
             {"$set": {"outbox": [], "outbox_pending": 0}, "$inc": {"revision": 1}},
         )
+        if cleared:
+            await self._outbox_index.forget(event_ids)
+        return cleared
 
     async def _update(self, condition: Document, update: Document) -> bool:
         """One report's update if it meets `condition`, never at the same moment as another
@@ -391,6 +432,10 @@ class MongoReportRepository:
 
         return await self._nearby.fill_once(places())
 
+    async def _index_place(self, report: Report) -> None:
+        if report.location is not None:
+            await self._nearby.add(_nearby_scope(report), report.id, report.location)
+
     async def _index_if_open(self, report_id: str) -> None:
         """Put a report worked on back into the nearby index: a lookup may have pruned it while
         it was resolved or forwarded. Staff steps are rare next to submissions."""
@@ -402,6 +447,10 @@ class MongoReportRepository:
     async def _require(self, report_id: str) -> None:
         if await self._reports.count_documents({"_id": report_id}, limit=1) == 0:
             raise ReportNotFound(report_id)
+
+
+def _ids(events: Iterable[tuple[str, Event]]) -> list[str]:
+    return [event.event_id for _, event in events]
 
 
 def _nearby_scope(report: Report) -> str:
