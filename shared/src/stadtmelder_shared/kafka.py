@@ -111,18 +111,23 @@ async def ensure_topics(
 Handler = Callable[..., Awaitable[None]]
 
 
-def consumer(broker: KafkaBroker, topic: str, service_group: str) -> Callable[[Handler], object]:
+def consumer(
+    broker: KafkaBroker, topic: str, service_group: str, workers: int = 1
+) -> Callable[[Handler], object]:
     """Our subscriber policy in one place: at-least-once (acknowledged after handling,
     redelivered on error), reading a new topic from its start, in a group of its own.
 
     One group per service and topic: when consumers of several topics share a group, every
-    consumer that joins or leaves stalls all of them for a rebalance.
+    consumer that joins or leaves stalls all of them for a rebalance. With `workers` above one,
+    the group has that many consumers in this process, each with partitions of its own, as
+    replicas would: one partition's records (one report's) are still handled one by one, in order.
     """
     subscriber: Callable[[Handler], object] = broker.subscriber(
         topic,
         group_id=group_for(service_group, topic),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        max_workers=workers,
     )
     return subscriber
 

@@ -105,18 +105,25 @@ class ServiceMetrics:
     async def _read_consumer_lag(self, broker: KafkaBroker) -> None:
         lag: dict[str, int] = {}
         for subscriber in broker.subscribers:
-            consumer: Any = getattr(subscriber, "consumer", None)
-            if consumer is None:
-                continue
-            for partition in consumer.assignment():
-                end = consumer.highwater(partition)
-                if end is None:  # nothing fetched from this partition yet
-                    continue
-                position = await consumer.position(partition)
-                lag[partition.topic] = lag.get(partition.topic, 0) + max(end - position, 0)
+            # A subscriber with several workers has one consumer per worker.
+            consumers: list[Any] = getattr(subscriber, "consumer_subgroup", None) or [
+                getattr(subscriber, "consumer", None)
+            ]
+            for consumer in consumers:
+                if consumer is not None:
+                    await _add_lag(consumer, lag)
         self.consumer_lag.clear()
         for topic, value in lag.items():
             self.consumer_lag.labels(topic=topic).set(value)
+
+
+async def _add_lag(consumer: Any, lag: dict[str, int]) -> None:
+    for partition in consumer.assignment():
+        end = consumer.highwater(partition)
+        if end is None:  # nothing fetched from this partition yet
+            continue
+        position = await consumer.position(partition)
+        lag[partition.topic] = lag.get(partition.topic, 0) + max(end - position, 0)
 
 
 def metrics_route(metrics: ServiceMetrics) -> tuple[str, GetHandler]:

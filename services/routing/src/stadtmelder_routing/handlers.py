@@ -11,10 +11,13 @@ from stadtmelder_shared.events import ReportRouted, ReportStatusChanged, ReportS
 from stadtmelder_shared.kafka import consumer
 
 log = logging.getLogger(__name__)
+# A routing decision waits on several MongoDB and Kafka round trips; one consumer per partition
+# (three by default) decides for three reports at once instead of queueing them behind each other.
+SUBMISSION_WORKERS = 3
 
 
 def register_handlers(broker: KafkaBroker, service: RoutingService, group_id: str) -> None:
-    @consumer(broker, topics.REPORTS_SUBMITTED, group_id)
+    @consumer(broker, topics.REPORTS_SUBMITTED, group_id, workers=SUBMISSION_WORKERS)
     async def on_report_submitted(message: KafkaMessage) -> None:
         event = await decode_or_dead_letter(message, ReportSubmitted, broker)
         if event is None:
