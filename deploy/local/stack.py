@@ -429,6 +429,7 @@ def service_environment(profile: Profile, environ: Mapping[str, str]) -> dict[st
         "SMTP_PORT": str(profile.smtp_port),
         "NOTIFY_PUBLIC_BASE_URL": f"http://{HOST}:{profile.reports_port}",
         "REPORTS_PUBLIC_BASE_URL": f"http://{HOST}:{profile.reports_port}",
+        "NOTIFY_SENT_JOURNAL_DIR": str(profile.state_dir / "notify-journal"),
     }
     if not profile.environment_wins:
         # The tests submit hundreds of reports from one address; they test the limit itself
@@ -741,7 +742,12 @@ def stop_component(profile: Profile, component: Component, *, kill: bool = False
 def reset(profile: Profile) -> None:
     """Stop everything of the profile and delete its data, logs and mails (downloads stay)."""
     stop(profile)
-    data = [profile.ferretdb_dir, profile.mail_dir, profile.state_dir / "log"]
+    data = [
+        profile.ferretdb_dir,
+        profile.mail_dir,
+        profile.state_dir / "log",
+        profile.state_dir / "notify-journal",
+    ]
     data += [path for path in profile.kafka_dir.glob("*") if path != KAFKA_LIBS]
     for path in data:
         if path.is_dir():

@@ -1,9 +1,13 @@
 """The mailer against the real local SMTP sink."""
 
+import socket
 import uuid
+from collections.abc import Iterator
 
 import aiosmtplib
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from stadtmelder_notify.domain import Mail
 from stadtmelder_notify.mailer import SmtpMailer
@@ -35,3 +39,82 @@ async def test_unreachable_server_raises_after_retries() -> None:
     mailer = SmtpMailer("127.0.0.1", 9, "noreply@example.org", attempts=2)
     with pytest.raises(aiosmtplib.SMTPConnectError):
         await mailer.send(Mail("a@example.org", "s", "t", "<m2@stadtmelder>"), "de")
+
+
+class _CountingHandler:
+    """An in-process SMTP server's handler that counts connections and keeps the mails."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.subjects: list[str] = []
+
+    async def handle_EHLO(  # noqa: N802 (aiosmtpd hook name)
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_DATA(  # noqa: N802 (aiosmtpd hook name)
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        content = envelope.original_content.decode() if envelope.original_content else ""
+        self.subjects += [line[9:] for line in content.splitlines() if line.startswith("Subject: ")]
+        return "250 OK"
+
+
+class _Server:
+    """An aiosmtpd server in a thread, on a port that stays the same across a restart."""
+
+    def __init__(self, handler: _CountingHandler) -> None:
+        self.handler = handler
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self._controller = self._started()
+
+    def _started(self) -> Controller:
+        controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        controller.start()
+        return controller
+
+    def restart(self) -> None:
+        self._controller.stop()
+        self._controller = self._started()
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
+@pytest.fixture
+def counting_server() -> Iterator[_Server]:
+    server = _Server(_CountingHandler())
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def test_mails_share_an_open_connection_and_a_dropped_one_is_replaced(
+    counting_server: _Server,
+) -> None:
+    handler = counting_server.handler
+    mailer = SmtpMailer("127.0.0.1", counting_server.port, "noreply@example.org", connections=1)
+
+    for number in range(3):
+        await mailer.send(Mail("a@example.org", f"first {number}", "t", f"<f{number}@x>"), "de")
+    assert handler.connections == 1
+    assert handler.subjects == ["first 0", "first 1", "first 2"]
+
+    # The server goes away and comes back: the open connection is dead, the next mail still
+    # arrives, once, over a new one.
+    counting_server.restart()
+    await mailer.send(Mail("a@example.org", "after the restart", "t", "<r@x>"), "de")
+    assert handler.subjects.count("after the restart") == 1
+    assert handler.connections == 2
+    await mailer.close()

@@ -42,14 +42,16 @@ def create_alert_service(
     *,
     areas_file: Path | None = None,
     digest_at: time = time(7, 0),
+    deliveries: MongoDeliveryLog | None = None,
 ) -> AlertService:
     """The service on notify's database, mailer and dead-letter topics; the districts from
-    `areas_file`, else the routing service's defaults."""
+    `areas_file`, else the routing service's defaults. `deliveries` shares the service's
+    delivery log (and its journal)."""
     return AlertService(
         MongoSubscriptionStore(database),
         MongoNewReportStore(database),
         MongoDigestQueue(database),
-        MongoDeliveryLog(database),
+        deliveries or MongoDeliveryLog(database),
         mailer,
         load_districts(areas_file),
         settings.public_base_url,

@@ -21,6 +21,7 @@ from stadtmelder_notify.handlers import register_handlers
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_notify.mailer import Mailer, SmtpMailer
 from stadtmelder_notify.repository import MongoDeliveryLog, MongoFollowerStore, connect
+from stadtmelder_notify.sent_journal import SentJournal
 from stadtmelder_notify.service import NotifyService
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_shared.health import connection_checks, health_routes
@@ -44,7 +45,8 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
     mongo = connect(settings.mongodb_url)
     database = mongo[settings.mongodb_database]
     followers = MongoFollowerStore(database)
-    deliveries = MongoDeliveryLog(database)
+    journal = SentJournal(settings.sent_journal_dir)
+    deliveries = MongoDeliveryLog(database, journal=journal)
     smtp = SmtpMailer(
         settings.smtp_host,
         settings.smtp_port,
@@ -74,7 +76,9 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
         push=CountedSends(channels.push, metrics.notifications, channel="web_push"),
     )
     register_handlers(broker, service, settings.kafka_group_id)
-    alerts = create_alert_service(settings, database, mailer, KafkaDeadLetters(broker, SOURCE))
+    alerts = create_alert_service(
+        settings, database, mailer, KafkaDeadLetters(broker, SOURCE), deliveries=deliveries
+    )
     register_alert_handlers(broker, alerts, settings.alerts_group_id)
     digests = DigestJob(alerts)
     background: set[asyncio.Task[None]] = set()
@@ -85,6 +89,9 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
         await connect_when_reachable(broker, settings)
         await followers.ensure_indexes()
         await deliveries.ensure_indexes()
+        # Before any event is consumed: what a killed process sent is marked sent first.
+        journal.open()
+        await journal.replay(deliveries.record_sent)
         await channels.start()
         await ensure_alert_indexes(database)
 
@@ -108,6 +115,8 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
                 await task
 
     async def close() -> None:
+        await smtp.close()
+        journal.close()
         await channels.close()
         await mongo.close()
 

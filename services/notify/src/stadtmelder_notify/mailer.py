@@ -1,5 +1,8 @@
 """Sends mail over SMTP as plain text and HTML, retrying with backoff when the server is away."""
 
+import asyncio
+import contextlib
+import time
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Protocol
@@ -40,6 +43,13 @@ class Mailer(Protocol):
 
 
 class SmtpMailer:
+    """Keeps a few SMTP connections open and sends each mail over a free one.
+
+    A send returns as soon as the server accepted the mail (its 250 after DATA), not after a
+    QUIT: the caller records the acceptance at once, so a crash can hardly fall in between.
+    A connection that broke, or sat idle long enough for the server to drop it, is replaced.
+    """
+
     def __init__(
         self,
         host: str,
@@ -49,6 +59,8 @@ class SmtpMailer:
         password: str | None = None,
         starttls: bool = False,
         attempts: int = 5,
+        connections: int = 4,
+        idle_seconds: float = 30.0,
     ) -> None:
         self._host = host
         self._port = port
@@ -57,6 +69,10 @@ class SmtpMailer:
         self._password = password
         self._starttls = starttls
         self._attempts = attempts
+        self._idle_seconds = idle_seconds
+        self._free: asyncio.LifoQueue[tuple[aiosmtplib.SMTP | None, float]] = asyncio.LifoQueue()
+        for _ in range(connections):
+            self._free.put_nowait((None, 0.0))
 
     async def send(self, mail: Mail, language: str) -> None:
         message = message_of(mail, self._sender, language)
@@ -67,12 +83,41 @@ class SmtpMailer:
             reraise=True,
         ):
             with attempt:
-                await aiosmtplib.send(
-                    message,
-                    hostname=self._host,
-                    port=self._port,
-                    username=self._username,
-                    password=self._password,
-                    start_tls=self._starttls,
-                    timeout=30,
-                )
+                await self._send_over_a_connection(message)
+
+    async def _send_over_a_connection(self, message: EmailMessage) -> None:
+        client, last_used = await self._free.get()
+        try:
+            client = await self._usable(client, last_used)
+            await client.send_message(message)
+        except BaseException:
+            # Whatever state it is in, it is not used again.
+            if client is not None:
+                client.close()
+            self._free.put_nowait((None, 0.0))
+            raise
+        self._free.put_nowait((client, time.monotonic()))
+
+    async def _usable(self, client: aiosmtplib.SMTP | None, last_used: float) -> aiosmtplib.SMTP:
+        fresh = time.monotonic() - last_used < self._idle_seconds
+        if client is not None and client.is_connected and fresh:
+            return client
+        if client is not None:
+            client.close()
+        client = aiosmtplib.SMTP(
+            hostname=self._host,
+            port=self._port,
+            username=self._username,
+            password=self._password,
+            start_tls=self._starttls,
+            timeout=30,
+        )
+        await client.connect()
+        return client
+
+    async def close(self) -> None:
+        while not self._free.empty():
+            client, _ = self._free.get_nowait()
+            if client is not None and client.is_connected:
+                with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                    await client.quit()

@@ -23,6 +23,7 @@ from pymongo.errors import DuplicateKeyError
 
 from stadtmelder_notify.domain import Mail, PendingMail, PushMessage, WebhookCall
 from stadtmelder_notify.links import recipient_key
+from stadtmelder_notify.sent_journal import SentJournal
 from stadtmelder_shared.events import EVENT_TYPES, CitizenNotified, Language, Reporter
 from stadtmelder_shared.keyed_locks import KeyedLocks
 
@@ -185,9 +186,14 @@ class MongoDeliveryLog:
     """
 
     def __init__(
-        self, database: AsyncDatabase[Document], keep_sent: timedelta = timedelta(days=1)
+        self,
+        database: AsyncDatabase[Document],
+        keep_sent: timedelta = timedelta(days=1),
+        journal: SentJournal | None = None,
     ) -> None:
         self._deliveries = database["deliveries"]
+        # Remembers each acceptance on local disk until the database has it (see sent_journal).
+        self._journal = journal
         self._send_times = database["send_times"]
         # The keys of the deferred messages and when they may go, apart from all deliveries.
         self._waiting = database["deferred"]
@@ -243,6 +249,15 @@ class MongoDeliveryLog:
         }.get(status or "", Claim.HELD_ELSEWHERE)
 
     async def mark_sent(self, key: str, at: datetime, recipient: str | None = None) -> None:
+        # Before any await: the acceptance is on disk before anything else can run.
+        if self._journal is not None:
+            self._journal.record(key, at, recipient)
+        await self.record_sent(key, at, recipient)
+        if self._journal is not None:
+            self._journal.settle(key)
+
+    async def record_sent(self, key: str, at: datetime, recipient: str | None = None) -> None:
+        """Only in the database; replaying the journal calls this."""
         fields: Document = {"status": "sent", "sent_at": at}
         if recipient is not None:
             fields["recipient"] = recipient

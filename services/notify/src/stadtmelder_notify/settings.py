@@ -25,6 +25,10 @@ class NotifySettings(ConnectionSettings):
     mail_from: str = "Stadtmelder Duisburg <noreply@stadtmelder.invalid>"
     # Another replica's claim on a delivery is taken over once this has passed.
     delivery_lease_seconds: float = 15.0
+    # Where each process notes a message the moment its server accepted it, until the delivery
+    # log has it: a kill -9 in between must not send it twice. Must outlive the process (on
+    # Kubernetes an emptyDir, which survives a container's restart).
+    sent_journal_dir: Path = Path("var/notify-journal")
     # Signs the feedback and unsubscribe links; the reports service checks them with the same
     # secret. Required wherever the public base URL is not local.
     link_secret: SecretStr = SecretStr(DEVELOPMENT_LINK_SECRET)

@@ -1,0 +1,98 @@
+"""The sent journal: what a killed process's server accepted is marked sent on the next start."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from stadtmelder_notify.sent_journal import SentJournal
+
+AT = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
+
+
+class Recorded:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, datetime, str | None]] = []
+
+    async def __call__(self, key: str, at: datetime, recipient: str | None) -> None:
+        self.sent.append((key, at, recipient))
+
+
+def killed(journal: SentJournal) -> None:
+    """What kill -9 leaves: the file as written, its lock gone with the process."""
+    journal.close()
+
+
+async def test_a_message_accepted_before_a_kill_is_marked_sent_on_the_next_start(
+    tmp_path: Path,
+) -> None:
+    before = SentJournal(tmp_path)
+    before.open()
+    before.record("key-1", AT, "recipient-1")
+    before.record("key-2", AT, None)
+    before.settle("key-2")  # the database had this one
+    killed(before)
+
+    after = SentJournal(tmp_path)
+    after.open()
+    recorded = Recorded()
+    assert await after.replay(recorded) == 2
+    # Marking sent twice is harmless; forgetting one is not.
+    assert ("key-1", AT, "recipient-1") in recorded.sent
+
+    again = Recorded()
+    assert await after.replay(again) == 0, "a replayed journal is emptied"
+
+
+async def test_a_live_process_keeps_its_own_file(tmp_path: Path) -> None:
+    first = SentJournal(tmp_path)
+    first.open()
+    first.record("in-flight", AT, None)
+
+    second = SentJournal(tmp_path)
+    second.open()
+    recorded = Recorded()
+    assert await second.replay(recorded) == 0
+    assert len(list(tmp_path.glob("sent-*.jsonl"))) == 2
+
+    killed(first)
+    assert await second.replay(recorded) == 1
+    assert recorded.sent == [("in-flight", AT, None)]
+    second.close()
+
+
+async def test_the_file_is_emptied_once_all_in_it_are_in_the_database(tmp_path: Path) -> None:
+    journal = SentJournal(tmp_path)
+    journal.open()
+    [path] = tmp_path.glob("sent-*.jsonl")
+    for number in range(5):
+        journal.record(f"key-{number}", AT, None)
+    for number in range(4):
+        journal.settle(f"key-{number}")
+    assert b"key-4" in path.read_bytes(), "kept while one message is not in the database yet"
+    journal.settle("key-4")
+    assert path.stat().st_size == 0
+    journal.record("key-5", AT, None)
+    assert b"key-5" in path.read_bytes()
+    journal.close()
+
+
+async def test_a_damaged_line_is_skipped_and_the_rest_replayed(tmp_path: Path) -> None:
+    journal = SentJournal(tmp_path)
+    journal.open()
+    journal.record("whole", AT, None)
+    killed(journal)
+    [path] = tmp_path.glob("sent-*.jsonl")
+    with path.open("a") as file:
+        file.write('{"key": "cut off')
+    recorded = Recorded()
+    replayer = SentJournal(tmp_path)
+    replayer.open()
+    assert await replayer.replay(recorded) == 1
+    assert recorded.sent == [("whole", AT, None)]
+    replayer.close()
+
+
+def test_without_open_nothing_is_written(tmp_path: Path) -> None:
+    journal = SentJournal(tmp_path)
+    journal.record("key", AT, None)
+    journal.settle("key")
+    assert list(tmp_path.iterdir()) == []
