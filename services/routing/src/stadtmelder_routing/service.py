@@ -1,5 +1,6 @@
 """Routing use cases: decide once per submission, hand out the work, follow its status."""
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -77,7 +78,12 @@ class RoutingService:
         self, submitted: ReportSubmitted
     ) -> ReportRouted | ReportUnroutable | None:
         """Route a submission; None when it was routed before (a redelivery)."""
-        if await self._log.was_routed(submitted.event_id):
+        # Both only read, so they wait for MongoDB together; the duplicates go unused for the
+        # rare redelivery or unroutable submission.
+        async with asyncio.TaskGroup() as reads:
+            routed_before = reads.create_task(self._log.was_routed(submitted.event_id))
+            nearby = reads.create_task(self._probable_duplicates(submitted))
+        if routed_before.result():
             return None
         now = self._clock()
         code, location = submitted.category.code, submitted.location
@@ -90,16 +96,17 @@ class RoutingService:
             decided = domain.unroutable(submitted, department, now)
             topic, status, due_at = topics.REPORTS_UNROUTABLE, "triage", None
         else:
-            duplicates = await self._probable_duplicates(submitted)
             asset_id = asset.id if asset else None
-            decided = domain.routed(submitted, decision, department, now, asset_id, duplicates)
+            decided = domain.routed(submitted, decision, department, now, asset_id, nearby.result())
             topic, status, due_at = topics.REPORTS_ROUTED, "routed", decided.due_at
-        # Work first, announcement second, memory last: a crash in between republishes the
-        # same event ids, which every consumer recognises; remembering first could lose work.
+        # Work first, then the announcement and routing's own view of the work (independent of
+        # each other), memory last: a crash in between republishes the same event ids, which
+        # every consumer recognises; remembering first could lose work.
         order = domain.work_item(submitted, department, now)
         await self._dispatcher.dispatch(order, department)
-        await self._publisher.publish(topic, decided)
-        await self._work_items.save(domain.tracked(order, status, due_at))
+        async with asyncio.TaskGroup() as writes:
+            writes.create_task(self._publisher.publish(topic, decided))
+            writes.create_task(self._work_items.save(domain.tracked(order, status, due_at)))
         await self._log.remember(decided, now)
         return decided
 
