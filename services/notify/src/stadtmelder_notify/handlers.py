@@ -21,17 +21,21 @@ from stadtmelder_shared.events import (
 from stadtmelder_shared.kafka import consumer
 
 log = logging.getLogger(__name__)
+# Each message waits on a mail server and several database round trips; consumers of their own
+# partitions (three by default) send for three reports at once. One partition's records, one
+# report's, are still handled in order.
+MAILING_WORKERS = 3
 
 
 def register_handlers(broker: KafkaBroker, service: NotifyService, group_id: str) -> None:
-    @consumer(broker, topics.REPORTS_SUBMITTED, group_id)
+    @consumer(broker, topics.REPORTS_SUBMITTED, group_id, workers=MAILING_WORKERS)
     async def on_report_submitted(message: KafkaMessage) -> None:
         event = await decode_or_dead_letter(message, ReportSubmitted, broker)
         if event is not None:
             told = await service.notify_submitted(event)
             log.info("%d reporters got a confirmation", len(told), extra=_context(event))
 
-    @consumer(broker, topics.REPORTS_ROUTED, group_id)
+    @consumer(broker, topics.REPORTS_ROUTED, group_id, workers=MAILING_WORKERS)
     async def on_report_routed(event: ReportRouted) -> None:
         told = await service.notify_routed(event)
         log.info("%d people told the report was routed", len(told), extra=_context(event))

@@ -59,7 +59,7 @@ class SmtpMailer:
         password: str | None = None,
         starttls: bool = False,
         attempts: int = 5,
-        connections: int = 4,
+        connections: int = 6,
         idle_seconds: float = 30.0,
     ) -> None:
         self._host = host
