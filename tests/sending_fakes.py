@@ -107,6 +107,9 @@ class InMemorySendLog:
         send.lease_until, send.updated_at = lease_until, now
         return Claim(ClaimState.CLAIMED, send.attempts, send.failure_announced)
 
+    async def extend(self, key: str, lease_until: datetime) -> None:
+        self.sends[key].lease_until = lease_until
+
     async def mark_delivered(
         self, key: str, receipt: str | None, attempts: int, last_error: str | None, at: datetime
     ) -> None:

@@ -51,6 +51,18 @@ async def test_first_claim_takes_the_send_and_a_second_finds_it_held(send_log: S
     assert other_method.state is ClaimState.CLAIMED
 
 
+async def test_a_renewed_lease_keeps_the_send_held_past_its_first_end(send_log: SendLog) -> None:
+    item = an_item()
+    await send_log.claim(item, WEBHOOK, T0, T0 + LEASE)
+    await send_log.extend(send_key(item.event_id, WEBHOOK), T0 + 3 * LEASE)
+
+    during = await send_log.claim(item, WEBHOOK, T0 + 2 * LEASE, T0 + 3 * LEASE)
+    after = await send_log.claim(item, WEBHOOK, T0 + 3 * LEASE, T0 + 4 * LEASE)
+
+    assert during.state is ClaimState.HELD_ELSEWHERE
+    assert after.state is ClaimState.CLAIMED
+
+
 async def test_a_delivered_send_is_never_claimed_again(send_log: SendLog) -> None:
     item = an_item()
     key = send_key(item.event_id, WEBHOOK)

@@ -8,6 +8,7 @@ import pytest
 from stadtmelder_routing.sending.dispatcher import Dispatcher, RetryPolicy
 from stadtmelder_routing.sending.kafka_topic import KafkaTopicSender
 from stadtmelder_routing.sending.methods import PermanentSendError, Sender, SendError
+from stadtmelder_routing.sending.send_log import Claim
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import SendKind, SendMethod
 from stadtmelder_shared.events import WorkItemQueued, WorkItemSendFailed, derived_event_id
@@ -20,7 +21,7 @@ from tests.sending_fakes import (
 )
 from tests.system import wait_until
 
-FAST = RetryPolicy(attempts=3, first_wait_s=0.0, max_wait_s=0.0)
+FAST = RetryPolicy(attempts=3, first_wait_s=0.0, max_wait_s=0.0, held_poll_s=0.01)
 WEBHOOK = SendMethod("webhook", url="https://licht.example/hooks/work", secret_env="LICHT_SECRET")
 MAILBOX = SendMethod("email", mailbox="licht@stadt-duisburg.example")
 
@@ -192,20 +193,81 @@ async def test_failure_that_could_not_be_announced_is_announced_by_the_next_roun
     assert event.attempts == 6
 
 
-async def test_send_left_pending_by_a_crash_is_picked_up_once_its_lease_ran_out() -> None:
+class CountedClaims(InMemorySendLog):
+    claims = 0
+
+    async def claim(
+        self, item: WorkItemQueued, method: SendMethod, now: datetime, lease_until: datetime
+    ) -> Claim:
+        self.claims += 1
+        return await super().claim(item, method, now, lease_until)
+
+
+async def test_a_redelivered_item_waits_out_the_lease_of_a_worker_killed_mid_send() -> None:
+    clock, send_log, webhook = Clock(), CountedClaims(), ScriptedSender()
+    item = a_work_item()
+    # The killed worker's claim, never renewed again.
+    await send_log.claim(item, WEBHOOK, clock(), clock() + timedelta(seconds=FAST.lease_s))
+    dispatcher = a_dispatcher({"webhook": webhook}, send_log, clock=clock)
+
+    dispatching = asyncio.create_task(dispatcher.dispatch(item, a_department(WEBHOOK)))
+    await wait_until(lambda: _value(send_log.claims >= 3), what="the claim to be tried again")
+    assert webhook.calls == [], "sent while the lease was still held"
+    clock.advance(FAST.lease_s + 1)
+    [sent] = await dispatching
+
+    assert sent.result == "delivered"
+    assert len(webhook.calls) == 1
+
+
+async def test_a_send_left_pending_by_a_crash_is_retried_once_its_lease_ran_out() -> None:
     clock, send_log, webhook = Clock(), InMemorySendLog(), ScriptedSender()
     item = a_work_item()
-    await send_log.claim(item, WEBHOOK, clock(), clock() + timedelta(seconds=300))
+    await send_log.claim(item, WEBHOOK, clock(), clock() + timedelta(seconds=FAST.lease_s))
     dispatcher = a_dispatcher({"webhook": webhook}, send_log, clock=clock)
 
     assert await dispatcher.retry_failed() == []
-    [held] = await dispatcher.dispatch(item, a_department(WEBHOOK))
-    clock.advance(301)
+    clock.advance(FAST.lease_s + 1)
     [retried] = await dispatcher.retry_failed()
 
-    assert held.result == "in_progress"
     assert retried.result == "delivered"
     assert len(webhook.calls) == 1
+
+
+async def test_a_long_send_keeps_its_lease_so_no_other_worker_takes_it_over() -> None:
+    gate = asyncio.Event()
+
+    class SlowSender:
+        calls = 0
+
+        async def send(self, item: WorkItemQueued, method: SendMethod) -> str | None:
+            SlowSender.calls += 1
+            await gate.wait()
+            return None
+
+    clock, send_log = Clock(), InMemorySendLog()
+    dispatcher = Dispatcher(
+        {"webhook": SlowSender()},
+        send_log,
+        RecordingPublisher(),
+        policy=RetryPolicy(attempts=1, lease_s=0.06),
+        clock=clock,
+    )
+    sending = asyncio.create_task(dispatcher.dispatch(a_work_item(), a_department(WEBHOOK)))
+    await wait_until(lambda: _value(SlowSender.calls), what="the send to start")
+    clock.advance(60)  # far past the first lease
+
+    await wait_until(
+        lambda: _value(all(send.lease_until > clock() for send in send_log.sends.values())),
+        what="the lease to be renewed",
+    )
+    other_worker = a_dispatcher({"webhook": SlowSender()}, send_log, clock=clock)
+    assert await other_worker.retry_failed() == []
+    gate.set()
+    [sent] = await sending
+
+    assert sent.result == "delivered"
+    assert SlowSender.calls == 1
 
 
 async def test_the_same_item_dispatched_twice_at_once_is_sent_once() -> None:

@@ -22,7 +22,7 @@ class RoutingSettings(ConnectionSettings):
     send_attempts: int = 5
     send_first_wait_seconds: float = 0.5
     send_max_wait_seconds: float = 30.0
-    send_lease_seconds: float = 300.0
+    send_lease_seconds: float = 30.0
     send_timeout_seconds: float = 10.0
     send_retry_interval_seconds: float = 60.0
     staff_url_template: str = "http://127.0.0.1:8000/api/v1/staff/reports/{report_id}"

@@ -7,8 +7,9 @@ send log that cannot be written does, so the work item is redelivered rather tha
 """
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -48,14 +49,17 @@ _ERROR_LIMIT = 300
 class RetryPolicy:
     """Attempts per round and the exponential wait between them (first, doubling, capped).
 
-    A round holds its send for at most `lease_s`; keep it above the longest round
-    (attempts × the senders' timeouts + the waits), or another worker may send in parallel.
+    A round holds its send by a lease of `lease_s`, renewed every third of it while the round
+    runs: a worker killed mid-round blocks its send for at most `lease_s`. A redelivered work
+    item that finds the send held waits that long, polling every `held_poll_s`, then leaves it
+    to `retry_failed`.
     """
 
     attempts: int = 5
     first_wait_s: float = 0.5
     max_wait_s: float = 30.0
-    lease_s: float = 300.0
+    lease_s: float = 30.0
+    held_poll_s: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,8 @@ class Dispatcher:
 
     async def dispatch(self, item: WorkItemQueued, department: Department) -> list[SendOutcome]:
         """Send `item` by each of `department`'s methods at once; one outcome per method."""
-        return await self._send_all([(item, method) for method in department.send_methods])
+        pairs = [(item, method) for method in department.send_methods]
+        return await self._send_all(pairs, wait_if_held=True)
 
     async def retry_failed(self, limit: int = 100) -> list[SendOutcome]:
         """Another round for failed sends and for those a crash left pending; for a schedule."""
@@ -101,20 +106,25 @@ class Dispatcher:
         return await self._log.failed(limit)
 
     async def _send_all(
-        self, pairs: Sequence[tuple[WorkItemQueued, SendMethod]], concurrency: int | None = None
+        self,
+        pairs: Sequence[tuple[WorkItemQueued, SendMethod]],
+        concurrency: int | None = None,
+        wait_if_held: bool = False,
     ) -> list[SendOutcome]:
         # Each pair has its own log document, so sending them concurrently is safe.
         limit = asyncio.Semaphore(concurrency or max(len(pairs), 1))
 
         async def send(item: WorkItemQueued, method: SendMethod) -> SendOutcome:
             async with limit:
-                return await self._send(item, method)
+                return await self._send(item, method, wait_if_held)
 
         async with asyncio.TaskGroup() as group:
             tasks = [group.create_task(send(item, method)) for item, method in pairs]
         return [task.result() for task in tasks]
 
-    async def _send(self, item: WorkItemQueued, method: SendMethod) -> SendOutcome:
+    async def _send(
+        self, item: WorkItemQueued, method: SendMethod, wait_if_held: bool
+    ) -> SendOutcome:
         key, name = send_key(item.event_id, method), method_key(method)
         context = _context(item, name)
         if key in self._in_flight:
@@ -122,10 +132,7 @@ class Dispatcher:
             return SendOutcome(name, "in_progress")
         self._in_flight.add(key)
         try:
-            now = self._clock()
-            claim = await self._log.claim(
-                item, method, now, now + timedelta(seconds=self._policy.lease_s)
-            )
+            claim = await self._claim(item, method, wait_if_held)
             if claim.state is ClaimState.DELIVERED:
                 log.info("work item delivered before; not sent again", extra=context)
                 return SendOutcome(name, "already_delivered")
@@ -135,6 +142,46 @@ class Dispatcher:
             return await self._round(key, item, method, claim, context)
         finally:
             self._in_flight.discard(key)
+
+    async def _claim(self, item: WorkItemQueued, method: SendMethod, wait_if_held: bool) -> Claim:
+        """The claim; if `wait_if_held`, a lease held elsewhere is waited out, once: a worker
+        killed mid-round holds it at most `lease_s`, a live one renews it and finishes."""
+        lease = timedelta(seconds=self._policy.lease_s)
+        give_up_at = self._clock() + lease
+        while True:
+            now = self._clock()
+            claim = await self._log.claim(item, method, now, now + lease)
+            if claim.state is not ClaimState.HELD_ELSEWHERE or not wait_if_held:
+                return claim
+            if now > give_up_at:
+                return claim
+            await asyncio.sleep(self._policy.held_poll_s)
+
+    @contextlib.asynccontextmanager
+    async def _lease_kept(self, key: str) -> AsyncIterator[None]:
+        """Renews the lease every third of it while the round runs. The renewal is let finish,
+        not cancelled, before the round is recorded: FerretDB may lose one of two writes to the
+        same document at the same moment."""
+        done = asyncio.Event()
+        lease_s = self._policy.lease_s
+
+        async def renew() -> None:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(done.wait(), lease_s / 3)
+                if done.is_set():
+                    return
+                try:
+                    await self._log.extend(key, self._clock() + timedelta(seconds=lease_s))
+                except Exception:
+                    log.warning("could not renew the lease of a send", exc_info=True)
+
+        renewal = asyncio.create_task(renew(), name=f"lease:{key}")
+        try:
+            yield
+        finally:
+            done.set()
+            await renewal
 
     async def _round(
         self,
@@ -148,28 +195,33 @@ class Dispatcher:
         # Kept in memory and written once at the end: one writer, two writes per round.
         failures: list[str] = []
         receipt: str | None = None
-        try:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(policy.attempts),
-                wait=wait_exponential(multiplier=policy.first_wait_s, max=policy.max_wait_s),
-                retry=retry_if_not_exception_type(PermanentSendError),
-                reraise=True,
-            ):
-                with attempt:
-                    try:
-                        receipt = await self._sender(method).send(item, method)
-                    except Exception as error:
-                        failures.append(describe(error))
-                        log.warning(
-                            "work item not sent by %s (attempt %d of %d): %s",
-                            name,
-                            len(failures),
-                            policy.attempts,
-                            failures[-1],
-                            extra=context,
-                        )
-                        raise
-        except Exception:
+        delivered = False
+        async with self._lease_kept(key):
+            try:
+                async for attempt in AsyncRetrying(
+                    stop=stop_after_attempt(policy.attempts),
+                    wait=wait_exponential(multiplier=policy.first_wait_s, max=policy.max_wait_s),
+                    retry=retry_if_not_exception_type(PermanentSendError),
+                    reraise=True,
+                ):
+                    with attempt:
+                        try:
+                            receipt = await self._sender(method).send(item, method)
+                        except Exception as error:
+                            failures.append(describe(error))
+                            log.warning(
+                                "work item not sent by %s (attempt %d of %d): %s",
+                                name,
+                                len(failures),
+                                policy.attempts,
+                                failures[-1],
+                                extra=context,
+                            )
+                            raise
+                delivered = True
+            except Exception:
+                delivered = False
+        if not delivered:
             return await self._give_up(key, item, claim, failures, context)
         attempts = len(failures) + 1
         last_error = failures[-1] if failures else None

@@ -71,6 +71,10 @@ class SendLog(Protocol):
         """Take the right to send until `lease_until`, unless delivered or leased elsewhere."""
         ...
 
+    async def extend(self, key: str, lease_until: datetime) -> None:
+        """Keep holding a send whose round is still under way."""
+        ...
+
     async def mark_delivered(
         self, key: str, receipt: str | None, attempts: int, last_error: str | None, at: datetime
     ) -> None:
@@ -141,6 +145,10 @@ class MongoSendLog:
         return Claim(
             ClaimState.CLAIMED, int(current["attempts"]), bool(current["failure_announced"])
         )
+
+    async def extend(self, key: str, lease_until: datetime) -> None:
+        # By `_id` alone, which FerretDB finds by index; only the lease holder calls this.
+        await self._sends.update_one({"_id": key}, {"$set": {"lease_until": lease_until}})
 
     async def mark_delivered(
         self, key: str, receipt: str | None, attempts: int, last_error: str | None, at: datetime
