@@ -234,64 +234,59 @@ async def test_a_send_left_pending_by_a_crash_is_retried_once_its_lease_ran_out(
     assert len(webhook.calls) == 1
 
 
+class GatedSender:
+    """Sends once `gate` is set; counts its calls."""
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+        self.calls = 0
+
+    async def send(self, item: WorkItemQueued, method: SendMethod) -> str | None:
+        self.calls += 1
+        await self.gate.wait()
+        return None
+
+
 async def test_a_long_send_keeps_its_lease_so_no_other_worker_takes_it_over() -> None:
-    gate = asyncio.Event()
-
-    class SlowSender:
-        calls = 0
-
-        async def send(self, item: WorkItemQueued, method: SendMethod) -> str | None:
-            SlowSender.calls += 1
-            await gate.wait()
-            return None
-
+    slow = GatedSender()
     clock, send_log = Clock(), InMemorySendLog()
     dispatcher = Dispatcher(
-        {"webhook": SlowSender()},
+        {"webhook": slow},
         send_log,
         RecordingPublisher(),
         policy=RetryPolicy(attempts=1, lease_s=0.06),
         clock=clock,
     )
     sending = asyncio.create_task(dispatcher.dispatch(a_work_item(), a_department(WEBHOOK)))
-    await wait_until(lambda: _value(SlowSender.calls), what="the send to start")
+    await wait_until(lambda: _value(slow.calls), what="the send to start")
     clock.advance(60)  # far past the first lease
 
     await wait_until(
         lambda: _value(all(send.lease_until > clock() for send in send_log.sends.values())),
         what="the lease to be renewed",
     )
-    other_worker = a_dispatcher({"webhook": SlowSender()}, send_log, clock=clock)
+    other_worker = a_dispatcher({"webhook": GatedSender()}, send_log, clock=clock)
     assert await other_worker.retry_failed() == []
-    gate.set()
+    slow.gate.set()
     [sent] = await sending
 
     assert sent.result == "delivered"
-    assert SlowSender.calls == 1
+    assert slow.calls == 1
 
 
 async def test_the_same_item_dispatched_twice_at_once_is_sent_once() -> None:
-    gate = asyncio.Event()
-
-    class SlowSender:
-        calls = 0
-
-        async def send(self, item: WorkItemQueued, method: SendMethod) -> str | None:
-            SlowSender.calls += 1
-            await gate.wait()
-            return None
-
-    dispatcher = a_dispatcher({"webhook": SlowSender()})
+    slow = GatedSender()
+    dispatcher = a_dispatcher({"webhook": slow})
     department = a_department(WEBHOOK)
     first = asyncio.create_task(dispatcher.dispatch(a_work_item(), department))
-    await wait_until(lambda: _value(SlowSender.calls), what="the first send to start")
+    await wait_until(lambda: _value(slow.calls), what="the first send to start")
 
     [second] = await dispatcher.dispatch(a_work_item(), department)
-    gate.set()
+    slow.gate.set()
     [first_outcome] = await first
 
     assert (first_outcome.result, second.result) == ("delivered", "in_progress")
-    assert SlowSender.calls == 1
+    assert slow.calls == 1
 
 
 async def test_method_without_a_sender_is_recorded_as_failed() -> None:
