@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import os
 import signal
@@ -23,9 +24,18 @@ class MaildirHandler:
         self.maildir = maildir
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 (aiosmtpd hook name)
-        path = await asyncio.to_thread(self.store, envelope)
-        log.info(
-            "stored %s from %s to %s", path.name, envelope.mail_from, ", ".join(envelope.rcpt_tos)
+        # Stored in the loop itself and answered at once, logged after (RFC 1047): a sender
+        # killed between our commit and its reading of the 250 sends the message again, so
+        # that moment is kept short. A message is a few KiB; no thread hop is worth its delay.
+        path = self.store(envelope)
+        asyncio.get_running_loop().call_soon(
+            functools.partial(
+                log.info,
+                "stored %s from %s to %s",
+                path.name,
+                envelope.mail_from,
+                ", ".join(envelope.rcpt_tos),
+            )
         )
         return "250 Message accepted for delivery"
 
