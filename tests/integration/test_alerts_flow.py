@@ -81,6 +81,7 @@ class Flow:
     store: MongoAlertStore
     group: str
     notify_db: AsyncDatabase[dict[str, Any]]
+    mailer: SmtpMailer
 
     def notify(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> NotifyAlerts:
         """notify's alert service on the flow's database, mailing to the SMTP sink."""
@@ -89,7 +90,7 @@ class Flow:
             MongoNewReportStore(self.notify_db),
             MongoDigestQueue(self.notify_db),
             MongoDeliveryLog(self.notify_db),
-            SmtpMailer("127.0.0.1", self.system.smtp_port, "Stadtmelder <noreply@example.org>"),
+            self.mailer,
             notify_districts(),
             BASE,
             clock=clock,
@@ -199,7 +200,10 @@ async def flow(infrastructure: LocalSystem) -> AsyncIterator[Flow]:
     await wait_until(_started(server), what="the test server")
     url = f"http://127.0.0.1:{server.config.port}"
     async with httpx.AsyncClient(base_url=url) as client:
-        flow = Flow(infrastructure, client, broker, store, group, notify_db)
+        mailer = SmtpMailer(
+            "127.0.0.1", infrastructure.smtp_port, "Stadtmelder <noreply@example.org>"
+        )
+        flow = Flow(infrastructure, client, broker, store, group, notify_db, mailer)
         register_alert_handlers(broker, flow.notify(), group)
         await ensure_alert_indexes(notify_db)
         await broker.start()
@@ -213,6 +217,7 @@ async def flow(infrastructure: LocalSystem) -> AsyncIterator[Flow]:
                 await relaying
             await serving
             await broker.stop()
+            await mailer.close()
             await mongo.drop_database(reports_db.name)
             await mongo.drop_database(notify_db.name)
             await mongo.close()

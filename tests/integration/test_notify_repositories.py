@@ -289,6 +289,7 @@ async def test_a_citizen_mail_arrives_as_text_and_html_with_one_click_unsubscrib
     mail = confirmation_mail(submitted(), address, "tr", LINKS)
 
     await mailer.send(mail, "tr")
+    await mailer.close()
 
     [message] = await wait_until(lambda: infrastructure.mailbox.received(address))
     assert message.get_content_type() == "multipart/alternative"

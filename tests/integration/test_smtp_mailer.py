@@ -27,6 +27,7 @@ async def test_mail_arrives_with_subject_language_and_message_id(
         Mail(address, "Ihre Meldung ist da – Grüße", "Straßenlaterne defekt\n", "<m1@stadtmelder>"),
         "de",
     )
+    await mailer.close()
 
     [message] = await wait_until(lambda: infrastructure.mailbox.received(address))
     assert str(message["Subject"]) == "Ihre Meldung ist da – Grüße"

@@ -116,8 +116,14 @@ class SmtpMailer:
         return client
 
     async def close(self) -> None:
+        """Says goodbye on the idle connections; a later send opens new ones."""
+        idle = []
         while not self._free.empty():
-            client, _ = self._free.get_nowait()
+            idle.append(self._free.get_nowait())
+        for client, _ in idle:
             if client is not None and client.is_connected:
                 with contextlib.suppress(aiosmtplib.SMTPException, OSError):
                     await client.quit()
+            if client is not None:
+                client.close()
+            self._free.put_nowait((None, 0.0))
