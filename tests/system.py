@@ -20,12 +20,16 @@ T = TypeVar("T")
 
 
 def load_stack() -> ModuleType:
-    """deploy/local/stack.py is a script, not a package; load it by path."""
-    spec = importlib.util.spec_from_file_location("stack", ROOT / "deploy/local/stack.py")
+    return load_local_script("stack")
+
+
+def load_local_script(name: str) -> ModuleType:
+    """The scripts in deploy/local are not a package; load one by path."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / f"deploy/local/{name}.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["stack"] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 

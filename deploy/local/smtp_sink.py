@@ -8,6 +8,7 @@ import functools
 import logging
 import os
 import signal
+import socket
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,9 +25,13 @@ class MaildirHandler:
         self.maildir = maildir
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 (aiosmtpd hook name)
-        # Stored in the loop itself and answered at once, logged after (RFC 1047): a sender
-        # killed between our commit and its reading of the 250 sends the message again, so
-        # that moment is kept short. A message is a few KiB; no thread hop is worth its delay.
+        # A sender that is gone before we commit gets nothing stored (RFC 5321 3.8: as if RSET);
+        # it never heard a 250 and will send again. Stored in the loop itself and answered at
+        # once, logged after (RFC 1047): a sender killed between our commit and its reading of
+        # the 250 sends the message again, so that moment is kept short.
+        if _peer_gone(server):
+            log.warning("the sender left before its message was stored; not stored")
+            return "421 Sender gone, message not stored"
         path = self.store(envelope)
         asyncio.get_running_loop().call_soon(
             functools.partial(
@@ -57,6 +62,25 @@ class MaildirHandler:
         final = self.maildir / name
         os.replace(temporary, final)
         return final
+
+
+def _peer_gone(server: SMTP) -> bool:
+    """True if the client closed or reset the connection, though we have not read that yet."""
+    transport = server.transport
+    if transport is None or transport.is_closing():
+        return True
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return False
+    # A duplicate of the descriptor: asyncio's socket wrapper refuses recv().
+    with socket.fromfd(sock.fileno(), sock.family, sock.type) as peer:
+        try:
+            peeked: bytes = peer.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return False  # connected, nothing more sent: the usual case
+        except OSError:
+            return True  # reset
+    return peeked == b""
 
 
 async def serve(host: str, port: int, maildir: Path) -> None:
