@@ -8,7 +8,7 @@ from stadtmelder_reports.catalogue import load_jurisdiction
 from stadtmelder_reports.domain import Submission
 from stadtmelder_reports.outbox import OutboxRelay
 from stadtmelder_reports.service import ReportService
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.events import Event, Location
 from tests.fakes import InMemoryReportRepository, RecordingPublisher
 from tests.system import wait_until
 
@@ -61,3 +61,41 @@ async def test_a_relay_stopped_while_kafka_is_away_returns_and_keeps_the_events(
 
     assert publisher.published == []
     assert len(await repository.with_pending_events(10)) == 1
+
+
+class GatedPublisher(RecordingPublisher):
+    """Holds every publish until `gate` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.waiting = 0
+
+    async def publish(self, topic: str, event: Event) -> None:
+        self.waiting += 1
+        await self.gate.wait()
+        await super().publish(topic, event)
+
+
+async def test_a_relay_stopped_in_the_middle_of_a_pass_returns_right_after_it() -> None:
+    repository, publisher = InMemoryReportRepository(), GatedPublisher()
+    # A long poll: a stop that the relay missed would leave it asleep for the whole test.
+    relay = OutboxRelay(repository, publisher, poll_seconds=3600)
+    service = ReportService(
+        repository,
+        load_jurisdiction(),
+        clock=lambda: datetime.now(UTC),
+        on_events_pending=relay.wake,
+    )
+    running = asyncio.create_task(relay.run())
+    await service.submit_report(SUBMISSION)
+
+    async def publishing() -> int:
+        return publisher.waiting
+
+    await wait_until(publishing, timeout=5, interval=0.01, what="a pass to be under way")
+    relay.stop()
+    publisher.gate.set()
+    await asyncio.wait_for(running, timeout=5)
+
+    assert len(publisher.published) == 1

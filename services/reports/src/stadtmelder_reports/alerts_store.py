@@ -198,6 +198,8 @@ class AlertOutboxRelay:
         backoff = self._first_backoff
         while True:
             stopping = self._stopping
+            # Cleared before the pass, not after: a wake or stop() during the pass is kept.
+            self._wakeup.clear()
             try:
                 published = await self.publish_pending()
             except Exception:
@@ -212,6 +214,5 @@ class AlertOutboxRelay:
             backoff = self._first_backoff
             if published >= self._batch_size:
                 continue
-            self._wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)

@@ -122,6 +122,8 @@ class OutboxRelay:
         backoff = self._first_backoff
         while True:
             stopping = self._stopping
+            # Cleared before the pass, not after: a wake or stop() during the pass is kept.
+            self._wakeup.clear()
             try:
                 published = await self.publish_hinted()
                 if time.monotonic() - self._last_scan >= self._poll_seconds:
@@ -142,6 +144,5 @@ class OutboxRelay:
             backoff = self._first_backoff
             if published >= self._batch_size or self._hinted:
                 continue
-            self._wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
