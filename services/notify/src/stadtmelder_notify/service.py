@@ -3,6 +3,7 @@ browsers each step in their language, once per event, recipient and channel (see
 how), honouring their choices."""
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 
@@ -47,6 +48,8 @@ from stadtmelder_shared.events import (
 
 # Browsers one report's messages are pushed to: a reporter's phone, tablet and computers.
 MAX_BROWSERS = 10
+# How often a routed message waiting for its confirmation looks again in the database.
+CONFIRMATION_LOOK_S = 0.5
 
 
 class NotifyService:
@@ -77,6 +80,8 @@ class NotifyService:
             else None
         )
         self._confirmation_wait_s = confirmation_wait_s
+        # Routed messages waiting for their report's confirmation in this process, by report.
+        self._confirmation_waiters: dict[str, asyncio.Event] = {}
         self._links = links
         self._staff_url_template = staff_url_template
         self._zone = zone
@@ -115,6 +120,8 @@ class NotifyService:
             await self._followers.mark_confirmed(event.report_id, event.reporter.email)
         elif self._channels is not None:
             await self._channels.mark_submission_told(event.report_id)
+        if (waiter := self._confirmation_waiters.get(event.report_id)) is not None:
+            waiter.set()
         return told
 
     async def notify_routed(self, event: ReportRouted) -> list[CitizenNotified]:
@@ -139,11 +146,20 @@ class NotifyService:
         Submission and routing arrive on different topics, and routing takes milliseconds: without
         this wait "we forwarded your report" could arrive before "we received your report".
         """
-        deadline = asyncio.get_running_loop().time() + self._confirmation_wait_s
-        while not await self._confirmed(report_id, reporter):
-            if asyncio.get_running_loop().time() >= deadline:
-                return
-            await asyncio.sleep(0.05)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._confirmation_wait_s
+        try:
+            while not await self._confirmed(report_id, reporter):
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return
+                # Woken at once when this process confirms; another replica's confirmation is
+                # seen at the next look, at most half a second later.
+                waiter = self._confirmation_waiters.setdefault(report_id, asyncio.Event())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waiter.wait(), min(remaining, CONFIRMATION_LOOK_S))
+        finally:
+            self._confirmation_waiters.pop(report_id, None)
 
     async def _confirmed(self, report_id: str, reporter: Reporter | None) -> bool:
         email = reporter.email if reporter is not None else None
