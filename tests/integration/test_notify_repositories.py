@@ -3,6 +3,7 @@ and mail in both formats through the real SMTP sink."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from stadtmelder_notify.domain import PendingMail, address_key, confirmation_mai
 from stadtmelder_notify.links import MailLinks, recipient_key
 from stadtmelder_notify.mailer import SmtpMailer
 from stadtmelder_notify.repository import Claim, MongoDeliveryLog, MongoFollowerStore
+from stadtmelder_notify.sent_journal import SentJournal
 from stadtmelder_reports.catalogue import load_jurisdiction
 from stadtmelder_reports.domain import Notice, StatusChange, Submission, submit
 from stadtmelder_reports.repository import MongoReportRepository
@@ -80,6 +82,31 @@ async def test_a_message_another_sender_holds_is_claimed_only_once_its_lease_ran
     assert await deliveries.claim("k1", NOW + timedelta(seconds=5), lease) is Claim.HELD_ELSEWHERE
     assert await deliveries.claim("k1", lease, lease + timedelta(seconds=15)) is Claim.CLAIMED
     assert await deliveries.claim("k1", lease, lease) is Claim.HELD_ELSEWHERE
+
+
+async def test_a_message_sent_while_the_database_was_away_is_not_sent_again(
+    real_database: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = SentJournal(tmp_path)
+    journal.open()
+    deliveries = MongoDeliveryLog(real_database, journal=journal)
+    assert await deliveries.claim("k1", NOW, NOW + timedelta(seconds=15)) is Claim.CLAIMED
+
+    # The server accepted the mail; the database went away before it heard of it.
+    async def database_away(*args: object) -> None:
+        raise ConnectionError("FerretDB is restarting")
+
+    with monkeypatch.context() as away:
+        away.setattr(deliveries, "record_sent", database_away)
+        with pytest.raises(ConnectionError):
+            await deliveries.mark_sent("k1", NOW, recipient="anna-key")
+
+    # The event comes again, long after the lease: recorded, not sent again.
+    later = NOW + timedelta(minutes=5)
+    assert await deliveries.claim("k1", later, later + timedelta(seconds=15)) is Claim.ALREADY_SENT
+    assert await deliveries.claim("k1", later, later) is Claim.ALREADY_SENT
+    assert await deliveries.sent_since("anna-key", NOW - timedelta(hours=1)) == [NOW]
+    journal.close()
 
 
 async def test_sent_mails_count_for_their_recipient_only(deliveries: Any) -> None:

@@ -209,6 +209,12 @@ class MongoDeliveryLog:
         await self._deliveries.database.command("ping")
 
     async def claim(self, key: str, now: datetime, lease_until: datetime) -> Claim:
+        journal = self._journal
+        if journal is not None and (sent := journal.unsettled(key)) is not None:
+            # Sent by us while the database was away: its event came again. Record, don't resend.
+            await self.record_sent(key, *sent)
+            journal.settle(key)
+            return Claim.ALREADY_SENT
         try:
             await self._deliveries.insert_one(
                 {

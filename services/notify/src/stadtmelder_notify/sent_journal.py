@@ -29,7 +29,8 @@ class SentJournal:
     def __init__(self, directory: Path) -> None:
         self._directory = directory
         self._fd: int | None = None
-        self._unsettled: set[str] = set()
+        # Accepted by their server, not yet in the database: key -> (when, whose rate limit).
+        self._unsettled: dict[str, tuple[datetime, str | None]] = {}
         self._written = False
 
     def open(self) -> None:
@@ -75,15 +76,20 @@ class SentJournal:
             return
         line = json.dumps({"key": key, "at": at.isoformat(), "recipient": recipient})
         os.write(self._fd, (line + "\n").encode())
-        self._unsettled.add(key)
+        self._unsettled[key] = (at, recipient)
         self._written = True
 
     def settle(self, key: str) -> None:
         """`key` is marked sent in the database; the journal need not remember it."""
-        self._unsettled.discard(key)
+        self._unsettled.pop(key, None)
         if self._fd is not None and self._written and not self._unsettled:
             os.ftruncate(self._fd, 0)
             self._written = False
+
+    def unsettled(self, key: str) -> tuple[datetime, str | None] | None:
+        """When `key` was accepted and whose limit it counts against, if this process sent it
+        and the database does not know yet (it was away when we tried)."""
+        return self._unsettled.get(key)
 
     def close(self) -> None:
         if self._fd is not None:
