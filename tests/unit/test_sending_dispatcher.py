@@ -220,6 +220,36 @@ async def test_a_redelivered_item_waits_out_the_lease_of_a_worker_killed_mid_sen
     assert len(webhook.calls) == 1
 
 
+class SendLogAwayOnce(InMemorySendLog):
+    """Its first `mark_delivered` fails, as when the database restarts."""
+
+    away = True
+
+    async def mark_delivered(
+        self, key: str, receipt: str | None, attempts: int, last_error: str | None, at: datetime
+    ) -> None:
+        if self.away:
+            self.away = False
+            raise ConnectionError("FerretDB is restarting")
+        await super().mark_delivered(key, receipt, attempts, last_error, at)
+
+
+async def test_an_item_delivered_while_the_send_log_was_away_is_recorded_not_resent() -> None:
+    clock, send_log, webhook = Clock(), SendLogAwayOnce(), ScriptedSender(["BO-7"])
+    item = a_work_item()
+    dispatcher = a_dispatcher({"webhook": webhook}, send_log, clock=clock)
+
+    with pytest.raises(ExceptionGroup):  # the consumer does not commit: the item comes again
+        await dispatcher.dispatch(item, a_department(WEBHOOK))
+    clock.advance(FAST.lease_s + 1)
+    [again] = await dispatcher.dispatch(item, a_department(WEBHOOK))
+
+    assert again.result == "already_delivered"
+    assert len(webhook.calls) == 1
+    [record] = await send_log.of_report(item.report_id)
+    assert (record.status, record.receipt) == ("delivered", "BO-7")
+
+
 async def test_a_send_left_pending_by_a_crash_is_retried_once_its_lease_ran_out() -> None:
     clock, send_log, webhook = Clock(), InMemorySendLog(), ScriptedSender()
     item = a_work_item()

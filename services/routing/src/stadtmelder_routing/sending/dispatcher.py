@@ -89,6 +89,9 @@ class Dispatcher:
         self._clock = clock
         # Sends under way in this process; a second writer to one log document loses updates.
         self._in_flight: set[str] = set()
+        # Delivered, but the send log was away when we went to record it: the work item comes
+        # again, and must then be recorded, not sent twice. (receipt, attempts, error, when)
+        self._unrecorded: dict[str, tuple[str | None, int, str | None, datetime]] = {}
 
     async def dispatch(self, item: WorkItemQueued, department: Department) -> list[SendOutcome]:
         """Send `item` by each of `department`'s methods at once; one outcome per method."""
@@ -132,6 +135,13 @@ class Dispatcher:
             return SendOutcome(name, "in_progress")
         self._in_flight.add(key)
         try:
+            if (delivery := self._unrecorded.get(key)) is not None:
+                await self._log.mark_delivered(key, *delivery)
+                del self._unrecorded[key]
+                log.info(
+                    "work item delivered while the send log was away; recorded now", extra=context
+                )
+                return SendOutcome(name, "already_delivered")
             claim = await self._claim(item, method, wait_if_held)
             if claim.state is ClaimState.DELIVERED:
                 log.info("work item delivered before; not sent again", extra=context)
@@ -225,7 +235,12 @@ class Dispatcher:
             return await self._give_up(key, item, claim, failures, context)
         attempts = len(failures) + 1
         last_error = failures[-1] if failures else None
-        await self._log.mark_delivered(key, receipt, attempts, last_error, self._clock())
+        delivery = (receipt, attempts, last_error, self._clock())
+        try:
+            await self._log.mark_delivered(key, *delivery)
+        except Exception:
+            self._unrecorded[key] = delivery
+            raise
         log.info("work item delivered by %s (attempt %d)", name, attempts, extra=context)
         return SendOutcome(name, "delivered", attempts)
 
