@@ -266,8 +266,9 @@ class MongoReportRepository:
             "outbox": {"$each": [outbox_entry(topic, event) for topic, event in step.events]},
         }
         update["$push"] = push
-        await self._outbox_index.note(report_id, _ids(step.events))
-        matched = await self._update({"_id": report_id, "revision": revision}, update)
+        matched = await self._update_queuing(
+            _ids(step.events), {"_id": report_id, "revision": revision}, update
+        )
         if matched:
             if step.status in OPEN_STATUSES:
                 await self._index_if_open(report_id)
@@ -285,8 +286,8 @@ class MongoReportRepository:
             push["supporter_keys"] = supporter_key
         if supporter is not None and supporter.email:
             push["supporters"] = {**supporter.model_dump(), "at": event.occurred_at}
-        await self._outbox_index.note(report_id, [event.event_id])
-        matched = await self._update(
+        matched = await self._update_queuing(
+            [event.event_id],
             condition,
             {"$push": push, "$inc": {"supporter_count": 1, "outbox_pending": 1, "revision": 1}},
         )
@@ -303,8 +304,8 @@ class MongoReportRepository:
         }
         if step.note is not None:
             push["comments"] = comment_document(step.note)
-        await self._outbox_index.note(report_id, [step.event.event_id])
-        matched = await self._update(
+        matched = await self._update_queuing(
+            [step.event.event_id],
             {"_id": report_id, "revision": revision},
             {"$push": push, "$inc": {"revision": 1, "outbox_pending": 1}},
         )
@@ -327,8 +328,8 @@ class MongoReportRepository:
         return False
 
     async def queue_event(self, report_id: str, topic: str, event: Event) -> None:
-        await self._outbox_index.note(report_id, [event.event_id])
-        matched = await self._update(
+        matched = await self._update_queuing(
+            [event.event_id],
             {"_id": report_id},
             {
                 "$push": {"outbox": outbox_entry(topic, event)},
@@ -410,6 +411,15 @@ class MongoReportRepository:
         if cleared:
             await self._outbox_index.forget(event_ids)
         return cleared
+
+    async def _update_queuing(
+        self, event_ids: list[str], condition: Document, update: Document
+    ) -> bool:
+        """`_update` for an update that puts `event_ids` into the report's outbox: they enter
+        the outbox index first, so a crash in between leaves an entry too many, never a waiting
+        event the relay's safety net cannot see."""
+        await self._outbox_index.note(condition["_id"], event_ids)
+        return await self._update(condition, update)
 
     async def _update(self, condition: Document, update: Document) -> bool:
         """One report's update if it meets `condition`, never at the same moment as another
