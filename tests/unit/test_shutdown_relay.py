@@ -15,9 +15,11 @@ from tests.system import wait_until
 SUBMISSION = Submission("street_light_out", "Laterne dunkel", Location(lat=51.4344, lon=6.7623))
 
 
-async def test_a_stopped_relay_publishes_the_reports_accepted_before_and_returns() -> None:
-    repository, publisher = InMemoryReportRepository(), RecordingPublisher()
-    # A long poll: without the stop, the relay would sleep through the test.
+def a_relay_and_service(
+    repository: InMemoryReportRepository, publisher: RecordingPublisher
+) -> tuple[OutboxRelay, ReportService]:
+    """A relay woken by the service's submissions. Its poll is long: a relay that missed its
+    stop would sleep through the test."""
     relay = OutboxRelay(repository, publisher, poll_seconds=3600)
     service = ReportService(
         repository,
@@ -25,6 +27,12 @@ async def test_a_stopped_relay_publishes_the_reports_accepted_before_and_returns
         clock=lambda: datetime.now(UTC),
         on_events_pending=relay.wake,
     )
+    return relay, service
+
+
+async def test_a_stopped_relay_publishes_the_reports_accepted_before_and_returns() -> None:
+    repository, publisher = InMemoryReportRepository(), RecordingPublisher()
+    relay, service = a_relay_and_service(repository, publisher)
     running = asyncio.create_task(relay.run())
     first = await service.submit_report(SUBMISSION)
 
@@ -46,13 +54,7 @@ async def test_a_stopped_relay_publishes_the_reports_accepted_before_and_returns
 
 async def test_a_relay_stopped_while_kafka_is_away_returns_and_keeps_the_events() -> None:
     repository, publisher = InMemoryReportRepository(), RecordingPublisher(failing=True)
-    relay = OutboxRelay(repository, publisher, poll_seconds=3600)
-    service = ReportService(
-        repository,
-        load_jurisdiction(),
-        clock=lambda: datetime.now(UTC),
-        on_events_pending=relay.wake,
-    )
+    relay, service = a_relay_and_service(repository, publisher)
     await service.submit_report(SUBMISSION)
     running = asyncio.create_task(relay.run())
 
@@ -79,14 +81,7 @@ class GatedPublisher(RecordingPublisher):
 
 async def test_a_relay_stopped_in_the_middle_of_a_pass_returns_right_after_it() -> None:
     repository, publisher = InMemoryReportRepository(), GatedPublisher()
-    # A long poll: a stop that the relay missed would leave it asleep for the whole test.
-    relay = OutboxRelay(repository, publisher, poll_seconds=3600)
-    service = ReportService(
-        repository,
-        load_jurisdiction(),
-        clock=lambda: datetime.now(UTC),
-        on_events_pending=relay.wake,
-    )
+    relay, service = a_relay_and_service(repository, publisher)
     running = asyncio.create_task(relay.run())
     await service.submit_report(SUBMISSION)
 
