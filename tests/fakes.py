@@ -1,6 +1,6 @@
 """In-memory stand-ins for the adapters; they pass the same contract tests as the real ones."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -310,6 +310,8 @@ class _Delivery:
 class InMemoryDeliveryLog:
     def __init__(self) -> None:
         self.deliveries: dict[str, _Delivery] = {}
+        # Keys whose acceptance the sender noted, whether or not `mark_sent` followed.
+        self.accepted: set[str] = set()
 
     async def claim(self, key: str, now: datetime, lease_until: datetime) -> Claim:
         delivery = self.deliveries.get(key)
@@ -328,6 +330,9 @@ class InMemoryDeliveryLog:
             delivery.attempts += 1
             return Claim.CLAIMED
         return Claim.HELD_ELSEWHERE
+
+    def note_accepted(self, key: str, at: datetime, recipient: str | None = None) -> None:
+        self.accepted.add(key)
 
     async def mark_sent(self, key: str, at: datetime, recipient: str | None = None) -> None:
         delivery = self.deliveries[key]
@@ -503,7 +508,9 @@ class RecordingMailer:
     refused: set[str] = field(default_factory=set)
     languages: list[str] = field(default_factory=list)
 
-    async def send(self, mail: Mail, language: str) -> None:
+    async def send(
+        self, mail: Mail, language: str, accepted: Callable[[], None] | None = None
+    ) -> None:
         if self.failures_left:
             self.failures_left -= 1
             raise ConnectionRefusedError("SMTP server away")
@@ -511,6 +518,8 @@ class RecordingMailer:
             raise SMTPRecipientRefused(550, f"<{mail.to}>: mailbox unavailable", mail.to)
         self.sent.append(mail)
         self.languages.append(language)
+        if accepted is not None:
+            accepted()
 
 
 class InMemoryChannelStore:

@@ -1,6 +1,8 @@
 """The mailer against the real local SMTP sink."""
 
+import asyncio
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -38,8 +40,11 @@ async def test_mail_arrives_with_subject_language_and_message_id(
 
 async def test_unreachable_server_raises_after_retries() -> None:
     mailer = SmtpMailer("127.0.0.1", 9, "noreply@example.org", attempts=2)
+    noted = threading.Event()
     with pytest.raises(aiosmtplib.SMTPConnectError):
-        await mailer.send(Mail("a@example.org", "s", "t", "<m2@stadtmelder>"), "de")
+        await mailer.send(Mail("a@example.org", "s", "t", "<m2@stadtmelder>"), "de", noted.set)
+    assert not noted.is_set(), "nothing was accepted"
+    await mailer.close()
 
 
 class _CountingHandler:
@@ -118,4 +123,23 @@ async def test_mails_share_an_open_connection_and_a_dropped_one_is_replaced(
     await mailer.send(Mail("a@example.org", "after the restart", "t", "<r@x>"), "de")
     assert handler.subjects.count("after the restart") == 1
     assert handler.connections == 2
+    await mailer.close()
+
+
+async def test_the_acceptance_is_noted_while_the_callers_loop_is_busy(
+    counting_server: _Server,
+) -> None:
+    """A kill -9 after the server's 250 and before notify notes it sends the mail again; the
+    250 must not wait for the service's busy loop to come round."""
+    mailer = SmtpMailer("127.0.0.1", counting_server.port, "noreply@example.org")
+    noted = threading.Event()
+    sending = asyncio.create_task(
+        mailer.send(Mail("a@example.org", "busy", "t", "<busy@x>"), "de", noted.set)
+    )
+    await asyncio.sleep(0)  # the task hands the mail over, then waits
+
+    # This loop is blocked from here on: only the mailer's own thread can read the 250.
+    assert noted.wait(timeout=10), "the acceptance waited for the caller's loop"
+    assert counting_server.handler.subjects == ["busy"]
+    await sending
     await mailer.close()

@@ -96,3 +96,28 @@ def test_without_open_nothing_is_written(tmp_path: Path) -> None:
     journal.record("key", AT, None)
     journal.settle("key")
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_a_journal_on_a_full_disk_warns_and_the_send_goes_on(tmp_path: Path) -> None:
+    (tmp_path / "sent-0.jsonl").symlink_to("/dev/full")
+    journal = SentJournal(tmp_path)
+    journal.open()
+
+    journal.record("key-1", AT, None)  # ENOSPC: logged, not raised
+
+    assert journal.unsettled("key-1") is None, "not on disk, so not claimed to be"
+    journal.close()
+
+
+async def test_a_message_noted_twice_is_replayed_once(tmp_path: Path) -> None:
+    before = SentJournal(tmp_path)
+    before.open()
+    before.record("key-1", AT, None)  # by the mailer, at the 250
+    before.record("key-1", AT, None)  # by mark_sent, before the database
+    killed(before)
+
+    after = SentJournal(tmp_path)
+    after.open()
+    recorded = Recorded()
+    assert await after.replay(recorded) == 1
+    after.close()

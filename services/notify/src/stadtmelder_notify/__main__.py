@@ -1,13 +1,21 @@
 """Runs the notify service: `python -m stadtmelder_notify`."""
 
+import sys
+
 from stadtmelder_notify.app import create_app
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_shared.logs import configure_json_logging
 from stadtmelder_shared.serve import serve
 from stadtmelder_shared.tracing import configure_tracing
 
+# The mailer's thread reads the server's 250 and journals it; while the main loop computes, the
+# thread waits for the GIL up to this long (5 ms by default), and a kill -9 in that wait sends
+# the mail again (see mailer.SmtpMailer).
+GIL_SWITCH_INTERVAL_S = 0.001
+
 
 def main() -> None:
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     settings = NotifySettings()
     configure_json_logging("notify", settings.log_level)
     configure_tracing("notify", settings.traces_dir)

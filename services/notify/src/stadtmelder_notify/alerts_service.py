@@ -227,7 +227,9 @@ class AlertService:
         if not await self._claim(key):
             return False
         try:
-            await self._mailer.send(mail, language)
+            await self._mailer.send(
+                mail, language, lambda: self._deliveries.note_accepted(key, self._clock())
+            )
         except Exception as error:
             reason = failure_reason(error)
             failures = await self._deliveries.mark_failed(key, reason, self._clock())

@@ -250,8 +250,11 @@ class Delivery:
         )
 
     async def _send(self, pending: PendingMail, announce: bool = True) -> Sent:
+        def accepted() -> None:
+            self._deliveries.note_accepted(pending.key, self._clock(), pending.recipient)
+
         try:
-            await self._sender.send(pending.mail, pending.language)
+            await self._sender.send(pending.mail, pending.language, accepted)
         except RecipientGone:
             # Not a failure: the browser unsubscribed. Nobody is left to tell.
             await self._deliveries.mark_abandoned(pending.key, "recipient gone", self._clock())

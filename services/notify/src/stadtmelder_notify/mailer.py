@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Protocol
@@ -16,6 +17,11 @@ from tenacity import (
 )
 
 from stadtmelder_notify.domain import Mail
+from stadtmelder_notify.own_loop import OwnLoop
+
+# Called once, at the moment the server accepted the mail, possibly on another thread: it must
+# be quick and must not touch the caller's event loop.
+Accepted = Callable[[], None]
 
 
 def message_of(mail: Mail, sender: str, language: str) -> EmailMessage:
@@ -39,14 +45,16 @@ def message_of(mail: Mail, sender: str, language: str) -> EmailMessage:
 
 
 class Mailer(Protocol):
-    async def send(self, mail: Mail, language: str) -> None: ...
+    async def send(self, mail: Mail, language: str, accepted: Accepted | None = None) -> None: ...
 
 
 class SmtpMailer:
     """Keeps a few SMTP connections open and sends each mail over a free one.
 
-    A send returns as soon as the server accepted the mail (its 250 after DATA), not after a
-    QUIT: the caller records the acceptance at once, so a crash can hardly fall in between.
+    A send is done as soon as the server accepted the mail (its 250 after DATA), not after a
+    QUIT. The connections live on a loop in a thread of their own, which reads the 250 and calls
+    `accepted` at once, however busy the service's main loop is: a kill -9 between the server's
+    acceptance and the caller's record of it (RFC 1047) has only that instant to fall into.
     A connection that broke, or sat idle long enough for the server to drop it, is replaced.
     """
 
@@ -70,12 +78,24 @@ class SmtpMailer:
         self._starttls = starttls
         self._attempts = attempts
         self._idle_seconds = idle_seconds
+        self._connections = connections
+        self._loop: OwnLoop | None = None
+        # Used only on `_loop`'s thread.
         self._free: asyncio.LifoQueue[tuple[aiosmtplib.SMTP | None, float]] = asyncio.LifoQueue()
-        for _ in range(connections):
-            self._free.put_nowait((None, 0.0))
 
-    async def send(self, mail: Mail, language: str) -> None:
+    async def send(self, mail: Mail, language: str, accepted: Accepted | None = None) -> None:
         message = message_of(mail, self._sender, language)
+        await self._own_loop().run(self._send_with_retries(message, accepted))
+
+    def _own_loop(self) -> OwnLoop:
+        if self._loop is None:
+            self._free = asyncio.LifoQueue()
+            for _ in range(self._connections):
+                self._free.put_nowait((None, 0.0))
+            self._loop = OwnLoop("smtp-mailer")
+        return self._loop
+
+    async def _send_with_retries(self, message: EmailMessage, accepted: Accepted | None) -> None:
         async for attempt in AsyncRetrying(
             stop=stop_after_attempt(self._attempts),
             wait=wait_exponential(multiplier=0.5, max=10),
@@ -84,6 +104,10 @@ class SmtpMailer:
         ):
             with attempt:
                 await self._send_over_a_connection(message)
+        # Outside the retries, which must never send again because of it; on the way out of a
+        # successful attempt nothing yields to the loop before this.
+        if accepted is not None:
+            accepted()
 
     async def _send_over_a_connection(self, message: EmailMessage) -> None:
         client, last_used = await self._free.get()
@@ -116,7 +140,14 @@ class SmtpMailer:
         return client
 
     async def close(self) -> None:
-        """Says goodbye on the idle connections; a later send opens new ones."""
+        """Says goodbye on the idle connections and stops the thread; a later send starts anew."""
+        if self._loop is None:
+            return
+        await self._loop.run(self._quit_idle())
+        self._loop.stop()
+        self._loop = None
+
+    async def _quit_idle(self) -> None:
         idle = []
         while not self._free.empty():
             idle.append(self._free.get_nowait())

@@ -45,6 +45,11 @@ class DeliveryLog(Protocol):
         """Take the right to send message `key` until `lease_until`, unless it was sent."""
         ...
 
+    def note_accepted(self, key: str, at: datetime, recipient: str | None = None) -> None:
+        """The server accepted `key` just now: remember it at once, before `mark_sent` gets to
+        the database. Synchronous and safe from any thread; the sender calls it."""
+        ...
+
     async def mark_sent(self, key: str, at: datetime, recipient: str | None = None) -> None:
         """`recipient` (an address key) counts the mail against that person's rate limit."""
         ...
@@ -254,10 +259,13 @@ class MongoDeliveryLog:
             "abandoned": Claim.ABANDONED,
         }.get(status or "", Claim.HELD_ELSEWHERE)
 
-    async def mark_sent(self, key: str, at: datetime, recipient: str | None = None) -> None:
-        # Before any await: the acceptance is on disk before anything else can run.
+    def note_accepted(self, key: str, at: datetime, recipient: str | None = None) -> None:
         if self._journal is not None:
             self._journal.record(key, at, recipient)
+
+    async def mark_sent(self, key: str, at: datetime, recipient: str | None = None) -> None:
+        # Before any await, in case the sender did not note it: a second note changes nothing.
+        self.note_accepted(key, at, recipient)
         await self.record_sent(key, at, recipient)
         if self._journal is not None:
             self._journal.settle(key)

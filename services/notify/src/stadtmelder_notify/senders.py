@@ -3,11 +3,13 @@
 from typing import Protocol
 
 from stadtmelder_notify.domain import Mail, Message, PushMessage, WebhookCall
-from stadtmelder_notify.mailer import Mailer
+from stadtmelder_notify.mailer import Accepted, Mailer
 
 
 class Sender(Protocol):
-    async def send(self, message: Message, language: str) -> None: ...
+    async def send(
+        self, message: Message, language: str, accepted: Accepted | None = None
+    ) -> None: ...
 
 
 class WebhookSender(Protocol):
@@ -33,13 +35,17 @@ class Senders:
         self.webhooks = webhooks
         self.push = push
 
-    async def send(self, message: Message, language: str) -> None:
+    async def send(self, message: Message, language: str, accepted: Accepted | None = None) -> None:
+        """`accepted` is called the moment the channel took the message."""
         match message:
             case Mail():
-                await self._mailer.send(message, language)
+                await self._mailer.send(message, language, accepted)
+                return
             case WebhookCall() if self.webhooks is not None:
                 await self.webhooks.send(message)
             case PushMessage() if self.push is not None:
                 await self.push.send(message)
             case _:
                 raise ChannelMissing(type(message).__name__)
+        if accepted is not None:
+            accepted()

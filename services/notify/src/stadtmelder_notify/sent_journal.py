@@ -16,6 +16,7 @@ import fcntl
 import json
 import logging
 import os
+import threading
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +33,9 @@ class SentJournal:
         # Accepted by their server, not yet in the database: key -> (when, whose rate limit).
         self._unsettled: dict[str, tuple[datetime, str | None]] = {}
         self._written = False
+        # `record` runs on the mailer's thread, `settle` on the main loop: the file must not be
+        # emptied between another thread's check and its truncation.
+        self._lock = threading.Lock()
 
     def open(self) -> None:
         """Take a file of our own: the first one no other live process holds."""
@@ -71,20 +75,33 @@ class SentJournal:
         return replayed
 
     def record(self, key: str, at: datetime, recipient: str | None) -> None:
-        """Synchronous on purpose: nothing else may run between the acceptance and this."""
-        if self._fd is None:
-            return
+        """Synchronous on purpose: nothing else may run between the acceptance and this.
+
+        Safe from any thread. Never raises: the message is sent, and the database is told next.
+        """
         line = json.dumps({"key": key, "at": at.isoformat(), "recipient": recipient})
-        os.write(self._fd, (line + "\n").encode())
-        self._unsettled[key] = (at, recipient)
-        self._written = True
+        with self._lock:
+            if self._fd is None or key in self._unsettled:
+                return
+            try:
+                os.write(self._fd, (line + "\n").encode())
+            except OSError as error:
+                log.warning(
+                    "the sent journal could not be written (%s); a kill before the delivery "
+                    "log has the message could send it again",
+                    error.strerror,
+                )
+                return
+            self._unsettled[key] = (at, recipient)
+            self._written = True
 
     def settle(self, key: str) -> None:
         """`key` is marked sent in the database; the journal need not remember it."""
-        self._unsettled.pop(key, None)
-        if self._fd is not None and self._written and not self._unsettled:
-            os.ftruncate(self._fd, 0)
-            self._written = False
+        with self._lock:
+            self._unsettled.pop(key, None)
+            if self._fd is not None and self._written and not self._unsettled:
+                os.ftruncate(self._fd, 0)
+                self._written = False
 
     def unsettled(self, key: str) -> tuple[datetime, str | None] | None:
         """When `key` was accepted and whose limit it counts against, if this process sent it
@@ -92,9 +109,10 @@ class SentJournal:
         return self._unsettled.get(key)
 
     def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
 
 
 def _locked(path: Path) -> int | None:
