@@ -3,7 +3,8 @@
 Per rate step: submit latency, submission → department work item and → the reporter's
 confirmation mail, achieved throughput, errors, memory of every process; the same rates against
 a bare Litestar endpoint and a bare Kafka round trip; the ceilings (closed loop) of ours and of
-bare Litestar; the routing decision's cost at 10/1,000/10,000 areas (bench/routing_decision.py).
+bare Litestar; the routing decision's cost at 10/1,000/10,000 areas (bench/routing_decision.py);
+the window in which a kill -9 of notify sends a mail twice (bench/accept_gap.py).
 Prints the tables, writes var/bench/load.json and var/bench/load.png.
 
     .venv/bin/python -m bench.load [--rates 25,50,100] [--seconds 10] [--profile run|test]
@@ -154,6 +155,14 @@ def routing_cost() -> dict[str, Any]:
     return document
 
 
+def accept_gap() -> dict[str, Any]:
+    """Run bench/accept_gap.py (it prints its own table) and read its raw figures."""
+    script = ROOT / "bench/accept_gap.py"
+    subprocess.run([sys.executable, str(script)], check=True, cwd=ROOT)  # noqa: S603 (our script)
+    document: dict[str, Any] = json.loads((OUT / "accept_gap.json").read_text())
+    return document
+
+
 def parse_rates(text: str) -> list[float]:
     return [float(part) for part in text.split(",") if part.strip()]
 
@@ -176,6 +185,8 @@ async def measure(options: argparse.Namespace, target: Target) -> dict[str, Any]
     results: dict[str, Any] = {"idle_rss_mb": idle, "bare_litestar": [], "kafka_round_trip": []}
     say("routing decision cost at 10, 1,000 and 10,000 areas")
     results["routing_cost"] = await asyncio.to_thread(routing_cost)
+    say("the instant a kill -9 of notify sends a mail twice (RFC 1047)")
+    results["accept_gap"] = await asyncio.to_thread(accept_gap)
     bare_port = target.profile.reports_port + BARE_PORT_SHIFT
     async with bare_litestar(bare_port) as bare_url:
         for rate in options.rates:
