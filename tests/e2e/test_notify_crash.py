@@ -8,8 +8,9 @@ stores nothing for a sender already gone (RFC 5321 3.8).
 
 What no SMTP client can close is the instant between the server's commit and the client reading
 its 250 (RFC 1047): a kill exactly then makes the restarted notify send that message again, with
-the same Message-ID. The test allows one such resend, which it prints, and nothing else: no second
-message with a Message-ID of its own, no missing one."""
+the same Message-ID. Notify's mailer reads the 250 on a thread of its own, so that instant is about
+a millisecond however busy the service is (bench/accept_gap.py measures it), and this test allows
+no resend at all."""
 
 import asyncio
 import email
@@ -36,8 +37,6 @@ REPORTS = 40
 BATCH = 5
 # Enough mails arrived before the kill that notify is surely in the middle of the burst.
 KILL_AFTER_MAILS = 6
-# A send whose 250 was on its way at the kill (RFC 1047); in practice 0 in almost every run.
-RESENDS_IN_THE_PROTOCOLS_GAP = 1
 
 
 class MailIndex:
@@ -195,6 +194,4 @@ async def test_a_kill_9_of_notify_during_a_burst_loses_and_duplicates_no_mail(
         if any(count > 1 for count in messages.values())
     }
     print(f"resent with the same Message-ID after the kill: {resent or 'none'}")
-    assert sum(len(subjects) for subjects in resent.values()) <= RESENDS_IN_THE_PROTOCOLS_GAP, (
-        f"sent twice after the kill: {resent}"
-    )
+    assert not resent, f"sent twice after the kill: {resent}"
