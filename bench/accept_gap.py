@@ -1,20 +1,23 @@
 """The instant in which a kill -9 of notify sends a mail twice: server's commit to notify's note.
 
-    .venv/bin/python bench/accept_gap.py [--mails 400] [--busy-tasks 3] [--busy-ms 2]
+    .venv/bin/python bench/accept_gap.py [--mails 1000] [--busy-tasks 3] [--busy-ms 2]
 
 Plain SMTP cannot ask whether a message arrived (RFC 1047): a sender killed after the server
 committed a mail and before it noted the 250 sends that mail again after its restart. This
-measures how long that instant is. The local SMTP sink (deploy/local/smtp_sink.py, its own
-process) names each file by the time it stores it; notify's mailer notes the acceptance on its own
-thread (`SmtpMailer.send(..., accepted)`), which is what notify journals now. The baseline is the
-moment the send returns to the caller's event loop, where notify journalled before. Both are
-taken for the same mails, with the caller's loop idle and with it busy: `--busy-tasks` coroutines
-that compute `--busy-ms` at a time, as notify's consumers do under load.
+measures how long that instant is: from the moment the local SMTP sink (deploy/local/smtp_sink.py,
+its own process) commits a mail, which names the file, to the moment the sender's line is in a
+real sent journal. Every other mail goes the way notify sends now (`SmtpMailer`, whose own thread
+reads the 250 and calls `accepted`); the others, the baseline, the way it sent before (aiosmtplib on
+the caller's event loop, journalled when the send returned). With the caller's loop idle, and busy:
+`--busy-tasks` coroutines that compute `--busy-ms` at a time, as notify's consumers do under load
+(pure Python, which lets the GIL go every switch interval; C code that holds it longer, such as
+BSON decoding, would make the thread wait longer).
 Prints a table and writes the raw figures to var/bench/accept_gap.json.
 """
 
 import argparse
 import asyncio
+import functools
 import json
 import random
 import socket
@@ -34,6 +37,7 @@ import aiosmtplib
 from stadtmelder_notify.__main__ import GIL_SWITCH_INTERVAL_S
 from stadtmelder_notify.domain import Mail
 from stadtmelder_notify.mailer import SmtpMailer, message_of
+from stadtmelder_notify.sent_journal import SentJournal
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULT = ROOT / "var" / "bench" / "accept_gap.json"
@@ -73,10 +77,10 @@ async def keep_busy(stop: asyncio.Event, busy_ms: float) -> None:
 
 
 async def send_all(
-    port: int, scenario: str, mails: int, busy: tuple[int, float]
+    port: int, scenario: str, mails: int, busy: tuple[int, float], journal: SentJournal
 ) -> dict[str, dict[str, int]]:
-    """Send `mails` one after another, every other one each way; when each was noted, by way and
-    Message-ID (ns)."""
+    """Send `mails` one after another, every other one each way; when each was in `journal`, by
+    way and Message-ID (ns)."""
     mailer = SmtpMailer("127.0.0.1", port, "bench@example.org")
     # Before: aiosmtplib on the service's loop, and the journal written when its send returned.
     on_the_loop = aiosmtplib.SMTP(hostname="127.0.0.1", port=port)
@@ -89,15 +93,17 @@ async def send_all(
         for number in range(mails):
             message_id = f"<{scenario}-{number}@bench>"
             mail = Mail("gap@example.org", f"gap {number}", "t", message_id)
+
+            def note(way: str, message_id: str = message_id) -> None:
+                journal.record(message_id, datetime.now(UTC), None)
+                noted[way][message_id] = time.time_ns()
+
             if number % 2:
-
-                def note(message_id: str = message_id) -> None:
-                    noted[NOW][message_id] = time.time_ns()
-
-                await mailer.send(mail, "de", note)
+                await mailer.send(mail, "de", functools.partial(note, NOW))
             else:
                 await on_the_loop.send_message(message_of(mail, "bench@example.org", "de"))
-                noted[BEFORE][message_id] = time.time_ns()
+                note(BEFORE)
+            journal.settle(message_id)
             # Uneven spacing, so the sends do not fall into step with the busy tasks.
             await asyncio.sleep(random.uniform(0, 0.01))  # noqa: S311 (not a secret)
     finally:
@@ -129,7 +135,9 @@ async def measure(options: argparse.Namespace) -> list[dict[str, Any]]:
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)  # as notify runs
     rows = []
     with tempfile.TemporaryDirectory(prefix="accept-gap-") as directory:
-        maildir, port = Path(directory), free_port()
+        maildir, port = Path(directory) / "mail", free_port()
+        journal = SentJournal(Path(directory) / "journal")
+        journal.open()
         sink = await asyncio.create_subprocess_exec(
             *(sys.executable, str(SINK), "--port", str(port), "--maildir", str(maildir)),
             stdout=subprocess.DEVNULL,
@@ -139,7 +147,7 @@ async def measure(options: argparse.Namespace) -> list[dict[str, Any]]:
             await sink_up(port)
             scenarios = {"idle": (0, 0.0), "busy": (options.busy_tasks, options.busy_ms)}
             for scenario, busy in scenarios.items():
-                noted = await send_all(port, scenario, options.mails, busy)
+                noted = await send_all(port, scenario, options.mails, busy, journal)
                 stored = stored_at(maildir)
                 for way, times in noted.items():
                     gaps = [
@@ -151,6 +159,7 @@ async def measure(options: argparse.Namespace) -> list[dict[str, Any]]:
                         {"loop": scenario, "noted": way, "mails": len(gaps), **percentiles(gaps)}
                     )
         finally:
+            journal.close()
             sink.terminate()
             await asyncio.wait_for(sink.wait(), timeout=10)
     return rows
@@ -175,7 +184,7 @@ def table(rows: list[dict[str, Any]], options: argparse.Namespace) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--mails", type=int, default=400, help="per scenario, half each way")
+    parser.add_argument("--mails", type=int, default=1000, help="per scenario, half each way")
     parser.add_argument("--busy-tasks", type=int, default=3)
     parser.add_argument("--busy-ms", type=float, default=2.0)
     options = parser.parse_args(argv)

@@ -50,16 +50,16 @@ class MaildirHandler:
         The envelope goes in front as Return-Path and X-Envelope-To headers (as a final MTA would
         add them), so tests can see Bcc recipients, which the message itself does not carry.
         """
-        now = datetime.now(UTC)
-        name = f"{now:%Y%m%dT%H%M%S.%fZ}-{uuid.uuid4().hex[:8]}.eml"
+        unique = uuid.uuid4().hex[:8]
         trace = (
             f"Return-Path: <{envelope.mail_from or ''}>\r\n"
             f"X-Envelope-To: {', '.join(envelope.rcpt_tos)}\r\n"
         ).encode()
         body = envelope.original_content or b""
-        temporary = self.maildir / f".{name}.tmp"
+        temporary = self.maildir / f".{unique}.tmp"
         temporary.write_bytes(trace + body)
-        final = self.maildir / name
+        # Named by the moment of the commit, the rename (bench/accept_gap.py measures from it).
+        final = self.maildir / f"{datetime.now(UTC):%Y%m%dT%H%M%S.%fZ}-{unique}.eml"
         os.replace(temporary, final)
         return final
 

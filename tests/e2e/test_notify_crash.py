@@ -8,9 +8,11 @@ stores nothing for a sender already gone (RFC 5321 3.8).
 
 What no SMTP client can close is the instant between the server's commit and the client reading
 its 250 (RFC 1047): a kill exactly then makes the restarted notify send that message again, with
-the same Message-ID. Notify's mailer reads the 250 on a thread of its own, so that instant is about
-a millisecond however busy the service is (bench/accept_gap.py measures it), and this test allows
-no resend at all."""
+the same Message-ID. Notify's mailer reads the 250 on a thread of its own, so that instant lasts a
+few milliseconds at most, however busy the service is (bench/accept_gap.py measures it). The test
+allows a resend only of a mail whose first copy the server stored in the moment of the kill
+(from RESEND_WINDOW_S before it until it was done), and at most one: it fails on any other repeat,
+on a second message with a Message-ID of its own, and on a missing one."""
 
 import asyncio
 import email
@@ -18,6 +20,7 @@ import email.policy
 import time
 import uuid
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -37,6 +40,8 @@ REPORTS = 40
 BATCH = 5
 # Enough mails arrived before the kill that notify is surely in the middle of the burst.
 KILL_AFTER_MAILS = 6
+# RFC 1047: a mail the server stored this shortly before the kill may not have been noted yet.
+RESEND_WINDOW_S = 0.05
 
 
 class MailIndex:
@@ -61,6 +66,12 @@ class MailIndex:
             if to in found:
                 found[to].append(subject)
         return found
+
+    def first_stored(self, message_id: str) -> float:
+        """When the sink stored the first copy of `message_id` (its file name), as a Unix time."""
+        names = [name for name, (_, _, seen_id) in self._seen.items() if seen_id == message_id]
+        stamp = min(names).split("-")[0]
+        return datetime.strptime(stamp, "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=UTC).timestamp()
 
     def messages_by_address(self, addresses: set[str]) -> dict[str, Counter[tuple[str, str]]]:
         """(Message-ID, subject) of each mail to each address, with how often it arrived."""
@@ -158,7 +169,9 @@ async def test_a_kill_9_of_notify_during_a_burst_loses_and_duplicates_no_mail(
         return count if count >= KILL_AFTER_MAILS else None
 
     await wait_until(some_arrived, timeout=30, interval=0.05, what="the first mails of the burst")
+    kill_began = time.time()
     await asyncio.to_thread(running_system.stop, "notify", kill=True)
+    kill_done = time.time()
     at_kill = arrived()
     print(f"killed notify {time.monotonic() - started:.1f} s in, {at_kill} mails had arrived")
     report_ids = await burst
@@ -189,9 +202,16 @@ async def test_a_kill_9_of_notify_during_a_burst_loses_and_duplicates_no_mail(
     }
     assert not wrong, f"{len(wrong)} of {REPORTS} reporters got the wrong mails: {wrong}"
     resent = {
-        address: [subject for (_, subject), count in messages.items() if count > 1]
-        for address, messages in received.items()
-        if any(count > 1 for count in messages.values())
+        message_id: (count, index.first_stored(message_id) - kill_began)
+        for messages in received.values()
+        for (message_id, _), count in messages.items()
+        if count > 1
     }
-    print(f"resent with the same Message-ID after the kill: {resent or 'none'}")
-    assert not resent, f"sent twice after the kill: {resent}"
+    print(f"resent after the kill (copies, first stored at s from the kill): {resent or 'none'}")
+    in_the_gap = {
+        message_id
+        for message_id, (count, stored) in resent.items()
+        if count == 2 and -RESEND_WINDOW_S <= stored <= kill_done - kill_began
+    }
+    assert set(resent) == in_the_gap, f"sent again, not in the moment of the kill: {resent}"
+    assert len(in_the_gap) <= 1, f"more than one mail sent again: {resent}"

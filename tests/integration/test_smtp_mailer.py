@@ -53,6 +53,7 @@ class _CountingHandler:
     def __init__(self) -> None:
         self.connections = 0
         self.subjects: list[str] = []
+        self.answer_after_s = 0.0
 
     async def handle_EHLO(  # noqa: N802 (aiosmtpd hook name)
         self,
@@ -71,6 +72,7 @@ class _CountingHandler:
     ) -> str:
         content = envelope.original_content.decode() if envelope.original_content else ""
         self.subjects += [line[9:] for line in content.splitlines() if line.startswith("Subject: ")]
+        await asyncio.sleep(self.answer_after_s)
         return "250 OK"
 
 
@@ -137,9 +139,43 @@ async def test_the_acceptance_is_noted_while_the_callers_loop_is_busy(
         mailer.send(Mail("a@example.org", "busy", "t", "<busy@x>"), "de", noted.set)
     )
     await asyncio.sleep(0)  # the task hands the mail over, then waits
+    try:
+        # This loop is blocked from here on: only the mailer's own thread can read the 250.
+        assert noted.wait(timeout=10), "the acceptance waited for the caller's loop"
+        assert counting_server.handler.subjects == ["busy"]
+        await sending
+    finally:
+        await mailer.close()
 
-    # This loop is blocked from here on: only the mailer's own thread can read the 250.
-    assert noted.wait(timeout=10), "the acceptance waited for the caller's loop"
-    assert counting_server.handler.subjects == ["busy"]
-    await sending
-    await mailer.close()
+
+async def test_a_note_that_fails_neither_fails_the_send_nor_sends_it_again(
+    counting_server: _Server,
+) -> None:
+    mailer = SmtpMailer("127.0.0.1", counting_server.port, "noreply@example.org")
+
+    def journal_broken() -> None:
+        raise RuntimeError("the journal is broken")
+
+    try:
+        await mailer.send(Mail("a@example.org", "once", "t", "<once@x>"), "de", journal_broken)
+    finally:
+        await mailer.close()
+    assert counting_server.handler.subjects == ["once"]
+
+
+async def test_closing_the_mailer_ends_a_send_still_waiting_for_its_server(
+    counting_server: _Server,
+) -> None:
+    counting_server.handler.answer_after_s = 60.0
+    mailer = SmtpMailer("127.0.0.1", counting_server.port, "noreply@example.org")
+    sending = asyncio.create_task(mailer.send(Mail("a@example.org", "slow", "t", "<s@x>"), "de"))
+
+    async def server_has_it() -> list[str]:
+        return counting_server.handler.subjects
+
+    await wait_until(server_has_it, what="the server has the mail")
+
+    await asyncio.wait_for(mailer.close(), timeout=10)  # a shutdown does not hang on it
+
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(sending, timeout=10)

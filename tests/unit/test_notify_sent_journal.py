@@ -1,7 +1,11 @@
 """The sent journal: what a killed process's server accepted is marked sent on the next start."""
 
+import errno
+import os
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from stadtmelder_notify.sent_journal import SentJournal
 
@@ -98,14 +102,21 @@ def test_without_open_nothing_is_written(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-async def test_a_journal_on_a_full_disk_warns_and_the_send_goes_on(tmp_path: Path) -> None:
-    (tmp_path / "sent-0.jsonl").symlink_to("/dev/full")
+async def test_a_journal_on_a_full_disk_warns_and_the_send_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     journal = SentJournal(tmp_path)
     journal.open()
 
-    journal.record("key-1", AT, None)  # ENOSPC: logged, not raised
+    def disk_full(fd: int, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "write", disk_full)
+    journal.record("key-1", AT, None)  # logged, not raised
+    monkeypatch.undo()
 
     assert journal.unsettled("key-1") is None, "not on disk, so not claimed to be"
+    assert "No space left on device" in caplog.text
     journal.close()
 
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable
 from email.message import EmailMessage
@@ -19,6 +20,7 @@ from tenacity import (
 from stadtmelder_notify.domain import Mail
 from stadtmelder_notify.own_loop import OwnLoop
 
+log = logging.getLogger(__name__)
 # Called once, at the moment the server accepted the mail, possibly on another thread: it must
 # be quick and must not touch the caller's event loop.
 Accepted = Callable[[], None]
@@ -42,6 +44,16 @@ def message_of(mail: Mail, sender: str, language: str) -> EmailMessage:
     # After set_content, which replaces every Content-* header.
     message["Content-Language"] = language
     return message
+
+
+def note_acceptance(accepted: Accepted | None) -> None:
+    """Call `accepted`; whatever it raises, the message was sent and must not be sent again."""
+    if accepted is None:
+        return
+    try:
+        accepted()
+    except Exception:
+        log.exception("noting a message its server accepted failed; it is not sent again")
 
 
 class Mailer(Protocol):
@@ -80,8 +92,8 @@ class SmtpMailer:
         self._idle_seconds = idle_seconds
         self._connections = connections
         self._loop: OwnLoop | None = None
-        # Used only on `_loop`'s thread.
-        self._free: asyncio.LifoQueue[tuple[aiosmtplib.SMTP | None, float]] = asyncio.LifoQueue()
+        # Made with `_loop`, used only on its thread.
+        self._free: asyncio.LifoQueue[tuple[aiosmtplib.SMTP | None, float]]
 
     async def send(self, mail: Mail, language: str, accepted: Accepted | None = None) -> None:
         message = message_of(mail, self._sender, language)
@@ -103,13 +115,11 @@ class SmtpMailer:
             reraise=True,
         ):
             with attempt:
-                await self._send_over_a_connection(message)
-        # Outside the retries, which must never send again because of it; on the way out of a
-        # successful attempt nothing yields to the loop before this.
-        if accepted is not None:
-            accepted()
+                await self._send_over_a_connection(message, accepted)
 
-    async def _send_over_a_connection(self, message: EmailMessage) -> None:
+    async def _send_over_a_connection(
+        self, message: EmailMessage, accepted: Accepted | None
+    ) -> None:
         client, last_used = await self._free.get()
         try:
             client = await self._usable(client, last_used)
@@ -120,6 +130,8 @@ class SmtpMailer:
                 client.close()
             self._free.put_nowait((None, 0.0))
             raise
+        # No await since the 250: neither another task nor a cancellation comes in between.
+        note_acceptance(accepted)
         self._free.put_nowait((client, time.monotonic()))
 
     async def _usable(self, client: aiosmtplib.SMTP | None, last_used: float) -> aiosmtplib.SMTP:
@@ -141,11 +153,13 @@ class SmtpMailer:
 
     async def close(self) -> None:
         """Says goodbye on the idle connections and stops the thread; a later send starts anew."""
-        if self._loop is None:
+        loop, self._loop = self._loop, None
+        if loop is None:
             return
-        await self._loop.run(self._quit_idle())
-        self._loop.stop()
-        self._loop = None
+        try:
+            await loop.run(self._quit_idle())
+        finally:
+            await loop.stop()
 
     async def _quit_idle(self) -> None:
         idle = []

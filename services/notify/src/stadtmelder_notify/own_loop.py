@@ -11,8 +11,9 @@ T = TypeVar("T")
 class OwnLoop:
     """Runs coroutines on a loop in a daemon thread and lets the main loop await them.
 
-    When the main loop is busy, a coroutine here still goes on the moment its socket is
-    readable: the thread wakes up by itself and needs only the GIL, not a turn of the main loop.
+    When the main loop is busy, a coroutine here still goes on soon after its socket is readable:
+    the thread wakes up by itself and needs only the GIL, not a turn of the main loop. The
+    coroutine runs in a copy of the caller's context (log context, trace).
     """
 
     def __init__(self, name: str) -> None:
@@ -25,8 +26,16 @@ class OwnLoop:
         future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         return await asyncio.wrap_future(future)
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        """Cancel what still runs there, wait for it, then end the thread."""
+        await self.run(_cancel_the_others())
         self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=5)
-        if not self._thread.is_alive():
-            self._loop.close()
+        await asyncio.to_thread(self._thread.join)
+        self._loop.close()
+
+
+async def _cancel_the_others() -> None:
+    others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in others:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)

@@ -216,7 +216,8 @@ class MongoDeliveryLog:
     async def claim(self, key: str, now: datetime, lease_until: datetime) -> Claim:
         journal = self._journal
         if journal is not None and (sent := journal.unsettled(key)) is not None:
-            # Sent by us while the database was away: its event came again. Record, don't resend.
+            # Sent by us and not yet in the database (it was away, or `mark_sent` is still on its
+            # way): its event came again. Record, don't resend; recording twice is harmless.
             await self.record_sent(key, *sent)
             journal.settle(key)
             return Claim.ALREADY_SENT

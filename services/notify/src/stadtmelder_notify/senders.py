@@ -3,7 +3,7 @@
 from typing import Protocol
 
 from stadtmelder_notify.domain import Mail, Message, PushMessage, WebhookCall
-from stadtmelder_notify.mailer import Accepted, Mailer
+from stadtmelder_notify.mailer import Accepted, Mailer, note_acceptance
 
 
 class Sender(Protocol):
@@ -47,5 +47,4 @@ class Senders:
                 await self.push.send(message)
             case _:
                 raise ChannelMissing(type(message).__name__)
-        if accepted is not None:
-            accepted()
+        note_acceptance(accepted)

@@ -86,14 +86,17 @@ class SentJournal:
             try:
                 os.write(self._fd, (line + "\n").encode())
             except OSError as error:
-                log.warning(
-                    "the sent journal could not be written (%s); a kill before the delivery "
-                    "log has the message could send it again",
-                    error.strerror,
-                )
+                failure = error.strerror
+            else:
+                self._unsettled[key] = (at, recipient)
+                self._written = True
                 return
-            self._unsettled[key] = (at, recipient)
-            self._written = True
+        # Outside the lock: a stalled log must not stall the other thread's `settle`.
+        log.warning(
+            "the sent journal could not be written (%s); a kill before the delivery log has the "
+            "message could send it again",
+            failure,
+        )
 
     def settle(self, key: str) -> None:
         """`key` is marked sent in the database; the journal need not remember it."""
