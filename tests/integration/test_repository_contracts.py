@@ -8,6 +8,7 @@ import pytest
 
 from stadtmelder_notify.repository import Claim, MongoDeliveryLog, MongoFollowerStore
 from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.documents import to_document
 from stadtmelder_reports.domain import StatusChange, Submission, submit, supported
 from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTokenUnknown
 from stadtmelder_reports.geography import BoundingBox
@@ -234,6 +235,51 @@ async def test_a_report_is_found_by_its_tracking_token_hash_only(reports: Any) -
     assert (await reports.by_tracking_token(report.tracking_token_hash)).id == report.id
     with pytest.raises(TrackingTokenUnknown):
         await reports.by_tracking_token("0" * 64)
+
+
+async def test_a_tracking_token_whose_report_was_never_stored_is_unknown(
+    real_database: Any,
+) -> None:
+    # A crash between writing the lookup entry and the report leaves the entry alone.
+    reports, report = MongoReportRepository(real_database), a_report()
+    await real_database["tracking_tokens"].insert_one(
+        {"_id": report.tracking_token_hash, "report_id": report.id}
+    )
+
+    with pytest.raises(TrackingTokenUnknown):
+        await reports.by_tracking_token(report.tracking_token_hash)
+
+
+async def test_reports_stored_before_the_tracking_index_are_found_by_token_after_the_first_start(
+    real_database: Any,
+) -> None:
+    older = a_report()
+    await real_database["reports"].insert_one(to_document(older))
+    reports = MongoReportRepository(real_database)
+    # No scan of the reports when a token is unknown: that is what a guesser sends.
+    with pytest.raises(TrackingTokenUnknown):
+        await reports.by_tracking_token(older.tracking_token_hash)
+
+    assert await reports.index_tracking_tokens() == 1
+    newer = a_report()
+    await reports.add(newer)
+    await real_database["reports"].insert_one(to_document(a_report()))
+
+    assert await reports.index_tracking_tokens() == 0  # once per database, not every start
+    assert (await reports.by_tracking_token(older.tracking_token_hash)).id == older.id
+    assert (await reports.by_tracking_token(newer.tracking_token_hash)).id == newer.id
+
+
+async def test_filling_in_tracking_tokens_keeps_entries_written_meanwhile(
+    real_database: Any,
+) -> None:
+    reports, stored, added = MongoReportRepository(real_database), a_report(), a_report()
+    await real_database["reports"].insert_one(to_document(stored))
+    await reports.add(added)  # by a replica that already writes entries
+
+    assert await reports.index_tracking_tokens() == 1
+    assert (await reports.by_tracking_token(added.tracking_token_hash)).id == added.id
+    assert (await reports.by_tracking_token(stored.tracking_token_hash)).id == stored.id
 
 
 async def test_a_supporter_is_counted_once_and_announced(reports: Any) -> None:

@@ -131,6 +131,9 @@ def create_app(settings: ReportsSettings) -> Litestar:
         indexed = await repository.index_open_reports()
         if indexed:
             log.info("put %d open reports stored earlier into the nearby index", indexed)
+        tokens = await repository.index_tracking_tokens()
+        if tokens:
+            log.info("put %d tracking tokens stored earlier into the tracking index", tokens)
         audit = MongoAuditLog(database)
         await audit.ensure_indexes()
         broker = make_broker(

@@ -27,6 +27,7 @@ from stadtmelder_reports.outbox_index import MongoOutboxIndex, Waiting
 from stadtmelder_reports.photos import CleanPhoto
 from stadtmelder_reports.report_queries import QueueQuery, ReportQuery, queue_filter, search_filter
 from stadtmelder_reports.resolution_feedback import FeedbackStep
+from stadtmelder_reports.tracking_index import MongoTrackingIndex
 from stadtmelder_shared import topics
 from stadtmelder_shared.conditional_writes import ConditionalWrites
 from stadtmelder_shared.events import DepartmentRef, Event, Location, Reporter
@@ -123,6 +124,7 @@ class MongoReportRepository:
         self._conditional = ConditionalWrites(self._reports, self._writing)
         self._outbox_index = MongoOutboxIndex(database["outbox_index"])
         self._whole_outbox_read = False
+        self._tracking = MongoTrackingIndex(database["tracking_tokens"])
         # Where open reports are, by jurisdiction and category: duplicate lookups read a few
         # cells by `_id` instead of every report (FerretDB scans for any other filter).
         self._nearby = MongoNearbyIndex(
@@ -131,7 +133,6 @@ class MongoReportRepository:
 
     async def ensure_indexes(self) -> None:
         await self._reports.create_index("outbox_pending")
-        await self._reports.create_index("tracking_token_hash")
         await self._reports.create_index([("created_at", DESCENDING), ("_id", DESCENDING)])
         await self._reports.create_index(
             [("jurisdiction", ASCENDING), ("category.code", ASCENDING), ("location.lat", ASCENDING)]
@@ -157,12 +158,14 @@ class MongoReportRepository:
                 },
                 upsert=True,
             )
-        # The place and the outbox index before the report: a crash in between leaves entries
-        # without a report, which lookups and the relay skip, rather than a report that is
-        # never offered as a duplicate or whose events only a restart finds.
+        # The place, the outbox index and the tracking token before the report: a crash in
+        # between leaves entries without a report, which lookups and the relay skip, rather
+        # than a report that is never offered as a duplicate, whose events only a restart
+        # finds, or whose tracking link answers "unknown".
         await asyncio.gather(
             self._index_place(report),
             self._outbox_index.note(report.id, _ids(report.pending_events)),
+            self._index_token(report),
         )
         await self._reports.insert_one(to_document(report))
 
@@ -173,7 +176,9 @@ class MongoReportRepository:
         return from_document(document)
 
     async def by_tracking_token(self, token_hash: str) -> Report:
-        document = await self._reports.find_one({"tracking_token_hash": token_hash})
+        # Never a scan of the reports on a miss: a made-up token is what an attacker sends.
+        report_id = await self._tracking.report_of(token_hash)
+        document = None if report_id is None else await self._reports.find_one({"_id": report_id})
         if document is None:
             raise TrackingTokenUnknown()
         return from_document(document)
@@ -441,6 +446,22 @@ class MongoReportRepository:
                     yield scope, document["_id"], Location.model_validate(document["location"])
 
         return await self._nearby.fill_once(places())
+
+    async def index_tracking_tokens(self) -> int:
+        """Put the tracking tokens of reports stored before the tracking index into it, once
+        per database (one scan at the first start after an upgrade); returns how many."""
+
+        async def tokens() -> AsyncIterator[tuple[str, str]]:
+            cursor = self._reports.find({}, projection={"tracking_token_hash": 1})
+            async for document in cursor:
+                if document.get("tracking_token_hash"):
+                    yield document["tracking_token_hash"], document["_id"]
+
+        return await self._tracking.fill_once(tokens())
+
+    async def _index_token(self, report: Report) -> None:
+        if report.tracking_token_hash:
+            await self._tracking.note(report.tracking_token_hash, report.id)
 
     async def _index_place(self, report: Report) -> None:
         if report.location is not None:
