@@ -181,6 +181,9 @@ class InMemoryReportRepository:
         pending = [r for r in self.reports.values() if r.pending_events][:limit]
         return [_copy(report) for report in pending]
 
+    async def count_pending_events(self) -> int:
+        return sum(len(report.pending_events) for report in self.reports.values())
+
     async def mark_published(self, report_id: str, event_ids: Iterable[str]) -> None:
         published = set(event_ids)
         report = self.reports[report_id]

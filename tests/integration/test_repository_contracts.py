@@ -282,6 +282,21 @@ async def test_filling_in_tracking_tokens_keeps_entries_written_meanwhile(
     assert (await reports.by_tracking_token(stored.tracking_token_hash)).id == stored.id
 
 
+async def test_the_backlog_counts_the_events_waiting_in_outboxes(reports: Any) -> None:
+    assert await reports.count_pending_events() == 0
+    first, second = a_report(), a_report()
+    await reports.add(first)
+    await reports.add(second)
+    await reports.add_supporter(first.id, None, None, supported(first, None, NOW))
+    submitted = len(first.pending_events)
+    assert await reports.count_pending_events() == 2 * submitted + 1
+
+    for report in await reports.with_pending_events(1000):
+        await reports.mark_published(report.id, [e.event_id for _, e in report.pending_events])
+
+    assert await reports.count_pending_events() == 0
+
+
 async def test_a_supporter_is_counted_once_and_announced(reports: Any) -> None:
     report = a_report()
     await reports.add(report)

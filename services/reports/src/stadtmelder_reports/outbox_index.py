@@ -58,3 +58,6 @@ class MongoOutboxIndex:
             Waiting(document["_id"], document["report_id"], document["since"])
             async for document in cursor
         ]
+
+    async def count(self) -> int:
+        return await self._entries.count_documents({})
