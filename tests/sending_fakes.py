@@ -105,7 +105,12 @@ class InMemorySendLog:
         if send.lease_until is not None and send.lease_until > now:
             return Claim(ClaimState.HELD_ELSEWHERE)
         send.lease_until, send.updated_at = lease_until, now
-        return Claim(ClaimState.CLAIMED, send.attempts, send.failure_announced)
+        return Claim(
+            ClaimState.CLAIMED,
+            send.attempts,
+            send.failure_announced,
+            earlier_round_since=send.created_at,
+        )
 
     async def extend(self, key: str, lease_until: datetime) -> None:
         self.sends[key].lease_until = lease_until

@@ -5,6 +5,7 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
@@ -18,6 +19,7 @@ from stadtmelder_routing.sending.kafka_topic import KafkaTopicSender
 from stadtmelder_routing.sending.mailbox import MailboxSender, SmtpServer
 from stadtmelder_routing.sending.open311 import Open311Sender
 from stadtmelder_routing.sending.send_log import MongoSendLog
+from stadtmelder_routing.sending.topic_check import KafkaTopicCheck
 from stadtmelder_routing.sending.webhook import WebhookSender, verify_signature
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import SendMethod
@@ -275,3 +277,54 @@ async def test_unreachable_webhook_is_recorded_in_mongo_and_announced_on_kafka(
     assert event["method"] == "webhook http://127.0.0.1:9/hooks"
     assert (event["attempts"], event["error"]) == (2, "webhook not reached: ConnectError")
     assert announced["headers"]["ce_type"] == "org.stadtmelder.department.work-item-send-failed"
+
+
+async def test_a_kafka_send_cut_off_after_the_broker_took_it_is_recorded_not_published_twice(
+    infrastructure: LocalSystem, real_database: Any
+) -> None:
+    """kill -9 between the broker's acknowledgement and the send log's record: the worker that
+    takes the send over finds the item on the department's topic."""
+    broker = make_broker(infrastructure.kafka, client_id="stadtmelder-test-sending")
+    await broker.start()
+    try:
+        publisher = KafkaEventPublisher(broker, "/stadtmelder/routing")
+        send_log, item, now = MongoSendLog(real_database), an_item(), datetime.now(UTC)
+        # The killed worker: claimed (its lease is over by now) and published, nothing recorded.
+        await send_log.claim(item, SendMethod("kafka"), now - timedelta(minutes=1), now)
+        await KafkaTopicSender(publisher).send(item, SendMethod("kafka"))
+        dispatcher = Dispatcher(
+            {"kafka": KafkaTopicSender(publisher)},
+            send_log,
+            publisher,
+            checks={"kafka": KafkaTopicCheck(infrastructure.kafka)},
+        )
+
+        [outcome] = await dispatcher.dispatch(item, a_department())
+        [record] = await send_log.of_report(item.report_id)
+        on_the_topic = await records_with_key(
+            infrastructure.kafka, topics.department_work("stadt-licht"), item.report_id
+        )
+    finally:
+        await broker.stop()
+    assert outcome.result == "already_delivered"
+    assert record.status == "delivered"
+    assert len(on_the_topic) == 1
+
+
+async def test_the_topic_check_finds_only_that_item_and_only_since_the_time_asked(
+    infrastructure: LocalSystem,
+) -> None:
+    broker = make_broker(infrastructure.kafka, client_id="stadtmelder-test-sending")
+    await broker.start()
+    try:
+        item, other = an_item(), an_item()
+        await KafkaTopicSender(KafkaEventPublisher(broker, "/stadtmelder/routing")).send(
+            item, SendMethod("kafka")
+        )
+    finally:
+        await broker.stop()
+    check, now = KafkaTopicCheck(infrastructure.kafka), datetime.now(UTC)
+
+    assert await check.delivered_since(item, now - timedelta(minutes=1))
+    assert not await check.delivered_since(other, now - timedelta(minutes=1))
+    assert not await check.delivered_since(item, now + timedelta(minutes=1))

@@ -4,8 +4,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiokafka.errors import KafkaConnectionError
 
-from stadtmelder_routing.sending.dispatcher import Dispatcher, RetryPolicy
+from stadtmelder_routing.sending.dispatcher import DeliveryCheck, Dispatcher, RetryPolicy
 from stadtmelder_routing.sending.kafka_topic import KafkaTopicSender
 from stadtmelder_routing.sending.methods import PermanentSendError, Sender, SendError
 from stadtmelder_routing.sending.send_log import Claim
@@ -24,6 +25,7 @@ from tests.system import wait_until
 FAST = RetryPolicy(attempts=3, first_wait_s=0.0, max_wait_s=0.0, held_poll_s=0.01)
 WEBHOOK = SendMethod("webhook", url="https://licht.example/hooks/work", secret_env="LICHT_SECRET")
 MAILBOX = SendMethod("email", mailbox="licht@stadt-duisburg.example")
+KAFKA = SendMethod("kafka")
 
 
 class Clock:
@@ -42,6 +44,7 @@ def a_dispatcher(
     send_log: InMemorySendLog | None = None,
     publisher: RecordingPublisher | None = None,
     clock: Clock | None = None,
+    checks: dict[SendKind, DeliveryCheck] | None = None,
 ) -> Dispatcher:
     return Dispatcher(
         senders,
@@ -49,6 +52,7 @@ def a_dispatcher(
         publisher or RecordingPublisher(),
         policy=FAST,
         clock=clock or Clock(),
+        checks=checks,
     )
 
 
@@ -262,6 +266,68 @@ async def test_a_send_left_pending_by_a_crash_is_retried_once_its_lease_ran_out(
 
     assert retried.result == "delivered"
     assert len(webhook.calls) == 1
+
+
+class ScriptedCheck:
+    """The department's topic, asked whether an item arrived: answers `answer` (or raises it)."""
+
+    def __init__(self, answer: bool | BaseException) -> None:
+        self.answer = answer
+        self.asked: list[datetime] = []
+
+    async def delivered_since(self, item: WorkItemQueued, since: datetime) -> bool:
+        self.asked.append(since)
+        if isinstance(self.answer, BaseException):
+            raise self.answer
+        return self.answer
+
+
+async def killed_mid_round(send_log: InMemorySendLog, clock: Clock, item: WorkItemQueued) -> None:
+    """A worker claimed the kafka send and was killed before recording anything."""
+    await send_log.claim(item, KAFKA, clock(), clock() + timedelta(seconds=FAST.lease_s))
+    clock.advance(FAST.lease_s + 1)
+
+
+async def test_an_item_on_the_topic_from_a_round_cut_off_by_a_kill_is_recorded_not_resent() -> None:
+    clock, send_log, kafka = Clock(), InMemorySendLog(), ScriptedSender()
+    item, on_the_topic = a_work_item(), ScriptedCheck(True)
+    first_claimed = clock()
+    await killed_mid_round(send_log, clock, item)
+    dispatcher = a_dispatcher(
+        {"kafka": kafka}, send_log, clock=clock, checks={"kafka": on_the_topic}
+    )
+
+    [again] = await dispatcher.dispatch(item, a_department(KAFKA))
+
+    assert again.result == "already_delivered"
+    assert kafka.calls == []
+    assert on_the_topic.asked == [first_claimed]
+    [record] = await send_log.of_report(item.report_id)
+    assert record.status == "delivered"
+
+
+async def test_after_a_kill_an_item_not_found_on_the_topic_or_not_looked_up_is_sent() -> None:
+    for answer in (False, KafkaConnectionError()):
+        clock, send_log, kafka = Clock(), InMemorySendLog(), ScriptedSender()
+        item = a_work_item()
+        await killed_mid_round(send_log, clock, item)
+        checks: dict[SendKind, DeliveryCheck] = {"kafka": ScriptedCheck(answer)}
+        dispatcher = a_dispatcher({"kafka": kafka}, send_log, clock=clock, checks=checks)
+
+        [sent] = await dispatcher.dispatch(item, a_department(KAFKA))
+
+        assert sent.result == "delivered", answer
+        assert len(kafka.calls) == 1, answer
+
+
+async def test_a_first_claim_sends_without_asking_the_topic() -> None:
+    kafka, on_the_topic = ScriptedSender(), ScriptedCheck(True)
+    dispatcher = a_dispatcher({"kafka": kafka}, checks={"kafka": on_the_topic})
+
+    [sent] = await dispatcher.dispatch(a_work_item(), a_department(KAFKA))
+
+    assert sent.result == "delivered"
+    assert on_the_topic.asked == []
 
 
 class GatedSender:

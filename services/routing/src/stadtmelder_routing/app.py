@@ -20,6 +20,7 @@ from stadtmelder_routing.sending.mailbox import MailboxSender, SmtpServer
 from stadtmelder_routing.sending.methods import Sender
 from stadtmelder_routing.sending.open311 import Open311Sender
 from stadtmelder_routing.sending.send_log import MongoSendLog
+from stadtmelder_routing.sending.topic_check import KafkaTopicCheck
 from stadtmelder_routing.sending.webhook import WebhookSender
 from stadtmelder_routing.service import RoutingService
 from stadtmelder_routing.settings import RoutingSettings
@@ -83,6 +84,7 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
             max_wait_s=settings.send_max_wait_seconds,
             lease_s=settings.send_lease_seconds,
         ),
+        checks={"kafka": KafkaTopicCheck(settings.kafka_bootstrap_servers)},
     )
     service = RoutingService(
         MongoRoutingLog(database),

@@ -12,7 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from tenacity import (
     AsyncRetrying,
@@ -62,6 +62,12 @@ class RetryPolicy:
     held_poll_s: float = 0.5
 
 
+class DeliveryCheck(Protocol):
+    async def delivered_since(self, item: WorkItemQueued, since: datetime) -> bool:
+        """Whether `item` arrived by this method at `since` or later; raises if it cannot tell."""
+        ...
+
+
 @dataclass(frozen=True)
 class SendOutcome:
     method: str
@@ -80,8 +86,11 @@ class Dispatcher:
         policy: RetryPolicy | None = None,
         retry_concurrency: int = 8,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        checks: Mapping[SendKind, DeliveryCheck] | None = None,
     ) -> None:
         self._senders = senders
+        # For the methods whose receiver can be asked whether an item arrived (Kafka).
+        self._checks = checks or {}
         self._log = send_log
         self._publisher = publisher
         self._policy = policy or RetryPolicy()
@@ -149,6 +158,8 @@ class Dispatcher:
             if claim.state is ClaimState.HELD_ELSEWHERE:
                 log.info("send under way in another worker", extra=context)
                 return SendOutcome(name, "in_progress")
+            if await self._arrived_in_an_earlier_round(key, item, method, claim, context):
+                return SendOutcome(name, "already_delivered")
             return await self._round(key, item, method, claim, context)
         finally:
             self._in_flight.discard(key)
@@ -166,6 +177,37 @@ class Dispatcher:
             if now > give_up_at:
                 return claim
             await asyncio.sleep(self._policy.held_poll_s)
+
+    async def _arrived_in_an_earlier_round(
+        self,
+        key: str,
+        item: WorkItemQueued,
+        method: SendMethod,
+        claim: Claim,
+        context: dict[str, Any],
+    ) -> bool:
+        """Asks the receiver, where it can be asked, whether a round before this claim delivered
+        the item and was cut off before recording it; if so, records it now."""
+        check = self._checks.get(method.kind)
+        if check is None or claim.earlier_round_since is None:
+            return False
+        try:
+            arrived = await check.delivered_since(item, claim.earlier_round_since)
+        except Exception:
+            log.warning(
+                "could not look whether an earlier round delivered the work item; sending it",
+                exc_info=True,
+                extra=context,
+            )
+            return False
+        if arrived:
+            await self._log.mark_delivered(key, None, 0, None, self._clock())
+            log.info(
+                "work item delivered by an earlier round that was cut off; recorded, not sent "
+                "again",
+                extra=context,
+            )
+        return arrived
 
     @contextlib.asynccontextmanager
     async def _lease_kept(self, key: str) -> AsyncIterator[None]:

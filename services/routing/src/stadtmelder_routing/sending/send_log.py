@@ -32,6 +32,9 @@ class Claim:
     state: ClaimState
     attempts: int = 0
     failure_announced: bool = False
+    # When the send was first claimed, if an earlier round took it before this claim: that
+    # round may have delivered the item and been cut off before recording it.
+    earlier_round_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,10 @@ class MongoSendLog:
         if taken_over.matched_count != 1:
             return Claim(ClaimState.HELD_ELSEWHERE)
         return Claim(
-            ClaimState.CLAIMED, int(current["attempts"]), bool(current["failure_announced"])
+            ClaimState.CLAIMED,
+            int(current["attempts"]),
+            bool(current["failure_announced"]),
+            earlier_round_since=current["created_at"],
         )
 
     async def extend(self, key: str, lease_until: datetime) -> None:
