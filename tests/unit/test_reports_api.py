@@ -344,3 +344,20 @@ async def test_a_submission_while_the_database_is_away_gets_503_and_a_sentence(
     assert body["code"] == "storage_unavailable"
     assert "try again" in body["detail"]
     assert "27017" not in response.text
+
+
+async def test_an_unforeseen_failure_gets_a_body_and_is_logged_without_the_tracking_token(
+    client, repository, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*_: Any, **__: Any) -> None:
+        raise RuntimeError("a bug")
+
+    repository.by_tracking_token = broken  # type: ignore[method-assign]
+
+    response = await client.get("/api/v1/track/secret-token-123")
+
+    assert response.status_code == 500
+    assert response.json()["code"] == "internal_error"
+    assert "try again" in response.json()["detail"]
+    assert "unexpected RuntimeError on GET" in caplog.text
+    assert "secret-token-123" not in caplog.text

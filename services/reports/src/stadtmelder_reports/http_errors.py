@@ -1,5 +1,6 @@
 """The one place where errors become HTTP responses: a status, a code, a sentence, the fields."""
 
+import logging
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -12,6 +13,7 @@ from litestar.status_codes import (
     HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_429_TOO_MANY_REQUESTS,
+    HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 from litestar.types import ExceptionHandlersMap
@@ -38,6 +40,7 @@ from stadtmelder_reports.errors import (
     UnknownDepartment,
 )
 
+log = logging.getLogger(__name__)
 Body = dict[str, Any]
 AnyRequest = Request[Any, Any, Any]
 
@@ -175,6 +178,19 @@ def on_storage_unavailable(_: AnyRequest, exc: ConnectionFailure) -> Response[Bo
     return response
 
 
+def on_unexpected(request: AnyRequest, exc: Exception) -> Response[Body]:
+    """A bug or a failure we did not foresee: logged for the operator (the route, never the
+    request's contents), answered with a body like every other error."""
+    # The route's template, not the path: a path may hold a tracking token.
+    route = request.scope.get("path_template", "an unknown route")
+    log.error("unexpected %s on %s %s", type(exc).__name__, request.method, route, exc_info=exc)
+    return error_response(
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "Something went wrong on our side. Please try again later; if it keeps happening, tell us.",
+    )
+
+
 def on_http_error(_: AnyRequest, exc: HTTPException) -> Response[Body]:
     code = {
         404: "not_found",
@@ -210,4 +226,5 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     SignInUnavailable: on_sign_in_unavailable,
     ConnectionFailure: on_storage_unavailable,
     HTTPException: on_http_error,
+    Exception: on_unexpected,
 }
