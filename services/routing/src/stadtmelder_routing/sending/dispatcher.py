@@ -158,8 +158,6 @@ class Dispatcher:
             if claim.state is ClaimState.HELD_ELSEWHERE:
                 log.info("send under way in another worker", extra=context)
                 return SendOutcome(name, "in_progress")
-            if await self._arrived_in_an_earlier_round(key, item, method, claim, context):
-                return SendOutcome(name, "already_delivered")
             return await self._round(key, item, method, claim, context)
         finally:
             self._in_flight.discard(key)
@@ -179,35 +177,23 @@ class Dispatcher:
             await asyncio.sleep(self._policy.held_poll_s)
 
     async def _arrived_in_an_earlier_round(
-        self,
-        key: str,
-        item: WorkItemQueued,
-        method: SendMethod,
-        claim: Claim,
-        context: dict[str, Any],
+        self, item: WorkItemQueued, method: SendMethod, claim: Claim, context: dict[str, Any]
     ) -> bool:
         """Asks the receiver, where it can be asked, whether a round before this claim delivered
-        the item and was cut off before recording it; if so, records it now."""
+        the item and was cut off before recording it."""
         check = self._checks.get(method.kind)
         if check is None or claim.earlier_round_since is None:
             return False
         try:
-            arrived = await check.delivered_since(item, claim.earlier_round_since)
-        except Exception:
+            return await check.delivered_since(item, claim.earlier_round_since)
+        except Exception as error:
+            # The class only: a client library's message may quote what it sent.
             log.warning(
-                "could not look whether an earlier round delivered the work item; sending it",
-                exc_info=True,
+                "could not look whether an earlier round delivered the work item (%s); sending it",
+                type(error).__name__,
                 extra=context,
             )
             return False
-        if arrived:
-            await self._log.mark_delivered(key, None, 0, None, self._clock())
-            log.info(
-                "work item delivered by an earlier round that was cut off; recorded, not sent "
-                "again",
-                extra=context,
-            )
-        return arrived
 
     @contextlib.asynccontextmanager
     async def _lease_kept(self, key: str) -> AsyncIterator[None]:
@@ -243,36 +229,25 @@ class Dispatcher:
         claim: Claim,
         context: dict[str, Any],
     ) -> SendOutcome:
-        policy, name = self._policy, context["send_method"]
+        name = context["send_method"]
         # Kept in memory and written once at the end: one writer, two writes per round.
         failures: list[str] = []
         receipt: str | None = None
         delivered = False
         async with self._lease_kept(key):
-            try:
-                async for attempt in AsyncRetrying(
-                    stop=stop_after_attempt(policy.attempts),
-                    wait=wait_exponential(multiplier=policy.first_wait_s, max=policy.max_wait_s),
-                    retry=retry_if_not_exception_type(PermanentSendError),
-                    reraise=True,
-                ):
-                    with attempt:
-                        try:
-                            receipt = await self._sender(method).send(item, method)
-                        except Exception as error:
-                            failures.append(describe(error))
-                            log.warning(
-                                "work item not sent by %s (attempt %d of %d): %s",
-                                name,
-                                len(failures),
-                                policy.attempts,
-                                failures[-1],
-                                extra=context,
-                            )
-                            raise
-                delivered = True
-            except Exception:
-                delivered = False
+            # Asked while the lease is kept: the search takes a moment, and meanwhile nobody
+            # else may take the send over.
+            arrived_before = await self._arrived_in_an_earlier_round(item, method, claim, context)
+            if not arrived_before:
+                delivered, receipt = await self._attempts(item, method, failures, context)
+        if arrived_before:
+            await self._log.mark_delivered(key, None, 0, None, self._clock())
+            log.info(
+                "work item delivered by an earlier round that was cut off; recorded, not sent "
+                "again",
+                extra=context,
+            )
+            return SendOutcome(name, "already_delivered")
         if not delivered:
             return await self._give_up(key, item, claim, failures, context)
         attempts = len(failures) + 1
@@ -285,6 +260,42 @@ class Dispatcher:
             raise
         log.info("work item delivered by %s (attempt %d)", name, attempts, extra=context)
         return SendOutcome(name, "delivered", attempts)
+
+    async def _attempts(
+        self,
+        item: WorkItemQueued,
+        method: SendMethod,
+        failures: list[str],
+        context: dict[str, Any],
+    ) -> tuple[bool, str | None]:
+        """Tries up to `attempts` times, waiting longer each time; (delivered, receipt). Each
+        failure is added to `failures`."""
+        policy, name = self._policy, context["send_method"]
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(policy.attempts),
+                wait=wait_exponential(multiplier=policy.first_wait_s, max=policy.max_wait_s),
+                retry=retry_if_not_exception_type(PermanentSendError),
+                reraise=True,
+            ):
+                with attempt:
+                    try:
+                        return True, await self._sender(method).send(item, method)
+                    except Exception as error:
+                        failures.append(describe(error))
+                        log.warning(
+                            "work item not sent by %s (attempt %d of %d): %s",
+                            name,
+                            len(failures),
+                            policy.attempts,
+                            failures[-1],
+                            extra=context,
+                        )
+                        raise
+        except Exception:
+            # Each failure is logged and kept in `failures` already.
+            return False, None
+        return False, None  # not reached: the retrying ends in a return or an exception
 
     async def _give_up(
         self,

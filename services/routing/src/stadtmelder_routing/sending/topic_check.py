@@ -14,8 +14,9 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import WorkItemQueued
 
-# Record times are the producer's clock; another replica's may be a little off.
-CLOCK_MARGIN = timedelta(seconds=5)
+# Record times are the producing replica's clock, which may be off from ours. Too early a start
+# costs only reading a little more; too late a one would send the item again.
+CLOCK_MARGIN = timedelta(seconds=30)
 
 
 class KafkaTopicCheck:
@@ -32,9 +33,9 @@ class KafkaTopicCheck:
             topics.department_work(item.department.id),
             bootstrap_servers=self._bootstrap_servers,
             enable_auto_commit=False,
+            isolation_level="read_committed",
             client_id="stadtmelder-routing-check",
         )
-        await consumer.start()
         try:
             return await asyncio.wait_for(_search(consumer, item, since), self._timeout_s)
         finally:
@@ -42,6 +43,7 @@ class KafkaTopicCheck:
 
 
 async def _search(consumer: AIOKafkaConsumer, item: WorkItemQueued, since: datetime) -> bool:
+    await consumer.start()
     partitions = sorted(consumer.assignment())
     if not partitions:
         return False
