@@ -12,6 +12,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from PIL import Image
+from pymongo.errors import ServerSelectionTimeoutError
 
 from stadtmelder_reports.api import ApiSettings
 from stadtmelder_reports.api_keys import ApiClient
@@ -510,3 +511,38 @@ async def test_failure_on_our_side_is_500_in_open311_shape(client, repository) -
     root = xml(response.text)
     assert root.tag == "errors"
     assert "database gone" not in response.text
+
+
+async def test_a_token_lookup_while_the_database_is_away_is_503_and_logs_no_token(
+    client, repository, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def away(*_: Any, **__: Any) -> None:
+        raise ServerSelectionTimeoutError("127.0.0.1:27017: connection refused")
+
+    repository.by_tracking_token = away  # type: ignore[method-assign]
+
+    response = await client.get(f"{BASE}/tokens/secret-token-123.json")
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "30"
+    [error] = response.json()
+    assert "try again" in error["description"]
+    assert "secret-token-123" not in caplog.text
+
+
+async def test_an_unforeseen_failure_is_logged_by_route_without_its_message(
+    client, repository, caplog: pytest.LogCaptureFixture
+) -> None:
+    address = "@".join(("anna", "example.org"))  # in the message, not in the source line
+
+    async def broken(*_: Any, **__: Any) -> None:
+        raise RuntimeError(f"a bug near {address}")
+
+    repository.by_tracking_token = broken  # type: ignore[method-assign]
+
+    response = await client.get(f"{BASE}/tokens/secret-token-123.xml")
+
+    assert response.status_code == 500
+    assert "unexpected RuntimeError on GET" in caplog.text
+    assert "secret-token-123" not in caplog.text
+    assert "anna@example.org" not in caplog.text

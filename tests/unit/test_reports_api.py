@@ -349,8 +349,10 @@ async def test_a_submission_while_the_database_is_away_gets_503_and_a_sentence(
 async def test_an_unforeseen_failure_gets_a_body_and_is_logged_without_the_tracking_token(
     client, repository, caplog: pytest.LogCaptureFixture
 ) -> None:
+    address = "@".join(("anna", "example.org"))  # in the message, not in the source line
+
     async def broken(*_: Any, **__: Any) -> None:
-        raise RuntimeError("a bug")
+        raise RuntimeError(f"a bug near {address}")
 
     repository.by_tracking_token = broken  # type: ignore[method-assign]
 
@@ -361,3 +363,4 @@ async def test_an_unforeseen_failure_gets_a_body_and_is_logged_without_the_track
     assert "try again" in response.json()["detail"]
     assert "unexpected RuntimeError on GET" in caplog.text
     assert "secret-token-123" not in caplog.text
+    assert "anna@example.org" not in caplog.text, "messages may quote what a person sent"

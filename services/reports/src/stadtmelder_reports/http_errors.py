@@ -1,6 +1,7 @@
 """The one place where errors become HTTP responses: a status, a code, a sentence, the fields."""
 
 import logging
+import traceback
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -166,24 +167,40 @@ def on_sign_in_unavailable(_: AnyRequest, exc: SignInUnavailable) -> Response[Bo
     return response
 
 
+STORAGE_UNAVAILABLE = (
+    "The service cannot reach its database at the moment and has stored nothing from this "
+    "request. Please try again in a minute."
+)
+
+
 def on_storage_unavailable(_: AnyRequest, exc: ConnectionFailure) -> Response[Body]:
     """The database is away (a restart, a failover): nothing was stored, so say to try again."""
     response = error_response(
-        HTTP_503_SERVICE_UNAVAILABLE,
-        "storage_unavailable",
-        "The service cannot reach its database at the moment and has stored nothing from this "
-        "request. Please try again in a minute.",
+        HTTP_503_SERVICE_UNAVAILABLE, "storage_unavailable", STORAGE_UNAVAILABLE
     )
     response.headers["Retry-After"] = "30"
     return response
 
 
-def on_unexpected(request: AnyRequest, exc: Exception) -> Response[Body]:
-    """A bug or a failure we did not foresee: logged for the operator (the route, never the
-    request's contents), answered with a body like every other error."""
-    # The route's template, not the path: a path may hold a tracking token.
+def log_unexpected(request: AnyRequest, exc: Exception) -> None:
+    """For the operator: the exception's type, the route and where it was raised. Not the path,
+    which may hold a tracking token, nor the message, which may quote what a person sent (a
+    database error quotes the document)."""
     route = request.scope.get("path_template", "an unknown route")
-    log.error("unexpected %s on %s %s", type(exc).__name__, request.method, route, exc_info=exc)
+    raised_at = "".join(traceback.format_tb(exc.__traceback__))
+    log.error(
+        "unexpected %s on %s %s; raised at:\n%s",
+        type(exc).__name__,
+        request.method,
+        route,
+        raised_at,
+    )
+
+
+def on_unexpected(request: AnyRequest, exc: Exception) -> Response[Body]:
+    """A bug or a failure we did not foresee: logged, and answered with a body like every
+    other error."""
+    log_unexpected(request, exc)
     return error_response(
         HTTP_500_INTERNAL_SERVER_ERROR,
         "internal_error",

@@ -1,6 +1,5 @@
 """Every failure under /open311/v2/ as the spec's `errors` list: a sentence saying what to fix."""
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,9 +11,11 @@ from litestar.status_codes import (
     HTTP_404_NOT_FOUND,
     HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
 )
 from litestar.types import ExceptionHandlersMap
 from pydantic import ValidationError
+from pymongo.errors import ConnectionFailure
 
 from stadtmelder_reports.errors import (
     FieldProblem,
@@ -27,10 +28,12 @@ from stadtmelder_reports.errors import (
     TooManySubmissions,
     TrackingTokenUnknown,
 )
-from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS
+from stadtmelder_reports.http_errors import (
+    EXCEPTION_HANDLERS,
+    STORAGE_UNAVAILABLE,
+    log_unexpected,
+)
 from stadtmelder_reports.open311.responses import format_of, open311_response
-
-log = logging.getLogger(__name__)
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -128,8 +131,14 @@ def on_http_error(request: AnyRequest, exc: HTTPException) -> Response[bytes]:
     return response
 
 
+def on_storage_unavailable(request: AnyRequest, exc: ConnectionFailure) -> Response[bytes]:
+    response = errors_response(request, HTTP_503_SERVICE_UNAVAILABLE, STORAGE_UNAVAILABLE)
+    response.headers["Retry-After"] = "30"
+    return response
+
+
 def on_unexpected(request: AnyRequest, exc: Exception) -> Response[bytes]:
-    log.error("Open311 request failed: %s %s", request.method, request.url.path, exc_info=exc)
+    log_unexpected(request, exc)
     return errors_response(
         request,
         HTTP_500_INTERNAL_SERVER_ERROR,
@@ -168,4 +177,5 @@ def open311_exception_handlers() -> ExceptionHandlersMap:
         ValidationException: on_validation_failed,
         ValidationError: on_pydantic_error,
         HTTPException: on_http_error,
+        ConnectionFailure: on_storage_unavailable,
     }
