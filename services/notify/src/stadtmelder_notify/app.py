@@ -17,10 +17,11 @@ from stadtmelder_notify.alerts_digest import DigestJob
 from stadtmelder_notify.channels import create_channels
 from stadtmelder_notify.dead_letters import KafkaDeadLetters
 from stadtmelder_notify.delivery import DeliveryPolicy
+from stadtmelder_notify.followers import MongoFollowerStore
 from stadtmelder_notify.handlers import register_handlers
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_notify.mailer import Mailer, SmtpMailer
-from stadtmelder_notify.repository import MongoDeliveryLog, MongoFollowerStore, connect
+from stadtmelder_notify.repository import MongoDeliveryLog, connect
 from stadtmelder_notify.sent_journal import SentJournal
 from stadtmelder_notify.service import NotifyService
 from stadtmelder_notify.settings import NotifySettings

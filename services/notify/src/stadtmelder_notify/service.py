@@ -28,9 +28,10 @@ from stadtmelder_notify.domain import (
     status_mail,
     supported_mail,
 )
+from stadtmelder_notify.followers import FollowerStore
 from stadtmelder_notify.links import MailLinks, recipient_key
 from stadtmelder_notify.mailer import Mailer
-from stadtmelder_notify.repository import DeliveryLog, FollowerStore
+from stadtmelder_notify.repository import DeliveryLog
 from stadtmelder_notify.senders import PushSender, Senders, WebhookSender
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
