@@ -162,13 +162,12 @@ class SmtpMailer:
             await loop.stop()
 
     async def _quit_idle(self) -> None:
-        idle = []
+        # The queue goes with the thread; the next send makes a new one.
         while not self._free.empty():
-            idle.append(self._free.get_nowait())
-        for client, _ in idle:
-            if client is not None and client.is_connected:
+            client, _ = self._free.get_nowait()
+            if client is None:
+                continue
+            if client.is_connected:
                 with contextlib.suppress(aiosmtplib.SMTPException, OSError):
                     await client.quit()
-            if client is not None:
-                client.close()
-            self._free.put_nowait((None, 0.0))
+            client.close()

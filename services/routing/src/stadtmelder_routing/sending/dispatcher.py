@@ -271,7 +271,8 @@ class Dispatcher:
         """Tries up to `attempts` times, waiting longer each time; (delivered, receipt). Each
         failure is added to `failures`."""
         policy, name = self._policy, context["send_method"]
-        try:
+        # Each failure is logged and kept in `failures` as it happens.
+        with contextlib.suppress(Exception):
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(policy.attempts),
                 wait=wait_exponential(multiplier=policy.first_wait_s, max=policy.max_wait_s),
@@ -292,10 +293,7 @@ class Dispatcher:
                             extra=context,
                         )
                         raise
-        except Exception:
-            # Each failure is logged and kept in `failures` already.
-            return False, None
-        return False, None  # not reached: the retrying ends in a return or an exception
+        return False, None
 
     async def _give_up(
         self,
