@@ -11,7 +11,6 @@ import asyncio
 import math
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -19,6 +18,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from stadtmelder_shared.events import Location
 from stadtmelder_shared.geo import EARTH_RADIUS_M, degree_box, distance_m
 from stadtmelder_shared.keyed_locks import KeyedLocks
+from stadtmelder_shared.once import once_per_database
 
 # A cell twice as wide as the duplicate radius: the circle around any point touches 2×2 cells,
 # rarely 3 in one direction; each cell read costs about 1 ms.
@@ -152,17 +152,15 @@ class MongoNearbyIndex:
     async def fill_once(self, places: AsyncIterable[tuple[str, str, Location]]) -> int:
         """Add items stored before this grid existed (an upgrade, another radius), once per
         grid; returns how many were added. Safe to run by several replicas at once."""
-        marker = f"filled|{self._grid.cell_m:g}m"
-        if await self._cells.find_one({"_id": marker}) is not None:
-            return 0
-        added = 0
-        async for scope, item_id, location in places:
-            await self.add(scope, item_id, location)
-            added += 1
-        await self._cells.update_one(
-            {"_id": marker}, {"$set": {"at": datetime.now(UTC), "added": added}}, upsert=True
-        )
-        return added
+
+        async def fill() -> int:
+            added = 0
+            async for scope, item_id, location in places:
+                await self.add(scope, item_id, location)
+                added += 1
+            return added
+
+        return await once_per_database(self._cells, f"filled|{self._grid.cell_m:g}m", fill)
 
     @staticmethod
     def _cell_key(scope: str, cell: str) -> str:

@@ -9,11 +9,12 @@ repository answers like an unknown token.
 
 import contextlib
 from collections.abc import AsyncIterable
-from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from stadtmelder_shared.once import once_per_database
 
 Document = dict[str, Any]
 # Token hashes are 64 hex digits, so this `_id` never names a token.
@@ -42,21 +43,18 @@ class MongoTrackingIndex:
     async def fill_once(self, entries: AsyncIterable[tuple[str, str]]) -> int:
         """Add (token hash, report id) of reports stored before this index, once per database;
         returns how many were new. Safe to run by several replicas at once."""
-        if await self._entries.find_one({"_id": FILLED_MARKER}) is not None:
-            return 0
-        added = 0
-        batch: list[Document] = []
-        async for token_hash, report_id in entries:
-            batch.append({"_id": token_hash, "report_id": report_id})
-            if len(batch) == FILL_BATCH:
-                added += await self._insert_new(batch)
-                batch = []
-        added += await self._insert_new(batch)
-        # Last, so a start that dies while filling leaves the fill to the next start.
-        await self._entries.update_one(
-            {"_id": FILLED_MARKER}, {"$set": {"at": datetime.now(UTC), "added": added}}, upsert=True
-        )
-        return added
+
+        async def fill() -> int:
+            added = 0
+            batch: list[Document] = []
+            async for token_hash, report_id in entries:
+                batch.append({"_id": token_hash, "report_id": report_id})
+                if len(batch) == FILL_BATCH:
+                    added += await self._insert_new(batch)
+                    batch = []
+            return added + await self._insert_new(batch)
+
+        return await once_per_database(self._entries, FILLED_MARKER, fill)
 
     async def _insert_new(self, batch: list[Document]) -> int:
         """Insert the entries not there yet (`add` or another replica may have written some)."""
