@@ -148,7 +148,7 @@ async def test_invalid_updates_go_to_the_dead_letter_topic_with_the_reason_and_o
 
     reasons = [headers["dlq_reason"] for _, headers in system.dead_letters]
     assert len(reasons) == 6, reasons
-    assert "Not a department update" in reasons[0]
+    assert "not JSON" in reasons[0]
     assert "event_id" in reasons[1]
     assert "can only go to: acknowledged" in reasons[2]
     assert "reason" in reasons[3]

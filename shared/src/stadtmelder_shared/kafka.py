@@ -1,8 +1,8 @@
-"""Kafka wiring shared by the services: a safe broker and a publisher of events."""
+"""Kafka wiring shared by the services: a safe broker, a publisher of events, the consumers."""
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream import AckPolicy
@@ -11,6 +11,8 @@ from tenacity import AsyncRetrying, before_sleep_log, wait_exponential
 
 from stadtmelder_shared import topics
 from stadtmelder_shared.cloudevents import headers_for
+from stadtmelder_shared.consumers import DEFAULT_RETRY_POLICY, Handler, RetryPolicy, handling
+from stadtmelder_shared.dead_letters import lenient_parser
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import Event
 from stadtmelder_shared.settings import ConnectionSettings
@@ -108,28 +110,68 @@ async def ensure_topics(
         await admin.close()
 
 
-Handler = Callable[..., Awaitable[None]]
+H = TypeVar("H", bound=Handler)
 
 
 def consumer(
-    broker: KafkaBroker, topic: str, service_group: str, workers: int = 1
-) -> Callable[[Handler], object]:
-    """Our subscriber policy in one place: at-least-once (acknowledged after handling,
-    redelivered on error), reading a new topic from its start, in a group of its own.
+    broker: KafkaBroker,
+    topic: str,
+    service_group: str,
+    workers: int = 1,
+    *,
+    retried: tuple[type[BaseException], ...] = (),
+    policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+) -> Callable[[H], H]:
+    """Our subscriber policy in one place, for a handler that takes its typed event:
+    `async def on_report_routed(event: ReportRouted) -> None`.
 
-    One group per service and topic: when consumers of several topics share a group, every
-    consumer that joins or leaves stalls all of them for a rebalance. With `workers` above one,
-    the group has that many consumers in this process, each with partitions of its own, as
-    replicas would: one partition's records (one report's) are still handled one by one, in order.
+    At least once: a record is committed after it was handled or dead-lettered, redelivered
+    after a transient failure (see `consumers.is_transient`, plus the service's `retried`). A
+    record that is no such event, or whose handling keeps failing `policy.attempts` times, goes
+    to `<topic>.dlq` (see `consumers.handling`). A new topic is read from its start, in a group
+    of its own: when consumers of several topics share a group, every consumer that joins or
+    leaves stalls all of them for a rebalance. With `workers` above one, the group has that
+    many consumers in this process, each with partitions of its own, as replicas would: one
+    partition's records (one report's) are still handled one by one, in order.
     """
-    subscriber: Callable[[Handler], object] = broker.subscriber(
-        topic,
-        group_id=group_for(service_group, topic),
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        max_workers=workers,
-    )
-    return subscriber
+    group = group_for(service_group, topic)
+    return _subscribed(broker, group, retried, policy, topic, max_workers=workers)
+
+
+def pattern_consumer(
+    broker: KafkaBroker,
+    pattern: str,
+    group: str,
+    *,
+    retried: tuple[type[BaseException], ...] = (),
+    policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+) -> Callable[[H], H]:
+    """`consumer` for every topic matching `pattern`; the handler may take an `Origin` second."""
+    return _subscribed(broker, group, retried, policy, pattern=pattern)
+
+
+def _subscribed(
+    broker: KafkaBroker,
+    group: str,
+    retried: tuple[type[BaseException], ...],
+    policy: RetryPolicy,
+    *topic: str,
+    **options: Any,
+) -> Callable[[H], H]:
+    def subscribe(handler: H) -> H:
+        broker.subscriber(
+            *topic,
+            group_id=group,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            # A `reply_to` header must not make us publish anywhere a sender names.
+            no_reply=True,
+            parser=lenient_parser,
+            **options,
+        )(handling(handler, broker, group, retried, policy))
+        return handler
+
+    return subscribe
 
 
 def group_for(service_group: str, topic: str) -> str:

@@ -78,12 +78,24 @@ class ServiceMetrics:
             ["department"],
             registry=self.registry,
         )
+        self.dead_letters = Counter(
+            "stadtmelder_dead_letters",
+            "Records a consumer could not handle and put on `<topic>.dlq`, by the topic they "
+            "came from and why: bad_headers, invalid, unsupported_version, rejected (a change "
+            "that can never apply) or handler_failed (failed on every attempt).",
+            ["service", "topic", "reason"],
+            registry=self.registry,
+        )
         self._refreshers: list[Refresh] = []
 
     def kafka_middleware(self) -> KafkaPrometheusMiddleware:
         """FastStream's own series: `faststream_received_processed_messages_total` by topic
-        (`handler`) and status, processing durations, published messages by destination."""
-        return KafkaPrometheusMiddleware(registry=self.registry, app_name=self.service)
+        (`handler`) and status, processing durations, published messages by destination; and
+        through it, the consumer wiring counts dead letters in `dead_letters`."""
+        return _KafkaMetrics(self)
+
+    def count_dead_letter(self, topic: str, kind: str) -> None:
+        self.dead_letters.labels(service=self.service, topic=topic, reason=kind).inc()
 
     def refresh_at_scrape(self, refresh: Refresh) -> None:
         """Values that live elsewhere (Kafka, MongoDB) are read when Prometheus asks."""
@@ -115,6 +127,19 @@ class ServiceMetrics:
         self.consumer_lag.clear()
         for topic, value in lag.items():
             self.consumer_lag.labels(topic=topic).set(value)
+
+
+class _KafkaMetrics(KafkaPrometheusMiddleware):
+    """FastStream's middleware, found by the consumer wiring among the broker's middlewares
+    (see `dead_letters.DeadLetterCounter`): so every broker of a service counts its dead
+    letters, without each app remembering to connect the two."""
+
+    def __init__(self, metrics: ServiceMetrics) -> None:
+        super().__init__(registry=metrics.registry, app_name=metrics.service)
+        self._metrics = metrics
+
+    def count_dead_letter(self, topic: str, kind: str) -> None:
+        self._metrics.count_dead_letter(topic, kind)
 
 
 async def _add_lag(consumer: Any, lag: dict[str, int]) -> None:

@@ -5,7 +5,7 @@ from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
-from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_notify.alerts_domain import load_districts
@@ -19,8 +19,6 @@ from stadtmelder_notify.mailer import Mailer
 from stadtmelder_notify.repository import MongoDeliveryLog
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_shared import topics
-from stadtmelder_shared.cloudevents import event_type_of
-from stadtmelder_shared.dead_letters import decode_or_dead_letter
 from stadtmelder_shared.events import (
     AreaAlertCancelled,
     AreaAlertConfirmed,
@@ -74,38 +72,28 @@ def register_alert_handlers(broker: KafkaBroker, alerts: AlertService, group_id:
     alerts and the reporters' mails do not wait for each other."""
 
     @consumer(broker, topics.AREA_ALERTS, group_id)
-    async def on_area_alert_event(message: KafkaMessage) -> None:
-        kind = event_type_of(message.headers or {})
-        if kind == AreaAlertConfirmed.type:
-            confirmation = await decode_or_dead_letter(message, AreaAlertConfirmed, broker)
-            if confirmation is not None:
-                sent = await alerts.on_confirmed(confirmation)
-                log.info("area alert confirmed, %d caught up", sent, extra=_context(confirmation))
-        elif kind == AreaAlertCancelled.type:
-            cancellation = await decode_or_dead_letter(message, AreaAlertCancelled, broker)
-            if cancellation is not None:
-                await alerts.on_cancelled(cancellation)
-                log.info("area alert cancelled", extra=_context(cancellation))
-        elif kind == AreaAlertRequested.type:
-            request = await decode_or_dead_letter(message, AreaAlertRequested, broker)
-            if request is not None:
-                mailed = await alerts.on_requested(request)
-                log.info("area alert requested, mailed: %s", mailed, extra=_context(request))
-        else:
-            # A newer kind of alert event this version does not know: not ours to handle.
-            log.warning("area alert event of unknown type %r skipped", kind)
+    async def on_area_alert_event(
+        event: AreaAlertConfirmed | AreaAlertCancelled | AreaAlertRequested,
+    ) -> None:
+        # Told apart by their CloudEvents type; one this version does not know is skipped.
+        match event:
+            case AreaAlertConfirmed():
+                sent = await alerts.on_confirmed(event)
+                log.info("area alert confirmed, %d caught up", sent, extra=_context(event))
+            case AreaAlertCancelled():
+                await alerts.on_cancelled(event)
+                log.info("area alert cancelled", extra=_context(event))
+            case AreaAlertRequested():
+                mailed = await alerts.on_requested(event)
+                log.info("area alert requested, mailed: %s", mailed, extra=_context(event))
 
     @consumer(broker, topics.REPORTS_SUBMITTED, group_id)
-    async def on_report_submitted_for_alerts(message: KafkaMessage) -> None:
-        event = await decode_or_dead_letter(message, ReportSubmitted, broker)
-        if event is not None:
-            _log_sent(await alerts.on_submitted(event), event)
+    async def on_report_submitted_for_alerts(event: ReportSubmitted) -> None:
+        _log_sent(await alerts.on_submitted(event), event)
 
     @consumer(broker, topics.REPORTS_ROUTED, group_id)
-    async def on_report_routed_for_alerts(message: KafkaMessage) -> None:
-        event = await decode_or_dead_letter(message, ReportRouted, broker)
-        if event is not None:
-            _log_sent(await alerts.on_routed(event), event)
+    async def on_report_routed_for_alerts(event: ReportRouted) -> None:
+        _log_sent(await alerts.on_routed(event), event)
 
 
 def _context(

@@ -2,11 +2,11 @@
 
 import logging
 
-from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka import KafkaBroker
 
+from stadtmelder_notify.domain import DeliveryFailed
 from stadtmelder_notify.service import NotifyService
 from stadtmelder_shared import topics
-from stadtmelder_shared.dead_letters import decode_or_dead_letter
 from stadtmelder_shared.events import (
     Event,
     NotificationPreferencesChanged,
@@ -25,61 +25,50 @@ log = logging.getLogger(__name__)
 # partitions (three by default) send for three reports at once. One partition's records, one
 # report's, are still handled in order.
 MAILING_WORKERS = 3
+# Some messages failed and will be tried again with the redelivered event; the delivery log
+# counts the failures and dead-letters a message itself after `delivery_max_failures`.
+RETRIED = (DeliveryFailed,)
 
 
 def register_handlers(broker: KafkaBroker, service: NotifyService, group_id: str) -> None:
-    @consumer(broker, topics.REPORTS_SUBMITTED, group_id, workers=MAILING_WORKERS)
-    async def on_report_submitted(message: KafkaMessage) -> None:
-        event = await decode_or_dead_letter(message, ReportSubmitted, broker)
-        if event is not None:
-            told = await service.notify_submitted(event)
-            log.info("%d reporters got a confirmation", len(told), extra=_context(event))
+    @consumer(broker, topics.REPORTS_SUBMITTED, group_id, workers=MAILING_WORKERS, retried=RETRIED)
+    async def on_report_submitted(event: ReportSubmitted) -> None:
+        told = await service.notify_submitted(event)
+        log.info("%d reporters got a confirmation", len(told), extra=_context(event))
 
-    @consumer(broker, topics.REPORTS_ROUTED, group_id, workers=MAILING_WORKERS)
+    @consumer(broker, topics.REPORTS_ROUTED, group_id, workers=MAILING_WORKERS, retried=RETRIED)
     async def on_report_routed(event: ReportRouted) -> None:
         told = await service.notify_routed(event)
         log.info("%d people told the report was routed", len(told), extra=_context(event))
 
-    @consumer(broker, topics.REPORTS_SUPPORTED, group_id)
+    @consumer(broker, topics.REPORTS_SUPPORTED, group_id, retried=RETRIED)
     async def on_report_supported(event: ReportSupported) -> None:
         told = await service.notify_supported(event)
         log.info("%d supporters confirmed", len(told), extra=_context(event))
 
-    @consumer(broker, topics.REPORTS_UNROUTABLE, group_id)
-    async def on_report_unroutable(message: KafkaMessage) -> None:
-        event = await decode_or_dead_letter(message, ReportUnroutable, broker)
-        if event is not None:
-            await service.remember_reporter(event.report_id, event.reporter)
+    @consumer(broker, topics.REPORTS_UNROUTABLE, group_id, retried=RETRIED)
+    async def on_report_unroutable(event: ReportUnroutable) -> None:
+        await service.remember_reporter(event.report_id, event.reporter)
 
-    @consumer(broker, topics.REPORTS_STATUS_CHANGED, group_id)
-    async def on_report_status_changed(message: KafkaMessage) -> None:
-        event = await decode_or_dead_letter(message, ReportStatusChanged, broker)
-        if event is not None:
-            told = await service.notify_status_changed(event)
-            log.info("%d people told: %s", len(told), event.status, extra=_context(event))
+    @consumer(broker, topics.REPORTS_STATUS_CHANGED, group_id, retried=RETRIED)
+    async def on_report_status_changed(event: ReportStatusChanged) -> None:
+        told = await service.notify_status_changed(event)
+        log.info("%d people told: %s", len(told), event.status, extra=_context(event))
 
-    @consumer(broker, topics.REPORTS_OVERDUE, group_id)
-    async def on_report_overdue(message: KafkaMessage) -> None:
-        event = await decode_or_dead_letter(message, ReportOverdue, broker)
-        if event is not None:
-            told = await service.notify_overdue(event)
-            log.warning("overdue, %d leads told", len(told), extra=_context(event))
+    @consumer(broker, topics.REPORTS_OVERDUE, group_id, retried=RETRIED)
+    async def on_report_overdue(event: ReportOverdue) -> None:
+        told = await service.notify_overdue(event)
+        log.warning("overdue, %d leads told", len(told), extra=_context(event))
 
-    @consumer(broker, topics.NOTIFICATION_PREFERENCES, group_id)
-    async def on_notification_preferences_changed(message: KafkaMessage) -> None:
-        event = await decode_or_dead_letter(message, NotificationPreferencesChanged, broker)
-        if event is None:
-            return
+    @consumer(broker, topics.NOTIFICATION_PREFERENCES, group_id, retried=RETRIED)
+    async def on_notification_preferences_changed(event: NotificationPreferencesChanged) -> None:
         if await service.change_preferences(event):
             log.info("notification preferences changed", extra=_context(event))
         else:
             log.warning("preferences for an unknown recipient ignored", extra=_context(event))
 
-    @consumer(broker, topics.PUSH_SUBSCRIPTIONS, group_id)
-    async def on_push_subscription_changed(message: KafkaMessage) -> None:
-        event = await decode_or_dead_letter(message, PushSubscriptionChanged, broker)
-        if event is None:
-            return
+    @consumer(broker, topics.PUSH_SUBSCRIPTIONS, group_id, retried=RETRIED)
+    async def on_push_subscription_changed(event: PushSubscriptionChanged) -> None:
         changed = await service.change_push_subscription(event)
         what = "subscribed" if event.subscribed else "unsubscribed"
         log.info(

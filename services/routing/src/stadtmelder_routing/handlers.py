@@ -2,11 +2,10 @@
 
 import logging
 
-from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka import KafkaBroker
 
 from stadtmelder_routing.service import RoutingService
 from stadtmelder_shared import topics
-from stadtmelder_shared.dead_letters import decode_or_dead_letter
 from stadtmelder_shared.events import ReportRouted, ReportStatusChanged, ReportSubmitted
 from stadtmelder_shared.kafka import consumer
 
@@ -18,10 +17,7 @@ SUBMISSION_WORKERS = 3
 
 def register_handlers(broker: KafkaBroker, service: RoutingService, group_id: str) -> None:
     @consumer(broker, topics.REPORTS_SUBMITTED, group_id, workers=SUBMISSION_WORKERS)
-    async def on_report_submitted(message: KafkaMessage) -> None:
-        event = await decode_or_dead_letter(message, ReportSubmitted, broker)
-        if event is None:
-            return
+    async def on_report_submitted(event: ReportSubmitted) -> None:
         decided = await service.route_report(event)
         context = {"report_id": event.report_id, "event_id": event.event_id}
         if decided is None:
@@ -32,7 +28,5 @@ def register_handlers(broker: KafkaBroker, service: RoutingService, group_id: st
             log.warning("unroutable, sent to triage: %s", decided.reason, extra=context)
 
     @consumer(broker, topics.REPORTS_STATUS_CHANGED, group_id)
-    async def on_report_status_changed(message: KafkaMessage) -> None:
-        event = await decode_or_dead_letter(message, ReportStatusChanged, broker)
-        if event is not None:
-            await service.follow_status(event)
+    async def on_report_status_changed(event: ReportStatusChanged) -> None:
+        await service.follow_status(event)

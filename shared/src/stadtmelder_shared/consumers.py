@@ -1,0 +1,150 @@
+"""What runs around every handler: decode its typed event, retry what may pass, and
+dead-letter what never will, so that no record can block its partition."""
+
+import asyncio
+import inspect
+import logging
+import types
+import typing
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
+from faststream.kafka import KafkaBroker, KafkaMessage
+from pydantic import BaseModel
+from pymongo.errors import ConnectionFailure, PyMongoError
+
+from stadtmelder_shared.dead_letters import (
+    NotOurs,
+    Rejected,
+    Undecodable,
+    dead_letter,
+    decode,
+    is_dead_letter_topic,
+    origin_of,
+)
+
+log = logging.getLogger(__name__)
+Handler = Callable[..., Awaitable[None]]
+# The database, Kafka or a mail server away: the record is fine and must not be lost, so it is
+# redelivered (FastStream seeks back to it) until they are back.
+ALWAYS_RETRIED: tuple[type[BaseException], ...] = (
+    ConnectionFailure,  # AutoReconnect, NotPrimaryError, ServerSelectionTimeoutError
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    OSError,  # sockets, timeouts, SMTP errors: the machine's surroundings, not the record
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often a handler that fails for another reason (a bug, bad data that passed the
+    schema) is tried before its record is dead-lettered, pausing longer each time."""
+
+    attempts: int = 5
+    first_pause_s: float = 0.2
+    longest_pause_s: float = 2.0
+
+    def pause(self, failures: int) -> float:
+        return float(min(self.first_pause_s * 2 ** (failures - 1), self.longest_pause_s))
+
+
+DEFAULT_RETRY_POLICY = RetryPolicy()
+
+
+def is_transient(error: BaseException, retried: tuple[type[BaseException], ...] = ()) -> bool:
+    if isinstance(error, ALWAYS_RETRIED + retried):
+        return True
+    if isinstance(error, KafkaError):
+        return bool(error.retriable)
+    return isinstance(error, PyMongoError) and error.timeout
+
+
+def event_models(handler: Handler) -> tuple[type[BaseModel], ...]:
+    """The model(s) of the handler's first parameter: `event: ReportRouted`, or a union whose
+    members are told apart by their CloudEvents type."""
+    first = next(iter(inspect.signature(handler).parameters), None)
+    hints = typing.get_type_hints(handler)
+    if first is None or first not in hints:
+        raise TypeError(f"{handler.__name__} must take its event as a typed first parameter")
+    annotation = hints[first]
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        models = typing.get_args(annotation)
+    else:
+        models = (annotation,)
+    if not all(isinstance(m, type) and issubclass(m, BaseModel) for m in models):
+        raise TypeError(f"{handler.__name__}'s event must be a pydantic model, not {annotation}")
+    return models
+
+
+def handling(
+    handler: Handler,
+    broker: KafkaBroker,
+    group: str,
+    retried: tuple[type[BaseException], ...] = (),
+    policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+) -> Callable[[KafkaMessage], Awaitable[None]]:
+    """The FastStream handler that decodes each record for `handler` and calls it.
+
+    Returns normally once the record is handled, skipped or dead-lettered, so it is committed
+    then; raises only for a transient failure, so the record comes again.
+    """
+    models = event_models(handler)
+    with_origin = len(inspect.signature(handler).parameters) > 1
+
+    async def handle(message: KafkaMessage) -> None:
+        origin = origin_of(message)
+        if is_dead_letter_topic(origin.topic):
+            return  # a pattern may match dead-letter topics too: never read them back
+        try:
+            event = decode(message, models)
+        except NotOurs as unknown:
+            log.warning("a record of unknown type %r skipped", str(unknown)[:100])
+            return
+        except Undecodable as problem:
+            await dead_letter(broker, message, group, problem.kind, problem.reason)
+            return
+        for attempt in range(1, policy.attempts + 1):
+            try:
+                await (handler(event, origin) if with_origin else handler(event))
+                return
+            except Rejected as rejection:
+                await dead_letter(broker, message, group, "rejected", rejection.reason)
+                return
+            except Exception as error:
+                if is_transient(error, retried):
+                    raise
+                failure = _described(error)
+                if attempt == policy.attempts:
+                    reason = f"{failure} after {attempt} attempts"
+                    await dead_letter(broker, message, group, "handler_failed", reason)
+                    return
+                # The exception's message may quote personal data: its type and place only.
+                log.warning(
+                    "%s failed with %s (attempt %d of %d); trying again",
+                    handler.__name__,
+                    failure,
+                    attempt,
+                    policy.attempts,
+                    extra={"topic": origin.topic, "partition": origin.partition},
+                )
+            await asyncio.sleep(policy.pause(attempt))
+
+    # Not functools.wraps: FastStream would read the handler's signature through __wrapped__.
+    handle.__name__ = handler.__name__
+    handle.__qualname__ = handler.__qualname__
+    handle.__doc__ = handler.__doc__
+    return handle
+
+
+def _described(error: BaseException) -> str:
+    where = _where(error)
+    return f"{type(error).__name__} in {where}" if where else type(error).__name__
+
+
+def _where(error: BaseException) -> str:
+    frames = inspect.getinnerframes(error.__traceback__, context=0) if error.__traceback__ else []
+    if not frames:
+        return ""
+    last = frames[-1]
+    return f"{last.function} ({last.filename.rsplit('/', 1)[-1]}:{last.lineno})"
