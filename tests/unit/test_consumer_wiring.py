@@ -1,0 +1,280 @@
+"""The shared consumer wiring, through TestKafkaBroker: typed events in, poison records out to
+`<topic>.dlq`, logged without their payload and counted, and the consumer goes on."""
+
+import logging
+from typing import Any
+
+import pytest
+from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
+from faststream.kafka.testing import build_message
+from prometheus_client import generate_latest
+from pymongo.errors import AutoReconnect
+
+from stadtmelder_shared import topics
+from stadtmelder_shared.cloudevents import headers_for
+from stadtmelder_shared.consumers import RetryPolicy
+from stadtmelder_shared.dead_letters import Origin, Rejected
+from stadtmelder_shared.events import (
+    AreaAlertCancelled,
+    AreaAlertConfirmed,
+    CategoryRef,
+    DepartmentRef,
+    Reporter,
+    ReportUnroutable,
+)
+from stadtmelder_shared.kafka import consumer, pattern_consumer
+from stadtmelder_shared.metrics import ServiceMetrics
+
+TOPIC = topics.REPORTS_UNROUTABLE
+NO_PAUSE = RetryPolicy(attempts=5, first_pause_s=0, longest_pause_s=0)
+SECRET = "private.person@example.org"
+
+
+class ChangedMeanwhile(Exception):
+    """Stands for a service's own 'try again' exception."""
+
+
+def unroutable(report_id: str = "ABCDE-00001") -> ReportUnroutable:
+    return ReportUnroutable(
+        report_id=report_id,
+        jurisdiction="duisburg",
+        category=CategoryRef(code="pothole", names={"de": "Schlagloch"}),
+        department=DepartmentRef(id="triage", name="Triage"),
+        reason="no rule",
+        caused_by="submitted-1",
+        reporter=Reporter(email=SECRET, name="Paula Privat"),
+    )
+
+
+class Wired:
+    """One consumer of `reports.unroutable` whose handler does what `fail_with` says."""
+
+    def __init__(self) -> None:
+        self.metrics = ServiceMetrics("tests", process_series=False)
+        self.broker = KafkaBroker(middlewares=(self.metrics.kafka_middleware(),))
+        self.handled: list[ReportUnroutable] = []
+        self.calls = 0
+        self.fail_with: list[BaseException] = []
+        self.dead: list[tuple[bytes, dict[str, str]]] = []
+
+        @consumer(self.broker, TOPIC, "tests", retried=(ChangedMeanwhile,), policy=NO_PAUSE)
+        async def on_report_unroutable(event: ReportUnroutable) -> None:
+            self.calls += 1
+            if self.fail_with:
+                raise self.fail_with.pop(0)
+            self.handled.append(event)
+
+        @self.broker.subscriber(topics.dead_letter(TOPIC), group_id="spy")
+        async def spy(message: KafkaMessage) -> None:
+            self.dead.append((message.body, dict(message.headers)))
+
+    def dead_letter_count(self, reason: str) -> float:
+        value = self.metrics.registry.get_sample_value(
+            "stadtmelder_dead_letters_total",
+            {"service": "tests", "topic": TOPIC, "reason": reason},
+        )
+        return value or 0.0
+
+
+async def publish(broker: Any, event: ReportUnroutable, **overrides: Any) -> None:
+    body = {**event.model_dump(mode="json"), **overrides}
+    await broker.publish(body, TOPIC, key=event.report_id.encode())
+
+
+async def test_a_record_that_is_not_json_is_dead_lettered_and_the_next_event_handled() -> None:
+    wired = Wired()
+    event = unroutable()
+
+    async with TestKafkaBroker(wired.broker) as broker:
+        await broker.publish(b"\x00{not json", TOPIC, key=b"ABCDE-00001")
+        await publish(broker, event)
+
+    assert wired.handled == [event]
+    [(body, headers)] = wired.dead
+    assert body == b"\x00{not json"
+    assert headers["dlq_reason"] == "invalid: not JSON"
+    assert headers["dlq_topic"] == TOPIC
+    assert headers["dlq_group"] == "tests.reports.unroutable"
+    assert {"dlq_partition", "dlq_offset"} <= set(headers)
+    assert wired.dead_letter_count("invalid") == 1
+
+
+async def test_a_record_of_the_wrong_shape_is_dead_lettered_naming_the_fields_only() -> None:
+    wired = Wired()
+
+    async with TestKafkaBroker(wired.broker) as broker:
+        await publish(broker, unroutable(), jurisdiction=None, reporter={"email": 7})
+        await publish(broker, unroutable(), reporter={"email": ["not", SECRET]})
+
+    reasons = [headers["dlq_reason"] for _, headers in wired.dead]
+    assert reasons[0].startswith("invalid: ")
+    assert "jurisdiction string_type" in reasons[0]
+    assert "reporter.email string_type" in reasons[0]
+    assert SECRET not in reasons[1]
+    assert wired.handled == []
+    assert wired.dead_letter_count("invalid") == 2
+
+
+async def test_an_unknown_schema_version_is_dead_lettered() -> None:
+    wired = Wired()
+
+    async with TestKafkaBroker(wired.broker) as broker:
+        await publish(broker, unroutable(), schema_version=2)
+        await publish(broker, unroutable("ABCDE-00003"))
+
+    [(_, headers)] = wired.dead
+    assert headers["dlq_reason"] == "schema_version 2 is not supported"
+    assert [event.report_id for event in wired.handled] == ["ABCDE-00003"]
+    assert wired.dead_letter_count("unsupported_version") == 1
+
+
+async def test_headers_that_are_not_utf8_are_dead_lettered_not_left_unacknowledged() -> None:
+    wired = Wired()
+    event = unroutable()
+    record = await build_message(
+        event.model_dump(mode="json"), TOPIC, key=b"ABCDE-00001", serializer=None
+    )
+    record.headers = [*record.headers, ("ce_source", b"\xff\xfe")]
+
+    async with TestKafkaBroker(wired.broker) as broker:
+        [subscriber] = [s for s in wired.broker.subscribers if TOPIC in s.topic_names]
+        await subscriber.process_message(record)
+        await publish(broker, unroutable("ABCDE-00004"))
+
+    [(_, headers)] = wired.dead
+    assert headers["dlq_reason"] == "headers are not UTF-8"
+    assert [event.report_id for event in wired.handled] == ["ABCDE-00004"]
+    assert wired.dead_letter_count("bad_headers") == 1
+
+
+async def test_a_handler_that_keeps_failing_is_tried_five_times_then_dead_lettered() -> None:
+    wired = Wired()
+    wired.fail_with = [KeyError(SECRET) for _ in range(5)]
+
+    async with TestKafkaBroker(wired.broker) as broker:
+        await publish(broker, unroutable())
+        await publish(broker, unroutable("ABCDE-00005"))
+
+    assert wired.calls == 6
+    [(_, headers)] = wired.dead
+    assert headers["dlq_reason"].startswith("KeyError in on_report_unroutable")
+    assert headers["dlq_reason"].endswith("after 5 attempts")
+    assert SECRET not in headers["dlq_reason"]
+    assert [event.report_id for event in wired.handled] == ["ABCDE-00005"]
+    assert wired.dead_letter_count("handler_failed") == 1
+
+
+async def test_a_handler_that_fails_a_few_times_succeeds_without_dead_letter() -> None:
+    wired = Wired()
+    wired.fail_with = [ValueError("flaky"), ValueError("flaky")]
+
+    async with TestKafkaBroker(wired.broker) as broker:
+        await publish(broker, unroutable())
+
+    assert wired.calls == 3
+    assert len(wired.handled) == 1
+    assert wired.dead == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [AutoReconnect("db away"), ConnectionRefusedError(), ChangedMeanwhile()],
+    ids=["database-away", "socket-refused", "service-retry"],
+)
+async def test_a_transient_failure_is_redelivered_and_never_dead_lettered(
+    error: Exception,
+) -> None:
+    wired = Wired()
+    wired.fail_with = [error]
+
+    async with TestKafkaBroker(wired.broker) as broker:
+        # The test broker hands the error back where Kafka would deliver the record again.
+        with pytest.raises(type(error)):
+            await publish(broker, unroutable())
+        await publish(broker, unroutable())
+
+    assert wired.calls == 2
+    assert len(wired.handled) == 1
+    assert wired.dead == []
+    assert b"stadtmelder_dead_letters_total{" not in generate_latest(wired.metrics.registry)
+
+
+async def test_the_dead_letter_log_line_has_where_and_why_but_no_payload(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    wired = Wired()
+    wired.fail_with = [RuntimeError(f"cannot mail {SECRET}") for _ in range(5)]
+    caplog.set_level(logging.DEBUG)
+
+    async with TestKafkaBroker(wired.broker) as broker:
+        await publish(broker, unroutable(), jurisdiction=None)
+        await publish(broker, unroutable())
+
+    logged = caplog.text + "".join(str(vars(record)) for record in caplog.records)
+    for personal in (SECRET, "Paula Privat", "no rule"):
+        assert personal not in logged
+    lines = [r for r in caplog.records if "went to the dead-letter topic" in r.getMessage()]
+    assert len(lines) == 2
+    for line in lines:
+        assert vars(line)["topic"] == TOPIC
+        assert {"partition", "offset", "consumer_group", "dead_letter_kind"} <= set(vars(line))
+
+
+async def test_a_union_of_events_is_told_apart_by_type_and_an_unknown_type_skipped() -> None:
+    broker = KafkaBroker()
+    seen: list[object] = []
+    dead: list[dict[str, str]] = []
+
+    @consumer(broker, topics.AREA_ALERTS, "tests", policy=NO_PAUSE)
+    async def on_alert(event: AreaAlertConfirmed | AreaAlertCancelled) -> None:
+        seen.append(event)
+
+    @broker.subscriber(topics.dead_letter(topics.AREA_ALERTS), group_id="spy")
+    async def spy(message: KafkaMessage) -> None:
+        dead.append(dict(message.headers))
+
+    cancelled = AreaAlertCancelled(report_id="alert-1", jurisdiction="duisburg")
+    async with TestKafkaBroker(broker) as test_broker:
+        body = cancelled.model_dump(mode="json")
+        await test_broker.publish(body, topics.AREA_ALERTS, headers=headers_for(cancelled, "/t"))
+        await test_broker.publish(body, topics.AREA_ALERTS)  # which kind? nobody can tell
+        await test_broker.publish(body, topics.AREA_ALERTS, headers={"ce_type": "org.x.newer"})
+
+    assert seen == [cancelled]
+    assert [headers["dlq_reason"] for headers in dead] == [
+        "ce_type is missing, and the topic carries several kinds"
+    ]
+
+
+async def test_a_rejected_record_goes_to_the_dead_letter_topic_of_its_own_topic_at_once() -> None:
+    broker = KafkaBroker()
+    calls: list[Origin] = []
+    dead: list[dict[str, str]] = []
+
+    @pattern_consumer(broker, r"departments\.[^.]+\.updates$", "tests.updates", policy=NO_PAUSE)
+    async def on_update(event: ReportUnroutable, origin: Origin) -> None:
+        calls.append(origin)
+        raise Rejected("can never apply")
+
+    @broker.subscriber(topics.dead_letter("departments.a.updates"), group_id="spy")
+    async def spy(message: KafkaMessage) -> None:
+        dead.append(dict(message.headers))
+
+    async with TestKafkaBroker(broker) as test_broker:
+        event = unroutable().model_dump(mode="json")
+        await test_broker.publish(event, "departments.a.updates")
+        await test_broker.publish(event, topics.dead_letter("departments.a.updates"))
+
+    assert [origin.topic for origin in calls] == ["departments.a.updates"]
+    # The second record on the dead-letter topic is the one published there, not read back.
+    assert [headers.get("dlq_reason") for headers in dead] == ["can never apply", None]
+
+
+def test_a_handler_without_a_typed_event_is_refused_at_registration() -> None:
+    broker = KafkaBroker()
+
+    async def on_anything(message: Any) -> None:
+        return None
+
+    with pytest.raises(TypeError, match="pydantic model"):
+        consumer(broker, TOPIC, "tests")(on_anything)
