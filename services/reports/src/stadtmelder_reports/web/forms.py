@@ -12,6 +12,7 @@ from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared.events import Location, Reporter
 
 ANSWER_PREFIX = "answer."
+MISSING = "missing"
 
 
 @dataclass
@@ -76,6 +77,10 @@ def read_report_form(form: Any, category: Category, language: LanguageCode) -> R
             problems.append(FieldProblem("coordinates", "not numbers"))
     contact = None
     anonymous = values.contact == "anonymous" and category.anonymous_allowed
+    # "Tell me by e-mail" without an address would be stored as anonymous while the page
+    # promised mail; where that choice is offered, it needs the address.
+    if category.anonymous_allowed and not anonymous and not values.email:
+        problems.append(FieldProblem("email", MISSING))
     if not anonymous and (values.email or values.phone):
         email = None
         if values.email:
@@ -107,8 +112,10 @@ def explain(problems: list[FieldProblem], category: Category, t: Words) -> list[
             explained.append({"field": "address", "text": t("search_empty")})
         elif name == "coordinates":
             explained.append({"field": "lat", "text": t("err_coordinates")})
-        elif name in ("contact", "email"):
-            key = "err_contact" if name == "contact" else "err_email"
+        elif name == "contact":
+            explained.append({"field": "email", "text": t("err_contact")})
+        elif name == "email":
+            key = "err_email_missing" if problem.reason == MISSING else "err_email"
             explained.append({"field": "email", "text": t(key)})
         elif name.startswith("answers."):
             code = name.removeprefix("answers.")
@@ -118,7 +125,8 @@ def explain(problems: list[FieldProblem], category: Category, t: Words) -> list[
         elif name == "limit":
             explained.append({"field": "description", "text": problem.reason})
         elif name.startswith("photos"):
-            explained.append({"field": "photos", "text": t("err_photos", reason=problem.reason)})
+            # The photo layer's reasons are English; report_pages says them by class instead.
+            explained.append({"field": "photos", "text": t("photo_unusable", photo=t("photo_one"))})
         else:
             explained.append(
                 {"field": "description", "text": t("err_other", reason=problem.reason)}

@@ -2,18 +2,21 @@
 status page behind the private tracking link, with the feedback form once resolved."""
 
 import hashlib
+from contextlib import suppress
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
 from litestar.types import ExceptionHandlersMap
 
 from stadtmelder_reports.api import Links, clean_photos, client_address
 from stadtmelder_reports.catalogue import Jurisdiction
-from stadtmelder_reports.categories import Category, localized
-from stadtmelder_reports.domain import FEEDBACK_OUTCOMES, Report, Submission
+from stadtmelder_reports.categories import Category, check_answers, localized
+from stadtmelder_reports.domain import FEEDBACK_OUTCOMES, MAX_PHOTOS, Report, Submission
 from stadtmelder_reports.errors import (
     FieldProblem,
     InvalidReport,
@@ -24,6 +27,8 @@ from stadtmelder_reports.errors import (
 )
 from stadtmelder_reports.feedback import record_answer
 from stadtmelder_reports.geocoding import Geocoder, SearchResult, find_places
+from stadtmelder_reports.http_errors import on_http_error
+from stadtmelder_reports.photos import MAX_PHOTO_BYTES, PhotoError
 from stadtmelder_reports.preferences import LinkHolder
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.resolution_feedback import (
@@ -36,6 +41,13 @@ from stadtmelder_reports.schemas import NearbyReportOut, category_out, public_vi
 from stadtmelder_reports.service import ReportService
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.web.forms import ReadForm, ReportFormValues, explain, read_report_form
+from stadtmelder_reports.web.photo_refusals import (
+    chosen_photos,
+    is_about_photos,
+    megabytes,
+    refused_before_cleaning,
+    refused_by_cleaner,
+)
 from stadtmelder_reports.web.rendering import choose_language, page, see_other
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_reports.web.views import map_points, readable_answers
@@ -70,27 +82,38 @@ def grouped_categories(jurisdiction: Jurisdiction, language: str) -> list[dict[s
 def form_page(
     request: AnyRequest,
     category: Category,
+    max_photo_bytes: int,
     values: ReportFormValues | None = None,
     problems: list[FieldProblem] | None = None,
+    *,
+    photo_errors: list[str] | None = None,
+    photos_again: bool = False,
     duplicates: list[NearbyReportOut] | None = None,
     status_code: int = 200,
     address_search: bool = False,
     search: SearchResult | None = None,
 ) -> Template:
+    """The form, again with what was typed and each problem beside its field; `photos_again`
+    when the citizen had chosen photos, which no browser keeps when the page comes back."""
     language = choose_language(request)
     t = Words(language)
+    errors = explain(problems or [], category, t)
+    errors += [{"field": "photos", "text": text} for text in photo_errors or []]
     return page(
         request,
         "report_form.html.j2",
         status_code=status_code,
         category=category_out(category, language),
         values=values or ReportFormValues(),
-        errors=explain(problems or [], category, t),
+        errors=errors,
         duplicates=duplicates or [],
-        photos_again=bool(problems or duplicates or search),
+        photos_again=photos_again,
         address_search=address_search,
         search=search,
         search_message=search_message(search, t),
+        max_photos=MAX_PHOTOS,
+        max_photo_bytes=max_photo_bytes,
+        photo_limit=megabytes(max_photo_bytes, t, round_up=False),
     )
 
 
@@ -116,6 +139,8 @@ def status_page(
     language = choose_language(request)
     given = given_feedback(report, reporter_recipient(report))
     view = public_view(report, language, "")
+    # Mail is promised only to a report that keeps an address to send it to.
+    mail_expected = bool(report.reporter and report.reporter.email)
     return page(
         request,
         "status.html.j2",
@@ -128,6 +153,7 @@ def status_page(
         ),
         token=token,
         new=request.query_params.get("new") == "1",
+        mail_expected=mail_expected,
         feedback_open=report.status == "resolved" and given is None,
         given=given,
         outcomes=FEEDBACK_OUTCOMES,
@@ -141,6 +167,48 @@ def on_not_found(request: AnyRequest, _: Exception) -> Response[Any]:
     return page(request, "not_found.html.j2", status_code=404, private=True)
 
 
+def on_too_large(request: AnyRequest, error: HTTPException) -> Response[Any]:
+    """A form body over the app's limit is refused before it is read, so nothing typed can
+    come back; the form's page says why, in the page's language, instead of the API's JSON.
+    The form names its category in its address for this."""
+    service: ReportService = request.app.state.service
+    category = service.jurisdiction.category(request.query_params.get("category") or "")
+    if request.method != "POST" or category is None:
+        return on_http_error(request, error)
+    max_bytes = _max_photo_bytes(request)
+    t = Words(choose_language(request))
+    limit = megabytes(max_bytes, t, round_up=False)
+    return form_page(
+        request,
+        category,
+        max_bytes,
+        photo_errors=[t("request_too_large", most=MAX_PHOTOS, limit=limit)],
+        photos_again=True,
+        status_code=error.status_code,
+    )
+
+
+def stopped_page(
+    request: AnyRequest, category: Category, stopped: ReportStopped, language: str
+) -> Template:
+    return page(
+        request,
+        "stopped.html.j2",
+        status_code=422,
+        advice=localized(stopped.advice, language),
+        category=category_out(category, language),
+    )
+
+
+def _max_photo_bytes(request: AnyRequest) -> int:
+    # An exception handler gets no dependencies injected; `links` is the app's settings object,
+    # provided by a function without parameters.
+    provide = request.route_handler.resolve_dependencies().get("links")
+    links = provide.dependency() if provide is not None else None
+    max_bytes = getattr(links, "max_photo_bytes", None)
+    return max_bytes if isinstance(max_bytes, int) else MAX_PHOTO_BYTES
+
+
 class ReportPages(Controller):
     """Needs the dependencies `service`, `work`, `links` and `limiter` of the JSON API."""
 
@@ -148,6 +216,7 @@ class ReportPages(Controller):
     exception_handlers: ExceptionHandlersMap = {  # noqa: RUF012 (read by Litestar)
         TrackingTokenUnknown: on_not_found,
         ReportNotFound: on_not_found,
+        HTTP_413_REQUEST_ENTITY_TOO_LARGE: on_too_large,
     }
 
     @get("/")
@@ -165,12 +234,15 @@ class ReportPages(Controller):
         request: AnyRequest,
         service: Service,
         geocoder: AddressGeocoder,
+        links: Links,
         category: FromQuery[str | None] = None,
     ) -> Template | Redirect:
         chosen = service.jurisdiction.category(category or "")
         if chosen is None:
             return see_other("/")
-        return form_page(request, chosen, address_search=geocoder is not None)
+        return form_page(
+            request, chosen, links.max_photo_bytes, address_search=geocoder is not None
+        )
 
     @get("/places")
     async def places(
@@ -213,31 +285,52 @@ class ReportPages(Controller):
         if category is None:
             return see_other("/")
         language = choose_language(request)
+        t = Words(language)
         read: ReadForm = read_report_form(form, category, language)
-        searchable = geocoder is not None
+        uploads = chosen_photos(form.getall("photos", []))
+
+        def again(
+            problems: list[FieldProblem] | None = None,
+            photo_errors: list[str] | None = None,
+            status_code: int = 400,
+            **more: Any,
+        ) -> Template:
+            more.setdefault("address_search", geocoder is not None)
+            return form_page(
+                request,
+                category,
+                links.max_photo_bytes,
+                read.values,
+                problems,
+                photo_errors=photo_errors,
+                photos_again=bool(uploads),
+                status_code=status_code,
+                **more,
+            )
+
         if form.get("action") == "search" and geocoder is not None:
             # "Search address" without JavaScript: the same form again, with places to choose.
             if not read.values.address:
-                empty = [FieldProblem("address", "search without an address")]
-                return form_page(
-                    request, category, read.values, empty, status_code=400, address_search=True
-                )
+                return again([FieldProblem("address", "search without an address")])
             places = await find_places(
                 geocoder, service.jurisdiction.boundary, read.values.address, language
             )
-            return form_page(request, category, read.values, address_search=True, search=places)
-        if read.problems:
-            return form_page(
-                request, category, read.values, read.problems, None, 400, address_search=searchable
-            )
+            return again(status_code=200, search=places)
+        try:
+            # An answer that stops the report is said first: its advice to call is urgent.
+            with suppress(InvalidReport):  # said with the form's other problems
+                check_answers(category, read.values.answers, language)
+        except ReportStopped as stopped:
+            return stopped_page(request, category, stopped, language)
+        # Counted and measured before anything is decoded, and said with the other problems.
+        too_many_or_large = refused_before_cleaning(uploads, links.max_photo_bytes, t)
+        if read.problems or too_many_or_large:
+            return again(read.problems, too_many_or_large)
         try:
             await limiter.check(client_address(request))
         except TooManySubmissions as error:
-            wait = Words(language)("too_many", seconds=error.retry_after_seconds)
-            problem = FieldProblem("limit", wait)
-            return form_page(
-                request, category, read.values, [problem], None, 429, address_search=searchable
-            )
+            wait = t("too_many", seconds=error.retry_after_seconds)
+            return again([FieldProblem("limit", wait)], status_code=429)
         if form.get("check_duplicates") == "1" and read.location is not None:
             nearby = await service.open_reports_nearby(category.code, read.location)
             if nearby:
@@ -245,10 +338,7 @@ class ReportPages(Controller):
                     NearbyReportOut(report=public_view(r, language, ""), distance_m=round(distance))
                     for r, distance in nearby
                 ]
-                return form_page(
-                    request, category, read.values, duplicates=found, address_search=searchable
-                )
-        uploads = [u for u in form.getall("photos", []) if not isinstance(u, str)]
+                return again(status_code=200, duplicates=found)
         try:
             photos = await clean_photos(uploads, links.max_photo_bytes)
             new = await service.submit_report(
@@ -263,19 +353,16 @@ class ReportPages(Controller):
                 ),
                 photos,
             )
+        except PhotoError as refused:
+            return again(
+                photo_errors=refused_by_cleaner(refused, uploads, links.max_photo_bytes, t)
+            )
         except InvalidReport as invalid:
-            problems = invalid.problems
-            return form_page(
-                request, category, read.values, problems, None, 400, address_search=searchable
-            )
+            others = [p for p in invalid.problems if not is_about_photos(p)]
+            said = refused_by_cleaner(invalid, uploads, links.max_photo_bytes, t)
+            return again(others, said)
         except ReportStopped as stopped:
-            return page(
-                request,
-                "stopped.html.j2",
-                status_code=422,
-                advice=localized(stopped.advice, language),
-                category=category_out(category, language),
-            )
+            return stopped_page(request, category, stopped, language)
         return see_other(f"/track/{new.tracking_token}?new=1")
 
     @get("/track/{token:str}")

@@ -1,6 +1,7 @@
 // The report form with JavaScript: "use my location", photo previews, the public preview as
-// the citizen types, and open reports nearby to support instead. The form posts the same
-// fields without it.
+// the citizen types, open reports nearby to support instead, and the checks the server makes
+// too (photos, e-mail) said before anything is uploaded. The form posts the same fields
+// without it.
 (function () {
   "use strict";
   var form = document.getElementById("report-form");
@@ -67,12 +68,51 @@
   form.addEventListener("input", refresh);
   form.addEventListener("change", refresh);
 
-  // Photo previews: the citizen sees what will be public before sending.
+  // A problem found in the browser is said beside its field, before anything is uploaded.
+  function say(check, input, message) {
+    check.textContent = message;
+    check.hidden = !message;
+    var ids = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+      return id && id !== check.id;
+    });
+    var fromServer = document.getElementById(input.id + "-error");
+    if (message) {
+      ids.push(check.id);
+      input.setAttribute("aria-invalid", "true");
+    } else if (!fromServer || fromServer.hidden) {
+      input.removeAttribute("aria-invalid");
+    }
+    if (ids.length) input.setAttribute("aria-describedby", ids.join(" "));
+    else input.removeAttribute("aria-describedby");
+  }
+
+  // Photos: at most `data-most`, each at most `data-max-bytes`; sizes as the server says them.
   var photos = document.getElementById("photos");
   var previews = document.getElementById("photo-previews");
+  var photosCheck = document.getElementById("photos-check");
+  function megabytes(bytes) {
+    return (Math.ceil(bytes * 10 / 1048576) / 10).toLocaleString(form.dataset.lang);
+  }
+  function photoProblem() {
+    var files = Array.prototype.slice.call(photos.files);
+    if (files.length > Number(photos.dataset.most)) {
+      return photos.dataset.tooMany.replace("{count}", files.length);
+    }
+    var maxBytes = Number(photos.dataset.maxBytes);
+    return files.map(function (file, index) {
+      if (file.size <= maxBytes) return "";
+      return photos.dataset.tooLarge.replace("{n}", index + 1)
+        .replace("{size}", megabytes(file.size)).replace("{name}", file.name);
+    }).filter(Boolean).join(" ");
+  }
+  // Previews: the citizen sees what will be public before sending, and only what can be sent.
   photos.addEventListener("change", function () {
+    var fromServer = document.getElementById("photos-error");
+    if (fromServer) fromServer.hidden = true;
+    var problem = photoProblem();
+    say(photosCheck, photos, problem);
     previews.textContent = "";
-    var files = Array.prototype.slice.call(photos.files, 0, 3);
+    var files = problem ? [] : Array.prototype.slice.call(photos.files);
     files.forEach(function (file, index) {
       var item = document.createElement("li");
       var image = document.createElement("img");
@@ -82,6 +122,40 @@
       previews.appendChild(item);
     });
     setPreview("photos", files.map(function (file) { return file.name; }).join(", "));
+  });
+
+  // "Tell me by e-mail" needs an address: without one the report could not keep the promise.
+  var email = document.getElementById("email");
+  var emailCheck = document.getElementById("email-check");
+  function emailProblem() {
+    var byEmail = document.getElementById("contact-email");
+    if (!byEmail || !byEmail.checked) return "";
+    if (!email.value.trim()) return email.dataset.missing;
+    return email.validity.typeMismatch ? email.dataset.invalid : "";
+  }
+  function recheckEmail() {
+    if (!emailCheck.hidden) say(emailCheck, email, emailProblem());
+  }
+  email.addEventListener("input", recheckEmail);
+  form.addEventListener("change", recheckEmail);
+
+  // Refused here before sending: photos the server would refuse, which would be uploaded in
+  // vain, and, when photos are chosen, a missing e-mail, as no browser keeps chosen photos
+  // when the form comes back. Without photos the server says it with every other problem and
+  // keeps what was typed. An answer that stops the report is never held up: its advice is
+  // urgent.
+  form.addEventListener("submit", function (event) {
+    // The address search without the script posts the form; with it, it never submits.
+    if (event.submitter && event.submitter.name === "action") return;
+    if (form.querySelector("[data-stops]:checked")) return;
+    var photoMessage = photoProblem();
+    var emailMessage = photos.files.length ? emailProblem() : "";
+    say(photosCheck, photos, photoMessage);
+    say(emailCheck, email, emailMessage);
+    if (photoMessage || emailMessage) {
+      event.preventDefault();
+      (photoMessage ? photos : email).focus();
+    }
   });
 
   // Contact fields are not needed when the citizen chooses to stay anonymous.

@@ -86,10 +86,26 @@ TEXTS: dict[str, str] = {
     "err_email": "Bitte prüfen Sie die E-Mail-Adresse, z. B. name@beispiel.de.",
     "err_coordinates": "Bitte geben Sie beide Koordinaten als Zahlen an, z. B. 51.4325 und 6.7652.",
     "err_answer": "Bitte beantworten Sie: {question}",
-    "err_photos": "Ein Foto konnte nicht verwendet werden ({reason}). Bitte wählen Sie ein "
-    "anderes.",
+    "err_email_missing": "Sie haben „Per E-Mail informieren“ gewählt. Bitte schreiben Sie Ihre "
+    "E-Mail-Adresse – oder wählen Sie „Ohne Kontaktdaten melden“.",
+    "photo_too_many": "Sie haben {count} Fotos ausgewählt. Es gehen höchstens {most}. Bitte "
+    "wählen Sie höchstens {most} Fotos aus.",
+    "photo_too_large": "Foto {n} („{name}“) ist {size} MB groß. Ein Foto darf höchstens {limit} "
+    "MB groß sein. Bitte wählen Sie ein kleineres Foto.",
+    "photo_number": "Foto {n} („{name}“)",
+    "photo_one": "Ein Foto",
+    "photo_too_big": "{photo} ist zu groß. Ein Foto darf höchstens {limit} MB groß sein und "
+    "höchstens {pixels} Millionen Bildpunkte haben. Bitte wählen Sie eine kleinere Version.",
+    "photo_not_an_image": "{photo} ist kein Foto, das wir lesen können. Bitte wählen Sie ein Foto "
+    "als JPEG, PNG oder WebP.",
+    "photo_unusable": "{photo} konnte nicht verwendet werden. Bitte wählen Sie ein anderes Foto.",
+    "request_too_large": "Ihre Meldung war zu groß, um sie anzunehmen: Es gehen höchstens {most} "
+    "Fotos mit je höchstens {limit} MB. Deshalb konnten wir auch Ihre anderen Angaben nicht "
+    "lesen. Gehen Sie im Browser zurück – dort stehen Ihre Angaben meist noch – und wählen Sie "
+    "kleinere oder weniger Fotos.",
+    "photos_again": "Ein Browser behält ausgewählte Fotos nicht, wenn das Formular zurückkommt. "
+    "Bitte wählen Sie Ihre Fotos noch einmal aus.",
     "err_other": "Bitte prüfen Sie diese Angabe: {reason}",
-    "photos_again": "Bitte wählen Sie Ihre Fotos noch einmal aus.",
     "stop_title": "Bitte nicht hier melden – rufen Sie an",
     "stop_intro": "Das ist gefährlich. Eine Online-Meldung wäre zu langsam.",
     "stop_back": "Zurück zum Formular",
@@ -107,6 +123,8 @@ TEXTS: dict[str, str] = {
     "thanks_link": "Mit diesem Link sehen Sie jederzeit, was passiert. Bitte speichern Sie "
     "ihn (Lesezeichen):",
     "thanks_mail": "Sie bekommen eine E-Mail, sobald sich etwas tut.",
+    "thanks_no_mail": "Sie haben keine E-Mail-Adresse angegeben, deshalb bekommen Sie keine "
+    "E-Mail von uns. Den Stand Ihrer Meldung sehen Sie über den Link oben.",
     "status_title": "Meldung {id}",
     "status_now": "Stand jetzt",
     "department": "Zuständig",

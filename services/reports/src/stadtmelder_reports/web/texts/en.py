@@ -85,9 +85,25 @@ TEXTS: dict[str, str] = {
     "err_email": "Please check the e-mail address, e.g. name@example.org.",
     "err_coordinates": "Please give both coordinates as numbers, e.g. 51.4325 and 6.7652.",
     "err_answer": "Please answer: {question}",
-    "err_photos": "A photo could not be used ({reason}). Please choose another one.",
+    "err_email_missing": "You chose “Tell me by e-mail”. Please write your e-mail address – or "
+    "choose “Report without contact details”.",
+    "photo_too_many": "You chose {count} photos. At most {most} are possible. Please choose at "
+    "most {most} photos.",
+    "photo_too_large": "Photo {n} (“{name}”) is {size} MB. A photo may be at most {limit} MB. "
+    "Please choose a smaller photo.",
+    "photo_number": "Photo {n} (“{name}”)",
+    "photo_one": "A photo",
+    "photo_too_big": "{photo} is too large. A photo may be at most {limit} MB and have at most "
+    "{pixels} million pixels. Please choose a smaller version.",
+    "photo_not_an_image": "{photo} is not a photo we can read. Please choose a photo in JPEG, PNG "
+    "or WebP format.",
+    "photo_unusable": "{photo} could not be used. Please choose another photo.",
+    "request_too_large": "Your report was too large to accept: at most {most} photos of at most "
+    "{limit} MB each. So we could not read your other entries either. Go back in your browser – "
+    "your entries are usually still there – and choose smaller or fewer photos.",
+    "photos_again": "A browser cannot keep chosen photos when the form comes back. Please choose "
+    "your photos again.",
     "err_other": "Please check this: {reason}",
-    "photos_again": "Please choose your photos again.",
     "stop_title": "Please do not report this here – call now",
     "stop_intro": "This is dangerous. An online report would be too slow.",
     "stop_back": "Back to the form",
@@ -105,6 +121,8 @@ TEXTS: dict[str, str] = {
     "thanks_link": "With this link you can see at any time what happens. Please keep it "
     "(bookmark):",
     "thanks_mail": "You will get an e-mail as soon as something happens.",
+    "thanks_no_mail": "You gave no e-mail address, so we will not send you e-mails. You can "
+    "follow your report with the link above.",
     "status_title": "Report {id}",
     "status_now": "Current status",
     "department": "Responsible",

@@ -82,9 +82,26 @@ TEXTS: dict[str, str] = {
     "err_email": "Lütfen e-posta adresini kontrol edin, örn. ad@ornek.de.",
     "err_coordinates": "Lütfen iki koordinatı da sayı olarak yazın, örn. 51.4325 ve 6.7652.",
     "err_answer": "Lütfen yanıtlayın: {question}",
-    "err_photos": "Bir fotoğraf kullanılamadı ({reason}). Lütfen başka bir fotoğraf seçin.",
+    "err_email_missing": "“E-posta ile haber ver” seçeneğini seçtiniz. Lütfen e-posta adresinizi "
+    "yazın ya da “İletişim bilgisi olmadan bildir” seçeneğini seçin.",
+    "photo_too_many": "{count} fotoğraf seçtiniz. En fazla {most} fotoğraf gönderebilirsiniz. "
+    "Lütfen en fazla {most} fotoğraf seçin.",
+    "photo_too_large": "{n}. fotoğraf (“{name}”) {size} MB. Bir fotoğraf en fazla {limit} MB "
+    "olabilir. Lütfen daha küçük bir fotoğraf seçin.",
+    "photo_number": "{n}. fotoğraf (“{name}”)",
+    "photo_one": "Bir fotoğraf",
+    "photo_too_big": "{photo} çok büyük. Bir fotoğraf en fazla {limit} MB ve en fazla {pixels} "
+    "milyon piksel olabilir. Lütfen daha küçük bir sürümünü seçin.",
+    "photo_not_an_image": "{photo} okuyabildiğimiz bir fotoğraf değil. Lütfen JPEG, PNG veya WebP "
+    "biçiminde bir fotoğraf seçin.",
+    "photo_unusable": "{photo} kullanılamadı. Lütfen başka bir fotoğraf seçin.",
+    "request_too_large": "Bildiriminiz kabul edilemeyecek kadar büyüktü: en fazla {most} "
+    "fotoğraf, her biri en fazla {limit} MB olabilir. Bu yüzden diğer bilgilerinizi de "
+    "okuyamadık. Tarayıcınızda geri gidin – bilgileriniz orada genellikle durur – ve daha küçük "
+    "ya da daha az fotoğraf seçin.",
+    "photos_again": "Form geri geldiğinde tarayıcı seçilen fotoğrafları saklayamaz. Lütfen "
+    "fotoğraflarınızı yeniden seçin.",
     "err_other": "Lütfen kontrol edin: {reason}",
-    "photos_again": "Lütfen fotoğraflarınızı yeniden seçin.",
     "stop_title": "Lütfen burada bildirmeyin – hemen arayın",
     "stop_intro": "Bu tehlikeli. Çevrim içi bildirim çok yavaş olur.",
     "stop_back": "Forma geri dön",
@@ -102,6 +119,8 @@ TEXTS: dict[str, str] = {
     "thanks_link": "Bu bağlantıyla ne olduğunu her zaman görebilirsiniz. Lütfen saklayın "
     "(yer imi):",
     "thanks_mail": "Bir gelişme olduğunda size e-posta göndereceğiz.",
+    "thanks_no_mail": "E-posta adresi vermediğiniz için size e-posta göndermeyeceğiz. "
+    "Bildiriminizin durumunu yukarıdaki bağlantıdan görebilirsiniz.",
     "status_title": "Bildirim {id}",
     "status_now": "Şu anki durum",
     "department": "Sorumlu birim",
