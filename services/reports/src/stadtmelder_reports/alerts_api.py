@@ -24,12 +24,20 @@ from stadtmelder_reports.alerts import (
 )
 from stadtmelder_reports.alerts_pages import Message, Step, describe, message_page, step_page
 from stadtmelder_reports.api import client_address
+from stadtmelder_reports.declared_responses import BY_KEY, declared
 from stadtmelder_reports.http_errors import error_response
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.schemas import LanguageCode
 
 AnyRequest = Request[Any, Any, Any]
 Alerts = NamedDependency[AlertService]
+ALERT_REFUSED = (
+    "The alert was not accepted: `errors` names each field to fix. Beyond this schema an alert "
+    "needs either a place (lat and lon together, optionally radius_m) or a district, not both "
+    "and not neither; the place must lie inside the city, the district be one of GET "
+    "/api/v1/alerts/districts and the category one of GET /api/v1/categories."
+)
+CANCELLED = "The alert was cancelled; it cannot be confirmed again. Request a new one."
 
 
 def provide_alerts(state: State) -> AlertService:
@@ -162,7 +170,11 @@ class AlertsController(Controller):
     tags = ["alerts"]  # noqa: RUF012 (Litestar reads it as a class attribute)
     exception_handlers = ALERT_EXCEPTION_HANDLERS
 
-    @post("/", status_code=202)
+    @post(
+        "/",
+        status_code=202,
+        responses=declared(400, 413, 429, 503, why={400: ALERT_REFUSED}),
+    )
     async def request_alert(
         self,
         request: AnyRequest,
@@ -192,7 +204,11 @@ class AlertsController(Controller):
     async def list_districts(self, alerts: Alerts) -> list[DistrictOut]:
         return [DistrictOut(id=d.id, name=d.name) for d in alerts.districts]
 
-    @get("/confirm/{token:str}", media_type=MediaType.JSON)
+    @get(
+        "/confirm/{token:str}",
+        media_type=MediaType.JSON,
+        responses=declared(*BY_KEY, 409, why={409: CANCELLED}),
+    )
     async def show_confirmation(
         self,
         request: AnyRequest,
@@ -204,7 +220,12 @@ class AlertsController(Controller):
         subscription = await alerts.to_confirm(token)
         return _answer(request, alerts, subscription, "confirm_question", lang)
 
-    @post("/confirm/{token:str}", status_code=200, media_type=MediaType.JSON)
+    @post(
+        "/confirm/{token:str}",
+        status_code=200,
+        media_type=MediaType.JSON,
+        responses=declared(*BY_KEY, 409, why={409: CANCELLED}),
+    )
     async def confirm(
         self,
         request: AnyRequest,
@@ -216,7 +237,7 @@ class AlertsController(Controller):
         subscription = await alerts.confirm(token)
         return _answer(request, alerts, subscription, "confirmed", lang)
 
-    @get("/cancel/{token:str}", media_type=MediaType.JSON)
+    @get("/cancel/{token:str}", media_type=MediaType.JSON, responses=declared(*BY_KEY))
     async def show_cancellation(
         self,
         request: AnyRequest,
@@ -227,7 +248,12 @@ class AlertsController(Controller):
         subscription = await alerts.by_token(token)
         return _answer(request, alerts, subscription, "cancel_question", lang)
 
-    @post("/cancel/{token:str}", status_code=200, media_type=MediaType.JSON)
+    @post(
+        "/cancel/{token:str}",
+        status_code=200,
+        media_type=MediaType.JSON,
+        responses=declared(*BY_KEY),
+    )
     async def cancel(
         self,
         request: AnyRequest,

@@ -14,6 +14,15 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_409_CONFLICT
 
+from stadtmelder_reports.declared_responses import (
+    BY_KEY,
+    QUERY_REFUSED,
+    READ,
+    REPORT_FORM_REFUSED,
+    REPORT_REFUSED,
+    declared,
+    report_submission,
+)
 from stadtmelder_reports.domain import MAX_PHOTOS, NewReport, Submission
 from stadtmelder_reports.errors import FieldProblem, InvalidQuery, InvalidReport
 from stadtmelder_reports.geography import BoundingBox
@@ -107,13 +116,13 @@ class ReportsController(Controller):
     path = "/api/v1"
     tags = ["reports"]  # noqa: RUF012 (Litestar reads it as a class attribute)
 
-    @get("/categories")
+    @get("/categories", responses=declared(400))
     async def list_categories(
         self, service: Service, lang: FromQuery[LanguageCode] = "de"
     ) -> list[CategoryOut]:
         return [category_out(c, lang) for c in service.jurisdiction.categories]
 
-    @post("/reports", status_code=201)
+    @post("/reports", status_code=201, responses=report_submission(REPORT_REFUSED))
     async def submit_report(
         self,
         request: Request[Any, Any, Any],
@@ -125,7 +134,7 @@ class ReportsController(Controller):
         await limiter.check(client_address(request))
         return await _submit(service, links, data, photos=())
 
-    @post("/reports/form", status_code=201)
+    @post("/reports/form", status_code=201, responses=report_submission(REPORT_FORM_REFUSED))
     async def submit_report_form(
         self,
         request: Request[Any, Any, Any],
@@ -141,7 +150,11 @@ class ReportsController(Controller):
         photos = await clean_photos(data.photos, links.max_photo_bytes)
         return await _submit(service, links, report, photos)
 
-    @get("/reports", media_type="application/json")
+    @get(
+        "/reports",
+        media_type="application/json",
+        responses=declared(*READ, why={400: QUERY_REFUSED}),
+    )
     async def list_reports(
         self,
         request: Request[Any, Any, Any],
@@ -192,7 +205,7 @@ class ReportsController(Controller):
             return Response(collection, media_type=GEOJSON)
         return Response(ReportPage(items=views, next_cursor=next_cursor))
 
-    @get("/reports/nearby")
+    @get("/reports/nearby", responses=declared(*READ))
     async def nearby_reports(
         self,
         service: Service,
@@ -200,7 +213,10 @@ class ReportsController(Controller):
         category: FromQuery[str],
         lat: Annotated[float, QueryParameter(ge=-90, le=90)],
         lon: Annotated[float, QueryParameter(ge=-180, le=180)],
-        radius: Annotated[float | None, QueryParameter(gt=0, le=1000)] = None,
+        # Litestar drops `gt` from the schema of an optional number; schema_extra restores it.
+        radius: Annotated[
+            float | None, QueryParameter(gt=0, le=1000, schema_extra={"exclusiveMinimum": 0})
+        ] = None,
         lang: FromQuery[LanguageCode] = "de",
     ) -> list[NearbyReportOut]:
         """Open reports of the category near a place: offer them before a new report is filed."""
@@ -212,7 +228,7 @@ class ReportsController(Controller):
             for r, distance in found
         ]
 
-    @get("/reports/{report_id:str}")
+    @get("/reports/{report_id:str}", responses=declared(*BY_KEY))
     async def show_report(
         self,
         service: Service,
@@ -222,7 +238,11 @@ class ReportsController(Controller):
     ) -> ReportOut:
         return public_view(await service.public_report(report_id), lang, links.base_url)
 
-    @post("/reports/{report_id:str}/support", status_code=HTTP_200_OK)
+    @post(
+        "/reports/{report_id:str}/support",
+        status_code=HTTP_200_OK,
+        responses=declared(*BY_KEY, 409, 413, 429, why={409: "The report is closed already."}),
+    )
     async def support_report(
         self,
         request: Request[Any, Any, Any],
@@ -242,21 +262,29 @@ class ReportsController(Controller):
         report = await service.support_report(report_id, supporter)
         return public_view(report, data.language, links.base_url)
 
-    @get("/reports/{report_id:str}/photos/{number:int}", media_type="image/jpeg")
+    @get(
+        "/reports/{report_id:str}/photos/{number:int}",
+        media_type="image/jpeg",
+        responses=declared(*BY_KEY),
+    )
     async def photo(
         self, service: Service, report_id: FromPath[str], number: FromPath[int]
     ) -> Response[bytes]:
         photo = await service.photo(report_id, number)
         return _photo_response(photo.data, photo.media_type)
 
-    @get("/reports/{report_id:str}/photos/{number:int}/thumbnail", media_type="image/jpeg")
+    @get(
+        "/reports/{report_id:str}/photos/{number:int}/thumbnail",
+        media_type="image/jpeg",
+        responses=declared(*BY_KEY),
+    )
     async def thumbnail(
         self, service: Service, report_id: FromPath[str], number: FromPath[int]
     ) -> Response[bytes]:
         photo = await service.photo(report_id, number, thumbnail=True)
         return _photo_response(photo.data, photo.media_type)
 
-    @get("/track/{token:str}")
+    @get("/track/{token:str}", responses=declared(*BY_KEY))
     async def track_report(
         self,
         service: Service,

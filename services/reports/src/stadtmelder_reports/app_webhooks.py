@@ -19,6 +19,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_reports.api_keys import ApiClient, ApiKeyStore
+from stadtmelder_reports.declared_responses import declared
 from stadtmelder_reports.errors import NotAllowed
 from stadtmelder_shared.events import AppWebhook
 from stadtmelder_shared.webhook_signatures import (
@@ -31,6 +32,10 @@ from stadtmelder_shared.webhook_signatures import (
 Document = dict[str, Any]
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_URL_LENGTH = 2048
+URL_REFUSED = (
+    "The webhook was not accepted: `errors` says why. Beyond this schema `url` must be an "
+    "absolute https:// URL without user name or password."
+)
 
 
 class AppWebhookStore(Protocol):
@@ -157,7 +162,7 @@ class AppWebhookController(Controller):
     tags = ["apps"]  # noqa: RUF012 - Litestar's own attribute
     dependencies = {"webhooks": Provide(provide_app_webhooks, sync_to_thread=False)}  # noqa: RUF012
 
-    @put("/")
+    @put("/", responses=declared(400, 403, 413, 503, why={400: URL_REFUSED}))
     async def register(
         self, data: JSONBody[WebhookIn], webhooks: Webhooks, api_key: ApiKeyHeader = None
     ) -> RegisteredWebhookOut:
@@ -174,7 +179,7 @@ class AppWebhookController(Controller):
             url=webhook.url, secret_version=webhook.secret_version, secret=webhooks.secret(webhook)
         )
 
-    @get("/")
+    @get("/", responses=declared(400, 403, 404, 503))
     async def show(self, webhooks: Webhooks, api_key: ApiKeyHeader = None) -> WebhookOut:
         """The app's webhook, without its secret; 404 if it has none."""
         client = await webhooks.client(api_key)
@@ -183,7 +188,7 @@ class AppWebhookController(Controller):
             raise NotFoundException(detail="This app has no webhook; register one with PUT.")
         return WebhookOut(url=webhook.url, secret_version=webhook.secret_version)
 
-    @delete("/")
+    @delete("/", responses=declared(400, 403, 503))
     async def remove(self, webhooks: Webhooks, api_key: ApiKeyHeader = None) -> None:
         """Stop the messages for reports submitted from now on."""
         client = await webhooks.client(api_key)

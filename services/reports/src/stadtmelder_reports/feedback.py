@@ -17,6 +17,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_409_CONFLICT
 from litestar.types import ExceptionHandlersMap
 
+from stadtmelder_reports.declared_responses import BY_KEY, declared
 from stadtmelder_reports.domain import (
     FEEDBACK_COMMENT_MAX_LENGTH,
     FEEDBACK_OUTCOMES,
@@ -60,6 +61,10 @@ HOW_TO_ANSWER = (
     "Opening this link records nothing. To answer, POST "
     '{"outcome": "fixed" | "partly" | "not_fixed", "comment": optional text, '
     '"rating": optional 1-5} to it.'
+)
+NOT_OPEN = (
+    "The report is not resolved (any more), so there is nothing to answer (`feedback_not_asked`), "
+    "or you gave another answer already (`already_answered`, with `answer`)."
 )
 
 
@@ -241,7 +246,7 @@ class FeedbackController(Controller):
         FeedbackAlreadyGiven: on_feedback_error,
     }
 
-    @get("/{token:str}")
+    @get("/{token:str}", responses=declared(*BY_KEY))
     async def show(
         self,
         request: AnyRequest,
@@ -260,7 +265,11 @@ class FeedbackController(Controller):
             return Response(shown)
         return html_page(language, shown.question, _form(shown, language))
 
-    @post("/{token:str}", status_code=HTTP_201_CREATED)
+    @post(
+        "/{token:str}",
+        status_code=HTTP_201_CREATED,
+        responses=declared(*BY_KEY, 409, 413, why={409: NOT_OPEN}),
+    )
     async def answer(
         self,
         request: AnyRequest,

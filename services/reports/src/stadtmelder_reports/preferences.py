@@ -23,6 +23,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_404_NOT_FOUND
 from litestar.types import ExceptionHandlersMap
 
+from stadtmelder_reports.declared_responses import BY_KEY, declared
 from stadtmelder_reports.errors import ReportNotFound, ReportsError
 from stadtmelder_reports.http_errors import error_response
 from stadtmelder_reports.schemas import LanguageCode, PreferencesIn, PreferencesOut
@@ -258,7 +259,7 @@ class PreferencesController(Controller):
     tags = ["notifications"]  # noqa: RUF012 (Litestar reads it as a class attribute)
     exception_handlers = LINK_ERRORS
 
-    @get("/unsubscribe/{token:str}")
+    @get("/unsubscribe/{token:str}", responses=declared(*BY_KEY))
     async def show_unsubscribe(
         self, request: AnyRequest, service: Service, link_tokens: Tokens, token: FromPath[str]
     ) -> Response[Any]:
@@ -284,7 +285,7 @@ class PreferencesController(Controller):
         )
         return html_page(language, words["unsubscribe_title"].format(report_id=report.id), body)
 
-    @post("/unsubscribe/{token:str}", status_code=200)
+    @post("/unsubscribe/{token:str}", status_code=200, responses=declared(*BY_KEY))
     async def unsubscribe(
         self, request: AnyRequest, service: Service, link_tokens: Tokens, token: FromPath[str]
     ) -> Response[Any]:
@@ -309,7 +310,7 @@ class PreferencesController(Controller):
         )
         return html_page(language, words["unsubscribed"].format(report_id=holder.report_id), undo)
 
-    @get("/preferences/{token:str}")
+    @get("/preferences/{token:str}", responses=declared(*BY_KEY))
     async def show_preferences(
         self,
         request: AnyRequest,
@@ -346,7 +347,7 @@ class PreferencesController(Controller):
         )
         return html_page(shown, words["settings_title"].format(report_id=report.id), body)
 
-    @post("/preferences/{token:str}", status_code=200)
+    @post("/preferences/{token:str}", status_code=200, responses=declared(*BY_KEY, 413))
     async def change_preferences(
         self, request: AnyRequest, service: Service, link_tokens: Tokens, token: FromPath[str]
     ) -> Response[Any]:

@@ -18,6 +18,7 @@ from litestar.exceptions import ValidationException
 from litestar.params import JSONBody
 from pydantic import BaseModel, Field
 
+from stadtmelder_reports.declared_responses import BY_KEY, declared
 from stadtmelder_reports.service import ReportService
 from stadtmelder_shared.events import PushSubscription
 from stadtmelder_shared.vapid import (
@@ -29,6 +30,11 @@ from stadtmelder_shared.vapid import (
 MAX_ENDPOINT_LENGTH = 2048
 P256_POINT_BYTES = 65
 AUTH_SECRET_BYTES = 16
+SUBSCRIPTION_REFUSED = (
+    "The subscription was not accepted: `errors` names each field to fix. Beyond this schema "
+    "`endpoint` must be a push service's https:// URL under a public domain, `keys.p256dh` a "
+    "P-256 public key and `keys.auth` a 16-byte secret, both in base64url."
+)
 
 
 @dataclass(frozen=True)
@@ -149,7 +155,11 @@ class PushController(Controller):
     async def public_key(self, push: Push) -> PublicKeyOut:
         return PublicKeyOut(public_key=push.public_key)
 
-    @post("/subscriptions", status_code=201)
+    @post(
+        "/subscriptions",
+        status_code=201,
+        responses=declared(*BY_KEY, 413, why={400: SUBSCRIPTION_REFUSED}),
+    )
     async def subscribe(
         self, data: JSONBody[SubscribeIn], push: Push, service: Service
     ) -> SubscriptionOut:
@@ -167,7 +177,7 @@ class PushController(Controller):
         )
         return SubscriptionOut(report_id=event.report_id, subscribed=True)
 
-    @post("/subscriptions/remove", status_code=200)
+    @post("/subscriptions/remove", status_code=200, responses=declared(*BY_KEY, 413))
     async def unsubscribe(self, data: JSONBody[UnsubscribeIn], service: Service) -> SubscriptionOut:
         """No more messages to this browser about the report of `tracking_token`."""
         subscription = PushSubscription(endpoint=data.endpoint, p256dh="", auth="")

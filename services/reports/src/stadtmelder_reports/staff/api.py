@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from stadtmelder_reports.api import Links
+from stadtmelder_reports.declared_responses import STAFF, ConflictOut, declared
 from stadtmelder_reports.domain import Report
 from stadtmelder_reports.errors import InvalidQuery
 from stadtmelder_reports.schemas import DepartmentOut, LanguageCode
@@ -37,6 +38,7 @@ StaffRequest = Request[StaffMember, str, State]
 Work = NamedDependency[WorkService]
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 BEARER_SCHEME = "StaffBearerToken"
+CONFLICT = {409: ConflictOut}
 
 
 def encode_queue_cursor(report: Report) -> str:
@@ -64,7 +66,7 @@ class StaffController(Controller):
     # Staff answers hold internal notes and personal data: no cache may keep them.
     cache_control = CacheControlHeader(no_store=True)
 
-    @get("/me")
+    @get("/me", responses=declared(401, 403, 503))
     async def me(self, request: StaffRequest, work: Work) -> StaffMemberOut:
         """Who the token says you are: roles and department."""
         member = request.user
@@ -72,7 +74,7 @@ class StaffController(Controller):
         out = DepartmentOut(id=department.id, name=department.name()) if department else None
         return staff_member_out(member, out)
 
-    @get("/departments/{department_id:str}/queue")
+    @get("/departments/{department_id:str}/queue", responses=declared(*STAFF, 404))
     async def department_queue(
         self,
         request: StaffRequest,
@@ -94,7 +96,7 @@ class StaffController(Controller):
         reports = await work.queue(request.user, department_id, filters)
         return _page(work, reports, limit, lang)
 
-    @get("/triage")
+    @get("/triage", responses=declared(*STAFF))
     async def triage_queue(
         self,
         request: StaffRequest,
@@ -112,7 +114,7 @@ class StaffController(Controller):
         reports = await work.triage_queue(request.user, filters)
         return _page(work, reports, limit, lang)
 
-    @get("/reports/{report_id:str}")
+    @get("/reports/{report_id:str}", responses=declared(*STAFF, 404))
     async def show_report(
         self,
         request: StaffRequest,
@@ -124,7 +126,7 @@ class StaffController(Controller):
         report = await work.report(request.user, report_id)
         return staff_view(report, work.now(), lang, links.base_url)
 
-    @get("/reports/{report_id:str}/contact")
+    @get("/reports/{report_id:str}/contact", responses=declared(*STAFF, 404))
     async def reporter_contact(
         self, request: StaffRequest, work: Work, report_id: FromPath[str]
     ) -> ContactOut:
@@ -134,7 +136,11 @@ class StaffController(Controller):
             return ContactOut(email=None, name=None, phone=None, language="de")
         return contact_out(reporter)
 
-    @post("/reports/{report_id:str}/claim", status_code=HTTP_200_OK)
+    @post(
+        "/reports/{report_id:str}/claim",
+        status_code=HTTP_200_OK,
+        responses=declared(*STAFF, 404, 409, bodies=CONFLICT),
+    )
     async def claim(
         self, request: StaffRequest, work: Work, links: Links, report_id: FromPath[str]
     ) -> StaffReportOut:
@@ -142,7 +148,11 @@ class StaffController(Controller):
         report = await work.claim(request.user, report_id)
         return staff_view(report, work.now(), "de", links.base_url)
 
-    @post("/reports/{report_id:str}/assign", status_code=HTTP_200_OK)
+    @post(
+        "/reports/{report_id:str}/assign",
+        status_code=HTTP_200_OK,
+        responses=declared(*STAFF, 404, 409, 413, bodies=CONFLICT),
+    )
     async def assign(
         self,
         request: StaffRequest,
@@ -154,7 +164,11 @@ class StaffController(Controller):
         report = await work.assign(request.user, report_id, data.user_id)
         return staff_view(report, work.now(), "de", links.base_url)
 
-    @post("/reports/{report_id:str}/transitions", status_code=HTTP_200_OK)
+    @post(
+        "/reports/{report_id:str}/transitions",
+        status_code=HTTP_200_OK,
+        responses=declared(*STAFF, 404, 409, 413, bodies=CONFLICT),
+    )
     async def transition(
         self,
         request: StaffRequest,
@@ -174,7 +188,11 @@ class StaffController(Controller):
         report = await work.transition(request.user, report_id, step)
         return staff_view(report, work.now(), "de", links.base_url)
 
-    @post("/reports/{report_id:str}/comments", status_code=HTTP_201_CREATED)
+    @post(
+        "/reports/{report_id:str}/comments",
+        status_code=HTTP_201_CREATED,
+        responses=declared(*STAFF, 404, 409, 413, bodies=CONFLICT),
+    )
     async def comment(
         self,
         request: StaffRequest,
@@ -187,7 +205,7 @@ class StaffController(Controller):
         report = await work.comment(request.user, report_id, data.visibility, data.text)
         return staff_view(report, work.now(), "de", links.base_url)
 
-    @get("/reports/{report_id:str}/audit")
+    @get("/reports/{report_id:str}/audit", responses=declared(*STAFF, 404))
     async def audit(
         self, request: StaffRequest, work: Work, report_id: FromPath[str]
     ) -> list[AuditEntryOut]:
