@@ -310,7 +310,7 @@ def _answers_from_form(raw: str | None) -> dict[str, Any]:
         return {}
     try:
         answers = json.loads(raw)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         answers = None
     if not isinstance(answers, dict):
         raise InvalidReport(

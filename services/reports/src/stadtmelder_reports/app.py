@@ -35,6 +35,12 @@ from stadtmelder_reports.outbox import OutboxRelay
 from stadtmelder_reports.preferences import LinkTokens, PreferencesController
 from stadtmelder_reports.push_subscriptions import PushController, push_settings
 from stadtmelder_reports.rate_limits import SubmissionLimiter
+from stadtmelder_reports.request_limits import (
+    MAX_FIELDS,
+    BodyLimits,
+    RequestLimits,
+    photo_body_bytes,
+)
 from stadtmelder_reports.repository import MongoReportRepository, connect
 from stadtmelder_reports.service import ReportService
 from stadtmelder_reports.settings import ReportsSettings
@@ -48,6 +54,7 @@ from stadtmelder_reports.staff.auth import (
 )
 from stadtmelder_reports.staff.repository import MongoAuditLog, MongoStaffRoster
 from stadtmelder_reports.staff.service import WorkService
+from stadtmelder_reports.submission_guards import refuse_before_body
 from stadtmelder_reports.web.rendering import WebSettings
 from stadtmelder_reports.web.routes import web_router, web_settings, web_template_config
 from stadtmelder_shared.departments import Directory
@@ -235,6 +242,7 @@ def build_app(
         link_tokens: LinkTokens = state.link_tokens
         return link_tokens
 
+    largest_body = photo_body_bytes(api_settings.max_photo_bytes)
     return Litestar(
         route_handlers=[
             ReportsController,
@@ -249,9 +257,16 @@ def build_app(
             PushController,
             metrics_endpoint,
         ],
-        state=State({"metrics": metrics or ServiceMetrics("reports", process_series=False)}),
+        state=State(
+            {
+                "metrics": metrics or ServiceMetrics("reports", process_series=False),
+                "limiter": limiter,
+            }
+        ),
         plugins=[tracing_plugin()],
-        middleware=[http_metrics().middleware],
+        # Metrics outside the limits, so refused requests are counted under their status.
+        middleware=[http_metrics().middleware, RequestLimits(BodyLimits(largest_body))],
+        guards=[refuse_before_body],
         dependencies={
             "service": Provide(provide_service, sync_to_thread=False),
             "work": Provide(provide_work, sync_to_thread=False),
@@ -262,8 +277,9 @@ def build_app(
             "limiter": Provide(lambda: limiter, use_cache=True, sync_to_thread=False),
             "geocoder": Provide(lambda: geocoder, use_cache=True, sync_to_thread=False),
         },
-        # Three photos at the per-photo limit, plus the form's text fields.
-        request_max_body_size=3 * api_settings.max_photo_bytes + 1024 * 1024,
+        # Backstops behind RequestLimits, which holds each route to its own, smaller limits.
+        request_max_body_size=largest_body,
+        multipart_form_part_limit=MAX_FIELDS,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         template_config=web_template_config(),

@@ -1,5 +1,6 @@
 """Categories of defects with their questions: what citizens can report and what we ask them."""
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -123,9 +124,13 @@ def _convert(question: Question, raw: Any) -> Answer:
             return text
         case "number":
             try:
-                return float(raw)
+                number = float(raw)
             except (TypeError, ValueError):
-                raise ValueError("The answer must be a number, such as 3 or 2.5.") from None
+                number = math.nan
+            # "Infinity", "NaN" and 1e400 convert, but no database or reader can use them.
+            if not math.isfinite(number):
+                raise ValueError("The answer must be a number, such as 3 or 2.5.")
+            return number
         case "datetime":
             try:
                 return datetime.fromisoformat(str(raw)).isoformat()

@@ -30,6 +30,8 @@ from stadtmelder_shared.geo import distance_m
 DESCRIPTION_MAX_LENGTH = 4000
 ADDRESS_MAX_LENGTH = 300
 MAX_PHOTOS = 3
+# More than any category asks; the bound keeps one request from carrying a problem per key.
+MAX_ANSWERS = 50
 OPEN_STATUSES = frozenset(
     {"submitted", "triage", "routed", "acknowledged", "in_progress", "reopened"}
 )
@@ -232,10 +234,16 @@ def submit(
                 "please give an e-mail address or a phone number.",
             )
         )
-    try:
-        answers = check_answers(category, submission.answers, submission.language)
-    except InvalidReport as invalid:
-        problems += invalid.problems
+    answers: dict[str, Answer] = {}
+    if len(submission.answers) > MAX_ANSWERS:
+        problems.append(
+            FieldProblem("answers", f"Send at most {MAX_ANSWERS} answers, one per question.")
+        )
+    else:
+        try:
+            answers = check_answers(category, submission.answers, submission.language)
+        except InvalidReport as invalid:
+            problems += invalid.problems
     if problems:
         raise InvalidReport(problems)
     report = Report(

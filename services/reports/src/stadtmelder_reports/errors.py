@@ -3,6 +3,8 @@
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from litestar.exceptions import HTTPException
+
 
 class ReportsError(Exception):
     """Base of every error the reports service reports to its callers."""
@@ -145,3 +147,37 @@ class ReportChangedMeanwhile(ReportsError):
             f"Report {report_id} was changed by someone else at the same moment. "
             "Please reload it and try again."
         )
+
+
+# --- requests refused while their body arrives ----------------------------------------------------
+# These are HTTPExceptions so that every layer's handler map (Open311's too) answers them with
+# their own status; `http_errors` gives them the JSON API's codes.
+
+
+class RequestRefused(HTTPException):
+    """A request body refused before it was parsed; `code` names why in the error body."""
+
+    code = "request_refused"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail=detail)
+
+
+class RequestTooLarge(RequestRefused):
+    status_code = 413
+    code = "request_too_large"
+
+
+class RequestTooComplex(RequestRefused):
+    """Too many form fields or parts, or JSON nested too deep: parsing it would be the attack."""
+
+    status_code = 400
+    code = "request_too_complex"
+
+
+class ClientDisconnected(RequestRefused):
+    """The client went away before its body was complete. 499, nginx's "client closed request",
+    keeps it out of the 5xx series: no answer reaches anyone, and nothing on our side failed."""
+
+    status_code = 499
+    code = "client_disconnected"

@@ -35,6 +35,7 @@ from stadtmelder_reports.errors import (
     ReportClosed,
     ReportNotFound,
     ReportStopped,
+    RequestRefused,
     SignInUnavailable,
     TooManySubmissions,
     TrackingTokenUnknown,
@@ -43,6 +44,8 @@ from stadtmelder_reports.errors import (
 
 log = logging.getLogger(__name__)
 Body = dict[str, Any]
+# Problems named in one error answer; the rest are counted in `more_errors`.
+MAX_LISTED_PROBLEMS = 20
 AnyRequest = Request[Any, Any, Any]
 
 
@@ -56,8 +59,15 @@ def error_response(
 
 
 def _field_errors(errors: list[Body], code: str, lead: str) -> Response[Body]:
-    summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
-    return error_response(HTTP_400_BAD_REQUEST, code, f"{lead}: {summary}", errors)
+    """The first problems and a count of the rest: a request must not make its answer large."""
+    listed, more = errors[:MAX_LISTED_PROBLEMS], len(errors) - MAX_LISTED_PROBLEMS
+    summary = "; ".join(f"{e['field']}: {e['reason']}" for e in listed)
+    if more > 0:
+        summary += f"; and {more} more problems of the same request"
+        return error_response(
+            HTTP_400_BAD_REQUEST, code, f"{lead}: {summary}", listed, more_errors=more
+        )
+    return error_response(HTTP_400_BAD_REQUEST, code, f"{lead}: {summary}", listed)
 
 
 def on_validation_failed(_: AnyRequest, exc: ValidationException) -> Response[Body]:
@@ -208,6 +218,12 @@ def on_unexpected(request: AnyRequest, exc: Exception) -> Response[Body]:
     )
 
 
+def on_request_refused(_: AnyRequest, exc: RequestRefused) -> Response[Body]:
+    """A body refused while it arrived; a client that went away (499) gets no answer anyway and
+    is not logged: nothing failed on our side."""
+    return error_response(exc.status_code, exc.code, exc.detail)
+
+
 def on_http_error(_: AnyRequest, exc: HTTPException) -> Response[Body]:
     code = {
         404: "not_found",
@@ -241,6 +257,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ReportAlreadyClaimed: on_already_claimed,
     ReportChangedMeanwhile: on_changed_meanwhile,
     SignInUnavailable: on_sign_in_unavailable,
+    RequestRefused: on_request_refused,
     ConnectionFailure: on_storage_unavailable,
     HTTPException: on_http_error,
     Exception: on_unexpected,

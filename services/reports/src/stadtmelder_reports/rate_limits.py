@@ -20,7 +20,16 @@ class SubmissionLimiter:
     async def check(self, client: str, per_minute: int | None = None) -> None:
         """Count one submission of `client`; raise TooManySubmissions once over its limit."""
         item = RateLimitItemPerMinute(per_minute or self._anonymous_per_minute)
-        if await self._limiter.hit(item, "submissions", client):
-            return
+        if not await self._limiter.hit(item, "submissions", client):
+            raise await self._too_many(item, client)
+
+    async def refuse_if_exhausted(self, client: str, per_minute: int | None = None) -> None:
+        """Raise TooManySubmissions if `client` has no submission left, without counting one:
+        asked before a request's body is read, so an exhausted client costs no parsing."""
+        item = RateLimitItemPerMinute(per_minute or self._anonymous_per_minute)
+        if not await self._limiter.test(item, "submissions", client):
+            raise await self._too_many(item, client)
+
+    async def _too_many(self, item: RateLimitItemPerMinute, client: str) -> TooManySubmissions:
         stats = await self._limiter.get_window_stats(item, "submissions", client)
-        raise TooManySubmissions(max(1, math.ceil(stats.reset_time - time.time())))
+        return TooManySubmissions(max(1, math.ceil(stats.reset_time - time.time())))

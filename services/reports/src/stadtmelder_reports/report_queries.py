@@ -1,10 +1,28 @@
 """What the public list and the department queues ask for, as MongoDB filters."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from stadtmelder_reports.documents import Document, due_sort
+from stadtmelder_reports.errors import InvalidQuery
 from stadtmelder_reports.geography import BoundingBox
+
+# No one means a date outside these; near year 1 or 9999, the shift to UTC that the database
+# makes, or a 90-day window around it, leaves the range of Python's datetime.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+DATE_RANGE_ADVICE = (
+    "Give a date and time between the years 1900 and 9000, e.g. 2026-01-31T08:00:00Z."
+)
+
+
+def in_supported_range(at: datetime) -> bool:
+    """Whether `at` (naive meaning UTC, as the database reads it) lies from 1900 to 9000."""
+    try:
+        utc = at.astimezone(UTC) if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    except OverflowError:
+        return False
+    return EARLIEST <= utc <= LATEST
 
 
 @dataclass(frozen=True)
@@ -20,6 +38,11 @@ class ReportQuery:
     until: datetime | None = None
     after: tuple[datetime, str] | None = None
     limit: int = 50
+
+    def __post_init__(self) -> None:
+        for name, at in (("since", self.since), ("until", self.until)):
+            if at is not None and not in_supported_range(at):
+                raise InvalidQuery(name, DATE_RANGE_ADVICE)
 
 
 @dataclass(frozen=True)

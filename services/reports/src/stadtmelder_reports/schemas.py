@@ -10,6 +10,7 @@ from stadtmelder_reports.domain import (
     ADDRESS_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     FEEDBACK_COMMENT_MAX_LENGTH,
+    MAX_ANSWERS,
     Feedback,
     FeedbackOutcome,
     Notice,
@@ -81,7 +82,11 @@ class ReportIn(BaseModel):
     lat: float | None = Field(None, ge=-90, le=90, examples=[51.4344])
     lon: float | None = Field(None, ge=-180, le=180, examples=[6.7623])
     address: str | None = Field(None, max_length=ADDRESS_MAX_LENGTH)
-    answers: dict[str, Any] = Field(default_factory=dict)
+    answers: dict[str, Any] = Field(
+        default_factory=dict,
+        max_length=MAX_ANSWERS,
+        description="By question code; number answers must be finite numbers.",
+    )
     email: EmailStr | None = Field(None, description="Never shown publicly; used for updates.")
     name: str | None = Field(None, max_length=200, description="Never shown publicly.")
     phone: str | None = Field(None, max_length=40, description="Never shown publicly.")

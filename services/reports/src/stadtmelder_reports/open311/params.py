@@ -14,6 +14,7 @@ from stadtmelder_reports.domain import Submission
 from stadtmelder_reports.geography import BoundingBox
 from stadtmelder_reports.open311.errors import Open311Error, bad_request, not_found
 from stadtmelder_reports.open311.responses import FORMATS, Format
+from stadtmelder_reports.report_queries import in_supported_range
 from stadtmelder_shared.events import Language, Location, Reporter
 
 LANGUAGES: tuple[Language, ...] = ("de", "en", "tr")
@@ -71,6 +72,11 @@ def parse_datetime(name: str, value: str) -> datetime:
     if at.tzinfo is None:
         raise bad_request(
             f"{name}: add the time zone, Z or an offset, e.g. 2026-01-31T08:00:00+01:00."
+        )
+    if not in_supported_range(at):
+        raise bad_request(
+            f"{name}: give a date and time between the years 1900 and 9000, "
+            "e.g. 2026-01-31T08:00:00Z."
         )
     return at
 

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from litestar.connection import ASGIConnection
@@ -106,6 +108,34 @@ class LocalKeys:
         return self._loaded[1]
 
 
+def algorithms_for(key: Any) -> list[str]:
+    """The one algorithm `key` verifies: PyJWT given a key of another kind fails with a
+    TypeError, not a token error, so a token must never reach it with another `alg`."""
+    if isinstance(key, jwt.PyJWK):
+        return [key.algorithm_name] if key.algorithm_name in ALGORITHMS else []
+    if isinstance(key, RSAPublicKey):
+        return ["RS256"]
+    if isinstance(key, EllipticCurvePublicKey):
+        return ["ES256"]
+    return []
+
+
+def check_algorithm(token: str, allowed: list[str]) -> None:
+    """NotAuthenticated, with what to do, for a token that is no JWT or has an `alg` we refuse."""
+    try:
+        algorithm = jwt.get_unverified_header(token).get("alg")
+    except jwt.PyJWTError:
+        raise NotAuthenticated(
+            "The token is not a JWT of the city's sign-in; sign in again and send the token "
+            "you get, unchanged."
+        ) from None
+    if algorithm not in allowed:
+        raise NotAuthenticated(
+            f"The token is signed with {algorithm!r}, but this server accepts only "
+            f"{' or '.join(allowed) or 'no'} tokens of its sign-in; sign in again to get one."
+        )
+
+
 class TokenVerifier:
     def __init__(self, keys: KeySource, issuer: str, audience: str, directory: Directory) -> None:
         self._keys = keys
@@ -116,10 +146,12 @@ class TokenVerifier:
     async def verify(self, token: str) -> StaffMember:
         try:
             key = await self._keys.key_for(token)
+            allowed = algorithms_for(key)
+            check_algorithm(token, allowed)
             claims = jwt.decode(
                 token,
                 key,
-                algorithms=ALGORITHMS,
+                algorithms=allowed,
                 audience=self._audience,
                 issuer=self._issuer,
                 leeway=CLOCK_SKEW_SECONDS,
