@@ -24,7 +24,9 @@ def tracing_plugin() -> OpenTelemetryPlugin:
 
 def http_metrics() -> PrometheusConfig:
     """Request counts and latency histograms labelled by route template, never by raw path:
-    `/api/v1/reports/{report_id:str}`, so report ids never become series."""
+    `/api/v1/reports/{report_id:str}`, so report ids never become series. A client that leaves
+    before its body is complete is counted with status 499 (see `request_limits`), apart from
+    the 5xx series and `stadtmelder_http_requests_error_total`, which only our failures reach."""
     return PrometheusConfig(
         app_name="stadtmelder-reports",
         prefix="stadtmelder_http",
