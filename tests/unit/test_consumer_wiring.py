@@ -13,7 +13,7 @@ from pymongo.errors import AutoReconnect
 from stadtmelder_shared import topics
 from stadtmelder_shared.cloudevents import headers_for
 from stadtmelder_shared.consumers import RetryPolicy
-from stadtmelder_shared.dead_letters import Origin, Rejected
+from stadtmelder_shared.dead_letters import Origin, Rejected, raw_body
 from stadtmelder_shared.events import (
     AreaAlertCancelled,
     AreaAlertConfirmed,
@@ -64,7 +64,8 @@ class Wired:
                 raise self.fail_with.pop(0)
             self.handled.append(event)
 
-        @self.broker.subscriber(topics.dead_letter(TOPIC), group_id="spy")
+        # Reads bodies as they are: a dead letter said to be JSON may well not be.
+        @self.broker.subscriber(topics.dead_letter(TOPIC), group_id="spy", decoder=raw_body)
         async def spy(message: KafkaMessage) -> None:
             self.dead.append((message.body, dict(message.headers)))
 
@@ -87,16 +88,19 @@ async def test_a_record_that_is_not_json_is_dead_lettered_and_the_next_event_han
 
     async with TestKafkaBroker(wired.broker) as broker:
         await broker.publish(b"\x00{not json", TOPIC, key=b"ABCDE-00001")
+        await broker.publish(
+            b'{"said to be": "JSON"', TOPIC, headers={"content-type": "application/json"}
+        )
         await publish(broker, event)
 
     assert wired.handled == [event]
-    [(body, headers)] = wired.dead
+    [(body, headers), (_, said_json)] = wired.dead
     assert body == b"\x00{not json"
-    assert headers["dlq_reason"] == "invalid: not JSON"
+    assert headers["dlq_reason"] == said_json["dlq_reason"] == "invalid: not JSON"
     assert headers["dlq_topic"] == TOPIC
     assert headers["dlq_group"] == "tests.reports.unroutable"
     assert {"dlq_partition", "dlq_offset"} <= set(headers)
-    assert wired.dead_letter_count("invalid") == 1
+    assert wired.dead_letter_count("invalid") == 2
 
 
 async def test_a_record_of_the_wrong_shape_is_dead_lettered_naming_the_fields_only() -> None:

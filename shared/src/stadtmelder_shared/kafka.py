@@ -12,7 +12,7 @@ from tenacity import AsyncRetrying, before_sleep_log, wait_exponential
 from stadtmelder_shared import topics
 from stadtmelder_shared.cloudevents import headers_for
 from stadtmelder_shared.consumers import DEFAULT_RETRY_POLICY, Handler, RetryPolicy, handling
-from stadtmelder_shared.dead_letters import lenient_parser
+from stadtmelder_shared.dead_letters import lenient_parser, raw_body
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import Event
 from stadtmelder_shared.settings import ConnectionSettings
@@ -167,6 +167,7 @@ def _subscribed(
             # A `reply_to` header must not make us publish anywhere a sender names.
             no_reply=True,
             parser=lenient_parser,
+            decoder=raw_body,
             **options,
         )(handling(handler, broker, group, retried, policy))
         return handler
