@@ -1,15 +1,20 @@
+import functools
+import pickle
 import struct
+import time
 import zlib
 from io import BytesIO
 
 import pytest
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, ImageFile
 from PIL.ExifTags import GPS, IFD, Base
 from PIL.PngImagePlugin import PngImageFile, PngInfo
 from PIL.TiffImagePlugin import IFDRational
 
+from stadtmelder_reports import photos
 from stadtmelder_reports.photos import (
     MAX_PHOTO_BYTES,
+    MAX_PIXELS,
     GpsPosition,
     NotAnImage,
     PhotoError,
@@ -85,6 +90,27 @@ def opened(data: bytes) -> Image.Image:
     image = Image.open(BytesIO(data))
     image.load()
     return image
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">L", len(data)) + kind + data + struct.pack(">L", zlib.crc32(kind + data))
+
+
+@functools.cache
+def plain_rgba_png(side: int, pixel: tuple[int, int, int, int]) -> bytes:
+    """A square PNG of one colour, compressed row by row: quicker to make than with Pillow."""
+    row = b"\0" + bytes(pixel) * side
+    deflate = zlib.compressobj(9)
+    pixels = b"".join(deflate.compress(row) for _ in range(side)) + deflate.flush()
+    header = struct.pack(">2L5B", side, side, 8, 6, 0, 0, 0)
+    return b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            png_chunk(b"IHDR", header),
+            png_chunk(b"IDAT", pixels),
+            png_chunk(b"IEND", b""),
+        ]
+    )
 
 
 def a_png_declaring(width: int, height: int) -> bytes:
@@ -276,18 +302,21 @@ def test_png_keeps_its_transparency_and_the_thumbnail_shows_it_on_white() -> Non
 
 
 def test_oversized_upload_is_refused_before_decoding_and_the_limit_is_named() -> None:
+    # Callers read one byte past the limit; the reason must not pass that off as the size.
     with pytest.raises(PhotoTooLarge) as error:
         clean_photo(b"\0" * (MAX_PHOTO_BYTES + 1))
 
-    assert error.value.reason == "The photo is 10.1 MB; photos may be at most 10 MB."
+    assert error.value.reason == (
+        "Photos may be at most 10 MB and this one is larger; please send a smaller version."
+    )
 
 
-def test_a_lower_limit_is_named_in_the_reason() -> None:
+def test_a_lower_limit_is_named_in_the_reason_and_never_rounded_up() -> None:
     with pytest.raises(PhotoTooLarge) as error:
-        clean_photo(b"\0" * 3 * 1024 * 1024, max_bytes=2 * 1024 * 1024)
+        clean_photo(b"\0" * 3 * 1024 * 1024, max_bytes=2 * 1024 * 1024 - 1)
 
-    assert "The photo is 3 MB" in error.value.reason
-    assert "at most 2 MB" in error.value.reason
+    assert "at most 1.9 MB" in error.value.reason
+    assert "3 MB" not in error.value.reason
 
 
 def test_upload_exactly_at_the_limit_is_accepted() -> None:
@@ -299,7 +328,7 @@ def test_upload_exactly_at_the_limit_is_accepted() -> None:
 @pytest.mark.parametrize(
     "size",
     [
-        pytest.param((7000, 7000), id="over-our-limit"),
+        pytest.param((5001, 5000), id="over-our-limit"),
         pytest.param((10_000, 10_000), id="over-pillows-warning-limit"),
         pytest.param((20_000, 20_000), id="over-pillows-error-limit"),
     ],
@@ -308,7 +337,56 @@ def test_decompression_bomb_is_refused_as_too_large(size: tuple[int, int]) -> No
     with pytest.raises(PhotoTooLarge) as error:
         clean_photo(a_png_declaring(*size))
 
-    assert "40 million pixels" in error.value.reason
+    assert "25 million pixels" in error.value.reason
+
+
+def test_png_bomb_of_40_megapixels_is_refused_from_its_header_without_decoding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bomb = plain_rgba_png(6320, (90, 120, 30, 255))
+    assert len(bomb) < 200_000
+
+    def decoding(*args: object) -> None:
+        raise AssertionError("pixels were decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", decoding)
+    started = time.monotonic()
+    with pytest.raises(PhotoTooLarge) as error:
+        clean_photo(bomb)
+
+    assert time.monotonic() - started < 1.0
+    assert error.value.reason == (
+        "The photo has 6320 × 6320 pixels; photos may have at most 25 million pixels."
+    )
+
+
+def test_photo_at_the_pixel_limit_is_accepted() -> None:
+    assert MAX_PIXELS == 5000 * 5000
+
+    photo = clean_photo(a_photo(size=(5000, 5000)))
+
+    assert (photo.width, photo.height) == (2048, 2048)
+
+
+def test_running_out_of_memory_while_cleaning_refuses_the_photo_as_too_large(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def out_of_memory(data: bytes) -> Image.Image:
+        raise MemoryError
+
+    monkeypatch.setattr(photos, "_decode", out_of_memory)
+    with pytest.raises(PhotoTooLarge) as error:
+        clean_photo(a_photo())
+
+    assert "more memory than we allow" in error.value.reason
+
+
+@pytest.mark.parametrize("refusal", [PhotoTooLarge("too big"), NotAnImage("not a photo")])
+def test_a_refusal_comes_back_from_a_worker_process_unchanged(refusal: PhotoError) -> None:
+    back = pickle.loads(pickle.dumps(refusal))
+
+    assert type(back) is type(refusal)
+    assert back.reason == refusal.reason
 
 
 @pytest.mark.parametrize(

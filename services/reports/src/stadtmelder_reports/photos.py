@@ -10,7 +10,10 @@ from PIL import Image, ImageCms, UnidentifiedImageError
 from PIL.ExifTags import GPS, IFD, Base
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
-MAX_PIXELS = 40_000_000
+# Phones save 12 MP (4032 × 3024) by default and recent iPhones 24 MP (5712 × 4284); 48-50 MP
+# modes write files that mostly exceed MAX_PHOTO_BYTES anyway. 25 MP bounds one decoded copy
+# at 100 MB (RGBA), so cleaning stays within photo_workers' memory limit.
+MAX_PIXELS = 25_000_000
 ACCEPTED_MEDIA_TYPES = ("image/jpeg", "image/png", "image/webp")
 MAX_SIDE = 2048
 THUMBNAIL_SIDE = 320
@@ -76,10 +79,21 @@ def clean_photo(data: bytes, max_bytes: int = MAX_PHOTO_BYTES) -> CleanPhoto:
     transparency flattened onto white.
     """
     if len(data) > max_bytes:
+        # Callers read at most one byte more than the limit, so the size itself is unknown.
         raise PhotoTooLarge(
-            f"The photo is {_megabytes(len(data))} MB; "
-            f"photos may be at most {_megabytes(max_bytes)} MB."
+            f"Photos may be at most {_megabytes(max_bytes)} MB and this one is larger; "
+            "please send a smaller version."
         )
+    try:
+        return _clean(data)
+    except MemoryError as error:
+        raise PhotoTooLarge(
+            "The photo needs more memory than we allow for one photo; "
+            "please send a smaller version."
+        ) from error
+
+
+def _clean(data: bytes) -> CleanPhoto:
     original = _decode(data)
     media_type = _MEDIA_TYPES[str(original.format)]
     exif = _exif_of(original)
@@ -256,5 +270,5 @@ def _encode(image: Image.Image, media_type: str, quality: int = _QUALITY) -> byt
 
 
 def _megabytes(size: int) -> str:
-    # Rounded up, so a photo just over the limit never reads as equal to it.
-    return f"{math.ceil(size * 10 / (1024 * 1024)) / 10:.1f}".removesuffix(".0")
+    # Rounded down, so the limit named never reads as more than it is.
+    return f"{math.floor(size * 10 / (1024 * 1024)) / 10:.1f}".removesuffix(".0")
