@@ -293,3 +293,23 @@ def test_a_photo_error_wrapped_from_none_is_still_found_by_its_class() -> None:
 
     assert len(said) == 1
     assert said[0].startswith("Foto 3 („“) ist zu groß. Ein Foto darf höchstens 1 MB")
+
+
+async def test_a_refused_form_says_every_problem_at_once_in_turkish(client: Client) -> None:
+    form = {"category": "graffiti", "answer.offensive": "no", "email": ""}
+    response = await client.post("/report?lang=tr", data=form)
+
+    assert response.status_code == 400
+    assert field_error(response.text, "description") == "Lütfen sorunu anlatın."
+    assert field_error(response.text, "address").startswith("Lütfen sorunun nerede olduğunu")
+    assert field_error(response.text, "email").startswith("“E-posta ile haber ver”")
+
+
+async def test_a_body_over_the_limit_for_no_known_form_gets_the_apis_answer_not_a_500(
+    client: Client,
+) -> None:
+    photos = [photo(f"{n}.jpg", bytes(MAX_PHOTO_BYTES)) for n in range(1, 6)]
+    response = await client.post("/report?category=no-such-kind", data=TYPED, files=photos)
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "request_too_large"

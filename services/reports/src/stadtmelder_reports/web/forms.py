@@ -1,12 +1,15 @@
 """The report form as the browser sends it: read into a Submission, problems into sentences."""
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
+from stadtmelder_reports.catalogue import Jurisdiction
 from stadtmelder_reports.categories import Category, localized
-from stadtmelder_reports.errors import FieldProblem
+from stadtmelder_reports.domain import Submission, submit
+from stadtmelder_reports.errors import FieldProblem, InvalidReport
 from stadtmelder_reports.schemas import LanguageCode
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared.events import Location, Reporter
@@ -92,6 +95,43 @@ def read_report_form(form: Any, category: Category, language: LanguageCode) -> R
             email=email, name=values.name or None, phone=values.phone or None, language=language
         )
     return ReadForm(values, location, contact, problems)
+
+
+def submission_of(read: ReadForm, category: Category, language: LanguageCode) -> Submission:
+    return Submission(
+        category=category.code,
+        description=read.values.description,
+        location=read.location,
+        address=read.values.address or None,
+        answers=read.values.answers,
+        language=language,
+        contact=read.contact,
+    )
+
+
+def every_problem(
+    problems: list[FieldProblem],
+    submission: Submission,
+    jurisdiction: Jurisdiction,
+    photos_chosen: bool,
+) -> list[FieldProblem]:
+    """The form's problems and the domain's, so a refused form says everything at once.
+
+    The domain's rules run on the submission without storing anything. Raises ReportStopped
+    when an answer means "call now": that advice comes before any problem.
+    """
+    try:
+        submit(submission, jurisdiction, (), datetime.now(UTC), "not-stored", "not-stored")
+    except InvalidReport as invalid:
+        return problems + [p for p in invalid.problems if _adds(p, problems, photos_chosen)]
+    return problems
+
+
+def _adds(problem: FieldProblem, already: list[FieldProblem], photos_chosen: bool) -> bool:
+    # A photo's GPS position may still place the report; a wrong e-mail is said once.
+    if problem.field == "location" and photos_chosen:
+        return False
+    return not (problem.field == "contact" and any(p.field == "email" for p in already))
 
 
 def explain(problems: list[FieldProblem], category: Category, t: Words) -> list[dict[str, str]]:

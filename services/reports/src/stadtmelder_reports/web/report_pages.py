@@ -2,12 +2,10 @@
 status page behind the private tracking link, with the feedback form once resolved."""
 
 import hashlib
-from contextlib import suppress
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
@@ -15,8 +13,8 @@ from litestar.types import ExceptionHandlersMap
 
 from stadtmelder_reports.api import Links, clean_photos, client_address
 from stadtmelder_reports.catalogue import Jurisdiction
-from stadtmelder_reports.categories import Category, check_answers, localized
-from stadtmelder_reports.domain import FEEDBACK_OUTCOMES, MAX_PHOTOS, Report, Submission
+from stadtmelder_reports.categories import localized
+from stadtmelder_reports.domain import FEEDBACK_OUTCOMES, Report
 from stadtmelder_reports.errors import (
     FieldProblem,
     InvalidReport,
@@ -26,9 +24,8 @@ from stadtmelder_reports.errors import (
     TrackingTokenUnknown,
 )
 from stadtmelder_reports.feedback import record_answer
-from stadtmelder_reports.geocoding import Geocoder, SearchResult, find_places
-from stadtmelder_reports.http_errors import on_http_error
-from stadtmelder_reports.photos import MAX_PHOTO_BYTES, PhotoError
+from stadtmelder_reports.geocoding import Geocoder, find_places
+from stadtmelder_reports.photos import PhotoError
 from stadtmelder_reports.preferences import LinkHolder
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.resolution_feedback import (
@@ -40,15 +37,25 @@ from stadtmelder_reports.resolution_feedback import (
 from stadtmelder_reports.schemas import NearbyReportOut, category_out, public_view
 from stadtmelder_reports.service import ReportService
 from stadtmelder_reports.staff.service import WorkService
-from stadtmelder_reports.web.forms import ReadForm, ReportFormValues, explain, read_report_form
+from stadtmelder_reports.web.forms import (
+    ReadForm,
+    every_problem,
+    read_report_form,
+    submission_of,
+)
 from stadtmelder_reports.web.photo_refusals import (
     chosen_photos,
     is_about_photos,
-    megabytes,
     refused_before_cleaning,
     refused_by_cleaner,
 )
 from stadtmelder_reports.web.rendering import choose_language, page, see_other
+from stadtmelder_reports.web.report_form_page import (
+    form_page,
+    on_too_large,
+    search_message,
+    stopped_page,
+)
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_reports.web.views import map_points, readable_answers
 
@@ -77,55 +84,6 @@ def grouped_categories(jurisdiction: Jurisdiction, language: str) -> list[dict[s
         }
         for group in jurisdiction.groups
     ]
-
-
-def form_page(
-    request: AnyRequest,
-    category: Category,
-    max_photo_bytes: int,
-    values: ReportFormValues | None = None,
-    problems: list[FieldProblem] | None = None,
-    *,
-    photo_errors: list[str] | None = None,
-    photos_again: bool = False,
-    duplicates: list[NearbyReportOut] | None = None,
-    status_code: int = 200,
-    address_search: bool = False,
-    search: SearchResult | None = None,
-) -> Template:
-    """The form, again with what was typed and each problem beside its field; `photos_again`
-    when the citizen had chosen photos, which no browser keeps when the page comes back."""
-    language = choose_language(request)
-    t = Words(language)
-    errors = explain(problems or [], category, t)
-    errors += [{"field": "photos", "text": text} for text in photo_errors or []]
-    return page(
-        request,
-        "report_form.html.j2",
-        status_code=status_code,
-        category=category_out(category, language),
-        values=values or ReportFormValues(),
-        errors=errors,
-        duplicates=duplicates or [],
-        photos_again=photos_again,
-        address_search=address_search,
-        search=search,
-        search_message=search_message(search, t),
-        max_photos=MAX_PHOTOS,
-        max_photo_bytes=max_photo_bytes,
-        photo_limit=megabytes(max_photo_bytes, t, round_up=False),
-    )
-
-
-def search_message(search: SearchResult | None, t: Words) -> str | None:
-    """The sentence that goes with a search's places, or explains why there are none."""
-    if search is None:
-        return None
-    if search.failed:
-        return t("search_failed")
-    if not search.places:
-        return t("search_none")
-    return t("search_found", n=len(search.places))
 
 
 def status_page(
@@ -165,48 +123,6 @@ def status_page(
 def on_not_found(request: AnyRequest, _: Exception) -> Response[Any]:
     """An unknown tracking link or report: a page saying so, not the API's JSON."""
     return page(request, "not_found.html.j2", status_code=404, private=True)
-
-
-def on_too_large(request: AnyRequest, error: HTTPException) -> Response[Any]:
-    """A form body over the app's limit is refused before it is read, so nothing typed can
-    come back; the form's page says why, in the page's language, instead of the API's JSON.
-    The form names its category in its address for this."""
-    service: ReportService = request.app.state.service
-    category = service.jurisdiction.category(request.query_params.get("category") or "")
-    if request.method != "POST" or category is None:
-        return on_http_error(request, error)
-    max_bytes = _max_photo_bytes(request)
-    t = Words(choose_language(request))
-    limit = megabytes(max_bytes, t, round_up=False)
-    return form_page(
-        request,
-        category,
-        max_bytes,
-        photo_errors=[t("request_too_large", most=MAX_PHOTOS, limit=limit)],
-        photos_again=True,
-        status_code=error.status_code,
-    )
-
-
-def stopped_page(
-    request: AnyRequest, category: Category, stopped: ReportStopped, language: str
-) -> Template:
-    return page(
-        request,
-        "stopped.html.j2",
-        status_code=422,
-        advice=localized(stopped.advice, language),
-        category=category_out(category, language),
-    )
-
-
-def _max_photo_bytes(request: AnyRequest) -> int:
-    # An exception handler gets no dependencies injected; `links` is the app's settings object,
-    # provided by a function without parameters.
-    provide = request.route_handler.resolve_dependencies().get("links")
-    links = provide.dependency() if provide is not None else None
-    max_bytes = getattr(links, "max_photo_bytes", None)
-    return max_bytes if isinstance(max_bytes, int) else MAX_PHOTO_BYTES
 
 
 class ReportPages(Controller):
@@ -316,16 +232,17 @@ class ReportPages(Controller):
                 geocoder, service.jurisdiction.boundary, read.values.address, language
             )
             return again(status_code=200, search=places)
-        try:
-            # An answer that stops the report is said first: its advice to call is urgent.
-            with suppress(InvalidReport):  # said with the form's other problems
-                check_answers(category, read.values.answers, language)
-        except ReportStopped as stopped:
-            return stopped_page(request, category, stopped, language)
+        submission = submission_of(read, category, language)
         # Counted and measured before anything is decoded, and said with the other problems.
         too_many_or_large = refused_before_cleaning(uploads, links.max_photo_bytes, t)
         if read.problems or too_many_or_large:
-            return again(read.problems, too_many_or_large)
+            try:
+                problems = every_problem(
+                    read.problems, submission, service.jurisdiction, bool(uploads)
+                )
+            except ReportStopped as stopped:
+                return stopped_page(request, category, stopped, language)
+            return again(problems, too_many_or_large)
         try:
             await limiter.check(client_address(request))
         except TooManySubmissions as error:
@@ -341,18 +258,7 @@ class ReportPages(Controller):
                 return again(status_code=200, duplicates=found)
         try:
             photos = await clean_photos(uploads, links.max_photo_bytes)
-            new = await service.submit_report(
-                Submission(
-                    category=category.code,
-                    description=read.values.description,
-                    location=read.location,
-                    address=read.values.address or None,
-                    answers=read.values.answers,
-                    language=language,
-                    contact=read.contact,
-                ),
-                photos,
-            )
+            new = await service.submit_report(submission, photos)
         except PhotoError as refused:
             return again(
                 photo_errors=refused_by_cleaner(refused, uploads, links.max_photo_bytes, t)
