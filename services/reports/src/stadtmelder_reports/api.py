@@ -1,6 +1,5 @@
 """JSON API controllers under /api/v1: categories, reports, photos, support, tracking, health."""
 
-import asyncio
 import base64
 import json
 from dataclasses import dataclass, field
@@ -23,10 +22,11 @@ from stadtmelder_reports.declared_responses import (
     declared,
     report_submission,
 )
-from stadtmelder_reports.domain import MAX_PHOTOS, NewReport, Submission
+from stadtmelder_reports.domain import NewReport, Submission
 from stadtmelder_reports.errors import FieldProblem, InvalidQuery, InvalidReport
 from stadtmelder_reports.geography import BoundingBox
-from stadtmelder_reports.photos import CleanPhoto, PhotoError, clean_photo
+from stadtmelder_reports.photo_uploads import PhotoCleaning, clean_photos
+from stadtmelder_reports.photos import CleanPhoto
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.report_queries import ReportQuery
 from stadtmelder_reports.schemas import (
@@ -97,21 +97,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         ) from None
 
 
-async def clean_photos(uploads: list[UploadFile], max_bytes: int) -> tuple[CleanPhoto, ...]:
-    uploads = [upload for upload in uploads if upload.filename]
-    if len(uploads) > MAX_PHOTOS:
-        raise InvalidReport([FieldProblem("photos", f"Please send at most {MAX_PHOTOS} photos.")])
-    photos = []
-    for number, upload in enumerate(uploads, start=1):
-        data = await upload.read(max_bytes + 1)
-        try:
-            # Decoding and re-encoding is CPU work; keep the event loop free meanwhile.
-            photos.append(await asyncio.to_thread(clean_photo, data, max_bytes))
-        except PhotoError as error:
-            raise InvalidReport([FieldProblem(f"photos[{number}]", error.reason)]) from None
-    return tuple(photos)
-
-
 class ReportsController(Controller):
     path = "/api/v1"
     tags = ["reports"]  # noqa: RUF012 (Litestar reads it as a class attribute)
@@ -141,13 +126,14 @@ class ReportsController(Controller):
         limiter: NamedDependency[SubmissionLimiter],
         service: Service,
         links: Links,
+        photo_workers: PhotoCleaning,
         data: Annotated[ReportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Response[Any]:
         """The same as POST /reports, as multipart/form-data with up to three `photos` files."""
         await limiter.check(client_address(request))
         fields = {k: v for k, v in vars(data).items() if k not in {"photos", "answers"}}
         report = ReportIn.model_validate({**fields, "answers": _answers_from_form(data.answers)})
-        photos = await clean_photos(data.photos, links.max_photo_bytes)
+        photos = await clean_photos(data.photos, links.max_photo_bytes, photo_workers)
         return await _submit(service, links, report, photos)
 
     @get(

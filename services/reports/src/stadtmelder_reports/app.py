@@ -32,6 +32,7 @@ from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS
 from stadtmelder_reports.observability import http_metrics, metrics_endpoint, tracing_plugin
 from stadtmelder_reports.open311.api import Open311Controller
 from stadtmelder_reports.outbox import OutboxRelay
+from stadtmelder_reports.photo_uploads import photo_workers, provide_photo_workers
 from stadtmelder_reports.preferences import LinkTokens, PreferencesController
 from stadtmelder_reports.push_subscriptions import PushController, push_settings
 from stadtmelder_reports.rate_limits import SubmissionLimiter
@@ -276,12 +277,13 @@ def build_app(
             "links": Provide(lambda: api_settings, use_cache=True, sync_to_thread=False),
             "limiter": Provide(lambda: limiter, use_cache=True, sync_to_thread=False),
             "geocoder": Provide(lambda: geocoder, use_cache=True, sync_to_thread=False),
+            "photo_workers": Provide(provide_photo_workers, sync_to_thread=False),
         },
         # Backstops behind RequestLimits, which holds each route to its own, smaller limits.
         request_max_body_size=largest_body,
         multipart_form_part_limit=MAX_FIELDS,
         exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=[lifespan],
+        lifespan=[photo_workers, lifespan],
         template_config=web_template_config(),
         # Logging is configured once by the entry point (JSON on stdout), not by Litestar.
         logging_config=None,

@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from litestar.enums import HttpMethod
 from litestar.params import FromPath, FromQuery, SkipValidation
 
-from stadtmelder_reports.api import ApiSettings, clean_photos
+from stadtmelder_reports.api import ApiSettings
 from stadtmelder_reports.api_keys import ApiKeyStore
 from stadtmelder_reports.categories import localized
 from stadtmelder_reports.errors import ReportStopped
@@ -31,6 +31,7 @@ from stadtmelder_reports.open311.params import (
 from stadtmelder_reports.open311.queries import MAX_UPDATES, changed_between, find_page
 from stadtmelder_reports.open311.responses import format_of, open311_response
 from stadtmelder_reports.open311.texts import MEDIA_URL_IGNORED, SERVICE_NOTICE
+from stadtmelder_reports.photo_uploads import PhotoCleaning, clean_photos
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.service import ReportService
 
@@ -103,6 +104,7 @@ class Open311Controller(Controller):
         links: Links,
         api_keys: ApiKeys,
         limiter: Limiter,
+        photo_workers: PhotoCleaning,
         api_key: FromQuery[str | None] = None,
     ) -> Reply:
         """A new report, form-encoded or multipart with photos as `media` file parts.
@@ -129,7 +131,7 @@ class Open311Controller(Controller):
                 f"service_code: {new.service_code!r} is unknown; services.json lists the codes."
             )
         uploads = [v for k, v in form.multi_items() if k == "media" and isinstance(v, UploadFile)]
-        photos = await clean_photos(uploads, links.max_photo_bytes)
+        photos = await clean_photos(uploads, links.max_photo_bytes, photo_workers)
         submission = new.submission(chosen, client_id=client.id)
         try:
             created = await service.submit_report(submission, photos)

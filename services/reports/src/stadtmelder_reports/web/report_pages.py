@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
 from litestar.types import ExceptionHandlersMap
 
-from stadtmelder_reports.api import Links, clean_photos, client_address
+from stadtmelder_reports.api import Links, client_address
 from stadtmelder_reports.catalogue import Jurisdiction
 from stadtmelder_reports.categories import localized
 from stadtmelder_reports.domain import FEEDBACK_OUTCOMES, Report
@@ -26,6 +26,7 @@ from stadtmelder_reports.errors import (
 from stadtmelder_reports.feedback import record_answer
 from stadtmelder_reports.geocoding import Geocoder, find_places
 from stadtmelder_reports.photos import PhotoError
+from stadtmelder_reports.photo_uploads import PhotoCleaning, clean_photos
 from stadtmelder_reports.preferences import LinkHolder
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.resolution_feedback import (
@@ -195,6 +196,7 @@ class ReportPages(Controller):
         limiter: NamedDependency[SubmissionLimiter],
         links: Links,
         geocoder: AddressGeocoder,
+        photo_workers: PhotoCleaning,
     ) -> Template | Redirect:
         form = await request.form()
         category = service.jurisdiction.category(str(form.get("category") or ""))
@@ -257,7 +259,7 @@ class ReportPages(Controller):
                 ]
                 return again(status_code=200, duplicates=found)
         try:
-            photos = await clean_photos(uploads, links.max_photo_bytes)
+            photos = await clean_photos(uploads, links.max_photo_bytes, photo_workers)
             new = await service.submit_report(submission, photos)
         except PhotoError as refused:
             return again(
