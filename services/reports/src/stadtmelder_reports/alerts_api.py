@@ -24,7 +24,7 @@ from stadtmelder_reports.alerts import (
 )
 from stadtmelder_reports.alerts_pages import Message, Step, describe, message_page, step_page
 from stadtmelder_reports.api import client_address
-from stadtmelder_reports.declared_responses import BY_KEY, declared
+from stadtmelder_reports.declared_responses import BY_KEY, EMAIL_REFUSED, declared
 from stadtmelder_reports.http_errors import error_response
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.schemas import LanguageCode
@@ -35,7 +35,7 @@ ALERT_REFUSED = (
     "The alert was not accepted: `errors` names each field to fix. Beyond this schema an alert "
     "needs either a place (lat and lon together, optionally radius_m) or a district, not both "
     "and not neither; the place must lie inside the city, the district be one of GET "
-    "/api/v1/alerts/districts and the category one of GET /api/v1/categories."
+    f"/api/v1/alerts/districts and the category one of GET /api/v1/categories. {EMAIL_REFUSED}"
 )
 CANCELLED = "The alert was cancelled; it cannot be confirmed again. Request a new one."
 

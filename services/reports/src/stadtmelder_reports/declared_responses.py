@@ -1,4 +1,5 @@
-"""The error answers each JSON API operation declares in the OpenAPI document, built in one place.
+"""What the OpenAPI document says beyond the handlers' signatures: the error answers of each
+JSON API operation, and the bodies of routes that read their body themselves.
 
 Every error body has the shape `http_errors.error_response` writes. A route lists the statuses
 it can answer, and for a status with a reason of its own (why a well-formed request is still
@@ -6,8 +7,11 @@ refused) says that reason, so a client reads from the document what it has to ha
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
+from litestar.enums import MediaType, RequestEncodingType
 from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from pydantic import BaseModel, Field
 
 from stadtmelder_reports.schemas import NearbyReportOut
@@ -97,6 +101,10 @@ WITH_BODY = (400, 413, 503)
 STAFF = (400, 401, 403, 503)
 
 # Why a request the schema allows can still be refused: rules of the place and the category.
+EMAIL_REFUSED = (
+    "An `email` at a domain reserved for special use (.arpa, .invalid, .local, .localhost, "
+    ".onion, .test) can receive no mail and is refused."
+)
 REPORT_REFUSED = (
     "The report was not accepted: `errors` names each field to fix. Beyond this schema a "
     "report is refused when its `category` is not one of GET /api/v1/categories; when it says "
@@ -104,7 +112,7 @@ REPORT_REFUSED = (
     "lies outside the city's area; when an answer the category requires is missing, or an "
     "answer names no question of the category or does not fit its question (type, choices); "
     "when the category takes no anonymous reports and neither e-mail nor phone is given; or "
-    "when lat is given without lon or the other way round."
+    f"when lat is given without lon or the other way round. {EMAIL_REFUSED}"
 )
 REPORT_FORM_REFUSED = (
     f"{REPORT_REFUSED} The form is also refused for more than three photos, a photo that is "
@@ -115,6 +123,7 @@ DUPLICATES_FOUND = (
     "nothing was filed. Support one of `duplicates`, or send again with `check_duplicates` "
     "false."
 )
+SUPPORT_REFUSED = f"The support was not accepted: `errors` names the field. {EMAIL_REFUSED}"
 QUERY_REFUSED = (
     "The query was not understood: `errors` names the parameter. Beyond this schema a "
     "`cursor` must be a page's `next_cursor` unchanged, a `bbox` must be four numbers "
@@ -136,3 +145,32 @@ def report_submission(refused: str) -> dict[int, ResponseSpec]:
         why={400: refused, 409: DUPLICATES_FOUND},
         bodies={409: PossibleDuplicatesOut},
     )
+
+
+def body_read_by_hand(fields: Schema, *, required: bool) -> type[Operation]:
+    """The operation class of a route that reads its body itself, as JSON or as a browser's
+    form: Litestar documents only a body it parses, and an undocumented body is a refusal
+    the document does not state."""
+    body = RequestBody(
+        content={
+            media_type: OpenAPIMediaType(schema=fields)
+            for media_type in (MediaType.JSON, RequestEncodingType.URL_ENCODED)
+        },
+        required=required,
+    )
+
+    @dataclass
+    class OperationWithBody(Operation):
+        def __post_init__(self) -> None:
+            self.request_body = body
+
+    return OperationWithBody
+
+
+# A query parameter is absent or given, never null: Litestar writes `list[str] | None` as
+# oneOf [array, null], which fuzzers (and some client generators) take at its word.
+REPEATED_TEXT = {
+    "one_of": None,
+    "type": OpenAPIType.ARRAY,
+    "items": Schema(type=OpenAPIType.STRING),
+}

@@ -13,11 +13,12 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_409_CONFLICT
 from litestar.types import ExceptionHandlersMap
 
-from stadtmelder_reports.declared_responses import BY_KEY, declared
+from stadtmelder_reports.declared_responses import BY_KEY, body_read_by_hand, declared
 from stadtmelder_reports.domain import (
     FEEDBACK_COMMENT_MAX_LENGTH,
     FEEDBACK_OUTCOMES,
@@ -61,6 +62,16 @@ HOW_TO_ANSWER = (
     "Opening this link records nothing. To answer, POST "
     '{"outcome": "fixed" | "partly" | "not_fixed", "comment": optional text, '
     '"rating": optional 1-5} to it.'
+)
+# FeedbackIn as JSON or as the page's form, which the route reads itself.
+ANSWER_BODY = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["outcome"],
+    properties={
+        "outcome": Schema(type=OpenAPIType.STRING, enum=list(FEEDBACK_OUTCOMES)),
+        "comment": Schema(type=OpenAPIType.STRING, max_length=FEEDBACK_COMMENT_MAX_LENGTH),
+        "rating": Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=5),
+    },
 )
 NOT_OPEN = (
     "The report is not resolved (any more), so there is nothing to answer (`feedback_not_asked`), "
@@ -269,6 +280,7 @@ class FeedbackController(Controller):
         "/{token:str}",
         status_code=HTTP_201_CREATED,
         responses=declared(*BY_KEY, 409, 413, why={409: NOT_OPEN}),
+        operation_class=body_read_by_hand(ANSWER_BODY, required=True),
     )
     async def answer(
         self,

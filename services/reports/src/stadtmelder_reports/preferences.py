@@ -19,11 +19,12 @@ from typing import Any, Literal
 
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_404_NOT_FOUND
 from litestar.types import ExceptionHandlersMap
 
-from stadtmelder_reports.declared_responses import BY_KEY, declared
+from stadtmelder_reports.declared_responses import BY_KEY, body_read_by_hand, declared
 from stadtmelder_reports.errors import ReportNotFound, ReportsError
 from stadtmelder_reports.http_errors import error_response
 from stadtmelder_reports.schemas import LanguageCode, PreferencesIn, PreferencesOut
@@ -36,6 +37,14 @@ LANGUAGES: tuple[LanguageCode, ...] = ("de", "en", "tr")
 _MAC_BYTES = 18
 _RECIPIENT_KEY = re.compile(r"[0-9a-f]{64}")
 AnyRequest = Request[Any, Any, Any]
+# PreferencesIn as JSON or as the page's form, which the route reads itself.
+CHOICE_BODY = Schema(
+    type=OpenAPIType.OBJECT,
+    properties={
+        "opted_out": Schema(type=OpenAPIType.BOOLEAN),
+        "language": Schema(type=OpenAPIType.STRING, enum=list(LANGUAGES)),
+    },
+)
 
 
 # --- signed links ---------------------------------------------------------------------------
@@ -347,7 +356,12 @@ class PreferencesController(Controller):
         )
         return html_page(shown, words["settings_title"].format(report_id=report.id), body)
 
-    @post("/preferences/{token:str}", status_code=200, responses=declared(*BY_KEY, 413))
+    @post(
+        "/preferences/{token:str}",
+        status_code=200,
+        responses=declared(*BY_KEY, 413),
+        operation_class=body_read_by_hand(CHOICE_BODY, required=False),
+    )
     async def change_preferences(
         self, request: AnyRequest, service: Service, link_tokens: Tokens, token: FromPath[str]
     ) -> Response[Any]:

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from stadtmelder_reports.api import Links
+from stadtmelder_reports.api import Links, Texts
 from stadtmelder_reports.declared_responses import STAFF, ConflictOut, declared
 from stadtmelder_reports.domain import Report
 from stadtmelder_reports.errors import InvalidQuery
@@ -80,8 +80,8 @@ class StaffController(Controller):
         request: StaffRequest,
         work: Work,
         department_id: FromPath[str],
-        status: FromQuery[list[str] | None] = None,
-        category: FromQuery[list[str] | None] = None,
+        status: Texts = None,
+        category: Texts = None,
         overdue: FromQuery[bool] = False,
         assigned: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
@@ -101,8 +101,8 @@ class StaffController(Controller):
         self,
         request: StaffRequest,
         work: Work,
-        status: FromQuery[list[str] | None] = None,
-        category: FromQuery[list[str] | None] = None,
+        status: Texts = None,
+        category: Texts = None,
         overdue: FromQuery[bool] = False,
         assigned: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
