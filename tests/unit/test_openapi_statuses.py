@@ -112,3 +112,32 @@ def test_rate_limited_operations_declare_429(document: dict[str, Any]) -> None:
         "POST /api/v1/alerts",
     ):
         assert 429 in statuses(document, name), name
+
+
+def test_body_routes_state_the_bounds_a_body_is_held_to(document: dict[str, Any]) -> None:
+    responses = operations(document)["POST /api/v1/reports/{report_id}/support"]["responses"]
+
+    assert "64 KB" in responses["413"]["description"]
+    assert "32 levels" in responses["400"]["description"]
+
+
+def test_routes_that_read_their_body_themselves_still_document_it(
+    document: dict[str, Any],
+) -> None:
+    feedback = operations(document)["POST /api/v1/feedback/{token}"]["requestBody"]
+    preferences = operations(document)["POST /api/v1/notifications/preferences/{token}"]
+
+    assert feedback["required"] is True
+    assert set(feedback["content"]) == {"application/json", "application/x-www-form-urlencoded"}
+    assert feedback["content"]["application/json"]["schema"]["required"] == ["outcome"]
+    assert (
+        "language"
+        in preferences["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    )
+
+
+def test_list_query_parameters_are_arrays_never_null(document: dict[str, Any]) -> None:
+    parameters = operations(document)["GET /api/v1/reports"]["parameters"]
+    category = next(p for p in parameters if p["name"] == "category")
+
+    assert category["schema"] == {"type": "array", "items": {"type": "string"}}

@@ -14,6 +14,7 @@ from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from pydantic import BaseModel, Field
 
+from stadtmelder_reports.request_limits import MAX_BODY_BYTES, MAX_FIELDS, MAX_JSON_DEPTH
 from stadtmelder_reports.schemas import NearbyReportOut
 
 
@@ -63,8 +64,8 @@ MEANING: Mapping[int, str] = {
     403: "Your token or API key does not allow this.",
     404: "There is no such thing here, or the link or token is not (or no longer) valid.",
     409: "The thing is in a state that does not allow this now; `detail` says why.",
-    413: "The body is larger than this route takes, or has too many fields, parts or levels "
-    "of nesting; nothing of it was read.",
+    413: f"The body is larger than this route takes: {MAX_BODY_BYTES // 1024} KB, or with photos "
+    "three photos at the photo limit and the form's fields. Nothing of it was kept.",
     422: "An answer says there is danger: the report was not filed, and `advice_text` says "
     "whom to call instead.",
     429: "Too many requests from this client: wait `retry_after_seconds` (also in the "
@@ -73,6 +74,11 @@ MEANING: Mapping[int, str] = {
     "changed nothing; try again after the Retry-After header's seconds.",
 }
 BODIES: Mapping[int, type[ErrorOut]] = {422: ReportStoppedOut}
+# Bounds every body is held to while it arrives (`request_limits`), before any parsing.
+TOO_COMPLEX = (
+    f"A body is also refused (`request_too_complex`) with more than {MAX_FIELDS} form fields or "
+    f"parts, or JSON nested more than {MAX_JSON_DEPTH} levels deep."
+)
 
 
 def declared(
@@ -82,6 +88,8 @@ def declared(
 ) -> dict[int, ResponseSpec]:
     """The error answers of one route: `why` gives a status a route's own reasons."""
     reasons = {**MEANING, **(why or {})}
+    if 413 in statuses:
+        reasons[400] = f"{reasons[400]} {TOO_COMPLEX}"
     shapes = {**BODIES, **(bodies or {})}
     return {
         status: ResponseSpec(
