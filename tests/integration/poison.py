@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 from faststream.kafka import KafkaBroker
 
 from stadtmelder_shared import topics
@@ -174,6 +174,7 @@ class PoisonRun:
             kafka, f"poison-{uuid.uuid4().hex[:6]}", (self.metrics.kafka_middleware(),)
         )
         self.key = f"POISON-{uuid.uuid4().hex[:8]}"
+        self._written: dict[TopicPartition, int] = {}
 
     def consumed(self) -> list[tuple[str, str]]:
         """(group, topic) of every consumer the broker has; patterns stand for the departments'
@@ -204,10 +205,13 @@ class PoisonRun:
             for index, topic in enumerate(consumed_topics):
                 for partition in partitions[topic]:
                     body, headers = poison(index + partition, topic, self.key)
-                    await producer.send_and_wait(
+                    sent = await producer.send_and_wait(
                         topic, body, key=self.key.encode(), partition=partition, headers=headers
                     )
-                    real[await self._send_real(producer, topic, partition)] = topic
+                    self._written[TopicPartition(topic, partition)] = sent.offset + 1
+                    ids, offset = await self._send_real(producer, topic, partition)
+                    self._written[TopicPartition(topic, partition)] = offset + 1
+                    real[ids] = topic
                     placed += [Placed(g, topic, partition) for g, t in pairs if t == topic]
         finally:
             await producer.stop()
@@ -226,18 +230,36 @@ class PoisonRun:
 
     async def _send_real(
         self, producer: AIOKafkaProducer, topic: str, partition: int
-    ) -> tuple[str, str]:
+    ) -> tuple[tuple[str, str], int]:
         report_id = f"REAL{uuid.uuid4().hex[:4].upper()}-{partition:05d}"
         event, event_id = real_event(topic, report_id)
         body = event.model_dump(mode="json") if isinstance(event, Event) else event
-        await producer.send_and_wait(
+        sent = await producer.send_and_wait(
             topic,
             json.dumps(body).encode(),
             key=report_id.encode(),
             partition=partition,
             headers=_headers(event),
         )
-        return event_id, report_id
+        return (event_id, report_id), sent.offset
+
+    async def forget(self) -> None:
+        """Delete the records written, with those before them on their partitions.
+
+        The services that end-to-end tests start later in the session read these topics from
+        the start: stand-in events of reports they never saw would hold them up (notify waits
+        up to 10 s for the confirmation of each routed report it did not see submitted).
+        """
+        if not self._written:
+            return
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka)
+        await admin.start()
+        try:
+            await admin.delete_records(
+                {tp: RecordsToDelete(before) for tp, before in self._written.items()}
+            )
+        finally:
+            await admin.close()
 
     async def dead_letters(self, placed: list[Placed]) -> set[Placed]:
         """Each poison record found on its `.dlq` topic, by who parked it and from where."""

@@ -35,6 +35,7 @@ async def test_poison_on_each_partition_of_notify_topics_is_parked_and_the_next_
         parked = await run.dead_letters(placed)
     finally:
         await run.broker.stop()
+        await run.forget()
 
     assert len({p.topic for p in placed}) == 9
     assert set(placed) <= parked

@@ -22,6 +22,7 @@ async def test_poison_on_each_partition_of_reports_topics_is_parked_and_the_next
         parked = await run.dead_letters(placed)
     finally:
         await run.broker.stop()
+        await run.forget()
 
     assert {p.topic for p in placed} >= {"reports.routed", "reports.unroutable"}
     assert any(p.topic.endswith(".updates") for p in placed)

@@ -22,6 +22,7 @@ async def test_poison_on_each_partition_of_routing_topics_is_parked_and_the_next
         parked = await run.dead_letters(placed)
     finally:
         await run.broker.stop()
+        await run.forget()
 
     assert {p.topic for p in placed} == {"reports.submitted", "reports.status-changed"}
     assert set(placed) <= parked
