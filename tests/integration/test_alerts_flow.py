@@ -96,7 +96,9 @@ class Flow:
             clock=clock,
         )
 
-    async def publish_report(self, location: Location, address: str | None = None) -> str:
+    async def publish_report(
+        self, location: Location, address: str | None = None, routed_at: datetime | None = None
+    ) -> str:
         """What reports and routing would publish for a new report there."""
         category = DUISBURG.category("street_light_out")
         assert category is not None
@@ -118,10 +120,20 @@ class Flow:
             rule="rule:street_light_out",
             caused_by=submitted.event_id,
             reporter=submitted.reporter,
+            occurred_at=routed_at or datetime.now(UTC),
         )
         await publish_event(self.broker, topics.REPORTS_SUBMITTED, submitted, "/test/reports")
         await publish_event(self.broker, topics.REPORTS_ROUTED, routed, "/test/routing")
         return report_id
+
+    async def report_consumed(self, report_id: str) -> None:
+        """Wait until notify's alert consumers have taken both events of a new report.
+
+        Each topic has its own consumer, so the routed event may be handled before the
+        submitted one; the report is whole (and alerted) only after the later of the two.
+        """
+        await self.consumed(topics.REPORTS_SUBMITTED, report_id)
+        await self.consumed(topics.REPORTS_ROUTED, report_id)
 
     async def consumed(self, topic: str, key: str) -> None:
         """Wait until notify's alert consumers are past every record of `key` on `topic`."""
@@ -277,7 +289,7 @@ async def test_subscribe_confirm_get_an_alert_for_the_area_only_then_cancel(flow
     far_away = await flow.publish_report(HAMBORN)
     nearby = await flow.publish_report(NEARBY, address="Königstraße 45")
     [_, alert] = await wait_until(lambda: mails(flow, address, 2), what="the alert mail")
-    await flow.consumed(topics.REPORTS_ROUTED, far_away)
+    await flow.report_consumed(far_away)
     assert len(mailbox.messages_to(address)) == 2
     assert alert["Subject"] == "New report near you: Street light out"
     assert nearby in text_of(alert)
@@ -296,7 +308,7 @@ async def test_subscribe_confirm_get_an_alert_for_the_area_only_then_cancel(flow
     assert cancelled.json()["status"] == "cancelled"
     await flow.settled(cancel_path, events=3)  # requested, confirmed, cancelled
     after = await flow.publish_report(NEARBY)
-    await flow.consumed(topics.REPORTS_ROUTED, after)
+    await flow.report_consumed(after)
 
     assert len(mailbox.messages_to(address)) == 2
 
@@ -320,10 +332,12 @@ async def test_a_daily_subscriber_gets_the_days_reports_in_one_digest(flow: Flow
     confirm_path = link(confirmation, "confirm")
     await flow.client.post(confirm_path)
     await flow.settled(confirm_path, events=2)
-    first = await flow.publish_report(NEARBY)
-    second = await flow.publish_report(Location(lat=51.4300, lon=6.7750))
-    await flow.consumed(topics.REPORTS_ROUTED, first)
-    await flow.consumed(topics.REPORTS_ROUTED, second)
+    # Routed at one instant, so the two never fall on either side of a local midnight.
+    routed_at = datetime.now(UTC)
+    first = await flow.publish_report(NEARBY, routed_at=routed_at)
+    second = await flow.publish_report(Location(lat=51.4300, lon=6.7750), routed_at=routed_at)
+    await flow.report_consumed(first)
+    await flow.report_consumed(second)
     assert len(mailbox.messages_to(address)) == 1  # nothing right away
 
     # The digest job two days later, on notify's database: the day of the reports is over.
