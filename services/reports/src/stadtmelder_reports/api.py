@@ -1,6 +1,5 @@
 """JSON API controllers under /api/v1: categories, reports, photos, support, tracking, health."""
 
-import asyncio
 import base64
 import json
 from dataclasses import dataclass, field
@@ -17,18 +16,19 @@ from litestar.status_codes import HTTP_200_OK, HTTP_409_CONFLICT
 from stadtmelder_reports.declared_responses import (
     BY_KEY,
     QUERY_REFUSED,
-    REPEATED_TEXT,
-    SUPPORT_REFUSED,
     READ,
+    REPEATED_TEXT,
     REPORT_FORM_REFUSED,
     REPORT_REFUSED,
+    SUPPORT_REFUSED,
     declared,
     report_submission,
 )
-from stadtmelder_reports.domain import MAX_PHOTOS, NewReport, Submission
+from stadtmelder_reports.domain import NewReport, Submission
 from stadtmelder_reports.errors import FieldProblem, InvalidQuery, InvalidReport
 from stadtmelder_reports.geography import BoundingBox
-from stadtmelder_reports.photos import CleanPhoto, PhotoError, clean_photo
+from stadtmelder_reports.photo_uploads import PhotoCleaning, clean_photos
+from stadtmelder_reports.photos import CleanPhoto
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.report_queries import ReportQuery
 from stadtmelder_reports.schemas import (
@@ -101,21 +101,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         ) from None
 
 
-async def clean_photos(uploads: list[UploadFile], max_bytes: int) -> tuple[CleanPhoto, ...]:
-    uploads = [upload for upload in uploads if upload.filename]
-    if len(uploads) > MAX_PHOTOS:
-        raise InvalidReport([FieldProblem("photos", f"Please send at most {MAX_PHOTOS} photos.")])
-    photos = []
-    for number, upload in enumerate(uploads, start=1):
-        data = await upload.read(max_bytes + 1)
-        try:
-            # Decoding and re-encoding is CPU work; keep the event loop free meanwhile.
-            photos.append(await asyncio.to_thread(clean_photo, data, max_bytes))
-        except PhotoError as error:
-            raise InvalidReport([FieldProblem(f"photos[{number}]", error.reason)]) from None
-    return tuple(photos)
-
-
 class ReportsController(Controller):
     path = "/api/v1"
     tags = ["reports"]  # noqa: RUF012 (Litestar reads it as a class attribute)
@@ -145,13 +130,14 @@ class ReportsController(Controller):
         limiter: NamedDependency[SubmissionLimiter],
         service: Service,
         links: Links,
+        photo_workers: PhotoCleaning,
         data: Annotated[ReportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Response[Any]:
         """The same as POST /reports, as multipart/form-data with up to three `photos` files."""
         await limiter.check(client_address(request))
         fields = {k: v for k, v in vars(data).items() if k not in {"photos", "answers"}}
         report = ReportIn.model_validate({**fields, "answers": _answers_from_form(data.answers)})
-        photos = await clean_photos(data.photos, links.max_photo_bytes)
+        photos = await clean_photos(data.photos, links.max_photo_bytes, photo_workers)
         return await _submit(service, links, report, photos)
 
     @get(
