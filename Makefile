@@ -3,6 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
+# Python 3.11, 3.12 or 3.13: `make test PYTHON=python3.13`.
 PYTHON ?= python3.11
 UV_VERSION := 0.13.9
 TOOLS := var/tools
@@ -15,12 +16,15 @@ help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(UV):
-	@command -v $(PYTHON) >/dev/null || { echo "make: Python 3.11 is required — install python3.11 (or pyenv install 3.11) and retry"; exit 2; }
+	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found — install Python 3.11, 3.12 or 3.13 (or pyenv install 3.11) and name it with PYTHON=..., then retry"; exit 2; }
 	@echo "install: bootstrapping uv $(UV_VERSION) into $(TOOLS) ..."
 	@$(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-.venv/.synced: $(UV) uv.lock pyproject.toml shared/pyproject.toml services/*/pyproject.toml
-	@echo "install: Python dependencies from uv.lock ..."
+# Named after the interpreter: another PYTHON finds no stamp, and uv then recreates .venv for it.
+VENV_STAMP := .venv/.synced-$(notdir $(PYTHON))
+
+$(VENV_STAMP): $(UV) uv.lock pyproject.toml shared/pyproject.toml services/*/pyproject.toml
+	@echo "install: Python dependencies from uv.lock for $(PYTHON) ..."
 	@$(UV) sync --locked --python $(PYTHON)
 	@touch $@
 
@@ -41,7 +45,7 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "make: the browser tests need Chromium — install it (sudo apt-get install chromium) and retry"; exit 2; fi; }
 
-install: .venv/.synced $(WEB_ASSETS)/node_modules/.installed ## Install the Python and front-end dependencies (pinned in uv.lock, package-lock.json)
+install: $(VENV_STAMP) $(WEB_ASSETS)/node_modules/.installed ## Install the Python and front-end dependencies (pinned in uv.lock, package-lock.json)
 
 run: install ## Start the whole system locally (Kafka, FerretDB, SMTP sink, three services)
 	@$(STACK) start
