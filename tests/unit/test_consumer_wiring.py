@@ -5,6 +5,7 @@ import logging
 from typing import Any
 
 import pytest
+from aiokafka.errors import MessageSizeTooLargeError
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 from faststream.kafka.testing import build_message
 from prometheus_client import generate_latest
@@ -101,6 +102,27 @@ async def test_a_record_that_is_not_json_is_dead_lettered_and_the_next_event_han
     assert headers["dlq_group"] == "tests.reports.unroutable"
     assert {"dlq_partition", "dlq_offset"} <= set(headers)
     assert wired.dead_letter_count("invalid") == 2
+
+
+async def test_a_record_too_large_to_park_with_its_headers_is_parked_without_its_body(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wired = Wired()
+    publish_as_usual = wired.broker.publish
+
+    async def refuse_large(body: Any, *args: Any, **kwargs: Any) -> Any:
+        if body:
+            raise MessageSizeTooLargeError()
+        return await publish_as_usual(body, *args, **kwargs)
+
+    async with TestKafkaBroker(wired.broker):
+        monkeypatch.setattr(wired.broker, "publish", refuse_large)
+        await publish_as_usual(b"not json", TOPIC)
+
+    [(body, headers)] = wired.dead
+    assert body == b""
+    assert headers["dlq_body"].startswith("left out")
+    assert headers["dlq_reason"] == "invalid: not JSON"
 
 
 async def test_a_record_of_the_wrong_shape_is_dead_lettered_naming_the_fields_only() -> None:

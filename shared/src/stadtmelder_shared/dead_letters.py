@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
 from aiokafka import ConsumerRecord
+from aiokafka.errors import MessageSizeTooLargeError
 from faststream.kafka import KafkaBroker, KafkaMessage
 from pydantic import BaseModel, ValidationError
 
@@ -160,9 +161,14 @@ async def dead_letter(
             "dlq_group": group,
         }
     )
-    await broker.publish(
-        message.body, topics.dead_letter(origin.topic), key=record.key, headers=headers
-    )
+    parked = topics.dead_letter(origin.topic)
+    try:
+        await broker.publish(message.body, parked, key=record.key, headers=headers)
+    except MessageSizeTooLargeError:
+        # Near the size limit, our headers can tip it over; parked without its body, it still
+        # says where it is on its topic, instead of being retried forever.
+        headers["dlq_body"] = "left out: too large with the dead-letter headers"
+        await broker.publish(b"", parked, key=record.key, headers=headers)
     # Topic, partition and offset find the record; the body and headers are not logged.
     log.error(
         "a record could not be handled and went to the dead-letter topic: %s",
