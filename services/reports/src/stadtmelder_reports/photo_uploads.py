@@ -38,6 +38,7 @@ async def clean_photos(
 async def photo_workers(app: Litestar) -> AsyncIterator[None]:
     """The app's lifespan part that owns `state.photo_workers`."""
     workers = app.state.photo_workers = PhotoWorkers()
+    await workers.start()
     try:
         yield
     finally:

@@ -9,6 +9,7 @@ import resource
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import forkserver
 
 from stadtmelder_reports.photos import CleanPhoto, PhotoError, PhotoTooLarge, clean_photo
 
@@ -39,8 +40,8 @@ class PhotoWorkers:
     """A few worker slots, each a pool of one process that is given one photo at a time.
 
     A worker that crashes or is stopped by its limits breaks only its own slot's pool, which
-    is replaced. Processes start on the first photo, from a fork server, never by forking the
-    service with its threads and sockets.
+    is replaced. Workers are forked by a fork server that `start` launches, never from the
+    service with its threads and sockets, and begin on a slot's first photo.
     """
 
     def __init__(
@@ -64,6 +65,10 @@ class PhotoWorkers:
         self._all: set[ProcessPoolExecutor] = set()
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(_PRELOAD)
+
+    async def start(self) -> None:
+        """Starts the fork server, which imports Pillow once, so the first photo need not wait."""
+        await asyncio.to_thread(forkserver.ensure_running)
 
     async def clean(self, data: bytes, max_bytes: int) -> CleanPhoto:
         """The cleaner's result from a worker; a worker that fails or overruns refuses the photo."""
