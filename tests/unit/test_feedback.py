@@ -111,6 +111,8 @@ async def client(system: System) -> AsyncIterator[AsyncTestClient[Litestar]]:
             "link_tokens": Provide(lambda: LinkTokens(SECRET), sync_to_thread=False),
             "links": Provide(lambda: ApiSettings(BASE, 100_000), sync_to_thread=False),
             "limiter": Provide(lambda: SubmissionLimiter(20), sync_to_thread=False),
+            # No test here sends a photo, so no worker process is started for them.
+            "photo_workers": Provide(lambda: None, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         logging_config=None,

@@ -36,13 +36,13 @@ from stadtmelder_reports.photo_uploads import photo_workers, provide_photo_worke
 from stadtmelder_reports.preferences import LinkTokens, PreferencesController
 from stadtmelder_reports.push_subscriptions import PushController, push_settings
 from stadtmelder_reports.rate_limits import SubmissionLimiter
+from stadtmelder_reports.repository import MongoReportRepository, connect
 from stadtmelder_reports.request_limits import (
     MAX_FIELDS,
     BodyLimits,
     RequestLimits,
     photo_body_bytes,
 )
-from stadtmelder_reports.repository import MongoReportRepository, connect
 from stadtmelder_reports.service import ReportService
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.staff.api import BEARER_SCHEME, StaffController

@@ -25,8 +25,8 @@ from stadtmelder_reports.errors import (
 )
 from stadtmelder_reports.feedback import record_answer
 from stadtmelder_reports.geocoding import Geocoder, find_places
-from stadtmelder_reports.photos import PhotoError
 from stadtmelder_reports.photo_uploads import PhotoCleaning, clean_photos
+from stadtmelder_reports.photos import PhotoError
 from stadtmelder_reports.preferences import LinkHolder
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.resolution_feedback import (
