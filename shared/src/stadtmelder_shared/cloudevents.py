@@ -1,7 +1,5 @@
 """CloudEvents 1.0 Kafka protocol binding, binary mode: attributes travel as `ce_` headers."""
 
-from collections.abc import Mapping
-
 from stadtmelder_shared.events import Event
 
 SPEC_VERSION = "1.0"
@@ -20,7 +18,3 @@ def headers_for(event: Event, source: str, traceparent: str | None = None) -> di
     if traceparent:
         headers["traceparent"] = traceparent
     return headers
-
-
-def event_type_of(headers: Mapping[str, str]) -> str | None:
-    return headers.get("ce_type")

@@ -2,9 +2,8 @@
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from stadtmelder_reports.errors import InvalidWorkRequest
 from stadtmelder_reports.staff.workflow import REASON_MAX_LENGTH, TransitionRequest
 from stadtmelder_shared import topics
 
@@ -41,14 +40,3 @@ def department_of(topic: str) -> str | None:
     if not re.fullmatch(topics.DEPARTMENT_UPDATES_PATTERN, topic):
         return None
     return topic.removeprefix("departments.").removesuffix(".updates")
-
-
-def parse_update(body: bytes) -> DepartmentUpdate:
-    try:
-        return DepartmentUpdate.model_validate_json(body)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in e['loc']) or 'body'}: {e['msg']}"
-            for e in error.errors()
-        )
-        raise InvalidWorkRequest("body", f"Not a department update: {problems}") from None
