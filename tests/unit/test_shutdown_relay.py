@@ -4,6 +4,9 @@ service accepted, so no report waits for the next start to be routed."""
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
+
+from stadtmelder_reports import app as reports_app
 from stadtmelder_reports.catalogue import load_jurisdiction
 from stadtmelder_reports.domain import Submission
 from stadtmelder_reports.outbox import OutboxRelay
@@ -94,3 +97,37 @@ async def test_a_relay_stopped_in_the_middle_of_a_pass_returns_right_after_it() 
     await asyncio.wait_for(running, timeout=5)
 
     assert len(publisher.published) == 1
+
+
+async def test_a_stop_during_kafkas_start_lets_the_start_end_so_its_sockets_can_be_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started, release, finished = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    class SlowToStartBroker:
+        async def start(self) -> None:
+            started.set()
+            await release.wait()
+            finished.set()
+
+    async def reachable(*_: object) -> None:
+        return None
+
+    monkeypatch.setattr(reports_app, "connect_when_reachable", reachable)
+    relaying = asyncio.Event()
+    kafka_side = asyncio.create_task(
+        reports_app.start_kafka_then_relay(SlowToStartBroker(), (), None, relaying)  # type: ignore[arg-type]
+    )
+    await asyncio.wait_for(started.wait(), timeout=5)
+    stopping = asyncio.create_task(reports_app.stop_relays(kafka_side, (), relaying))
+
+    async def stop_requested() -> bool:
+        return kafka_side.cancelling() > 0
+
+    await wait_until(stop_requested, timeout=5, interval=0.01, what="the stop to cancel the start")
+    release.set()
+    await asyncio.wait_for(stopping, timeout=5)
+
+    assert finished.is_set(), "the start was cut off in the middle of the bootstrap"
+    assert kafka_side.cancelled()
+    assert not relaying.is_set()

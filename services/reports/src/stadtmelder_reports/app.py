@@ -72,6 +72,7 @@ Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 SOURCE = "/stadtmelder/reports"
 # On shutdown the relays get this long to announce what was accepted before Kafka closes.
 RELAY_DRAIN_SECONDS = 10.0
+KAFKA_START_GRACE_SECONDS = 10.0
 
 
 async def start_kafka_then_relay(
@@ -82,7 +83,15 @@ async def start_kafka_then_relay(
 ) -> None:
     """Connect to Kafka, waiting while it is away; submissions are accepted meanwhile."""
     await connect_when_reachable(broker, settings)
-    await broker.start()
+    starting = asyncio.ensure_future(broker.start())
+    try:
+        await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        # A stop during aiokafka's bootstrap would leave its socket open: let the start end
+        # (bounded), so that broker.stop() afterwards closes everything it opened.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(starting, KAFKA_START_GRACE_SECONDS)
+        raise
     log.info("connected to Kafka")
     relaying.set()
     await asyncio.gather(*(relay.run() for relay in relays))
