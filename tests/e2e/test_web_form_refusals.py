@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, FilePayload, Page, Request, expect
 
 from stadtmelder_reports.settings import ReportsSettings
-from tests.browser import chromium, new_context
+from tests.browser import new_context
 from tests.conftest import LocalSystem
 from tests.examples import KOENIGSTRASSE, geotagged_jpeg
 
@@ -21,19 +21,6 @@ SEND = "Meldung absenden"
 THANKS = "Danke! Ihre Meldung ist angekommen."
 # A sent form waits for its photos to be cleaned, which on a busy machine takes a while.
 SENT = 30_000
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as browser:
-        yield browser
-
-
-@pytest.fixture
-async def citizen(browser: Browser, running_system: LocalSystem) -> AsyncIterator[BrowserContext]:
-    context = await new_context(browser, running_system.reports_url)
-    yield context
-    await context.close()
 
 
 @pytest.fixture

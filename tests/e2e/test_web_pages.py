@@ -19,7 +19,6 @@ from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
 from tests.browser import (
     PHONE,
-    chromium,
     new_context,
     screenshots,
     serious_accessibility_violations,
@@ -30,19 +29,6 @@ from tests.examples import KOENIGSTRASSE, geotagged_jpeg
 from tests.system import ROOT, wait_until
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as browser:
-        yield browser
-
-
-@pytest.fixture
-async def citizen(browser: Browser, running_system: LocalSystem) -> AsyncIterator[BrowserContext]:
-    context = await new_context(browser, running_system.reports_url)
-    yield context
-    await context.close()
 
 
 @pytest.fixture
