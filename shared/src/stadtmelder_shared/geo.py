@@ -8,11 +8,12 @@ EARTH_RADIUS_M = 6_371_008.8
 
 
 def distance_m(a: Location, b: Location) -> float:
-    """Great-circle distance in metres (haversine)."""
+    """Great-circle distance in metres (haversine); the one formula every service measures by."""
     lat1, lat2 = math.radians(a.lat), math.radians(b.lat)
     dlat, dlon = lat2 - lat1, math.radians(b.lon - a.lon)
     h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
+    # Rounding can lift h a hair above 1 for points on opposite sides of the earth.
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(h, 1.0)))
 
 
 def degree_box(centre: Location, radius_m: float) -> tuple[float, float, float, float]:

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 import numpy as np
-from numpy.typing import NDArray
 from shapely import STRtree, box, points
 
 from stadtmelder_shared.events import Answer, Location
+from stadtmelder_shared.geo import EARTH_RADIUS_M, distance_m
 
 AssetType = Literal["street_light", "playground", "container"]
 ASSET_TYPES: tuple[AssetType, ...] = get_args(AssetType)
@@ -35,7 +35,6 @@ SNAP_DISTANCE_M: Mapping[AssetType, float] = {
 # A pole number typed by a citizen is trusted only if that pole stands near the reported place.
 POLE_NUMBER_TRUSTED_WITHIN_M = 250.0
 
-EARTH_RADIUS_M = 6_371_008.8
 _CORE_FIELDS = {"id", "type", "lat", "lon", "owner"}
 _MAX_ERRORS_SHOWN = 20
 
@@ -74,7 +73,6 @@ class _Points:
         self.assets = sorted(assets, key=lambda asset: asset.id)
         lons = np.array([a.location.lon for a in self.assets], dtype=float)
         lats = np.array([a.location.lat for a in self.assets], dtype=float)
-        self.lat_rad, self.lon_rad = np.radians(lats), np.radians(lons)
         self.tree = STRtree(np.asarray(points(lons, lats), dtype=object))
 
     def nearest_within(self, location: Location, max_distance_m: float) -> Asset | None:
@@ -88,17 +86,10 @@ class _Points:
         candidates = self.tree.query(envelope)
         if len(candidates) == 0:
             return None
-        distances = _haversine_m(
-            math.radians(location.lat),
-            math.radians(location.lon),
-            self.lat_rad[candidates],
-            self.lon_rad[candidates],
-        )
-        within = [
-            (float(d), int(i))
-            for d, i in zip(distances, candidates, strict=True)
-            if d <= max_distance_m
-        ]
+        # The box around a snap distance of metres holds a handful of assets: measuring them one
+        # by one costs less than building arrays for them.
+        measured = ((distance_m(location, self.assets[i].location), int(i)) for i in candidates)
+        within = [(d, i) for d, i in measured if d <= max_distance_m]
         # Assets are sorted by id, so on equal distances the lower index is the lower id.
         return self.assets[min(within)[1]] if within else None
 
@@ -159,20 +150,6 @@ def asset_for_report(
     if location is None:
         return None
     return registry.snap(asset_type, location, SNAP_DISTANCE_M[asset_type])
-
-
-def distance_m(a: Location, b: Location) -> float:
-    """Great-circle distance in metres (haversine)."""
-    lat1, lon1 = math.radians(a.lat), math.radians(a.lon)
-    return float(_haversine_m(lat1, lon1, np.radians([b.lat]), np.radians([b.lon]))[0])
-
-
-def _haversine_m(
-    lat: float, lon: float, lats: NDArray[np.float64], lons: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    h = np.sin((lats - lat) / 2) ** 2 + math.cos(lat) * np.cos(lats) * np.sin((lons - lon) / 2) ** 2
-    metres: NDArray[np.float64] = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
-    return metres
 
 
 def _pole_key(pole_number: str) -> str:
