@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
-from stadtmelder_notify.alerts_domain import (
+from stadtmelder_notify.alerts.domain import (
     MAX_RADIUS_M,
     DigestItem,
     NewReport,

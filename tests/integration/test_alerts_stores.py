@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from stadtmelder_notify.alerts_domain import (
+from stadtmelder_notify.alerts.domain import (
     AlertArea,
     DigestItem,
     NewReport,
@@ -15,7 +15,7 @@ from stadtmelder_notify.alerts_domain import (
     SubmittedPart,
     Subscription,
 )
-from stadtmelder_notify.alerts_store import (
+from stadtmelder_notify.alerts.store import (
     MongoDigestQueue,
     MongoNewReportStore,
     MongoSubscriptionStore,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from shapely.geometry import shape
 
-from stadtmelder_notify.alerts_domain import (
+from stadtmelder_notify.alerts.domain import (
     AlertArea,
     DigestItem,
     NewReport,

@@ -8,17 +8,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from faststream.asgi import AsgiFastStream
 
-from stadtmelder_notify.alerts import (
-    create_alert_service,
-    ensure_alert_indexes,
-    register_alert_handlers,
-)
-from stadtmelder_notify.alerts_digest import DigestJob
+from stadtmelder_notify.alerts import wiring as alerts
 from stadtmelder_notify.channels import create_channels
 from stadtmelder_notify.dead_letters import KafkaDeadLetters
 from stadtmelder_notify.delivery import DeliveryPolicy
 from stadtmelder_notify.followers import MongoFollowerStore
 from stadtmelder_notify.handlers import register_handlers
+from stadtmelder_notify.lifecycle import Lifecycle
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_notify.mailer import Mailer, SmtpMailer
 from stadtmelder_notify.repository import MongoDeliveryLog, connect
@@ -77,11 +73,10 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
         push=CountedSends(channels.push, metrics.notifications, channel="web_push"),
     )
     register_handlers(broker, service, settings.kafka_group_id)
-    alerts = create_alert_service(
-        settings, database, mailer, KafkaDeadLetters(broker, SOURCE), deliveries=deliveries
+    lifecycle = Lifecycle()
+    alerts.register(
+        lifecycle, broker, settings, database, mailer, KafkaDeadLetters(broker, SOURCE), deliveries
     )
-    register_alert_handlers(broker, alerts, settings.alerts_group_id)
-    digests = DigestJob(alerts)
     background: set[asyncio.Task[None]] = set()
     metrics.watch_consumer_lag(broker)
 
@@ -94,7 +89,6 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
         journal.open()
         await journal.replay(deliveries.record_sent)
         await channels.start()
-        await ensure_alert_indexes(database)
 
     async def send_deferred() -> None:
         while True:
@@ -106,10 +100,8 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
 
     async def start_timers() -> None:
         background.add(asyncio.create_task(send_deferred(), name="deferred-mails"))
-        await digests.start()
 
     async def stop_timers() -> None:
-        await digests.stop()
         for task in background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -124,9 +116,9 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
     return AsgiFastStream(
         broker,
         asgi_routes=[*health_routes(connection_checks(mongo, broker)), metrics_route(metrics)],
-        on_startup=[start],
-        after_startup=[start_timers],
-        on_shutdown=[stop_timers],
+        on_startup=[start, *lifecycle.on_startup],
+        after_startup=[start_timers, *lifecycle.after_startup],
+        on_shutdown=[*lifecycle.on_shutdown, stop_timers],
         after_shutdown=[close],
         logger=logging.getLogger("stadtmelder.app"),
     )

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from stadtmelder_notify.alerts_domain import (
+from stadtmelder_notify.alerts.domain import (
     CONFIRM_WITHIN,
     DigestItem,
     Districts,
@@ -22,13 +22,13 @@ from stadtmelder_notify.alerts_domain import (
     routed_part,
     submitted_part,
 )
-from stadtmelder_notify.alerts_mails import (
+from stadtmelder_notify.alerts.mails import (
     AlertLinks,
     alert_mail,
     confirmation_mail,
     digest_mail,
 )
-from stadtmelder_notify.alerts_store import DigestQueue, NewReportStore, SubscriptionStore
+from stadtmelder_notify.alerts.store import DigestQueue, NewReportStore, SubscriptionStore
 from stadtmelder_notify.domain import Mail, delivery_key, failure_reason
 from stadtmelder_notify.mailer import Mailer
 from stadtmelder_notify.repository import Claim, DeliveryLog

@@ -13,7 +13,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from stadtmelder_notify.alerts_domain import (
+from stadtmelder_notify.alerts.domain import (
     MAX_RADIUS_M,
     AlertArea,
     DigestItem,

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import date
 from urllib.parse import quote
 
-from stadtmelder_notify.alerts_domain import CONFIRM_WITHIN, Districts, NewReport, Subscription
+from stadtmelder_notify.alerts.domain import CONFIRM_WITHIN, Districts, NewReport, Subscription
 from stadtmelder_notify.domain import Mail
 from stadtmelder_notify.letter import Block, Facts, Letter, Link, Links, Paragraph, as_html, as_text
 

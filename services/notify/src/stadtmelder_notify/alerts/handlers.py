@@ -1,23 +1,10 @@
-"""Area alerts in notify, wired: the service on MongoDB and its Kafka consumers."""
+"""Kafka consumers of area alerts: the subscriptions' events and new reports."""
 
 import logging
-from datetime import time, timedelta
-from pathlib import Path
-from typing import Any
 
 from faststream.kafka import KafkaBroker
-from pymongo.asynchronous.database import AsyncDatabase
 
-from stadtmelder_notify.alerts_domain import load_districts
-from stadtmelder_notify.alerts_service import AlertService, DeadLetters
-from stadtmelder_notify.alerts_store import (
-    MongoDigestQueue,
-    MongoNewReportStore,
-    MongoSubscriptionStore,
-)
-from stadtmelder_notify.mailer import Mailer
-from stadtmelder_notify.repository import MongoDeliveryLog
-from stadtmelder_notify.settings import NotifySettings
+from stadtmelder_notify.alerts.service import AlertService
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
     AreaAlertCancelled,
@@ -29,42 +16,6 @@ from stadtmelder_shared.events import (
 from stadtmelder_shared.kafka import consumer
 
 log = logging.getLogger(__name__)
-Document = dict[str, Any]
-
-
-def create_alert_service(
-    settings: NotifySettings,
-    database: AsyncDatabase[Document],
-    mailer: Mailer,
-    dead_letters: DeadLetters,
-    *,
-    areas_file: Path | None = None,
-    digest_at: time = time(7, 0),
-    deliveries: MongoDeliveryLog | None = None,
-) -> AlertService:
-    """The service on notify's database, mailer and dead-letter topics; the districts from
-    `areas_file`, else the routing service's defaults. `deliveries` shares the service's
-    delivery log (and its journal)."""
-    return AlertService(
-        MongoSubscriptionStore(database),
-        MongoNewReportStore(database),
-        MongoDigestQueue(database),
-        deliveries or MongoDeliveryLog(database),
-        mailer,
-        load_districts(areas_file),
-        settings.public_base_url,
-        lease=timedelta(seconds=settings.delivery_lease_seconds),
-        timezone=settings.time_zone,
-        digest_at=digest_at,
-        dead_letters=dead_letters,
-        max_failures=settings.delivery_max_failures,
-    )
-
-
-async def ensure_alert_indexes(database: AsyncDatabase[Document]) -> None:
-    await MongoSubscriptionStore(database).ensure_indexes()
-    await MongoNewReportStore(database).ensure_indexes()
-    await MongoDigestQueue(database).ensure_indexes()
 
 
 def register_alert_handlers(broker: KafkaBroker, alerts: AlertService, group_id: str) -> None:

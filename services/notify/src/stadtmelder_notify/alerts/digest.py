@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import logging
 
-from stadtmelder_notify.alerts_service import AlertService
+from stadtmelder_notify.alerts.service import AlertService
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,83 @@
+"""Area alerts wired into the app: the service on MongoDB, its consumers and its daily job."""
+
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from pymongo.asynchronous.database import AsyncDatabase
+
+from stadtmelder_notify.alerts.digest import DigestJob
+from stadtmelder_notify.alerts.domain import load_districts
+from stadtmelder_notify.alerts.handlers import register_alert_handlers
+from stadtmelder_notify.alerts.service import AlertService, DeadLetters
+from stadtmelder_notify.alerts.store import (
+    MongoDigestQueue,
+    MongoNewReportStore,
+    MongoSubscriptionStore,
+)
+from stadtmelder_notify.lifecycle import Lifecycle
+from stadtmelder_notify.mailer import Mailer
+from stadtmelder_notify.repository import MongoDeliveryLog
+from stadtmelder_notify.settings import NotifySettings
+
+Document = dict[str, Any]
+
+
+def register(
+    lifecycle: Lifecycle,
+    broker: KafkaBroker,
+    settings: NotifySettings,
+    database: AsyncDatabase[Document],
+    mailer: Mailer,
+    dead_letters: DeadLetters,
+    deliveries: MongoDeliveryLog,
+) -> AlertService:
+    """Consumers in their own group, so that alerts and the reporters' mails do not wait for
+    each other; digests every few minutes once the consumers run."""
+    alerts = create_alert_service(settings, database, mailer, dead_letters, deliveries=deliveries)
+    register_alert_handlers(broker, alerts, settings.alerts_group_id)
+    digests = DigestJob(alerts)
+
+    async def start() -> None:
+        await ensure_alert_indexes(database)
+
+    lifecycle.on_startup.append(start)
+    lifecycle.after_startup.append(digests.start)
+    lifecycle.on_shutdown.append(digests.stop)
+    return alerts
+
+
+def create_alert_service(
+    settings: NotifySettings,
+    database: AsyncDatabase[Document],
+    mailer: Mailer,
+    dead_letters: DeadLetters,
+    *,
+    areas_file: Path | None = None,
+    digest_at: time = time(7, 0),
+    deliveries: MongoDeliveryLog | None = None,
+) -> AlertService:
+    """The service on notify's database, mailer and dead-letter topics; the districts from
+    `areas_file`, else the routing service's defaults. `deliveries` shares the service's
+    delivery log (and its journal)."""
+    return AlertService(
+        MongoSubscriptionStore(database),
+        MongoNewReportStore(database),
+        MongoDigestQueue(database),
+        deliveries or MongoDeliveryLog(database),
+        mailer,
+        load_districts(areas_file),
+        settings.public_base_url,
+        lease=timedelta(seconds=settings.delivery_lease_seconds),
+        timezone=settings.time_zone,
+        digest_at=digest_at,
+        dead_letters=dead_letters,
+        max_failures=settings.delivery_max_failures,
+    )
+
+
+async def ensure_alert_indexes(database: AsyncDatabase[Document]) -> None:
+    await MongoSubscriptionStore(database).ensure_indexes()
+    await MongoNewReportStore(database).ensure_indexes()
+    await MongoDigestQueue(database).ensure_indexes()
