@@ -6,7 +6,7 @@ Schema validation (unknown fields, wrong types) is kubernetes-validate's job, no
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 Manifest = Mapping[str, Any]
@@ -137,13 +137,19 @@ def _resolve(value: str, args: Mapping[str, str]) -> str:
     return re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m.group(1), m.group(0)), value)
 
 
-def dockerfile_violations(text: str) -> list[str]:
+def dockerfile_violations(text: str, targets: Sequence[str] = ()) -> list[str]:
     """Breaches of the image rules: pinned bases, lock-file installs, a non-root numeric user
-    and a health check in the final stage, no baked-in secrets, an exec-form entry point."""
+    and a health check in each target image, no baked-in secrets, an exec-form entry point.
+
+    `targets` are the stages images are built from (`docker build --target`); by default the
+    last one. A target inherits what the stages it is built `FROM` set.
+    """
     problems: list[str] = []
     args: dict[str, str] = {}
-    stages: list[str] = []
-    final: list[tuple[str, str]] = []
+    # Per stage: its parent stage (or None for an image) and its instructions.
+    stages: dict[str, tuple[str | None, list[tuple[str, str]]]] = {}
+    current: list[tuple[str, str]] = []
+    last = ""
     uv_syncs = 0
     for keyword, arguments in dockerfile_instructions(text):
         if keyword == "ARG" and "=" in arguments:
@@ -158,10 +164,10 @@ def dockerfile_violations(text: str) -> list[str]:
                     problems.append(f"base {problem}")
                 elif "@sha256:" not in image and not re.search(r":\d+\.\d+\.\d+", image):
                     problems.append(f"base image {image!r} needs an exact x.y.z tag or a digest")
-            if len(words) >= 3 and words[-2].upper() == "AS":
-                stages.append(words[-1])
-            final = []
-        final.append((keyword, arguments))
+            current = []
+            last = words[-1] if len(words) >= 3 and words[-2].upper() == "AS" else f"#{len(stages)}"
+            stages[last] = (image if image in stages else None, current)
+        current.append((keyword, arguments))
         if keyword == "RUN" and re.search(r"\buv sync\b", arguments):
             uv_syncs += 1
             if "--locked" not in arguments:
@@ -171,7 +177,26 @@ def dockerfile_violations(text: str) -> list[str]:
             problems.append(f"{keyword} {arguments.split('=')[0]} bakes a secret into the image")
     if uv_syncs == 0:
         problems.append("nothing is installed with `uv sync --locked`, so not from uv.lock")
-    users = [arguments for keyword, arguments in final if keyword == "USER"]
+    for target in targets or ([last] if last else []):
+        if target not in stages:
+            problems.append(f"no stage {target!r} to build the {target} image from")
+            continue
+        prefix = f"{target}: " if targets else ""
+        problems += [prefix + p for p in _image_problems(_inherited(stages, target))]
+    return problems
+
+
+def _inherited(
+    stages: Mapping[str, tuple[str | None, list[tuple[str, str]]]], target: str
+) -> list[tuple[str, str]]:
+    """The instructions that shape `target`'s image: its own after its parents' stages'."""
+    parent, own = stages[target]
+    return (_inherited(stages, parent) if parent else []) + own
+
+
+def _image_problems(instructions: list[tuple[str, str]]) -> list[str]:
+    problems = []
+    users = [arguments for keyword, arguments in instructions if keyword == "USER"]
     if not users:
         problems.append("the final stage has no USER: it would run as root")
     else:
@@ -180,9 +205,9 @@ def dockerfile_violations(text: str) -> list[str]:
             problems.append(f"USER {users[-1]} must be numeric so runAsNonRoot can verify it")
         elif int(user) == 0:
             problems.append("the final stage runs as root (USER 0)")
-    if not any(keyword == "HEALTHCHECK" for keyword, _ in final):
+    if not any(keyword == "HEALTHCHECK" for keyword, _ in instructions):
         problems.append("the final stage has no HEALTHCHECK")
-    entrypoints = [a for k, a in final if k in ("ENTRYPOINT", "CMD")]
+    entrypoints = [a for k, a in instructions if k in ("ENTRYPOINT", "CMD")]
     if not entrypoints or not _is_exec_form(entrypoints[-1]):
         problems.append("ENTRYPOINT must be exec form ([...]) so the service gets SIGTERM as PID 1")
     return problems

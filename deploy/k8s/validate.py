@@ -128,15 +128,13 @@ def report(overlay: Overlay, versions: tuple[str, ...]) -> None:
 
 
 def dockerfile_problems(root: Path) -> list[str]:
-    problems = []
-    for service in SERVICES:
-        path = root / "services" / service / "Dockerfile"
-        if not path.exists():
-            problems.append(f"{path.relative_to(root)}: missing")
-            continue
-        text = path.read_text(encoding="utf-8")
-        problems += [f"{path.relative_to(root)}: {p}" for p in policy.dockerfile_violations(text)]
-    return problems
+    """The one Dockerfile, checked for each service's image (its `--target`)."""
+    path = root / "Dockerfile"
+    if not path.exists():
+        return [f"{path.relative_to(root)}: missing"]
+    text = path.read_text(encoding="utf-8")
+    violations = policy.dockerfile_violations(text, targets=SERVICES)
+    return [f"{path.relative_to(root)}: {p}" for p in violations]
 
 
 def strimzi_problems(k8s_dir: Path) -> list[str]:
@@ -150,7 +148,7 @@ def strimzi_problems(k8s_dir: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--k8s-dir", type=Path, default=K8S_DIR, help="base/ and overlays/ here")
-    parser.add_argument("--repo", type=Path, default=ROOT, help="where services/*/Dockerfile are")
+    parser.add_argument("--repo", type=Path, default=ROOT, help="where the Dockerfile is")
     parser.add_argument("--kubectl", type=Path, help="use this kubectl instead of the pinned one")
     parser.add_argument("--uv", help="the uv that installs the pinned kubectl")
     args = parser.parse_args(argv)
