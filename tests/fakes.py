@@ -15,14 +15,13 @@ from stadtmelder_notify.domain import (
     RecipientGone,
     WebhookCall,
 )
-from stadtmelder_notify.links import recipient_key
 from stadtmelder_notify.repository import Claim
+from stadtmelder_reports.citizen_links.domain import FeedbackStep
 from stadtmelder_reports.domain import Notice, Report, StatusChange, WorkStep
 from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTokenUnknown
 from stadtmelder_reports.photos import CleanPhoto
 from stadtmelder_reports.report_queries import QueueQuery, ReportQuery
 from stadtmelder_reports.repository import StoredPhoto
-from stadtmelder_reports.resolution_feedback import FeedbackStep
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.staff.repository import AuditEntry
 from stadtmelder_routing.work_items import WorkItem
@@ -38,6 +37,7 @@ from stadtmelder_shared.events import (
     ReportRouted,
 )
 from stadtmelder_shared.geo import distance_m
+from stadtmelder_shared.link_tokens import recipient_key
 from stadtmelder_shared.nearby import Grid, within
 
 

@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pymongo import AsyncMongoClient
 
-from stadtmelder_reports.api_keys import MongoApiKeyStore
 from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.integrations.api_keys import MongoApiKeyStore
 from stadtmelder_shared.webhook_signatures import verify_signature
 from tests.conftest import LocalSystem
 from tests.e2e import test_notify_loop as mail_loop

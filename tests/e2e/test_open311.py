@@ -14,8 +14,8 @@ from georeport import GeoReport
 from PIL import Image
 from pymongo import AsyncMongoClient
 
-from stadtmelder_reports.api_keys import MongoApiKeyStore
 from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.integrations.api_keys import MongoApiKeyStore
 from tests.conftest import LocalSystem
 from tests.examples import KOENIGSTRASSE, geotagged_jpeg, valid_answers
 from tests.system import wait_until

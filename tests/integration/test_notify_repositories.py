@@ -10,14 +10,14 @@ import pytest
 
 from stadtmelder_notify.domain import PendingMail, address_key, confirmation_mail
 from stadtmelder_notify.followers import MongoFollowerStore
-from stadtmelder_notify.links import MailLinks, recipient_key
+from stadtmelder_notify.links import MailLinks
 from stadtmelder_notify.mailer import SmtpMailer
 from stadtmelder_notify.repository import Claim, MongoDeliveryLog
 from stadtmelder_notify.sent_journal import SentJournal
 from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.citizen_links.domain import FeedbackAnswer, answer_feedback
 from stadtmelder_reports.domain import Notice, StatusChange, Submission, submit
 from stadtmelder_reports.repository import MongoReportRepository
-from stadtmelder_reports.resolution_feedback import FeedbackAnswer, answer_feedback
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
     CategoryRef,
@@ -28,6 +28,7 @@ from stadtmelder_shared.events import (
     Reporter,
     ReportSubmitted,
 )
+from stadtmelder_shared.link_tokens import recipient_key
 from tests.conftest import LocalSystem
 from tests.fakes import InMemoryDeliveryLog, InMemoryFollowerStore, InMemoryReportRepository
 from tests.system import wait_until

@@ -11,19 +11,19 @@ from litestar import Litestar
 from litestar.di import Provide
 from litestar.testing import AsyncTestClient
 
-from stadtmelder_notify.links import MailLinks, recipient_key
+from stadtmelder_notify.links import MailLinks
 from stadtmelder_reports.api import ApiSettings, ReportsController
 from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.citizen_links import routes as citizen_links
 from stadtmelder_reports.domain import Submission
-from stadtmelder_reports.feedback import FeedbackController
 from stadtmelder_reports.handlers import register_handlers
 from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS
-from stadtmelder_reports.preferences import LinkTokens, PreferencesController
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.service import ReportService
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.staff.service import QueueFilters, WorkService
 from stadtmelder_reports.staff.workflow import TransitionRequest
+from stadtmelder_reports.web.routes import web_template_config
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import (
@@ -37,6 +37,7 @@ from stadtmelder_shared.events import (
     ReportStatusChanged,
     ReportSubmitted,
 )
+from stadtmelder_shared.link_tokens import recipient_key
 from tests.examples import KOENIGSTRASSE, valid_answers
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster
 
@@ -104,11 +105,10 @@ def system() -> System:
 @pytest.fixture
 async def client(system: System) -> AsyncIterator[AsyncTestClient[Litestar]]:
     app = Litestar(
-        route_handlers=[FeedbackController, PreferencesController, ReportsController],
+        route_handlers=[*citizen_links.ROUTE_HANDLERS, ReportsController],
         dependencies={
             "service": Provide(lambda: system.service, sync_to_thread=False),
             "work": Provide(lambda: system.work, sync_to_thread=False),
-            "link_tokens": Provide(lambda: LinkTokens(SECRET), sync_to_thread=False),
             "links": Provide(lambda: ApiSettings(BASE, 100_000), sync_to_thread=False),
             "limiter": Provide(lambda: SubmissionLimiter(20), sync_to_thread=False),
             # No test here sends a photo, so no worker process is started for them.
@@ -116,7 +116,9 @@ async def client(system: System) -> AsyncIterator[AsyncTestClient[Litestar]]:
         },
         exception_handlers=EXCEPTION_HANDLERS,
         logging_config=None,
+        template_config=web_template_config(),
     )
+    citizen_links.register(app.state, SECRET)
     async with AsyncTestClient(app) as client:
         yield client
 

@@ -12,7 +12,7 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from stadtmelder_notify.delivery import DeliveryPolicy
 from stadtmelder_notify.domain import DeliveryFailed
 from stadtmelder_notify.handlers import register_handlers
-from stadtmelder_notify.links import MailLinks, recipient_key
+from stadtmelder_notify.links import MailLinks
 from stadtmelder_notify.repository import Claim
 from stadtmelder_notify.service import NotifyService
 from stadtmelder_shared import topics
@@ -30,6 +30,7 @@ from stadtmelder_shared.events import (
     ReportSubmitted,
     ReportSupported,
 )
+from stadtmelder_shared.link_tokens import recipient_key
 from tests.fakes import (
     InMemoryDeliveryLog,
     InMemoryFollowerStore,

@@ -3,11 +3,10 @@
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from stadtmelder_notify import links as notify_links
 from stadtmelder_notify.links import MailLinks, recipient_key
 from stadtmelder_notify.settings import NotifySettings
-from stadtmelder_reports import preferences as reports_links
-from stadtmelder_reports.preferences import LinkInvalid, LinkTokens
+from stadtmelder_reports.citizen_links.domain import LinkInvalid, LinkTokens
+from stadtmelder_shared.link_tokens import LinkPurpose
 
 SECRET = b"unit-test-link-secret-of-32-bytes!"
 REPORT = "ABCDE-12345"
@@ -23,20 +22,11 @@ def test_a_link_made_by_notify_is_accepted_by_the_reports_service_for_its_purpos
     unsubscribe = token_of(links.unsubscribe(REPORT, "Anna@Example.org"))
     feedback = token_of(links.feedback(REPORT, "anna@example.org", "de", "not_fixed"))
 
-    checked = LinkTokens(SECRET).check(unsubscribe, "preferences")
+    checked = LinkTokens(SECRET).check(unsubscribe, LinkPurpose.PREFERENCES)
     assert checked.report_id == REPORT
     assert checked.recipient == recipient_key(REPORT, "anna@example.org")
-    assert LinkTokens(SECRET).check(feedback, "feedback") == checked
+    assert LinkTokens(SECRET).check(feedback, LinkPurpose.FEEDBACK) == checked
     assert token_of(links.language(REPORT, "anna@example.org", "tr")) == unsubscribe
-
-
-def test_both_sides_sign_alike_and_share_the_development_default() -> None:
-    key = recipient_key(REPORT, "anna@example.org")
-    for purpose in ("feedback", "preferences"):
-        assert notify_links.link_token(SECRET, purpose, REPORT, key) == reports_links.link_token(
-            SECRET, purpose, REPORT, key
-        )
-    assert notify_links.DEVELOPMENT_LINK_SECRET == reports_links.DEVELOPMENT_LINK_SECRET
 
 
 @pytest.mark.parametrize(
@@ -54,7 +44,7 @@ def test_both_sides_sign_alike_and_share_the_development_default() -> None:
 def test_a_changed_or_cut_link_is_refused(forge: object) -> None:
     token = token_of(MailLinks("https://m.example", SECRET).unsubscribe(REPORT, "a@example.org"))
     with pytest.raises(LinkInvalid):
-        LinkTokens(SECRET).check(forge(token), "preferences")  # type: ignore[operator]
+        LinkTokens(SECRET).check(forge(token), LinkPurpose.PREFERENCES)  # type: ignore[operator]
 
 
 def test_a_link_is_refused_for_another_purpose_or_with_another_secret() -> None:
@@ -63,11 +53,11 @@ def test_a_link_is_refused_for_another_purpose_or_with_another_secret() -> None:
     feedback = token_of(links.feedback(REPORT, "a@example.org", "de"))
 
     with pytest.raises(LinkInvalid):
-        LinkTokens(SECRET).check(unsubscribe, "feedback")
+        LinkTokens(SECRET).check(unsubscribe, LinkPurpose.FEEDBACK)
     with pytest.raises(LinkInvalid):
-        LinkTokens(SECRET).check(feedback, "preferences")
+        LinkTokens(SECRET).check(feedback, LinkPurpose.PREFERENCES)
     with pytest.raises(LinkInvalid):
-        LinkTokens(b"another-secret-another-secret-!!").check(unsubscribe, "preferences")
+        LinkTokens(b"another-secret-another-secret-!!").check(unsubscribe, LinkPurpose.PREFERENCES)
 
 
 def test_links_never_carry_the_address() -> None:

@@ -24,11 +24,8 @@ from stadtmelder_notify.links import MailLinks
 from stadtmelder_notify.service import NotifyService
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_notify.web_push import WebPushSender
-from stadtmelder_reports.push_subscriptions import (
-    SubscriptionIn,
-    SubscriptionKeys,
-    subscription_problems,
-)
+from stadtmelder_reports.integrations.push import subscription_problems
+from stadtmelder_reports.integrations.push_api import SubscriptionIn, SubscriptionKeys
 from stadtmelder_shared.events import PushSubscription, PushSubscriptionChanged
 from stadtmelder_shared.vapid import ensure_development_key, private_key_from, public_key_text
 from tests.fakes import (
@@ -274,22 +271,27 @@ def test_the_development_key_is_made_once_and_read_alike_as_pem_or_base64url(
         private_key_from(b64url(b"short"))
 
 
+def problems_of(subscription: SubscriptionIn, allow_plain_http: bool) -> list[dict[str, str]]:
+    keys = subscription.keys
+    return subscription_problems(subscription.endpoint, keys.p256dh, keys.auth, allow_plain_http)
+
+
 def test_a_browser_subscription_with_broken_keys_or_endpoint_is_refused_by_field() -> None:
     good = Browser().subscription
     keys = SubscriptionKeys(p256dh=good.p256dh, auth=good.auth)
-    assert subscription_problems(SubscriptionIn(endpoint=ENDPOINT, keys=keys), False) == []
+    assert problems_of(SubscriptionIn(endpoint=ENDPOINT, keys=keys), False) == []
     plain = SubscriptionIn(endpoint="http://push.example.net/x", keys=keys)
-    assert [p["key"] for p in subscription_problems(plain, False)] == ["subscription.endpoint"]
-    assert subscription_problems(plain, allow_plain_http=True) == []
+    assert [p["key"] for p in problems_of(plain, False)] == ["subscription.endpoint"]
+    assert problems_of(plain, allow_plain_http=True) == []
     for inside in ("https://10.0.0.7/x", "https://[::1]/x", "https://kafka/x", "https://a.local/x"):
         internal = SubscriptionIn(endpoint=inside, keys=keys)
-        assert [p["message"] for p in subscription_problems(internal, False)] == [
+        assert [p["message"] for p in problems_of(internal, False)] == [
             "This is not a push service's address."
         ]
     broken = SubscriptionIn(
         endpoint=ENDPOINT, keys=SubscriptionKeys(p256dh=b64url(b"\x04" + b"1" * 64), auth="!!")
     )
-    assert [p["key"] for p in subscription_problems(broken, False)] == [
+    assert [p["key"] for p in problems_of(broken, False)] == [
         "subscription.keys.p256dh",
         "subscription.keys.auth",
     ]

@@ -14,8 +14,8 @@ from stadtmelder_notify.delivery import DeliveryPolicy
 from stadtmelder_notify.domain import ChannelRefused, DeliveryFailed, WebhookCall
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_notify.service import NotifyService
-from stadtmelder_reports.app_webhooks import url_problem
 from stadtmelder_reports.domain import Submission
+from stadtmelder_reports.integrations.webhooks import url_problem
 from stadtmelder_reports.service import ReportService
 from stadtmelder_shared.events import AppWebhook, Location, ReportSubmitted
 from stadtmelder_shared.webhook_signatures import app_webhook_secret, verify_signature

@@ -15,10 +15,10 @@ from PIL import Image
 from pymongo.errors import ServerSelectionTimeoutError
 
 from stadtmelder_reports.api import ApiSettings
-from stadtmelder_reports.api_keys import ApiClient
 from stadtmelder_reports.app import build_app
 from stadtmelder_reports.catalogue import load_jurisdiction
 from stadtmelder_reports.domain import StatusChange
+from stadtmelder_reports.integrations.api_keys import ApiClient
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.service import ReportService
 from stadtmelder_shared.events import DepartmentRef

@@ -17,10 +17,10 @@ from litestar.testing import AsyncTestClient
 
 from stadtmelder_reports.alerts import AlertService, load_districts
 from stadtmelder_reports.api import ApiSettings
-from stadtmelder_reports.api_keys import ApiClient
 from stadtmelder_reports.app import build_app
 from stadtmelder_reports.catalogue import load_jurisdiction
 from stadtmelder_reports.errors import ClientDisconnected, RequestTooComplex, RequestTooLarge
+from stadtmelder_reports.integrations.api_keys import ApiClient
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.request_limits import (
     MAX_BODY_BYTES,

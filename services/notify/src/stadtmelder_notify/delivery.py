@@ -30,12 +30,12 @@ from stadtmelder_notify.domain import (
     next_free_slot,
     retry_pause,
 )
-from stadtmelder_notify.links import recipient_key
 from stadtmelder_notify.repository import Claim, DeliveryLog
 from stadtmelder_notify.senders import Sender
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import CitizenNotified, Event, Reporter, derived_event_id
 from stadtmelder_shared.keyed_locks import KeyedLocks
+from stadtmelder_shared.link_tokens import recipient_key
 
 log = logging.getLogger(__name__)
 MailFor = Callable[[str, str], Mail]

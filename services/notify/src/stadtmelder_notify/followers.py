@@ -9,9 +9,9 @@ from typing import Any, Protocol
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from stadtmelder_notify.links import recipient_key
 from stadtmelder_shared.events import Language, Reporter
 from stadtmelder_shared.keyed_locks import KeyedLocks
+from stadtmelder_shared.link_tokens import recipient_key
 
 Document = dict[str, Any]
 

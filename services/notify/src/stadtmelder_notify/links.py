@@ -1,35 +1,16 @@
 """Links in citizens' mails: tracking, the report, and signed links for feedback and preferences.
 
-A signed link carries the report id, the recipient's key (a hash of report and address, never
-the address) and an HMAC of both with the secret `NOTIFY_LINK_SECRET`, which the reports service
-shares to check it. The format is a contract with `stadtmelder_reports.preferences`; a unit test
-keeps the two sides equal.
+The signed links' tokens (`stadtmelder_shared.link_tokens`) carry the recipient's key, never the
+address; the reports service checks them with the same secret.
 """
 
-import base64
-import hashlib
-import hmac
 from typing import Literal
 from urllib.parse import quote
 
-LinkPurpose = Literal["feedback", "preferences"]
+from stadtmelder_shared.link_tokens import LinkPurpose, link_token, recipient_key
+
 Outcome = Literal["fixed", "partly", "not_fixed"]
 OUTCOMES: tuple[Outcome, ...] = ("fixed", "partly", "not_fixed")
-# Good enough for a laptop, never for a city: settings refuse it behind a public base URL.
-DEVELOPMENT_LINK_SECRET = "development-only-link-secret-not-for-production"  # noqa: S105
-_MAC_BYTES = 18
-
-
-def recipient_key(report_id: str, address: str) -> str:
-    """Who a message about one report goes to, as a hash: the address never leaves notify."""
-    return hashlib.sha256(f"{report_id}|{address.lower()}".encode()).hexdigest()
-
-
-def link_token(secret: bytes, purpose: LinkPurpose, report_id: str, recipient: str) -> str:
-    """`<report id>.<recipient key>.<mac>`; unguessable without the secret, checkable with it."""
-    message = f"stadtmelder-link|v1|{purpose}|{report_id}|{recipient}".encode()
-    mac = hmac.new(secret, message, hashlib.sha256).digest()[:_MAC_BYTES]
-    return f"{report_id}.{recipient}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
 
 
 class MailLinks:
@@ -51,17 +32,17 @@ class MailLinks:
 
     def unsubscribe(self, report_id: str, address: str) -> str:
         """Also the `List-Unsubscribe` target: a POST to it unsubscribes in one click."""
-        token = self._token("preferences", report_id, address)
+        token = self._token(LinkPurpose.PREFERENCES, report_id, address)
         return f"{self._base}/api/v1/notifications/unsubscribe/{token}"
 
     def language(self, report_id: str, address: str, language: str) -> str:
-        token = self._token("preferences", report_id, address)
+        token = self._token(LinkPurpose.PREFERENCES, report_id, address)
         return f"{self._base}/api/v1/notifications/preferences/{token}?language={language}"
 
     def feedback(
         self, report_id: str, address: str, language: str, outcome: Outcome | None = None
     ) -> str:
-        token = self._token("feedback", report_id, address)
+        token = self._token(LinkPurpose.FEEDBACK, report_id, address)
         chosen = f"&outcome={outcome}" if outcome else ""
         return f"{self._base}/api/v1/feedback/{token}?lang={language}{chosen}"
 

@@ -29,7 +29,7 @@ from stadtmelder_notify.domain import (
     supported_mail,
 )
 from stadtmelder_notify.followers import FollowerStore
-from stadtmelder_notify.links import MailLinks, recipient_key
+from stadtmelder_notify.links import MailLinks
 from stadtmelder_notify.mailer import Mailer
 from stadtmelder_notify.repository import DeliveryLog
 from stadtmelder_notify.senders import PushSender, Senders, WebhookSender
@@ -46,6 +46,7 @@ from stadtmelder_shared.events import (
     ReportSubmitted,
     ReportSupported,
 )
+from stadtmelder_shared.link_tokens import recipient_key
 
 # Browsers one report's messages are pushed to: a reporter's phone, tablet and computers.
 MAX_BROWSERS = 10

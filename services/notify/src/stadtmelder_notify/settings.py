@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from stadtmelder_notify.links import DEVELOPMENT_LINK_SECRET
+from stadtmelder_shared.link_tokens import DEVELOPMENT_LINK_SECRET
 from stadtmelder_shared.settings import ConnectionSettings
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})

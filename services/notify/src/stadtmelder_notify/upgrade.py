@@ -15,10 +15,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_notify.channel_store import MongoChannelStore
 from stadtmelder_notify.followers import MongoFollowerStore
-from stadtmelder_notify.links import recipient_key
 from stadtmelder_notify.repository import connect
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_shared.events import PushSubscription, Reporter
+from stadtmelder_shared.link_tokens import recipient_key
 
 Document = dict[str, Any]
 

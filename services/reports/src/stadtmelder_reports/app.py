@@ -17,24 +17,20 @@ from stadtmelder_reports.alerts import AlertService, load_districts
 from stadtmelder_reports.alerts_api import AlertsController, provide_alerts
 from stadtmelder_reports.alerts_store import AlertOutboxRelay, MongoAlertStore
 from stadtmelder_reports.api import ApiSettings, HealthController, ReportsController
-from stadtmelder_reports.api_keys import ApiKeyStore, MongoApiKeyStore
-from stadtmelder_reports.app_webhooks import (
-    AppWebhookController,
-    AppWebhooks,
-    MongoAppWebhookStore,
-    local_deployment,
-)
 from stadtmelder_reports.catalogue import DEFAULT_DIRECTORY, load_departments, load_jurisdiction
-from stadtmelder_reports.feedback import FeedbackController
+from stadtmelder_reports.citizen_links import routes as citizen_links
 from stadtmelder_reports.geocoding import Geocoder, NominatimGeocoder
 from stadtmelder_reports.handlers import register_handlers
 from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS
+from stadtmelder_reports.integrations import routes as integrations
+from stadtmelder_reports.integrations.api_keys import ApiKeyStore
+from stadtmelder_reports.integrations.push import push_settings
+from stadtmelder_reports.integrations.webhook_store import MongoAppWebhookStore
+from stadtmelder_reports.integrations.webhooks import local_deployment
 from stadtmelder_reports.observability import http_metrics, metrics_endpoint, tracing_plugin
 from stadtmelder_reports.open311.api import Open311Controller
 from stadtmelder_reports.outbox import OutboxRelay
 from stadtmelder_reports.photo_uploads import photo_workers, provide_photo_workers
-from stadtmelder_reports.preferences import LinkTokens, PreferencesController
-from stadtmelder_reports.push_subscriptions import PushController, push_settings
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.repository import MongoReportRepository, connect
 from stadtmelder_reports.request_limits import (
@@ -190,15 +186,10 @@ def create_app(settings: ReportsSettings) -> Litestar:
         app.state.service = service
         app.state.work = work
         app.state.staff_verifier = verifier
-        app.state.api_keys = MongoApiKeyStore(database)
-        app.state.link_tokens = LinkTokens(settings.link_secret.get_secret_value().encode())
-        app.state.app_webhooks = AppWebhooks(
-            app.state.api_keys,
-            MongoAppWebhookStore(database),
-            settings.link_secret.get_secret_value().encode(),
-            allow_plain_http=local,
+        integrations.register(
+            app.state, database, settings.link_secret.get_secret_value().encode(), push, local
         )
-        app.state.push_settings = push
+        citizen_links.register(app.state, settings.link_secret.get_secret_value().encode())
         app.state.readiness = connection_checks(client, broker)
         metrics.watch_consumer_lag(broker)
 
@@ -248,10 +239,6 @@ def build_app(
         api_keys: ApiKeyStore = state.api_keys
         return api_keys
 
-    def provide_link_tokens(state: State) -> LinkTokens:
-        link_tokens: LinkTokens = state.link_tokens
-        return link_tokens
-
     largest_body = photo_body_bytes(api_settings.max_photo_bytes)
     return Litestar(
         route_handlers=[
@@ -259,12 +246,10 @@ def build_app(
             HealthController,
             Open311Controller,
             StaffController,
-            FeedbackController,
-            PreferencesController,
+            *citizen_links.ROUTE_HANDLERS,
             AlertsController,
             web_router(web or WebSettings()),
-            AppWebhookController,
-            PushController,
+            *integrations.ROUTE_HANDLERS,
             metrics_endpoint,
         ],
         state=State(
@@ -281,7 +266,6 @@ def build_app(
             "service": Provide(provide_service, sync_to_thread=False),
             "work": Provide(provide_work, sync_to_thread=False),
             "api_keys": Provide(provide_api_keys, sync_to_thread=False),
-            "link_tokens": Provide(provide_link_tokens, sync_to_thread=False),
             "alerts": Provide(provide_alerts, sync_to_thread=False),
             "links": Provide(lambda: api_settings, use_cache=True, sync_to_thread=False),
             "limiter": Provide(lambda: limiter, use_cache=True, sync_to_thread=False),

@@ -10,6 +10,7 @@ from bson import Binary
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from stadtmelder_reports.citizen_links.domain import FeedbackStep
 from stadtmelder_reports.documents import (
     Document,
     change_document,
@@ -26,7 +27,6 @@ from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTo
 from stadtmelder_reports.outbox_index import MongoOutboxIndex, Waiting
 from stadtmelder_reports.photos import CleanPhoto
 from stadtmelder_reports.report_queries import QueueQuery, ReportQuery, queue_filter, search_filter
-from stadtmelder_reports.resolution_feedback import FeedbackStep
 from stadtmelder_reports.tracking_index import MongoTrackingIndex
 from stadtmelder_shared import topics
 from stadtmelder_shared.conditional_writes import ConditionalWrites

@@ -6,15 +6,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
-from stadtmelder_reports import domain, resolution_feedback
+from stadtmelder_reports import domain
 from stadtmelder_reports.catalogue import Jurisdiction
+from stadtmelder_reports.citizen_links import domain as feedback_rules
+from stadtmelder_reports.citizen_links.domain import FeedbackAlreadyGiven, FeedbackAnswer
 from stadtmelder_reports.domain import Feedback, NewReport, Notice, Report, Submission
 from stadtmelder_reports.errors import ReportChangedMeanwhile, ReportClosed
 from stadtmelder_reports.geography import box_around
 from stadtmelder_reports.photos import CleanPhoto
 from stadtmelder_reports.report_queries import ReportQuery
 from stadtmelder_reports.repository import ReportRepository, StoredPhoto
-from stadtmelder_reports.resolution_feedback import FeedbackAlreadyGiven, FeedbackAnswer
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import Directory
 from stadtmelder_shared.events import (
@@ -183,12 +184,12 @@ class ReportService:
         """
         for _ in range(WRITE_ATTEMPTS):
             report = await self._repository.get(report_id)
-            given = resolution_feedback.given_feedback(report, recipient)
+            given = feedback_rules.given_feedback(report, recipient)
             if given is not None:
                 if given.outcome != answer.outcome:
                     raise FeedbackAlreadyGiven(report_id, given)
                 return given, False
-            step = resolution_feedback.answer_feedback(report, recipient, answer, self._clock())
+            step = feedback_rules.answer_feedback(report, recipient, answer, self._clock())
             if await self._repository.record_feedback(report.id, report.revision, step):
                 self._on_events_pending(report.id)
                 return step.feedback, True

@@ -14,7 +14,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
 from stadtmelder_reports.api import client_address
-from stadtmelder_reports.api_keys import ApiKeyStore
+from stadtmelder_reports.integrations.api_keys import ApiKeyStore
 from stadtmelder_reports.open311.errors import forbidden
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 

@@ -10,9 +10,9 @@ from litestar.enums import HttpMethod
 from litestar.params import FromPath, FromQuery, SkipValidation
 
 from stadtmelder_reports.api import ApiSettings
-from stadtmelder_reports.api_keys import ApiKeyStore
 from stadtmelder_reports.categories import localized
 from stadtmelder_reports.errors import ReportStopped
+from stadtmelder_reports.integrations.api_keys import ApiKeyStore
 from stadtmelder_reports.open311 import schemas
 from stadtmelder_reports.open311.errors import (
     bad_request,

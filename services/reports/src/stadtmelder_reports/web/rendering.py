@@ -10,7 +10,7 @@ from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
-from stadtmelder_reports.preferences import LANGUAGES, page_language
+from stadtmelder_reports.citizen_links.languages import LANGUAGES, page_language
 from stadtmelder_reports.schemas import LanguageCode
 from stadtmelder_reports.web.texts import LANGUAGE_NAMES, Words
 

@@ -14,6 +14,13 @@ from litestar.types import ExceptionHandlersMap
 from stadtmelder_reports.api import Links, client_address
 from stadtmelder_reports.catalogue import Jurisdiction
 from stadtmelder_reports.categories import localized
+from stadtmelder_reports.citizen_links.domain import (
+    FeedbackAlreadyGiven,
+    FeedbackAnswer,
+    FeedbackNotAsked,
+    given_feedback,
+)
+from stadtmelder_reports.citizen_links.service import record_answer
 from stadtmelder_reports.domain import FEEDBACK_OUTCOMES, Report
 from stadtmelder_reports.errors import (
     FieldProblem,
@@ -23,18 +30,10 @@ from stadtmelder_reports.errors import (
     TooManySubmissions,
     TrackingTokenUnknown,
 )
-from stadtmelder_reports.feedback import record_answer
 from stadtmelder_reports.geocoding import Geocoder, find_places
 from stadtmelder_reports.photo_uploads import PhotoCleaning, clean_photos
 from stadtmelder_reports.photos import PhotoError
-from stadtmelder_reports.preferences import LinkHolder
 from stadtmelder_reports.rate_limits import SubmissionLimiter
-from stadtmelder_reports.resolution_feedback import (
-    FeedbackAlreadyGiven,
-    FeedbackAnswer,
-    FeedbackNotAsked,
-    given_feedback,
-)
 from stadtmelder_reports.schemas import NearbyReportOut, category_out, public_view
 from stadtmelder_reports.service import ReportService
 from stadtmelder_reports.staff.service import WorkService
@@ -59,6 +58,7 @@ from stadtmelder_reports.web.report_form_page import (
 )
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_reports.web.views import map_points, readable_answers
+from stadtmelder_shared.link_tokens import LinkHolder
 
 AnyRequest = Request[Any, Any, Any]
 Service = NamedDependency[ReportService]

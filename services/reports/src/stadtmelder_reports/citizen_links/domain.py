@@ -1,15 +1,37 @@
-"""Feedback after a report was resolved: who may answer, once, and what the answer changes."""
+"""The rules of the mail links: whose link it is, and the feedback after a report was resolved
+(who may answer, once, and what the answer changes)."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from stadtmelder_reports.domain import Comment, Feedback, FeedbackOutcome, Report, StatusChange
 from stadtmelder_reports.errors import ReportsError
-from stadtmelder_shared.events import (
-    Actor,
-    FeedbackReceived,
-    derived_event_id,
-)
+from stadtmelder_shared.events import Actor, FeedbackReceived, derived_event_id
+from stadtmelder_shared.link_tokens import LinkHolder, LinkPurpose, link_holder
+
+
+class LinkInvalid(ReportsError):
+    """A feedback or preferences link that was not signed by us, or was cut short (404)."""
+
+    def __init__(self) -> None:
+        super().__init__("This link is not valid. Please check that it was copied completely.")
+
+
+class BadAnswer(ReportsError):
+    """A body we cannot read (400)."""
+
+
+class LinkTokens:
+    """Checks the links notify signed with the secret both services share."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def check(self, token: str, purpose: LinkPurpose) -> LinkHolder:
+        holder = link_holder(self._secret, purpose, token)
+        if holder is None:
+            raise LinkInvalid()
+        return holder
 
 
 @dataclass(frozen=True)

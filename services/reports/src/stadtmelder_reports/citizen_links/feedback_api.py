@@ -1,0 +1,194 @@
+"""The feedback loop: citizens answer "is it fixed?" from the mail about a resolved report, and
+"not fixed" puts the report back into the department's queue.
+
+`/api/v1/feedback/{token}` with a signed, per-recipient token. Opening the link (GET, also with
+`?outcome=`) shows the question with that answer chosen and records nothing, because mail
+scanners and link previews open links; the answer is recorded by a POST (the page's button,
+or an app). A POST is idempotent: the same answer again changes nothing.
+"""
+
+from typing import Any
+
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIType, Schema
+from litestar.params import FromPath, FromQuery
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_409_CONFLICT
+from litestar.types import ExceptionHandlersMap
+
+from stadtmelder_reports.citizen_links.domain import (
+    FeedbackAlreadyGiven,
+    FeedbackAnswer,
+    FeedbackNotAsked,
+    LinkTokens,
+    given_feedback,
+)
+from stadtmelder_reports.citizen_links.languages import page_language
+from stadtmelder_reports.citizen_links.pages import (
+    LINK_DEPENDENCIES,
+    LINK_ERRORS,
+    AnyRequest,
+    link_page,
+    message_page,
+    submitted_fields,
+    wants_html,
+)
+from stadtmelder_reports.citizen_links.service import record_answer
+from stadtmelder_reports.citizen_links.texts import LinkWords
+from stadtmelder_reports.declared_responses import BY_KEY, body_read_by_hand, declared
+from stadtmelder_reports.domain import (
+    FEEDBACK_COMMENT_MAX_LENGTH,
+    FEEDBACK_OUTCOMES,
+    FeedbackOutcome,
+    Report,
+)
+from stadtmelder_reports.errors import ReportsError
+from stadtmelder_reports.http_errors import error_response
+from stadtmelder_reports.schemas import (
+    ChoiceOut,
+    FeedbackAnswerOut,
+    FeedbackIn,
+    FeedbackQuestionOut,
+    LanguageCode,
+    feedback_out,
+)
+from stadtmelder_reports.service import ReportService
+from stadtmelder_reports.staff.service import WorkService
+from stadtmelder_shared.link_tokens import LinkHolder, LinkPurpose
+
+HOW_TO_ANSWER = (
+    "Opening this link records nothing. To answer, POST "
+    '{"outcome": "fixed" | "partly" | "not_fixed", "comment": optional text, '
+    '"rating": optional 1-5} to it.'
+)
+# FeedbackIn as JSON or as the page's form, which the route reads itself.
+ANSWER_BODY = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["outcome"],
+    properties={
+        "outcome": Schema(type=OpenAPIType.STRING, enum=list(FEEDBACK_OUTCOMES)),
+        "comment": Schema(type=OpenAPIType.STRING, max_length=FEEDBACK_COMMENT_MAX_LENGTH),
+        "rating": Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=5),
+    },
+)
+NOT_OPEN = (
+    "The report is not resolved (any more), so there is nothing to answer (`feedback_not_asked`), "
+    "or you gave another answer already (`already_answered`, with `answer`)."
+)
+
+
+Service = NamedDependency[ReportService]
+Work = NamedDependency[WorkService]
+Tokens = NamedDependency[LinkTokens]
+
+
+def question(
+    report: Report, holder: LinkHolder, selected: FeedbackOutcome | None, language: LanguageCode
+) -> FeedbackQuestionOut:
+    words = LinkWords(language)
+    given = given_feedback(report, holder.recipient)
+    return FeedbackQuestionOut(
+        report_id=report.id,
+        status=report.status,
+        category=report.category.name(language),
+        question=words.feedback_title,
+        choices=[ChoiceOut(key=outcome, name=words(outcome)) for outcome in FEEDBACK_OUTCOMES],
+        selected=selected,
+        open=report.status == "resolved" and given is None,
+        answer=feedback_out(given) if given else None,
+        how_to_answer=HOW_TO_ANSWER,
+    )
+
+
+def _form_answer(fields: dict[str, Any]) -> dict[str, Any]:
+    """A form sends every field as text, and empty ones for what was left out."""
+    return {key: value for key, value in fields.items() if value not in (None, "")}
+
+
+def on_feedback_error(request: AnyRequest, error: ReportsError) -> Response[Any]:
+    language = page_language(request, request.query_params.get("lang"))
+    words = LinkWords(language)
+    if wants_html(request):
+        if isinstance(error, FeedbackAlreadyGiven):
+            text = words("feedback_answered", answer=words(error.given.outcome))
+        else:
+            text = words.feedback_not_open
+        return message_page(language, words.feedback_title, text, status_code=HTTP_409_CONFLICT)
+    if isinstance(error, FeedbackAlreadyGiven):
+        answered = feedback_out(error.given).model_dump(mode="json")
+        return error_response(HTTP_409_CONFLICT, "already_answered", str(error), answer=answered)
+    return error_response(HTTP_409_CONFLICT, "feedback_not_asked", str(error))
+
+
+class FeedbackController(Controller):
+    path = "/api/v1/feedback"
+    tags = ["feedback"]  # noqa: RUF012 (Litestar reads it as a class attribute)
+    dependencies = LINK_DEPENDENCIES
+    exception_handlers: ExceptionHandlersMap = {  # noqa: RUF012
+        **LINK_ERRORS,
+        FeedbackNotAsked: on_feedback_error,
+        FeedbackAlreadyGiven: on_feedback_error,
+    }
+
+    @get("/{token:str}", responses=declared(*BY_KEY))
+    async def show(
+        self,
+        request: AnyRequest,
+        service: Service,
+        link_tokens: Tokens,
+        token: FromPath[str],
+        outcome: FromQuery[FeedbackOutcome | None] = None,
+        lang: FromQuery[LanguageCode | None] = None,
+    ) -> Response[Any]:
+        """The question, with the link's answer chosen; records nothing."""
+        holder = link_tokens.check(token, LinkPurpose.FEEDBACK)
+        report = await service.public_report(holder.report_id)
+        language = page_language(request, lang)
+        shown = question(report, holder, outcome, language)
+        if not wants_html(request):
+            return Response(shown)
+        return link_page(
+            "links_feedback.html.j2",
+            language,
+            shown.question,
+            shown=shown,
+            outcomes=FEEDBACK_OUTCOMES,
+            comment_max_length=FEEDBACK_COMMENT_MAX_LENGTH,
+        )
+
+    @post(
+        "/{token:str}",
+        status_code=HTTP_201_CREATED,
+        responses=declared(*BY_KEY, 409, 413, why={409: NOT_OPEN}),
+        operation_class=body_read_by_hand(ANSWER_BODY, required=True),
+    )
+    async def answer(
+        self,
+        request: AnyRequest,
+        service: Service,
+        work: Work,
+        link_tokens: Tokens,
+        token: FromPath[str],
+        lang: FromQuery[LanguageCode | None] = None,
+    ) -> Response[Any]:
+        """Record the answer (201; 200 when it was recorded before); "not_fixed" reopens."""
+        holder = link_tokens.check(token, LinkPurpose.FEEDBACK)
+        data = FeedbackIn.model_validate(_form_answer(await submitted_fields(request)))
+        feedback, recorded, report = await record_answer(
+            service, work, holder, FeedbackAnswer(data.outcome, data.rating, data.comment)
+        )
+        status = HTTP_201_CREATED if recorded else HTTP_200_OK
+        if not wants_html(request):
+            out = FeedbackAnswerOut(
+                report_id=report.id,
+                status=report.status,
+                answer=feedback_out(feedback),
+                recorded=recorded,
+            )
+            return Response(out, status_code=status)
+        language = page_language(request, lang)
+        words = LinkWords(language)
+        said = [words.feedback_thanks]
+        if report.status == "reopened":
+            said.append(words.feedback_reopened)
+        return message_page(language, words.feedback_title, *said, status_code=status)

@@ -1,0 +1,105 @@
+"""How the mail links answer: a page for people, JSON for apps, and the same for their errors."""
+
+import json
+from typing import Any
+
+from litestar import Request, Response
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.response import Template
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_404_NOT_FOUND
+from litestar.types import ExceptionHandlersMap
+
+from stadtmelder_reports.citizen_links.domain import BadAnswer, LinkInvalid, LinkTokens
+from stadtmelder_reports.citizen_links.languages import page_language
+from stadtmelder_reports.citizen_links.texts import LinkWords
+from stadtmelder_reports.errors import ReportNotFound, ReportsError
+from stadtmelder_reports.http_errors import error_response
+from stadtmelder_reports.schemas import LanguageCode
+
+AnyRequest = Request[Any, Any, Any]
+# The token in a page's address stays out of caches, referrers and search engines.
+PAGE_HEADERS = {
+    "cache-control": "no-store",
+    "referrer-policy": "no-referrer",
+    "x-robots-tag": "noindex",
+    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+}
+
+
+def provide_link_tokens(state: State) -> LinkTokens:
+    """The checker `routes.register` put into the app's state."""
+    link_tokens: LinkTokens = state.link_tokens
+    return link_tokens
+
+
+LINK_DEPENDENCIES = {"link_tokens": Provide(provide_link_tokens, sync_to_thread=False)}
+
+
+def wants_html(request: AnyRequest) -> bool:
+    """Browsers ask for HTML; apps and scripts get JSON."""
+    return request.accept.best_match(["application/json", "text/html"]) == "text/html"
+
+
+def link_page(
+    template: str,
+    language: LanguageCode,
+    title: str,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    """A small accessible page of the `links_*` templates, in `language`."""
+    return Template(
+        template_name=template,
+        context={"t": LinkWords(language), "lang": language, "title": title, **context},
+        status_code=status_code,
+        headers=PAGE_HEADERS,
+    )
+
+
+def message_page(
+    language: LanguageCode, title: str, *paragraphs: str, status_code: int = 200
+) -> Template:
+    return link_page(
+        "links_base.html.j2", language, title, status_code, paragraphs=list(paragraphs)
+    )
+
+
+async def submitted_fields(request: AnyRequest) -> dict[str, Any]:
+    """The fields of a JSON body or of a form (the pages' forms, RFC 8058's one click)."""
+    media_type, _ = request.content_type
+    if media_type == "application/json":
+        raw = await request.body()
+        try:
+            fields = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            fields = None
+        if not isinstance(fields, dict):
+            raise BadAnswer("Send a JSON object.")
+        return fields
+    if media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.form()
+        return {key: form.get(key) for key in form}
+    return {}
+
+
+def on_link_error(request: AnyRequest, error: ReportsError) -> Response[Any]:
+    """Errors of the mail links: a page for people, the API's error body for apps."""
+    status, code = {
+        LinkInvalid: (HTTP_404_NOT_FOUND, "link_invalid"),
+        ReportNotFound: (HTTP_404_NOT_FOUND, "report_not_found"),
+        BadAnswer: (HTTP_400_BAD_REQUEST, "invalid_request"),
+    }.get(type(error), (HTTP_400_BAD_REQUEST, "invalid_request"))
+    if wants_html(request):
+        language = page_language(request, request.query_params.get("lang"))
+        words = LinkWords(language)
+        message = words.invalid if isinstance(error, LinkInvalid | ReportNotFound) else str(error)
+        return message_page(language, words.problem, message, status_code=status)
+    return error_response(status, code, str(error))
+
+
+LINK_ERRORS: ExceptionHandlersMap = {
+    LinkInvalid: on_link_error,
+    BadAnswer: on_link_error,
+    ReportNotFound: on_link_error,
+}

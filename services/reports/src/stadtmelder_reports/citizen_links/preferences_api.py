@@ -1,0 +1,156 @@
+"""The unsubscribe and language links in every mail's footer.
+
+Notify signs the links with `NOTIFY_LINK_SECRET`; this service checks them with the same secret
+and announces the choice as NotificationPreferencesChanged, with the recipient's key (a hash),
+never an address: notify keeps the addresses and honours the choice. Opening a link (GET) only
+shows what it would do, because mail scanners open links; a POST does it. RFC 8058's one-click
+unsubscribe is such a POST, sent by the mail client itself.
+"""
+
+from typing import Any
+
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIType, Schema
+from litestar.params import FromPath, FromQuery
+
+from stadtmelder_reports.citizen_links.domain import LinkTokens
+from stadtmelder_reports.citizen_links.languages import LANGUAGES, page_language
+from stadtmelder_reports.citizen_links.pages import (
+    LINK_DEPENDENCIES,
+    LINK_ERRORS,
+    AnyRequest,
+    link_page,
+    message_page,
+    submitted_fields,
+    wants_html,
+)
+from stadtmelder_reports.citizen_links.texts import LinkWords
+from stadtmelder_reports.declared_responses import BY_KEY, body_read_by_hand, declared
+from stadtmelder_reports.schemas import LanguageCode, PreferencesIn, PreferencesOut
+from stadtmelder_reports.service import ReportService
+from stadtmelder_reports.web.texts import LANGUAGE_NAMES
+from stadtmelder_shared.link_tokens import LinkPurpose
+
+# PreferencesIn as JSON or as the page's form, which the route reads itself.
+CHOICE_BODY = Schema(
+    type=OpenAPIType.OBJECT,
+    properties={
+        "opted_out": Schema(type=OpenAPIType.BOOLEAN),
+        "language": Schema(type=OpenAPIType.STRING, enum=list(LANGUAGES)),
+    },
+)
+Tokens = NamedDependency[LinkTokens]
+Service = NamedDependency[ReportService]
+
+
+class PreferencesController(Controller):
+    """`/api/v1/notifications/...`: the links in every mail's footer."""
+
+    path = "/api/v1/notifications"
+    tags = ["notifications"]  # noqa: RUF012 (Litestar reads it as a class attribute)
+    dependencies = LINK_DEPENDENCIES
+    exception_handlers = LINK_ERRORS
+
+    @get("/unsubscribe/{token:str}", responses=declared(*BY_KEY))
+    async def show_unsubscribe(
+        self, request: AnyRequest, service: Service, link_tokens: Tokens, token: FromPath[str]
+    ) -> Response[Any]:
+        """What the unsubscribe link would do; opening it changes nothing."""
+        holder = link_tokens.check(token, LinkPurpose.PREFERENCES)
+        report = await service.public_report(holder.report_id)
+        if not wants_html(request):
+            return Response(
+                PreferencesOut(
+                    report_id=report.id,
+                    opted_out=None,
+                    language=None,
+                    detail="POST to this address to get no more e-mails about this report "
+                    "(one-click unsubscribe, RFC 8058).",
+                )
+            )
+        language = page_language(request)
+        title = LinkWords(language)("unsubscribe_title", report_id=report.id)
+        return link_page("links_unsubscribe.html.j2", language, title)
+
+    @post("/unsubscribe/{token:str}", status_code=200, responses=declared(*BY_KEY))
+    async def unsubscribe(
+        self, request: AnyRequest, service: Service, link_tokens: Tokens, token: FromPath[str]
+    ) -> Response[Any]:
+        """No more mail about this report to the link's recipient; also RFC 8058's one click."""
+        holder = link_tokens.check(token, LinkPurpose.PREFERENCES)
+        await service.change_notification_preferences(
+            holder.report_id, holder.recipient, opted_out=True
+        )
+        language = page_language(request)
+        done = LinkWords(language)("unsubscribed", report_id=holder.report_id)
+        if not wants_html(request):
+            return Response(
+                PreferencesOut(
+                    report_id=holder.report_id, opted_out=True, language=None, detail=done
+                )
+            )
+        return link_page("links_unsubscribed.html.j2", language, done, token=token)
+
+    @get("/preferences/{token:str}", responses=declared(*BY_KEY))
+    async def show_preferences(
+        self,
+        request: AnyRequest,
+        service: Service,
+        link_tokens: Tokens,
+        token: FromPath[str],
+        language: FromQuery[LanguageCode | None] = None,
+    ) -> Response[Any]:
+        """A form to choose the mail's language, with `language` chosen; changes nothing."""
+        holder = link_tokens.check(token, LinkPurpose.PREFERENCES)
+        report = await service.public_report(holder.report_id)
+        if not wants_html(request):
+            return Response(
+                PreferencesOut(
+                    report_id=report.id,
+                    opted_out=None,
+                    language=language,
+                    detail='POST {"language": ..., "opted_out": ...} to this address to '
+                    "change how we write to you about this report.",
+                )
+            )
+        shown = page_language(request, language)
+        return link_page(
+            "links_preferences.html.j2",
+            shown,
+            LinkWords(shown)("settings_title", report_id=report.id),
+            languages=LANGUAGE_NAMES,
+            chosen=language or shown,
+        )
+
+    @post(
+        "/preferences/{token:str}",
+        status_code=200,
+        responses=declared(*BY_KEY, 413),
+        operation_class=body_read_by_hand(CHOICE_BODY, required=False),
+    )
+    async def change_preferences(
+        self, request: AnyRequest, service: Service, link_tokens: Tokens, token: FromPath[str]
+    ) -> Response[Any]:
+        holder = link_tokens.check(token, LinkPurpose.PREFERENCES)
+        choice = PreferencesIn.model_validate(await submitted_fields(request))
+        await service.change_notification_preferences(
+            holder.report_id, holder.recipient, choice.opted_out, choice.language
+        )
+        language = page_language(request, choice.language)
+        words = LinkWords(language)
+        done = (
+            words("resubscribed", report_id=holder.report_id)
+            if choice.opted_out is False
+            else words.saved
+        )
+        if not wants_html(request):
+            return Response(
+                PreferencesOut(
+                    report_id=holder.report_id,
+                    opted_out=choice.opted_out,
+                    language=choice.language,
+                    detail=done,
+                )
+            )
+        return message_page(language, words("settings_title", report_id=holder.report_id), done)
