@@ -10,7 +10,7 @@ TOOLS := var/tools
 UV := $(TOOLS)/bin/uv
 STACK := .venv/bin/python deploy/local/stack.py
 
-.PHONY: help install browser run stop status logs test test-unit lint format bench chaos api-key token clean k8s-validate
+.PHONY: help install browser run stop status logs test test-unit lint format bench chaos api-key token clean k8s-validate asyncapi
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,6 +37,16 @@ $(WEB_ASSETS)/node_modules/.installed: $(WEB_ASSETS)/package.json $(WEB_ASSETS)/
 	@cd $(WEB_ASSETS) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+ASYNCAPI_SCHEMA := docs/asyncapi-schema
+
+# The official AsyncAPI JSON Schemas (@asyncapi/specs), which a unit test validates
+# docs/asyncapi.yaml against, pinned in package-lock.json.
+$(ASYNCAPI_SCHEMA)/node_modules/.installed: $(ASYNCAPI_SCHEMA)/package.json $(ASYNCAPI_SCHEMA)/package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm is required for the AsyncAPI schema — install Node.js (e.g. apt-get install nodejs npm) and retry"; exit 2; }
+	@echo "install: AsyncAPI schemas from package-lock.json ..."
+	@cd $(ASYNCAPI_SCHEMA) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 # Debian's Chromium for the browser tests; installed as root (CI), else named in one line.
 browser:
 	@command -v chromium >/dev/null || { \
@@ -45,7 +55,7 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "make: the browser tests need Chromium — install it (sudo apt-get install chromium) and retry"; exit 2; fi; }
 
-install: $(VENV_STAMP) $(WEB_ASSETS)/node_modules/.installed ## Install the Python and front-end dependencies (pinned in uv.lock, package-lock.json)
+install: $(VENV_STAMP) $(WEB_ASSETS)/node_modules/.installed $(ASYNCAPI_SCHEMA)/node_modules/.installed ## Install the Python and front-end dependencies (pinned in uv.lock, package-lock.json)
 
 run: install ## Start the whole system locally (Kafka, FerretDB, SMTP sink, three services)
 	@$(STACK) start
@@ -78,6 +88,10 @@ test: install browser lint k8s-validate ## Lint, check deploy/k8s, then run all 
 
 test-unit: install ## Run only the unit tests (no servers needed)
 	@.venv/bin/pytest tests/unit
+
+asyncapi: install ## Regenerate docs/asyncapi.yaml, the event contract, from the event models
+	@.venv/bin/python docs/asyncapi.py > docs/asyncapi.yaml.new && mv docs/asyncapi.yaml.new docs/asyncapi.yaml
+	@echo "docs/asyncapi.yaml written"
 
 k8s-validate: install ## Render every deploy/k8s overlay; check schemas (Kubernetes 1.33+, CRDs), policy, Dockerfiles
 	@.venv/bin/python deploy/k8s/validate.py --uv $(UV)
