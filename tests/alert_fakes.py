@@ -13,8 +13,8 @@ from stadtmelder_notify.alerts.domain import (
     Subscription,
     new_report,
 )
-from stadtmelder_reports.alerts import AlertLinkInvalid, AlertStatus
-from stadtmelder_reports.alerts import Subscription as ReportsSubscription
+from stadtmelder_reports.alerts.domain import AlertLinkInvalid, AlertStatus
+from stadtmelder_reports.alerts.domain import Subscription as ReportsSubscription
 from stadtmelder_shared.events import Event, Location
 from stadtmelder_shared.geo import degree_box
 
@@ -27,6 +27,10 @@ class InMemoryAlertStore:
 
     async def add(self, subscription: ReportsSubscription) -> None:
         self.subscriptions[subscription.id] = _copy(subscription)
+
+    async def by_id(self, subscription_id: str) -> ReportsSubscription | None:
+        subscription = self.subscriptions.get(subscription_id)
+        return None if subscription is None else _copy(subscription)
 
     async def by_token_hash(self, token_hash: str) -> ReportsSubscription:
         for subscription in self.subscriptions.values():

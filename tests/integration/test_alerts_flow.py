@@ -38,11 +38,12 @@ from stadtmelder_notify.alerts.store import (
 from stadtmelder_notify.alerts.wiring import ensure_alert_indexes
 from stadtmelder_notify.mailer import SmtpMailer
 from stadtmelder_notify.repository import MongoDeliveryLog
-from stadtmelder_reports.alerts import AlertService, load_districts
-from stadtmelder_reports.alerts_api import AlertsController
-from stadtmelder_reports.alerts_store import AlertOutboxRelay, MongoAlertStore
+from stadtmelder_reports.alerts.api import AlertsController
+from stadtmelder_reports.alerts.service import AlertService
+from stadtmelder_reports.alerts.store import AlertOutbox, MongoAlertStore, load_districts
 from stadtmelder_reports.catalogue import load_jurisdiction
 from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS
+from stadtmelder_reports.outbox import OutboxRelay
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.repository import connect
 from stadtmelder_shared import topics
@@ -194,7 +195,7 @@ async def flow(infrastructure: LocalSystem) -> AsyncIterator[Flow]:
     broker = make_broker(infrastructure.kafka, client_id="stadtmelder-test-alerts")
     store = MongoAlertStore(reports_db)
     await store.ensure_indexes()
-    relay = AlertOutboxRelay(store, KafkaEventPublisher(broker, "/test/reports"), 0.2)
+    relay = OutboxRelay(AlertOutbox(store), KafkaEventPublisher(broker, "/test/reports"), 0.2)
     alerts = AlertService(store, DUISBURG, load_districts(), on_events_pending=relay.wake)
     app = Litestar(
         route_handlers=[AlertsController],

@@ -20,15 +20,14 @@ from stadtmelder_notify.alerts.store import (
     MongoNewReportStore,
     MongoSubscriptionStore,
 )
-from stadtmelder_reports.alerts import (
+from stadtmelder_reports.alerts.domain import (
     AlertLinkInvalid,
     AlertRequest,
     check_request,
     confirmed,
-    load_districts,
     new_subscription,
 )
-from stadtmelder_reports.alerts_store import MongoAlertStore
+from stadtmelder_reports.alerts.store import MongoAlertStore, load_districts
 from stadtmelder_reports.catalogue import load_jurisdiction
 from stadtmelder_shared.events import (
     AreaAlertConfirmed,
@@ -88,6 +87,20 @@ async def test_a_subscription_is_found_by_its_token_hash_with_its_pending_reques
     assert event == subscription.pending_events[0][1]
     with pytest.raises(AlertLinkInvalid):
         await alert_store.by_token_hash("unknown")
+
+
+async def test_a_subscription_is_found_by_its_id_for_the_relay_and_a_gone_one_is_none(
+    alert_store: Any,
+) -> None:
+    subscription = a_requested_subscription()
+    await alert_store.add(subscription)
+
+    found = await alert_store.by_id(subscription.id)
+
+    assert found is not None
+    assert (found.id, found.token_hash) == (subscription.id, subscription.token_hash)
+    assert [e for _, e in found.pending_events] == [e for _, e in subscription.pending_events]
+    assert await alert_store.by_id("alert-gone") is None
 
 
 async def test_a_status_changes_only_from_the_expected_one_and_queues_its_event(

@@ -10,12 +10,13 @@ from litestar import Litestar
 from litestar.di import Provide
 from litestar.testing import AsyncTestClient
 
-from stadtmelder_reports.alerts import AlertService, load_districts
-from stadtmelder_reports.alerts_api import AlertsController
-from stadtmelder_reports.alerts_pages import message_page
-from stadtmelder_reports.alerts_store import AlertOutboxRelay
+from stadtmelder_reports.alerts.api import AlertsController
+from stadtmelder_reports.alerts.pages import message_page
+from stadtmelder_reports.alerts.service import AlertService
+from stadtmelder_reports.alerts.store import AlertOutbox, load_districts
 from stadtmelder_reports.catalogue import load_jurisdiction
 from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS
+from stadtmelder_reports.outbox import OutboxRelay
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import AreaAlertCancelled, AreaAlertConfirmed, AreaAlertRequested
@@ -52,7 +53,7 @@ class Alerts:
         )
         self.limiter = SubmissionLimiter(per_minute)
 
-    def wake(self) -> None:
+    def wake(self, _subscription_id: str) -> None:
         self.wakes += 1
 
     def app(self) -> Litestar:
@@ -331,7 +332,7 @@ async def test_the_relay_publishes_a_subscriptions_events_in_order_and_then_forg
     token = await subscribed(client, alerts)
     await client.post(f"/api/v1/alerts/confirm/{token}")
     publisher = RecordingPublisher(failing=True)
-    relay = AlertOutboxRelay(alerts.store, publisher)
+    relay = OutboxRelay(AlertOutbox(alerts.store), publisher)
 
     with pytest.raises(ConnectionError):
         await relay.publish_pending()

@@ -5,7 +5,7 @@ import pytest
 
 from stadtmelder_reports.catalogue import load_jurisdiction
 from stadtmelder_reports.domain import Submission
-from stadtmelder_reports.outbox import OutboxRelay
+from stadtmelder_reports.outbox import OutboxRelay, ReportOutbox
 from stadtmelder_reports.service import ReportService
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import Location
@@ -24,7 +24,7 @@ async def submitted(repository: InMemoryReportRepository) -> str:
 async def test_relay_publishes_pending_events_once() -> None:
     repository, publisher = InMemoryReportRepository(), RecordingPublisher()
     report_id = await submitted(repository)
-    relay = OutboxRelay(repository, publisher)
+    relay = OutboxRelay(ReportOutbox(repository), publisher)
 
     assert await relay.publish_pending() == 1
     assert await relay.publish_pending() == 0
@@ -36,7 +36,7 @@ async def test_relay_publishes_pending_events_once() -> None:
 async def test_events_stay_in_the_outbox_while_kafka_is_away() -> None:
     repository, publisher = InMemoryReportRepository(), RecordingPublisher(failing=True)
     await submitted(repository)
-    relay = OutboxRelay(repository, publisher)
+    relay = OutboxRelay(ReportOutbox(repository), publisher)
 
     with pytest.raises(ConnectionError):
         await relay.publish_pending()
@@ -54,7 +54,7 @@ async def test_a_woken_relay_publishes_the_named_report_without_scanning() -> No
 
     repository, publisher = NoScan(), RecordingPublisher()
     report_id = await submitted(repository)
-    relay = OutboxRelay(repository, publisher)
+    relay = OutboxRelay(ReportOutbox(repository), publisher)
 
     relay.wake(report_id)
     relay.wake("GONE0-00000")

@@ -15,7 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from stadtmelder_reports.alerts import AlertService, load_districts
+from stadtmelder_reports.alerts import AlertsFeature
+from stadtmelder_reports.alerts.service import AlertService
+from stadtmelder_reports.alerts.store import load_districts
 from stadtmelder_reports.api import ApiSettings
 from stadtmelder_reports.app import build_app
 from stadtmelder_reports.catalogue import load_jurisdiction
@@ -81,7 +83,6 @@ def make_app(tmp_path: Path, per_minute: int = 100) -> tuple[Litestar, InMemoryR
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.service = service
         app.state.work = work
-        app.state.alerts = alerts
         app.state.api_keys = OneKey()
         app.state.staff_verifier = TokenVerifier(
             LocalKeys(key_file), LOCAL_ISSUER, AUDIENCE, DIRECTORY
@@ -89,7 +90,8 @@ def make_app(tmp_path: Path, per_minute: int = 100) -> tuple[Litestar, InMemoryR
         yield
 
     settings = ApiSettings("https://melder.example", max_photo_bytes=200_000)
-    return build_app(lifespan, settings, SubmissionLimiter(per_minute)), repository
+    app = build_app(lifespan, settings, SubmissionLimiter(per_minute), alerts=AlertsFeature(alerts))
+    return app, repository
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from stadtmelder_reports import app as reports_app
 from stadtmelder_reports.catalogue import load_jurisdiction
 from stadtmelder_reports.domain import Submission
-from stadtmelder_reports.outbox import OutboxRelay
+from stadtmelder_reports.outbox import OutboxRelay, ReportOutbox
 from stadtmelder_reports.service import ReportService
 from stadtmelder_shared.events import Event, Location
 from tests.fakes import InMemoryReportRepository, RecordingPublisher
@@ -23,7 +23,7 @@ def a_relay_and_service(
 ) -> tuple[OutboxRelay, ReportService]:
     """A relay woken by the service's submissions. Its poll is long: a relay that missed its
     stop would sleep through the test."""
-    relay = OutboxRelay(repository, publisher, poll_seconds=3600)
+    relay = OutboxRelay(ReportOutbox(repository), publisher, poll_seconds=3600)
     service = ReportService(
         repository,
         load_jurisdiction(),

@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from stadtmelder_reports.catalogue import load_jurisdiction
 from stadtmelder_reports.documents import from_document, to_document
 from stadtmelder_reports.domain import Submission
-from stadtmelder_reports.outbox import OutboxRelay
+from stadtmelder_reports.outbox import OutboxRelay, ReportOutbox
 from stadtmelder_reports.service import ReportService
 from stadtmelder_shared.events import Event, Location
 from stadtmelder_shared.logs import CorrelationFilter, LogContextMiddleware
@@ -77,7 +77,7 @@ async def test_an_event_written_in_a_request_is_published_later_in_its_trace() -
     publisher = TracedPublisher()
 
     assert current_traceparent() is None  # the relay runs outside any request
-    assert await OutboxRelay(later, publisher).publish_pending() == 1
+    assert await OutboxRelay(ReportOutbox(later), publisher).publish_pending() == 1
     assert trace_id_of(publisher.traceparents[0]) == f"{request.get_span_context().trace_id:032x}"
 
 

@@ -13,9 +13,8 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from stadtmelder_reports.alerts import AlertService, load_districts
-from stadtmelder_reports.alerts_api import AlertsController, provide_alerts
-from stadtmelder_reports.alerts_store import AlertOutboxRelay, MongoAlertStore
+from stadtmelder_reports.alerts import AlertsFeature
+from stadtmelder_reports.alerts import register as register_alerts
 from stadtmelder_reports.api import ApiSettings, HealthController, ReportsController
 from stadtmelder_reports.catalogue import DEFAULT_DIRECTORY, load_departments, load_jurisdiction
 from stadtmelder_reports.citizen_links import routes as citizen_links
@@ -29,7 +28,7 @@ from stadtmelder_reports.integrations.webhook_store import MongoAppWebhookStore
 from stadtmelder_reports.integrations.webhooks import local_deployment
 from stadtmelder_reports.observability import http_metrics, metrics_endpoint, tracing_plugin
 from stadtmelder_reports.open311.api import Open311Controller
-from stadtmelder_reports.outbox import OutboxRelay
+from stadtmelder_reports.outbox import OutboxRelay, ReportOutbox
 from stadtmelder_reports.photo_uploads import photo_workers, provide_photo_workers
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.repository import MongoReportRepository, connect
@@ -73,7 +72,7 @@ KAFKA_START_GRACE_SECONDS = 10.0
 
 async def start_kafka_then_relay(
     broker: KafkaBroker,
-    relays: tuple[OutboxRelay, AlertOutboxRelay],
+    relays: tuple[OutboxRelay, ...],
     settings: ReportsSettings,
     relaying: asyncio.Event,
 ) -> None:
@@ -95,7 +94,7 @@ async def start_kafka_then_relay(
 
 async def stop_relays(
     kafka_side: asyncio.Task[None],
-    relays: tuple[OutboxRelay, AlertOutboxRelay],
+    relays: tuple[OutboxRelay, ...],
     relaying: asyncio.Event,
 ) -> None:
     """Let running relays finish their pass; events left over wait in the outbox anyway."""
@@ -130,7 +129,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
     verifier = staff_verifier(settings, directory)
     api_settings = ApiSettings(settings.public_base_url.rstrip("/"), settings.max_photo_bytes)
     limiter = SubmissionLimiter(settings.submissions_per_minute)
-    districts = load_districts()
+    alerts = AlertsFeature()
     local = local_deployment(settings.public_base_url)
     push = push_settings(settings.vapid_public_key, settings.vapid_key_file, local)
     metrics = ServiceMetrics("reports", process_series=False)
@@ -155,7 +154,9 @@ def create_app(settings: ReportsSettings) -> Litestar:
             middlewares=(tracing_middleware(), metrics.kafka_middleware(), LogContextMiddleware),
         )
         relay = OutboxRelay(
-            repository, KafkaEventPublisher(broker, SOURCE), settings.outbox_poll_seconds
+            ReportOutbox(repository),
+            KafkaEventPublisher(broker, SOURCE),
+            settings.outbox_poll_seconds,
         )
         service = ReportService(
             repository,
@@ -174,13 +175,11 @@ def create_app(settings: ReportsSettings) -> Litestar:
             on_events_pending=relay.wake,
         )
         register_handlers(broker, service, work, settings.kafka_group_id)
-        alert_store = MongoAlertStore(database)
-        await alert_store.ensure_indexes()
-        alert_relay = AlertOutboxRelay(
-            alert_store, KafkaEventPublisher(broker, SOURCE), settings.outbox_poll_seconds
-        )
-        app.state.alerts = AlertService(
-            alert_store, jurisdiction, districts, on_events_pending=alert_relay.wake
+        alert_relay = await alerts.start(
+            database,
+            jurisdiction,
+            KafkaEventPublisher(broker, SOURCE),
+            settings.outbox_poll_seconds,
         )
 
         app.state.service = service
@@ -212,7 +211,13 @@ def create_app(settings: ReportsSettings) -> Litestar:
 
     geocoder = NominatimGeocoder(settings.geocoder_url) if settings.geocoder_url else None
     return build_app(
-        lifespan, api_settings, limiter, metrics, web=web_settings(settings), geocoder=geocoder
+        lifespan,
+        api_settings,
+        limiter,
+        metrics,
+        web=web_settings(settings),
+        geocoder=geocoder,
+        alerts=alerts,
     )
 
 
@@ -223,6 +228,7 @@ def build_app(
     metrics: ServiceMetrics | None = None,
     web: WebSettings | None = None,
     geocoder: Geocoder | None = None,
+    alerts: AlertsFeature | None = None,
 ) -> Litestar:
     """The HTTP app around a lifespan that puts into the app state: `service`, `work`,
     `staff_verifier`, `api_keys`, `link_tokens` and `readiness`."""
@@ -239,6 +245,7 @@ def build_app(
         api_keys: ApiKeyStore = state.api_keys
         return api_keys
 
+    alert_part = register_alerts(alerts or AlertsFeature())
     largest_body = photo_body_bytes(api_settings.max_photo_bytes)
     return Litestar(
         route_handlers=[
@@ -247,7 +254,7 @@ def build_app(
             Open311Controller,
             StaffController,
             *citizen_links.ROUTE_HANDLERS,
-            AlertsController,
+            *alert_part.route_handlers,
             web_router(web or WebSettings()),
             *integrations.ROUTE_HANDLERS,
             metrics_endpoint,
@@ -266,7 +273,7 @@ def build_app(
             "service": Provide(provide_service, sync_to_thread=False),
             "work": Provide(provide_work, sync_to_thread=False),
             "api_keys": Provide(provide_api_keys, sync_to_thread=False),
-            "alerts": Provide(provide_alerts, sync_to_thread=False),
+            **alert_part.dependencies,
             "links": Provide(lambda: api_settings, use_cache=True, sync_to_thread=False),
             "limiter": Provide(lambda: limiter, use_cache=True, sync_to_thread=False),
             "geocoder": Provide(lambda: geocoder, use_cache=True, sync_to_thread=False),

@@ -1,11 +1,13 @@
-"""The outbox relay: publishes events waiting inside report documents, then marks them sent."""
+"""The outbox relay engine: publishes the events waiting inside stored documents, then marks
+them sent; one engine for every store with an outbox (reports, area alerts)."""
 
 import asyncio
 import contextlib
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from stadtmelder_reports.domain import Report
@@ -16,33 +18,91 @@ from stadtmelder_shared.tracing import continued
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-# Reports published at once per pass. One at a time fell seconds behind 25/s on the local
+# Documents published at once per pass. One at a time fell seconds behind 25/s on the local
 # system; 16 kept up, but took FerretDB and the event loop from submissions (their closed-loop
 # ceiling fell from ~100/s to ~75/s); 4 keeps up at 25/s and costs less.
-CONCURRENT_REPORTS = 4
+CONCURRENT_DOCUMENTS = 4
 
 
 class EventPublisher(Protocol):
     async def publish(self, topic: str, event: Event) -> None: ...
 
 
+@dataclass(frozen=True)
+class Pending:
+    """One document's events still to be published, in their order, as read at `revision`."""
+
+    key: str
+    revision: int
+    events: Sequence[tuple[str, Event]]
+    trace_contexts: Mapping[str, str] = field(default_factory=dict)
+
+
+class OutboxStore(Protocol):
+    """The store side of an outbox, as the relay sees it."""
+
+    @property
+    def key_name(self) -> str:
+        """What a document's key is called in the logs, e.g. `report_id`."""
+        ...
+
+    async def pending_batch(self, limit: int) -> Sequence[Pending]:
+        """Up to `limit` documents with events to publish: the safety-net scan."""
+        ...
+
+    async def pending_of(self, key: str) -> Pending | None:
+        """The events of the document named by `wake(key)`; None when it is gone."""
+        ...
+
+    async def mark_sent(self, pending: Pending, event_ids: Sequence[str]) -> None:
+        """Drop these published events from the outbox; events queued since stay."""
+        ...
+
+
+class ReportOutbox:
+    """The reports' outbox: the events inside report documents."""
+
+    key_name = "report_id"
+
+    def __init__(self, repository: ReportRepository) -> None:
+        self._repository = repository
+
+    async def pending_batch(self, limit: int) -> list[Pending]:
+        return [_pending(report) for report in await self._repository.with_pending_events(limit)]
+
+    async def pending_of(self, key: str) -> Pending | None:
+        try:
+            return _pending(await self._repository.get(key))
+        except ReportNotFound:
+            return None
+
+    async def mark_sent(self, pending: Pending, event_ids: Sequence[str]) -> None:
+        # The cheap write when nothing was queued since the read; else keep the newer events.
+        if not await self._repository.clear_outbox(pending.key, pending.revision, event_ids):
+            await self._repository.mark_published(pending.key, event_ids)
+
+
+def _pending(report: Report) -> Pending:
+    return Pending(report.id, report.revision, report.pending_events, report.trace_contexts)
+
+
 class OutboxRelay:
-    """Runs until `stop()`. `wake(report_id)` after a write sends that report's events at once,
-    found by `_id`; a full scan for pending events runs at most every `poll_seconds` as the
+    """Runs until `stop()`. `wake(key)` after a write sends that document's events at once,
+    found by its key; a full scan for pending events runs at most every `poll_seconds` as the
     safety net, because on FerretDB 1.24 a query on any other field reads the whole collection.
-    Every write that queues an event wakes the relay with its report, so the scan only finds
-    what a crash or a failed pass left behind."""
+    Every write that queues an event wakes the relay with its key, so the scan only finds what
+    a crash or a failed pass left behind. Publishing is at least once, in order per document."""
 
     def __init__(
         self,
-        repository: ReportRepository,
+        outbox: OutboxStore,
         publisher: EventPublisher,
         poll_seconds: float = 10.0,
         batch_size: int = 100,
         first_backoff_seconds: float = 1.0,
         max_backoff_seconds: float = 10.0,
     ) -> None:
-        self._repository = repository
+        self._outbox = outbox
         self._publisher = publisher
         self._poll_seconds = poll_seconds
         self._batch_size = batch_size
@@ -55,18 +115,18 @@ class OutboxRelay:
         self._stopping = False
 
     def stop(self) -> None:
-        """Finish the pass under way and the reports named so far, then let `run` return:
-        on shutdown every report the service accepted is announced before Kafka closes."""
+        """Finish the pass under way and the documents named so far, then let `run` return:
+        on shutdown everything the service accepted is announced before Kafka closes."""
         self._stopping = True
         self._wakeup.set()
 
-    def wake(self, report_id: str | None = None) -> None:
-        if report_id is not None:
-            self._hinted.add(report_id)
+    def wake(self, key: str | None = None) -> None:
+        if key is not None:
+            self._hinted.add(key)
         self._wakeup.set()
 
     async def publish_hinted(self) -> int:
-        """Publish the events of the reports named by `wake`; returns how many."""
+        """Publish the events of the documents named by `wake`; returns how many."""
         hinted, self._hinted = self._hinted, set()
         try:
             return await self._publish_each(sorted(hinted), self._publish_named)
@@ -76,15 +136,15 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """One pass over the whole outbox; returns how many events were published."""
-        reports = await self._repository.with_pending_events(self._batch_size)
-        return await self._publish_each(reports, self._publish)
+        batch = await self._outbox.pending_batch(self._batch_size)
+        return await self._publish_each(batch, self._publish)
 
     async def _publish_each(
         self, items: Sequence[T], publish: Callable[[T], Awaitable[int]]
     ) -> int:
-        """Several reports at a time: each round trip to MongoDB and Kafka is waited for, and
-        one at a time the relay fell behind submissions. A report's own events stay in order."""
-        limit = asyncio.Semaphore(CONCURRENT_REPORTS)
+        """Several documents at a time: each round trip to MongoDB and Kafka is waited for, and
+        one at a time the relay fell behind submissions. A document's own events stay in order."""
+        limit = asyncio.Semaphore(CONCURRENT_DOCUMENTS)
 
         async def limited(item: T) -> int:
             async with limit:
@@ -97,25 +157,26 @@ class OutboxRelay:
             raise failed.exceptions[0] from None
         return sum(task.result() for task in tasks)
 
-    async def _publish_named(self, report_id: str) -> int:
-        try:
-            report = await self._repository.get(report_id)
-        except ReportNotFound:
-            return 0
-        return await self._publish(report)
+    async def _publish_named(self, key: str) -> int:
+        pending = await self._outbox.pending_of(key)
+        return 0 if pending is None else await self._publish(pending)
 
-    async def _publish(self, report: Report) -> int:
+    async def _publish(self, pending: Pending) -> int:
         sent = []
-        for topic, event in report.pending_events:
-            with continued(report.trace_contexts.get(event.event_id)):
+        for topic, event in pending.events:
+            with continued(pending.trace_contexts.get(event.event_id)):
                 await self._publisher.publish(topic, event)
             sent.append(event.event_id)
             log.info(
                 "event published",
-                extra={"report_id": report.id, "event_id": event.event_id, "topic": topic},
+                extra={
+                    self._outbox.key_name: pending.key,
+                    "event_id": event.event_id,
+                    "topic": topic,
+                },
             )
-        if sent and not await self._repository.clear_outbox(report.id, report.revision, sent):
-            await self._repository.mark_published(report.id, sent)
+        if sent:
+            await self._outbox.mark_sent(pending, sent)
         return len(sent)
 
     async def run(self) -> None:
@@ -137,7 +198,7 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self._max_backoff)
                 continue
-            # A pass that began after `stop()` has seen every report woken before it.
+            # A pass that began after `stop()` has seen every document woken before it.
             if stopping and not self._hinted:
                 log.info("outbox relay stopped after its last pass")
                 return

@@ -12,7 +12,8 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.types import ExceptionHandlersMap
 
-from stadtmelder_reports.alerts import AlertRequest, AlertService, InvalidAlert
+from stadtmelder_reports.alerts.domain import AlertRequest, InvalidAlert
+from stadtmelder_reports.alerts.service import AlertService
 from stadtmelder_reports.api import client_address, decode_cursor, encode_cursor
 from stadtmelder_reports.categories import localized
 from stadtmelder_reports.domain import OPEN_STATUSES

@@ -3,7 +3,6 @@
 from typing import Any, Literal
 
 from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import (
@@ -14,15 +13,15 @@ from litestar.status_codes import (
 from litestar.types import ExceptionHandlersMap
 from pydantic import BaseModel, EmailStr, Field
 
-from stadtmelder_reports.alerts import (
+from stadtmelder_reports.alerts.domain import (
     AlertLinkInvalid,
     AlertRequest,
-    AlertService,
     AlertWasCancelled,
     InvalidAlert,
     Subscription,
 )
-from stadtmelder_reports.alerts_pages import Message, Step, describe, message_page, step_page
+from stadtmelder_reports.alerts.pages import Message, Step, describe, message_page, step_page
+from stadtmelder_reports.alerts.service import AlertService
 from stadtmelder_reports.api import client_address
 from stadtmelder_reports.declared_responses import BY_KEY, EMAIL_REFUSED, declared
 from stadtmelder_reports.http_errors import error_response
@@ -37,13 +36,14 @@ ALERT_REFUSED = (
     "and not neither; the place must lie inside the city, the district be one of GET "
     f"/api/v1/alerts/districts and the category one of GET /api/v1/categories. {EMAIL_REFUSED}"
 )
-CANCELLED = "The alert was cancelled; it cannot be confirmed again. Request a new one."
-
-
-def provide_alerts(state: State) -> AlertService:
-    """Litestar dependency `alerts`: the AlertService the lifespan put into `app.state.alerts`."""
-    alerts: AlertService = state.alerts
-    return alerts
+CANCELLED = (
+    "The alert was cancelled; it cannot be confirmed again (`confirm` links only). "
+    "Request a new one."
+)
+# The two links of every alert mail, and the page each shows before and after the click.
+LinkAction = Literal["confirm", "cancel"]
+QUESTION: dict[LinkAction, Step] = {"confirm": "confirm_question", "cancel": "cancel_question"}
+DONE: dict[LinkAction, Step] = {"confirm": "confirmed", "cancel": "cancelled"}
 
 
 # --- HTTP shapes --------------------------------------------------------------------------------
@@ -205,63 +205,40 @@ class AlertsController(Controller):
         return [DistrictOut(id=d.id, name=d.name) for d in alerts.districts]
 
     @get(
-        "/confirm/{token:str}",
+        "/{action:str}/{token:str}",
         media_type=MediaType.JSON,
         responses=declared(*BY_KEY, 409, why={409: CANCELLED}),
     )
-    async def show_confirmation(
+    async def show_link(
         self,
         request: AnyRequest,
         alerts: Alerts,
+        action: FromPath[LinkAction],
         token: FromPath[str],
         lang: FromQuery[LanguageCode | None] = None,
     ) -> Response[Any]:
-        """What the confirmation link would switch on; changes nothing."""
-        subscription = await alerts.to_confirm(token)
-        return _answer(request, alerts, subscription, "confirm_question", lang)
+        """What a mailed link (`confirm` or `cancel`) would do; changes nothing. A `confirm`
+        link is refused here as confirming would be."""
+        look = alerts.to_confirm if action == "confirm" else alerts.by_token
+        return _answer(request, alerts, await look(token), QUESTION[action], lang)
 
     @post(
-        "/confirm/{token:str}",
+        "/{action:str}/{token:str}",
         status_code=200,
         media_type=MediaType.JSON,
         responses=declared(*BY_KEY, 409, why={409: CANCELLED}),
     )
-    async def confirm(
+    async def follow_link(
         self,
         request: AnyRequest,
         alerts: Alerts,
+        action: FromPath[LinkAction],
         token: FromPath[str],
         lang: FromQuery[LanguageCode | None] = None,
     ) -> Response[Any]:
-        """Switch the alert on (double opt-in); confirming twice is fine."""
-        subscription = await alerts.confirm(token)
-        return _answer(request, alerts, subscription, "confirmed", lang)
-
-    @get("/cancel/{token:str}", media_type=MediaType.JSON, responses=declared(*BY_KEY))
-    async def show_cancellation(
-        self,
-        request: AnyRequest,
-        alerts: Alerts,
-        token: FromPath[str],
-        lang: FromQuery[LanguageCode | None] = None,
-    ) -> Response[Any]:
-        subscription = await alerts.by_token(token)
-        return _answer(request, alerts, subscription, "cancel_question", lang)
-
-    @post(
-        "/cancel/{token:str}",
-        status_code=200,
-        media_type=MediaType.JSON,
-        responses=declared(*BY_KEY),
-    )
-    async def cancel(
-        self,
-        request: AnyRequest,
-        alerts: Alerts,
-        token: FromPath[str],
-        lang: FromQuery[LanguageCode | None] = None,
-    ) -> Response[Any]:
-        """Stop the alert. Also the RFC 8058 one-click target of the mails' List-Unsubscribe
-        header: mail programs POST `List-Unsubscribe=One-Click` here, which needs no reading."""
-        subscription = await alerts.cancel(token)
-        return _answer(request, alerts, subscription, "cancelled", lang)
+        """Switch the alert on (`confirm`, the double opt-in; twice is fine) or stop it
+        (`cancel`). `cancel` is also the RFC 8058 one-click target of the mails'
+        List-Unsubscribe header: mail programs POST `List-Unsubscribe=One-Click` there, which
+        needs no reading."""
+        step = alerts.confirm if action == "confirm" else alerts.cancel
+        return _answer(request, alerts, await step(token), DONE[action], lang)

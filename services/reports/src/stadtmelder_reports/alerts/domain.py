@@ -1,19 +1,16 @@
-"""Area alerts on the public side: check a request, keep its state, confirm and cancel by link."""
+"""Area alerts without I/O: the request and its checks, the subscription, its steps, errors."""
 
-import json
 import secrets
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Literal, Protocol
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
 
 from stadtmelder_reports.catalogue import Jurisdiction
 from stadtmelder_reports.domain import token_hash
 from stadtmelder_reports.errors import FieldProblem, ReportsError
 from stadtmelder_shared import topics
-from stadtmelder_shared.areas import DEFAULT_AREAS_FILE
 from stadtmelder_shared.events import (
     AreaAlertCancelled,
     AreaAlertConfirmed,
@@ -59,21 +56,6 @@ class AlertWasCancelled(ReportsError):
 class District:
     id: str
     name: str
-
-
-def default_areas_file() -> Path:
-    return DEFAULT_AREAS_FILE
-
-
-def load_districts(path: Path | None = None) -> tuple[District, ...]:
-    """The districts (features of kind `district`) of an areas file, by id."""
-    document = json.loads((path or default_areas_file()).read_text(encoding="utf-8"))
-    found = [
-        District(str(f["properties"]["id"]), str(f["properties"].get("name", "")))
-        for f in document.get("features", [])
-        if (f.get("properties") or {}).get("kind") == "district"
-    ]
-    return tuple(sorted(found, key=lambda d: d.id))
 
 
 @dataclass(frozen=True)
@@ -230,96 +212,3 @@ def cancelled(subscription: Subscription, now: datetime) -> Event | None:
     return AreaAlertCancelled(
         occurred_at=now, report_id=subscription.id, jurisdiction=subscription.jurisdiction
     )
-
-
-# --- the use cases ------------------------------------------------------------------------------
-
-
-class AlertStore(Protocol):
-    async def add(self, subscription: Subscription) -> None: ...
-
-    async def by_token_hash(self, token_hash: str) -> Subscription:
-        """Raises AlertLinkInvalid when no subscription has this token."""
-        ...
-
-    async def change_status(
-        self, subscription_id: str, before: AlertStatus, after: AlertStatus, event: Event
-    ) -> bool:
-        """Move from `before` to `after` and queue `event` in one write; False if not `before`."""
-        ...
-
-    async def with_pending_events(self, limit: int) -> list[Subscription]: ...
-
-    async def mark_published(self, subscription_id: str, event_ids: Sequence[str]) -> None: ...
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class AlertService:
-    def __init__(
-        self,
-        store: AlertStore,
-        jurisdiction: Jurisdiction,
-        districts: Sequence[District],
-        on_events_pending: Callable[[], None] = lambda: None,
-        clock: Callable[[], datetime] = utc_now,
-        confirm_within: timedelta = CONFIRM_WITHIN,
-    ) -> None:
-        self.jurisdiction = jurisdiction
-        self.districts = tuple(districts)
-        self._store = store
-        self._on_events_pending = on_events_pending
-        self._clock = clock
-        self._confirm_within = confirm_within
-
-    def district(self, district_id: str) -> District | None:
-        return next((d for d in self.districts if d.id == district_id), None)
-
-    async def request_alert(self, request: AlertRequest) -> None:
-        """Store the request and ask notify for the confirmation mail; the same for every
-        address, so the answer never tells whether it is subscribed already."""
-        area = check_request(request, self.jurisdiction, self.districts)
-        subscription = new_subscription(
-            request,
-            area,
-            self.jurisdiction,
-            self._clock(),
-            f"alert-{uuid.uuid4().hex}",
-            new_alert_token(),
-        )
-        await self._store.add(subscription)
-        self._on_events_pending()
-
-    async def by_token(self, token: str) -> Subscription:
-        return await self._store.by_token_hash(token_hash(token))
-
-    async def to_confirm(self, token: str) -> Subscription:
-        """What the confirmation link would confirm; refused like confirming would be."""
-        subscription = await self.by_token(token)
-        confirmed(subscription, self._clock(), self._confirm_within)
-        return subscription
-
-    async def confirm(self, token: str) -> Subscription:
-        return await self._step(
-            token, "confirmed", lambda s: confirmed(s, self._clock(), self._confirm_within)
-        )
-
-    async def cancel(self, token: str) -> Subscription:
-        return await self._step(token, "cancelled", lambda s: cancelled(s, self._clock()))
-
-    async def _step(
-        self, token: str, after: AlertStatus, decide: Callable[[Subscription], Event | None]
-    ) -> Subscription:
-        # A status only moves forward (requested, confirmed, cancelled), so when another click
-        # changed it meanwhile, deciding once more on the new state always settles it.
-        for _ in range(3):
-            subscription = await self.by_token(token)
-            event = decide(subscription)
-            if event is None:
-                return subscription
-            if await self._store.change_status(subscription.id, subscription.status, after, event):
-                self._on_events_pending()
-                return replace(subscription, status=after, pending_events=[])
-        raise RuntimeError("an alert's status kept changing while it was being changed")

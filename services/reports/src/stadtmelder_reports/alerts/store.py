@@ -1,28 +1,59 @@
-"""Area alert subscriptions in MongoDB, with their outbox inside, and the relay that empties it."""
+"""Where area alerts are kept: the store Protocol, its MongoDB adapter with the outbox inside,
+the outbox as the relay sees it, and the districts of the areas file."""
 
-import asyncio
-import contextlib
-import logging
+import json
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from stadtmelder_reports.alerts import (
+from stadtmelder_reports.alerts.domain import (
     AlertArea,
     AlertLinkInvalid,
     AlertStatus,
-    AlertStore,
+    District,
     Subscription,
 )
-from stadtmelder_reports.outbox import EventPublisher
+from stadtmelder_reports.outbox import Pending
 from stadtmelder_shared import topics
+from stadtmelder_shared.areas import DEFAULT_AREAS_FILE
 from stadtmelder_shared.conditional_writes import ConditionalWrites
 from stadtmelder_shared.events import EVENT_TYPES, Event, Location
 from stadtmelder_shared.keyed_locks import KeyedLocks
 
-log = logging.getLogger(__name__)
 Document = dict[str, Any]
+
+
+class AlertStore(Protocol):
+    async def add(self, subscription: Subscription) -> None: ...
+
+    async def by_id(self, subscription_id: str) -> Subscription | None: ...
+
+    async def by_token_hash(self, token_hash: str) -> Subscription:
+        """Raises AlertLinkInvalid when no subscription has this token."""
+        ...
+
+    async def change_status(
+        self, subscription_id: str, before: AlertStatus, after: AlertStatus, event: Event
+    ) -> bool:
+        """Move from `before` to `after` and queue `event` in one write; False if not `before`."""
+        ...
+
+    async def with_pending_events(self, limit: int) -> list[Subscription]: ...
+
+    async def mark_published(self, subscription_id: str, event_ids: Sequence[str]) -> None: ...
+
+
+def load_districts(path: Path | None = None) -> tuple[District, ...]:
+    """The districts (features of kind `district`) of an areas file, by id."""
+    document = json.loads((path or DEFAULT_AREAS_FILE).read_text(encoding="utf-8"))
+    found = [
+        District(str(f["properties"]["id"]), str(f["properties"].get("name", "")))
+        for f in document.get("features", [])
+        if (f.get("properties") or {}).get("kind") == "district"
+    ]
+    return tuple(sorted(found, key=lambda d: d.id))
 
 
 def _event_types() -> dict[str, type[Event]]:
@@ -42,6 +73,10 @@ class MongoAlertStore:
 
     async def add(self, subscription: Subscription) -> None:
         await self._subscriptions.insert_one(_to_document(subscription))
+
+    async def by_id(self, subscription_id: str) -> Subscription | None:
+        document = await self._subscriptions.find_one({"_id": subscription_id})
+        return None if document is None else _from_document(document)
 
     async def by_token_hash(self, token_hash: str) -> Subscription:
         document = await self._subscriptions.find_one({"token_hash": token_hash})
@@ -145,74 +180,24 @@ def _from_document(document: Document) -> Subscription:
     )
 
 
-class AlertOutboxRelay:
-    """Publishes the alerts' pending events, then marks them sent; at least once, in order.
+class AlertOutbox:
+    """The alerts' outbox for the relay: the events inside subscription documents."""
 
-    Runs until cancelled, like the reports' OutboxRelay: woken by `wake()` after a change and
-    polling as a safety net, backing off while Kafka or MongoDB are away.
-    """
+    key_name = "subscription_id"
 
-    def __init__(
-        self,
-        store: AlertStore,
-        publisher: EventPublisher,
-        poll_seconds: float = 1.0,
-        batch_size: int = 100,
-        max_backoff_seconds: float = 10.0,
-        first_backoff_seconds: float = 1.0,
-    ) -> None:
+    def __init__(self, store: AlertStore) -> None:
         self._store = store
-        self._publisher = publisher
-        self._poll_seconds = poll_seconds
-        self._batch_size = batch_size
-        self._max_backoff = max_backoff_seconds
-        # Retries start short whatever the safety-net poll is: Kafka is often back in a second.
-        self._first_backoff = min(first_backoff_seconds, max_backoff_seconds)
-        self._wakeup = asyncio.Event()
-        self._stopping = False
 
-    def wake(self) -> None:
-        self._wakeup.set()
+    async def pending_batch(self, limit: int) -> list[Pending]:
+        return [_pending(s) for s in await self._store.with_pending_events(limit)]
 
-    def stop(self) -> None:
-        """Let `run` return after one more pass (the service shuts down)."""
-        self._stopping = True
-        self._wakeup.set()
+    async def pending_of(self, key: str) -> Pending | None:
+        subscription = await self._store.by_id(key)
+        return None if subscription is None else _pending(subscription)
 
-    async def publish_pending(self) -> int:
-        published = 0
-        for subscription in await self._store.with_pending_events(self._batch_size):
-            sent = []
-            for topic, event in subscription.pending_events:
-                await self._publisher.publish(topic, event)
-                sent.append(event.event_id)
-                log.info(
-                    "alert event published",
-                    extra={"subscription_id": subscription.id, "event_id": event.event_id},
-                )
-            await self._store.mark_published(subscription.id, sent)
-            published += len(sent)
-        return published
+    async def mark_sent(self, pending: Pending, event_ids: Sequence[str]) -> None:
+        await self._store.mark_published(pending.key, event_ids)
 
-    async def run(self) -> None:
-        backoff = self._first_backoff
-        while True:
-            stopping = self._stopping
-            # Cleared before the pass, not after: a wake or stop() during the pass is kept.
-            self._wakeup.clear()
-            try:
-                published = await self.publish_pending()
-            except Exception:
-                log.exception("alert relay could not publish; retrying in %.1f s", backoff)
-                if self._stopping:
-                    return
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self._max_backoff)
-                continue
-            if stopping and published < self._batch_size:
-                return
-            backoff = self._first_backoff
-            if published >= self._batch_size:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
+
+def _pending(subscription: Subscription) -> Pending:
+    return Pending(subscription.id, subscription.revision, subscription.pending_events)

@@ -1,14 +1,8 @@
-"""The small pages the alert links open in a browser, in German, English and Turkish."""
+"""What the pages of the alert links say, in German, English and Turkish, looked up by key."""
 
-import html
-from typing import Literal
+from collections.abc import Mapping
 
-from stadtmelder_reports.alerts import AlertService, Subscription
-
-Step = Literal["confirm_question", "confirmed", "cancel_question", "cancelled"]
-Message = Literal["link_invalid", "was_cancelled"]
-
-_TEXTS: dict[str, dict[str, str]] = {
+_TEXTS: Mapping[str, Mapping[str, str]] = {
     "de": {
         "near": "im Umkreis von {radius} m um den Punkt {lat}, {lon}",
         "district": "im Stadtbezirk {name}",
@@ -82,71 +76,11 @@ _TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-_TITLE = {
-    "confirm_question": "confirm_title",
-    "confirmed": "confirmed_title",
-    "cancel_question": "cancel_title",
-    "cancelled": "cancelled_title",
-}
-_BUTTON = {"confirm_question": "confirm_button", "cancel_question": "cancel_button"}
-
-
 def known_language(language: str | None) -> str:
     """The language if we write it, else German, the city's first language."""
-    return language if language in _TEXTS else "de"
+    return language if language is not None and language in _TEXTS else "de"
 
 
-def describe(subscription: Subscription, alerts: AlertService, language: str) -> str:
-    """One line saying what the alert sends, where and how often."""
-    texts, area = _TEXTS[known_language(language)], subscription.area
-    if area.centre is not None:
-        where = texts["near"].format(
-            radius=f"{area.radius_m or 0:.0f}",
-            lat=f"{area.centre.lat:.5f}",
-            lon=f"{area.centre.lon:.5f}",
-        )
-    else:
-        district = alerts.district(area.district or "")
-        where = texts["district"].format(name=district.name if district else area.district)
-    category = alerts.jurisdiction.category(subscription.category or "")
-    what = texts["category"].format(name=category.name(language)) if category else texts["all"]
-    return texts["summary"].format(what=what, where=where, how=texts[subscription.frequency])
-
-
-def step_page(subscription: Subscription, alerts: AlertService, step: Step, language: str) -> str:
-    """The question a link asks (with its button), or what a click did."""
-    language = known_language(language)
-    texts = _TEXTS[language]
-    if step == "confirm_question" and subscription.status == "confirmed":
-        step = "confirmed"
-    if subscription.status == "cancelled":
-        step = "cancelled"
-    button = _BUTTON.get(step)
-    return _page(
-        language,
-        texts[_TITLE[step]],
-        texts[step].format(summary=describe(subscription, alerts, language)),
-        texts[button] if button else None,
-    )
-
-
-def message_page(message: Message, language: str | None) -> str:
-    language = known_language(language)
-    return _page(language, "Stadtmelder", _TEXTS[language][message])
-
-
-def _page(language: str, title: str, text: str, button: str | None = None) -> str:
-    """The button posts back to the link itself: opening a link changes nothing (mail
-    scanners open links too), one click does."""
-    form = (
-        f'<form method="post"><button type="submit">{html.escape(button)}</button></form>'
-        if button
-        else ""
-    )
-    return (
-        f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)} – Stadtmelder</title></head>"
-        f"<body><main><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>{form}</main>"
-        "</body></html>"
-    )
+def alert_texts(language: str | None) -> Mapping[str, str]:
+    """The texts of one language, German for a language we do not write."""
+    return _TEXTS[known_language(language)]

@@ -1,0 +1,95 @@
+"""Area alert use cases: request an alert, and confirm or cancel it by its link."""
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from stadtmelder_reports.alerts.domain import (
+    CONFIRM_WITHIN,
+    AlertRequest,
+    AlertStatus,
+    District,
+    Subscription,
+    cancelled,
+    check_request,
+    confirmed,
+    new_alert_token,
+    new_subscription,
+)
+from stadtmelder_reports.alerts.store import AlertStore
+from stadtmelder_reports.catalogue import Jurisdiction
+from stadtmelder_reports.domain import token_hash
+from stadtmelder_shared.events import Event
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class AlertService:
+    def __init__(
+        self,
+        store: AlertStore,
+        jurisdiction: Jurisdiction,
+        districts: Sequence[District],
+        on_events_pending: Callable[[str], None] = lambda _: None,
+        clock: Callable[[], datetime] = utc_now,
+        confirm_within: timedelta = CONFIRM_WITHIN,
+    ) -> None:
+        self.jurisdiction = jurisdiction
+        self.districts = tuple(districts)
+        self._store = store
+        self._on_events_pending = on_events_pending
+        self._clock = clock
+        self._confirm_within = confirm_within
+
+    def district(self, district_id: str) -> District | None:
+        return next((d for d in self.districts if d.id == district_id), None)
+
+    async def request_alert(self, request: AlertRequest) -> None:
+        """Store the request and ask notify for the confirmation mail; the same for every
+        address, so the answer never tells whether it is subscribed already."""
+        area = check_request(request, self.jurisdiction, self.districts)
+        subscription = new_subscription(
+            request,
+            area,
+            self.jurisdiction,
+            self._clock(),
+            f"alert-{uuid.uuid4().hex}",
+            new_alert_token(),
+        )
+        await self._store.add(subscription)
+        self._on_events_pending(subscription.id)
+
+    async def by_token(self, token: str) -> Subscription:
+        return await self._store.by_token_hash(token_hash(token))
+
+    async def to_confirm(self, token: str) -> Subscription:
+        """What the confirmation link would confirm; refused like confirming would be."""
+        subscription = await self.by_token(token)
+        confirmed(subscription, self._clock(), self._confirm_within)
+        return subscription
+
+    async def confirm(self, token: str) -> Subscription:
+        return await self._step(
+            token, "confirmed", lambda s: confirmed(s, self._clock(), self._confirm_within)
+        )
+
+    async def cancel(self, token: str) -> Subscription:
+        return await self._step(token, "cancelled", lambda s: cancelled(s, self._clock()))
+
+    async def _step(
+        self, token: str, after: AlertStatus, decide: Callable[[Subscription], Event | None]
+    ) -> Subscription:
+        # A status only moves forward (requested, confirmed, cancelled), so when another click
+        # changed it meanwhile, deciding once more on the new state always settles it.
+        for _ in range(3):
+            subscription = await self.by_token(token)
+            event = decide(subscription)
+            if event is None:
+                return subscription
+            if await self._store.change_status(subscription.id, subscription.status, after, event):
+                self._on_events_pending(subscription.id)
+                return replace(subscription, status=after, pending_events=[])
+        raise RuntimeError("an alert's status kept changing while it was being changed")
