@@ -55,7 +55,13 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "make: the browser tests need Chromium — install it (sudo apt-get install chromium) and retry"; exit 2; fi; }
 
-install: $(VENV_STAMP) $(WEB_ASSETS)/node_modules/.installed $(ASYNCAPI_SCHEMA)/node_modules/.installed ## Install the Python and front-end dependencies (pinned in uv.lock, package-lock.json)
+# Every service's gettext catalogues, compiled from their .po files (the .mo files are not in git).
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard services/*/src/*/locale/*/LC_MESSAGES/*.po))
+
+%.mo: %.po $(VENV_STAMP)
+	@.venv/bin/pybabel compile --statistics -i $< -o $@
+
+install: $(VENV_STAMP) $(WEB_ASSETS)/node_modules/.installed $(ASYNCAPI_SCHEMA)/node_modules/.installed $(CATALOGUES) ## Install the Python and front-end dependencies (pinned in uv.lock, package-lock.json)
 
 run: install ## Start the whole system locally (Kafka, FerretDB, SMTP sink, three services)
 	@$(STACK) start

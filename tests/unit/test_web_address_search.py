@@ -148,7 +148,7 @@ async def test_the_places_route_answers_the_script_with_places_inside_the_city()
     assert answer.status_code == 200
     assert answer.json() == {
         "failed": False,
-        "message": "1 places found.",
+        "message": "1 place found.",
         "places": [{"name": KOENIG.name, "lat": KOENIGSTRASSE[0], "lon": KOENIGSTRASSE[1]}],
     }
 

@@ -20,7 +20,6 @@ from stadtmelder_reports.service import ReportService
 from stadtmelder_reports.staff.auth import LOCAL_ISSUER, LocalKeys, TokenVerifier
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
-from stadtmelder_reports.web.texts import same_keys_everywhere
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import ReportRouted, ReportUnroutable
 from tests.examples import KOENIGSTRASSE
@@ -95,10 +94,6 @@ async def routed(service: ReportService, report_id: str) -> None:
             caused_by=report.history[0].event_id,
         )
     )
-
-
-def test_every_text_exists_in_german_english_and_turkish() -> None:
-    assert same_keys_everywhere()
 
 
 async def test_a_posted_form_redirects_to_the_tracking_page_which_shows_no_contact_data(

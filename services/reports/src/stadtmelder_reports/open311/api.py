@@ -30,7 +30,7 @@ from stadtmelder_reports.open311.params import (
 )
 from stadtmelder_reports.open311.queries import MAX_UPDATES, changed_between, find_page
 from stadtmelder_reports.open311.responses import format_of, open311_response
-from stadtmelder_reports.open311.texts import MEDIA_URL_IGNORED, SERVICE_NOTICE
+from stadtmelder_reports.open311.texts import service_notice
 from stadtmelder_reports.photo_uploads import PhotoCleaning, clean_photos
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.service import ReportService
@@ -137,9 +137,7 @@ class Open311Controller(Controller):
             created = await service.submit_report(submission, photos)
         except ReportStopped as stopped:
             raise bad_request(localized(stopped.advice, chosen)) from None
-        notice = localized(SERVICE_NOTICE, chosen)
-        if new.media_url_given:
-            notice = f"{notice} {localized(MEDIA_URL_IGNORED, chosen)}"
+        notice = service_notice(chosen, new.media_url_given)
         content = [schemas.created_request(created.report.id, created.tracking_token, notice)]
         return open311_response(content, format_of(request.url.path), "service_requests")
 

@@ -146,7 +146,7 @@ def explain(problems: list[FieldProblem], category: Category, t: Words) -> list[
         elif name == "location":
             outside = "outside" in problem.reason
             explained.append(
-                {"field": "address", "text": t("err_outside" if outside else "err_location")}
+                {"field": "address", "text": t("err_outside") if outside else t("err_location")}
             )
         elif name == "address":
             explained.append({"field": "address", "text": t("search_empty")})

@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
 from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
@@ -109,6 +111,28 @@ def page(
         status_code=status_code,
         headers=headers,
         cookies=cookies,
+    )
+
+
+@pass_context
+def _gettext(context: Context, key: str, **values: object) -> str:
+    return Words(context["lang"])(key, **values)
+
+
+@pass_context
+def _ngettext(context: Context, key: str, _plural: str, count: int, **values: object) -> str:
+    return Words(context["lang"]).plural(key, count, **values)
+
+
+def install_translations(environment: Environment) -> None:
+    """Jinja's i18n extension with `_`, `gettext` and `ngettext` from the page language's catalogue.
+
+    Not the extension's newstyle callables: the catalogue's texts have `{name}` placeholders,
+    which the Python code formats the same way, and autoescaping escapes the result.
+    """
+    environment.add_extension("jinja2.ext.i18n")
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=False
     )
 
 

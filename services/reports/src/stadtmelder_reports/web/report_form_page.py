@@ -69,7 +69,7 @@ def search_message(search: SearchResult | None, t: Words) -> str | None:
         return t("search_failed")
     if not search.places:
         return t("search_none")
-    return t("search_found", n=len(search.places))
+    return t.plural("search_found", len(search.places))
 
 
 def on_too_large(request: AnyRequest, error: HTTPException) -> Response[Any]:

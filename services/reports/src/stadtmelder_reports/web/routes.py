@@ -13,7 +13,7 @@ from litestar.template.config import TemplateConfig
 
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.web.public_pages import PublicPages
-from stadtmelder_reports.web.rendering import WebSettings
+from stadtmelder_reports.web.rendering import WebSettings, install_translations
 from stadtmelder_reports.web.report_pages import ReportPages
 from stadtmelder_reports.web.staff_pages import staff_router
 
@@ -68,6 +68,7 @@ def local_time(moment: datetime | None) -> str:
 
 def _register_filters(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters["when"] = local_time
+    install_translations(engine.engine)
 
 
 def web_template_config() -> TemplateConfig[JinjaTemplateEngine]:

@@ -325,8 +325,9 @@ def explain_work_problem(error: ReportsError, t: Words) -> str:
     if isinstance(error, InvalidTransition):
         if not error.allowed:
             return t("staff_err_finished")
-        allowed = ", ".join(t("status_" + status) for status in error.allowed)
-        return t("staff_err_transition", current=t("status_" + error.current), allowed=allowed)
+        allowed = ", ".join(t.composed("status_", status) for status in error.allowed)
+        current = t.composed("status_", error.current)
+        return t("staff_err_transition", current=current, allowed=allowed)
     if isinstance(error, ReportAlreadyClaimed):
         return t("staff_err_claimed", assignee=error.assignee)
     if isinstance(error, ReportChangedMeanwhile):
@@ -336,7 +337,7 @@ def explain_work_problem(error: ReportsError, t: Words) -> str:
     problems = getattr(error, "problems", None) or []
     known = {"reason", "duplicate_of", "forward_to", "text"}
     if problems and all(p.field in known for p in problems):
-        return " ".join(t("staff_err_" + p.field) for p in problems)
+        return " ".join(t.composed("staff_err_", p.field) for p in problems)
     return "; ".join(p.reason for p in problems) or str(error)
 
 

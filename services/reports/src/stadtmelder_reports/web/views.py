@@ -18,7 +18,7 @@ def map_points(views: list[ReportOut], t: Words, link: bool = True) -> list[dict
             "id": view.id,
             "lat": view.lat,
             "lon": view.lon,
-            "title": f"{view.category.name} – {t('status_' + view.status)}",
+            "title": f"{view.category.name} – {t.composed('status_', view.status)}",
             "open": view.status in OPEN_STATUSES,
             "url": f"/reports/{view.id}" if link else "",
         }

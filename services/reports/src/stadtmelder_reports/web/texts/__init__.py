@@ -1,32 +1,82 @@
-"""What the web pages say, in German, English and Turkish: plain words, short sentences."""
+"""What the web pages say, in German, English and Turkish, from the gettext catalogues in locale/.
+
+The msgids are the short keys the pages always used (`home_title`, `status_resolved`): every
+language, German too, is a translation in its own .po file, so a translator never edits code, a
+German wording can change without touching the others, and `t("key")` keeps working for every page.
+"""
 
 from collections.abc import Mapping
+from functools import cache
+from gettext import GNUTranslations
+from typing import get_args
 
 from stadtmelder_reports.schemas import LanguageCode
-from stadtmelder_reports.web.texts import de, en, tr
+from stadtmelder_shared.translations import load_catalogues
 
 LANGUAGE_NAMES: Mapping[LanguageCode, str] = {"de": "Deutsch", "en": "English", "tr": "Türkçe"}
 
-_ALL: Mapping[LanguageCode, Mapping[str, str]] = {"de": de.TEXTS, "en": en.TEXTS, "tr": tr.TEXTS}
+
+def N_(key: str) -> str:  # noqa: N802 - gettext's name for a marker, which pybabel looks for
+    """Marks a key for extraction where the page composes it at run time."""
+    return key
+
+
+# Keys a page chooses at run time (`status_` + a report's status, or one of two held in a
+# variable), named here so that extraction keeps them in the catalogues.
+COMPOSED_KEYS = (
+    N_("err_description"),
+    N_("err_description_long"),
+    N_("status_open"),
+    N_("status_closed"),
+    N_("status_all"),
+    N_("status_submitted"),
+    N_("status_triage"),
+    N_("status_routed"),
+    N_("status_acknowledged"),
+    N_("status_in_progress"),
+    N_("status_resolved"),
+    N_("status_reopened"),
+    N_("status_rejected"),
+    N_("status_duplicate"),
+    N_("status_forwarded"),
+    N_("feedback_fixed"),
+    N_("feedback_partly"),
+    N_("feedback_not_fixed"),
+    N_("staff_internal"),
+    N_("staff_public"),
+    N_("staff_err_reason"),
+    N_("staff_err_duplicate_of"),
+    N_("staff_err_forward_to"),
+    N_("staff_err_text"),
+)
+
+
+@cache
+def catalogues() -> Mapping[str, GNUTranslations]:
+    """Loaded once, on first use, so importing a page module reads no files."""
+    return load_catalogues("stadtmelder_reports", get_args(LanguageCode))
 
 
 class Words:
-    """The texts of one language for a template: `t("key", name=value)` or `t.key`."""
+    """The texts of one language: `t("key", name=value)`, `t.key`, `t.plural("key", count)`."""
 
     def __init__(self, language: LanguageCode) -> None:
         self.language = language
-        self._texts = _ALL[language]
+        self._catalogue = catalogues()[language]
 
     def __call__(self, key: str, **values: object) -> str:
-        text = self._texts.get(key) or de.TEXTS.get(key) or key
+        text = self._catalogue.gettext(key)
         return text.format(**values) if values else text
+
+    def plural(self, key: str, count: int, **values: object) -> str:
+        """A text about `count` things, in the form the language's plural rule picks."""
+        return self._catalogue.ngettext(key, key, count).format(count=count, **values)
+
+    def composed(self, prefix: str, name: str) -> str:
+        """The text of a key built at run time; such keys are listed in COMPOSED_KEYS."""
+        return self(prefix + name)
 
     def __getattr__(self, key: str) -> str:
         if key.startswith("_"):
             raise AttributeError(key)
         return self(key)
-
-
-def same_keys_everywhere() -> bool:
-    """True when every language has every text: a unit test keeps it so."""
-    return set(de.TEXTS) == set(en.TEXTS) == set(tr.TEXTS)
