@@ -1,6 +1,7 @@
 """The shared consumer wiring, through TestKafkaBroker: typed events in, poison records out to
 `<topic>.dlq`, logged without their payload and counted, and the consumer goes on."""
 
+import asyncio
 import logging
 from typing import Any
 
@@ -9,11 +10,11 @@ from aiokafka.errors import MessageSizeTooLargeError
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 from faststream.kafka.testing import build_message
 from prometheus_client import generate_latest
-from pymongo.errors import AutoReconnect
+from pymongo.errors import AutoReconnect, OperationFailure, WriteConcernError
 
 from stadtmelder_shared import topics
 from stadtmelder_shared.cloudevents import headers_for
-from stadtmelder_shared.consumers import RetryPolicy
+from stadtmelder_shared.consumers import RetryPolicy, is_transient
 from stadtmelder_shared.dead_letters import Origin, Rejected, raw_body
 from stadtmelder_shared.events import (
     AreaAlertCancelled,
@@ -223,6 +224,64 @@ async def test_a_transient_failure_is_redelivered_and_never_dead_lettered(
     assert len(wired.handled) == 1
     assert wired.dead == []
     assert b"stadtmelder_dead_letters_total{" not in generate_latest(wired.metrics.registry)
+
+
+async def test_a_transient_failure_inside_a_task_group_is_redelivered_not_dead_lettered() -> None:
+    broker = KafkaBroker()
+    calls = 0
+    dead: list[dict[str, str]] = []
+
+    async def save() -> None:
+        raise AutoReconnect("db away")
+
+    async def announce() -> None:
+        await asyncio.Event().wait()  # cancelled by the task group when save fails
+
+    @consumer(broker, TOPIC, "tests", policy=NO_PAUSE)
+    async def on_report_unroutable(event: ReportUnroutable) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(save())
+                group.create_task(announce())
+
+    @broker.subscriber(topics.dead_letter(TOPIC), group_id="spy")
+    async def spy(message: KafkaMessage) -> None:
+        dead.append(dict(message.headers))
+
+    async with TestKafkaBroker(broker) as test_broker:
+        with pytest.raises(ExceptionGroup):
+            await publish(test_broker, unroutable())
+        await publish(test_broker, unroutable())
+
+    assert calls == 2
+    assert dead == []
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (OperationFailure("x", 91, {"errorLabels": ["RetryableWriteError"]}), True),
+        (OperationFailure("x", 251, {"errorLabels": ["TransientTransactionError"]}), True),
+        (WriteConcernError("x", 64, {"errorLabels": ["RetryableWriteError"]}), True),
+        (OperationFailure("x", 2, {}), False),
+        (ExceptionGroup("g", [ValueError("x"), KeyError("y")]), False),
+        (ExceptionGroup("g", [ValueError("x"), ExceptionGroup("h", [AutoReconnect()])]), True),
+    ],
+    ids=[
+        "retryable-write",
+        "transient-transaction",
+        "write-concern",
+        "bad-value",
+        "bugs",
+        "nested",
+    ],
+)
+def test_errors_the_server_labels_retryable_and_groups_holding_one_are_transient(
+    error: BaseException, transient: bool
+) -> None:
+    assert is_transient(error) is transient
 
 
 async def test_the_dead_letter_log_line_has_where_and_why_but_no_payload(

@@ -52,12 +52,22 @@ class RetryPolicy:
 DEFAULT_RETRY_POLICY = RetryPolicy()
 
 
+# Labels the server puts on an error when the same write may succeed if sent again.
+RETRYABLE_MONGO_LABELS = ("RetryableWriteError", "TransientTransactionError")
+
+
 def is_transient(error: BaseException, retried: tuple[type[BaseException], ...] = ()) -> bool:
+    if isinstance(error, BaseExceptionGroup):
+        # A TaskGroup reports its first failure together with the ones it caused (cancelled
+        # siblings, follow-up errors): one transient member means the record may pass later.
+        return any(is_transient(member, retried) for member in error.exceptions)
     if isinstance(error, ALWAYS_RETRIED + retried):
         return True
     if isinstance(error, KafkaError):
         return bool(error.retriable)
-    return isinstance(error, PyMongoError) and error.timeout
+    if isinstance(error, PyMongoError):
+        return error.timeout or any(map(error.has_error_label, RETRYABLE_MONGO_LABELS))
+    return False
 
 
 def event_models(handler: Handler) -> tuple[type[BaseModel], ...]:
