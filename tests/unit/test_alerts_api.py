@@ -47,14 +47,14 @@ class Alerts:
     def __init__(self, per_minute: int = 100) -> None:
         self.store = InMemoryAlertStore()
         self.clock = Clock()
-        self.wakes = 0
+        self.woken: list[str] = []
         self.service = AlertService(
             self.store, DUISBURG, DISTRICTS, on_events_pending=self.wake, clock=self.clock
         )
         self.limiter = SubmissionLimiter(per_minute)
 
-    def wake(self, _subscription_id: str) -> None:
-        self.wakes += 1
+    def wake(self, subscription_id: str) -> None:
+        self.woken.append(subscription_id)
 
     def app(self) -> Litestar:
         return Litestar(
@@ -127,7 +127,7 @@ async def test_a_request_is_accepted_and_asks_notify_for_the_confirmation_mail(
     assert event.category_names["tr"] == DUISBURG.category("street_light_out").names["tr"]  # type: ignore[union-attr]
     assert event.confirm_token_hash == hashlib.sha256(event.confirm_token.encode()).hexdigest()
     assert event.report_id.startswith("alert-")
-    assert alerts.wakes == 1
+    assert alerts.woken == [event.report_id]
 
 
 async def test_the_answer_is_the_same_whether_or_not_the_address_is_subscribed(
@@ -347,3 +347,36 @@ async def test_the_relay_publishes_a_subscriptions_events_in_order_and_then_forg
         "AreaAlertConfirmed",
     ]
     assert alerts.events() == []
+
+
+async def test_a_relay_woken_with_a_subscription_publishes_it_without_scanning(
+    client: Any, alerts: Alerts
+) -> None:
+    class NoScan(InMemoryAlertStore):
+        async def with_pending_events(self, limit: int) -> list[Any]:
+            raise AssertionError("scanned the whole outbox")
+
+    store = NoScan()
+    store.subscriptions = alerts.store.subscriptions
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(AlertOutbox(store), publisher)
+    await subscribed(client, alerts)
+
+    for woken in [*alerts.woken, "alert-gone"]:
+        relay.wake(woken)
+    assert await relay.publish_hinted() == 1
+    assert await relay.publish_hinted() == 0
+    assert [type(e).__name__ for _, e in publisher.published] == ["AreaAlertRequested"]
+    assert alerts.events() == []
+
+
+async def test_a_link_that_is_neither_confirm_nor_cancel_changes_nothing(
+    client: Any, alerts: Alerts
+) -> None:
+    token = await subscribed(client, alerts)
+
+    response = await client.post(f"/api/v1/alerts/subscribe/{token}")
+
+    assert response.status_code == 400, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["action"]
+    assert next(iter(alerts.store.subscriptions.values())).status == "requested"
