@@ -18,10 +18,15 @@ from litestar.testing import AsyncTestClient
 from stadtmelder_reports.alerts import AlertsFeature
 from stadtmelder_reports.alerts.service import AlertService
 from stadtmelder_reports.alerts.store import load_districts
-from stadtmelder_reports.api import ApiSettings
+from stadtmelder_reports.api import ApiSettings, _answers_from_form
 from stadtmelder_reports.app import build_app
 from stadtmelder_reports.catalogue import load_jurisdiction
-from stadtmelder_reports.errors import ClientDisconnected, RequestTooComplex, RequestTooLarge
+from stadtmelder_reports.errors import (
+    ClientDisconnected,
+    InvalidReport,
+    RequestTooComplex,
+    RequestTooLarge,
+)
 from stadtmelder_reports.integrations.api_keys import ApiClient
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.request_limits import (
@@ -141,9 +146,7 @@ async def test_a_json_body_over_64_kb_is_refused_with_413_naming_the_limit(site:
     assert site.repository.reports == {}
 
 
-@pytest.mark.parametrize(
-    "path", ["/open311/v2/requests.json", "/alerts", "/report", "/api/v1/reports"]
-)
+@pytest.mark.parametrize("path", ["/open311/v2/requests.json", "/alerts", "/report"])
 async def test_a_form_of_many_fields_is_refused_with_400_before_it_is_parsed(
     site: Site, path: str
 ) -> None:
@@ -210,6 +213,53 @@ async def test_json_nested_a_thousand_deep_is_refused_with_400(site: Site, path:
 
     assert_refused(response, 400, "nested more than 32 levels")
     assert response.json()["code"] == "request_too_complex"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/reports", "/api/v1/alerts", "/api/v1/staff/reports/R1/comments"],
+)
+@pytest.mark.parametrize(
+    "content_type",
+    [FORM["content-type"], "multipart/form-data; boundary=x", "text/plain", ""],
+    ids=["form", "multipart", "text", "none"],
+)
+async def test_deep_json_said_to_be_another_type_is_refused_on_json_routes(
+    site: Site, path: str, content_type: str
+) -> None:
+    headers = {"content-type": content_type, "authorization": f"Bearer {site.clerk_token}"}
+    response = await site.client.post(path, content=b"[" * 30_000, headers=headers)
+
+    assert_refused(response, 400, "nested more than 32 levels")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/reports/form", "/open311/v2/requests.json", "/report"])
+async def test_a_text_part_over_64_kb_on_a_photo_route_is_refused_while_it_arrives(
+    site: Site, path: str
+) -> None:
+    response = await site.client.post(
+        f"{path}?api_key={KEY}",
+        data={"answers": "{" + '"a":1,' * 20_000 + '"b":1}'},
+        files={"photos": ("a.jpg", b"x" * 10, "image/jpeg")},
+    )
+
+    assert_refused(response, 400, "'answers'", "64 KB")
+
+
+async def test_a_large_part_with_an_empty_file_name_counts_as_text(site: Site) -> None:
+    big = b"x" * (MAX_BODY_BYTES + 1)
+    response = await site.client.post(
+        "/api/v1/reports/form", files={"answers": ("", big, "text/plain")}
+    )
+
+    assert_refused(response, 400, "'answers'", "64 KB")
+
+
+def test_form_answers_longer_than_a_text_part_may_be_are_refused_unparsed() -> None:
+    with pytest.raises(InvalidReport) as refused:
+        _answers_from_form("{" + '"a":1,' * 20_000 + '"b":1}')
+
+    assert "64 KB" in refused.value.problems[0].reason
 
 
 async def test_deep_json_answers_inside_a_photo_form_are_a_400(site: Site) -> None:

@@ -31,6 +31,7 @@ from stadtmelder_reports.photo_uploads import PhotoCleaning, clean_photos
 from stadtmelder_reports.photos import CleanPhoto
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.report_queries import ReportQuery
+from stadtmelder_reports.request_limits import MAX_TEXT_PART_BYTES
 from stadtmelder_reports.schemas import (
     CategoryOut,
     LanguageCode,
@@ -300,6 +301,11 @@ def _photo_response(data: bytes, media_type: str) -> Response[bytes]:
 def _answers_from_form(raw: str | None) -> dict[str, Any]:
     if not raw:
         return {}
+    if len(raw) > MAX_TEXT_PART_BYTES:
+        # The request watch caps text parts while they arrive; this holds should it be bypassed.
+        raise InvalidReport(
+            [FieldProblem("answers", f"Send at most {MAX_TEXT_PART_BYTES // 1024} KB of answers.")]
+        )
     try:
         answers = json.loads(raw)
     except (json.JSONDecodeError, RecursionError):

@@ -7,7 +7,16 @@ from typing import Protocol
 
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
+from litestar.params import BodyKwarg
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
+
+# The multipart parser Litestar runs on form bodies (a dependency of Litestar): watching the
+# body with the same parser sees the same parts, file names and text fields it will.
+from multipart import (  # type: ignore[import-untyped]
+    MultipartSegment,
+    ParserError,
+    PushMultipartParser,
+)
 
 from stadtmelder_reports.domain import MAX_PHOTOS
 from stadtmelder_reports.errors import ClientDisconnected, RequestTooComplex, RequestTooLarge
@@ -18,6 +27,9 @@ MAX_BODY_BYTES = 64 * 1024
 # A report has about a dozen fields, plus one per answer; Open311 one per attribute value.
 MAX_FIELDS = 100
 MAX_JSON_DEPTH = 32
+# A text part of a multipart form (a description, the answers as JSON) is held in memory and
+# parsed on the event loop; the largest a report needs is a few KB.
+MAX_TEXT_PART_BYTES = 64 * 1024
 # Routes that take photos, and so multipart bodies at the photo limit. Every other body,
 # multipart included, is held to MAX_BODY_BYTES. A test checks that each of these exists.
 PHOTO_ROUTES = frozenset(
@@ -30,6 +42,7 @@ PHOTO_ROUTES = frozenset(
 )
 MULTIPART = "multipart/form-data"
 URL_ENCODED = "application/x-www-form-urlencoded"
+JSON = "application/json"
 
 
 def photo_body_bytes(max_photo_bytes: int) -> int:
@@ -60,25 +73,52 @@ class FieldCounter:
 
 
 class PartCounter:
-    """Multipart parts begin with `--boundary`; a tail is kept for one split across chunks."""
+    """Follows multipart parts with the parser Litestar itself runs on them, counting parts and
+    the size of each text part: a text part is read whole into memory (and `answers` parsed as
+    JSON), so only file parts, which go to disk, may be large."""
 
-    def __init__(self, boundary: bytes, limit: int) -> None:
-        self._delimiter = b"--" + boundary
+    def __init__(self, boundary: bytes, limit: int, text_bytes: int = MAX_TEXT_PART_BYTES) -> None:
+        self._parser: PushMultipartParser | None = PushMultipartParser(boundary)
         self._limit = limit
-        self._seen = 0
-        self._tail = b""
+        self._text_bytes = text_bytes
+        self._parts = 0
+        self._is_text = False
+        self._text = 0
+        self._name = ""
 
     def feed(self, chunk: bytes) -> None:
-        window = self._tail + chunk
-        self._seen += window.count(self._delimiter)
-        # Shorter than the delimiter, so no occurrence in it was counted already.
-        self._tail = window[-(len(self._delimiter) - 1) :]
-        # The closing delimiter is one more than the number of parts.
-        if self._seen > self._limit + 1:
+        if self._parser is None:
+            return
+        try:
+            for piece in self._parser.parse(chunk):
+                if isinstance(piece, MultipartSegment):
+                    self._begin(piece)
+                elif piece and self._is_text:
+                    self._text += len(piece)
+                    if self._text > self._text_bytes:
+                        raise RequestTooComplex(
+                            f"The form field {_shown(self._name)} is longer than "
+                            f"{self._text_bytes // 1024} KB; only photos may be that large."
+                        )
+        except ParserError:
+            # Malformed: Litestar's own parse of it refuses the request with a 400.
+            self._parser = None
+
+    def _begin(self, segment: MultipartSegment) -> None:
+        self._parts += 1
+        if self._parts > self._limit:
             raise RequestTooComplex(
                 f"The form has more than {self._limit} parts; send at most {MAX_PHOTOS} photos "
                 "and the report's fields."
             )
+        # Litestar reads a part with an empty file name as text, as the parser does.
+        self._is_text = not segment.filename
+        self._name = str(segment.name)
+        self._text = 0
+
+
+def _shown(name: str) -> str:
+    return repr(name[:40])
 
 
 _JSON_STRUCTURE = re.compile(rb'[\[\]{}"\\]')
@@ -148,14 +188,29 @@ def _media_type(content_type: str) -> tuple[str, dict[str, str]]:
     return media_type.strip().lower(), options
 
 
+def _parsed_as(scope: Scope, declared: str) -> str:
+    """How the route will parse the body. A handler's `data` is parsed as its `Body` says (JSON
+    unless it names a form encoding) whatever Content-Type the client declared; a handler that
+    reads `request.form()` or the raw body itself goes by the declared type."""
+    data = getattr(scope.get("route_handler"), "parsed_data_field", None)
+    if data is None:
+        return declared
+    body = data.kwarg_definition
+    if isinstance(body, BodyKwarg) and body.media_type in (MULTIPART, URL_ENCODED):
+        return MULTIPART if body.media_type == MULTIPART else URL_ENCODED
+    return JSON
+
+
 class BodyWatch:
     """One request's body as it arrives: its size so far and the scanner for its kind."""
 
     def __init__(self, scope: Scope, receive: Receive, limits: BodyLimits) -> None:
         self._receive = receive
-        media_type, options = _media_type(_header(scope, b"content-type"))
+        declared, options = _media_type(_header(scope, b"content-type"))
+        media_type = _parsed_as(scope, declared)
         route = (scope.get("method", ""), scope.get("path_template", ""))
-        takes_photos = media_type == MULTIPART and route in PHOTO_ROUTES
+        boundary = options.get("boundary", "")
+        takes_photos = media_type == MULTIPART and bool(boundary) and route in PHOTO_ROUTES
         self._max_bytes = limits.photo_body_bytes if takes_photos else limits.body_bytes
         self._announced = _header(scope, b"content-length")
         self._received = 0
@@ -163,8 +218,8 @@ class BodyWatch:
         self._scanner: BodyScanner
         if media_type == URL_ENCODED:
             self._scanner = FieldCounter(limits.fields)
-        elif media_type == MULTIPART and options.get("boundary"):
-            self._scanner = PartCounter(options["boundary"].encode("latin-1"), limits.fields)
+        elif media_type == MULTIPART and boundary:
+            self._scanner = PartCounter(boundary.encode("latin-1"), limits.fields)
         else:
             # Litestar reads a JSON body whatever its declared type, so any other body is JSON.
             self._scanner = JsonDepth(limits.json_depth)
