@@ -450,6 +450,17 @@ async def test_a_json_number_too_large_for_a_float_is_a_400(site: Site) -> None:
     assert site.repository.reports == {}
 
 
+@pytest.mark.parametrize("answer", ["1" + "0" * 400, '"1' + "0" * 400 + '"'])
+async def test_a_whole_number_too_large_for_a_float_is_a_400_saying_what_to_send(
+    site: Site, answer: str
+) -> None:
+    body = json.dumps({**REPORT, "answers": {"area_m2": 1.5}}).replace("1.5", answer)
+    response = await site.client.post("/api/v1/reports", content=body, headers=JSON)
+
+    assert_refused(response, 400, "must be a number")
+    assert site.repository.reports == {}
+
+
 # --- dates beyond what a datetime can hold --------------------------------------------------------
 
 

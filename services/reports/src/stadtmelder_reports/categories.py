@@ -125,7 +125,7 @@ def _convert(question: Question, raw: Any) -> Answer:
         case "number":
             try:
                 number = float(raw)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # OverflowError: an int of 400 digits
                 number = math.nan
             # "Infinity", "NaN" and 1e400 convert, but no database or reader can use them.
             if not math.isfinite(number):
