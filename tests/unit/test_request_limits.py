@@ -368,8 +368,11 @@ async def test_a_client_gone_mid_body_is_counted_as_499_and_not_logged_as_an_err
 
 def test_every_route_named_in_a_limit_table_exists(tmp_path: Path) -> None:
     app, _ = make_app(tmp_path)
+    # The form Litestar puts in scope["path_template"], which the tables are looked up by.
     routes = {
-        (method, route.path) for route in app.routes for method in getattr(route, "methods", ())
+        (method, route.path_format)
+        for route in app.routes
+        for method in getattr(route, "methods", ())
     }
     named = PHOTO_ROUTES | set(ADDRESS_COUNTED) | KEY_COUNTED
     assert named <= routes, named - routes
@@ -395,6 +398,45 @@ async def test_an_unknown_api_key_in_the_query_is_refused_before_the_body_is_rea
     )
 
     assert_refused(response, 403, "api_key")
+
+
+async def test_a_client_over_its_limit_is_refused_support_before_its_body_is_read(
+    tmp_path: Path,
+) -> None:
+    app, _ = make_app(tmp_path, per_minute=1)
+    async with AsyncTestClient(app) as client:
+        created = await client.post("/api/v1/reports", json=REPORT)
+        assert created.status_code == 201
+        report_id = created.json()["id"]
+        response = await client.post(
+            f"/api/v1/reports/{report_id}/support", content=DEEP, headers=JSON
+        )
+
+    assert_refused(response, 429, "wait")
+
+
+GRAFFITI = (
+    "service_code=graffiti&lat=51.43&long=6.76&email=a@example.org&description=Graffiti"
+    "&attribute[offensive]=no"
+)
+
+
+async def test_open311_takes_the_query_key_over_the_body_key_as_its_guard_does(
+    site: Site,
+) -> None:
+    accepted = await site.client.post(
+        f"/open311/v2/requests.json?api_key={KEY}",
+        content=f"api_key=stale&{GRAFFITI}",
+        headers=FORM,
+    )
+    refused = await site.client.post(
+        "/open311/v2/requests.json?api_key=stale",
+        content=f"api_key={KEY}&{GRAFFITI}",
+        headers=FORM,
+    )
+
+    assert accepted.status_code == 200, accepted.text
+    assert_refused(refused, 403, "api_key")
 
 
 # --- answers and error lists stay bounded -------------------------------------------------------

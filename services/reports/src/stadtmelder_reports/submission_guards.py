@@ -30,13 +30,15 @@ def _alerts_address(connection: AnyConnection) -> str:
 
 
 # Routes that count submissions per client address, with the key their handler counts under.
+# Keyed by the path template as Litestar puts it in the scope: parameters without their types.
 ADDRESS_COUNTED: dict[tuple[str, str], Callable[[AnyConnection], str]] = {
     ("POST", "/api/v1/reports"): _address,
     ("POST", "/api/v1/reports/form"): _address,
-    ("POST", "/api/v1/reports/{report_id:str}/support"): _address,
+    ("POST", "/api/v1/reports/{report_id}/support"): _address,
     ("POST", "/api/v1/alerts"): _alerts_address,
 }
-# Open311 counts per API key; a key in the query can be checked before the body arrives.
+# Open311 counts per API key; a key in the query can be checked before the body arrives, and
+# the handler, too, prefers it to one in the body, so the guard refuses only what it would.
 KEY_COUNTED = frozenset(
     {("POST", "/open311/v2/requests.json"), ("POST", "/open311/v2/requests.xml")}
 )

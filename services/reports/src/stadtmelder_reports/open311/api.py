@@ -120,7 +120,9 @@ class Open311Controller(Controller):
         check_jurisdiction(
             first.get("jurisdiction_id") or query.get("jurisdiction_id"), service.jurisdiction
         )
-        client = await api_keys.authenticate(first.get("api_key") or api_key or "")
+        # GeoReport v2 sends api_key as a POST field; a key in the query (an extension) wins, as
+        # the guard that checks it before the body is read must decide as this does.
+        client = await api_keys.authenticate(api_key or first.get("api_key") or "")
         if client is None:
             raise forbidden("api_key: missing or not valid; ask the operators for a key.")
         await limiter.check(f"api:{client.id}", client.submissions_per_minute)
