@@ -25,6 +25,7 @@ from stadtmelder_reports.staff.auth import (
     LocalKeys,
     StaffMember,
     TokenVerifier,
+    check_algorithm,
 )
 from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
 from stadtmelder_shared.departments import load_directory
@@ -282,3 +283,14 @@ def test_the_token_tool_prints_a_token_the_service_accepts(
     assert token_tool.main(["--role", "clerk"]) == 2
     assert token_tool.main(["--role", "clerk", "--department", "atlantis"]) == 2
     assert "atlantis" in capsys.readouterr().err
+
+
+def test_a_long_alg_in_a_token_is_echoed_cut_short() -> None:
+    header = base64.urlsafe_b64encode(json.dumps({"alg": "A" * 10_000}).encode()).rstrip(b"=")
+    token = f"{header.decode()}.e30.c2ln"
+
+    with pytest.raises(NotAuthenticated) as refused:
+        check_algorithm(token, ["ES256"])
+
+    assert "'AAAA" in str(refused.value)
+    assert len(str(refused.value)) < 300
