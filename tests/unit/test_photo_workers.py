@@ -1,9 +1,13 @@
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar.datastructures import UploadFile
+from litestar.exceptions import ServiceUnavailableException
 from PIL.ExifTags import IFD
 
 from stadtmelder_reports.errors import InvalidReport
@@ -16,6 +20,8 @@ from stadtmelder_reports.photos import (
     PhotoTooLarge,
 )
 from tests.photo_worker_faults import crash_or_spin_on_request, spin_forever
+from tests.photo_worker_spies import tell_pid_then_clean_slowly, tell_pid_then_spin
+from tests.system import wait_until
 from tests.unit.test_photos import a_photo, geotag, opened, plain_rgba_png
 
 MEGABYTE = 1024 * 1024
@@ -145,6 +151,63 @@ async def test_a_photo_given_up_by_its_caller_does_not_hold_up_the_next() -> Non
 
         assert (photo.width, photo.height) == (200, 100)
         assert given_up.cancelled()
+    finally:
+        await workers.close()
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` is alive and not a zombie waiting for its parent."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+async def test_a_worker_given_up_on_is_ended_at_once_not_left_to_its_cpu_limit(
+    tmp_path: Path,
+) -> None:
+    pid_file = tmp_path / "pid"
+    workers = PhotoWorkers(1, cleaner=tell_pid_then_spin, cpu_seconds=120, timeout_seconds=3.0)
+    try:
+        with pytest.raises(PhotoTooLarge):
+            await workers.clean(str(pid_file).encode(), MAX_PHOTO_BYTES)
+        pid = int(pid_file.read_text())
+
+        async def ended() -> bool:
+            return not running(pid)
+
+        await wait_until(ended, timeout=10, what=f"worker {pid} to end")
+    finally:
+        await workers.close()
+
+
+async def test_a_photo_after_close_is_refused_as_the_service_stopping(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    workers = PhotoWorkers(1, cleaner=tell_pid_then_clean_slowly)
+    busy = asyncio.create_task(workers.clean(str(pid_file).encode(), MAX_PHOTO_BYTES))
+
+    async def started() -> bool:
+        return pid_file.exists()
+
+    await wait_until(started, what="the worker to start")
+    await workers.close()  # while the photo is being cleaned
+
+    assert (await busy).width == 200
+    with pytest.raises(ServiceUnavailableException, match="stopping"):
+        await workers.clean(a_photo(), MAX_PHOTO_BYTES)
+
+
+async def test_a_worker_that_cannot_start_refuses_with_503_not_a_crash() -> None:
+    workers = PhotoWorkers(1)
+
+    async def broken(*_: Any) -> None:
+        raise BrokenProcessPool("the fork server is gone")
+
+    workers._submit_to = broken  # type: ignore[method-assign]
+    try:
+        with pytest.raises(ServiceUnavailableException, match="again in a minute"):
+            await workers.clean(a_photo(), MAX_PHOTO_BYTES)
     finally:
         await workers.close()
 

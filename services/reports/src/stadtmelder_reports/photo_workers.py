@@ -11,6 +11,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import forkserver
 
+from litestar.exceptions import ServiceUnavailableException
+
 from stadtmelder_reports.photos import CleanPhoto, PhotoError, PhotoTooLarge, clean_photo
 
 # Two photos are cleaned at once; a third waits without blocking anything.
@@ -32,6 +34,9 @@ _BEYOND_LIMITS = (
     "The photo needs more memory or time than we allow for one photo; "
     "please send a smaller version."
 )
+
+_STOPPING = "The service is stopping; send the report again in a minute."
+_NO_WORKER = "No photo worker could be started just now; send the report again in a minute."
 
 Cleaner = Callable[[bytes, int], CleanPhoto]
 
@@ -63,6 +68,7 @@ class PhotoWorkers:
         self._free = asyncio.Semaphore(workers)
         self._idle: list[ProcessPoolExecutor] = []
         self._all: set[ProcessPoolExecutor] = set()
+        self._closed = False
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(_PRELOAD)
 
@@ -73,11 +79,13 @@ class PhotoWorkers:
     async def clean(self, data: bytes, max_bytes: int) -> CleanPhoto:
         """The cleaner's result from a worker; a worker that fails or overruns refuses the photo."""
         async with self._free:
+            if self._closed:
+                raise ServiceUnavailableException(_STOPPING)
             pool, future = await self._submit(data, max_bytes)
             try:
                 photo = await asyncio.wait_for(asyncio.wrap_future(future), self._timeout)
             except PhotoError:
-                self._idle.append(pool)
+                self._release(pool)
                 raise
             except (BrokenProcessPool, TimeoutError, MemoryError) as error:
                 # The worker crashed, hit a limit, or overran (its CPU limit ends it then).
@@ -89,10 +97,11 @@ class PhotoWorkers:
                 # reached max_tasks_per_child can deadlock then (3.11-3.13, gh-115634).
                 self._discard(pool)
                 raise
-            self._idle.append(pool)
+            self._release(pool)
             return photo
 
     async def close(self) -> None:
+        self._closed = True
         pools, self._idle = list(self._all), []
         self._all.clear()
         for pool in pools:
@@ -108,7 +117,12 @@ class PhotoWorkers:
             # Its worker died while idle, killed from outside: not this photo's doing.
             self._discard(pool)
         pool = self._new_pool()
-        return pool, await self._submit_to(pool, data, max_bytes)
+        try:
+            return pool, await self._submit_to(pool, data, max_bytes)
+        except BrokenProcessPool as error:
+            # A fresh worker that cannot start: the machine's state, not the photo's.
+            self._discard(pool)
+            raise ServiceUnavailableException(_NO_WORKER) from error
 
     async def _submit_to(
         self, pool: ProcessPoolExecutor, data: bytes, max_bytes: int
@@ -121,6 +135,12 @@ class PhotoWorkers:
             # event loop.
             return await asyncio.to_thread(pool.submit, task)
         except BrokenProcessPool:
+            raise
+        except RuntimeError as error:
+            # `close` shut the pool down between the caller's check and this submit.
+            self._discard(pool)
+            if self._closed:
+                raise ServiceUnavailableException(_STOPPING) from error
             raise
         except BaseException:
             self._discard(pool)
@@ -137,8 +157,18 @@ class PhotoWorkers:
         self._all.add(pool)
         return pool
 
+    def _release(self, pool: ProcessPoolExecutor) -> None:
+        # After `close`, which shuts down every pool it had, none is handed out again.
+        if not self._closed:
+            self._idle.append(pool)
+
     def _discard(self, pool: ProcessPoolExecutor) -> None:
         self._all.discard(pool)
+        # A worker still busy (timed out, or its caller gone) would run on to its CPU limit
+        # with up to its memory limit beside the pool that replaces it: it is ended now.
+        # ProcessPoolExecutor can only do this itself from Python 3.14 (kill_workers).
+        for process in list((pool._processes or {}).values()):
+            process.kill()
         pool.shutdown(wait=False, cancel_futures=True)
 
 
