@@ -174,6 +174,39 @@ async def test_headers_that_are_not_utf8_are_dead_lettered_not_left_unacknowledg
     assert wired.dead_letter_count("bad_headers") == 1
 
 
+async def test_a_header_without_a_value_is_dead_lettered_not_left_unacknowledged() -> None:
+    wired = Wired()
+    record = await build_message(
+        unroutable().model_dump(mode="json"), TOPIC, key=b"ABCDE-00001", serializer=None
+    )
+    record.headers = [*record.headers, ("ce_source", None)]
+
+    async with TestKafkaBroker(wired.broker) as broker:
+        [subscriber] = [s for s in wired.broker.subscribers if TOPIC in s.topic_names]
+        await subscriber.process_message(record)
+        await publish(broker, unroutable("ABCDE-00004"))
+
+    [(_, headers)] = wired.dead
+    assert headers["dlq_reason"] == "headers are not readable"
+    assert [event.report_id for event in wired.handled] == ["ABCDE-00004"]
+    assert wired.dead_letter_count("bad_headers") == 1
+
+
+async def test_a_record_of_another_type_on_a_topic_of_one_kind_is_dead_lettered() -> None:
+    wired = Wired()
+    event = unroutable()
+
+    async with TestKafkaBroker(wired.broker) as broker:
+        body = event.model_dump(mode="json")
+        await broker.publish(body, TOPIC, headers={"ce_type": "org.example.other"})
+        await publish(broker, unroutable("ABCDE-00004"))
+
+    [(_, headers)] = wired.dead
+    assert headers["dlq_reason"].startswith("ce_type 'org.example.other' is not ")
+    assert [event.report_id for event in wired.handled] == ["ABCDE-00004"]
+    assert wired.dead_letter_count("bad_headers") == 1
+
+
 async def test_a_handler_that_keeps_failing_is_tried_five_times_then_dead_lettered() -> None:
     wired = Wired()
     wired.fail_with = [KeyError(SECRET) for _ in range(5)]

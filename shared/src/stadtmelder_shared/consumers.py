@@ -109,7 +109,14 @@ def handling(
         try:
             event = decode(message, models)
         except NotOurs as unknown:
-            log.warning("a record of unknown type %r skipped", str(unknown)[:100])
+            kind = str(unknown)[:100]
+            if len(models) > 1:
+                # A topic of several kinds may gain one; its newer consumers will read it.
+                log.warning("a record of unknown type %r skipped", kind)
+                return
+            # A topic of one kind: a record of another cannot be ours, nor will it ever be.
+            reason = f"ce_type {kind!r} is not {_type_of(models[0])!r}"
+            await dead_letter(broker, message, group, "bad_headers", reason)
             return
         except Undecodable as problem:
             await dead_letter(broker, message, group, problem.kind, problem.reason)
@@ -145,6 +152,10 @@ def handling(
     handle.__qualname__ = handler.__qualname__
     handle.__doc__ = handler.__doc__
     return handle
+
+
+def _type_of(model: type[BaseModel]) -> str:
+    return str(getattr(model, "type", model.__name__))
 
 
 def _described(error: BaseException) -> str:

@@ -18,7 +18,8 @@ from stadtmelder_shared.cloudevents import SPEC_VERSION
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 REASON_LIMIT = 500
-# Marks a record whose headers were not UTF-8; set by `lenient_parser`, read by `decode`.
+# Marks a record whose headers FastStream could not read (not UTF-8, or a header without a
+# value); set by `lenient_parser` to why, read by `decode`.
 UNREADABLE_HEADERS = "stadtmelder-unreadable-headers"
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
@@ -42,7 +43,8 @@ class Rejected(Exception):
 
 
 class NotOurs(Exception):
-    """A CloudEvents type the handler does not know (a newer kind of event): skipped."""
+    """A CloudEvents type the handler does not know: skipped on a topic that carries several
+    kinds (a newer kind of event), dead-lettered on a topic of one kind."""
 
 
 @dataclass(frozen=True)
@@ -72,20 +74,28 @@ def origin_of(message: KafkaMessage) -> Origin:
 
 
 async def lenient_parser(record: "ConsumerRecord[Any, Any]", parse: Any) -> Any:
-    """FastStream's parser, except that headers which are not UTF-8 do not stop the consumer.
+    """FastStream's parser, except that headers it cannot read do not stop the consumer.
 
-    FastStream decodes headers before any handler runs; one undecodable header would fail the
-    record outside our reach, unacknowledged and never dead-lettered. Here such headers are
-    read with replacement characters and the record is marked, so `decode` dead-letters it.
+    FastStream decodes headers before any handler runs; one header that is not UTF-8, or has
+    no value at all, would fail the record outside our reach, unacknowledged and never
+    dead-lettered. Here such headers are read as far as they go and the record is marked, so
+    `decode` dead-letters it.
     """
     try:
         return await parse(record)
-    except UnicodeDecodeError:
+    except Exception as error:
+        why = "headers are not UTF-8" if isinstance(error, UnicodeDecodeError) else None
         record.headers = [
-            *((name, value.decode(errors="replace").encode()) for name, value in record.headers),
-            (UNREADABLE_HEADERS, b"1"),
+            *((str(name), _readable(value)) for name, value in record.headers or ()),
+            (UNREADABLE_HEADERS, (why or "headers are not readable").encode()),
         ]
         return await parse(record)
+
+
+def _readable(value: object) -> bytes:
+    if isinstance(value, bytes):
+        return value.decode(errors="replace").encode()
+    return b""
 
 
 async def raw_body(message: KafkaMessage, decode: Any) -> bytes:
@@ -99,7 +109,7 @@ def decode(message: KafkaMessage, models: Sequence[type[M]]) -> M:
     what no version of the handler could read, `NotOurs` for a kind of event it does not know."""
     headers = message.headers or {}
     if UNREADABLE_HEADERS in headers:
-        raise Undecodable("bad_headers", "headers are not UTF-8")
+        raise Undecodable("bad_headers", headers[UNREADABLE_HEADERS])
     spec_version = headers.get("ce_specversion")
     if spec_version is not None and spec_version != SPEC_VERSION:
         raise Undecodable("bad_headers", "ce_specversion is not 1.0")
