@@ -35,9 +35,9 @@ from typing import Any
 import aiosmtplib
 
 from stadtmelder_notify.__main__ import GIL_SWITCH_INTERVAL_S
-from stadtmelder_notify.domain import Mail
-from stadtmelder_notify.mailer import SmtpMailer, message_of
-from stadtmelder_notify.sent_journal import SentJournal
+from stadtmelder_notify.delivery.domain import Mail
+from stadtmelder_notify.delivery.mailer import SmtpMailer, message_of
+from stadtmelder_notify.delivery.sent_journal import SentJournal
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULT = ROOT / "var" / "bench" / "accept_gap.json"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from aiosmtplib import SMTPRecipientRefused
 
 from stadtmelder_notify.channel_store import ReportApp, Subscriber
-from stadtmelder_notify.domain import (
+from stadtmelder_notify.delivery.domain import (
     ChannelRefused,
     Mail,
     PendingMail,
@@ -15,7 +15,7 @@ from stadtmelder_notify.domain import (
     RecipientGone,
     WebhookCall,
 )
-from stadtmelder_notify.repository import Claim
+from stadtmelder_notify.delivery.repository import Claim
 from stadtmelder_reports.citizen_links.domain import FeedbackStep
 from stadtmelder_reports.domain import Notice, Report, StatusChange, WorkStep
 from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTokenUnknown

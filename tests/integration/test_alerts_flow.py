@@ -36,8 +36,8 @@ from stadtmelder_notify.alerts.store import (
     MongoSubscriptionStore,
 )
 from stadtmelder_notify.alerts.wiring import ensure_alert_indexes
-from stadtmelder_notify.mailer import SmtpMailer
-from stadtmelder_notify.repository import MongoDeliveryLog
+from stadtmelder_notify.delivery.mailer import SmtpMailer
+from stadtmelder_notify.delivery.repository import MongoDeliveryLog
 from stadtmelder_reports.alerts.api import AlertsController
 from stadtmelder_reports.alerts.service import AlertService
 from stadtmelder_reports.alerts.store import AlertOutbox, MongoAlertStore, load_districts

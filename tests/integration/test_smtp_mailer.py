@@ -11,8 +11,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from stadtmelder_notify.domain import Mail
-from stadtmelder_notify.mailer import SmtpMailer
+from stadtmelder_notify.delivery.domain import Mail
+from stadtmelder_notify.delivery.mailer import SmtpMailer
 from tests.conftest import LocalSystem
 from tests.system import wait_until
 

@@ -11,7 +11,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 from stadtmelder_notify.alerts.domain import load_districts
 from stadtmelder_notify.alerts.handlers import register_alert_handlers
 from stadtmelder_notify.alerts.service import AlertService
-from stadtmelder_notify.domain import Mail
+from stadtmelder_notify.delivery.domain import Mail
 from stadtmelder_shared import topics
 from stadtmelder_shared.cloudevents import headers_for
 from stadtmelder_shared.events import (

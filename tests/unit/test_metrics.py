@@ -7,7 +7,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from stadtmelder_notify.domain import Mail
+from stadtmelder_notify.delivery.domain import Mail
 from stadtmelder_reports.api import ApiSettings
 from stadtmelder_reports.app import build_app
 from stadtmelder_reports.catalogue import load_jurisdiction

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from stadtmelder_notify.delivery.domain import Mail
+from stadtmelder_notify.delivery.mailer import message_of
 from stadtmelder_notify.domain import (
-    Mail,
     confirmation_mail,
     is_worth_a_mail,
     overdue_mail,
@@ -16,7 +17,6 @@ from stadtmelder_notify.domain import (
     status_mail,
 )
 from stadtmelder_notify.links import MailLinks
-from stadtmelder_notify.mailer import message_of
 from stadtmelder_shared.events import (
     Actor,
     CategoryRef,

@@ -17,13 +17,17 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from stadtmelder_notify.channel_messages import notification
-from stadtmelder_notify.channels import create_channels
-from stadtmelder_notify.delivery import DeliveryPolicy
-from stadtmelder_notify.domain import ChannelRefused, PushMessage, RecipientGone
+from stadtmelder_notify.delivery.channels import create_channels
+from stadtmelder_notify.delivery.domain import (
+    ChannelRefused,
+    DeliveryPolicy,
+    PushMessage,
+    RecipientGone,
+)
+from stadtmelder_notify.delivery.web_push import WebPushSender
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_notify.service import NotifyService
 from stadtmelder_notify.settings import NotifySettings
-from stadtmelder_notify.web_push import WebPushSender
 from stadtmelder_reports.integrations.push import subscription_problems
 from stadtmelder_reports.integrations.push_api import SubscriptionIn, SubscriptionKeys
 from stadtmelder_shared.events import PushSubscription, PushSubscriptionChanged
@@ -238,7 +242,7 @@ async def test_no_push_endpoint_reaches_the_logs(
     caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     settings = NotifySettings(vapid_key_file=tmp_path / "vapid.pem")
-    channels = create_channels(settings, {"report_channels": None, "push_subscriptions": None})
+    channels = create_channels(settings)
     await channels.close()
     caplog.set_level(logging.DEBUG)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from stadtmelder_notify.sent_journal import SentJournal
+from stadtmelder_notify.delivery.sent_journal import SentJournal
 
 AT = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 

@@ -9,9 +9,13 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from stadtmelder_notify.app_webhooks import AppWebhookSender
-from stadtmelder_notify.delivery import DeliveryPolicy
-from stadtmelder_notify.domain import ChannelRefused, DeliveryFailed, WebhookCall
+from stadtmelder_notify.delivery.app_webhooks import AppWebhookSender
+from stadtmelder_notify.delivery.domain import (
+    ChannelRefused,
+    DeliveryFailed,
+    DeliveryPolicy,
+    WebhookCall,
+)
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_notify.service import NotifyService
 from stadtmelder_reports.domain import Submission

@@ -1,4 +1,5 @@
-"""The notify service: `create_app(settings)` wires FastStream, MongoDB, SMTP and health probes."""
+"""The notify service: `create_app(settings)` is the composition root, where each feature
+registers its consumers and its start and stop hooks on one broker, database and metrics."""
 
 import asyncio
 import contextlib
@@ -9,22 +10,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from faststream.asgi import AsgiFastStream
 
 from stadtmelder_notify.alerts import wiring as alerts
-from stadtmelder_notify.channels import create_channels
-from stadtmelder_notify.dead_letters import KafkaDeadLetters
-from stadtmelder_notify.delivery import DeliveryPolicy
+from stadtmelder_notify.channel_store import MongoChannelStore
+from stadtmelder_notify.delivery import wiring as delivery
+from stadtmelder_notify.delivery.domain import DeliveryPolicy
+from stadtmelder_notify.delivery.repository import connect
 from stadtmelder_notify.followers import MongoFollowerStore
 from stadtmelder_notify.handlers import register_handlers
 from stadtmelder_notify.lifecycle import Lifecycle
 from stadtmelder_notify.links import MailLinks
-from stadtmelder_notify.mailer import Mailer, SmtpMailer
-from stadtmelder_notify.repository import MongoDeliveryLog, connect
-from stadtmelder_notify.sent_journal import SentJournal
 from stadtmelder_notify.service import NotifyService
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_shared.health import connection_checks, health_routes
-from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
+from stadtmelder_shared.kafka import connect_when_reachable, make_broker
 from stadtmelder_shared.logs import LogContextMiddleware
-from stadtmelder_shared.metrics import CountedSends, ServiceMetrics, metrics_route
+from stadtmelder_shared.metrics import ServiceMetrics, metrics_route
 from stadtmelder_shared.tracing import kafka_middleware as tracing_middleware
 
 SOURCE = "/stadtmelder/notify"
@@ -41,26 +40,23 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
     )
     mongo = connect(settings.mongodb_url)
     database = mongo[settings.mongodb_database]
+    lifecycle = Lifecycle()
+
+    async def connect_broker() -> None:
+        # Without this, FastStream reports startup complete and the broker fails behind it.
+        await connect_when_reachable(broker, settings)
+
+    lifecycle.on_startup.append(connect_broker)
+    outlets = delivery.register(lifecycle, broker, settings, database, metrics, SOURCE)
     followers = MongoFollowerStore(database)
-    journal = SentJournal(settings.sent_journal_dir)
-    deliveries = MongoDeliveryLog(database, journal=journal)
-    smtp = SmtpMailer(
-        settings.smtp_host,
-        settings.smtp_port,
-        settings.mail_from,
-        username=settings.smtp_username,
-        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-        starttls=settings.smtp_starttls,
-    )
-    mailer: Mailer = CountedSends(smtp, metrics.notifications, channel="email")
-    channels = create_channels(settings, database)
+    channel_store = MongoChannelStore(database)
     service = NotifyService(
-        deliveries,
+        outlets.deliveries,
         followers,
-        mailer,
-        KafkaEventPublisher(broker, SOURCE),
+        outlets.mailer,
+        outlets.publisher,
         MailLinks(settings.public_base_url, settings.link_secret.get_secret_value().encode()),
-        KafkaDeadLetters(broker, SOURCE),
+        outlets.dead_letters,
         DeliveryPolicy(
             mails_per_window=settings.mails_per_recipient_per_hour,
             max_failures=settings.delivery_max_failures,
@@ -68,27 +64,16 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
         ),
         staff_url_template=settings.staff_url_template,
         zone=_zone(settings.time_zone),
-        channels=channels.store,
-        webhooks=CountedSends(channels.webhooks, metrics.notifications, channel="webhook"),
-        push=CountedSends(channels.push, metrics.notifications, channel="web_push"),
+        channels=channel_store,
+        webhooks=outlets.webhooks,
+        push=outlets.push,
     )
     register_handlers(broker, service, settings.kafka_group_id)
-    lifecycle = Lifecycle()
-    alerts.register(
-        lifecycle, broker, settings, database, mailer, KafkaDeadLetters(broker, SOURCE), deliveries
-    )
     background: set[asyncio.Task[None]] = set()
-    metrics.watch_consumer_lag(broker)
 
     async def start() -> None:
-        # Without this, FastStream reports startup complete and the broker fails behind it.
-        await connect_when_reachable(broker, settings)
         await followers.ensure_indexes()
-        await deliveries.ensure_indexes()
-        # Before any event is consumed: what a killed process sent is marked sent first.
-        journal.open()
-        await journal.replay(deliveries.record_sent)
-        await channels.start()
+        await channel_store.ensure_indexes()
 
     async def send_deferred() -> None:
         while True:
@@ -107,19 +92,31 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def close() -> None:
-        await smtp.close()
-        journal.close()
-        await channels.close()
+    lifecycle.on_startup.append(start)
+    lifecycle.after_startup.append(start_timers)
+    lifecycle.on_shutdown.append(stop_timers)
+    alerts.register(
+        lifecycle,
+        broker,
+        settings,
+        database,
+        outlets.mailer,
+        outlets.dead_letters,
+        outlets.deliveries,
+    )
+    metrics.watch_consumer_lag(broker)
+
+    async def close_database() -> None:
         await mongo.close()
 
+    lifecycle.after_shutdown.append(close_database)
     return AsgiFastStream(
         broker,
         asgi_routes=[*health_routes(connection_checks(mongo, broker)), metrics_route(metrics)],
-        on_startup=[start, *lifecycle.on_startup],
-        after_startup=[start_timers, *lifecycle.after_startup],
-        on_shutdown=[*lifecycle.on_shutdown, stop_timers],
-        after_shutdown=[close],
+        on_startup=lifecycle.on_startup,
+        after_startup=lifecycle.after_startup,
+        on_shutdown=lifecycle.on_shutdown,
+        after_shutdown=lifecycle.after_shutdown,
         logger=logging.getLogger("stadtmelder.app"),
     )
 

@@ -6,8 +6,13 @@ from datetime import tzinfo
 
 from stadtmelder_notify.channel_messages import notification, tells_about
 from stadtmelder_notify.channel_store import ChannelStore, ReportApp, Subscriber, subscription_key
-from stadtmelder_notify.delivery import Addressee
-from stadtmelder_notify.domain import Message, PushMessage, WebhookCall, channel_key
+from stadtmelder_notify.delivery.domain import (
+    Addressee,
+    Message,
+    PushMessage,
+    WebhookCall,
+    channel_key,
+)
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_shared.events import Event
 

@@ -10,13 +10,13 @@ import json
 from datetime import tzinfo
 from typing import Any
 
+from stadtmelder_notify.delivery.domain import MESSAGE_TYPE
 from stadtmelder_notify.domain import local_date
 from stadtmelder_notify.links import OUTCOMES, MailLinks
 from stadtmelder_notify.status_texts import status_words
 from stadtmelder_notify.texts import CONFIRMATION, FEEDBACK, ROUTED, texts
 from stadtmelder_shared.events import Event, ReportRouted, ReportStatusChanged, ReportSubmitted
 
-MESSAGE_TYPE = "org.stadtmelder.notification"
 COMMENT_LIMIT = 1000
 PUSH_COMMENT_LIMIT = 300
 

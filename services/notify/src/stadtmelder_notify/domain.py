@@ -1,12 +1,9 @@
 """What we tell citizens and how: mails in their language, and the rules of when to send them."""
 
-import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
-from typing import Literal
+from datetime import datetime, tzinfo
 
-from stadtmelder_notify.letter import (
+from stadtmelder_notify.delivery.domain import Mail, delivery_key
+from stadtmelder_notify.delivery.letter import (
     Block,
     Facts,
     Letter,
@@ -31,114 +28,12 @@ from stadtmelder_notify.texts import (
     texts,
 )
 from stadtmelder_shared.events import (
-    CitizenNotified,
-    Event,
     ReportOverdue,
     ReportRouted,
     ReportStatusChanged,
     ReportSubmitted,
     ReportSupported,
 )
-
-
-@dataclass(frozen=True)
-class Mail:
-    to: str
-    subject: str
-    text: str
-    message_id: str
-    html: str | None = None
-    # Where one click unsubscribes (RFC 8058); only mails to citizens have it.
-    unsubscribe_url: str | None = None
-
-
-Channel = Literal["email", "webhook", "web_push"]
-
-
-@dataclass(frozen=True)
-class WebhookCall:
-    """A JSON message to the webhook of the app a report came from, signed for that app."""
-
-    url: str
-    client_id: str
-    secret_version: int
-    notification_id: str
-    body: str
-
-
-@dataclass(frozen=True)
-class PushMessage:
-    """A JSON message for one browser's push subscription, encrypted only when sent."""
-
-    endpoint: str
-    p256dh: str
-    auth: str
-    notification_id: str
-    body: str
-
-
-Message = Mail | WebhookCall | PushMessage
-
-
-@dataclass(frozen=True)
-class PendingMail:
-    """A message (a mail, or one to an app or a browser) being sent or kept back by the
-    recipient's rate limit, with what sending it later needs."""
-
-    key: str
-    mail: Message
-    language: str
-    recipient: str  # address key, for the rate limit
-    follower: str  # recipient key of the report, to honour an opt-out that came meanwhile
-    topic: str  # where `cause` came from, for the dead-letter topic
-    cause: Event
-    notified: CitizenNotified
-    channel: Channel = "email"
-
-
-class NotifyError(Exception):
-    """Base of the notify service's errors."""
-
-
-class RecipientGone(NotifyError):
-    """The channel says this recipient no longer exists (a push subscription answered 410)."""
-
-
-class ChannelRefused(NotifyError):
-    """An app's webhook or a push service did not accept the message; `code` is its status."""
-
-    def __init__(self, channel: str, code: int) -> None:
-        super().__init__(f"{channel} answered {code}")
-        self.code = code
-
-
-class DeliveryFailed(NotifyError):
-    """Some messages of an event could not be sent yet; the event is to be delivered again.
-
-    Says how many and why, never to whom.
-    """
-
-
-def delivery_key(event_id: str, recipient: str, channel: str) -> str:
-    """Identifies one message to one recipient on one channel, without storing the address."""
-    digest = hashlib.sha256(f"{event_id}|{recipient.lower()}|{channel}".encode()).hexdigest()
-    return digest[:40]
-
-
-def address_key(address: str) -> str:
-    """One person across all reports, for rate limits; a hash, never the address."""
-    return hashlib.sha256(f"stadtmelder-recipient|{address.lower()}".encode()).hexdigest()
-
-
-def channel_key(channel: Channel, address: str) -> str:
-    """One recipient of another channel (an app for a report, a browser), for rate limits."""
-    return hashlib.sha256(f"stadtmelder-{channel}|{address}".encode()).hexdigest()
-
-
-def report_link(base_url: str, report_id: str, language: str) -> str:
-    """The report's public page."""
-    return f"{base_url.rstrip('/')}/reports/{report_id}?lang={language}"
-
 
 # --- rules ----------------------------------------------------------------------------------
 
@@ -152,28 +47,6 @@ def is_worth_a_mail(event: ReportStatusChanged) -> bool:
     if event.status == "in_progress":
         return bool(event.public_comment)
     return status_words(event, "de") is not None
-
-
-def next_free_slot(
-    sent_at: Sequence[datetime], now: datetime, limit: int, window: timedelta
-) -> datetime | None:
-    """None if one more mail fits into the recipient's limit now; else when it will fit."""
-    recent = sorted(at for at in sent_at if at > now - window)
-    if len(recent) < limit:
-        return None
-    # The mail that leaves the window first makes room for this one.
-    return recent[len(recent) - limit] + window
-
-
-def retry_pause(failures: int, first: float, longest: float) -> float:
-    """Seconds to wait before a failed message is tried again: doubling, capped."""
-    return float(min(first * 2 ** max(failures - 1, 0), longest))
-
-
-def failure_reason(error: BaseException) -> str:
-    """The kind of failure, without its message: SMTP errors quote the recipient's address."""
-    code = getattr(error, "code", None)
-    return f"{type(error).__name__} {code}" if isinstance(code, int) else type(error).__name__
 
 
 # --- mails ----------------------------------------------------------------------------------

@@ -9,18 +9,19 @@ from datetime import UTC, datetime, tzinfo
 
 from stadtmelder_notify.audience import Audience
 from stadtmelder_notify.channel_store import ChannelStore, ReportApp
-from stadtmelder_notify.delivery import (
+from stadtmelder_notify.delivery.domain import (
     Addressee,
-    DeadLetters,
-    Delivery,
     DeliveryPolicy,
-    EventPublisher,
-)
-from stadtmelder_notify.domain import (
     Mail,
     PendingMail,
     PushMessage,
     WebhookCall,
+)
+from stadtmelder_notify.delivery.mailer import Mailer
+from stadtmelder_notify.delivery.repository import DeliveryLog
+from stadtmelder_notify.delivery.senders import PushSender, Senders, WebhookSender
+from stadtmelder_notify.delivery.service import DeadLetters, Delivery, EventPublisher
+from stadtmelder_notify.domain import (
     confirmation_mail,
     is_worth_a_mail,
     overdue_mail,
@@ -30,9 +31,6 @@ from stadtmelder_notify.domain import (
 )
 from stadtmelder_notify.followers import FollowerStore
 from stadtmelder_notify.links import MailLinks
-from stadtmelder_notify.mailer import Mailer
-from stadtmelder_notify.repository import DeliveryLog
-from stadtmelder_notify.senders import PushSender, Senders, WebhookSender
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
     CitizenNotified,

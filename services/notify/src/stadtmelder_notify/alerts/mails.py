@@ -9,8 +9,17 @@ from datetime import date
 from urllib.parse import quote
 
 from stadtmelder_notify.alerts.domain import CONFIRM_WITHIN, Districts, NewReport, Subscription
-from stadtmelder_notify.domain import Mail
-from stadtmelder_notify.letter import Block, Facts, Letter, Link, Links, Paragraph, as_html, as_text
+from stadtmelder_notify.delivery.domain import Mail
+from stadtmelder_notify.delivery.letter import (
+    Block,
+    Facts,
+    Letter,
+    Link,
+    Links,
+    Paragraph,
+    as_html,
+    as_text,
+)
 
 # More would make a digest unreadable; the rest are on the city's public list.
 DIGEST_MAX_REPORTS = 50

@@ -29,9 +29,9 @@ from stadtmelder_notify.alerts.mails import (
     digest_mail,
 )
 from stadtmelder_notify.alerts.store import DigestQueue, NewReportStore, SubscriptionStore
-from stadtmelder_notify.domain import Mail, delivery_key, failure_reason
-from stadtmelder_notify.mailer import Mailer
-from stadtmelder_notify.repository import Claim, DeliveryLog
+from stadtmelder_notify.delivery.domain import Mail, delivery_key, failure_reason
+from stadtmelder_notify.delivery.mailer import Mailer
+from stadtmelder_notify.delivery.repository import Claim, DeliveryLog
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
     AreaAlertCancelled,

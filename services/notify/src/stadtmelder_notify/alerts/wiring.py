@@ -16,9 +16,9 @@ from stadtmelder_notify.alerts.store import (
     MongoNewReportStore,
     MongoSubscriptionStore,
 )
+from stadtmelder_notify.delivery.mailer import Mailer
+from stadtmelder_notify.delivery.repository import MongoDeliveryLog
 from stadtmelder_notify.lifecycle import Lifecycle
-from stadtmelder_notify.mailer import Mailer
-from stadtmelder_notify.repository import MongoDeliveryLog
 from stadtmelder_notify.settings import NotifySettings
 
 Document = dict[str, Any]

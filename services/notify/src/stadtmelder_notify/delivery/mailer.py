@@ -17,8 +17,8 @@ from tenacity import (
     wait_exponential,
 )
 
-from stadtmelder_notify.domain import Mail
-from stadtmelder_notify.own_loop import OwnLoop
+from stadtmelder_notify.delivery.domain import Mail
+from stadtmelder_notify.delivery.own_loop import OwnLoop
 
 log = logging.getLogger(__name__)
 # Called once, at the moment the server accepted the mail, possibly on another thread: it must

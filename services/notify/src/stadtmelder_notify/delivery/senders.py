@@ -2,8 +2,8 @@
 
 from typing import Protocol
 
-from stadtmelder_notify.domain import Mail, Message, PushMessage, WebhookCall
-from stadtmelder_notify.mailer import Accepted, Mailer, note_acceptance
+from stadtmelder_notify.delivery.domain import Mail, Message, PushMessage, WebhookCall
+from stadtmelder_notify.delivery.mailer import Accepted, Mailer, note_acceptance
 
 
 class Sender(Protocol):

@@ -12,7 +12,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
 
-from stadtmelder_notify.domain import ChannelRefused, PushMessage, RecipientGone
+from stadtmelder_notify.delivery.domain import ChannelRefused, PushMessage, RecipientGone
 from stadtmelder_shared.vapid import b64url_decode
 
 # How long a push service keeps a message for a browser that is offline.

@@ -13,25 +13,28 @@ are retried from the delivery log instead, so one app's outage does not stall ev
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal, Protocol
+from typing import Protocol
 
-from stadtmelder_notify.domain import (
+from stadtmelder_notify.delivery.domain import (
+    Addressee,
     Channel,
     DeliveryFailed,
+    DeliveryPolicy,
+    Failed,
     Mail,
     Message,
     PendingMail,
     RecipientGone,
+    Sent,
     address_key,
     delivery_key,
     failure_reason,
     next_free_slot,
     retry_pause,
 )
-from stadtmelder_notify.repository import Claim, DeliveryLog
-from stadtmelder_notify.senders import Sender
+from stadtmelder_notify.delivery.repository import Claim, DeliveryLog
+from stadtmelder_notify.delivery.senders import Sender
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import CitizenNotified, Event, Reporter, derived_event_id
 from stadtmelder_shared.keyed_locks import KeyedLocks
@@ -48,21 +51,6 @@ _NOUN: dict[Channel, str] = {
 }
 
 
-@dataclass(frozen=True)
-class Addressee:
-    """One recipient on one channel, and how to write to them."""
-
-    channel: Channel
-    # The e-mail address, `<client id>` of an app, or a push endpoint: for the delivery key
-    # only, which hashes it; never stored or logged as it is.
-    address: str
-    language: str
-    limit_key: str  # whose rate limit the message counts against
-    follower: str  # who, to check later that they still want it
-    # The message, given the id of its announcement (apps and browsers dedupe by it).
-    compose: Callable[[str], Message]
-
-
 async def _nobody_to_forget(pending: PendingMail) -> None:
     return None
 
@@ -75,37 +63,6 @@ class DeadLetters(Protocol):
     async def put(self, topic: str, event: Event, reason: str) -> None:
         """Park `event`, which came from `topic`, in `<topic>.dlq` with the reason."""
         ...
-
-
-@dataclass(frozen=True)
-class Failed:
-    """A send that failed and is to be tried again; the reason names no one."""
-
-    reason: str
-    failures: int
-
-
-Sent = Literal["sent", "abandoned"] | Failed
-
-
-@dataclass(frozen=True)
-class DeliveryPolicy:
-    """How hard we try, and how much mail one person gets."""
-
-    mails_per_window: int = 20
-    window: timedelta = timedelta(hours=1)
-    # Failed sends of one message (each already retried by the mailer) before it is
-    # dead-lettered; between them the consumer pauses, doubling from `first_pause_s`.
-    max_failures: int = 8
-    first_pause_s: float = 1.0
-    longest_pause_s: float = 30.0
-    # Apps' webhooks and push services get this many tries with the event, then their
-    # message waits in the delivery log like a deferred one (mail has one server for all).
-    inline_failures: int = 3
-    # A deferred message that fails waits longer: nobody is blocked by it.
-    deferred_first_pause_s: float = 60.0
-    deferred_longest_pause_s: float = 3600.0
-    lease: timedelta = timedelta(seconds=15)
 
 
 class Delivery:

@@ -10,8 +10,7 @@ from collections.abc import Callable
 
 import httpx
 
-from stadtmelder_notify.channel_messages import MESSAGE_TYPE
-from stadtmelder_notify.domain import ChannelRefused, WebhookCall
+from stadtmelder_notify.delivery.domain import MESSAGE_TYPE, ChannelRefused, WebhookCall
 from stadtmelder_shared.webhook_signatures import (
     EVENT_ID_HEADER,
     EVENT_TYPE_HEADER,

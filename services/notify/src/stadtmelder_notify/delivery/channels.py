@@ -1,35 +1,28 @@
-"""The channels beside e-mail of one deployment: apps' webhooks and Web Push, with their store
-and the HTTP client they share."""
+"""The channels beside e-mail of one deployment: apps' webhooks and Web Push, and the HTTP client
+they share."""
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
-from pymongo.asynchronous.database import AsyncDatabase
 
-from stadtmelder_notify.app_webhooks import AppWebhookSender
-from stadtmelder_notify.channel_store import MongoChannelStore
+from stadtmelder_notify.delivery.app_webhooks import AppWebhookSender
+from stadtmelder_notify.delivery.web_push import WebPushSender
 from stadtmelder_notify.settings import NotifySettings
-from stadtmelder_notify.web_push import WebPushSender
 from stadtmelder_shared.vapid import ensure_development_key, private_key_from
 
 
 @dataclass(frozen=True)
 class Channels:
-    store: MongoChannelStore
     webhooks: AppWebhookSender
     push: WebPushSender
     client: httpx.AsyncClient
-
-    async def start(self) -> None:
-        await self.store.ensure_indexes()
 
     async def close(self) -> None:
         await self.client.aclose()
 
 
-def create_channels(settings: NotifySettings, database: AsyncDatabase[Any]) -> Channels:
+def create_channels(settings: NotifySettings) -> Channels:
     """Reads the VAPID key now, so a wrong one stops the service at its start."""
     if settings.vapid_private_key is not None:
         key = private_key_from(settings.vapid_private_key.get_secret_value())
@@ -46,7 +39,6 @@ def create_channels(settings: NotifySettings, database: AsyncDatabase[Any]) -> C
     logging.getLogger("httpx").setLevel(logging.WARNING)
     timeout = settings.channel_timeout_seconds
     return Channels(
-        store=MongoChannelStore(database),
         webhooks=AppWebhookSender(
             client, settings.link_secret.get_secret_value().encode(), timeout_s=timeout
         ),

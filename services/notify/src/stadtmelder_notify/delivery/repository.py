@@ -21,8 +21,8 @@ from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from stadtmelder_notify.domain import Mail, PendingMail, PushMessage, WebhookCall
-from stadtmelder_notify.sent_journal import SentJournal
+from stadtmelder_notify.delivery.domain import Mail, PendingMail, PushMessage, WebhookCall
+from stadtmelder_notify.delivery.sent_journal import SentJournal
 from stadtmelder_shared.events import EVENT_TYPES, CitizenNotified
 from stadtmelder_shared.keyed_locks import KeyedLocks
 
