@@ -4,7 +4,7 @@ from collections import Counter
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 
-from stadtmelder_notify.texts import CONFIRMATION, ROUTED
+from stadtmelder_notify.core.texts import CONFIRMATION, ROUTED
 
 # The drills submit in English, so each mail is recognised by its subject.
 MAIL_SUBJECTS = {

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from aiosmtplib import SMTPRecipientRefused
 
-from stadtmelder_notify.channel_store import ReportApp, Subscriber
+from stadtmelder_notify.core.store import ReportApp, Subscriber
 from stadtmelder_notify.delivery.domain import (
     ChannelRefused,
     Mail,

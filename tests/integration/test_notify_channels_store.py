@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from stadtmelder_notify.channel_store import MongoChannelStore, ReportApp, Subscriber
+from stadtmelder_notify.core.store import MongoChannelStore, ReportApp, Subscriber
 from stadtmelder_notify.delivery.domain import Message, PendingMail, PushMessage, WebhookCall
 from stadtmelder_notify.delivery.repository import MongoDeliveryLog
 from stadtmelder_shared import topics

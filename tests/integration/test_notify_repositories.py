@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
+from stadtmelder_notify.core.domain import confirmation_mail
+from stadtmelder_notify.core.store import MongoFollowerStore
 from stadtmelder_notify.delivery.domain import PendingMail, address_key
 from stadtmelder_notify.delivery.mailer import SmtpMailer
 from stadtmelder_notify.delivery.repository import Claim, MongoDeliveryLog
 from stadtmelder_notify.delivery.sent_journal import SentJournal
-from stadtmelder_notify.domain import confirmation_mail
-from stadtmelder_notify.followers import MongoFollowerStore
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_reports.catalogue import load_jurisdiction
 from stadtmelder_reports.citizen_links.domain import FeedbackAnswer, answer_feedback

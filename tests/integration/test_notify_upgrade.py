@@ -9,9 +9,13 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from stadtmelder_notify.channel_store import MongoChannelStore, Subscriber, subscription_key
+from stadtmelder_notify.core.store import (
+    MongoChannelStore,
+    MongoFollowerStore,
+    Subscriber,
+    subscription_key,
+)
 from stadtmelder_notify.delivery.repository import MongoDeliveryLog
-from stadtmelder_notify.followers import MongoFollowerStore
 from stadtmelder_notify.upgrade import Copied, copy_to_documents_by_report
 from stadtmelder_shared.events import PushSubscription
 from stadtmelder_shared.link_tokens import recipient_key

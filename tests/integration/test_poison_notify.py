@@ -4,7 +4,7 @@ every partition of every topic they read delays no later event there, and lands 
 import pytest
 
 from stadtmelder_notify.alerts.handlers import register_alert_handlers
-from stadtmelder_notify.handlers import register_handlers
+from stadtmelder_notify.core.handlers import register_handlers
 from tests.conftest import LocalSystem
 from tests.integration.poison import PERSONAL, PoisonRun, Recorder
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from stadtmelder_notify.core.store import MongoFollowerStore
 from stadtmelder_notify.delivery.repository import Claim, MongoDeliveryLog
-from stadtmelder_notify.followers import MongoFollowerStore
 from stadtmelder_reports.catalogue import load_jurisdiction
 from stadtmelder_reports.documents import to_document
 from stadtmelder_reports.domain import StatusChange, Submission, submit, supported

@@ -8,7 +8,7 @@ import yaml
 from faststream.kafka import KafkaBroker
 
 from stadtmelder_notify.alerts.handlers import register_alert_handlers
-from stadtmelder_notify.handlers import register_handlers as register_notify
+from stadtmelder_notify.core.handlers import register_handlers as register_notify
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_routing.handlers import register_handlers as register_routing
 from stadtmelder_routing.settings import RoutingSettings

@@ -2,11 +2,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from stadtmelder_notify.core.domain import routed_mail
+from stadtmelder_notify.core.service import NotifyService
 from stadtmelder_notify.delivery.domain import DeliveryFailed, DeliveryPolicy, delivery_key
 from stadtmelder_notify.delivery.repository import Claim
-from stadtmelder_notify.domain import routed_mail
 from stadtmelder_notify.links import MailLinks
-from stadtmelder_notify.service import NotifyService
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
     Actor,

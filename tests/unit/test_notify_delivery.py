@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
+from stadtmelder_notify.core.handlers import register_handlers
+from stadtmelder_notify.core.service import NotifyService
 from stadtmelder_notify.delivery.domain import DeliveryFailed, DeliveryPolicy
 from stadtmelder_notify.delivery.repository import Claim
-from stadtmelder_notify.handlers import register_handlers
 from stadtmelder_notify.links import MailLinks
-from stadtmelder_notify.service import NotifyService
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
     Actor,

@@ -7,15 +7,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from stadtmelder_notify.delivery.domain import Mail
-from stadtmelder_notify.delivery.mailer import message_of
-from stadtmelder_notify.domain import (
+from stadtmelder_notify.core.domain import (
     confirmation_mail,
     is_worth_a_mail,
     overdue_mail,
     routed_mail,
     status_mail,
 )
+from stadtmelder_notify.delivery.domain import Mail
+from stadtmelder_notify.delivery.mailer import message_of
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_shared.events import (
     Actor,

@@ -16,7 +16,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from stadtmelder_notify.channel_messages import notification
+from stadtmelder_notify.core.channel_messages import notification
+from stadtmelder_notify.core.service import NotifyService
 from stadtmelder_notify.delivery.channels import create_channels
 from stadtmelder_notify.delivery.domain import (
     ChannelRefused,
@@ -26,7 +27,6 @@ from stadtmelder_notify.delivery.domain import (
 )
 from stadtmelder_notify.delivery.web_push import WebPushSender
 from stadtmelder_notify.links import MailLinks
-from stadtmelder_notify.service import NotifyService
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_reports.integrations.push import subscription_problems
 from stadtmelder_reports.integrations.push_api import SubscriptionIn, SubscriptionKeys

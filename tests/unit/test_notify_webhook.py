@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from stadtmelder_notify.core.service import NotifyService
 from stadtmelder_notify.delivery.app_webhooks import AppWebhookSender
 from stadtmelder_notify.delivery.domain import (
     ChannelRefused,
@@ -17,7 +18,6 @@ from stadtmelder_notify.delivery.domain import (
     WebhookCall,
 )
 from stadtmelder_notify.links import MailLinks
-from stadtmelder_notify.service import NotifyService
 from stadtmelder_reports.domain import Submission
 from stadtmelder_reports.integrations.webhooks import url_problem
 from stadtmelder_reports.service import ReportService

@@ -10,7 +10,7 @@ from stadtmelder_shared.tracing import configure_tracing
 
 # The mailer's thread reads the server's 250 and journals it; while the main loop computes, the
 # thread waits for the GIL up to this long (5 ms by default), and a kill -9 in that wait sends
-# the mail again (see mailer.SmtpMailer).
+# the mail again (see delivery.mailer.SmtpMailer).
 GIL_SWITCH_INTERVAL_S = 0.001
 
 

@@ -13,9 +13,8 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from stadtmelder_notify.channel_store import MongoChannelStore
+from stadtmelder_notify.core.store import MongoChannelStore, MongoFollowerStore
 from stadtmelder_notify.delivery.repository import connect
-from stadtmelder_notify.followers import MongoFollowerStore
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_shared.events import PushSubscription, Reporter
 from stadtmelder_shared.link_tokens import recipient_key

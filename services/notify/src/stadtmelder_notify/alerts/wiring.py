@@ -18,6 +18,7 @@ from stadtmelder_notify.alerts.store import (
 )
 from stadtmelder_notify.delivery.mailer import Mailer
 from stadtmelder_notify.delivery.repository import MongoDeliveryLog
+from stadtmelder_notify.delivery.wiring import Outlets
 from stadtmelder_notify.lifecycle import Lifecycle
 from stadtmelder_notify.settings import NotifySettings
 
@@ -29,13 +30,13 @@ def register(
     broker: KafkaBroker,
     settings: NotifySettings,
     database: AsyncDatabase[Document],
-    mailer: Mailer,
-    dead_letters: DeadLetters,
-    deliveries: MongoDeliveryLog,
+    outlets: Outlets,
 ) -> AlertService:
     """Consumers in their own group, so that alerts and the reporters' mails do not wait for
     each other; digests every few minutes once the consumers run."""
-    alerts = create_alert_service(settings, database, mailer, dead_letters, deliveries=deliveries)
+    alerts = create_alert_service(
+        settings, database, outlets.mailer, outlets.dead_letters, deliveries=outlets.deliveries
+    )
     register_alert_handlers(broker, alerts, settings.alerts_group_id)
     digests = DigestJob(alerts)
 

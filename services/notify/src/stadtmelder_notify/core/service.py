@@ -1,14 +1,22 @@
 """The notify use case: tell reporters and supporters (by mail), the report's app and subscribed
-browsers each step in their language, once per event, recipient and channel (see `delivery` for
-how), honouring their choices."""
+browsers each step in their language, once per event, recipient and channel (see
+`delivery.service` for how), honouring their choices."""
 
 import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 
-from stadtmelder_notify.audience import Audience
-from stadtmelder_notify.channel_store import ChannelStore, ReportApp
+from stadtmelder_notify.core.audience import Audience
+from stadtmelder_notify.core.domain import (
+    confirmation_mail,
+    is_worth_a_mail,
+    overdue_mail,
+    routed_mail,
+    status_mail,
+    supported_mail,
+)
+from stadtmelder_notify.core.store import ChannelStore, FollowerStore, ReportApp
 from stadtmelder_notify.delivery.domain import (
     Addressee,
     DeliveryPolicy,
@@ -21,15 +29,6 @@ from stadtmelder_notify.delivery.mailer import Mailer
 from stadtmelder_notify.delivery.repository import DeliveryLog
 from stadtmelder_notify.delivery.senders import PushSender, Senders, WebhookSender
 from stadtmelder_notify.delivery.service import DeadLetters, Delivery, EventPublisher
-from stadtmelder_notify.domain import (
-    confirmation_mail,
-    is_worth_a_mail,
-    overdue_mail,
-    routed_mail,
-    status_mail,
-    supported_mail,
-)
-from stadtmelder_notify.followers import FollowerStore
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (

@@ -10,11 +10,11 @@ import json
 from datetime import tzinfo
 from typing import Any
 
+from stadtmelder_notify.core.domain import local_date
+from stadtmelder_notify.core.status_texts import status_words
+from stadtmelder_notify.core.texts import CONFIRMATION, FEEDBACK, ROUTED, texts
 from stadtmelder_notify.delivery.domain import MESSAGE_TYPE
-from stadtmelder_notify.domain import local_date
 from stadtmelder_notify.links import OUTCOMES, MailLinks
-from stadtmelder_notify.status_texts import status_words
-from stadtmelder_notify.texts import CONFIRMATION, FEEDBACK, ROUTED, texts
 from stadtmelder_shared.events import Event, ReportRouted, ReportStatusChanged, ReportSubmitted
 
 COMMENT_LIMIT = 1000

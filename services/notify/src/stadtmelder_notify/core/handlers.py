@@ -4,8 +4,8 @@ import logging
 
 from faststream.kafka import KafkaBroker
 
+from stadtmelder_notify.core.service import NotifyService
 from stadtmelder_notify.delivery.domain import DeliveryFailed
-from stadtmelder_notify.service import NotifyService
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
     Event,

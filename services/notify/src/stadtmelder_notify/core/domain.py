@@ -2,6 +2,18 @@
 
 from datetime import datetime, tzinfo
 
+from stadtmelder_notify.core.status_texts import status_words
+from stadtmelder_notify.core.texts import (
+    CONFIRMATION,
+    FEEDBACK,
+    FOOTER,
+    FRAME,
+    LANGUAGE_CHOICES,
+    MONTHS,
+    ROUTED,
+    SUPPORTED,
+    texts,
+)
 from stadtmelder_notify.delivery.domain import Mail, delivery_key
 from stadtmelder_notify.delivery.letter import (
     Block,
@@ -15,18 +27,6 @@ from stadtmelder_notify.delivery.letter import (
     as_text,
 )
 from stadtmelder_notify.links import MailLinks
-from stadtmelder_notify.status_texts import status_words
-from stadtmelder_notify.texts import (
-    CONFIRMATION,
-    FEEDBACK,
-    FOOTER,
-    FRAME,
-    LANGUAGE_CHOICES,
-    MONTHS,
-    ROUTED,
-    SUPPORTED,
-    texts,
-)
 from stadtmelder_shared.events import (
     ReportOverdue,
     ReportRouted,

@@ -4,8 +4,8 @@ browsers subscribed to it, each with the message for their channel."""
 from collections.abc import Callable
 from datetime import tzinfo
 
-from stadtmelder_notify.channel_messages import notification, tells_about
-from stadtmelder_notify.channel_store import ChannelStore, ReportApp, Subscriber, subscription_key
+from stadtmelder_notify.core.channel_messages import notification, tells_about
+from stadtmelder_notify.core.store import ChannelStore, ReportApp, Subscriber, subscription_key
 from stadtmelder_notify.delivery.domain import (
     Addressee,
     Message,

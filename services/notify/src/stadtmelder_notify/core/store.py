@@ -1,0 +1,234 @@
+"""Who hears about each report: its followers by mail (reporter and supporters, with their
+choices), the webhook of the app it came from, and the browsers subscribed to Web Push.
+
+Everything about one report is one document per collection (`_id` = report id), read and written
+by `_id` alone: FerretDB 1.24 pushes only such a filter down to SQLite and decodes the whole
+collection for any other, and each event looks these up. It also loses one of two updates of the
+same document at the same moment, so a report's documents are written one at a time per process
+(KeyedLocks). Push endpoints are personal data (they identify a browser): they are kept here
+only, looked up by a hash, and never logged. Upgrading from the collections of one document per
+follower or browser needs the copy in `stadtmelder_notify.upgrade` (see docs/operations.md,
+"Upgrade").
+"""
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from stadtmelder_shared.events import AppWebhook, Language, PushSubscription, Reporter
+from stadtmelder_shared.keyed_locks import KeyedLocks
+from stadtmelder_shared.link_tokens import recipient_key
+
+Document = dict[str, Any]
+
+
+class FollowerStore(Protocol):
+    """Reporters and supporters of a report, who hear about each step."""
+
+    async def add(self, report_id: str, follower: Reporter) -> None: ...
+
+    async def of(self, report_id: str) -> list[Reporter]:
+        """Those who still want mail about the report, each in the language they chose."""
+        ...
+
+    async def set_preferences(
+        self,
+        report_id: str,
+        recipient: str,
+        opted_out: bool | None,
+        language: Language | None,
+    ) -> bool:
+        """Apply a choice of the follower with key `recipient`; False if nobody has that key."""
+        ...
+
+    async def mark_confirmed(self, report_id: str, email: str) -> None:
+        """The reporter's confirmation of receipt was dealt with: sent, kept back or unwanted."""
+
+    async def is_confirmed(self, report_id: str, email: str) -> bool: ...
+
+
+class MongoFollowerStore:
+    """One document per report (`_id` = report id) holding its followers by recipient key, read
+    and written by `_id` alone; the rest is decided here.
+
+    Upgrading from the store of one document per follower (collection `followers`) needs the
+    copy in `stadtmelder_notify.upgrade` (see docs/operations.md, "Upgrade").
+    """
+
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self._reports = database["report_followers"]
+        self._writing = KeyedLocks()
+
+    async def ensure_indexes(self) -> None:
+        return None  # found by `_id` only
+
+    async def add(self, report_id: str, follower: Reporter) -> None:
+        key = recipient_key(report_id, follower.email or "")
+        async with self._writing(report_id):
+            document = await self._reports.find_one({"_id": report_id}) or {}
+            known = document.get("followers") or {}
+            if key in known:
+                return  # a redelivered event, or a supporter who reported it: choices stay
+            # The position keeps the order in which people joined (reporter first).
+            fields = {**follower.model_dump(), "position": len(known)}
+            await self._reports.update_one(
+                {"_id": report_id}, {"$set": {f"followers.{key}": fields}}, upsert=True
+            )
+
+    async def of(self, report_id: str) -> list[Reporter]:
+        document = await self._reports.find_one({"_id": report_id})
+        followers = (document or {}).get("followers") or {}
+        return [
+            Reporter.model_validate(
+                {**fields, "language": fields.get("chosen_language") or fields["language"]}
+            )
+            for fields in sorted(followers.values(), key=lambda fields: fields["position"])
+            if not fields.get("opted_out")
+        ]
+
+    async def set_preferences(
+        self,
+        report_id: str,
+        recipient: str,
+        opted_out: bool | None,
+        language: Language | None,
+    ) -> bool:
+        if not _is_key(recipient):
+            return False  # not a key we made; it must not become part of a field path
+        choices: Document = {}
+        if opted_out is not None:
+            choices[f"followers.{recipient}.opted_out"] = opted_out
+        if language is not None:
+            choices[f"followers.{recipient}.chosen_language"] = language
+        async with self._writing(report_id):
+            document = await self._reports.find_one({"_id": report_id})
+            if recipient not in ((document or {}).get("followers") or {}):
+                return False
+            if choices:
+                await self._reports.update_one({"_id": report_id}, {"$set": choices})
+        return True
+
+    async def mark_confirmed(self, report_id: str, email: str) -> None:
+        key = recipient_key(report_id, email)
+        async with self._writing(report_id):
+            await self._reports.update_one(
+                {"_id": report_id}, {"$set": {f"confirmed.{key}": True}}, upsert=True
+            )
+
+    async def is_confirmed(self, report_id: str, email: str) -> bool:
+        document = await self._reports.find_one({"_id": report_id}, projection={"confirmed": 1})
+        return recipient_key(report_id, email) in ((document or {}).get("confirmed") or {})
+
+
+def _is_key(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
+@dataclass(frozen=True)
+class ReportApp:
+    webhook: AppWebhook
+    language: Language
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    subscription: PushSubscription
+    language: Language
+
+
+def subscription_key(report_id: str, endpoint: str) -> str:
+    """One browser's subscription to one report, as a hash: the endpoint names the browser."""
+    return hashlib.sha256(f"stadtmelder-push|{report_id}|{endpoint}".encode()).hexdigest()
+
+
+class ChannelStore(Protocol):
+    async def remember_submission(
+        self, report_id: str, app: AppWebhook | None, language: Language
+    ) -> None:
+        """The report was submitted, through `app` if it is set."""
+        ...
+
+    async def mark_submission_told(self, report_id: str) -> None:
+        """The submission's messages went out (or were dealt with): later steps may follow."""
+        ...
+
+    async def is_submission_told(self, report_id: str) -> bool: ...
+
+    async def app_of(self, report_id: str) -> ReportApp | None: ...
+
+    async def subscribe(
+        self, report_id: str, subscription: PushSubscription, language: Language
+    ) -> None: ...
+
+    async def unsubscribe(self, report_id: str, endpoint: str) -> bool:
+        """False if there was no such subscription."""
+        ...
+
+    async def subscribers(self, report_id: str) -> list[Subscriber]: ...
+
+    async def is_subscribed(self, report_id: str, endpoint: str) -> bool: ...
+
+
+class MongoChannelStore:
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self._reports = database["report_channels"]
+        # FerretDB 1.24 loses one of two same-moment updates of one document.
+        self._writing = KeyedLocks()
+
+    async def ensure_indexes(self) -> None:
+        return None  # found by `_id` only
+
+    async def remember_submission(
+        self, report_id: str, app: AppWebhook | None, language: Language
+    ) -> None:
+        fields: Document = {"language": language}
+        if app is not None:
+            fields["app"] = app.model_dump()
+        await self._set(report_id, fields)
+
+    async def mark_submission_told(self, report_id: str) -> None:
+        await self._set(report_id, {"told": True})
+
+    async def is_submission_told(self, report_id: str) -> bool:
+        document = await self._reports.find_one({"_id": report_id}, projection={"told": 1})
+        return document is not None and document.get("told") is True
+
+    async def app_of(self, report_id: str) -> ReportApp | None:
+        document = await self._reports.find_one({"_id": report_id})
+        if document is None or not document.get("app"):
+            return None
+        return ReportApp(AppWebhook.model_validate(document["app"]), document["language"])
+
+    async def subscribe(
+        self, report_id: str, subscription: PushSubscription, language: Language
+    ) -> None:
+        key = subscription_key(report_id, subscription.endpoint)
+        fields = {"language": language, **subscription.model_dump()}
+        await self._set(report_id, {f"push.{key}": fields})
+
+    async def unsubscribe(self, report_id: str, endpoint: str) -> bool:
+        key = subscription_key(report_id, endpoint)
+        async with self._writing(report_id):
+            if key not in await self._browsers(report_id):
+                return False
+            await self._reports.update_one({"_id": report_id}, {"$unset": {f"push.{key}": ""}})
+        return True
+
+    async def subscribers(self, report_id: str) -> list[Subscriber]:
+        return [
+            Subscriber(PushSubscription.model_validate(fields), fields["language"])
+            for fields in (await self._browsers(report_id)).values()
+        ]
+
+    async def is_subscribed(self, report_id: str, endpoint: str) -> bool:
+        return subscription_key(report_id, endpoint) in await self._browsers(report_id)
+
+    async def _browsers(self, report_id: str) -> Document:
+        document = await self._reports.find_one({"_id": report_id}, projection={"push": 1})
+        return dict((document or {}).get("push") or {})
+
+    async def _set(self, report_id: str, fields: Document) -> None:
+        async with self._writing(report_id):
+            await self._reports.update_one({"_id": report_id}, {"$set": fields}, upsert=True)

@@ -1,0 +1,89 @@
+"""Report-follower notifications wired into the app: the service on notify's stores and outlets,
+its Kafka consumers, and the timer that sends what rate limits kept back."""
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from faststream.kafka import KafkaBroker
+from pymongo.asynchronous.database import AsyncDatabase
+
+from stadtmelder_notify.core.handlers import register_handlers
+from stadtmelder_notify.core.service import NotifyService
+from stadtmelder_notify.core.store import MongoChannelStore, MongoFollowerStore
+from stadtmelder_notify.delivery.domain import DeliveryPolicy
+from stadtmelder_notify.delivery.wiring import Outlets
+from stadtmelder_notify.lifecycle import Lifecycle
+from stadtmelder_notify.links import MailLinks
+from stadtmelder_notify.settings import NotifySettings
+
+log = logging.getLogger(__name__)
+
+
+def register(
+    lifecycle: Lifecycle,
+    broker: KafkaBroker,
+    settings: NotifySettings,
+    database: AsyncDatabase[Any],
+    outlets: Outlets,
+) -> NotifyService:
+    followers = MongoFollowerStore(database)
+    channels = MongoChannelStore(database)
+    service = NotifyService(
+        outlets.deliveries,
+        followers,
+        outlets.mailer,
+        outlets.publisher,
+        MailLinks(settings.public_base_url, settings.link_secret.get_secret_value().encode()),
+        outlets.dead_letters,
+        DeliveryPolicy(
+            mails_per_window=settings.mails_per_recipient_per_hour,
+            max_failures=settings.delivery_max_failures,
+            lease=timedelta(seconds=settings.delivery_lease_seconds),
+        ),
+        staff_url_template=settings.staff_url_template,
+        zone=_zone(settings.time_zone),
+        channels=channels,
+        webhooks=outlets.webhooks,
+        push=outlets.push,
+    )
+    register_handlers(broker, service, settings.kafka_group_id)
+    background: set[asyncio.Task[None]] = set()
+
+    async def start() -> None:
+        await followers.ensure_indexes()
+        await channels.ensure_indexes()
+
+    async def send_deferred() -> None:
+        while True:
+            try:
+                await service.send_deferred()
+            except Exception:
+                log.exception("sending deferred mails failed; trying again at the next interval")
+            await asyncio.sleep(settings.deferred_poll_seconds)
+
+    async def start_timers() -> None:
+        background.add(asyncio.create_task(send_deferred(), name="deferred-mails"))
+
+    async def stop_timers() -> None:
+        for task in background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    lifecycle.on_startup.append(start)
+    lifecycle.after_startup.append(start_timers)
+    lifecycle.on_shutdown.append(stop_timers)
+    return service
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except ZoneInfoNotFoundError:
+        # An image without time zone data: dates in UTC are off by at most a few hours.
+        log.warning("time zone %s unknown here; dates in mails are given in UTC", name)
+        return UTC
