@@ -1,5 +1,5 @@
-"""Who hears about a report besides its followers by mail: the app it came from and the
-browsers subscribed to it, each with the message for their channel."""
+"""Who hears about a report: its followers by mail, the app it came from and the browsers
+subscribed to it, each with the message for their channel."""
 
 from collections.abc import Callable
 from datetime import tzinfo
@@ -8,13 +8,18 @@ from stadtmelder_notify.core.channel_messages import notification, tells_about
 from stadtmelder_notify.core.store import ChannelStore, ReportApp, Subscriber, subscription_key
 from stadtmelder_notify.delivery.domain import (
     Addressee,
+    Mail,
     Message,
     PushMessage,
     WebhookCall,
+    address_key,
     channel_key,
 )
 from stadtmelder_notify.links import MailLinks
-from stadtmelder_shared.events import Event
+from stadtmelder_shared.events import Event, Reporter
+from stadtmelder_shared.link_tokens import recipient_key
+
+MailFor = Callable[[str, str], Mail]
 
 
 class Audience:
@@ -111,3 +116,26 @@ class Audience:
             )
 
         return compose
+
+
+def by_mail(event: Event, recipients: list[Reporter], mail_for: MailFor) -> list[Addressee]:
+    """Each address once, in the language of its first mention."""
+    addressees: dict[str, Addressee] = {}
+    for recipient in recipients:
+        address = recipient.email
+        if address is None or address.lower() in addressees:
+            continue
+        addressees[address.lower()] = Addressee(
+            channel="email",
+            address=address,
+            language=recipient.language,
+            limit_key=address_key(address),
+            follower=recipient_key(event.report_id, address),
+            compose=_composer(mail_for, address, recipient.language),
+        )
+    return list(addressees.values())
+
+
+def _composer(mail_for: MailFor, address: str, language: str) -> Callable[[str], Message]:
+    # A mail's Message-ID comes from its event, not from the announcement's id.
+    return lambda _notification_id: mail_for(address, language)

@@ -4,10 +4,10 @@ browsers each step in their language, once per event, recipient and channel (see
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, tzinfo
 
-from stadtmelder_notify.core.audience import Audience
+from stadtmelder_notify.core.audience import Audience, MailFor, by_mail
 from stadtmelder_notify.core.domain import (
     confirmation_mail,
     is_worth_a_mail,
@@ -107,7 +107,7 @@ class NotifyService:
                 event.report_id, event.app_webhook, event.language
             )
         recipients = _among(await self._followers.of(event.report_id), event.reporter)
-        told = await self._delivery.tell(
+        told = await self._tell(
             event,
             topics.REPORTS_SUBMITTED,
             "submitted",
@@ -130,7 +130,7 @@ class NotifyService:
         followers = await self._followers.of(event.report_id)
         mine = _among(followers, event.reporter)
         recipients = mine + [f for f in followers if f not in mine]
-        return await self._delivery.tell(
+        return await self._tell(
             event,
             topics.REPORTS_ROUTED,
             "routed",
@@ -174,7 +174,7 @@ class NotifyService:
             return []
         await self._followers.add(event.report_id, event.supporter)
         recipients = _among(await self._followers.of(event.report_id), event.supporter)
-        return await self._delivery.tell(
+        return await self._tell(
             event,
             topics.REPORTS_SUPPORTED,
             "supported",
@@ -198,7 +198,7 @@ class NotifyService:
             return mail
 
         followers = await self._followers.of(event.report_id)
-        return await self._delivery.tell(
+        return await self._tell(
             event,
             topics.REPORTS_STATUS_CHANGED,
             event.status,
@@ -213,7 +213,7 @@ class NotifyService:
             return []
         lead = Reporter(email=event.escalated_to, language="de")
         staff_url = self._staff_url_template.format(report_id=event.report_id)
-        return await self._delivery.tell(
+        return await self._tell(
             event,
             topics.REPORTS_OVERDUE,
             "overdue",
@@ -241,6 +241,20 @@ class NotifyService:
             return False
         await self._channels.subscribe(event.report_id, event.subscription, event.language)
         return True
+
+    async def _tell(
+        self,
+        event: Event,
+        topic: str,
+        step: str,
+        recipients: list[Reporter],
+        mail_for: MailFor,
+        citizens: bool = True,
+        also: Sequence[Addressee] = (),
+    ) -> list[CitizenNotified]:
+        """Mail each recipient once, and tell those `also` on their channel."""
+        addressees = [*by_mail(event, recipients, mail_for), *also]
+        return await self._delivery.tell(event, topic, step, addressees, citizens)
 
     # --- apps and browsers --------------------------------------------------------------------
 

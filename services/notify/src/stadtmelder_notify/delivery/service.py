@@ -22,12 +22,9 @@ from stadtmelder_notify.delivery.domain import (
     DeliveryFailed,
     DeliveryPolicy,
     Failed,
-    Mail,
-    Message,
     PendingMail,
     RecipientGone,
     Sent,
-    address_key,
     delivery_key,
     failure_reason,
     next_free_slot,
@@ -36,12 +33,10 @@ from stadtmelder_notify.delivery.domain import (
 from stadtmelder_notify.delivery.repository import Claim, DeliveryLog
 from stadtmelder_notify.delivery.senders import Sender
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import CitizenNotified, Event, Reporter, derived_event_id
+from stadtmelder_shared.events import CitizenNotified, Event, derived_event_id
 from stadtmelder_shared.keyed_locks import KeyedLocks
-from stadtmelder_shared.link_tokens import recipient_key
 
 log = logging.getLogger(__name__)
-MailFor = Callable[[str, str], Mail]
 StillWanted = Callable[[PendingMail], Awaitable[bool]]
 Forget = Callable[[PendingMail], Awaitable[None]]
 _NOUN: dict[Channel, str] = {
@@ -97,29 +92,14 @@ class Delivery:
         event: Event,
         topic: str,
         step: str,
-        recipients: list[Reporter],
-        mail_for: MailFor,
+        addressees: Sequence[Addressee],
         citizens: bool = True,
-        also: Sequence[Addressee] = (),
     ) -> list[CitizenNotified]:
-        """Mail each recipient once, and tell those `also` on their channel; raise if some
-        failed and should be retried.
+        """Tell each addressee once on their channel; raise if some failed and should be retried.
 
         Messages to citizens count against their rate limit and are announced as
         CitizenNotified (for the report's history); staff mails are neither.
         """
-        return await self.tell_each(
-            event, topic, step, [*_by_mail(event, recipients, mail_for), *also], citizens
-        )
-
-    async def tell_each(
-        self,
-        event: Event,
-        topic: str,
-        step: str,
-        addressees: Sequence[Addressee],
-        citizens: bool = True,
-    ) -> list[CitizenNotified]:
         told: list[CitizenNotified] = []
         failures: list[Failed] = []
         for addressee in addressees:
@@ -295,29 +275,6 @@ class Delivery:
             if claim is not Claim.HELD_ELSEWHERE:
                 return claim
             await asyncio.sleep(self._wait_seconds)
-
-
-def _by_mail(event: Event, recipients: list[Reporter], mail_for: MailFor) -> list[Addressee]:
-    """Each address once, in the language of its first mention."""
-    addressees: dict[str, Addressee] = {}
-    for recipient in recipients:
-        address = recipient.email
-        if address is None or address.lower() in addressees:
-            continue
-        addressees[address.lower()] = Addressee(
-            channel="email",
-            address=address,
-            language=recipient.language,
-            limit_key=address_key(address),
-            follower=recipient_key(event.report_id, address),
-            compose=_composer(mail_for, address, recipient.language),
-        )
-    return list(addressees.values())
-
-
-def _composer(mail_for: MailFor, address: str, language: str) -> Callable[[str], Message]:
-    # A mail's Message-ID comes from its event, not from the announcement's id.
-    return lambda _notification_id: mail_for(address, language)
 
 
 def _context(event: Event) -> dict[str, str]:
