@@ -1,7 +1,10 @@
 """Settings of the notify service: `NOTIFY_*`, `SMTP_*` and the shared connection variables."""
 
+import logging
+from datetime import UTC, tzinfo
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -9,6 +12,7 @@ from pydantic_settings import SettingsConfigDict
 from stadtmelder_shared.link_tokens import DEVELOPMENT_LINK_SECRET
 from stadtmelder_shared.settings import ConnectionSettings
 
+log = logging.getLogger(__name__)
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MIN_SECRET_LENGTH = 32
 
@@ -78,3 +82,13 @@ class NotifySettings(ConnectionSettings):
         return (urlsplit(self.public_base_url).hostname or "") in LOCAL_HOSTS
 
     alerts_group_id: str = "notify-alerts"
+
+
+def local_zone(name: str) -> tzinfo:
+    """The city's time zone (`NOTIFY_TIME_ZONE`) for dates in mails and the digests' days."""
+    try:
+        return ZoneInfo(name)
+    except ZoneInfoNotFoundError:
+        # An image without time zone data: dates in UTC are off by at most a few hours.
+        log.warning("time zone %s unknown here; dates in mails and digest days follow UTC", name)
+        return UTC

@@ -3,9 +3,8 @@
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stadtmelder_notify.alerts.domain import (
     CONFIRM_WITHIN,
@@ -32,6 +31,7 @@ from stadtmelder_notify.alerts.store import DigestQueue, NewReportStore, Subscri
 from stadtmelder_notify.delivery.domain import Mail, delivery_key, failure_reason
 from stadtmelder_notify.delivery.mailer import Mailer
 from stadtmelder_notify.delivery.repository import Claim, DeliveryLog
+from stadtmelder_notify.settings import local_zone
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
     AreaAlertCancelled,
@@ -48,14 +48,6 @@ DIGEST_BATCH = 5000
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _zone(name: str) -> tzinfo:
-    try:
-        return ZoneInfo(name)
-    except ZoneInfoNotFoundError:
-        log.warning("time zone %s unknown here; digests follow days in UTC", name)
-        return UTC
 
 
 class DeadLetters(Protocol):
@@ -92,7 +84,7 @@ class AlertService:
         self._lease = lease
         self._clock = clock
         self._wait_seconds = wait_seconds
-        self._zone = _zone(timezone)
+        self._zone = local_zone(timezone)
         self._digest_at = digest_at
         self._keep_reports = keep_reports
         self._dead_letters = dead_letters

@@ -4,9 +4,8 @@ its Kafka consumers, and the timer that sends what rate limits kept back."""
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, timedelta, tzinfo
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
@@ -18,7 +17,7 @@ from stadtmelder_notify.delivery.domain import DeliveryPolicy
 from stadtmelder_notify.delivery.wiring import Outlets
 from stadtmelder_notify.lifecycle import Lifecycle
 from stadtmelder_notify.links import MailLinks
-from stadtmelder_notify.settings import NotifySettings
+from stadtmelder_notify.settings import NotifySettings, local_zone
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +44,7 @@ def register(
             lease=timedelta(seconds=settings.delivery_lease_seconds),
         ),
         staff_url_template=settings.staff_url_template,
-        zone=_zone(settings.time_zone),
+        zone=local_zone(settings.time_zone),
         channels=channels,
         webhooks=outlets.webhooks,
         push=outlets.push,
@@ -78,12 +77,3 @@ def register(
     lifecycle.after_startup.append(start_timers)
     lifecycle.on_shutdown.append(stop_timers)
     return service
-
-
-def _zone(name: str) -> tzinfo:
-    try:
-        return ZoneInfo(name)
-    except ZoneInfoNotFoundError:
-        # An image without time zone data: dates in UTC are off by at most a few hours.
-        log.warning("time zone %s unknown here; dates in mails are given in UTC", name)
-        return UTC
