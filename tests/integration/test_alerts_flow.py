@@ -27,14 +27,11 @@ from litestar import Litestar
 from litestar.di import Provide
 from pymongo.asynchronous.database import AsyncDatabase
 
+from stadtmelder_notify.alerts.digest_store import MongoDigestQueue
 from stadtmelder_notify.alerts.domain import load_districts as notify_districts
 from stadtmelder_notify.alerts.handlers import register_alert_handlers
 from stadtmelder_notify.alerts.service import AlertService as NotifyAlerts
-from stadtmelder_notify.alerts.store import (
-    MongoDigestQueue,
-    MongoNewReportStore,
-    MongoSubscriptionStore,
-)
+from stadtmelder_notify.alerts.store import MongoNewReportStore, MongoSubscriptionStore
 from stadtmelder_notify.alerts.wiring import ensure_alert_indexes
 from stadtmelder_notify.delivery.mailer import SmtpMailer
 from stadtmelder_notify.delivery.repository import MongoDeliveryLog

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from stadtmelder_notify.alerts.digest_store import MongoDigestQueue
 from stadtmelder_notify.alerts.domain import (
     AlertArea,
     DigestItem,
@@ -15,11 +16,7 @@ from stadtmelder_notify.alerts.domain import (
     SubmittedPart,
     Subscription,
 )
-from stadtmelder_notify.alerts.store import (
-    MongoDigestQueue,
-    MongoNewReportStore,
-    MongoSubscriptionStore,
-)
+from stadtmelder_notify.alerts.store import MongoNewReportStore, MongoSubscriptionStore
 from stadtmelder_reports.alerts.domain import (
     AlertLinkInvalid,
     AlertRequest,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
+from stadtmelder_notify.alerts.digest_store import DigestQueue
 from stadtmelder_notify.alerts.domain import (
     CONFIRM_WITHIN,
     DigestItem,
@@ -27,7 +28,7 @@ from stadtmelder_notify.alerts.mails import (
     confirmation_mail,
     digest_mail,
 )
-from stadtmelder_notify.alerts.store import DigestQueue, NewReportStore, SubscriptionStore
+from stadtmelder_notify.alerts.store import NewReportStore, SubscriptionStore
 from stadtmelder_notify.delivery.domain import Mail, delivery_key, failure_reason
 from stadtmelder_notify.delivery.mailer import Mailer
 from stadtmelder_notify.delivery.repository import Claim, DeliveryLog

@@ -1,4 +1,4 @@
-"""Where notify keeps area alerts: subscriptions, the parts of new reports, queued digests.
+"""Where notify keeps area alerts: subscriptions and the parts of new reports.
 
 Each document has one writer: a subscription is written by the consumer of its own partition,
 each part of a report by the consumer of its topic, a digest item once; so FerretDB 1.24's lost
@@ -6,7 +6,7 @@ concurrent updates of one document cannot happen here.
 """
 
 import contextlib
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from pymongo import ASCENDING
@@ -16,7 +16,6 @@ from pymongo.errors import DuplicateKeyError
 from stadtmelder_notify.alerts.domain import (
     MAX_RADIUS_M,
     AlertArea,
-    DigestItem,
     NewReport,
     RoutedPart,
     SubmittedPart,
@@ -68,16 +67,6 @@ class NewReportStore(Protocol):
     async def routed_since(self, at: datetime) -> list[NewReport]: ...
 
     async def forget_before(self, at: datetime) -> int: ...
-
-
-class DigestQueue(Protocol):
-    async def add(self, item: DigestItem) -> None:
-        """Queue a report for a subscription's digest; once, however often this runs."""
-        ...
-
-    async def due(self, before: date, limit: int) -> list[DigestItem]: ...
-
-    async def remove(self, subscription_id: str, day: date) -> None: ...
 
 
 # --- MongoDB ------------------------------------------------------------------------------------
@@ -269,62 +258,4 @@ def _submitted(document: Document) -> SubmittedPart:
 def _routed(document: Document) -> RoutedPart:
     return RoutedPart(
         document["report_id"], DepartmentRef.model_validate(document["department"]), document["at"]
-    )
-
-
-class MongoDigestQueue:
-    """Reports waiting for their daily digest, one document per (subscription, report)."""
-
-    def __init__(self, database: AsyncDatabase[Document]) -> None:
-        self._items = database["alert_digest_items"]
-
-    async def ensure_indexes(self) -> None:
-        await self._items.create_index([("day", ASCENDING), ("subscription_id", ASCENDING)])
-
-    async def add(self, item: DigestItem) -> None:
-        report = item.report
-        document = {
-            "_id": f"{item.subscription_id}|{report.id}",
-            "subscription_id": item.subscription_id,
-            # ISO text: compares like the dates themselves, and BSON has no date type.
-            "day": item.day.isoformat(),
-            "report": {
-                "id": report.id,
-                "jurisdiction": report.jurisdiction,
-                "category": report.category.model_dump(),
-                "location": report.location.model_dump(),
-                "address": report.address,
-                "department": report.department.model_dump(),
-                "routed_at": report.routed_at,
-            },
-        }
-        with contextlib.suppress(DuplicateKeyError):
-            await self._items.insert_one(document)
-
-    async def due(self, before: date, limit: int) -> list[DigestItem]:
-        cursor = (
-            self._items.find({"day": {"$lt": before.isoformat()}})
-            .sort([("day", ASCENDING), ("subscription_id", ASCENDING)])
-            .limit(limit)
-        )
-        return [_digest_item(document) async for document in cursor]
-
-    async def remove(self, subscription_id: str, day: date) -> None:
-        await self._items.delete_many({"subscription_id": subscription_id, "day": day.isoformat()})
-
-
-def _digest_item(document: Document) -> DigestItem:
-    report = document["report"]
-    return DigestItem(
-        subscription_id=document["subscription_id"],
-        day=date.fromisoformat(document["day"]),
-        report=NewReport(
-            id=report["id"],
-            jurisdiction=report["jurisdiction"],
-            category=CategoryRef.model_validate(report["category"]),
-            location=Location.model_validate(report["location"]),
-            address=report.get("address"),
-            department=DepartmentRef.model_validate(report["department"]),
-            routed_at=report["routed_at"],
-        ),
     )

@@ -8,14 +8,11 @@ from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_notify.alerts.digest import DigestJob
+from stadtmelder_notify.alerts.digest_store import MongoDigestQueue
 from stadtmelder_notify.alerts.domain import load_districts
 from stadtmelder_notify.alerts.handlers import register_alert_handlers
 from stadtmelder_notify.alerts.service import AlertService, DeadLetters
-from stadtmelder_notify.alerts.store import (
-    MongoDigestQueue,
-    MongoNewReportStore,
-    MongoSubscriptionStore,
-)
+from stadtmelder_notify.alerts.store import MongoNewReportStore, MongoSubscriptionStore
 from stadtmelder_notify.delivery.mailer import Mailer
 from stadtmelder_notify.delivery.repository import MongoDeliveryLog
 from stadtmelder_notify.delivery.wiring import Outlets
