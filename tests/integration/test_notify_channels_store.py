@@ -102,7 +102,7 @@ async def test_a_deferred_app_or_push_message_comes_back_as_it_was_kept(
         notified=CitizenNotified(
             report_id="R-1",
             jurisdiction="duisburg",
-            channel=channel,  # type: ignore[arg-type]
+            channel=channel,
             notification="submitted",
             caused_by=event.event_id,
         ),

@@ -13,10 +13,10 @@ from stadtmelder_routing.assets import (
     asset_for_report,
     assets_from_csv,
     assets_from_geojson,
-    distance_m,
     read_asset_file,
 )
 from stadtmelder_shared.events import Location
+from stadtmelder_shared.geo import distance_m
 from tests.examples import KOENIGSTRASSE
 
 KOENIG = Location(lat=KOENIGSTRASSE[0], lon=KOENIGSTRASSE[1])

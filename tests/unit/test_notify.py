@@ -41,7 +41,7 @@ def routed_event(language: str = "de", email: str | None = "anna@example.org") -
         department=DepartmentRef(id="stadt-licht", name="Stadt Duisburg – Straßenbeleuchtung"),
         rule="category:street_light",
         caused_by="submitted-1",
-        reporter=Reporter(email=email, language=language) if email else None,  # type: ignore[arg-type]
+        reporter=Reporter(email=email, language=language) if email else None,
     )
 
 
@@ -189,7 +189,7 @@ def a_status_change(status: str, **changes: object) -> ReportStatusChanged:
         "actor": Actor(role="clerk", department_id="stadt-licht"),
     }
     values.update(changes)
-    return ReportStatusChanged(**values)  # type: ignore[arg-type]
+    return ReportStatusChanged(**values)
 
 
 async def test_reporter_and_supporters_hear_each_public_step_in_their_language() -> None:

@@ -3,10 +3,10 @@
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from stadtmelder_notify.links import MailLinks, recipient_key
+from stadtmelder_notify.links import MailLinks
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_reports.citizen_links.domain import LinkInvalid, LinkTokens
-from stadtmelder_shared.link_tokens import LinkPurpose
+from stadtmelder_shared.link_tokens import LinkPurpose, recipient_key
 
 SECRET = b"unit-test-link-secret-of-32-bytes!"
 REPORT = "ABCDE-12345"

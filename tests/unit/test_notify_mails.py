@@ -72,7 +72,7 @@ def changed(status: str, comment: str | None = None, role: str = "clerk") -> Rep
         status=status,
         previous_status="in_progress",
         department=LIGHTS,
-        actor=Actor(role=role),  # type: ignore[arg-type]
+        actor=Actor(role=role),
         public_comment=comment,
     )
 
@@ -280,4 +280,4 @@ def test_message_is_multipart_alternative_with_one_click_unsubscribe_headers() -
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     plain = message.get_body(preferencelist=("plain",))
     assert plain is not None
-    assert "ABCDE-12345" in plain.get_content()  # type: ignore[attr-defined]
+    assert "ABCDE-12345" in plain.get_content()

@@ -9,8 +9,9 @@ import pytest
 
 from stadtmelder_routing.sending.dispatcher import Dispatcher, RetryPolicy
 from stadtmelder_routing.sending.methods import PermanentSendError, SendError
-from stadtmelder_routing.sending.webhook import WebhookSender, signature, verify_signature
+from stadtmelder_routing.sending.webhook import WebhookSender, verify_signature
 from stadtmelder_shared.departments import SendMethod
+from stadtmelder_shared.webhook_signatures import signature
 from tests.fakes import RecordingPublisher
 from tests.sending_fakes import InMemorySendLog, a_department, a_work_item
 
