@@ -20,6 +20,7 @@ from stadtmelder_shared.events import (
     ReportStatusChanged,
     ReportSubmitted,
     ReportUnroutable,
+    WorkItemQueued,
 )
 from stadtmelder_shared.kafka import KafkaEventPublisher
 from tests.fakes import InMemoryRoutingLog, InMemoryWorkItems, RecordingPublisher
@@ -131,6 +132,7 @@ async def test_a_forwarded_report_is_queued_at_its_new_department() -> None:
     assert publisher.topics()[-1] == "departments.wbd-strasse.work"
     assert items.items["ABCDE-12345"].department_id == "wbd-strasse"
     forwarded = publisher.published[-1][1]
+    assert isinstance(forwarded, WorkItemQueued)
     assert forwarded.description == "Schaukel hängt schief"
 
 
@@ -162,10 +164,10 @@ async def test_consumer_publishes_routed_event_and_work_item_once() -> None:
         await test_broker.publish(event.model_dump(mode="json"), topics.REPORTS_SUBMITTED)
         await test_broker.publish(event.model_dump(mode="json"), topics.REPORTS_SUBMITTED)
 
-        assert dead.mock.call_count == 2  # type: ignore[union-attr]
-        routed_seen.mock.assert_called_once()  # type: ignore[union-attr]
-        work_seen.mock.assert_called_once()  # type: ignore[union-attr]
-        routed = routed_seen.mock.call_args.args[0]  # type: ignore[union-attr]
+        assert dead.mock.call_count == 2
+        routed_seen.mock.assert_called_once()
+        work_seen.mock.assert_called_once()
+        routed = routed_seen.mock.call_args.args[0]
         assert routed["department"]["id"] == "stadt-licht"
         assert routed["caused_by"] == event.event_id
 
