@@ -75,6 +75,8 @@ FROM build AS notify-build
 RUN uv sync --locked --no-dev --no-install-workspace --package stadtmelder-notify
 COPY shared/ shared/
 COPY services/notify/ services/notify/
+# The mails' gettext catalogues (.po) compiled to the .mo files they read, with the locked Babel.
+RUN /app/.venv/bin/pybabel compile -d services/notify/src/stadtmelder_notify/locale
 RUN uv sync --locked --no-dev --no-editable --package stadtmelder-notify
 
 FROM runtime AS notify

@@ -4,12 +4,12 @@ from collections import Counter
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 
-from stadtmelder_notify.core.texts import CONFIRMATION, ROUTED
+from stadtmelder_notify.words import Words
 
 # The drills submit in English, so each mail is recognised by its subject.
 MAIL_SUBJECTS = {
-    "confirmation": CONFIRMATION["en"]["subject"],
-    "routed": ROUTED["en"]["subject"],
+    "confirmation": Words("en")("confirmation_subject"),
+    "routed": Words("en")("routed_subject"),
 }
 
 

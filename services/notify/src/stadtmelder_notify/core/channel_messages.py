@@ -11,10 +11,10 @@ from datetime import tzinfo
 from typing import Any
 
 from stadtmelder_notify.core.domain import local_date
-from stadtmelder_notify.core.status_texts import status_words
-from stadtmelder_notify.core.texts import CONFIRMATION, FEEDBACK, ROUTED, texts
+from stadtmelder_notify.core.status_texts import FEEDBACK_ANSWERS, status_words
 from stadtmelder_notify.delivery.domain import MESSAGE_TYPE
 from stadtmelder_notify.links import OUTCOMES, MailLinks
+from stadtmelder_notify.words import Words
 from stadtmelder_shared.events import Event, ReportRouted, ReportStatusChanged, ReportSubmitted
 
 COMMENT_LIMIT = 1000
@@ -72,26 +72,26 @@ def _about(
 ) -> tuple[str, str, dict[str, Any]] | None:
     """Title, sentence and details of a step."""
     if isinstance(event, ReportSubmitted):
-        words = texts(CONFIRMATION, language)
+        t = Words(language)
         values = {"report_id": event.report_id, "category": event.category.name(language)}
         return (
-            words["subject"].format(**values),
-            _sentence(words["thanks"].format(**values)),
+            t("confirmation_subject").format(**values),
+            _sentence(t("confirmation_thanks").format(**values)),
             {"category": event.category.code},
         )
     if isinstance(event, ReportRouted):
-        words = texts(ROUTED, language)
+        t = Words(language)
         values = {"report_id": event.report_id, "category": event.category.name(language)}
         details: dict[str, Any] = {
             "category": event.category.code,
             "department": {"id": event.department.id, "name": event.department.name},
         }
-        text = words["routed"].format(**values)
-        text += f" {words['department']} {event.department.name}."
+        text = t("routed_routed").format(**values)
+        text += f" {t('routed_department')} {event.department.name}."
         if event.due_at is not None:
             details["due_at"] = event.due_at.isoformat()
-            text += f" {words['due']} {local_date(event.due_at, language, zone)}."
-        return words["subject"].format(**values), text, details
+            text += f" {t('routed_due')} {local_date(event.due_at, language, zone)}."
+        return t("routed_subject").format(**values), text, details
     if isinstance(event, ReportStatusChanged):
         found = status_words(event, language)
         if found is None:
@@ -103,22 +103,22 @@ def _about(
         }
         if event.duplicate_of:
             status_details["duplicate_of"] = event.duplicate_of
-        return found[0], found[1], status_details
+        return found[0], _sentence(found[1]), status_details
     return None
 
 
 def _feedback(
     report_id: str, address: str, language: str, links: MailLinks, for_push: bool
 ) -> dict[str, Any]:
-    words = texts(FEEDBACK, language)
+    t = Words(language)
     asked: dict[str, Any] = {
-        "question": words["question"].rstrip(":"),
+        "question": t("feedback_question").rstrip(":"),
         "form_url": links.feedback(report_id, address, language),
     }
     if not for_push:
         asked["answers"] = {
             outcome: {
-                "label": words[outcome],
+                "label": t(FEEDBACK_ANSWERS[outcome]),
                 "url": links.feedback(report_id, address, language, outcome),
             }
             for outcome in OUTCOMES

@@ -2,17 +2,11 @@
 
 from datetime import datetime, tzinfo
 
-from stadtmelder_notify.core.status_texts import status_words
-from stadtmelder_notify.core.texts import (
-    CONFIRMATION,
-    FEEDBACK,
-    FOOTER,
-    FRAME,
-    LANGUAGE_CHOICES,
+from stadtmelder_notify.core.status_texts import (
+    FEEDBACK_ANSWERS,
+    LANGUAGE_CHOICE,
     MONTHS,
-    ROUTED,
-    SUPPORTED,
-    texts,
+    status_words,
 )
 from stadtmelder_notify.delivery.domain import Mail, delivery_key
 from stadtmelder_notify.delivery.letter import (
@@ -27,6 +21,7 @@ from stadtmelder_notify.delivery.letter import (
     as_text,
 )
 from stadtmelder_notify.links import MailLinks
+from stadtmelder_notify.words import LANGUAGES, Words
 from stadtmelder_shared.events import (
     ReportOverdue,
     ReportRouted,
@@ -59,16 +54,16 @@ def _message_id(event_id: str, to: str) -> str:
 
 def _citizen_mail(letter: Letter, event_id: str, report_id: str, to: str, links: MailLinks) -> Mail:
     """A mail to a reporter or supporter: with why they get it and how to stop or change it."""
-    words = texts(FOOTER, letter.language)
+    t = Words(letter.language)
     languages = tuple(
-        Link(label, links.language(report_id, to, code), language=code)
-        for code, label in LANGUAGE_CHOICES.items()
+        Link(Words(code)(LANGUAGE_CHOICE), links.language(report_id, to, code), language=code)
+        for code in LANGUAGES
         if code != letter.language
     )
     unsubscribe = links.unsubscribe(report_id, to)
     footer: tuple[Block, ...] = (
-        Paragraph(words["why"].format(report_id=report_id)),
-        Links(words["choices"], (Link(words["unsubscribe"], unsubscribe), *languages)),
+        Paragraph(t("footer_why").format(report_id=report_id)),
+        Links(t("footer_choices"), (Link(t("footer_unsubscribe"), unsubscribe), *languages)),
     )
     framed = Letter(
         letter.language, letter.subject, letter.greeting, letter.blocks, letter.signature, footer
@@ -84,66 +79,66 @@ def _citizen_mail(letter: Letter, event_id: str, report_id: str, to: str, links:
 
 
 def _follow(report_id: str, language: str, links: MailLinks) -> Links:
-    frame = texts(FRAME, language)
-    label = frame["report"].format(report_id=report_id)
-    return Links(frame["follow"], (Link(label, links.report(report_id, language)),))
+    t = Words(language)
+    label = t("frame_report").format(report_id=report_id)
+    return Links(t("frame_follow"), (Link(label, links.report(report_id, language)),))
 
 
 def _letter(language: str, subject: str, blocks: tuple[Block, ...]) -> Letter:
-    frame = texts(FRAME, language)
-    return Letter(language, subject, frame["greeting"], blocks, frame["signature"])
+    t = Words(language)
+    return Letter(language, subject, t("frame_greeting"), blocks, t("frame_signature"))
 
 
 def confirmation_mail(event: ReportSubmitted, to: str, language: str, links: MailLinks) -> Mail:
     """Right after submitting: the report's number and the reporter's private tracking link."""
-    words = texts(CONFIRMATION, language)
+    t = Words(language)
     values = {"report_id": event.report_id, "category": event.category.name(language)}
     follow = (
         Links(
-            words["tracking_intro"],
-            (Link(words["tracking"], links.tracking(event.tracking_token, language)),),
+            t("confirmation_tracking_intro"),
+            (Link(t("confirmation_tracking"), links.tracking(event.tracking_token, language)),),
         )
         if event.tracking_token
         else _follow(event.report_id, language, links)
     )
     blocks = (
-        Paragraph(words["thanks"].format(**values)),
-        Paragraph(words["number"].format(**values)),
-        Paragraph(words["next"]),
+        Paragraph(t("confirmation_thanks").format(**values)),
+        Paragraph(t("confirmation_number").format(**values)),
+        Paragraph(t("confirmation_next")),
         follow,
     )
-    letter = _letter(language, words["subject"].format(**values), blocks)
+    letter = _letter(language, t("confirmation_subject").format(**values), blocks)
     return _citizen_mail(letter, event.event_id, event.report_id, to, links)
 
 
 def routed_mail(
     event: ReportRouted, to: str, language: str, links: MailLinks, zone: tzinfo
 ) -> Mail:
-    words = texts(ROUTED, language)
+    t = Words(language)
     values = {"report_id": event.report_id, "category": event.category.name(language)}
-    facts = [(words["department"], event.department.name)]
+    facts = [(t("routed_department"), event.department.name)]
     if event.due_at is not None:
-        facts.append((words["due"], local_date(event.due_at, language, zone)))
+        facts.append((t("routed_due"), local_date(event.due_at, language, zone)))
     blocks = (
-        Paragraph(words["routed"].format(**values)),
+        Paragraph(t("routed_routed").format(**values)),
         Facts(tuple(facts)),
-        Paragraph(words["next"]),
+        Paragraph(t("routed_next")),
         _follow(event.report_id, language, links),
     )
-    letter = _letter(language, words["subject"].format(**values), blocks)
+    letter = _letter(language, t("routed_subject").format(**values), blocks)
     return _citizen_mail(letter, event.event_id, event.report_id, to, links)
 
 
 def supported_mail(event: ReportSupported, to: str, language: str, links: MailLinks) -> Mail:
-    words = texts(SUPPORTED, language)
-    values = {"report_id": event.report_id, "count": str(event.supporter_count)}
+    t = Words(language)
+    values = {"report_id": event.report_id}
     blocks = (
-        Paragraph(words["thanks"].format(**values)),
-        Paragraph(words["count"].format(**values)),
-        Paragraph(words["next"]),
+        Paragraph(t("supported_thanks").format(**values)),
+        Paragraph(t.plural("supported_count", event.supporter_count)),
+        Paragraph(t("supported_next")),
         _follow(event.report_id, language, links),
     )
-    letter = _letter(language, words["subject"].format(**values), blocks)
+    letter = _letter(language, t("supported_subject").format(**values), blocks)
     return _citizen_mail(letter, event.event_id, event.report_id, to, links)
 
 
@@ -151,14 +146,15 @@ def status_mail(
     event: ReportStatusChanged, to: str, language: str, links: MailLinks
 ) -> Mail | None:
     """A public step with the department's public comment; "resolved" asks for feedback."""
-    words = status_words(event, language)
-    if words is None:
+    found = status_words(event, language)
+    if found is None:
         return None
-    subject, happened = words
+    subject, happened = found
     blocks: list[Block] = [Paragraph(happened)]
     # Only the public comment: a rejection's reason is written for staff, not for citizens.
     if event.public_comment:
-        blocks.append(Quote(texts(FRAME, language)["message_from"], event.public_comment))
+        t = Words(language)
+        blocks.append(Quote(t("frame_message_from"), event.public_comment))
     if event.status == "resolved":
         blocks += _feedback_request(event.report_id, to, language, links)
     blocks.append(_follow(event.report_id, language, links))
@@ -167,15 +163,18 @@ def status_mail(
 
 
 def _feedback_request(report_id: str, to: str, language: str, links: MailLinks) -> list[Block]:
-    words = texts(FEEDBACK, language)
+    t = Words(language)
     answers = tuple(
-        Link(words[outcome], links.feedback(report_id, to, language, outcome))
-        for outcome in ("fixed", "partly", "not_fixed")
+        Link(t(label), links.feedback(report_id, to, language, outcome))
+        for outcome, label in FEEDBACK_ANSWERS.items()
     )
     return [
-        Links(words["question"], answers),
-        Paragraph(words["not_fixed_means"]),
-        Links(words["form_intro"], (Link(words["form"], links.feedback(report_id, to, language)),)),
+        Links(t("feedback_question"), answers),
+        Paragraph(t("feedback_not_fixed_means")),
+        Links(
+            t("feedback_form_intro"),
+            (Link(t("feedback_form"), links.feedback(report_id, to, language)),),
+        ),
     ]
 
 
@@ -206,7 +205,5 @@ def overdue_mail(event: ReportOverdue, lead: str, staff_url: str) -> Mail:
 def local_date(moment: datetime, language: str, zone: tzinfo) -> str:
     """A date as people write it: 27.11.2026, 27 November 2026, 27 Kasım 2026."""
     day = moment.astimezone(zone).date()
-    months = MONTHS.get(language)
-    if months is None:
-        return f"{day:%d.%m.%Y}"
-    return f"{day.day} {months[day.month - 1]} {day.year}"
+    t = Words(language)
+    return t("local_date", date=day, month=t(MONTHS[day.month - 1]))

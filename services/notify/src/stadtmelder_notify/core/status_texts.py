@@ -1,107 +1,62 @@
-"""What reporters and supporters read when their report changes status, in their language."""
+"""The catalogue keys the mails choose at run time: a status step's texts, the feedback answers."""
 
+from stadtmelder_notify.links import Outcome
+from stadtmelder_notify.words import N_, Words
 from stadtmelder_shared.events import ReportStatusChanged
 
-# (subject, what happened) per status and language; {report_id}, {department}, {duplicate_of}.
-STATUS_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
-    "acknowledged": {
-        "de": (
-            "Ihre Meldung {report_id} wird bearbeitet",
-            "Die zuständige Stelle hat Ihre Meldung angenommen.",
-        ),
-        "en": (
-            "Your report {report_id} is being handled",
-            "The department has accepted your report.",
-        ),
-        "tr": (
-            "{report_id} numaralı bildiriminiz ele alınıyor",
-            "Sorumlu birim bildiriminizi kabul etti.",
-        ),
-    },
-    "in_progress": {
-        "de": ("An Ihrer Meldung {report_id} wird gearbeitet", "Die Arbeiten haben begonnen."),
-        "en": ("Work on your report {report_id} has started", "The work has begun."),
-        "tr": ("{report_id} numaralı bildiriminiz üzerinde çalışılıyor", "Çalışmalar başladı."),
-    },
-    "resolved": {
-        "de": (
-            "Ihre Meldung {report_id} ist erledigt",
-            "Die zuständige Stelle hat den Mangel behoben.",
-        ),
-        "en": (
-            "Your report {report_id} has been resolved",
-            "The department has fixed the problem.",
-        ),
-        "tr": ("{report_id} numaralı bildiriminiz çözüldü", "Sorumlu birim sorunu giderdi."),
-    },
-    "rejected": {
-        "de": (
-            "Ihre Meldung {report_id} wurde abgelehnt",
-            "Die zuständige Stelle kann Ihre Meldung nicht bearbeiten.",
-        ),
-        "en": ("Your report {report_id} was declined", "The department cannot act on your report."),
-        "tr": (
-            "{report_id} numaralı bildiriminiz reddedildi",
-            "Sorumlu birim bildiriminizi işleme alamıyor.",
-        ),
-    },
-    "duplicate": {
-        "de": (
-            "Ihre Meldung {report_id} ist schon bekannt",
-            "Derselbe Mangel wurde schon gemeldet und wird unter Nummer {duplicate_of} bearbeitet.",
-        ),
-        "en": (
-            "Your report {report_id} was already known",
-            "The same problem was reported before and is handled as report {duplicate_of}.",
-        ),
-        "tr": (
-            "{report_id} numaralı bildiriminiz zaten biliniyor",
-            "Aynı sorun daha önce bildirildi ve {duplicate_of} numarasıyla ele alınıyor.",
-        ),
-    },
-    "forwarded": {
-        "de": (
-            "Ihre Meldung {report_id} wurde weitergeleitet",
-            "Ihre Meldung ist jetzt bei: {department}.",
-        ),
-        "en": ("Your report {report_id} was passed on", "Your report is now with: {department}."),
-        "tr": (
-            "{report_id} numaralı bildiriminiz iletildi",
-            "Bildiriminiz artık şu birimde: {department}.",
-        ),
-    },
-    "reopened": {
-        "de": ("Ihre Meldung {report_id} ist wieder offen", "Ihre Meldung wird erneut bearbeitet."),
-        "en": ("Your report {report_id} is open again", "Your report is being worked on again."),
-        "tr": (
-            "{report_id} numaralı bildiriminiz yeniden açıldı",
-            "Bildiriminiz yeniden ele alınıyor.",
-        ),
-    },
+# (subject, what happened) per public status; {report_id}, {department}, {duplicate_of}.
+# What happened follows the greeting ("Guten Tag,"), so it starts lower case like a sentence
+# after a comma; an app message on its own capitalises it.
+STATUS_TEXTS: dict[str, tuple[str, str]] = {
+    "acknowledged": (N_("status_acknowledged_subject"), N_("status_acknowledged_happened")),
+    "in_progress": (N_("status_in_progress_subject"), N_("status_in_progress_happened")),
+    "resolved": (N_("status_resolved_subject"), N_("status_resolved_happened")),
+    "rejected": (N_("status_rejected_subject"), N_("status_rejected_happened")),
+    "duplicate": (N_("status_duplicate_subject"), N_("status_duplicate_happened")),
+    "forwarded": (N_("status_forwarded_subject"), N_("status_forwarded_happened")),
+    "reopened": (N_("status_reopened_subject"), N_("status_reopened_happened")),
 }
 
 # When the citizen's own "not fixed" reopened the report, the mail says why.
-REOPENED_AFTER_FEEDBACK: dict[str, str] = {
-    "de": "Uns wurde gemeldet, dass der Mangel noch nicht behoben ist. Ihre Meldung ist wieder "
-    "bei der zuständigen Stelle und wird erneut bearbeitet.",
-    "en": "We were told that the problem is not fixed yet. Your report is back with the "
-    "department and will be worked on again.",
-    "tr": "Sorunun henüz giderilmediği bize bildirildi. Bildiriminiz yeniden sorumlu birimde "
-    "ve tekrar ele alınacak.",
+REOPENED_AFTER_FEEDBACK = N_("status_reopened_after_feedback")
+
+FEEDBACK_ANSWERS: dict[Outcome, str] = {
+    "fixed": N_("feedback_fixed"),
+    "partly": N_("feedback_partly"),
+    "not_fixed": N_("feedback_not_fixed"),
 }
+
+# Each language offered in its own words ("E-Mails auf Deutsch"), so a reader finds theirs.
+LANGUAGE_CHOICE = N_("footer_language")
+
+MONTHS = (
+    N_("month_1"),
+    N_("month_2"),
+    N_("month_3"),
+    N_("month_4"),
+    N_("month_5"),
+    N_("month_6"),
+    N_("month_7"),
+    N_("month_8"),
+    N_("month_9"),
+    N_("month_10"),
+    N_("month_11"),
+    N_("month_12"),
+)
 
 
 def status_words(event: ReportStatusChanged, language: str) -> tuple[str, str] | None:
     """Subject and what happened, for a public step; None for steps citizens are not told."""
-    texts = STATUS_TEXTS.get(event.status)
-    if texts is None:
+    keys = STATUS_TEXTS.get(event.status)
+    if keys is None:
         return None
-    subject, happened = texts.get(language) or texts["de"]
+    subject, happened = keys
     if event.status == "reopened" and event.actor.role == "citizen":
-        happened = REOPENED_AFTER_FEEDBACK.get(language) or REOPENED_AFTER_FEEDBACK["de"]
+        happened = REOPENED_AFTER_FEEDBACK
+    t = Words(language)
     values = {
         "report_id": event.report_id,
         "department": (event.forwarded_to or event.department).name,
         "duplicate_of": event.duplicate_of or "",
     }
-    return subject.format(**values), happened.format(**values)
+    return t(subject, **values), t(happened, **values)
