@@ -17,11 +17,11 @@ from stadtmelder_notify.delivery.domain import (
 )
 from stadtmelder_notify.delivery.repository import Claim
 from stadtmelder_reports.citizen_links.domain import FeedbackStep
-from stadtmelder_reports.domain import Notice, Report, StatusChange, WorkStep
+from stadtmelder_reports.core.domain import Notice, Report, StatusChange, WorkStep
+from stadtmelder_reports.core.report_queries import QueueQuery, ReportQuery
+from stadtmelder_reports.core.repository import StoredPhoto
 from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTokenUnknown
-from stadtmelder_reports.photos import CleanPhoto
-from stadtmelder_reports.report_queries import QueueQuery, ReportQuery
-from stadtmelder_reports.repository import StoredPhoto
+from stadtmelder_reports.photos.cleaning import CleanPhoto
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.staff.repository import AuditEntry
 from stadtmelder_routing.work_items import WorkItem
@@ -35,6 +35,7 @@ from stadtmelder_shared.events import (
     PushSubscription,
     Reporter,
     ReportRouted,
+    ReportUnroutable,
 )
 from stadtmelder_shared.geo import distance_m
 from stadtmelder_shared.link_tokens import recipient_key
@@ -286,13 +287,13 @@ class InMemoryStaffRoster:
 
 class InMemoryRoutingLog:
     def __init__(self) -> None:
-        self.routed: dict[str, ReportRouted] = {}
+        self.routed: dict[str, ReportRouted | ReportUnroutable] = {}
 
     async def was_routed(self, submitted_event_id: str) -> bool:
         return submitted_event_id in self.routed
 
-    async def remember(self, routed: ReportRouted, at: datetime) -> None:
-        self.routed.setdefault(routed.caused_by, routed)
+    async def remember(self, decided: ReportRouted | ReportUnroutable, at: datetime) -> None:
+        self.routed.setdefault(decided.caused_by, decided)
 
     async def ping(self) -> None:
         return None

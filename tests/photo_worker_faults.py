@@ -3,7 +3,7 @@
 import os
 import signal
 
-from stadtmelder_reports.photos import CleanPhoto, clean_photo
+from stadtmelder_reports.photos.cleaning import CleanPhoto, clean_photo
 
 
 def crash_or_spin_on_request(data: bytes, max_bytes: int) -> CleanPhoto:

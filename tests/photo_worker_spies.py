@@ -5,7 +5,7 @@ import os
 import time
 from pathlib import Path
 
-from stadtmelder_reports.photos import CleanPhoto, clean_photo
+from stadtmelder_reports.photos.cleaning import CleanPhoto, clean_photo
 from tests.photo_worker_faults import spin_forever
 from tests.unit.test_photos import a_photo
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.core.catalogue import load_jurisdiction
 from tests.conftest import LocalSystem
 from tests.examples import (
     DUESSELDORF_ALTSTADT,

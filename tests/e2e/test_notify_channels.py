@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pymongo import AsyncMongoClient
 
-from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.integrations.api_keys import MongoApiKeyStore
 from stadtmelder_shared.webhook_signatures import verify_signature
 from tests.conftest import LocalSystem

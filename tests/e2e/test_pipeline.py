@@ -8,7 +8,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_shared import topics
 from stadtmelder_shared.kafka import group_for
 from tests.conftest import LocalSystem

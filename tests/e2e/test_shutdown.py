@@ -16,7 +16,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.core.catalogue import load_jurisdiction
 from tests.conftest import LocalSystem
 from tests.e2e.test_notify_crash import MailIndex, expected_subjects
 from tests.examples import valid_answers

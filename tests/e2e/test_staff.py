@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
 from stadtmelder_shared import topics

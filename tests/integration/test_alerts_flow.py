@@ -38,11 +38,11 @@ from stadtmelder_notify.delivery.repository import MongoDeliveryLog
 from stadtmelder_reports.alerts.api import AlertsController
 from stadtmelder_reports.alerts.service import AlertService
 from stadtmelder_reports.alerts.store import AlertOutbox, MongoAlertStore, load_districts
-from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_reports.core.outbox import OutboxRelay
+from stadtmelder_reports.core.repository import connect
 from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS
-from stadtmelder_reports.outbox import OutboxRelay
 from stadtmelder_reports.rate_limits import SubmissionLimiter
-from stadtmelder_reports.repository import connect
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
     CategoryRef,

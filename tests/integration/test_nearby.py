@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from stadtmelder_reports.catalogue import load_jurisdiction
-from stadtmelder_reports.documents import to_document
-from stadtmelder_reports.domain import StatusChange, Submission, WorkStep, submit
-from stadtmelder_reports.repository import MongoReportRepository
+from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_reports.core.documents import to_document
+from stadtmelder_reports.core.domain import StatusChange, Submission, WorkStep, submit
+from stadtmelder_reports.core.mongo_repository import MongoReportRepository
 from stadtmelder_routing.work_items import MongoWorkItems, WorkItem
 from stadtmelder_shared.events import Location, Reporter
 from stadtmelder_shared.geo import EARTH_RADIUS_M

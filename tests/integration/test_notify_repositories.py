@@ -15,10 +15,10 @@ from stadtmelder_notify.delivery.mailer import SmtpMailer
 from stadtmelder_notify.delivery.repository import Claim, MongoDeliveryLog
 from stadtmelder_notify.delivery.sent_journal import SentJournal
 from stadtmelder_notify.links import MailLinks
-from stadtmelder_reports.catalogue import load_jurisdiction
 from stadtmelder_reports.citizen_links.domain import FeedbackAnswer, answer_feedback
-from stadtmelder_reports.domain import Notice, StatusChange, Submission, submit
-from stadtmelder_reports.repository import MongoReportRepository
+from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_reports.core.domain import Notice, StatusChange, Submission, submit
+from stadtmelder_reports.core.mongo_repository import MongoReportRepository
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
     CategoryRef,
@@ -330,5 +330,5 @@ async def test_a_citizen_mail_arrives_as_text_and_html_with_one_click_unsubscrib
     html = message.get_body(preferencelist=("html",))
     assert text is not None
     assert html is not None
-    assert "Bildirim numaranız ABCDE-12345." in text.get_content()  # type: ignore[attr-defined]
-    assert '<html lang="tr"' in html.get_content()  # type: ignore[attr-defined]
+    assert "Bildirim numaranız ABCDE-12345." in text.get_content()
+    assert '<html lang="tr"' in html.get_content()

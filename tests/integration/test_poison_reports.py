@@ -3,7 +3,7 @@ they read delays no later event there, and lands on the topic's `.dlq`."""
 
 import pytest
 
-from stadtmelder_reports.handlers import register_handlers
+from stadtmelder_reports.core.handlers import register_handlers
 from tests.conftest import LocalSystem
 from tests.integration.poison import PERSONAL, PoisonRun, Recorder
 

@@ -10,9 +10,9 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from stadtmelder_reports.app import create_app
-from stadtmelder_reports.catalogue import load_jurisdiction
-from stadtmelder_reports.documents import to_document
-from stadtmelder_reports.domain import Submission, submit
+from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_reports.core.documents import to_document
+from stadtmelder_reports.core.domain import Submission, submit
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_shared.events import Location
 from tests.conftest import LocalSystem

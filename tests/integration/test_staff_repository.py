@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from stadtmelder_reports.catalogue import load_jurisdiction
-from stadtmelder_reports.domain import (
+from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_reports.core.domain import (
     Comment,
     StatusChange,
     Submission,
@@ -17,9 +17,9 @@ from stadtmelder_reports.domain import (
     submit,
     supported,
 )
+from stadtmelder_reports.core.mongo_repository import MongoReportRepository
+from stadtmelder_reports.core.report_queries import QueueQuery
 from stadtmelder_reports.errors import ReportNotFound
-from stadtmelder_reports.report_queries import QueueQuery
-from stadtmelder_reports.repository import MongoReportRepository
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.staff.repository import (
     AuditEntry,

@@ -14,9 +14,9 @@ from stadtmelder_reports.alerts.api import AlertsController
 from stadtmelder_reports.alerts.pages import message_page
 from stadtmelder_reports.alerts.service import AlertService
 from stadtmelder_reports.alerts.store import AlertOutbox, load_districts
-from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_reports.core.outbox import OutboxRelay
 from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS
-from stadtmelder_reports.outbox import OutboxRelay
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import AreaAlertCancelled, AreaAlertConfirmed, AreaAlertRequested

@@ -13,13 +13,13 @@ from litestar.testing import AsyncTestClient
 
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_reports.api import ApiSettings, ReportsController
-from stadtmelder_reports.catalogue import load_jurisdiction
 from stadtmelder_reports.citizen_links import routes as citizen_links
-from stadtmelder_reports.domain import Submission
-from stadtmelder_reports.handlers import register_handlers
+from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_reports.core.domain import Submission
+from stadtmelder_reports.core.handlers import register_handlers
+from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS
 from stadtmelder_reports.rate_limits import SubmissionLimiter
-from stadtmelder_reports.service import ReportService
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.staff.service import QueueFilters, WorkService
 from stadtmelder_reports.staff.workflow import TransitionRequest

@@ -4,7 +4,7 @@ answer into places, and turns every kind of failure into GeocoderUnavailable."""
 import httpx
 import pytest
 
-from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.geocoding import (
     GeocoderUnavailable,
     NominatimGeocoder,

@@ -16,9 +16,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from stadtmelder_reports.api import ApiSettings
 from stadtmelder_reports.app import build_app
-from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.rate_limits import SubmissionLimiter
-from stadtmelder_reports.service import ReportService
 from stadtmelder_shared.metrics import ServiceMetrics
 from tests.fakes import InMemoryReportRepository
 

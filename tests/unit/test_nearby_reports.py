@@ -3,9 +3,9 @@ full list only for a wider circle asked over the API."""
 
 from datetime import UTC, datetime
 
-from stadtmelder_reports.catalogue import load_jurisdiction
-from stadtmelder_reports.domain import Submission
-from stadtmelder_reports.service import ReportService
+from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_reports.core.domain import Submission
+from stadtmelder_reports.core.service import ReportService
 from stadtmelder_shared.events import Location, Reporter
 from tests.examples import valid_answers
 from tests.fakes import InMemoryReportRepository

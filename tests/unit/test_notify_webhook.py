@@ -18,9 +18,9 @@ from stadtmelder_notify.delivery.domain import (
     WebhookCall,
 )
 from stadtmelder_notify.links import MailLinks
-from stadtmelder_reports.domain import Submission
+from stadtmelder_reports.core.domain import Submission
+from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.integrations.webhooks import url_problem
-from stadtmelder_reports.service import ReportService
 from stadtmelder_shared.events import AppWebhook, Location, ReportSubmitted
 from stadtmelder_shared.webhook_signatures import app_webhook_secret, verify_signature
 from tests.examples import valid_answers

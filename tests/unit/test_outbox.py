@@ -3,10 +3,10 @@ from typing import Any
 
 import pytest
 
-from stadtmelder_reports.catalogue import load_jurisdiction
-from stadtmelder_reports.domain import Submission
-from stadtmelder_reports.outbox import OutboxRelay, ReportOutbox
-from stadtmelder_reports.service import ReportService
+from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_reports.core.domain import Submission
+from stadtmelder_reports.core.outbox import OutboxRelay, ReportOutbox
+from stadtmelder_reports.core.service import ReportService
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import Location
 from tests.fakes import InMemoryReportRepository, RecordingPublisher

@@ -3,7 +3,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from litestar.datastructures import UploadFile
@@ -11,14 +11,14 @@ from litestar.exceptions import ServiceUnavailableException
 from PIL.ExifTags import IFD
 
 from stadtmelder_reports.errors import InvalidReport
-from stadtmelder_reports.photo_uploads import clean_photos
 from stadtmelder_reports.photo_workers import PhotoWorkers
-from stadtmelder_reports.photos import (
+from stadtmelder_reports.photos.cleaning import (
     MAX_PHOTO_BYTES,
     CleanPhoto,
     NotAnImage,
     PhotoTooLarge,
 )
+from stadtmelder_reports.photos.uploads import clean_photos
 from tests.photo_worker_faults import crash_or_spin_on_request, spin_forever
 from tests.photo_worker_spies import tell_pid_then_clean_slowly, tell_pid_then_spin
 from tests.system import wait_until
@@ -201,7 +201,7 @@ async def test_a_photo_after_close_is_refused_as_the_service_stopping(tmp_path: 
 async def test_a_worker_that_cannot_start_refuses_with_503_not_a_crash() -> None:
     workers = PhotoWorkers(1)
 
-    async def broken(*_: Any) -> None:
+    async def broken(*_: Any, **__: Any) -> NoReturn:
         raise BrokenProcessPool("the fork server is gone")
 
     workers._submit_to = broken  # type: ignore[method-assign]

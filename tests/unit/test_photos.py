@@ -11,8 +11,8 @@ from PIL.ExifTags import GPS, IFD, Base
 from PIL.PngImagePlugin import PngImageFile, PngInfo
 from PIL.TiffImagePlugin import IFDRational
 
-from stadtmelder_reports import photos
-from stadtmelder_reports.photos import (
+from stadtmelder_reports.photos import cleaning as photos
+from stadtmelder_reports.photos.cleaning import (
     MAX_PHOTO_BYTES,
     MAX_PIXELS,
     GpsPosition,

@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from stadtmelder_reports.catalogue import Jurisdiction, load_jurisdiction
 from stadtmelder_reports.categories import check_answers
-from stadtmelder_reports.domain import (
+from stadtmelder_reports.core.catalogue import Jurisdiction, load_jurisdiction
+from stadtmelder_reports.core.domain import (
     DESCRIPTION_MAX_LENGTH,
     Submission,
     new_report_id,
@@ -16,7 +16,7 @@ from stadtmelder_reports.domain import (
     token_hash,
 )
 from stadtmelder_reports.errors import InvalidReport, ReportStopped
-from stadtmelder_reports.photos import clean_photo
+from stadtmelder_reports.photos.cleaning import clean_photo
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import Location, Reporter, ReportSubmitted
 from tests.examples import (

@@ -20,7 +20,8 @@ from stadtmelder_reports.alerts.service import AlertService
 from stadtmelder_reports.alerts.store import load_districts
 from stadtmelder_reports.api import ApiSettings, _answers_from_form
 from stadtmelder_reports.app import build_app
-from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import (
     ClientDisconnected,
     InvalidReport,
@@ -36,7 +37,6 @@ from stadtmelder_reports.request_limits import (
     BodyWatch,
     JsonDepth,
 )
-from stadtmelder_reports.service import ReportService
 from stadtmelder_reports.staff.auth import LOCAL_ISSUER, LocalKeys, TokenVerifier
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
@@ -350,7 +350,7 @@ async def test_a_client_gone_mid_body_is_counted_as_499_and_not_logged_as_an_err
         "state": {},
     }
     with caplog.at_level(logging.INFO):
-        await site.client.app(scope, receive, send)  # type: ignore[arg-type]
+        await site.client.app(scope, receive, send)
 
     assert sent[0]["status"] == 499
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

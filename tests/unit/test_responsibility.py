@@ -9,7 +9,7 @@ import shapely
 from shapely import box
 from shapely.geometry import shape
 
-from stadtmelder_reports.catalogue import load_jurisdiction
+from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_routing.assets import Asset
 from stadtmelder_routing.responsibility import (
     DEFAULT_DIRECTORY,

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from stadtmelder_reports import app as reports_app
-from stadtmelder_reports.catalogue import load_jurisdiction
-from stadtmelder_reports.domain import Submission
-from stadtmelder_reports.outbox import OutboxRelay, ReportOutbox
-from stadtmelder_reports.service import ReportService
+from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_reports.core.domain import Submission
+from stadtmelder_reports.core.outbox import OutboxRelay, ReportOutbox
+from stadtmelder_reports.core.service import ReportService
 from stadtmelder_shared.events import Event, Location
 from tests.fakes import InMemoryReportRepository, RecordingPublisher
 from tests.system import wait_until

@@ -5,10 +5,10 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 
-from stadtmelder_reports.catalogue import load_jurisdiction
-from stadtmelder_reports.domain import Submission
-from stadtmelder_reports.handlers import register_handlers
-from stadtmelder_reports.service import ReportService
+from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_reports.core.domain import Submission
+from stadtmelder_reports.core.handlers import register_handlers
+from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import load_directory

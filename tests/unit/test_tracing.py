@@ -10,11 +10,11 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from stadtmelder_reports.catalogue import load_jurisdiction
-from stadtmelder_reports.documents import from_document, to_document
-from stadtmelder_reports.domain import Submission
-from stadtmelder_reports.outbox import OutboxRelay, ReportOutbox
-from stadtmelder_reports.service import ReportService
+from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_reports.core.documents import from_document, to_document
+from stadtmelder_reports.core.domain import Submission
+from stadtmelder_reports.core.outbox import OutboxRelay, ReportOutbox
+from stadtmelder_reports.core.service import ReportService
 from stadtmelder_shared.events import Event, Location
 from stadtmelder_shared.logs import CorrelationFilter, LogContextMiddleware
 from stadtmelder_shared.tracing import JsonLinesSpanExporter, continued, current_traceparent
@@ -117,4 +117,4 @@ async def test_a_consumed_record_continues_its_trace_and_its_ids_reach_the_logs(
     )
     processed = [s for s in exporter.get_finished_spans() if s.kind == trace.SpanKind.CONSUMER]
     assert processed
-    assert all(f"{s.context.trace_id:032x}" == TRACE_ID for s in processed)  # type: ignore[union-attr]
+    assert all(f"{s.context.trace_id:032x}" == TRACE_ID for s in processed)

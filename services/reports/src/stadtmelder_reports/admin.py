@@ -5,12 +5,12 @@ import asyncio
 import sys
 from datetime import UTC, datetime
 
-from stadtmelder_reports.catalogue import DEFAULT_DIRECTORY, load_jurisdiction
+from stadtmelder_reports.core.catalogue import DEFAULT_DIRECTORY, load_jurisdiction
+from stadtmelder_reports.core.repository import connect
 from stadtmelder_reports.errors import NotAllowed
 from stadtmelder_reports.integrations.api_keys import MongoApiKeyStore
 from stadtmelder_reports.integrations.webhook_store import MongoAppWebhookStore
 from stadtmelder_reports.integrations.webhooks import local_deployment, url_problem
-from stadtmelder_reports.repository import connect
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_shared.webhook_signatures import app_webhook_secret
 

@@ -13,6 +13,10 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_409_CONFLICT
 
+from stadtmelder_reports.core.domain import NewReport, Submission
+from stadtmelder_reports.core.geography import BoundingBox
+from stadtmelder_reports.core.report_queries import ReportQuery
+from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.declared_responses import (
     BY_KEY,
     QUERY_REFUSED,
@@ -24,13 +28,10 @@ from stadtmelder_reports.declared_responses import (
     declared,
     report_submission,
 )
-from stadtmelder_reports.domain import NewReport, Submission
 from stadtmelder_reports.errors import FieldProblem, InvalidQuery, InvalidReport
-from stadtmelder_reports.geography import BoundingBox
-from stadtmelder_reports.photo_uploads import PhotoCleaning, clean_photos
-from stadtmelder_reports.photos import CleanPhoto
+from stadtmelder_reports.photos.cleaning import CleanPhoto
+from stadtmelder_reports.photos.uploads import PhotoCleaning, clean_photos
 from stadtmelder_reports.rate_limits import SubmissionLimiter
-from stadtmelder_reports.report_queries import ReportQuery
 from stadtmelder_reports.request_limits import MAX_TEXT_PART_BYTES
 from stadtmelder_reports.schemas import (
     CategoryOut,
@@ -45,7 +46,6 @@ from stadtmelder_reports.schemas import (
     geojson_feature,
     public_view,
 )
-from stadtmelder_reports.service import ReportService
 from stadtmelder_shared.events import Location, Reporter
 
 GEOJSON = "application/geo+json"

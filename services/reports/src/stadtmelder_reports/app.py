@@ -16,10 +16,18 @@ from litestar.openapi.spec import Components, SecurityScheme
 from stadtmelder_reports.alerts import AlertsFeature
 from stadtmelder_reports.alerts import register as register_alerts
 from stadtmelder_reports.api import ApiSettings, HealthController, ReportsController
-from stadtmelder_reports.catalogue import DEFAULT_DIRECTORY, load_departments, load_jurisdiction
 from stadtmelder_reports.citizen_links import routes as citizen_links
+from stadtmelder_reports.core.catalogue import (
+    DEFAULT_DIRECTORY,
+    load_departments,
+    load_jurisdiction,
+)
+from stadtmelder_reports.core.handlers import register_handlers
+from stadtmelder_reports.core.mongo_repository import MongoReportRepository
+from stadtmelder_reports.core.outbox import OutboxRelay, ReportOutbox
+from stadtmelder_reports.core.repository import connect
+from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.geocoding import Geocoder, NominatimGeocoder
-from stadtmelder_reports.handlers import register_handlers
 from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS
 from stadtmelder_reports.integrations import routes as integrations
 from stadtmelder_reports.integrations.api_keys import ApiKeyStore
@@ -28,17 +36,14 @@ from stadtmelder_reports.integrations.webhook_store import MongoAppWebhookStore
 from stadtmelder_reports.integrations.webhooks import local_deployment
 from stadtmelder_reports.observability import http_metrics, metrics_endpoint, tracing_plugin
 from stadtmelder_reports.open311.api import Open311Controller
-from stadtmelder_reports.outbox import OutboxRelay, ReportOutbox
-from stadtmelder_reports.photo_uploads import photo_workers, provide_photo_workers
+from stadtmelder_reports.photos.uploads import photo_workers, provide_photo_workers
 from stadtmelder_reports.rate_limits import SubmissionLimiter
-from stadtmelder_reports.repository import MongoReportRepository, connect
 from stadtmelder_reports.request_limits import (
     MAX_FIELDS,
     BodyLimits,
     RequestLimits,
     photo_body_bytes,
 )
-from stadtmelder_reports.service import ReportService
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.staff.api import BEARER_SCHEME, StaffController
 from stadtmelder_reports.staff.auth import (

@@ -6,7 +6,7 @@ from typing import Protocol, runtime_checkable
 
 import httpx
 
-from stadtmelder_reports.geography import Boundary
+from stadtmelder_reports.core.geography import Boundary
 from stadtmelder_shared.events import Location
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from multiprocessing import forkserver
 
 from litestar.exceptions import ServiceUnavailableException
 
-from stadtmelder_reports.photos import CleanPhoto, PhotoError, PhotoTooLarge, clean_photo
+from stadtmelder_reports.photos.cleaning import CleanPhoto, PhotoError, PhotoTooLarge, clean_photo
 
 # Two photos are cleaned at once; a third waits without blocking anything.
 WORKERS = 2
@@ -29,7 +29,7 @@ CPU_SECONDS_PER_PHOTO = 15
 # What a caller waits at most for one photo, including a busy machine's delays.
 PHOTO_TIMEOUT_SECONDS = 45.0
 # Forked workers start with these already imported.
-_PRELOAD = ["stadtmelder_reports.photos", __name__]
+_PRELOAD = ["stadtmelder_reports.photos.cleaning", __name__]
 _BEYOND_LIMITS = (
     "The photo needs more memory or time than we allow for one photo; "
     "please send a smaller version."

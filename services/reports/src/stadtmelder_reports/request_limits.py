@@ -18,7 +18,7 @@ from multipart import (  # type: ignore[import-untyped]
     PushMultipartParser,
 )
 
-from stadtmelder_reports.domain import MAX_PHOTOS
+from stadtmelder_reports.core.domain import MAX_PHOTOS
 from stadtmelder_reports.errors import ClientDisconnected, RequestTooComplex, RequestTooLarge
 
 # JSON and url-encoded bodies of this API are a few KB: a report's texts are at most 4000

@@ -6,7 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, EmailStr, Field
 
 from stadtmelder_reports.categories import Category, localized
-from stadtmelder_reports.domain import (
+from stadtmelder_reports.core.domain import (
     ADDRESS_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     FEEDBACK_COMMENT_MAX_LENGTH,

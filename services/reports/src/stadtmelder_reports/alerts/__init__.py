@@ -15,8 +15,8 @@ from stadtmelder_reports.alerts.api import AlertsController
 from stadtmelder_reports.alerts.domain import District
 from stadtmelder_reports.alerts.service import AlertService
 from stadtmelder_reports.alerts.store import AlertOutbox, MongoAlertStore, load_districts
-from stadtmelder_reports.catalogue import Jurisdiction
-from stadtmelder_reports.outbox import EventPublisher, OutboxRelay
+from stadtmelder_reports.core.catalogue import Jurisdiction
+from stadtmelder_reports.core.outbox import EventPublisher, OutboxRelay
 
 
 class AlertsFeature:

@@ -6,9 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from stadtmelder_reports.alerts.domain import (
-    CONFIRM_WITHIN,
     AlertRequest,
-    AlertStatus,
     District,
     Subscription,
     cancelled,
@@ -18,8 +16,9 @@ from stadtmelder_reports.alerts.domain import (
     new_subscription,
 )
 from stadtmelder_reports.alerts.store import AlertStore
-from stadtmelder_reports.catalogue import Jurisdiction
-from stadtmelder_reports.domain import token_hash
+from stadtmelder_reports.core.catalogue import Jurisdiction
+from stadtmelder_reports.core.domain import token_hash
+from stadtmelder_shared.alert_areas import CONFIRM_WITHIN, AlertStatus
 from stadtmelder_shared.events import Event
 
 

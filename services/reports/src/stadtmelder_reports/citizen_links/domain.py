@@ -4,7 +4,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from stadtmelder_reports.domain import Comment, Feedback, FeedbackOutcome, Report, StatusChange
+from stadtmelder_reports.core.domain import Comment, Feedback, FeedbackOutcome, Report, StatusChange
 from stadtmelder_reports.errors import ReportsError
 from stadtmelder_shared.events import Actor, FeedbackReceived, derived_event_id
 from stadtmelder_shared.link_tokens import LinkHolder, LinkPurpose, link_holder

@@ -3,9 +3,9 @@
 import logging
 
 from stadtmelder_reports.citizen_links.domain import FeedbackAnswer
-from stadtmelder_reports.domain import Feedback, Report
+from stadtmelder_reports.core.domain import Feedback, Report
+from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import InvalidTransition
-from stadtmelder_reports.service import ReportService
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_shared.link_tokens import LinkHolder
 

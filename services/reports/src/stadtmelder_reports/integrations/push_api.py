@@ -10,9 +10,9 @@ from litestar.exceptions import ValidationException
 from litestar.params import JSONBody
 from pydantic import BaseModel, Field
 
+from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.declared_responses import BY_KEY, declared
 from stadtmelder_reports.integrations.push import PushSettings, subscription_problems
-from stadtmelder_reports.service import ReportService
 from stadtmelder_shared.events import PushSubscription
 
 MAX_ENDPOINT_LENGTH = 2048

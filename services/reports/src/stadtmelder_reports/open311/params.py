@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 from pydantic.networks import validate_email
 from pydantic_core import PydanticCustomError
 
-from stadtmelder_reports.catalogue import Jurisdiction
-from stadtmelder_reports.domain import Submission
-from stadtmelder_reports.geography import BoundingBox
+from stadtmelder_reports.core.catalogue import Jurisdiction
+from stadtmelder_reports.core.domain import Submission
+from stadtmelder_reports.core.geography import BoundingBox
+from stadtmelder_reports.core.report_queries import in_supported_range
 from stadtmelder_reports.open311.errors import Open311Error, bad_request, not_found
 from stadtmelder_reports.open311.responses import FORMATS, Format
-from stadtmelder_reports.report_queries import in_supported_range
 from stadtmelder_shared.events import Language, Location, Reporter
 
 LANGUAGES: tuple[Language, ...] = ("de", "en", "tr")

@@ -4,11 +4,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from stadtmelder_reports.domain import OPEN_STATUSES, Report
+from stadtmelder_reports.core.domain import OPEN_STATUSES, Report
+from stadtmelder_reports.core.report_queries import ReportQuery
+from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.open311.params import RequestFilters
 from stadtmelder_reports.open311.schemas import open311_status
-from stadtmelder_reports.report_queries import ReportQuery
-from stadtmelder_reports.service import ReportService
 
 MAX_UPDATES = 1000
 UPDATE_SCAN_CHUNK = 500

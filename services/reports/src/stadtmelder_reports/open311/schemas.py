@@ -3,9 +3,9 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from stadtmelder_reports.catalogue import Jurisdiction
 from stadtmelder_reports.categories import Category, localized
-from stadtmelder_reports.domain import OPEN_STATUSES, Report, StatusChange
+from stadtmelder_reports.core.catalogue import Jurisdiction
+from stadtmelder_reports.core.domain import OPEN_STATUSES, Report, StatusChange
 from stadtmelder_reports.open311.texts import status_note
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"

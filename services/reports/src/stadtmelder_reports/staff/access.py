@@ -5,7 +5,7 @@ A report the caller may not see is answered as missing (404), so its existence i
 a visible report or a queue the caller's role does not permit is answered 403.
 """
 
-from stadtmelder_reports.domain import Report
+from stadtmelder_reports.core.domain import Report
 from stadtmelder_reports.staff.auth import StaffMember
 
 

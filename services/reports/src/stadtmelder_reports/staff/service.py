@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import uuid4
 
-from stadtmelder_reports.domain import OPEN_STATUSES, Report, Visibility, WorkStep
+from stadtmelder_reports.core.domain import OPEN_STATUSES, Report, Visibility, WorkStep
+from stadtmelder_reports.core.report_queries import QueueQuery
+from stadtmelder_reports.core.repository import ReportRepository
+from stadtmelder_reports.core.service import utc_now
 from stadtmelder_reports.errors import (
     InvalidWorkRequest,
     NotAllowed,
@@ -18,9 +21,6 @@ from stadtmelder_reports.errors import (
     ReportNotFound,
     UnknownDepartment,
 )
-from stadtmelder_reports.report_queries import QueueQuery
-from stadtmelder_reports.repository import ReportRepository
-from stadtmelder_reports.service import utc_now
 from stadtmelder_reports.staff import access
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.staff.repository import AuditAction, AuditEntry, AuditLog, StaffRoster

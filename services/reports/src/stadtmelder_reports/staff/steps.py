@@ -6,7 +6,7 @@ Pure functions: the service reads the report, calls one of these, and stores the
 from dataclasses import replace
 from datetime import datetime
 
-from stadtmelder_reports.domain import Comment, Report, StatusChange, Visibility, WorkStep
+from stadtmelder_reports.core.domain import Comment, Report, StatusChange, Visibility, WorkStep
 from stadtmelder_reports.errors import InvalidTransition
 from stadtmelder_reports.staff.workflow import TransitionRequest, allowed_next, next_status
 from stadtmelder_shared import topics

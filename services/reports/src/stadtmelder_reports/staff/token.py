@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-from stadtmelder_reports.catalogue import load_departments
+from stadtmelder_reports.core.catalogue import load_departments
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.staff.auth import LOCAL_ISSUER, ROLES
 from stadtmelder_shared.key_files import ensure_p256_key_pem

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from litestar.datastructures import UploadFile
 
-from stadtmelder_reports.domain import MAX_PHOTOS
+from stadtmelder_reports.core.domain import MAX_PHOTOS
 from stadtmelder_reports.errors import FieldProblem, InvalidReport
-from stadtmelder_reports.photos import MAX_PIXELS, NotAnImage, PhotoError, PhotoTooLarge
+from stadtmelder_reports.photos.cleaning import MAX_PIXELS, NotAnImage, PhotoError, PhotoTooLarge
 from stadtmelder_reports.web.texts import Words
 
 MEGABYTE = 1024 * 1024

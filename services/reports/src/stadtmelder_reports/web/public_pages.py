@@ -16,7 +16,9 @@ from stadtmelder_reports.alerts.domain import AlertRequest, InvalidAlert
 from stadtmelder_reports.alerts.service import AlertService
 from stadtmelder_reports.api import client_address, decode_cursor, encode_cursor
 from stadtmelder_reports.categories import localized
-from stadtmelder_reports.domain import OPEN_STATUSES
+from stadtmelder_reports.core.domain import OPEN_STATUSES
+from stadtmelder_reports.core.report_queries import ReportQuery
+from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import (
     InvalidQuery,
     ReportClosed,
@@ -24,9 +26,7 @@ from stadtmelder_reports.errors import (
     TooManySubmissions,
 )
 from stadtmelder_reports.rate_limits import SubmissionLimiter
-from stadtmelder_reports.report_queries import ReportQuery
 from stadtmelder_reports.schemas import ReportOut, category_out, public_view
-from stadtmelder_reports.service import ReportService
 from stadtmelder_reports.web.rendering import choose_language, page, see_other
 from stadtmelder_reports.web.report_pages import on_not_found
 from stadtmelder_reports.web.texts import Words

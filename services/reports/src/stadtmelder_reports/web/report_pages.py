@@ -12,7 +12,6 @@ from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
 from litestar.types import ExceptionHandlersMap
 
 from stadtmelder_reports.api import Links, client_address
-from stadtmelder_reports.catalogue import Jurisdiction
 from stadtmelder_reports.categories import localized
 from stadtmelder_reports.citizen_links.domain import (
     FeedbackAlreadyGiven,
@@ -21,7 +20,9 @@ from stadtmelder_reports.citizen_links.domain import (
     given_feedback,
 )
 from stadtmelder_reports.citizen_links.service import record_answer
-from stadtmelder_reports.domain import FEEDBACK_OUTCOMES, Report
+from stadtmelder_reports.core.catalogue import Jurisdiction
+from stadtmelder_reports.core.domain import FEEDBACK_OUTCOMES, Report
+from stadtmelder_reports.core.service import PossibleDuplicates, ReportService
 from stadtmelder_reports.errors import (
     FieldProblem,
     InvalidReport,
@@ -31,11 +32,10 @@ from stadtmelder_reports.errors import (
     TrackingTokenUnknown,
 )
 from stadtmelder_reports.geocoding import Geocoder, find_places
-from stadtmelder_reports.photo_uploads import PhotoCleaning, clean_photos
-from stadtmelder_reports.photos import PhotoError
+from stadtmelder_reports.photos.cleaning import PhotoError
+from stadtmelder_reports.photos.uploads import PhotoCleaning, clean_photos
 from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.schemas import NearbyReportOut, category_out, public_view
-from stadtmelder_reports.service import ReportService
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.web.forms import (
     ReadForm,
@@ -246,21 +246,16 @@ class ReportPages(Controller):
                 return stopped_page(request, category, stopped, language)
             return again(problems, too_many_or_large)
         try:
-            await limiter.check(client_address(request))
+            outcome = await service.submit_from_citizen(
+                limiter,
+                client_address(request),
+                submission,
+                check_duplicates=form.get("check_duplicates") == "1",
+                photos=lambda: clean_photos(uploads, links.max_photo_bytes, photo_workers),
+            )
         except TooManySubmissions as error:
             wait = t("too_many", seconds=error.retry_after_seconds)
             return again([FieldProblem("limit", wait)], status_code=429)
-        if form.get("check_duplicates") == "1" and read.location is not None:
-            nearby = await service.open_reports_nearby(category.code, read.location)
-            if nearby:
-                found = [
-                    NearbyReportOut(report=public_view(r, language, ""), distance_m=round(distance))
-                    for r, distance in nearby
-                ]
-                return again(status_code=200, duplicates=found)
-        try:
-            photos = await clean_photos(uploads, links.max_photo_bytes, photo_workers)
-            new = await service.submit_report(submission, photos)
         except PhotoError as refused:
             return again(
                 photo_errors=refused_by_cleaner(refused, uploads, links.max_photo_bytes, t)
@@ -271,7 +266,13 @@ class ReportPages(Controller):
             return again(others, said)
         except ReportStopped as stopped:
             return stopped_page(request, category, stopped, language)
-        return see_other(f"/track/{new.tracking_token}?new=1")
+        if isinstance(outcome, PossibleDuplicates):
+            found = [
+                NearbyReportOut(report=public_view(r, language, ""), distance_m=round(distance))
+                for r, distance in outcome.nearby
+            ]
+            return again(status_code=200, duplicates=found)
+        return see_other(f"/track/{outcome.tracking_token}?new=1")
 
     @get("/track/{token:str}")
     async def track(self, request: AnyRequest, service: Service, token: FromPath[str]) -> Template:

@@ -17,8 +17,9 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.types import ExceptionHandlersMap
 
-from stadtmelder_reports.catalogue import Jurisdiction
-from stadtmelder_reports.domain import Visibility
+from stadtmelder_reports.core.catalogue import Jurisdiction
+from stadtmelder_reports.core.domain import Visibility
+from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import (
     InvalidTransition,
     InvalidWorkRequest,
@@ -30,7 +31,6 @@ from stadtmelder_reports.errors import (
     ReportsError,
     UnknownDepartment,
 )
-from stadtmelder_reports.service import ReportService
 from stadtmelder_reports.staff.auth import StaffMember, TokenVerifier
 from stadtmelder_reports.staff.schemas import queue_item, staff_view
 from stadtmelder_reports.staff.service import QueueFilters, WorkService

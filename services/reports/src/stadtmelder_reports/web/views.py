@@ -3,9 +3,9 @@
 from collections.abc import Mapping
 from typing import Any
 
-from stadtmelder_reports.catalogue import Jurisdiction
 from stadtmelder_reports.categories import localized
-from stadtmelder_reports.domain import OPEN_STATUSES
+from stadtmelder_reports.core.catalogue import Jurisdiction
+from stadtmelder_reports.core.domain import OPEN_STATUSES
 from stadtmelder_reports.schemas import ReportOut
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared.events import Answer

@@ -8,10 +8,10 @@ from litestar import Litestar
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency
 
-from stadtmelder_reports.domain import MAX_PHOTOS
+from stadtmelder_reports.core.domain import MAX_PHOTOS
 from stadtmelder_reports.errors import FieldProblem, InvalidReport
 from stadtmelder_reports.photo_workers import PhotoWorkers
-from stadtmelder_reports.photos import CleanPhoto, PhotoError
+from stadtmelder_reports.photos.cleaning import CleanPhoto, PhotoError
 
 PhotoCleaning = NamedDependency[PhotoWorkers]
 

@@ -3,9 +3,9 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from stadtmelder_reports.documents import Document, due_sort
+from stadtmelder_reports.core.documents import Document, due_sort
+from stadtmelder_reports.core.geography import BoundingBox
 from stadtmelder_reports.errors import InvalidQuery
-from stadtmelder_reports.geography import BoundingBox
 
 # No one means a date outside these; near year 1 or 9999, the shift to UTC that the database
 # makes, or a 90-day window around it, leaves the range of Python's datetime.

@@ -10,9 +10,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from stadtmelder_reports.domain import Report
+from stadtmelder_reports.core.domain import Report
+from stadtmelder_reports.core.repository import ReportRepository
 from stadtmelder_reports.errors import ReportNotFound
-from stadtmelder_reports.repository import ReportRepository
 from stadtmelder_shared.events import Event
 from stadtmelder_shared.tracing import continued
 

@@ -5,8 +5,8 @@ import logging
 
 from faststream.kafka import KafkaBroker
 
+from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import ReportChangedMeanwhile, ReportNotFound, ReportsError
-from stadtmelder_reports.service import ReportService
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.staff.updates import DepartmentUpdate, department_of
 from stadtmelder_shared import topics

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from stadtmelder_reports.catalogue import Jurisdiction
 from stadtmelder_reports.categories import check_answers
+from stadtmelder_reports.core.catalogue import Jurisdiction
 from stadtmelder_reports.errors import FieldProblem, InvalidReport
-from stadtmelder_reports.photos import CleanPhoto
+from stadtmelder_reports.photos.cleaning import CleanPhoto
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
     Actor,

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from stadtmelder_reports.categories import Category, Choice, Group, Question, StopRule
-from stadtmelder_reports.geography import Boundary, load_boundary
+from stadtmelder_reports.core.geography import Boundary, load_boundary
 from stadtmelder_shared.departments import Directory, load_directory
 
-DEFAULT_DIRECTORY = Path(__file__).parent / "jurisdictions" / "duisburg"
+DEFAULT_DIRECTORY = Path(__file__).parent.parent / "jurisdictions" / "duisburg"
 
 
 @dataclass(frozen=True)

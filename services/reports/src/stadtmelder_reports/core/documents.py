@@ -6,7 +6,14 @@ Only the repository uses this module; Mongo documents never leave the two of the
 from datetime import UTC, datetime
 from typing import Any
 
-from stadtmelder_reports.domain import Comment, Feedback, Notice, PhotoRef, Report, StatusChange
+from stadtmelder_reports.core.domain import (
+    Comment,
+    Feedback,
+    Notice,
+    PhotoRef,
+    Report,
+    StatusChange,
+)
 from stadtmelder_shared.events import (
     EVENT_TYPES,
     Actor,

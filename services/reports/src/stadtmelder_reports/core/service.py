@@ -2,20 +2,21 @@
 preferences, and record others' events."""
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from stadtmelder_reports import domain
-from stadtmelder_reports.catalogue import Jurisdiction
 from stadtmelder_reports.citizen_links import domain as feedback_rules
 from stadtmelder_reports.citizen_links.domain import FeedbackAlreadyGiven, FeedbackAnswer
-from stadtmelder_reports.domain import Feedback, NewReport, Notice, Report, Submission
+from stadtmelder_reports.core import domain
+from stadtmelder_reports.core.catalogue import Jurisdiction
+from stadtmelder_reports.core.domain import Feedback, NewReport, Notice, Report, Submission
+from stadtmelder_reports.core.geography import box_around
+from stadtmelder_reports.core.report_queries import ReportQuery
+from stadtmelder_reports.core.repository import ReportRepository, StoredPhoto
 from stadtmelder_reports.errors import ReportChangedMeanwhile, ReportClosed
-from stadtmelder_reports.geography import box_around
-from stadtmelder_reports.photos import CleanPhoto
-from stadtmelder_reports.report_queries import ReportQuery
-from stadtmelder_reports.repository import ReportRepository, StoredPhoto
+from stadtmelder_reports.photos.cleaning import CleanPhoto
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import Directory
 from stadtmelder_shared.events import (
@@ -51,6 +52,23 @@ class AppWebhookLookup(Protocol):
     async def webhook_of(self, client_id: str) -> AppWebhook | None:
         """The webhook the app registered for its reports; None if it has none."""
         ...
+
+
+class SubmissionLimit(Protocol):
+    async def check(self, client: str, per_minute: int | None = None) -> None:
+        """Count one submission of `client`; raise TooManySubmissions once over its limit."""
+        ...
+
+
+@dataclass(frozen=True)
+class PossibleDuplicates:
+    """Open reports of the kind near the place, nearest first: nothing was stored."""
+
+    nearby: list[tuple[Report, float]]
+
+
+# Photos are cleaned only once the report will be stored: not for a refused or duplicate one.
+PhotosToClean = Callable[[], Awaitable[tuple[CleanPhoto, ...]]]
 
 
 class ReportService:
@@ -89,6 +107,23 @@ class ReportService:
         await self._repository.add(new.report, new.photos)
         self._on_events_pending(new.report.id)
         return new
+
+    async def submit_from_citizen(
+        self,
+        limit: SubmissionLimit,
+        client: str,
+        submission: Submission,
+        check_duplicates: bool,
+        photos: PhotosToClean | None = None,
+    ) -> NewReport | PossibleDuplicates:
+        """Rate limit, then the duplicate check the citizen asked for, then submit: the one
+        way a citizen's report comes in, from the JSON API and the web form alike."""
+        await limit.check(client)
+        if check_duplicates and submission.location is not None:
+            nearby = await self.open_reports_nearby(submission.category, submission.location)
+            if nearby:
+                return PossibleDuplicates(nearby)
+        return await self.submit_report(submission, await photos() if photos else ())
 
     async def _with_app_webhook(self, new: NewReport, client_id: str | None) -> None:
         """The app's webhook rides on the announcement, so notify tells the app each step."""

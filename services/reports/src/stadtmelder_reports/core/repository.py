@@ -1,0 +1,94 @@
+"""Where reports live: the repository Protocol the use cases depend on, and the Mongo client."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from pymongo import AsyncMongoClient
+
+from stadtmelder_reports.citizen_links.domain import FeedbackStep
+from stadtmelder_reports.core.documents import Document
+from stadtmelder_reports.core.domain import Notice, Report, StatusChange, WorkStep
+from stadtmelder_reports.core.report_queries import QueueQuery, ReportQuery
+from stadtmelder_reports.photos.cleaning import CleanPhoto
+from stadtmelder_shared.events import DepartmentRef, Event, Location, Reporter
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    media_type: str
+    data: bytes
+
+
+class ReportRepository(Protocol):
+    async def add(self, report: Report, photos: tuple[CleanPhoto, ...] = ()) -> None: ...
+
+    async def get(self, report_id: str) -> Report: ...
+
+    async def by_tracking_token(self, token_hash: str) -> Report: ...
+
+    async def search(self, query: ReportQuery) -> list[Report]: ...
+
+    async def open_nearby(
+        self, jurisdiction: str, category: str, centre: Location, radius_m: float
+    ) -> list[Report]:
+        """Open reports of the category within the radius, in no particular order.
+
+        Raises `stadtmelder_shared.nearby.AreaTooWide` for a circle wider than the index reads.
+        """
+        ...
+
+    async def photo(self, report_id: str, number: int, thumbnail: bool) -> StoredPhoto: ...
+
+    async def queue(self, query: QueueQuery) -> list[Report]: ...
+
+    async def record_status(
+        self,
+        report_id: str,
+        change: StatusChange,
+        department: DepartmentRef | None = None,
+        due_at: datetime | None = None,
+    ) -> bool:
+        """Apply a status change once; False when this event was applied before."""
+        ...
+
+    async def record_work(self, report_id: str, revision: int, step: WorkStep) -> bool:
+        """Store `step` with its events in one write if the report is still at `revision`.
+
+        False when the report changed meanwhile: read it again and decide anew.
+        """
+        ...
+
+    async def add_supporter(
+        self, report_id: str, supporter_key: str | None, supporter: Reporter | None, event: Event
+    ) -> bool:
+        """Count one more supporter and queue `event`; False if this key supported before."""
+        ...
+
+    async def record_feedback(self, report_id: str, revision: int, step: FeedbackStep) -> bool:
+        """Store a citizen's answer with its event if the report is still at `revision`."""
+        ...
+
+    async def record_notice(self, report_id: str, notice: Notice) -> bool:
+        """Note that a citizen was told about a step; False when this notice came before."""
+        ...
+
+    async def queue_event(self, report_id: str, topic: str, event: Event) -> None:
+        """Put an event about the report into its outbox, for the relay to publish."""
+        ...
+
+    async def with_pending_events(self, limit: int) -> list[Report]: ...
+
+    async def mark_published(self, report_id: str, event_ids: Iterable[str]) -> None: ...
+
+    async def clear_outbox(self, report_id: str, revision: int, event_ids: Iterable[str]) -> bool:
+        """Empty the outbox if the report is still at `revision`, whose events (`event_ids`)
+        were all published; False when it changed meanwhile (then use `mark_published`)."""
+        ...
+
+    async def ping(self) -> None: ...
+
+
+def connect(url: str) -> AsyncMongoClient[Document]:
+    return AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=5000)

@@ -1,0 +1,187 @@
+"""The reports adapter's storage-server specifics in one place: what it does only because FerretDB
+1.24, the local server, makes no update atomic and reads every report for a filter on anything but
+`_id`.
+
+So writes to one report are serialised in the process and checked (`ConditionalWrites`), and
+three small side indexes keyed by `_id` answer what a MongoDB 7 index would: which events wait in
+outboxes (`outbox_index`), which report a tracking token names (`tracking_index`) and which open
+reports are near a place (`MongoNearbyIndex`). On MongoDB 7 all of this still holds, only cheaper
+than needed. Each index entry is written before the report it points to, so a crash in between
+leaves an entry too many, which lookups and the relay skip, never one too few.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+from stadtmelder_reports.core.documents import Document, from_document
+from stadtmelder_reports.core.domain import OPEN_STATUSES, Report
+from stadtmelder_reports.core.outbox_index import MongoOutboxIndex, Waiting
+from stadtmelder_reports.core.tracking_index import MongoTrackingIndex
+from stadtmelder_shared.conditional_writes import ConditionalWrites
+from stadtmelder_shared.events import Event, Location
+from stadtmelder_shared.keyed_locks import KeyedLocks
+from stadtmelder_shared.nearby import Grid, MongoNearbyIndex
+
+MAX_NEARBY = 200
+# Outbox index entries read per report the safety net may return: most reports have one event.
+WAITING_READ_PER_REPORT = 4
+
+
+class ServerLimits:
+    """Keyed conditional writes and the side indexes of the reports collection."""
+
+    def __init__(self, database: AsyncDatabase[Document], duplicate_radius_m: float) -> None:
+        self._reports: AsyncCollection[Document] = database["reports"]
+        self._conditional = ConditionalWrites(self._reports, KeyedLocks())
+        self._outbox_index = MongoOutboxIndex(database["outbox_index"])
+        self._whole_outbox_read = False
+        self._tracking = MongoTrackingIndex(database["tracking_tokens"])
+        # Where open reports are, by jurisdiction and category: duplicate lookups read a few
+        # cells by `_id` instead of every report (FerretDB scans for any other filter).
+        self._nearby = MongoNearbyIndex(
+            database["report_cells"], Grid.for_radius(duplicate_radius_m)
+        )
+
+    async def before_adding(self, report: Report) -> None:
+        """The place, the outbox index and the tracking token before the report: a crash in
+        between leaves entries without a report, which lookups and the relay skip, rather than a
+        report that is never offered as a duplicate, whose events only a restart finds, or whose
+        tracking link answers "unknown"."""
+        await asyncio.gather(
+            self._index_place(report),
+            self._outbox_index.note(report.id, event_ids(report.pending_events)),
+            self._index_token(report),
+        )
+
+    async def report_of_token(self, token_hash: str) -> str | None:
+        return await self._tracking.report_of(token_hash)
+
+    async def open_nearby(self, scope: str, centre: Location, radius_m: float) -> list[Report]:
+        # The nearest are enough to suggest; each further one is another read.
+        found = (await self._nearby.near(scope, centre, radius_m))[:MAX_NEARBY]
+        reports = await self._read(report_id for report_id, _ in found)
+        # Closed reports leave the index when a lookup meets them, so lookups stay as cheap as
+        # the open reports around; a report that opens again is added back by `index_if_open`.
+        for report in reports:
+            if not report.is_open and report.location is not None:
+                await self._nearby.remove(scope, report.id, report.location)
+        return [report for report in reports if report.is_open]
+
+    async def update(self, condition: Document, update: Document) -> bool:
+        """One report's update if it meets `condition`, never at the same moment as another
+        update of that report (FerretDB 1.24 can lose one of two; see `conditional_writes`)."""
+        return await self._conditional.update(condition, update)
+
+    async def update_queuing(
+        self, event_ids: list[str], condition: Document, update: Document
+    ) -> bool:
+        """`update` for an update that puts `event_ids` into the report's outbox: they enter
+        the outbox index first, so a crash in between leaves an entry too many, never a waiting
+        event the relay's safety net cannot see."""
+        await self._outbox_index.note(condition["_id"], event_ids)
+        return await self.update(condition, update)
+
+    async def forget_published(self, event_ids: Iterable[str]) -> None:
+        await self._outbox_index.forget(event_ids)
+
+    async def with_pending_events(self, limit: int) -> list[Report]:
+        if not self._whole_outbox_read:
+            # Once per process, the whole collection: events queued before the outbox index
+            # existed. Afterwards the index names every report with events waiting.
+            cursor = self._reports.find({"outbox_pending": {"$gt": 0}}).limit(limit)
+            reports = [from_document(document) async for document in cursor]
+            self._whole_outbox_read = len(reports) < limit
+            return reports
+        return await self._pending_by_index(limit)
+
+    async def _pending_by_index(self, limit: int) -> list[Report]:
+        entries: dict[str, list[Waiting]] = {}
+        for entry in await self._outbox_index.waiting(WAITING_READ_PER_REPORT * limit):
+            entries.setdefault(entry.report_id, []).append(entry)
+        report_ids = list(entries)[:limit]
+        reports = await self._read(report_ids)
+        pending = {event.event_id for report in reports for _, event in report.pending_events}
+        now = datetime.now(UTC)
+        await self._outbox_index.forget(
+            entry.event_id
+            for report_id in report_ids
+            for entry in entries[report_id]
+            if entry.event_id not in pending and entry.is_left_over(now)
+        )
+        return [report for report in reports if report.pending_events]
+
+    async def count_pending_events(self) -> int:
+        """How many events wait in the outbox of all reports (the relay's backlog), read from
+        the outbox index so a scrape does not decode every report.
+
+        Unlike the outboxes themselves, the index may count an event too many: one whose write
+        failed, or that was published, when a crash came in between. The relay's safety net
+        drops such an entry once it is older than `LEFT_OVER_AFTER` (a minute), at its next
+        scan while it runs. Events queued by a version before the index are not counted; the
+        relay publishes them at its first scan after a start.
+        """
+        return await self._outbox_index.count()
+
+    async def index_open_reports(self) -> int:
+        """Put open reports stored before the nearby index into it, once (one scan at the first
+        start after an upgrade, so no migration step is needed); returns how many."""
+
+        async def places() -> AsyncIterator[tuple[str, str, Location]]:
+            cursor = self._reports.find(
+                {"status": {"$in": sorted(OPEN_STATUSES)}},
+                projection={"jurisdiction": 1, "category.code": 1, "location": 1},
+            )
+            async for document in cursor:
+                if document.get("location"):
+                    scope = f"{document['jurisdiction']}/{document['category']['code']}"
+                    yield scope, document["_id"], Location.model_validate(document["location"])
+
+        return await self._nearby.fill_once(places())
+
+    async def index_tracking_tokens(self) -> int:
+        """Put the tracking tokens of reports stored before the tracking index into it, once
+        per database (one scan at the first start after an upgrade); returns how many."""
+
+        async def tokens() -> AsyncIterator[tuple[str, str]]:
+            cursor = self._reports.find({}, projection={"tracking_token_hash": 1})
+            async for document in cursor:
+                if document.get("tracking_token_hash"):
+                    yield document["tracking_token_hash"], document["_id"]
+
+        return await self._tracking.fill_once(tokens())
+
+    async def index_if_open(self, report_id: str) -> None:
+        """Put a report worked on back into the nearby index: a lookup may have pruned it while
+        it was resolved or forwarded. Staff steps are rare next to submissions."""
+        document = await self._reports.find_one({"_id": report_id})
+        report = from_document(document) if document is not None else None
+        if report is not None and report.is_open and report.location is not None:
+            await self._nearby.add(nearby_scope(report), report.id, report.location)
+
+    async def _index_token(self, report: Report) -> None:
+        if report.tracking_token_hash:
+            await self._tracking.note(report.tracking_token_hash, report.id)
+
+    async def _index_place(self, report: Report) -> None:
+        if report.location is not None:
+            await self._nearby.add(nearby_scope(report), report.id, report.location)
+
+    async def _read(self, report_ids: Iterable[str]) -> list[Report]:
+        """Reports by `_id`, one read each: the only filter FerretDB answers without a scan."""
+        documents = await asyncio.gather(
+            *(self._reports.find_one({"_id": report_id}) for report_id in report_ids)
+        )
+        return [from_document(document) for document in documents if document is not None]
+
+
+def event_ids(events: Iterable[tuple[str, Event]]) -> list[str]:
+    return [event.event_id for _, event in events]
+
+
+def nearby_scope(report: Report) -> str:
+    # The same scope as `index_open_reports` builds from stored documents.
+    return f"{report.jurisdiction}/{report.category.code}"
