@@ -7,16 +7,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.system import ROOT, Mailbox, load_stack
 
+if TYPE_CHECKING:
+    # deploy/local is not a package: the stack is loaded by path at run time (load_stack).
+    from stack import Profile
+
 
 @dataclass(frozen=True)
 class LocalSystem:
     stack: ModuleType
-    profile: object
+    profile: "Profile"
     kafka: str
     mongodb_url: str
     smtp_port: int

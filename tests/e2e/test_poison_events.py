@@ -3,6 +3,7 @@ reports sent right after are routed and mailed within seconds, and the poison is
 
 import time
 import uuid
+from functools import partial
 
 import httpx
 import pytest
@@ -85,7 +86,7 @@ async def test_reports_after_poison_on_every_partition_are_routed_and_mailed_wit
     for report_id, (address, started) in sent.items():
         await routed(running_system, report_id, timeout=30)
         await wait_until(
-            lambda address=address: received_at_least(running_system, address, 2),
+            partial(received_at_least, running_system, address, 2),
             timeout=30,
             what=f"the mails about {report_id}",
         )

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, FilePayload, Page, expect
 
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
@@ -104,15 +104,12 @@ async def test_a_citizen_reports_with_a_photo_a_clerk_resolves_it_and_the_citize
     await page.get_by_label("Längengrad").fill(str(lon))
     description = f"Die Laterne vor Hausnummer 12 ist dunkel ({uuid.uuid4().hex[:6]})."
     await page.get_by_label("Was ist kaputt?").fill(description)
-    await page.get_by_label("Fotos auswählen").set_input_files(
-        files=[
-            {
-                "name": "laterne.jpg",
-                "mimeType": "image/jpeg",
-                "buffer": geotagged_jpeg(lat, lon, size=(640, 480)),
-            }
-        ]
-    )
+    photo: FilePayload = {
+        "name": "laterne.jpg",
+        "mimeType": "image/jpeg",
+        "buffer": geotagged_jpeg(lat, lon, size=(640, 480)),
+    }
+    await page.get_by_label("Fotos auswählen").set_input_files(files=[photo])
     await expect(page.locator("#photo-previews img")).to_have_count(1)
     email = f"web-{uuid.uuid4().hex[:10]}@example.org"
     await page.get_by_label("E-Mail-Adresse").fill(email)

@@ -11,6 +11,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 from faststream.kafka import KafkaBroker
+from faststream.kafka.subscriber.usecase import LogicSubscriber
 
 from stadtmelder_shared import topics
 from stadtmelder_shared.cloudevents import headers_for
@@ -110,7 +111,7 @@ def real_event(topic: str, report_id: str) -> tuple[Any, str]:
         event = makers[topic]()
         return event, event.event_id
     if topic == topics.AREA_ALERTS:
-        kinds = [
+        kinds: list[Callable[[], AreaAlertConfirmed | AreaAlertCancelled | AreaAlertRequested]] = [
             lambda: AreaAlertConfirmed(**common),
             lambda: AreaAlertCancelled(**common),
             lambda: AreaAlertRequested(
@@ -181,6 +182,8 @@ class PoisonRun:
         update topics."""
         pairs = []
         for subscriber in self.broker.subscribers:
+            # Every subscriber of a KafkaBroker is one, but the broker declares the base class.
+            assert isinstance(subscriber, LogicSubscriber)
             group = str(subscriber.group_id)
             if subscriber.pattern:
                 pairs += [(group, topics.department_updates(d)) for d in DEPARTMENT_IDS]

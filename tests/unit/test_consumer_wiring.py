@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from aiokafka.errors import MessageSizeTooLargeError
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
+from faststream.kafka.subscriber.usecase import LogicSubscriber
 from faststream.kafka.testing import build_message
 from prometheus_client import generate_latest
 from pymongo.errors import AutoReconnect, OperationFailure, WriteConcernError
@@ -164,7 +165,11 @@ async def test_headers_that_are_not_utf8_are_dead_lettered_not_left_unacknowledg
     record.headers = [*record.headers, ("ce_source", b"\xff\xfe")]
 
     async with TestKafkaBroker(wired.broker) as broker:
-        [subscriber] = [s for s in wired.broker.subscribers if TOPIC in s.topic_names]
+        [subscriber] = [
+            s
+            for s in wired.broker.subscribers
+            if isinstance(s, LogicSubscriber) and TOPIC in s.topic_names
+        ]
         await subscriber.process_message(record)
         await publish(broker, unroutable("ABCDE-00004"))
 
@@ -182,7 +187,11 @@ async def test_a_header_without_a_value_is_dead_lettered_not_left_unacknowledged
     record.headers = [*record.headers, ("ce_source", None)]
 
     async with TestKafkaBroker(wired.broker) as broker:
-        [subscriber] = [s for s in wired.broker.subscribers if TOPIC in s.topic_names]
+        [subscriber] = [
+            s
+            for s in wired.broker.subscribers
+            if isinstance(s, LogicSubscriber) and TOPIC in s.topic_names
+        ]
         await subscriber.process_message(record)
         await publish(broker, unroutable("ABCDE-00004"))
 

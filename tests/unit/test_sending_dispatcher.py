@@ -358,7 +358,12 @@ async def test_a_long_send_keeps_its_lease_so_no_other_worker_takes_it_over() ->
     clock.advance(60)  # far past the first lease
 
     await wait_until(
-        lambda: _value(all(send.lease_until > clock() for send in send_log.sends.values())),
+        lambda: _value(
+            all(
+                send.lease_until is not None and send.lease_until > clock()
+                for send in send_log.sends.values()
+            )
+        ),
         what="the lease to be renewed",
     )
     other_worker = a_dispatcher({"webhook": GatedSender()}, send_log, clock=clock)

@@ -124,7 +124,7 @@ async def test_tokens_not_signed_by_our_key_are_not_authenticated(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     foreign = ensure_signing_key(tmp_path / "foreign.pem")
-    unsigned = jwt.encode(claims(), None, algorithm="none")
+    unsigned = jwt.encode(claims(), "", algorithm="none")  # PyJWT takes "" as no key
     # The classic confusion: HS256 "signed" with the public key as the shared secret.
     confused = hs256_token(claims(), secret=public_pem)
     verifier = verifier_for(key_file)
