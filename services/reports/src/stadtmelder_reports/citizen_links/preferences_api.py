@@ -25,10 +25,11 @@ from stadtmelder_reports.citizen_links.pages import (
     submitted_fields,
     wants_html,
 )
+from stadtmelder_reports.citizen_links.texts import LinkWords
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.declared_responses import BY_KEY, body_read_by_hand, declared
 from stadtmelder_reports.schemas import LanguageCode, PreferencesIn, PreferencesOut
-from stadtmelder_reports.web.texts import LANGUAGE_NAMES, Words
+from stadtmelder_reports.web.texts import LANGUAGE_NAMES
 from stadtmelder_shared.link_tokens import LinkPurpose
 
 # PreferencesIn as JSON or as the page's form, which the route reads itself.
@@ -69,8 +70,7 @@ class PreferencesController(Controller):
                 )
             )
         language = page_language(request)
-        t = Words(language)
-        title = t("links_unsubscribe_title", report_id=report.id)
+        title = LinkWords(language)("unsubscribe_title", report_id=report.id)
         return link_page("links_unsubscribe.html.j2", language, title)
 
     @post("/unsubscribe/{token:str}", status_code=200, responses=declared(*BY_KEY))
@@ -83,8 +83,7 @@ class PreferencesController(Controller):
             holder.report_id, holder.recipient, opted_out=True
         )
         language = page_language(request)
-        t = Words(language)
-        done = t("links_unsubscribed", report_id=holder.report_id)
+        done = LinkWords(language)("unsubscribed", report_id=holder.report_id)
         if not wants_html(request):
             return Response(
                 PreferencesOut(
@@ -116,11 +115,10 @@ class PreferencesController(Controller):
                 )
             )
         shown = page_language(request, language)
-        t = Words(shown)
         return link_page(
             "links_preferences.html.j2",
             shown,
-            t("links_settings_title", report_id=report.id),
+            LinkWords(shown)("settings_title", report_id=report.id),
             languages=LANGUAGE_NAMES,
             chosen=language or shown,
         )
@@ -140,11 +138,11 @@ class PreferencesController(Controller):
             holder.report_id, holder.recipient, choice.opted_out, choice.language
         )
         language = page_language(request, choice.language)
-        t = Words(language)
+        words = LinkWords(language)
         done = (
-            t("links_resubscribed", report_id=holder.report_id)
+            words("resubscribed", report_id=holder.report_id)
             if choice.opted_out is False
-            else t("links_saved")
+            else words.saved
         )
         if not wants_html(request):
             return Response(
@@ -155,4 +153,4 @@ class PreferencesController(Controller):
                     detail=done,
                 )
             )
-        return message_page(language, t("links_settings_title", report_id=holder.report_id), done)
+        return message_page(language, words("settings_title", report_id=holder.report_id), done)
