@@ -13,8 +13,9 @@ from stadtmelder_notify.alerts.domain import (
     Subscription,
     new_report,
 )
-from stadtmelder_reports.alerts.domain import AlertLinkInvalid, AlertStatus
+from stadtmelder_reports.alerts.domain import AlertLinkInvalid
 from stadtmelder_reports.alerts.domain import Subscription as ReportsSubscription
+from stadtmelder_shared.alert_areas import AlertStatus
 from stadtmelder_shared.events import Event, Location
 from stadtmelder_shared.geo import degree_box
 

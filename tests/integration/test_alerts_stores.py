@@ -9,7 +9,6 @@ import pytest
 
 from stadtmelder_notify.alerts.digest_store import MongoDigestQueue
 from stadtmelder_notify.alerts.domain import (
-    AlertArea,
     DigestItem,
     NewReport,
     RoutedPart,
@@ -26,6 +25,7 @@ from stadtmelder_reports.alerts.domain import (
 )
 from stadtmelder_reports.alerts.store import MongoAlertStore, load_districts
 from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_shared.alert_areas import AlertArea
 from stadtmelder_shared.events import (
     AreaAlertConfirmed,
     AreaAlertRequested,

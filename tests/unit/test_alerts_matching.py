@@ -9,7 +9,6 @@ import pytest
 from shapely.geometry import shape
 
 from stadtmelder_notify.alerts.domain import (
-    AlertArea,
     DigestItem,
     NewReport,
     Subscription,
@@ -18,6 +17,7 @@ from stadtmelder_notify.alerts.domain import (
     first_undue_day,
     load_districts,
 )
+from stadtmelder_shared.alert_areas import AlertArea
 from stadtmelder_shared.events import CategoryRef, DepartmentRef, Location
 from stadtmelder_shared.geo import EARTH_RADIUS_M
 from tests.examples import DUESSELDORF_ALTSTADT, KOENIGSTRASSE, OSM_DIRECTORY

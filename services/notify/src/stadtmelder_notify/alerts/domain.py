@@ -5,8 +5,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from stadtmelder_shared.alert_areas import AlertArea, AlertStatus, Frequency
 from stadtmelder_shared.areas import DEFAULT_AREAS_FILE
 from stadtmelder_shared.events import (
     AreaAlertRequested,
@@ -19,20 +20,7 @@ from stadtmelder_shared.events import (
 )
 from stadtmelder_shared.geo import distance_m
 
-Frequency = Literal["immediately", "daily"]
-AlertStatus = Literal["requested", "confirmed", "cancelled"]
 MAX_RADIUS_M = 5000.0
-# The reports service stops accepting the confirmation link after this.
-CONFIRM_WITHIN = timedelta(days=7)
-
-
-@dataclass(frozen=True)
-class AlertArea:
-    """A circle around a place, or a district."""
-
-    centre: Location | None = None
-    radius_m: float | None = None
-    district: str | None = None
 
 
 @dataclass(frozen=True)

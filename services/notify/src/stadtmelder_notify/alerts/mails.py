@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import date
 from urllib.parse import quote
 
-from stadtmelder_notify.alerts.domain import CONFIRM_WITHIN, Districts, NewReport, Subscription
+from stadtmelder_notify.alerts.domain import Districts, NewReport, Subscription
 from stadtmelder_notify.delivery.domain import Mail
 from stadtmelder_notify.delivery.letter import (
     Block,
@@ -20,6 +20,7 @@ from stadtmelder_notify.delivery.letter import (
     as_html,
     as_text,
 )
+from stadtmelder_shared.alert_areas import CONFIRM_WITHIN
 
 # More would make a digest unreadable; the rest are on the city's public list.
 DIGEST_MAX_REPORTS = 50

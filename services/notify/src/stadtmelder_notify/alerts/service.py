@@ -8,7 +8,6 @@ from typing import Protocol
 
 from stadtmelder_notify.alerts.digest_store import DigestQueue
 from stadtmelder_notify.alerts.domain import (
-    CONFIRM_WITHIN,
     DigestItem,
     Districts,
     NewReport,
@@ -34,6 +33,7 @@ from stadtmelder_notify.delivery.mailer import Mailer
 from stadtmelder_notify.delivery.repository import Claim, DeliveryLog
 from stadtmelder_notify.settings import local_zone
 from stadtmelder_shared import topics
+from stadtmelder_shared.alert_areas import CONFIRM_WITHIN
 from stadtmelder_shared.events import (
     AreaAlertCancelled,
     AreaAlertConfirmed,

@@ -15,13 +15,13 @@ from pymongo.errors import DuplicateKeyError
 
 from stadtmelder_notify.alerts.domain import (
     MAX_RADIUS_M,
-    AlertArea,
     NewReport,
     RoutedPart,
     SubmittedPart,
     Subscription,
     new_report,
 )
+from stadtmelder_shared.alert_areas import area_document, area_from_document
 from stadtmelder_shared.events import CategoryRef, DepartmentRef, Location
 from stadtmelder_shared.geo import degree_box
 
@@ -137,17 +137,12 @@ class MongoSubscriptionStore:
 
 
 def _subscription_document(subscription: Subscription) -> Document:
-    area = subscription.area
     return {
         "_id": subscription.id,
         "jurisdiction": subscription.jurisdiction,
         "status": subscription.status,
         "language": subscription.language,
-        "area": {
-            "centre": area.centre.model_dump() if area.centre else None,
-            "radius_m": area.radius_m,
-            "district": area.district,
-        },
+        "area": area_document(subscription.area),
         # A missing category is stored as {code: null}, which the candidates query asks for.
         "category": subscription.category.model_dump() if subscription.category else {"code": None},
         "frequency": subscription.frequency,
@@ -159,17 +154,13 @@ def _subscription_document(subscription: Subscription) -> Document:
 
 
 def _subscription(document: Document) -> Subscription:
-    area, category = document["area"], document.get("category") or {}
+    category = document.get("category") or {}
     return Subscription(
         id=document["_id"],
         jurisdiction=document["jurisdiction"],
         status=document["status"],
         language=document["language"],
-        area=AlertArea(
-            centre=Location.model_validate(area["centre"]) if area.get("centre") else None,
-            radius_m=area.get("radius_m"),
-            district=area.get("district"),
-        ),
+        area=area_from_document(document["area"]),
         category=CategoryRef.model_validate(category) if category.get("code") else None,
         frequency=document["frequency"],
         requested_at=document["requested_at"],

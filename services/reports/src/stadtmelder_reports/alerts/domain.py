@@ -5,12 +5,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
 
 from stadtmelder_reports.core.catalogue import Jurisdiction
 from stadtmelder_reports.core.domain import token_hash
 from stadtmelder_reports.errors import FieldProblem, ReportsError
 from stadtmelder_shared import topics
+from stadtmelder_shared.alert_areas import AlertArea, AlertStatus, Frequency
 from stadtmelder_shared.events import (
     AreaAlertCancelled,
     AreaAlertConfirmed,
@@ -20,10 +20,6 @@ from stadtmelder_shared.events import (
     Location,
 )
 
-Frequency = Literal["immediately", "daily"]
-AlertStatus = Literal["requested", "confirmed", "cancelled"]
-# The confirmation link works this long; notify forgets unconfirmed requests after it too.
-CONFIRM_WITHIN = timedelta(days=7)
 DEFAULT_RADIUS_M = 500.0
 
 
@@ -56,15 +52,6 @@ class AlertWasCancelled(ReportsError):
 class District:
     id: str
     name: str
-
-
-@dataclass(frozen=True)
-class AlertArea:
-    """A circle around a place, or a district."""
-
-    centre: Location | None = None
-    radius_m: float | None = None
-    district: str | None = None
 
 
 @dataclass(frozen=True)

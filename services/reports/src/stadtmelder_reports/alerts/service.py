@@ -6,9 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from stadtmelder_reports.alerts.domain import (
-    CONFIRM_WITHIN,
     AlertRequest,
-    AlertStatus,
     District,
     Subscription,
     cancelled,
@@ -20,6 +18,7 @@ from stadtmelder_reports.alerts.domain import (
 from stadtmelder_reports.alerts.store import AlertStore
 from stadtmelder_reports.core.catalogue import Jurisdiction
 from stadtmelder_reports.core.domain import token_hash
+from stadtmelder_shared.alert_areas import CONFIRM_WITHIN, AlertStatus
 from stadtmelder_shared.events import Event
 
 

@@ -8,18 +8,13 @@ from typing import Any, Protocol
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from stadtmelder_reports.alerts.domain import (
-    AlertArea,
-    AlertLinkInvalid,
-    AlertStatus,
-    District,
-    Subscription,
-)
+from stadtmelder_reports.alerts.domain import AlertLinkInvalid, District, Subscription
 from stadtmelder_reports.core.outbox import Pending
 from stadtmelder_shared import topics
+from stadtmelder_shared.alert_areas import AlertStatus, area_document, area_from_document
 from stadtmelder_shared.areas import DEFAULT_AREAS_FILE
 from stadtmelder_shared.conditional_writes import ConditionalWrites
-from stadtmelder_shared.events import EVENT_TYPES, Event, Location
+from stadtmelder_shared.events import EVENT_TYPES, Event
 from stadtmelder_shared.keyed_locks import KeyedLocks
 
 Document = dict[str, Any]
@@ -130,17 +125,12 @@ def _outbox_entry(event: Event, topic: str = topics.AREA_ALERTS) -> Document:
 
 
 def _to_document(subscription: Subscription) -> Document:
-    area = subscription.area
     return {
         "_id": subscription.id,
         "jurisdiction": subscription.jurisdiction,
         "status": subscription.status,
         "language": subscription.language,
-        "area": {
-            "centre": area.centre.model_dump() if area.centre else None,
-            "radius_m": area.radius_m,
-            "district": area.district,
-        },
+        "area": area_document(subscription.area),
         "category": subscription.category,
         "frequency": subscription.frequency,
         "token_hash": subscription.token_hash,
@@ -154,18 +144,13 @@ def _to_document(subscription: Subscription) -> Document:
 
 
 def _from_document(document: Document) -> Subscription:
-    area = document["area"]
     types = _event_types()
     return Subscription(
         id=document["_id"],
         jurisdiction=document["jurisdiction"],
         status=document["status"],
         language=document["language"],
-        area=AlertArea(
-            centre=Location.model_validate(area["centre"]) if area.get("centre") else None,
-            radius_m=area.get("radius_m"),
-            district=area.get("district"),
-        ),
+        area=area_from_document(document["area"]),
         category=document.get("category"),
         frequency=document["frequency"],
         token_hash=document["token_hash"],
