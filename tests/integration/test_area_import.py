@@ -12,10 +12,10 @@ from shapely.geometry import shape
 from stadtmelder_routing.admin import import_areas, import_assets
 from stadtmelder_routing.areas_store import load_areas, load_assets
 from stadtmelder_routing.assets import AssetRegistry
-from stadtmelder_routing.repository import connect
 from stadtmelder_routing.responsibility import ResponsibilityDataError, load_model
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import Location
+from stadtmelder_shared.service_clients import connect_mongo
 from tests.conftest import LocalSystem
 from tests.examples import KOENIGSTRASSE, OSM_DIRECTORY
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def database(infrastructure: LocalSystem) -> AsyncIterator[Any]:
-    client = connect(infrastructure.mongodb_url)
+    client = connect_mongo(infrastructure.mongodb_url)
     name = f"routing_import_{uuid.uuid4().hex[:8]}"
     try:
         yield client[name]

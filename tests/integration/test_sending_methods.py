@@ -13,7 +13,6 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from stadtmelder_routing.repository import connect
 from stadtmelder_routing.sending.dispatcher import Dispatcher, RetryPolicy
 from stadtmelder_routing.sending.kafka_topic import KafkaTopicSender
 from stadtmelder_routing.sending.mailbox import MailboxSender, SmtpServer
@@ -25,6 +24,7 @@ from stadtmelder_shared import topics
 from stadtmelder_shared.departments import SendMethod
 from stadtmelder_shared.events import WorkItemQueued
 from stadtmelder_shared.kafka import KafkaEventPublisher, make_broker
+from stadtmelder_shared.service_clients import connect_mongo
 from tests.conftest import LocalSystem
 from tests.fakes import RecordingPublisher
 from tests.sending_fakes import InMemorySendLog, a_department, a_work_item
@@ -243,7 +243,7 @@ async def test_unreachable_webhook_is_recorded_in_mongo_and_announced_on_kafka(
     infrastructure: LocalSystem, http: httpx.AsyncClient
 ) -> None:
     broker = make_broker(infrastructure.kafka, client_id="stadtmelder-test-sending")
-    mongo = connect(infrastructure.mongodb_url)
+    mongo = connect_mongo(infrastructure.mongodb_url)
     database = f"sending_{uuid.uuid4().hex[:8]}"
     await broker.start()
     try:

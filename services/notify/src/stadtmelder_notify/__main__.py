@@ -4,9 +4,7 @@ import sys
 
 from stadtmelder_notify.app import create_app
 from stadtmelder_notify.settings import NotifySettings
-from stadtmelder_shared.logs import configure_json_logging
-from stadtmelder_shared.serve import serve
-from stadtmelder_shared.tracing import configure_tracing
+from stadtmelder_shared.serve import run_service
 
 # The mailer's thread reads the server's 250 and journals it; while the main loop computes, the
 # thread waits for the GIL up to this long (5 ms by default), and a kill -9 in that wait sends
@@ -16,10 +14,7 @@ GIL_SWITCH_INTERVAL_S = 0.001
 
 def main() -> None:
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-    settings = NotifySettings()
-    configure_json_logging("notify", settings.log_level)
-    configure_tracing("notify", settings.traces_dir)
-    serve(create_app(settings), settings.host, settings.port)
+    run_service("notify", NotifySettings(), create_app)
 
 
 if __name__ == "__main__":

@@ -8,14 +8,12 @@ from faststream.asgi import AsgiFastStream
 from stadtmelder_notify.alerts import wiring as alerts
 from stadtmelder_notify.core import wiring as core
 from stadtmelder_notify.delivery import wiring as delivery
-from stadtmelder_notify.delivery.repository import connect
 from stadtmelder_notify.lifecycle import Lifecycle
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_shared.health import connection_checks, health_routes
-from stadtmelder_shared.kafka import connect_when_reachable, make_broker
-from stadtmelder_shared.logs import LogContextMiddleware
+from stadtmelder_shared.kafka import connect_when_reachable
 from stadtmelder_shared.metrics import ServiceMetrics, metrics_route
-from stadtmelder_shared.tracing import kafka_middleware as tracing_middleware
+from stadtmelder_shared.service_clients import connect_mongo, service_broker
 
 SOURCE = "/stadtmelder/notify"
 
@@ -23,12 +21,8 @@ SOURCE = "/stadtmelder/notify"
 def create_app(settings: NotifySettings) -> AsgiFastStream:
     """Clients are created here but connect lazily: in the app's startup, not at import."""
     metrics = ServiceMetrics("notify")
-    broker = make_broker(
-        settings.kafka_bootstrap_servers,
-        client_id="stadtmelder-notify",
-        middlewares=(tracing_middleware(), metrics.kafka_middleware(), LogContextMiddleware),
-    )
-    mongo = connect(settings.mongodb_url)
+    broker = service_broker("notify", settings.kafka_bootstrap_servers, metrics)
+    mongo = connect_mongo(settings.mongodb_url)
     database = mongo[settings.mongodb_database]
     lifecycle = Lifecycle()
 

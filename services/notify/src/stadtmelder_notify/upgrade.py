@@ -14,10 +14,10 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_notify.core.store import MongoChannelStore, MongoFollowerStore
-from stadtmelder_notify.delivery.repository import connect
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_shared.events import PushSubscription, Reporter
 from stadtmelder_shared.link_tokens import recipient_key
+from stadtmelder_shared.service_clients import connect_mongo
 
 Document = dict[str, Any]
 
@@ -62,7 +62,7 @@ async def copy_to_documents_by_report(database: AsyncDatabase[Document]) -> Copi
 
 
 async def _upgrade(settings: NotifySettings) -> Copied:
-    client = connect(settings.mongodb_url)
+    client = connect_mongo(settings.mongodb_url)
     try:
         return await copy_to_documents_by_report(client[settings.mongodb_database])
     finally:

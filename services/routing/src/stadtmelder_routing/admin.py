@@ -25,7 +25,6 @@ from stadtmelder_routing.assets import (
     AssetType,
     read_asset_file,
 )
-from stadtmelder_routing.repository import connect
 from stadtmelder_routing.responsibility import (
     AREA_KINDS,
     DEFAULT_DIRECTORY,
@@ -36,6 +35,7 @@ from stadtmelder_routing.responsibility import (
     read_area_file,
 )
 from stadtmelder_routing.settings import RoutingSettings
+from stadtmelder_shared.service_clients import connect_mongo
 
 Document = dict[str, Any]
 
@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _run(arguments: argparse.Namespace, settings: RoutingSettings) -> None:
-    client = connect(settings.mongodb_url)
+    client = connect_mongo(settings.mongodb_url)
     try:
         database = client[settings.mongodb_database]
         if arguments.command == "import-areas":

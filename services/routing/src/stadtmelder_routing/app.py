@@ -12,7 +12,7 @@ from stadtmelder_routing.areas_store import load_areas, load_assets
 from stadtmelder_routing.assets import AssetRegistry
 from stadtmelder_routing.handlers import register_handlers
 from stadtmelder_routing.operations import failed_sends_route
-from stadtmelder_routing.repository import MongoRoutingLog, connect
+from stadtmelder_routing.repository import MongoRoutingLog
 from stadtmelder_routing.responsibility import DEFAULT_DIRECTORY, load_model
 from stadtmelder_routing.sending.dispatcher import Dispatcher, RetryPolicy
 from stadtmelder_routing.sending.kafka_topic import KafkaTopicSender
@@ -28,10 +28,9 @@ from stadtmelder_routing.sla import OverdueWatch
 from stadtmelder_routing.work_items import MongoWorkItems
 from stadtmelder_shared.departments import SendKind, load_directory
 from stadtmelder_shared.health import connection_checks, health_routes
-from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
-from stadtmelder_shared.logs import LogContextMiddleware
+from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable
 from stadtmelder_shared.metrics import CountedSends, ServiceMetrics, metrics_route
-from stadtmelder_shared.tracing import kafka_middleware as tracing_middleware
+from stadtmelder_shared.service_clients import connect_mongo, service_broker
 
 SOURCE = "/stadtmelder/routing"
 log = logging.getLogger(__name__)
@@ -40,12 +39,8 @@ log = logging.getLogger(__name__)
 def create_app(settings: RoutingSettings) -> AsgiFastStream:
     """Clients are created here but connect lazily: in the app's startup, not at import."""
     metrics = ServiceMetrics("routing")
-    broker = make_broker(
-        settings.kafka_bootstrap_servers,
-        client_id="stadtmelder-routing",
-        middlewares=(tracing_middleware(), metrics.kafka_middleware(), LogContextMiddleware),
-    )
-    mongo = connect(settings.mongodb_url)
+    broker = service_broker("routing", settings.kafka_bootstrap_servers, metrics)
+    mongo = connect_mongo(settings.mongodb_url)
     database = mongo[settings.mongodb_database]
     directory = load_directory(settings.departments_file)
     rules_dir = settings.responsibility_dir or DEFAULT_DIRECTORY

@@ -3,7 +3,6 @@
 from datetime import datetime
 from typing import Any, Protocol
 
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_shared.events import ReportRouted, ReportUnroutable
@@ -44,7 +43,3 @@ class MongoRoutingLog:
             },
             upsert=True,
         )
-
-
-def connect(url: str) -> AsyncMongoClient[Document]:
-    return AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=5000)

@@ -1,0 +1,25 @@
+"""The Kafka broker and the MongoDB client every service's composition root opens the same way."""
+
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from pymongo import AsyncMongoClient
+
+from stadtmelder_shared.kafka import make_broker
+from stadtmelder_shared.logs import LogContextMiddleware
+from stadtmelder_shared.metrics import ServiceMetrics
+from stadtmelder_shared.tracing import kafka_middleware as tracing_middleware
+
+
+def service_broker(service: str, bootstrap_servers: str, metrics: ServiceMetrics) -> KafkaBroker:
+    """The service's broker, each record traced, counted and logged with its report id."""
+    return make_broker(
+        bootstrap_servers,
+        client_id=f"stadtmelder-{service}",
+        middlewares=(tracing_middleware(), metrics.kafka_middleware(), LogContextMiddleware),
+    )
+
+
+def connect_mongo(url: str) -> AsyncMongoClient[dict[str, Any]]:
+    """Datetimes come back aware (UTC); an unreachable server fails a call within 5 s."""
+    return AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=5000)
