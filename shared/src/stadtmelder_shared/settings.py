@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
 
 
@@ -24,3 +24,17 @@ class ConnectionSettings(BaseSettings):
     # Spans as JSON lines, one file per process, for a machine without a collector; traces
     # otherwise go where the standard OTEL_* variables say (stadtmelder_shared.tracing).
     traces_dir: Path | None = Field(None, validation_alias="TRACES_DIR")
+
+
+class MailServerSettings(BaseSettings):
+    """The `SMTP_*` variables of the one mail server routing and notify both send through."""
+
+    smtp_host: str = Field("127.0.0.1", validation_alias="SMTP_HOST")
+    smtp_port: int = Field(1025, validation_alias="SMTP_PORT")
+    smtp_username: str | None = Field(None, validation_alias="SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(None, validation_alias="SMTP_PASSWORD")
+    smtp_starttls: bool = Field(False, validation_alias="SMTP_STARTTLS")
+
+    @property
+    def smtp_password_value(self) -> str | None:
+        return self.smtp_password.get_secret_value() if self.smtp_password else None

@@ -10,14 +10,14 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from stadtmelder_shared.link_tokens import DEVELOPMENT_LINK_SECRET
-from stadtmelder_shared.settings import ConnectionSettings
+from stadtmelder_shared.settings import ConnectionSettings, MailServerSettings
 
 log = logging.getLogger(__name__)
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MIN_SECRET_LENGTH = 32
 
 
-class NotifySettings(ConnectionSettings):
+class NotifySettings(ConnectionSettings, MailServerSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFY_")
 
     host: str = "127.0.0.1"
@@ -57,12 +57,6 @@ class NotifySettings(ConnectionSettings):
     )
     # Apps' webhooks and push services: how long one request may take.
     channel_timeout_seconds: float = 10.0
-
-    smtp_host: str = Field("127.0.0.1", validation_alias="SMTP_HOST")
-    smtp_port: int = Field(1025, validation_alias="SMTP_PORT")
-    smtp_username: str | None = Field(None, validation_alias="SMTP_USERNAME")
-    smtp_password: SecretStr | None = Field(None, validation_alias="SMTP_PASSWORD")
-    smtp_starttls: bool = Field(False, validation_alias="SMTP_STARTTLS")
 
     @model_validator(mode="after")
     def _no_development_secret_in_public(self) -> "NotifySettings":

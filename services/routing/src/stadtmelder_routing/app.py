@@ -57,9 +57,7 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
                 port=settings.smtp_port,
                 sender=settings.mail_from,
                 username=settings.smtp_username,
-                password=(
-                    settings.smtp_password.get_secret_value() if settings.smtp_password else None
-                ),
+                password=settings.smtp_password_value,
                 starttls=settings.smtp_starttls,
             ),
             staff_url_template=settings.staff_url_template,

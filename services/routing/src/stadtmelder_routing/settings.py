@@ -2,13 +2,12 @@
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from stadtmelder_shared.settings import ConnectionSettings
+from stadtmelder_shared.settings import ConnectionSettings, MailServerSettings
 
 
-class RoutingSettings(ConnectionSettings):
+class RoutingSettings(ConnectionSettings, MailServerSettings):
     model_config = SettingsConfigDict(env_prefix="ROUTING_")
 
     host: str = "127.0.0.1"
@@ -27,8 +26,3 @@ class RoutingSettings(ConnectionSettings):
     send_retry_interval_seconds: float = 60.0
     staff_url_template: str = "http://127.0.0.1:8000/api/v1/staff/reports/{report_id}"
     mail_from: str = "Stadtmelder Duisburg <noreply@stadtmelder.invalid>"
-    smtp_host: str = Field("127.0.0.1", validation_alias="SMTP_HOST")
-    smtp_port: int = Field(1025, validation_alias="SMTP_PORT")
-    smtp_username: str | None = Field(None, validation_alias="SMTP_USERNAME")
-    smtp_password: SecretStr | None = Field(None, validation_alias="SMTP_PASSWORD")
-    smtp_starttls: bool = Field(False, validation_alias="SMTP_STARTTLS")

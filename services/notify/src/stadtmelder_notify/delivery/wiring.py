@@ -46,7 +46,7 @@ def register(
         settings.smtp_port,
         settings.mail_from,
         username=settings.smtp_username,
-        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        password=settings.smtp_password_value,
         starttls=settings.smtp_starttls,
     )
     channels = create_channels(settings)
