@@ -1,10 +1,11 @@
-"""The area alert contract reports and notify share: its words, its area and the area's document."""
+"""The area alert contract reports and notify share: its words, its area, and how the fields
+both keep of a subscription are stored in their MongoDB documents."""
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypedDict
 
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.events import Language, Location
 
 Frequency = Literal["immediately", "daily"]
 AlertStatus = Literal["requested", "confirmed", "cancelled"]
@@ -21,7 +22,7 @@ class AlertArea:
     district: str | None = None
 
 
-def area_document(area: AlertArea) -> dict[str, Any]:
+def _area_document(area: AlertArea) -> dict[str, Any]:
     """How both services keep an area in a subscription's MongoDB document."""
     return {
         "centre": area.centre.model_dump() if area.centre else None,
@@ -30,9 +31,53 @@ def area_document(area: AlertArea) -> dict[str, Any]:
     }
 
 
-def area_from_document(document: dict[str, Any]) -> AlertArea:
+def _area_from_document(document: dict[str, Any]) -> AlertArea:
     return AlertArea(
         centre=Location.model_validate(document["centre"]) if document.get("centre") else None,
         radius_m=document.get("radius_m"),
         district=document.get("district"),
+    )
+
+
+class AlertSubscription(Protocol):
+    """What both services know of a subscription, whatever else each keeps beside it."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def jurisdiction(self) -> str: ...
+    @property
+    def status(self) -> AlertStatus: ...
+    @property
+    def language(self) -> Language: ...
+    @property
+    def area(self) -> AlertArea: ...
+
+
+class SubscriptionHead(TypedDict):
+    id: str
+    jurisdiction: str
+    status: AlertStatus
+    language: Language
+    area: AlertArea
+
+
+def subscription_head_document(subscription: AlertSubscription) -> dict[str, Any]:
+    """The shared fields of a subscription's document; each service adds its own."""
+    return {
+        "_id": subscription.id,
+        "jurisdiction": subscription.jurisdiction,
+        "status": subscription.status,
+        "language": subscription.language,
+        "area": _area_document(subscription.area),
+    }
+
+
+def subscription_head(document: dict[str, Any]) -> SubscriptionHead:
+    return SubscriptionHead(
+        id=document["_id"],
+        jurisdiction=document["jurisdiction"],
+        status=document["status"],
+        language=document["language"],
+        area=_area_from_document(document["area"]),
     )

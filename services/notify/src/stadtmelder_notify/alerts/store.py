@@ -21,7 +21,7 @@ from stadtmelder_notify.alerts.domain import (
     Subscription,
     new_report,
 )
-from stadtmelder_shared.alert_areas import area_document, area_from_document
+from stadtmelder_shared.alert_areas import subscription_head, subscription_head_document
 from stadtmelder_shared.events import CategoryRef, DepartmentRef, Location
 from stadtmelder_shared.geo import degree_box
 
@@ -138,11 +138,7 @@ class MongoSubscriptionStore:
 
 def _subscription_document(subscription: Subscription) -> Document:
     return {
-        "_id": subscription.id,
-        "jurisdiction": subscription.jurisdiction,
-        "status": subscription.status,
-        "language": subscription.language,
-        "area": area_document(subscription.area),
+        **subscription_head_document(subscription),
         # A missing category is stored as {code: null}, which the candidates query asks for.
         "category": subscription.category.model_dump() if subscription.category else {"code": None},
         "frequency": subscription.frequency,
@@ -156,11 +152,7 @@ def _subscription_document(subscription: Subscription) -> Document:
 def _subscription(document: Document) -> Subscription:
     category = document.get("category") or {}
     return Subscription(
-        id=document["_id"],
-        jurisdiction=document["jurisdiction"],
-        status=document["status"],
-        language=document["language"],
-        area=area_from_document(document["area"]),
+        **subscription_head(document),
         category=CategoryRef.model_validate(category) if category.get("code") else None,
         frequency=document["frequency"],
         requested_at=document["requested_at"],

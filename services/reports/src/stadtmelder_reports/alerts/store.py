@@ -11,7 +11,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from stadtmelder_reports.alerts.domain import AlertLinkInvalid, District, Subscription
 from stadtmelder_reports.core.outbox import Pending
 from stadtmelder_shared import topics
-from stadtmelder_shared.alert_areas import AlertStatus, area_document, area_from_document
+from stadtmelder_shared.alert_areas import (
+    AlertStatus,
+    subscription_head,
+    subscription_head_document,
+)
 from stadtmelder_shared.areas import DEFAULT_AREAS_FILE
 from stadtmelder_shared.conditional_writes import ConditionalWrites
 from stadtmelder_shared.events import EVENT_TYPES, Event
@@ -126,11 +130,7 @@ def _outbox_entry(event: Event, topic: str = topics.AREA_ALERTS) -> Document:
 
 def _to_document(subscription: Subscription) -> Document:
     return {
-        "_id": subscription.id,
-        "jurisdiction": subscription.jurisdiction,
-        "status": subscription.status,
-        "language": subscription.language,
-        "area": area_document(subscription.area),
+        **subscription_head_document(subscription),
         "category": subscription.category,
         "frequency": subscription.frequency,
         "token_hash": subscription.token_hash,
@@ -146,11 +146,7 @@ def _to_document(subscription: Subscription) -> Document:
 def _from_document(document: Document) -> Subscription:
     types = _event_types()
     return Subscription(
-        id=document["_id"],
-        jurisdiction=document["jurisdiction"],
-        status=document["status"],
-        language=document["language"],
-        area=area_from_document(document["area"]),
+        **subscription_head(document),
         category=document.get("category"),
         frequency=document["frequency"],
         token_hash=document["token_hash"],
