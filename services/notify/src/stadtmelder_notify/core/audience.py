@@ -80,16 +80,7 @@ class Audience:
         hook = app.webhook
 
         def compose(notification_id: str) -> Message:
-            body = notification(
-                event,
-                step,
-                notification_id,
-                f"app:{hook.client_id}",
-                app.language,
-                self._links,
-                self._zone,
-            )
-            assert body is not None  # tells_about(event)
+            body = self._body(event, step, notification_id, f"app:{hook.client_id}", app.language)
             return WebhookCall(hook.url, hook.client_id, hook.secret_version, notification_id, body)
 
         return compose
@@ -100,22 +91,30 @@ class Audience:
         subscription = subscriber.subscription
 
         def compose(notification_id: str) -> Message:
-            body = notification(
-                event,
-                step,
-                notification_id,
-                f"push:{subscription.endpoint}",
-                subscriber.language,
-                self._links,
-                self._zone,
-                for_push=True,
+            recipient = f"push:{subscription.endpoint}"
+            body = self._body(
+                event, step, notification_id, recipient, subscriber.language, for_push=True
             )
-            assert body is not None  # tells_about(event)
             return PushMessage(
                 subscription.endpoint, subscription.p256dh, subscription.auth, notification_id, body
             )
 
         return compose
+
+    def _body(
+        self,
+        event: Event,
+        step: str,
+        notification_id: str,
+        recipient: str,
+        language: str,
+        for_push: bool = False,
+    ) -> str:
+        body = notification(
+            event, step, notification_id, recipient, language, self._links, self._zone, for_push
+        )
+        assert body is not None  # only events that tells_about are given to apps and browsers
+        return body
 
 
 def by_mail(event: Event, recipients: list[Reporter], mail_for: MailFor) -> list[Addressee]:
