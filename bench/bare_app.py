@@ -10,7 +10,7 @@ import argparse
 from litestar import Litestar, get, post
 from litestar.params import JSONBody
 
-from stadtmelder_reports.schemas import ReportIn
+from stadtmelder_reports.http.schemas import ReportIn
 from stadtmelder_shared.serve import serve
 
 

@@ -41,8 +41,8 @@ from stadtmelder_reports.alerts.store import AlertOutbox, MongoAlertStore, load_
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.outbox import OutboxRelay
 from stadtmelder_reports.core.repository import connect
-from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS
-from stadtmelder_reports.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.errors import EXCEPTION_HANDLERS
+from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
     CategoryRef,

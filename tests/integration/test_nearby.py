@@ -13,8 +13,9 @@ from pymongo import AsyncMongoClient
 
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.documents import to_document
-from stadtmelder_reports.core.domain import StatusChange, Submission, WorkStep, submit
+from stadtmelder_reports.core.domain import StatusChange, Submission, WorkStep
 from stadtmelder_reports.core.mongo_repository import MongoReportRepository
+from stadtmelder_reports.core.submission import submit
 from stadtmelder_routing.work_items import MongoWorkItems, WorkItem
 from stadtmelder_shared.events import Location, Reporter
 from stadtmelder_shared.geo import EARTH_RADIUS_M

@@ -17,8 +17,9 @@ from stadtmelder_notify.delivery.sent_journal import SentJournal
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_reports.citizen_links.domain import FeedbackAnswer, answer_feedback
 from stadtmelder_reports.core.catalogue import load_jurisdiction
-from stadtmelder_reports.core.domain import Notice, StatusChange, Submission, submit
+from stadtmelder_reports.core.domain import Notice, StatusChange, Submission
 from stadtmelder_reports.core.mongo_repository import MongoReportRepository
+from stadtmelder_reports.core.submission import submit
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
     CategoryRef,

@@ -12,7 +12,8 @@ from litestar.testing import AsyncTestClient
 from stadtmelder_reports.app import create_app
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.documents import to_document
-from stadtmelder_reports.core.domain import Submission, submit
+from stadtmelder_reports.core.domain import Submission
+from stadtmelder_reports.core.submission import submit
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_shared.events import Location
 from tests.conftest import LocalSystem

@@ -10,11 +10,12 @@ from stadtmelder_notify.core.store import MongoFollowerStore
 from stadtmelder_notify.delivery.repository import Claim, MongoDeliveryLog
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.documents import to_document
-from stadtmelder_reports.core.domain import StatusChange, Submission, submit, supported
+from stadtmelder_reports.core.domain import StatusChange, Submission, supported
 from stadtmelder_reports.core.geography import BoundingBox
 from stadtmelder_reports.core.mongo_repository import MongoReportRepository
 from stadtmelder_reports.core.report_queries import ReportQuery
 from stadtmelder_reports.core.repository import StoredPhoto
+from stadtmelder_reports.core.submission import submit
 from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTokenUnknown
 from stadtmelder_reports.photos.cleaning import clean_photo
 from stadtmelder_routing.domain import routed

@@ -14,11 +14,11 @@ from stadtmelder_reports.core.domain import (
     StatusChange,
     Submission,
     WorkStep,
-    submit,
     supported,
 )
 from stadtmelder_reports.core.mongo_repository import MongoReportRepository
 from stadtmelder_reports.core.report_queries import QueueQuery
+from stadtmelder_reports.core.submission import submit
 from stadtmelder_reports.errors import ReportNotFound
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.staff.repository import (

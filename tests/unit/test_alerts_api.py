@@ -16,8 +16,8 @@ from stadtmelder_reports.alerts.service import AlertService
 from stadtmelder_reports.alerts.store import AlertOutbox, load_districts
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.outbox import OutboxRelay
-from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS
-from stadtmelder_reports.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.errors import EXCEPTION_HANDLERS
+from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import AreaAlertCancelled, AreaAlertConfirmed, AreaAlertRequested
 from tests.alert_fakes import InMemoryAlertStore

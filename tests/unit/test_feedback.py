@@ -18,8 +18,8 @@ from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.handlers import register_handlers
 from stadtmelder_reports.core.service import ReportService
-from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS
-from stadtmelder_reports.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.errors import EXCEPTION_HANDLERS
+from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.staff.service import QueueFilters, WorkService
 from stadtmelder_reports.staff.workflow import TransitionRequest

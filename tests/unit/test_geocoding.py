@@ -5,7 +5,7 @@ import httpx
 import pytest
 
 from stadtmelder_reports.core.catalogue import load_jurisdiction
-from stadtmelder_reports.geocoding import (
+from stadtmelder_reports.web.geocoding import (
     GeocoderUnavailable,
     NominatimGeocoder,
     Place,

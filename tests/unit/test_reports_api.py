@@ -14,7 +14,7 @@ from stadtmelder_reports.api import ApiSettings
 from stadtmelder_reports.app import build_app
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.service import ReportService
-from stadtmelder_reports.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_shared.events import DepartmentRef, ReportRouted
 from tests.examples import DUESSELDORF_ALTSTADT, KOENIGSTRASSE, geotagged_jpeg, valid_answers
 from tests.fakes import InMemoryReportRepository

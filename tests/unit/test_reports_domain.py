@@ -12,9 +12,9 @@ from stadtmelder_reports.core.domain import (
     Submission,
     new_report_id,
     probable_duplicates,
-    submit,
     token_hash,
 )
+from stadtmelder_reports.core.submission import submit
 from stadtmelder_reports.errors import InvalidReport, ReportStopped
 from stadtmelder_reports.photos.cleaning import clean_photo
 from stadtmelder_shared import topics

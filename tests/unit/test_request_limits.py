@@ -28,8 +28,8 @@ from stadtmelder_reports.errors import (
     RequestTooComplex,
     RequestTooLarge,
 )
+from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.integrations.api_keys import ApiClient
-from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.request_limits import (
     MAX_BODY_BYTES,
     PHOTO_ROUTES,

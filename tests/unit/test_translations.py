@@ -8,7 +8,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from stadtmelder_reports.schemas import LanguageCode
+from stadtmelder_reports.http.schemas import LanguageCode
 from stadtmelder_reports.web.texts import Words
 
 REPORTS = Path(__file__).resolve().parents[2] / "services" / "reports"

@@ -13,8 +13,8 @@ from stadtmelder_reports.app import build_app
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.geography import Boundary
 from stadtmelder_reports.core.service import ReportService
-from stadtmelder_reports.geocoding import Geocoder, GeocoderUnavailable, Place
-from stadtmelder_reports.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.rate_limits import SubmissionLimiter
+from stadtmelder_reports.web.geocoding import Geocoder, GeocoderUnavailable, Place
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import Location
 from tests.examples import DUESSELDORF_ALTSTADT, INNER_HARBOUR, KOENIGSTRASSE

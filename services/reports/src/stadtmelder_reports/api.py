@@ -17,7 +17,8 @@ from stadtmelder_reports.core.domain import NewReport, Submission
 from stadtmelder_reports.core.geography import BoundingBox
 from stadtmelder_reports.core.report_queries import ReportQuery
 from stadtmelder_reports.core.service import ReportService
-from stadtmelder_reports.declared_responses import (
+from stadtmelder_reports.errors import FieldProblem, InvalidQuery, InvalidReport
+from stadtmelder_reports.http.declared_responses import (
     BY_KEY,
     QUERY_REFUSED,
     READ,
@@ -28,12 +29,8 @@ from stadtmelder_reports.declared_responses import (
     declared,
     report_submission,
 )
-from stadtmelder_reports.errors import FieldProblem, InvalidQuery, InvalidReport
-from stadtmelder_reports.photos.cleaning import CleanPhoto
-from stadtmelder_reports.photos.uploads import PhotoCleaning, clean_photos
-from stadtmelder_reports.rate_limits import SubmissionLimiter
-from stadtmelder_reports.request_limits import MAX_TEXT_PART_BYTES
-from stadtmelder_reports.schemas import (
+from stadtmelder_reports.http.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.schemas import (
     CategoryOut,
     LanguageCode,
     NearbyReportOut,
@@ -46,6 +43,9 @@ from stadtmelder_reports.schemas import (
     geojson_feature,
     public_view,
 )
+from stadtmelder_reports.photos.cleaning import CleanPhoto
+from stadtmelder_reports.photos.uploads import PhotoCleaning, clean_photos
+from stadtmelder_reports.request_limits import MAX_TEXT_PART_BYTES
 from stadtmelder_shared.events import Location, Reporter
 
 GEOJSON = "application/geo+json"

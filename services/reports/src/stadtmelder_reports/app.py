@@ -27,17 +27,16 @@ from stadtmelder_reports.core.mongo_repository import MongoReportRepository
 from stadtmelder_reports.core.outbox import OutboxRelay, ReportOutbox
 from stadtmelder_reports.core.repository import connect
 from stadtmelder_reports.core.service import ReportService
-from stadtmelder_reports.geocoding import Geocoder, NominatimGeocoder
-from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS
+from stadtmelder_reports.http.errors import EXCEPTION_HANDLERS
+from stadtmelder_reports.http.observability import http_metrics, metrics_endpoint, tracing_plugin
+from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.integrations import routes as integrations
 from stadtmelder_reports.integrations.api_keys import ApiKeyStore
 from stadtmelder_reports.integrations.push import push_settings
 from stadtmelder_reports.integrations.webhook_store import MongoAppWebhookStore
 from stadtmelder_reports.integrations.webhooks import local_deployment
-from stadtmelder_reports.observability import http_metrics, metrics_endpoint, tracing_plugin
 from stadtmelder_reports.open311.api import Open311Controller
 from stadtmelder_reports.photos.uploads import photo_workers, provide_photo_workers
-from stadtmelder_reports.rate_limits import SubmissionLimiter
 from stadtmelder_reports.request_limits import (
     MAX_FIELDS,
     BodyLimits,
@@ -56,6 +55,7 @@ from stadtmelder_reports.staff.auth import (
 from stadtmelder_reports.staff.repository import MongoAuditLog, MongoStaffRoster
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.submission_guards import refuse_before_body
+from stadtmelder_reports.web.geocoding import Geocoder, NominatimGeocoder
 from stadtmelder_reports.web.rendering import WebSettings
 from stadtmelder_reports.web.routes import web_router, web_settings, web_template_config
 from stadtmelder_shared.departments import Directory

@@ -1,4 +1,4 @@
-"""The reports service's error tree; `http_errors` maps each to an HTTP answer."""
+"""The reports service's error tree; `http.errors` maps each to an HTTP answer."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -151,7 +151,7 @@ class ReportChangedMeanwhile(ReportsError):
 
 # --- requests refused while their body arrives ----------------------------------------------------
 # These are HTTPExceptions so that every layer's handler map (Open311's too) answers them with
-# their own status; `http_errors` gives them the JSON API's codes.
+# their own status; `http.errors` gives them the JSON API's codes.
 
 
 class RequestRefused(HTTPException):

@@ -14,9 +14,9 @@ from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
 from stadtmelder_reports.api import client_address
+from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.integrations.api_keys import ApiKeyStore
 from stadtmelder_reports.open311.errors import forbidden
-from stadtmelder_reports.rate_limits import SubmissionLimiter
 
 AnyConnection = ASGIConnection[Any, Any, Any, Any]
 

@@ -42,10 +42,10 @@ from stadtmelder_reports.core.domain import (
     Report,
 )
 from stadtmelder_reports.core.service import ReportService
-from stadtmelder_reports.declared_responses import BY_KEY, body_read_by_hand, declared
 from stadtmelder_reports.errors import ReportsError
-from stadtmelder_reports.http_errors import error_response
-from stadtmelder_reports.schemas import (
+from stadtmelder_reports.http.declared_responses import BY_KEY, body_read_by_hand, declared
+from stadtmelder_reports.http.errors import error_response
+from stadtmelder_reports.http.schemas import (
     ChoiceOut,
     FeedbackAnswerOut,
     FeedbackIn,

@@ -4,7 +4,7 @@ from typing import Any
 
 from litestar import Request
 
-from stadtmelder_reports.schemas import LanguageCode
+from stadtmelder_reports.http.schemas import LanguageCode
 
 LANGUAGES: tuple[LanguageCode, ...] = ("de", "en", "tr")
 AnyRequest = Request[Any, Any, Any]

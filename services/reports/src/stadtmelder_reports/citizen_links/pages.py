@@ -14,8 +14,8 @@ from stadtmelder_reports.citizen_links.domain import BadAnswer, LinkInvalid, Lin
 from stadtmelder_reports.citizen_links.languages import page_language
 from stadtmelder_reports.citizen_links.texts import LinkWords
 from stadtmelder_reports.errors import ReportNotFound, ReportsError
-from stadtmelder_reports.http_errors import error_response
-from stadtmelder_reports.schemas import LanguageCode
+from stadtmelder_reports.http.errors import error_response
+from stadtmelder_reports.http.schemas import LanguageCode
 
 AnyRequest = Request[Any, Any, Any]
 # The token in a page's address stays out of caches, referrers and search engines.

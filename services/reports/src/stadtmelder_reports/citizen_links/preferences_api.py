@@ -27,8 +27,8 @@ from stadtmelder_reports.citizen_links.pages import (
 )
 from stadtmelder_reports.citizen_links.texts import LinkWords
 from stadtmelder_reports.core.service import ReportService
-from stadtmelder_reports.declared_responses import BY_KEY, body_read_by_hand, declared
-from stadtmelder_reports.schemas import LanguageCode, PreferencesIn, PreferencesOut
+from stadtmelder_reports.http.declared_responses import BY_KEY, body_read_by_hand, declared
+from stadtmelder_reports.http.schemas import LanguageCode, PreferencesIn, PreferencesOut
 from stadtmelder_reports.web.texts import LANGUAGE_NAMES
 from stadtmelder_shared.link_tokens import LinkPurpose
 

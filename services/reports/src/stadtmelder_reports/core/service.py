@@ -15,6 +15,7 @@ from stadtmelder_reports.core.domain import Feedback, NewReport, Notice, Report,
 from stadtmelder_reports.core.geography import box_around
 from stadtmelder_reports.core.report_queries import ReportQuery
 from stadtmelder_reports.core.repository import ReportRepository, StoredPhoto
+from stadtmelder_reports.core.submission import submit
 from stadtmelder_reports.errors import ReportChangedMeanwhile, ReportClosed
 from stadtmelder_reports.photos.cleaning import CleanPhoto
 from stadtmelder_shared import topics
@@ -95,7 +96,7 @@ class ReportService:
         self, submission: Submission, photos: tuple[CleanPhoto, ...] = ()
     ) -> NewReport:
         """Store the report with its ReportSubmitted event in one write; the relay announces it."""
-        new = domain.submit(
+        new = submit(
             submission,
             self.jurisdiction,
             photos,

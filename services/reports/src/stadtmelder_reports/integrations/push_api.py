@@ -11,7 +11,7 @@ from litestar.params import JSONBody
 from pydantic import BaseModel, Field
 
 from stadtmelder_reports.core.service import ReportService
-from stadtmelder_reports.declared_responses import BY_KEY, declared
+from stadtmelder_reports.http.declared_responses import BY_KEY, declared
 from stadtmelder_reports.integrations.push import PushSettings, subscription_problems
 from stadtmelder_shared.events import PushSubscription
 

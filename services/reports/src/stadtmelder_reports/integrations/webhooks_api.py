@@ -9,7 +9,7 @@ from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import HeaderParameter, JSONBody
 from pydantic import BaseModel, Field
 
-from stadtmelder_reports.declared_responses import declared
+from stadtmelder_reports.http.declared_responses import declared
 from stadtmelder_reports.integrations.webhooks import AppWebhooks, url_problem
 from stadtmelder_shared.webhook_signatures import (
     EVENT_ID_HEADER,

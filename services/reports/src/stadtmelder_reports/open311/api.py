@@ -13,6 +13,7 @@ from stadtmelder_reports.api import ApiSettings
 from stadtmelder_reports.categories import localized
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import ReportStopped
+from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.integrations.api_keys import ApiKeyStore
 from stadtmelder_reports.open311 import schemas
 from stadtmelder_reports.open311.errors import (
@@ -33,7 +34,6 @@ from stadtmelder_reports.open311.queries import MAX_UPDATES, changed_between, fi
 from stadtmelder_reports.open311.responses import format_of, open311_response
 from stadtmelder_reports.open311.texts import service_notice
 from stadtmelder_reports.photos.uploads import PhotoCleaning, clean_photos
-from stadtmelder_reports.rate_limits import SubmissionLimiter
 
 Service = NamedDependency[ReportService]
 Links = NamedDependency[ApiSettings]

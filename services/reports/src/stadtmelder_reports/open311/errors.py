@@ -28,7 +28,7 @@ from stadtmelder_reports.errors import (
     TooManySubmissions,
     TrackingTokenUnknown,
 )
-from stadtmelder_reports.http_errors import (
+from stadtmelder_reports.http.errors import (
     EXCEPTION_HANDLERS,
     STORAGE_UNAVAILABLE,
     log_unexpected,

@@ -2,7 +2,7 @@
 
 from typing import get_args
 
-from stadtmelder_reports.schemas import LanguageCode
+from stadtmelder_reports.http.schemas import LanguageCode
 from stadtmelder_reports.web.texts import N_, Words
 
 STATUS_NOTES = {

@@ -12,9 +12,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from stadtmelder_reports.api import Links, Texts
 from stadtmelder_reports.core.domain import Report
-from stadtmelder_reports.declared_responses import STAFF, ConflictOut, declared
 from stadtmelder_reports.errors import InvalidQuery
-from stadtmelder_reports.schemas import DepartmentOut, LanguageCode
+from stadtmelder_reports.http.declared_responses import STAFF, ConflictOut, declared
+from stadtmelder_reports.http.schemas import DepartmentOut, LanguageCode
 from stadtmelder_reports.staff.auth import StaffAuthentication, StaffMember
 from stadtmelder_reports.staff.schemas import (
     AssignIn,

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from stadtmelder_reports.core.domain import Comment, Report, StatusChange
-from stadtmelder_reports.schemas import DepartmentOut, ReportOut, department_out, public_view
+from stadtmelder_reports.http.schemas import DepartmentOut, ReportOut, department_out, public_view
 from stadtmelder_reports.staff.auth import Role, StaffMember
 from stadtmelder_reports.staff.repository import AuditEntry
 from stadtmelder_reports.staff.workflow import REASON_MAX_LENGTH

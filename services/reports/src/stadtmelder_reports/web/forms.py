@@ -8,9 +8,10 @@ from email_validator import EmailNotValidError, validate_email
 
 from stadtmelder_reports.categories import Category, localized
 from stadtmelder_reports.core.catalogue import Jurisdiction
-from stadtmelder_reports.core.domain import Submission, submit
+from stadtmelder_reports.core.domain import Submission
+from stadtmelder_reports.core.submission import submit
 from stadtmelder_reports.errors import FieldProblem, InvalidReport
-from stadtmelder_reports.schemas import LanguageCode
+from stadtmelder_reports.http.schemas import LanguageCode
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared.events import Location, Reporter
 

@@ -25,8 +25,8 @@ from stadtmelder_reports.errors import (
     ReportNotFound,
     TooManySubmissions,
 )
-from stadtmelder_reports.rate_limits import SubmissionLimiter
-from stadtmelder_reports.schemas import ReportOut, category_out, public_view
+from stadtmelder_reports.http.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.schemas import ReportOut, category_out, public_view
 from stadtmelder_reports.web.rendering import choose_language, page, see_other
 from stadtmelder_reports.web.report_pages import on_not_found
 from stadtmelder_reports.web.texts import Words

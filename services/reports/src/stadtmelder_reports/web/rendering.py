@@ -13,7 +13,7 @@ from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
 from stadtmelder_reports.citizen_links.languages import LANGUAGES, page_language
-from stadtmelder_reports.schemas import LanguageCode
+from stadtmelder_reports.http.schemas import LanguageCode
 from stadtmelder_reports.web.texts import LANGUAGE_NAMES, Words
 
 AnyRequest = Request[Any, Any, Any]

@@ -11,11 +11,11 @@ from stadtmelder_reports.categories import Category, localized
 from stadtmelder_reports.core.domain import MAX_PHOTOS
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import FieldProblem, ReportStopped
-from stadtmelder_reports.geocoding import SearchResult
-from stadtmelder_reports.http_errors import EXCEPTION_HANDLERS, on_http_error
+from stadtmelder_reports.http.errors import EXCEPTION_HANDLERS, on_http_error
+from stadtmelder_reports.http.schemas import NearbyReportOut, category_out
 from stadtmelder_reports.photos.cleaning import MAX_PHOTO_BYTES
-from stadtmelder_reports.schemas import NearbyReportOut, category_out
 from stadtmelder_reports.web.forms import ReportFormValues, explain
+from stadtmelder_reports.web.geocoding import SearchResult
 from stadtmelder_reports.web.photo_refusals import megabytes
 from stadtmelder_reports.web.rendering import choose_language, page
 from stadtmelder_reports.web.texts import Words

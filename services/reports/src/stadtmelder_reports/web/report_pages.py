@@ -31,11 +31,10 @@ from stadtmelder_reports.errors import (
     TooManySubmissions,
     TrackingTokenUnknown,
 )
-from stadtmelder_reports.geocoding import Geocoder, find_places
+from stadtmelder_reports.http.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.schemas import NearbyReportOut, category_out, public_view
 from stadtmelder_reports.photos.cleaning import PhotoError
 from stadtmelder_reports.photos.uploads import PhotoCleaning, clean_photos
-from stadtmelder_reports.rate_limits import SubmissionLimiter
-from stadtmelder_reports.schemas import NearbyReportOut, category_out, public_view
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.web.forms import (
     ReadForm,
@@ -43,6 +42,7 @@ from stadtmelder_reports.web.forms import (
     read_report_form,
     submission_of,
 )
+from stadtmelder_reports.web.geocoding import Geocoder, find_places
 from stadtmelder_reports.web.photo_refusals import (
     chosen_photos,
     is_about_photos,

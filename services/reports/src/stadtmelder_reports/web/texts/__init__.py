@@ -10,7 +10,7 @@ from functools import cache
 from gettext import GNUTranslations
 from typing import get_args
 
-from stadtmelder_reports.schemas import LanguageCode
+from stadtmelder_reports.http.schemas import LanguageCode
 from stadtmelder_shared.translations import load_catalogues
 
 LANGUAGE_NAMES: Mapping[LanguageCode, str] = {"de": "Deutsch", "en": "English", "tr": "Türkçe"}

@@ -1,7 +1,7 @@
 """What the OpenAPI document says beyond the handlers' signatures: the error answers of each
 JSON API operation, and the bodies of routes that read their body themselves.
 
-Every error body has the shape `http_errors.error_response` writes. A route lists the statuses
+Every error body has the shape `http.errors.error_response` writes. A route lists the statuses
 it can answer, and for a status with a reason of its own (why a well-formed request is still
 refused) says that reason, so a client reads from the document what it has to handle.
 """
@@ -14,8 +14,8 @@ from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from pydantic import BaseModel, Field
 
+from stadtmelder_reports.http.schemas import NearbyReportOut
 from stadtmelder_reports.request_limits import MAX_BODY_BYTES, MAX_FIELDS, MAX_JSON_DEPTH
-from stadtmelder_reports.schemas import NearbyReportOut
 
 
 class FieldErrorOut(BaseModel):
