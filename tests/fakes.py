@@ -35,6 +35,7 @@ from stadtmelder_shared.events import (
     PushSubscription,
     Reporter,
     ReportRouted,
+    ReportUnroutable,
 )
 from stadtmelder_shared.geo import distance_m
 from stadtmelder_shared.link_tokens import recipient_key
@@ -286,13 +287,13 @@ class InMemoryStaffRoster:
 
 class InMemoryRoutingLog:
     def __init__(self) -> None:
-        self.routed: dict[str, ReportRouted] = {}
+        self.routed: dict[str, ReportRouted | ReportUnroutable] = {}
 
     async def was_routed(self, submitted_event_id: str) -> bool:
         return submitted_event_id in self.routed
 
-    async def remember(self, routed: ReportRouted, at: datetime) -> None:
-        self.routed.setdefault(routed.caused_by, routed)
+    async def remember(self, decided: ReportRouted | ReportUnroutable, at: datetime) -> None:
+        self.routed.setdefault(decided.caused_by, decided)
 
     async def ping(self) -> None:
         return None

@@ -74,7 +74,7 @@ async def mails(system: LocalSystem, address: str, count: int) -> list[EmailMess
 def plain(message: EmailMessage) -> str:
     body = message.get_body(preferencelist=("plain",))
     assert body is not None
-    return str(body.get_content())  # type: ignore[attr-defined]
+    return str(body.get_content())
 
 
 async def step(
@@ -186,7 +186,7 @@ async def test_a_reporter_hears_five_times_in_turkish_and_not_fixed_reopens_the_
         assert message["Content-Language"] == "tr"
         html = message.get_body(preferencelist=("html",))
         assert html is not None
-        assert '<html lang="tr"' in str(html.get_content())  # type: ignore[attr-defined]
+        assert '<html lang="tr"' in str(html.get_content())
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
     assert await queued(api, clerk, report_id) == "reopened"

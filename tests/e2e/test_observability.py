@@ -41,7 +41,7 @@ async def submit(system: LocalSystem, address: str) -> str:
 
 def spans(system: LocalSystem) -> list[dict[str, Any]]:
     """Every span the services wrote so far (TRACES_DIR of the test profile)."""
-    found = []
+    found: list[dict[str, Any]] = []
     for path in sorted(Path(system.profile.state_dir, "traces").glob("*.jsonl")):
         found.extend(json.loads(line) for line in path.read_text().splitlines() if line)
     return found

@@ -277,7 +277,7 @@ async def test_xml_post_and_list_use_the_spec_element_names(
 
 
 @pytest.mark.parametrize("key", [None, "deadbeef.not-a-key"])
-async def test_posting_without_a_valid_key_is_403(api: httpx.AsyncClient, key) -> None:
+async def test_posting_without_a_valid_key_is_403(api: httpx.AsyncClient, key: str | None) -> None:
     response = await api.post(f"{V2}/requests.json", data=request_form(key))
 
     assert response.status_code == 403
@@ -319,6 +319,7 @@ async def test_no_answer_contains_the_reporters_personal_data(
 ) -> None:
     posted = await api.post(f"{V2}/requests.xml", data=request_form(api_key))
     request_id = ElementTree.fromstring(posted.content).findtext("request/service_request_id")
+    assert request_id is not None, posted.text
     answers = [posted.text]
     for path in (
         f"{V2}/requests/{request_id}.json?extensions=true",

@@ -44,7 +44,7 @@ def test_empty_attribute_counts_as_not_given() -> None:
 
 
 @pytest.mark.parametrize("name", ["attribute", "attribute[]", "attribute[a][b]", "attribute[a"])
-def test_malformed_attribute_name_is_400_naming_it(name) -> None:
+def test_malformed_attribute_name_is_400_naming_it(name: str) -> None:
     with pytest.raises(Open311Error) as raised:
         parse_attributes([(name, "x")])
 
@@ -53,7 +53,7 @@ def test_malformed_attribute_name_is_400_naming_it(name) -> None:
 
 
 @pytest.mark.parametrize("given", [None, "", "duisburg.de", "duisburg"])
-def test_jurisdiction_id_is_optional_and_both_our_ids_are_accepted(given) -> None:
+def test_jurisdiction_id_is_optional_and_both_our_ids_are_accepted(given: str | None) -> None:
     check_jurisdiction(given, DUISBURG)
 
 
@@ -75,7 +75,9 @@ def test_other_jurisdiction_is_404() -> None:
         (("fr", None), "de"),
     ],
 )
-def test_language_comes_from_locale_or_lang_else_german(preferences, expected) -> None:
+def test_language_comes_from_locale_or_lang_else_german(
+    preferences: tuple[str | None, str | None], expected: str
+) -> None:
     assert language(*preferences) == expected
 
 
@@ -85,7 +87,7 @@ def test_resource_names_split_into_name_and_format() -> None:
 
 
 @pytest.mark.parametrize("name", ["road_damage", "road_damage.yaml", ".json"])
-def test_resource_without_our_formats_is_404(name) -> None:
+def test_resource_without_our_formats_is_404(name: str) -> None:
     with pytest.raises(Open311Error) as raised:
         split_format(name)
 
@@ -115,7 +117,7 @@ def test_window_with_one_end_spans_90_days_from_it() -> None:
         ("2026-01-01T00:00:00Z", "2026-04-02T00:00:00Z", "90 days"),
     ],
 )
-def test_bad_window_is_400_saying_what_to_fix(start, end, named) -> None:
+def test_bad_window_is_400_saying_what_to_fix(start: str, end: str | None, named: str) -> None:
     with pytest.raises(Open311Error) as raised:
         parse_window(start, end, NOW)
 

@@ -35,12 +35,12 @@ def a_report(**changes: object) -> Report:
 
 
 @pytest.mark.parametrize("status", sorted(OPEN_STATUSES))
-def test_every_open_domain_status_is_open(status) -> None:
+def test_every_open_domain_status_is_open(status: str) -> None:
     assert schemas.open311_status(status) == "open"
 
 
 @pytest.mark.parametrize("status", ["resolved", "rejected", "duplicate", "closed"])
-def test_other_statuses_are_closed(status) -> None:
+def test_other_statuses_are_closed(status: str) -> None:
     assert schemas.open311_status(status) == "closed"
 
 
@@ -186,5 +186,5 @@ def test_updates_are_the_status_changes_inside_the_window() -> None:
         ("description", "description"),
     ],
 )
-def test_problem_fields_use_open311_names(ours, theirs) -> None:
+def test_problem_fields_use_open311_names(ours: str, theirs: str) -> None:
     assert open311_field(ours) == theirs

@@ -3,7 +3,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from litestar.datastructures import UploadFile
@@ -201,7 +201,7 @@ async def test_a_photo_after_close_is_refused_as_the_service_stopping(tmp_path: 
 async def test_a_worker_that_cannot_start_refuses_with_503_not_a_crash() -> None:
     workers = PhotoWorkers(1)
 
-    async def broken(*_: Any) -> None:
+    async def broken(*_: Any, **__: Any) -> NoReturn:
         raise BrokenProcessPool("the fork server is gone")
 
     workers._submit_to = broken  # type: ignore[method-assign]

@@ -117,4 +117,4 @@ async def test_a_consumed_record_continues_its_trace_and_its_ids_reach_the_logs(
     )
     processed = [s for s in exporter.get_finished_spans() if s.kind == trace.SpanKind.CONSUMER]
     assert processed
-    assert all(f"{s.context.trace_id:032x}" == TRACE_ID for s in processed)  # type: ignore[union-attr]
+    assert all(f"{s.context.trace_id:032x}" == TRACE_ID for s in processed)
