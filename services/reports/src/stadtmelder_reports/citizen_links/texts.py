@@ -8,7 +8,7 @@ New texts of this feature, kept apart from web/texts/ until they move into the c
 
 from collections.abc import Mapping
 
-from stadtmelder_reports.schemas import LanguageCode
+from stadtmelder_reports.http.schemas import LanguageCode
 
 TEXTS: Mapping[LanguageCode, Mapping[str, str]] = {
     "de": {
