@@ -1,12 +1,15 @@
 """Routing decisions as events: what a decision announces, and probable duplicates."""
 
 from datetime import datetime
+from typing import TypedDict
 
 from stadtmelder_routing.responsibility import Decision
 from stadtmelder_routing.work_items import WorkItem
 from stadtmelder_shared.departments import Department
 from stadtmelder_shared.events import (
+    CategoryRef,
     Location,
+    Reporter,
     ReportRouted,
     ReportSubmitted,
     ReportUnroutable,
@@ -26,15 +29,9 @@ def routed(
 ) -> ReportRouted:
     """The announcement of a decision; its id derives from the submission's id."""
     return ReportRouted(
-        event_id=derived_event_id(submitted.event_id, "routed"),
-        occurred_at=now,
-        report_id=submitted.report_id,
-        jurisdiction=submitted.jurisdiction,
-        category=submitted.category,
+        **_answer_to(submitted, "routed", now),
         department=department.ref(),
         rule=decision.rule,
-        caused_by=submitted.event_id,
-        reporter=submitted.reporter,
         due_at=department.due_at(submitted.category.code, submitted.occurred_at),
         area=decision.area_id,
         asset_id=asset_id,
@@ -45,13 +42,31 @@ def routed(
 def unroutable(submitted: ReportSubmitted, triage: Department, now: datetime) -> ReportUnroutable:
     place = "without a place" if submitted.location is None else "at this place"
     return ReportUnroutable(
-        event_id=derived_event_id(submitted.event_id, "unroutable"),
+        **_answer_to(submitted, "unroutable", now),
+        department=triage.ref(),
+        reason=f"No responsibility rule covers '{submitted.category.code}' {place}.",
+    )
+
+
+class _Answer(TypedDict):
+    event_id: str
+    occurred_at: datetime
+    report_id: str
+    jurisdiction: str
+    category: CategoryRef
+    caused_by: str
+    reporter: Reporter | None
+
+
+def _answer_to(submitted: ReportSubmitted, outcome: str, now: datetime) -> _Answer:
+    """What every answer to a submission carries: its report and reporter, and an id derived
+    from the submission's, so a redelivered submission is answered with the same event."""
+    return _Answer(
+        event_id=derived_event_id(submitted.event_id, outcome),
         occurred_at=now,
         report_id=submitted.report_id,
         jurisdiction=submitted.jurisdiction,
         category=submitted.category,
-        department=triage.ref(),
-        reason=f"No responsibility rule covers '{submitted.category.code}' {place}.",
         caused_by=submitted.event_id,
         reporter=submitted.reporter,
     )
