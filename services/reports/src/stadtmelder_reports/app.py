@@ -17,14 +17,14 @@ from stadtmelder_reports.alerts import AlertsFeature
 from stadtmelder_reports.alerts import register as register_alerts
 from stadtmelder_reports.api import ApiSettings, HealthController, ReportsController
 from stadtmelder_reports.citizen_links import routes as citizen_links
+from stadtmelder_reports.core import wiring as core
 from stadtmelder_reports.core.catalogue import (
     DEFAULT_DIRECTORY,
     load_departments,
     load_jurisdiction,
 )
 from stadtmelder_reports.core.handlers import register_handlers
-from stadtmelder_reports.core.mongo_repository import MongoReportRepository
-from stadtmelder_reports.core.outbox import OutboxRelay, ReportOutbox
+from stadtmelder_reports.core.outbox import OutboxRelay
 from stadtmelder_reports.core.repository import connect
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.errors import EXCEPTION_HANDLERS
@@ -33,7 +33,6 @@ from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.integrations import routes as integrations
 from stadtmelder_reports.integrations.api_keys import ApiKeyStore
 from stadtmelder_reports.integrations.push import push_settings
-from stadtmelder_reports.integrations.webhook_store import MongoAppWebhookStore
 from stadtmelder_reports.integrations.webhooks import local_deployment
 from stadtmelder_reports.open311.api import Open311Controller
 from stadtmelder_reports.photos.uploads import photo_workers, provide_photo_workers
@@ -44,21 +43,13 @@ from stadtmelder_reports.request_limits import (
     photo_body_bytes,
 )
 from stadtmelder_reports.settings import ReportsSettings
+from stadtmelder_reports.staff import wiring as staff
 from stadtmelder_reports.staff.api import BEARER_SCHEME, StaffController
-from stadtmelder_reports.staff.auth import (
-    LOCAL_ISSUER,
-    JwksKeys,
-    KeySource,
-    LocalKeys,
-    TokenVerifier,
-)
-from stadtmelder_reports.staff.repository import MongoAuditLog, MongoStaffRoster
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.submission_guards import refuse_before_body
 from stadtmelder_reports.web.geocoding import Geocoder, NominatimGeocoder
 from stadtmelder_reports.web.rendering import WebSettings
 from stadtmelder_reports.web.routes import web_router, web_settings, web_template_config
-from stadtmelder_shared.departments import Directory
 from stadtmelder_shared.health import connection_checks
 from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
 from stadtmelder_shared.logs import LogContextMiddleware
@@ -112,26 +103,12 @@ async def stop_relays(
     await asyncio.gather(kafka_side, return_exceptions=True)
 
 
-def staff_verifier(settings: ReportsSettings, directory: Directory) -> TokenVerifier:
-    """The OIDC provider's keys when a JWKS URL is set, else the local development key."""
-    keys: KeySource
-    if settings.staff_jwks_url:
-        if not settings.staff_issuer:
-            raise ValueError("REPORTS_STAFF_JWKS_URL needs REPORTS_STAFF_ISSUER to be set too")
-        keys, issuer = JwksKeys(settings.staff_jwks_url), settings.staff_issuer
-    else:
-        log.info("staff tokens are checked with the local key %s", settings.staff_signing_key_file)
-        keys = LocalKeys(settings.staff_signing_key_file)
-        issuer = settings.staff_issuer or LOCAL_ISSUER
-    return TokenVerifier(keys, issuer, settings.staff_audience, directory)
-
-
 def create_app(settings: ReportsSettings) -> Litestar:
     jurisdiction = load_jurisdiction(
         settings.jurisdiction_dir or DEFAULT_DIRECTORY, settings.boundary_file
     )
     directory = load_departments(settings.departments_file)
-    verifier = staff_verifier(settings, directory)
+    verifier = staff.staff_verifier(settings, directory)
     api_settings = ApiSettings(settings.public_base_url.rstrip("/"), settings.max_photo_bytes)
     limiter = SubmissionLimiter(settings.submissions_per_minute)
     alerts = AlertsFeature()
@@ -143,53 +120,29 @@ def create_app(settings: ReportsSettings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         client = connect(settings.mongodb_url)
         database = client[settings.mongodb_database]
-        repository = MongoReportRepository(database, settings.duplicate_radius_m)
-        await repository.ensure_indexes()
-        indexed = await repository.index_open_reports()
-        if indexed:
-            log.info("put %d open reports stored earlier into the nearby index", indexed)
-        tokens = await repository.index_tracking_tokens()
-        if tokens:
-            log.info("put %d tracking tokens stored earlier into the tracking index", tokens)
-        audit = MongoAuditLog(database)
-        await audit.ensure_indexes()
         broker = make_broker(
             settings.kafka_bootstrap_servers,
             client_id="stadtmelder-reports",
             middlewares=(tracing_middleware(), metrics.kafka_middleware(), LogContextMiddleware),
         )
-        relay = OutboxRelay(
-            ReportOutbox(repository),
-            KafkaEventPublisher(broker, SOURCE),
-            settings.outbox_poll_seconds,
+        publisher = KafkaEventPublisher(broker, SOURCE)
+        report_core = await core.register(
+            app.state, database, publisher, settings, jurisdiction, directory
         )
-        service = ReportService(
-            repository,
-            jurisdiction,
-            duplicate_radius_m=settings.duplicate_radius_m,
-            on_events_pending=relay.wake,
-            directory=directory,
-            app_webhooks=MongoAppWebhookStore(database),
-        )
-        work = WorkService(
-            repository,
-            audit,
-            MongoStaffRoster(database),
+        relay = report_core.relay
+        work = await staff.register(
+            app.state,
+            database,
+            report_core.repository,
             directory,
             jurisdiction.code,
+            verifier,
             on_events_pending=relay.wake,
         )
-        register_handlers(broker, service, work, settings.kafka_group_id)
+        register_handlers(broker, report_core.service, work, settings.kafka_group_id)
         alert_relay = await alerts.start(
-            database,
-            jurisdiction,
-            KafkaEventPublisher(broker, SOURCE),
-            settings.outbox_poll_seconds,
+            database, jurisdiction, publisher, settings.outbox_poll_seconds
         )
-
-        app.state.service = service
-        app.state.work = work
-        app.state.staff_verifier = verifier
         integrations.register(
             app.state, database, settings.link_secret.get_secret_value().encode(), push, local
         )
@@ -198,7 +151,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
         metrics.watch_consumer_lag(broker)
 
         async def read_outbox_backlog() -> None:
-            backlog = await repository.count_pending_events()
+            backlog = await report_core.repository.count_pending_events()
             metrics.outbox_backlog.labels(outbox="reports").set(backlog)
 
         metrics.refresh_at_scrape(read_outbox_backlog)

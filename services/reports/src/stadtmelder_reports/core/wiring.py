@@ -1,0 +1,56 @@
+"""How the composition root adds the report core: the repository on MongoDB with its indexes, the
+outbox relay and the use cases the JSON API, Open311, the pages and the consumers share."""
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.datastructures import State
+from pymongo.asynchronous.database import AsyncDatabase
+
+from stadtmelder_reports.core.catalogue import Jurisdiction
+from stadtmelder_reports.core.mongo_repository import MongoReportRepository
+from stadtmelder_reports.core.outbox import EventPublisher, OutboxRelay, ReportOutbox
+from stadtmelder_reports.core.service import ReportService
+from stadtmelder_reports.integrations.webhook_store import MongoAppWebhookStore
+from stadtmelder_reports.settings import ReportsSettings
+from stadtmelder_shared.departments import Directory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Core:
+    repository: MongoReportRepository
+    relay: OutboxRelay
+    service: ReportService
+
+
+async def register(
+    state: State,
+    database: AsyncDatabase[dict[str, Any]],
+    publisher: EventPublisher,
+    settings: ReportsSettings,
+    jurisdiction: Jurisdiction,
+    directory: Directory,
+) -> Core:
+    """The repository with its indexes (filled once from reports stored before them), the relay
+    of its outbox, which the caller runs while Kafka is up, and `state.service` for the routes."""
+    repository = MongoReportRepository(database, settings.duplicate_radius_m)
+    await repository.ensure_indexes()
+    indexed = await repository.index_open_reports()
+    if indexed:
+        log.info("put %d open reports stored earlier into the nearby index", indexed)
+    tokens = await repository.index_tracking_tokens()
+    if tokens:
+        log.info("put %d tracking tokens stored earlier into the tracking index", tokens)
+    relay = OutboxRelay(ReportOutbox(repository), publisher, settings.outbox_poll_seconds)
+    state.service = ReportService(
+        repository,
+        jurisdiction,
+        duplicate_radius_m=settings.duplicate_radius_m,
+        on_events_pending=relay.wake,
+        directory=directory,
+        app_webhooks=MongoAppWebhookStore(database),
+    )
+    return Core(repository, relay, state.service)
