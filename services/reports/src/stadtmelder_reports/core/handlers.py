@@ -2,6 +2,7 @@
 the transitions department systems send."""
 
 import logging
+from collections.abc import Awaitable
 
 from faststream.kafka import KafkaBroker
 
@@ -13,6 +14,7 @@ from stadtmelder_shared import topics
 from stadtmelder_shared.dead_letters import Origin, Rejected
 from stadtmelder_shared.events import (
     CitizenNotified,
+    Event,
     ReportRouted,
     ReportUnroutable,
     WorkItemSendFailed,
@@ -29,43 +31,40 @@ def register_handlers(
 ) -> None:
     @consumer(broker, topics.REPORTS_ROUTED, group_id, retried=RETRIED)
     async def on_report_routed(event: ReportRouted) -> None:
-        context = {"report_id": event.report_id, "event_id": event.event_id}
-        try:
-            applied = await service.record_routing(event)
-        except ReportNotFound:
-            log.warning("routed event for an unknown report ignored", extra=context)
-            return
-        log.info("report routed" if applied else "routed event seen before", extra=context)
+        await _apply(
+            service.record_routing(event),
+            event,
+            ("report routed", "routed event seen before"),
+            "routed event for an unknown report ignored",
+        )
 
     @consumer(broker, topics.REPORTS_UNROUTABLE, group_id, retried=RETRIED)
     async def on_report_unroutable(event: ReportUnroutable) -> None:
-        context = {"report_id": event.report_id, "event_id": event.event_id}
-        try:
-            applied = await service.record_unroutable(event)
-        except ReportNotFound:
-            log.warning("unroutable event for an unknown report ignored", extra=context)
-            return
-        log.info("report put into triage" if applied else "unroutable seen before", extra=context)
+        await _apply(
+            service.record_unroutable(event),
+            event,
+            ("report put into triage", "unroutable seen before"),
+            "unroutable event for an unknown report ignored",
+        )
 
     @consumer(broker, topics.CITIZENS_NOTIFIED, group_id, retried=RETRIED)
     async def on_citizen_notified(event: CitizenNotified) -> None:
-        context = {"report_id": event.report_id, "event_id": event.event_id}
-        try:
-            applied = await service.record_notice(event)
-        except ReportNotFound:
-            log.warning("notice about an unknown report ignored", extra=context)
-            return
-        log.info("citizen notified" if applied else "notice seen before", extra=context)
+        await _apply(
+            service.record_notice(event),
+            event,
+            ("citizen notified", "notice seen before"),
+            "notice about an unknown report ignored",
+        )
 
     @consumer(broker, topics.WORK_ITEMS_SEND_FAILED, group_id, retried=RETRIED)
     async def on_work_item_send_failed(event: WorkItemSendFailed) -> None:
-        context = {"report_id": event.report_id, "event_id": event.event_id}
-        try:
-            noted = await work.note_send_failure(event)
-        except ReportNotFound:
-            log.warning("send failure of an unknown report ignored", extra=context)
-            return
-        log.warning("department send failure noted" if noted else "seen before", extra=context)
+        await _apply(
+            work.note_send_failure(event),
+            event,
+            ("department send failure noted", "seen before"),
+            "send failure of an unknown report ignored",
+            level=logging.WARNING,
+        )
 
     @pattern_consumer(
         broker,
@@ -88,3 +87,22 @@ def register_handlers(
             raise Rejected(str(problem)) from None
         context = {"report_id": update.report_id, "event_id": update.event_id}
         log.info("department update applied" if applied else "update seen before", extra=context)
+
+
+async def _apply(
+    applying: Awaitable[bool],
+    event: Event,
+    said: tuple[str, str],
+    unknown: str,
+    level: int = logging.INFO,
+) -> None:
+    """Await a step that applies another service's event to its report and log what it did,
+    `said[0]` when applied and `said[1]` when seen before. An event about a report never stored
+    here is logged and acknowledged: no redelivery would make the report appear."""
+    context = {"report_id": event.report_id, "event_id": event.event_id}
+    try:
+        applied = await applying
+    except ReportNotFound:
+        log.warning(unknown, extra=context)
+        return
+    log.log(level, said[0] if applied else said[1], extra=context)
