@@ -331,5 +331,5 @@ async def test_a_citizen_mail_arrives_as_text_and_html_with_one_click_unsubscrib
     html = message.get_body(preferencelist=("html",))
     assert text is not None
     assert html is not None
-    assert "Bildirim numaranız ABCDE-12345." in text.get_content()  # type: ignore[attr-defined]
-    assert '<html lang="tr"' in html.get_content()  # type: ignore[attr-defined]
+    assert "Bildirim numaranız ABCDE-12345." in text.get_content()
+    assert '<html lang="tr"' in html.get_content()

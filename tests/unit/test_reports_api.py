@@ -2,7 +2,7 @@ import io
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from litestar import Litestar
@@ -15,7 +15,7 @@ from stadtmelder_reports.app import build_app
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
-from stadtmelder_shared.events import DepartmentRef, ReportRouted
+from stadtmelder_shared.events import DepartmentRef, ReportRouted, ReportSubmitted
 from tests.examples import DUESSELDORF_ALTSTADT, KOENIGSTRASSE, geotagged_jpeg, valid_answers
 from tests.fakes import InMemoryReportRepository
 
@@ -64,7 +64,9 @@ def assert_no_personal_data(text: str) -> None:
         assert value not in text
 
 
-async def test_categories_have_code_name_and_questions_in_the_chosen_language(client) -> None:
+async def test_categories_have_code_name_and_questions_in_the_chosen_language(
+    client: AsyncTestClient[Litestar],
+) -> None:
     german = {c["code"]: c for c in (await client.get("/api/v1/categories")).json()}
     turkish = {c["code"]: c for c in (await client.get("/api/v1/categories?lang=tr")).json()}
 
@@ -83,7 +85,7 @@ async def test_categories_have_code_name_and_questions_in_the_chosen_language(cl
 
 
 async def test_valid_report_is_stored_and_answered_without_personal_data(
-    client, repository
+    client: AsyncTestClient[Litestar], repository: InMemoryReportRepository
 ) -> None:
     response = await client.post("/api/v1/reports", json=VALID)
 
@@ -93,6 +95,7 @@ async def test_valid_report_is_stored_and_answered_without_personal_data(
     assert body["tracking_url"] == f"https://melder.example/track/{body['tracking_token']}"
     assert_no_personal_data(response.text)
     stored = repository.reports[body["id"]]
+    assert stored.reporter is not None
     assert (stored.reporter.email, stored.reporter.name, stored.reporter.phone) == PERSONAL
 
 
@@ -112,7 +115,10 @@ async def test_valid_report_is_stored_and_answered_without_personal_data(
     ],
 )
 async def test_bad_report_is_rejected_naming_the_field_and_nothing_is_stored(
-    client, repository, change, field
+    client: AsyncTestClient[Litestar],
+    repository: InMemoryReportRepository,
+    change: dict[str, Any],
+    field: str,
 ) -> None:
     response = await client.post("/api/v1/reports", json={**VALID, **change})
 
@@ -125,7 +131,9 @@ async def test_bad_report_is_rejected_naming_the_field_and_nothing_is_stored(
     assert repository.reports == {}
 
 
-async def test_danger_answer_gets_advice_instead_of_a_queue_place(client, repository) -> None:
+async def test_danger_answer_gets_advice_instead_of_a_queue_place(
+    client: AsyncTestClient[Litestar], repository: InMemoryReportRepository
+) -> None:
     answers = {**VALID["answers"], "acute_danger": "yes"}  # type: ignore[dict-item]
     response = await client.post("/api/v1/reports?lang=en", json={**VALID, "answers": answers})
 
@@ -136,7 +144,9 @@ async def test_danger_answer_gets_advice_instead_of_a_queue_place(client, reposi
     assert repository.reports == {}
 
 
-async def test_malformed_json_gets_a_clear_400(client, repository) -> None:
+async def test_malformed_json_gets_a_clear_400(
+    client: AsyncTestClient[Litestar], repository: InMemoryReportRepository
+) -> None:
     response = await client.post(
         "/api/v1/reports", content=b"{not json", headers={"content-type": "application/json"}
     )
@@ -145,7 +155,7 @@ async def test_malformed_json_gets_a_clear_400(client, repository) -> None:
     assert repository.reports == {}
 
 
-async def test_unknown_report_is_404_with_a_reason(client) -> None:
+async def test_unknown_report_is_404_with_a_reason(client: AsyncTestClient[Litestar]) -> None:
     response = await client.get("/api/v1/reports/NOPE0-00000")
     assert response.status_code == 404
     assert response.json()["code"] == "report_not_found"
@@ -158,7 +168,7 @@ def form_fields(**changes: Any) -> dict[str, str]:
 
 
 async def test_multipart_report_with_a_geotagged_photo_lands_at_the_photos_place(
-    client, repository
+    client: AsyncTestClient[Litestar], repository: InMemoryReportRepository
 ) -> None:
     photo = geotagged_jpeg(*KOENIGSTRASSE)
     response = await client.post(
@@ -188,7 +198,10 @@ async def test_multipart_report_with_a_geotagged_photo_lands_at_the_photos_place
     ],
 )
 async def test_non_images_and_oversized_photos_are_rejected_and_nothing_is_stored(
-    client, repository, upload, expected
+    client: AsyncTestClient[Litestar],
+    repository: InMemoryReportRepository,
+    upload: tuple[str, bytes, str],
+    expected: str,
 ) -> None:
     response = await client.post(
         "/api/v1/reports/form", data=form_fields(), files=[("photos", upload)]
@@ -202,7 +215,7 @@ async def test_non_images_and_oversized_photos_are_rejected_and_nothing_is_store
     assert repository.photos == {}
 
 
-async def test_list_filters_paginates_and_speaks_geojson(client) -> None:
+async def test_list_filters_paginates_and_speaks_geojson(client: AsyncTestClient[Litestar]) -> None:
     ids = []
     for category in ("road_damage", "road_damage", "graffiti"):
         payload = {
@@ -235,7 +248,7 @@ async def test_list_filters_paginates_and_speaks_geojson(client) -> None:
     assert_no_personal_data(geo.text)
 
 
-async def test_bad_list_parameters_get_a_400_naming_them(client) -> None:
+async def test_bad_list_parameters_get_a_400_naming_them(client: AsyncTestClient[Litestar]) -> None:
     for query, parameter in (
         ("bbox=1,2,3", "bbox"),
         ("cursor=%%%", "cursor"),
@@ -247,7 +260,7 @@ async def test_bad_list_parameters_get_a_400_naming_them(client) -> None:
 
 
 async def test_a_citizen_is_offered_nearby_open_reports_and_can_support_one(
-    client, repository
+    client: AsyncTestClient[Litestar], repository: InMemoryReportRepository
 ) -> None:
     original = (await client.post("/api/v1/reports", json=VALID)).json()
 
@@ -279,7 +292,9 @@ async def test_a_citizen_is_offered_nearby_open_reports_and_can_support_one(
     assert topics.count("reports.supported") == 1
 
 
-async def test_tracking_link_shows_the_report_and_a_wrong_one_is_404(client) -> None:
+async def test_tracking_link_shows_the_report_and_a_wrong_one_is_404(
+    client: AsyncTestClient[Litestar],
+) -> None:
     created = (await client.post("/api/v1/reports", json=VALID)).json()
 
     tracked = await client.get(f"/api/v1/track/{created['tracking_token']}")
@@ -287,7 +302,9 @@ async def test_tracking_link_shows_the_report_and_a_wrong_one_is_404(client) -> 
     assert (await client.get("/api/v1/track/guessed")).status_code == 404
 
 
-async def test_submissions_over_the_limit_get_429_with_retry_after(client) -> None:
+async def test_submissions_over_the_limit_get_429_with_retry_after(
+    client: AsyncTestClient[Litestar],
+) -> None:
     statuses = [
         (await client.post("/api/v1/reports", json={**VALID, "category": "x"})).status_code
         for _ in range(21)
@@ -300,14 +317,17 @@ async def test_submissions_over_the_limit_get_429_with_retry_after(client) -> No
     assert "wait" in response.json()["detail"]
 
 
-async def test_routed_report_shows_its_department(client, repository) -> None:
+async def test_routed_report_shows_its_department(
+    client: AsyncTestClient[Litestar], repository: InMemoryReportRepository
+) -> None:
     report_id = (await client.post("/api/v1/reports", json=VALID)).json()["id"]
     submitted = repository.reports[report_id].pending_events[0][1]
+    assert isinstance(submitted, ReportSubmitted)
     service = ReportService(repository, DUISBURG)
     routed = ReportRouted(
         report_id=report_id,
         jurisdiction="duisburg",
-        category=submitted.category,  # type: ignore[attr-defined]
+        category=submitted.category,
         department=DepartmentRef(id="wbd-strasse", name="Straßen und Gehwege"),
         rule="category:road_damage",
         caused_by=submitted.event_id,
@@ -321,7 +341,7 @@ async def test_routed_report_shows_its_department(client, repository) -> None:
     assert [step["status"] for step in body["history"]] == ["submitted", "routed"]
 
 
-async def test_readiness_reports_each_connection(client) -> None:
+async def test_readiness_reports_each_connection(client: AsyncTestClient[Litestar]) -> None:
     response = await client.get("/health/ready")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "mongodb": "ok", "kafka": "unreachable"}
@@ -329,7 +349,7 @@ async def test_readiness_reports_each_connection(client) -> None:
 
 
 async def test_a_submission_while_the_database_is_away_gets_503_and_a_sentence(
-    client, repository
+    client: AsyncTestClient[Litestar], repository: InMemoryReportRepository
 ) -> None:
     async def away(*_: Any, **__: Any) -> None:
         raise ServerSelectionTimeoutError("127.0.0.1:27017: connection refused")
@@ -347,11 +367,13 @@ async def test_a_submission_while_the_database_is_away_gets_503_and_a_sentence(
 
 
 async def test_an_unforeseen_failure_gets_a_body_and_is_logged_without_the_tracking_token(
-    client, repository, caplog: pytest.LogCaptureFixture
+    client: AsyncTestClient[Litestar],
+    repository: InMemoryReportRepository,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     address = "@".join(("anna", "example.org"))  # in the message, not in the source line
 
-    async def broken(*_: Any, **__: Any) -> None:
+    async def broken(*_: Any, **__: Any) -> NoReturn:
         raise RuntimeError(f"a bug near {address}")
 
     repository.by_tracking_token = broken  # type: ignore[method-assign]

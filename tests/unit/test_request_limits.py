@@ -350,7 +350,7 @@ async def test_a_client_gone_mid_body_is_counted_as_499_and_not_logged_as_an_err
         "state": {},
     }
     with caplog.at_level(logging.INFO):
-        await site.client.app(scope, receive, send)  # type: ignore[arg-type]
+        await site.client.app(scope, receive, send)
 
     assert sent[0]["status"] == 499
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

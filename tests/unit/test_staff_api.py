@@ -17,11 +17,11 @@ from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
-from stadtmelder_reports.staff.auth import LOCAL_ISSUER, LocalKeys, StaffMember, TokenVerifier
+from stadtmelder_reports.staff.auth import LOCAL_ISSUER, LocalKeys, Role, StaffMember, TokenVerifier
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
 from stadtmelder_shared import topics
-from stadtmelder_shared.departments import load_directory
+from stadtmelder_shared.departments import Department, load_directory
 from stadtmelder_shared.events import (
     Location,
     Reporter,
@@ -37,7 +37,14 @@ DIRECTORY = load_directory()
 AUDIENCE = "stadtmelder-staff"
 BASE = "/api/v1/staff"
 ROADS, GREEN = "wbd-strasse", "wbd-gruen"
-REPORTER = Reporter(email="anna@example.org", name="Anna Beispiel", phone="+49 203 1234567")
+REPORTER_EMAIL = "anna@example.org"
+REPORTER = Reporter(email=REPORTER_EMAIL, name="Anna Beispiel", phone="+49 203 1234567")
+
+
+def known_department(department_id: str) -> Department:
+    found = DIRECTORY.get(department_id)
+    assert found is not None, department_id
+    return found
 
 
 class Clock:
@@ -89,7 +96,7 @@ class Staff:
                 jurisdiction=report.jurisdiction,
                 occurred_at=self.clock.now,
                 category=report.category,
-                department=DIRECTORY.get(department).ref(),
+                department=known_department(department).ref(),
                 rule="test",
                 caused_by=report.pending_events[0][1].event_id,
             )
@@ -125,7 +132,7 @@ class Staff:
         return [e for t, e in self.reports.reports[report_id].pending_events if t == topic]
 
 
-CALLERS: dict[str, tuple[str, list[str], str | None]] = {
+CALLERS: dict[str, tuple[str, list[Role], str | None]] = {
     "clerk_a": ("anna.clerk", ["clerk"], ROADS),
     "colleague_a": ("ben.clerk", ["clerk"], ROADS),
     "clerk_b": ("cem.clerk", ["clerk"], GREEN),
@@ -340,7 +347,7 @@ async def test_me_names_the_roles_and_the_department(staff: Staff) -> None:
     assert body == {
         "user_id": "anna.clerk",
         "roles": ["clerk"],
-        "department": {"id": ROADS, "name": DIRECTORY.get(ROADS).name()},
+        "department": {"id": ROADS, "name": known_department(ROADS).name()},
     }
 
 
@@ -365,8 +372,8 @@ async def test_a_clerk_works_a_report_to_resolved_and_the_public_sees_each_step(
         assert response.json()["status"] == to
     for visibility, text in (("internal", "Geheimnotiz"), ("public", "Danke fürs Melden!")):
         staff.clock.now += timedelta(minutes=1)
-        comment = {"visibility": visibility, "text": text}
-        response = await staff.post(CLERK_A, f"/reports/{report_id}/comments", comment)
+        note = {"visibility": visibility, "text": text}
+        response = await staff.post(CLERK_A, f"/reports/{report_id}/comments", note)
         assert response.status_code == 201
 
     public = await staff.client.get(f"/api/v1/reports/{report_id}")
@@ -382,7 +389,7 @@ async def test_a_clerk_works_a_report_to_resolved_and_the_public_sees_each_step(
     times = [datetime.fromisoformat(s["at"]) for s in view["history"]]
     assert times == sorted(times)
     assert [c["text"] for c in view["comments"]] == ["Danke fürs Melden!"]
-    for secret in ("Geheimnotiz", "anna.clerk", "Kolonne 3", "clerk", REPORTER.email):
+    for secret in ("Geheimnotiz", "anna.clerk", "Kolonne 3", "clerk", REPORTER_EMAIL):
         assert secret not in public.text
 
     changed = staff.events(report_id, topics.REPORTS_STATUS_CHANGED)
@@ -476,7 +483,7 @@ async def test_forwarding_moves_the_report_to_the_other_departments_queue(staff:
     assert staff_view["department"]["id"] == GREEN
     assert staff_view["assignee"] is None
     assert staff_view["overdue"] is False
-    green = DIRECTORY.get(GREEN)
+    green = known_department(GREEN)
     assert datetime.fromisoformat(staff_view["due_at"]) == green.due_at(
         "road_damage", staff.clock.now
     )
