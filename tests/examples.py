@@ -7,7 +7,7 @@ from typing import Any
 
 from PIL import Image
 
-from stadtmelder_reports.categories import Category
+from stadtmelder_reports.core.categories import Category
 
 
 def _osm_directory() -> Path:

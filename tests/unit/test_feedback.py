@@ -12,7 +12,6 @@ from litestar.di import Provide
 from litestar.testing import AsyncTestClient
 
 from stadtmelder_notify.links import MailLinks
-from stadtmelder_reports.api import ApiSettings, ReportsController
 from stadtmelder_reports.citizen_links import routes as citizen_links
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.domain import Submission
@@ -20,6 +19,8 @@ from stadtmelder_reports.core.handlers import register_handlers
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.errors import EXCEPTION_HANDLERS
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.reports_api import ReportsController
+from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.staff.service import QueueFilters, WorkService
 from stadtmelder_reports.staff.workflow import TransitionRequest

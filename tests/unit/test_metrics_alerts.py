@@ -14,11 +14,11 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from stadtmelder_reports.api import ApiSettings
 from stadtmelder_reports.app import build_app
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_shared.metrics import ServiceMetrics
 from tests.fakes import InMemoryReportRepository
 

@@ -14,12 +14,12 @@ from litestar.testing import AsyncTestClient
 from PIL import Image
 from pymongo.errors import ServerSelectionTimeoutError
 
-from stadtmelder_reports.api import ApiSettings
 from stadtmelder_reports.app import build_app
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.domain import StatusChange
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_reports.integrations.api_keys import ApiClient
 from stadtmelder_shared.events import DepartmentRef
 from tests.examples import DUESSELDORF_ALTSTADT, KOENIGSTRASSE, valid_answers

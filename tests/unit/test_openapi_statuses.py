@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from litestar import Litestar
 
-from stadtmelder_reports.api import ApiSettings
 from stadtmelder_reports.app import build_app
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.requests import ApiSettings
 
 ERROR_FIELDS = {"status_code", "code", "detail", "errors"}
 

@@ -11,7 +11,6 @@ from litestar.exceptions import ServiceUnavailableException
 from PIL.ExifTags import IFD
 
 from stadtmelder_reports.errors import InvalidReport
-from stadtmelder_reports.photo_workers import PhotoWorkers
 from stadtmelder_reports.photos.cleaning import (
     MAX_PHOTO_BYTES,
     CleanPhoto,
@@ -19,6 +18,7 @@ from stadtmelder_reports.photos.cleaning import (
     PhotoTooLarge,
 )
 from stadtmelder_reports.photos.uploads import clean_photos
+from stadtmelder_reports.photos.workers import PhotoWorkers
 from tests.photo_worker_faults import crash_or_spin_on_request, spin_forever
 from tests.photo_worker_spies import tell_pid_then_clean_slowly, tell_pid_then_spin
 from tests.system import wait_until

@@ -10,11 +10,11 @@ from litestar.testing import AsyncTestClient
 from PIL import Image
 from pymongo.errors import ServerSelectionTimeoutError
 
-from stadtmelder_reports.api import ApiSettings
 from stadtmelder_reports.app import build_app
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_shared.events import DepartmentRef, ReportRouted, ReportSubmitted
 from tests.examples import DUESSELDORF_ALTSTADT, KOENIGSTRASSE, geotagged_jpeg, valid_answers
 from tests.fakes import InMemoryReportRepository

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from stadtmelder_reports.categories import check_answers
 from stadtmelder_reports.core.catalogue import Jurisdiction, load_jurisdiction
+from stadtmelder_reports.core.categories import check_answers
 from stadtmelder_reports.core.domain import (
     DESCRIPTION_MAX_LENGTH,
     Submission,

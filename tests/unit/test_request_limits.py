@@ -18,7 +18,6 @@ from litestar.testing import AsyncTestClient
 from stadtmelder_reports.alerts import AlertsFeature
 from stadtmelder_reports.alerts.service import AlertService
 from stadtmelder_reports.alerts.store import load_districts
-from stadtmelder_reports.api import ApiSettings, _answers_from_form
 from stadtmelder_reports.app import build_app
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.service import ReportService
@@ -29,18 +28,20 @@ from stadtmelder_reports.errors import (
     RequestTooLarge,
 )
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
-from stadtmelder_reports.integrations.api_keys import ApiClient
-from stadtmelder_reports.request_limits import (
+from stadtmelder_reports.http.report_forms import answers_from_form as _answers_from_form
+from stadtmelder_reports.http.request_limits import (
     MAX_BODY_BYTES,
     PHOTO_ROUTES,
     BodyLimits,
     BodyWatch,
     JsonDepth,
 )
+from stadtmelder_reports.http.requests import ApiSettings
+from stadtmelder_reports.http.submission_guards import ADDRESS_COUNTED, KEY_COUNTED
+from stadtmelder_reports.integrations.api_keys import ApiClient
 from stadtmelder_reports.staff.auth import LOCAL_ISSUER, LocalKeys, TokenVerifier
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
-from stadtmelder_reports.submission_guards import ADDRESS_COUNTED, KEY_COUNTED
 from stadtmelder_shared.departments import load_directory
 from tests.alert_fakes import InMemoryAlertStore
 from tests.examples import KOENIGSTRASSE, valid_answers

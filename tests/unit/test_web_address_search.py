@@ -8,12 +8,12 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from stadtmelder_reports.api import ApiSettings
 from stadtmelder_reports.app import build_app
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.geography import Boundary
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_reports.web.geocoding import Geocoder, GeocoderUnavailable, Place
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import Location

@@ -12,12 +12,12 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from stadtmelder_reports.api import ApiSettings
 from stadtmelder_reports.app import build_app
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import FieldProblem, InvalidReport
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_reports.photos.cleaning import NotAnImage, PhotoTooLarge
 from stadtmelder_reports.web.photo_refusals import refused_by_cleaner
 from stadtmelder_reports.web.texts import Words

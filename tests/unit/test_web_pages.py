@@ -12,11 +12,11 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from stadtmelder_reports.api import ApiSettings
 from stadtmelder_reports.app import build_app
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_reports.staff.auth import LOCAL_ISSUER, LocalKeys, TokenVerifier
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.staff.token import ensure_signing_key, issue_token

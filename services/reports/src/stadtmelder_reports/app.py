@@ -15,7 +15,6 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from stadtmelder_reports.alerts import AlertsFeature
 from stadtmelder_reports.alerts import register as register_alerts
-from stadtmelder_reports.api import ApiSettings, HealthController, ReportsController
 from stadtmelder_reports.citizen_links import routes as citizen_links
 from stadtmelder_reports.core import wiring as core
 from stadtmelder_reports.core.catalogue import (
@@ -28,25 +27,28 @@ from stadtmelder_reports.core.outbox import OutboxRelay
 from stadtmelder_reports.core.repository import connect
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.errors import EXCEPTION_HANDLERS
+from stadtmelder_reports.http.health import HealthController
 from stadtmelder_reports.http.observability import http_metrics, metrics_endpoint, tracing_plugin
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.reports_api import ReportsController
+from stadtmelder_reports.http.request_limits import (
+    MAX_FIELDS,
+    BodyLimits,
+    RequestLimits,
+    photo_body_bytes,
+)
+from stadtmelder_reports.http.requests import ApiSettings
+from stadtmelder_reports.http.submission_guards import refuse_before_body
 from stadtmelder_reports.integrations import routes as integrations
 from stadtmelder_reports.integrations.api_keys import ApiKeyStore
 from stadtmelder_reports.integrations.push import push_settings
 from stadtmelder_reports.integrations.webhooks import local_deployment
 from stadtmelder_reports.open311.api import Open311Controller
 from stadtmelder_reports.photos.uploads import photo_workers, provide_photo_workers
-from stadtmelder_reports.request_limits import (
-    MAX_FIELDS,
-    BodyLimits,
-    RequestLimits,
-    photo_body_bytes,
-)
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.staff import wiring as staff
 from stadtmelder_reports.staff.api import BEARER_SCHEME, StaffController
 from stadtmelder_reports.staff.service import WorkService
-from stadtmelder_reports.submission_guards import refuse_before_body
 from stadtmelder_reports.web.geocoding import Geocoder, NominatimGeocoder
 from stadtmelder_reports.web.rendering import WebSettings
 from stadtmelder_reports.web.routes import web_router, web_settings, web_template_config

@@ -22,10 +22,10 @@ from stadtmelder_reports.alerts.domain import (
 )
 from stadtmelder_reports.alerts.pages import Message, Step, describe, message_page, step_page
 from stadtmelder_reports.alerts.service import AlertService
-from stadtmelder_reports.api import client_address
 from stadtmelder_reports.http.declared_responses import BY_KEY, EMAIL_REFUSED, declared
 from stadtmelder_reports.http.errors import error_response
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.requests import client_address
 from stadtmelder_reports.http.schemas import LanguageCode
 
 AnyRequest = Request[Any, Any, Any]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stadtmelder_reports.categories import Category, Choice, Group, Question, StopRule
+from stadtmelder_reports.core.categories import Category, Choice, Group, Question, StopRule
 from stadtmelder_reports.core.geography import Boundary, load_boundary
 from stadtmelder_shared.departments import Directory, load_directory
 

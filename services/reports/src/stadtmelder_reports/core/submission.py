@@ -3,8 +3,8 @@ sentence the citizen can act on, and the ReportSubmitted event that announces it
 
 from datetime import datetime
 
-from stadtmelder_reports.categories import check_answers
 from stadtmelder_reports.core.catalogue import Jurisdiction
+from stadtmelder_reports.core.categories import check_answers
 from stadtmelder_reports.core.domain import (
     ADDRESS_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,

@@ -14,8 +14,8 @@ from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from pydantic import BaseModel, Field
 
+from stadtmelder_reports.http.request_limits import MAX_BODY_BYTES, MAX_FIELDS, MAX_JSON_DEPTH
 from stadtmelder_reports.http.schemas import NearbyReportOut
-from stadtmelder_reports.request_limits import MAX_BODY_BYTES, MAX_FIELDS, MAX_JSON_DEPTH
 
 
 class FieldErrorOut(BaseModel):

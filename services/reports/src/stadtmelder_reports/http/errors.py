@@ -21,7 +21,7 @@ from litestar.types import ExceptionHandlersMap
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
 
-from stadtmelder_reports.categories import localized
+from stadtmelder_reports.core.categories import localized
 from stadtmelder_reports.errors import (
     InvalidQuery,
     InvalidReport,

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, EmailStr, Field
 
-from stadtmelder_reports.categories import Category, localized
+from stadtmelder_reports.core.categories import Category, localized
 from stadtmelder_reports.core.domain import (
     ADDRESS_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,

@@ -9,11 +9,11 @@ from litestar.di import NamedDependency
 from litestar.enums import HttpMethod
 from litestar.params import FromPath, FromQuery, SkipValidation
 
-from stadtmelder_reports.api import ApiSettings
-from stadtmelder_reports.categories import localized
+from stadtmelder_reports.core.categories import localized
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import ReportStopped
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_reports.integrations.api_keys import ApiKeyStore
 from stadtmelder_reports.open311 import schemas
 from stadtmelder_reports.open311.errors import (

@@ -3,8 +3,8 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from stadtmelder_reports.categories import Category, localized
 from stadtmelder_reports.core.catalogue import Jurisdiction
+from stadtmelder_reports.core.categories import Category, localized
 from stadtmelder_reports.core.domain import OPEN_STATUSES, Report, StatusChange
 from stadtmelder_reports.open311.texts import status_note
 

@@ -10,8 +10,8 @@ from litestar.di import NamedDependency
 
 from stadtmelder_reports.core.domain import MAX_PHOTOS
 from stadtmelder_reports.errors import FieldProblem, InvalidReport
-from stadtmelder_reports.photo_workers import PhotoWorkers
 from stadtmelder_reports.photos.cleaning import CleanPhoto, PhotoError
+from stadtmelder_reports.photos.workers import PhotoWorkers
 
 PhotoCleaning = NamedDependency[PhotoWorkers]
 

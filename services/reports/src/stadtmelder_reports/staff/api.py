@@ -10,10 +10,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from stadtmelder_reports.api import Links, Texts
 from stadtmelder_reports.core.domain import Report
 from stadtmelder_reports.errors import InvalidQuery
 from stadtmelder_reports.http.declared_responses import STAFF, ConflictOut, declared
+from stadtmelder_reports.http.requests import Links, Texts
 from stadtmelder_reports.http.schemas import DepartmentOut, LanguageCode
 from stadtmelder_reports.staff.auth import StaffAuthentication, StaffMember
 from stadtmelder_reports.staff.schemas import (

@@ -6,8 +6,8 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from stadtmelder_reports.categories import Category, localized
 from stadtmelder_reports.core.catalogue import Jurisdiction
+from stadtmelder_reports.core.categories import Category, localized
 from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.submission import submit
 from stadtmelder_reports.errors import FieldProblem, InvalidReport

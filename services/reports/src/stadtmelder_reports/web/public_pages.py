@@ -14,8 +14,7 @@ from litestar.types import ExceptionHandlersMap
 
 from stadtmelder_reports.alerts.domain import AlertRequest, InvalidAlert
 from stadtmelder_reports.alerts.service import AlertService
-from stadtmelder_reports.api import client_address, decode_cursor, encode_cursor
-from stadtmelder_reports.categories import localized
+from stadtmelder_reports.core.categories import localized
 from stadtmelder_reports.core.domain import OPEN_STATUSES
 from stadtmelder_reports.core.report_queries import ReportQuery
 from stadtmelder_reports.core.service import ReportService
@@ -26,6 +25,7 @@ from stadtmelder_reports.errors import (
     TooManySubmissions,
 )
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.requests import client_address, decode_cursor, encode_cursor
 from stadtmelder_reports.http.schemas import ReportOut, category_out, public_view
 from stadtmelder_reports.web.rendering import choose_language, page, see_other
 from stadtmelder_reports.web.report_pages import on_not_found

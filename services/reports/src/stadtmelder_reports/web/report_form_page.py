@@ -7,7 +7,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.response import Template
 
-from stadtmelder_reports.categories import Category, localized
+from stadtmelder_reports.core.categories import Category, localized
 from stadtmelder_reports.core.domain import MAX_PHOTOS
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import FieldProblem, ReportStopped

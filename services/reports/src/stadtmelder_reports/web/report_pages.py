@@ -11,8 +11,6 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
 from litestar.types import ExceptionHandlersMap
 
-from stadtmelder_reports.api import Links, client_address
-from stadtmelder_reports.categories import localized
 from stadtmelder_reports.citizen_links.domain import (
     FeedbackAlreadyGiven,
     FeedbackAnswer,
@@ -21,6 +19,7 @@ from stadtmelder_reports.citizen_links.domain import (
 )
 from stadtmelder_reports.citizen_links.service import record_answer
 from stadtmelder_reports.core.catalogue import Jurisdiction
+from stadtmelder_reports.core.categories import localized
 from stadtmelder_reports.core.domain import FEEDBACK_OUTCOMES, Report
 from stadtmelder_reports.core.service import PossibleDuplicates, ReportService
 from stadtmelder_reports.errors import (
@@ -32,6 +31,7 @@ from stadtmelder_reports.errors import (
     TrackingTokenUnknown,
 )
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.requests import Links, client_address
 from stadtmelder_reports.http.schemas import NearbyReportOut, category_out, public_view
 from stadtmelder_reports.photos.cleaning import PhotoError
 from stadtmelder_reports.photos.uploads import PhotoCleaning, clean_photos

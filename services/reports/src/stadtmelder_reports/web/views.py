@@ -3,8 +3,8 @@
 from collections.abc import Mapping
 from typing import Any
 
-from stadtmelder_reports.categories import localized
 from stadtmelder_reports.core.catalogue import Jurisdiction
+from stadtmelder_reports.core.categories import localized
 from stadtmelder_reports.core.domain import OPEN_STATUSES
 from stadtmelder_reports.http.schemas import ReportOut
 from stadtmelder_reports.web.texts import Words

@@ -1,28 +1,22 @@
-"""JSON API controllers under /api/v1: categories, reports, photos, support, tracking, health."""
+"""The JSON API under /api/v1: categories, reports, nearby reports, photos, support, tracking."""
 
-import base64
-import json
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_409_CONFLICT
 
-from stadtmelder_reports.core.domain import NewReport, Submission
 from stadtmelder_reports.core.geography import BoundingBox
 from stadtmelder_reports.core.report_queries import ReportQuery
-from stadtmelder_reports.core.service import ReportService
-from stadtmelder_reports.errors import FieldProblem, InvalidQuery, InvalidReport
+from stadtmelder_reports.core.service import PhotosToClean, PossibleDuplicates, ReportService
+from stadtmelder_reports.errors import InvalidQuery
 from stadtmelder_reports.http.declared_responses import (
     BY_KEY,
     QUERY_REFUSED,
     READ,
-    REPEATED_TEXT,
     REPORT_FORM_REFUSED,
     REPORT_REFUSED,
     SUPPORT_REFUSED,
@@ -30,6 +24,15 @@ from stadtmelder_reports.http.declared_responses import (
     report_submission,
 )
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.report_forms import ReportForm, report_in, submission_of
+from stadtmelder_reports.http.requests import (
+    ApiSettings,
+    Links,
+    Texts,
+    client_address,
+    decode_cursor,
+    encode_cursor,
+)
 from stadtmelder_reports.http.schemas import (
     CategoryOut,
     LanguageCode,
@@ -43,63 +46,11 @@ from stadtmelder_reports.http.schemas import (
     geojson_feature,
     public_view,
 )
-from stadtmelder_reports.photos.cleaning import CleanPhoto
 from stadtmelder_reports.photos.uploads import PhotoCleaning, clean_photos
-from stadtmelder_reports.request_limits import MAX_TEXT_PART_BYTES
 from stadtmelder_shared.events import Location, Reporter
 
 GEOJSON = "application/geo+json"
 Service = NamedDependency[ReportService]
-
-
-@dataclass(frozen=True)
-class ApiSettings:
-    """Absolute URLs in answers come from the public base URL, never from request headers."""
-
-    base_url: str
-    max_photo_bytes: int
-
-
-Links = NamedDependency[ApiSettings]
-# A query parameter given any number of times, e.g. `?category=a&category=b`.
-Texts = Annotated[list[str] | None, QueryParameter(schema_extra=REPEATED_TEXT)]
-
-
-@dataclass
-class ReportForm:
-    """The multipart form of a new report: the fields of ReportIn, `answers` as a JSON object."""
-
-    category: str
-    description: str
-    lat: float | None = None
-    lon: float | None = None
-    address: str | None = None
-    answers: str | None = None
-    email: str | None = None
-    name: str | None = None
-    phone: str | None = None
-    language: str = "de"
-    check_duplicates: bool = False
-    photos: list[UploadFile] = field(default_factory=list)
-
-
-def client_address(request: Request[Any, Any, Any]) -> str:
-    """The caller's address; uvicorn rewrites it from proxy headers only for trusted proxies."""
-    return f"ip:{request.client.host if request.client else 'unknown'}"
-
-
-def encode_cursor(created_at: datetime, report_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{report_id}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        at, report_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(at), report_id
-    except ValueError:
-        raise InvalidQuery(
-            "cursor", "Use the next_cursor of the previous page unchanged."
-        ) from None
 
 
 class ReportsController(Controller):
@@ -121,8 +72,7 @@ class ReportsController(Controller):
         limiter: NamedDependency[SubmissionLimiter],
         data: JSONBody[ReportIn],
     ) -> Response[Any]:
-        await limiter.check(client_address(request))
-        return await _submit(service, links, data, photos=())
+        return await _submit(service, links, limiter, client_address(request), data)
 
     @post("/reports/form", status_code=201, responses=report_submission(REPORT_FORM_REFUSED))
     async def submit_report_form(
@@ -135,11 +85,14 @@ class ReportsController(Controller):
         data: Annotated[ReportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Response[Any]:
         """The same as POST /reports, as multipart/form-data with up to three `photos` files."""
-        await limiter.check(client_address(request))
-        fields = {k: v for k, v in vars(data).items() if k not in {"photos", "answers"}}
-        report = ReportIn.model_validate({**fields, "answers": _answers_from_form(data.answers)})
-        photos = await clean_photos(data.photos, links.max_photo_bytes, photo_workers)
-        return await _submit(service, links, report, photos)
+        return await _submit(
+            service,
+            links,
+            limiter,
+            client_address(request),
+            report_in(data),
+            photos=lambda: clean_photos(data.photos, links.max_photo_bytes, photo_workers),
+        )
 
     @get(
         "/reports",
@@ -298,110 +251,46 @@ def _photo_response(data: bytes, media_type: str) -> Response[bytes]:
     )
 
 
-def _answers_from_form(raw: str | None) -> dict[str, Any]:
-    if not raw:
-        return {}
-    if len(raw) > MAX_TEXT_PART_BYTES:
-        # The request watch caps text parts while they arrive; this holds should it be bypassed.
-        raise InvalidReport(
-            [FieldProblem("answers", f"Send at most {MAX_TEXT_PART_BYTES // 1024} KB of answers.")]
-        )
-    try:
-        answers = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError):
-        answers = None
-    if not isinstance(answers, dict):
-        raise InvalidReport(
-            [
-                FieldProblem(
-                    "answers", 'Send the answers as a JSON object, e.g. {"pole_number": "12"}.'
-                )
-            ]
-        )
-    return answers
-
-
 async def _submit(
-    service: ReportService, links: ApiSettings, data: ReportIn, photos: tuple[CleanPhoto, ...]
+    service: ReportService,
+    links: ApiSettings,
+    limiter: SubmissionLimiter,
+    client: str,
+    data: ReportIn,
+    photos: PhotosToClean | None = None,
 ) -> Response[Any]:
-    location = (
-        Location(lat=data.lat, lon=data.lon)
-        if data.lat is not None and data.lon is not None
-        else None
+    outcome = await service.submit_from_citizen(
+        limiter, client, submission_of(data), data.check_duplicates, photos
     )
-    if (data.lat is None) != (data.lon is None):
-        raise InvalidReport(
-            [FieldProblem("lat" if data.lat is None else "lon", "Give both lat and lon.")]
-        )
-    if data.check_duplicates and location is not None:
-        nearby = await service.open_reports_nearby(data.category, location)
-        if nearby:
-            body = {
-                "status_code": HTTP_409_CONFLICT,
-                "code": "possible_duplicates",
-                "detail": "Open reports of this kind exist nearby. Support one of them, or send "
-                "the report again with check_duplicates set to false.",
-                "duplicates": [
-                    NearbyReportOut(
-                        report=public_view(r, data.language, links.base_url),
-                        distance_m=round(distance, 1),
-                    ).model_dump(mode="json")
-                    for r, distance in nearby
-                ],
-            }
-            return Response(body, status_code=HTTP_409_CONFLICT)
-    contact = (
-        Reporter(
-            email=str(data.email) if data.email else None,
-            name=data.name,
-            phone=data.phone,
-            language=data.language,
-        )
-        if data.email or data.phone
-        else None
-    )
-    new: NewReport = await service.submit_report(
-        Submission(
-            category=data.category,
-            description=data.description,
-            location=location,
-            address=data.address,
-            answers=data.answers,
-            language=data.language,
-            contact=contact,
-        ),
-        photos,
-    )
-    view = public_view(new.report, data.language, links.base_url)
+    if isinstance(outcome, PossibleDuplicates):
+        body = {
+            "status_code": HTTP_409_CONFLICT,
+            "code": "possible_duplicates",
+            "detail": "Open reports of this kind exist nearby. Support one of them, or send "
+            "the report again with check_duplicates set to false.",
+            "duplicates": [
+                NearbyReportOut(
+                    report=public_view(r, data.language, links.base_url),
+                    distance_m=round(distance, 1),
+                ).model_dump(mode="json")
+                for r, distance in outcome.nearby
+            ],
+        }
+        return Response(body, status_code=HTTP_409_CONFLICT)
+    view = public_view(outcome.report, data.language, links.base_url)
     nearby_reports = (
-        await service.open_reports_nearby(data.category, new.report.location)
-        if new.report.location
+        await service.open_reports_nearby(data.category, outcome.report.location)
+        if outcome.report.location
         else []
     )
     out = NewReportOut(
         **view.model_dump(),
-        tracking_token=new.tracking_token,
-        tracking_url=f"{links.base_url}/track/{new.tracking_token}",
+        tracking_token=outcome.tracking_token,
+        tracking_url=f"{links.base_url}/track/{outcome.tracking_token}",
         possible_duplicates=[
             NearbyReportOut(report=public_view(r, data.language, links.base_url), distance_m=d)
             for r, d in nearby_reports
-            if r.id != new.report.id
+            if r.id != outcome.report.id
         ],
     )
     return Response(out, status_code=201)
-
-
-class HealthController(Controller):
-    path = "/health"
-    include_in_schema = False
-
-    @get("/live")
-    async def live(self) -> dict[str, str]:
-        return {"status": "ok"}
-
-    @get("/ready")
-    async def ready(self, request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
-        checks = await request.app.state.readiness()
-        ok = all(value == "ok" for value in checks.values())
-        body = {"status": "ok" if ok else "unavailable", **checks}
-        return Response(body, status_code=200 if ok else 503)

@@ -13,8 +13,8 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
-from stadtmelder_reports.api import client_address
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.requests import client_address
 from stadtmelder_reports.integrations.api_keys import ApiKeyStore
 from stadtmelder_reports.open311.errors import forbidden
 

@@ -1,0 +1,92 @@
+"""A new report as the JSON API receives it, as JSON or as a multipart form, turned into the
+domain's `Submission`."""
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar.datastructures import UploadFile
+
+from stadtmelder_reports.core.domain import Submission
+from stadtmelder_reports.errors import FieldProblem, InvalidReport
+from stadtmelder_reports.http.request_limits import MAX_TEXT_PART_BYTES
+from stadtmelder_reports.http.schemas import ReportIn
+from stadtmelder_shared.events import Location, Reporter
+
+
+@dataclass
+class ReportForm:
+    """The multipart form of a new report: the fields of ReportIn, `answers` as a JSON object."""
+
+    category: str
+    description: str
+    lat: float | None = None
+    lon: float | None = None
+    address: str | None = None
+    answers: str | None = None
+    email: str | None = None
+    name: str | None = None
+    phone: str | None = None
+    language: str = "de"
+    check_duplicates: bool = False
+    photos: list[UploadFile] = field(default_factory=list)
+
+
+def report_in(form: ReportForm) -> ReportIn:
+    """The form as the JSON body it stands for."""
+    fields = {k: v for k, v in vars(form).items() if k not in {"photos", "answers"}}
+    return ReportIn.model_validate({**fields, "answers": answers_from_form(form.answers)})
+
+
+def answers_from_form(raw: str | None) -> dict[str, Any]:
+    if not raw:
+        return {}
+    if len(raw) > MAX_TEXT_PART_BYTES:
+        # The request watch caps text parts while they arrive; this holds should it be bypassed.
+        raise InvalidReport(
+            [FieldProblem("answers", f"Send at most {MAX_TEXT_PART_BYTES // 1024} KB of answers.")]
+        )
+    try:
+        answers = json.loads(raw)
+    except (json.JSONDecodeError, RecursionError):
+        answers = None
+    if not isinstance(answers, dict):
+        raise InvalidReport(
+            [
+                FieldProblem(
+                    "answers", 'Send the answers as a JSON object, e.g. {"pole_number": "12"}.'
+                )
+            ]
+        )
+    return answers
+
+
+def submission_of(data: ReportIn) -> Submission:
+    if (data.lat is None) != (data.lon is None):
+        raise InvalidReport(
+            [FieldProblem("lat" if data.lat is None else "lon", "Give both lat and lon.")]
+        )
+    location = (
+        Location(lat=data.lat, lon=data.lon)
+        if data.lat is not None and data.lon is not None
+        else None
+    )
+    contact = (
+        Reporter(
+            email=str(data.email) if data.email else None,
+            name=data.name,
+            phone=data.phone,
+            language=data.language,
+        )
+        if data.email or data.phone
+        else None
+    )
+    return Submission(
+        category=data.category,
+        description=data.description,
+        location=location,
+        address=data.address,
+        answers=data.answers,
+        language=data.language,
+        contact=contact,
+    )
