@@ -1,5 +1,6 @@
 """The reports catalogues hold every text the code and templates ask for, in every language."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
+from stadtmelder_notify.words import Words as MailWords
 from stadtmelder_reports.http.schemas import LanguageCode
 from stadtmelder_reports.web.texts import Words
 
@@ -54,9 +56,17 @@ def test_catalogue_holds_no_text_the_code_no_longer_asks_for(keys: set[str], lan
     assert [key for key in unused if key and key not in keys] == []
 
 
+def test_templates_ask_for_texts_by_call_which_extraction_sees() -> None:
+    templates = (REPORTS / "src").glob("**/templates/*.j2")
+    attribute = re.compile(r"\bt\.(?!plural\b|language\b)[a-z_]+")
+    found = {path.name: attribute.findall(path.read_text()) for path in templates}
+    assert {name: keys for name, keys in found.items() if keys} == {}
+
+
 def test_extraction_finds_the_pages_texts(keys: set[str]) -> None:
     assert {"home_title", "supporters", "search_found", "status_resolved"} <= keys
     assert {"open311_service_notice", "open311_status_routed"} <= keys
+    assert {"links_unsubscribe_title", "alert_link_confirm_question", "alert_link_daily"} <= keys
 
 
 @pytest.mark.parametrize(
@@ -80,3 +90,51 @@ def test_german_supporters_are_one_person_or_people() -> None:
 
 def _forms(string: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
     return (string,) if isinstance(string, str) else tuple(string or ("",))
+
+
+NOTIFY = REPORTS.parent / "notify"
+
+
+def _notify_keys() -> set[str]:
+    with (NOTIFY / "babel.cfg").open() as config:
+        method_map, options_map = parse_mapping_cfg(config)  # type: ignore[no-untyped-call]
+    found = extract_from_dir(NOTIFY, method_map, options_map, keywords=KEYWORDS)
+    return {message if isinstance(message, str) else message[0] for *_, message, _, _ in found}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_notify_catalogue_holds_exactly_the_texts_the_mails_ask_for(language: str) -> None:
+    keys = _notify_keys()
+    path = NOTIFY / "src" / "stadtmelder_notify" / "locale" / language / "LC_MESSAGES"
+    with (path / "messages.po").open("rb") as po:
+        messages = read_po(po, locale=language)
+    held = {str(m.id if isinstance(m.id, str) else m.id[0]) for m in messages if m.id}
+    untranslated = sorted(k for k in keys & held if not all(_forms(messages[k].string)))
+    assert (sorted(keys - held), sorted(held - keys), untranslated) == ([], [], [])
+    assert {"confirmation_subject", "supported_count", "alert_digest_subject"} <= keys
+
+
+@pytest.mark.parametrize(
+    ("language", "one", "two"),
+    [
+        ("de", "1 neue Meldung vom 07.12.2026", "2 neue Meldungen vom 07.12.2026"),
+        ("tr", "07.12.2026 tarihinde 1 yeni bildirim", "07.12.2026 tarihinde 2 yeni bildirim"),
+    ],
+)
+def test_digest_subject_counts_in_the_languages_plural(language: str, one: str, two: str) -> None:
+    words = MailWords(language)
+    assert words.plural("alert_digest_subject", 1, day="07.12.2026") == one
+    assert words.plural("alert_digest_subject", 2, day="07.12.2026") == two
+
+
+@pytest.mark.parametrize(
+    ("language", "one", "three"),
+    [
+        ("de", "Jetzt unterstützt 1 Person diese Meldung.", "Jetzt unterstützen 3 Personen"),
+        ("tr", "şimdiye kadar 1 kez desteklendi", "şimdiye kadar 3 kez desteklendi"),
+    ],
+)
+def test_supporters_count_in_the_languages_plural(language: str, one: str, three: str) -> None:
+    words = MailWords(language)
+    assert one in words.plural("supported_count", 1)
+    assert three in words.plural("supported_count", 3)

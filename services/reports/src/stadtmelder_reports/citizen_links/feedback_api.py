@@ -34,7 +34,6 @@ from stadtmelder_reports.citizen_links.pages import (
     wants_html,
 )
 from stadtmelder_reports.citizen_links.service import record_answer
-from stadtmelder_reports.citizen_links.texts import LinkWords
 from stadtmelder_reports.core.domain import (
     FEEDBACK_COMMENT_MAX_LENGTH,
     FEEDBACK_OUTCOMES,
@@ -54,6 +53,7 @@ from stadtmelder_reports.http.schemas import (
     feedback_out,
 )
 from stadtmelder_reports.staff.service import WorkService
+from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared.link_tokens import LinkHolder, LinkPurpose
 
 HOW_TO_ANSWER = (
@@ -85,14 +85,17 @@ Tokens = NamedDependency[LinkTokens]
 def question(
     report: Report, holder: LinkHolder, selected: FeedbackOutcome | None, language: LanguageCode
 ) -> FeedbackQuestionOut:
-    words = LinkWords(language)
+    t = Words(language)
     given = given_feedback(report, holder.recipient)
     return FeedbackQuestionOut(
         report_id=report.id,
         status=report.status,
         category=report.category.name(language),
-        question=words.feedback_title,
-        choices=[ChoiceOut(key=outcome, name=words(outcome)) for outcome in FEEDBACK_OUTCOMES],
+        question=t("feedback_title"),
+        choices=[
+            ChoiceOut(key=outcome, name=t.composed("feedback_", outcome))
+            for outcome in FEEDBACK_OUTCOMES
+        ],
         selected=selected,
         open=report.status == "resolved" and given is None,
         answer=feedback_out(given) if given else None,
@@ -107,13 +110,13 @@ def _form_answer(fields: dict[str, Any]) -> dict[str, Any]:
 
 def on_feedback_error(request: AnyRequest, error: ReportsError) -> Response[Any]:
     language = page_language(request, request.query_params.get("lang"))
-    words = LinkWords(language)
+    t = Words(language)
     if wants_html(request):
         if isinstance(error, FeedbackAlreadyGiven):
-            text = words("feedback_answered", answer=words(error.given.outcome))
+            text = t("feedback_answered", answer=t.composed("feedback_", error.given.outcome))
         else:
-            text = words.feedback_not_open
-        return message_page(language, words.feedback_title, text, status_code=HTTP_409_CONFLICT)
+            text = t("links_feedback_not_open")
+        return message_page(language, t("feedback_title"), text, status_code=HTTP_409_CONFLICT)
     if isinstance(error, FeedbackAlreadyGiven):
         answered = feedback_out(error.given).model_dump(mode="json")
         return error_response(HTTP_409_CONFLICT, "already_answered", str(error), answer=answered)
@@ -187,8 +190,8 @@ class FeedbackController(Controller):
             )
             return Response(out, status_code=status)
         language = page_language(request, lang)
-        words = LinkWords(language)
-        said = [words.feedback_thanks]
+        t = Words(language)
+        said = [t("links_feedback_thanks")]
         if report.status == "reopened":
-            said.append(words.feedback_reopened)
-        return message_page(language, words.feedback_title, *said, status_code=status)
+            said.append(t("links_feedback_reopened"))
+        return message_page(language, t("feedback_title"), *said, status_code=status)

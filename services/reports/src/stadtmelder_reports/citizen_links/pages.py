@@ -12,10 +12,10 @@ from litestar.types import ExceptionHandlersMap
 
 from stadtmelder_reports.citizen_links.domain import BadAnswer, LinkInvalid, LinkTokens
 from stadtmelder_reports.citizen_links.languages import page_language
-from stadtmelder_reports.citizen_links.texts import LinkWords
 from stadtmelder_reports.errors import ReportNotFound, ReportsError
 from stadtmelder_reports.http.errors import error_response
 from stadtmelder_reports.http.schemas import LanguageCode
+from stadtmelder_reports.web.texts import Words
 
 AnyRequest = Request[Any, Any, Any]
 # The token in a page's address stays out of caches, referrers and search engines.
@@ -51,7 +51,7 @@ def link_page(
     """A small accessible page of the `links_*` templates, in `language`."""
     return Template(
         template_name=template,
-        context={"t": LinkWords(language), "lang": language, "title": title, **context},
+        context={"lang": language, "title": title, **context},
         status_code=status_code,
         headers=PAGE_HEADERS,
     )
@@ -92,9 +92,11 @@ def on_link_error(request: AnyRequest, error: ReportsError) -> Response[Any]:
     }.get(type(error), (HTTP_400_BAD_REQUEST, "invalid_request"))
     if wants_html(request):
         language = page_language(request, request.query_params.get("lang"))
-        words = LinkWords(language)
-        message = words.invalid if isinstance(error, LinkInvalid | ReportNotFound) else str(error)
-        return message_page(language, words.problem, message, status_code=status)
+        t = Words(language)
+        message = (
+            t("links_invalid") if isinstance(error, LinkInvalid | ReportNotFound) else str(error)
+        )
+        return message_page(language, t("links_problem"), message, status_code=status)
     return error_response(status, code, str(error))
 
 

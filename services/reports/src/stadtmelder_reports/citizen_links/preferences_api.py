@@ -25,11 +25,10 @@ from stadtmelder_reports.citizen_links.pages import (
     submitted_fields,
     wants_html,
 )
-from stadtmelder_reports.citizen_links.texts import LinkWords
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.declared_responses import BY_KEY, body_read_by_hand, declared
 from stadtmelder_reports.http.schemas import LanguageCode, PreferencesIn, PreferencesOut
-from stadtmelder_reports.web.texts import LANGUAGE_NAMES
+from stadtmelder_reports.web.texts import LANGUAGE_NAMES, Words
 from stadtmelder_shared.link_tokens import LinkPurpose
 
 # PreferencesIn as JSON or as the page's form, which the route reads itself.
@@ -70,7 +69,8 @@ class PreferencesController(Controller):
                 )
             )
         language = page_language(request)
-        title = LinkWords(language)("unsubscribe_title", report_id=report.id)
+        t = Words(language)
+        title = t("links_unsubscribe_title", report_id=report.id)
         return link_page("links_unsubscribe.html.j2", language, title)
 
     @post("/unsubscribe/{token:str}", status_code=200, responses=declared(*BY_KEY))
@@ -83,7 +83,8 @@ class PreferencesController(Controller):
             holder.report_id, holder.recipient, opted_out=True
         )
         language = page_language(request)
-        done = LinkWords(language)("unsubscribed", report_id=holder.report_id)
+        t = Words(language)
+        done = t("links_unsubscribed", report_id=holder.report_id)
         if not wants_html(request):
             return Response(
                 PreferencesOut(
@@ -115,10 +116,11 @@ class PreferencesController(Controller):
                 )
             )
         shown = page_language(request, language)
+        t = Words(shown)
         return link_page(
             "links_preferences.html.j2",
             shown,
-            LinkWords(shown)("settings_title", report_id=report.id),
+            t("links_settings_title", report_id=report.id),
             languages=LANGUAGE_NAMES,
             chosen=language or shown,
         )
@@ -138,11 +140,11 @@ class PreferencesController(Controller):
             holder.report_id, holder.recipient, choice.opted_out, choice.language
         )
         language = page_language(request, choice.language)
-        words = LinkWords(language)
+        t = Words(language)
         done = (
-            words("resubscribed", report_id=holder.report_id)
+            t("links_resubscribed", report_id=holder.report_id)
             if choice.opted_out is False
-            else words.saved
+            else t("links_saved")
         )
         if not wants_html(request):
             return Response(
@@ -153,4 +155,4 @@ class PreferencesController(Controller):
                     detail=done,
                 )
             )
-        return message_page(language, words("settings_title", report_id=holder.report_id), done)
+        return message_page(language, t("links_settings_title", report_id=holder.report_id), done)

@@ -58,7 +58,11 @@ def catalogues() -> Mapping[str, GNUTranslations]:
 
 
 class Words:
-    """The texts of one language: `t("key", name=value)`, `t.key`, `t.plural("key", count)`."""
+    """The texts of one language: `t("key", name=value)` and `t.plural("key", count)`.
+
+    No `t.key`: extraction sees only calls, so a key read as an attribute would leave the
+    catalogues unnoticed.
+    """
 
     def __init__(self, language: LanguageCode) -> None:
         self.language = language
@@ -75,8 +79,3 @@ class Words:
     def composed(self, prefix: str, name: str) -> str:
         """The text of a key built at run time; such keys are listed in COMPOSED_KEYS."""
         return self(prefix + name)
-
-    def __getattr__(self, key: str) -> str:
-        if key.startswith("_"):
-            raise AttributeError(key)
-        return self(key)
