@@ -106,6 +106,20 @@ def _alert_letter(
     return letter, cancel_url
 
 
+def _alert_mail(
+    subscription: Subscription,
+    districts: Districts,
+    links: AlertLinks,
+    key: str,
+    subject: str,
+    blocks: tuple[Block, ...],
+) -> Mail:
+    """An alert mail to the subscriber, with the alert footer and its one-click cancel link."""
+    assert subscription.email is not None
+    letter, cancel_url = _alert_letter(subscription, districts, links, subject, blocks)
+    return _mail(subscription.email, letter, key, cancel_url)
+
+
 def confirmation_mail(
     subscription: Subscription, districts: Districts, links: AlertLinks, key: str
 ) -> Mail:
@@ -138,7 +152,6 @@ def alert_mail(
     key: str,
 ) -> Mail:
     """One new report, right away."""
-    assert subscription.email is not None
     language = subscription.language
     t = Words(language)
     category = report.category.name(language)
@@ -162,8 +175,7 @@ def alert_mail(
         ),
     )
     subject = t("alert_alert_subject").format(category=category)
-    letter, cancel_url = _alert_letter(subscription, districts, links, subject, blocks)
-    return _mail(subscription.email, letter, key, cancel_url)
+    return _alert_mail(subscription, districts, links, key, subject, blocks)
 
 
 def digest_mail(
@@ -175,7 +187,6 @@ def digest_mail(
     key: str,
 ) -> Mail:
     """The new reports of one day in one mail."""
-    assert subscription.email is not None
     language = subscription.language
     t = Words(language)
     day_text = t("alert_day", day=day)
@@ -190,5 +201,4 @@ def digest_mail(
         more = t.plural("alert_digest_more", len(reports) - DIGEST_MAX_REPORTS)
         blocks += (Paragraph(more),)
     subject = t.plural("alert_digest_subject", len(reports), day=day_text)
-    letter, cancel_url = _alert_letter(subscription, districts, links, subject, blocks)
-    return _mail(subscription.email, letter, key, cancel_url)
+    return _alert_mail(subscription, districts, links, key, subject, blocks)

@@ -102,20 +102,8 @@ class PublicPages(Controller):
     async def show_report(
         self, request: AnyRequest, service: Service, report_id: FromPath[str]
     ) -> Template:
-        language = choose_language(request)
-        report = await service.public_report(report_id)
-        view = public_view(report, language, "")
-        return page(
-            request,
-            "report.html.j2",
-            report=view,
-            points=map_points([view], Words(language), link=False),
-            answers=readable_answers(
-                service.jurisdiction, report.category.code, report.answers, language
-            ),
-            supported=request.query_params.get("supported") == "1",
-            is_open=report.is_open,
-        )
+        supported = request.query_params.get("supported") == "1"
+        return await self._report_page(request, service, report_id, 200, supported=supported)
 
     @post("/reports/{report_id:str}/support")
     async def support(
@@ -148,6 +136,17 @@ class PublicPages(Controller):
     async def _report_with(
         self, request: AnyRequest, service: ReportService, report_id: str, problem: str, code: int
     ) -> Template:
+        return await self._report_page(request, service, report_id, code, problem=problem)
+
+    async def _report_page(
+        self,
+        request: AnyRequest,
+        service: ReportService,
+        report_id: str,
+        code: int,
+        **extra: Any,
+    ) -> Template:
+        """The public page of one report; `extra` adds the outcome of a support form."""
         language = choose_language(request)
         report = await service.public_report(report_id)
         view = public_view(report, language, "")
@@ -160,8 +159,8 @@ class PublicPages(Controller):
             answers=readable_answers(
                 service.jurisdiction, report.category.code, report.answers, language
             ),
-            problem=problem,
             is_open=report.is_open,
+            **extra,
         )
 
     @get("/playgrounds")
