@@ -5,7 +5,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from stadtmelder_reports.citizen_links import domain as feedback_rules
 from stadtmelder_reports.citizen_links.domain import FeedbackAlreadyGiven, FeedbackAnswer
@@ -25,6 +25,7 @@ from stadtmelder_shared.events import (
     CategoryRef,
     CitizenNotified,
     DepartmentRef,
+    Event,
     Language,
     Location,
     NotificationPreferencesChanged,
@@ -41,6 +42,8 @@ DEFAULT_DUPLICATE_RADIUS_M = 50.0
 NEARBY_CANDIDATES = 200
 # Writes go through only on the revision read; this often someone else may come first.
 WRITE_ATTEMPTS = 5
+# The event a use case announces, built and queued by `ReportService._announce`.
+AnnouncedT = TypeVar("AnnouncedT", bound=Event)
 
 
 def utc_now() -> datetime:
@@ -248,17 +251,14 @@ class ReportService:
         `recipient` is the recipient key from the signed link, never an address.
         """
         report = await self._repository.get(report_id)
-        event = NotificationPreferencesChanged(
-            report_id=report.id,
-            jurisdiction=report.jurisdiction,
-            occurred_at=self._clock(),
+        return await self._announce(
+            report,
+            topics.NOTIFICATION_PREFERENCES,
+            NotificationPreferencesChanged,
             recipient_key=recipient,
             opted_out=opted_out,
             language=language,
         )
-        await self._repository.queue_event(report.id, topics.NOTIFICATION_PREFERENCES, event)
-        self._on_events_pending(report.id)
-        return event
 
     async def change_push_subscription(
         self,
@@ -270,15 +270,26 @@ class ReportService:
         """Announce a browser's (un)subscription to notify, which keeps it; the tracking token
         proves the browser belongs to the reporter."""
         report = await self.tracked_report(tracking_token)
-        event = PushSubscriptionChanged(
-            report_id=report.id,
-            jurisdiction=report.jurisdiction,
-            occurred_at=self._clock(),
+        return await self._announce(
+            report,
+            topics.PUSH_SUBSCRIPTIONS,
+            PushSubscriptionChanged,
             subscription=subscription,
             subscribed=subscribed,
             language=language,
         )
-        await self._repository.queue_event(report.id, topics.PUSH_SUBSCRIPTIONS, event)
+
+    async def _announce(
+        self, report: Report, topic: str, kind: type[AnnouncedT], **fields: Any
+    ) -> AnnouncedT:
+        """An event about the report, stamped now, queued in its outbox for the relay."""
+        event = kind(
+            report_id=report.id,
+            jurisdiction=report.jurisdiction,
+            occurred_at=self._clock(),
+            **fields,
+        )
+        await self._repository.queue_event(report.id, topic, event)
         self._on_events_pending(report.id)
         return event
 
