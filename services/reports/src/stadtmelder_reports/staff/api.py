@@ -39,6 +39,8 @@ Work = NamedDependency[WorkService]
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 BEARER_SCHEME = "StaffBearerToken"
 CONFLICT = {409: ConflictOut}
+# The answers of a route that changes a report with what the body asks.
+CHANGE_WITH_BODY = declared(*STAFF, 404, 409, 413, bodies=CONFLICT)
 
 
 def encode_queue_cursor(report: Report) -> str:
@@ -146,12 +148,12 @@ class StaffController(Controller):
     ) -> StaffReportOut:
         """Assign the report to yourself."""
         report = await work.claim(request.user, report_id)
-        return staff_view(report, work.now(), "de", links.base_url)
+        return _out(work, links, report)
 
     @post(
         "/reports/{report_id:str}/assign",
         status_code=HTTP_200_OK,
-        responses=declared(*STAFF, 404, 409, 413, bodies=CONFLICT),
+        responses=CHANGE_WITH_BODY,
     )
     async def assign(
         self,
@@ -162,12 +164,12 @@ class StaffController(Controller):
         data: JSONBody[AssignIn],
     ) -> StaffReportOut:
         report = await work.assign(request.user, report_id, data.user_id)
-        return staff_view(report, work.now(), "de", links.base_url)
+        return _out(work, links, report)
 
     @post(
         "/reports/{report_id:str}/transitions",
         status_code=HTTP_200_OK,
-        responses=declared(*STAFF, 404, 409, 413, bodies=CONFLICT),
+        responses=CHANGE_WITH_BODY,
     )
     async def transition(
         self,
@@ -186,12 +188,12 @@ class StaffController(Controller):
             forward_to=data.forward_to,
         )
         report = await work.transition(request.user, report_id, step)
-        return staff_view(report, work.now(), "de", links.base_url)
+        return _out(work, links, report)
 
     @post(
         "/reports/{report_id:str}/comments",
         status_code=HTTP_201_CREATED,
-        responses=declared(*STAFF, 404, 409, 413, bodies=CONFLICT),
+        responses=CHANGE_WITH_BODY,
     )
     async def comment(
         self,
@@ -203,7 +205,7 @@ class StaffController(Controller):
     ) -> StaffReportOut:
         """A public comment (shown with the report) or an internal note (staff only)."""
         report = await work.comment(request.user, report_id, data.visibility, data.text)
-        return staff_view(report, work.now(), "de", links.base_url)
+        return _out(work, links, report)
 
     @get("/reports/{report_id:str}/audit", responses=declared(*STAFF, 404))
     async def audit(
@@ -230,6 +232,11 @@ def _filters(
         after=decode_queue_cursor(cursor) if cursor else None,
         limit=limit,
     )
+
+
+def _out(work: WorkService, links: Links, report: Report) -> StaffReportOut:
+    """The report as staff see it after a change; the staff API answers in German."""
+    return staff_view(report, work.now(), "de", links.base_url)
 
 
 def _page(work: WorkService, reports: list[Report], limit: int, language: str) -> QueuePage:
