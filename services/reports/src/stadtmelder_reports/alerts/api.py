@@ -2,7 +2,7 @@
 
 from typing import Any, Literal
 
-from litestar import Controller, MediaType, Request, Response, get, post
+from litestar import Controller, MediaType, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import (
@@ -25,10 +25,9 @@ from stadtmelder_reports.alerts.service import AlertService
 from stadtmelder_reports.http.declared_responses import BY_KEY, EMAIL_REFUSED, declared
 from stadtmelder_reports.http.errors import error_response
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
-from stadtmelder_reports.http.requests import client_address
+from stadtmelder_reports.http.requests import AnyRequest, client_address
 from stadtmelder_reports.http.schemas import LanguageCode
 
-AnyRequest = Request[Any, Any, Any]
 Alerts = NamedDependency[AlertService]
 ALERT_REFUSED = (
     "The alert was not accepted: `errors` names each field to fix. Beyond this schema an alert "

@@ -27,7 +27,6 @@ from stadtmelder_reports.citizen_links.languages import page_language
 from stadtmelder_reports.citizen_links.pages import (
     LINK_DEPENDENCIES,
     LINK_ERRORS,
-    AnyRequest,
     link_page,
     message_page,
     submitted_fields,
@@ -40,10 +39,10 @@ from stadtmelder_reports.core.domain import (
     FeedbackOutcome,
     Report,
 )
-from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import ReportsError
 from stadtmelder_reports.http.declared_responses import BY_KEY, body_read_by_hand, declared
 from stadtmelder_reports.http.errors import error_response
+from stadtmelder_reports.http.requests import AnyRequest, Service, Work
 from stadtmelder_reports.http.schemas import (
     ChoiceOut,
     FeedbackAnswerOut,
@@ -52,7 +51,6 @@ from stadtmelder_reports.http.schemas import (
     LanguageCode,
     feedback_out,
 )
-from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared.link_tokens import LinkHolder, LinkPurpose
 
@@ -77,8 +75,6 @@ NOT_OPEN = (
 )
 
 
-Service = NamedDependency[ReportService]
-Work = NamedDependency[WorkService]
 Tokens = NamedDependency[LinkTokens]
 
 

@@ -1,13 +1,9 @@
 """The language of a page: the one asked for, else the browser's first we have, or German."""
 
-from typing import Any
-
-from litestar import Request
-
+from stadtmelder_reports.http.requests import AnyRequest
 from stadtmelder_reports.http.schemas import LanguageCode
 
 LANGUAGES: tuple[LanguageCode, ...] = ("de", "en", "tr")
-AnyRequest = Request[Any, Any, Any]
 
 
 def preferred_language(accept_language: str, chosen: str | None = None) -> LanguageCode:

@@ -3,7 +3,7 @@
 import json
 from typing import Any
 
-from litestar import Request, Response
+from litestar import Response
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.response import Template
@@ -14,10 +14,10 @@ from stadtmelder_reports.citizen_links.domain import BadAnswer, LinkInvalid, Lin
 from stadtmelder_reports.citizen_links.languages import page_language
 from stadtmelder_reports.errors import ReportNotFound, ReportsError
 from stadtmelder_reports.http.errors import error_response
+from stadtmelder_reports.http.requests import AnyRequest
 from stadtmelder_reports.http.schemas import LanguageCode
 from stadtmelder_reports.web.texts import Words
 
-AnyRequest = Request[Any, Any, Any]
 # The token in a page's address stays out of caches, referrers and search engines.
 PAGE_HEADERS = {
     "cache-control": "no-store",

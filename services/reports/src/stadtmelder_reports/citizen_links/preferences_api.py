@@ -19,14 +19,13 @@ from stadtmelder_reports.citizen_links.languages import LANGUAGES, page_language
 from stadtmelder_reports.citizen_links.pages import (
     LINK_DEPENDENCIES,
     LINK_ERRORS,
-    AnyRequest,
     link_page,
     message_page,
     submitted_fields,
     wants_html,
 )
-from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.declared_responses import BY_KEY, body_read_by_hand, declared
+from stadtmelder_reports.http.requests import AnyRequest, Service
 from stadtmelder_reports.http.schemas import LanguageCode, PreferencesIn, PreferencesOut
 from stadtmelder_reports.web.texts import LANGUAGE_NAMES, Words
 from stadtmelder_shared.link_tokens import LinkPurpose
@@ -40,7 +39,6 @@ CHOICE_BODY = Schema(
     },
 )
 Tokens = NamedDependency[LinkTokens]
-Service = NamedDependency[ReportService]
 
 
 class PreferencesController(Controller):

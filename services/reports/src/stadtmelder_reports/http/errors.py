@@ -4,7 +4,7 @@ import logging
 import traceback
 from typing import Any
 
-from litestar import MediaType, Request, Response
+from litestar import MediaType, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
@@ -41,12 +41,12 @@ from stadtmelder_reports.errors import (
     TrackingTokenUnknown,
     UnknownDepartment,
 )
+from stadtmelder_reports.http.requests import AnyRequest
 
 log = logging.getLogger(__name__)
 Body = dict[str, Any]
 # Problems named in one error answer; the rest are counted in `more_errors`.
 MAX_LISTED_PROBLEMS = 20
-AnyRequest = Request[Any, Any, Any]
 
 
 def error_response(

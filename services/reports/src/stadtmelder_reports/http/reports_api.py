@@ -28,6 +28,7 @@ from stadtmelder_reports.http.report_forms import ReportForm, report_in, submiss
 from stadtmelder_reports.http.requests import (
     ApiSettings,
     Links,
+    Service,
     Texts,
     client_address,
     decode_cursor,
@@ -50,7 +51,6 @@ from stadtmelder_reports.photos.uploads import PhotoCleaning, clean_photos
 from stadtmelder_shared.events import Location, Reporter
 
 GEOJSON = "application/geo+json"
-Service = NamedDependency[ReportService]
 
 
 class ReportsController(Controller):

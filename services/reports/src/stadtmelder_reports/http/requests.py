@@ -10,8 +10,10 @@ from litestar import Request
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
+from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import InvalidQuery
 from stadtmelder_reports.http.declared_responses import REPEATED_TEXT
+from stadtmelder_reports.staff.service import WorkService
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,10 @@ class ApiSettings:
     max_photo_bytes: int
 
 
+AnyRequest = Request[Any, Any, Any]
+# The use cases a handler asks for by parameter name (`service`, `work`, `links`).
+Service = NamedDependency[ReportService]
+Work = NamedDependency[WorkService]
 Links = NamedDependency[ApiSettings]
 # A query parameter given any number of times, e.g. `?category=a&category=b`.
 Texts = Annotated[list[str] | None, QueryParameter(schema_extra=REPEATED_TEXT)]

@@ -10,8 +10,8 @@ from litestar.exceptions import ValidationException
 from litestar.params import JSONBody
 from pydantic import BaseModel, Field
 
-from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.declared_responses import BY_KEY, declared
+from stadtmelder_reports.http.requests import Service
 from stadtmelder_reports.integrations.push import PushSettings, subscription_problems
 from stadtmelder_shared.events import PushSubscription
 
@@ -62,7 +62,6 @@ def provide_push_settings(state: State) -> PushSettings:
 
 
 Push = NamedDependency[PushSettings]
-Service = NamedDependency[ReportService]
 
 
 class PushController(Controller):

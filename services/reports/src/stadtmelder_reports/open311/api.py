@@ -1,19 +1,17 @@
 """The Open311 GeoReport v2 endpoint under /open311/v2: discovery, services, requests, updates."""
 
 from datetime import UTC, datetime
-from typing import Any
 
-from litestar import Controller, Request, Response, get, post, route
+from litestar import Controller, Response, get, post, route
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import HttpMethod
 from litestar.params import FromPath, FromQuery, SkipValidation
 
 from stadtmelder_reports.core.categories import localized
-from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import ReportStopped
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
-from stadtmelder_reports.http.requests import ApiSettings
+from stadtmelder_reports.http.requests import AnyRequest, ApiSettings, Service
 from stadtmelder_reports.integrations.api_keys import ApiKeyStore
 from stadtmelder_reports.open311 import schemas
 from stadtmelder_reports.open311.errors import (
@@ -35,12 +33,10 @@ from stadtmelder_reports.open311.responses import format_of, open311_response
 from stadtmelder_reports.open311.texts import service_notice
 from stadtmelder_reports.photos.uploads import PhotoCleaning, clean_photos
 
-Service = NamedDependency[ReportService]
 Links = NamedDependency[ApiSettings]
 # A Protocol cannot be checked at run time; the app provides the store.
 ApiKeys = NamedDependency[SkipValidation[ApiKeyStore]]
 Limiter = NamedDependency[SubmissionLimiter]
-AnyRequest = Request[Any, Any, Any]
 Reply = Response[bytes]
 
 

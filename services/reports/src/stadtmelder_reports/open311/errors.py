@@ -1,9 +1,8 @@
 """Every failure under /open311/v2/ as the spec's `errors` list: a sentence saying what to fix."""
 
 from collections.abc import Mapping
-from typing import Any
 
-from litestar import Request, Response
+from litestar import Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
@@ -33,9 +32,8 @@ from stadtmelder_reports.http.errors import (
     STORAGE_UNAVAILABLE,
     log_unexpected,
 )
+from stadtmelder_reports.http.requests import AnyRequest
 from stadtmelder_reports.open311.responses import format_of, open311_response
-
-AnyRequest = Request[Any, Any, Any]
 
 # Our field names where Open311 has its own for the same thing.
 _FIELD_NAMES: Mapping[str, str] = {

@@ -6,14 +6,13 @@ from typing import Annotated
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import CacheControlHeader, State
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from stadtmelder_reports.core.domain import Report
 from stadtmelder_reports.errors import InvalidQuery
 from stadtmelder_reports.http.declared_responses import STAFF, ConflictOut, declared
-from stadtmelder_reports.http.requests import Links, Texts
+from stadtmelder_reports.http.requests import Links, Texts, Work
 from stadtmelder_reports.http.schemas import DepartmentOut, LanguageCode
 from stadtmelder_reports.staff.auth import StaffAuthentication, StaffMember
 from stadtmelder_reports.staff.schemas import (
@@ -35,7 +34,6 @@ from stadtmelder_reports.staff.service import QueueFilters, WorkService
 from stadtmelder_reports.staff.workflow import TransitionRequest
 
 StaffRequest = Request[StaffMember, str, State]
-Work = NamedDependency[WorkService]
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 BEARER_SCHEME = "StaffBearerToken"
 CONFLICT = {409: ConflictOut}

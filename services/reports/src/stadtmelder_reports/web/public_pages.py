@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from email_validator import EmailNotValidError, validate_email
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
@@ -25,7 +25,13 @@ from stadtmelder_reports.errors import (
     TooManySubmissions,
 )
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
-from stadtmelder_reports.http.requests import client_address, decode_cursor, encode_cursor
+from stadtmelder_reports.http.requests import (
+    AnyRequest,
+    Service,
+    client_address,
+    decode_cursor,
+    encode_cursor,
+)
 from stadtmelder_reports.http.schemas import ReportOut, category_out, public_view
 from stadtmelder_reports.web.rendering import choose_language, page, see_other
 from stadtmelder_reports.web.report_pages import on_not_found
@@ -33,8 +39,6 @@ from stadtmelder_reports.web.texts import Words
 from stadtmelder_reports.web.views import map_points, readable_answers
 from stadtmelder_shared.events import Reporter
 
-AnyRequest = Request[Any, Any, Any]
-Service = NamedDependency[ReportService]
 CLOSED_STATUSES = ("resolved", "rejected", "duplicate")
 PAGE_SIZE = 50
 PLAYGROUND_GROUP = "playgrounds"

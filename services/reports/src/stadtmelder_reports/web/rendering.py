@@ -8,15 +8,14 @@ from urllib.parse import urlencode, urlsplit
 
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
-from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
 from stadtmelder_reports.citizen_links.languages import LANGUAGES, page_language
+from stadtmelder_reports.http.requests import AnyRequest
 from stadtmelder_reports.http.schemas import LanguageCode
 from stadtmelder_reports.web.texts import LANGUAGE_NAMES, Words
 
-AnyRequest = Request[Any, Any, Any]
 LANGUAGE_COOKIE = "lang"
 STATIC_PATH = "/static"
 VENDOR_PATH = "/static/vendor"

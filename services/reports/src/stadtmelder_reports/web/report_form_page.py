@@ -3,7 +3,7 @@ field, the advice to call instead, and the form once more when its body was refu
 
 from typing import Any
 
-from litestar import Request, Response
+from litestar import Response
 from litestar.exceptions import HTTPException
 from litestar.response import Template
 
@@ -12,6 +12,7 @@ from stadtmelder_reports.core.domain import MAX_PHOTOS
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import FieldProblem, ReportStopped
 from stadtmelder_reports.http.errors import EXCEPTION_HANDLERS, on_http_error
+from stadtmelder_reports.http.requests import AnyRequest
 from stadtmelder_reports.http.schemas import NearbyReportOut, category_out
 from stadtmelder_reports.photos.cleaning import MAX_PHOTO_BYTES
 from stadtmelder_reports.web.forms import ReportFormValues, explain
@@ -19,8 +20,6 @@ from stadtmelder_reports.web.geocoding import SearchResult
 from stadtmelder_reports.web.photo_refusals import megabytes
 from stadtmelder_reports.web.rendering import choose_language, page
 from stadtmelder_reports.web.texts import Words
-
-AnyRequest = Request[Any, Any, Any]
 
 
 def form_page(

@@ -4,7 +4,7 @@ status page behind the private tracking link, with the feedback form once resolv
 import hashlib
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
@@ -31,7 +31,7 @@ from stadtmelder_reports.errors import (
     TrackingTokenUnknown,
 )
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
-from stadtmelder_reports.http.requests import Links, client_address
+from stadtmelder_reports.http.requests import AnyRequest, Links, Service, client_address
 from stadtmelder_reports.http.schemas import NearbyReportOut, category_out, public_view
 from stadtmelder_reports.photos.cleaning import PhotoError
 from stadtmelder_reports.photos.uploads import PhotoCleaning, clean_photos
@@ -60,8 +60,6 @@ from stadtmelder_reports.web.texts import Words
 from stadtmelder_reports.web.views import map_points, readable_answers
 from stadtmelder_shared.link_tokens import LinkHolder
 
-AnyRequest = Request[Any, Any, Any]
-Service = NamedDependency[ReportService]
 # None when no geocoder is configured: the address stays free text.
 AddressGeocoder = NamedDependency[Geocoder | None]
 

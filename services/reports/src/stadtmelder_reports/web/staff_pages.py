@@ -7,10 +7,9 @@ like the staff API's header on every request; form posts carry a CSRF token as w
 import hashlib
 from typing import Any
 
-from litestar import Controller, Request, Response, Router, get, post
+from litestar import Controller, Response, Router, get, post
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import Cookie
-from litestar.di import NamedDependency
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.params import FromPath, FromQuery
@@ -31,6 +30,7 @@ from stadtmelder_reports.errors import (
     ReportsError,
     UnknownDepartment,
 )
+from stadtmelder_reports.http.requests import AnyRequest, Work
 from stadtmelder_reports.staff.auth import StaffMember, TokenVerifier
 from stadtmelder_reports.staff.schemas import queue_item, staff_view
 from stadtmelder_reports.staff.service import QueueFilters, WorkService
@@ -41,8 +41,6 @@ from stadtmelder_reports.web.texts import Words
 from stadtmelder_reports.web.views import map_points, readable_answers
 from stadtmelder_shared.events import Reporter
 
-AnyRequest = Request[Any, Any, Any]
-Work = NamedDependency[WorkService]
 SESSION_COOKIE = "stadtmelder_staff"
 CSRF_COOKIE = "stadtmelder_staff_csrf"
 STAFF_PATH = "/staff"
