@@ -10,7 +10,6 @@ or an app). A POST is idempotent: the same answer again changes nothing.
 from typing import Any
 
 from litestar import Controller, Response, get, post
-from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_409_CONFLICT
@@ -20,13 +19,13 @@ from stadtmelder_reports.citizen_links.domain import (
     FeedbackAlreadyGiven,
     FeedbackAnswer,
     FeedbackNotAsked,
-    LinkTokens,
     given_feedback,
 )
 from stadtmelder_reports.citizen_links.languages import page_language
 from stadtmelder_reports.citizen_links.pages import (
     LINK_DEPENDENCIES,
     LINK_ERRORS,
+    Tokens,
     link_page,
     message_page,
     submitted_fields,
@@ -73,9 +72,6 @@ NOT_OPEN = (
     "The report is not resolved (any more), so there is nothing to answer (`feedback_not_asked`), "
     "or you gave another answer already (`already_answered`, with `answer`)."
 )
-
-
-Tokens = NamedDependency[LinkTokens]
 
 
 def question(

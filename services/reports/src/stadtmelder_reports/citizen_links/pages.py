@@ -5,7 +5,7 @@ from typing import Any
 
 from litestar import Response
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.response import Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_404_NOT_FOUND
 from litestar.types import ExceptionHandlersMap
@@ -34,6 +34,7 @@ def provide_link_tokens(state: State) -> LinkTokens:
 
 
 LINK_DEPENDENCIES = {"link_tokens": Provide(provide_link_tokens, sync_to_thread=False)}
+Tokens = NamedDependency[LinkTokens]
 
 
 def wants_html(request: AnyRequest) -> bool:

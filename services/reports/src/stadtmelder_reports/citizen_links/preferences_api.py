@@ -10,7 +10,6 @@ unsubscribe is such a POST, sent by the mail client itself.
 from typing import Any
 
 from litestar import Controller, Response, get, post
-from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, FromQuery
 
@@ -19,11 +18,14 @@ from stadtmelder_reports.citizen_links.languages import LANGUAGES, page_language
 from stadtmelder_reports.citizen_links.pages import (
     LINK_DEPENDENCIES,
     LINK_ERRORS,
+    Tokens,
     link_page,
     message_page,
     submitted_fields,
     wants_html,
 )
+from stadtmelder_reports.core.domain import Report
+from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.declared_responses import BY_KEY, body_read_by_hand, declared
 from stadtmelder_reports.http.requests import AnyRequest, Service
 from stadtmelder_reports.http.schemas import LanguageCode, PreferencesIn, PreferencesOut
@@ -38,7 +40,6 @@ CHOICE_BODY = Schema(
         "language": Schema(type=OpenAPIType.STRING, enum=list(LANGUAGES)),
     },
 )
-Tokens = NamedDependency[LinkTokens]
 
 
 class PreferencesController(Controller):
@@ -54,17 +55,13 @@ class PreferencesController(Controller):
         self, request: AnyRequest, service: Service, link_tokens: Tokens, token: FromPath[str]
     ) -> Response[Any]:
         """What the unsubscribe link would do; opening it changes nothing."""
-        holder = link_tokens.check(token, LinkPurpose.PREFERENCES)
-        report = await service.public_report(holder.report_id)
+        report = await _linked_report(service, link_tokens, token)
         if not wants_html(request):
-            return Response(
-                PreferencesOut(
-                    report_id=report.id,
-                    opted_out=None,
-                    language=None,
-                    detail="POST to this address to get no more e-mails about this report "
-                    "(one-click unsubscribe, RFC 8058).",
-                )
+            return _what_a_post_does(
+                report.id,
+                None,
+                "POST to this address to get no more e-mails about this report "
+                "(one-click unsubscribe, RFC 8058).",
             )
         language = page_language(request)
         t = Words(language)
@@ -101,17 +98,13 @@ class PreferencesController(Controller):
         language: FromQuery[LanguageCode | None] = None,
     ) -> Response[Any]:
         """A form to choose the mail's language, with `language` chosen; changes nothing."""
-        holder = link_tokens.check(token, LinkPurpose.PREFERENCES)
-        report = await service.public_report(holder.report_id)
+        report = await _linked_report(service, link_tokens, token)
         if not wants_html(request):
-            return Response(
-                PreferencesOut(
-                    report_id=report.id,
-                    opted_out=None,
-                    language=language,
-                    detail='POST {"language": ..., "opted_out": ...} to this address to '
-                    "change how we write to you about this report.",
-                )
+            return _what_a_post_does(
+                report.id,
+                language,
+                'POST {"language": ..., "opted_out": ...} to this address to '
+                "change how we write to you about this report.",
             )
         shown = page_language(request, language)
         t = Words(shown)
@@ -154,3 +147,16 @@ class PreferencesController(Controller):
                 )
             )
         return message_page(language, t("links_settings_title", report_id=holder.report_id), done)
+
+
+async def _linked_report(service: ReportService, link_tokens: LinkTokens, token: str) -> Report:
+    """The report a preferences link is about; a forged link or a deleted report is refused."""
+    holder = link_tokens.check(token, LinkPurpose.PREFERENCES)
+    return await service.public_report(holder.report_id)
+
+
+def _what_a_post_does(report_id: str, language: LanguageCode | None, detail: str) -> Response[Any]:
+    """The JSON answer of opening a link: nothing changed, `detail` says what a POST changes."""
+    return Response(
+        PreferencesOut(report_id=report_id, opted_out=None, language=language, detail=detail)
+    )
