@@ -105,7 +105,6 @@ def declared(
 # bodies are bounded (413), the database can be away (503).
 READ = (400, 503)
 BY_KEY = (400, 404, 503)
-WITH_BODY = (400, 413, 503)
 STAFF = (400, 401, 403, 503)
 
 # Why a request the schema allows can still be refused: rules of the place and the category.
