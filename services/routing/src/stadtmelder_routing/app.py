@@ -1,7 +1,5 @@
 """The routing service: `create_app(settings)` wires FastStream, MongoDB, rules and timers."""
 
-import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -31,6 +29,7 @@ from stadtmelder_shared.health import connection_checks, health_routes
 from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable
 from stadtmelder_shared.metrics import CountedSends, ServiceMetrics, metrics_route
 from stadtmelder_shared.service_clients import connect_mongo, service_broker
+from stadtmelder_shared.timers import Timers
 
 SOURCE = "/stadtmelder/routing"
 log = logging.getLogger(__name__)
@@ -90,10 +89,14 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
         duplicate_radius_m=settings.duplicate_radius_m,
     )
     register_handlers(broker, service, settings.kafka_group_id)
-    watch = OverdueWatch(
-        work_items, directory, publisher, settings.jurisdiction, settings.sla_check_seconds
+    watch = OverdueWatch(work_items, directory, publisher, settings.jurisdiction)
+    timers = Timers()
+    timers.every(settings.sla_check_seconds, "overdue-watch", watch.check_once)
+    timers.every(
+        settings.send_retry_interval_seconds,
+        "send-retries",
+        lambda: dispatcher.retry_failed(limit=100),
     )
-    background: set[asyncio.Task[None]] = set()
     metrics.watch_consumer_lag(broker)
 
     async def read_overdue() -> None:
@@ -118,24 +121,6 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
             service.use(load_model(rules_dir, areas=imported, departments=directory), assets)
             log.info("using %d imported areas and %d assets", len(imported or ()), len(assets))
 
-    async def retry_failed_sends() -> None:
-        while True:
-            try:
-                await dispatcher.retry_failed(limit=100)
-            except Exception:
-                log.exception("retrying failed sends failed; trying again at the next interval")
-            await asyncio.sleep(settings.send_retry_interval_seconds)
-
-    async def start_timers() -> None:
-        background.add(asyncio.create_task(watch.run(), name="overdue-watch"))
-        background.add(asyncio.create_task(retry_failed_sends(), name="send-retries"))
-
-    async def stop_timers() -> None:
-        for task in background:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
     async def close() -> None:
         await http.aclose()
         await mongo.close()
@@ -148,8 +133,8 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
             metrics_route(metrics),
         ],
         on_startup=[start],
-        after_startup=[start_timers],
-        on_shutdown=[stop_timers],
+        after_startup=[timers.start],
+        on_shutdown=[timers.stop],
         after_shutdown=[close],
         logger=logging.getLogger("stadtmelder.app"),
     )

@@ -1,6 +1,5 @@
 """SLA timers: work past its due date is announced as overdue and escalated to the lead."""
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -27,14 +26,12 @@ class OverdueWatch:
         directory: Directory,
         publisher: EventPublisher,
         jurisdiction: str,
-        interval_seconds: float = 60.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._items = items
         self._directory = directory
         self._publisher = publisher
         self._jurisdiction = jurisdiction
-        self._interval = interval_seconds
         self._clock = clock
 
     async def check_once(self, limit: int = 500) -> list[ReportOverdue]:
@@ -62,11 +59,3 @@ class OverdueWatch:
             )
             announced.append(event)
         return announced
-
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.check_once()
-            except Exception:
-                log.exception("overdue check failed; trying again at the next interval")
-            await asyncio.sleep(self._interval)

@@ -18,6 +18,7 @@ from stadtmelder_notify.delivery.repository import MongoDeliveryLog
 from stadtmelder_notify.delivery.wiring import Outlets
 from stadtmelder_notify.lifecycle import Lifecycle
 from stadtmelder_notify.settings import NotifySettings
+from stadtmelder_shared.timers import Timers
 
 Document = dict[str, Any]
 
@@ -35,14 +36,15 @@ def register(
         settings, database, outlets.mailer, outlets.dead_letters, deliveries=outlets.deliveries
     )
     register_alert_handlers(broker, alerts, settings.alerts_group_id)
-    digests = DigestJob(alerts)
+    timers = Timers()
+    DigestJob(alerts).schedule(timers)
 
     async def start() -> None:
         await ensure_alert_indexes(database)
 
     lifecycle.on_startup.append(start)
-    lifecycle.after_startup.append(digests.start)
-    lifecycle.on_shutdown.append(digests.stop)
+    lifecycle.after_startup.append(timers.start)
+    lifecycle.on_shutdown.append(timers.stop)
     return alerts
 
 

@@ -1,9 +1,6 @@
 """Report-follower notifications wired into the app: the service on notify's stores and outlets,
 its Kafka consumers, and the timer that sends what rate limits kept back."""
 
-import asyncio
-import contextlib
-import logging
 from datetime import timedelta
 from typing import Any
 
@@ -18,8 +15,7 @@ from stadtmelder_notify.delivery.wiring import Outlets
 from stadtmelder_notify.lifecycle import Lifecycle
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_notify.settings import NotifySettings, local_zone
-
-log = logging.getLogger(__name__)
+from stadtmelder_shared.timers import Timers
 
 
 def register(
@@ -50,30 +46,14 @@ def register(
         push=outlets.push,
     )
     register_handlers(broker, service, settings.kafka_group_id)
-    background: set[asyncio.Task[None]] = set()
+    timers = Timers()
+    timers.every(settings.deferred_poll_seconds, "deferred-mails", service.send_deferred)
 
     async def start() -> None:
         await followers.ensure_indexes()
         await channels.ensure_indexes()
 
-    async def send_deferred() -> None:
-        while True:
-            try:
-                await service.send_deferred()
-            except Exception:
-                log.exception("sending deferred mails failed; trying again at the next interval")
-            await asyncio.sleep(settings.deferred_poll_seconds)
-
-    async def start_timers() -> None:
-        background.add(asyncio.create_task(send_deferred(), name="deferred-mails"))
-
-    async def stop_timers() -> None:
-        for task in background:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
     lifecycle.on_startup.append(start)
-    lifecycle.after_startup.append(start_timers)
-    lifecycle.on_shutdown.append(stop_timers)
+    lifecycle.after_startup.append(timers.start)
+    lifecycle.on_shutdown.append(timers.stop)
     return service
