@@ -1,5 +1,6 @@
 """The one interface every send method implements, and the errors it raises."""
 
+import os
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -74,3 +75,46 @@ def secret_from_env(method: SendMethod, environ: Mapping[str, str]) -> str:
     if not value:
         raise PermanentSendError(f"{method.kind} secret variable {name} is not set")
     return value
+
+
+class HttpSender:
+    """What the methods that POST to a department's endpoint share: the client and its timeout,
+    the environment secrets are read from, and which failures are worth trying again."""
+
+    # How messages name the receiver, e.g. "open311 endpoint refused the work item ...".
+    receiver = "endpoint"
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        timeout_s: float = 10.0,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self._client = client
+        self._timeout_s = timeout_s
+        self._environ = environ
+
+    def _secret(self, method: SendMethod) -> str:
+        return secret_from_env(method, os.environ if self._environ is None else self._environ)
+
+    async def _post(
+        self,
+        method: SendMethod,
+        url: str,
+        *,
+        content: bytes | None = None,
+        data: Mapping[str, str | list[str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """The receiver's answer if it took the work item; raises a SendError otherwise."""
+        try:
+            response = await self._client.post(
+                url, content=content, data=data, headers=headers, timeout=self._timeout_s
+            )
+        except httpx.InvalidURL as error:
+            raise PermanentSendError(f"{method.kind} url is not a valid URL") from error
+        except httpx.TransportError as error:
+            raise transport_failure(self.receiver, error) from error
+        check_delivery_status(response, self.receiver)
+        return response

@@ -1,50 +1,24 @@
 """Open311 GeoReport v2: the work item POSTed as a service request to a department back office."""
 
-import os
-from collections.abc import Mapping
-
 import httpx
 
-from stadtmelder_routing.sending.methods import (
-    PermanentSendError,
-    check_delivery_status,
-    required,
-    secret_from_env,
-    transport_failure,
-)
+from stadtmelder_routing.sending.methods import HttpSender, PermanentSendError, required
 from stadtmelder_shared.departments import SendMethod
 from stadtmelder_shared.events import WorkItemQueued
 
 DESCRIPTION_LIMIT = 4000  # GeoReport v2 limits the description to 4,000 characters
 
 
-class Open311Sender:
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        *,
-        timeout_s: float = 10.0,
-        environ: Mapping[str, str] | None = None,
-    ) -> None:
-        self._client = client
-        self._timeout_s = timeout_s
-        self._environ = environ
+class Open311Sender(HttpSender):
+    receiver = "open311 endpoint"
 
     async def send(self, item: WorkItemQueued, method: SendMethod) -> str | None:
         url = required(method.url, "url", method)
         service_code = required(method.service_code, "service_code", method)
         form = open311_form(item, service_code)
         if method.secret_env:
-            environ = os.environ if self._environ is None else self._environ
-            form.append(("api_key", secret_from_env(method, environ)))
-        try:
-            response = await self._client.post(url, data=_grouped(form), timeout=self._timeout_s)
-        except httpx.InvalidURL as error:
-            raise PermanentSendError("open311 url is not a valid URL") from error
-        except httpx.TransportError as error:
-            raise transport_failure("open311 endpoint", error) from error
-        check_delivery_status(response, "open311 endpoint")
-        return request_id(response)
+            form.append(("api_key", self._secret(method)))
+        return request_id(await self._post(method, url, data=_grouped(form)))
 
 
 def open311_form(item: WorkItemQueued, service_code: str) -> list[tuple[str, str]]:

@@ -5,19 +5,12 @@ can tell the request came from Stadtmelder, is unchanged and is recent; receiver
 the event id header, because a work item may arrive more than once.
 """
 
-import os
 import time
 from collections.abc import Callable, Mapping
 
 import httpx
 
-from stadtmelder_routing.sending.methods import (
-    PermanentSendError,
-    check_delivery_status,
-    required,
-    secret_from_env,
-    transport_failure,
-)
+from stadtmelder_routing.sending.methods import HttpSender, required
 from stadtmelder_shared.departments import SendMethod
 from stadtmelder_shared.events import WorkItemQueued
 from stadtmelder_shared.webhook_signatures import (
@@ -34,7 +27,9 @@ from stadtmelder_shared.webhook_signatures import (
 USER_AGENT = "Stadtmelder-Webhook/1"
 
 
-class WebhookSender:
+class WebhookSender(HttpSender):
+    receiver = "webhook"
+
     def __init__(
         self,
         client: httpx.AsyncClient,
@@ -43,14 +38,12 @@ class WebhookSender:
         environ: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._client = client
-        self._timeout_s = timeout_s
-        self._environ = environ
+        super().__init__(client, timeout_s=timeout_s, environ=environ)
         self._clock = clock
 
     async def send(self, item: WorkItemQueued, method: SendMethod) -> str | None:
         url = required(method.url, "url", method)
-        secret = secret_from_env(method, os.environ if self._environ is None else self._environ)
+        secret = self._secret(method)
         body = item.model_dump_json().encode()
         timestamp = str(int(self._clock()))
         headers = {
@@ -61,13 +54,5 @@ class WebhookSender:
             TIMESTAMP_HEADER: timestamp,
             SIGNATURE_HEADER: signature(secret, timestamp, body),
         }
-        try:
-            response = await self._client.post(
-                url, content=body, headers=headers, timeout=self._timeout_s
-            )
-        except httpx.InvalidURL as error:
-            raise PermanentSendError("webhook url is not a valid URL") from error
-        except httpx.TransportError as error:
-            raise transport_failure("webhook", error) from error
-        check_delivery_status(response, "webhook")
+        await self._post(method, url, content=body, headers=headers)
         return None
