@@ -27,13 +27,17 @@ class ConnectionSettings(BaseSettings):
 
 
 class MailServerSettings(BaseSettings):
-    """The `SMTP_*` variables of the one mail server routing and notify both send through."""
+    """The `SMTP_*` variables of the one mail server routing and notify both send through; the
+    sender and the staff link their mails carry are set per service, under its prefix."""
 
     smtp_host: str = Field("127.0.0.1", validation_alias="SMTP_HOST")
     smtp_port: int = Field(1025, validation_alias="SMTP_PORT")
     smtp_username: str | None = Field(None, validation_alias="SMTP_USERNAME")
     smtp_password: SecretStr | None = Field(None, validation_alias="SMTP_PASSWORD")
     smtp_starttls: bool = Field(False, validation_alias="SMTP_STARTTLS")
+    mail_from: str = "Stadtmelder Duisburg <noreply@stadtmelder.invalid>"
+    # Where staff open one report, linked from mails to departments and their leads.
+    staff_url_template: str = "http://127.0.0.1:8000/api/v1/staff/reports/{report_id}"
 
     @property
     def smtp_password_value(self) -> str | None:

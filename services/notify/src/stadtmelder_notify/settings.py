@@ -25,8 +25,6 @@ class NotifySettings(ConnectionSettings, MailServerSettings):
     mongodb_database: str = "stadtmelder_notify"
     kafka_group_id: str = "notify"
     public_base_url: str = "http://127.0.0.1:8000"
-    staff_url_template: str = "http://127.0.0.1:8000/api/v1/staff/reports/{report_id}"
-    mail_from: str = "Stadtmelder Duisburg <noreply@stadtmelder.invalid>"
     # Another replica's claim on a delivery is taken over once this has passed.
     delivery_lease_seconds: float = 15.0
     # Where each process notes a message the moment its server accepted it, until the delivery

@@ -24,5 +24,3 @@ class RoutingSettings(ConnectionSettings, MailServerSettings):
     send_lease_seconds: float = 30.0
     send_timeout_seconds: float = 10.0
     send_retry_interval_seconds: float = 60.0
-    staff_url_template: str = "http://127.0.0.1:8000/api/v1/staff/reports/{report_id}"
-    mail_from: str = "Stadtmelder Duisburg <noreply@stadtmelder.invalid>"

@@ -16,8 +16,7 @@ from stadtmelder_notify.delivery.letter import (
     Link,
     Links,
     Paragraph,
-    as_html,
-    as_text,
+    as_mail,
 )
 from stadtmelder_notify.words import N_, Words
 from stadtmelder_shared.alert_areas import CONFIRM_WITHIN
@@ -47,11 +46,6 @@ class AlertLinks:
 _HOW = {"immediately": N_("alert_immediately"), "daily": N_("alert_daily")}
 
 
-def _message_id(key: str) -> str:
-    # The same delivery always has the same Message-ID, so a resent mail is recognisable.
-    return f"<{key}@stadtmelder>"
-
-
 def summary(subscription: Subscription, districts: Districts, language: str) -> str:
     """What the alert sends, where and how often, in one line."""
     t, area = Words(language), subscription.area
@@ -73,17 +67,6 @@ def place(report: NewReport, districts: Districts) -> str:
     spot = report.address or f"{report.location.lat:.5f}, {report.location.lon:.5f}"
     district = districts.at(report.location)
     return f"{spot} ({districts.name(district)})" if district else spot
-
-
-def _mail(to: str, letter: Letter, key: str, unsubscribe_url: str | None = None) -> Mail:
-    return Mail(
-        to=to,
-        subject=letter.subject,
-        text=as_text(letter),
-        message_id=_message_id(key),
-        html=as_html(letter),
-        unsubscribe_url=unsubscribe_url,
-    )
 
 
 def _alert_letter(
@@ -117,7 +100,7 @@ def _alert_mail(
     """An alert mail to the subscriber, with the alert footer and its one-click cancel link."""
     assert subscription.email is not None
     letter, cancel_url = _alert_letter(subscription, districts, links, subject, blocks)
-    return _mail(subscription.email, letter, key, cancel_url)
+    return as_mail(letter, subscription.email, key, cancel_url)
 
 
 def confirmation_mail(
@@ -141,7 +124,7 @@ def confirmation_mail(
     letter = Letter(
         language, t("alert_confirm_subject"), t("alert_greeting"), blocks, t("alert_signature")
     )
-    return _mail(subscription.email, letter, key)
+    return as_mail(letter, subscription.email, key)
 
 
 def alert_mail(

@@ -17,8 +17,7 @@ from stadtmelder_notify.delivery.letter import (
     Links,
     Paragraph,
     Quote,
-    as_html,
-    as_text,
+    as_mail,
 )
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_notify.words import LANGUAGES, Words
@@ -47,11 +46,6 @@ def is_worth_a_mail(event: ReportStatusChanged) -> bool:
 # --- mails ----------------------------------------------------------------------------------
 
 
-def _message_id(event_id: str, to: str) -> str:
-    # The same event always yields the same Message-ID, so a resent mail is recognisable.
-    return f"<{delivery_key(event_id, to, 'email')}@stadtmelder>"
-
-
 def _citizen_mail(letter: Letter, event_id: str, report_id: str, to: str, links: MailLinks) -> Mail:
     """A mail to a reporter or supporter: with why they get it and how to stop or change it."""
     t = Words(letter.language)
@@ -68,14 +62,7 @@ def _citizen_mail(letter: Letter, event_id: str, report_id: str, to: str, links:
     framed = Letter(
         letter.language, letter.subject, letter.greeting, letter.blocks, letter.signature, footer
     )
-    return Mail(
-        to=to,
-        subject=framed.subject,
-        text=as_text(framed),
-        message_id=_message_id(event_id, to),
-        html=as_html(framed),
-        unsubscribe_url=unsubscribe,
-    )
+    return as_mail(framed, to, delivery_key(event_id, to, "email"), unsubscribe)
 
 
 def _follow(report_id: str, language: str, links: MailLinks) -> Links:
@@ -193,13 +180,7 @@ def overdue_mail(event: ReportOverdue, lead: str, staff_url: str) -> Mail:
         ),
         "Stadtmelder",
     )
-    return Mail(
-        to=lead,
-        subject=letter.subject,
-        text=as_text(letter),
-        message_id=_message_id(event.event_id, lead),
-        html=as_html(letter),
-    )
+    return as_mail(letter, lead, delivery_key(event.event_id, lead, "email"))
 
 
 def local_date(moment: datetime, language: str, zone: tzinfo) -> str:

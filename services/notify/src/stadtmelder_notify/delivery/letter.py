@@ -8,6 +8,8 @@ language, so screen readers read German, English and Turkish correctly.
 from dataclasses import dataclass
 from html import escape
 
+from stadtmelder_notify.delivery.domain import Mail
+
 
 @dataclass(frozen=True)
 class Link:
@@ -54,6 +56,19 @@ class Letter:
     blocks: tuple[Block, ...]
     signature: str
     footer: tuple[Block, ...] = ()
+
+
+def as_mail(letter: Letter, to: str, key: str, unsubscribe_url: str | None = None) -> Mail:
+    """The letter as a mail to `to`, in both parts; `key` is its delivery's, so the same delivery
+    always has the same Message-ID and a resent mail is recognisable."""
+    return Mail(
+        to=to,
+        subject=letter.subject,
+        text=as_text(letter),
+        message_id=f"<{key}@stadtmelder>",
+        html=as_html(letter),
+        unsubscribe_url=unsubscribe_url,
+    )
 
 
 # --- plain text -----------------------------------------------------------------------------
