@@ -1,9 +1,10 @@
 """HTTP side of area alerts under /api/v1/alerts: subscribe, confirm and cancel by link."""
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from litestar import Controller, MediaType, Response, get, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
@@ -43,6 +44,25 @@ CANCELLED = (
 LinkAction = Literal["confirm", "cancel"]
 QUESTION: dict[LinkAction, Step] = {"confirm": "confirm_question", "cancel": "cancel_question"}
 DONE: dict[LinkAction, Step] = {"confirm": "confirmed", "cancel": "cancelled"}
+
+
+@dataclass(frozen=True)
+class OpenedLink:
+    """A mailed link as its address names it: which of the two, its token, the page language."""
+
+    action: LinkAction
+    token: str
+    lang: LanguageCode | None
+
+
+def opened_link(
+    action: FromPath[LinkAction], token: FromPath[str], lang: FromQuery[LanguageCode | None] = None
+) -> OpenedLink:
+    return OpenedLink(action, token, lang)
+
+
+Link = NamedDependency[OpenedLink]
+LINK_ANSWERS = declared(*BY_KEY, 409, why={409: CANCELLED})
 
 
 # --- HTTP shapes --------------------------------------------------------------------------------
@@ -168,6 +188,7 @@ class AlertsController(Controller):
     path = "/api/v1/alerts"
     tags = ["alerts"]  # noqa: RUF012 (Litestar reads it as a class attribute)
     exception_handlers = ALERT_EXCEPTION_HANDLERS
+    dependencies = {"link": Provide(opened_link, sync_to_thread=False)}  # noqa: RUF012
 
     @post(
         "/",
@@ -203,41 +224,23 @@ class AlertsController(Controller):
     async def list_districts(self, alerts: Alerts) -> list[DistrictOut]:
         return [DistrictOut(id=d.id, name=d.name) for d in alerts.districts]
 
-    @get(
-        "/{action:str}/{token:str}",
-        media_type=MediaType.JSON,
-        responses=declared(*BY_KEY, 409, why={409: CANCELLED}),
-    )
-    async def show_link(
-        self,
-        request: AnyRequest,
-        alerts: Alerts,
-        action: FromPath[LinkAction],
-        token: FromPath[str],
-        lang: FromQuery[LanguageCode | None] = None,
-    ) -> Response[Any]:
+    @get("/{action:str}/{token:str}", media_type=MediaType.JSON, responses=LINK_ANSWERS)
+    async def show_link(self, request: AnyRequest, alerts: Alerts, link: Link) -> Response[Any]:
         """What a mailed link (`confirm` or `cancel`) would do; changes nothing. A `confirm`
         link is refused here as confirming would be."""
-        look = alerts.to_confirm if action == "confirm" else alerts.by_token
-        return _answer(request, alerts, await look(token), QUESTION[action], lang)
+        look = alerts.to_confirm if link.action == "confirm" else alerts.by_token
+        return _answer(request, alerts, await look(link.token), QUESTION[link.action], link.lang)
 
     @post(
         "/{action:str}/{token:str}",
         status_code=200,
         media_type=MediaType.JSON,
-        responses=declared(*BY_KEY, 409, why={409: CANCELLED}),
+        responses=LINK_ANSWERS,
     )
-    async def follow_link(
-        self,
-        request: AnyRequest,
-        alerts: Alerts,
-        action: FromPath[LinkAction],
-        token: FromPath[str],
-        lang: FromQuery[LanguageCode | None] = None,
-    ) -> Response[Any]:
+    async def follow_link(self, request: AnyRequest, alerts: Alerts, link: Link) -> Response[Any]:
         """Switch the alert on (`confirm`, the double opt-in; twice is fine) or stop it
         (`cancel`). `cancel` is also the RFC 8058 one-click target of the mails'
         List-Unsubscribe header: mail programs POST `List-Unsubscribe=One-Click` there, which
         needs no reading."""
-        step = alerts.confirm if action == "confirm" else alerts.cancel
-        return _answer(request, alerts, await step(token), DONE[action], lang)
+        step = alerts.confirm if link.action == "confirm" else alerts.cancel
+        return _answer(request, alerts, await step(link.token), DONE[link.action], link.lang)

@@ -41,6 +41,16 @@ CHOICE_BODY = Schema(
     },
 )
 
+# What opening a link tells an app; the POST to the same address does it.
+HOW_TO_UNSUBSCRIBE = (
+    "POST to this address to get no more e-mails about this report "
+    "(one-click unsubscribe, RFC 8058)."
+)
+HOW_TO_CHOOSE = (
+    'POST {"language": ..., "opted_out": ...} to this address to '
+    "change how we write to you about this report."
+)
+
 
 class PreferencesController(Controller):
     """`/api/v1/notifications/...`: the links in every mail's footer."""
@@ -57,12 +67,7 @@ class PreferencesController(Controller):
         """What the unsubscribe link would do; opening it changes nothing."""
         report = await _linked_report(service, link_tokens, token)
         if not wants_html(request):
-            return _what_a_post_does(
-                report.id,
-                None,
-                "POST to this address to get no more e-mails about this report "
-                "(one-click unsubscribe, RFC 8058).",
-            )
+            return _what_a_post_does(report.id, None, HOW_TO_UNSUBSCRIBE)
         language = page_language(request)
         t = Words(language)
         title = t("links_unsubscribe_title", report_id=report.id)
@@ -100,12 +105,7 @@ class PreferencesController(Controller):
         """A form to choose the mail's language, with `language` chosen; changes nothing."""
         report = await _linked_report(service, link_tokens, token)
         if not wants_html(request):
-            return _what_a_post_does(
-                report.id,
-                language,
-                'POST {"language": ..., "opted_out": ...} to this address to '
-                "change how we write to you about this report.",
-            )
+            return _what_a_post_does(report.id, language, HOW_TO_CHOOSE)
         shown = page_language(request, language)
         t = Words(shown)
         return link_page(

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import CacheControlHeader, State
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -31,7 +32,6 @@ from stadtmelder_reports.staff.schemas import (
     staff_view,
 )
 from stadtmelder_reports.staff.service import QueueFilters, WorkService
-from stadtmelder_reports.staff.workflow import TransitionRequest
 
 StaffRequest = Request[StaffMember, str, State]
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
@@ -56,6 +56,28 @@ def decode_queue_cursor(cursor: str) -> tuple[datetime | None, str]:
         ) from None
 
 
+def queue_filters(
+    status: Texts = None,
+    category: Texts = None,
+    overdue: FromQuery[bool] = False,
+    assigned: FromQuery[str | None] = None,
+    cursor: FromQuery[str | None] = None,
+    limit: Limit = 50,
+) -> QueueFilters:
+    """The query of both queues: which reports, and the page after `cursor`."""
+    return QueueFilters(
+        statuses=tuple(status or ()),
+        categories=tuple(category or ()),
+        overdue=overdue,
+        assigned=assigned,
+        after=decode_queue_cursor(cursor) if cursor else None,
+        limit=limit,
+    )
+
+
+Filters = NamedDependency[QueueFilters]
+
+
 class StaffController(Controller):
     """Every route needs a staff member's bearer token; see `staff.access` for who sees what."""
 
@@ -65,6 +87,7 @@ class StaffController(Controller):
     security = [{BEARER_SCHEME: []}]  # noqa: RUF012
     # Staff answers hold internal notes and personal data: no cache may keep them.
     cache_control = CacheControlHeader(no_store=True)
+    dependencies = {"filters": Provide(queue_filters, sync_to_thread=False)}  # noqa: RUF012
 
     @get("/me", responses=declared(401, 403, 503))
     async def me(self, request: StaffRequest, work: Work) -> StaffMemberOut:
@@ -80,39 +103,27 @@ class StaffController(Controller):
         request: StaffRequest,
         work: Work,
         department_id: FromPath[str],
-        status: Texts = None,
-        category: Texts = None,
-        overdue: FromQuery[bool] = False,
-        assigned: FromQuery[str | None] = None,
-        cursor: FromQuery[str | None] = None,
-        limit: Limit = 50,
+        filters: Filters,
         lang: FromQuery[LanguageCode] = "de",
     ) -> QueuePage:
         """Open reports by default; earliest due date first, so overdue ones come first.
 
         `assigned` is `me` or `none`; `cursor` is the previous page's `next_cursor`.
         """
-        filters = _filters(status, category, overdue, assigned, cursor, limit)
         reports = await work.queue(request.user, department_id, filters)
-        return _page(work, reports, limit, lang)
+        return _page(work, reports, filters.limit, lang)
 
     @get("/triage", responses=declared(*STAFF))
     async def triage_queue(
         self,
         request: StaffRequest,
         work: Work,
-        status: Texts = None,
-        category: Texts = None,
-        overdue: FromQuery[bool] = False,
-        assigned: FromQuery[str | None] = None,
-        cursor: FromQuery[str | None] = None,
-        limit: Limit = 50,
+        filters: Filters,
         lang: FromQuery[LanguageCode] = "de",
     ) -> QueuePage:
         """Reports no rule could place: forward each to the department responsible."""
-        filters = _filters(status, category, overdue, assigned, cursor, limit)
         reports = await work.triage_queue(request.user, filters)
-        return _page(work, reports, limit, lang)
+        return _page(work, reports, filters.limit, lang)
 
     @get("/reports/{report_id:str}", responses=declared(*STAFF, 404))
     async def show_report(
@@ -178,14 +189,7 @@ class StaffController(Controller):
         data: JSONBody[TransitionIn],
     ) -> StaffReportOut:
         """Move the report on; 409 names the steps its status allows."""
-        step = TransitionRequest(
-            to=data.to,
-            public_comment=data.public_comment,
-            reason=data.reason,
-            duplicate_of=data.duplicate_of,
-            forward_to=data.forward_to,
-        )
-        report = await work.transition(request.user, report_id, step)
+        report = await work.transition(request.user, report_id, data.request())
         return _out(work, links, report)
 
     @post(
@@ -212,24 +216,6 @@ class StaffController(Controller):
         """Who did what to the report, oldest first: dispatchers and admins only."""
         entries = await work.audit_trail(request.user, report_id)
         return [audit_entry_out(entry) for entry in entries]
-
-
-def _filters(
-    status: list[str] | None,
-    category: list[str] | None,
-    overdue: bool,
-    assigned: str | None,
-    cursor: str | None,
-    limit: int,
-) -> QueueFilters:
-    return QueueFilters(
-        statuses=tuple(status or ()),
-        categories=tuple(category or ()),
-        overdue=overdue,
-        assigned=assigned,
-        after=decode_queue_cursor(cursor) if cursor else None,
-        limit=limit,
-    )
 
 
 def _out(work: WorkService, links: Links, report: Report) -> StaffReportOut:

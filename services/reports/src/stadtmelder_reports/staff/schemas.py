@@ -4,6 +4,7 @@ The staff view shows what the public view does plus internal notes, who took eac
 assignee and the due date; the reporter's contact data only through its own, audited endpoint.
 """
 
+from dataclasses import fields
 from datetime import datetime
 from typing import Literal
 
@@ -13,7 +14,7 @@ from stadtmelder_reports.core.domain import Comment, Report, StatusChange
 from stadtmelder_reports.http.schemas import DepartmentOut, ReportOut, department_out, public_view
 from stadtmelder_reports.staff.auth import Role, StaffMember
 from stadtmelder_reports.staff.repository import AuditEntry
-from stadtmelder_reports.staff.workflow import REASON_MAX_LENGTH
+from stadtmelder_reports.staff.workflow import REASON_MAX_LENGTH, TransitionRequest
 from stadtmelder_shared.events import Actor, Reporter
 
 COMMENT_MAX_LENGTH = 4000
@@ -39,6 +40,17 @@ class TransitionIn(BaseModel):
     )
     duplicate_of: str | None = Field(None, max_length=40)
     forward_to: str | None = Field(None, max_length=64, description="A department id.")
+
+    def request(self) -> TransitionRequest:
+        return transition_request(self)
+
+
+def transition_request(asked: BaseModel) -> TransitionRequest:
+    """The step a model with TransitionRequest's fields asks for (the API's, a department's)."""
+    return TransitionRequest(**asked.model_dump(include=_TRANSITION_FIELDS))
+
+
+_TRANSITION_FIELDS = {field.name for field in fields(TransitionRequest)}
 
 
 class CommentIn(BaseModel):

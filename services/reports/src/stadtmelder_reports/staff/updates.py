@@ -4,6 +4,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from stadtmelder_reports.staff.schemas import transition_request
 from stadtmelder_reports.staff.workflow import REASON_MAX_LENGTH, TransitionRequest
 from stadtmelder_shared import topics
 
@@ -22,13 +23,7 @@ class DepartmentUpdate(BaseModel):
     forward_to: str | None = None
 
     def request(self) -> TransitionRequest:
-        return TransitionRequest(
-            to=self.to,
-            public_comment=self.public_comment,
-            reason=self.reason,
-            duplicate_of=self.duplicate_of,
-            forward_to=self.forward_to,
-        )
+        return transition_request(self)
 
 
 def department_of(topic: str) -> str | None:
