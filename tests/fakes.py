@@ -28,7 +28,6 @@ from stadtmelder_routing.work_items import WorkItem
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import (
     AppWebhook,
-    DepartmentRef,
     Event,
     Language,
     Location,
@@ -99,11 +98,7 @@ class InMemoryReportRepository:
         return [_copy(r) for r in found[: query.limit]]
 
     async def record_status(
-        self,
-        report_id: str,
-        change: StatusChange,
-        department: DepartmentRef | None = None,
-        due_at: datetime | None = None,
+        self, report_id: str, change: StatusChange, due_at: datetime | None = None
     ) -> bool:
         if report_id not in self.reports:
             raise ReportNotFound(report_id)
@@ -111,8 +106,8 @@ class InMemoryReportRepository:
         if any(seen.event_id == change.event_id for seen in report.history):
             return False
         report.status = change.status
-        if department is not None:
-            report.department = department
+        if change.department is not None:
+            report.department = change.department
         if due_at is not None:
             report.due_at = due_at
         report.history.append(change)

@@ -263,9 +263,8 @@ async def a_resolved_report(reports: Any) -> Any:
     ).report
     await reports.add(report)
     department = DepartmentRef(id="wbd-strasse", name="Straßen")
-    await reports.record_status(
-        report.id, StatusChange("routed", NOW, str(uuid.uuid4())), department
-    )
+    routed = StatusChange("routed", NOW, str(uuid.uuid4()), department=department)
+    await reports.record_status(report.id, routed)
     await reports.record_status(report.id, StatusChange("resolved", NOW, str(uuid.uuid4())))
     return await reports.get(report.id)
 

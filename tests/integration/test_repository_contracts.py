@@ -128,11 +128,13 @@ async def test_the_outbox_is_cleared_only_at_the_revision_its_events_were_read(
 async def test_a_status_change_is_applied_once(reports: Any) -> None:
     report = a_report()
     await reports.add(report)
-    change = StatusChange("routed", NOW + timedelta(seconds=1), str(uuid.uuid4()))
     department = DepartmentRef(id="wbd-strasse", name="Straßen")
+    change = StatusChange(
+        "routed", NOW + timedelta(seconds=1), str(uuid.uuid4()), department=department
+    )
 
-    assert await reports.record_status(report.id, change, department) is True
-    assert await reports.record_status(report.id, change, department) is False
+    assert await reports.record_status(report.id, change) is True
+    assert await reports.record_status(report.id, change) is False
 
     loaded = await reports.get(report.id)
     assert loaded.status == "routed"

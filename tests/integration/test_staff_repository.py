@@ -88,7 +88,7 @@ async def a_routed_report(
     report.jurisdiction = jurisdiction
     await reports.add(report)
     routed = StatusChange("routed", NOW, str(uuid.uuid4()), department=department)
-    await reports.record_status(report.id, routed, department, due_at=due_at)
+    await reports.record_status(report.id, routed, due_at=due_at)
     return await reports.get(report.id)
 
 

@@ -31,7 +31,7 @@ from stadtmelder_reports.core.server_limits import ServerLimits, event_ids
 from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTokenUnknown
 from stadtmelder_reports.photos.cleaning import CleanPhoto
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import DepartmentRef, Event, Location, Reporter
+from stadtmelder_shared.events import Event, Location, Reporter
 
 
 class MongoReportRepository:
@@ -116,15 +116,11 @@ class MongoReportRepository:
         return [from_document(document) async for document in cursor]
 
     async def record_status(
-        self,
-        report_id: str,
-        change: StatusChange,
-        department: DepartmentRef | None = None,
-        due_at: datetime | None = None,
+        self, report_id: str, change: StatusChange, due_at: datetime | None = None
     ) -> bool:
         fields: Document = {"status": change.status, "updated_at": change.at}
-        if department is not None:
-            fields["department"] = department.model_dump()
+        if change.department is not None:
+            fields["department"] = change.department.model_dump()
         if due_at is not None:
             fields["due_at"] = due_at
             fields["due_sort"] = due_at
@@ -136,10 +132,7 @@ class MongoReportRepository:
                 "$inc": {"revision": 1},
             },
         )
-        if matched:
-            return True
-        await self._require(report_id)
-        return False
+        return await self._applied(report_id, matched)
 
     async def record_work(self, report_id: str, revision: int, step: WorkStep) -> bool:
         fields: Document = {
@@ -165,12 +158,9 @@ class MongoReportRepository:
         matched = await self._limits.update_queuing(
             event_ids(step.events), {"_id": report_id, "revision": revision}, update
         )
-        if matched:
-            if step.status in OPEN_STATUSES:
-                await self._limits.index_if_open(report_id)
-            return True
-        await self._require(report_id)
-        return False
+        if matched and step.status in OPEN_STATUSES:
+            await self._limits.index_if_open(report_id)
+        return await self._applied(report_id, matched)
 
     async def add_supporter(
         self, report_id: str, supporter_key: str | None, supporter: Reporter | None, event: Event
@@ -187,10 +177,7 @@ class MongoReportRepository:
             condition,
             {"$push": push, "$inc": {"supporter_count": 1, "outbox_pending": 1, "revision": 1}},
         )
-        if matched:
-            return True
-        await self._require(report_id)
-        return False
+        return await self._applied(report_id, matched)
 
     async def record_feedback(self, report_id: str, revision: int, step: FeedbackStep) -> bool:
         push: Document = {
@@ -205,10 +192,7 @@ class MongoReportRepository:
             {"_id": report_id, "revision": revision},
             {"$push": push, "$inc": {"revision": 1, "outbox_pending": 1}},
         )
-        if matched:
-            return True
-        await self._require(report_id)
-        return False
+        return await self._applied(report_id, matched)
 
     async def record_notice(self, report_id: str, notice: Notice) -> bool:
         matched = await self._limits.update(
@@ -218,10 +202,7 @@ class MongoReportRepository:
                 "$inc": {"revision": 1},
             },
         )
-        if matched:
-            return True
-        await self._require(report_id)
-        return False
+        return await self._applied(report_id, matched)
 
     async def queue_event(self, report_id: str, topic: str, event: Event) -> None:
         matched = await self._limits.update_queuing(
@@ -284,6 +265,9 @@ class MongoReportRepository:
         """Put tracking tokens stored before the tracking index into it, once; returns how many."""
         return await self._limits.index_tracking_tokens()
 
-    async def _require(self, report_id: str) -> None:
-        if await self._reports.count_documents({"_id": report_id}, limit=1) == 0:
+    async def _applied(self, report_id: str, matched: bool) -> bool:
+        """A conditional write's answer: whether it `matched`; when not, the report must exist
+        (it was seen before or changed meanwhile), else ReportNotFound."""
+        if not matched and await self._reports.count_documents({"_id": report_id}, limit=1) == 0:
             raise ReportNotFound(report_id)
+        return matched

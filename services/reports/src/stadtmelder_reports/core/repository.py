@@ -12,7 +12,7 @@ from stadtmelder_reports.core.documents import Document
 from stadtmelder_reports.core.domain import Notice, Report, StatusChange, WorkStep
 from stadtmelder_reports.core.report_queries import QueueQuery, ReportQuery
 from stadtmelder_reports.photos.cleaning import CleanPhoto
-from stadtmelder_shared.events import DepartmentRef, Event, Location, Reporter
+from stadtmelder_shared.events import Event, Location, Reporter
 
 
 @dataclass(frozen=True)
@@ -44,13 +44,10 @@ class ReportRepository(Protocol):
     async def queue(self, query: QueueQuery) -> list[Report]: ...
 
     async def record_status(
-        self,
-        report_id: str,
-        change: StatusChange,
-        department: DepartmentRef | None = None,
-        due_at: datetime | None = None,
+        self, report_id: str, change: StatusChange, due_at: datetime | None = None
     ) -> bool:
-        """Apply a status change once; False when this event was applied before."""
+        """Apply a status change once, moving the report to the change's department if it
+        names one; False when this event was applied before."""
         ...
 
     async def record_work(self, report_id: str, revision: int, step: WorkStep) -> bool:

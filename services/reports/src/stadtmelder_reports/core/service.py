@@ -197,10 +197,7 @@ class ReportService:
         """The department's SLA starts when the report is routed; False if seen before."""
         due_at = event.due_at or self._due_at(event.department, event.category, event.occurred_at)
         return await self._repository.record_status(
-            event.report_id,
-            domain.routed_change(event),
-            department=event.department,
-            due_at=due_at,
+            event.report_id, domain.routed_change(event), due_at=due_at
         )
 
     async def record_unroutable(self, event: ReportUnroutable) -> bool:
@@ -209,9 +206,7 @@ class ReportService:
             "triage", event.occurred_at, event.event_id, department=event.department
         )
         due_at = self._due_at(event.department, event.category, event.occurred_at)
-        return await self._repository.record_status(
-            event.report_id, change, department=event.department, due_at=due_at
-        )
+        return await self._repository.record_status(event.report_id, change, due_at=due_at)
 
     async def give_feedback(
         self, report_id: str, recipient: str, answer: FeedbackAnswer
