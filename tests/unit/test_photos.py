@@ -15,13 +15,13 @@ from stadtmelder_reports.photos import cleaning as photos
 from stadtmelder_reports.photos.cleaning import (
     MAX_PHOTO_BYTES,
     MAX_PIXELS,
-    GpsPosition,
     NotAnImage,
     PhotoError,
     PhotoTooLarge,
     clean_photo,
     read_gps,
 )
+from stadtmelder_shared.events import Location
 
 Dms = tuple[float | IFDRational, ...]
 
@@ -166,7 +166,7 @@ def test_read_gps_reads_an_opened_image() -> None:
 
     position = read_gps(image)
 
-    assert isinstance(position, GpsPosition)
+    assert isinstance(position, Location)
     assert position.lat < 0
     assert position.lon < 0
 

@@ -40,7 +40,6 @@ def submit(
         )
     problems = _description_problems(submission.description)
     location = submission.location or next((p.gps for p in photos if p.gps), None)
-    location = Location(lat=location.lat, lon=location.lon) if location else None
     address = (submission.address or "").strip() or None
     problems += _place_problems(location, address, jurisdiction)
     if len(photos) > MAX_PHOTOS:

@@ -9,6 +9,8 @@ from io import BytesIO
 from PIL import Image, ImageCms, UnidentifiedImageError
 from PIL.ExifTags import GPS, IFD, Base
 
+from stadtmelder_shared.events import Location
+
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 # Phones save 12 MP (4032 × 3024) by default and recent iPhones 24 MP (5712 × 4284); 48-50 MP
 # modes write files that mostly exceed MAX_PHOTO_BYTES anyway. 25 MP bounds one decoded copy
@@ -55,12 +57,6 @@ class NotAnImage(PhotoError):
 
 
 @dataclass(frozen=True)
-class GpsPosition:
-    lat: float
-    lon: float
-
-
-@dataclass(frozen=True)
 class CleanPhoto:
     media_type: str
     data: bytes
@@ -68,7 +64,7 @@ class CleanPhoto:
     height: int
     thumbnail: bytes
     thumbnail_media_type: str
-    gps: GpsPosition | None
+    gps: Location | None
 
 
 def clean_photo(data: bytes, max_bytes: int = MAX_PHOTO_BYTES) -> CleanPhoto:
@@ -112,7 +108,7 @@ def _clean(data: bytes) -> CleanPhoto:
     )
 
 
-def read_gps(image: Image.Image) -> GpsPosition | None:
+def read_gps(image: Image.Image) -> Location | None:
     """The position in the image's EXIF GPS block; None if it is missing or implausible."""
     return _position(_exif_of(image))
 
@@ -173,19 +169,20 @@ def _exif_of(image: Image.Image) -> Image.Exif:
         return Image.Exif()
 
 
-def _position(exif: Image.Exif) -> GpsPosition | None:
+def _position(exif: Image.Exif) -> Location | None:
     try:
         gps = exif.get_ifd(IFD.GPSInfo)
     except _UNREADABLE:
         return None
     lat = _degrees(gps.get(GPS.GPSLatitude), gps.get(GPS.GPSLatitudeRef), "N", "S")
     lon = _degrees(gps.get(GPS.GPSLongitude), gps.get(GPS.GPSLongitudeRef), "E", "W")
-    if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180:
+    # Written as "not within" so that a NaN (a rational over zero) is implausible too.
+    if lat is None or lon is None or not (abs(lat) <= 90 and abs(lon) <= 180):
         return None
     # Cameras without a fix write zeros; nobody reports a pothole from the Gulf of Guinea.
     if lat == 0 and lon == 0:
         return None
-    return GpsPosition(lat=lat, lon=lon)
+    return Location(lat=lat, lon=lon)
 
 
 def _degrees(dms: object, ref: object, positive: str, negative: str) -> float | None:
