@@ -4,10 +4,11 @@ from datetime import UTC, datetime
 
 from litestar import Controller, Response, get, post, route
 from litestar.datastructures import UploadFile
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.enums import HttpMethod
 from litestar.params import FromPath, FromQuery, SkipValidation
 
+from stadtmelder_reports.core.catalogue import Jurisdiction
 from stadtmelder_reports.core.categories import localized
 from stadtmelder_reports.errors import ReportStopped
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
@@ -32,12 +33,31 @@ from stadtmelder_reports.open311.queries import MAX_UPDATES, changed_between, fi
 from stadtmelder_reports.open311.responses import format_of, open311_response
 from stadtmelder_reports.open311.texts import service_notice
 from stadtmelder_reports.photos.uploads import PhotoCleaning, clean_photos
+from stadtmelder_shared.events import Language
 
 Links = NamedDependency[ApiSettings]
 # A Protocol cannot be checked at run time; the app provides the store.
 ApiKeys = NamedDependency[SkipValidation[ApiKeyStore]]
 Limiter = NamedDependency[SubmissionLimiter]
 Reply = Response[bytes]
+# Every resource but the POST (which may name them in its form) reads these query parameters.
+Chosen = NamedDependency[Language]
+Served = NamedDependency[Jurisdiction]
+
+
+def _chosen_language(
+    locale: FromQuery[str | None] = None, lang: FromQuery[str | None] = None
+) -> Language:
+    """The answer's language, from `locale` or our extension `lang`."""
+    return language(locale, lang)
+
+
+def _served_jurisdiction(
+    service: Service, jurisdiction_id: FromQuery[str | None] = None
+) -> Jurisdiction:
+    """Our jurisdiction, once an optional `jurisdiction_id` is checked to name it."""
+    check_jurisdiction(jurisdiction_id, service.jurisdiction)
+    return service.jurisdiction
 
 
 def _both(resource: str) -> list[str]:
@@ -53,6 +73,10 @@ class Open311Controller(Controller):
     # describe their bodies as untyped strings, in one format.
     include_in_schema = False
     exception_handlers = open311_exception_handlers()
+    dependencies = {  # noqa: RUF012 (Litestar reads it as a class attribute)
+        "chosen": Provide(_chosen_language, sync_to_thread=False),
+        "jurisdiction": Provide(_served_jurisdiction, sync_to_thread=False),
+    }
 
     @get(_both("discovery"))
     async def discovery(self, request: AnyRequest, service: Service, links: Links) -> Reply:
@@ -61,35 +85,21 @@ class Open311Controller(Controller):
 
     @get(_both("services"))
     async def list_services(
-        self,
-        request: AnyRequest,
-        service: Service,
-        jurisdiction_id: FromQuery[str | None] = None,
-        locale: FromQuery[str | None] = None,
-        lang: FromQuery[str | None] = None,
+        self, request: AnyRequest, jurisdiction: Served, chosen: Chosen
     ) -> Reply:
-        jurisdiction = service.jurisdiction
-        check_jurisdiction(jurisdiction_id, jurisdiction)
-        chosen = language(locale, lang)
         content = [schemas.service(c, jurisdiction, chosen) for c in jurisdiction.categories]
         return open311_response(content, format_of(request.url.path), "services")
 
     @get("/services/{service_file:str}")
     async def service_definition(
-        self,
-        service: Service,
-        service_file: FromPath[str],
-        jurisdiction_id: FromQuery[str | None] = None,
-        locale: FromQuery[str | None] = None,
-        lang: FromQuery[str | None] = None,
+        self, service_file: FromPath[str], jurisdiction: Served, chosen: Chosen
     ) -> Reply:
         """`services/{service_code}.json` or `.xml`: the attributes (our questions) of a service."""
         service_code, format = split_format(service_file)
-        check_jurisdiction(jurisdiction_id, service.jurisdiction)
-        category = service.jurisdiction.category(service_code)
+        category = jurisdiction.category(service_code)
         if category is None:
             raise not_found(f"service_code: {service_code!r} is unknown; see services.{format}.")
-        content = schemas.service_definition(category, language(locale, lang))
+        content = schemas.service_definition(category, chosen)
         return open311_response(content, format, "service_definition")
 
     @post(_both("requests"), status_code=200)
@@ -145,7 +155,8 @@ class Open311Controller(Controller):
         request: AnyRequest,
         service: Service,
         links: Links,
-        jurisdiction_id: FromQuery[str | None] = None,
+        jurisdiction: Served,
+        chosen: Chosen,
         service_request_id: FromQuery[str | None] = None,
         service_code: FromQuery[str | None] = None,
         start_date: FromQuery[str | None] = None,
@@ -155,8 +166,6 @@ class Open311Controller(Controller):
         page: FromQuery[str | None] = None,
         page_size: FromQuery[str | None] = None,
         extensions: FromQuery[str | None] = None,
-        locale: FromQuery[str | None] = None,
-        lang: FromQuery[str | None] = None,
     ) -> Reply:
         """Newest first; at most 90 days and 1000 requests a page.
 
@@ -164,9 +173,8 @@ class Open311Controller(Controller):
         (min_lon,min_lat,max_lon,max_lat), and `extensions=true` for the status history,
         supporter count and all photos in `extended_attributes`.
         """
-        check_jurisdiction(jurisdiction_id, service.jurisdiction)
         filters = parse_filters(
-            service.jurisdiction,
+            jurisdiction,
             datetime.now(UTC),
             service_request_id=service_request_id,
             service_code=service_code,
@@ -178,7 +186,6 @@ class Open311Controller(Controller):
             page_size=page_size,
             extensions=extensions,
         )
-        chosen = language(locale, lang)
         reports = await find_page(service, filters)
         content = [
             schemas.service_request(r, chosen, links.base_url, filters.extensions) for r in reports
@@ -191,31 +198,23 @@ class Open311Controller(Controller):
         service: Service,
         links: Links,
         request_file: FromPath[str],
-        jurisdiction_id: FromQuery[str | None] = None,
+        jurisdiction: Served,
+        chosen: Chosen,
         extensions: FromQuery[str | None] = None,
-        locale: FromQuery[str | None] = None,
-        lang: FromQuery[str | None] = None,
     ) -> Reply:
         """`requests/{service_request_id}.json` or `.xml`: a list of one request."""
         report_id, format = split_format(request_file)
-        check_jurisdiction(jurisdiction_id, service.jurisdiction)
         report = await service.public_report(report_id)
         with_extensions = (extensions or "").lower() in ("true", "1", "yes")
-        content = [
-            schemas.service_request(report, language(locale, lang), links.base_url, with_extensions)
-        ]
+        content = [schemas.service_request(report, chosen, links.base_url, with_extensions)]
         return open311_response(content, format, "service_requests")
 
     @get("/tokens/{token_file:str}")
     async def request_id_from_token(
-        self,
-        service: Service,
-        token_file: FromPath[str],
-        jurisdiction_id: FromQuery[str | None] = None,
+        self, service: Service, token_file: FromPath[str], jurisdiction: Served
     ) -> Reply:
         """`tokens/{token}.json` or `.xml`: the service_request_id a POST's token stands for."""
         token, format = split_format(token_file)
-        check_jurisdiction(jurisdiction_id, service.jurisdiction)
         report = await service.tracked_report(token)
         return open311_response(
             [schemas.token_request(report.id, token)], format, "service_requests"
@@ -227,16 +226,13 @@ class Open311Controller(Controller):
         request: AnyRequest,
         service: Service,
         links: Links,
-        jurisdiction_id: FromQuery[str | None] = None,
+        jurisdiction: Served,
+        chosen: Chosen,
         start_date: FromQuery[str | None] = None,
         end_date: FromQuery[str | None] = None,
-        locale: FromQuery[str | None] = None,
-        lang: FromQuery[str | None] = None,
     ) -> Reply:
         """FixMyStreet's feed of status changes between two times, oldest first, up to 1000."""
-        check_jurisdiction(jurisdiction_id, service.jurisdiction)
         start, end = parse_window(start_date, end_date, datetime.now(UTC))
-        chosen = language(locale, lang)
         updates = [
             update
             for report in await changed_between(service, start, end)
