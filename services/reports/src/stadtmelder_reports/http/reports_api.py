@@ -51,6 +51,7 @@ from stadtmelder_reports.photos.uploads import PhotoCleaning, clean_photos
 from stadtmelder_shared.events import Location, Reporter
 
 GEOJSON = "application/geo+json"
+PHOTO = "/reports/{report_id:str}/photos/{number:int}"
 
 
 class ReportsController(Controller):
@@ -208,26 +209,17 @@ class ReportsController(Controller):
         report = await service.support_report(report_id, supporter)
         return public_view(report, data.language, links.base_url)
 
-    @get(
-        "/reports/{report_id:str}/photos/{number:int}",
-        media_type="image/jpeg",
-        responses=declared(*BY_KEY),
-    )
+    @get([PHOTO, f"{PHOTO}/thumbnail"], media_type="image/jpeg", responses=declared(*BY_KEY))
     async def photo(
-        self, service: Service, report_id: FromPath[str], number: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        service: Service,
+        report_id: FromPath[str],
+        number: FromPath[int],
     ) -> Response[bytes]:
-        photo = await service.photo(report_id, number)
-        return _photo_response(photo.data, photo.media_type)
-
-    @get(
-        "/reports/{report_id:str}/photos/{number:int}/thumbnail",
-        media_type="image/jpeg",
-        responses=declared(*BY_KEY),
-    )
-    async def thumbnail(
-        self, service: Service, report_id: FromPath[str], number: FromPath[int]
-    ) -> Response[bytes]:
-        photo = await service.photo(report_id, number, thumbnail=True)
+        """A report's photo, or its thumbnail under the path that ends in `/thumbnail`."""
+        thumbnail = request.url.path.endswith("/thumbnail")
+        photo = await service.photo(report_id, number, thumbnail=thumbnail)
         return _photo_response(photo.data, photo.media_type)
 
     @get("/track/{token:str}", responses=declared(*BY_KEY))
