@@ -7,7 +7,7 @@ concurrent updates of one document cannot happen here.
 
 import contextlib
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
@@ -26,6 +26,8 @@ from stadtmelder_shared.events import CategoryRef, DepartmentRef, Location
 from stadtmelder_shared.geo import degree_box
 
 Document = dict[str, Any]
+# A new report is stored in two parts, one per event, each written once.
+Part = Literal["submitted", "routed"]
 
 
 class SubscriptionStore(Protocol):
@@ -174,34 +176,25 @@ class MongoNewReportStore:
 
     async def add_submitted(self, part: SubmittedPart) -> None:
         await self._insert_once(
-            {
-                "_id": f"{part.report_id}|submitted",
-                "report_id": part.report_id,
-                "part": "submitted",
-                "at": part.submitted_at,
-                "jurisdiction": part.jurisdiction,
-                "category": part.category.model_dump(),
-                "location": part.location.model_dump(),
-                "address": part.address,
-            }
+            part.report_id,
+            "submitted",
+            part.submitted_at,
+            jurisdiction=part.jurisdiction,
+            category=part.category.model_dump(),
+            location=part.location.model_dump(),
+            address=part.address,
         )
 
     async def add_routed(self, part: RoutedPart) -> None:
         await self._insert_once(
-            {
-                "_id": f"{part.report_id}|routed",
-                "report_id": part.report_id,
-                "part": "routed",
-                "at": part.routed_at,
-                "department": part.department.model_dump(),
-            }
+            part.report_id, "routed", part.routed_at, department=part.department.model_dump()
         )
 
     async def complete(self, report_id: str) -> NewReport | None:
         # By `_id` alone, each: FerretDB 1.24 decodes the whole collection for any other filter,
         # and this runs for every submitted and routed report.
-        submitted = await self._parts.find_one({"_id": f"{report_id}|submitted"})
-        routed = await self._parts.find_one({"_id": f"{report_id}|routed"})
+        submitted = await self._parts.find_one({"_id": _part_id(report_id, "submitted")})
+        routed = await self._parts.find_one({"_id": _part_id(report_id, "routed")})
         if submitted is None or routed is None:
             return None
         return new_report(_submitted(submitted), _routed(routed))
@@ -213,7 +206,7 @@ class MongoNewReportStore:
         }
         if not routed:
             return []
-        ids = [f"{report_id}|submitted" for report_id in routed]
+        ids = [_part_id(report_id, "submitted") for report_id in routed]
         cursor = self._parts.find({"_id": {"$in": ids}})
         return [new_report(_submitted(d), routed[d["report_id"]]) async for d in cursor]
 
@@ -221,10 +214,15 @@ class MongoNewReportStore:
         result = await self._parts.delete_many({"at": {"$lt": at}})
         return result.deleted_count
 
-    async def _insert_once(self, document: Document) -> None:
+    async def _insert_once(self, report_id: str, part: Part, at: datetime, **fields: Any) -> None:
+        document = {"_id": _part_id(report_id, part), "report_id": report_id, "part": part}
         # A redelivered event: the part is here already.
         with contextlib.suppress(DuplicateKeyError):
-            await self._parts.insert_one(document)
+            await self._parts.insert_one({**document, "at": at, **fields})
+
+
+def _part_id(report_id: str, part: Part) -> str:
+    return f"{report_id}|{part}"
 
 
 def _submitted(document: Document) -> SubmittedPart:

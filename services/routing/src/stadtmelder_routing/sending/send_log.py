@@ -5,7 +5,7 @@ updates when two writers change one document at once, so nothing else writes to 
 """
 
 import enum
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -224,14 +224,8 @@ class MongoSendLog:
 
 
 def _method_document(method: SendMethod) -> Document:
-    # Names of secrets only, as in the department directory; never their values.
-    return {
-        "kind": method.kind,
-        "url": method.url,
-        "mailbox": method.mailbox,
-        "secret_env": method.secret_env,
-        "service_code": method.service_code,
-    }
+    # Its fields name secrets only, as in the department directory; never their values.
+    return asdict(method)
 
 
 def _method(document: Document) -> SendMethod:
