@@ -46,142 +46,119 @@ class AlertLinks:
 _HOW = {"immediately": N_("alert_immediately"), "daily": N_("alert_daily")}
 
 
-def summary(subscription: Subscription, districts: Districts, language: str) -> str:
-    """What the alert sends, where and how often, in one line."""
-    t, area = Words(language), subscription.area
-    if area.centre is not None:
-        where = t("alert_near").format(
-            radius=f"{area.radius_m or 0:.0f}",
-            lat=f"{area.centre.lat:.5f}",
-            lon=f"{area.centre.lon:.5f}",
+class AlertMails:
+    """The mails of one city's alerts: its districts name the places, its links lead back."""
+
+    def __init__(self, districts: Districts, links: AlertLinks) -> None:
+        self._districts = districts
+        self._links = links
+
+    def confirmation(self, subscription: Subscription, key: str) -> Mail:
+        """The double opt-in: nothing is sent before its link is confirmed."""
+        assert subscription.email is not None
+        assert subscription.token is not None
+        language = subscription.language
+        t = Words(language)
+        blocks: tuple[Block, ...] = (
+            Paragraph(t("alert_confirm_wish").format(summary=self.summary(subscription, language))),
+            Links(
+                t("alert_confirm_action").format(days=CONFIRM_WITHIN.days),
+                (Link(t("alert_confirm_button"), self._links.confirm(subscription.token)),),
+            ),
+            Paragraph(t("alert_not_you")),
         )
-    else:
-        where = t("alert_district").format(name=districts.name(area.district or ""))
-    category = subscription.category
-    what = t("alert_category").format(name=category.name(language)) if category else t("alert_all")
-    return t("alert_summary").format(what=what, where=where, how=t(_HOW[subscription.frequency]))
+        letter = Letter(
+            language, t("alert_confirm_subject"), t("alert_greeting"), blocks, t("alert_signature")
+        )
+        return as_mail(letter, subscription.email, key)
 
-
-def place(report: NewReport, districts: Districts) -> str:
-    """The address if there is one, else the coordinates; with the district when known."""
-    spot = report.address or f"{report.location.lat:.5f}, {report.location.lon:.5f}"
-    district = districts.at(report.location)
-    return f"{spot} ({districts.name(district)})" if district else spot
-
-
-def _alert_letter(
-    subscription: Subscription,
-    districts: Districts,
-    links: AlertLinks,
-    subject: str,
-    blocks: tuple[Block, ...],
-) -> tuple[Letter, str]:
-    """A letter with the footer every alert mail has: why it comes and how to stop it."""
-    assert subscription.token is not None
-    language = subscription.language
-    t = Words(language)
-    cancel_url = links.cancel(subscription.token)
-    footer: tuple[Block, ...] = (
-        Paragraph(t("alert_why").format(summary=summary(subscription, districts, language))),
-        Links(t("alert_choices"), (Link(t("alert_cancel"), cancel_url),)),
-    )
-    letter = Letter(language, subject, t("alert_greeting"), blocks, t("alert_signature"), footer)
-    return letter, cancel_url
-
-
-def _alert_mail(
-    subscription: Subscription,
-    districts: Districts,
-    links: AlertLinks,
-    key: str,
-    subject: str,
-    blocks: tuple[Block, ...],
-) -> Mail:
-    """An alert mail to the subscriber, with the alert footer and its one-click cancel link."""
-    assert subscription.email is not None
-    letter, cancel_url = _alert_letter(subscription, districts, links, subject, blocks)
-    return as_mail(letter, subscription.email, key, cancel_url)
-
-
-def confirmation_mail(
-    subscription: Subscription, districts: Districts, links: AlertLinks, key: str
-) -> Mail:
-    """The double opt-in: nothing is sent before its link is confirmed."""
-    assert subscription.email is not None
-    assert subscription.token is not None
-    language = subscription.language
-    t = Words(language)
-    blocks: tuple[Block, ...] = (
-        Paragraph(
-            t("alert_confirm_wish").format(summary=summary(subscription, districts, language))
-        ),
-        Links(
-            t("alert_confirm_action").format(days=CONFIRM_WITHIN.days),
-            (Link(t("alert_confirm_button"), links.confirm(subscription.token)),),
-        ),
-        Paragraph(t("alert_not_you")),
-    )
-    letter = Letter(
-        language, t("alert_confirm_subject"), t("alert_greeting"), blocks, t("alert_signature")
-    )
-    return as_mail(letter, subscription.email, key)
-
-
-def alert_mail(
-    subscription: Subscription,
-    report: NewReport,
-    districts: Districts,
-    links: AlertLinks,
-    key: str,
-) -> Mail:
-    """One new report, right away."""
-    language = subscription.language
-    t = Words(language)
-    category = report.category.name(language)
-    blocks: tuple[Block, ...] = (
-        Paragraph(t("alert_alert_intro")),
-        Facts(
-            (
-                (t("alert_what"), category),
-                (t("alert_where"), place(report, districts)),
-                (t("alert_department"), report.department.name),
-            )
-        ),
-        Links(
-            t("alert_follow"),
-            (
-                Link(
-                    t("alert_report").format(report_id=report.id),
-                    links.report(report.id, language),
+    def alert(self, subscription: Subscription, report: NewReport, key: str) -> Mail:
+        """One new report, right away."""
+        language = subscription.language
+        t = Words(language)
+        category = report.category.name(language)
+        blocks: tuple[Block, ...] = (
+            Paragraph(t("alert_alert_intro")),
+            Facts(
+                (
+                    (t("alert_what"), category),
+                    (t("alert_where"), self.place(report)),
+                    (t("alert_department"), report.department.name),
+                )
+            ),
+            Links(
+                t("alert_follow"),
+                (
+                    Link(
+                        t("alert_report").format(report_id=report.id),
+                        self._links.report(report.id, language),
+                    ),
                 ),
             ),
-        ),
-    )
-    subject = t("alert_alert_subject").format(category=category)
-    return _alert_mail(subscription, districts, links, key, subject, blocks)
+        )
+        subject = t("alert_alert_subject").format(category=category)
+        return self._with_cancel_link(subscription, key, subject, blocks)
 
+    def digest(
+        self, subscription: Subscription, day: date, reports: list[NewReport], key: str
+    ) -> Mail:
+        """The new reports of one day in one mail."""
+        language = subscription.language
+        t = Words(language)
+        day_text = t("alert_day", day=day)
+        entries = tuple(
+            Link(
+                f"{r.category.name(language)} – {self.place(r)}", self._links.report(r.id, language)
+            )
+            for r in reports[:DIGEST_MAX_REPORTS]
+        )
+        blocks: tuple[Block, ...] = (
+            Links(t.plural("alert_digest_intro", len(reports), day=day_text), entries),
+        )
+        if len(reports) > DIGEST_MAX_REPORTS:
+            more = t.plural("alert_digest_more", len(reports) - DIGEST_MAX_REPORTS)
+            blocks += (Paragraph(more),)
+        subject = t.plural("alert_digest_subject", len(reports), day=day_text)
+        return self._with_cancel_link(subscription, key, subject, blocks)
 
-def digest_mail(
-    subscription: Subscription,
-    day: date,
-    reports: list[NewReport],
-    districts: Districts,
-    links: AlertLinks,
-    key: str,
-) -> Mail:
-    """The new reports of one day in one mail."""
-    language = subscription.language
-    t = Words(language)
-    day_text = t("alert_day", day=day)
-    entries = tuple(
-        Link(f"{r.category.name(language)} – {place(r, districts)}", links.report(r.id, language))
-        for r in reports[:DIGEST_MAX_REPORTS]
-    )
-    blocks: tuple[Block, ...] = (
-        Links(t.plural("alert_digest_intro", len(reports), day=day_text), entries),
-    )
-    if len(reports) > DIGEST_MAX_REPORTS:
-        more = t.plural("alert_digest_more", len(reports) - DIGEST_MAX_REPORTS)
-        blocks += (Paragraph(more),)
-    subject = t.plural("alert_digest_subject", len(reports), day=day_text)
-    return _alert_mail(subscription, districts, links, key, subject, blocks)
+    def summary(self, subscription: Subscription, language: str) -> str:
+        """What the alert sends, where and how often, in one line."""
+        t, area = Words(language), subscription.area
+        if area.centre is not None:
+            where = t("alert_near").format(
+                radius=f"{area.radius_m or 0:.0f}",
+                lat=f"{area.centre.lat:.5f}",
+                lon=f"{area.centre.lon:.5f}",
+            )
+        else:
+            where = t("alert_district").format(name=self._districts.name(area.district or ""))
+        category = subscription.category
+        what = (
+            t("alert_category").format(name=category.name(language)) if category else t("alert_all")
+        )
+        how = t(_HOW[subscription.frequency])
+        return t("alert_summary").format(what=what, where=where, how=how)
+
+    def place(self, report: NewReport) -> str:
+        """The address if there is one, else the coordinates; with the district when known."""
+        spot = report.address or f"{report.location.lat:.5f}, {report.location.lon:.5f}"
+        district = self._districts.at(report.location)
+        return f"{spot} ({self._districts.name(district)})" if district else spot
+
+    def _with_cancel_link(
+        self, subscription: Subscription, key: str, subject: str, blocks: tuple[Block, ...]
+    ) -> Mail:
+        """An alert mail with the footer each one has: why it comes, and a one-click cancel link."""
+        assert subscription.email is not None
+        assert subscription.token is not None
+        language = subscription.language
+        t = Words(language)
+        cancel_url = self._links.cancel(subscription.token)
+        footer: tuple[Block, ...] = (
+            Paragraph(t("alert_why").format(summary=self.summary(subscription, language))),
+            Links(t("alert_choices"), (Link(t("alert_cancel"), cancel_url),)),
+        )
+        letter = Letter(
+            language, subject, t("alert_greeting"), blocks, t("alert_signature"), footer
+        )
+        return as_mail(letter, subscription.email, key, cancel_url)

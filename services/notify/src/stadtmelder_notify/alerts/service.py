@@ -21,12 +21,7 @@ from stadtmelder_notify.alerts.domain import (
     routed_part,
     submitted_part,
 )
-from stadtmelder_notify.alerts.mails import (
-    AlertLinks,
-    alert_mail,
-    confirmation_mail,
-    digest_mail,
-)
+from stadtmelder_notify.alerts.mails import AlertLinks, AlertMails
 from stadtmelder_notify.alerts.store import NewReportStore, SubscriptionStore
 from stadtmelder_notify.delivery.domain import Mail, delivery_key, failure_reason
 from stadtmelder_notify.delivery.mailer import Mailer
@@ -81,7 +76,7 @@ class AlertService:
         self._deliveries = deliveries
         self._mailer = mailer
         self._districts = districts
-        self._links = AlertLinks(public_base_url)
+        self._mails = AlertMails(districts, AlertLinks(public_base_url))
         self._lease = lease
         self._clock = clock
         self._wait_seconds = wait_seconds
@@ -101,7 +96,7 @@ class AlertService:
         if self._clock() - subscription.requested_at > CONFIRM_WITHIN:
             return False  # a replayed old request: its link no longer works
         key = delivery_key(event.event_id, subscription.email, "email")
-        mail = confirmation_mail(subscription, self._districts, self._links, key)
+        mail = self._mails.confirmation(subscription, key)
         return await self._send_once(key, mail, subscription.language, (topics.AREA_ALERTS, event))
 
     async def on_confirmed(self, event: AreaAlertConfirmed) -> int:
@@ -167,7 +162,7 @@ class AlertService:
             return 0
         # Keyed by report and address: overlapping alerts of one person send one mail.
         key = delivery_key(f"area-alert:{report.id}", subscription.email, "email")
-        mail = alert_mail(subscription, report, self._districts, self._links, key)
+        mail = self._mails.alert(subscription, report, key)
         return int(await self._send_once(key, mail, subscription.language, cause))
 
     # --- the daily job -------------------------------------------------------------------------
@@ -201,7 +196,7 @@ class AlertService:
         if subscription.email is None or subscription.token is None:
             return 0
         key = delivery_key(f"area-digest:{subscription.id}:{day}", subscription.email, "email")
-        mail = digest_mail(subscription, day, reports, self._districts, self._links, key)
+        mail = self._mails.digest(subscription, day, reports, key)
         return int(await self._send_once(key, mail, subscription.language))
 
     async def forget_old(self) -> None:
