@@ -16,6 +16,7 @@ from stadtmelder_shared.events import (
     AreaAlertConfirmed,
     AreaAlertRequested,
     CitizenNotified,
+    ContactDataErased,
     Event,
     FeedbackReceived,
     NotificationPreferencesChanged,
@@ -111,8 +112,10 @@ CHANNELS = (
         "departments_work",
         topics.department_work("{departmentId}"),
         "One department's work queue, for its own systems; the schema of its items is also "
-        "published as docs/contracts/work-item.v1.schema.json.",
-        (WorkItemQueued,),
+        "published as docs/contracts/work-item.v1.schema.json. When someone has their contact "
+        "data erased, a ContactDataErased (without recipient_key) follows on the same queue, "
+        "in order after the item: delete whatever your system copied about that person.",
+        (WorkItemQueued, ContactDataErased),
     ),
     Channel(
         "departments_updates",
@@ -138,6 +141,12 @@ CHANNELS = (
         "Area alert subscriptions (double opt-in), keyed by subscription id.",
         (AreaAlertRequested, AreaAlertConfirmed, AreaAlertCancelled),
     ),
+    Channel(
+        "reports_contact_data_erased",
+        topics.CONTACT_DATA_ERASED,
+        "Someone had their contact data erased on request; never the address itself.",
+        (ContactDataErased,),
+    ),
 )
 OUTBOX = "from the report's outbox, written with the change"
 SENDS = (
@@ -149,9 +158,14 @@ SENDS = (
     Send("reports", "notify_preferences_changed", OUTBOX),
     Send("reports", "notify_push_subscriptions", OUTBOX),
     Send("reports", "notify_area_alerts", "from the alert subscription's outbox"),
+    Send("reports", "reports_contact_data_erased", OUTBOX + " (tracking link, mail link)"),
     Send("routing", "reports_routed", "after deciding the department"),
     Send("routing", "reports_unroutable", "when no rule matched"),
-    Send("routing", "departments_work", "one item per routed report, to its department"),
+    Send(
+        "routing",
+        "departments_work",
+        "one item per routed report, to its department, and an erasure notice after it",
+    ),
     Send("routing", "departments_send_failed", "when a send method gave up"),
     Send("routing", "reports_overdue", "by the SLA timer"),
     Send("notify", "reports_citizen_notified", "after a mail, webhook or push went out"),

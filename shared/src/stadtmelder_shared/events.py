@@ -279,6 +279,18 @@ class CitizenNotified(Event):
     caused_by: str
 
 
+class ContactDataErased(Event):
+    """Someone's contact data about a report (or, for an alert subscriber, a subscription: then
+    `report_id` is the subscription id) was erased on their request; never the address itself."""
+
+    type: ClassVar[str] = "org.stadtmelder.report.contact-data-erased"
+
+    subject: Literal["reporter", "supporter", "alert_subscriber"]
+    recipient_key: str | None = Field(
+        None, description="link_tokens.recipient_key of the erased address, for notify's copy."
+    )
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -298,5 +310,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         AreaAlertConfirmed,
         AreaAlertCancelled,
         CitizenNotified,
+        ContactDataErased,
     )
 }

@@ -15,6 +15,8 @@ REPORTS_FEEDBACK = "reports.feedback-received"
 NOTIFICATION_PREFERENCES = "notify.preferences-changed"
 PUSH_SUBSCRIPTIONS = "notify.push-subscriptions"
 AREA_ALERTS = "notify.area-alerts"
+# Erasures on request; also published on `departments.<id>.work` to departments that got the report.
+CONTACT_DATA_ERASED = "reports.contact-data-erased"
 
 
 def department_work(department_id: str) -> str:
@@ -56,4 +58,5 @@ def service_topics(department_ids: tuple[str, ...] = ()) -> list[str]:
         NOTIFICATION_PREFERENCES,
         PUSH_SUBSCRIPTIONS,
         AREA_ALERTS,
+        CONTACT_DATA_ERASED,
     ]

@@ -26,6 +26,7 @@ from stadtmelder_reports.core.handlers import register_handlers
 from stadtmelder_reports.core.outbox import OutboxRelay
 from stadtmelder_reports.core.repository import connect
 from stadtmelder_reports.core.service import ReportService
+from stadtmelder_reports.erasure import wiring as erasure
 from stadtmelder_reports.http.errors import EXCEPTION_HANDLERS
 from stadtmelder_reports.http.health import HealthController
 from stadtmelder_reports.http.observability import http_metrics, metrics_endpoint, tracing_plugin
@@ -142,6 +143,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
             on_events_pending=relay.wake,
         )
         register_handlers(broker, report_core.service, work, settings.kafka_group_id)
+        erasure.register(app.state, database, report_core.repository, relay.wake)
         alert_relay = await alerts.start(
             database, jurisdiction, publisher, settings.outbox_poll_seconds
         )
@@ -214,6 +216,7 @@ def build_app(
             Open311Controller,
             StaffController,
             *citizen_links.ROUTE_HANDLERS,
+            *erasure.ROUTE_HANDLERS,
             *alert_part.route_handlers,
             web_router(web or WebSettings()),
             *integrations.ROUTE_HANDLERS,
@@ -234,6 +237,7 @@ def build_app(
             "work": Provide(provide_work, sync_to_thread=False),
             "api_keys": Provide(provide_api_keys, sync_to_thread=False),
             **alert_part.dependencies,
+            **erasure.DEPENDENCIES,
             "links": Provide(lambda: api_settings, use_cache=True, sync_to_thread=False),
             "limiter": Provide(lambda: limiter, use_cache=True, sync_to_thread=False),
             "geocoder": Provide(lambda: geocoder, use_cache=True, sync_to_thread=False),

@@ -142,6 +142,7 @@ def to_document(report: Report) -> Document:
             for p in report.photos
         ],
         "supporter_count": report.supporter_count,
+        "contact_erased_at": report.contact_erased_at,
         "supporter_keys": [],
         "supporters": [],
         "outbox": outbox,
@@ -179,6 +180,7 @@ def from_document(document: Document) -> Report:
             for p in document.get("photos", [])
         ],
         supporter_count=document.get("supporter_count", 0),
+        contact_erased_at=document.get("contact_erased_at"),
         pending_events=[
             (entry["topic"], event_from(entry)) for entry in document.get("outbox", [])
         ],

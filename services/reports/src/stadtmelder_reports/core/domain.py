@@ -136,6 +136,8 @@ class Report:
     comments: list[Comment] = field(default_factory=list)
     feedback: list[Feedback] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    # Set when the reporter had their contact data erased; staff see the date instead.
+    contact_erased_at: datetime | None = None
     pending_events: list[tuple[str, Event]] = field(default_factory=list)
     # W3C traceparent per pending event id: the relay publishes later, in the trace that wrote it.
     trace_contexts: dict[str, str] = field(default_factory=dict)

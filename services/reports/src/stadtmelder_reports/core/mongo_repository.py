@@ -42,6 +42,11 @@ class MongoReportRepository:
         self._photos = database["photos"]
         self._limits = ServerLimits(database, duplicate_radius_m)
 
+    @property
+    def limits(self) -> ServerLimits:
+        """The serialised writes other stores of the reports collection must share (erasure)."""
+        return self._limits
+
     async def ensure_indexes(self) -> None:
         await self._reports.create_index("outbox_pending")
         await self._reports.create_index([("created_at", DESCENDING), ("_id", DESCENDING)])

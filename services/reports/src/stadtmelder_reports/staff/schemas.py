@@ -95,6 +95,9 @@ class StaffReportOut(ReportOut):
     due_at: datetime | None
     overdue: bool
     has_contact: bool
+    contact_erased_at: datetime | None = Field(
+        None, description="When the reporter had their contact data erased; then none is kept."
+    )
     steps: list[StaffStepOut] = Field(description="The history with reasons and who acted.")
     notes: list[StaffCommentOut] = Field(description="Public comments and internal notes.")
 
@@ -177,6 +180,7 @@ def staff_view(report: Report, now: datetime, language: str, base_url: str) -> S
         due_at=report.due_at,
         overdue=report.is_overdue(now),
         has_contact=report.reporter is not None,
+        contact_erased_at=report.contact_erased_at,
         steps=[step_out(change) for change in report.history],
         notes=[comment_out(comment) for comment in report.comments],
     )

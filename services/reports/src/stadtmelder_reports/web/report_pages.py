@@ -116,6 +116,7 @@ def status_page(
         outcomes=FEEDBACK_OUTCOMES,
         message=message,
         tracking_url=f"{request.base_url}track/{token}",
+        contact_erased_at=report.contact_erased_at,
     )
 
 

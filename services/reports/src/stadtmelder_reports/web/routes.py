@@ -11,6 +11,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from stadtmelder_reports.erasure.pages import ErasurePages
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.web.public_pages import PublicPages
 from stadtmelder_reports.web.rendering import WebSettings, install_translations
@@ -40,6 +41,7 @@ def web_router(web: WebSettings) -> Router:
     """Every page and its static files; handlers find `web` in their options."""
     handlers: list[Any] = [
         ReportPages,
+        ErasurePages,
         PublicPages,
         staff_router(web.csrf_secret, web.secure_cookies),
         create_static_files_router(

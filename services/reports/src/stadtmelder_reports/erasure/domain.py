@@ -1,0 +1,44 @@
+"""The rules of erasure on request: whose contact data goes, what stays, and what is announced."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from stadtmelder_reports.core.domain import Report
+from stadtmelder_shared.events import ContactDataErased, derived_event_id
+from stadtmelder_shared.link_tokens import recipient_key
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """One erasure, stored in one write with the event that tells notify and routing."""
+
+    erased_at: datetime
+    event: ContactDataErased
+
+
+def erase_reporter(report: Report, now: datetime) -> Erasure:
+    """The reporter's erasure. The public report stays as it is: it never showed contact data."""
+    email = report.reporter.email if report.reporter else None
+    event = ContactDataErased(
+        # One erasure per reporter: a retried request announces the same event, not a second.
+        event_id=derived_event_id(report.id, "reporter-contact-erased"),
+        occurred_at=now,
+        report_id=report.id,
+        jurisdiction=report.jurisdiction,
+        subject="reporter",
+        recipient_key=recipient_key(report.id, email) if email else None,
+    )
+    return Erasure(now, event)
+
+
+def erase_supporter(report: Report, supporter: str, now: datetime) -> Erasure:
+    """A supporter's erasure, `supporter` being the recipient key from their mail's link."""
+    event = ContactDataErased(
+        event_id=derived_event_id(f"{report.id}|{supporter}", "supporter-contact-erased"),
+        occurred_at=now,
+        report_id=report.id,
+        jurisdiction=report.jurisdiction,
+        subject="supporter",
+        recipient_key=supporter,
+    )
+    return Erasure(now, event)

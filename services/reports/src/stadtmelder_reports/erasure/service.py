@@ -1,0 +1,68 @@
+"""Use cases of erasure on request: a reporter by tracking token, a supporter by mail link."""
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from stadtmelder_reports.core.domain import token_hash
+from stadtmelder_reports.core.repository import ReportRepository
+from stadtmelder_reports.core.service import WRITE_ATTEMPTS, utc_now
+from stadtmelder_reports.erasure.domain import erase_reporter, erase_supporter
+from stadtmelder_reports.erasure.store import ContactStore
+from stadtmelder_reports.errors import ReportChangedMeanwhile
+from stadtmelder_shared.link_tokens import LinkHolder
+
+# Destroys the data key that seals a subject's contact data in Kafka records (crypto-shredding);
+# idempotent, so a repeated request destroys nothing twice.
+DestroyKey = Callable[[str], Awaitable[None]]
+
+
+async def keep_no_keys(key_id: str) -> None:
+    """For a deployment whose events carry no sealed contact data: nothing to destroy."""
+
+
+class ErasureService:
+    def __init__(
+        self,
+        reports: ReportRepository,
+        store: ContactStore,
+        destroy_key: DestroyKey = keep_no_keys,
+        on_events_pending: Callable[[str], None] = lambda report_id: None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._reports = reports
+        self._store = store
+        self._destroy_key = destroy_key
+        self._on_events_pending = on_events_pending
+        self._clock = clock
+
+    async def erase_reporter(self, tracking_token: str) -> datetime:
+        """Erase the reporter's contact data; when it was erased, the first time if repeated."""
+        report = await self._reports.by_tracking_token(token_hash(tracking_token))
+        # The key first: a crash after it leaves the request to repeat, never a readable record.
+        await self._destroy_key(report.id)
+        for _ in range(WRITE_ATTEMPTS):
+            if report.contact_erased_at is not None:
+                return report.contact_erased_at  # erased before: a repeat changes nothing
+            erasure = erase_reporter(report, self._clock())
+            if await self._store.erase_reporter(report.id, report.revision, erasure):
+                self._on_events_pending(report.id)
+                return erasure.erased_at
+            report = await self._reports.get(report.id)
+        raise ReportChangedMeanwhile(report.id)
+
+    async def erase_supporter(self, holder: LinkHolder) -> bool:
+        """Erase the supporter a mail link was made for; False if none is kept (any more)."""
+        report = await self._reports.get(holder.report_id)
+        await self._destroy_key(supporter_key_id(holder))
+        erased = await self._store.erase_supporter(
+            report.id, erase_supporter(report, holder.recipient, self._clock())
+        )
+        if erased:
+            self._on_events_pending(report.id)
+        return erased
+
+
+def supporter_key_id(holder: LinkHolder) -> str:
+    """The data key of one supporter of one report (`data_keys.supporter_key_id`'s form): the
+    recipient key the link carries names no address."""
+    return f"support:{holder.report_id}:{holder.recipient}"

@@ -1,0 +1,42 @@
+"""How the composition root adds erasure on request: its store on the reports' collection, the
+use cases in `state.erasure`, and the API route (the pages are part of the web router)."""
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.types import ControllerRouterHandler
+from pymongo.asynchronous.database import AsyncDatabase
+
+from stadtmelder_reports.core.mongo_repository import MongoReportRepository
+from stadtmelder_reports.erasure.api import ErasureController
+from stadtmelder_reports.erasure.service import DestroyKey, ErasureService, keep_no_keys
+from stadtmelder_reports.erasure.store import MongoContactStore
+
+ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (ErasureController,)
+
+
+def provide_erasure(state: State) -> ErasureService:
+    erasure: ErasureService = state.erasure
+    return erasure
+
+
+DEPENDENCIES = {"erasure": Provide(provide_erasure, sync_to_thread=False)}
+
+
+def register(
+    state: State,
+    database: AsyncDatabase[dict[str, Any]],
+    repository: MongoReportRepository,
+    on_events_pending: Callable[[str], None],
+    destroy_key: DestroyKey = keep_no_keys,
+) -> ErasureService:
+    erasure = ErasureService(
+        repository,
+        MongoContactStore(database, repository.limits),
+        destroy_key=destroy_key,
+        on_events_pending=on_events_pending,
+    )
+    state.erasure = erasure
+    return erasure

@@ -1,0 +1,45 @@
+"""In-memory stand-ins for erasure: the contact store over the in-memory reports, and data keys."""
+
+import dataclasses
+
+from stadtmelder_reports.erasure.domain import Erasure
+from stadtmelder_shared import topics
+from stadtmelder_shared.events import Event
+from tests.fakes import InMemoryReportRepository
+
+
+class InMemoryContactStore:
+    def __init__(self, reports: InMemoryReportRepository) -> None:
+        self._reports = reports
+
+    async def erase_reporter(self, report_id: str, revision: int, erasure: Erasure) -> bool:
+        report = self._reports.reports[report_id]
+        if report.revision != revision:
+            return False
+        report.reporter = None
+        report.contact_erased_at = erasure.erased_at
+        report.pending_events[:] = [
+            (topic, _without(event, ("reporter", "tracking_token")))
+            for topic, event in report.pending_events
+        ]
+        report.pending_events.append((topics.CONTACT_DATA_ERASED, erasure.event))
+        report.revision += 1
+        return True
+
+    async def erase_supporter(self, report_id: str, erasure: Erasure) -> bool:
+        return False
+
+
+def _without(event: Event, fields: tuple[str, ...]) -> Event:
+    names = [f for f in fields if getattr(event, f, None) is not None]
+    return event.model_copy(update=dict.fromkeys(names)) if names else event
+
+
+@dataclasses.dataclass
+class DestroyedKeys:
+    """Records which data keys erasure destroyed, in order."""
+
+    destroyed: list[str] = dataclasses.field(default_factory=list)
+
+    async def destroy(self, key_id: str) -> None:
+        self.destroyed.append(key_id)
