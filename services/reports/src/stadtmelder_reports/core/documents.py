@@ -3,8 +3,11 @@
 Only the repository uses this module; Mongo documents never leave the two of them.
 """
 
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
+
+from pydantic import BaseModel
 
 from stadtmelder_reports.core.domain import (
     Comment,
@@ -34,17 +37,17 @@ def due_sort(due_at: datetime | None) -> datetime:
     return due_at if due_at is not None else NO_DUE_DATE
 
 
-def change_document(change: StatusChange) -> Document:
-    return {
-        "status": change.status,
-        "at": change.at,
-        "event_id": change.event_id,
-        "department": change.department.model_dump() if change.department else None,
-        "public_comment": change.public_comment,
-        "reason": change.reason,
-        "duplicate_of": change.duplicate_of,
-        "actor": change.actor.model_dump() if change.actor else None,
-    }
+# The entries a report keeps lists of, each stored field by field under its own name.
+Entry = StatusChange | Comment | Feedback | Notice
+
+
+def entry_document(entry: Entry) -> Document:
+    """An entry as stored: its fields by name, a pydantic value (department, actor) as a dict."""
+    return {field.name: _dumped(getattr(entry, field.name)) for field in fields(entry)}
+
+
+def _dumped(value: Any) -> Any:
+    return value.model_dump() if isinstance(value, BaseModel) else value
 
 
 def change_from(document: Document) -> StatusChange:
@@ -62,16 +65,6 @@ def change_from(document: Document) -> StatusChange:
     )
 
 
-def comment_document(comment: Comment) -> Document:
-    return {
-        "id": comment.id,
-        "visibility": comment.visibility,
-        "text": comment.text,
-        "at": comment.at,
-        "actor": comment.actor.model_dump(),
-    }
-
-
 def comment_from(document: Document) -> Comment:
     return Comment(
         id=document["id"],
@@ -82,21 +75,8 @@ def comment_from(document: Document) -> Comment:
     )
 
 
-def feedback_document(feedback: Feedback) -> Document:
-    return {
-        "id": feedback.id,
-        "outcome": feedback.outcome,
-        "rating": feedback.rating,
-        "at": feedback.at,
-    }
-
-
 def feedback_from(document: Document) -> Feedback:
     return Feedback(document["id"], document["outcome"], document.get("rating"), document["at"])
-
-
-def notice_document(notice: Notice) -> Document:
-    return {"id": notice.id, "step": notice.step, "channel": notice.channel, "at": notice.at}
 
 
 def notice_from(document: Document) -> Notice:
@@ -118,25 +98,25 @@ def to_document(report: Report) -> Document:
         "jurisdiction": report.jurisdiction,
         "category": report.category.model_dump(),
         "description": report.description,
-        "location": report.location.model_dump() if report.location else None,
+        "location": _dumped(report.location),
         "address": report.address,
         "answers": report.answers,
         "language": report.language,
-        "reporter": report.reporter.model_dump() if report.reporter else None,
+        "reporter": _dumped(report.reporter),
         "client_id": report.client_id,
         "tracking_token_hash": report.tracking_token_hash,
         "created_at": report.created_at,
         "updated_at": report.created_at,
         "status": report.status,
-        "department": report.department.model_dump() if report.department else None,
+        "department": _dumped(report.department),
         "assignee": report.assignee,
         "due_at": report.due_at,
         "due_sort": due_sort(report.due_at),
-        "history": [change_document(change) for change in report.history],
+        "history": [entry_document(change) for change in report.history],
         "applied_events": [change.event_id for change in report.history],
-        "comments": [comment_document(comment) for comment in report.comments],
-        "feedback": [feedback_document(feedback) for feedback in report.feedback],
-        "notices": [notice_document(notice) for notice in report.notices],
+        "comments": [entry_document(comment) for comment in report.comments],
+        "feedback": [entry_document(feedback) for feedback in report.feedback],
+        "notices": [entry_document(notice) for notice in report.notices],
         "photos": [
             {"number": p.number, "media_type": p.media_type, "width": p.width, "height": p.height}
             for p in report.photos

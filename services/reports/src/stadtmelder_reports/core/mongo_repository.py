@@ -10,12 +10,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from stadtmelder_reports.citizen_links.domain import FeedbackStep
 from stadtmelder_reports.core.documents import (
     Document,
-    change_document,
-    comment_document,
     due_sort,
-    feedback_document,
+    entry_document,
     from_document,
-    notice_document,
     outbox_entry,
     to_document,
 )
@@ -133,7 +130,7 @@ class MongoReportRepository:
             {"_id": report_id, "applied_events": {"$ne": change.event_id}},
             {
                 "$set": fields,
-                "$push": {"history": change_document(change), "applied_events": change.event_id},
+                "$push": {"history": entry_document(change), "applied_events": change.event_id},
                 "$inc": {"revision": 1},
             },
         )
@@ -154,9 +151,9 @@ class MongoReportRepository:
             "$inc": {"revision": 1, "outbox_pending": len(step.events)},
         }
         push: Document = {
-            "history": {"$each": [change_document(c) for c in step.changes]},
+            "history": {"$each": [entry_document(c) for c in step.changes]},
             "applied_events": {"$each": [c.event_id for c in step.changes]},
-            "comments": {"$each": [comment_document(c) for c in step.comments]},
+            "comments": {"$each": [entry_document(c) for c in step.comments]},
             "outbox": {"$each": [outbox_entry(topic, event) for topic, event in step.events]},
         }
         update["$push"] = push
@@ -186,12 +183,12 @@ class MongoReportRepository:
 
     async def record_feedback(self, report_id: str, revision: int, step: FeedbackStep) -> bool:
         push: Document = {
-            "feedback": feedback_document(step.feedback),
+            "feedback": entry_document(step.feedback),
             "applied_events": step.feedback.id,
             "outbox": outbox_entry(topics.REPORTS_FEEDBACK, step.event),
         }
         if step.note is not None:
-            push["comments"] = comment_document(step.note)
+            push["comments"] = entry_document(step.note)
         matched = await self._limits.update_queuing(
             [step.event.event_id],
             {"_id": report_id, "revision": revision},
@@ -203,7 +200,7 @@ class MongoReportRepository:
         matched = await self._limits.update(
             {"_id": report_id, "applied_events": {"$ne": notice.id}},
             {
-                "$push": {"notices": notice_document(notice), "applied_events": notice.id},
+                "$push": {"notices": entry_document(notice), "applied_events": notice.id},
                 "$inc": {"revision": 1},
             },
         )
