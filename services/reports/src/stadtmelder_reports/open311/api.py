@@ -1,5 +1,6 @@
 """The Open311 GeoReport v2 endpoint under /open311/v2: discovery, services, requests, updates."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from litestar import Controller, Response, get, post, route
@@ -40,24 +41,29 @@ Links = NamedDependency[ApiSettings]
 ApiKeys = NamedDependency[SkipValidation[ApiKeyStore]]
 Limiter = NamedDependency[SubmissionLimiter]
 Reply = Response[bytes]
-# Every resource but the POST (which may name them in its form) reads these query parameters.
-Chosen = NamedDependency[Language]
-Served = NamedDependency[Jurisdiction]
 
 
-def _chosen_language(
-    locale: FromQuery[str | None] = None, lang: FromQuery[str | None] = None
-) -> Language:
-    """The answer's language, from `locale` or our extension `lang`."""
-    return language(locale, lang)
+@dataclass(frozen=True)
+class Asked:
+    """What the resources that answer about our services and requests read from their query:
+    our jurisdiction, once an optional `jurisdiction_id` is checked to name it, and the answer's
+    language from `locale` or our extension `lang`."""
+
+    jurisdiction: Jurisdiction
+    language: Language
 
 
-def _served_jurisdiction(
-    service: Service, jurisdiction_id: FromQuery[str | None] = None
-) -> Jurisdiction:
-    """Our jurisdiction, once an optional `jurisdiction_id` is checked to name it."""
+def _asked(
+    service: Service,
+    jurisdiction_id: FromQuery[str | None] = None,
+    locale: FromQuery[str | None] = None,
+    lang: FromQuery[str | None] = None,
+) -> Asked:
     check_jurisdiction(jurisdiction_id, service.jurisdiction)
-    return service.jurisdiction
+    return Asked(service.jurisdiction, language(locale, lang))
+
+
+Asking = NamedDependency[Asked]
 
 
 def _both(resource: str) -> list[str]:
@@ -74,8 +80,7 @@ class Open311Controller(Controller):
     include_in_schema = False
     exception_handlers = open311_exception_handlers()
     dependencies = {  # noqa: RUF012 (Litestar reads it as a class attribute)
-        "chosen": Provide(_chosen_language, sync_to_thread=False),
-        "jurisdiction": Provide(_served_jurisdiction, sync_to_thread=False),
+        "asked": Provide(_asked, sync_to_thread=False),
     }
 
     @get(_both("discovery"))
@@ -84,22 +89,19 @@ class Open311Controller(Controller):
         return open311_response(content, format_of(request.url.path), "discovery")
 
     @get(_both("services"))
-    async def list_services(
-        self, request: AnyRequest, jurisdiction: Served, chosen: Chosen
-    ) -> Reply:
-        content = [schemas.service(c, jurisdiction, chosen) for c in jurisdiction.categories]
+    async def list_services(self, request: AnyRequest, asked: Asking) -> Reply:
+        categories = asked.jurisdiction.categories
+        content = [schemas.service(c, asked.jurisdiction, asked.language) for c in categories]
         return open311_response(content, format_of(request.url.path), "services")
 
     @get("/services/{service_file:str}")
-    async def service_definition(
-        self, service_file: FromPath[str], jurisdiction: Served, chosen: Chosen
-    ) -> Reply:
+    async def service_definition(self, service_file: FromPath[str], asked: Asking) -> Reply:
         """`services/{service_code}.json` or `.xml`: the attributes (our questions) of a service."""
         service_code, format = split_format(service_file)
-        category = jurisdiction.category(service_code)
+        category = asked.jurisdiction.category(service_code)
         if category is None:
             raise not_found(f"service_code: {service_code!r} is unknown; see services.{format}.")
-        content = schemas.service_definition(category, chosen)
+        content = schemas.service_definition(category, asked.language)
         return open311_response(content, format, "service_definition")
 
     @post(_both("requests"), status_code=200)
@@ -155,8 +157,7 @@ class Open311Controller(Controller):
         request: AnyRequest,
         service: Service,
         links: Links,
-        jurisdiction: Served,
-        chosen: Chosen,
+        asked: Asking,
         service_request_id: FromQuery[str | None] = None,
         service_code: FromQuery[str | None] = None,
         start_date: FromQuery[str | None] = None,
@@ -174,7 +175,7 @@ class Open311Controller(Controller):
         supporter count and all photos in `extended_attributes`.
         """
         filters = parse_filters(
-            jurisdiction,
+            asked.jurisdiction,
             datetime.now(UTC),
             service_request_id=service_request_id,
             service_code=service_code,
@@ -188,7 +189,8 @@ class Open311Controller(Controller):
         )
         reports = await find_page(service, filters)
         content = [
-            schemas.service_request(r, chosen, links.base_url, filters.extensions) for r in reports
+            schemas.service_request(r, asked.language, links.base_url, filters.extensions)
+            for r in reports
         ]
         return open311_response(content, format_of(request.url.path), "service_requests")
 
@@ -198,22 +200,24 @@ class Open311Controller(Controller):
         service: Service,
         links: Links,
         request_file: FromPath[str],
-        jurisdiction: Served,
-        chosen: Chosen,
+        asked: Asking,
         extensions: FromQuery[str | None] = None,
     ) -> Reply:
         """`requests/{service_request_id}.json` or `.xml`: a list of one request."""
         report_id, format = split_format(request_file)
         report = await service.public_report(report_id)
         with_extensions = (extensions or "").lower() in ("true", "1", "yes")
-        content = [schemas.service_request(report, chosen, links.base_url, with_extensions)]
+        content = [schemas.service_request(report, asked.language, links.base_url, with_extensions)]
         return open311_response(content, format, "service_requests")
 
     @get("/tokens/{token_file:str}")
     async def request_id_from_token(
-        self, service: Service, token_file: FromPath[str], jurisdiction: Served
+        self, service: Service, token_file: FromPath[str], asked: Asking
     ) -> Reply:
-        """`tokens/{token}.json` or `.xml`: the service_request_id a POST's token stands for."""
+        """`tokens/{token}.json` or `.xml`: the service_request_id a POST's token stands for.
+
+        The answer has no text in a language: `asked` is taken for its jurisdiction check.
+        """
         token, format = split_format(token_file)
         report = await service.tracked_report(token)
         return open311_response(
@@ -226,8 +230,7 @@ class Open311Controller(Controller):
         request: AnyRequest,
         service: Service,
         links: Links,
-        jurisdiction: Served,
-        chosen: Chosen,
+        asked: Asking,
         start_date: FromQuery[str | None] = None,
         end_date: FromQuery[str | None] = None,
     ) -> Reply:
@@ -236,7 +239,9 @@ class Open311Controller(Controller):
         updates = [
             update
             for report in await changed_between(service, start, end)
-            for update in schemas.request_updates(report, chosen, links.base_url, start, end)
+            for update in schemas.request_updates(
+                report, asked.language, links.base_url, start, end
+            )
         ]
         # w3c_datetime writes UTC at a fixed width, so text order is time order.
         updates.sort(key=lambda update: str(update["updated_datetime"]))
