@@ -22,6 +22,7 @@ from stadtmelder_shared.events import (
     NotificationPreferencesChanged,
     PushSubscriptionChanged,
     ReportCommented,
+    ReportModerated,
     ReportOverdue,
     ReportRouted,
     ReportStatusChanged,
@@ -89,6 +90,12 @@ CHANNELS = (
         "Public and internal comments on a report.",
         (ReportCommented,),
     ),
+    Channel(
+        "reports_moderated",
+        topics.REPORTS_MODERATED,
+        "Staff hid, showed or redacted what the public sees of a report.",
+        (ReportModerated,),
+    ),
     Channel("reports_overdue", topics.REPORTS_OVERDUE, "SLA runs out.", (ReportOverdue,)),
     Channel(
         "reports_citizen_notified",
@@ -154,6 +161,7 @@ SENDS = (
     Send("reports", "reports_supported", OUTBOX),
     Send("reports", "reports_status_changed", OUTBOX + " (staff API and department updates)"),
     Send("reports", "reports_commented", OUTBOX),
+    Send("reports", "reports_moderated", OUTBOX),
     Send("reports", "reports_feedback_received", OUTBOX),
     Send("reports", "notify_preferences_changed", OUTBOX),
     Send("reports", "notify_push_subscriptions", OUTBOX),

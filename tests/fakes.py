@@ -124,6 +124,7 @@ class InMemoryReportRepository:
         report.assignee, report.due_at = step.assignee, step.due_at
         report.history.extend(step.changes)
         report.comments.extend(step.comments)
+        report.moderation.extend(step.moderation)
         report.pending_events.extend(step.events)
         report.revision += 1
         return True
@@ -209,6 +210,7 @@ def _copy(report: Report) -> Report:
         comments=list(report.comments),
         feedback=list(report.feedback),
         notices=list(report.notices),
+        moderation=list(report.moderation),
         photos=list(report.photos),
         pending_events=list(report.pending_events),
     )
@@ -241,6 +243,7 @@ def _matches(report: Report, query: ReportQuery) -> bool:
     location = report.location
     checks = [
         report.jurisdiction == query.jurisdiction,
+        not report.hidden,
         not query.categories or report.category.code in query.categories,
         not query.statuses or report.status in query.statuses,
         not query.ids or report.id in query.ids,

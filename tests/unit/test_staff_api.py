@@ -17,6 +17,7 @@ from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
+from stadtmelder_reports.moderation.service import ModerationService
 from stadtmelder_reports.staff.auth import LOCAL_ISSUER, LocalKeys, Role, StaffMember, TokenVerifier
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
@@ -155,6 +156,7 @@ async def staff(tmp_path: Path) -> AsyncIterator[Staff]:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.service = service
         app.state.work = work
+        app.state.moderation = ModerationService(reports, audit, clock=clock)
         app.state.staff_verifier = verifier
         app.state.api_keys = None
         yield
@@ -254,6 +256,19 @@ ENDPOINTS = [
         "/reports/{report_id:str}/audit",
         "/reports/{road}/audit",
         (401, 401, 403, 404, 200, 200),
+    ),
+    Endpoint(
+        "GET",
+        "/reports/{report_id:str}/moderation",
+        "/reports/{road}/moderation",
+        (401, 401, 403, 403, 200, 200),
+    ),
+    Endpoint(
+        "POST",
+        "/reports/{report_id:str}/moderation",
+        "/reports/{road}/moderation",
+        (401, 401, 403, 403, 200, 200),
+        {"action": "hide", "reason": "Beleidigung in der Beschreibung"},
     ),
 ]
 MATRIX = [

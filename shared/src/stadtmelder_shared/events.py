@@ -163,6 +163,22 @@ class ReportCommented(Event):
     department: DepartmentRef | None = None
 
 
+ModerationAction = Literal["hidden", "shown", "redacted", "photo_removed"]
+
+
+class ReportModerated(Event):
+    """Staff changed what the public sees: hid or showed the report, redacted its description
+    (`public_description` is the text shown now) or removed photo number `photo`."""
+
+    type: ClassVar[str] = "org.stadtmelder.report.moderated"
+
+    action: ModerationAction
+    reason: str
+    actor: Actor
+    public_description: str | None = None
+    photo: int | None = None
+
+
 class ReportOverdue(Event):
     type: ClassVar[str] = "org.stadtmelder.report.overdue"
 
@@ -299,6 +315,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ReportUnroutable,
         ReportStatusChanged,
         ReportCommented,
+        ReportModerated,
         ReportOverdue,
         WorkItemQueued,
         WorkItemSendFailed,

@@ -6,6 +6,7 @@ REPORTS_SUPPORTED = "reports.supported"
 REPORTS_UNROUTABLE = "reports.unroutable"
 REPORTS_STATUS_CHANGED = "reports.status-changed"
 REPORTS_COMMENTED = "reports.commented"
+REPORTS_MODERATED = "reports.moderated"
 REPORTS_OVERDUE = "reports.overdue"
 WORK_ITEMS_SEND_FAILED = "departments.send-failed"
 # Department systems report their own transitions here; the same shape as the staff API's.
@@ -51,6 +52,7 @@ def service_topics(department_ids: tuple[str, ...] = ()) -> list[str]:
         REPORTS_UNROUTABLE,
         REPORTS_STATUS_CHANGED,
         REPORTS_COMMENTED,
+        REPORTS_MODERATED,
         REPORTS_OVERDUE,
         WORK_ITEMS_SEND_FAILED,
         CITIZENS_NOTIFIED,

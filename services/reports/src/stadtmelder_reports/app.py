@@ -13,6 +13,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from stadtmelder_reports import moderation
 from stadtmelder_reports.alerts import AlertsFeature
 from stadtmelder_reports.alerts import register as register_alerts
 from stadtmelder_reports.citizen_links import routes as citizen_links
@@ -144,6 +145,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
         )
         register_handlers(broker, report_core.service, work, settings.kafka_group_id)
         erasure.register(app.state, database, report_core.repository, relay.wake)
+        moderation.register(app.state, database, report_core.repository, relay.wake)
         alert_relay = await alerts.start(
             database, jurisdiction, publisher, settings.outbox_poll_seconds
         )
@@ -215,6 +217,7 @@ def build_app(
             HealthController,
             Open311Controller,
             StaffController,
+            *moderation.ROUTE_HANDLERS,
             *citizen_links.ROUTE_HANDLERS,
             *erasure.ROUTE_HANDLERS,
             *alert_part.route_handlers,

@@ -25,6 +25,7 @@ from stadtmelder_shared.events import (
     Event,
     Location,
     Reporter,
+    ReportModerated,
 )
 from stadtmelder_shared.tracing import current_traceparent
 
@@ -117,6 +118,8 @@ def to_document(report: Report) -> Document:
         "comments": [entry_document(comment) for comment in report.comments],
         "feedback": [entry_document(feedback) for feedback in report.feedback],
         "notices": [entry_document(notice) for notice in report.notices],
+        "moderation": [m.model_dump() for m in report.moderation],
+        "hidden": report.hidden,
         "photos": [
             {"number": p.number, "media_type": p.media_type, "width": p.width, "height": p.height}
             for p in report.photos
@@ -155,6 +158,7 @@ def from_document(document: Document) -> Report:
         comments=[comment_from(comment) for comment in document.get("comments", [])],
         feedback=[feedback_from(feedback) for feedback in document.get("feedback", [])],
         notices=[notice_from(notice) for notice in document.get("notices", [])],
+        moderation=[ReportModerated.model_validate(m) for m in document.get("moderation", [])],
         photos=[
             PhotoRef(p["number"], p["media_type"], p["width"], p["height"])
             for p in document.get("photos", [])

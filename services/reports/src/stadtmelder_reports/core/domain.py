@@ -3,7 +3,7 @@
 import hashlib
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -17,6 +17,7 @@ from stadtmelder_shared.events import (
     Language,
     Location,
     Reporter,
+    ReportModerated,
     ReportRouted,
     ReportSupported,
 )
@@ -138,6 +139,8 @@ class Report:
     notices: list[Notice] = field(default_factory=list)
     # Set when the reporter had their contact data erased; staff see the date instead.
     contact_erased_at: datetime | None = None
+    # What staff changed of the public view, as announced: the report's own moderation history.
+    moderation: list[ReportModerated] = field(default_factory=list)
     pending_events: list[tuple[str, Event]] = field(default_factory=list)
     # W3C traceparent per pending event id: the relay publishes later, in the trace that wrote it.
     trace_contexts: dict[str, str] = field(default_factory=dict)
@@ -155,6 +158,22 @@ class Report:
     def is_overdue(self, now: datetime) -> bool:
         return self.is_open and self.due_at is not None and self.due_at < now
 
+    @property
+    def hidden(self) -> bool:
+        shown_or_hidden = [m.action for m in self.moderation if m.action in ("hidden", "shown")]
+        return bool(shown_or_hidden) and shown_or_hidden[-1] == "hidden"
+
+    @property
+    def public_description(self) -> str:
+        redactions = [m.public_description for m in self.moderation if m.public_description]
+        return redactions[-1] if redactions else self.description
+
+    @property
+    def removed_photos(self) -> frozenset[int]:
+        return frozenset(
+            m.photo for m in self.moderation if m.action == "photo_removed" and m.photo
+        )
+
 
 @dataclass(frozen=True)
 class WorkStep:
@@ -170,6 +189,9 @@ class WorkStep:
     changes: tuple[StatusChange, ...] = ()
     comments: tuple[Comment, ...] = ()
     events: tuple[tuple[str, Event], ...] = ()
+    moderation: tuple[ReportModerated, ...] = ()
+    # None keeps the report as public or hidden as it is; only moderation changes it.
+    hidden: bool | None = None
 
     @classmethod
     def keeping(cls, report: Report) -> "WorkStep":
@@ -184,6 +206,18 @@ class NewReport:
     report: Report
     tracking_token: str
     photos: tuple[CleanPhoto, ...]
+
+
+def public_copy(report: Report) -> Report:
+    """The report as the public may see it: the redacted description, no removed photos.
+
+    Whether it may be seen at all is `report.hidden`; the caller answers a hidden one as missing.
+    """
+    return replace(
+        report,
+        description=report.public_description,
+        photos=[photo for photo in report.photos if photo.number not in report.removed_photos],
+    )
 
 
 def new_report_id() -> str:

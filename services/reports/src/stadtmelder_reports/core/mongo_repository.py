@@ -146,6 +146,8 @@ class MongoReportRepository:
         }
         if step.changes:
             fields["updated_at"] = step.changes[-1].at
+        if step.hidden is not None:
+            fields["hidden"] = step.hidden
         update: Document = {
             "$set": fields,
             "$inc": {"revision": 1, "outbox_pending": len(step.events)},
@@ -154,6 +156,7 @@ class MongoReportRepository:
             "history": {"$each": [entry_document(c) for c in step.changes]},
             "applied_events": {"$each": [c.event_id for c in step.changes]},
             "comments": {"$each": [entry_document(c) for c in step.comments]},
+            "moderation": {"$each": [m.model_dump() for m in step.moderation]},
             "outbox": {"$each": [outbox_entry(topic, event) for topic, event in step.events]},
         }
         update["$push"] = push

@@ -62,7 +62,9 @@ class QueueQuery:
 
 
 def search_filter(query: ReportQuery) -> Document:
-    conditions: Document = {"jurisdiction": query.jurisdiction}
+    # The list is public: a report staff hid is in no list (`$ne` also matches older reports
+    # stored before the field existed).
+    conditions: Document = {"jurisdiction": query.jurisdiction, "hidden": {"$ne": True}}
     if query.bbox is not None:
         conditions["location.lat"] = {"$gte": query.bbox.min_lat, "$lte": query.bbox.max_lat}
         conditions["location.lon"] = {"$gte": query.bbox.min_lon, "$lte": query.bbox.max_lon}

@@ -16,7 +16,12 @@ from stadtmelder_reports.core.geography import box_around
 from stadtmelder_reports.core.report_queries import ReportQuery
 from stadtmelder_reports.core.repository import ReportRepository, StoredPhoto
 from stadtmelder_reports.core.submission import submit
-from stadtmelder_reports.errors import ReportChangedMeanwhile, ReportClosed
+from stadtmelder_reports.errors import (
+    PhotoNotFound,
+    ReportChangedMeanwhile,
+    ReportClosed,
+    ReportNotFound,
+)
 from stadtmelder_reports.photos.cleaning import CleanPhoto
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import Directory
@@ -143,16 +148,28 @@ class ReportService:
             for topic, event in new.report.pending_events
         ]
 
+    # Every public answer reads through these four: what staff hid or redacted is gone from
+    # the JSON API, Open311, GeoJSON and the pages with the same write, no cache in between.
+
     async def public_report(self, report_id: str) -> Report:
-        return await self._repository.get(report_id)
+        """A report staff hid answers like one that does not exist."""
+        report = await self._repository.get(report_id)
+        if report.hidden:
+            raise ReportNotFound(report_id)
+        return domain.public_copy(report)
 
     async def tracked_report(self, tracking_token: str) -> Report:
-        return await self._repository.by_tracking_token(domain.token_hash(tracking_token))
+        """The reporter still finds a hidden report, and there learns what staff did."""
+        report = await self._repository.by_tracking_token(domain.token_hash(tracking_token))
+        return domain.public_copy(report)
 
     async def list_reports(self, query: ReportQuery) -> list[Report]:
-        return await self._repository.search(query)
+        return [domain.public_copy(report) for report in await self._repository.search(query)]
 
     async def photo(self, report_id: str, number: int, thumbnail: bool = False) -> StoredPhoto:
+        shown = await self.public_report(report_id)
+        if all(photo.number != number for photo in shown.photos):
+            raise PhotoNotFound(report_id, number)
         return await self._repository.photo(report_id, number, thumbnail)
 
     async def open_reports_nearby(
@@ -176,11 +193,12 @@ class ReportService:
                     limit=NEARBY_CANDIDATES,
                 )
             )
-        return domain.probable_duplicates(candidates, category, location, radius)
+        shown = [domain.public_copy(report) for report in candidates if not report.hidden]
+        return domain.probable_duplicates(shown, category, location, radius)
 
     async def support_report(self, report_id: str, supporter: Reporter | None) -> Report:
         """Count a supporter once per e-mail address; they are kept informed like the reporter."""
-        report = await self._repository.get(report_id)
+        report = await self.public_report(report_id)
         if not report.is_open:
             raise ReportClosed(report_id)
         event = domain.supported(report, supporter, self._clock())
@@ -191,7 +209,7 @@ class ReportService:
         )
         if await self._repository.add_supporter(report_id, key, supporter, event):
             self._on_events_pending(report_id)
-        return await self._repository.get(report_id)
+        return await self.public_report(report_id)
 
     async def record_routing(self, event: ReportRouted) -> bool:
         """The department's SLA starts when the report is routed; False if seen before."""

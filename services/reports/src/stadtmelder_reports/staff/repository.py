@@ -12,7 +12,7 @@ from stadtmelder_reports.staff.auth import ROLES, StaffMember
 from stadtmelder_shared.events import Actor
 
 Document = dict[str, Any]
-AuditAction = Literal["transition", "comment", "assignment", "contact_read"]
+AuditAction = Literal["transition", "comment", "assignment", "contact_read", "moderation"]
 
 
 @dataclass(frozen=True)
