@@ -1,6 +1,7 @@
 """Use cases of erasure on request: a reporter by tracking token, a supporter by mail link."""
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from stadtmelder_reports.core.domain import token_hash
@@ -20,45 +21,38 @@ async def keep_no_keys(key_id: str) -> None:
     """For a deployment whose events carry no sealed contact data: nothing to destroy."""
 
 
+@dataclass(frozen=True)
 class ErasureService:
-    def __init__(
-        self,
-        reports: ReportRepository,
-        store: ContactStore,
-        destroy_key: DestroyKey = keep_no_keys,
-        on_events_pending: Callable[[str], None] = lambda report_id: None,
-        clock: Callable[[], datetime] = utc_now,
-    ) -> None:
-        self._reports = reports
-        self._store = store
-        self._destroy_key = destroy_key
-        self._on_events_pending = on_events_pending
-        self._clock = clock
+    reports: ReportRepository
+    store: ContactStore
+    destroy_key: DestroyKey = keep_no_keys
+    on_events_pending: Callable[[str], None] = lambda report_id: None
+    clock: Callable[[], datetime] = utc_now
 
     async def erase_reporter(self, tracking_token: str) -> datetime:
         """Erase the reporter's contact data; when it was erased, the first time if repeated."""
-        report = await self._reports.by_tracking_token(token_hash(tracking_token))
+        report = await self.reports.by_tracking_token(token_hash(tracking_token))
         # The key first: a crash after it leaves the request to repeat, never a readable record.
-        await self._destroy_key(report.id)
+        await self.destroy_key(report.id)
         for _ in range(WRITE_ATTEMPTS):
             if report.contact_erased_at is not None:
                 return report.contact_erased_at  # erased before: a repeat changes nothing
-            erasure = erase_reporter(report, self._clock())
-            if await self._store.erase_reporter(report.id, report.revision, erasure):
-                self._on_events_pending(report.id)
+            erasure = erase_reporter(report, self.clock())
+            if await self.store.erase_reporter(report.id, report.revision, erasure):
+                self.on_events_pending(report.id)
                 return erasure.erased_at
-            report = await self._reports.get(report.id)
+            report = await self.reports.get(report.id)
         raise ReportChangedMeanwhile(report.id)
 
     async def erase_supporter(self, holder: LinkHolder) -> bool:
         """Erase the supporter a mail link was made for; False if none is kept (any more)."""
-        report = await self._reports.get(holder.report_id)
-        await self._destroy_key(supporter_key_id(holder))
-        erased = await self._store.erase_supporter(
-            report.id, erase_supporter(report, holder.recipient, self._clock())
+        report = await self.reports.get(holder.report_id)
+        await self.destroy_key(supporter_key_id(holder))
+        erased = await self.store.erase_supporter(
+            report.id, erase_supporter(report, holder.recipient, self.clock())
         )
         if erased:
-            self._on_events_pending(report.id)
+            self.on_events_pending(report.id)
         return erased
 
 
