@@ -197,6 +197,7 @@ RECEIVES = (
         "notify", "notify", "on_notification_preferences_changed", "notify_preferences_changed"
     ),
     Receive("notify", "notify", "on_push_subscription_changed", "notify_push_subscriptions"),
+    Receive("notify", "notify", "on_contact_data_erased", "reports_contact_data_erased"),
     Receive("notify", "notify-alerts", "on_area_alert_event", "notify_area_alerts"),
     Receive("notify", "notify-alerts", "on_report_submitted_for_alerts", "reports_submitted"),
     Receive("notify", "notify-alerts", "on_report_routed_for_alerts", "reports_routed"),

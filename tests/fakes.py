@@ -437,6 +437,7 @@ class InMemoryFollowerStore:
         self.opted_out: set[str] = set()
         self.languages: dict[str, Language] = {}
         self.confirmed: set[str] = set()
+        self.erased: set[str] = set()
 
     async def mark_confirmed(self, report_id: str, email: str) -> None:
         self.confirmed.add(recipient_key(report_id, email))
@@ -445,8 +446,17 @@ class InMemoryFollowerStore:
         return recipient_key(report_id, email) in self.confirmed
 
     async def add(self, report_id: str, follower: Reporter) -> None:
+        if recipient_key(report_id, follower.email or "") in self.erased:
+            return
         key = (follower.email or "").lower()
         self.followers.setdefault(report_id, {}).setdefault(key, follower)
+
+    async def erase(self, report_id: str, recipient: str) -> None:
+        self.erased.add(recipient)
+        known = self.followers.get(report_id, {})
+        for address, follower in list(known.items()):
+            if recipient_key(report_id, follower.email or "") == recipient:
+                del known[address]
 
     async def of(self, report_id: str) -> list[Reporter]:
         found = []

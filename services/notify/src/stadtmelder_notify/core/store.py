@@ -85,7 +85,7 @@ class MongoFollowerStore:
                 {**fields, "language": fields.get("chosen_language") or fields["language"]}
             )
             for fields in sorted(followers.values(), key=lambda fields: fields["position"])
-            if not fields.get("opted_out")
+            if not fields.get("opted_out") and not fields.get("erased")
         ]
 
     async def set_preferences(
@@ -109,6 +109,21 @@ class MongoFollowerStore:
             if choices:
                 await self._reports.update_one({"_id": report_id}, {"$set": choices})
         return True
+
+    async def erase(self, report_id: str, recipient: str) -> None:
+        """Forget the follower's address for good (erasure on request). Their key stays, marked
+        erased, so an event still naming them (a redelivery) does not add them again."""
+        if not _is_key(recipient):
+            return
+        async with self._writing(report_id):
+            document = await self._reports.find_one({"_id": report_id}) or {}
+            known = document.get("followers") or {}
+            position = (known.get(recipient) or {}).get("position", len(known))
+            await self._reports.update_one(
+                {"_id": report_id},
+                {"$set": {f"followers.{recipient}": {"position": position, "erased": True}}},
+                upsert=True,
+            )
 
     async def mark_confirmed(self, report_id: str, email: str) -> None:
         key = recipient_key(report_id, email)

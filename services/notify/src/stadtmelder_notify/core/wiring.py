@@ -7,6 +7,7 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
+from stadtmelder_notify.core.erasure import MongoWaitingMails, NotifyErasure, register_erasure
 from stadtmelder_notify.core.handlers import register_handlers
 from stadtmelder_notify.core.service import NotifyService
 from stadtmelder_notify.core.store import MongoChannelStore, MongoFollowerStore
@@ -46,6 +47,8 @@ def register(
         push=outlets.push,
     )
     register_handlers(broker, service, settings.kafka_group_id)
+    erasure = NotifyErasure(followers, channels, MongoWaitingMails(database))
+    register_erasure(broker, erasure, settings.kafka_group_id)
     timers = Timers()
     timers.every(settings.deferred_poll_seconds, "deferred-mails", service.send_deferred)
 

@@ -1,0 +1,85 @@
+"""Erasure on request in notify: a person's address for a report is forgotten, with their
+browsers and the mails still waiting for them, so nothing is sent to them about it again."""
+
+import json
+import logging
+from typing import Any, Protocol
+
+from faststream.kafka import KafkaBroker
+from pymongo.asynchronous.database import AsyncDatabase
+
+from stadtmelder_notify.core.store import ChannelStore
+from stadtmelder_shared import topics
+from stadtmelder_shared.events import ContactDataErased
+from stadtmelder_shared.kafka import consumer
+
+log = logging.getLogger(__name__)
+Document = dict[str, Any]
+
+
+class ErasableFollowers(Protocol):
+    async def erase(self, report_id: str, recipient: str) -> None: ...
+
+
+class WaitingMails(Protocol):
+    async def forget(self, recipient: str) -> int:
+        """Give up the mails waiting for the follower with key `recipient`; returns how many."""
+        ...
+
+
+class MongoWaitingMails:
+    """The deferred mails in the delivery log: each holds its address until it goes out.
+
+    Read through the small `deferred` collection of waiting keys, by `_id` (FerretDB 1.24 scans
+    the whole delivery log for any other filter); an erasure is rare, the waiting few.
+    """
+
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self._deliveries = database["deliveries"]
+        self._waiting = database["deferred"]
+
+    async def forget(self, recipient: str) -> int:
+        forgotten = 0
+        async for entry in self._waiting.find({}, projection={"_id": 1}):
+            delivery = await self._deliveries.find_one({"_id": entry["_id"]})
+            pending = json.loads(str((delivery or {}).get("pending") or "{}"))
+            if pending.get("follower") != recipient:
+                continue
+            # The fact that a mail was due stays; whom it was for and what it said do not.
+            await self._deliveries.update_one(
+                {"_id": entry["_id"]},
+                {
+                    "$set": {"status": "abandoned", "last_error": "contact data erased"},
+                    "$unset": {"pending": "", "recipient": ""},
+                },
+            )
+            await self._waiting.delete_one({"_id": entry["_id"]})
+            forgotten += 1
+        return forgotten
+
+
+class NotifyErasure:
+    def __init__(
+        self, followers: ErasableFollowers, channels: ChannelStore, waiting: WaitingMails
+    ) -> None:
+        self._followers = followers
+        self._channels = channels
+        self._waiting = waiting
+
+    async def erase(self, event: ContactDataErased) -> None:
+        """Idempotent: a redelivered erasure finds nothing more to forget."""
+        if event.recipient_key is not None:
+            await self._followers.erase(event.report_id, event.recipient_key)
+            await self._waiting.forget(event.recipient_key)
+        if event.subject == "reporter":
+            # Only the reporter's browser could subscribe (with the tracking token).
+            for subscriber in await self._channels.subscribers(event.report_id):
+                await self._channels.unsubscribe(event.report_id, subscriber.subscription.endpoint)
+
+
+def register_erasure(broker: KafkaBroker, erasure: NotifyErasure, group_id: str) -> None:
+    @consumer(broker, topics.CONTACT_DATA_ERASED, group_id)
+    async def on_contact_data_erased(event: ContactDataErased) -> None:
+        await erasure.erase(event)
+        context = {"report_id": event.report_id, "event_id": event.event_id}
+        log.info("contact data of a %s erased", event.subject, extra=context)
