@@ -187,6 +187,7 @@ RECEIVES = (
     Receive("reports", "reports.department-updates", "on_department_update", "departments_updates"),
     Receive("routing", "routing", "on_report_submitted", "reports_submitted"),
     Receive("routing", "routing", "on_report_status_changed", "reports_status_changed"),
+    Receive("routing", "routing", "on_contact_data_erased", "reports_contact_data_erased"),
     Receive("notify", "notify", "on_report_submitted", "reports_submitted"),
     Receive("notify", "notify", "on_report_routed", "reports_routed"),
     Receive("notify", "notify", "on_report_supported", "reports_supported"),

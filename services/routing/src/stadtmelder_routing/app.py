@@ -8,6 +8,7 @@ from faststream.asgi import AsgiFastStream
 
 from stadtmelder_routing.areas_store import load_areas, load_assets
 from stadtmelder_routing.assets import AssetRegistry
+from stadtmelder_routing.erasure import RoutingErasure, register_erasure
 from stadtmelder_routing.handlers import register_handlers
 from stadtmelder_routing.operations import failed_sends_route
 from stadtmelder_routing.repository import MongoRoutingLog
@@ -89,6 +90,9 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
         duplicate_radius_m=settings.duplicate_radius_m,
     )
     register_handlers(broker, service, settings.kafka_group_id)
+    webhook = WebhookSender(http, timeout_s=settings.send_timeout_seconds)
+    erasure = RoutingErasure(work_items, directory, publisher, webhook)
+    register_erasure(broker, erasure, settings.kafka_group_id)
     watch = OverdueWatch(work_items, directory, publisher, settings.jurisdiction)
     timers = Timers()
     timers.every(settings.sla_check_seconds, "overdue-watch", watch.check_once)

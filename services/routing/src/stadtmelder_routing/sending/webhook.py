@@ -12,7 +12,7 @@ import httpx
 
 from stadtmelder_routing.sending.methods import HttpSender, required
 from stadtmelder_shared.departments import SendMethod
-from stadtmelder_shared.events import WorkItemQueued
+from stadtmelder_shared.events import Event
 from stadtmelder_shared.webhook_signatures import (
     EVENT_ID_HEADER,
     EVENT_TYPE_HEADER,
@@ -41,7 +41,8 @@ class WebhookSender(HttpSender):
         super().__init__(client, timeout_s=timeout_s, environ=environ)
         self._clock = clock
 
-    async def send(self, item: WorkItemQueued, method: SendMethod) -> str | None:
+    async def send(self, item: Event, method: SendMethod) -> str | None:
+        """A work item, or any other event for the department (an erasure notice)."""
         url = required(method.url, "url", method)
         secret = self._secret(method)
         body = item.model_dump_json().encode()

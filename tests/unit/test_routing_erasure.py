@@ -1,0 +1,58 @@
+"""Routing tells the department that got a report about an erasure: on its queue and webhook."""
+
+from datetime import UTC, datetime
+
+from stadtmelder_routing.erasure import RoutingErasure
+from stadtmelder_routing.work_items import WorkItem
+from stadtmelder_shared import topics
+from stadtmelder_shared.departments import Department, Directory, SendMethod
+from stadtmelder_shared.events import ContactDataErased, Event
+from stadtmelder_shared.link_tokens import recipient_key
+from tests.fakes import InMemoryWorkItems, RecordingPublisher
+
+HOOK = SendMethod("webhook", url="https://wbd.example/hook", secret_env="WBD_SECRET")
+DIRECTORY = Directory((Department("wbd", {"de": "WBD"}, send_methods=(SendMethod("kafka"), HOOK)),))
+
+
+class RecordingWebhook:
+    def __init__(self) -> None:
+        self.sent: list[tuple[Event, SendMethod]] = []
+
+    async def send(self, item: Event, method: SendMethod) -> str | None:
+        self.sent.append((item, method))
+        return None
+
+
+def erased(report_id: str) -> ContactDataErased:
+    return ContactDataErased(
+        report_id=report_id,
+        jurisdiction="duisburg",
+        subject="reporter",
+        recipient_key=recipient_key(report_id, "anna@example.org"),
+    )
+
+
+async def test_the_department_hears_on_its_queue_and_webhook_without_the_address_hash() -> None:
+    items = InMemoryWorkItems()
+    when = datetime(2026, 12, 7, tzinfo=UTC)
+    await items.save(WorkItem("R-1", "wbd", "road_damage", None, "routed", when))
+    publisher, webhook = RecordingPublisher(), RecordingWebhook()
+
+    told = await RoutingErasure(items, DIRECTORY, publisher, webhook).tell_department(erased("R-1"))
+
+    assert told == "wbd"
+    [(topic, notice)] = publisher.published
+    assert topic == topics.department_work("wbd")
+    assert isinstance(notice, ContactDataErased)
+    assert notice.recipient_key is None
+    assert notice.subject == "reporter"
+    assert webhook.sent == [(notice, HOOK)]
+
+
+async def test_a_report_routing_never_handed_out_tells_no_one() -> None:
+    publisher, webhook = RecordingPublisher(), RecordingWebhook()
+    erasure = RoutingErasure(InMemoryWorkItems(), DIRECTORY, publisher, webhook)
+
+    assert await erasure.tell_department(erased("R-2")) is None
+    assert publisher.published == []
+    assert webhook.sent == []
