@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from aiosmtplib import SMTPRecipientRefused
 
-from stadtmelder_notify.core.store import ReportApp, Subscriber
+from stadtmelder_notify.core.store import Choices, ReportApp, Subscriber
 from stadtmelder_notify.delivery.domain import (
     ChannelRefused,
     Mail,
@@ -468,25 +468,19 @@ class InMemoryFollowerStore:
             found.append(follower.model_copy(update={"language": language}))
         return found
 
-    async def set_preferences(
-        self,
-        report_id: str,
-        recipient: str,
-        opted_out: bool | None,
-        language: Language | None,
-    ) -> bool:
+    async def set_preferences(self, report_id: str, recipient: str, choices: Choices) -> bool:
         known = {
             recipient_key(report_id, f.email or "")
             for f in self.followers.get(report_id, {}).values()
         }
         if recipient not in known:
             return False
-        if opted_out is True:
+        if choices.opted_out is True:
             self.opted_out.add(recipient)
-        elif opted_out is False:
+        elif choices.opted_out is False:
             self.opted_out.discard(recipient)
-        if language is not None:
-            self.languages[recipient] = language
+        if choices.language is not None:
+            self.languages[recipient] = choices.language
         return True
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from stadtmelder_notify.core.domain import confirmation_mail
-from stadtmelder_notify.core.store import MongoFollowerStore
+from stadtmelder_notify.core.store import Choices, MongoFollowerStore
 from stadtmelder_notify.delivery.domain import PendingMail, address_key
 from stadtmelder_notify.delivery.mailer import SmtpMailer
 from stadtmelder_notify.delivery.repository import Claim, MongoDeliveryLog
@@ -191,30 +191,33 @@ async def test_an_opt_out_and_a_language_apply_to_one_follower_of_one_report(
     await followers.add("R2", Reporter(email="anna@example.org", language="de"))
 
     anna = recipient_key("R1", "anna@example.org")
-    assert await followers.set_preferences("R1", anna, None, "tr") is True
+    assert await followers.set_preferences("R1", anna, Choices(language="tr")) is True
     assert [(f.email, f.language) for f in await followers.of("R1")] == [
         ("anna@example.org", "tr"),
         ("ben@example.org", "de"),
     ]
-    assert await followers.set_preferences("R1", anna, True, None) is True
+    assert await followers.set_preferences("R1", anna, Choices(opted_out=True)) is True
     assert [f.email for f in await followers.of("R1")] == ["ben@example.org"]
     assert [f.email for f in await followers.of("R2")] == ["anna@example.org"]
 
-    assert await followers.set_preferences("R1", anna, False, None) is True
+    assert await followers.set_preferences("R1", anna, Choices(opted_out=False)) is True
     assert len(await followers.of("R1")) == 2
     # A key of another report, or of nobody, changes nothing.
-    assert await followers.set_preferences("R2", anna, True, None) is False
-    assert await followers.set_preferences("R1", "0" * 64, True, None) is False
+    assert await followers.set_preferences("R2", anna, Choices(opted_out=True)) is False
+    assert await followers.set_preferences("R1", "0" * 64, Choices(opted_out=True)) is False
     # Nor does a forged key that is no hash at all.
-    assert await followers.set_preferences("R1", f"{anna}.opted_out", True, None) is False
-    assert await followers.set_preferences("R1", "$set", None, "tr") is False
+    forged = f"{anna}.opted_out"
+    assert await followers.set_preferences("R1", forged, Choices(opted_out=True)) is False
+    assert await followers.set_preferences("R1", "$set", Choices(language="tr")) is False
     assert len(await followers.of("R1")) == 2
 
 
 async def test_a_follower_added_again_keeps_their_choices_and_place(followers: Any) -> None:
     await followers.add("R1", Reporter(email="anna@example.org", language="de"))
     await followers.add("R1", Reporter(email="ben@example.org", language="tr"))
-    await followers.set_preferences("R1", recipient_key("R1", "anna@example.org"), None, "en")
+    await followers.set_preferences(
+        "R1", recipient_key("R1", "anna@example.org"), Choices(language="en")
+    )
 
     # A redelivered submission, or the reporter supporting their own report.
     await followers.add("R1", Reporter(email="anna@example.org", language="de"))

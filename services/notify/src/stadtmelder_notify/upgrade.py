@@ -13,7 +13,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from stadtmelder_notify.core.store import MongoChannelStore, MongoFollowerStore
+from stadtmelder_notify.core.store import Choices, MongoChannelStore, MongoFollowerStore
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_shared.events import PushSubscription, Reporter
 from stadtmelder_shared.link_tokens import recipient_key
@@ -39,8 +39,7 @@ async def copy_to_documents_by_report(database: AsyncDatabase[Document]) -> Copi
         await followers.set_preferences(
             report_id,
             recipient_key(report_id, email),
-            old.get("opted_out"),
-            old.get("chosen_language"),
+            Choices(old.get("opted_out"), old.get("chosen_language")),
         )
         if old.get("confirmed"):
             await followers.mark_confirmed(report_id, email)

@@ -16,7 +16,7 @@ from stadtmelder_notify.core.domain import (
     status_mail,
     supported_mail,
 )
-from stadtmelder_notify.core.store import ChannelStore, FollowerStore, ReportApp
+from stadtmelder_notify.core.store import ChannelStore, Choices, FollowerStore, ReportApp
 from stadtmelder_notify.delivery.domain import (
     Addressee,
     DeliveryPolicy,
@@ -224,9 +224,8 @@ class NotifyService:
 
     async def change_preferences(self, event: NotificationPreferencesChanged) -> bool:
         """An opt-out or a language choice from a mail's link; False for an unknown recipient."""
-        return await self._followers.set_preferences(
-            event.report_id, event.recipient_key, event.opted_out, event.language
-        )
+        choices = Choices(opted_out=event.opted_out, language=event.language)
+        return await self._followers.set_preferences(event.report_id, event.recipient_key, choices)
 
     async def change_push_subscription(self, event: PushSubscriptionChanged) -> bool:
         """Start or stop Web Push messages to a browser; False if there was nothing to stop."""

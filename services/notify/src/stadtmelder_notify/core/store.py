@@ -24,6 +24,14 @@ from stadtmelder_shared.link_tokens import recipient_key
 Document = dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Choices:
+    """What a follower chose from a mail's link; None leaves that choice as it was."""
+
+    opted_out: bool | None = None
+    language: Language | None = None
+
+
 class FollowerStore(Protocol):
     """Reporters and supporters of a report, who hear about each step."""
 
@@ -33,13 +41,7 @@ class FollowerStore(Protocol):
         """Those who still want mail about the report, each in the language they chose."""
         ...
 
-    async def set_preferences(
-        self,
-        report_id: str,
-        recipient: str,
-        opted_out: bool | None,
-        language: Language | None,
-    ) -> bool:
+    async def set_preferences(self, report_id: str, recipient: str, choices: Choices) -> bool:
         """Apply a choice of the follower with key `recipient`; False if nobody has that key."""
         ...
 
@@ -88,26 +90,20 @@ class MongoFollowerStore:
             if not fields.get("opted_out") and not fields.get("erased")
         ]
 
-    async def set_preferences(
-        self,
-        report_id: str,
-        recipient: str,
-        opted_out: bool | None,
-        language: Language | None,
-    ) -> bool:
+    async def set_preferences(self, report_id: str, recipient: str, choices: Choices) -> bool:
         if not _is_key(recipient):
             return False  # not a key we made; it must not become part of a field path
-        choices: Document = {}
-        if opted_out is not None:
-            choices[f"followers.{recipient}.opted_out"] = opted_out
-        if language is not None:
-            choices[f"followers.{recipient}.chosen_language"] = language
+        changes: Document = {}
+        if choices.opted_out is not None:
+            changes[f"followers.{recipient}.opted_out"] = choices.opted_out
+        if choices.language is not None:
+            changes[f"followers.{recipient}.chosen_language"] = choices.language
         async with self._writing(report_id):
             document = await self._reports.find_one({"_id": report_id})
             if recipient not in ((document or {}).get("followers") or {}):
                 return False
-            if choices:
-                await self._reports.update_one({"_id": report_id}, {"$set": choices})
+            if changes:
+                await self._reports.update_one({"_id": report_id}, {"$set": changes})
         return True
 
     async def erase(self, report_id: str, recipient: str) -> None:
