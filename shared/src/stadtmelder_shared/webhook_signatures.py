@@ -13,6 +13,7 @@ EVENT_ID_HEADER = "X-Stadtmelder-Event-Id"
 EVENT_TYPE_HEADER = "X-Stadtmelder-Event-Type"
 TIMESTAMP_HEADER = "X-Stadtmelder-Timestamp"
 SIGNATURE_HEADER = "X-Stadtmelder-Signature"
+USER_AGENT = "Stadtmelder-Webhook/1"
 
 
 def signature(secret: str | bytes, timestamp: str, body: bytes) -> str:
@@ -20,6 +21,21 @@ def signature(secret: str | bytes, timestamp: str, body: bytes) -> str:
     key = secret.encode() if isinstance(secret, str) else secret
     digest = hmac.new(key, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
+
+
+def signed_headers(
+    secret: str | bytes, body: bytes, event_id: str, event_type: str, now: float
+) -> dict[str, str]:
+    """The headers of one webhook request carrying `body`, a JSON event, signed at `now`."""
+    timestamp = str(int(now))
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        EVENT_ID_HEADER: event_id,
+        EVENT_TYPE_HEADER: event_type,
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: signature(secret, timestamp, body),
+    }
 
 
 def verify_signature(

@@ -11,16 +11,7 @@ from collections.abc import Callable
 import httpx
 
 from stadtmelder_notify.delivery.domain import MESSAGE_TYPE, ChannelRefused, WebhookCall
-from stadtmelder_shared.webhook_signatures import (
-    EVENT_ID_HEADER,
-    EVENT_TYPE_HEADER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    app_webhook_secret,
-    signature,
-)
-
-USER_AGENT = "Stadtmelder-Webhook/1"
+from stadtmelder_shared.webhook_signatures import app_webhook_secret, signed_headers
 
 
 class AppWebhookSender:
@@ -39,16 +30,8 @@ class AppWebhookSender:
     async def send(self, call: WebhookCall) -> None:
         """Raises ChannelRefused for any answer but 2xx; transport errors as httpx raises them."""
         body = call.body.encode()
-        timestamp = str(int(self._clock()))
         secret = app_webhook_secret(self._master, call.client_id, call.secret_version)
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            EVENT_ID_HEADER: call.notification_id,
-            EVENT_TYPE_HEADER: MESSAGE_TYPE,
-            TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: signature(secret, timestamp, body),
-        }
+        headers = signed_headers(secret, body, call.notification_id, MESSAGE_TYPE, self._clock())
         # Redirects are not followed: a signed message goes only where the app registered.
         response = await self._client.post(
             call.url, content=body, headers=headers, timeout=self._timeout_s

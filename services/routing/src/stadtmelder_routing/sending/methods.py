@@ -1,7 +1,8 @@
 """The one interface every send method implements, and the errors it raises."""
 
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 import httpx
@@ -79,7 +80,8 @@ def secret_from_env(method: SendMethod, environ: Mapping[str, str]) -> str:
 
 class HttpSender:
     """What the methods that POST to a department's endpoint share: the client and its timeout,
-    the environment secrets are read from, and which failures are worth trying again."""
+    the environment secrets are read from, the clock requests are stamped by, and which
+    failures are worth trying again."""
 
     # How messages name the receiver, e.g. "open311 endpoint refused the work item ...".
     receiver = "endpoint"
@@ -90,10 +92,12 @@ class HttpSender:
         *,
         timeout_s: float = 10.0,
         environ: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._client = client
         self._timeout_s = timeout_s
         self._environ = environ
+        self._clock = clock
 
     def _secret(self, method: SendMethod) -> str:
         return secret_from_env(method, os.environ if self._environ is None else self._environ)
