@@ -3,8 +3,8 @@
 from datetime import datetime
 from typing import Literal
 
-from litestar import Controller, get, post
-from litestar.datastructures import CacheControlHeader, State
+from litestar import get, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
@@ -14,9 +14,8 @@ from stadtmelder_reports.core.domain import DESCRIPTION_MAX_LENGTH, MAX_PHOTOS, 
 from stadtmelder_reports.http.declared_responses import STAFF, ConflictOut, declared
 from stadtmelder_reports.moderation.domain import REASON_MAX_LENGTH
 from stadtmelder_reports.moderation.service import ModerationService
-from stadtmelder_reports.staff.api import BEARER_SCHEME, StaffRequest
-from stadtmelder_reports.staff.auth import StaffAuthentication
-from stadtmelder_reports.staff.schemas import ActorOut, actor_out
+from stadtmelder_reports.staff.api import StaffOnly, StaffRequest
+from stadtmelder_reports.staff.schemas import ActorOut
 from stadtmelder_shared.events import ModerationAction
 
 Moderating = NamedDependency[ModerationService]
@@ -43,20 +42,21 @@ class ModerationIn(BaseModel):
 
 
 class ModerationStepOut(BaseModel):
+    """One step as it was announced (ReportModerated), oldest first."""
+
     action: str
     reason: str
-    at: datetime
+    occurred_at: datetime
     actor: ActorOut
-    text: str | None
+    public_description: str | None
     photo: int | None
 
 
 class ModerationOut(BaseModel):
-    """The original for staff beside what the public sees; a hidden report is public nowhere."""
+    """What the public sees now; the original description is in the staff view of the report."""
 
     report_id: str
     hidden: bool
-    description: str
     public_description: str
     removed_photos: list[int]
     steps: list[ModerationStepOut]
@@ -67,14 +67,10 @@ def provide_moderation(state: State) -> ModerationService:
     return moderation
 
 
-class ModerationController(Controller):
+class ModerationController(StaffOnly):
     """Dispatchers and admins only; each step is an event, audited, told on the tracking page."""
 
     path = "/api/v1/staff/reports/{report_id:str}/moderation"
-    tags = ["staff"]  # noqa: RUF012 (Litestar reads these as class attributes)
-    middleware = [StaffAuthentication]  # noqa: RUF012
-    security = [{BEARER_SCHEME: []}]  # noqa: RUF012
-    cache_control = CacheControlHeader(no_store=True)
     dependencies = {"moderation": Provide(provide_moderation, sync_to_thread=False)}  # noqa: RUF012
 
     @get(responses=declared(*STAFF, 404))
@@ -103,21 +99,11 @@ class ModerationController(Controller):
 
 
 def moderation_out(report: Report) -> ModerationOut:
+    steps = [ModerationStepOut.model_validate(step.model_dump()) for step in report.moderation]
     return ModerationOut(
         report_id=report.id,
         hidden=report.hidden,
-        description=report.description,
         public_description=report.public_description,
         removed_photos=sorted(report.removed_photos),
-        steps=[
-            ModerationStepOut(
-                action=m.action,
-                reason=m.reason,
-                at=m.occurred_at,
-                actor=actor_out(m.actor),
-                text=m.public_description,
-                photo=m.photo,
-            )
-            for m in report.moderation
-        ],
+        steps=steps,
     )

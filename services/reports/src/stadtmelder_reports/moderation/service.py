@@ -2,6 +2,7 @@
 photo from public view; each step is stored with its event in one write and audited."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import uuid4
 
@@ -18,23 +19,17 @@ from stadtmelder_shared.events import ModerationAction, ReportModerated
 WRITE_ATTEMPTS = 5
 
 
+@dataclass(frozen=True)
 class ModerationService:
-    def __init__(
-        self,
-        reports: ReportRepository,
-        audit: AuditLog,
-        on_events_pending: Callable[[str], None] = lambda report_id: None,
-        clock: Callable[[], datetime] = utc_now,
-    ) -> None:
-        self._reports = reports
-        self._audit = audit
-        self._on_events_pending = on_events_pending
-        self._clock = clock
+    reports: ReportRepository
+    audit: AuditLog
+    on_events_pending: Callable[[str], None] = lambda report_id: None
+    clock: Callable[[], datetime] = utc_now
 
     async def report(self, member: StaffMember, report_id: str) -> Report:
         """The report as staff see it, original text and every photo, for a moderator."""
         _check(member)
-        return await self._reports.get(report_id)
+        return await self.reports.get(report_id)
 
     async def moderate(
         self,
@@ -50,8 +45,8 @@ class ModerationService:
         actor, event_id = member.actor(), str(uuid4())
         asked = requested(action, reason, text, photo)
         for _ in range(WRITE_ATTEMPTS):
-            report = await self._reports.get(report_id)
-            now = self._clock()
+            report = await self.reports.get(report_id)
+            now = self.clock()
             step = ReportModerated(
                 event_id=event_id,
                 occurred_at=now,
@@ -60,14 +55,14 @@ class ModerationService:
                 actor=actor,
                 jurisdiction=report.jurisdiction,
             )
-            if await self._reports.record_work(
+            if await self.reports.record_work(
                 report.id, report.revision, moderation_step(report, step)
             ):
-                self._on_events_pending(report.id)
+                self.on_events_pending(report.id)
                 details = {"action": action, "reason": step.reason, "photo": _text(step.photo)}
                 entry = AuditEntry(event_id, now, report.id, actor, "moderation", details)
-                await self._audit.record(entry)
-                return await self._reports.get(report.id)
+                await self.audit.record(entry)
+                return await self.reports.get(report.id)
         raise ReportChangedMeanwhile(report_id)
 
 

@@ -78,15 +78,20 @@ def queue_filters(
 Filters = NamedDependency[QueueFilters]
 
 
-class StaffController(Controller):
-    """Every route needs a staff member's bearer token; see `staff.access` for who sees what."""
+class StaffOnly(Controller):
+    """What every staff controller shares: a staff member's bearer token, and no caching."""
 
-    path = "/api/v1/staff"
     tags = ["staff"]  # noqa: RUF012 (Litestar reads these as class attributes)
     middleware = [StaffAuthentication]  # noqa: RUF012
     security = [{BEARER_SCHEME: []}]  # noqa: RUF012
     # Staff answers hold internal notes and personal data: no cache may keep them.
     cache_control = CacheControlHeader(no_store=True)
+
+
+class StaffController(StaffOnly):
+    """Every route needs a staff member's bearer token; see `staff.access` for who sees what."""
+
+    path = "/api/v1/staff"
     dependencies = {"filters": Provide(queue_filters, sync_to_thread=False)}  # noqa: RUF012
 
     @get("/me", responses=declared(401, 403, 503))
