@@ -117,6 +117,7 @@ def status_page(
         message=message,
         tracking_url=f"{request.base_url}track/{token}",
         contact_erased_at=report.contact_erased_at,
+        moderation=report.moderation,
     )
 
 

@@ -48,6 +48,10 @@ COMPOSED_KEYS = (
     N_("staff_err_duplicate_of"),
     N_("staff_err_forward_to"),
     N_("staff_err_text"),
+    N_("moderated_hidden"),
+    N_("moderated_shown"),
+    N_("moderated_redacted"),
+    N_("moderated_photo_removed"),
 )
 
 
