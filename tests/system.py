@@ -15,6 +15,10 @@ from typing import Any, TypeVar
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from stadtmelder_reports.settings import ReportsSettings
+from stadtmelder_reports.staff.auth import Role
+from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
+
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 
@@ -115,3 +119,13 @@ async def records_with_key(bootstrap: str, topic: str, key: str) -> list[dict[st
         return found
     finally:
         await consumer.stop()
+
+
+def staff_headers(subject: str, roles: list[Role], department: str | None = None) -> dict[str, str]:
+    """A bearer header of a staff member, signed with the local development key as `make token`
+    does; the running reports service checks tokens with that key."""
+    settings = ReportsSettings()
+    key_file = settings.staff_signing_key_file
+    key = ensure_signing_key(key_file if key_file.is_absolute() else ROOT / key_file)
+    token = issue_token(key, subject, roles, department, settings.staff_audience)
+    return {"authorization": f"Bearer {token}"}

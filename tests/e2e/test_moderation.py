@@ -11,11 +11,9 @@ import httpx
 import pytest
 
 from stadtmelder_reports.core.catalogue import load_jurisdiction
-from stadtmelder_reports.settings import ReportsSettings
-from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
 from tests.conftest import LocalSystem
 from tests.examples import KOENIGSTRASSE, geotagged_jpeg, valid_answers
-from tests.system import ROOT, wait_until
+from tests.system import staff_headers, wait_until
 
 pytestmark = pytest.mark.e2e
 DUISBURG = load_jurisdiction()
@@ -27,11 +25,7 @@ PROMISE_SECONDS = 1.0
 
 @pytest.fixture(scope="module")
 def dispatcher() -> dict[str, str]:
-    settings = ReportsSettings()
-    key_file = settings.staff_signing_key_file
-    key = ensure_signing_key(key_file if key_file.is_absolute() else ROOT / key_file)
-    token = issue_token(key, "e2e-moderator", ["dispatcher"], None, settings.staff_audience)
-    return {"authorization": f"Bearer {token}"}
+    return staff_headers("e2e-moderator", ["dispatcher"])
 
 
 @pytest.fixture
@@ -75,8 +69,11 @@ async def moderate(
     assert response.status_code == 200, response.text
 
 
-async def within_the_promise(what: str, holds: Callable[[], Awaitable[bool]]) -> None:
-    await wait_until(holds, timeout=PROMISE_SECONDS, interval=0.05, what=what)
+async def within_the_promise(change: str, checks: dict[str, Callable[[], Awaitable[bool]]]) -> None:
+    """Each output, asked right after the staff answer, shows the change within the promise."""
+    for output, holds in checks.items():
+        what = f"{change} to reach {output}"
+        await wait_until(holds, timeout=PROMISE_SECONDS, interval=0.05, what=what)
 
 
 class PublicOutputs:
@@ -161,16 +158,18 @@ async def test_a_hidden_report_is_gone_from_every_public_output_within_a_second(
     async def photo_gone() -> bool:
         return await public.photo() == 404
 
-    for what, holds in [
-        ("the JSON API", missing_from_json),
-        ("GeoJSON", missing_from_geojson),
-        ("nearby suggestions", missing_from_nearby),
-        ("Open311 JSON", missing_from_open311_json),
-        ("Open311 XML", missing_from_open311_xml),
-        ("the public pages", missing_from_pages),
-        ("the photo", photo_gone),
-    ]:
-        await within_the_promise(f"the hidden report to leave {what}", holds)
+    await within_the_promise(
+        "hiding",
+        {
+            "the JSON API": missing_from_json,
+            "GeoJSON": missing_from_geojson,
+            "nearby suggestions": missing_from_nearby,
+            "Open311 JSON": missing_from_open311_json,
+            "Open311 XML": missing_from_open311_xml,
+            "the public pages": missing_from_pages,
+            "the photo URL": photo_gone,
+        },
+    )
     tracking = await api.get(f"/track/{report.token}", params={"lang": "de"})
     assert tracking.status_code == 200
     assert "ausgeblendet" in tracking.text
@@ -217,15 +216,17 @@ async def test_a_redacted_description_and_removed_photo_are_gone_within_a_second
     async def photo_gone() -> bool:
         return await public.photo() == 404
 
-    for what, holds in [
-        ("the JSON API", json_redacted),
-        ("GeoJSON", geojson_redacted),
-        ("Open311 JSON", open311_json_redacted),
-        ("Open311 XML", open311_xml_redacted),
-        ("the public page", page_redacted),
-        ("the photo", photo_gone),
-    ]:
-        await within_the_promise(f"the redaction to reach {what}", holds)
+    await within_the_promise(
+        "the redaction and photo removal",
+        {
+            "the JSON API": json_redacted,
+            "GeoJSON": geojson_redacted,
+            "Open311 JSON": open311_json_redacted,
+            "Open311 XML": open311_xml_redacted,
+            "the public page": page_redacted,
+            "the photo URL": photo_gone,
+        },
+    )
     tracking = (await api.get(f"/track/{report.token}", params={"lang": "de"})).text
     assert "bearbeitet" in tracking
     assert "Foto" in tracking
