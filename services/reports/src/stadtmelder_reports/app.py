@@ -47,6 +47,7 @@ from stadtmelder_reports.integrations.push import push_settings
 from stadtmelder_reports.integrations.webhooks import local_deployment
 from stadtmelder_reports.open311.api import Open311Controller
 from stadtmelder_reports.photos.uploads import photo_workers, provide_photo_workers
+from stadtmelder_reports.privacy import routes as privacy
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.staff import wiring as staff
 from stadtmelder_reports.staff.api import BEARER_SCHEME, StaffController
@@ -153,6 +154,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
             app.state, database, settings.link_secret.get_secret_value().encode(), push, local
         )
         citizen_links.register(app.state, settings.link_secret.get_secret_value().encode())
+        privacy.register(app.state, database, report_core.repository, directory, settings)
         app.state.readiness = connection_checks(client, broker)
         metrics.watch_consumer_lag(broker)
 
@@ -195,7 +197,7 @@ def build_app(
     alerts: AlertsFeature | None = None,
 ) -> Litestar:
     """The HTTP app around a lifespan that puts into the app state: `service`, `work`,
-    `staff_verifier`, `api_keys`, `link_tokens` and `readiness`."""
+    `staff_verifier`, `api_keys`, `link_tokens`, `privacy` and `readiness`."""
 
     def provide_service(state: State) -> ReportService:
         service: ReportService = state.service
@@ -220,6 +222,7 @@ def build_app(
             *moderation.ROUTE_HANDLERS,
             *citizen_links.ROUTE_HANDLERS,
             *erasure.ROUTE_HANDLERS,
+            *privacy.ROUTE_HANDLERS,
             *alert_part.route_handlers,
             web_router(web or WebSettings()),
             *integrations.ROUTE_HANDLERS,
@@ -241,6 +244,7 @@ def build_app(
             "api_keys": Provide(provide_api_keys, sync_to_thread=False),
             **alert_part.dependencies,
             **erasure.DEPENDENCIES,
+            **privacy.DEPENDENCIES,
             "links": Provide(lambda: api_settings, use_cache=True, sync_to_thread=False),
             "limiter": Provide(lambda: limiter, use_cache=True, sync_to_thread=False),
             "geocoder": Provide(lambda: geocoder, use_cache=True, sync_to_thread=False),

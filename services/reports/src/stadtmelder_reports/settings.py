@@ -50,6 +50,14 @@ class ReportsSettings(ConnectionSettings):
     # own or one whose usage policy allows it); empty keeps the address as free text only.
     geocoder_url: str = ""
 
+    # How long personal data is kept (days); the public page "Ihre Daten" states them. Contact
+    # data and photos count from the day the report was closed. The record of staff reads of
+    # contact data is kept two years, so a reporter (or the data protection officer) can still
+    # follow, well after the report, who used the data.
+    contact_retention_days: int = Field(90, ge=1)
+    photo_retention_days: int = Field(365, ge=1)
+    audit_retention_days: int = Field(730, ge=1)
+
     # Web Push: the public half of notify's NOTIFY_VAPID_PRIVATE_KEY, for pages to subscribe
     # with; required unless the public base URL is local, where both services use this file.
     vapid_public_key: str | None = None

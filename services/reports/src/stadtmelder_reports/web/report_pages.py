@@ -35,6 +35,8 @@ from stadtmelder_reports.http.requests import AnyRequest, Links, Service, client
 from stadtmelder_reports.http.schemas import NearbyReportOut, category_out, public_view
 from stadtmelder_reports.photos.cleaning import PhotoError
 from stadtmelder_reports.photos.uploads import PhotoCleaning, clean_photos
+from stadtmelder_reports.privacy.domain import DataHeld
+from stadtmelder_reports.privacy.service import Privacy
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.web.forms import (
     ReadForm,
@@ -92,7 +94,9 @@ def status_page(
     token: str,
     message: str | None = None,
     status_code: int = 200,
+    held: DataHeld | None = None,
 ) -> Template:
+    """`held`, when given, fills the section on what is stored about the reporter."""
     language = choose_language(request)
     given = given_feedback(report, reporter_recipient(report))
     view = public_view(report, language, "")
@@ -118,6 +122,7 @@ def status_page(
         tracking_url=f"{request.base_url}track/{token}",
         contact_erased_at=report.contact_erased_at,
         moderation=report.moderation,
+        held=held,
     )
 
 
@@ -275,9 +280,11 @@ class ReportPages(Controller):
         return see_other(f"/track/{outcome.tracking_token}?new=1")
 
     @get("/track/{token:str}")
-    async def track(self, request: AnyRequest, service: Service, token: FromPath[str]) -> Template:
-        report = await service.tracked_report(token)
-        return status_page(request, service, report, token)
+    async def track(
+        self, request: AnyRequest, service: Service, privacy: Privacy, token: FromPath[str]
+    ) -> Template:
+        held = await privacy.data_held(token)
+        return status_page(request, service, held.report, token, held=held)
 
     @post("/track/{token:str}/feedback")
     async def feedback(

@@ -12,6 +12,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from stadtmelder_reports.erasure.pages import ErasurePages
+from stadtmelder_reports.privacy.pages import PrivacyPages
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.web.public_pages import PublicPages
 from stadtmelder_reports.web.rendering import WebSettings, install_translations
@@ -43,6 +44,7 @@ def web_router(web: WebSettings) -> Router:
         ReportPages,
         ErasurePages,
         PublicPages,
+        PrivacyPages,
         staff_router(web.csrf_secret, web.secure_cookies),
         create_static_files_router(
             path=ASSETS_PATH,

@@ -1,0 +1,94 @@
+"""HTTP shape of the reporter's data-access answer and its conversion from `DataHeld`."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from stadtmelder_reports.privacy.domain import DataHeld
+from stadtmelder_reports.staff.schemas import StaffReportOut, staff_view
+
+
+class ContactHeldOut(BaseModel):
+    email: str | None
+    name: str | None
+    phone: str | None
+    language: str = Field(description="The language messages to the reporter are written in.")
+
+
+class MessageOut(BaseModel):
+    at: datetime
+    channel: str = Field(description="`email`, `webhook` (your app) or `web_push` (a browser).")
+    step: str = Field(description="Which step of the report it told about, e.g. `routed`.")
+
+
+class StaffReadOut(BaseModel):
+    at: datetime
+    role: str = Field(description="The reader's role: `clerk`, `dispatcher` or `admin`.")
+    department_id: str | None
+    department_name: str | None
+    fields: list[str] = Field(description="What was shown: `email`, `name`, `phone`.")
+
+
+class RetentionOut(BaseModel):
+    contact_days: int = Field(description="Contact data is erased this long after closing.")
+    photo_days: int = Field(description="Photos of a closed report are erased after this.")
+    audit_days: int = Field(description="Records of staff reads are kept this long.")
+
+
+class DataHeldOut(BaseModel):
+    """Everything stored about the reporter of this report (GDPR Art. 15)."""
+
+    report_id: str
+    contact: ContactHeldOut | None = Field(description="As stored; null when none was given.")
+    report: StaffReportOut = Field(
+        description="The report as department staff see it; staff members' ids left out."
+    )
+    messages: list[MessageOut] = Field(description="Every message sent to you, oldest first.")
+    staff_reads: list[StaffReadOut] = Field(
+        description="Every time staff looked at your contact data, oldest first."
+    )
+    retention: RetentionOut
+
+
+def data_held_out(held: DataHeld, now: datetime, language: str, base_url: str) -> DataHeldOut:
+    contact = held.contact
+    return DataHeldOut(
+        report_id=held.report.id,
+        contact=ContactHeldOut(
+            email=contact.email, name=contact.name, phone=contact.phone, language=contact.language
+        )
+        if contact
+        else None,
+        report=without_staff_ids(staff_view(held.report, now, language, base_url)),
+        messages=[MessageOut(at=m.at, channel=m.channel, step=m.step) for m in held.messages],
+        staff_reads=[
+            StaffReadOut(
+                at=read.at,
+                role=read.role,
+                department_id=read.department_id,
+                department_name=read.department_name,
+                fields=list(read.fields),
+            )
+            for read in held.staff_reads
+        ],
+        retention=RetentionOut(
+            contact_days=held.retention.contact_days,
+            photo_days=held.retention.photo_days,
+            audit_days=held.retention.audit_days,
+        ),
+    )
+
+
+def without_staff_ids(view: StaffReportOut) -> StaffReportOut:
+    """Department and role say who acted; a staff member's own id is their personal data."""
+    steps = [
+        step.model_copy(update={"actor": step.actor.model_copy(update={"user_id": None})})
+        if step.actor
+        else step
+        for step in view.steps
+    ]
+    notes = [
+        note.model_copy(update={"actor": note.actor.model_copy(update={"user_id": None})})
+        for note in view.notes
+    ]
+    return view.model_copy(update={"steps": steps, "notes": notes, "assignee": None})
