@@ -15,13 +15,16 @@ from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.erasure.service import ErasureService
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
+from stadtmelder_reports.privacy.domain import RetentionPeriods
+from stadtmelder_reports.privacy.service import PrivacyService
 from stadtmelder_reports.staff.schemas import staff_view
 from stadtmelder_shared import topics
+from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import ContactDataErased, Location, Reporter
 from stadtmelder_shared.link_tokens import recipient_key
 from tests.erasure_fakes import DestroyedKeys, InMemoryContactStore
 from tests.examples import KOENIGSTRASSE, valid_answers
-from tests.fakes import InMemoryReportRepository
+from tests.fakes import InMemoryAuditLog, InMemoryReportRepository
 
 DUISBURG = load_jurisdiction()
 CANARY = Reporter(email="canary-erasure@example.org", name="Kanarie Vogel", phone="+49 203 99999")
@@ -55,6 +58,9 @@ async def client(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.service = service
         app.state.erasure = erasure
+        app.state.privacy = PrivacyService(
+            repository, InMemoryAuditLog(), load_directory(), RetentionPeriods(90, 365, 730)
+        )
         yield
 
     app = build_app(lifespan, ApiSettings("https://melder.example", 200_000), SubmissionLimiter(20))

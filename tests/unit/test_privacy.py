@@ -260,3 +260,18 @@ async def test_every_page_links_to_the_privacy_page(client: AsyncTestClient[Lite
     response = await client.get("/reports")
 
     assert '<a href="/privacy">Ihre Daten</a>' in response.text
+
+
+async def test_after_erasure_the_page_says_the_contact_data_is_gone(
+    held: Held, client: AsyncTestClient[Litestar]
+) -> None:
+    report = held.reports.reports[held.report_id]
+    report.reporter, report.contact_erased_at = None, READ_AT
+
+    page = await client.get(f"/track/{held.token}?lang=en")
+    answer = (await client.get(f"/api/v1/track/{held.token}/data")).json()
+
+    assert "None any more: you erased them." in page.text
+    assert "You gave us no contact details" not in page.text
+    assert answer["contact"] is None
+    assert datetime.fromisoformat(answer["report"]["contact_erased_at"]) == READ_AT
