@@ -19,9 +19,9 @@ REPORTER_ONLY_CHANNELS = frozenset({"webhook", "web_push"})
 class RetentionPeriods:
     """How long each kind of personal data is kept; the retention job erases by these."""
 
-    contact_days: int
-    photo_days: int
-    audit_days: int
+    contact_days: int  # from the day the report was closed
+    photo_days: int  # from the day the report was closed; the public text stays
+    audit_days: int  # from the day the entry was written
 
 
 @dataclass(frozen=True)

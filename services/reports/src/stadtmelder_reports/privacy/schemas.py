@@ -1,11 +1,14 @@
 """HTTP shape of the reporter's data-access answer and its conversion from `DataHeld`."""
 
 from datetime import datetime
+from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
 from stadtmelder_reports.privacy.domain import DataHeld
 from stadtmelder_reports.staff.schemas import StaffReportOut, staff_view
+
+Shape = TypeVar("Shape", bound=BaseModel)
 
 
 class ContactHeldOut(BaseModel):
@@ -50,32 +53,19 @@ class DataHeldOut(BaseModel):
     retention: RetentionOut
 
 
+def shaped(model: type[Shape], thing: object) -> Shape:
+    """The HTTP shape of a domain object whose fields it names alike."""
+    return model.model_validate(thing, from_attributes=True)
+
+
 def data_held_out(held: DataHeld, now: datetime, language: str, base_url: str) -> DataHeldOut:
-    contact = held.contact
     return DataHeldOut(
         report_id=held.report.id,
-        contact=ContactHeldOut(
-            email=contact.email, name=contact.name, phone=contact.phone, language=contact.language
-        )
-        if contact
-        else None,
+        contact=shaped(ContactHeldOut, held.contact) if held.contact else None,
         report=without_staff_ids(staff_view(held.report, now, language, base_url)),
-        messages=[MessageOut(at=m.at, channel=m.channel, step=m.step) for m in held.messages],
-        staff_reads=[
-            StaffReadOut(
-                at=read.at,
-                role=read.role,
-                department_id=read.department_id,
-                department_name=read.department_name,
-                fields=list(read.fields),
-            )
-            for read in held.staff_reads
-        ],
-        retention=RetentionOut(
-            contact_days=held.retention.contact_days,
-            photo_days=held.retention.photo_days,
-            audit_days=held.retention.audit_days,
-        ),
+        messages=[shaped(MessageOut, message) for message in held.messages],
+        staff_reads=[shaped(StaffReadOut, read) for read in held.staff_reads],
+        retention=shaped(RetentionOut, held.retention),
     )
 
 

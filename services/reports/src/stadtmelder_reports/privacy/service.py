@@ -1,36 +1,32 @@
 """The reporter's use case: everything stored about them, found by their private tracking token."""
 
+from dataclasses import dataclass
+
 from litestar.di import NamedDependency
 
-from stadtmelder_reports.core import domain as reports
+from stadtmelder_reports.core.domain import token_hash
 from stadtmelder_reports.core.repository import ReportRepository
 from stadtmelder_reports.privacy.domain import DataHeld, RetentionPeriods, staff_reads, to_reporter
 from stadtmelder_reports.staff.repository import AuditLog
 from stadtmelder_shared.departments import Directory
 
 
+@dataclass(frozen=True)
 class PrivacyService:
-    def __init__(
-        self,
-        reports: ReportRepository,
-        audit: AuditLog,
-        directory: Directory,
-        retention: RetentionPeriods,
-    ) -> None:
-        self._reports = reports
-        self._audit = audit
-        self._directory = directory
-        self.retention = retention
+    reports: ReportRepository
+    audit: AuditLog
+    directory: Directory
+    retention: RetentionPeriods
 
     async def data_held(self, tracking_token: str) -> DataHeld:
         """Raises TrackingTokenUnknown for a token no report has."""
-        report = await self._reports.by_tracking_token(reports.token_hash(tracking_token))
-        entries = await self._audit.for_report(report.id)
+        report = await self.reports.by_tracking_token(token_hash(tracking_token))
+        entries = await self.audit.for_report(report.id)
         return DataHeld(
             report=report,
             contact=report.reporter,
             messages=to_reporter(report),
-            staff_reads=staff_reads(entries, self._directory),
+            staff_reads=staff_reads(entries, self.directory),
             retention=self.retention,
         )
 
