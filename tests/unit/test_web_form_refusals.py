@@ -19,11 +19,13 @@ from stadtmelder_reports.errors import FieldProblem, InvalidReport
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_reports.photos.cleaning import NotAnImage, PhotoTooLarge
+from stadtmelder_reports.privacy.domain import RetentionPeriods
+from stadtmelder_reports.privacy.service import PrivacyService
 from stadtmelder_reports.web.photo_refusals import refused_by_cleaner
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared.departments import load_directory
 from tests.examples import KOENIGSTRASSE, geotagged_jpeg
-from tests.fakes import InMemoryReportRepository
+from tests.fakes import InMemoryAuditLog, InMemoryReportRepository
 
 MAX_PHOTO_BYTES = 1024 * 1024
 # Typed into every field the form has for graffiti, so each can be looked for when it comes back.
@@ -55,6 +57,9 @@ async def client(store: InMemoryReportRepository) -> AsyncIterator[Client]:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.service = service
+        app.state.privacy = PrivacyService(
+            store, InMemoryAuditLog(), load_directory(), RetentionPeriods(90, 365, 730)
+        )
         yield
 
     settings = ApiSettings("https://melder.example", MAX_PHOTO_BYTES)
