@@ -9,12 +9,10 @@ import httpx
 import pytest
 
 from stadtmelder_reports.core.catalogue import load_jurisdiction
-from stadtmelder_reports.settings import ReportsSettings
-from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
 from stadtmelder_shared.departments import load_directory
 from tests.conftest import LocalSystem
 from tests.examples import valid_answers
-from tests.system import ROOT, wait_until
+from tests.system import staff_headers, wait_until
 
 pytestmark = pytest.mark.e2e
 DUISBURG = load_jurisdiction()
@@ -25,13 +23,6 @@ def now_in_ms() -> datetime:
     """The database keeps times to the millisecond."""
     now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
-def clerk_token(department: str) -> str:
-    settings = ReportsSettings()
-    key_file = settings.staff_signing_key_file
-    key = ensure_signing_key(key_file if key_file.is_absolute() else ROOT / key_file)
-    return issue_token(key, "e2e-privacy-clerk", ["clerk"], department, settings.staff_audience)
 
 
 async def test_the_data_answer_lists_contact_mails_and_each_staff_read(
@@ -64,7 +55,7 @@ async def test_the_data_answer_lists_contact_mails_and_each_staff_read(
         before_read = now_in_ms()
         contact = await api.get(
             f"/api/v1/staff/reports/{report_id}/contact",
-            headers={"authorization": f"Bearer {clerk_token(LIGHTS)}"},
+            headers=staff_headers("e2e-privacy-clerk", ["clerk"], LIGHTS),
         )
         assert contact.status_code == 200, contact.text
         after_read = datetime.now(UTC)
