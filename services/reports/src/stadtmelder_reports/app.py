@@ -48,6 +48,7 @@ from stadtmelder_reports.integrations.webhooks import local_deployment
 from stadtmelder_reports.open311.api import Open311Controller
 from stadtmelder_reports.photos.uploads import photo_workers, provide_photo_workers
 from stadtmelder_reports.privacy import routes as privacy
+from stadtmelder_reports.retention import wiring as retention
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.staff import wiring as staff
 from stadtmelder_reports.staff.api import BEARER_SCHEME, StaffController
@@ -59,6 +60,7 @@ from stadtmelder_shared.health import connection_checks
 from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
 from stadtmelder_shared.logs import LogContextMiddleware
 from stadtmelder_shared.metrics import ServiceMetrics
+from stadtmelder_shared.timers import Timers
 from stadtmelder_shared.tracing import kafka_middleware as tracing_middleware
 
 log = logging.getLogger(__name__)
@@ -145,7 +147,9 @@ def create_app(settings: ReportsSettings) -> Litestar:
             on_events_pending=relay.wake,
         )
         register_handlers(broker, report_core.service, work, settings.kafka_group_id)
-        erasure.register(app.state, database, report_core.repository, relay.wake)
+        erasing = erasure.register(app.state, database, report_core.repository, relay.wake)
+        timers = Timers()
+        retention.register(timers, database, report_core.repository, erasing, settings, metrics)
         moderation.register(app.state, database, report_core.repository, relay.wake)
         alert_relay = await alerts.start(
             database, jurisdiction, publisher, settings.outbox_poll_seconds
@@ -167,9 +171,11 @@ def create_app(settings: ReportsSettings) -> Litestar:
         kafka_side = asyncio.create_task(
             start_kafka_then_relay(broker, (relay, alert_relay), settings, relaying)
         )
+        await timers.start()
         try:
             yield
         finally:
+            await timers.stop()
             # Uvicorn stopped accepting and finished the requests in flight before this.
             await stop_relays(kafka_side, (relay, alert_relay), relaying)
             await broker.stop()

@@ -4,7 +4,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from stadtmelder_reports.core.domain import token_hash
+from stadtmelder_reports.core.domain import Report, token_hash
 from stadtmelder_reports.core.repository import ReportRepository
 from stadtmelder_reports.core.service import WRITE_ATTEMPTS, utc_now
 from stadtmelder_reports.erasure.domain import erase_reporter, erase_supporter
@@ -32,6 +32,10 @@ class ErasureService:
     async def erase_reporter(self, tracking_token: str) -> datetime:
         """Erase the reporter's contact data; when it was erased, the first time if repeated."""
         report = await self.reports.by_tracking_token(token_hash(tracking_token))
+        return await self.erase_reporter_of(report)
+
+    async def erase_reporter_of(self, report: Report) -> datetime:
+        """The same for a report at hand: retention erases by report, not by token."""
         # The key first: a crash after it leaves the request to repeat, never a readable record.
         await self.destroy_key(report.id)
         for _ in range(WRITE_ATTEMPTS):

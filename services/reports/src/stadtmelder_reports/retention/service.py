@@ -1,0 +1,120 @@
+"""The retention round: erase contact data, delete photos and forget staff reads that are due."""
+
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from stadtmelder_reports.core.domain import Report
+from stadtmelder_reports.core.repository import ReportRepository
+from stadtmelder_reports.core.service import utc_now
+from stadtmelder_reports.erasure.service import ErasureService
+from stadtmelder_reports.errors import ReportChangedMeanwhile, ReportNotFound
+from stadtmelder_reports.retention.domain import (
+    Periods,
+    audit_kept_since,
+    closed_before,
+    contact_due,
+    photos_due,
+)
+from stadtmelder_reports.retention.store import RetentionStore
+from stadtmelder_shared.link_tokens import LinkHolder
+
+log = logging.getLogger(__name__)
+
+What = Literal["contact", "photos", "audit"]
+# A store query for candidates: (closed before, after this report id, at most) -> report ids.
+Candidates = Callable[[datetime, str, int], Awaitable[list[str]]]
+# What is due of one report, done: (report, now) -> how many items went.
+Step = Callable[[Report, datetime], Awaitable[int]]
+# Reports (or audit entries) read per page: a round holds no more than this in memory.
+BATCH = 100
+
+
+@dataclass(frozen=True)
+class Erased:
+    """What one round erased: contact data of people, photos, staff reads of contact data."""
+
+    contact: int = 0
+    photos: int = 0
+    audit: int = 0
+
+
+@dataclass(frozen=True)
+class RetentionService:
+    """Each step is done on its own and is repeatable: a round that stops half-way (a crash, a
+    server away) leaves every report either done or still due, and the next round goes on."""
+
+    reports: ReportRepository
+    store: RetentionStore
+    erasure: ErasureService
+    periods: Periods
+    clock: Callable[[], datetime] = utc_now
+    count: Callable[[What, int], None] = lambda what, n: None
+    batch: int = BATCH
+
+    async def run_round(self) -> Erased:
+        now = self.clock()
+        erased = Erased(
+            contact=await self._each_due(
+                "contact", self.store.holding_contact, self.periods.contact, now, self._contact
+            ),
+            photos=await self._each_due(
+                "photos", self.store.with_photos, self.periods.photos, now, self._photos
+            ),
+            audit=await self._forget_contact_reads(now),
+        )
+        if erased != Erased():
+            log.info("retention erased %s", erased)
+        return erased
+
+    async def _contact(self, report: Report, now: datetime) -> int:
+        """The people whose contact data went: supporters, then the reporter."""
+        supporters = await self.store.supporters(report.id)
+        if not contact_due(report, bool(supporters), self.periods, now):
+            return 0
+        # Supporters before the reporter: the reporter's erasure is what the report shows,
+        # so it must come last for a round cut short to leave the report still due.
+        erased = 0
+        for key in supporters:
+            erased += await self.erasure.erase_supporter(LinkHolder(report.id, key))
+        if report.reporter is not None:
+            try:
+                await self.erasure.erase_reporter_of(report)
+            except ReportChangedMeanwhile:
+                return erased  # busy with other writes: the next round finds it still due
+            erased += 1
+        return erased
+
+    async def _photos(self, report: Report, now: datetime) -> int:
+        if photos_due(report, self.periods, now) and await self.store.remove_photos(report, now):
+            return len(report.photos)
+        return 0
+
+    async def _forget_contact_reads(self, now: datetime) -> int:
+        forgotten = 0
+        before = audit_kept_since(self.periods, now)
+        while (gone := await self.store.forget_contact_reads(before, self.batch)) > 0:
+            forgotten += gone
+            if gone < self.batch:
+                break
+        self.count("audit", forgotten)
+        return forgotten
+
+    async def _each_due(
+        self, what: What, candidates: Candidates, period: timedelta, now: datetime, step: Step
+    ) -> int:
+        """`step` for each candidate, read page by page and decided again on what it is now."""
+        done = 0
+        after = ""
+        while page := await candidates(closed_before(period, now), after, self.batch):
+            for report_id in page:
+                with contextlib.suppress(ReportNotFound):
+                    done += await step(await self.reports.get(report_id), now)
+            if len(page) < self.batch:
+                break
+            after = page[-1]
+        self.count(what, done)
+        return done
