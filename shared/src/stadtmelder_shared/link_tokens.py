@@ -23,6 +23,7 @@ class LinkPurpose(StrEnum):
 
     FEEDBACK = "feedback"
     PREFERENCES = "preferences"
+    ERASURE = "erasure"
 
 
 @dataclass(frozen=True)

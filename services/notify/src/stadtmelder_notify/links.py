@@ -39,6 +39,11 @@ class MailLinks:
         token = self._token(LinkPurpose.PREFERENCES, report_id, address)
         return f"{self._base}/api/v1/notifications/preferences/{token}?language={language}"
 
+    def erasure(self, report_id: str, address: str) -> str:
+        """Deletes the recipient's contact data about the report, after a confirmation page."""
+        token = self._token(LinkPurpose.ERASURE, report_id, address)
+        return f"{self._base}/api/v1/erasure/{token}"
+
     def feedback(
         self, report_id: str, address: str, language: str, outcome: Outcome | None = None
     ) -> str:

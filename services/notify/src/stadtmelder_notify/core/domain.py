@@ -57,7 +57,14 @@ def _citizen_mail(letter: Letter, event_id: str, report_id: str, to: str, links:
     unsubscribe = links.unsubscribe(report_id, to)
     footer: tuple[Block, ...] = (
         Paragraph(t("footer_why").format(report_id=report_id)),
-        Links(t("footer_choices"), (Link(t("footer_unsubscribe"), unsubscribe), *languages)),
+        Links(
+            t("footer_choices"),
+            (
+                Link(t("footer_unsubscribe"), unsubscribe),
+                *languages,
+                Link(t("footer_erase"), links.erasure(report_id, to)),
+            ),
+        ),
     )
     framed = Letter(
         letter.language, letter.subject, letter.greeting, letter.blocks, letter.signature, footer

@@ -10,7 +10,7 @@ from stadtmelder_reports.core.service import WRITE_ATTEMPTS, utc_now
 from stadtmelder_reports.erasure.domain import erase_reporter, erase_supporter
 from stadtmelder_reports.erasure.store import ContactStore
 from stadtmelder_reports.errors import ReportChangedMeanwhile
-from stadtmelder_shared.link_tokens import LinkHolder
+from stadtmelder_shared.link_tokens import LinkHolder, recipient_key
 
 # Destroys the data key that seals a subject's contact data in Kafka records (crypto-shredding);
 # idempotent, so a repeated request destroys nothing twice.
@@ -33,6 +33,16 @@ class ErasureService:
         """Erase the reporter's contact data; when it was erased, the first time if repeated."""
         report = await self.reports.by_tracking_token(token_hash(tracking_token))
         return await self.erase_reporter_of(report)
+
+    async def erase_by_link(self, holder: LinkHolder) -> bool:
+        """Erase whom a mail link was made for, reporter or supporter; False if nobody is kept
+        under its key (any more), as after an earlier erasure."""
+        report = await self.reports.get(holder.report_id)
+        email = report.reporter.email if report.reporter else None
+        if email and recipient_key(report.id, email) == holder.recipient:
+            await self.erase_reporter_of(report)
+            return True
+        return await self.erase_supporter(holder)
 
     async def erase_reporter_of(self, report: Report) -> datetime:
         """The same for a report at hand: retention erases by report, not by token."""

@@ -11,10 +11,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_reports.core.mongo_repository import MongoReportRepository
 from stadtmelder_reports.erasure.api import ErasureController
+from stadtmelder_reports.erasure.links_api import ErasureLinkController
 from stadtmelder_reports.erasure.service import DestroyKey, ErasureService, keep_no_keys
 from stadtmelder_reports.erasure.store import MongoContactStore
 
-ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (ErasureController,)
+ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (ErasureController, ErasureLinkController)
 
 
 def provide_erasure(state: State) -> ErasureService:

@@ -1,0 +1,85 @@
+"""The erasure link in every mail to a reporter or supporter: opening it asks, a POST erases.
+
+Notify signs the link (`LinkPurpose.ERASURE`) with the recipient's key, never the address.
+Mail scanners open links, so a GET only shows what the POST would do.
+"""
+
+from typing import Any
+
+from litestar import Controller, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.status_codes import HTTP_200_OK
+from pydantic import BaseModel, Field
+
+from stadtmelder_reports.citizen_links.languages import page_language
+from stadtmelder_reports.citizen_links.pages import (
+    LINK_DEPENDENCIES,
+    LINK_ERRORS,
+    Tokens,
+    link_page,
+    message_page,
+    wants_html,
+)
+from stadtmelder_reports.erasure.api import Erasure
+from stadtmelder_reports.http.declared_responses import BY_KEY, declared
+from stadtmelder_reports.http.requests import AnyRequest, Service
+from stadtmelder_reports.http.schemas import LanguageCode
+from stadtmelder_reports.web.texts import Words
+from stadtmelder_shared.link_tokens import LinkPurpose
+
+HOW_TO_ERASE = "POST to this address to delete your contact data for this report for good."
+
+
+class ErasureLinkOut(BaseModel):
+    report_id: str
+    erased: bool | None = Field(
+        description="Whether this request erased something; null when only opened, false when "
+        "nothing was kept (any more) under this link."
+    )
+    detail: str
+
+
+class ErasureLinkController(Controller):
+    """`/api/v1/erasure/{token}`: the link in the footer of every mail about a report."""
+
+    path = "/api/v1/erasure"
+    tags = ["notifications"]  # noqa: RUF012 (Litestar reads it as a class attribute)
+    dependencies = LINK_DEPENDENCIES
+    exception_handlers = LINK_ERRORS
+
+    @get("/{token:str}", responses=declared(*BY_KEY))
+    async def show(
+        self,
+        request: AnyRequest,
+        service: Service,
+        link_tokens: Tokens,
+        token: FromPath[str],
+        lang: FromQuery[LanguageCode | None] = None,
+    ) -> Response[Any]:
+        """What the link would do; opening it erases nothing."""
+        holder = link_tokens.check(token, LinkPurpose.ERASURE)
+        report = await service.public_report(holder.report_id)
+        if not wants_html(request):
+            return Response(ErasureLinkOut(report_id=report.id, erased=None, detail=HOW_TO_ERASE))
+        language = page_language(request, lang)
+        t = Words(language)
+        return link_page("links_erase.html.j2", language, t("erase_title"), report_id=report.id)
+
+    @post("/{token:str}", status_code=HTTP_200_OK, responses=declared(*BY_KEY))
+    async def erase(
+        self,
+        request: AnyRequest,
+        erasure: Erasure,
+        link_tokens: Tokens,
+        token: FromPath[str],
+        lang: FromQuery[LanguageCode | None] = None,
+    ) -> Response[Any]:
+        """Delete the contact data of whom the link was made for; a repeat changes nothing."""
+        holder = link_tokens.check(token, LinkPurpose.ERASURE)
+        erased = await erasure.erase_by_link(holder)
+        language = page_language(request, lang)
+        t = Words(language)
+        done = t("erase_link_done", id=holder.report_id)
+        if not wants_html(request):
+            return Response(ErasureLinkOut(report_id=holder.report_id, erased=erased, detail=done))
+        return message_page(language, t("erase_title"), done)
