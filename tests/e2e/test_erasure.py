@@ -1,0 +1,199 @@
+"""Erasure on request on the running system: a canary address reports and supports, is mailed,
+erases itself, and is then found in no document of any database and mailed no more.
+
+The counts before and after are printed (run with `-s`) for the issue's closing note.
+"""
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Any
+
+import httpx
+import pytest
+from bson import json_util
+from pymongo import AsyncMongoClient
+
+from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_reports.settings import ReportsSettings
+from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
+from tests.conftest import LocalSystem
+from tests.examples import valid_answers
+from tests.system import ROOT, wait_until
+
+pytestmark = pytest.mark.e2e
+DUISBURG = load_jurisdiction()
+LIGHTS = "stadt-licht"
+ERASE_LINK = re.compile(r"https?://\S+?/api/v1/erasure/[A-Za-z0-9_.-]+")
+
+Mongo = AsyncMongoClient[dict[str, Any]]
+
+
+@pytest.fixture
+async def api(running_system: LocalSystem) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=running_system.reports_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+async def mongo(running_system: LocalSystem) -> AsyncIterator[Mongo]:
+    client: Mongo = AsyncMongoClient(running_system.mongodb_url, tz_aware=True)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+@pytest.fixture(scope="module")
+def clerk() -> dict[str, str]:
+    settings = ReportsSettings()
+    key_file = settings.staff_signing_key_file
+    key = ensure_signing_key(key_file if key_file.is_absolute() else ROOT / key_file)
+    token = issue_token(key, "e2e-erasure-clerk", ["clerk"], LIGHTS, settings.staff_audience)
+    return {"authorization": f"Bearer {token}"}
+
+
+def an_address(kind: str) -> str:
+    return f"{kind}-{uuid.uuid4().hex[:12]}@example.org"
+
+
+async def a_routed_report(api: httpx.AsyncClient, reporter: str) -> dict[str, Any]:
+    response = await api.post(
+        "/api/v1/reports",
+        json={
+            "category": "street_light_out",
+            "answers": valid_answers(DUISBURG.category("street_light_out")),
+            "description": f"Laterne dunkel ({uuid.uuid4().hex[:6]})",
+            "lat": 51.4344,
+            "lon": 6.7623,
+            "email": reporter,
+            "name": "Canary Vogel",
+        },
+    )
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+
+    async def routed() -> bool:
+        view = (await api.get(f"/api/v1/reports/{created['id']}")).json()
+        return bool(view["status"] == "routed")
+
+    await wait_until(routed, what=f"report {created['id']} to be routed")
+    return created
+
+
+async def support(api: httpx.AsyncClient, report_id: str, supporter: str) -> None:
+    response = await api.post(
+        f"/api/v1/reports/{report_id}/support", json={"email": supporter, "language": "en"}
+    )
+    assert response.status_code == 200, response.text
+
+
+def mails_about(system: LocalSystem, address: str, report_id: str) -> list[EmailMessage]:
+    return [m for m in system.mailbox.messages_to(address) if report_id in str(m["Subject"])]
+
+
+async def mailed_about(
+    system: LocalSystem, address: str, report_id: str, count: int = 1
+) -> list[EmailMessage]:
+    async def probe() -> list[EmailMessage]:
+        found = mails_about(system, address, report_id)
+        return found if len(found) >= count else []
+
+    return await wait_until(probe, what=f"{count} mail(s) to {address} about {report_id}")
+
+
+async def mailed_saying(system: LocalSystem, address: str, words: str) -> list[EmailMessage]:
+    async def probe() -> list[EmailMessage]:
+        return [m for m in system.mailbox.messages_to(address) if words in text_of(m)]
+
+    return await wait_until(probe, what=f"a mail to {address} saying {words!r}")
+
+
+def text_of(mail: EmailMessage) -> str:
+    part = mail.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+async def occurrences(mongo: Mongo, needle: str) -> dict[str, int]:
+    """In every collection of every database: how many documents contain `needle`, as text."""
+    found: dict[str, int] = {}
+    wanted = needle.lower()
+    for database in await mongo.list_database_names():
+        for collection in await mongo[database].list_collection_names():
+            async for document in mongo[database][collection].find({}):
+                if wanted in json_util.dumps(document).lower():
+                    where = f"{database}.{collection}"
+                    found[where] = found.get(where, 0) + 1
+    return found
+
+
+async def step(api: httpx.AsyncClient, clerk: dict[str, str], report_id: str, comment: str) -> None:
+    body = {"to": "acknowledged", "public_comment": comment}
+    response = await api.post(
+        f"/api/v1/staff/reports/{report_id}/transitions", json=body, headers=clerk
+    )
+    assert response.status_code == 200, response.text
+
+
+async def test_an_erased_canary_is_in_no_document_and_mailed_no_more(
+    running_system: LocalSystem, api: httpx.AsyncClient, mongo: Mongo, clerk: dict[str, str]
+) -> None:
+    canary, neighbour, witness = an_address("canary"), an_address("neighbour"), an_address("wit")
+    reported = await a_routed_report(api, canary)
+    own, token = reported["id"], reported["tracking_token"]
+    await support(api, own, witness)
+    supported = (await a_routed_report(api, neighbour))["id"]
+    await support(api, supported, canary)
+    await mailed_about(running_system, canary, own, count=2)  # confirmation and routing
+    support_mail = (await mailed_about(running_system, canary, supported))[-1]
+    await mailed_about(running_system, witness, own)
+    before = await occurrences(mongo, canary)
+    mails_before = len(running_system.mailbox.messages_to(canary))
+    print(f"\ncanary before erasure: {before} ({sum(before.values())} documents)")
+    print(f"mails to the canary before erasure: {mails_before}")
+    assert before, "the scan must find the canary before it is erased"
+
+    erased = await api.delete(f"/api/v1/track/{token}/contact")
+    assert erased.status_code == 200, erased.text
+    links = ERASE_LINK.findall(text_of(support_mail))
+    assert links, text_of(support_mail)
+    async with httpx.AsyncClient(timeout=30) as browser:
+        opened = await browser.get(links[0], headers={"accept": "text/html"})
+        assert opened.status_code == 200, opened.text
+        assert (await mongo_count(mongo, canary)) > 0, "opening the link must erase nothing"
+        confirmed = await browser.post(links[0], headers={"accept": "application/json"})
+        assert confirmed.status_code == 200, confirmed.text
+
+    async def gone() -> dict[str, int] | None:
+        left = await occurrences(mongo, canary)
+        return None if left else {"left": 0}
+
+    await wait_until(gone, timeout=30, interval=0.5, what="the canary to leave every database")
+    after = await occurrences(mongo, canary)
+    print(f"canary after erasure: {after} ({sum(after.values())} documents)")
+    assert after == {}
+
+    staff = (await api.get(f"/api/v1/staff/reports/{own}", headers=clerk)).json()
+    assert staff["contact_erased_at"] is not None
+    assert datetime.fromisoformat(staff["contact_erased_at"]) == datetime.fromisoformat(
+        erased.json()["contact_erased_at"]
+    )
+    public = await api.get(f"/api/v1/reports/{own}")
+    assert public.status_code == 200
+    assert public.json()["description"].startswith("Laterne dunkel")
+
+    # The step's other effects: the witness and the neighbour hear of it; the canary not.
+    await step(api, clerk, own, "Wir kommen am Montag.")
+    await step(api, clerk, supported, "Wir kommen am Dienstag.")
+    await mailed_saying(running_system, witness, "Montag")
+    await mailed_saying(running_system, neighbour, "Dienstag")
+    mails_after = len(running_system.mailbox.messages_to(canary))
+    print(f"mails to the canary after erasure and two staff steps: {mails_after}")
+    assert mails_after == mails_before
+
+
+async def mongo_count(mongo: Mongo, needle: str) -> int:
+    return sum((await occurrences(mongo, needle)).values())
