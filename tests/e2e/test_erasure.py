@@ -17,11 +17,9 @@ from bson import json_util
 from pymongo import AsyncMongoClient
 
 from stadtmelder_reports.core.catalogue import load_jurisdiction
-from stadtmelder_reports.settings import ReportsSettings
-from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
 from tests.conftest import LocalSystem
 from tests.examples import valid_answers
-from tests.system import ROOT, wait_until
+from tests.system import staff_headers, wait_until
 
 pytestmark = pytest.mark.e2e
 DUISBURG = load_jurisdiction()
@@ -48,11 +46,7 @@ async def mongo(running_system: LocalSystem) -> AsyncIterator[Mongo]:
 
 @pytest.fixture(scope="module")
 def clerk() -> dict[str, str]:
-    settings = ReportsSettings()
-    key_file = settings.staff_signing_key_file
-    key = ensure_signing_key(key_file if key_file.is_absolute() else ROOT / key_file)
-    token = issue_token(key, "e2e-erasure-clerk", ["clerk"], LIGHTS, settings.staff_audience)
-    return {"authorization": f"Bearer {token}"}
+    return staff_headers("e2e-erasure-clerk", ["clerk"], LIGHTS)
 
 
 def an_address(kind: str) -> str:

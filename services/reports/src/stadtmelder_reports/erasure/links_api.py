@@ -7,7 +7,8 @@ Mail scanners open links, so a GET only shows what the POST would do.
 from typing import Any
 
 from litestar import Controller, Response, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, Field
 
@@ -23,9 +24,8 @@ from stadtmelder_reports.citizen_links.pages import (
 from stadtmelder_reports.erasure.api import Erasure
 from stadtmelder_reports.http.declared_responses import BY_KEY, declared
 from stadtmelder_reports.http.requests import AnyRequest, Service
-from stadtmelder_reports.http.schemas import LanguageCode
 from stadtmelder_reports.web.texts import Words
-from stadtmelder_shared.link_tokens import LinkPurpose
+from stadtmelder_shared.link_tokens import LinkHolder, LinkPurpose
 
 HOW_TO_ERASE = "POST to this address to delete your contact data for this report for good."
 
@@ -39,47 +39,41 @@ class ErasureLinkOut(BaseModel):
     detail: str
 
 
+def linked_person(link_tokens: Tokens, token: FromPath[str]) -> LinkHolder:
+    """Whom the erasure link in the path was signed for; a forged or cut link is refused."""
+    return link_tokens.check(token, LinkPurpose.ERASURE)
+
+
+Holder = NamedDependency[LinkHolder]
+
+
 class ErasureLinkController(Controller):
     """`/api/v1/erasure/{token}`: the link in the footer of every mail about a report."""
 
-    path = "/api/v1/erasure"
+    path = "/api/v1/erasure/{token:str}"
     tags = ["notifications"]  # noqa: RUF012 (Litestar reads it as a class attribute)
-    dependencies = LINK_DEPENDENCIES
+    dependencies = {  # noqa: RUF012 (read by Litestar)
+        **LINK_DEPENDENCIES,
+        "holder": Provide(linked_person, sync_to_thread=False),
+    }
     exception_handlers = LINK_ERRORS
 
-    @get("/{token:str}", responses=declared(*BY_KEY))
-    async def show(
-        self,
-        request: AnyRequest,
-        service: Service,
-        link_tokens: Tokens,
-        token: FromPath[str],
-        lang: FromQuery[LanguageCode | None] = None,
-    ) -> Response[Any]:
+    @get(responses=declared(*BY_KEY))
+    async def show(self, request: AnyRequest, service: Service, holder: Holder) -> Response[Any]:
         """What the link would do; opening it erases nothing."""
-        holder = link_tokens.check(token, LinkPurpose.ERASURE)
         report = await service.public_report(holder.report_id)
         if not wants_html(request):
             return Response(ErasureLinkOut(report_id=report.id, erased=None, detail=HOW_TO_ERASE))
-        language = page_language(request, lang)
-        t = Words(language)
-        return link_page("links_erase.html.j2", language, t("erase_title"), report_id=report.id)
+        language = page_language(request, request.query_params.get("lang"))
+        title = Words(language)("erase_title")
+        return link_page("links_erase.html.j2", language, title, report_id=report.id)
 
-    @post("/{token:str}", status_code=HTTP_200_OK, responses=declared(*BY_KEY))
-    async def erase(
-        self,
-        request: AnyRequest,
-        erasure: Erasure,
-        link_tokens: Tokens,
-        token: FromPath[str],
-        lang: FromQuery[LanguageCode | None] = None,
-    ) -> Response[Any]:
+    @post(status_code=HTTP_200_OK, responses=declared(*BY_KEY))
+    async def erase(self, request: AnyRequest, erasure: Erasure, holder: Holder) -> Response[Any]:
         """Delete the contact data of whom the link was made for; a repeat changes nothing."""
-        holder = link_tokens.check(token, LinkPurpose.ERASURE)
         erased = await erasure.erase_by_link(holder)
-        language = page_language(request, lang)
-        t = Words(language)
+        t = Words(page_language(request, request.query_params.get("lang")))
         done = t("erase_link_done", id=holder.report_id)
         if not wants_html(request):
             return Response(ErasureLinkOut(report_id=holder.report_id, erased=erased, detail=done))
-        return message_page(language, t("erase_title"), done)
+        return message_page(t.language, t("erase_title"), done)
