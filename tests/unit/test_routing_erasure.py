@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from stadtmelder_routing.erasure import RoutingErasure
+from stadtmelder_routing.sending.mailbox import erasure_notice
 from stadtmelder_routing.work_items import WorkItem
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import Department, Directory, SendMethod
@@ -11,7 +12,10 @@ from stadtmelder_shared.link_tokens import recipient_key
 from tests.fakes import InMemoryWorkItems, RecordingPublisher
 
 HOOK = SendMethod("webhook", url="https://wbd.example/hook", secret_env="WBD_SECRET")
-DIRECTORY = Directory((Department("wbd", {"de": "WBD"}, send_methods=(SendMethod("kafka"), HOOK)),))
+MAILBOX = SendMethod("email", mailbox="auftraege@wbd.example")
+DIRECTORY = Directory(
+    (Department("wbd", {"de": "WBD"}, send_methods=(SendMethod("kafka"), HOOK, MAILBOX)),)
+)
 
 
 class RecordingWebhook:
@@ -21,6 +25,9 @@ class RecordingWebhook:
     async def send(self, item: Event, method: SendMethod) -> str | None:
         self.sent.append((item, method))
         return None
+
+    async def send_notice(self, notice: ContactDataErased, method: SendMethod) -> str | None:
+        return await self.send(notice, method)
 
 
 def erased(report_id: str) -> ContactDataErased:
@@ -32,13 +39,16 @@ def erased(report_id: str) -> ContactDataErased:
     )
 
 
-async def test_the_department_hears_on_its_queue_and_webhook_without_the_address_hash() -> None:
+async def test_the_department_hears_on_its_queue_webhook_and_mailbox_without_the_address_hash() -> (
+    None
+):
     items = InMemoryWorkItems()
     when = datetime(2026, 12, 7, tzinfo=UTC)
     await items.save(WorkItem("R-1", "wbd", "road_damage", None, "routed", when))
-    publisher, webhook = RecordingPublisher(), RecordingWebhook()
+    publisher, webhook, mailbox = RecordingPublisher(), RecordingWebhook(), RecordingWebhook()
 
-    told = await RoutingErasure(items, DIRECTORY, publisher, webhook).tell_department(erased("R-1"))
+    erasure = RoutingErasure(items, DIRECTORY, publisher, webhook, mailbox)
+    told = await erasure.tell_department(erased("R-1"))
 
     assert told == "wbd"
     [(topic, notice)] = publisher.published
@@ -47,12 +57,26 @@ async def test_the_department_hears_on_its_queue_and_webhook_without_the_address
     assert notice.recipient_key is None
     assert notice.subject == "reporter"
     assert webhook.sent == [(notice, HOOK)]
+    assert mailbox.sent == [(notice, MAILBOX)]
 
 
 async def test_a_report_routing_never_handed_out_tells_no_one() -> None:
     publisher, webhook = RecordingPublisher(), RecordingWebhook()
-    erasure = RoutingErasure(InMemoryWorkItems(), DIRECTORY, publisher, webhook)
+    erasure = RoutingErasure(InMemoryWorkItems(), DIRECTORY, publisher, webhook, webhook)
 
     assert await erasure.tell_department(erased("R-2")) is None
     assert publisher.published == []
     assert webhook.sent == []
+
+
+def test_the_mailbox_notice_names_the_report_and_role_but_no_contact_data() -> None:
+    notice = erased("R-3").model_copy(update={"recipient_key": None})
+
+    message = erasure_notice(notice, "auftraege@wbd.example", "noreply@stadtmelder.invalid")
+
+    assert message["To"] == "auftraege@wbd.example"
+    assert message["Subject"] == "Kontaktdaten gelöscht: Meldung R-3"
+    text = str(message.get_content())
+    assert "die meldende Person" in text
+    assert "anna@example.org" not in text
+    assert message["Message-ID"] == f"<erasure-notice.{notice.event_id}@stadtmelder>"

@@ -48,20 +48,21 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
     work_items = MongoWorkItems(database, settings.duplicate_radius_m)
     http = httpx.AsyncClient()
     send_log = MongoSendLog(database)
+    mailbox = MailboxSender(
+        SmtpServer(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.mail_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password_value,
+            starttls=settings.smtp_starttls,
+        ),
+        staff_url_template=settings.staff_url_template,
+    )
     senders: dict[SendKind, Sender] = {
         "kafka": KafkaTopicSender(publisher),
         "webhook": WebhookSender(http, timeout_s=settings.send_timeout_seconds),
-        "email": MailboxSender(
-            SmtpServer(
-                host=settings.smtp_host,
-                port=settings.smtp_port,
-                sender=settings.mail_from,
-                username=settings.smtp_username,
-                password=settings.smtp_password_value,
-                starttls=settings.smtp_starttls,
-            ),
-            staff_url_template=settings.staff_url_template,
-        ),
+        "email": mailbox,
         "open311": Open311Sender(http, timeout_s=settings.send_timeout_seconds),
     }
     dispatcher = Dispatcher(
@@ -91,7 +92,7 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
     )
     register_handlers(broker, service, settings.kafka_group_id)
     webhook = WebhookSender(http, timeout_s=settings.send_timeout_seconds)
-    erasure = RoutingErasure(work_items, directory, publisher, webhook)
+    erasure = RoutingErasure(work_items, directory, publisher, webhook, mailbox)
     register_erasure(broker, erasure, settings.kafka_group_id)
     watch = OverdueWatch(work_items, directory, publisher, settings.jurisdiction)
     timers = Timers()

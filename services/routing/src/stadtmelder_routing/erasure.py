@@ -1,6 +1,6 @@
 """Erasure notices to departments: whoever got a report hears on its work queue, and on its
-webhook if it has one, that someone's contact data about it was erased, so its own systems
-delete what they copied. Routing itself keeps no contact data (work items carry none)."""
+webhook or mailbox if it has one, that someone's contact data about it was erased, so its own
+systems delete what they copied. Routing itself keeps no contact data (work items carry none)."""
 
 import logging
 from typing import Protocol
@@ -21,6 +21,10 @@ class EventWebhook(Protocol):
     async def send(self, item: Event, method: SendMethod) -> str | None: ...
 
 
+class NoticeMailbox(Protocol):
+    async def send_notice(self, notice: ContactDataErased, method: SendMethod) -> str | None: ...
+
+
 def department_notice(event: ContactDataErased) -> ContactDataErased:
     """What a department is told: whose and when, without even the address's hash."""
     return event.model_copy(
@@ -38,11 +42,13 @@ class RoutingErasure:
         directory: Directory,
         publisher: EventPublisher,
         webhook: EventWebhook,
+        mailbox: NoticeMailbox,
     ) -> None:
         self._work_items = work_items
         self._directory = directory
         self._publisher = publisher
         self._webhook = webhook
+        self._mailbox = mailbox
 
     async def tell_department(self, event: ContactDataErased) -> str | None:
         """The department told, or None for a report routing never handed out."""
@@ -55,6 +61,8 @@ class RoutingErasure:
         for method in department.send_methods if department else ():
             if method.kind == "webhook":
                 await self._webhook.send(notice, method)
+            elif method.kind == "email":
+                await self._mailbox.send_notice(notice, method)
         return item.department_id
 
 

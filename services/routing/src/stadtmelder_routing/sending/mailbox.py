@@ -11,9 +11,15 @@ import aiosmtplib
 
 from stadtmelder_routing.sending.methods import PermanentSendError, SendError, required
 from stadtmelder_shared.departments import SendMethod
-from stadtmelder_shared.events import Answer, WorkItemQueued
+from stadtmelder_shared.events import Answer, ContactDataErased, Event, WorkItemQueued
 
 DEFAULT_STAFF_URL = "http://127.0.0.1:8000/staff/reports/{report_id}"
+# Who asked, as the notice names them: the department never learns more than the role.
+ERASED_PERSON = {
+    "reporter": "die meldende Person",
+    "supporter": "eine unterstützende Person",
+    "alert_subscriber": "eine Person mit Gebietsbenachrichtigung",
+}
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,14 @@ class MailboxSender:
     async def send(self, item: WorkItemQueued, method: SendMethod) -> str | None:
         mailbox = required(method.mailbox, "mailbox", method)
         staff_url = self._staff_url_template.format(report_id=item.report_id)
-        message = work_order(item, mailbox, self._smtp.sender, staff_url)
+        return await self._deliver(work_order(item, mailbox, self._smtp.sender, staff_url))
+
+    async def send_notice(self, notice: ContactDataErased, method: SendMethod) -> str | None:
+        """Tell the mailbox that got the report that someone's contact data was erased."""
+        mailbox = required(method.mailbox, "mailbox", method)
+        return await self._deliver(erasure_notice(notice, mailbox, self._smtp.sender))
+
+    async def _deliver(self, message: EmailMessage) -> str:
         try:
             await aiosmtplib.send(
                 message,
@@ -63,16 +76,41 @@ class MailboxSender:
 
 
 def work_order(item: WorkItemQueued, mailbox: str, sender: str, staff_url: str) -> EmailMessage:
+    subject = f"Arbeitsauftrag {item.report_id}: {item.category.name('de')}"
+    return _german_mail(
+        item, "work-item", mailbox, sender, subject, work_order_text(item, staff_url)
+    )
+
+
+def erasure_notice(notice: ContactDataErased, mailbox: str, sender: str) -> EmailMessage:
+    """A plain-text notice in German; it names whose data, never the data or its hash."""
+    whose = ERASED_PERSON[notice.subject]
+    text = (
+        f"Zur Meldung {notice.report_id} hat {whose} am {_local_time(notice.occurred_at)} "
+        "die Löschung seiner Kontaktdaten verlangt.\n\n"
+        "Bitte löschen Sie E-Mail-Adresse, Namen und Telefonnummer dieser Person zu der Meldung "
+        "auch in Ihren eigenen Unterlagen und Systemen, falls Sie sie übernommen haben. "
+        "Die Meldung selbst bleibt bestehen und wird weiter bearbeitet.\n\n"
+        "Diese Nachricht wurde von Stadtmelder automatisch erstellt.\n"
+        f"Vorgang: {notice.event_id}\n"
+    )
+    subject = f"Kontaktdaten gelöscht: Meldung {notice.report_id}"
+    return _german_mail(notice, "erasure-notice", mailbox, sender, subject, text)
+
+
+def _german_mail(
+    event: Event, kind: str, mailbox: str, sender: str, subject: str, text: str
+) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = mailbox
-    message["Subject"] = f"Arbeitsauftrag {item.report_id}: {item.category.name('de')}"
-    # Derived from the event id: a work order sent twice is recognisably the same message.
-    message["Message-ID"] = f"<work-item.{item.event_id}@stadtmelder>"
+    message["Subject"] = subject
+    # Derived from the event id: a message sent twice is recognisably the same message.
+    message["Message-ID"] = f"<{kind}.{event.event_id}@stadtmelder>"
     message["Date"] = formatdate(localtime=False, usegmt=True)
-    message["X-Stadtmelder-Report-Id"] = item.report_id
-    message["X-Stadtmelder-Event-Id"] = item.event_id
-    message.set_content(work_order_text(item, staff_url))
+    message["X-Stadtmelder-Report-Id"] = event.report_id
+    message["X-Stadtmelder-Event-Id"] = event.event_id
+    message.set_content(text)
     # After set_content, which replaces every Content-* header.
     message["Content-Language"] = "de"
     return message
