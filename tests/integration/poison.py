@@ -15,6 +15,7 @@ from faststream.kafka.subscriber.usecase import LogicSubscriber
 
 from stadtmelder_shared import topics
 from stadtmelder_shared.cloudevents import headers_for
+from stadtmelder_shared.data_keys import alert_key_id
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import (
     Actor,
@@ -39,6 +40,7 @@ from stadtmelder_shared.events import (
 )
 from stadtmelder_shared.kafka import ensure_topics, make_broker
 from stadtmelder_shared.metrics import ServiceMetrics
+from stadtmelder_shared.sealing import new_data_key, seal
 from tests.system import records_with_key, wait_until
 
 DEPARTMENT_IDS = tuple(d.id for d in load_directory().departments)
@@ -66,6 +68,10 @@ class Recorder:
             return self._returns.get(name, False)
 
         return use_case
+
+
+# A key no service knows: what is sealed under it stays unreadable to them.
+KEY = new_data_key()
 
 
 def real_event(topic: str, report_id: str) -> tuple[Any, str]:
@@ -116,10 +122,13 @@ def real_event(topic: str, report_id: str) -> tuple[Any, str]:
             lambda: AreaAlertCancelled(**common),
             lambda: AreaAlertRequested(
                 **common,
-                email="alert@example.org",
+                # Sealed under a key no service has: notify counts them unreadable.
+                email=seal(new_data_key(), alert_key_id(report_id), "alert_email", "a@b.example"),
                 district="Mitte",
                 confirm_token_hash="h",
-                confirm_token="t",
+                confirm_token=seal(
+                    new_data_key(), alert_key_id(report_id), "alert_confirm_token", "t"
+                ),
             ),
         ]
         alert = kinds[hash(report_id) % len(kinds)]()

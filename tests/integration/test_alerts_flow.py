@@ -44,6 +44,7 @@ from stadtmelder_reports.core.repository import connect
 from stadtmelder_reports.http.errors import EXCEPTION_HANDLERS
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_shared import topics
+from stadtmelder_shared.contacts import Contacts, seal_person
 from stadtmelder_shared.events import (
     CategoryRef,
     DepartmentRef,
@@ -60,6 +61,7 @@ from stadtmelder_shared.kafka import (
     publish_event,
 )
 from tests.conftest import LocalSystem
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE
 from tests.system import committed_offset, records_with_key, wait_until
 
@@ -81,6 +83,7 @@ class Flow:
     group: str
     notify_db: AsyncDatabase[dict[str, Any]]
     mailer: SmtpMailer
+    keys: InMemoryDataKeys
 
     def notify(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> NotifyAlerts:
         """notify's alert service on the flow's database, mailing to the SMTP sink."""
@@ -93,6 +96,7 @@ class Flow:
             notify_districts(),
             BASE,
             clock=clock,
+            contacts=Contacts(self.keys),
         )
 
     async def publish_report(
@@ -109,7 +113,11 @@ class Flow:
             description="Die Laterne vor Hausnummer 12 ist dunkel, sagt Frau Beispiel.",
             location=location,
             address=address,
-            reporter=Reporter(email="reporterin@example.org", name="Rita Reporter"),
+            reporter=seal_person(
+                await self.keys.create(report_id),
+                report_id,
+                Reporter(email="reporterin@example.org", name="Rita Reporter"),
+            ),
         )
         routed = ReportRouted(
             report_id=report_id,
@@ -192,8 +200,16 @@ async def flow(infrastructure: LocalSystem) -> AsyncIterator[Flow]:
     broker = make_broker(infrastructure.kafka, client_id="stadtmelder-test-alerts")
     store = MongoAlertStore(reports_db)
     await store.ensure_indexes()
+    # Reports seals the request's address under the alert's key, notify opens it with it.
+    keys = InMemoryDataKeys()
     relay = OutboxRelay(AlertOutbox(store), KafkaEventPublisher(broker, "/test/reports"), 0.2)
-    alerts = AlertService(store, DUISBURG, load_districts(), on_events_pending=relay.wake)
+    alerts = AlertService(
+        store,
+        DUISBURG,
+        load_districts(),
+        on_events_pending=relay.wake,
+        data_keys=keys,
+    )
     app = Litestar(
         route_handlers=[AlertsController],
         dependencies={
@@ -214,7 +230,7 @@ async def flow(infrastructure: LocalSystem) -> AsyncIterator[Flow]:
         mailer = SmtpMailer(
             "127.0.0.1", infrastructure.smtp_port, "Stadtmelder <noreply@example.org>"
         )
-        flow = Flow(infrastructure, client, broker, store, group, notify_db, mailer)
+        flow = Flow(infrastructure, client, broker, store, group, notify_db, mailer, keys)
         register_alert_handlers(broker, flow.notify(), group)
         await ensure_alert_indexes(notify_db)
         await broker.start()

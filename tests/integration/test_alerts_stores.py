@@ -33,6 +33,7 @@ from stadtmelder_shared.events import (
     DepartmentRef,
     Location,
 )
+from stadtmelder_shared.sealing import new_data_key
 from tests.alert_fakes import (
     InMemoryAlertStore,
     InMemoryDigestQueue,
@@ -65,7 +66,9 @@ async def alert_store(database: Any) -> Any:
 def a_requested_subscription(token: str = "the-token") -> Any:
     request = AlertRequest("nachbarin@example.org", "en", *KOENIGSTRASSE, 300.0)
     area = check_request(request, DUISBURG, load_districts())
-    return new_subscription(request, area, DUISBURG, NOW, f"alert-{uuid.uuid4().hex}", token)
+    return new_subscription(
+        request, area, DUISBURG, NOW, f"alert-{uuid.uuid4().hex}", token, new_data_key()
+    )
 
 
 async def test_a_subscription_is_found_by_its_token_hash_with_its_pending_request(

@@ -20,6 +20,7 @@ from stadtmelder_routing.work_items import MongoWorkItems, WorkItem
 from stadtmelder_shared.events import Location, Reporter
 from stadtmelder_shared.geo import EARTH_RADIUS_M
 from stadtmelder_shared.nearby import AreaTooWide, Grid, MongoNearbyIndex
+from stadtmelder_shared.sealing import new_data_key
 from tests.conftest import LocalSystem
 from tests.examples import valid_answers
 from tests.fakes import InMemoryNearbyIndex, InMemoryReportRepository, InMemoryWorkItems
@@ -105,7 +106,9 @@ def a_report(category: str = "road_damage", where: Location = HERE) -> Any:
         category, "Schaden hier", where, answers=answers, contact=Reporter(email="a@example.org")
     )
     report_id = f"R{uuid.uuid4().hex[:9].upper()}"
-    return submit(submission, DUISBURG, (), NOW, report_id, "token-" + report_id).report
+    return submit(
+        submission, DUISBURG, (), NOW, report_id, "token-" + report_id, new_data_key()
+    ).report
 
 
 async def test_open_reports_of_the_category_within_the_radius_are_found(reports: Any) -> None:

@@ -31,9 +31,14 @@ from stadtmelder_shared.events import (
     ReportSubmitted,
 )
 from stadtmelder_shared.link_tokens import recipient_key
+from stadtmelder_shared.sealing import new_data_key
 from tests.conftest import LocalSystem
+from tests.data_key_fakes import SealingKit
 from tests.fakes import InMemoryDeliveryLog, InMemoryFollowerStore, InMemoryReportRepository
 from tests.system import wait_until
+
+# Seals contact fields the way reports does; the service opens them with its keys.
+KIT = SealingKit()
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +57,7 @@ def submitted(report_id: str = "ABCDE-12345") -> ReportSubmitted:
         address="Königstraße 1",
         # Arrays in answers: stored as JSON text, which FerretDB 1.x takes as it is.
         answers={"surfaces": ["wall", "door"]},
-        reporter=Reporter(email="anna@example.org"),
+        reporter=KIT.reporter(report_id, Reporter(email="anna@example.org")),
     )
 
 
@@ -263,6 +268,7 @@ async def a_resolved_report(reports: Any) -> Any:
         NOW,
         f"R{uuid.uuid4().hex[:9].upper()}",
         "token",
+        new_data_key(),
     ).report
     await reports.add(report)
     department = DepartmentRef(id="wbd-strasse", name="Straßen")

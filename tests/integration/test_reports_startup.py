@@ -16,6 +16,7 @@ from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.submission import submit
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_shared.events import Location
+from stadtmelder_shared.sealing import new_data_key
 from tests.conftest import LocalSystem
 from tests.integration.conftest import fresh_database
 from tests.system import wait_until
@@ -35,7 +36,9 @@ async def test_a_tracking_link_of_a_report_stored_before_the_index_works_after_a
         answers={"acute_danger": "no", "size": "large"},
     )
     now = datetime.now(UTC)
-    new = submit(submission, load_jurisdiction(), (), now, report_id, f"token-{report_id}")
+    new = submit(
+        submission, load_jurisdiction(), (), now, report_id, f"token-{report_id}", new_data_key()
+    )
     async with fresh_database(infrastructure) as database:
         await database["reports"].insert_one(to_document(new.report))
         settings = ReportsSettings(

@@ -24,6 +24,7 @@ from stadtmelder_routing.responsibility import Decision
 from stadtmelder_routing.work_items import MongoWorkItems, WorkItem
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import DepartmentRef, Location, Reporter, ReportSubmitted
+from stadtmelder_shared.sealing import new_data_key, seal
 from tests.examples import geotagged_jpeg
 from tests.fakes import (
     InMemoryDeliveryLog,
@@ -49,7 +50,9 @@ def a_report(email: str | None = "anna@example.org", photos: tuple[Any, ...] = (
         contact=Reporter(email=email) if email else None,
     )
     report_id = f"R{uuid.uuid4().hex[:9].upper()}"
-    return submit(submission, DUISBURG, photos, NOW, report_id, "token-" + report_id).report
+    return submit(
+        submission, DUISBURG, photos, NOW, report_id, "token-" + report_id, new_data_key()
+    ).report
 
 
 # --- reports ------------------------------------------------------------------------------------
@@ -308,7 +311,7 @@ async def test_a_supporter_is_counted_once_and_announced(reports: Any) -> None:
     await reports.mark_published(report.id, [e.event_id for _, e in report.pending_events])
     ben = Reporter(email="ben@example.org")
 
-    event = supported(report, ben, NOW)
+    event = supported(report, seal(new_data_key(), "support:x", "supporter", "{}"), NOW)
     assert await reports.add_supporter(report.id, "key-ben", ben, event) is True
     assert await reports.add_supporter(report.id, "key-ben", ben, event) is False
     assert await reports.add_supporter(report.id, None, None, supported(report, None, NOW)) is True

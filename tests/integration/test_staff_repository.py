@@ -34,6 +34,7 @@ from stadtmelder_shared.events import (
     Reporter,
     ReportStatusChanged,
 )
+from stadtmelder_shared.sealing import new_data_key
 from tests.examples import valid_answers
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster
 
@@ -84,7 +85,9 @@ async def a_routed_report(
         contact=Reporter(email="anna@example.org"),
     )
     report_id = f"R{uuid.uuid4().hex[:9].upper()}"
-    report = submit(submission, DUISBURG, (), NOW, report_id, "token-" + report_id).report
+    report = submit(
+        submission, DUISBURG, (), NOW, report_id, "token-" + report_id, new_data_key()
+    ).report
     report.jurisdiction = jurisdiction
     await reports.add(report)
     routed = StatusChange("routed", NOW, str(uuid.uuid4()), department=department)

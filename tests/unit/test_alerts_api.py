@@ -20,7 +20,9 @@ from stadtmelder_reports.http.errors import EXCEPTION_HANDLERS
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import AreaAlertCancelled, AreaAlertConfirmed, AreaAlertRequested
+from stadtmelder_shared.sealing import Purpose, Sealed, open_sealed
 from tests.alert_fakes import InMemoryAlertStore
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import DUESSELDORF_ALTSTADT, KOENIGSTRASSE
 from tests.fakes import RecordingPublisher
 
@@ -48,10 +50,20 @@ class Alerts:
         self.store = InMemoryAlertStore()
         self.clock = Clock()
         self.woken: list[str] = []
+        self.keys = InMemoryDataKeys()
         self.service = AlertService(
-            self.store, DUISBURG, DISTRICTS, on_events_pending=self.wake, clock=self.clock
+            self.store,
+            DUISBURG,
+            DISTRICTS,
+            on_events_pending=self.wake,
+            clock=self.clock,
+            data_keys=self.keys,
         )
         self.limiter = SubmissionLimiter(per_minute)
+
+    def opened(self, sealed: Sealed, purpose: Purpose) -> str:
+        """A sealed field of the request, opened as notify would."""
+        return open_sealed(self.keys.keys[sealed.key_id], sealed, purpose)
 
     def wake(self, subscription_id: str) -> None:
         self.woken.append(subscription_id)
@@ -89,7 +101,7 @@ async def client(alerts: Alerts) -> AsyncIterator[AsyncTestClient[Litestar]]:
 async def subscribed(client: Any, alerts: Alerts, **changes: Any) -> str:
     response = await client.post("/api/v1/alerts", json={**NEAR_KOENIGSTRASSE, **changes})
     assert response.status_code == 202, response.text
-    return alerts.the_request().confirm_token
+    return alerts.opened(alerts.the_request().confirm_token, "alert_confirm_token")
 
 
 # --- subscribing --------------------------------------------------------------------------------
@@ -114,7 +126,9 @@ async def test_a_request_is_accepted_and_asks_notify_for_the_confirmation_mail(
     [(topic, event)] = next(iter(alerts.store.subscriptions.values())).pending_events
     assert topic == topics.AREA_ALERTS
     assert isinstance(event, AreaAlertRequested)
-    assert (event.email, event.language, event.frequency) == (
+    assert "nachbarin@example.org" not in event.model_dump_json()
+    email = alerts.opened(event.email, "alert_email")
+    assert (email, event.language, event.frequency) == (
         "nachbarin@example.org",
         "tr",
         "daily",
@@ -125,7 +139,8 @@ async def test_a_request_is_accepted_and_asks_notify_for_the_confirmation_mail(
         "street_light_out",
     )
     assert event.category_names["tr"] == DUISBURG.category("street_light_out").names["tr"]  # type: ignore[union-attr]
-    assert event.confirm_token_hash == hashlib.sha256(event.confirm_token.encode()).hexdigest()
+    token = alerts.opened(event.confirm_token, "alert_confirm_token")
+    assert event.confirm_token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert event.report_id.startswith("alert-")
     assert alerts.woken == [event.report_id]
 

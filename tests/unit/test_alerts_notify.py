@@ -31,8 +31,12 @@ from tests.alert_fakes import (
     InMemoryNewReportStore,
     InMemorySubscriptionStore,
 )
+from tests.data_key_fakes import SealingKit
 from tests.examples import KOENIGSTRASSE
 from tests.fakes import InMemoryDeliveryLog, RecordingDeadLetters, RecordingMailer
+
+# Seals contact fields the way reports does; the service opens them with its keys.
+KIT = SealingKit()
 
 BASE = "https://melder.duisburg.example"
 CENTRE = Location(lat=KOENIGSTRASSE[0], lon=KOENIGSTRASSE[1])
@@ -76,6 +80,7 @@ class System:
             wait_seconds=0,
             dead_letters=self.dead_letters,
             max_failures=3,
+            contacts=KIT.contacts,
         )
         self.reports_made = 0
 
@@ -114,20 +119,26 @@ def a_request(
     **fields: Any,
 ) -> AreaAlertRequested:
     number = abs(hash((address, occurred_at, json.dumps(fields, default=str)))) % 10**8
+    subscription_id = subscription_id or f"alert-{number:08d}"
+    email, token = KIT.alert(subscription_id, address, f"token-{number:08d}")
     values: dict[str, Any] = {
-        "report_id": subscription_id or f"alert-{number:08d}",
+        "report_id": subscription_id,
         "jurisdiction": "duisburg",
         "occurred_at": occurred_at,
-        "email": address,
+        "email": email,
         "language": "de",
         "centre": CENTRE,
         "radius_m": 500.0,
         "frequency": "immediately",
         "confirm_token_hash": "hash-of-the-token",
-        "confirm_token": f"token-{number:08d}",
+        "confirm_token": token,
     }
     values.update(fields)
     return AreaAlertRequested(**values)
+
+
+def token_of(request: AreaAlertRequested) -> str:
+    return KIT.opened(request.confirm_token, "alert_confirm_token")
 
 
 def confirmation(request: AreaAlertRequested, at: datetime) -> AreaAlertConfirmed:
@@ -148,8 +159,8 @@ def report_events(
         description=DESCRIPTION,
         location=location,
         address="Königstraße 40",
-        reporter=REPORTER,
-        tracking_token="private-tracking-token",
+        reporter=KIT.reporter(report_id, REPORTER),
+        tracking_token=KIT.tracking_token(report_id, "private-tracking-token"),
     )
     routed = ReportRouted(
         report_id=report_id,
@@ -158,7 +169,7 @@ def report_events(
         department=DepartmentRef(id="stadt-licht", name="Stadt Duisburg – Straßenbeleuchtung"),
         rule="rule:street_light_out",
         caused_by=submitted.event_id,
-        reporter=REPORTER,
+        reporter=submitted.reporter,
         occurred_at=submitted.occurred_at + timedelta(seconds=2),
     )
     return submitted, routed
@@ -185,9 +196,9 @@ async def test_a_request_gets_one_confirmation_mail_with_its_link_however_often_
     [mail] = system.mailer.sent
     assert mail.to == "nachbarin@example.org"
     assert mail.subject == "Bitte bestätigen Sie Ihre Benachrichtigung"
-    assert link_in(mail, "confirm") == f"{BASE}/api/v1/alerts/confirm/{request.confirm_token}"
+    assert link_in(mail, "confirm") == f"{BASE}/api/v1/alerts/confirm/{token_of(request)}"
     assert mail.html is not None
-    assert f'href="{BASE}/api/v1/alerts/confirm/{request.confirm_token}"' in mail.html
+    assert f'href="{BASE}/api/v1/alerts/confirm/{token_of(request)}"' in mail.html
     assert "im Umkreis von 500 m" in mail.text
     assert mail.unsubscribe_url is None  # nothing to unsubscribe from yet
 
@@ -255,7 +266,7 @@ async def test_every_alert_mail_has_a_one_click_cancel_link() -> None:
     await system.new_report()
 
     alert = system.mailer.sent[-1]
-    cancel = f"{BASE}/api/v1/alerts/cancel/{request.confirm_token}"
+    cancel = f"{BASE}/api/v1/alerts/cancel/{token_of(request)}"
     assert alert.unsubscribe_url == cancel
     assert link_in(alert, "cancel") == cancel
     assert f'href="{cancel}"' in (alert.html or "")

@@ -27,6 +27,10 @@ from stadtmelder_shared.events import (
 )
 from stadtmelder_shared.kafka import consumer, pattern_consumer
 from stadtmelder_shared.metrics import ServiceMetrics
+from tests.data_key_fakes import SealingKit
+
+# Seals contact fields the way reports does; the service opens them with its keys.
+KIT = SealingKit()
 
 TOPIC = topics.REPORTS_UNROUTABLE
 NO_PAUSE = RetryPolicy(attempts=5, first_pause_s=0, longest_pause_s=0)
@@ -45,7 +49,7 @@ def unroutable(report_id: str = "ABCDE-00001") -> ReportUnroutable:
         department=DepartmentRef(id="triage", name="Triage"),
         reason="no rule",
         caused_by="submitted-1",
-        reporter=Reporter(email=SECRET, name="Paula Privat"),
+        reporter=KIT.reporter(report_id, Reporter(email=SECRET, name="Paula Privat")),
     )
 
 
@@ -131,13 +135,15 @@ async def test_a_record_of_the_wrong_shape_is_dead_lettered_naming_the_fields_on
     wired = Wired()
 
     async with TestKafkaBroker(wired.broker) as broker:
-        await publish(broker, unroutable(), jurisdiction=None, reporter={"email": 7})
-        await publish(broker, unroutable(), reporter={"email": ["not", SECRET]})
+        await publish(
+            broker, unroutable(), jurisdiction=None, reporter={"key_id": 7, "ciphertext": "x"}
+        )
+        await publish(broker, unroutable(), reporter={"key_id": ["not", SECRET], "ciphertext": "x"})
 
     reasons = [headers["dlq_reason"] for _, headers in wired.dead]
     assert reasons[0].startswith("invalid: ")
     assert "jurisdiction string_type" in reasons[0]
-    assert "reporter.email string_type" in reasons[0]
+    assert "reporter.key_id string_type" in reasons[0]
     assert SECRET not in reasons[1]
     assert wired.handled == []
     assert wired.dead_letter_count("invalid") == 2
@@ -147,11 +153,11 @@ async def test_an_unknown_schema_version_is_dead_lettered() -> None:
     wired = Wired()
 
     async with TestKafkaBroker(wired.broker) as broker:
-        await publish(broker, unroutable(), schema_version=2)
+        await publish(broker, unroutable(), schema_version=3)
         await publish(broker, unroutable("ABCDE-00003"))
 
     [(_, headers)] = wired.dead
-    assert headers["dlq_reason"] == "schema_version 2 is not supported"
+    assert headers["dlq_reason"] == "schema_version 3 is not supported"
     assert [event.report_id for event in wired.handled] == ["ABCDE-00003"]
     assert wired.dead_letter_count("unsupported_version") == 1
 

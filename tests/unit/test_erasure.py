@@ -22,6 +22,7 @@ from stadtmelder_shared import topics
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import ContactDataErased, Location, Reporter
 from stadtmelder_shared.link_tokens import recipient_key
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.erasure_fakes import DestroyedKeys, InMemoryContactStore
 from tests.examples import KOENIGSTRASSE, valid_answers
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository
@@ -43,7 +44,7 @@ def keys() -> DestroyedKeys:
 
 @pytest.fixture
 def service(repository: InMemoryReportRepository) -> ReportService:
-    return ReportService(repository, DUISBURG)
+    return ReportService(repository, DUISBURG, data_keys=InMemoryDataKeys())
 
 
 @pytest.fixture

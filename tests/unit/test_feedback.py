@@ -39,6 +39,7 @@ from stadtmelder_shared.events import (
     ReportSubmitted,
 )
 from stadtmelder_shared.link_tokens import recipient_key
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE, valid_answers
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster
 
@@ -55,7 +56,9 @@ BROWSER = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;
 class System:
     def __init__(self) -> None:
         self.reports = InMemoryReportRepository()
-        self.service = ReportService(self.reports, DUISBURG, directory=DIRECTORY)
+        self.service = ReportService(
+            self.reports, DUISBURG, directory=DIRECTORY, data_keys=InMemoryDataKeys()
+        )
         self.work = WorkService(
             self.reports, InMemoryAuditLog(), InMemoryStaffRoster(), DIRECTORY, DUISBURG.code
         )

@@ -14,6 +14,7 @@ from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_shared.metrics import CountedSends, ServiceMetrics, metrics_route
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE, valid_answers
 from tests.fakes import InMemoryReportRepository, RecordingMailer
 
@@ -85,7 +86,7 @@ async def test_the_metrics_route_serves_the_prometheus_text_format() -> None:
 
 
 async def test_http_latency_is_labelled_by_route_template_never_by_report_id() -> None:
-    service = ReportService(InMemoryReportRepository(), DUISBURG)
+    service = ReportService(InMemoryReportRepository(), DUISBURG, data_keys=InMemoryDataKeys())
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

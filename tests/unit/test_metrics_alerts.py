@@ -20,6 +20,7 @@ from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_shared.metrics import ServiceMetrics
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.fakes import InMemoryReportRepository
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +66,9 @@ async def exported() -> set[str]:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.service = ReportService(InMemoryReportRepository(), load_jurisdiction())
+        app.state.service = ReportService(
+            InMemoryReportRepository(), load_jurisdiction(), data_keys=InMemoryDataKeys()
+        )
         yield
 
     app = build_app(

@@ -21,6 +21,7 @@ from stadtmelder_reports.photos.cleaning import CleanPhoto
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import Location, ReportModerated
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE, valid_answers
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository
 
@@ -36,7 +37,9 @@ class Desk:
     def __init__(self) -> None:
         self.reports = InMemoryReportRepository()
         self.audit = InMemoryAuditLog()
-        self.service = ReportService(self.reports, DUISBURG, clock=lambda: NOW)
+        self.service = ReportService(
+            self.reports, DUISBURG, clock=lambda: NOW, data_keys=InMemoryDataKeys()
+        )
         self.moderation = ModerationService(self.reports, self.audit, clock=lambda: NOW)
 
     async def submitted(self, photos: int = 0) -> tuple[str, str]:

@@ -7,6 +7,7 @@ from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_shared.events import Location, Reporter
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import valid_answers
 from tests.fakes import InMemoryReportRepository
 
@@ -28,7 +29,12 @@ async def a_report_at(service: ReportService, where: Location) -> str:
 
 
 def a_service() -> ReportService:
-    return ReportService(InMemoryReportRepository(), DUISBURG, clock=lambda: datetime.now(UTC))
+    return ReportService(
+        InMemoryReportRepository(),
+        DUISBURG,
+        clock=lambda: datetime.now(UTC),
+        data_keys=InMemoryDataKeys(),
+    )
 
 
 async def test_a_report_within_the_duplicate_radius_is_offered_with_its_distance() -> None:

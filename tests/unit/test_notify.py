@@ -18,6 +18,7 @@ from stadtmelder_shared.events import (
     ReportStatusChanged,
     ReportSupported,
 )
+from tests.data_key_fakes import SealingKit
 from tests.fakes import (
     InMemoryDeliveryLog,
     InMemoryFollowerStore,
@@ -25,6 +26,9 @@ from tests.fakes import (
     RecordingMailer,
     RecordingPublisher,
 )
+
+# Seals contact fields the way reports does; the service opens them with its keys.
+KIT = SealingKit()
 
 EVENT_ID = "7b0c8f3e-1111-4c1e-9a53-6f2b5d3c9a10"
 SECRET = b"unit-test-link-secret-of-32-bytes!"
@@ -41,7 +45,9 @@ def routed_event(language: str = "de", email: str | None = "anna@example.org") -
         department=DepartmentRef(id="stadt-licht", name="Stadt Duisburg – Straßenbeleuchtung"),
         rule="category:street_light",
         caused_by="submitted-1",
-        reporter=Reporter(email=email, language=language) if email else None,
+        reporter=KIT.reporter("ABCDE-12345", Reporter(email=email, language=language))
+        if email
+        else None,
     )
 
 
@@ -71,6 +77,7 @@ def a_service(
         clock=clock or Clock(),
         wait_seconds=0,
         confirmation_wait_s=0,
+        contacts=KIT.contacts,
     )
     return service, publisher
 
@@ -156,7 +163,7 @@ async def test_supporters_are_confirmed_once_and_then_told_like_the_reporter() -
     support = ReportSupported(
         report_id="ABCDE-12345",
         jurisdiction="duisburg",
-        supporter=Reporter(email="ben@example.org", language="tr"),
+        supporter=KIT.supporter("ABCDE-12345", Reporter(email="ben@example.org", language="tr")),
         supporter_count=2,
     )
 

@@ -30,6 +30,7 @@ from stadtmelder_shared.events import (
     ReportSupported,
 )
 from stadtmelder_shared.link_tokens import recipient_key
+from tests.data_key_fakes import SealingKit
 from tests.fakes import (
     InMemoryDeliveryLog,
     InMemoryFollowerStore,
@@ -37,6 +38,9 @@ from tests.fakes import (
     RecordingMailer,
     RecordingPublisher,
 )
+
+# Seals contact fields the way reports does; the service opens them with its keys.
+KIT = SealingKit()
 
 REPORT = "ABCDE-12345"
 ANNA = "anna@example.org"
@@ -73,6 +77,7 @@ class Notify:
             clock=self.clock,
             wait_seconds=0,
             confirmation_wait_s=confirmation_wait_s,
+            contacts=KIT.contacts,
         )
 
     def subjects_to(self, address: str) -> list[str]:
@@ -90,8 +95,10 @@ def submitted(
         location=None,
         address="Königstraße 40",
         language=language,
-        reporter=Reporter(email=address, language=language) if address else None,
-        tracking_token="private-token",
+        reporter=KIT.reporter(report_id, Reporter(email=address, language=language))
+        if address
+        else None,
+        tracking_token=KIT.tracking_token(report_id, "private-token"),
     )
 
 
@@ -103,7 +110,7 @@ def routed(report_id: str = REPORT, language: Language = "en") -> ReportRouted:
         department=LIGHTS,
         rule="category",
         caused_by="submitted",
-        reporter=Reporter(email=ANNA, language=language),
+        reporter=KIT.reporter(report_id, Reporter(email=ANNA, language=language)),
     )
 
 
@@ -221,7 +228,7 @@ async def test_supporters_get_the_same_steps_as_the_reporter() -> None:
         ReportSupported(
             report_id=REPORT,
             jurisdiction="duisburg",
-            supporter=Reporter(email="ben@example.org", language="de"),
+            supporter=KIT.supporter(REPORT, Reporter(email="ben@example.org", language="de")),
             supporter_count=1,
         )
     )
@@ -426,7 +433,7 @@ async def test_no_address_reaches_the_logs_even_when_sending_fails(
         support = ReportSupported(
             report_id=REPORT,
             jurisdiction="duisburg",
-            supporter=Reporter(email="cem@example.org", name="Cem Yılmaz"),
+            supporter=KIT.supporter(REPORT, Reporter(email="cem@example.org", name="Cem Yılmaz")),
             supporter_count=1,
         )
         # The test broker hands the consumer's error back instead of redelivering.

@@ -41,7 +41,7 @@ from tests.fakes import (
     RecordingPublisher,
     RecordingPush,
 )
-from tests.unit.test_notify_delivery import REPORT, Clock, changed, routed, submitted
+from tests.unit.test_notify_delivery import KIT, REPORT, Clock, changed, routed, submitted
 
 ENDPOINT = "https://push.example.net/send/abc123"
 LINKS = MailLinks("https://melder.example", b"unit-test-link-secret-of-32-bytes!")
@@ -91,6 +91,7 @@ class Notify:
             confirmation_wait_s=0,
             channels=self.channels,
             push=self.push,
+            contacts=KIT.contacts,
         )
 
     async def subscribe(self, browser: Browser, subscribed: bool = True) -> bool:

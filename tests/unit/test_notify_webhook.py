@@ -23,6 +23,7 @@ from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.integrations.webhooks import url_problem
 from stadtmelder_shared.events import AppWebhook, Location, ReportSubmitted
 from stadtmelder_shared.webhook_signatures import app_webhook_secret, verify_signature
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import valid_answers
 from tests.fakes import (
     InMemoryChannelStore,
@@ -34,7 +35,7 @@ from tests.fakes import (
     RecordingPublisher,
     RecordingWebhooks,
 )
-from tests.unit.test_notify_delivery import ANNA, REPORT, Clock, changed, routed, submitted
+from tests.unit.test_notify_delivery import ANNA, KIT, REPORT, Clock, changed, routed, submitted
 from tests.unit.test_reports_api import DUISBURG
 
 HOOK = AppWebhook(client_id="a1b2c3", url="https://app.example.org/stadtmelder", secret_version=2)
@@ -64,6 +65,7 @@ class Notify:
             confirmation_wait_s=confirmation_wait_s,
             channels=self.channels,
             webhooks=self.webhooks,
+            contacts=KIT.contacts,
         )
 
     def steps(self) -> list[str]:
@@ -277,7 +279,12 @@ async def test_a_report_carries_the_webhook_of_the_app_it_came_from(
     client_id: str | None, carried: AppWebhook | None
 ) -> None:
     repository = InMemoryReportRepository()
-    service = ReportService(repository, DUISBURG, app_webhooks=Lookup({HOOK.client_id: HOOK}))
+    service = ReportService(
+        repository,
+        DUISBURG,
+        app_webhooks=Lookup({HOOK.client_id: HOOK}),
+        data_keys=InMemoryDataKeys(),
+    )
     category = DUISBURG.category("street_light_out")
     assert category is not None
     new = await service.submit_report(

@@ -22,6 +22,7 @@ from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_reports.integrations.api_keys import ApiClient
 from stadtmelder_shared.events import DepartmentRef
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import DUESSELDORF_ALTSTADT, KOENIGSTRASSE, valid_answers
 from tests.fakes import InMemoryReportRepository
 
@@ -76,7 +77,7 @@ def repository() -> InMemoryReportRepository:
 
 @pytest.fixture
 def service(repository: InMemoryReportRepository) -> ReportService:
-    return ReportService(repository, DUISBURG)
+    return ReportService(repository, DUISBURG, data_keys=InMemoryDataKeys())
 
 
 @pytest.fixture

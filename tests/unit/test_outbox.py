@@ -9,6 +9,7 @@ from stadtmelder_reports.core.outbox import OutboxRelay, ReportOutbox
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import Location
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.fakes import InMemoryReportRepository, RecordingPublisher
 
 SUBMISSION = Submission(
@@ -17,7 +18,12 @@ SUBMISSION = Submission(
 
 
 async def submitted(repository: InMemoryReportRepository) -> str:
-    service = ReportService(repository, load_jurisdiction(), clock=lambda: datetime.now(UTC))
+    service = ReportService(
+        repository,
+        load_jurisdiction(),
+        clock=lambda: datetime.now(UTC),
+        data_keys=InMemoryDataKeys(),
+    )
     return (await service.submit_report(SUBMISSION)).report.id
 
 

@@ -16,6 +16,7 @@ from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_shared.events import DepartmentRef, ReportRouted, ReportSubmitted
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import DUESSELDORF_ALTSTADT, KOENIGSTRASSE, geotagged_jpeg, valid_answers
 from tests.fakes import InMemoryReportRepository
 
@@ -40,7 +41,7 @@ def repository() -> InMemoryReportRepository:
 
 @pytest.fixture
 async def client(repository: InMemoryReportRepository) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    service = ReportService(repository, DUISBURG)
+    service = ReportService(repository, DUISBURG, data_keys=InMemoryDataKeys())
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -323,7 +324,7 @@ async def test_routed_report_shows_its_department(
     report_id = (await client.post("/api/v1/reports", json=VALID)).json()["id"]
     submitted = repository.reports[report_id].pending_events[0][1]
     assert isinstance(submitted, ReportSubmitted)
-    service = ReportService(repository, DUISBURG)
+    service = ReportService(repository, DUISBURG, data_keys=InMemoryDataKeys())
     routed = ReportRouted(
         report_id=report_id,
         jurisdiction="duisburg",

@@ -19,6 +19,7 @@ from stadtmelder_reports.errors import InvalidReport, ReportStopped
 from stadtmelder_reports.photos.cleaning import clean_photo
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import Location, Reporter, ReportSubmitted
+from stadtmelder_shared.sealing import new_data_key, open_sealed
 from tests.examples import (
     DUESSELDORF_ALTSTADT,
     INNER_HARBOUR,
@@ -27,6 +28,7 @@ from tests.examples import (
     valid_answers,
 )
 
+KEY = new_data_key()
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
@@ -50,7 +52,7 @@ def a_submission(duisburg: Jurisdiction, **changes: Any) -> Submission:
 
 
 def file(duisburg: Jurisdiction, submission: Submission, photos: tuple[Any, ...] = ()) -> Any:
-    return submit(submission, duisburg, photos, NOW, "ABCDE-12345", "secret-token")
+    return submit(submission, duisburg, photos, NOW, "ABCDE-12345", "secret-token", KEY)
 
 
 @pytest.mark.parametrize(
@@ -90,10 +92,14 @@ def test_submitted_report_carries_its_event_and_a_hashed_tracking_token(
     # the relay removes it from the document once published. The report keeps the hash.
     [(_, event)] = new.report.pending_events
     assert isinstance(event, ReportSubmitted)
-    assert event.tracking_token == "secret-token"
+    assert event.tracking_token is not None
+    assert open_sealed(KEY, event.tracking_token, "tracking_token") == "secret-token"
     assert "secret-token" not in repr(replace(new.report, pending_events=[]))
     assert event.reporter is not None
-    assert event.reporter.email == "anna@example.org"
+    assert "anna@example.org" in open_sealed(KEY, event.reporter, "reporter")
+    # Sealed under the report's key: neither is readable in the event as it travels.
+    assert "secret-token" not in event.model_dump_json()
+    assert "anna@example.org" not in event.model_dump_json()
 
 
 def test_point_outside_duisburg_is_rejected_with_the_reason(duisburg: Jurisdiction) -> None:

@@ -44,6 +44,7 @@ from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
 from stadtmelder_shared.departments import load_directory
 from tests.alert_fakes import InMemoryAlertStore
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE, valid_answers
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster
 
@@ -79,11 +80,13 @@ def make_app(tmp_path: Path, per_minute: int = 100) -> tuple[Litestar, InMemoryR
     key_file = tmp_path / "staff-key.pem"
     ensure_signing_key(key_file)
     repository = InMemoryReportRepository()
-    service = ReportService(repository, DUISBURG, directory=DIRECTORY)
+    service = ReportService(repository, DUISBURG, directory=DIRECTORY, data_keys=InMemoryDataKeys())
     work = WorkService(
         repository, InMemoryAuditLog(), InMemoryStaffRoster(), DIRECTORY, DUISBURG.code
     )
-    alerts = AlertService(InMemoryAlertStore(), DUISBURG, load_districts())
+    alerts = AlertService(
+        InMemoryAlertStore(), DUISBURG, load_districts(), data_keys=InMemoryDataKeys()
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

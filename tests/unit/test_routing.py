@@ -23,7 +23,11 @@ from stadtmelder_shared.events import (
     WorkItemQueued,
 )
 from stadtmelder_shared.kafka import KafkaEventPublisher
+from tests.data_key_fakes import SealingKit
 from tests.fakes import InMemoryRoutingLog, InMemoryWorkItems, RecordingPublisher
+
+# Seals contact fields the way reports does; the service opens them with its keys.
+KIT = SealingKit()
 
 DIRECTORY = load_directory()
 MODEL = load_model(departments=DIRECTORY)
@@ -45,7 +49,7 @@ def a_submission(
         description="Schaukel hängt schief",
         location=location,
         address=None if location else "Königstraße 40",
-        reporter=Reporter(email="anna@example.org", language="en"),
+        reporter=KIT.reporter(report_id, Reporter(email="anna@example.org", language="en")),
     )
 
 
@@ -68,7 +72,8 @@ async def test_a_report_is_routed_with_its_sla_due_date_and_queued_once() -> Non
     publisher = RecordingPublisher()
     service = a_service(publisher)
 
-    routed = await service.route_report(a_submission("road_damage"))
+    submitted = a_submission("road_damage")
+    routed = await service.route_report(submitted)
     again = await service.route_report(a_submission("road_damage"))
 
     assert isinstance(routed, ReportRouted)
@@ -76,6 +81,9 @@ async def test_a_report_is_routed_with_its_sla_due_date_and_queued_once() -> Non
     assert routed.department.id == "wbd-strasse"
     assert routed.due_at == SUBMITTED_AT + timedelta(hours=48)
     assert routed.area == "district-500"
+    # Passed on still sealed: routing never opens the reporter's contact data.
+    assert routed.reporter == submitted.reporter
+    assert "anna@example.org" not in routed.model_dump_json()
     assert publisher.topics() == ["departments.wbd-strasse.work", topics.REPORTS_ROUTED]
     work_item = publisher.published[0][1]
     assert "anna@example.org" not in work_item.model_dump_json()

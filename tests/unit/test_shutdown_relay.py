@@ -12,6 +12,7 @@ from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.outbox import OutboxRelay, ReportOutbox
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_shared.events import Event, Location
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.fakes import InMemoryReportRepository, RecordingPublisher
 from tests.system import wait_until
 
@@ -29,6 +30,7 @@ def a_relay_and_service(
         load_jurisdiction(),
         clock=lambda: datetime.now(UTC),
         on_events_pending=relay.wake,
+        data_keys=InMemoryDataKeys(),
     )
     return relay, service
 

@@ -30,6 +30,7 @@ from stadtmelder_shared.events import (
     ReportStatusChanged,
     ReportUnroutable,
 )
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE, valid_answers
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster
 
@@ -148,7 +149,9 @@ async def staff(tmp_path: Path) -> AsyncIterator[Staff]:
     key = ensure_signing_key(key_file)
     clock = Clock()
     reports, audit, roster = InMemoryReportRepository(), InMemoryAuditLog(), InMemoryStaffRoster()
-    service = ReportService(reports, DUISBURG, clock=clock, directory=DIRECTORY)
+    service = ReportService(
+        reports, DUISBURG, clock=clock, directory=DIRECTORY, data_keys=InMemoryDataKeys()
+    )
     work = WorkService(reports, audit, roster, DIRECTORY, DUISBURG.code, clock=clock)
     verifier = TokenVerifier(LocalKeys(key_file), LOCAL_ISSUER, AUDIENCE, DIRECTORY)
 

@@ -13,6 +13,7 @@ from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import Location, ReportRouted, ReportUnroutable, WorkItemSendFailed
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster
 
 DUISBURG = load_jurisdiction()
@@ -24,7 +25,9 @@ class System:
     def __init__(self) -> None:
         self.reports = InMemoryReportRepository()
         self.audit = InMemoryAuditLog()
-        self.service = ReportService(self.reports, DUISBURG, directory=DIRECTORY)
+        self.service = ReportService(
+            self.reports, DUISBURG, directory=DIRECTORY, data_keys=InMemoryDataKeys()
+        )
         self.work = WorkService(
             self.reports, self.audit, InMemoryStaffRoster(), DIRECTORY, DUISBURG.code
         )

@@ -18,6 +18,7 @@ from stadtmelder_reports.core.service import ReportService
 from stadtmelder_shared.events import Event, Location
 from stadtmelder_shared.logs import CorrelationFilter, LogContextMiddleware
 from stadtmelder_shared.tracing import JsonLinesSpanExporter, continued, current_traceparent
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.fakes import InMemoryReportRepository, RecordingPublisher
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -63,7 +64,7 @@ def test_spans_are_written_as_json_lines_with_trace_and_parent(tmp_path: Path) -
 
 async def test_an_event_written_in_a_request_is_published_later_in_its_trace() -> None:
     repository = InMemoryReportRepository()
-    service = ReportService(repository, load_jurisdiction())
+    service = ReportService(repository, load_jurisdiction(), data_keys=InMemoryDataKeys())
     submitted = await service.submit_report(
         Submission("street_light_out", "Laterne dunkel", Location(lat=51.4344, lon=6.7623))
     )

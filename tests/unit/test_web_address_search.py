@@ -17,6 +17,7 @@ from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_reports.web.geocoding import Geocoder, GeocoderUnavailable, Place
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import Location
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import DUESSELDORF_ALTSTADT, INNER_HARBOUR, KOENIGSTRASSE
 from tests.fakes import InMemoryReportRepository
 
@@ -52,7 +53,12 @@ class FakeGeocoder:
 
 @asynccontextmanager
 async def site(geocoder: Geocoder | None) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    service = ReportService(InMemoryReportRepository(), DUISBURG, directory=load_directory())
+    service = ReportService(
+        InMemoryReportRepository(),
+        DUISBURG,
+        directory=load_directory(),
+        data_keys=InMemoryDataKeys(),
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

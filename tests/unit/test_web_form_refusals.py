@@ -24,6 +24,7 @@ from stadtmelder_reports.privacy.service import PrivacyService
 from stadtmelder_reports.web.photo_refusals import refused_by_cleaner
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared.departments import load_directory
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE, geotagged_jpeg
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository
 
@@ -52,7 +53,9 @@ async def store() -> InMemoryReportRepository:
 
 @pytest.fixture
 async def client(store: InMemoryReportRepository) -> AsyncIterator[Client]:
-    service = ReportService(store, load_jurisdiction(), directory=load_directory())
+    service = ReportService(
+        store, load_jurisdiction(), directory=load_directory(), data_keys=InMemoryDataKeys()
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -24,6 +24,7 @@ from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import ReportRouted, ReportUnroutable
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster
 
@@ -56,7 +57,7 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
     key_file = tmp_path / "staff-key.pem"
     key = ensure_signing_key(key_file)
     reports = InMemoryReportRepository()
-    service = ReportService(reports, DUISBURG, directory=DIRECTORY)
+    service = ReportService(reports, DUISBURG, directory=DIRECTORY, data_keys=InMemoryDataKeys())
     # How far staff work's clock runs ahead, so due dates can pass in a test.
     ahead = [timedelta()]
 

@@ -6,6 +6,8 @@ from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from stadtmelder_shared.sealing import Sealed
+
 Language = Literal["de", "en", "tr"]
 Answer = str | float | list[str]
 
@@ -40,7 +42,7 @@ class CategoryRef(Value):
 
 
 class Reporter(Value):
-    """How to reach a reporter or supporter; travels only on topics that notify consumes."""
+    """How to reach a reporter or supporter; travels only sealed (`Sealed` of its JSON)."""
 
     email: str | None = None
     name: str | None = None
@@ -94,10 +96,16 @@ class ReportSubmitted(Event):
     answers: dict[str, Answer] = Field(default_factory=dict)
     photo_count: int = 0
     language: Language = "de"
-    reporter: Reporter | None = None
+    # Version 2: contact data and the tracking token are sealed (docs/personal-data.md).
+    schema_version: int = 2
+    reporter: Sealed | None = Field(
+        None, description="The Reporter as JSON, sealed under the report's data key."
+    )
     # The reporter's private tracking token, for their confirmation mail only. It opens no more
     # than the public view, but is still kept off every public output.
-    tracking_token: str | None = None
+    tracking_token: Sealed | None = Field(
+        None, description="The tracking token, sealed under the report's data key."
+    )
     # Set when the report came from an app that registered a webhook for its users' reports.
     app_webhook: AppWebhook | None = None
 
@@ -109,7 +117,8 @@ class ReportRouted(Event):
     department: DepartmentRef
     rule: str = Field(description="Which responsibility rule chose the department.")
     caused_by: str = Field(description="event_id of the ReportSubmitted that was routed.")
-    reporter: Reporter | None = None
+    schema_version: int = 2
+    reporter: Sealed | None = Field(None, description="ReportSubmitted.reporter, still sealed.")
     due_at: datetime | None = Field(None, description="When the department's SLA runs out.")
     area: str | None = Field(None, description="The area (district) the place lies in.")
     asset_id: str | None = Field(None, description="The asset (pole, playground) it concerns.")
@@ -127,7 +136,8 @@ class ReportUnroutable(Event):
     department: DepartmentRef = Field(description="The triage queue it was put into.")
     reason: str
     caused_by: str
-    reporter: Reporter | None = None
+    schema_version: int = 2
+    reporter: Sealed | None = Field(None, description="ReportSubmitted.reporter, still sealed.")
 
 
 class Actor(Value):
@@ -217,7 +227,10 @@ class ReportSupported(Event):
 
     type: ClassVar[str] = "org.stadtmelder.report.supported"
 
-    supporter: Reporter | None = None
+    schema_version: int = 2
+    supporter: Sealed | None = Field(
+        None, description="The supporter (a Reporter as JSON), sealed under their own data key."
+    )
     supporter_count: int
 
 
@@ -263,7 +276,8 @@ class AreaAlertRequested(Event):
 
     type: ClassVar[str] = "org.stadtmelder.alert.requested"
 
-    email: str
+    schema_version: int = 2
+    email: Sealed = Field(description="The address, sealed under the alert's data key.")
     language: Language = "de"
     centre: Location | None = None
     radius_m: float | None = None
@@ -271,9 +285,9 @@ class AreaAlertRequested(Event):
     category: str | None = None
     frequency: Literal["immediately", "daily"] = "immediately"
     confirm_token_hash: str
-    # The plain token for the links in notify's mails; like ReportSubmitted.tracking_token it
-    # travels only on a topic notify consumes, and reports keeps only its hash.
-    confirm_token: str
+    # The token for the links in notify's mails, sealed like the address; reports keeps only
+    # its hash.
+    confirm_token: Sealed = Field(description="The confirmation token, sealed like the address.")
     category_names: dict[str, str] = Field(
         default_factory=dict, description="The category's name by language, for the mails."
     )

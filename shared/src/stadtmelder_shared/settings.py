@@ -13,6 +13,9 @@ class ConnectionSettings(BaseSettings):
         "127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
     )
     mongodb_url: str = Field("mongodb://127.0.0.1:27017", validation_alias="MONGODB_URL")
+    # The data keys contact fields in events are sealed under, in a database of their own
+    # (stadtmelder_shared.data_keys): erasure destroys them there, apart from the events.
+    data_keys_database: str = Field("stadtmelder_keys", validation_alias="DATA_KEYS_DATABASE")
     jurisdiction: str = Field("duisburg", validation_alias="JURISDICTION")
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
     # Used only when a service creates its missing topics at startup (local runs, tests).

@@ -10,6 +10,8 @@ from stadtmelder_notify.core import wiring as core
 from stadtmelder_notify.delivery import wiring as delivery
 from stadtmelder_notify.lifecycle import Lifecycle
 from stadtmelder_notify.settings import NotifySettings
+from stadtmelder_shared.contacts import Contacts
+from stadtmelder_shared.data_keys import mongo_data_keys
 from stadtmelder_shared.health import connection_checks, health_routes
 from stadtmelder_shared.kafka import connect_when_reachable
 from stadtmelder_shared.metrics import ServiceMetrics, metrics_route
@@ -32,8 +34,10 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
 
     lifecycle.on_startup.append(connect_broker)
     outlets = delivery.register(lifecycle, broker, settings, database, metrics, SOURCE)
-    core.register(lifecycle, broker, settings, database, outlets)
-    alerts.register(lifecycle, broker, settings, database, outlets)
+    # Opens the contact fields events carry sealed; its counter shows what erasure stopped.
+    contacts = Contacts(mongo_data_keys(mongo, settings.data_keys_database), metrics.registry)
+    core.register(lifecycle, broker, settings, database, outlets, contacts)
+    alerts.register(lifecycle, broker, settings, database, outlets, contacts)
     metrics.watch_consumer_lag(broker)
 
     async def close_database() -> None:

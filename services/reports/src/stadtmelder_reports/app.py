@@ -56,6 +56,7 @@ from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.web.geocoding import Geocoder, NominatimGeocoder
 from stadtmelder_reports.web.rendering import WebSettings
 from stadtmelder_reports.web.routes import web_router, web_settings, web_template_config
+from stadtmelder_shared.data_keys import mongo_data_keys
 from stadtmelder_shared.health import connection_checks
 from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
 from stadtmelder_shared.logs import LogContextMiddleware
@@ -127,6 +128,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         client = connect(settings.mongodb_url)
         database = client[settings.mongodb_database]
+        data_keys = mongo_data_keys(client, settings.data_keys_database)
         broker = make_broker(
             settings.kafka_bootstrap_servers,
             client_id="stadtmelder-reports",
@@ -134,7 +136,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
         )
         publisher = KafkaEventPublisher(broker, SOURCE)
         report_core = await core.register(
-            app.state, database, publisher, settings, jurisdiction, directory
+            app.state, database, publisher, settings, jurisdiction, directory, data_keys
         )
         relay = report_core.relay
         work = await staff.register(
@@ -147,12 +149,14 @@ def create_app(settings: ReportsSettings) -> Litestar:
             on_events_pending=relay.wake,
         )
         register_handlers(broker, report_core.service, work, settings.kafka_group_id)
-        erasing = erasure.register(app.state, database, report_core.repository, relay.wake)
+        erasing = erasure.register(
+            app.state, database, report_core.repository, relay.wake, data_keys.destroy
+        )
         timers = Timers()
         retention.register(timers, database, report_core.repository, erasing, settings, metrics)
         moderation.register(app.state, database, report_core.repository, relay.wake)
         alert_relay = await alerts.start(
-            database, jurisdiction, publisher, settings.outbox_poll_seconds
+            database, jurisdiction, publisher, settings.outbox_poll_seconds, data_keys
         )
         integrations.register(
             app.state, database, settings.link_secret.get_secret_value().encode(), push, local

@@ -9,7 +9,6 @@ from stadtmelder_shared.departments import Department
 from stadtmelder_shared.events import (
     CategoryRef,
     Location,
-    Reporter,
     ReportRouted,
     ReportSubmitted,
     ReportUnroutable,
@@ -17,6 +16,7 @@ from stadtmelder_shared.events import (
     derived_event_id,
 )
 from stadtmelder_shared.geo import distance_m
+from stadtmelder_shared.sealing import Sealed
 
 
 def routed(
@@ -55,7 +55,8 @@ class _Answer(TypedDict):
     jurisdiction: str
     category: CategoryRef
     caused_by: str
-    reporter: Reporter | None
+    # Copied still sealed: routing never opens contact data (docs/personal-data.md).
+    reporter: Sealed | None
 
 
 def _answer_to(submitted: ReportSubmitted, outcome: str, now: datetime) -> _Answer:

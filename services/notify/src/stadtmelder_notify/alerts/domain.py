@@ -39,7 +39,8 @@ class Subscription:
     confirmed_at: datetime | None = None
 
 
-def requested_subscription(event: AreaAlertRequested) -> Subscription:
+def requested_subscription(event: AreaAlertRequested, email: str, token: str) -> Subscription:
+    """The subscription asked for, with the address and token opened from the event."""
     category = (
         CategoryRef(code=event.category, names=event.category_names) if event.category else None
     )
@@ -52,8 +53,8 @@ def requested_subscription(event: AreaAlertRequested) -> Subscription:
         category=category,
         frequency=event.frequency,
         requested_at=event.occurred_at,
-        email=event.email,
-        token=event.confirm_token,
+        email=email,
+        token=token,
     )
 
 

@@ -29,6 +29,7 @@ from stadtmelder_notify.delivery.repository import Claim, DeliveryLog
 from stadtmelder_notify.settings import local_zone
 from stadtmelder_shared import topics
 from stadtmelder_shared.alert_areas import CONFIRM_WITHIN
+from stadtmelder_shared.contacts import Contacts
 from stadtmelder_shared.events import (
     AreaAlertCancelled,
     AreaAlertConfirmed,
@@ -69,6 +70,7 @@ class AlertService:
         keep_reports: timedelta = timedelta(days=3),
         dead_letters: DeadLetters | None = None,
         max_failures: int = 8,
+        contacts: Contacts,
     ) -> None:
         self._subscriptions = subscriptions
         self._reports = reports
@@ -85,12 +87,17 @@ class AlertService:
         self._keep_reports = keep_reports
         self._dead_letters = dead_letters
         self._max_failures = max_failures
+        self._contacts = contacts
 
     # --- the subscription's steps --------------------------------------------------------------
 
     async def on_requested(self, event: AreaAlertRequested) -> bool:
         """Keep the request and send the confirmation mail once; True when it was sent now."""
-        subscription = await self._subscriptions.add(requested_subscription(event))
+        email = await self._contacts.open(event.email, "alert_email")
+        token = await self._contacts.open(event.confirm_token, "alert_confirm_token")
+        if email is None or token is None:
+            return False  # erased before it was confirmed: nobody to write to
+        subscription = await self._subscriptions.add(requested_subscription(event, email, token))
         if subscription.status != "requested" or subscription.email is None:
             return False
         if self._clock() - subscription.requested_at > CONFIRM_WITHIN:

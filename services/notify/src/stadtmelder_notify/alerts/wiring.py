@@ -18,6 +18,7 @@ from stadtmelder_notify.delivery.repository import MongoDeliveryLog
 from stadtmelder_notify.delivery.wiring import Outlets
 from stadtmelder_notify.lifecycle import Lifecycle
 from stadtmelder_notify.settings import NotifySettings
+from stadtmelder_shared.contacts import Contacts
 from stadtmelder_shared.timers import Timers
 
 Document = dict[str, Any]
@@ -29,11 +30,17 @@ def register(
     settings: NotifySettings,
     database: AsyncDatabase[Document],
     outlets: Outlets,
+    contacts: Contacts,
 ) -> AlertService:
     """Consumers in their own group, so that alerts and the reporters' mails do not wait for
     each other; digests every few minutes once the consumers run."""
     alerts = create_alert_service(
-        settings, database, outlets.mailer, outlets.dead_letters, deliveries=outlets.deliveries
+        settings,
+        database,
+        outlets.mailer,
+        outlets.dead_letters,
+        contacts,
+        deliveries=outlets.deliveries,
     )
     register_alert_handlers(broker, alerts, settings.alerts_group_id)
     timers = Timers()
@@ -53,6 +60,7 @@ def create_alert_service(
     database: AsyncDatabase[Document],
     mailer: Mailer,
     dead_letters: DeadLetters,
+    contacts: Contacts,
     *,
     areas_file: Path | None = None,
     digest_at: time = time(7, 0),
@@ -74,6 +82,7 @@ def create_alert_service(
         digest_at=digest_at,
         dead_letters=dead_letters,
         max_failures=settings.delivery_max_failures,
+        contacts=contacts,
     )
 
 

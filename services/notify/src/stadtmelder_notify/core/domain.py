@@ -83,16 +83,23 @@ def _letter(language: str, subject: str, blocks: tuple[Block, ...]) -> Letter:
     return Letter(language, subject, t("frame_greeting"), blocks, t("frame_signature"))
 
 
-def confirmation_mail(event: ReportSubmitted, to: str, language: str, links: MailLinks) -> Mail:
-    """Right after submitting: the report's number and the reporter's private tracking link."""
+def confirmation_mail(
+    event: ReportSubmitted,
+    to: str,
+    language: str,
+    links: MailLinks,
+    tracking_token: str | None = None,
+) -> Mail:
+    """Right after submitting: the report's number and the reporter's private tracking link
+    (`tracking_token`, opened from the event's sealed one)."""
     t = Words(language)
     values = {"report_id": event.report_id, "category": event.category.name(language)}
     follow = (
         Links(
             t("confirmation_tracking_intro"),
-            (Link(t("confirmation_tracking"), links.tracking(event.tracking_token, language)),),
+            (Link(t("confirmation_tracking"), links.tracking(tracking_token, language)),),
         )
-        if event.tracking_token
+        if tracking_token
         else _follow(event.report_id, language, links)
     )
     blocks = (

@@ -48,7 +48,7 @@ def register_handlers(broker: KafkaBroker, service: NotifyService, group_id: str
 
     @consumer(broker, topics.REPORTS_UNROUTABLE, group_id, retried=RETRIED)
     async def on_report_unroutable(event: ReportUnroutable) -> None:
-        await service.remember_reporter(event.report_id, event.reporter)
+        await service.notify_unroutable(event)
 
     @consumer(broker, topics.REPORTS_STATUS_CHANGED, group_id, retried=RETRIED)
     async def on_report_status_changed(event: ReportStatusChanged) -> None:

@@ -31,6 +31,7 @@ from stadtmelder_notify.delivery.senders import PushSender, Senders, WebhookSend
 from stadtmelder_notify.delivery.service import DeadLetters, Delivery, EventPublisher
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_shared import topics
+from stadtmelder_shared.contacts import Contacts
 from stadtmelder_shared.events import (
     CitizenNotified,
     Event,
@@ -42,6 +43,7 @@ from stadtmelder_shared.events import (
     ReportStatusChanged,
     ReportSubmitted,
     ReportSupported,
+    ReportUnroutable,
 )
 from stadtmelder_shared.link_tokens import recipient_key
 
@@ -69,7 +71,11 @@ class NotifyService:
         channels: ChannelStore | None = None,
         webhooks: WebhookSender | None = None,
         push: PushSender | None = None,
+        *,
+        contacts: Contacts,
     ) -> None:
+        # Opens the sealed contact fields of events; an erased key means nobody is written to.
+        self._contacts = contacts
         self._followers = followers
         self._channels = channels
         self._senders = Senders(mailer, webhooks, push)
@@ -99,24 +105,26 @@ class NotifyService:
 
     async def notify_submitted(self, event: ReportSubmitted) -> list[CitizenNotified]:
         """Confirm the report to its reporter, with its number and private tracking link."""
-        await self.remember_reporter(event.report_id, event.reporter)
+        reporter = await self._contacts.open_reporter(event.reporter)
+        token = await self._contacts.open(event.tracking_token, "tracking_token")
+        await self.remember_reporter(event.report_id, reporter)
         app = ReportApp(event.app_webhook, event.language) if event.app_webhook else None
         if self._channels is not None and event.app_webhook is not None:
             # Before telling: later steps find the app even while its webhook is failing.
             await self._channels.remember_submission(
                 event.report_id, event.app_webhook, event.language
             )
-        recipients = _among(await self._followers.of(event.report_id), event.reporter)
+        recipients = _among(await self._followers.of(event.report_id), reporter)
         told = await self._tell(
             event,
             topics.REPORTS_SUBMITTED,
             "submitted",
             recipients,
-            lambda to, language: confirmation_mail(event, to, language, self._links),
+            lambda to, language: confirmation_mail(event, to, language, self._links, token),
             also=await self._by_channels(event, "submitted", app, look_up_app=False),
         )
-        if event.reporter is not None and event.reporter.email:
-            await self._followers.mark_confirmed(event.report_id, event.reporter.email)
+        if reporter is not None and reporter.email:
+            await self._followers.mark_confirmed(event.report_id, reporter.email)
         elif self._channels is not None:
             await self._channels.mark_submission_told(event.report_id)
         if (waiter := self._confirmation_waiters.get(event.report_id)) is not None:
@@ -125,10 +133,11 @@ class NotifyService:
 
     async def notify_routed(self, event: ReportRouted) -> list[CitizenNotified]:
         """Mail the reporter and every supporter; each only once, however often this runs."""
-        await self.remember_reporter(event.report_id, event.reporter)
-        await self._after_confirmation(event.report_id, event.reporter)
+        reporter = await self._contacts.open_reporter(event.reporter)
+        await self.remember_reporter(event.report_id, reporter)
+        await self._after_confirmation(event.report_id, reporter)
         followers = await self._followers.of(event.report_id)
-        mine = _among(followers, event.reporter)
+        mine = _among(followers, reporter)
         recipients = mine + [f for f in followers if f not in mine]
         return await self._tell(
             event,
@@ -170,16 +179,23 @@ class NotifyService:
 
     async def notify_supported(self, event: ReportSupported) -> list[CitizenNotified]:
         """Remember the supporter as a follower of the report and confirm it to them."""
-        if event.supporter is None or event.supporter.email is None:
+        supporter = await self._contacts.open_reporter(event.supporter, "supporter")
+        if supporter is None or supporter.email is None:
             return []
-        await self._followers.add(event.report_id, event.supporter)
-        recipients = _among(await self._followers.of(event.report_id), event.supporter)
+        await self._followers.add(event.report_id, supporter)
+        recipients = _among(await self._followers.of(event.report_id), supporter)
         return await self._tell(
             event,
             topics.REPORTS_SUPPORTED,
             "supported",
             recipients,
             lambda to, language: supported_mail(event, to, language, self._links),
+        )
+
+    async def notify_unroutable(self, event: ReportUnroutable) -> None:
+        """Nobody is told yet (it waits for a dispatcher), but the reporter hears later steps."""
+        await self.remember_reporter(
+            event.report_id, await self._contacts.open_reporter(event.reporter)
         )
 
     async def remember_reporter(self, report_id: str, reporter: Reporter | None) -> None:

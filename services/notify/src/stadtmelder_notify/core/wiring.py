@@ -16,6 +16,7 @@ from stadtmelder_notify.delivery.wiring import Outlets
 from stadtmelder_notify.lifecycle import Lifecycle
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_notify.settings import NotifySettings, local_zone
+from stadtmelder_shared.contacts import Contacts
 from stadtmelder_shared.timers import Timers
 
 
@@ -25,6 +26,7 @@ def register(
     settings: NotifySettings,
     database: AsyncDatabase[Any],
     outlets: Outlets,
+    contacts: Contacts,
 ) -> NotifyService:
     followers = MongoFollowerStore(database)
     channels = MongoChannelStore(database)
@@ -45,6 +47,7 @@ def register(
         channels=channels,
         webhooks=outlets.webhooks,
         push=outlets.push,
+        contacts=contacts,
     )
     register_handlers(broker, service, settings.kafka_group_id)
     erasure = NotifyErasure(followers, channels, MongoWaitingMails(database))

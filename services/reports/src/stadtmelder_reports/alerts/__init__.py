@@ -17,6 +17,7 @@ from stadtmelder_reports.alerts.service import AlertService
 from stadtmelder_reports.alerts.store import AlertOutbox, MongoAlertStore, load_districts
 from stadtmelder_reports.core.catalogue import Jurisdiction
 from stadtmelder_reports.core.outbox import EventPublisher, OutboxRelay
+from stadtmelder_shared.data_keys import DataKeys
 
 
 class AlertsFeature:
@@ -36,6 +37,7 @@ class AlertsFeature:
         jurisdiction: Jurisdiction,
         publisher: EventPublisher,
         poll_seconds: float,
+        data_keys: DataKeys,
         districts: Sequence[District] | None = None,
     ) -> OutboxRelay:
         """The lifespan part: the store and its indexes, the service, and the relay of its
@@ -48,6 +50,7 @@ class AlertsFeature:
             jurisdiction,
             load_districts() if districts is None else districts,
             on_events_pending=relay.wake,
+            data_keys=data_keys,
         )
         return relay
 

@@ -11,6 +11,7 @@ from stadtmelder_reports.core.domain import token_hash
 from stadtmelder_reports.errors import FieldProblem, ReportsError
 from stadtmelder_shared import topics
 from stadtmelder_shared.alert_areas import AlertArea, AlertStatus, Frequency
+from stadtmelder_shared.data_keys import alert_key_id
 from stadtmelder_shared.events import (
     AreaAlertCancelled,
     AreaAlertConfirmed,
@@ -19,6 +20,7 @@ from stadtmelder_shared.events import (
     Language,
     Location,
 )
+from stadtmelder_shared.sealing import seal
 
 DEFAULT_RADIUS_M = 500.0
 
@@ -146,15 +148,18 @@ def new_subscription(
     now: datetime,
     subscription_id: str,
     token: str,
+    data_key: bytes,
 ) -> Subscription:
-    """A requested alert with the event that asks notify for the confirmation mail."""
+    """A requested alert with the event that asks notify for the confirmation mail, the
+    address and token in it sealed under `data_key`, the alert's (docs/personal-data.md)."""
+    key_id = alert_key_id(subscription_id)
     category = jurisdiction.category(request.category) if request.category else None
     requested = AreaAlertRequested(
         event_id=str(uuid.uuid4()),
         occurred_at=now,
         report_id=subscription_id,
         jurisdiction=jurisdiction.code,
-        email=request.email,
+        email=seal(data_key, key_id, "alert_email", request.email),
         language=request.language,
         centre=area.centre,
         radius_m=area.radius_m,
@@ -162,7 +167,7 @@ def new_subscription(
         category=request.category,
         frequency=request.frequency,
         confirm_token_hash=token_hash(token),
-        confirm_token=token,
+        confirm_token=seal(data_key, key_id, "alert_confirm_token", token),
         category_names=dict(category.names) if category else {},
     )
     return Subscription(

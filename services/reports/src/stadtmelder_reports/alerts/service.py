@@ -19,6 +19,7 @@ from stadtmelder_reports.alerts.store import AlertStore
 from stadtmelder_reports.core.catalogue import Jurisdiction
 from stadtmelder_reports.core.domain import token_hash
 from stadtmelder_shared.alert_areas import CONFIRM_WITHIN, AlertStatus
+from stadtmelder_shared.data_keys import DataKeys, alert_key_id
 from stadtmelder_shared.events import Event
 
 
@@ -35,7 +36,10 @@ class AlertService:
         on_events_pending: Callable[[str], None] = lambda _: None,
         clock: Callable[[], datetime] = utc_now,
         confirm_within: timedelta = CONFIRM_WITHIN,
+        *,
+        data_keys: DataKeys,
     ) -> None:
+        self._data_keys = data_keys
         self.jurisdiction = jurisdiction
         self.districts = tuple(districts)
         self._store = store
@@ -50,13 +54,16 @@ class AlertService:
         """Store the request and ask notify for the confirmation mail; the same for every
         address, so the answer never tells whether it is subscribed already."""
         area = check_request(request, self.jurisdiction, self.districts)
+        subscription_id = f"alert-{uuid.uuid4().hex}"
         subscription = new_subscription(
             request,
             area,
             self.jurisdiction,
             self._clock(),
-            f"alert-{uuid.uuid4().hex}",
+            subscription_id,
             new_alert_token(),
+            # Made before the subscription is stored, so notify can open its event.
+            await self._data_keys.create(alert_key_id(subscription_id)),
         )
         await self._store.add(subscription)
         self._on_events_pending(subscription.id)

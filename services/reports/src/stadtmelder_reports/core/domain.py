@@ -22,6 +22,7 @@ from stadtmelder_shared.events import (
     ReportSupported,
 )
 from stadtmelder_shared.geo import distance_m
+from stadtmelder_shared.sealing import Sealed
 
 DESCRIPTION_MAX_LENGTH = 4000
 ADDRESS_MAX_LENGTH = 300
@@ -238,13 +239,14 @@ def routed_change(event: ReportRouted) -> StatusChange:
     return StatusChange("routed", event.occurred_at, event.event_id, department=event.department)
 
 
-def supported(report: Report, supporter: Reporter | None, now: datetime) -> ReportSupported:
-    """The event announcing one more supporter of an open report."""
+def supported(report: Report, supporter: Sealed | None, now: datetime) -> ReportSupported:
+    """The event announcing one more supporter of an open report (sealed, if they gave an
+    address to hear back at)."""
     return ReportSupported(
         report_id=report.id,
         jurisdiction=report.jurisdiction,
         occurred_at=now,
-        supporter=supporter if supporter and supporter.email else None,
+        supporter=supporter,
         supporter_count=report.supporter_count + 1,
     )
 

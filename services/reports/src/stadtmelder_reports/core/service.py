@@ -24,6 +24,8 @@ from stadtmelder_reports.errors import (
 )
 from stadtmelder_reports.photos.cleaning import CleanPhoto
 from stadtmelder_shared import topics
+from stadtmelder_shared.contacts import Contacts
+from stadtmelder_shared.data_keys import DataKeys, reporter_key_id, supporter_key_id
 from stadtmelder_shared.departments import Directory
 from stadtmelder_shared.events import (
     AppWebhook,
@@ -90,8 +92,12 @@ class ReportService:
         clock: Callable[[], datetime] = utc_now,
         directory: Directory | None = None,
         app_webhooks: AppWebhookLookup | None = None,
+        *,
+        data_keys: DataKeys,
     ) -> None:
         self._repository = repository
+        self._data_keys = data_keys
+        self._contacts = Contacts(data_keys)
         self._app_webhooks = app_webhooks
         self.jurisdiction = jurisdiction
         # Without a directory, routed reports carry only the due date their event brings.
@@ -104,13 +110,16 @@ class ReportService:
         self, submission: Submission, photos: tuple[CleanPhoto, ...] = ()
     ) -> NewReport:
         """Store the report with its ReportSubmitted event in one write; the relay announces it."""
+        report_id = domain.new_report_id()
         new = submit(
             submission,
             self.jurisdiction,
             photos,
             now=self._clock(),
-            report_id=domain.new_report_id(),
+            report_id=report_id,
             tracking_token=domain.new_tracking_token(),
+            # Made before the report is stored, so its event can always be opened by notify.
+            data_key=await self._data_keys.create(reporter_key_id(report_id)),
         )
         await self._with_app_webhook(new, submission.client_id)
         await self._repository.add(new.report, new.photos)
@@ -201,12 +210,15 @@ class ReportService:
         report = await self.public_report(report_id)
         if not report.is_open:
             raise ReportClosed(report_id)
-        event = domain.supported(report, supporter, self._clock())
-        key = (
-            hashlib.sha256(supporter.email.lower().encode()).hexdigest()
-            if supporter and supporter.email
-            else None
-        )
+        key = None
+        sealed = None
+        if supporter is not None and supporter.email:
+            key = hashlib.sha256(supporter.email.lower().encode()).hexdigest()
+            # Each supporter under a key of their own, so that one can be erased alone.
+            sealed = await self._contacts.seal_reporter(
+                supporter_key_id(report_id, supporter.email), supporter, "supporter"
+            )
+        event = domain.supported(report, sealed, self._clock())
         if await self._repository.add_supporter(report_id, key, supporter, event):
             self._on_events_pending(report_id)
         return await self.public_report(report_id)

@@ -20,7 +20,10 @@ from stadtmelder_reports.core.domain import (
 from stadtmelder_reports.errors import FieldProblem, InvalidReport
 from stadtmelder_reports.photos.cleaning import CleanPhoto
 from stadtmelder_shared import topics
+from stadtmelder_shared.contacts import seal_person
+from stadtmelder_shared.data_keys import reporter_key_id
 from stadtmelder_shared.events import Answer, Language, Location, Reporter, ReportSubmitted
+from stadtmelder_shared.sealing import seal
 
 
 def submit(
@@ -30,8 +33,10 @@ def submit(
     now: datetime,
     report_id: str,
     tracking_token: str,
+    data_key: bytes,
 ) -> NewReport:
-    """A new report carrying the ReportSubmitted event that announces it."""
+    """A new report carrying the ReportSubmitted event that announces it, the contact data and
+    tracking token in it sealed under `data_key`, the report's (docs/personal-data.md)."""
     category = jurisdiction.category(submission.category)
     if category is None:
         known = ", ".join(c.code for c in jurisdiction.categories)
@@ -94,9 +99,9 @@ def submit(
         answers=report.answers,
         photo_count=len(report.photos),
         language=report.language,
-        reporter=contact,
+        reporter=seal_person(data_key, reporter_key_id(report.id), contact),
         # For the reporter's confirmation mail; the event leaves the document once published.
-        tracking_token=tracking_token,
+        tracking_token=seal(data_key, reporter_key_id(report.id), "tracking_token", tracking_token),
     )
     report.history.append(StatusChange("submitted", now, event.event_id))
     report.pending_events.append((topics.REPORTS_SUBMITTED, event))

@@ -14,6 +14,7 @@ from stadtmelder_reports.core.outbox import EventPublisher, OutboxRelay, ReportO
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.integrations.webhook_store import MongoAppWebhookStore
 from stadtmelder_reports.settings import ReportsSettings
+from stadtmelder_shared.data_keys import DataKeys
 from stadtmelder_shared.departments import Directory
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ async def register(
     settings: ReportsSettings,
     jurisdiction: Jurisdiction,
     directory: Directory,
+    data_keys: DataKeys,
 ) -> Core:
     """The repository with its indexes (filled once from reports stored before them), the relay
     of its outbox, which the caller runs while Kafka is up, and `state.service` for the routes."""
@@ -52,5 +54,6 @@ async def register(
         on_events_pending=relay.wake,
         directory=directory,
         app_webhooks=MongoAppWebhookStore(database),
+        data_keys=data_keys,
     )
     return Core(repository, relay, state.service)

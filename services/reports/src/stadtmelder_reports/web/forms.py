@@ -14,6 +14,7 @@ from stadtmelder_reports.errors import FieldProblem, InvalidReport
 from stadtmelder_reports.http.schemas import LanguageCode
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared.events import Location, Reporter
+from stadtmelder_shared.sealing import new_data_key
 
 ANSWER_PREFIX = "answer."
 MISSING = "missing"
@@ -122,7 +123,9 @@ def every_problem(
     when an answer means "call now": that advice comes before any problem.
     """
     try:
-        submit(submission, jurisdiction, (), datetime.now(UTC), "not-stored", "not-stored")
+        # A throwaway key: nothing of this dry run is stored or sent.
+        now = datetime.now(UTC)
+        submit(submission, jurisdiction, (), now, "not-stored", "not-stored", new_data_key())
     except InvalidReport as invalid:
         return problems + [p for p in invalid.problems if _adds(p, problems, photos_chosen)]
     return problems
