@@ -1,6 +1,8 @@
 """An in-memory stand-in for the data keys of sealed contact fields; it passes the same contract
 tests as the MongoDB adapter (tests/integration/test_data_keys_contract.py)."""
 
+from prometheus_client import CollectorRegistry
+
 from stadtmelder_shared.contacts import Contacts
 from stadtmelder_shared.data_keys import alert_key_id, reporter_key_id, supporter_key_id
 from stadtmelder_shared.events import Reporter
@@ -26,7 +28,8 @@ class SealingKit:
 
     def __init__(self) -> None:
         self.keys = InMemoryDataKeys()
-        self.contacts = Contacts(self.keys)
+        self.registry = CollectorRegistry()
+        self.contacts = Contacts(self.keys, self.registry)
 
     def seal(self, key_id: str, purpose: Purpose, text: str) -> Sealed:
         return seal(self.keys.keys.setdefault(key_id, new_data_key()), key_id, purpose, text)
@@ -51,3 +54,8 @@ class SealingKit:
 
     def opened(self, sealed: Sealed, purpose: Purpose) -> str:
         return open_sealed(self.keys.keys[sealed.key_id], sealed, purpose)
+
+    def erased(self, purpose: Purpose) -> float:
+        """How many fields of `purpose` the contacts could not open because the key was gone."""
+        labels = {"purpose": purpose, "reason": "erased"}
+        return self.registry.get_sample_value("stadtmelder_contact_unreadable_total", labels) or 0

@@ -1,96 +1,27 @@
 """How the services use sealed contact fields: reports seals under the subject's key before it
 stores anything, notify opens them to write, and an erased key means no mail and no crash."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from prometheus_client import CollectorRegistry
-
-from stadtmelder_notify.core.service import NotifyService
-from stadtmelder_notify.delivery.domain import DeliveryPolicy
-from stadtmelder_notify.links import MailLinks
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.service import ReportService
-from stadtmelder_shared.contacts import Contacts
 from stadtmelder_shared.data_keys import supporter_key_id
-from stadtmelder_shared.events import (
-    CategoryRef,
-    DepartmentRef,
-    Location,
-    Reporter,
-    ReportRouted,
-    ReportSubmitted,
-    ReportSupported,
-)
+from stadtmelder_shared.events import Location, Reporter, ReportSubmitted, ReportSupported
 from stadtmelder_shared.sealing import open_sealed
-from tests.data_key_fakes import InMemoryDataKeys, SealingKit
-from tests.fakes import (
-    InMemoryDeliveryLog,
-    InMemoryFollowerStore,
-    InMemoryReportRepository,
-    RecordingDeadLetters,
-    RecordingMailer,
-    RecordingPublisher,
-)
+from tests.data_key_fakes import InMemoryDataKeys
+from tests.fakes import InMemoryReportRepository
+from tests.unit.test_notify_delivery import ANNA, KIT, Notify, routed, submitted
 
-ANNA = "anna-canary@example.org"
 BEN = "ben-canary@example.org"
-REPORT = "ABCDE-12345"
-LIGHT = CategoryRef(code="street_light_out", names={"de": "Laterne", "en": "Street light"})
-UNREADABLE = "stadtmelder_contact_unreadable_total"
-
-
-class Notify:
-    def __init__(self) -> None:
-        self.kit = SealingKit()
-        self.registry = CollectorRegistry()
-        self.mailer = RecordingMailer()
-        self.service = NotifyService(
-            InMemoryDeliveryLog(),
-            InMemoryFollowerStore(),
-            self.mailer,
-            RecordingPublisher(),
-            MailLinks("https://melder.example", b"unit-test-link-secret-of-32-bytes!"),
-            RecordingDeadLetters(),
-            DeliveryPolicy(lease=timedelta(seconds=15), first_pause_s=0),
-            wait_seconds=0,
-            confirmation_wait_s=0,
-            contacts=Contacts(self.kit.keys, self.registry),
-        )
-
-    def submitted(self) -> ReportSubmitted:
-        return ReportSubmitted(
-            report_id=REPORT,
-            jurisdiction="duisburg",
-            category=LIGHT,
-            description="Laterne dunkel",
-            location=None,
-            address="Königstraße 40",
-            language="en",
-            reporter=self.kit.reporter(REPORT, Reporter(email=ANNA, language="en")),
-            tracking_token=self.kit.tracking_token(REPORT, "private-token"),
-        )
-
-    def routed(self, submitted: ReportSubmitted) -> ReportRouted:
-        return ReportRouted(
-            report_id=REPORT,
-            jurisdiction="duisburg",
-            category=LIGHT,
-            department=DepartmentRef(id="stadt-licht", name="Licht"),
-            rule="category",
-            caused_by=submitted.event_id,
-            reporter=submitted.reporter,
-        )
-
-    def unreadable(self, purpose: str) -> float:
-        labels = {"purpose": purpose, "reason": "erased"}
-        return self.registry.get_sample_value(UNREADABLE, labels) or 0
+# Keys are destroyed here: a report id of these tests' own, so the shared kit's other keys stay.
+ERASED = "ERASE-00001"
 
 
 async def test_notify_opens_the_address_and_the_tracking_link_for_the_confirmation() -> None:
     notify = Notify()
 
-    await notify.service.notify_submitted(notify.submitted())
+    await notify.service.notify_submitted(submitted())
 
     [mail] = notify.mailer.sent
     assert mail.to == ANNA
@@ -99,34 +30,36 @@ async def test_notify_opens_the_address_and_the_tracking_link_for_the_confirmati
 
 async def test_an_erased_reporter_gets_no_mail_and_it_is_counted_not_retried() -> None:
     notify = Notify()
-    submitted = notify.submitted()
-    await notify.kit.keys.destroy(REPORT)
+    new, forwarded = submitted(report_id=ERASED), routed(ERASED)
+    erased_before = KIT.erased("reporter"), KIT.erased("tracking_token")
+    await KIT.keys.destroy(ERASED)
 
-    await notify.service.notify_submitted(submitted)
-    await notify.service.notify_routed(notify.routed(submitted))
+    await notify.service.notify_submitted(new)
+    await notify.service.notify_routed(forwarded)
 
     assert notify.mailer.sent == []
-    assert notify.unreadable("reporter") == 2
-    assert notify.unreadable("tracking_token") == 1
+    assert notify.dead_letters.parked == []
+    assert KIT.erased("reporter") - erased_before[0] == 2
+    assert KIT.erased("tracking_token") - erased_before[1] == 1
 
 
 async def test_one_erased_supporter_stops_only_their_mails() -> None:
     notify = Notify()
-    submitted = notify.submitted()
-    await notify.service.notify_submitted(submitted)
+    await notify.service.notify_submitted(submitted(report_id=ERASED))
     support = ReportSupported(
-        report_id=REPORT,
+        report_id=ERASED,
         jurisdiction="duisburg",
-        supporter=notify.kit.supporter(REPORT, Reporter(email=BEN)),
+        supporter=KIT.supporter(ERASED, Reporter(email=BEN)),
         supporter_count=1,
     )
-    await notify.kit.keys.destroy(supporter_key_id(REPORT, BEN))
+    erased_before = KIT.erased("supporter")
+    await KIT.keys.destroy(supporter_key_id(ERASED, BEN))
 
     assert await notify.service.notify_supported(support) == []
-    await notify.service.notify_routed(notify.routed(submitted))
+    await notify.service.notify_routed(routed(ERASED))
 
     assert [mail.to for mail in notify.mailer.sent] == [ANNA, ANNA]
-    assert notify.unreadable("supporter") == 1
+    assert KIT.erased("supporter") - erased_before == 1
 
 
 async def test_reports_seals_the_reporter_and_the_token_under_the_report_key() -> None:

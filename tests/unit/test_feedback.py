@@ -39,6 +39,7 @@ from stadtmelder_shared.events import (
     ReportSubmitted,
 )
 from stadtmelder_shared.link_tokens import recipient_key
+from stadtmelder_shared.sealing import open_sealed
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE, valid_answers
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster
@@ -56,8 +57,9 @@ BROWSER = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;
 class System:
     def __init__(self) -> None:
         self.reports = InMemoryReportRepository()
+        self.keys = InMemoryDataKeys()
         self.service = ReportService(
-            self.reports, DUISBURG, directory=DIRECTORY, data_keys=InMemoryDataKeys()
+            self.reports, DUISBURG, directory=DIRECTORY, data_keys=self.keys
         )
         self.work = WorkService(
             self.reports, InMemoryAuditLog(), InMemoryStaffRoster(), DIRECTORY, DUISBURG.code
@@ -461,8 +463,11 @@ async def test_the_tracking_token_travels_to_notify_but_is_never_shown_publicly(
     token, report_id = submitted.json()["tracking_token"], submitted.json()["id"]
 
     [event] = system.events(report_id, ReportSubmitted)
-    assert event.tracking_token == token
-    assert event.reporter.email == ANNA
+    # Sealed under the report's data key, which only notify (and erasure) reach.
+    key = system.keys.keys[report_id]
+    assert open_sealed(key, event.tracking_token, "tracking_token") == token
+    assert ANNA in open_sealed(key, event.reporter, "reporter")
+    assert token not in event.model_dump_json()
     shown = await client.get(f"/api/v1/reports/{report_id}")
     listed = await client.get("/api/v1/reports")
     assert token not in shown.text
