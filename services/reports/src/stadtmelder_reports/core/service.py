@@ -96,8 +96,6 @@ class ReportService:
         data_keys: DataKeys,
     ) -> None:
         self._repository = repository
-        self._data_keys = data_keys
-        self._contacts = Contacts(data_keys)
         self._app_webhooks = app_webhooks
         self.jurisdiction = jurisdiction
         # Without a directory, routed reports carry only the due date their event brings.
@@ -105,6 +103,9 @@ class ReportService:
         self.duplicate_radius_m = duplicate_radius_m
         self._on_events_pending = on_events_pending
         self._clock = clock
+        # Contact fields in events are sealed under these keys (docs/personal-data.md).
+        self._data_keys = data_keys
+        self._contacts = Contacts(data_keys)
 
     async def submit_report(
         self, submission: Submission, photos: tuple[CleanPhoto, ...] = ()
