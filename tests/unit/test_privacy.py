@@ -37,6 +37,7 @@ from stadtmelder_shared.events import (
     ReportRouted,
     derived_event_id,
 )
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE, valid_answers
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster
 
@@ -76,7 +77,7 @@ def notified(cause: str, report_id: str, address: str, channel: str, step: str) 
 @pytest.fixture
 async def held() -> Held:
     reports = InMemoryReportRepository()
-    service = ReportService(reports, DUISBURG, directory=DIRECTORY)
+    service = ReportService(reports, DUISBURG, directory=DIRECTORY, data_keys=InMemoryDataKeys())
     audit = InMemoryAuditLog()
     work = WorkService(
         reports, audit, InMemoryStaffRoster(), DIRECTORY, "duisburg", clock=lambda: READ_AT
