@@ -14,8 +14,11 @@ from stadtmelder_reports.erasure.domain import Erasure
 from stadtmelder_reports.photos.cleaning import CleanPhoto
 from stadtmelder_reports.retention.domain import CLOSED_STATUSES
 from stadtmelder_shared import topics
+from stadtmelder_shared.contacts import seal_person
+from stadtmelder_shared.data_keys import supporter_key_id
 from stadtmelder_shared.events import DepartmentRef, Event, Location, Reporter
 from stadtmelder_shared.link_tokens import recipient_key
+from stadtmelder_shared.sealing import new_data_key
 from tests.erasure_fakes import InMemoryContactStore
 from tests.examples import KOENIGSTRASSE, valid_answers
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository
@@ -137,7 +140,13 @@ async def a_closed_report(
     report_id = f"R{uuid.uuid4().hex[:9].upper()}"
     submitted_at = closed_at - timedelta(days=7)
     new = submit(
-        submission, DUISBURG, (a_photo(),) * photos, submitted_at, report_id, f"t-{report_id}"
+        submission,
+        DUISBURG,
+        (a_photo(),) * photos,
+        submitted_at,
+        report_id,
+        f"t-{report_id}",
+        new_data_key(),
     )
     await reports.add(new.report, new.photos)
     await reports.record_status(
@@ -152,7 +161,8 @@ async def a_closed_report(
 async def support(reports: ReportRepository, report: Report, email: str) -> None:
     """A supporter who left their address (while the report was open, as the service allows)."""
     supporter = Reporter(email=email)
-    event = supported(report, supporter, report.created_at)
+    sealed = seal_person(new_data_key(), supporter_key_id(report.id, email), supporter, "supporter")
+    event = supported(report, sealed, report.created_at)
     await reports.add_supporter(
         report.id, hashlib.sha256(email.encode()).hexdigest(), supporter, event
     )

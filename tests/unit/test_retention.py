@@ -28,6 +28,7 @@ from stadtmelder_reports.staff.repository import AuditEntry
 from stadtmelder_reports.staff.workflow import TARGET_STATUSES
 from stadtmelder_shared.events import Actor, ContactDataErased
 from stadtmelder_shared.link_tokens import recipient_key
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.erasure_fakes import DestroyedKeys
 from tests.fakes import InMemoryAuditLog
 from tests.retention_fakes import (
@@ -289,7 +290,7 @@ async def test_photos_go_a_year_after_closing_and_the_text_stays(
 
     assert (await retention.run_round()).photos == 2
 
-    service = ReportService(reports, DUISBURG)
+    service = ReportService(reports, DUISBURG, data_keys=InMemoryDataKeys())
     shown = await service.public_report(report.id)
     assert shown.photos == []
     assert shown.description == "Schlagloch vor Hausnummer 40"
@@ -323,7 +324,7 @@ async def test_a_deleted_photo_answers_404_in_the_error_shape_and_the_report_sho
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.service = ReportService(reports, DUISBURG)
+        app.state.service = ReportService(reports, DUISBURG, data_keys=InMemoryDataKeys())
         yield
 
     app = build_app(lifespan, ApiSettings("https://melder.example", 200_000), SubmissionLimiter(5))
