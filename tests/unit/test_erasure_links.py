@@ -15,6 +15,7 @@ from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.erasure.service import ErasureService
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
+from tests.data_key_fakes import InMemoryDataKeys
 from tests.erasure_fakes import DestroyedKeys, InMemoryContactStore
 from tests.fakes import InMemoryReportRepository
 from tests.unit.test_erasure import CANARY, DUISBURG, submitted
@@ -31,7 +32,7 @@ def repository() -> InMemoryReportRepository:
 
 @pytest.fixture
 def service(repository: InMemoryReportRepository) -> ReportService:
-    return ReportService(repository, DUISBURG)
+    return ReportService(repository, DUISBURG, data_keys=InMemoryDataKeys())
 
 
 @pytest.fixture
