@@ -121,11 +121,14 @@ async def records_with_key(bootstrap: str, topic: str, key: str) -> list[dict[st
         await consumer.stop()
 
 
-def staff_headers(subject: str, roles: list[Role], department: str | None = None) -> dict[str, str]:
-    """A bearer header of a staff member, signed with the local development key as `make token`
-    does; the running reports service checks tokens with that key."""
+def staff_token(subject: str, roles: list[Role], department: str | None = None) -> str:
+    """A staff member's token, signed with the local development key as `make token` does; the
+    running reports service checks tokens with that key."""
     settings = ReportsSettings()
     key_file = settings.staff_signing_key_file
     key = ensure_signing_key(key_file if key_file.is_absolute() else ROOT / key_file)
-    token = issue_token(key, subject, roles, department, settings.staff_audience)
-    return {"authorization": f"Bearer {token}"}
+    return issue_token(key, subject, roles, department, settings.staff_audience)
+
+
+def staff_headers(subject: str, roles: list[Role], department: str | None = None) -> dict[str, str]:
+    return {"authorization": f"Bearer {staff_token(subject, roles, department)}"}

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from playwright.async_api import Browser, expect
 
 from stadtmelder_reports.core.catalogue import load_jurisdiction
+from tests.browser import new_context
 from tests.conftest import LocalSystem
 from tests.examples import KOENIGSTRASSE, geotagged_jpeg, valid_answers
-from tests.system import staff_headers, wait_until
+from tests.system import staff_headers, staff_token, wait_until
 
 pytestmark = pytest.mark.e2e
 DUISBURG = load_jurisdiction()
@@ -231,3 +233,25 @@ async def test_a_redacted_description_and_removed_photo_are_gone_within_a_second
     assert "bearbeitet" in tracking
     assert "Foto" in tracking
     assert original not in tracking
+
+
+async def test_a_dispatcher_hides_a_report_with_the_staff_pages_form(
+    browser: Browser, running_system: LocalSystem, api: httpx.AsyncClient
+) -> None:
+    report = await submitted_with_photo(api, f"Sperrmüll am Weg ({uuid.uuid4().hex})")
+    staff = await new_context(browser, running_system.reports_url)
+    try:
+        page = await staff.new_page()
+        await page.goto("/staff/login")
+        await page.get_by_label("Zugangs-Token").fill(
+            staff_token("e2e-web-moderator", ["dispatcher"])
+        )
+        await page.get_by_role("button", name="Anmelden").click()
+        await page.goto(f"/staff/reports/{report.id}")
+        await page.locator("#visibility-reason").fill("Beleidigung")
+        await page.get_by_role("button", name="Ausblenden").click()
+        await expect(page.get_by_role("status")).to_contain_text("Gespeichert.")
+        await expect(page.locator("#moderation-title + p")).to_contain_text("ausgeblendet")
+    finally:
+        await staff.close()
+    assert (await api.get(f"/api/v1/reports/{report.id}")).status_code == 404

@@ -5,6 +5,7 @@ like the staff API's header on every request; form posts carry a CSRF token as w
 """
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from litestar import Controller, Response, Router, get, post
@@ -31,6 +32,7 @@ from stadtmelder_reports.errors import (
     UnknownDepartment,
 )
 from stadtmelder_reports.http.requests import AnyRequest, Work
+from stadtmelder_reports.moderation.domain import may_moderate
 from stadtmelder_reports.staff.auth import StaffMember, TokenVerifier
 from stadtmelder_reports.staff.schemas import queue_item, staff_view
 from stadtmelder_reports.staff.service import QueueFilters, WorkService
@@ -244,6 +246,7 @@ class StaffPages(Controller):
             problem=problem,
             contact=contact,
             done=request.query_params.get("done") == "1",
+            moderation=report if may_moderate(member) else None,
         )
 
     @post("/reports/{report_id:str}/contact")
@@ -339,7 +342,9 @@ def explain_work_problem(error: ReportsError, t: Words) -> str:
     return "; ".join(p.reason for p in problems) or str(error)
 
 
-def staff_router(csrf_secret: str, secure_cookies: bool = False) -> Router:
+def staff_router(
+    csrf_secret: str, secure_cookies: bool = False, pages: Sequence[type[Controller]] = ()
+) -> Router:
     """The staff pages behind CSRF protection: their posts ride on a session cookie."""
     csrf = CSRFConfig(
         secret=hashlib.sha256(f"staff-pages-csrf|{csrf_secret}".encode()).hexdigest(),
@@ -351,7 +356,7 @@ def staff_router(csrf_secret: str, secure_cookies: bool = False) -> Router:
     )
     return Router(
         path=STAFF_PATH,
-        route_handlers=[StaffPages],
+        route_handlers=[StaffPages, *pages],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
         include_in_schema=False,
     )

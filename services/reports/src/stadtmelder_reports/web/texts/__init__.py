@@ -52,6 +52,10 @@ COMPOSED_KEYS = (
     N_("moderated_shown"),
     N_("moderated_redacted"),
     N_("moderated_photo_removed"),
+    N_("staff_moderated_hidden"),
+    N_("staff_moderated_shown"),
+    N_("staff_moderated_redacted"),
+    N_("staff_moderated_photo_removed"),
 )
 
 
