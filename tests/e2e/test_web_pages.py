@@ -244,6 +244,7 @@ async def test_the_main_pages_have_no_serious_accessibility_violations_and_fit_a
         "report": f"/reports/{report['id']}",
         "playgrounds": "/playgrounds",
         "alerts": "/alerts",
+        "privacy": "/privacy",
         "staff-login": "/staff/login",
     }
     found: dict[str, list[dict[str, Any]]] = {}
