@@ -15,8 +15,8 @@ from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.erasure.service import ErasureService
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
-from stadtmelder_reports.privacy.domain import RetentionPeriods
 from stadtmelder_reports.privacy.service import PrivacyService
+from stadtmelder_reports.retention.domain import Periods
 from stadtmelder_reports.staff.schemas import staff_view
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import load_directory
@@ -60,7 +60,7 @@ async def client(
         app.state.service = service
         app.state.erasure = erasure
         app.state.privacy = PrivacyService(
-            repository, InMemoryAuditLog(), load_directory(), RetentionPeriods(90, 365, 730)
+            repository, InMemoryAuditLog(), load_directory(), Periods.of_days(90, 365, 730)
         )
         yield
 

@@ -20,13 +20,13 @@ from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_reports.privacy.api import DATA_ANSWERS_PER_MINUTE
 from stadtmelder_reports.privacy.domain import (
-    RetentionPeriods,
     mail_id_for,
     masked_email,
     masked_name,
     masked_phone,
 )
 from stadtmelder_reports.privacy.service import PrivacyService
+from stadtmelder_reports.retention.domain import Periods
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_shared.departments import load_directory
@@ -46,7 +46,7 @@ DIRECTORY = load_directory()
 LIGHTS = "stadt-licht"
 EMAIL = "Anna.Beispiel@example.org"
 REPORTER = Reporter(email=EMAIL, name="Anna Beispiel", phone="0203 123456")
-RETENTION = RetentionPeriods(contact_days=90, photo_days=365, audit_days=730)
+RETENTION = Periods.of_days(90, 365, 730)
 CLERK = StaffMember("clerk-licht-7", frozenset({"clerk"}), LIGHTS)
 READ_AT = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
 

@@ -19,8 +19,8 @@ from stadtmelder_reports.errors import FieldProblem, InvalidReport
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_reports.photos.cleaning import NotAnImage, PhotoTooLarge
-from stadtmelder_reports.privacy.domain import RetentionPeriods
 from stadtmelder_reports.privacy.service import PrivacyService
+from stadtmelder_reports.retention.domain import Periods
 from stadtmelder_reports.web.photo_refusals import refused_by_cleaner
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared.departments import load_directory
@@ -61,7 +61,7 @@ async def client(store: InMemoryReportRepository) -> AsyncIterator[Client]:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.service = service
         app.state.privacy = PrivacyService(
-            store, InMemoryAuditLog(), load_directory(), RetentionPeriods(90, 365, 730)
+            store, InMemoryAuditLog(), load_directory(), Periods.of_days(90, 365, 730)
         )
         yield
 

@@ -17,8 +17,8 @@ from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
-from stadtmelder_reports.privacy.domain import RetentionPeriods
 from stadtmelder_reports.privacy.service import PrivacyService
+from stadtmelder_reports.retention.domain import Periods
 from stadtmelder_reports.staff.auth import LOCAL_ISSUER, LocalKeys, TokenVerifier
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
@@ -66,7 +66,7 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
 
     audit = InMemoryAuditLog()
     work = WorkService(reports, audit, InMemoryStaffRoster(), DIRECTORY, "duisburg", clock=clock)
-    privacy = PrivacyService(reports, audit, DIRECTORY, RetentionPeriods(90, 365, 730))
+    privacy = PrivacyService(reports, audit, DIRECTORY, Periods.of_days(90, 365, 730))
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

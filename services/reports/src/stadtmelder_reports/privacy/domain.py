@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from stadtmelder_reports.core.domain import Notice, Report
+from stadtmelder_reports.retention.domain import Periods
 from stadtmelder_reports.staff.repository import AuditEntry
 from stadtmelder_shared.departments import Directory
 from stadtmelder_shared.events import Reporter, derived_event_id
@@ -13,15 +14,6 @@ from stadtmelder_shared.events import Reporter, derived_event_id
 # Channels that reach only the reporter: the app that filed the report and the browsers
 # subscribed with the private tracking link. Mail also goes to supporters (see `to_reporter`).
 REPORTER_ONLY_CHANNELS = frozenset({"webhook", "web_push"})
-
-
-@dataclass(frozen=True)
-class RetentionPeriods:
-    """How long each kind of personal data is kept; the retention job erases by these."""
-
-    contact_days: int  # from the day the report was closed
-    photo_days: int  # from the day the report was closed; the public text stays
-    audit_days: int  # from the day the entry was written
 
 
 @dataclass(frozen=True)
@@ -43,7 +35,7 @@ class DataHeld:
     contact: Reporter | None
     messages: tuple[Notice, ...]
     staff_reads: tuple[StaffRead, ...]
-    retention: RetentionPeriods
+    retention: Periods
 
     def masked_contact(self) -> Reporter | None:
         """The contact data as a page shows it: enough to recognise, not to copy. A tracking

@@ -9,8 +9,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_reports.core.repository import ReportRepository
 from stadtmelder_reports.privacy.api import PrivacyController
-from stadtmelder_reports.privacy.domain import RetentionPeriods
 from stadtmelder_reports.privacy.service import PrivacyService
+from stadtmelder_reports.retention.domain import Periods
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.staff.repository import MongoAuditLog
 from stadtmelder_shared.departments import Directory
@@ -18,11 +18,12 @@ from stadtmelder_shared.departments import Directory
 ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (PrivacyController,)
 
 
-def retention_of(settings: ReportsSettings) -> RetentionPeriods:
-    return RetentionPeriods(
-        contact_days=settings.contact_retention_days,
-        photo_days=settings.photo_retention_days,
-        audit_days=settings.audit_retention_days,
+def retention_of(settings: ReportsSettings) -> Periods:
+    """The periods the retention round erases by, which the pages state."""
+    return Periods.of_days(
+        settings.contact_retention_days,
+        settings.photo_retention_days,
+        settings.audit_retention_days,
     )
 
 

@@ -65,7 +65,11 @@ def data_held_out(held: DataHeld, now: datetime, language: str, base_url: str) -
         report=without_staff_ids(staff_view(held.report, now, language, base_url)),
         messages=[shaped(MessageOut, message) for message in held.messages],
         staff_reads=[shaped(StaffReadOut, read) for read in held.staff_reads],
-        retention=shaped(RetentionOut, held.retention),
+        retention=RetentionOut(
+            contact_days=held.retention.contact.days,
+            photo_days=held.retention.photos.days,
+            audit_days=held.retention.audit.days,
+        ),
     )
 
 

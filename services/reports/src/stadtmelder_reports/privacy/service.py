@@ -6,7 +6,8 @@ from litestar.di import NamedDependency
 
 from stadtmelder_reports.core.domain import token_hash
 from stadtmelder_reports.core.repository import ReportRepository
-from stadtmelder_reports.privacy.domain import DataHeld, RetentionPeriods, staff_reads, to_reporter
+from stadtmelder_reports.privacy.domain import DataHeld, staff_reads, to_reporter
+from stadtmelder_reports.retention.domain import Periods
 from stadtmelder_reports.staff.repository import AuditLog
 from stadtmelder_shared.departments import Directory
 
@@ -16,7 +17,7 @@ class PrivacyService:
     reports: ReportRepository
     audit: AuditLog
     directory: Directory
-    retention: RetentionPeriods
+    retention: Periods
 
     async def data_held(self, tracking_token: str) -> DataHeld:
         """Raises TrackingTokenUnknown for a token no report has."""
