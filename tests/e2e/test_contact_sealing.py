@@ -11,7 +11,10 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from pymongo import AsyncMongoClient
 
+from stadtmelder_shared.data_keys import COLLECTION
+from stadtmelder_shared.settings import ConnectionSettings
 from tests.conftest import LocalSystem
 from tests.e2e.test_notify_loop import LIGHTS, clerk, mails, plain, step, submit
 from tests.e2e.test_open311 import api_key, post_request, request_form
@@ -140,3 +143,20 @@ async def test_no_topic_holds_a_readable_address_or_token_after_a_full_report_li
     print(f"{len(records)} records scanned on every topic; occurrences: {counts}")
     assert counts == dict.fromkeys(counts, 0)
     assert LIGHTS.encode() in b"".join(records), "the report was routed to the street lights"
+
+
+async def test_erasure_destroys_the_report_key_so_its_sealed_copies_never_open_again(
+    running_system: LocalSystem, api: httpx.AsyncClient
+) -> None:
+    new = await submit(api, Canary().address("erased"), "en")
+    keys: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(running_system.mongodb_url)
+    try:
+        stored = keys[ConnectionSettings().data_keys_database][COLLECTION]
+        assert await stored.find_one({"_id": new["id"]}) is not None, "made before it was stored"
+
+        erased = await api.delete(f"/api/v1/track/{new['tracking_token']}/contact")
+
+        assert erased.status_code == 200, erased.text
+        assert await stored.find_one({"_id": new["id"]}) is None
+    finally:
+        await keys.close()

@@ -149,6 +149,20 @@ async def test_a_record_of_the_wrong_shape_is_dead_lettered_naming_the_fields_on
     assert wired.dead_letter_count("invalid") == 2
 
 
+async def test_a_version_1_record_with_plain_contact_data_is_dead_lettered_naming_fields() -> None:
+    # Before contact fields were sealed (docs/personal-data.md): never upcast, never handled.
+    wired = Wired()
+
+    async with TestKafkaBroker(wired.broker) as broker:
+        plain = {"email": SECRET, "name": "Paula Privat"}
+        await publish(broker, unroutable(), schema_version=1, reporter=plain)
+
+    [(_, headers)] = wired.dead
+    assert headers["dlq_reason"].startswith("invalid: ")
+    assert SECRET not in headers["dlq_reason"]
+    assert wired.handled == []
+
+
 async def test_an_unknown_schema_version_is_dead_lettered() -> None:
     wired = Wired()
 
