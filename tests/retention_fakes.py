@@ -3,7 +3,6 @@ the closed reports its tests start from."""
 
 import hashlib
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from stadtmelder_reports.core.catalogue import load_jurisdiction
@@ -68,19 +67,24 @@ class InMemoryRetentionStore:
         self._reports = reports
         self._audit = audit
 
-    async def holding_contact(self, closed_before: datetime, after: str, limit: int) -> list[str]:
-        return self._closed(
-            closed_before,
-            after,
-            limit,
-            lambda r: r.reporter is not None or bool(self._reports.supporters.get(r.id)),
+    async def due(
+        self, contact_before: datetime, photos_before: datetime, after: str, limit: int
+    ) -> list[str]:
+        def keeps(r: Report) -> bool:
+            contact = r.reporter is not None or bool(self._reports.supporters.get(r.id))
+            return (contact and r.updated_at <= contact_before) or (
+                bool(r.photos) and r.updated_at <= photos_before
+            )
+
+        found = sorted(
+            r.id
+            for r in self._reports.reports.values()
+            if r.id > after and r.status in CLOSED_STATUSES and keeps(r)
         )
+        return found[:limit]
 
     async def supporters(self, report_id: str) -> list[str]:
         return [recipient_key(report_id, e) for e in self._reports.supporters.get(report_id, [])]
-
-    async def with_photos(self, closed_before: datetime, after: str, limit: int) -> list[str]:
-        return self._closed(closed_before, after, limit, lambda r: bool(r.photos))
 
     async def remove_photos(self, report: Report, at: datetime) -> bool:
         for photo in report.photos:
@@ -101,19 +105,6 @@ class InMemoryRetentionStore:
         for entry_id in due:
             del self._audit.entries[entry_id]
         return len(due)
-
-    def _closed(
-        self, closed_before: datetime, after: str, limit: int, keeping: Callable[[Report], bool]
-    ) -> list[str]:
-        found = sorted(
-            r.id
-            for r in self._reports.reports.values()
-            if r.id > after
-            and r.status in CLOSED_STATUSES
-            and r.updated_at <= closed_before
-            and keeping(r)
-        )
-        return found[:limit]
 
 
 def a_photo() -> CleanPhoto:

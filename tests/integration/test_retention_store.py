@@ -59,26 +59,37 @@ def store(database: Any, reports: Any, audit: Any) -> Any:
     return MongoRetentionStore(database, reports.limits)
 
 
-async def test_reports_closed_long_enough_that_keep_contact_data_are_found(
+async def test_reports_closed_long_enough_that_keep_contact_data_are_due(
     reports: Any, store: Any
 ) -> None:
-    reporter = await a_closed_report(reports, CLOSED)
-    supported_only = await a_closed_report(reports, CLOSED, contact=None)
+    reporter = await a_closed_report(reports, CLOSED, photos=0)
+    supported_only = await a_closed_report(reports, CLOSED, contact=None, photos=0)
     await support(reports, supported_only, "nachbar@example.org")
-    await a_closed_report(reports, CLOSED, contact=None)  # nothing to erase
-    await a_closed_report(reports, LONG_AFTER)  # closed too recently
-    reopened = await a_closed_report(reports, CLOSED, "rejected")
+    await a_closed_report(reports, CLOSED, contact=None, photos=0)  # nothing to erase
+    await a_closed_report(reports, LONG_AFTER, photos=0)  # closed too recently
+    reopened = await a_closed_report(reports, CLOSED, "rejected", photos=0)
     change = StatusChange("reopened", CLOSED + timedelta(days=1), "reopen-1", department=ROADS)
     await reports.record_status(reopened.id, change)
 
     before = LONG_AFTER - timedelta(days=1)
-    found = await store.holding_contact(before, "", 10)
+    found = await store.due(before, CLOSED - timedelta(days=1), "", 10)
 
     assert found == sorted([reporter.id, supported_only.id])
-    assert await store.holding_contact(CLOSED, "", 10) == found  # closed exactly then counts
-    assert await store.holding_contact(CLOSED - timedelta(seconds=1), "", 10) == []
-    assert await store.holding_contact(before, "", 1) == found[:1]
-    assert await store.holding_contact(before, found[0], 10) == found[1:]
+    assert await store.due(CLOSED, CLOSED, "", 10) == found  # closed exactly then counts
+    assert await store.due(CLOSED - timedelta(seconds=1), LONG_AFTER, "", 10) == []
+    assert await store.due(before, CLOSED, "", 1) == found[:1]
+    assert await store.due(before, CLOSED, found[0], 10) == found[1:]
+
+
+async def test_reports_closed_long_enough_that_show_photos_are_due(
+    reports: Any, store: Any
+) -> None:
+    with_photo = await a_closed_report(reports, CLOSED, contact=None)
+    await a_closed_report(reports, CLOSED, contact=None, photos=0)
+    long_ago = CLOSED - timedelta(days=1)
+
+    assert await store.due(LONG_AFTER, long_ago, "", 10) == []
+    assert await store.due(long_ago, CLOSED, "", 10) == [with_photo.id]
 
 
 async def test_the_supporters_are_named_by_their_recipient_keys(reports: Any, store: Any) -> None:
@@ -98,9 +109,8 @@ async def test_the_supporters_are_named_by_their_recipient_keys(reports: Any, st
 async def test_photos_are_deleted_with_their_thumbnails_and_the_report_names_none(
     reports: Any, store: Any
 ) -> None:
-    report = await a_closed_report(reports, CLOSED, photos=2)
-    await a_closed_report(reports, CLOSED, photos=0)
-    assert await store.with_photos(LONG_AFTER, "", 10) == [report.id]
+    report = await a_closed_report(reports, CLOSED, contact=None, photos=2)
+    assert await store.due(CLOSED, LONG_AFTER, "", 10) == [report.id]
 
     assert await store.remove_photos(report, LONG_AFTER) is True
 
@@ -109,7 +119,7 @@ async def test_photos_are_deleted_with_their_thumbnails_and_the_report_names_non
         for thumbnail in (False, True):
             with pytest.raises(PhotoNotFound):
                 await reports.photo(report.id, number, thumbnail)
-    assert await store.with_photos(LONG_AFTER, "", 10) == []
+    assert await store.due(CLOSED, LONG_AFTER, "", 10) == []
 
 
 async def test_photos_of_a_report_changed_meanwhile_are_not_marked_removed(
@@ -119,7 +129,7 @@ async def test_photos_of_a_report_changed_meanwhile_are_not_marked_removed(
     await support(reports, report, "nachbar@example.org")  # a write after `report` was read
 
     assert await store.remove_photos(report, LONG_AFTER) is False
-    assert await store.with_photos(LONG_AFTER, "", 10) == [report.id]  # the next round's
+    assert (await reports.get(report.id)).photos != []  # the next round's
 
 
 async def test_only_staff_reads_of_contact_data_older_than_the_limit_are_forgotten(
@@ -145,7 +155,7 @@ async def test_a_round_on_ferretdb_erases_once_and_metrics_count_it(real_databas
     await support(repository, report, "nachbar@example.org")
     metrics = ServiceMetrics("reports", process_series=False)
     erasure = ErasureService(repository, MongoContactStore(real_database, repository.limits))
-    retention = wiring.register(
+    retention = await wiring.register(
         Timers(), real_database, repository, erasure, ReportsSettings(), metrics
     )
     retention = replace(retention, clock=lambda: LONG_AFTER)

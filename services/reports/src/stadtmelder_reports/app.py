@@ -153,7 +153,9 @@ def create_app(settings: ReportsSettings) -> Litestar:
             app.state, database, report_core.repository, relay.wake, data_keys.destroy
         )
         timers = Timers()
-        retention.register(timers, database, report_core.repository, erasing, settings, metrics)
+        await retention.register(
+            timers, database, report_core.repository, erasing, settings, metrics
+        )
         moderation.register(app.state, database, report_core.repository, relay.wake)
         alert_relay = await alerts.start(
             database, jurisdiction, publisher, settings.outbox_poll_seconds, data_keys

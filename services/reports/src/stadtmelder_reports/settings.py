@@ -22,7 +22,7 @@ class ReportsSettings(ConnectionSettings):
     # The outbox relays' safety-net scan; every write wakes them at once (see outbox.py).
     outbox_poll_seconds: float = 10.0
     # How often the retention round looks for what is due (contact data, photos, staff reads).
-    retention_interval_seconds: float = Field(3600.0, gt=0)
+    retention_interval_seconds: float = Field(21600.0, gt=0)
     kafka_group_id: str = "reports"
     public_base_url: str = "http://127.0.0.1:8000"
     # Official data replaces the shipped approximate boundary and catalogue.

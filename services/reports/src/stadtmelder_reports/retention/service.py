@@ -2,9 +2,9 @@
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from stadtmelder_reports.core.domain import Report
@@ -25,10 +25,6 @@ from stadtmelder_shared.link_tokens import LinkHolder
 log = logging.getLogger(__name__)
 
 What = Literal["contact", "photos", "audit"]
-# A store query for candidates: (closed before, after this report id, at most) -> report ids.
-Candidates = Callable[[datetime, str, int], Awaitable[list[str]]]
-# What is due of one report, done: (report, now) -> how many items went.
-Step = Callable[[Report, datetime], Awaitable[int]]
 # Reports (or audit entries) read per page: a round holds no more than this in memory.
 BATCH = 100
 
@@ -57,18 +53,19 @@ class RetentionService:
 
     async def run_round(self) -> Erased:
         now = self.clock()
-        erased = Erased(
-            contact=await self._each_due(
-                "contact", self.store.holding_contact, self.periods.contact, now, self._contact
-            ),
-            photos=await self._each_due(
-                "photos", self.store.with_photos, self.periods.photos, now, self._photos
-            ),
-            audit=await self._forget_contact_reads(now),
-        )
-        if erased != Erased():
-            log.info("retention erased %s", erased)
-        return erased
+        contact = photos = 0
+        async for report in self._due(now):
+            erased = await self._contact(report, now)
+            if erased:
+                report = await self.reports.get(report.id)  # the erasure wrote it
+            contact += erased
+            photos += await self._photos(report, now)
+        erased_now = Erased(contact, photos, await self._forget_contact_reads(now))
+        for what in ("contact", "photos", "audit"):
+            self.count(what, getattr(erased_now, what))
+        if erased_now != Erased():
+            log.info("retention erased %s", erased_now)
+        return erased_now
 
     async def _contact(self, report: Report, now: datetime) -> int:
         """The people whose contact data went: supporters, then the reporter."""
@@ -100,21 +97,17 @@ class RetentionService:
             forgotten += gone
             if gone < self.batch:
                 break
-        self.count("audit", forgotten)
         return forgotten
 
-    async def _each_due(
-        self, what: What, candidates: Candidates, period: timedelta, now: datetime, step: Step
-    ) -> int:
-        """`step` for each candidate, read page by page and decided again on what it is now."""
-        done = 0
+    async def _due(self, now: datetime) -> AsyncIterator[Report]:
+        """The candidates, read page by page; each is decided again on what it is now."""
+        contact_before = closed_before(self.periods.contact, now)
+        photos_before = closed_before(self.periods.photos, now)
         after = ""
-        while page := await candidates(closed_before(period, now), after, self.batch):
+        while page := await self.store.due(contact_before, photos_before, after, self.batch):
             for report_id in page:
                 with contextlib.suppress(ReportNotFound):
-                    done += await step(await self.reports.get(report_id), now)
+                    yield await self.reports.get(report_id)
             if len(page) < self.batch:
-                break
+                return
             after = page[-1]
-        self.count(what, done)
-        return done

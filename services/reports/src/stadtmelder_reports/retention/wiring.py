@@ -16,7 +16,7 @@ from stadtmelder_shared.metrics import ServiceMetrics
 from stadtmelder_shared.timers import Timers
 
 
-def register(
+async def register(
     timers: Timers,
     database: AsyncDatabase[dict[str, Any]],
     repository: MongoReportRepository,
@@ -37,9 +37,11 @@ def register(
     def count(what: What, how_many: int) -> None:
         erased.labels(what=what).inc(how_many)
 
+    store = MongoRetentionStore(database, repository.limits)
+    await store.ensure_indexes()
     service = RetentionService(
         repository,
-        MongoRetentionStore(database, repository.limits),
+        store,
         erasure,
         Periods.of_days(
             settings.contact_retention_days,
