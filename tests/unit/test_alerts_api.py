@@ -322,6 +322,19 @@ async def test_one_click_cancelling_stops_the_alert_once(client: Any, alerts: Al
     assert len(cancelled) == 1
 
 
+async def test_cancelling_destroys_the_key_the_request_was_sealed_under(
+    client: Any, alerts: Alerts
+) -> None:
+    token = await subscribed(client, alerts)
+    key_id = alerts.the_request().email.key_id
+    assert key_id in alerts.keys.keys
+
+    await client.post(f"/api/v1/alerts/cancel/{token}")
+    await client.post(f"/api/v1/alerts/cancel/{token}")  # a second click destroys nothing more
+
+    assert key_id not in alerts.keys.keys
+
+
 async def test_a_cancelled_alert_cannot_be_confirmed_again(client: Any, alerts: Alerts) -> None:
     token = await subscribed(client, alerts)
     await client.post(f"/api/v1/alerts/cancel/{token}")  # before confirming: fine too

@@ -83,7 +83,11 @@ class AlertService:
         )
 
     async def cancel(self, token: str) -> Subscription:
-        return await self._step(token, "cancelled", lambda s: cancelled(s, self._clock()))
+        subscription = await self._step(token, "cancelled", lambda s: cancelled(s, self._clock()))
+        # Cancelling erases the address from the event log too: its sealed copies (the request)
+        # never open again, even when replayed (docs/personal-data.md).
+        await self._data_keys.destroy(alert_key_id(subscription.id))
+        return subscription
 
     async def _step(
         self, token: str, after: AlertStatus, decide: Callable[[Subscription], Event | None]
