@@ -176,6 +176,7 @@ async def test_a_hidden_report_is_gone_from_every_public_output_within_a_second(
     assert tracking.status_code == 200
     assert "ausgeblendet" in tracking.text
     assert "Beleidigung" in tracking.text
+    assert report.photo_path not in tracking.text
 
 
 async def test_a_redacted_description_and_removed_photo_are_gone_within_a_second(
@@ -233,6 +234,7 @@ async def test_a_redacted_description_and_removed_photo_are_gone_within_a_second
     # The reporter's private page keeps their own text and says what everyone else sees.
     assert f"alle anderen sehen: „{redacted}“" in tracking
     assert "ein Foto Ihrer Meldung aus der öffentlichen Ansicht entfernt" in tracking
+    assert report.photo_path not in tracking
 
 
 async def test_a_dispatcher_hides_a_report_with_the_staff_pages_form(

@@ -78,6 +78,7 @@ async def test_hidden_report_is_missing_from_every_public_read_but_not_for_its_r
     assert await desk.service.open_reports_nearby("road_damage", PLACE) == []
     tracked = await desk.service.tracked_report(token)
     assert [(m.action, m.reason) for m in tracked.moderation] == [("hidden", "Hetze")]
+    assert tracked.photos == []  # its URLs answer 404, so no page links them
 
 
 async def test_shown_again_the_report_is_public_again(desk: Desk) -> None:

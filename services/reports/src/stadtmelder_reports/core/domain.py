@@ -175,6 +175,13 @@ class Report:
             m.photo for m in self.moderation if m.action == "photo_removed" and m.photo
         )
 
+    @property
+    def public_photos(self) -> list[PhotoRef]:
+        """The photos the photo URLs serve: none of a hidden report, none staff removed."""
+        if self.hidden:
+            return []
+        return [photo for photo in self.photos if photo.number not in self.removed_photos]
+
 
 @dataclass(frozen=True)
 class WorkStep:
@@ -217,7 +224,7 @@ def public_copy(report: Report) -> Report:
     return replace(
         report,
         description=report.public_description,
-        photos=[photo for photo in report.photos if photo.number not in report.removed_photos],
+        photos=report.public_photos,
     )
 
 

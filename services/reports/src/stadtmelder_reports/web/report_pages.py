@@ -2,6 +2,7 @@
 status page behind the private tracking link, with the feedback form once resolved."""
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 from litestar import Controller, Response, get, post
@@ -99,7 +100,8 @@ def status_page(
     """`held`, when given, fills the section on what is stored about the reporter."""
     language = choose_language(request)
     given = given_feedback(report, reporter_recipient(report))
-    view = public_view(report, language, "")
+    # Only photos whose URLs answer: the page shows the reporter their stored data otherwise.
+    view = public_view(replace(report, photos=report.public_photos), language, "")
     # Mail is promised only to a report that keeps an address to send it to.
     mail_expected = bool(report.reporter and report.reporter.email)
     return page(
