@@ -184,3 +184,8 @@ class InMemoryDigestQueue:
         for key, item in list(self.items.items()):
             if item.subscription_id == subscription_id and item.day == day:
                 del self.items[key]
+
+    async def forget(self, subscription_id: str) -> None:
+        for key, item in list(self.items.items()):
+            if item.subscription_id == subscription_id:
+                del self.items[key]

@@ -2,6 +2,7 @@
 
 import dataclasses
 
+from stadtmelder_reports.erasure.alert_store import Subscriber
 from stadtmelder_reports.erasure.domain import Erasure
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import Event
@@ -43,3 +44,20 @@ class DestroyedKeys:
 
     async def destroy(self, key_id: str) -> None:
         self.destroyed.append(key_id)
+
+
+@dataclasses.dataclass
+class InMemoryAlertContacts:
+    """Alerts by their link token's hash, and the erasures written for them."""
+
+    subscribers: dict[str, Subscriber] = dataclasses.field(default_factory=dict)
+    erased: dict[str, Erasure] = dataclasses.field(default_factory=dict)
+
+    async def subscriber_of(self, token_hash: str) -> Subscriber | None:
+        return self.subscribers.get(token_hash)
+
+    async def erase_subscriber(self, subscription_id: str, erasure: Erasure) -> bool:
+        if subscription_id in self.erased:
+            return False
+        self.erased[subscription_id] = erasure
+        return True

@@ -8,26 +8,40 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from stadtmelder_notify.alerts.mails import AlertLinks
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_reports.app import build_app
 from stadtmelder_reports.citizen_links.domain import LinkTokens
+from stadtmelder_reports.core.domain import token_hash
 from stadtmelder_reports.core.service import ReportService
+from stadtmelder_reports.erasure.alert_store import Subscriber
 from stadtmelder_reports.erasure.service import ErasureService
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
 from tests.data_key_fakes import InMemoryDataKeys
-from tests.erasure_fakes import DestroyedKeys, InMemoryContactStore
+from tests.erasure_fakes import DestroyedKeys, InMemoryAlertContacts, InMemoryContactStore
 from tests.fakes import InMemoryReportRepository
 from tests.unit.test_erasure import CANARY, DUISBURG, submitted
 
 SECRET = b"erasure-link-test-secret"
 ERASED_AT = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
 MAIL_LINKS = MailLinks("https://melder.example", SECRET)
+ALERT_TOKEN = "alert-link-token-of-the-canary"
 
 
 @pytest.fixture
 def repository() -> InMemoryReportRepository:
     return InMemoryReportRepository()
+
+
+@pytest.fixture
+def alerts() -> InMemoryAlertContacts:
+    return InMemoryAlertContacts({token_hash(ALERT_TOKEN): Subscriber("alert-1", "duisburg")})
+
+
+@pytest.fixture
+def keys() -> DestroyedKeys:
+    return DestroyedKeys()
 
 
 @pytest.fixture
@@ -37,13 +51,17 @@ def service(repository: InMemoryReportRepository) -> ReportService:
 
 @pytest.fixture
 async def client(
-    repository: InMemoryReportRepository, service: ReportService
+    repository: InMemoryReportRepository,
+    service: ReportService,
+    alerts: InMemoryAlertContacts,
+    keys: DestroyedKeys,
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
     erasure = ErasureService(
         repository,
         InMemoryContactStore(repository),
-        DestroyedKeys().destroy,
+        keys.destroy,
         clock=lambda: ERASED_AT,
+        alerts=alerts,
     )
 
     @asynccontextmanager
@@ -105,3 +123,38 @@ async def test_a_link_signed_for_another_purpose_is_refused(
 
     assert answer.status_code == 404
     assert answer.json()["code"] == "link_invalid"
+
+
+async def test_an_alert_mails_link_asks_first_then_cancels_the_alert_and_erases_it_once(
+    client: AsyncTestClient[Litestar], alerts: InMemoryAlertContacts, keys: DestroyedKeys
+) -> None:
+    link = path_of(AlertLinks("https://melder.example").erasure(ALERT_TOKEN))
+
+    page = await client.get(link, headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert '<form method="post">' in page.text
+    assert alerts.erased == {}
+
+    first = await client.post(link, headers={"accept": "application/json"})
+    again = await client.post(link, headers={"accept": "application/json"})
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert first.json()["erased"] is True
+    event = alerts.erased["alert-1"].event
+    assert (event.subject, event.report_id, event.recipient_key) == (
+        "alert_subscriber",
+        "alert-1",
+        None,
+    )
+    assert keys.destroyed == ["alert:alert-1", "alert:alert-1"]
+
+
+async def test_an_unknown_alert_token_is_refused_in_the_error_shape(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    answer = await client.post(
+        "/api/v1/erasure/alert/made-up", headers={"accept": "application/json"}
+    )
+
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "alert_link_invalid"

@@ -68,6 +68,10 @@ class MongoDigestQueue:
     async def remove(self, subscription_id: str, day: date) -> None:
         await self._items.delete_many({"subscription_id": subscription_id, "day": day.isoformat()})
 
+    async def forget(self, subscription_id: str) -> None:
+        """Every report queued for the subscription, whatever its day (erasure on request)."""
+        await self._items.delete_many({"subscription_id": subscription_id})
+
 
 def _digest_item(document: Document) -> DigestItem:
     report = document["report"]

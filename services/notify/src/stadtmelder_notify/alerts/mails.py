@@ -38,6 +38,10 @@ class AlertLinks:
         """Also the `List-Unsubscribe` target: a POST to it cancels in one click."""
         return f"{self._base}/api/v1/alerts/cancel/{quote(token)}"
 
+    def erasure(self, token: str) -> str:
+        """Cancels the alert and deletes its address everywhere, after a confirmation page."""
+        return f"{self._base}/api/v1/erasure/alert/{quote(token)}"
+
     def report(self, report_id: str, language: str) -> str:
         return f"{self._base}/reports/{quote(report_id)}?lang={language}"
 
@@ -66,6 +70,7 @@ class AlertMails:
                 (Link(t("alert_confirm_button"), self._links.confirm(subscription.token)),),
             ),
             Paragraph(t("alert_not_you")),
+            Links(t("alert_choices"), (self._erase_link(subscription.token, t),)),
         )
         letter = Letter(
             language, t("alert_confirm_subject"), t("alert_greeting"), blocks, t("alert_signature")
@@ -156,9 +161,15 @@ class AlertMails:
         cancel_url = self._links.cancel(subscription.token)
         footer: tuple[Block, ...] = (
             Paragraph(t("alert_why").format(summary=self.summary(subscription, language))),
-            Links(t("alert_choices"), (Link(t("alert_cancel"), cancel_url),)),
+            Links(
+                t("alert_choices"),
+                (Link(t("alert_cancel"), cancel_url), self._erase_link(subscription.token, t)),
+            ),
         )
         letter = Letter(
             language, subject, t("alert_greeting"), blocks, t("alert_signature"), footer
         )
         return as_mail(letter, subscription.email, key, cancel_url)
+
+    def _erase_link(self, token: str, t: Words) -> Link:
+        return Link(t("alert_erase"), self._links.erasure(token))

@@ -1,8 +1,10 @@
 """Erasure on request in notify: a person's address for a report is forgotten, with their
-browsers and the mails still waiting for them, so nothing is sent to them about it again."""
+browsers and the mails still waiting for them, so nothing is sent to them about it again; an
+alert subscriber's subscription is cancelled with its address and its queued digest."""
 
 import json
 import logging
+from datetime import datetime
 from typing import Any, Protocol
 
 from faststream.kafka import KafkaBroker
@@ -25,6 +27,16 @@ class WaitingMails(Protocol):
     async def forget(self, recipient: str) -> int:
         """Give up the mails waiting for the follower with key `recipient`; returns how many."""
         ...
+
+
+class ErasableSubscriptions(Protocol):
+    async def cancel(self, subscription_id: str, at: datetime) -> None:
+        """Stop the alert and forget its address and link token."""
+        ...
+
+
+class ForgettableDigests(Protocol):
+    async def forget(self, subscription_id: str) -> None: ...
 
 
 class MongoWaitingMails:
@@ -60,14 +72,27 @@ class MongoWaitingMails:
 
 class NotifyErasure:
     def __init__(
-        self, followers: ErasableFollowers, channels: ChannelStore, waiting: WaitingMails
+        self,
+        followers: ErasableFollowers,
+        channels: ChannelStore,
+        waiting: WaitingMails,
+        subscriptions: ErasableSubscriptions,
+        digests: ForgettableDigests,
     ) -> None:
         self._followers = followers
         self._channels = channels
         self._waiting = waiting
+        self._subscriptions = subscriptions
+        self._digests = digests
 
     async def erase(self, event: ContactDataErased) -> None:
         """Idempotent: a redelivered erasure finds nothing more to forget."""
+        if event.subject == "alert_subscriber":
+            # `report_id` names the subscription: its alerts stop, its address goes, and no
+            # digest is left queued for it. Alert mails are sent at once, none waits.
+            await self._subscriptions.cancel(event.report_id, event.occurred_at)
+            await self._digests.forget(event.report_id)
+            return
         if event.recipient_key is not None:
             await self._followers.erase(event.report_id, event.recipient_key)
             await self._waiting.forget(event.recipient_key)

@@ -7,6 +7,8 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
+from stadtmelder_notify.alerts.digest_store import MongoDigestQueue
+from stadtmelder_notify.alerts.store import MongoSubscriptionStore
 from stadtmelder_notify.core.erasure import MongoWaitingMails, NotifyErasure, register_erasure
 from stadtmelder_notify.core.handlers import register_handlers
 from stadtmelder_notify.core.service import NotifyService
@@ -50,7 +52,13 @@ def register(
         contacts=contacts,
     )
     register_handlers(broker, service, settings.kafka_group_id)
-    erasure = NotifyErasure(followers, channels, MongoWaitingMails(database))
+    erasure = NotifyErasure(
+        followers,
+        channels,
+        MongoWaitingMails(database),
+        MongoSubscriptionStore(database),
+        MongoDigestQueue(database),
+    )
     register_erasure(broker, erasure, settings.kafka_group_id)
     timers = Timers()
     timers.every(settings.deferred_poll_seconds, "deferred-mails", service.send_deferred)

@@ -42,3 +42,15 @@ def erase_supporter(report: Report, supporter: str, now: datetime) -> Erasure:
         recipient_key=supporter,
     )
     return Erasure(now, event)
+
+
+def erase_alert_subscriber(subscription_id: str, jurisdiction: str, now: datetime) -> Erasure:
+    """An alert subscriber's erasure; the event's `report_id` names the subscription."""
+    event = ContactDataErased(
+        event_id=derived_event_id(subscription_id, "alert-subscriber-contact-erased"),
+        occurred_at=now,
+        report_id=subscription_id,
+        jurisdiction=jurisdiction,
+        subject="alert_subscriber",
+    )
+    return Erasure(now, event)

@@ -12,6 +12,7 @@ from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, Field
 
+from stadtmelder_reports.alerts.api import ALERT_EXCEPTION_HANDLERS
 from stadtmelder_reports.citizen_links.languages import page_language
 from stadtmelder_reports.citizen_links.pages import (
     LINK_DEPENDENCIES,
@@ -28,6 +29,7 @@ from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared.link_tokens import LinkHolder, LinkPurpose
 
 HOW_TO_ERASE = "POST to this address to delete your contact data for this report for good."
+HOW_TO_ERASE_ALERT = "POST to this address to cancel this alert and delete your address for good."
 
 
 class ErasureLinkOut(BaseModel):
@@ -47,6 +49,11 @@ def linked_person(link_tokens: Tokens, token: FromPath[str]) -> LinkHolder:
 Holder = NamedDependency[LinkHolder]
 
 
+class AlertErasureOut(BaseModel):
+    erased: bool = Field(description="True once the alert is cancelled and its address gone.")
+    detail: str
+
+
 class ErasureLinkController(Controller):
     """`/api/v1/erasure/{token}`: the link in the footer of every mail about a report."""
 
@@ -64,9 +71,9 @@ class ErasureLinkController(Controller):
         report = await service.public_report(holder.report_id)
         if not wants_html(request):
             return Response(ErasureLinkOut(report_id=report.id, erased=None, detail=HOW_TO_ERASE))
-        language = page_language(request, request.query_params.get("lang"))
-        title = Words(language)("erase_title")
-        return link_page("links_erase.html.j2", language, title, report_id=report.id)
+        t = Words(page_language(request, request.query_params.get("lang")))
+        asked = (t("erase_what", id=report.id), t("erase_link_final"))
+        return link_page("links_erase.html.j2", t.language, t("erase_title"), paragraphs=asked)
 
     @post(status_code=HTTP_200_OK, responses=declared(*BY_KEY))
     async def erase(self, request: AnyRequest, erasure: Erasure, holder: Holder) -> Response[Any]:
@@ -77,3 +84,31 @@ class ErasureLinkController(Controller):
         if not wants_html(request):
             return Response(ErasureLinkOut(report_id=holder.report_id, erased=erased, detail=done))
         return message_page(t.language, t("erase_title"), done)
+
+
+class AlertErasureController(Controller):
+    """`/api/v1/erasure/alert/{token}`: the link in every alert mail, with the alert's token."""
+
+    path = "/api/v1/erasure/alert/{token:str}"
+    tags = ["alerts"]  # noqa: RUF012 (Litestar reads it as a class attribute)
+    exception_handlers = ALERT_EXCEPTION_HANDLERS
+
+    @get(responses=declared(*BY_KEY))
+    async def show(self, request: AnyRequest, token: FromPath[str]) -> Response[Any]:
+        """What the link would do; opening it erases nothing (nor checks the token)."""
+        t = Words(page_language(request, request.query_params.get("lang")))
+        if not wants_html(request):
+            return Response(AlertErasureOut(erased=False, detail=HOW_TO_ERASE_ALERT))
+        asked = (t("erase_alert_what"), t("erase_alert_final"))
+        return link_page("links_erase.html.j2", t.language, t("erase_title"), paragraphs=asked)
+
+    @post(status_code=HTTP_200_OK, responses=declared(*BY_KEY))
+    async def erase(
+        self, request: AnyRequest, erasure: Erasure, token: FromPath[str]
+    ) -> Response[Any]:
+        """Cancel the alert and delete its e-mail address everywhere; a repeat changes nothing."""
+        await erasure.erase_alert_subscriber(token)
+        t = Words(page_language(request, request.query_params.get("lang")))
+        if not wants_html(request):
+            return Response(AlertErasureOut(erased=True, detail=t("erase_alert_done")))
+        return message_page(t.language, t("erase_title"), t("erase_alert_done"))

@@ -1,13 +1,20 @@
-"""Use cases of erasure on request: a reporter by tracking token, a supporter by mail link."""
+"""Use cases of erasure on request: a reporter by tracking token, a supporter by mail link, an
+alert subscriber by their alert's link."""
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from stadtmelder_reports.alerts.domain import AlertLinkInvalid
 from stadtmelder_reports.core.domain import Report, token_hash
 from stadtmelder_reports.core.repository import ReportRepository
 from stadtmelder_reports.core.service import WRITE_ATTEMPTS, utc_now
-from stadtmelder_reports.erasure.domain import erase_reporter, erase_supporter
+from stadtmelder_reports.erasure.alert_store import AlertContactStore, NoAlerts
+from stadtmelder_reports.erasure.domain import (
+    erase_alert_subscriber,
+    erase_reporter,
+    erase_supporter,
+)
 from stadtmelder_reports.erasure.store import ContactStore
 from stadtmelder_reports.errors import ReportChangedMeanwhile
 from stadtmelder_shared.link_tokens import LinkHolder, recipient_key
@@ -28,6 +35,7 @@ class ErasureService:
     destroy_key: DestroyKey = keep_no_keys
     on_events_pending: Callable[[str], None] = lambda report_id: None
     clock: Callable[[], datetime] = utc_now
+    alerts: AlertContactStore = field(default_factory=NoAlerts)
 
     async def erase_reporter(self, tracking_token: str) -> datetime:
         """Erase the reporter's contact data; when it was erased, the first time if repeated."""
@@ -68,6 +76,16 @@ class ErasureService:
         if erased:
             self.on_events_pending(report.id)
         return erased
+
+    async def erase_alert_subscriber(self, alert_token: str) -> None:
+        """Cancel the alert of an alert mail's link and erase its address everywhere; a
+        repeat changes nothing. An unknown token is refused (AlertLinkInvalid, 404)."""
+        subscriber = await self.alerts.subscriber_of(token_hash(alert_token))
+        if subscriber is None:
+            raise AlertLinkInvalid()
+        await self.destroy_key(f"alert:{subscriber.subscription_id}")
+        erasure = erase_alert_subscriber(*subscriber, self.clock())
+        await self.alerts.erase_subscriber(subscriber.subscription_id, erasure)
 
 
 def supporter_key_id(holder: LinkHolder) -> str:

@@ -10,12 +10,17 @@ from litestar.types import ControllerRouterHandler
 from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_reports.core.mongo_repository import MongoReportRepository
+from stadtmelder_reports.erasure.alert_store import MongoAlertContactStore
 from stadtmelder_reports.erasure.api import ErasureController
-from stadtmelder_reports.erasure.links_api import ErasureLinkController
+from stadtmelder_reports.erasure.links_api import AlertErasureController, ErasureLinkController
 from stadtmelder_reports.erasure.service import DestroyKey, ErasureService, keep_no_keys
 from stadtmelder_reports.erasure.store import MongoContactStore
 
-ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (ErasureController, ErasureLinkController)
+ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
+    ErasureController,
+    ErasureLinkController,
+    AlertErasureController,
+)
 
 
 def provide_erasure(state: State) -> ErasureService:
@@ -38,6 +43,7 @@ def register(
         MongoContactStore(database, repository.limits),
         destroy_key=destroy_key,
         on_events_pending=on_events_pending,
+        alerts=MongoAlertContactStore(database),
     )
     state.erasure = erasure
     return erasure
