@@ -25,6 +25,9 @@ pytestmark = pytest.mark.e2e
 DUISBURG = load_jurisdiction()
 LIGHTS = "stadt-licht"
 ERASE_LINK = re.compile(r"https?://\S+?/api/v1/erasure/[A-Za-z0-9_.-]+")
+ALERT_ERASE_LINK = re.compile(r"https?://\S+?/api/v1/erasure/alert/[A-Za-z0-9_%.-]+")
+CONFIRM_LINK = re.compile(r"https?://\S+?/api/v1/alerts/confirm/[A-Za-z0-9_%.-]+")
+PLACE = (51.4344, 6.7623)
 
 Mongo = AsyncMongoClient[dict[str, Any]]
 
@@ -53,15 +56,17 @@ def an_address(kind: str) -> str:
     return f"{kind}-{uuid.uuid4().hex[:12]}@example.org"
 
 
-async def a_routed_report(api: httpx.AsyncClient, reporter: str) -> dict[str, Any]:
+async def a_routed_report(
+    api: httpx.AsyncClient, reporter: str, category: str = "street_light_out"
+) -> dict[str, Any]:
     response = await api.post(
         "/api/v1/reports",
         json={
-            "category": "street_light_out",
-            "answers": valid_answers(DUISBURG.category("street_light_out")),
+            "category": category,
+            "answers": valid_answers(DUISBURG.category(category)),
             "description": f"Laterne dunkel ({uuid.uuid4().hex[:6]})",
-            "lat": 51.4344,
-            "lon": 6.7623,
+            "lat": PLACE[0],
+            "lon": PLACE[1],
             "email": reporter,
             "name": "Canary Vogel",
         },
@@ -82,6 +87,23 @@ async def support(api: httpx.AsyncClient, report_id: str, supporter: str) -> Non
         f"/api/v1/reports/{report_id}/support", json={"email": supporter, "language": "en"}
     )
     assert response.status_code == 200, response.text
+
+
+async def an_alert(system: LocalSystem, api: httpx.AsyncClient, address: str) -> EmailMessage:
+    """A confirmed alert for road damage where the test's street lights are: its confirmation."""
+    body = {"email": address, "lat": PLACE[0], "lon": PLACE[1], "radius_m": 300}
+    response = await api.post("/api/v1/alerts", json={**body, "category": "road_damage"})
+    assert response.status_code == 202, response.text
+
+    async def confirmation() -> list[EmailMessage]:
+        return [m for m in system.mailbox.messages_to(address) if CONFIRM_LINK.search(text_of(m))]
+
+    [mail] = await wait_until(confirmation, what=f"the alert confirmation to {address}")
+    async with httpx.AsyncClient(timeout=30) as browser:
+        confirm = CONFIRM_LINK.findall(text_of(mail))[0]
+        confirmed = await browser.post(confirm, headers={"accept": "application/json"})
+    assert confirmed.status_code == 200, confirmed.text
+    return mail
 
 
 def mails_about(system: LocalSystem, address: str, report_id: str) -> list[EmailMessage]:
@@ -136,6 +158,8 @@ async def test_an_erased_canary_is_in_no_document_and_mailed_no_more(
     running_system: LocalSystem, api: httpx.AsyncClient, mongo: Mongo, clerk: dict[str, str]
 ) -> None:
     canary, neighbour, witness = an_address("canary"), an_address("neighbour"), an_address("wit")
+    alert_mail = await an_alert(running_system, api, canary)
+    await an_alert(running_system, api, witness)
     reported = await a_routed_report(api, canary)
     own, token = reported["id"], reported["tracking_token"]
     await support(api, own, witness)
@@ -160,6 +184,9 @@ async def test_an_erased_canary_is_in_no_document_and_mailed_no_more(
         assert (await mongo_count(mongo, canary)) > 0, "opening the link must erase nothing"
         confirmed = await browser.post(links[0], headers={"accept": "application/json"})
         assert confirmed.status_code == 200, confirmed.text
+        [alert_link] = ALERT_ERASE_LINK.findall(text_of(alert_mail))
+        cancelled = await browser.post(alert_link, headers={"accept": "application/json"})
+        assert cancelled.status_code == 200, cancelled.text
 
     async def gone() -> dict[str, int] | None:
         left = await occurrences(mongo, canary)
@@ -184,8 +211,11 @@ async def test_an_erased_canary_is_in_no_document_and_mailed_no_more(
     await step(api, clerk, supported, "Wir kommen am Dienstag.")
     await mailed_saying(running_system, witness, "Montag")
     await mailed_saying(running_system, neighbour, "Dienstag")
+    # A new report in the alert's area: the witness, subscribed alike, hears of it.
+    pothole = (await a_routed_report(api, an_address("pothole"), "road_damage"))["id"]
+    await mailed_saying(running_system, witness, pothole)
     mails_after = len(running_system.mailbox.messages_to(canary))
-    print(f"mails to the canary after erasure and two staff steps: {mails_after}")
+    print(f"mails to the canary after erasure, two staff steps and a new alert: {mails_after}")
     assert mails_after == mails_before
 
 
