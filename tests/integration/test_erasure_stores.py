@@ -31,6 +31,7 @@ from stadtmelder_reports.erasure.domain import (
 from stadtmelder_reports.erasure.store import MongoContactStore
 from stadtmelder_shared import topics
 from stadtmelder_shared.alert_areas import AlertArea
+from stadtmelder_shared.data_keys import supporter_key_id
 from stadtmelder_shared.events import (
     CategoryRef,
     CitizenNotified,
@@ -40,6 +41,7 @@ from stadtmelder_shared.events import (
     ReportSubmitted,
 )
 from stadtmelder_shared.link_tokens import recipient_key
+from stadtmelder_shared.sealing import new_data_key, seal
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +65,7 @@ async def a_stored_report(repository: MongoReportRepository, email: str) -> Any:
         contact=Reporter(email=email, name="Kanarie Vogel"),
     )
     report_id = f"R{uuid.uuid4().hex[:9].upper()}"
-    new = submit(submission, DUISBURG, (), NOW, report_id, "token-" + report_id)
+    new = submit(submission, DUISBURG, (), NOW, report_id, "token-" + report_id, new_data_key())
     await repository.add(new.report)
     return new.report
 
@@ -96,7 +98,9 @@ async def test_one_supporter_leaves_the_report_and_the_others_stay(real_database
     for email in (CANARY, OTHER):
         supporter = Reporter(email=email)
         key = token_hash(email.lower())  # the service's key: a hash of the address
-        await repository.add_supporter(report.id, key, supporter, supported(report, supporter, NOW))
+        key_id = supporter_key_id(report.id, email)
+        sealed = seal(new_data_key(), key_id, "supporter", supporter.model_dump_json())
+        await repository.add_supporter(report.id, key, supporter, supported(report, sealed, NOW))
     store = MongoContactStore(real_database, repository.limits)
     canary_key = recipient_key(report.id, CANARY)
 
@@ -121,7 +125,6 @@ def waiting_mail(key: str, email: str) -> PendingMail:
         category=CategoryRef(code="graffiti", names={"de": "Graffiti"}),
         description="Graffiti",
         location=None,
-        reporter=Reporter(email=email),
     )
     return PendingMail(
         key=key,
@@ -171,7 +174,7 @@ async def test_an_alert_subscriber_is_cancelled_and_its_waiting_request_dropped(
     alerts = MongoAlertStore(real_database)
     request = AlertRequest(email=CANARY, district="mitte", category="road_damage")
     subscription = new_subscription(
-        request, AlertArea(district="mitte"), DUISBURG, NOW, "alert-1", "link-token"
+        request, AlertArea(district="mitte"), DUISBURG, NOW, "alert-1", "link-token", new_data_key()
     )
     await alerts.add(subscription)
     store = MongoAlertContactStore(real_database)

@@ -17,6 +17,7 @@ from stadtmelder_reports.erasure.domain import (
 )
 from stadtmelder_reports.erasure.store import ContactStore
 from stadtmelder_reports.errors import ReportChangedMeanwhile
+from stadtmelder_shared.data_keys import alert_key_id
 from stadtmelder_shared.link_tokens import LinkHolder, recipient_key
 
 # Destroys the data key that seals a subject's contact data in Kafka records (crypto-shredding);
@@ -83,7 +84,7 @@ class ErasureService:
         subscriber = await self.alerts.subscriber_of(token_hash(alert_token))
         if subscriber is None:
             raise AlertLinkInvalid()
-        await self.destroy_key(f"alert:{subscriber.subscription_id}")
+        await self.destroy_key(alert_key_id(subscriber.subscription_id))
         erasure = erase_alert_subscriber(*subscriber, self.clock())
         await self.alerts.erase_subscriber(subscriber.subscription_id, erasure)
 
