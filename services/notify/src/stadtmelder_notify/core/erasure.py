@@ -4,6 +4,7 @@ alert subscriber's subscription is cancelled with its address and its queued dig
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -70,36 +71,29 @@ class MongoWaitingMails:
         return forgotten
 
 
+@dataclass(frozen=True)
 class NotifyErasure:
-    def __init__(
-        self,
-        followers: ErasableFollowers,
-        channels: ChannelStore,
-        waiting: WaitingMails,
-        subscriptions: ErasableSubscriptions,
-        digests: ForgettableDigests,
-    ) -> None:
-        self._followers = followers
-        self._channels = channels
-        self._waiting = waiting
-        self._subscriptions = subscriptions
-        self._digests = digests
+    followers: ErasableFollowers
+    channels: ChannelStore
+    waiting: WaitingMails
+    subscriptions: ErasableSubscriptions
+    digests: ForgettableDigests
 
     async def erase(self, event: ContactDataErased) -> None:
         """Idempotent: a redelivered erasure finds nothing more to forget."""
         if event.subject == "alert_subscriber":
             # `report_id` names the subscription: its alerts stop, its address goes, and no
             # digest is left queued for it. Alert mails are sent at once, none waits.
-            await self._subscriptions.cancel(event.report_id, event.occurred_at)
-            await self._digests.forget(event.report_id)
+            await self.subscriptions.cancel(event.report_id, event.occurred_at)
+            await self.digests.forget(event.report_id)
             return
         if event.recipient_key is not None:
-            await self._followers.erase(event.report_id, event.recipient_key)
-            await self._waiting.forget(event.recipient_key)
+            await self.followers.erase(event.report_id, event.recipient_key)
+            await self.waiting.forget(event.recipient_key)
         if event.subject == "reporter":
             # Only the reporter's browser could subscribe (with the tracking token).
-            for subscriber in await self._channels.subscribers(event.report_id):
-                await self._channels.unsubscribe(event.report_id, subscriber.subscription.endpoint)
+            for subscriber in await self.channels.subscribers(event.report_id):
+                await self.channels.unsubscribe(event.report_id, subscriber.subscription.endpoint)
 
 
 def register_erasure(broker: KafkaBroker, erasure: NotifyErasure, group_id: str) -> None:
