@@ -272,7 +272,7 @@ async def test_after_erasure_the_page_says_the_contact_data_is_gone(
     page = await client.get(f"/track/{held.token}?lang=en")
     answer = (await client.get(f"/api/v1/track/{held.token}/data")).json()
 
-    assert "None any more: you erased them." in page.text
+    assert "None any more: erased at your request or when their retention period" in page.text
     assert "You gave us no contact details" not in page.text
     assert answer["contact"] is None
     assert datetime.fromisoformat(answer["report"]["contact_erased_at"]) == READ_AT
