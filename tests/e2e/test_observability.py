@@ -127,9 +127,35 @@ def has_sample(found: dict[str, list[Any]], family: str, **labels: str) -> bool:
     )
 
 
+def db_commands(found: dict[str, list[Any]]) -> float:
+    """Every database command the service counted so far."""
+    family = found.get("stadtmelder_db_commands", [])
+    return float(sum(s.value for s in family if s.name == "stadtmelder_db_commands_total"))
+
+
+async def scrape_services(system: LocalSystem) -> dict[str, str]:
+    profile: Any = system.profile
+    texts = {}
+    async with httpx.AsyncClient(timeout=10) as http:
+        for service, port in (
+            ("reports", profile.reports_port),
+            ("routing", profile.routing_port),
+            ("notify", profile.notify_port),
+        ):
+            response = await http.get(f"http://127.0.0.1:{port}/metrics")
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/plain")
+            texts[service] = response.text
+    return texts
+
+
 async def test_the_metrics_of_each_service_show_their_series_after_a_report(
     running_system: LocalSystem,
 ) -> None:
+    before = {
+        name: db_commands(families(text))
+        for name, text in (await scrape_services(running_system)).items()
+    }
     address = f"metrics-{uuid.uuid4().hex[:8]}@example.org"
     report_id = await submit(running_system, address)
     poison_key = f"POISON-{uuid.uuid4().hex[:8]}"
@@ -149,18 +175,7 @@ async def test_the_metrics_of_each_service_show_their_series_after_a_report(
 
     await wait_until(dead_lettered, what="the poison record in the DLQ")
 
-    profile: Any = running_system.profile
-    texts = {}
-    async with httpx.AsyncClient(timeout=10) as http:
-        for service, port in (
-            ("reports", profile.reports_port),
-            ("routing", profile.routing_port),
-            ("notify", profile.notify_port),
-        ):
-            response = await http.get(f"http://127.0.0.1:{port}/metrics")
-            assert response.status_code == 200
-            assert response.headers["content-type"].startswith("text/plain")
-            texts[service] = response.text
+    texts = await scrape_services(running_system)
     reports, routing, notify = (families(texts[s]) for s in ("reports", "routing", "notify"))
 
     # HTTP latency by route template, never by the path with a report id in it.
@@ -190,6 +205,11 @@ async def test_the_metrics_of_each_service_show_their_series_after_a_report(
     assert has_sample(routing, "stadtmelder_sla_overdue_work_items", department="stadt-licht")
     assert has_sample(notify, "stadtmelder_notifications", channel="email", outcome="sent")
     assert has_sample(notify, "stadtmelder_notifications", channel="email", outcome="failed")
+    # Database commands by name and collection: each service's count grew with the report.
+    for service, found in (("reports", reports), ("routing", routing), ("notify", notify)):
+        assert db_commands(found) > before[service], f"{service} counted no database command"
+    assert has_sample(reports, "stadtmelder_db_commands", command="insert", collection="reports")
+    assert has_sample(routing, "stadtmelder_db_commands", command="update", collection="work_items")
     # Bounded labels: no report id, no address in any series.
     for text in texts.values():
         assert report_id not in text

@@ -5,6 +5,7 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
+from stadtmelder_shared.database_commands import DatabaseCommands
 from stadtmelder_shared.kafka import make_broker
 from stadtmelder_shared.logs import LogContextMiddleware
 from stadtmelder_shared.metrics import ServiceMetrics
@@ -20,6 +21,12 @@ def service_broker(service: str, bootstrap_servers: str, metrics: ServiceMetrics
     )
 
 
-def connect_mongo(url: str) -> AsyncMongoClient[dict[str, Any]]:
-    """Datetimes come back aware (UTC); an unreachable server fails a call within 5 s."""
-    return AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=5000)
+def connect_mongo(
+    url: str, metrics: ServiceMetrics | None = None
+) -> AsyncMongoClient[dict[str, Any]]:
+    """Datetimes come back aware (UTC); an unreachable server fails a call within 5 s; with
+    `metrics`, every command is counted in `stadtmelder_db_commands_total`."""
+    listeners = [DatabaseCommands(metrics.registry)] if metrics else []
+    return AsyncMongoClient(
+        url, tz_aware=True, serverSelectionTimeoutMS=5000, event_listeners=listeners
+    )

@@ -25,7 +25,6 @@ from stadtmelder_reports.core.catalogue import (
 )
 from stadtmelder_reports.core.handlers import register_handlers
 from stadtmelder_reports.core.outbox import OutboxRelay
-from stadtmelder_reports.core.repository import connect
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.erasure import wiring as erasure
 from stadtmelder_reports.http.errors import EXCEPTION_HANDLERS
@@ -61,6 +60,7 @@ from stadtmelder_shared.health import connection_checks
 from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
 from stadtmelder_shared.logs import LogContextMiddleware
 from stadtmelder_shared.metrics import ServiceMetrics
+from stadtmelder_shared.service_clients import connect_mongo
 from stadtmelder_shared.timers import Timers
 from stadtmelder_shared.tracing import kafka_middleware as tracing_middleware
 
@@ -126,7 +126,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        client = connect(settings.mongodb_url)
+        client = connect_mongo(settings.mongodb_url, metrics)
         database = client[settings.mongodb_database]
         data_keys = mongo_data_keys(client, settings.data_keys_database)
         broker = make_broker(

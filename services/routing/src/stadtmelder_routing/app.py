@@ -40,7 +40,7 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
     """Clients are created here but connect lazily: in the app's startup, not at import."""
     metrics = ServiceMetrics("routing")
     broker = service_broker("routing", settings.kafka_bootstrap_servers, metrics)
-    mongo = connect_mongo(settings.mongodb_url)
+    mongo = connect_mongo(settings.mongodb_url, metrics)
     database = mongo[settings.mongodb_database]
     directory = load_directory(settings.departments_file)
     rules_dir = settings.responsibility_dir or DEFAULT_DIRECTORY
