@@ -9,7 +9,8 @@ from typing import Any, Protocol
 from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_reports.alerts.domain import AlertLinkInvalid, District, Subscription
-from stadtmelder_reports.core.outbox import Pending
+from stadtmelder_reports.core.outbox import DocumentOutbox
+from stadtmelder_reports.core.outbox_writes import drop_published
 from stadtmelder_shared import topics
 from stadtmelder_shared.alert_areas import (
     AlertStatus,
@@ -100,24 +101,7 @@ class MongoAlertStore:
         return [_from_document(document) async for document in cursor]
 
     async def mark_published(self, subscription_id: str, event_ids: Sequence[str]) -> None:
-        published = set(event_ids)
-        # An event appended between our read and this write must stay: compare revisions.
-        while True:
-            document = await self._subscriptions.find_one(
-                {"_id": subscription_id}, projection={"outbox": 1, "revision": 1}
-            )
-            if document is None:
-                return
-            remaining = [e for e in document["outbox"] if e["event"]["event_id"] not in published]
-            changed = await self._update(
-                {"_id": subscription_id, "revision": document["revision"]},
-                {
-                    "$set": {"outbox": remaining, "outbox_pending": len(remaining)},
-                    "$inc": {"revision": 1},
-                },
-            )
-            if changed:
-                return
+        await drop_published(self._subscriptions, self._update, subscription_id, event_ids)
 
     async def _update(self, condition: Document, update: Document) -> bool:
         """One subscription's update if it meets `condition`; see `conditional_writes`."""
@@ -161,24 +145,8 @@ def _from_document(document: Document) -> Subscription:
     )
 
 
-class AlertOutbox:
+class AlertOutbox(DocumentOutbox[Subscription]):
     """The alerts' outbox for the relay: the events inside subscription documents."""
 
-    key_name = "subscription_id"
-
     def __init__(self, store: AlertStore) -> None:
-        self._store = store
-
-    async def pending_batch(self, limit: int) -> list[Pending]:
-        return [_pending(s) for s in await self._store.with_pending_events(limit)]
-
-    async def pending_of(self, key: str) -> Pending | None:
-        subscription = await self._store.by_id(key)
-        return None if subscription is None else _pending(subscription)
-
-    async def mark_sent(self, pending: Pending, event_ids: Sequence[str]) -> None:
-        await self._store.mark_published(pending.key, event_ids)
-
-
-def _pending(subscription: Subscription) -> Pending:
-    return Pending(subscription.id, subscription.revision, subscription.pending_events)
+        super().__init__("subscription_id", store, store.by_id)

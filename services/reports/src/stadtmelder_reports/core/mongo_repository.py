@@ -17,6 +17,7 @@ from stadtmelder_reports.core.documents import (
     to_document,
 )
 from stadtmelder_reports.core.domain import OPEN_STATUSES, Notice, Report, StatusChange, WorkStep
+from stadtmelder_reports.core.outbox_writes import clear_outbox, drop_published
 from stadtmelder_reports.core.report_queries import (
     QueueQuery,
     ReportQuery,
@@ -231,33 +232,11 @@ class MongoReportRepository:
 
     async def mark_published(self, report_id: str, event_ids: Iterable[str]) -> None:
         published = set(event_ids)
-        # Another writer may append events between our read and this write: compare revisions
-        # and retry, so an event appended meanwhile is never dropped from the outbox.
-        while True:
-            document = await self._reports.find_one(
-                {"_id": report_id}, projection={"outbox": 1, "revision": 1}
-            )
-            if document is None:
-                return
-            remaining = [e for e in document["outbox"] if e["event"]["event_id"] not in published]
-            matched = await self._limits.update(
-                {"_id": report_id, "revision": document["revision"]},
-                {
-                    "$set": {"outbox": remaining, "outbox_pending": len(remaining)},
-                    "$inc": {"revision": 1},
-                },
-            )
-            if matched:
-                await self._limits.forget_published(published)
-                return
+        if await drop_published(self._reports, self._limits.update, report_id, published):
+            await self._limits.forget_published(published)
 
     async def clear_outbox(self, report_id: str, revision: int, event_ids: Iterable[str]) -> bool:
-        # The relay read the outbox at `revision`: unchanged since, nothing is left to keep,
-        # so no second read of the outbox is needed.
-        cleared = await self._limits.update(
-            {"_id": report_id, "revision": revision},
-            {"$set": {"outbox": [], "outbox_pending": 0}, "$inc": {"revision": 1}},
-        )
+        cleared = await clear_outbox(self._limits.update, report_id, revision)
         if cleared:
             await self._limits.forget_published(event_ids)
         return cleared

@@ -8,7 +8,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from stadtmelder_reports.core.domain import Report
 from stadtmelder_reports.core.repository import ReportRepository
@@ -59,31 +59,76 @@ class OutboxStore(Protocol):
         ...
 
 
-class ReportOutbox:
-    """The reports' outbox: the events inside report documents."""
+class OutboxDocument(Protocol):
+    """A stored document that keeps its own outbox, as the relay reads it."""
 
-    key_name = "report_id"
+    id: str
+    revision: int
+    pending_events: list[tuple[str, Event]]
+
+
+D = TypeVar("D", bound=OutboxDocument)
+D_co = TypeVar("D_co", bound=OutboxDocument, covariant=True)
+
+
+class OutboxDocuments(Protocol[D_co]):
+    """A store of such documents: the ones with events waiting, and dropping published ones."""
+
+    async def with_pending_events(self, limit: int) -> Sequence[D_co]: ...
+
+    async def mark_published(self, key: str, event_ids: Sequence[str]) -> None: ...
+
+
+class DocumentOutbox(Generic[D]):
+    """The events inside a store's documents, as the relay sees them: one for every store with
+    an outbox. `find` reads one document by its key, None when it is gone."""
+
+    def __init__(
+        self,
+        key_name: str,
+        documents: OutboxDocuments[D],
+        find: Callable[[str], Awaitable[D | None]],
+    ) -> None:
+        self.key_name = key_name
+        self._documents = documents
+        self._find = find
+
+    async def pending_batch(self, limit: int) -> list[Pending]:
+        return [self.pending(d) for d in await self._documents.with_pending_events(limit)]
+
+    async def pending_of(self, key: str) -> Pending | None:
+        document = await self._find(key)
+        return None if document is None else self.pending(document)
+
+    async def mark_sent(self, pending: Pending, event_ids: Sequence[str]) -> None:
+        await self._documents.mark_published(pending.key, event_ids)
+
+    def pending(self, document: D) -> Pending:
+        return Pending(document.id, document.revision, document.pending_events)
+
+
+class ReportOutbox(DocumentOutbox[Report]):
+    """The reports' outbox: each event keeps the trace it was queued in, and the relay's write
+    is the cheap one when nothing was queued since its read."""
 
     def __init__(self, repository: ReportRepository) -> None:
         self._repository = repository
+        super().__init__("report_id", repository, self._report)
 
-    async def pending_batch(self, limit: int) -> list[Pending]:
-        return [_pending(report) for report in await self._repository.with_pending_events(limit)]
-
-    async def pending_of(self, key: str) -> Pending | None:
+    async def _report(self, report_id: str) -> Report | None:
         try:
-            return _pending(await self._repository.get(key))
+            return await self._repository.get(report_id)
         except ReportNotFound:
             return None
 
     async def mark_sent(self, pending: Pending, event_ids: Sequence[str]) -> None:
-        # The cheap write when nothing was queued since the read; else keep the newer events.
         if not await self._repository.clear_outbox(pending.key, pending.revision, event_ids):
             await self._repository.mark_published(pending.key, event_ids)
 
-
-def _pending(report: Report) -> Pending:
-    return Pending(report.id, report.revision, report.pending_events, report.trace_contexts)
+    def pending(self, document: Report) -> Pending:
+        return Pending(
+            document.id, document.revision, document.pending_events, document.trace_contexts
+        )
 
 
 class OutboxRelay:
