@@ -23,8 +23,9 @@ ARRIVAL_SECONDS = 30
 
 
 @contextlib.asynccontextmanager
-async def bare_litestar(port: int) -> AsyncIterator[str]:
-    """Run bench/bare_app.py in its own process; yield its base URL; stop it afterwards."""
+async def bare_litestar(port: int) -> AsyncIterator[tuple[str, int]]:
+    """Run bench/bare_app.py in its own process (and process group, so its CPU time is read
+    as the system's components are); yield its base URL and pid; stop it afterwards."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -34,11 +35,12 @@ async def bare_litestar(port: int) -> AsyncIterator[str]:
         cwd=ROOT,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
         await _wait_until_live(url, process)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         await process.wait()

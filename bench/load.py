@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.baselines import bare_litestar, kafka_round_trips
+from bench.costs import PerReport, per_report, usage_now
 from bench.figures import Latency
 from bench.load_report import Step, report
 from bench.observers import (
@@ -40,7 +41,7 @@ from bench.observers import (
 )
 from bench.open_loop import Shot, run_closed_loop, run_open_loop
 from bench.plot import plot_latencies
-from bench.target import COMPONENTS, ROOT, Target
+from bench.target import COMPONENTS, ROOT, Target, group_cpu_seconds
 
 OUT = ROOT / "var/bench"
 BARE_PORT_SHIFT = 90  # the bare app listens next to the services: 8090, or 18890 with offset 800
@@ -105,6 +106,7 @@ async def system_step(
     memory = MemoryWatch(target)
     sampling = asyncio.create_task(memory.run())
     wall_offset = time.time() - time.monotonic()
+    before = await usage_now(target)
     try:
         step, shots = await open_loop_step(target.reports_url, rate, seconds)
         accepted = {s.result.report_id: s for s in shots if s.result.report_id}
@@ -125,6 +127,8 @@ async def system_step(
                 break
         # The next step starts on a drained pipeline, so it does not pay for this one's backlog.
         await wait_for_consumers(target.kafka, deadline)
+        # Read once the consumers are through: the cost of the reports' whole way, both mails.
+        step.cost = per_report(before, await usage_now(target), step.accepted)
     finally:
         sampling.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -144,6 +148,16 @@ async def system_step(
     step.not_mailed = len(accepted) - len(to_mail)
     step.peak_rss_mb = memory.peaks
     step.raw |= {"work_item": to_work, "mail": to_mail}
+    return step
+
+
+async def bare_step(url: str, pid: int, rate: float, seconds: float) -> Step:
+    """A step against bare Litestar, with the CPU time of its process per request."""
+    before = group_cpu_seconds({pid}).get(pid, 0.0)
+    step, _ = await open_loop_step(url, rate, seconds)
+    used = group_cpu_seconds({pid}).get(pid, 0.0) - before
+    if step.accepted:
+        step.cost = PerReport({}, {"bare_litestar": used * 1000 / step.accepted})
     return step
 
 
@@ -188,10 +202,10 @@ async def measure(options: argparse.Namespace, target: Target) -> dict[str, Any]
     say("the instant a kill -9 of notify sends a mail twice (RFC 1047)")
     results["accept_gap"] = await asyncio.to_thread(accept_gap)
     bare_port = target.profile.reports_port + BARE_PORT_SHIFT
-    async with bare_litestar(bare_port) as bare_url:
+    async with bare_litestar(bare_port) as (bare_url, bare_pid):
         for rate in options.rates:
             say(f"bare Litestar at {rate:g}/s for {options.seconds:g} s")
-            step, _ = await open_loop_step(bare_url, rate, options.seconds)
+            step = await bare_step(bare_url, bare_pid, rate, options.seconds)
             results["bare_litestar"].append(step)
         say(f"bare Litestar ceiling, {options.ceiling_workers} clients")
         bare_ceiling = await ceiling(bare_url, options.ceiling_workers, options.ceiling_seconds)
@@ -228,7 +242,7 @@ async def measure(options: argparse.Namespace, target: Target) -> dict[str, Any]
 
 
 def to_json(value: Any) -> Any:
-    if isinstance(value, Step | Latency):
+    if isinstance(value, Step | Latency | PerReport):
         return to_json(asdict(value))
     if isinstance(value, dict):
         return {key: to_json(item) for key, item in value.items()}

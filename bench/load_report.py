@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.costs import PerReport
 from bench.figures import Latency, ratio, show, table
 from bench.target import COMPONENTS, SERVICES
 
@@ -12,6 +13,9 @@ TARGET_MAIL_P99_MS = 500
 TARGET_CEILING_RATIO = 0.30
 TARGET_RSS_MB = 200
 TARGET_ROUTING_GROWTH = 2.0
+TARGET_DB_COMMANDS = 12  # issue 16: submission through routed and two mails
+TARGET_CPU_MS = 30.0  # issue 16: in all processes together
+SHOWN_FROM = 0.05  # commands per report; rarer ones (timers, scrapes) stay in the JSON only
 
 
 @dataclass
@@ -29,6 +33,8 @@ class Step:
     not_delivered: int = 0
     not_mailed: int = 0
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    # Database commands and CPU time per accepted report, over the step and its settling.
+    cost: PerReport | None = None
     # Every measurement in seconds, by what was measured: the raw figures behind the summaries.
     raw: dict[str, list[float]] = field(default_factory=dict)
 
@@ -39,6 +45,52 @@ def ms(latency: Latency | None, which: str) -> str:
 
 def verdict(met: bool | None) -> str:
     return "n/a" if met is None else ("met" if met else "MISSED")
+
+
+def cost_of(step: Step) -> tuple[float | None, float | None]:
+    """Database commands and CPU ms per report, each summed over all that was read."""
+    if step.cost is None:
+        return None, None
+    db = [step.cost.db_total(service) for service in SERVICES]
+    cpu = [step.cost.cpu_ms.get(name) for name in COMPONENTS]
+    return (
+        None if None in db else sum(v for v in db if v is not None),
+        None if None in cpu else sum(v for v in cpu if v is not None),
+    )
+
+
+def cost_tables(ours: Sequence[Step], bare: Sequence[Step]) -> list[str]:
+    lines = ["", "work per report: database commands (each service's /metrics), CPU ms (/proc)", ""]
+    rows = []
+    for step, base in zip(ours, bare, strict=True):
+        cost = step.cost or PerReport({}, {})
+        db_total, cpu_total = cost_of(step)
+        bare_cpu = base.cost.cpu_ms.get("bare_litestar") if base.cost else None
+        rows.append(
+            [
+                f"{step.rate:g}/s",
+                *(show(cost.db_total(service)) for service in SERVICES),
+                show(db_total),
+                *(show(cost.cpu_ms.get(name)) for name in COMPONENTS),
+                show(cpu_total),
+                show(bare_cpu, digits=2),
+                show(ratio(cpu_total, bare_cpu), "×"),
+            ]
+        )
+    headers = ["rate", *(f"db {s}" for s in SERVICES), "db all"]
+    headers += [*(f"cpu {name}" for name in COMPONENTS), "cpu all", "cpu bare", "all / bare"]
+    lines.append(table(headers, rows))
+    top = ours[-1]
+    if top.cost is not None:
+        lines += ["", f"database commands per report at {top.rate:g}/s", ""]
+        rows = [
+            [service, command, show(count, digits=2)]
+            for service, commands in top.cost.db_commands.items()
+            for command, count in commands.items()
+            if count >= SHOWN_FROM
+        ]
+        lines.append(table(["service", "command collection", "per report"], rows))
+    return lines
 
 
 def report(results: dict[str, Any], rates: Sequence[float]) -> str:
@@ -102,6 +154,7 @@ def report(results: dict[str, Any], rates: Sequence[float]) -> str:
             ],
         )
     )
+    lines += cost_tables(ours, bare)
     top = ours[-1]
     lines += ["", f"memory (RSS MB): idle, and the peak during {top.rate:g}/s", ""]
     idle: dict[str, float | None] = results["idle_rss_mb"]
@@ -118,6 +171,7 @@ def report(results: dict[str, Any], rates: Sequence[float]) -> str:
     top_mail = top.mail.p99 if top.mail else None
     service_peaks = [top.peak_rss_mb[name] for name in SERVICES if name in top.peak_rss_mb]
     heaviest = max(service_peaks, default=None)
+    top_db, top_cpu = cost_of(top)
     lines += ["", "targets", ""]
     checks: list[tuple[str, str, bool | None]] = [
         (
@@ -146,6 +200,16 @@ def report(results: dict[str, Any], rates: Sequence[float]) -> str:
             None
             if len(service_peaks) < len(SERVICES)
             else all(peak < TARGET_RSS_MB for peak in service_peaks),
+        ),
+        (
+            f"database commands per report ≤ {TARGET_DB_COMMANDS} at {top.rate:g}/s",
+            show(top_db),
+            None if top_db is None else top_db <= TARGET_DB_COMMANDS,
+        ),
+        (
+            f"CPU per report ≤ {TARGET_CPU_MS:g} ms in all processes at {top.rate:g}/s",
+            show(top_cpu, " ms"),
+            None if top_cpu is None else top_cpu <= TARGET_CPU_MS,
         ),
     ]
     lines.append(table(["target", "measured", ""], [[t, m, verdict(v)] for t, m, v in checks]))

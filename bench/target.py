@@ -9,7 +9,7 @@ import importlib.util
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -23,6 +23,7 @@ SERVICES = ("reports", "routing", "notify")
 # answer almost everything with 429.
 SUBMISSIONS_PER_MINUTE = 10_000_000
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def load_stack() -> ModuleType:
@@ -89,6 +90,15 @@ class Target:
         sizes = group_rss_kb(set(groups.values()))
         return {name: sizes.get(pid, 0) / 1024 for name, pid in groups.items()}
 
+    def cpu_seconds(self, *components: str) -> dict[str, float]:
+        """CPU time used so far by each running component's process group, in seconds."""
+        groups = {name: pid for name in components if (pid := self.pid(name)) is not None}
+        used = group_cpu_seconds(set(groups.values()))
+        return {name: used.get(pid, 0.0) for name, pid in groups.items()}
+
+    def service_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{getattr(self.profile, f'{service}_port')}"
+
     def _load_environment(self) -> dict[str, str]:
         return {"REPORTS_SUBMISSIONS_PER_MINUTE": str(SUBMISSIONS_PER_MINUTE)}
 
@@ -117,17 +127,36 @@ class Target:
         return {key.decode(): value.decode(errors="replace") for key, _, value in pairs}
 
 
-def group_rss_kb(pgids: set[int]) -> dict[int, int]:
-    """Resident memory of every live process summed by process group, in kB (Linux /proc)."""
-    totals: dict[int, int] = {}
+def _live_processes() -> Iterator[list[str]]:
+    """The fields of /proc/<pid>/stat after "(comm)" of every live process: state, ppid,
+    pgrp, ... (field n of the whole line is index n - 3 here)."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
         except OSError:
             continue  # the process ended while we looked
         fields = text[text.rindex(")") + 2 :].split()
-        # After "(comm)": state ppid pgrp ...; rss in pages is field 24 of the whole line.
+        if fields[0] != "Z":
+            yield fields
+
+
+def group_rss_kb(pgids: set[int]) -> dict[int, int]:
+    """Resident memory of every live process summed by process group, in kB (Linux /proc)."""
+    totals: dict[int, int] = {}
+    for fields in _live_processes():
         group = int(fields[2])
-        if group in pgids and fields[0] != "Z":
+        if group in pgids:  # rss in pages is field 24
             totals[group] = totals.get(group, 0) + int(fields[21]) * PAGE_KB
+    return totals
+
+
+def group_cpu_seconds(pgids: set[int]) -> dict[int, float]:
+    """CPU time (user + system, fields 14 and 15) of every live process summed by process
+    group, in seconds since each process started."""
+    totals: dict[int, float] = {}
+    for fields in _live_processes():
+        group = int(fields[2])
+        if group in pgids:
+            used = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+            totals[group] = totals.get(group, 0.0) + used
     return totals

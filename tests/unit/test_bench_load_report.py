@@ -2,12 +2,22 @@
 
 from typing import Any
 
+from bench.costs import PerReport
 from bench.figures import Latency
 from bench.load_report import Step, report
-from bench.target import COMPONENTS
+from bench.target import COMPONENTS, SERVICES
 
 
-def step(rate: float, submit_ms: float, work_ms: float, mail_ms: float, rss_mb: float) -> Step:
+def step(
+    rate: float,
+    submit_ms: float,
+    work_ms: float,
+    mail_ms: float,
+    rss_mb: float,
+    db_commands: float = 3.0,
+    cpu_ms: float = 4.0,
+) -> Step:
+    """A step whose cost per report is spread evenly over the services and processes."""
     return Step(
         rate=rate,
         sent=100,
@@ -18,6 +28,10 @@ def step(rate: float, submit_ms: float, work_ms: float, mail_ms: float, rss_mb: 
         work_item=Latency.of_seconds([work_ms / 1000]),
         mail=Latency.of_seconds([mail_ms / 1000]),
         peak_rss_mb=dict.fromkeys(COMPONENTS, rss_mb),
+        cost=PerReport(
+            {service: {"find reports": db_commands} for service in SERVICES},
+            dict.fromkeys(COMPONENTS, cpu_ms),
+        ),
     )
 
 
@@ -49,7 +63,7 @@ def test_figures_within_every_target_are_reported_as_met() -> None:
 
 
 def test_figures_beyond_the_targets_are_reported_as_missed_with_their_rate() -> None:
-    text = report(results(step(100, 20, 260, 900, 250), ours_ceiling=100), [25, 100])
+    text = report(results(step(100, 20, 260, 900, 250, 5, 6), ours_ceiling=100), [25, 100])
 
     found = verdicts(text)
     assert found["submission → work item p99 < 250 ms at 100/s"] == "MISSED"
@@ -57,3 +71,15 @@ def test_figures_beyond_the_targets_are_reported_as_missed_with_their_rate() -> 
     assert found["sustained submissions ≥ 30% of bare Litestar"] == "MISSED"
     assert found["every service < 200 MB RSS at 100/s"] == "MISSED"
     assert found["routing cost at 10,000 areas ≤ 2× that at 10"] == "met"
+    assert found["database commands per report ≤ 12 at 100/s"] == "MISSED"  # 3 × 5
+    assert found["CPU per report ≤ 30 ms in all processes at 100/s"] == "MISSED"  # 6 × 6
+
+
+def test_the_cost_per_report_is_printed_by_service_and_process() -> None:
+    text = report(results(step(100, 20, 120, 300, 150, 2.5, 1.5), ours_ceiling=400), [25, 100])
+
+    costs = text.split("work per report")[1].split("\n\n")[1].splitlines()
+    top = [cell.strip() for cell in costs[-1].split("|")]
+    assert top[:5] == ["100/s", "2.5", "2.5", "2.5", "7.5"]
+    assert top[5 + len(COMPONENTS)] == "9.0"  # CPU ms of all six processes together
+    assert "find reports |       2.50" in text
