@@ -451,12 +451,15 @@ class InMemoryFollowerStore:
         key = (follower.email or "").lower()
         self.followers.setdefault(report_id, {}).setdefault(key, follower)
 
-    async def erase(self, report_id: str, recipient: str) -> None:
+    async def erase(self, report_id: str, recipient: str) -> str | None:
         self.erased.add(recipient)
         known = self.followers.get(report_id, {})
+        erased = None
         for address, follower in list(known.items()):
             if recipient_key(report_id, follower.email or "") == recipient:
                 del known[address]
+                erased = follower.email
+        return erased
 
     async def of(self, report_id: str) -> list[Reporter]:
         found = []

@@ -4,6 +4,7 @@ erases itself, and is then found in no document of any database and mailed no mo
 The counts before and after are printed (run with `-s`) for the issue's closing note.
 """
 
+import hashlib
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -16,7 +17,9 @@ import pytest
 from bson import json_util
 from pymongo import AsyncMongoClient
 
+from stadtmelder_notify.delivery.domain import address_key
 from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_shared.link_tokens import recipient_key
 from tests.conftest import LocalSystem
 from tests.examples import valid_answers
 from tests.system import staff_headers, wait_until
@@ -146,6 +149,22 @@ async def occurrences(mongo: Mongo, needle: str) -> dict[str, int]:
     return found
 
 
+def hashes_of(address: str, report_ids: list[str]) -> dict[str, str]:
+    """What can be recomputed from the address: its plain hash (reports' supporter keys),
+    notify's address key (rate limits) and its recipient key for each report (links)."""
+    return {
+        "sha256": hashlib.sha256(address.lower().encode()).hexdigest(),
+        "address key": address_key(address),
+        **{f"recipient key {r}": recipient_key(r, address) for r in report_ids},
+    }
+
+
+async def hash_counts(mongo: Mongo, hashes: dict[str, str]) -> dict[str, dict[str, int]]:
+    return {
+        name: found for name, value in hashes.items() if (found := await occurrences(mongo, value))
+    }
+
+
 async def step(api: httpx.AsyncClient, clerk: dict[str, str], report_id: str, comment: str) -> None:
     body = {"to": "acknowledged", "public_comment": comment}
     response = await api.post(
@@ -168,6 +187,8 @@ async def test_an_erased_canary_is_in_no_document_and_mailed_no_more(
     await mailed_about(running_system, canary, own, count=2)  # confirmation and routing
     support_mail = (await mailed_about(running_system, canary, supported))[-1]
     await mailed_about(running_system, witness, own)
+    hashes = hashes_of(canary, [own, supported])
+    hashed_before = await hash_counts(mongo, hashes)
     before = await occurrences(mongo, canary)
     mails_before = len(running_system.mailbox.messages_to(canary))
     print(f"\ncanary before erasure: {before} ({sum(before.values())} documents)")
@@ -196,6 +217,14 @@ async def test_an_erased_canary_is_in_no_document_and_mailed_no_more(
     after = await occurrences(mongo, canary)
     print(f"canary after erasure: {after} ({sum(after.values())} documents)")
     assert after == {}
+    hashed_after = await hash_counts(mongo, hashes)
+    print(f"hashes of the canary before erasure: {hashed_before}")
+    print(f"hashes of the canary after erasure: {hashed_after}")
+    # The scan sees each hash before: reports' supporter keys, notify's rate limit.
+    assert "sha256" in hashed_before
+    assert "address key" in hashed_before
+    # A follower's key stays in notify as an "erased" marker (see MongoFollowerStore.erase).
+    assert set(hashed_after) <= {f"recipient key {own}", f"recipient key {supported}"}
 
     staff = (await api.get(f"/api/v1/staff/reports/{own}", headers=clerk)).json()
     assert staff["contact_erased_at"] is not None

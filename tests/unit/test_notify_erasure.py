@@ -26,10 +26,14 @@ WHEN = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 class WaitingMails:
     def __init__(self) -> None:
         self.forgotten: list[str] = []
+        self.send_times_forgotten: list[str] = []
 
     async def forget(self, recipient: str) -> int:
         self.forgotten.append(recipient)
         return 1
+
+    async def forget_send_times(self, address: str) -> None:
+        self.send_times_forgotten.append(address)
 
 
 def an_erasure(
@@ -71,6 +75,7 @@ async def test_after_erasure_a_later_staff_step_sends_no_mail_to_the_address() -
     assert [mail.to for mail in mailer.sent] == [CANARY]
     assert await followers.of(REPORT) == []
     assert waiting.forgotten == [recipient_key(REPORT, CANARY)]
+    assert waiting.send_times_forgotten == [CANARY]
 
 
 async def test_a_redelivered_event_naming_the_erased_reporter_adds_them_no_more() -> None:

@@ -12,6 +12,7 @@ from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_notify.core.store import ChannelStore
+from stadtmelder_notify.delivery.domain import address_key
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import ContactDataErased
 from stadtmelder_shared.kafka import consumer
@@ -21,12 +22,18 @@ Document = dict[str, Any]
 
 
 class ErasableFollowers(Protocol):
-    async def erase(self, report_id: str, recipient: str) -> None: ...
+    async def erase(self, report_id: str, recipient: str) -> str | None:
+        """Forget the follower with key `recipient`; the address it was, if known."""
+        ...
 
 
 class WaitingMails(Protocol):
     async def forget(self, recipient: str) -> int:
         """Give up the mails waiting for the follower with key `recipient`; returns how many."""
+        ...
+
+    async def forget_send_times(self, address: str) -> None:
+        """Drop the address's recent send times, kept for its rate limit under its hash."""
         ...
 
 
@@ -50,6 +57,7 @@ class MongoWaitingMails:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self._deliveries = database["deliveries"]
         self._waiting = database["deferred"]
+        self._send_times = database["send_times"]
 
     async def forget(self, recipient: str) -> int:
         forgotten = 0
@@ -70,6 +78,11 @@ class MongoWaitingMails:
             forgotten += 1
         return forgotten
 
+    async def forget_send_times(self, address: str) -> None:
+        # The rate limit only looks back an hour; losing it for one person harms no one, while
+        # a hash anyone can recompute from the address would outlive the erasure.
+        await self._send_times.delete_one({"_id": address_key(address)})
+
 
 @dataclass(frozen=True)
 class NotifyErasure:
@@ -88,8 +101,10 @@ class NotifyErasure:
             await self.digests.forget(event.report_id)
             return
         if event.recipient_key is not None:
-            await self.followers.erase(event.report_id, event.recipient_key)
+            address = await self.followers.erase(event.report_id, event.recipient_key)
             await self.waiting.forget(event.recipient_key)
+            if address is not None:
+                await self.waiting.forget_send_times(address)
         if event.subject == "reporter":
             # Only the reporter's browser could subscribe (with the tracking token).
             for subscriber in await self.channels.subscribers(event.report_id):

@@ -106,20 +106,26 @@ class MongoFollowerStore:
                 await self._reports.update_one({"_id": report_id}, {"$set": changes})
         return True
 
-    async def erase(self, report_id: str, recipient: str) -> None:
-        """Forget the follower's address for good (erasure on request). Their key stays, marked
+    async def erase(self, report_id: str, recipient: str) -> str | None:
+        """Forget the follower's address for good (erasure on request); the address it was,
+        if known, so the caller can forget what it keeps under it. Their key stays, marked
         erased, so an event still naming them (a redelivery) does not add them again."""
         if not _is_key(recipient):
-            return
+            return None
         async with self._writing(report_id):
             document = await self._reports.find_one({"_id": report_id}) or {}
             known = document.get("followers") or {}
             position = (known.get(recipient) or {}).get("position", len(known))
             await self._reports.update_one(
                 {"_id": report_id},
-                {"$set": {f"followers.{recipient}": {"position": position, "erased": True}}},
+                {
+                    "$set": {f"followers.{recipient}": {"position": position, "erased": True}},
+                    "$unset": {f"confirmed.{recipient}": ""},
+                },
                 upsert=True,
             )
+        email = (known.get(recipient) or {}).get("email")
+        return str(email) if email else None
 
     async def mark_confirmed(self, report_id: str, email: str) -> None:
         key = recipient_key(report_id, email)

@@ -170,12 +170,14 @@ class MongoDeliveryLog:
 
     async def record_sent(self, key: str, at: datetime, recipient: str | None = None) -> None:
         """Only in the database; replaying the journal calls this."""
-        fields: Document = {"status": "sent", "sent_at": at}
-        if recipient is not None:
-            fields["recipient"] = recipient
-        # The mail itself is not kept once it went out: it holds the address.
+        # Neither the mail (it holds the address) nor the address's key is kept once it went
+        # out: a hash anyone can recompute from the address would outlive an erasure.
         await self._deliveries.update_one(
-            {"_id": key}, {"$set": fields, "$unset": {"last_error": "", "pending": ""}}
+            {"_id": key},
+            {
+                "$set": {"status": "sent", "sent_at": at},
+                "$unset": {"last_error": "", "pending": "", "recipient": ""},
+            },
         )
         if recipient is not None:
             await self._record_send(recipient, key, at)
