@@ -453,6 +453,7 @@ class InMemoryFollowerStore:
 
     async def erase(self, report_id: str, recipient: str) -> str | None:
         self.erased.add(recipient)
+        self.confirmed.discard(recipient)
         known = self.followers.get(report_id, {})
         erased = None
         for address, follower in list(known.items()):

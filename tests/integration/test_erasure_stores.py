@@ -1,5 +1,6 @@
 """The Mongo stores erasure writes to, on FerretDB: the report's contact data and its waiting
-events, notify's waiting mails, reports' alert subscriptions and notify's digest queue."""
+events, notify's followers, waiting mails and send times, reports' alert subscriptions and
+notify's digest queue."""
 
 import json
 import uuid
@@ -13,6 +14,7 @@ from stadtmelder_notify.alerts.digest_store import MongoDigestQueue
 from stadtmelder_notify.alerts.domain import DigestItem, NewReport
 from stadtmelder_notify.core.domain import confirmation_mail
 from stadtmelder_notify.core.erasure import MongoWaitingMails
+from stadtmelder_notify.core.store import MongoFollowerStore
 from stadtmelder_notify.delivery.domain import PendingMail, address_key
 from stadtmelder_notify.delivery.repository import MongoDeliveryLog
 from stadtmelder_notify.links import MailLinks
@@ -42,6 +44,7 @@ from stadtmelder_shared.events import (
 )
 from stadtmelder_shared.link_tokens import recipient_key
 from stadtmelder_shared.sealing import new_data_key, seal
+from tests.fakes import InMemoryFollowerStore
 
 pytestmark = pytest.mark.integration
 
@@ -115,6 +118,30 @@ async def test_one_supporter_leaves_the_report_and_the_others_stay(real_database
     assert [s["email"] for s in document["supporters"]] == [OTHER]
 
 
+# --- notify: the follower and what is kept under their address -------------------------------
+
+
+@pytest.fixture
+def followers(database: Any) -> Any:
+    return InMemoryFollowerStore() if database is None else MongoFollowerStore(database)
+
+
+async def test_an_erased_follower_is_mailed_no_more_and_their_address_returned_once(
+    followers: Any,
+) -> None:
+    for email in (CANARY, OTHER):
+        await followers.add("R1", Reporter(email=email))
+    await followers.mark_confirmed("R1", CANARY)
+
+    assert await followers.erase("R1", recipient_key("R1", CANARY)) == CANARY
+    assert await followers.erase("R1", recipient_key("R1", CANARY)) is None
+
+    assert [follower.email for follower in await followers.of("R1")] == [OTHER]
+    assert not await followers.is_confirmed("R1", CANARY)
+    await followers.add("R1", Reporter(email=CANARY))  # a redelivered event naming them
+    assert [follower.email for follower in await followers.of("R1")] == [OTHER]
+
+
 # --- notify: mails still waiting for the erased person --------------------------------------
 
 
@@ -156,7 +183,15 @@ async def test_the_erased_persons_waiting_mails_are_given_up_and_no_one_elses(
     forgotten = await waiting.forget(recipient_key("ABCDE-12345", CANARY))
     again = await waiting.forget(recipient_key("ABCDE-12345", CANARY))
 
+    await deliveries.claim("k-sent", NOW, NOW + timedelta(seconds=15))
+    await deliveries.mark_sent("k-sent", NOW, recipient=address_key(CANARY))
+    assert await deliveries.sent_since(address_key(CANARY), NOW) == [NOW]
+    await waiting.forget_send_times(CANARY)
+
     assert (forgotten, again) == (1, 0)
+    assert await deliveries.sent_since(address_key(CANARY), NOW) == []
+    sent = await real_database["deliveries"].find_one({"_id": "k-sent"})
+    assert "recipient" not in sent
     canary = await real_database["deliveries"].find_one({"_id": "k-canary"})
     assert canary["status"] == "abandoned"
     assert not mentions(canary, CANARY)
