@@ -272,6 +272,20 @@ async def test_every_alert_mail_has_a_one_click_cancel_link() -> None:
     assert f'href="{cancel}"' in (alert.html or "")
 
 
+async def test_every_alert_mail_links_to_erasing_the_subscriber() -> None:
+    system = System()
+    request = await system.subscribe("taeglich@example.org", frequency="daily")
+    await system.new_report()
+    system.clock.now = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
+    await system.alerts.send_due_digests()
+
+    erase = f"{BASE}/api/v1/erasure/alert/{token_of(request)}"
+    confirmation, digest = system.mails_to("taeglich@example.org")
+    for mail in (confirmation, digest):
+        assert erase in mail.text
+        assert f'href="{erase}"' in (mail.html or "")
+
+
 async def test_a_report_is_mailed_once_however_often_its_events_arrive() -> None:
     system = System()
     await system.subscribe()

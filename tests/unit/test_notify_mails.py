@@ -26,9 +26,11 @@ from stadtmelder_shared.events import (
     ReportStatusChanged,
     ReportSubmitted,
 )
+from stadtmelder_shared.link_tokens import LinkPurpose, link_holder, recipient_key
 
 BASE = "https://melder.duisburg.example"
-LINKS = MailLinks(BASE, b"unit-test-link-secret-of-32-bytes!")
+SECRET = b"unit-test-link-secret-of-32-bytes!"
+LINKS = MailLinks(BASE, SECRET)
 TO = "anna@example.org"
 LIGHT = CategoryRef(
     code="street_light_out",
@@ -107,6 +109,16 @@ def test_every_citizen_mail_has_text_html_in_its_language_and_an_unsubscribe_lin
             link.replace("&amp;", "&") for link in re.findall(r'href="([^"]+)"', mail.html)
         }
         assert text_links == html_links
+
+
+def test_every_citizen_mail_links_to_erasing_its_recipients_contact_data() -> None:
+    for mail in all_citizen_mails("de"):
+        [erase] = re.findall(rf"{BASE}/api/v1/erasure/\S+", mail.text)
+        token = erase.rsplit("/", 1)[1]
+        holder = link_holder(SECRET, LinkPurpose.ERASURE, token)
+        assert holder is not None
+        assert holder.recipient == recipient_key(holder.report_id, TO)
+        assert f'href="{erase}"' in (mail.html or "")
 
 
 def test_html_is_self_contained_with_inline_styles_only() -> None:
