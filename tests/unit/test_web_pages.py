@@ -272,3 +272,25 @@ async def test_a_dispatcher_forwards_a_report_from_triage_to_the_department_resp
     assert "Gespeichert." in forwarded.text
     moved = await site.service.public_report(report.id)
     assert (moved.status, moved.department.id if moved.department else None) == ("routed", LIGHTS)
+
+
+async def test_a_staff_post_to_no_step_of_a_report_finds_nothing_and_changes_nothing(
+    site: Site,
+) -> None:
+    created = await site.client.post("/report", data=A_REPORT, follow_redirects=False)
+    token = created.headers["location"].split("/")[2].split("?")[0]
+    report = await site.service.tracked_report(token)
+    await routed(site.service, report.id)
+    csrf = await signed_in_clerk(site)
+
+    unknown = await site.client.post(
+        f"/staff/reports/{report.id}/close", data={"to": "closed", "_csrf_token": csrf}
+    )
+    contact = await site.client.post(
+        f"/staff/reports/{report.id}/contact", data={"_csrf_token": csrf}
+    )
+
+    assert unknown.status_code == 404
+    assert (await site.service.public_report(report.id)).status == "routed"
+    assert contact.status_code == 200
+    assert "anna@example.org" in contact.text

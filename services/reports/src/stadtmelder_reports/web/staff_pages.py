@@ -5,12 +5,13 @@ like the staff API's header on every request; form posts carry a CSRF token as w
 """
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from litestar import Controller, Response, Router, get, post
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import Cookie
+from litestar.datastructures import Cookie, FormMultiDict
+from litestar.exceptions import NotFoundException
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.params import FromPath, FromQuery
@@ -18,7 +19,7 @@ from litestar.response import Redirect, Template
 from litestar.types import ExceptionHandlersMap
 
 from stadtmelder_reports.core.catalogue import Jurisdiction
-from stadtmelder_reports.core.domain import Visibility
+from stadtmelder_reports.core.domain import Report, Visibility
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import (
     InvalidTransition,
@@ -256,69 +257,61 @@ class StaffPages(Controller):
         reporter = await work.contact(member, report_id)
         return await self._report_page(request, work, member, report_id, contact=reporter)
 
-    @post("/reports/{report_id:str}/transition")
-    async def transition(
-        self, request: AnyRequest, work: Work, report_id: FromPath[str]
+    @post("/reports/{report_id:str}/{step:str}")
+    async def work_step(
+        self, request: AnyRequest, work: Work, report_id: FromPath[str], step: FromPath[str]
     ) -> Template | Redirect:
+        """One step of the report's work (see `WORK_STEPS`), then the report again: with
+        "saved", or with what went wrong."""
+        do = WORK_STEPS.get(step)
+        if do is None:
+            raise NotFoundException()
         member = await signed_in(request)
         form = await request.form()
-
-        def field(name: str) -> str | None:
-            return str(form.get(name) or "").strip() or None
-
-        step = TransitionRequest(
-            to=field("to") or "",
-            public_comment=field("public_comment"),
-            reason=field("reason"),
-            duplicate_of=field("duplicate_of") if field("to") == "duplicate" else None,
-            forward_to=field("forward_to") if field("to") == "forwarded" else None,
-        )
-        return await self._work(
-            request, work, member, report_id, lambda: work.transition(member, report_id, step)
-        )
-
-    @post("/reports/{report_id:str}/comment")
-    async def comment(
-        self, request: AnyRequest, work: Work, report_id: FromPath[str]
-    ) -> Template | Redirect:
-        member = await signed_in(request)
-        form = await request.form()
-        visibility: Visibility = "public" if form.get("visibility") == "public" else "internal"
-        text = str(form.get("text") or "")[:4000]
-        return await self._work(
-            request,
-            work,
-            member,
-            report_id,
-            lambda: work.comment(member, report_id, visibility, text),
-        )
-
-    @post("/reports/{report_id:str}/claim")
-    async def claim(
-        self, request: AnyRequest, work: Work, report_id: FromPath[str]
-    ) -> Template | Redirect:
-        member = await signed_in(request)
-        return await self._work(
-            request, work, member, report_id, lambda: work.claim(member, report_id)
-        )
-
-    async def _work(
-        self,
-        request: AnyRequest,
-        work: WorkService,
-        member: StaffMember,
-        report_id: str,
-        action: Any,
-    ) -> Template | Redirect:
-        """Do the work, then show the report again: with "saved", or with what went wrong."""
         t = Words(choose_language(request))
         try:
-            await action()
+            await do(work, member, report_id, form)
         except WORK_PROBLEMS as error:
             problem = t("staff_problem", reason=explain_work_problem(error, t))
             code = 400 if isinstance(error, InvalidWorkRequest) else 409
             return await self._report_page(request, work, member, report_id, problem, code)
         return see_other(f"{STAFF_PATH}/reports/{report_id}?done=1")
+
+
+def transition(
+    work: WorkService, member: StaffMember, report_id: str, form: FormMultiDict
+) -> Awaitable[Report]:
+    def field(name: str) -> str | None:
+        return str(form.get(name) or "").strip() or None
+
+    step = TransitionRequest(
+        to=field("to") or "",
+        public_comment=field("public_comment"),
+        reason=field("reason"),
+        duplicate_of=field("duplicate_of") if field("to") == "duplicate" else None,
+        forward_to=field("forward_to") if field("to") == "forwarded" else None,
+    )
+    return work.transition(member, report_id, step)
+
+
+def comment(
+    work: WorkService, member: StaffMember, report_id: str, form: FormMultiDict
+) -> Awaitable[Report]:
+    visibility: Visibility = "public" if form.get("visibility") == "public" else "internal"
+    return work.comment(member, report_id, visibility, str(form.get("text") or "")[:4000])
+
+
+def claim(
+    work: WorkService, member: StaffMember, report_id: str, form: FormMultiDict
+) -> Awaitable[Report]:
+    return work.claim(member, report_id)
+
+
+# The steps of a report's work a staff page posts, by the last part of the form's URL: each
+# reads its form and calls the work service.
+WORK_STEPS: dict[
+    str, Callable[[WorkService, StaffMember, str, FormMultiDict], Awaitable[Report]]
+] = {"transition": transition, "comment": comment, "claim": claim}
 
 
 def explain_work_problem(error: ReportsError, t: Words) -> str:
