@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from stadtmelder_reports.app import build_app
 from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_reports.core.domain import Report
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
@@ -214,13 +215,19 @@ async def signed_in_clerk(site: Site, token: str | None = None) -> str:
     return csrf[1]
 
 
+async def routed_from_the_form(site: Site) -> Report:
+    """A report submitted through the page and routed to the street lights department."""
+    created = await site.client.post("/report", data=A_REPORT, follow_redirects=False)
+    token = created.headers["location"].split("/")[2].split("?")[0]
+    report = await site.service.tracked_report(token)
+    await routed(site.service, report.id)
+    return report
+
+
 async def test_the_queue_marks_a_report_past_its_due_date_and_can_show_only_those(
     site: Site,
 ) -> None:
-    created = await site.client.post("/report", data=A_REPORT, follow_redirects=False)
-    token = created.headers["location"].split("/")[2].split("?")[0]
-    late = await site.service.tracked_report(token)
-    await routed(site.service, late.id)
+    late = await routed_from_the_form(site)
     await signed_in_clerk(site)
     on_time = await site.client.get(f"/staff/queue/{LIGHTS}?overdue=true")
     assert late.id not in on_time.text
@@ -277,10 +284,7 @@ async def test_a_dispatcher_forwards_a_report_from_triage_to_the_department_resp
 async def test_a_staff_post_to_no_step_of_a_report_finds_nothing_and_changes_nothing(
     site: Site,
 ) -> None:
-    created = await site.client.post("/report", data=A_REPORT, follow_redirects=False)
-    token = created.headers["location"].split("/")[2].split("?")[0]
-    report = await site.service.tracked_report(token)
-    await routed(site.service, report.id)
+    report = await routed_from_the_form(site)
     csrf = await signed_in_clerk(site)
 
     unknown = await site.client.post(
