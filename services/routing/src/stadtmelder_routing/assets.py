@@ -1,8 +1,5 @@
 """Street lights, playgrounds and containers: reading them in and finding the one a report means."""
 
-import csv
-import io
-import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -14,6 +11,15 @@ from shapely import STRtree, box, points
 
 from stadtmelder_shared.events import Answer, Location
 from stadtmelder_shared.geo import EARTH_RADIUS_M, distance_m
+from stadtmelder_shared.point_files import (
+    PointFileError,
+    Row,
+    build_all,
+    coordinate,
+    rows_from_csv,
+    rows_from_file,
+    rows_from_geojson,
+)
 
 AssetType = Literal["street_light", "playground", "container"]
 ASSET_TYPES: tuple[AssetType, ...] = get_args(AssetType)
@@ -36,7 +42,6 @@ SNAP_DISTANCE_M: Mapping[AssetType, float] = {
 POLE_NUMBER_TRUSTED_WITHIN_M = 250.0
 
 _CORE_FIELDS = {"id", "type", "lat", "lon", "owner"}
-_MAX_ERRORS_SHOWN = 20
 
 
 class AssetImportError(ValueError):
@@ -164,91 +169,37 @@ def read_asset_file(path: Path, asset_type: AssetType | None = None) -> list[Ass
 
     `asset_type` applies to rows without a type; a row naming another type is an error.
     """
-    text = path.read_text(encoding="utf-8-sig")
-    if path.suffix.lower() == ".csv":
-        return assets_from_csv(text, path.name, asset_type)
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise AssetImportError(f"{path.name}: neither CSV nor JSON ({error})") from None
-    return assets_from_geojson(document, path.name, asset_type)
+        return _assets(rows_from_file(path), path.name, asset_type)
+    except PointFileError as error:
+        raise AssetImportError(str(error)) from None
 
 
 def assets_from_csv(text: str, source: str, asset_type: AssetType | None = None) -> list[Asset]:
-    reader = csv.DictReader(io.StringIO(text))
-    missing = {"id", "lat", "lon"} - set(reader.fieldnames or ())
-    if missing:
-        raise AssetImportError(f"{source}: the header lacks {', '.join(sorted(missing))}")
-    rows = []
-    for row in reader:
-        values = {key: value.strip() for key, value in row.items() if key and value}
-        if isinstance(equipment := values.get("equipment"), str):
-            values["equipment"] = [item.strip() for item in equipment.split(";") if item.strip()]
-        rows.append((f"{source} line {reader.line_num}", values))
-    return _assets(rows, source, asset_type)
+    try:
+        return _assets(rows_from_csv(text, source), source, asset_type)
+    except PointFileError as error:
+        raise AssetImportError(str(error)) from None
 
 
 def assets_from_geojson(
     document: Any, source: str, asset_type: AssetType | None = None
 ) -> list[Asset]:
-    if isinstance(document, dict) and document.get("type") == "Feature":
-        features = [document]
-    elif isinstance(document, dict) and document.get("type") == "FeatureCollection":
-        features = document.get("features") or []
-    else:
-        raise AssetImportError(f"{source}: expected a GeoJSON Feature or FeatureCollection")
-    rows = []
-    for n, feature in enumerate(features, 1):
-        where = f"{source} feature {n}"
-        geometry = feature.get("geometry") if isinstance(feature, dict) else None
-        if not isinstance(geometry, dict) or geometry.get("type") != "Point":
-            rows.append((where, {"_error": "the geometry is not a Point"}))
-            continue
-        coordinates = geometry.get("coordinates")
-        if not isinstance(coordinates, list) or len(coordinates) < 2:
-            rows.append((where, {"_error": "the Point has no longitude and latitude"}))
-            continue
-        values = dict(feature.get("properties") or {})
-        values.setdefault("id", feature.get("id"))
-        values["lon"], values["lat"] = coordinates[0], coordinates[1]
+    try:
+        return _assets(rows_from_geojson(document, source), source, asset_type)
+    except PointFileError as error:
+        raise AssetImportError(str(error)) from None
+
+
+def _assets(rows: list[Row], source: str, asset_type: AssetType | None) -> list[Asset]:
+    for _, values in rows:
+        # A list in GeoJSON, "swing; slide" in a CSV cell.
         if isinstance(equipment := values.get("equipment"), str):
             values["equipment"] = [item.strip() for item in equipment.split(";") if item.strip()]
-        rows.append((where, values))
-    return _assets(rows, source, asset_type)
-
-
-def _assets(
-    rows: list[tuple[str, dict[str, Any]]], source: str, asset_type: AssetType | None
-) -> list[Asset]:
-    assets: list[Asset] = []
-    errors: list[str] = []
-    first_seen: dict[str, str] = {}
-    for where, values in rows:
-        try:
-            asset = _asset(values, asset_type)
-        except ValueError as error:
-            errors.append(f"{where}: {error}")
-            continue
-        if asset.id in first_seen:
-            errors.append(f"{where}: id {asset.id!r} was already used on {first_seen[asset.id]}")
-            continue
-        first_seen[asset.id] = where
-        assets.append(asset)
-    if errors:
-        shown = errors[:_MAX_ERRORS_SHOWN]
-        more = len(errors) - len(shown)
-        summary = f"{source}: {len(errors)} bad row(s), nothing imported"
-        raise AssetImportError(
-            "\n".join([summary, *shown, *([f"... and {more} more"] if more else [])])
-        )
-    if not assets:
-        raise AssetImportError(f"{source}: no assets found")
-    return assets
+    return build_all(rows, source, lambda values: _asset(values, asset_type), lambda a: a.id)
 
 
 def _asset(values: Mapping[str, Any], default_type: AssetType | None) -> Asset:
-    if "_error" in values:
-        raise ValueError(values["_error"])
     asset_id = str(values.get("id") or "").strip()
     if not asset_id:
         raise ValueError("id is missing")
@@ -257,7 +208,7 @@ def _asset(values: Mapping[str, Any], default_type: AssetType | None) -> Asset:
         raise ValueError(f"type {asset_type!r} is not one of {', '.join(ASSET_TYPES)}")
     if default_type is not None and asset_type != default_type:
         raise ValueError(f"type {asset_type!r} but the import is for {default_type!r}")
-    lat, lon = _coordinate(values, "lat", 90), _coordinate(values, "lon", 180)
+    lat, lon = coordinate(values, "lat", 90), coordinate(values, "lon", 180)
     properties = {k: v for k, v in values.items() if k not in _CORE_FIELDS and v is not None}
     if asset_type == "street_light" and not str(properties.get("pole_number") or "").strip():
         raise ValueError("a street light needs a pole_number")
@@ -270,16 +221,3 @@ def _asset(values: Mapping[str, Any], default_type: AssetType | None) -> Asset:
         raise ValueError("equipment must be a list of names")
     owner = str(values.get("owner") or "city").strip()
     return Asset(asset_id, asset_type, Location(lat=lat, lon=lon), owner, properties)
-
-
-def _coordinate(values: Mapping[str, Any], name: str, limit: float) -> float:
-    raw = values.get(name)
-    if raw is None or raw == "":
-        raise ValueError(f"{name} is missing")
-    try:
-        number = float(raw)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} {raw!r} is not a number") from None
-    if not (math.isfinite(number) and -limit <= number <= limit):
-        raise ValueError(f"{name} {raw!r} is out of range")
-    return number
