@@ -1,6 +1,7 @@
 """The staff API under /api/v1/staff: department queues, triage, report work and its audit."""
 
 import base64
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -39,6 +40,35 @@ BEARER_SCHEME = "StaffBearerToken"
 CONFLICT = {409: ConflictOut}
 # The answers of a route that changes a report with what the body asks.
 CHANGE_WITH_BODY = declared(*STAFF, 404, 409, 413, bodies=CONFLICT)
+
+
+def changing(path: str, status_code: int = HTTP_200_OK) -> post:
+    """A route that changes one report with what the body asks."""
+    return post(path, status_code=status_code, responses=CHANGE_WITH_BODY)
+
+
+@dataclass(frozen=True)
+class ReportChange:
+    """What a route changing one report needs: who asks, the work service, which report, and
+    the answer after the change."""
+
+    member: StaffMember
+    work: WorkService
+    report_id: str
+    base_url: str
+
+    def answer(self, report: Report) -> StaffReportOut:
+        """The report as staff see it after the change; the staff API answers in German."""
+        return staff_view(report, self.work.now(), "de", self.base_url)
+
+
+def report_change(
+    request: StaffRequest, work: Work, links: Links, report_id: FromPath[str]
+) -> ReportChange:
+    return ReportChange(request.user, work, report_id, links.base_url)
+
+
+Change = NamedDependency[ReportChange]
 
 
 def encode_queue_cursor(report: Report) -> str:
@@ -92,7 +122,10 @@ class StaffController(StaffOnly):
     """Every route needs a staff member's bearer token; see `staff.access` for who sees what."""
 
     path = "/api/v1/staff"
-    dependencies = {"filters": Provide(queue_filters, sync_to_thread=False)}  # noqa: RUF012
+    dependencies = {  # noqa: RUF012
+        "filters": Provide(queue_filters, sync_to_thread=False),
+        "change": Provide(report_change, sync_to_thread=False),
+    }
 
     @get("/me", responses=declared(401, 403, 503))
     async def me(self, request: StaffRequest, work: Work) -> StaffMemberOut:
@@ -157,62 +190,28 @@ class StaffController(StaffOnly):
         status_code=HTTP_200_OK,
         responses=declared(*STAFF, 404, 409, bodies=CONFLICT),
     )
-    async def claim(
-        self, request: StaffRequest, work: Work, links: Links, report_id: FromPath[str]
-    ) -> StaffReportOut:
+    async def claim(self, change: Change) -> StaffReportOut:
         """Assign the report to yourself."""
-        report = await work.claim(request.user, report_id)
-        return _out(work, links, report)
+        return change.answer(await change.work.claim(change.member, change.report_id))
 
-    @post(
-        "/reports/{report_id:str}/assign",
-        status_code=HTTP_200_OK,
-        responses=CHANGE_WITH_BODY,
-    )
-    async def assign(
-        self,
-        request: StaffRequest,
-        work: Work,
-        links: Links,
-        report_id: FromPath[str],
-        data: JSONBody[AssignIn],
-    ) -> StaffReportOut:
-        report = await work.assign(request.user, report_id, data.user_id)
-        return _out(work, links, report)
+    @changing("/reports/{report_id:str}/assign")
+    async def assign(self, change: Change, data: JSONBody[AssignIn]) -> StaffReportOut:
+        report = await change.work.assign(change.member, change.report_id, data.user_id)
+        return change.answer(report)
 
-    @post(
-        "/reports/{report_id:str}/transitions",
-        status_code=HTTP_200_OK,
-        responses=CHANGE_WITH_BODY,
-    )
-    async def transition(
-        self,
-        request: StaffRequest,
-        work: Work,
-        links: Links,
-        report_id: FromPath[str],
-        data: JSONBody[TransitionIn],
-    ) -> StaffReportOut:
+    @changing("/reports/{report_id:str}/transitions")
+    async def transition(self, change: Change, data: JSONBody[TransitionIn]) -> StaffReportOut:
         """Move the report on; 409 names the steps its status allows."""
-        report = await work.transition(request.user, report_id, data.request())
-        return _out(work, links, report)
+        report = await change.work.transition(change.member, change.report_id, data.request())
+        return change.answer(report)
 
-    @post(
-        "/reports/{report_id:str}/comments",
-        status_code=HTTP_201_CREATED,
-        responses=CHANGE_WITH_BODY,
-    )
-    async def comment(
-        self,
-        request: StaffRequest,
-        work: Work,
-        links: Links,
-        report_id: FromPath[str],
-        data: JSONBody[CommentIn],
-    ) -> StaffReportOut:
+    @changing("/reports/{report_id:str}/comments", status_code=HTTP_201_CREATED)
+    async def comment(self, change: Change, data: JSONBody[CommentIn]) -> StaffReportOut:
         """A public comment (shown with the report) or an internal note (staff only)."""
-        report = await work.comment(request.user, report_id, data.visibility, data.text)
-        return _out(work, links, report)
+        report = await change.work.comment(
+            change.member, change.report_id, data.visibility, data.text
+        )
+        return change.answer(report)
 
     @get("/reports/{report_id:str}/audit", responses=declared(*STAFF, 404))
     async def audit(
@@ -221,11 +220,6 @@ class StaffController(StaffOnly):
         """Who did what to the report, oldest first: dispatchers and admins only."""
         entries = await work.audit_trail(request.user, report_id)
         return [audit_entry_out(entry) for entry in entries]
-
-
-def _out(work: WorkService, links: Links, report: Report) -> StaffReportOut:
-    """The report as staff see it after a change; the staff API answers in German."""
-    return staff_view(report, work.now(), "de", links.base_url)
 
 
 def _page(work: WorkService, reports: list[Report], limit: int, language: str) -> QueuePage:
