@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# The images of all three services from one recipe: a shared build and runtime, then a short
+# The images of all four services from one recipe: a shared build and runtime, then a short
 # final stage per service. Build from the repository root, where uv.lock is, naming the service:
 #   docker build --target routing -t registry.example.invalid/stadtmelder/routing:0.1.0 .
 
@@ -24,6 +24,7 @@ COPY shared/pyproject.toml shared/
 COPY services/reports/pyproject.toml services/reports/
 COPY services/routing/pyproject.toml services/routing/
 COPY services/notify/pyproject.toml services/notify/
+COPY services/fleet/pyproject.toml services/fleet/
 
 FROM ${PYTHON_IMAGE} AS runtime
 # A numeric user, so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
@@ -84,3 +85,15 @@ COPY --from=notify-build --chown=0:0 /app/.venv /app/.venv
 ENV SERVICE_PORT=8002 NOTIFY_HOST=0.0.0.0 NOTIFY_PORT=8002
 EXPOSE 8002
 ENTRYPOINT ["python", "-m", "stadtmelder_notify"]
+
+FROM build AS fleet-build
+RUN uv sync --locked --no-dev --no-install-workspace --package stadtmelder-fleet
+COPY shared/ shared/
+COPY services/fleet/ services/fleet/
+RUN uv sync --locked --no-dev --no-editable --package stadtmelder-fleet
+
+FROM runtime AS fleet
+COPY --from=fleet-build --chown=0:0 /app/.venv /app/.venv
+ENV SERVICE_PORT=8003 FLEET_HOST=0.0.0.0 FLEET_PORT=8003
+EXPOSE 8003
+ENTRYPOINT ["python", "-m", "stadtmelder_fleet"]

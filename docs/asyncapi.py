@@ -32,10 +32,16 @@ from stadtmelder_shared.events import (
     WorkItemQueued,
     WorkItemSendFailed,
 )
+from stadtmelder_shared.road_damage import RoadDamageCleared, RoadDamageDetected
+from stadtmelder_shared.sensor_readings import ContainerFillReading, Reading, RoadRoughnessReading
 
 REF = "#/components/schemas/{model}"
 KAFKA_BINDING = "0.5.0"
-SOURCES = {service: f"/stadtmelder/{service}" for service in ("reports", "routing", "notify")}
+SOURCES = {
+    service: f"/stadtmelder/{service}" for service in ("reports", "routing", "notify", "fleet")
+}
+VEHICLE_SENSORS = "vehicle sensors"
+CONTAINER_SENSORS = "container sensors"
 DEPARTMENT_SYSTEMS = "department systems"
 
 
@@ -154,6 +160,25 @@ CHANNELS = (
         "Someone had their contact data erased on request; never the address itself.",
         (ContactDataErased,),
     ),
+    Channel(
+        "sensors_road_roughness",
+        topics.ROAD_ROUGHNESS,
+        "Roughness the fleet's vehicles measure as they drive, keyed by vehicle id.",
+        (RoadRoughnessReading,),
+    ),
+    Channel(
+        "sensors_container_fill",
+        topics.CONTAINER_FILL,
+        "Fill levels the containers' sensors measure, keyed by container id.",
+        (ContainerFillReading,),
+    ),
+    Channel(
+        "fleet_road_damage",
+        topics.ROAD_DAMAGE,
+        "Road damage the fleet's vehicles found, and found repaired, keyed by the automatic "
+        "report's id; reports creates that report or attaches the evidence to one nearby.",
+        (RoadDamageDetected, RoadDamageCleared),
+    ),
 )
 OUTBOX = "from the report's outbox, written with the change"
 SENDS = (
@@ -178,6 +203,9 @@ SENDS = (
     Send("routing", "reports_overdue", "by the SLA timer"),
     Send("notify", "reports_citizen_notified", "after a mail, webhook or push went out"),
     Send(DEPARTMENT_SYSTEMS, "departments_updates", "a department's own system"),
+    Send(VEHICLE_SENSORS, "sensors_road_roughness", "a vehicle's box, about once a second"),
+    Send(CONTAINER_SENSORS, "sensors_container_fill", "a container's sensor, a few times a day"),
+    Send("fleet", "fleet_road_damage", "when a road piece crosses or falls back below the limit"),
 )
 RECEIVES = (
     Receive("reports", "reports", "on_report_routed", "reports_routed"),
@@ -203,6 +231,7 @@ RECEIVES = (
     Receive("notify", "notify-alerts", "on_report_submitted_for_alerts", "reports_submitted"),
     Receive("notify", "notify-alerts", "on_report_routed_for_alerts", "reports_routed"),
     Receive(DEPARTMENT_SYSTEMS, "chosen by the department", "its own", "departments_work"),
+    Receive("fleet", "fleet", "on_road_roughness", "sensors_road_roughness"),
 )
 
 CLOUDEVENT_HEADERS: dict[str, Any] = {
@@ -215,7 +244,10 @@ CLOUDEVENT_HEADERS: dict[str, Any] = {
         "ce_type": {"type": "string", "description": "The event type, e.g. its class's type."},
         "ce_source": {"type": "string", "description": "The sending service."},
         "ce_time": {"type": "string", "format": "date-time", "description": "occurred_at."},
-        "ce_subject": {"type": "string", "description": "The report id (the Kafka key)."},
+        "ce_subject": {
+            "type": "string",
+            "description": "The Kafka key: the report id, or a reading's vehicle or container id.",
+        },
         "content-type": {"type": "string", "const": "application/json"},
         "traceparent": {"type": "string", "description": "W3C trace context, when traced."},
     },
@@ -256,7 +288,13 @@ def payload_schemas() -> dict[str, Any]:
 def _message(model: type[BaseModel], senders: list[str]) -> dict[str, Any]:
     name = model.__name__
     # Alerts are about no single report: their key is the subscription id (see the model).
-    keyed_by = "subscription" if name.startswith("AreaAlert") else "report"
+    keyed_by = {
+        "AreaAlert": "subscription",
+        "RoadRoughness": "vehicle",
+        "ContainerFill": "container",
+    }
+    keyed_by_prefix = next((k for k in keyed_by if name.startswith(k)), None)
+    key = keyed_by[keyed_by_prefix] if keyed_by_prefix else "report"
     message: dict[str, Any] = {
         "name": name,
         "title": name,
@@ -264,16 +302,19 @@ def _message(model: type[BaseModel], senders: list[str]) -> dict[str, Any]:
         "payload": {"$ref": REF.format(model=name)},
         "bindings": {
             "kafka": {
-                "key": {"type": "string", "description": f"The {keyed_by} id, UTF-8."},
+                "key": {"type": "string", "description": f"The {key} id, UTF-8."},
                 "bindingVersion": KAFKA_BINDING,
             }
         },
     }
     if model.__doc__:
         message["summary"] = model.__doc__.strip().splitlines()[0]
-    if issubclass(model, Event):
+    if issubclass(model, Event | Reading):
         sources = [SOURCES[s] for s in senders if s in SOURCES]
-        own = {"ce_type": {"const": model.type}, "ce_source": {"enum": sources}}
+        # Sensors name themselves as their vendor's gateway does; our services are listed.
+        own: dict[str, Any] = {"ce_type": {"const": model.type}}
+        if sources:
+            own["ce_source"] = {"enum": sources}
         message["headers"] = {
             "allOf": [{"$ref": REF.format(model="CloudEventHeaders")}, {"properties": own}]
         }
@@ -370,7 +411,8 @@ def document() -> dict[str, Any]:
             "version": "1",
             "description": (
                 "The events Stadtmelder's services exchange over Kafka. Every record is keyed "
-                "by its report id, so one report's events stay on one partition, in order. "
+                "by its report id, so one report's events stay on one partition, in order "
+                "(sensor readings by the vehicle or container that measured them). "
                 "Generated by docs/asyncapi.py from the pydantic models in "
                 "shared/src/stadtmelder_shared/events.py: run `make asyncapi` after a change."
             ),

@@ -22,11 +22,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
-ORDER = ("kafka", "ferretdb", "smtp", "reports", "routing", "notify")
+ORDER = ("kafka", "ferretdb", "smtp", "reports", "routing", "notify", "fleet")
 SERVICE_MODULES = {
     "reports": "stadtmelder_reports",
     "routing": "stadtmelder_routing",
     "notify": "stadtmelder_notify",
+    "fleet": "stadtmelder_fleet",
 }
 # In the run profile these variables point the services at real servers; the local one is skipped.
 EXTERNAL_SERVER_VARIABLES = {
@@ -67,6 +68,7 @@ class Profile:
     reports_port: int
     routing_port: int
     notify_port: int
+    fleet_port: int
     # Operators aim `make run` at real servers through the environment; tests must never be.
     environment_wins: bool
 
@@ -107,12 +109,13 @@ def _test_profile() -> Profile:
         reports_port=18000 + shift,
         routing_port=18001 + shift,
         notify_port=18002 + shift,
+        fleet_port=18003 + shift,
         environment_wins=False,
     )
 
 
 PROFILES = {
-    "run": Profile("run", ROOT / "var", 9092, 9093, 27017, 1025, 8000, 8001, 8002, True),
+    "run": Profile("run", ROOT / "var", 9092, 9093, 27017, 1025, 8000, 8001, 8002, 8003, True),
     "test": _test_profile(),
 }
 
@@ -447,6 +450,7 @@ def service_environment(profile: Profile, environ: Mapping[str, str]) -> dict[st
     env["REPORTS_PORT"] = str(profile.reports_port)
     env["ROUTING_PORT"] = str(profile.routing_port)
     env["NOTIFY_PORT"] = str(profile.notify_port)
+    env["FLEET_PORT"] = str(profile.fleet_port)
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -461,6 +465,7 @@ def components(profile: Profile, environ: Mapping[str, str] | None = None) -> di
         "reports": profile.reports_port,
         "routing": profile.routing_port,
         "notify": profile.notify_port,
+        "fleet": profile.fleet_port,
     }
     found = [
         Component(

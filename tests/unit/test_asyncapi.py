@@ -115,7 +115,7 @@ CONSUMER = re.compile(
 def consumers_in_code() -> set[tuple[str, str, str]]:
     """(service, topic, handler) of every consumer the services register, wherever it lives."""
     found = set()
-    for service in ("reports", "routing", "notify"):
+    for service in ("reports", "routing", "notify", "fleet"):
         for path in (ROOT / "services" / service / "src").rglob("*.py"):
             for constant, handler in CONSUMER.findall(path.read_text(encoding="utf-8")):
                 topic = getattr(topics, constant)

@@ -10,11 +10,12 @@ from faststream.kafka import KafkaBroker
 from tenacity import AsyncRetrying, before_sleep_log, wait_exponential
 
 from stadtmelder_shared import topics
-from stadtmelder_shared.cloudevents import headers_for
+from stadtmelder_shared.cloudevents import headers_for, subject_of
 from stadtmelder_shared.consumers import DEFAULT_RETRY_POLICY, Handler, RetryPolicy, handling
 from stadtmelder_shared.dead_letters import lenient_parser, raw_body
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import Event
+from stadtmelder_shared.sensor_readings import Reading
 from stadtmelder_shared.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
@@ -42,12 +43,15 @@ def make_broker(
     )
 
 
-async def publish_event(broker: KafkaBroker, topic: str, event: Event, source: str) -> None:
-    """Publish `event` keyed by its report id, so one report's events stay in order."""
+async def publish_event(
+    broker: KafkaBroker, topic: str, event: Event | Reading, source: str
+) -> None:
+    """Publish `event` keyed by its report id, so one report's events stay in order (a
+    reading: by who measured it)."""
     await broker.publish(
         event.model_dump(mode="json"),
         topic,
-        key=event.report_id.encode(),
+        key=subject_of(event).encode(),
         headers=headers_for(event, source),
     )
 
@@ -59,7 +63,7 @@ class KafkaEventPublisher:
         self._broker = broker
         self._source = source
 
-    async def publish(self, topic: str, event: Event) -> None:
+    async def publish(self, topic: str, event: Event | Reading) -> None:
         await publish_event(self._broker, topic, event, self._source)
 
 

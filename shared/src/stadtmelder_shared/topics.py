@@ -18,6 +18,11 @@ PUSH_SUBSCRIPTIONS = "notify.push-subscriptions"
 AREA_ALERTS = "notify.area-alerts"
 # Erasures on request; also published on `departments.<id>.work` to departments that got the report.
 CONTACT_DATA_ERASED = "reports.contact-data-erased"
+# The fleet's vehicles and containers send their readings here, keyed by who measured.
+ROAD_ROUGHNESS = "sensors.road-roughness"
+CONTAINER_FILL = "sensors.container-fill"
+# Road damage the fleet service found or saw repaired, for reports to act on.
+ROAD_DAMAGE = "fleet.road-damage"
 
 
 def department_work(department_id: str) -> str:
@@ -61,4 +66,7 @@ def service_topics(department_ids: tuple[str, ...] = ()) -> list[str]:
         PUSH_SUBSCRIPTIONS,
         AREA_ALERTS,
         CONTACT_DATA_ERASED,
+        ROAD_ROUGHNESS,
+        CONTAINER_FILL,
+        ROAD_DAMAGE,
     ]

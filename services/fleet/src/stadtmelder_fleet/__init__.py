@@ -1,0 +1,1 @@
+"""Stadtmelder fleet: waste trucks as sensors."""
