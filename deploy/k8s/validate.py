@@ -29,7 +29,7 @@ K8S_DIR = Path(__file__).resolve().parent
 ROOT = K8S_DIR.parents[1]
 # The oldest Kubernetes we support, and the newest kubernetes-validate knows (catches removals).
 KUBERNETES_VERSIONS = ("1.33.0", "1.37.0")
-SERVICES = ("reports", "routing", "notify")
+SERVICES = ("reports", "routing", "notify", "fleet")
 
 # kubernetes-validate parses its multi-megabyte definitions file again for every resource; kept
 # in memory once parsed, three overlays take about a second instead of ten.
