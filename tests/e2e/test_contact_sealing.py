@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo import AsyncMongoClient
 
 from stadtmelder_shared.data_keys import COLLECTION
 from stadtmelder_shared.settings import ConnectionSettings
+from tests.canary_scans import every_record, occurrences
 from tests.conftest import LocalSystem
 from tests.e2e.test_notify_loop import LIGHTS, clerk, mails, plain, step, submit
 from tests.e2e.test_open311 import api_key, post_request, request_form
@@ -40,39 +40,6 @@ class Canary:
 
     def address(self, path: str) -> str:
         return f"{self.marker}-{path}@example.org"
-
-
-async def every_record(bootstrap: str) -> list[bytes]:
-    """Every record of every topic, all partitions, from the beginning: key, header names and
-    values and value, as the raw bytes a broker keeps."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        # The whole cluster's metadata: the consumer's own cache knows only what it was asked.
-        cluster = await consumer._client.fetch_all_metadata()
-        assigned = [
-            TopicPartition(topic, partition)
-            for topic in cluster.topics()
-            for partition in cluster.partitions_for_topic(topic) or ()
-        ]
-        consumer.assign(assigned)
-        await consumer.seek_to_beginning(*assigned)
-        ends = await consumer.end_offsets(assigned)
-        found: list[bytes] = []
-        for tp in assigned:
-            while await consumer.position(tp) < ends[tp]:
-                batch = await consumer.getmany(tp, timeout_ms=1000)
-                for record in batch.get(tp, []):
-                    headers = b"".join(name.encode() + value for name, value in record.headers)
-                    found.append((record.key or b"") + headers + (record.value or b""))
-        return found
-    finally:
-        await consumer.stop()
-
-
-def occurrences(records: list[bytes], secret: str) -> int:
-    needle = secret.encode()
-    return sum(record.count(needle) for record in records)
 
 
 async def test_no_topic_holds_a_readable_address_or_token_after_a_full_report_life(

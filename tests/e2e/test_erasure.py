@@ -1,5 +1,6 @@
 """Erasure on request on the running system: a canary address reports and supports, is mailed,
-erases itself, and is then found in no document of any database and mailed no more.
+erases itself, and is then found in no document of any database, no topic record, no log line,
+no sent journal and no other file of the services, and is mailed no more.
 
 The counts before and after are printed (run with `-s`) for the issue's closing note.
 """
@@ -20,6 +21,8 @@ from pymongo import AsyncMongoClient
 from stadtmelder_notify.delivery.domain import address_key
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_shared.link_tokens import recipient_key
+from tests.canary_scans import every_record, services_files
+from tests.canary_scans import occurrences as count_in
 from tests.conftest import LocalSystem
 from tests.examples import valid_answers
 from tests.system import staff_headers, wait_until
@@ -246,6 +249,40 @@ async def test_an_erased_canary_is_in_no_document_and_mailed_no_more(
     mails_after = len(running_system.mailbox.messages_to(canary))
     print(f"mails to the canary after erasure, two staff steps and a new alert: {mails_after}")
     assert mails_after == mails_before
+    await nowhere_else(running_system, canary, own, {**hashes, "tracking token": token})
+
+
+async def nowhere_else(
+    system: LocalSystem, canary: str, report_id: str, derived: dict[str, str]
+) -> None:
+    """Every topic record from the beginning and every file the services wrote (logs, sent
+    journals, traces, ...) hold neither the address nor its local part, which is unique too,
+    nor a plain hash of it; what else derives from it is counted for the record."""
+    local_part = canary.split("@")[0]
+    records = await every_record(system.kafka)
+    places = services_files(system.profile.state_dir)
+    print(
+        f"topics: {len(records)} records, {count_in(records, canary)} hits of the canary, "
+        f"{count_in(records, local_part)} of its local part"
+    )
+    for place in places.values():
+        print(f"{place.summary(canary)}, {place.count(local_part)} of its local part")
+    # The scans read what the test did: the report is in the topics and the services' logs.
+    assert any(report_id.encode() in record for record in records), "the scan reads the topics"
+    assert places["logs"].count(report_id) > 0, "the scan reads the services' logs"
+    assert places["sent journals"].files, "notify keeps a sent journal"
+    found = {
+        name: {"topics": count_in(records, value)}
+        | {where: place.count(value) for where, place in places.items()}
+        for name, value in derived.items()
+    }
+    print(f"derived from the canary, after erasure: {found}")
+    assert count_in(records, local_part) == 0
+    assert {name: place.count(local_part) for name, place in places.items()} == dict.fromkeys(
+        places, 0
+    )
+    for plain_hash in ("sha256", "address key"):
+        assert set(found[plain_hash].values()) == {0}, plain_hash
 
 
 async def mongo_count(mongo: Mongo, needle: str) -> int:
