@@ -110,6 +110,8 @@ def test_the_work_item_payload_equals_the_published_work_item_contract() -> None
 CONSUMER = re.compile(
     r"@(?:pattern_)?consumer\(\s*broker,\s*topics\.(\w+).*?\)\s*async def (\w+)", re.DOTALL
 )
+# A row of a table of consumers registered in a loop: `Applying(topics.X, Model, "on_x", ...)`.
+TABLED_CONSUMER = re.compile(r'Applying\(\s*topics\.(\w+),\s*\w+,\s*"(\w+)"')
 
 
 def consumers_in_code() -> set[tuple[str, str, str]]:
@@ -117,7 +119,8 @@ def consumers_in_code() -> set[tuple[str, str, str]]:
     found = set()
     for service in ("reports", "routing", "notify", "fleet"):
         for path in (ROOT / "services" / service / "src").rglob("*.py"):
-            for constant, handler in CONSUMER.findall(path.read_text(encoding="utf-8")):
+            text = path.read_text(encoding="utf-8")
+            for constant, handler in CONSUMER.findall(text) + TABLED_CONSUMER.findall(text):
                 topic = getattr(topics, constant)
                 if constant == "DEPARTMENT_UPDATES_PATTERN":
                     topic = topics.department_updates("{departmentId}")

@@ -425,3 +425,19 @@ def test_a_handler_without_a_typed_event_is_refused_at_registration() -> None:
 
     with pytest.raises(TypeError, match="pydantic model"):
         consumer(broker, TOPIC, "tests")(on_anything)
+
+
+async def test_a_handler_given_its_model_decodes_records_of_that_model_and_refuses_others() -> None:
+    broker = KafkaBroker()
+    handled: list[Any] = []
+
+    @consumer(broker, TOPIC, "tests", policy=NO_PAUSE, model=ReportUnroutable)
+    async def on_any(event: Any) -> None:
+        handled.append(event)
+
+    async with TestKafkaBroker(broker) as test_broker:
+        body = unroutable().model_dump(mode="json")
+        await test_broker.publish(body, TOPIC, headers={"ce_type": "org.example.other"})
+        await publish(test_broker, unroutable("ABCDE-00005"))
+
+    assert [(type(e), e.report_id) for e in handled] == [(ReportUnroutable, "ABCDE-00005")]

@@ -1,8 +1,10 @@
 """The reports service's consumers of triage and department updates, through TestKafkaBroker."""
 
 import json
+import logging
 from typing import Any
 
+import pytest
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 
 from stadtmelder_reports.core.catalogue import load_jurisdiction
@@ -191,3 +193,34 @@ async def test_a_send_that_keeps_failing_is_noted_for_the_staff_once() -> None:
     assert note.visibility == "internal"
     assert "webhook" in note.text
     assert "5 Versuchen" in note.text
+
+
+async def test_a_routed_event_about_a_report_never_stored_here_is_logged_and_acknowledged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    system = System()
+    report_id = await system.a_report()
+    report = system.reports.reports[report_id]
+    routed = ReportRouted(
+        report_id="NEVER-00001",
+        jurisdiction="duisburg",
+        category=report.category,
+        department=DIRECTORY.get("wbd-strasse").ref(),  # type: ignore[union-attr]
+        rule="test",
+        caused_by="submitted-1",
+    )
+    caplog.set_level(logging.INFO, "stadtmelder_reports.core.handlers")
+
+    async with TestKafkaBroker(system.broker) as broker:
+        await broker.publish(routed.model_dump(mode="json"), topics.REPORTS_ROUTED)
+        await broker.publish(
+            routed.model_copy(update={"report_id": report_id}).model_dump(mode="json"),
+            topics.REPORTS_ROUTED,
+        )
+
+    said = [(r.getMessage(), getattr(r, "report_id", None)) for r in caplog.records]
+    assert said == [
+        ("routed event for an unknown report ignored", "NEVER-00001"),
+        ("report routed", report_id),
+    ]
+    assert system.reports.reports[report_id].status == "routed"

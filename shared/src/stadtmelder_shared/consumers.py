@@ -93,13 +93,16 @@ def handling(
     group: str,
     retried: tuple[type[BaseException], ...] = (),
     policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+    model: type[BaseModel] | None = None,
 ) -> Callable[[KafkaMessage], Awaitable[None]]:
     """The FastStream handler that decodes each record for `handler` and calls it.
 
     Returns normally once the record is handled, skipped or dead-lettered, so it is committed
-    then; raises only for a transient failure, so the record comes again.
+    then; raises only for a transient failure, so the record comes again. The event's `model`
+    is read from the handler's first parameter unless given, as for a handler that serves
+    several kinds of event.
     """
-    models = event_models(handler)
+    models = event_models(handler) if model is None else (model,)
     with_origin = len(inspect.signature(handler).parameters) > 1
 
     async def handle(message: KafkaMessage) -> None:

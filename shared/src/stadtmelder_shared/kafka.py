@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
+from pydantic import BaseModel
 from tenacity import AsyncRetrying, before_sleep_log, wait_exponential
 
 from stadtmelder_shared import topics
@@ -125,9 +126,10 @@ def consumer(
     *,
     retried: tuple[type[BaseException], ...] = (),
     policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+    model: type[BaseModel] | None = None,
 ) -> Callable[[H], H]:
     """Our subscriber policy in one place, for a handler that takes its typed event:
-    `async def on_report_routed(event: ReportRouted) -> None`.
+    `async def on_report_routed(event: ReportRouted) -> None`, or its `model` when given.
 
     At least once: a record is committed after it was handled or dead-lettered, redelivered
     after a transient failure (see `consumers.is_transient`, plus the service's `retried`). A
@@ -139,7 +141,7 @@ def consumer(
     partition's records (one report's) are still handled one by one, in order.
     """
     group = group_for(service_group, topic)
-    return _subscribed(broker, group, retried, policy, topic, max_workers=workers)
+    return _subscribed(broker, group, retried, policy, topic, max_workers=workers, model=model)
 
 
 def pattern_consumer(
@@ -160,6 +162,7 @@ def _subscribed(
     retried: tuple[type[BaseException], ...],
     policy: RetryPolicy,
     *topic: str,
+    model: type[BaseModel] | None = None,
     **options: Any,
 ) -> Callable[[H], H]:
     def subscribe(handler: H) -> H:
@@ -173,7 +176,7 @@ def _subscribed(
             parser=lenient_parser,
             decoder=raw_body,
             **options,
-        )(handling(handler, broker, group, retried, policy))
+        )(handling(handler, broker, group, retried, policy, model))
         return handler
 
     return subscribe

@@ -2,7 +2,9 @@
 the transitions department systems send."""
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from faststream.kafka import KafkaBroker
 
@@ -14,7 +16,6 @@ from stadtmelder_shared import topics
 from stadtmelder_shared.dead_letters import Origin, Rejected
 from stadtmelder_shared.events import (
     CitizenNotified,
-    Event,
     ReportRouted,
     ReportUnroutable,
     WorkItemSendFailed,
@@ -24,47 +25,66 @@ from stadtmelder_shared.kafka import consumer, pattern_consumer
 log = logging.getLogger(__name__)
 # Others kept writing the report meanwhile: worth another try, so no acknowledgement.
 RETRIED = (ReportChangedMeanwhile,)
+E = TypeVar("E", ReportRouted, ReportUnroutable, CitizenNotified, WorkItemSendFailed)
+
+
+@dataclass(frozen=True)
+class Applying(Generic[E]):
+    """A consumer named `handler` that applies another service's event to its report with
+    `step`, and what it logs: `said[0]` when applied, `said[1]` when seen before, `unknown`
+    for a report never stored here (logged and acknowledged: no redelivery would make the
+    report appear)."""
+
+    topic: str
+    model: type[E]
+    handler: str
+    step: Callable[[E], Awaitable[bool]]
+    said: tuple[str, str]
+    unknown: str
+    level: int = logging.INFO
 
 
 def register_handlers(
     broker: KafkaBroker, service: ReportService, work: WorkService, group_id: str
 ) -> None:
-    @consumer(broker, topics.REPORTS_ROUTED, group_id, retried=RETRIED)
-    async def on_report_routed(event: ReportRouted) -> None:
-        await _apply(
-            service.record_routing(event),
-            event,
+    applying: list[Applying[Any]] = [
+        Applying(
+            topics.REPORTS_ROUTED,
+            ReportRouted,
+            "on_report_routed",
+            service.record_routing,
             ("report routed", "routed event seen before"),
             "routed event for an unknown report ignored",
-        )
-
-    @consumer(broker, topics.REPORTS_UNROUTABLE, group_id, retried=RETRIED)
-    async def on_report_unroutable(event: ReportUnroutable) -> None:
-        await _apply(
-            service.record_unroutable(event),
-            event,
+        ),
+        Applying(
+            topics.REPORTS_UNROUTABLE,
+            ReportUnroutable,
+            "on_report_unroutable",
+            service.record_unroutable,
             ("report put into triage", "unroutable seen before"),
             "unroutable event for an unknown report ignored",
-        )
-
-    @consumer(broker, topics.CITIZENS_NOTIFIED, group_id, retried=RETRIED)
-    async def on_citizen_notified(event: CitizenNotified) -> None:
-        await _apply(
-            service.record_notice(event),
-            event,
+        ),
+        Applying(
+            topics.CITIZENS_NOTIFIED,
+            CitizenNotified,
+            "on_citizen_notified",
+            service.record_notice,
             ("citizen notified", "notice seen before"),
             "notice about an unknown report ignored",
-        )
-
-    @consumer(broker, topics.WORK_ITEMS_SEND_FAILED, group_id, retried=RETRIED)
-    async def on_work_item_send_failed(event: WorkItemSendFailed) -> None:
-        await _apply(
-            work.note_send_failure(event),
-            event,
+        ),
+        Applying(
+            topics.WORK_ITEMS_SEND_FAILED,
+            WorkItemSendFailed,
+            "on_work_item_send_failed",
+            work.note_send_failure,
             ("department send failure noted", "seen before"),
             "send failure of an unknown report ignored",
             level=logging.WARNING,
-        )
+        ),
+    ]
+    for each in applying:
+        subscribe = consumer(broker, each.topic, group_id, retried=RETRIED, model=each.model)
+        subscribe(_consumer(each))
 
     @pattern_consumer(
         broker,
@@ -89,20 +109,18 @@ def register_handlers(
         log.info("department update applied" if applied else "update seen before", extra=context)
 
 
-async def _apply(
-    applying: Awaitable[bool],
-    event: Event,
-    said: tuple[str, str],
-    unknown: str,
-    level: int = logging.INFO,
-) -> None:
-    """Await a step that applies another service's event to its report and log what it did,
-    `said[0]` when applied and `said[1]` when seen before. An event about a report never stored
-    here is logged and acknowledged: no redelivery would make the report appear."""
-    context = {"report_id": event.report_id, "event_id": event.event_id}
-    try:
-        applied = await applying
-    except ReportNotFound:
-        log.warning(unknown, extra=context)
-        return
-    log.log(level, said[0] if applied else said[1], extra=context)
+def _consumer(applying: Applying[E]) -> Callable[[E], Awaitable[None]]:
+    """The consumer of `applying`, under the name the logs and the AsyncAPI document give it."""
+
+    async def apply(event: E) -> None:
+        context = {"report_id": event.report_id, "event_id": event.event_id}
+        try:
+            applied = await applying.step(event)
+        except ReportNotFound:
+            log.warning(applying.unknown, extra=context)
+            return
+        said = applying.said[0] if applied else applying.said[1]
+        log.log(applying.level, said, extra=context)
+
+    apply.__name__ = apply.__qualname__ = applying.handler
+    return apply
