@@ -11,6 +11,7 @@ UV := $(TOOLS)/bin/uv
 STACK := .venv/bin/python deploy/local/stack.py
 
 .PHONY: help install browser run stop status logs test test-unit lint format bench chaos api-key token clean k8s-validate asyncapi
+.PHONY: simulate-fleet bench-fleet
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -113,6 +114,20 @@ format: install ## Format the code with ruff
 
 bench: install ## Open-loop load beside bare Litestar and Kafka, routing cost, memory (BENCH_ARGS=--help)
 	@.venv/bin/python -m bench.load $(BENCH_ARGS)
+
+# Duisburg's OpenStreetMap outlines, read where they lie (never copied into the repository).
+OSM ?= $(or $(STADTMELDER_SHARED_DATA),../shared/data)/duisburg-osm
+TRUCKS ?= 10
+SEED ?= 7
+SPEEDUP ?= 60
+HOURS ?= 4
+
+simulate-fleet: install ## Simulated waste trucks and containers publish sensor readings into `make run` (TRUCKS SEED SPEEDUP HOURS)
+	@.venv/bin/python -m stadtmelder_fleet.simulator --osm-dir "$(OSM)" --trucks $(TRUCKS) --seed $(SEED) \
+	  --speed-up $(SPEEDUP) --hours $(HOURS) --containers-file var/simulator/containers.csv
+
+bench-fleet: install ## The fleet domain on the simulator's seeded truth: defects found, emptyings saved (SEED WEEKS)
+	@.venv/bin/python -m bench.fleet_simulation --osm-dir "$(OSM)" --seed $(SEED) --weeks $(or $(WEEKS),4)
 
 chaos: install ## Fault drills under load; fails on any lost or doubled report (CHAOS_ARGS=--help)
 	@.venv/bin/python -m bench.chaos $(CHAOS_ARGS)

@@ -1,0 +1,1 @@
+"""Simulated waste trucks and containers that publish sensor readings for local runs."""
