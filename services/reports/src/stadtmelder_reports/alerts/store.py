@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_reports.alerts.domain import AlertLinkInvalid, District, Subscription
+from stadtmelder_reports.core.documents import event_from
 from stadtmelder_reports.core.outbox import DocumentOutbox
 from stadtmelder_reports.core.outbox_writes import drop_published
 from stadtmelder_shared import topics
@@ -19,7 +20,7 @@ from stadtmelder_shared.alert_areas import (
 )
 from stadtmelder_shared.areas import DEFAULT_AREAS_FILE
 from stadtmelder_shared.conditional_writes import ConditionalWrites
-from stadtmelder_shared.events import EVENT_TYPES, Event
+from stadtmelder_shared.events import Event
 from stadtmelder_shared.keyed_locks import KeyedLocks
 
 Document = dict[str, Any]
@@ -54,10 +55,6 @@ def load_districts(path: Path | None = None) -> tuple[District, ...]:
         if (f.get("properties") or {}).get("kind") == "district"
     ]
     return tuple(sorted(found, key=lambda d: d.id))
-
-
-def _event_types() -> dict[str, type[Event]]:
-    return EVENT_TYPES
 
 
 class MongoAlertStore:
@@ -128,7 +125,6 @@ def _to_document(subscription: Subscription) -> Document:
 
 
 def _from_document(document: Document) -> Subscription:
-    types = _event_types()
     return Subscription(
         **subscription_head(document),
         category=document.get("category"),
@@ -138,8 +134,7 @@ def _from_document(document: Document) -> Subscription:
         confirmed_at=document.get("confirmed_at"),
         cancelled_at=document.get("cancelled_at"),
         pending_events=[
-            (entry["topic"], types[entry["type"]].model_validate(entry["event"]))
-            for entry in document.get("outbox", [])
+            (entry["topic"], event_from(entry)) for entry in document.get("outbox", [])
         ],
         revision=document.get("revision", 0),
     )
