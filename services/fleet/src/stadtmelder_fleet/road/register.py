@@ -1,12 +1,37 @@
-"""Wires road condition into the fleet service: its consumer, store, timers and routes."""
+"""Wires road condition into the fleet service: its consumer, store, flush timer and routes."""
 
+from dataclasses import fields
+
+from stadtmelder_fleet.road.domain import RoadRules
 from stadtmelder_fleet.road.handlers import register_handlers
+from stadtmelder_fleet.road.service import RoadService
+from stadtmelder_fleet.road.store import MongoPieceStore
+from stadtmelder_fleet.settings import FleetSettings
 from stadtmelder_fleet.wiring import FleetContext
-from stadtmelder_shared.sensor_readings import RoadRoughnessReading
 
 
-def register(context: FleetContext) -> None:
-    async def record(reading: RoadRoughnessReading) -> None:
-        return None  # the road pieces' aggregation follows in road/service.py
+def rules_from(settings: FleetSettings) -> RoadRules:
+    return RoadRules(
+        **{rule.name: getattr(settings, f"road_{rule.name}") for rule in fields(RoadRules)}
+    )
 
-    register_handlers(context.broker, context.settings.kafka_group_id, context.checks, record)
+
+def register(context: FleetContext) -> RoadService:
+    settings = context.settings
+    service = RoadService(
+        MongoPieceStore(context.database),
+        context.publisher,
+        rules_from(settings),
+        settings.jurisdiction,
+        context.clock,
+        max_pieces=settings.road_max_pieces,
+    )
+    register_handlers(context.broker, settings.kafka_group_id, context.checks, service.record)
+    context.timers.every(settings.road_flush_seconds, "road-pieces-flush", service.flush)
+
+    async def flush_at_shutdown() -> None:
+        # What is still unsaved when the consumers stop is written before the database closes.
+        await service.flush()
+
+    context.on_shutdown.append(flush_at_shutdown)
+    return service

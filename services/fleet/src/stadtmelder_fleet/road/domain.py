@@ -1,0 +1,219 @@
+"""Road condition as rules without I/O: readings become passes over road pieces, passes become
+evidence, evidence becomes a decision to report, confirm or clear damage."""
+
+import math
+import statistics
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import h3
+
+from stadtmelder_shared.road_damage import RoadEvidence
+from stadtmelder_shared.sensor_readings import RoadRoughnessReading
+
+# A vehicle's readings in one piece belong to one pass unless this far apart: a truck that
+# stops and drives on is one pass, one that comes back after its round is another.
+SAME_PASS = timedelta(minutes=2)
+# The newest passes a piece keeps; older ones leave the window long before this fills on
+# any real street, and the memory per piece stays bounded.
+KEPT_PASSES = 48
+
+
+class Condition(StrEnum):
+    """Condition classes of a piece, from the median roughness of its passes (IRI, m/km)."""
+
+    GOOD = "good"
+    FAIR = "fair"
+    POOR = "poor"
+    VERY_POOR = "very_poor"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class RoadRules:
+    """The limits, each named as its setting without the `road_` prefix (FleetSettings)."""
+
+    # Enough evidence: this many passes by this many vehicles within the window; median
+    # roughness (IRI, m/km) from which a piece is damaged, and below which it is repaired.
+    window_days: int = 14
+    min_passes: int = 3
+    min_vehicles: int = 2
+    damage_iri: float = 6.0
+    clear_iri: float = 4.0
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(days=self.window_days)
+
+    # Matching: how slow a reading may be and still count, and how large a piece is.
+    min_speed_kmh: float = 15.0
+    cell_resolution: int = 12
+
+
+@dataclass
+class Pass:
+    vehicle_id: str
+    first_at: datetime
+    last_at: datetime
+    roughness_sum: float
+    readings: int = 1
+
+    @property
+    def roughness(self) -> float:
+        """One figure per pass, the mean of its seconds, so a truck that crawls over a piece
+        weighs no more than one that crosses it in a second."""
+        return self.roughness_sum / self.readings
+
+
+@dataclass
+class Piece:
+    """One road piece and what it remembers: recent passes and whether it stands reported."""
+
+    id: str
+    lat: float
+    lon: float
+    passes: deque[Pass] = field(default_factory=lambda: deque(maxlen=KEPT_PASSES))
+    """The newest passes, oldest first."""
+    finding_id: str | None = None
+    """Set while damage is reported, with the detection's event id and how many passes it
+    had when last published."""
+    detected_event_id: str | None = None
+    reported_passes: int = 0
+
+
+@dataclass(frozen=True)
+class Detected:
+    """Damage on enough passes by enough vehicles: to be reported."""
+
+    evidence: RoadEvidence
+    condition: Condition
+
+
+class Confirmed(Detected):
+    """Damage reported before, seen on more passes since."""
+
+
+@dataclass(frozen=True)
+class Cleared:
+    evidence: RoadEvidence
+    finding_id: str
+    detected_event_id: str
+
+
+Decision = Detected | Confirmed | Cleared | None
+
+
+def piece_of(lat: float, lon: float, resolution: int) -> tuple[str, float, float]:
+    """The piece a position falls in (an H3 cell, about 20 m across at 12) and its centre."""
+    cell = h3.latlng_to_cell(lat, lon, resolution)
+    centre_lat, centre_lon = h3.cell_to_latlng(cell)
+    return cell, centre_lat, centre_lon
+
+
+def counts(reading: RoadRoughnessReading, rules: RoadRules) -> bool:
+    """Below walking pace the suspension barely moves: such readings say little about a road."""
+    return reading.speed_kmh >= rules.min_speed_kmh
+
+
+def add_reading(piece: Piece, reading: RoadRoughnessReading) -> None:
+    """Adds the reading to its vehicle's latest pass over the piece, or starts a new pass; the
+    oldest pass leaves when the piece keeps `KEPT_PASSES`."""
+    at = reading.measured_at
+    latest = next((p for p in reversed(piece.passes) if p.vehicle_id == reading.vehicle_id), None)
+    if latest is not None and latest.first_at - SAME_PASS <= at <= latest.last_at + SAME_PASS:
+        latest.first_at, latest.last_at = min(latest.first_at, at), max(latest.last_at, at)
+        latest.roughness_sum += reading.roughness
+        latest.readings += 1
+        return
+    piece.passes.append(Pass(reading.vehicle_id, at, at, reading.roughness))
+
+
+def evidence_of(passes: list[Pass], window: timedelta) -> RoadEvidence:
+    figures = sorted(p.roughness for p in passes)
+    return RoadEvidence(
+        passes=len(passes),
+        vehicles=len({p.vehicle_id for p in passes}),
+        median_iri=round(statistics.median(figures), 2) if figures else 0.0,
+        p90_iri=round(percentile(figures, 0.9), 2) if figures else 0.0,
+        first_pass_at=min(p.first_at for p in passes),
+        last_pass_at=max(p.last_at for p in passes),
+        window_days=max(1, window.days),
+    )
+
+
+def percentile(ordered: list[float], share: float) -> float:
+    """Nearest-rank percentile of an ordered list: a value some pass really measured."""
+    rank = max(1, math.ceil(share * len(ordered)))
+    return ordered[rank - 1]
+
+
+def in_window(piece: Piece, now: datetime, window: timedelta) -> list[Pass]:
+    return [p for p in piece.passes if p.last_at >= now - window]
+
+
+def condition_of(evidence: RoadEvidence | None, rules: RoadRules) -> Condition:
+    if evidence is None or evidence.passes == 0:
+        return Condition.UNKNOWN
+    median = evidence.median_iri
+    if median >= rules.damage_iri * 5 / 3:  # 10 m/km at the default limit: potholes
+        return Condition.VERY_POOR
+    if median >= rules.damage_iri:
+        return Condition.POOR
+    if median >= rules.clear_iri * 3 / 4:  # 3 m/km at the default: worn surface
+        return Condition.FAIR
+    return Condition.GOOD
+
+
+def enough(evidence: RoadEvidence, rules: RoadRules) -> bool:
+    return evidence.passes >= rules.min_passes and evidence.vehicles >= rules.min_vehicles
+
+
+def latest_passes(passes: list[Pass], rules: RoadRules) -> list[Pass]:
+    """The newest passes that are enough evidence on their own: after a repair, only these
+    tell, while the window still holds the rough passes from before it."""
+    newest = sorted(passes, key=lambda p: p.last_at, reverse=True)
+    for size in range(rules.min_passes, len(newest) + 1):
+        if len({p.vehicle_id for p in newest[:size]}) >= rules.min_vehicles:
+            return newest[:size]
+    return []
+
+
+def decide(piece: Piece, now: datetime, rules: RoadRules) -> Decision:
+    """What the piece's passes call for now: report damage, confirm it with more passes, clear
+    it after a repair, or nothing."""
+    recent = in_window(piece, now, rules.window)
+    if not recent:
+        return None
+    evidence = evidence_of(recent, rules.window)
+    if piece.finding_id is None:
+        if enough(evidence, rules) and evidence.median_iri >= rules.damage_iri:
+            return Detected(evidence, condition_of(evidence, rules))
+        return None
+    latest = latest_passes(recent, rules)
+    if latest:
+        newest = evidence_of(latest, rules.window)
+        if newest.median_iri < rules.clear_iri:
+            return Cleared(newest, piece.finding_id, piece.detected_event_id or "")
+    if evidence.passes > piece.reported_passes:
+        return Confirmed(evidence, condition_of(evidence, rules))
+    return None
+
+
+def finding_id(piece_id: str, detected_at: datetime) -> str:
+    """One finding per episode of damage on a piece: the key of its events on Kafka."""
+    return f"road-{piece_id}-{int(detected_at.timestamp())}"
+
+
+def mark_detected(piece: Piece, finding: str, event_id: str, evidence: RoadEvidence) -> None:
+    piece.finding_id, piece.detected_event_id = finding, event_id
+    piece.reported_passes = evidence.passes
+
+
+def mark_cleared(piece: Piece, evidence: RoadEvidence) -> None:
+    """The passes before the repair are forgotten: they must not report the piece again."""
+    piece.finding_id, piece.detected_event_id, piece.reported_passes = None, None, 0
+    kept = [p for p in piece.passes if p.last_at >= evidence.first_pass_at]
+    piece.passes.clear()
+    piece.passes.extend(kept)

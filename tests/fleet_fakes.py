@@ -1,0 +1,27 @@
+"""In-memory stand-ins for the fleet service's stores; they pass the same contract tests as the
+MongoDB adapters (tests/integration/test_fleet_road_store.py)."""
+
+import copy
+from dataclasses import dataclass, field
+
+from stadtmelder_fleet.road.domain import Piece
+
+
+@dataclass
+class InMemoryPieceStore:
+    """Keeps copies, as a database would: a piece changed in memory is not saved by itself."""
+
+    pieces: dict[str, Piece] = field(default_factory=dict)
+    saves: int = 0
+
+    async def load(self, piece_id: str) -> Piece | None:
+        found = self.pieces.get(piece_id)
+        return copy.deepcopy(found) if found else None
+
+    async def save(self, pieces: list[Piece]) -> None:
+        self.saves += 1
+        for piece in pieces:
+            self.pieces[piece.id] = copy.deepcopy(piece)
+
+    async def all_pieces(self, limit: int) -> list[Piece]:
+        return [copy.deepcopy(piece) for piece in list(self.pieces.values())[:limit]]

@@ -1,0 +1,67 @@
+"""The road pieces' store, one contract for the MongoDB adapter on FerretDB and the fake: a
+piece comes back with its passes and finding, replaced whole on the next save."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from stadtmelder_fleet.road.domain import KEPT_PASSES, Piece, add_reading
+from stadtmelder_fleet.road.store import MongoPieceStore, PieceStore
+from stadtmelder_shared.sensor_readings import RoadRoughnessReading
+from tests.fleet_fakes import InMemoryPieceStore
+
+pytestmark = pytest.mark.integration
+
+AT = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
+
+
+def store_for(database: Any) -> PieceStore:
+    return InMemoryPieceStore() if database is None else MongoPieceStore(database)
+
+
+def piece_with_passes(count: int) -> Piece:
+    piece = Piece("8c1fa5310955bff", 51.434425, 6.762265)
+    for n in range(count):
+        reading = RoadRoughnessReading(
+            vehicle_id=f"truck-{n % 3}",
+            measured_at=AT + timedelta(hours=n),
+            lat=piece.lat,
+            lon=piece.lon,
+            speed_kmh=30,
+            roughness=2.0 + n / 2,
+        )
+        add_reading(piece, reading)
+    return piece
+
+
+async def test_a_saved_piece_comes_back_with_its_passes_and_finding(database: Any) -> None:
+    store = store_for(database)
+    piece = piece_with_passes(4)
+    piece.finding_id, piece.detected_event_id, piece.reported_passes = "road-x-1", "event-1", 3
+    await store.save([piece, Piece("8c1fa5310955fff", 51.43, 6.76)])
+
+    found = await store.load(piece.id)
+
+    assert found == piece
+    assert found is not None
+    assert found.passes[1].first_at == AT + timedelta(hours=1)
+    assert await store.load("8c1fa53109aaaaa") is None
+    assert len(await store.all_pieces(limit=10)) == 2
+
+
+async def test_saving_again_replaces_the_piece_and_keeps_passes_bounded(database: Any) -> None:
+    store = store_for(database)
+    piece = piece_with_passes(3)
+    piece.finding_id = "road-x-1"
+    await store.save([piece])
+    piece = piece_with_passes(KEPT_PASSES + 5)
+    await store.save([piece])
+
+    found = await store.load(piece.id)
+
+    assert found is not None
+    assert found.finding_id is None
+    assert len(found.passes) == KEPT_PASSES
+    assert found.passes[0].roughness == 4.5  # the five oldest have left
+    assert found.passes.maxlen == KEPT_PASSES
