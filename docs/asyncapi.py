@@ -175,8 +175,8 @@ CHANNELS = (
     Channel(
         "fleet_road_damage",
         topics.ROAD_DAMAGE,
-        "Road damage the fleet's vehicles found, and found repaired, keyed by the automatic "
-        "report's id; reports creates that report or attaches the evidence to one nearby.",
+        "Road damage the fleet's vehicles found, and found repaired, keyed by the finding's id; "
+        "reports creates an automatic report or attaches the evidence to one nearby.",
         (RoadDamageDetected, RoadDamageCleared),
     ),
 )

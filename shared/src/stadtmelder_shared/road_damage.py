@@ -1,10 +1,11 @@
 """What the fleet service tells reports about the roads: damage its vehicles found, and damage
 that went away. Reports turns them into automatic reports or evidence on a citizen's report.
 
-The `report_id` of both events is the id the automatic report gets (derived from the road
-piece and the episode of damage), so a piece's detection, its updates and its clearing stay in
-order on one partition, and reports can find what it did with the finding: created that report,
-or attached the evidence to a citizen's report nearby.
+Like area alerts, these events are about no report yet: their `report_id` (and Kafka key) is
+the finding's id, `road-<piece>-<unix time of detection>`, one per episode of damage on a piece,
+so a finding's detection, confirmations and clearing stay in order on one partition. Reports
+remembers what it did with a finding: created an automatic report, or attached the evidence to
+a citizen's report nearby.
 """
 
 from datetime import datetime
