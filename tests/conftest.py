@@ -59,7 +59,7 @@ def infrastructure() -> Iterator[LocalSystem]:
         mail_dir=profile.mail_dir,
     )
     # Services left over from an interrupted run would serve old code.
-    system.stop("reports", "routing", "notify")
+    system.stop("reports", "routing", "notify", "fleet")
     system.start("kafka", "ferretdb", "smtp")
     try:
         yield system

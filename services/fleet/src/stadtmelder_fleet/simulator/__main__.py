@@ -2,6 +2,9 @@
 
     python -m stadtmelder_fleet.simulator --osm-dir ../shared/data/duisburg-osm \
         [--trucks 10] [--seed 7] [--speed-up 60] [--hours 4] [--containers-file FILE]
+
+The containers must be known to the fleet service first (the Makefile target imports the file
+`--containers-file FILE --containers-only` writes); `--truth` prints the seeded defect spots.
 """
 
 import argparse
@@ -33,6 +36,7 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--containers", type=int, default=40, help="containers per district")
     parser.add_argument("--fill-every", type=float, default=60.0, help="minutes between fills")
     parser.add_argument("--containers-file", type=Path, help="write the containers here (CSV)")
+    parser.add_argument("--containers-only", action="store_true", help="write them, then stop")
     parser.add_argument("--truth", action="store_true", help="print the defect spots and stop")
     return parser.parse_args(argv)
 
@@ -74,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.containers_file:
         write_containers(world, options.containers_file)
         log.info("%s containers written to %s", len(world.containers), options.containers_file)
+    if options.containers_only:
+        return 0
     pace = Pace(options.speed_up, options.hours * 3600, options.fill_every * 60)
     log.info(
         "%s trucks, %s defect spots, %s containers; %s simulated hours at %s× (Ctrl-C stops)",

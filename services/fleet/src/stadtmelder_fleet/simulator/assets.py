@@ -6,11 +6,16 @@ from pathlib import Path
 from stadtmelder_fleet.simulator.world import World
 
 CAPACITY_L = {"underground": 5000, "semi-underground": 3000, "paper": 2500, "glass": 2500}
-COLUMNS = ("id", "lat", "lon", "type", "capacity_l", "district")
+COLUMNS = ("id", "lat", "lon", "kind", "capacity_l", "district")
+
+
+def district_area(number: str) -> str:
+    """The area id the city's districts go by in the services, e.g. `district-500`."""
+    return f"district-{number}"
 
 
 def write_containers(world: World, path: Path) -> None:
-    """A CSV with the columns of the container import (id, lat, lon, type, capacity, district)."""
+    """A CSV as `python -m stadtmelder_fleet.containers.admin FILE` imports it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
@@ -18,5 +23,12 @@ def write_containers(world: World, path: Path) -> None:
         for c in world.containers:
             lat, lon = world.projection.to_degrees(*c.at)
             writer.writerow(
-                [c.id, f"{lat:.7f}", f"{lon:.7f}", c.kind, CAPACITY_L[c.kind], c.district]
+                [
+                    c.id,
+                    f"{lat:.7f}",
+                    f"{lon:.7f}",
+                    c.kind,
+                    CAPACITY_L[c.kind],
+                    district_area(c.district),
+                ]
             )

@@ -48,7 +48,7 @@ class RoadSurface:
     # (mean, standard deviation) of what the box reports
     smooth: tuple[float, float] = (2.5, 0.5)
     defect: tuple[float, float] = (11.0, 1.5)
-    spot_radius_m: float = 6.0
+    spot_radius_m: float = 10.0
     # Rare bumps: how often, and how much they add.
     bump: tuple[float, float] = (0.002, 2.5)
 
