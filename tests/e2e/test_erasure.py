@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -33,6 +34,11 @@ LIGHTS = "stadt-licht"
 ERASE_LINK = re.compile(r"https?://\S+?/api/v1/erasure/[A-Za-z0-9_.-]+")
 ALERT_ERASE_LINK = re.compile(r"https?://\S+?/api/v1/erasure/alert/[A-Za-z0-9_%.-]+")
 CONFIRM_LINK = re.compile(r"https?://\S+?/api/v1/alerts/confirm/[A-Za-z0-9_%.-]+")
+# Every signed link a citizen's mail carries, its token captured.
+SIGNED_LINK = re.compile(
+    r"/api/v1/(?:notifications/unsubscribe|notifications/preferences|erasure/alert|erasure"
+    r"|feedback|alerts/[a-z]+)/([A-Za-z0-9_%.-]+)"
+)
 PLACE = (51.4344, 6.7623)
 
 Mongo = AsyncMongoClient[dict[str, Any]]
@@ -198,6 +204,10 @@ async def test_an_erased_canary_is_in_no_document_and_mailed_no_more(
     print(f"mails to the canary before erasure: {mails_before}")
     assert before, "the scan must find the canary before it is erased"
 
+    # Requests whose paths hold the secrets, so traces and logs would show them if any did.
+    assert (await api.get(f"/track/{token}")).status_code == 200
+    assert (await api.get(f"/api/v1/track/{token}")).status_code == 200
+    signed = link_tokens(running_system.mailbox.messages_to(canary))
     erased = await api.delete(f"/api/v1/track/{token}/contact")
     assert erased.status_code == 200, erased.text
     links = ERASE_LINK.findall(text_of(support_mail))
@@ -249,15 +259,27 @@ async def test_an_erased_canary_is_in_no_document_and_mailed_no_more(
     mails_after = len(running_system.mailbox.messages_to(canary))
     print(f"mails to the canary after erasure, two staff steps and a new alert: {mails_after}")
     assert mails_after == mails_before
-    await nowhere_else(running_system, canary, own, {**hashes, "tracking token": token})
+    await nowhere_else(running_system, canary, own, hashes, {"tracking token": token, **signed})
+
+
+def link_tokens(mails: list[EmailMessage]) -> dict[str, str]:
+    """The token of every signed link in `mails`, as a request path carries it (decoded)."""
+    tokens = {unquote(t) for mail in mails for t in SIGNED_LINK.findall(text_of(mail))}
+    assert len(tokens) >= 4, "the mails carry erasure, alert and preference links"
+    return {f"link token {n}": t for n, t in enumerate(sorted(tokens))}
 
 
 async def nowhere_else(
-    system: LocalSystem, canary: str, report_id: str, derived: dict[str, str]
+    system: LocalSystem,
+    canary: str,
+    report_id: str,
+    derived: dict[str, str],
+    secrets: dict[str, str],
 ) -> None:
     """Every topic record from the beginning and every file the services wrote (logs, sent
     journals, traces, ...) hold neither the address nor its local part, which is unique too,
-    nor a plain hash of it; what else derives from it is counted for the record."""
+    nor a plain hash of it, nor the tracking token or a signed link's token in plain text;
+    what else derives from the address is counted for the record."""
     local_part = canary.split("@")[0]
     records = await every_record(system.kafka)
     places = services_files(system.profile.state_dir)
@@ -277,6 +299,16 @@ async def nowhere_else(
         for name, value in derived.items()
     }
     print(f"derived from the canary, after erasure: {found}")
+    leaked = {
+        name: {"topics": count_in(records, value)}
+        | {where: place.count(value) for where, place in places.items()}
+        for name, value in secrets.items()
+    }
+    print(f"tracking and link tokens ({len(secrets)}), after erasure: {leaked}")
+    assert places["other files"].count("/api/v1/track/{token}/contact") > 0, "traces are read"
+    assert {name: sum(found_in.values()) for name, found_in in leaked.items()} == dict.fromkeys(
+        secrets, 0
+    )
     assert count_in(records, local_part) == 0
     assert {name: place.count(local_part) for name, place in places.items()} == dict.fromkeys(
         places, 0

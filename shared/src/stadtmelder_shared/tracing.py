@@ -4,7 +4,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,8 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 log = logging.getLogger(__name__)
 _PROPAGATOR = TraceContextTextMapPropagator()
+# What a request span shows until routing names its route, and where no route matched.
+UNROUTED = "/{unrouted}"
 
 
 class JsonLinesSpanExporter(SpanExporter):
@@ -100,6 +102,39 @@ def configure_tracing(service: str, traces_dir: Path | None = None) -> TracerPro
         provider.add_span_processor(SimpleSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     return provider
+
+
+def http_span_details(scope: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
+    """A request span's name and URL attributes from its route template, never its path.
+
+    Paths carry secrets: the reporter's tracking token and every signed mail link
+    (`/api/v1/track/{token}/contact`, `/api/v1/erasure/{token}`, ...). The ASGI instrumentation
+    records the raw path and URL; what this returns replaces them, in the old and the stable
+    semantic conventions alike. No route takes a secret in its query, so none is shown either.
+    """
+    template = str(scope.get("path_template") or "") or UNROUTED
+    method = str(scope.get("method") or "").strip()
+    host, port = scope.get("server") or ("", None)
+    origin = f"{scope.get('scheme', 'http')}://{host}{f':{port}' if port else ''}"
+    url = f"{origin}{scope.get('root_path', '')}{template}"
+    attributes = {
+        "http.route": template,
+        "http.target": template,
+        "http.url": url,
+        "url.path": template,
+        "url.full": url,
+    }
+    return (f"{method} {template}" if method else template), attributes
+
+
+def name_span_by_route(scope: Mapping[str, Any]) -> None:
+    """Name the active request span by the route the request matched: the HTTP framework
+    opens the span before routing, when only the raw path (not shown) is known."""
+    span = trace.get_current_span()
+    if span.is_recording():
+        name, attributes = http_span_details(scope)
+        span.update_name(name)
+        span.set_attributes(attributes)
 
 
 def kafka_middleware() -> KafkaTelemetryMiddleware:

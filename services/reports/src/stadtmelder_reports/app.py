@@ -29,7 +29,12 @@ from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.erasure import wiring as erasure
 from stadtmelder_reports.http.errors import EXCEPTION_HANDLERS
 from stadtmelder_reports.http.health import HealthController
-from stadtmelder_reports.http.observability import http_metrics, metrics_endpoint, tracing_plugin
+from stadtmelder_reports.http.observability import (
+    http_metrics,
+    metrics_endpoint,
+    route_named_spans,
+    tracing_plugin,
+)
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.reports_api import ReportsController
 from stadtmelder_reports.http.request_limits import (
@@ -248,7 +253,11 @@ def build_app(
         ),
         plugins=[tracing_plugin()],
         # Metrics outside the limits, so refused requests are counted under their status.
-        middleware=[http_metrics().middleware, RequestLimits(BodyLimits(largest_body))],
+        middleware=[
+            http_metrics().middleware,
+            route_named_spans,
+            RequestLimits(BodyLimits(largest_body)),
+        ],
         guards=[refuse_before_body],
         dependencies={
             "service": Provide(provide_service, sync_to_thread=False),

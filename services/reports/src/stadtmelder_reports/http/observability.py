@@ -5,21 +5,41 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from litestar.plugins.prometheus import PrometheusConfig
+from litestar.types import ASGIApp, Receive, Scope, Send
+from opentelemetry.trace import TracerProvider
 from prometheus_client import REGISTRY, generate_latest
 
 from stadtmelder_shared.metrics import CONTENT_TYPE, ServiceMetrics
+from stadtmelder_shared.tracing import http_span_details, name_span_by_route
 
 # Probes and scrapes every few seconds would bury the requests of people in traces and metrics.
 UNWATCHED_PATHS = ["^/health", "^/metrics"]
 
 
-def tracing_plugin() -> OpenTelemetryPlugin:
-    """A server span per request, continuing a caller's `traceparent`; the tracer provider is
-    the process's (see `stadtmelder_shared.tracing.configure_tracing`)."""
+def tracing_plugin(tracer_provider: TracerProvider | None = None) -> OpenTelemetryPlugin:
+    """A server span per request, continuing a caller's `traceparent` and named by its route
+    template, never its path (which may hold a token); the tracer provider is the process's
+    (see `stadtmelder_shared.tracing.configure_tracing`) unless one is given."""
     return OpenTelemetryPlugin(
-        # One span per request, without a child for each ASGI message sent or received.
-        OpenTelemetryConfig(exclude=UNWATCHED_PATHS, exclude_spans=["receive", "send"])
+        OpenTelemetryConfig(
+            exclude=UNWATCHED_PATHS,
+            # One span per request, without a child for each ASGI message sent or received.
+            exclude_spans=["receive", "send"],
+            scope_span_details_extractor=http_span_details,
+            tracer_provider=tracer_provider,
+        )
     )
+
+
+def route_named_spans(app: ASGIApp) -> ASGIApp:
+    """Middleware, run once the request is routed, that names its span by the route template
+    (the tracing plugin's span starts before routing, named by nothing that can hold a token)."""
+
+    async def named(scope: Scope, receive: Receive, send: Send) -> None:
+        name_span_by_route(scope)
+        await app(scope, receive, send)
+
+    return named
 
 
 def http_metrics() -> PrometheusConfig:
