@@ -232,6 +232,7 @@ RECEIVES = (
     Receive("notify", "notify-alerts", "on_report_routed_for_alerts", "reports_routed"),
     Receive(DEPARTMENT_SYSTEMS, "chosen by the department", "its own", "departments_work"),
     Receive("fleet", "fleet", "on_road_roughness", "sensors_road_roughness"),
+    Receive("reports", "reports", "on_road_damage", "fleet_road_damage"),
 )
 
 CLOUDEVENT_HEADERS: dict[str, Any] = {

@@ -5,6 +5,7 @@ import copy
 from dataclasses import dataclass, field
 
 from stadtmelder_fleet.road.domain import Piece
+from stadtmelder_reports.sensor_reports.domain import Finding
 
 
 @dataclass
@@ -25,3 +26,17 @@ class InMemoryPieceStore:
 
     async def all_pieces(self, limit: int) -> list[Piece]:
         return [copy.deepcopy(piece) for piece in list(self.pieces.values())[:limit]]
+
+
+@dataclass
+class InMemoryFindingStore:
+    """Reports' memory of the fleet's findings, kept as copies."""
+
+    findings: dict[str, Finding] = field(default_factory=dict)
+
+    async def get(self, finding_id: str) -> Finding | None:
+        found = self.findings.get(finding_id)
+        return copy.deepcopy(found) if found else None
+
+    async def put(self, finding: Finding) -> None:
+        self.findings[finding.id] = copy.deepcopy(finding)

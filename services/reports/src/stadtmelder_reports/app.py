@@ -13,7 +13,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from stadtmelder_reports import moderation
+from stadtmelder_reports import moderation, sensor_reports
 from stadtmelder_reports.alerts import AlertsFeature
 from stadtmelder_reports.alerts import register as register_alerts
 from stadtmelder_reports.citizen_links import routes as citizen_links
@@ -154,6 +154,9 @@ def create_app(settings: ReportsSettings) -> Litestar:
             on_events_pending=relay.wake,
         )
         register_handlers(broker, report_core.service, work, settings.kafka_group_id)
+        sensor_reports.register(
+            broker, database, report_core.service, work, settings.kafka_group_id
+        )
         erasing = erasure.register(
             app.state, database, report_core.repository, relay.wake, data_keys.destroy
         )

@@ -108,10 +108,14 @@ class ReportService:
         self._contacts = Contacts(data_keys)
 
     async def submit_report(
-        self, submission: Submission, photos: tuple[CleanPhoto, ...] = ()
+        self,
+        submission: Submission,
+        photos: tuple[CleanPhoto, ...] = (),
+        report_id: str | None = None,
     ) -> NewReport:
-        """Store the report with its ReportSubmitted event in one write; the relay announces it."""
-        report_id = domain.new_report_id()
+        """Store the report with its ReportSubmitted event in one write; the relay announces it.
+        A `report_id` chosen before (an automatic report's) makes a retried submission findable."""
+        report_id = report_id or domain.new_report_id()
         new = submit(
             submission,
             self.jurisdiction,

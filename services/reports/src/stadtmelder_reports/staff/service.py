@@ -214,14 +214,28 @@ class WorkService:
             f"{failure.attempts} Versuchen gescheitert ({failure.error}); "
             "sie wird weiter versucht."
         )
+        return await self.note_by_system(failure.report_id, note_id, "internal", text)
+
+    async def note_by_system(
+        self, report_id: str, note_id: str, visibility: Visibility, text: str
+    ) -> bool:
+        """A comment of the system's (a failed send, sensor evidence); False if noted before."""
 
         def decide(report: Report) -> WorkStep | None:
             if any(comment.id == note_id for comment in report.comments):
                 return None
             actor = Actor(role="system")
-            return comment_step(report, "internal", text, actor, self._clock(), note_id)
+            return comment_step(report, visibility, text, actor, self._clock(), note_id)
 
-        return await self._change(failure.report_id, decide, None)
+        return await self._change(report_id, decide, None)
+
+    async def step_by_system(
+        self, report_id: str, to: str, cause_id: str, public_comment: str | None = None
+    ) -> bool:
+        """A status step the system takes (sensors saw the damage repaired); once per cause."""
+        ids = (derived_event_id(cause_id, to), derived_event_id(cause_id, f"{to}-routed"))
+        request = TransitionRequest(to=to, public_comment=public_comment)
+        return await self._transition(report_id, request, Actor(role="system"), ids)
 
     async def reopen(self, report_id: str, comment: str, caused_by: str | None = None) -> bool:
         """The citizen says a resolved report is not fixed; False if `caused_by` was seen before.
