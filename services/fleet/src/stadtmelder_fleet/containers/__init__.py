@@ -1,0 +1,1 @@
+"""Containers: fill forecasts and demand-based emptying plans for the waste trucks."""

@@ -1,0 +1,64 @@
+"""Containers, their fill readings and the rules that decide when one needs emptying."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, get_args
+
+from stadtmelder_shared.events import Location
+
+ContainerType = Literal[
+    "glass", "paper", "packaging", "residual", "organic", "underground", "semi-underground", "other"
+]
+CONTAINER_TYPES: tuple[ContainerType, ...] = get_args(ContainerType)
+ReadingSource = Literal["sensor", "citizen"]
+
+# A container counts as due when it will be at least this full on the day of the plan.
+DUE_FILL_PERCENT = 80.0
+# Ultrasonic sensors jitter and waste settles: a fall of less than this is noise, not an emptying.
+EMPTYING_DROP_PERCENT = 15.0
+# A citizen's "container full" report says the container is full, nothing finer.
+CITIZEN_REPORTED_FILL = 100.0
+# A citizen report names the container it lies this close to (the issue: about 25 m).
+CITIZEN_REPORT_SNAP_M = 25.0
+
+
+class ContainerError(Exception):
+    """Base of the container feature's errors."""
+
+
+class UnknownContainer(ContainerError):
+    """A reading or request names a container that was never imported."""
+
+
+class ContainerImportError(ContainerError, ValueError):
+    """Rows of a container file that cannot be imported; the message names each one."""
+
+
+class PlanningError(ContainerError, ValueError):
+    """A plan that cannot be made as asked (no depot, a container larger than the truck...)."""
+
+
+@dataclass(frozen=True)
+class Container:
+    id: str
+    location: Location
+    type: ContainerType
+    capacity_l: int
+    district: str
+
+
+@dataclass(frozen=True)
+class FillReading:
+    container_id: str
+    measured_at: datetime
+    fill_percent: float
+    source: ReadingSource = "sensor"
+
+
+def is_emptying(before: FillReading, after: FillReading) -> bool:
+    """Whether the container was emptied between two readings in time order."""
+    return before.fill_percent - after.fill_percent >= EMPTYING_DROP_PERCENT
+
+
+def is_due(expected_fill_percent: float, threshold: float = DUE_FILL_PERCENT) -> bool:
+    return expected_fill_percent >= threshold
