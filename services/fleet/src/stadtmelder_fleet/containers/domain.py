@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 from stadtmelder_shared.events import Location
 
@@ -40,6 +40,8 @@ class PlanningError(ContainerError, ValueError):
 
 @dataclass(frozen=True)
 class Container:
+    """A waste container the trucks empty, as the city imported it."""
+
     id: str
     location: Location
     type: ContainerType
@@ -47,8 +49,9 @@ class Container:
     district: str
 
 
-@dataclass(frozen=True)
-class FillReading:
+class FillReading(NamedTuple):
+    """How full a container was at a moment, by its sensor or a citizen's report."""
+
     container_id: str
     measured_at: datetime
     fill_percent: float

@@ -5,6 +5,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from stadtmelder_fleet.containers.domain import DUE_FILL_PERCENT, Container, is_due
 from stadtmelder_fleet.containers.forecast import Forecast
@@ -12,14 +13,17 @@ from stadtmelder_fleet.containers.routes import Route, Stop, build_routes
 from stadtmelder_shared.events import Location
 
 
-@dataclass(frozen=True)
-class Depot:
+class Depot(NamedTuple):
+    """Where the trucks start and end, and what one holds."""
+
     location: Location
     truck_capacity_l: int
 
 
 @dataclass(frozen=True)
 class DueContainer:
+    """A container to empty on the day, with why."""
+
     container: Container
     # None for a container that has never reported: it is emptied, since nobody can vouch for it.
     expected_fill_percent: float | None
@@ -28,6 +32,8 @@ class DueContainer:
 
 @dataclass(frozen=True)
 class EmptyingPlan:
+    """The rounds of a district for a day, and what they save."""
+
     district: str
     day: date
     due: tuple[DueContainer, ...]

@@ -3,6 +3,7 @@ routing problem, solved by OR-Tools within a time limit."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
@@ -14,14 +15,17 @@ from stadtmelder_shared.geo import distance_m
 TRUCK_FIXED_COST_M = 1_000_000
 
 
-@dataclass(frozen=True)
-class Stop:
+class Stop(NamedTuple):
+    """A container on a round and what the truck takes from it."""
+
     container: Container
     load_l: int
 
 
 @dataclass(frozen=True)
 class Route:
+    """One truck's round from the depot through its stops and back."""
+
     stops: tuple[Stop, ...]
     distance_m: int
 

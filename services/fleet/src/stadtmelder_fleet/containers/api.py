@@ -1,0 +1,62 @@
+"""HTTP of the containers: a district's emptying plan for a day as JSON, GeoJSON or CSV."""
+
+import json
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qs
+
+from faststream.asgi import AsgiResponse, get
+from faststream.asgi.handlers import GetHandler
+from faststream.asgi.types import Scope
+
+from stadtmelder_fleet.containers.domain import PlanningError
+from stadtmelder_fleet.containers.exports import plan_csv, plan_geojson, plan_json
+from stadtmelder_fleet.containers.service import ContainerService
+
+PLAN_PATH = "/api/v1/containers/emptying-plan"
+FORMATS = ("json", "geojson", "csv")
+# Who may ask: the composition root passes the staff check (a bearer token's roles).
+StaffCheck = Callable[[Scope], Awaitable[bool]]
+
+
+def container_routes(
+    service: ContainerService, is_staff: StaffCheck
+) -> list[tuple[str, GetHandler]]:
+    @get(description="A district's emptying plan for a day (staff only).")
+    async def emptying_plan(scope: Scope) -> AsgiResponse:
+        if not await is_staff(scope):
+            return _error(401, "not_authenticated", "Sign in as staff to see emptying plans.")
+        query = {k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode()).items()}
+        district, fmt = query.get("district", ""), query.get("format", "json")
+        try:
+            day = date.fromisoformat(query.get("date", ""))
+        except ValueError:
+            return _error(400, "invalid", "Give the day as date=YYYY-MM-DD.", "date")
+        if not district:
+            return _error(
+                400, "invalid", "Give the district, e.g. district=district-500.", "district"
+            )
+        if fmt not in FORMATS:
+            return _error(400, "invalid", f"format is one of {', '.join(FORMATS)}.", "format")
+        try:
+            plan = await service.plan(district, day)
+        except PlanningError as error:
+            return _error(422, "cannot_plan", str(error))
+        if fmt == "csv":
+            return AsgiResponse(
+                plan_csv(plan).encode(), 200, {"content-type": "text/csv; charset=utf-8"}
+            )
+        body = plan_geojson(plan) if fmt == "geojson" else plan_json(plan)
+        media = "application/geo+json" if fmt == "geojson" else "application/json"
+        return AsgiResponse(json.dumps(body).encode(), 200, {"content-type": media})
+
+    return [(PLAN_PATH, emptying_plan)]
+
+
+def _error(status: int, code: str, detail: str, field: str | None = None) -> AsgiResponse:
+    """The project's error shape: status, machine-readable code, a sentence, the fields."""
+    body: dict[str, Any] = {"status_code": status, "code": code, "detail": detail}
+    if field is not None:
+        body["errors"] = [{"key": field, "message": detail}]
+    return AsgiResponse(json.dumps(body).encode(), status, {"content-type": "application/json"})

@@ -1,0 +1,83 @@
+"""An emptying plan as the dispatcher takes it away: JSON, GeoJSON for maps, CSV for sheets."""
+
+import csv
+import io
+from typing import Any
+
+from stadtmelder_fleet.containers.planning import DueContainer, EmptyingPlan
+
+CSV_COLUMNS = (
+    "route", "stop", "container_id", "type", "lat", "lon", "expected_fill_percent", "full_at"
+)  # fmt: skip
+
+
+def plan_json(plan: EmptyingPlan) -> dict[str, Any]:
+    due = {d.container.id: d for d in plan.due}
+    return {
+        "district": plan.district,
+        "date": plan.day.isoformat(),
+        "emptyings": len(plan.due),
+        "distance_km": round(plan.distance_m / 1000, 2),
+        "saved": {
+            "emptyings": plan.emptyings_saved,
+            "distance_km": round(plan.distance_saved_m / 1000, 2),
+            "against": {
+                "emptyings": plan.district_containers,
+                "distance_km": round(plan.fixed_round_m / 1000, 2),
+            },
+        },
+        "routes": [
+            {
+                "route": n,
+                "distance_km": round(route.distance_m / 1000, 2),
+                "load_l": route.load_l,
+                "stops": [_stop(due[stop.container.id]) for stop in route.stops],
+            }
+            for n, route in enumerate(plan.routes, 1)
+        ],
+    }
+
+
+def plan_geojson(plan: EmptyingPlan) -> dict[str, Any]:
+    """Each stop a Point feature with its route and place in it, in driving order."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": row["container_id"],
+                "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
+                "properties": {k: v for k, v in row.items() if k not in ("lat", "lon")},
+            }
+            for row in _rows(plan)
+        ],
+    }
+
+
+def plan_csv(plan: EmptyingPlan) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(_rows(plan))
+    return out.getvalue()
+
+
+def _rows(plan: EmptyingPlan) -> list[dict[str, Any]]:
+    due = {d.container.id: d for d in plan.due}
+    return [
+        {"route": n, "stop": m, **_stop(due[stop.container.id])}
+        for n, route in enumerate(plan.routes, 1)
+        for m, stop in enumerate(route.stops, 1)
+    ]
+
+
+def _stop(due: DueContainer) -> dict[str, Any]:
+    fill = due.expected_fill_percent
+    return {
+        "container_id": due.container.id,
+        "type": due.container.type,
+        "lat": due.container.location.lat,
+        "lon": due.container.location.lon,
+        "expected_fill_percent": None if fill is None else round(fill, 1),
+        "full_at": None if due.full_at is None else due.full_at.isoformat(),
+    }

@@ -1,0 +1,39 @@
+"""Kafka consumers of container fill: a sensor's reading or a citizen's "container full" report
+in, recorded as the container's reading; a reading of an unknown container is dead-lettered."""
+
+from faststream.kafka import KafkaBroker
+
+from stadtmelder_fleet.containers.domain import FillReading, UnknownContainer
+from stadtmelder_fleet.containers.service import ContainerService
+from stadtmelder_fleet.readings import ReadingChecks
+from stadtmelder_shared import topics
+from stadtmelder_shared.events import ReportSubmitted
+from stadtmelder_shared.kafka import consumer
+from stadtmelder_shared.sensor_readings import ContainerFillReading
+
+CONTAINER_FULL = "container_full"
+# Answers under which a report form or app names the container (its sticker number).
+ASSET_ANSWERS = ("asset_id", "container_id")
+
+
+def register_handlers(
+    broker: KafkaBroker, group_id: str, checks: ReadingChecks, service: ContainerService
+) -> None:
+    @consumer(broker, topics.CONTAINER_FILL, group_id)
+    async def on_container_fill(reading: ContainerFillReading) -> None:
+        checks.check_time(topics.CONTAINER_FILL, reading)
+        try:
+            await service.record_reading(
+                FillReading(reading.container_id, reading.measured_at, reading.fill_percent)
+            )
+        except UnknownContainer as unknown:
+            checks.reject(topics.CONTAINER_FILL, "unknown_container", str(unknown))
+
+    @consumer(broker, topics.REPORTS_SUBMITTED, group_id)
+    async def on_report_submitted(event: ReportSubmitted) -> None:
+        if event.category.code != CONTAINER_FULL:
+            return
+        named = next(
+            (a for key in ASSET_ANSWERS if isinstance(a := event.answers.get(key), str)), None
+        )
+        await service.record_citizen_report(named, event.location, event.occurred_at)

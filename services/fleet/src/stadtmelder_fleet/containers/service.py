@@ -1,0 +1,101 @@
+"""Use cases of the containers: record a fill reading, forecast, plan a district's emptying."""
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from stadtmelder_fleet.containers.domain import (
+    CITIZEN_REPORT_SNAP_M,
+    CITIZEN_REPORTED_FILL,
+    Container,
+    FillReading,
+    PlanningError,
+    UnknownContainer,
+)
+from stadtmelder_fleet.containers.forecast import Forecast, forecast
+from stadtmelder_fleet.containers.planning import Depot, EmptyingPlan, plan_emptying
+from stadtmelder_fleet.containers.store import ContainerStore
+from stadtmelder_shared.events import Location
+from stadtmelder_shared.geo import distance_m
+
+Clock = Callable[[], datetime]
+
+
+class ContainerService:
+    def __init__(
+        self,
+        store: ContainerStore,
+        depot: Depot,
+        solver_seconds: float,
+        timezone: str = "Europe/Berlin",
+    ) -> None:
+        self._store = store
+        self._depot = depot
+        self._solver_seconds = solver_seconds
+        self._zone = ZoneInfo(timezone)
+        self._known: dict[str, Container] = {}
+
+    async def load(self) -> None:
+        self._known = {c.id: c for c in await self._store.containers()}
+
+    async def import_containers(self, containers: Sequence[Container]) -> None:
+        await self._store.save_containers(containers)
+        self._known.update((c.id, c) for c in containers)
+
+    async def container(self, container_id: str) -> Container:
+        """The container, imported since start or before; UnknownContainer if never."""
+        found = self._known.get(container_id) or await self._store.container(container_id)
+        if found is None:
+            raise UnknownContainer(f"container {container_id!r} was never imported")
+        self._known[container_id] = found
+        return found
+
+    async def record_reading(self, reading: FillReading) -> None:
+        await self.container(reading.container_id)
+        await self._store.add_reading(reading)
+
+    async def record_citizen_report(
+        self, asset_id: str | None, location: Location | None, at: datetime
+    ) -> Container | None:
+        """A citizen's "container full" as a reading of the container it names or lies beside;
+        None (nothing recorded) when it is about no known container."""
+        found = self._known.get(asset_id) if asset_id else None
+        if found is None and location is not None:
+            found = nearest(list(self._known.values()), location, CITIZEN_REPORT_SNAP_M)
+        if found is not None:
+            await self._store.add_reading(
+                FillReading(found.id, at, CITIZEN_REPORTED_FILL, "citizen")
+            )
+        return found
+
+    async def forecasts(self, containers: Sequence[Container]) -> dict[str, Forecast]:
+        kept = await self._store.readings([c.id for c in containers])
+        made = {cid: forecast(cid, readings) for cid, readings in kept.items()}
+        return {cid: f for cid, f in made.items() if f is not None}
+
+    async def plan(self, district: str, day: date) -> EmptyingPlan:
+        await self.load()  # containers imported since the start count too
+        containers = [c for c in self._known.values() if c.district == district]
+        if not containers:
+            raise PlanningError(f"no containers are known in the district {district!r}")
+        forecasts = await self.forecasts(containers)
+        # Due is judged at the day's end: a container filling to 80 % by the evening is emptied.
+        at = datetime.combine(day, time(23, 59), self._zone)
+        # The solver runs for seconds: off the event loop, so health checks and consumers go on.
+        return await asyncio.to_thread(
+            plan_emptying,
+            district,
+            day,
+            at,
+            containers,
+            forecasts,
+            self._depot,
+            self._solver_seconds,
+        )
+
+
+def nearest(containers: Sequence[Container], place: Location, within_m: float) -> Container | None:
+    measured = [(distance_m(place, c.location), c.id, c) for c in containers]
+    close = [m for m in measured if m[0] <= within_m]
+    return min(close)[2] if close else None
