@@ -233,6 +233,8 @@ RECEIVES = (
     Receive(DEPARTMENT_SYSTEMS, "chosen by the department", "its own", "departments_work"),
     Receive("fleet", "fleet", "on_road_roughness", "sensors_road_roughness"),
     Receive("reports", "reports", "on_road_damage", "fleet_road_damage"),
+    Receive("fleet", "fleet", "on_container_fill", "sensors_container_fill"),
+    Receive("fleet", "fleet", "on_report_submitted", "reports_submitted"),
 )
 
 CLOUDEVENT_HEADERS: dict[str, Any] = {

@@ -1,4 +1,4 @@
-"""The container store's contract, held by the in-memory fake and by the Mongo adapter on FerretDB."""
+"""The container store's contract, held by its fake and by the Mongo adapter on FerretDB."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any

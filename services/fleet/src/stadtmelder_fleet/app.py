@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from faststream.asgi import AsgiFastStream
 
-from stadtmelder_fleet import road
+from stadtmelder_fleet import containers, road
 from stadtmelder_fleet.city import CityOutline, Clock
 from stadtmelder_fleet.readings import ReadingChecks, rejection_counter
 from stadtmelder_fleet.settings import FleetSettings
@@ -40,6 +40,7 @@ def create_app(settings: FleetSettings, clock: Clock = utc_now) -> AsgiFastStrea
         clock=clock,
     )
     road.register(context)
+    containers.register(context)
     metrics.watch_consumer_lag(broker)
 
     async def start() -> None:

@@ -34,3 +34,15 @@ class FleetSettings(ConnectionSettings):
     road_min_speed_kmh: float = Field(15.0, ge=0)
     # How often the pieces' changed state is written to the database.
     road_flush_seconds: float = Field(5.0, gt=0)
+    # Containers: the depot the trucks start from (default: WBD's yard on the Schlachthofstraße,
+    # approximate), what a truck holds, how long the route solver may search (twice per plan).
+    depot_lat: float = Field(51.4476, ge=-90, le=90)
+    depot_lon: float = Field(6.7810, ge=-180, le=180)
+    truck_capacity_l: int = Field(20_000, gt=0)
+    plan_solver_seconds: float = Field(3.0, gt=0, le=60)
+    timezone: str = "Europe/Berlin"
+    # Staff tokens, as reports checks them (REPORTS_STAFF_*): the IdP's keys, or the local key.
+    staff_jwks_url: str | None = None
+    staff_issuer: str = "stadtmelder-local"
+    staff_audience: str = "stadtmelder-staff"
+    staff_signing_key_file: Path = Path("var/staff-signing-key.pem")

@@ -13,11 +13,12 @@ from faststream.asgi.types import Scope
 from stadtmelder_fleet.containers.domain import PlanningError
 from stadtmelder_fleet.containers.exports import plan_csv, plan_geojson, plan_json
 from stadtmelder_fleet.containers.service import ContainerService
+from stadtmelder_fleet.containers.staff_check import Access
 
 PLAN_PATH = "/api/v1/containers/emptying-plan"
 FORMATS = ("json", "geojson", "csv")
 # Who may ask: the composition root passes the staff check (a bearer token's roles).
-StaffCheck = Callable[[Scope], Awaitable[bool]]
+StaffCheck = Callable[[Scope], Awaitable[Access]]
 
 
 def container_routes(
@@ -25,9 +26,14 @@ def container_routes(
 ) -> list[tuple[str, GetHandler]]:
     @get(description="A district's emptying plan for a day (staff only).")
     async def emptying_plan(scope: Scope) -> AsgiResponse:
-        if not await is_staff(scope):
-            return _error(401, "not_authenticated", "Sign in as staff to see emptying plans.")
-        query = {k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode()).items()}
+        access = await is_staff(scope)
+        if access == "not_authenticated":
+            return _error(401, access, "Sign in as staff to see emptying plans.")
+        if access == "not_allowed":
+            return _error(403, access, "Emptying plans are for dispatchers and admins.")
+        query = {
+            k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()
+        }
         district, fmt = query.get("district", ""), query.get("format", "json")
         try:
             day = date.fromisoformat(query.get("date", ""))

@@ -5,10 +5,8 @@ from datetime import datetime
 from typing import Literal, NamedTuple, get_args
 
 from stadtmelder_shared.events import Location
+from stadtmelder_shared.sensor_readings import ContainerType
 
-ContainerType = Literal[
-    "glass", "paper", "packaging", "residual", "organic", "underground", "semi-underground", "other"
-]
 CONTAINER_TYPES: tuple[ContainerType, ...] = get_args(ContainerType)
 ReadingSource = Literal["sensor", "citizen"]
 

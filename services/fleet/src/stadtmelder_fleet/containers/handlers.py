@@ -17,8 +17,17 @@ ASSET_ANSWERS = ("asset_id", "container_id")
 
 
 def register_handlers(
-    broker: KafkaBroker, group_id: str, checks: ReadingChecks, service: ContainerService
+    service: ContainerService, broker: KafkaBroker, checks: ReadingChecks, group_id: str
 ) -> None:
+    @consumer(broker, topics.REPORTS_SUBMITTED, group_id)
+    async def on_report_submitted(event: ReportSubmitted) -> None:
+        if event.category.code != CONTAINER_FULL:
+            return
+        named = next(
+            (a for key in ASSET_ANSWERS if isinstance(a := event.answers.get(key), str)), None
+        )
+        await service.record_citizen_report(named, event.location, event.occurred_at)
+
     @consumer(broker, topics.CONTAINER_FILL, group_id)
     async def on_container_fill(reading: ContainerFillReading) -> None:
         checks.check_time(topics.CONTAINER_FILL, reading)
@@ -28,12 +37,3 @@ def register_handlers(
             )
         except UnknownContainer as unknown:
             checks.reject(topics.CONTAINER_FILL, "unknown_container", str(unknown))
-
-    @consumer(broker, topics.REPORTS_SUBMITTED, group_id)
-    async def on_report_submitted(event: ReportSubmitted) -> None:
-        if event.category.code != CONTAINER_FULL:
-            return
-        named = next(
-            (a for key in ASSET_ANSWERS if isinstance(a := event.answers.get(key), str)), None
-        )
-        await service.record_citizen_report(named, event.location, event.occurred_at)

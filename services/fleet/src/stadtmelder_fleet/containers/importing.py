@@ -8,10 +8,10 @@ from stadtmelder_fleet.containers.domain import (
     CONTAINER_TYPES,
     Container,
     ContainerImportError,
-    ContainerType,
 )
 from stadtmelder_shared.events import Location
 from stadtmelder_shared.point_files import PointFileError, build_all, coordinate, rows_from_file
+from stadtmelder_shared.sensor_readings import ContainerType
 
 # Above this a "container" is a skip or a typo: the largest underground ones hold 5 m³.
 MAX_CAPACITY_L = 10_000

@@ -21,7 +21,7 @@ def register(context: FleetContext) -> None:
         settings.plan_solver_seconds,
         settings.timezone,
     )
-    register_handlers(context.broker, context.settings.kafka_group_id, context.checks, service)
+    register_handlers(service, context.broker, context.checks, settings.kafka_group_id)
     staff = StaffTokens(
         settings.staff_jwks_url,
         settings.staff_signing_key_file,

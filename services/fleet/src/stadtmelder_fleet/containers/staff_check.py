@@ -3,7 +3,7 @@ token the city's sign-in issued to staff (the one reports checks), verified with
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
@@ -13,6 +13,7 @@ from faststream.asgi.types import Scope
 PLANNING_ROLES = frozenset({"dispatcher", "admin"})
 ALGORITHMS = ["ES256", "RS256"]
 LEEWAY_S = 30
+Access = Literal["planner", "not_authenticated", "not_allowed"]
 
 
 class StaffTokens:
@@ -30,7 +31,7 @@ class StaffTokens:
             return self._jwks.get_signing_key_from_jwt(token).key
         return load_pem_private_key(self._key_file.read_bytes(), password=None).public_key()
 
-    def may_plan(self, token: str) -> bool:
+    def access(self, token: str) -> Access:
         try:
             claims = jwt.decode(
                 token,
@@ -42,12 +43,17 @@ class StaffTokens:
                 options={"require": ["exp", "iss", "aud", "sub"]},
             )
         except (jwt.PyJWTError, OSError, ValueError):
-            return False
+            # A missing key file, an unreachable IdP or a bad token: nobody is signed in.
+            return "not_authenticated"
         roles = claims.get("roles")
-        return isinstance(roles, list) and bool(PLANNING_ROLES.intersection(roles))
+        planner = isinstance(roles, list) and bool(PLANNING_ROLES.intersection(roles))
+        return "planner" if planner else "not_allowed"
 
-    async def __call__(self, scope: Scope) -> bool:
+    async def __call__(self, scope: Scope) -> Access:
         headers = dict(scope.get("headers", []))
         scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer":
+            return "not_authenticated"
         # Verification reads a key file or the IdP's keys: off the event loop.
-        return scheme.lower() == "bearer" and await asyncio.to_thread(self.may_plan, token.strip())
+        access: Access = await asyncio.to_thread(self.access, token.strip())
+        return access
