@@ -2,6 +2,7 @@
 
 from dataclasses import fields
 
+from stadtmelder_fleet.road.api import layer_routes
 from stadtmelder_fleet.road.domain import RoadRules
 from stadtmelder_fleet.road.handlers import register_handlers
 from stadtmelder_fleet.road.service import RoadService
@@ -18,15 +19,17 @@ def rules_from(settings: FleetSettings) -> RoadRules:
 
 def register(context: FleetContext) -> RoadService:
     settings = context.settings
+    rules = rules_from(settings)
     service = RoadService(
         MongoPieceStore(context.database),
         context.publisher,
-        rules_from(settings),
+        rules,
         settings.jurisdiction,
         context.clock,
         max_pieces=settings.road_max_pieces,
     )
     register_handlers(context.broker, settings.kafka_group_id, context.checks, service.record)
+    context.routes.extend(layer_routes(service.all_pieces, rules, context.clock))
     context.timers.every(settings.road_flush_seconds, "road-pieces-flush", service.flush)
 
     async def flush_at_shutdown() -> None:

@@ -83,6 +83,11 @@ class RoadService:
             "location": Location(lat=piece.lat, lon=piece.lon),
         }
 
+    async def all_pieces(self, limit: int = 50_000) -> list[Piece]:
+        """Every piece, the ones in memory fresher than their stored copies."""
+        stored = {piece.id: piece for piece in await self._store.all_pieces(limit)}
+        return list((stored | dict(self._pieces)).values())[:limit]
+
     async def flush(self) -> int:
         """Saves the pieces changed since the last flush; readings in between are what a crash
         loses, a few seconds of evidence, never a report or a clearing."""
