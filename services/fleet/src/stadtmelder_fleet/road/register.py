@@ -2,6 +2,7 @@
 
 from dataclasses import fields
 
+from stadtmelder_fleet.containers.staff_check import StaffTokens
 from stadtmelder_fleet.road.api import layer_routes
 from stadtmelder_fleet.road.domain import RoadRules
 from stadtmelder_fleet.road.handlers import register_handlers
@@ -29,7 +30,14 @@ def register(context: FleetContext) -> RoadService:
         max_pieces=settings.road_max_pieces,
     )
     register_handlers(context.broker, settings.kafka_group_id, context.checks, service.record)
-    context.routes.extend(layer_routes(service.all_pieces, rules, context.clock))
+    # The staff check of the emptying plans: dispatchers and admins plan road repairs too.
+    staff = StaffTokens(
+        settings.staff_jwks_url,
+        settings.staff_signing_key_file,
+        settings.staff_issuer,
+        settings.staff_audience,
+    )
+    context.routes.extend(layer_routes(service.all_pieces, rules, context.clock, staff))
     context.timers.every(settings.road_flush_seconds, "road-pieces-flush", service.flush)
 
     async def flush_at_shutdown() -> None:
