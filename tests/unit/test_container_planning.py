@@ -62,6 +62,17 @@ def test_rounds_visit_every_stop_once_and_never_carry_more_than_a_truck() -> Non
     assert len(routes) == math.ceil(40 * 900 / 10_000)
 
 
+def test_a_tight_capacity_and_a_short_search_still_give_feasible_rounds() -> None:
+    loads = random.Random(5)
+    stops = [Stop(c, loads.randint(3_000, 5_000)) for c in containers(60)]
+
+    routes = build_routes(DEPOT, stops, capacity_l=10_000, time_limit_s=0.1)
+
+    visited = Counter(stop.container.id for route in routes for stop in route.stops)
+    assert visited == Counter(stop.container.id for stop in stops)
+    assert all(route.load_l <= 10_000 for route in routes)
+
+
 def test_a_rounds_distance_runs_from_the_depot_through_its_stops_and_back() -> None:
     stops = [Stop(c, 100) for c in containers(5)]
 

@@ -3,7 +3,8 @@ routing problem, solved by OR-Tools within a time limit."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from itertools import pairwise
+from typing import Any, NamedTuple
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
@@ -43,16 +44,22 @@ def distance_matrix(places: Sequence[Location]) -> list[list[int]]:
     return matrix
 
 
-def trucks_needed(loads: Sequence[int], capacity_l: int) -> int:
-    """Trucks enough for every load (first fit, largest first): the solver may use fewer."""
-    free: list[int] = []
-    for load in sorted(loads, reverse=True):
-        slot = next((i for i, room in enumerate(free) if room >= load), None)
-        if slot is None:
-            free.append(capacity_l - load)
-        else:
-            free[slot] -= load
-    return len(free)
+def nearest_neighbour_rounds(
+    matrix: Sequence[Sequence[int]], loads: Sequence[int], capacity_l: int
+) -> list[list[int]]:
+    """Rounds by the nearest stop that still fits, a new truck when none does: always feasible,
+    and the solver's start, since its own first guess can miss on a tight capacity."""
+    left = set(range(1, len(matrix)))
+    rounds: list[list[int]] = []
+    while left:
+        here, room, stops = 0, capacity_l, []
+        while fitting := [n for n in left if loads[n - 1] <= room]:
+            here = min(fitting, key=lambda n: (matrix[here][n], n))
+            stops.append(here)
+            room -= loads[here - 1]
+            left.remove(here)
+        rounds.append(stops)
+    return rounds
 
 
 def build_routes(
@@ -66,34 +73,46 @@ def build_routes(
     if too_big:
         raise PlanningError(f"more than a truck holds in container(s) {', '.join(too_big[:5])}")
     matrix = distance_matrix([depot, *(stop.container.location for stop in stops)])
-    trucks = trucks_needed([stop.load_l for stop in stops], capacity_l)
+    loads = [stop.load_l for stop in stops]
+    start = nearest_neighbour_rounds(matrix, loads, capacity_l)
+    trucks = len(start)
     manager = pywrapcp.RoutingIndexManager(len(matrix), trucks, 0)
     model = pywrapcp.RoutingModel(manager)
     arc_cost = model.RegisterTransitMatrix(matrix)
     model.SetArcCostEvaluatorOfAllVehicles(arc_cost)
     model.SetFixedCostOfAllVehicles(TRUCK_FIXED_COST_M)
-    demand = model.RegisterUnaryTransitVector([0, *(stop.load_l for stop in stops)])
+    demand = model.RegisterUnaryTransitVector([0, *loads])
     model.AddDimensionWithVehicleCapacity(demand, 0, [capacity_l] * trucks, True, "load")
     parameters = pywrapcp.DefaultRoutingSearchParameters()
-    parameters.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
     parameters.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
     parameters.time_limit.FromMilliseconds(max(int(time_limit_s * 1000), 1))
-    solution = model.SolveWithParameters(parameters)
-    if solution is None:
-        raise PlanningError("the solver found no rounds within its time limit")
-    routes = []
+    model.CloseModelWithParameters(parameters)
+    initial = model.ReadAssignmentFromRoutes(
+        [[manager.NodeToIndex(node) for node in nodes] for nodes in start], True
+    )
+    # Past the time limit the solver answers with the best rounds it found, never with none.
+    solution = model.SolveFromAssignmentWithParameters(initial, parameters) if initial else None
+    rounds = start if solution is None else _rounds(model, manager, solution, trucks)
+    return [
+        Route(tuple(stops[n - 1] for n in nodes), _length(matrix, nodes))
+        for nodes in rounds
+        if nodes
+    ]
+
+
+def _rounds(model: Any, manager: Any, solution: Any, trucks: int) -> list[list[int]]:
+    rounds = []
     for truck in range(trucks):
-        index = model.Start(truck)
-        visited: list[Stop] = []
-        metres = 0
+        nodes, index = [], solution.Value(model.NextVar(model.Start(truck)))
         while not model.IsEnd(index):
-            following = solution.Value(model.NextVar(index))
-            metres += matrix[manager.IndexToNode(index)][manager.IndexToNode(following)]
-            index = following
-            if not model.IsEnd(index):
-                visited.append(stops[manager.IndexToNode(index) - 1])
-        if visited:
-            routes.append(Route(tuple(visited), metres))
-    return routes
+            nodes.append(manager.IndexToNode(index))
+            index = solution.Value(model.NextVar(index))
+        rounds.append(nodes)
+    return rounds
+
+
+def _length(matrix: Sequence[Sequence[int]], nodes: Sequence[int]) -> int:
+    path = [0, *nodes, 0]
+    return sum(matrix[a][b] for a, b in pairwise(path))

@@ -35,6 +35,8 @@ class ContainerService:
         self._solver_seconds = solver_seconds
         self._zone = ZoneInfo(timezone)
         self._known: dict[str, Container] = {}
+        # One plan at a time: each keeps a core busy for seconds, more would starve the consumers.
+        self._planning = asyncio.Semaphore(1)
 
     async def load(self) -> None:
         self._known = {c.id: c for c in await self._store.containers()}
@@ -83,16 +85,17 @@ class ContainerService:
         # Due is judged at the day's end: a container filling to 80 % by the evening is emptied.
         at = datetime.combine(day, time(23, 59), self._zone)
         # The solver runs for seconds: off the event loop, so health checks and consumers go on.
-        return await asyncio.to_thread(
-            plan_emptying,
-            district,
-            day,
-            at,
-            containers,
-            forecasts,
-            self._depot,
-            self._solver_seconds,
-        )
+        async with self._planning:
+            return await asyncio.to_thread(
+                plan_emptying,
+                district,
+                day,
+                at,
+                containers,
+                forecasts,
+                self._depot,
+                self._solver_seconds,
+            )
 
 
 def nearest(containers: Sequence[Container], place: Location, within_m: float) -> Container | None:
