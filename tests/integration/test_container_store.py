@@ -5,8 +5,11 @@ from typing import Any
 
 import pytest
 
+from stadtmelder_fleet.containers.admin import import_files
 from stadtmelder_fleet.containers.domain import Container, FillReading
+from stadtmelder_fleet.containers.importing import EXAMPLE_FILE
 from stadtmelder_fleet.containers.store import KEPT_READINGS, MongoContainerStore
+from stadtmelder_fleet.settings import FleetSettings
 from stadtmelder_shared.events import Location
 from tests.container_fakes import InMemoryContainerStore
 
@@ -51,3 +54,18 @@ async def test_only_the_latest_readings_are_kept(store: Any) -> None:
 
     assert len(kept) == KEPT_READINGS
     assert kept[0].measured_at == START + timedelta(hours=5)
+
+
+async def test_the_example_file_imports_into_the_fleet_database(
+    real_database: Any, infrastructure: Any
+) -> None:
+    settings = FleetSettings(
+        MONGODB_URL=infrastructure.mongodb_url, mongodb_database=real_database.name
+    )
+
+    imported = await import_files(settings, [EXAMPLE_FILE])
+
+    stored = await MongoContainerStore(real_database).containers()
+    assert imported == len(stored) == 10
+    assert {c.district for c in stored} == {"district-500"}
+    assert all(c.id.startswith("example-") for c in stored)
