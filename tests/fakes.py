@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from aiosmtplib import SMTPRecipientRefused
 
-from stadtmelder_notify.core.store import Choices, ReportApp, Subscriber
+from stadtmelder_notify.core.store import Choices, Followers, Reach, ReportApp, Subscriber
 from stadtmelder_notify.delivery.domain import (
     ChannelRefused,
     Mail,
@@ -445,11 +445,18 @@ class InMemoryFollowerStore:
     async def is_confirmed(self, report_id: str, email: str) -> bool:
         return recipient_key(report_id, email) in self.confirmed
 
-    async def add(self, report_id: str, follower: Reporter) -> None:
-        if recipient_key(report_id, follower.email or "") in self.erased:
-            return
-        key = (follower.email or "").lower()
-        self.followers.setdefault(report_id, {}).setdefault(key, follower)
+    async def add(self, report_id: str, follower: Reporter) -> Followers:
+        if recipient_key(report_id, follower.email or "") not in self.erased:
+            key = (follower.email or "").lower()
+            self.followers.setdefault(report_id, {}).setdefault(key, follower)
+        mine = {k for k in self.confirmed if k in self._keys(report_id)}
+        return Followers(await self.of(report_id), frozenset(mine))
+
+    def _keys(self, report_id: str) -> set[str]:
+        return {
+            recipient_key(report_id, f.email or "")
+            for f in self.followers.get(report_id, {}).values()
+        }
 
     async def erase(self, report_id: str, recipient: str) -> str | None:
         self.erased.add(recipient)
@@ -554,6 +561,9 @@ class InMemoryChannelStore:
 
     async def app_of(self, report_id: str) -> ReportApp | None:
         return self.apps.get(report_id)
+
+    async def reach(self, report_id: str) -> Reach:
+        return Reach(self.apps.get(report_id), await self.subscribers(report_id))
 
     async def subscribe(
         self, report_id: str, subscription: PushSubscription, language: Language

@@ -9,6 +9,7 @@ from stadtmelder_notify.alerts import wiring as alerts
 from stadtmelder_notify.core import wiring as core
 from stadtmelder_notify.delivery import wiring as delivery
 from stadtmelder_notify.lifecycle import Lifecycle
+from stadtmelder_notify.remembered_keys import RememberedKeys
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_shared.contacts import Contacts
 from stadtmelder_shared.data_keys import mongo_data_keys
@@ -35,8 +36,10 @@ def create_app(settings: NotifySettings) -> AsgiFastStream:
     lifecycle.on_startup.append(connect_broker)
     outlets = delivery.register(lifecycle, broker, settings, database, metrics, SOURCE)
     # Opens the contact fields events carry sealed; its counter shows what erasure stopped.
-    contacts = Contacts(mongo_data_keys(mongo, settings.data_keys_database), metrics.registry)
-    core.register(lifecycle, broker, settings, database, outlets, contacts)
+    # The keys are remembered a few seconds, and forgotten at once when an erasure comes.
+    keys = RememberedKeys(mongo_data_keys(mongo, settings.data_keys_database))
+    contacts = Contacts(keys, metrics.registry)
+    core.register(lifecycle, broker, settings, database, outlets, contacts, keys)
     alerts.register(lifecycle, broker, settings, database, outlets, contacts)
     metrics.watch_consumer_lag(broker)
 

@@ -21,11 +21,14 @@ from stadtmelder_notify.alerts.domain import (
     Subscription,
     new_report,
 )
+from stadtmelder_notify.fresh import Fresh
 from stadtmelder_shared.alert_areas import subscription_head, subscription_head_document
 from stadtmelder_shared.events import CategoryRef, DepartmentRef, Location
 from stadtmelder_shared.geo import degree_box
 
 Document = dict[str, Any]
+# How long the parts written here are remembered, to complete a report without reading them.
+PARTS_S = 60.0
 # A new report is stored in two parts, one per event, each written once.
 Part = Literal["submitted", "routed"]
 
@@ -165,10 +168,15 @@ def _subscription(document: Document) -> Subscription:
 
 
 class MongoNewReportStore:
-    """One document per part (`<report id>|submitted`, `<report id>|routed`), each written once."""
+    """One document per part (`<report id>|submitted`, `<report id>|routed`), each written once.
+
+    The parts written here are remembered for `PARTS_S`: the second event of a report usually
+    comes within a second, and then neither part is read back from the database.
+    """
 
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self._parts = database["alert_reports"]
+        self._written: Fresh[Document] = Fresh(PARTS_S)
 
     async def ensure_indexes(self) -> None:
         await self._parts.create_index("report_id")
@@ -193,9 +201,11 @@ class MongoNewReportStore:
     async def complete(self, report_id: str) -> NewReport | None:
         # By `_id` alone, each: FerretDB 1.24 decodes the whole collection for any other filter,
         # and this runs for every submitted and routed report.
-        submitted = await self._parts.find_one({"_id": _part_id(report_id, "submitted")})
-        routed = await self._parts.find_one({"_id": _part_id(report_id, "routed")})
-        if submitted is None or routed is None:
+        submitted = await self._part(_part_id(report_id, "submitted"))
+        if submitted is None:
+            return None
+        routed = await self._part(_part_id(report_id, "routed"))
+        if routed is None:
             return None
         return new_report(_submitted(submitted), _routed(routed))
 
@@ -214,11 +224,21 @@ class MongoNewReportStore:
         result = await self._parts.delete_many({"at": {"$lt": at}})
         return result.deleted_count
 
+    async def _part(self, part_id: str) -> Document | None:
+        return self._written.get(part_id) or await self._parts.find_one({"_id": part_id})
+
     async def _insert_once(self, report_id: str, part: Part, at: datetime, **fields: Any) -> None:
-        document = {"_id": _part_id(report_id, part), "report_id": report_id, "part": part}
+        document: Document = {
+            "_id": _part_id(report_id, part),
+            "report_id": report_id,
+            "part": part,
+            "at": at,
+            **fields,
+        }
         # A redelivered event: the part is here already.
         with contextlib.suppress(DuplicateKeyError):
-            await self._parts.insert_one({**document, "at": at, **fields})
+            await self._parts.insert_one(document)
+        self._written.put(document["_id"], document)
 
 
 def _part_id(report_id: str, part: Part) -> str:

@@ -46,8 +46,14 @@ class Audience:
             return []
         report_id = event.report_id
         found: list[Addressee] = []
+        # One read of the report's channels per event: the app and the browsers together.
         if app is None and look_up_app:
-            app = await self._channels.app_of(report_id)
+            reach = await self._channels.reach(report_id)
+            app, subscribers = reach.app, reach.subscribers
+        elif self._push:
+            subscribers = await self._channels.subscribers(report_id)
+        else:
+            subscribers = []
         if app is not None and self._webhooks:
             client_id = app.webhook.client_id
             found.append(
@@ -62,7 +68,7 @@ class Audience:
             )
         if not self._push:
             return found
-        for subscriber in await self._channels.subscribers(report_id):
+        for subscriber in subscribers:
             endpoint = subscriber.subscription.endpoint
             found.append(
                 Addressee(

@@ -21,6 +21,12 @@ log = logging.getLogger(__name__)
 Document = dict[str, Any]
 
 
+class ForgettableKeys(Protocol):
+    def forget_all(self) -> None:
+        """Drop every data key held in memory; the next use asks the key store."""
+        ...
+
+
 class ErasableFollowers(Protocol):
     async def erase(self, report_id: str, recipient: str) -> str | None:
         """Forget the follower with key `recipient`; the address it was, if known."""
@@ -91,9 +97,13 @@ class NotifyErasure:
     waiting: WaitingMails
     subscriptions: ErasableSubscriptions
     digests: ForgettableDigests
+    keys: ForgettableKeys | None = None
 
     async def erase(self, event: ContactDataErased) -> None:
         """Idempotent: a redelivered erasure finds nothing more to forget."""
+        if self.keys is not None:
+            # First: the erased key, destroyed before this event, is never opened again here.
+            self.keys.forget_all()
         if event.subject == "alert_subscriber":
             # `report_id` names the subscription: its alerts stop, its address goes, and no
             # digest is left queued for it. Alert mails are sent at once, none waits.

@@ -16,7 +16,13 @@ from stadtmelder_notify.core.domain import (
     status_mail,
     supported_mail,
 )
-from stadtmelder_notify.core.store import ChannelStore, Choices, FollowerStore, ReportApp
+from stadtmelder_notify.core.store import (
+    ChannelStore,
+    Choices,
+    Followers,
+    FollowerStore,
+    ReportApp,
+)
 from stadtmelder_notify.delivery.domain import (
     Addressee,
     DeliveryPolicy,
@@ -51,6 +57,8 @@ from stadtmelder_shared.link_tokens import recipient_key
 MAX_BROWSERS = 10
 # How often a routed message waiting for its confirmation looks again in the database.
 CONFIRMATION_LOOK_S = 0.5
+# Reports whose confirmation this process remembers having told.
+CONFIRMED_REMEMBERED = 10_000
 
 
 class NotifyService:
@@ -87,6 +95,9 @@ class NotifyService:
         self._confirmation_wait_s = confirmation_wait_s
         # Routed messages waiting for their report's confirmation in this process, by report.
         self._confirmation_waiters: dict[str, asyncio.Event] = {}
+        # Reports whose submission this process told lately (oldest first): their routed
+        # message needs no look in the database to know the confirmation went first.
+        self._confirmed_here: dict[str, None] = {}
         self._links = links
         self._staff_url_template = staff_url_template
         self._zone = zone
@@ -107,14 +118,14 @@ class NotifyService:
         """Confirm the report to its reporter, with its number and private tracking link."""
         reporter = await self._contacts.open_reporter(event.reporter)
         token = await self._contacts.open(event.tracking_token, "tracking_token")
-        await self.remember_reporter(event.report_id, reporter)
+        followers = await self._join(event.report_id, reporter)
         app = ReportApp(event.app_webhook, event.language) if event.app_webhook else None
         if self._channels is not None and event.app_webhook is not None:
             # Before telling: later steps find the app even while its webhook is failing.
             await self._channels.remember_submission(
                 event.report_id, event.app_webhook, event.language
             )
-        recipients = _among(await self._followers.of(event.report_id), reporter)
+        recipients = _among(followers.wanting_mail, reporter)
         told = await self._tell(
             event,
             topics.REPORTS_SUBMITTED,
@@ -127,6 +138,9 @@ class NotifyService:
             await self._followers.mark_confirmed(event.report_id, reporter.email)
         elif self._channels is not None:
             await self._channels.mark_submission_told(event.report_id)
+        self._confirmed_here[event.report_id] = None
+        while len(self._confirmed_here) > CONFIRMED_REMEMBERED:
+            del self._confirmed_here[next(iter(self._confirmed_here))]
         if (waiter := self._confirmation_waiters.get(event.report_id)) is not None:
             waiter.set()
         return told
@@ -134,9 +148,14 @@ class NotifyService:
     async def notify_routed(self, event: ReportRouted) -> list[CitizenNotified]:
         """Mail the reporter and every supporter; each only once, however often this runs."""
         reporter = await self._contacts.open_reporter(event.reporter)
-        await self.remember_reporter(event.report_id, reporter)
-        await self._after_confirmation(event.report_id, reporter)
-        followers = await self._followers.of(event.report_id)
+        book = await self._join(event.report_id, reporter)
+        waited = not _confirmed_in(book, event.report_id, reporter) and (
+            await self._after_confirmation(event.report_id, reporter)
+        )
+        if waited:
+            # Read again after the wait: someone may have joined or opted out meanwhile.
+            book = await self._join(event.report_id, reporter)
+        followers = book.wanting_mail
         mine = _among(followers, reporter)
         recipients = mine + [f for f in followers if f not in mine]
         return await self._tell(
@@ -148,19 +167,22 @@ class NotifyService:
             also=await self._by_channels(event, "routed"),
         )
 
-    async def _after_confirmation(self, report_id: str, reporter: Reporter | None) -> None:
+    async def _after_confirmation(self, report_id: str, reporter: Reporter | None) -> bool:
         """Let the reporter's confirmation of receipt go out first, waiting a bounded time.
 
         Submission and routing arrive on different topics, and routing takes milliseconds: without
         this wait "we forwarded your report" could arrive before "we received your report".
+        True if it had to wait.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._confirmation_wait_s
+        waited = False
         try:
             while not await self._confirmed(report_id, reporter):
+                waited = True
                 remaining = deadline - loop.time()
                 if remaining <= 0:
-                    return
+                    return True
                 # Woken at once when this process confirms; another replica's confirmation is
                 # seen at the next look, at most half a second later.
                 waiter = self._confirmation_waiters.setdefault(report_id, asyncio.Event())
@@ -168,9 +190,12 @@ class NotifyService:
                     await asyncio.wait_for(waiter.wait(), min(remaining, CONFIRMATION_LOOK_S))
         finally:
             self._confirmation_waiters.pop(report_id, None)
+        return waited
 
     async def _confirmed(self, report_id: str, reporter: Reporter | None) -> bool:
         email = reporter.email if reporter is not None else None
+        if report_id in self._confirmed_here:
+            return True  # told by this process: no need to ask the database
         if email:
             # Marked after the whole submission was told, the app's message included.
             return await self._followers.is_confirmed(report_id, email)
@@ -200,8 +225,13 @@ class NotifyService:
 
     async def remember_reporter(self, report_id: str, reporter: Reporter | None) -> None:
         """The reporter hears about every later step, like the supporters."""
+        await self._join(report_id, reporter)
+
+    async def _join(self, report_id: str, reporter: Reporter | None) -> Followers:
+        """The reporter joins the followers; all of them, from the one read this takes."""
         if reporter is not None and reporter.email:
-            await self._followers.add(report_id, reporter)
+            return await self._followers.add(report_id, reporter)
+        return Followers(await self._followers.of(report_id))
 
     async def notify_status_changed(self, event: ReportStatusChanged) -> list[CitizenNotified]:
         """Tell reporter and supporters about a public step, with the department's comment."""
@@ -304,6 +334,12 @@ class NotifyService:
         return any(
             f.email and recipient_key(report_id, f.email) == pending.follower for f in followers
         )
+
+
+def _confirmed_in(book: Followers, report_id: str, reporter: Reporter | None) -> bool:
+    """Whether the read already shows the reporter's confirmation dealt with."""
+    email = reporter.email if reporter is not None else None
+    return bool(email) and recipient_key(report_id, email or "") in book.confirmed
 
 
 def _among(followers: list[Reporter], person: Reporter | None) -> list[Reporter]:

@@ -25,6 +25,16 @@ Document = dict[str, Any]
 
 
 @dataclass(frozen=True)
+class Followers:
+    """A report's followers as one read of its document found them."""
+
+    # Those who still want mail, each in the language they chose, in the order they joined.
+    wanting_mail: list[Reporter]
+    # Recipient keys whose confirmation of receipt was dealt with.
+    confirmed: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Choices:
     """What a follower chose from a mail's link; None leaves that choice as it was."""
 
@@ -35,7 +45,9 @@ class Choices:
 class FollowerStore(Protocol):
     """Reporters and supporters of a report, who hear about each step."""
 
-    async def add(self, report_id: str, follower: Reporter) -> None: ...
+    async def add(self, report_id: str, follower: Reporter) -> Followers:
+        """Keep `follower` unless known; the followers afterwards, from the same read."""
+        ...
 
     async def of(self, report_id: str) -> list[Reporter]:
         """Those who still want mail about the report, each in the language they chose."""
@@ -66,29 +78,25 @@ class MongoFollowerStore:
     async def ensure_indexes(self) -> None:
         return None  # found by `_id` only
 
-    async def add(self, report_id: str, follower: Reporter) -> None:
+    async def add(self, report_id: str, follower: Reporter) -> Followers:
         key = recipient_key(report_id, follower.email or "")
         async with self._writing(report_id):
             document = await self._reports.find_one({"_id": report_id}) or {}
-            known = document.get("followers") or {}
-            if key in known:
-                return  # a redelivered event, or a supporter who reported it: choices stay
-            # The position keeps the order in which people joined (reporter first).
-            fields = {**follower.model_dump(), "position": len(known)}
-            await self._reports.update_one(
-                {"_id": report_id}, {"$set": {f"followers.{key}": fields}}, upsert=True
-            )
+            known = dict(document.get("followers") or {})
+            if key not in known:
+                # The position keeps the order in which people joined (reporter first).
+                fields = {**follower.model_dump(), "position": len(known)}
+                await self._reports.update_one(
+                    {"_id": report_id}, {"$set": {f"followers.{key}": fields}}, upsert=True
+                )
+                known[key] = fields
+            # Else a redelivered event, or a supporter who reported it: choices stay.
+        # The caller needs no second read of the document for the same event.
+        return Followers(_wanting_mail(known), frozenset(document.get("confirmed") or {}))
 
     async def of(self, report_id: str) -> list[Reporter]:
         document = await self._reports.find_one({"_id": report_id})
-        followers = (document or {}).get("followers") or {}
-        return [
-            Reporter.model_validate(
-                {**fields, "language": fields.get("chosen_language") or fields["language"]}
-            )
-            for fields in sorted(followers.values(), key=lambda fields: fields["position"])
-            if not fields.get("opted_out") and not fields.get("erased")
-        ]
+        return _wanting_mail((document or {}).get("followers") or {})
 
     async def set_preferences(self, report_id: str, recipient: str, choices: Choices) -> bool:
         if not _is_key(recipient):
@@ -139,6 +147,16 @@ class MongoFollowerStore:
         return recipient_key(report_id, email) in ((document or {}).get("confirmed") or {})
 
 
+def _wanting_mail(followers: Document) -> list[Reporter]:
+    return [
+        Reporter.model_validate(
+            {**fields, "language": fields.get("chosen_language") or fields["language"]}
+        )
+        for fields in sorted(followers.values(), key=lambda fields: fields["position"])
+        if not fields.get("opted_out") and not fields.get("erased")
+    ]
+
+
 def _is_key(text: str) -> bool:
     return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
 
@@ -160,6 +178,14 @@ def subscription_key(report_id: str, endpoint: str) -> str:
     return hashlib.sha256(f"stadtmelder-push|{report_id}|{endpoint}".encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Reach:
+    """The report's app and subscribed browsers, as one read found them."""
+
+    app: ReportApp | None
+    subscribers: list[Subscriber]
+
+
 class ChannelStore(Protocol):
     async def remember_submission(
         self, report_id: str, app: AppWebhook | None, language: Language
@@ -174,6 +200,10 @@ class ChannelStore(Protocol):
     async def is_submission_told(self, report_id: str) -> bool: ...
 
     async def app_of(self, report_id: str) -> ReportApp | None: ...
+
+    async def reach(self, report_id: str) -> Reach:
+        """App and browsers in one look, for an event that tells both."""
+        ...
 
     async def subscribe(
         self, report_id: str, subscription: PushSubscription, language: Language
@@ -213,10 +243,11 @@ class MongoChannelStore:
         return document is not None and document.get("told") is True
 
     async def app_of(self, report_id: str) -> ReportApp | None:
+        return _app(await self._reports.find_one({"_id": report_id}))
+
+    async def reach(self, report_id: str) -> Reach:
         document = await self._reports.find_one({"_id": report_id})
-        if document is None or not document.get("app"):
-            return None
-        return ReportApp(AppWebhook.model_validate(document["app"]), document["language"])
+        return Reach(_app(document), _subscribers((document or {}).get("push") or {}))
 
     async def subscribe(
         self, report_id: str, subscription: PushSubscription, language: Language
@@ -234,10 +265,7 @@ class MongoChannelStore:
         return True
 
     async def subscribers(self, report_id: str) -> list[Subscriber]:
-        return [
-            Subscriber(PushSubscription.model_validate(fields), fields["language"])
-            for fields in (await self._browsers(report_id)).values()
-        ]
+        return _subscribers(await self._browsers(report_id))
 
     async def is_subscribed(self, report_id: str, endpoint: str) -> bool:
         return subscription_key(report_id, endpoint) in await self._browsers(report_id)
@@ -249,3 +277,16 @@ class MongoChannelStore:
     async def _set(self, report_id: str, fields: Document) -> None:
         async with self._writing(report_id):
             await self._reports.update_one({"_id": report_id}, {"$set": fields}, upsert=True)
+
+
+def _app(document: Document | None) -> ReportApp | None:
+    if document is None or not document.get("app"):
+        return None
+    return ReportApp(AppWebhook.model_validate(document["app"]), document["language"])
+
+
+def _subscribers(browsers: Document) -> list[Subscriber]:
+    return [
+        Subscriber(PushSubscription.model_validate(fields), fields["language"])
+        for fields in browsers.values()
+    ]

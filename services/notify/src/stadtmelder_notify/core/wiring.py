@@ -9,7 +9,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_notify.alerts.digest_store import MongoDigestQueue
 from stadtmelder_notify.alerts.store import MongoSubscriptionStore
-from stadtmelder_notify.core.erasure import MongoWaitingMails, NotifyErasure, register_erasure
+from stadtmelder_notify.core.erasure import (
+    ForgettableKeys,
+    MongoWaitingMails,
+    NotifyErasure,
+    register_erasure,
+)
 from stadtmelder_notify.core.handlers import register_handlers
 from stadtmelder_notify.core.service import NotifyService
 from stadtmelder_notify.core.store import MongoChannelStore, MongoFollowerStore
@@ -29,6 +34,7 @@ def register(
     database: AsyncDatabase[Any],
     outlets: Outlets,
     contacts: Contacts,
+    keys: ForgettableKeys | None = None,
 ) -> NotifyService:
     followers = MongoFollowerStore(database)
     channels = MongoChannelStore(database)
@@ -58,6 +64,7 @@ def register(
         MongoWaitingMails(database),
         MongoSubscriptionStore(database),
         MongoDigestQueue(database),
+        keys,
     )
     register_erasure(broker, erasure, settings.kafka_group_id)
     timers = Timers()

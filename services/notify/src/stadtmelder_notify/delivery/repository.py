@@ -23,10 +23,13 @@ from pymongo.errors import DuplicateKeyError
 
 from stadtmelder_notify.delivery.domain import Mail, PendingMail, PushMessage, WebhookCall
 from stadtmelder_notify.delivery.sent_journal import SentJournal
+from stadtmelder_notify.fresh import Fresh
 from stadtmelder_shared.events import EVENT_TYPES, CitizenNotified
 from stadtmelder_shared.keyed_locks import KeyedLocks
 
 Document = dict[str, Any]
+# How long a recipient's send times read here are trusted without asking again.
+SEND_TIMES_S = 10.0
 
 
 class Claim(enum.Enum):
@@ -103,6 +106,10 @@ class MongoDeliveryLog:
         self._keep_sent = keep_sent
         self._recording = KeyedLocks()
         self._claiming = KeyedLocks()
+        # A recipient's send times as last read or written here: a report's two mails to its
+        # reporter read them once. Another replica's sends show after at most `SEND_TIMES_S`,
+        # and an erased address's hash leaves memory by then too.
+        self._times: Fresh[dict[str, datetime]] = Fresh(SEND_TIMES_S)
 
     async def ensure_indexes(self) -> None:
         await self._waiting.create_index("not_before")
@@ -185,10 +192,9 @@ class MongoDeliveryLog:
     async def _record_send(self, recipient: str, key: str, at: datetime) -> None:
         """Keyed by delivery, so a message marked sent twice counts once."""
         async with self._recording(recipient):
-            document = await self._send_times.find_one({"_id": recipient}) or {}
             recent = {
                 sent_key: sent_at
-                for sent_key, sent_at in (document.get("sent") or {}).items()
+                for sent_key, sent_at in (await self._sent_times(recipient)).items()
                 if sent_at >= at - self._keep_sent
             }
             recent[key] = at
@@ -196,6 +202,17 @@ class MongoDeliveryLog:
             await self._send_times.update_one(
                 {"_id": recipient}, {"$set": {"sent": recent}}, upsert=True
             )
+            self._times.put(recipient, recent)
+
+    async def _sent_times(self, recipient: str) -> dict[str, datetime]:
+        known = self._times.get(recipient)
+        if known is not None:
+            return known
+        generation = self._times.generation
+        document = await self._send_times.find_one({"_id": recipient}) or {}
+        found = dict(document.get("sent") or {})
+        self._times.put(recipient, found, generation)
+        return found
 
     async def mark_failed(self, key: str, reason: str, at: datetime) -> int:
         # Releasing the lease lets the redelivered event try again at once.
@@ -219,8 +236,7 @@ class MongoDeliveryLog:
         )
 
     async def sent_since(self, recipient: str, since: datetime) -> list[datetime]:
-        document = await self._send_times.find_one({"_id": recipient}) or {}
-        return [at for at in (document.get("sent") or {}).values() if at >= since]
+        return [at for at in (await self._sent_times(recipient)).values() if at >= since]
 
     async def defer(self, pending: PendingMail, not_before: datetime) -> None:
         await self._deliveries.update_one(
