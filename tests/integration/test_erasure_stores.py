@@ -179,7 +179,7 @@ async def test_the_erased_persons_waiting_mails_are_given_up_and_no_one_elses(
         await deliveries.claim(key, NOW, NOW + timedelta(seconds=15))
         await deliveries.defer(waiting_mail(key, email), NOW + timedelta(minutes=30))
 
-    waiting = MongoWaitingMails(real_database)
+    waiting = MongoWaitingMails(real_database, deliveries)
     forgotten = await waiting.forget(recipient_key("ABCDE-12345", CANARY))
     again = await waiting.forget(recipient_key("ABCDE-12345", CANARY))
 

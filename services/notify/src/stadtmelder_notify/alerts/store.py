@@ -221,6 +221,7 @@ class MongoNewReportStore:
         return [new_report(_submitted(d), routed[d["report_id"]]) async for d in cursor]
 
     async def forget_before(self, at: datetime) -> int:
+        self._written.clear()  # what was written lately must not bring back a forgotten part
         result = await self._parts.delete_many({"at": {"$lt": at}})
         return result.deleted_count
 

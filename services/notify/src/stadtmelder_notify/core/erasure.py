@@ -43,6 +43,12 @@ class WaitingMails(Protocol):
         ...
 
 
+class RememberedSendTimes(Protocol):
+    def forget_send_times(self, recipient: str) -> None:
+        """Drop the send times of address key `recipient` held in memory."""
+        ...
+
+
 class ErasableSubscriptions(Protocol):
     async def cancel(self, subscription_id: str, at: datetime) -> None:
         """Stop the alert and forget its address and link token."""
@@ -60,10 +66,14 @@ class MongoWaitingMails:
     the whole delivery log for any other filter); an erasure is rare, the waiting few.
     """
 
-    def __init__(self, database: AsyncDatabase[Document]) -> None:
+    def __init__(
+        self, database: AsyncDatabase[Document], remembered: RememberedSendTimes | None = None
+    ) -> None:
         self._deliveries = database["deliveries"]
         self._waiting = database["deferred"]
         self._send_times = database["send_times"]
+        # The delivery log's memory of send times, which must not outlive the erasure either.
+        self._remembered = remembered
 
     async def forget(self, recipient: str) -> int:
         forgotten = 0
@@ -88,6 +98,8 @@ class MongoWaitingMails:
         # The rate limit only looks back an hour; losing it for one person harms no one, while
         # a hash anyone can recompute from the address would outlive the erasure.
         await self._send_times.delete_one({"_id": address_key(address)})
+        if self._remembered is not None:
+            self._remembered.forget_send_times(address_key(address))
 
 
 @dataclass(frozen=True)

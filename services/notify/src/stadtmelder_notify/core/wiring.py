@@ -61,7 +61,7 @@ def register(
     erasure = NotifyErasure(
         followers,
         channels,
-        MongoWaitingMails(database),
+        MongoWaitingMails(database, outlets.deliveries),
         MongoSubscriptionStore(database),
         MongoDigestQueue(database),
         keys,

@@ -107,8 +107,7 @@ class MongoDeliveryLog:
         self._recording = KeyedLocks()
         self._claiming = KeyedLocks()
         # A recipient's send times as last read or written here: a report's two mails to its
-        # reporter read them once. Another replica's sends show after at most `SEND_TIMES_S`,
-        # and an erased address's hash leaves memory by then too.
+        # reporter read them once. Another replica's sends show after at most `SEND_TIMES_S`.
         self._times: Fresh[dict[str, datetime]] = Fresh(SEND_TIMES_S)
 
     async def ensure_indexes(self) -> None:
@@ -213,6 +212,10 @@ class MongoDeliveryLog:
         found = dict(document.get("sent") or {})
         self._times.put(recipient, found, generation)
         return found
+
+    def forget_send_times(self, recipient: str) -> None:
+        """The address was erased: its hash leaves memory at once, not after `SEND_TIMES_S`."""
+        self._times.drop(recipient)
 
     async def mark_failed(self, key: str, reason: str, at: datetime) -> int:
         # Releasing the lease lets the redelivered event try again at once.
