@@ -10,21 +10,15 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 Value = TypeVar("Value")
+Clock = Callable[[], float]
 
 
 class Fresh(Generic[Value]):
-    def __init__(
-        self,
-        ttl_s: float,
-        max_entries: int = 10_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._ttl_s = ttl_s
-        self._max_entries = max_entries
-        self._clock = clock
+    def __init__(self, ttl_s: float, max_entries: int = 10_000, clock: Clock = time.monotonic):
         # Oldest first: every put moves its key to the end.
         self._entries: dict[str, tuple[float, Value]] = {}
         self._generation = 0
+        self._ttl_s, self._max_entries, self._clock = ttl_s, max_entries, clock
 
     @property
     def generation(self) -> int:
