@@ -37,17 +37,18 @@ def filled(container: Container, fill: float, rate: float | None = 0.0) -> Forec
     return Forecast(container.id, fill, MEASURED, rate)
 
 
-def test_due_are_those_expected_at_least_80_percent_full_on_the_day() -> None:
-    full, soon, later, never_read = containers(4)
+def test_due_are_those_80_percent_full_by_the_days_end_or_full_before_the_next_round() -> None:
+    full, soon, later, never_read, fast = containers(5)
     forecasts = {
         full.id: filled(full, 95.0),
         soon.id: filled(soon, 50.0, rate=20.0),  # 90 % by the end of the day
-        later.id: filled(later, 40.0, rate=10.0),  # 60 %
+        later.id: filled(later, 40.0, rate=10.0),  # 60 %, 70 % a day later
+        fast.id: filled(fast, 20.0, rate=29.0),  # 78 %, but over 100 % before the next round
     }
 
-    due = due_containers([full, soon, later, never_read], forecasts, END_OF_DAY)
+    due = due_containers([full, soon, later, never_read, fast], forecasts, END_OF_DAY)
 
-    assert [d.container.id for d in due] == [never_read.id, full.id, soon.id]
+    assert [d.container.id for d in due] == [never_read.id, full.id, soon.id, fast.id]
     assert due[0].expected_fill_percent is None
 
 

@@ -1,7 +1,7 @@
 """Containers, their fill readings and the rules that decide when one needs emptying."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, NamedTuple, get_args
 
 from stadtmelder_shared.events import Location
@@ -12,6 +12,8 @@ ReadingSource = Literal["sensor", "citizen"]
 
 # A container counts as due when it will be at least this full on the day of the plan.
 DUE_FILL_PERCENT = 80.0
+# Plans are made every day: a container left out today is emptied at the latest a day later.
+NEXT_ROUND = timedelta(days=1)
 # Ultrasonic sensors jitter and waste settles: a fall of less than this is noise, not an emptying.
 EMPTYING_DROP_PERCENT = 15.0
 # A citizen's "container full" report says the container is full, nothing finer.
@@ -61,5 +63,9 @@ def is_emptying(before: FillReading, after: FillReading) -> bool:
     return before.fill_percent - after.fill_percent >= EMPTYING_DROP_PERCENT
 
 
-def is_due(expected_fill_percent: float, threshold: float = DUE_FILL_PERCENT) -> bool:
-    return expected_fill_percent >= threshold
+def is_due(
+    fill_on_the_day: float, fill_by_next_round: float, threshold: float = DUE_FILL_PERCENT
+) -> bool:
+    """Due when it will be `threshold` % full by the day's end, or full before the next day's
+    round could empty it (a container filling faster than the threshold's margin a day)."""
+    return fill_on_the_day >= threshold or fill_by_next_round >= 100.0

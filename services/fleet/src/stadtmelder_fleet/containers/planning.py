@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
 
-from stadtmelder_fleet.containers.domain import DUE_FILL_PERCENT, Container, is_due
+from stadtmelder_fleet.containers.domain import DUE_FILL_PERCENT, NEXT_ROUND, Container, is_due
 from stadtmelder_fleet.containers.forecast import Forecast
 from stadtmelder_fleet.containers.routes import Route, Stop, build_routes
 from stadtmelder_shared.events import Location
@@ -61,13 +61,15 @@ def due_containers(
     at: datetime,
     threshold: float = DUE_FILL_PERCENT,
 ) -> list[DueContainer]:
-    """The containers expected to be at least `threshold` % full at `at`, fullest first."""
+    """The containers due at `at` (the plan day's end), fullest first."""
     due = []
     for container in containers:
         forecast = forecasts.get(container.id)
         if forecast is None:
             due.append(DueContainer(container, None, None))
-        elif is_due(fill := forecast.expected_fill(at), threshold):
+        elif is_due(
+            fill := forecast.expected_fill(at), forecast.expected_fill(at + NEXT_ROUND), threshold
+        ):
             due.append(DueContainer(container, fill, forecast.full_at))
     return sorted(due, key=lambda d: (-(d.expected_fill_percent or 100.0), d.container.id))
 
