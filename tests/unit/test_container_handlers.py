@@ -112,6 +112,16 @@ async def test_a_citizens_container_full_report_counts_as_a_full_reading_of_the_
     assert (reading.fill_percent, reading.source, reading.measured_at) == (100.0, "citizen", NOW)
 
 
+async def test_a_container_imported_after_the_start_is_found_for_a_citizens_report() -> None:
+    containers = Containers()
+    await containers.service.load()
+    await containers.store.save_containers([PAPER])  # by the import command, meanwhile
+    async with TestKafkaBroker(containers.broker) as broker:
+        await send(broker, topics.REPORTS_SUBMITTED, container_full(PAPER.location))
+
+    assert [r.source for r in (await containers.readings())[PAPER.id]] == ["citizen"]
+
+
 async def test_a_report_naming_its_container_counts_for_that_one_wherever_it_was_placed() -> None:
     containers = await started()
     named = container_full(north_of(PAPER.location, 5), {"asset_id": GLASS.id})

@@ -11,7 +11,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from stadtmelder_fleet.containers.api import PLAN_PATH, container_routes
+from stadtmelder_fleet.containers.api import FORECASTS_PATH, PLAN_PATH, container_routes
 from stadtmelder_fleet.containers.domain import FillReading
 from stadtmelder_fleet.containers.importing import EXAMPLE_FILE, read_container_file
 from stadtmelder_fleet.containers.planning import Depot
@@ -35,9 +35,8 @@ class Planner:
         self.store = InMemoryContainerStore()
         service = ContainerService(self.store, Depot(DEPOT, 20_000), solver_seconds=0.3)
         self.service = service
-        ((_, self.handler),) = container_routes(
-            service, StaffTokens(None, key_file, ISSUER, AUDIENCE)
-        )
+        routes = container_routes(service, StaffTokens(None, key_file, ISSUER, AUDIENCE))
+        self.handlers = dict(routes)
 
     async def fill_examples(self) -> list[str]:
         containers = read_container_file(EXAMPLE_FILE)
@@ -56,11 +55,11 @@ class Planner:
         claims |= {"aud": audience, "iat": now, "exp": now + timedelta(hours=1)}
         return jwt.encode(claims, self.key, algorithm="ES256")  # type: ignore[arg-type]
 
-    async def get(self, token: str | None, **query: str) -> httpx.Response:
+    async def get(self, token: str | None, path: str = PLAN_PATH, **query: str) -> httpx.Response:
         headers = {"authorization": f"Bearer {token}"} if token else {}
-        transport = httpx.ASGITransport(app=self.handler)
+        transport = httpx.ASGITransport(app=self.handlers[path])
         async with httpx.AsyncClient(transport=transport, base_url="http://fleet") as http:
-            return await http.get(PLAN_PATH, params=query, headers=headers)
+            return await http.get(path, params=query, headers=headers)
 
 
 @pytest.fixture
@@ -144,3 +143,23 @@ async def test_a_plan_asked_for_wrongly_is_refused_with_the_reason(
     assert body["status_code"] == status
     assert body["detail"]
     assert [e["key"] for e in body.get("errors", [])] == ([field] if field else [])
+
+
+async def test_a_dispatcher_sees_each_containers_fill_pace_and_full_day(planner: Planner) -> None:
+    fast = await planner.fill_examples()
+
+    response = await planner.get(
+        planner.token("dispatcher"), path=FORECASTS_PATH, district="district-500"
+    )
+
+    assert response.status_code == 200
+    rows = {row["container_id"]: row for row in response.json()}
+    assert len(rows) == 10
+    first = rows[fast[0]]
+    assert (first["fill_percent"], first["percent_per_day"]) == (70.0, 30.0)
+    assert first["full_at"] == (MEASURED + timedelta(days=1)).isoformat()
+    unknown = await planner.get(planner.token("admin"), path=FORECASTS_PATH, district="x")
+    assert unknown.status_code == 404
+    assert (
+        await planner.get(None, path=FORECASTS_PATH, district="district-500")
+    ).status_code == 401

@@ -1,4 +1,5 @@
-"""HTTP of the containers: a district's emptying plan for a day as JSON, GeoJSON or CSV."""
+"""HTTP of the containers, for dispatchers and admins: a district's emptying plan for a day as
+JSON, GeoJSON or CSV, and its containers' forecasts."""
 
 import json
 from collections.abc import Awaitable, Callable
@@ -11,11 +12,17 @@ from faststream.asgi.handlers import GetHandler
 from faststream.asgi.types import Scope
 
 from stadtmelder_fleet.containers.domain import PlanningError
-from stadtmelder_fleet.containers.exports import plan_csv, plan_geojson, plan_json
+from stadtmelder_fleet.containers.exports import (
+    forecasts_json,
+    plan_csv,
+    plan_geojson,
+    plan_json,
+)
 from stadtmelder_fleet.containers.service import ContainerService
 from stadtmelder_fleet.containers.staff_check import Access
 
 PLAN_PATH = "/api/v1/containers/emptying-plan"
+FORECASTS_PATH = "/api/v1/containers/forecasts"
 FORMATS = ("json", "geojson", "csv")
 # Who may ask: the composition root passes the staff check (a bearer token's roles).
 StaffCheck = Callable[[Scope], Awaitable[Access]]
@@ -27,13 +34,9 @@ def container_routes(
     @get(description="A district's emptying plan for a day (staff only).")
     async def emptying_plan(scope: Scope) -> AsgiResponse:
         access = await is_staff(scope)
-        if access == "not_authenticated":
-            return _error(401, access, "Sign in as staff to see emptying plans.")
-        if access == "not_allowed":
-            return _error(403, access, "Emptying plans are for dispatchers and admins.")
-        query = {
-            k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()
-        }
+        if access != "planner":
+            return _refused(access)
+        query = _query(scope)
         district, fmt = query.get("district", ""), query.get("format", "json")
         try:
             day = date.fromisoformat(query.get("date", ""))
@@ -57,7 +60,30 @@ def container_routes(
         media = "application/geo+json" if fmt == "geojson" else "application/json"
         return AsgiResponse(json.dumps(body).encode(), 200, {"content-type": media})
 
-    return [(PLAN_PATH, emptying_plan)]
+    @get(description="A district's containers: last fill, pace, when full (staff only).")
+    async def container_forecasts(scope: Scope) -> AsgiResponse:
+        access = await is_staff(scope)
+        if access != "planner":
+            return _refused(access)
+        district = _query(scope).get("district", "")
+        try:
+            containers = await service.in_district(district)
+        except PlanningError as error:
+            return _error(404, "not_found", str(error), "district")
+        rows = forecasts_json(containers, await service.forecasts(containers))
+        return AsgiResponse(json.dumps(rows).encode(), 200, {"content-type": "application/json"})
+
+    return [(PLAN_PATH, emptying_plan), (FORECASTS_PATH, container_forecasts)]
+
+
+def _query(scope: Scope) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()}
+
+
+def _refused(access: Access) -> AsgiResponse:
+    if access == "not_authenticated":
+        return _error(401, access, "Sign in as staff to see emptying plans.")
+    return _error(403, access, "Emptying plans are for dispatchers and admins.")
 
 
 def _error(status: int, code: str, detail: str, field: str | None = None) -> AsgiResponse:

@@ -4,6 +4,8 @@ import csv
 import io
 from typing import Any
 
+from stadtmelder_fleet.containers.domain import Container
+from stadtmelder_fleet.containers.forecast import Forecast
 from stadtmelder_fleet.containers.planning import DueContainer, EmptyingPlan
 
 CSV_COLUMNS = (
@@ -36,6 +38,29 @@ def plan_json(plan: EmptyingPlan) -> dict[str, Any]:
             for n, route in enumerate(plan.routes, 1)
         ],
     }
+
+
+def forecasts_json(
+    containers: list[Container], forecasts: dict[str, Forecast]
+) -> list[dict[str, Any]]:
+    """Each container with its last fill, its pace and when it will be full (null: unknown)."""
+    rows = []
+    for container in containers:
+        found = forecasts.get(container.id)
+        full_at = None if found is None else found.full_at
+        rows.append(
+            {
+                "container_id": container.id,
+                "type": container.type,
+                "lat": container.location.lat,
+                "lon": container.location.lon,
+                "fill_percent": None if found is None else found.last_fill_percent,
+                "measured_at": None if found is None else found.last_measured_at.isoformat(),
+                "percent_per_day": None if found is None else found.rate_per_day,
+                "full_at": None if full_at is None else full_at.isoformat(),
+            }
+        )
+    return rows
 
 
 def plan_geojson(plan: EmptyingPlan) -> dict[str, Any]:

@@ -62,25 +62,36 @@ class ContainerService:
     ) -> Container | None:
         """A citizen's "container full" as a reading of the container it names or lies beside;
         None (nothing recorded) when it is about no known container."""
-        found = self._known.get(asset_id) if asset_id else None
-        if found is None and location is not None:
-            found = nearest(list(self._known.values()), location, CITIZEN_REPORT_SNAP_M)
+        found = self._about(asset_id, location)
+        if found is None:
+            await self.load()  # imported since: such reports are rare, a reread is cheap
+            found = self._about(asset_id, location)
         if found is not None:
             await self._store.add_reading(
                 FillReading(found.id, at, CITIZEN_REPORTED_FILL, "citizen")
             )
         return found
 
+    def _about(self, asset_id: str | None, location: Location | None) -> Container | None:
+        named = self._known.get(asset_id) if asset_id else None
+        if named is not None or location is None:
+            return named
+        return nearest(list(self._known.values()), location, CITIZEN_REPORT_SNAP_M)
+
     async def forecasts(self, containers: Sequence[Container]) -> dict[str, Forecast]:
         kept = await self._store.readings([c.id for c in containers])
         made = {cid: forecast(cid, readings) for cid, readings in kept.items()}
         return {cid: f for cid, f in made.items() if f is not None}
 
-    async def plan(self, district: str, day: date) -> EmptyingPlan:
+    async def in_district(self, district: str) -> list[Container]:
         await self.load()  # containers imported since the start count too
-        containers = [c for c in self._known.values() if c.district == district]
+        containers = sorted((c for c in self._known.values() if c.district == district), key=_id)
         if not containers:
             raise PlanningError(f"no containers are known in the district {district!r}")
+        return containers
+
+    async def plan(self, district: str, day: date) -> EmptyingPlan:
+        containers = await self.in_district(district)
         forecasts = await self.forecasts(containers)
         # Due is judged at the day's end: a container filling to 80 % by the evening is emptied.
         at = datetime.combine(day, time(23, 59), self._zone)
@@ -96,6 +107,10 @@ class ContainerService:
                 self._depot,
                 self._solver_seconds,
             )
+
+
+def _id(container: Container) -> str:
+    return container.id
 
 
 def nearest(containers: Sequence[Container], place: Location, within_m: float) -> Container | None:
