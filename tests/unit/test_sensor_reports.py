@@ -119,6 +119,7 @@ async def test_a_finding_becomes_one_automatic_report_that_is_announced_for_rout
     assert report.reporter is None
     assert report.location == PIECE
     assert "3 Fahrten von 2 Fahrzeugen" in report.description
+    assert "Median 8,4 m/km" in report.description
     assert report.answers["size"] == "medium"
     announced = [t for t, e in report.pending_events if isinstance(e, ReportSubmitted)]
     assert announced == [topics.REPORTS_SUBMITTED]

@@ -2,9 +2,9 @@
 report nearby; and closing the automatic report once the piece measures smooth again."""
 
 import contextlib
-from collections.abc import Callable
 from typing import Literal
 
+from babel.numbers import format_decimal
 from pymongo.errors import DuplicateKeyError
 
 from stadtmelder_reports.core.domain import new_report_id
@@ -18,16 +18,16 @@ from stadtmelder_reports.sensor_reports.domain import (
 )
 from stadtmelder_reports.sensor_reports.store import FindingStore
 from stadtmelder_reports.staff.service import WorkService
+from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared.events import derived_event_id
 from stadtmelder_shared.road_damage import RoadDamageCleared, RoadDamageDetected, RoadEvidence
 
 Outcome = Literal["reported", "attached", "updated", "closed", "ignored"]
-Texts = Callable[..., str]
 
 
 class SensorReports:
     def __init__(
-        self, store: FindingStore, reports: ReportService, work: WorkService, t: Texts
+        self, store: FindingStore, reports: ReportService, work: WorkService, t: Words
     ) -> None:
         self._store, self._reports, self._work = store, reports, work
         # In the jurisdiction's language: what staff and the public read on the report.
@@ -45,7 +45,7 @@ class SensorReports:
         if not finding.own:
             # Once per finding: the citizen's report says how many passes confirmed it.
             note_id = derived_event_id(finding.id, "sensor-evidence")
-            text = t("sensor_confirmed", **_figures(event.evidence))
+            text = t("sensor_confirmed", **_figures(event.evidence, t.language))
             await self._work.note_by_system(finding.report_id, note_id, "public", text)
             return "updated" if known else "attached"
         if not finding.submitted:
@@ -62,7 +62,7 @@ class SensorReports:
         else:
             note_id = derived_event_id(event.event_id, "sensor-smooth-again")
             t = self._t
-            text = t("sensor_smooth_again", **_figures(event.evidence))
+            text = t("sensor_smooth_again", **_figures(event.evidence, t.language))
             await self._work.note_by_system(finding.report_id, note_id, "internal", text)
         finding.cleared_at = event.occurred_at
         await self._store.put(finding)
@@ -80,7 +80,7 @@ class SensorReports:
 
     async def _submit(self, finding: Finding, event: RoadDamageDetected) -> None:
         t = self._t
-        description = t("sensor_report_description", **_figures(event.evidence))
+        description = t("sensor_report_description", **_figures(event.evidence, t.language))
         # Stored before a crash kept us from noting it: the report is there.
         with contextlib.suppress(DuplicateKeyError):
             await self._reports.submit_report(
@@ -97,13 +97,13 @@ class SensorReports:
         t, steps = self._t, steps_to_resolved(status)
         for step in steps:
             last = step == steps[-1]
-            comment = t("sensor_repaired", **_figures(event.evidence)) if last else None
+            comment = t("sensor_repaired", **_figures(event.evidence, t.language)) if last else None
             await self._work.step_by_system(report_id, step, event.event_id, comment)
 
 
-def _figures(evidence: RoadEvidence) -> dict[str, object]:
+def _figures(evidence: RoadEvidence, language: str) -> dict[str, object]:
     return {
         "passes": evidence.passes,
         "vehicles": evidence.vehicles,
-        "median": f"{evidence.median_iri:.1f}",
+        "median": format_decimal(evidence.median_iri, format="0.0", locale=language),
     }
