@@ -150,7 +150,7 @@ class NotifyService:
         reporter = await self._contacts.open_reporter(event.reporter)
         book = await self._join(event.report_id, reporter)
         waited = not _confirmed_in(book, event.report_id, reporter) and (
-            await self._after_confirmation(event.report_id, reporter)
+            await self._after_confirmation(event.report_id, reporter, _has_address(reporter))
         )
         if waited:
             # Read again after the wait: someone may have joined or opted out meanwhile.
@@ -167,19 +167,22 @@ class NotifyService:
             also=await self._by_channels(event, "routed"),
         )
 
-    async def _after_confirmation(self, report_id: str, reporter: Reporter | None) -> bool:
+    async def _after_confirmation(
+        self, report_id: str, reporter: Reporter | None, just_looked: bool = False
+    ) -> bool:
         """Let the reporter's confirmation of receipt go out first, waiting a bounded time.
 
         Submission and routing arrive on different topics, and routing takes milliseconds: without
         this wait "we forwarded your report" could arrive before "we received your report".
-        True if it had to wait.
+        True if it had to wait. `just_looked`: the caller's read showed it unconfirmed a moment
+        ago, so the first look is in this process's memory only.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._confirmation_wait_s
         waited = False
         try:
-            while not await self._confirmed(report_id, reporter):
-                waited = True
+            while not await self._confirmed(report_id, reporter, ask_database=not just_looked):
+                waited, just_looked = True, False
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     return True
@@ -192,10 +195,14 @@ class NotifyService:
             self._confirmation_waiters.pop(report_id, None)
         return waited
 
-    async def _confirmed(self, report_id: str, reporter: Reporter | None) -> bool:
+    async def _confirmed(
+        self, report_id: str, reporter: Reporter | None, ask_database: bool = True
+    ) -> bool:
         email = reporter.email if reporter is not None else None
         if report_id in self._confirmed_here:
             return True  # told by this process: no need to ask the database
+        if not ask_database:
+            return False
         if email:
             # Marked after the whole submission was told, the app's message included.
             return await self._followers.is_confirmed(report_id, email)
@@ -340,6 +347,10 @@ def _confirmed_in(book: Followers, report_id: str, reporter: Reporter | None) ->
     """Whether the read already shows the reporter's confirmation dealt with."""
     email = reporter.email if reporter is not None else None
     return bool(email) and recipient_key(report_id, email or "") in book.confirmed
+
+
+def _has_address(reporter: Reporter | None) -> bool:
+    return reporter is not None and bool(reporter.email)
 
 
 def _among(followers: list[Reporter], person: Reporter | None) -> list[Reporter]:
