@@ -3,6 +3,7 @@ evidence, evidence becomes a decision to report, confirm or clear damage."""
 
 import math
 import statistics
+import sys
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,9 +17,10 @@ from stadtmelder_shared.sensor_readings import RoadRoughnessReading
 # A vehicle's readings in one piece belong to one pass unless this far apart: a truck that
 # stops and drives on is one pass, one that comes back after its round is another.
 SAME_PASS = timedelta(minutes=2)
-# The newest passes a piece keeps; older ones leave the window long before this fills on
-# any real street, and the memory per piece stays bounded.
-KEPT_PASSES = 48
+# The newest passes a piece keeps: a side street sees a truck every week or so, a main road
+# may see two dozen passes within the window, and the newest of them tell its state; the
+# memory stays bounded (10,000 full pieces: about 56 MB).
+KEPT_PASSES = 24
 
 
 class Condition(StrEnum):
@@ -52,7 +54,8 @@ class RoadRules:
     cell_resolution: int = 12
 
 
-@dataclass
+# Slots: 10,000 pieces of up to KEPT_PASSES passes each must fit well under 150 MB.
+@dataclass(slots=True)
 class Pass:
     vehicle_id: str
     first_at: datetime
@@ -67,7 +70,7 @@ class Pass:
         return self.roughness_sum / self.readings
 
 
-@dataclass
+@dataclass(slots=True)
 class Piece:
     """One road piece and what it remembers: recent passes and whether it stands reported."""
 
@@ -127,7 +130,8 @@ def add_reading(piece: Piece, reading: RoadRoughnessReading) -> None:
         latest.roughness_sum += reading.roughness
         latest.readings += 1
         return
-    piece.passes.append(Pass(reading.vehicle_id, at, at, reading.roughness))
+    # Interned: a hundred trucks' ids are held once, not once per pass.
+    piece.passes.append(Pass(sys.intern(reading.vehicle_id), at, at, reading.roughness))
 
 
 def evidence_of(passes: list[Pass], window: timedelta) -> RoadEvidence:
