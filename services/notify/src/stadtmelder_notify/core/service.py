@@ -2,12 +2,11 @@
 browsers each step in their language, once per event, recipient and channel (see
 `delivery.service` for how), honouring their choices."""
 
-import asyncio
-import contextlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, tzinfo
 
 from stadtmelder_notify.core.audience import Audience, MailFor, by_mail
+from stadtmelder_notify.core.confirmations import Confirmations
 from stadtmelder_notify.core.domain import (
     confirmation_mail,
     is_worth_a_mail,
@@ -55,10 +54,6 @@ from stadtmelder_shared.link_tokens import recipient_key
 
 # Browsers one report's messages are pushed to: a reporter's phone, tablet and computers.
 MAX_BROWSERS = 10
-# How often a routed message waiting for its confirmation looks again in the database.
-CONFIRMATION_LOOK_S = 0.5
-# Reports whose confirmation this process remembers having told.
-CONFIRMED_REMEMBERED = 10_000
 
 
 class NotifyService:
@@ -92,12 +87,8 @@ class NotifyService:
             if channels is not None
             else None
         )
-        self._confirmation_wait_s = confirmation_wait_s
-        # Routed messages waiting for their report's confirmation in this process, by report.
-        self._confirmation_waiters: dict[str, asyncio.Event] = {}
-        # Reports whose submission this process told lately (oldest first): their routed
-        # message needs no look in the database to know the confirmation went first.
-        self._confirmed_here: dict[str, None] = {}
+        # "Received" goes before "forwarded".
+        self._confirmations = Confirmations(followers, channels, confirmation_wait_s)
         self._links = links
         self._staff_url_template = staff_url_template
         self._zone = zone
@@ -134,15 +125,7 @@ class NotifyService:
             lambda to, language: confirmation_mail(event, to, language, self._links, token),
             also=await self._by_channels(event, "submitted", app, look_up_app=False),
         )
-        if reporter is not None and reporter.email:
-            await self._followers.mark_confirmed(event.report_id, reporter.email)
-        elif self._channels is not None:
-            await self._channels.mark_submission_told(event.report_id)
-        self._confirmed_here[event.report_id] = None
-        while len(self._confirmed_here) > CONFIRMED_REMEMBERED:
-            del self._confirmed_here[next(iter(self._confirmed_here))]
-        if (waiter := self._confirmation_waiters.get(event.report_id)) is not None:
-            waiter.set()
+        await self._confirmations.mark(event.report_id, reporter)
         return told
 
     async def notify_routed(self, event: ReportRouted) -> list[CitizenNotified]:
@@ -150,7 +133,7 @@ class NotifyService:
         reporter = await self._contacts.open_reporter(event.reporter)
         book = await self._join(event.report_id, reporter)
         waited = not _confirmed_in(book, event.report_id, reporter) and (
-            await self._after_confirmation(event.report_id, reporter, _has_address(reporter))
+            await self._confirmations.wait(event.report_id, reporter, _has_address(reporter))
         )
         if waited:
             # Read again after the wait: someone may have joined or opted out meanwhile.
@@ -166,48 +149,6 @@ class NotifyService:
             lambda to, language: routed_mail(event, to, language, self._links, self._zone),
             also=await self._by_channels(event, "routed"),
         )
-
-    async def _after_confirmation(
-        self, report_id: str, reporter: Reporter | None, just_looked: bool = False
-    ) -> bool:
-        """Let the reporter's confirmation of receipt go out first, waiting a bounded time.
-
-        Submission and routing arrive on different topics, and routing takes milliseconds: without
-        this wait "we forwarded your report" could arrive before "we received your report".
-        True if it had to wait. `just_looked`: the caller's read showed it unconfirmed a moment
-        ago, so the first look is in this process's memory only.
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._confirmation_wait_s
-        waited = False
-        try:
-            while not await self._confirmed(report_id, reporter, ask_database=not just_looked):
-                waited, just_looked = True, False
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    return True
-                # Woken at once when this process confirms; another replica's confirmation is
-                # seen at the next look, at most half a second later.
-                waiter = self._confirmation_waiters.setdefault(report_id, asyncio.Event())
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(waiter.wait(), min(remaining, CONFIRMATION_LOOK_S))
-        finally:
-            self._confirmation_waiters.pop(report_id, None)
-        return waited
-
-    async def _confirmed(
-        self, report_id: str, reporter: Reporter | None, ask_database: bool = True
-    ) -> bool:
-        email = reporter.email if reporter is not None else None
-        if report_id in self._confirmed_here:
-            return True  # told by this process: no need to ask the database
-        if not ask_database:
-            return False
-        if email:
-            # Marked after the whole submission was told, the app's message included.
-            return await self._followers.is_confirmed(report_id, email)
-        # Without a reporter's address, an app still hears "received" before "forwarded".
-        return self._channels is None or await self._channels.is_submission_told(report_id)
 
     async def notify_supported(self, event: ReportSupported) -> list[CitizenNotified]:
         """Remember the supporter as a follower of the report and confirm it to them."""
