@@ -14,6 +14,8 @@ from stadtmelder_shared.geo import distance_m
 
 # Far above any round's metres: the solver first saves a truck, then kilometres.
 TRUCK_FIXED_COST_M = 1_000_000
+SEARCH_S_BASE = 0.2
+SEARCH_S_PER_STOP = 0.01
 
 
 class Stop(NamedTuple):
@@ -62,6 +64,12 @@ def nearest_neighbour_rounds(
     return rounds
 
 
+def search_seconds(stops: int, time_limit_s: float) -> float:
+    """How long to search: guided local search never stops by itself, and a few dozen stops
+    are done long before a limit meant for hundreds."""
+    return max(min(time_limit_s, SEARCH_S_BASE + stops * SEARCH_S_PER_STOP), 0.001)
+
+
 def build_routes(
     depot: Location, stops: Sequence[Stop], capacity_l: int, time_limit_s: float
 ) -> list[Route]:
@@ -87,7 +95,7 @@ def build_routes(
     parameters.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
-    parameters.time_limit.FromMilliseconds(max(int(time_limit_s * 1000), 1))
+    parameters.time_limit.FromMilliseconds(int(search_seconds(len(stops), time_limit_s) * 1000))
     model.CloseModelWithParameters(parameters)
     initial = model.ReadAssignmentFromRoutes(
         [[manager.NodeToIndex(node) for node in nodes] for nodes in start], True
