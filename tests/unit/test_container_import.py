@@ -7,6 +7,7 @@ import pytest
 
 from stadtmelder_fleet.containers.domain import ContainerImportError
 from stadtmelder_fleet.containers.importing import EXAMPLE_FILE, read_container_file
+from stadtmelder_routing.assets import read_asset_file
 
 
 def test_the_duisburg_example_is_labelled_and_imports_as_containers_of_mitte() -> None:
@@ -16,6 +17,13 @@ def test_the_duisburg_example_is_labelled_and_imports_as_containers_of_mitte() -
     assert "EXAMPLE" in EXAMPLE_FILE.read_text(encoding="utf-8")
     assert {c.district for c in containers} == {"district-500"}
     assert {"glass", "underground", "semi-underground"} <= {c.type for c in containers}
+
+
+def test_the_example_imports_into_routing_too_so_reports_snap_to_those_containers() -> None:
+    assets = read_asset_file(EXAMPLE_FILE)
+
+    assert {a.id for a in assets} == {c.id for c in read_container_file(EXAMPLE_FILE)}
+    assert {a.type for a in assets} == {"container"}
 
 
 def test_geojson_points_import_with_their_properties(tmp_path: Path) -> None:

@@ -20,10 +20,12 @@ from stadtmelder_shared.point_files import (
     rows_from_file,
     rows_from_geojson,
 )
+from stadtmelder_shared.sensor_readings import ContainerType
 
 AssetType = Literal["street_light", "playground", "container"]
 ASSET_TYPES: tuple[AssetType, ...] = get_args(AssetType)
-CONTAINER_KINDS = ("glass", "paper", "underground", "clothes")
+# The kinds the fleet's fill sensors know, so one container file serves both imports.
+CONTAINER_KINDS = (*get_args(ContainerType), "clothes")
 
 ASSET_TYPE_BY_CATEGORY: Mapping[str, AssetType] = {
     "street_light_out": "street_light",
