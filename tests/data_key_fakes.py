@@ -6,6 +6,7 @@ from prometheus_client import CollectorRegistry
 from stadtmelder_shared.contacts import Contacts
 from stadtmelder_shared.data_keys import alert_key_id, reporter_key_id, supporter_key_id
 from stadtmelder_shared.events import Reporter
+from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS
 from stadtmelder_shared.sealing import Purpose, Sealed, new_data_key, open_sealed, seal
 
 
@@ -39,7 +40,7 @@ class SealingKit:
 
     def supporter(self, report_id: str, person: Reporter) -> Sealed:
         assert person.email is not None
-        key_id = supporter_key_id(report_id, person.email)
+        key_id = supporter_key_id(report_id, DEVELOPMENT_RECIPIENT_KEYS.of(report_id, person.email))
         return self.seal(key_id, "supporter", person.model_dump_json())
 
     def tracking_token(self, report_id: str, token: str) -> Sealed:

@@ -37,7 +37,7 @@ from stadtmelder_shared.events import (
     ReportUnroutable,
 )
 from stadtmelder_shared.geo import distance_m
-from stadtmelder_shared.link_tokens import recipient_key
+from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS, RecipientKeys
 from stadtmelder_shared.nearby import Grid, within
 
 
@@ -431,8 +431,14 @@ class InMemoryNearbyIndex:
         return within(centre, radius_m, self.places.get(scope, {}))
 
 
+def recipient_key(report_id: str, address: str) -> str:
+    """The recipient key under the development link secret, which the services default to."""
+    return DEVELOPMENT_RECIPIENT_KEYS.of(report_id, address)
+
+
 class InMemoryFollowerStore:
-    def __init__(self) -> None:
+    def __init__(self, keys: RecipientKeys = DEVELOPMENT_RECIPIENT_KEYS) -> None:
+        self._recipient_keys = keys
         self.followers: dict[str, dict[str, Reporter]] = {}
         self.opted_out: set[str] = set()
         self.languages: dict[str, Language] = {}
@@ -440,13 +446,13 @@ class InMemoryFollowerStore:
         self.erased: set[str] = set()
 
     async def mark_confirmed(self, report_id: str, email: str) -> None:
-        self.confirmed.add(recipient_key(report_id, email))
+        self.confirmed.add(self._recipient_keys.of(report_id, email))
 
     async def is_confirmed(self, report_id: str, email: str) -> bool:
-        return recipient_key(report_id, email) in self.confirmed
+        return self._recipient_keys.of(report_id, email) in self.confirmed
 
     async def add(self, report_id: str, follower: Reporter) -> Followers:
-        if recipient_key(report_id, follower.email or "") not in self.erased:
+        if self._recipient_keys.of(report_id, follower.email or "") not in self.erased:
             key = (follower.email or "").lower()
             self.followers.setdefault(report_id, {}).setdefault(key, follower)
         mine = {k for k in self.confirmed if k in self._keys(report_id)}
@@ -454,7 +460,7 @@ class InMemoryFollowerStore:
 
     def _keys(self, report_id: str) -> set[str]:
         return {
-            recipient_key(report_id, f.email or "")
+            self._recipient_keys.of(report_id, f.email or "")
             for f in self.followers.get(report_id, {}).values()
         }
 
@@ -464,7 +470,7 @@ class InMemoryFollowerStore:
         known = self.followers.get(report_id, {})
         erased = None
         for address, follower in list(known.items()):
-            if recipient_key(report_id, follower.email or "") == recipient:
+            if self._recipient_keys.of(report_id, follower.email or "") == recipient:
                 del known[address]
                 erased = follower.email
         return erased
@@ -472,7 +478,7 @@ class InMemoryFollowerStore:
     async def of(self, report_id: str) -> list[Reporter]:
         found = []
         for follower in self.followers.get(report_id, {}).values():
-            key = recipient_key(report_id, follower.email or "")
+            key = self._recipient_keys.of(report_id, follower.email or "")
             if key in self.opted_out:
                 continue
             language = self.languages.get(key, follower.language)
@@ -481,7 +487,7 @@ class InMemoryFollowerStore:
 
     async def set_preferences(self, report_id: str, recipient: str, choices: Choices) -> bool:
         known = {
-            recipient_key(report_id, f.email or "")
+            self._recipient_keys.of(report_id, f.email or "")
             for f in self.followers.get(report_id, {}).values()
         }
         if recipient not in known:

@@ -16,11 +16,10 @@ from stadtmelder_shared import topics
 from stadtmelder_shared.contacts import seal_person
 from stadtmelder_shared.data_keys import supporter_key_id
 from stadtmelder_shared.events import DepartmentRef, Event, Location, Reporter
-from stadtmelder_shared.link_tokens import recipient_key
 from stadtmelder_shared.sealing import new_data_key
 from tests.erasure_fakes import InMemoryContactStore
 from tests.examples import KOENIGSTRASSE, valid_answers
-from tests.fakes import InMemoryAuditLog, InMemoryReportRepository
+from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, recipient_key
 
 DUISBURG = load_jurisdiction()
 REPORTER = Reporter(email="melderin@example.org", name="Mia Melder")
@@ -152,7 +151,12 @@ async def a_closed_report(
 async def support(reports: ReportRepository, report: Report, email: str) -> None:
     """A supporter who left their address (while the report was open, as the service allows)."""
     supporter = Reporter(email=email)
-    sealed = seal_person(new_data_key(), supporter_key_id(report.id, email), supporter, "supporter")
+    sealed = seal_person(
+        new_data_key(),
+        supporter_key_id(report.id, recipient_key(report.id, email)),
+        supporter,
+        "supporter",
+    )
     event = supported(report, sealed, report.created_at)
     await reports.add_supporter(
         report.id, hashlib.sha256(email.encode()).hexdigest(), supporter, event

@@ -21,11 +21,11 @@ from pymongo import AsyncMongoClient
 
 from stadtmelder_notify.delivery.domain import address_key
 from stadtmelder_reports.core.catalogue import load_jurisdiction
-from stadtmelder_shared.link_tokens import recipient_key
 from tests.canary_scans import every_record, services_files
 from tests.canary_scans import occurrences as count_in
 from tests.conftest import LocalSystem
 from tests.examples import valid_answers
+from tests.fakes import recipient_key
 from tests.system import staff_headers, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -159,12 +159,20 @@ async def occurrences(mongo: Mongo, needle: str) -> dict[str, int]:
 
 
 def hashes_of(address: str, report_ids: list[str]) -> dict[str, str]:
-    """What can be recomputed from the address: its plain hash (reports' supporter keys),
-    notify's address key (rate limits) and its recipient key for each report (links)."""
+    """What derives from the address: its plain hash (reports' supporter keys), notify's
+    address key (rate limits), and for each report its recipient key (links; keyed under the
+    link secret, which the test system leaves at its development value) and the plain SHA-256
+    of report and address that the recipient key once was, which anyone could recompute."""
     return {
         "sha256": hashlib.sha256(address.lower().encode()).hexdigest(),
         "address key": address_key(address),
         **{f"recipient key {r}": recipient_key(r, address) for r in report_ids},
+        **{
+            f"plain recipient key {r}": hashlib.sha256(
+                f"{r}|{address.lower()}".encode()
+            ).hexdigest()
+            for r in report_ids
+        },
     }
 
 
@@ -236,6 +244,9 @@ async def test_an_erased_canary_is_in_no_document_and_mailed_no_more(
     # The scan sees each hash before: reports' supporter keys, notify's rate limit.
     assert "sha256" in hashed_before
     assert "address key" in hashed_before
+    # The keyed recipient keys are found (links, followers, data key names); the plain form never.
+    assert {f"recipient key {own}", f"recipient key {supported}"} <= set(hashed_before)
+    assert not [name for name in hashed_before if name.startswith("plain")], hashed_before
     # A follower's key stays in notify as an "erased" marker (see MongoFollowerStore.erase).
     assert set(hashed_after) <= {f"recipient key {own}", f"recipient key {supported}"}
 
@@ -313,7 +324,8 @@ async def nowhere_else(
     assert {name: place.count(local_part) for name, place in places.items()} == dict.fromkeys(
         places, 0
     )
-    for plain_hash in ("sha256", "address key"):
+    plain = ["sha256", "address key", *(n for n in derived if n.startswith("plain"))]
+    for plain_hash in plain:
         assert set(found[plain_hash].values()) == {0}, plain_hash
 
 

@@ -42,9 +42,9 @@ from stadtmelder_shared.events import (
     Reporter,
     ReportSubmitted,
 )
-from stadtmelder_shared.link_tokens import recipient_key
+from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS
 from stadtmelder_shared.sealing import new_data_key, seal
-from tests.fakes import InMemoryFollowerStore
+from tests.fakes import InMemoryFollowerStore, recipient_key
 
 pytestmark = pytest.mark.integration
 
@@ -79,8 +79,8 @@ async def a_stored_report(repository: MongoReportRepository, email: str) -> Any:
 async def test_the_reporter_leaves_the_report_and_every_waiting_event(real_database: Any) -> None:
     repository = MongoReportRepository(real_database)
     report = await a_stored_report(repository, CANARY)
-    store = MongoContactStore(real_database, repository.limits)
-    erasure = erase_reporter(report, NOW)
+    store = MongoContactStore(real_database, repository.limits, DEVELOPMENT_RECIPIENT_KEYS)
+    erasure = erase_reporter(report, NOW, DEVELOPMENT_RECIPIENT_KEYS)
 
     assert await store.erase_reporter(report.id, report.revision + 7, erasure) is False
     assert await store.erase_reporter(report.id, report.revision, erasure) is True
@@ -101,10 +101,10 @@ async def test_one_supporter_leaves_the_report_and_the_others_stay(real_database
     for email in (CANARY, OTHER):
         supporter = Reporter(email=email)
         key = token_hash(email.lower())  # the service's key: a hash of the address
-        key_id = supporter_key_id(report.id, email)
+        key_id = supporter_key_id(report.id, recipient_key(report.id, email))
         sealed = seal(new_data_key(), key_id, "supporter", supporter.model_dump_json())
         await repository.add_supporter(report.id, key, supporter, supported(report, sealed, NOW))
-    store = MongoContactStore(real_database, repository.limits)
+    store = MongoContactStore(real_database, repository.limits, DEVELOPMENT_RECIPIENT_KEYS)
     canary_key = recipient_key(report.id, CANARY)
 
     erased = await store.erase_supporter(report.id, erase_supporter(report, canary_key, NOW))
@@ -123,7 +123,11 @@ async def test_one_supporter_leaves_the_report_and_the_others_stay(real_database
 
 @pytest.fixture
 def followers(database: Any) -> Any:
-    return InMemoryFollowerStore() if database is None else MongoFollowerStore(database)
+    return (
+        InMemoryFollowerStore()
+        if database is None
+        else MongoFollowerStore(database, DEVELOPMENT_RECIPIENT_KEYS)
+    )
 
 
 async def test_an_erased_follower_is_mailed_no_more_and_their_address_returned_once(

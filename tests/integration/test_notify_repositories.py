@@ -30,11 +30,16 @@ from stadtmelder_shared.events import (
     Reporter,
     ReportSubmitted,
 )
-from stadtmelder_shared.link_tokens import recipient_key
+from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS
 from stadtmelder_shared.sealing import new_data_key
 from tests.conftest import LocalSystem
 from tests.data_key_fakes import SealingKit
-from tests.fakes import InMemoryDeliveryLog, InMemoryFollowerStore, InMemoryReportRepository
+from tests.fakes import (
+    InMemoryDeliveryLog,
+    InMemoryFollowerStore,
+    InMemoryReportRepository,
+    recipient_key,
+)
 from tests.system import wait_until
 
 # Seals contact fields the way reports does; the service opens them with its keys.
@@ -185,7 +190,11 @@ async def test_a_deferred_message_waits_until_due_and_is_taken_once(deliveries: 
 
 @pytest.fixture
 def followers(database: Any) -> Any:
-    return InMemoryFollowerStore() if database is None else MongoFollowerStore(database)
+    return (
+        InMemoryFollowerStore()
+        if database is None
+        else MongoFollowerStore(database, DEVELOPMENT_RECIPIENT_KEYS)
+    )
 
 
 async def test_an_opt_out_and_a_language_apply_to_one_follower_of_one_report(

@@ -18,8 +18,9 @@ from stadtmelder_notify.core.store import (
 from stadtmelder_notify.delivery.repository import MongoDeliveryLog
 from stadtmelder_notify.upgrade import Copied, copy_to_documents_by_report
 from stadtmelder_shared.events import PushSubscription
-from stadtmelder_shared.link_tokens import recipient_key
+from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS
 from tests.conftest import LocalSystem
+from tests.fakes import recipient_key
 
 pytestmark = pytest.mark.integration
 
@@ -78,11 +79,15 @@ def _follower(report_id: str, email: str, **choices: Any) -> dict[str, Any]:
 async def test_followers_browsers_and_deferred_mails_of_older_versions_survive_the_copy(
     old_database: Any,
 ) -> None:
-    assert await copy_to_documents_by_report(old_database) == Copied(4, 1, 1)
+    assert await copy_to_documents_by_report(old_database, DEVELOPMENT_RECIPIENT_KEYS) == Copied(
+        4, 1, 1
+    )
     # Run twice by mistake: still everyone once, with their choices.
-    assert await copy_to_documents_by_report(old_database) == Copied(4, 1, 1)
+    assert await copy_to_documents_by_report(old_database, DEVELOPMENT_RECIPIENT_KEYS) == Copied(
+        4, 1, 1
+    )
 
-    followers = MongoFollowerStore(old_database)
+    followers = MongoFollowerStore(old_database, DEVELOPMENT_RECIPIENT_KEYS)
     assert [(f.email, f.language) for f in await followers.of("R1")] == [
         ("anna@example.org", "tr"),
         ("cem@example.org", "de"),

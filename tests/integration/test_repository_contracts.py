@@ -24,6 +24,7 @@ from stadtmelder_routing.responsibility import Decision
 from stadtmelder_routing.work_items import MongoWorkItems, WorkItem
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import DepartmentRef, Location, Reporter, ReportSubmitted
+from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS
 from stadtmelder_shared.sealing import new_data_key, seal
 from tests.examples import geotagged_jpeg
 from tests.fakes import (
@@ -323,7 +324,11 @@ async def test_a_supporter_is_counted_once_and_announced(reports: Any) -> None:
 
 @pytest.fixture
 def followers(database: Any) -> Any:
-    return InMemoryFollowerStore() if database is None else MongoFollowerStore(database)
+    return (
+        InMemoryFollowerStore()
+        if database is None
+        else MongoFollowerStore(database, DEVELOPMENT_RECIPIENT_KEYS)
+    )
 
 
 async def test_followers_are_kept_once_per_address_and_report(followers: Any) -> None:

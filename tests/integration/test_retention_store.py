@@ -19,10 +19,10 @@ from stadtmelder_reports.retention.store import MongoRetentionStore
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.staff.repository import AuditEntry, MongoAuditLog
 from stadtmelder_shared.events import Actor, ContactDataErased
-from stadtmelder_shared.link_tokens import recipient_key
+from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS
 from stadtmelder_shared.metrics import ServiceMetrics
 from stadtmelder_shared.timers import Timers
-from tests.fakes import InMemoryAuditLog
+from tests.fakes import InMemoryAuditLog, recipient_key
 from tests.retention_fakes import (
     ROADS,
     InMemoryRetentionStore,
@@ -56,7 +56,7 @@ def audit(database: Any) -> Any:
 def store(database: Any, reports: Any, audit: Any) -> Any:
     if database is None:
         return InMemoryRetentionStore(reports, audit)
-    return MongoRetentionStore(database, reports.limits)
+    return MongoRetentionStore(database, reports.limits, DEVELOPMENT_RECIPIENT_KEYS)
 
 
 async def test_reports_closed_long_enough_that_keep_contact_data_are_due(
@@ -154,7 +154,9 @@ async def test_a_round_on_ferretdb_erases_once_and_metrics_count_it(real_databas
     report = await a_closed_report(repository, CLOSED, photos=1)
     await support(repository, report, "nachbar@example.org")
     metrics = ServiceMetrics("reports", process_series=False)
-    erasure = ErasureService(repository, MongoContactStore(real_database, repository.limits))
+    erasure = ErasureService(
+        repository, MongoContactStore(real_database, repository.limits, DEVELOPMENT_RECIPIENT_KEYS)
+    )
     retention = await wiring.register(
         Timers(), real_database, repository, erasure, ReportsSettings(), metrics
     )

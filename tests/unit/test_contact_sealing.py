@@ -10,7 +10,7 @@ from stadtmelder_shared.data_keys import supporter_key_id
 from stadtmelder_shared.events import Location, Reporter, ReportSubmitted, ReportSupported
 from stadtmelder_shared.sealing import open_sealed
 from tests.data_key_fakes import InMemoryDataKeys
-from tests.fakes import InMemoryReportRepository
+from tests.fakes import InMemoryReportRepository, recipient_key
 from tests.unit.test_notify_delivery import ANNA, KIT, Notify, routed, submitted
 
 BEN = "ben-canary@example.org"
@@ -53,7 +53,7 @@ async def test_one_erased_supporter_stops_only_their_mails() -> None:
         supporter_count=1,
     )
     erased_before = KIT.erased("supporter")
-    await KIT.keys.destroy(supporter_key_id(ERASED, BEN))
+    await KIT.keys.destroy(supporter_key_id(ERASED, recipient_key(ERASED, BEN)))
 
     assert await notify.service.notify_supported(support) == []
     await notify.service.notify_routed(routed(ERASED))
@@ -104,7 +104,9 @@ async def test_each_supporter_is_sealed_under_a_key_of_their_own() -> None:
     supported = [e for _, e in events if isinstance(e, ReportSupported)]
     [event] = supported
     assert event.supporter is not None
-    assert event.supporter.key_id == supporter_key_id(new.report.id, BEN)
+    assert event.supporter.key_id == supporter_key_id(
+        new.report.id, recipient_key(new.report.id, BEN)
+    )
     assert BEN not in event.model_dump_json()
     assert BEN not in event.supporter.key_id
     opened = open_sealed(keys.keys[event.supporter.key_id], event.supporter, "supporter")

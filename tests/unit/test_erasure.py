@@ -21,11 +21,10 @@ from stadtmelder_reports.staff.schemas import staff_view
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import ContactDataErased, Location, Reporter
-from stadtmelder_shared.link_tokens import recipient_key
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.erasure_fakes import DestroyedKeys, InMemoryContactStore
 from tests.examples import KOENIGSTRASSE, valid_answers
-from tests.fakes import InMemoryAuditLog, InMemoryReportRepository
+from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, recipient_key
 
 DUISBURG = load_jurisdiction()
 CANARY = Reporter(email="canary-erasure@example.org", name="Kanarie Vogel", phone="+49 203 99999")

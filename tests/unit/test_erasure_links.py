@@ -62,6 +62,7 @@ async def client(
         keys.destroy,
         clock=lambda: ERASED_AT,
         alerts=alerts,
+        recipient_keys=MAIL_LINKS.recipient_keys,
     )
 
     @asynccontextmanager

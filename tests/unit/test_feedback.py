@@ -38,11 +38,14 @@ from stadtmelder_shared.events import (
     ReportStatusChanged,
     ReportSubmitted,
 )
-from stadtmelder_shared.link_tokens import recipient_key
 from stadtmelder_shared.sealing import open_sealed
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE, valid_answers
-from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster
+from tests.fakes import (
+    InMemoryAuditLog,
+    InMemoryReportRepository,
+    InMemoryStaffRoster,
+)
 
 DUISBURG = load_jurisdiction()
 DIRECTORY = load_directory()
@@ -377,7 +380,7 @@ async def test_one_click_unsubscribe_announces_the_opt_out_without_the_address(
     assert system.topics_of(report_id, NotificationPreferencesChanged) == [
         topics.NOTIFICATION_PREFERENCES
     ]
-    assert event.recipient_key == recipient_key(report_id, ANNA)
+    assert event.recipient_key == LINKS.recipient(report_id, ANNA)
     assert event.opted_out is True
     assert "anna" not in event.model_dump_json()
 

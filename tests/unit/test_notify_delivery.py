@@ -29,7 +29,6 @@ from stadtmelder_shared.events import (
     ReportSubmitted,
     ReportSupported,
 )
-from stadtmelder_shared.link_tokens import recipient_key
 from tests.data_key_fakes import SealingKit
 from tests.fakes import (
     InMemoryDeliveryLog,
@@ -37,6 +36,7 @@ from tests.fakes import (
     RecordingDeadLetters,
     RecordingMailer,
     RecordingPublisher,
+    recipient_key,
 )
 
 # Seals contact fields the way reports does; the service opens them with its keys.

@@ -13,9 +13,8 @@ from stadtmelder_shared.events import (
     PushSubscription,
     Reporter,
 )
-from stadtmelder_shared.link_tokens import recipient_key
 from tests.alert_fakes import InMemoryDigestQueue, InMemorySubscriptionStore
-from tests.fakes import InMemoryChannelStore, InMemoryFollowerStore, RecordingMailer
+from tests.fakes import InMemoryChannelStore, InMemoryFollowerStore, RecordingMailer, recipient_key
 from tests.unit.test_notify import a_service, a_status_change, routed_event
 
 REPORT = "ABCDE-12345"

@@ -6,7 +6,7 @@ from pydantic import SecretStr, ValidationError
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_reports.citizen_links.domain import LinkInvalid, LinkTokens
-from stadtmelder_shared.link_tokens import LinkPurpose, recipient_key
+from stadtmelder_shared.link_tokens import LinkPurpose
 
 SECRET = b"unit-test-link-secret-of-32-bytes!"
 REPORT = "ABCDE-12345"
@@ -24,7 +24,7 @@ def test_a_link_made_by_notify_is_accepted_by_the_reports_service_for_its_purpos
 
     checked = LinkTokens(SECRET).check(unsubscribe, LinkPurpose.PREFERENCES)
     assert checked.report_id == REPORT
-    assert checked.recipient == recipient_key(REPORT, "anna@example.org")
+    assert checked.recipient == links.recipient(REPORT, "anna@example.org")
     assert LinkTokens(SECRET).check(feedback, LinkPurpose.FEEDBACK) == checked
     assert token_of(links.language(REPORT, "anna@example.org", "tr")) == unsubscribe
 

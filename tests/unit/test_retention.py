@@ -27,10 +27,9 @@ from stadtmelder_reports.retention.service import Erased, RetentionService
 from stadtmelder_reports.staff.repository import AuditEntry
 from stadtmelder_reports.staff.workflow import TARGET_STATUSES
 from stadtmelder_shared.events import Actor, ContactDataErased
-from stadtmelder_shared.link_tokens import recipient_key
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.erasure_fakes import DestroyedKeys
-from tests.fakes import InMemoryAuditLog
+from tests.fakes import InMemoryAuditLog, recipient_key
 from tests.retention_fakes import (
     DUISBURG,
     ROADS,

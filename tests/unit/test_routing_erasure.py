@@ -8,8 +8,7 @@ from stadtmelder_routing.work_items import WorkItem
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import Department, Directory, SendMethod
 from stadtmelder_shared.events import ContactDataErased, Event
-from stadtmelder_shared.link_tokens import recipient_key
-from tests.fakes import InMemoryWorkItems, RecordingPublisher
+from tests.fakes import InMemoryWorkItems, RecordingPublisher, recipient_key
 
 HOOK = SendMethod("webhook", url="https://wbd.example/hook", secret_env="WBD_SECRET")
 MAILBOX = SendMethod("email", mailbox="auftraege@wbd.example")

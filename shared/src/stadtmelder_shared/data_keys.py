@@ -9,7 +9,6 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from stadtmelder_shared.link_tokens import recipient_key
 from stadtmelder_shared.sealing import new_data_key
 
 COLLECTION = "data_keys"
@@ -20,10 +19,11 @@ def reporter_key_id(report_id: str) -> str:
     return report_id
 
 
-def supporter_key_id(report_id: str, email: str) -> str:
-    """One supporter's own key, so that one supporter can be erased alone; the recipient key
-    is what the signed links in their mails carry, so erasure from a link finds it."""
-    return f"support:{report_id}:{recipient_key(report_id, email)}"
+def supporter_key_id(report_id: str, recipient: str) -> str:
+    """One supporter's own key, so that one supporter can be erased alone; named by their
+    recipient key (`RecipientKeys.of`), which the signed links in their mails carry, so that
+    erasure from a link finds it."""
+    return f"support:{report_id}:{recipient}"
 
 
 def alert_key_id(subscription_id: str) -> str:

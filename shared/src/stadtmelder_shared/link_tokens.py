@@ -1,15 +1,15 @@
 """Signed links in citizens' mails: notify signs them, the reports service checks them.
 
-A token is `<report id>.<recipient key>.<mac>`: the recipient key is a hash of report and address
-(never the address), the mac an HMAC of purpose, report and key under `NOTIFY_LINK_SECRET`, which
-both services share. Unguessable without the secret, checkable with it.
+A token is `<report id>.<recipient key>.<mac>`: the recipient key is a keyed hash of report and
+address (never the address), the mac an HMAC of purpose, report and key under
+`NOTIFY_LINK_SECRET`, which both services share. Unguessable without the secret, checkable with it.
 """
 
 import base64
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 # Good enough for a laptop, never for a city: both services refuse it behind a public base URL.
@@ -34,9 +34,26 @@ class LinkHolder:
     recipient: str
 
 
-def recipient_key(report_id: str, address: str) -> str:
-    """Who a message about one report goes to, as a hash: the address never leaves notify."""
-    return hashlib.sha256(f"{report_id}|{address.lower()}".encode()).hexdigest()
+@dataclass(frozen=True)
+class RecipientKeys:
+    """Who a message about one report goes to, as an HMAC-SHA256 of report and address under a
+    key derived from the link secret: the address never leaves notify, and knowing an address
+    and a public report id is not enough to recompute its key (a plain hash would be)."""
+
+    key: bytes = field(repr=False)
+
+    @classmethod
+    def under(cls, link_secret: bytes) -> "RecipientKeys":
+        # Derived, so that a recipient key never doubles as a link's mac or a webhook secret.
+        return cls(hmac.new(link_secret, b"stadtmelder-recipient-key|v2", hashlib.sha256).digest())
+
+    def of(self, report_id: str, address: str) -> str:
+        message = f"{report_id}|{address.lower()}".encode()
+        return hmac.new(self.key, message, hashlib.sha256).hexdigest()
+
+
+# Tests and a laptop; each service's wiring passes the keys under its own NOTIFY_LINK_SECRET.
+DEVELOPMENT_RECIPIENT_KEYS = RecipientKeys.under(DEVELOPMENT_LINK_SECRET.encode())
 
 
 def link_token(secret: bytes, purpose: LinkPurpose, report_id: str, recipient: str) -> str:

@@ -7,7 +7,7 @@ address; the reports service checks them with the same secret.
 from typing import Literal
 from urllib.parse import quote
 
-from stadtmelder_shared.link_tokens import LinkPurpose, link_token, recipient_key
+from stadtmelder_shared.link_tokens import LinkPurpose, RecipientKeys, link_token
 
 Outcome = Literal["fixed", "partly", "not_fixed"]
 OUTCOMES: tuple[Outcome, ...] = ("fixed", "partly", "not_fixed")
@@ -23,6 +23,11 @@ class MailLinks:
     def __init__(self, base_url: str, secret: bytes) -> None:
         self._base = base_url.rstrip("/")
         self._secret = secret
+        self.recipient_keys = RecipientKeys.under(secret)
+
+    def recipient(self, report_id: str, address: str) -> str:
+        """The recipient key the signed links to `address` about the report carry."""
+        return self.recipient_keys.of(report_id, address)
 
     def report(self, report_id: str, language: str) -> str:
         return f"{self._base}/reports/{quote(report_id)}?lang={language}"
@@ -52,4 +57,4 @@ class MailLinks:
         return f"{self._base}/api/v1/feedback/{token}?lang={language}{chosen}"
 
     def _token(self, purpose: LinkPurpose, report_id: str, address: str) -> str:
-        return link_token(self._secret, purpose, report_id, recipient_key(report_id, address))
+        return link_token(self._secret, purpose, report_id, self.recipient(report_id, address))

@@ -16,7 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from stadtmelder_notify.core.store import Choices, MongoChannelStore, MongoFollowerStore
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_shared.events import PushSubscription, Reporter
-from stadtmelder_shared.link_tokens import recipient_key
+from stadtmelder_shared.link_tokens import RecipientKeys
 from stadtmelder_shared.service_clients import connect_mongo
 
 Document = dict[str, Any]
@@ -29,8 +29,10 @@ class Copied:
     deferred: int = 0
 
 
-async def copy_to_documents_by_report(database: AsyncDatabase[Document]) -> Copied:
-    followers = MongoFollowerStore(database)
+async def copy_to_documents_by_report(
+    database: AsyncDatabase[Document], keys: RecipientKeys
+) -> Copied:
+    followers = MongoFollowerStore(database, keys)
     followed = 0
     # In stored order, as the old store listed them: each report's reporter stays first.
     async for old in database["followers"].find():
@@ -38,7 +40,7 @@ async def copy_to_documents_by_report(database: AsyncDatabase[Document]) -> Copi
         await followers.add(report_id, Reporter.model_validate(old))
         await followers.set_preferences(
             report_id,
-            recipient_key(report_id, email),
+            keys.of(report_id, email),
             Choices(old.get("opted_out"), old.get("chosen_language")),
         )
         if old.get("confirmed"):
@@ -63,7 +65,8 @@ async def copy_to_documents_by_report(database: AsyncDatabase[Document]) -> Copi
 async def _upgrade(settings: NotifySettings) -> Copied:
     client = connect_mongo(settings.mongodb_url)
     try:
-        return await copy_to_documents_by_report(client[settings.mongodb_database])
+        keys = RecipientKeys.under(settings.link_secret.get_secret_value().encode())
+        return await copy_to_documents_by_report(client[settings.mongodb_database], keys)
     finally:
         await client.close()
 

@@ -158,7 +158,12 @@ def create_app(settings: ReportsSettings) -> Litestar:
             broker, database, report_core.service, work, settings.kafka_group_id
         )
         erasing = erasure.register(
-            app.state, database, report_core.repository, relay.wake, data_keys.destroy
+            app.state,
+            database,
+            report_core.repository,
+            relay.wake,
+            report_core.service.recipient_keys,
+            data_keys.destroy,
         )
         timers = Timers()
         await retention.register(

@@ -17,7 +17,7 @@ from stadtmelder_notify.delivery.domain import (
 )
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_shared.events import Event, Reporter
-from stadtmelder_shared.link_tokens import recipient_key
+from stadtmelder_shared.link_tokens import RecipientKeys
 
 MailFor = Callable[[str, str], Mail]
 
@@ -123,7 +123,9 @@ class Audience:
         return body
 
 
-def by_mail(event: Event, recipients: list[Reporter], mail_for: MailFor) -> list[Addressee]:
+def by_mail(
+    event: Event, recipients: list[Reporter], mail_for: MailFor, keys: RecipientKeys
+) -> list[Addressee]:
     """Each address once, in the language of its first mention."""
     addressees: dict[str, Addressee] = {}
     for recipient in recipients:
@@ -135,7 +137,7 @@ def by_mail(event: Event, recipients: list[Reporter], mail_for: MailFor) -> list
             address=address,
             language=recipient.language,
             limit_key=address_key(address),
-            follower=recipient_key(event.report_id, address),
+            follower=keys.of(event.report_id, address),
             compose=_composer(mail_for, address, recipient.language),
         )
     return list(addressees.values())

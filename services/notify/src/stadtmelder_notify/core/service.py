@@ -50,7 +50,7 @@ from stadtmelder_shared.events import (
     ReportSupported,
     ReportUnroutable,
 )
-from stadtmelder_shared.link_tokens import recipient_key
+from stadtmelder_shared.link_tokens import RecipientKeys
 
 # Browsers one report's messages are pushed to: a reporter's phone, tablet and computers.
 MAX_BROWSERS = 10
@@ -132,9 +132,9 @@ class NotifyService:
         """Mail the reporter and every supporter; each only once, however often this runs."""
         reporter = await self._contacts.open_reporter(event.reporter)
         book = await self._join(event.report_id, reporter)
-        waited = not _confirmed_in(book, event.report_id, reporter) and (
-            await self._confirmations.wait(event.report_id, reporter, _has_address(reporter))
-        )
+        waited = not _confirmed_in(
+            book, event.report_id, reporter, self._links.recipient_keys
+        ) and (await self._confirmations.wait(event.report_id, reporter, _has_address(reporter)))
         if waited:
             # Read again after the wait: someone may have joined or opted out meanwhile.
             book = await self._join(event.report_id, reporter)
@@ -246,7 +246,7 @@ class NotifyService:
         also: Sequence[Addressee] = (),
     ) -> list[CitizenNotified]:
         """Mail each recipient once, and tell those `also` on their channel."""
-        addressees = [*by_mail(event, recipients, mail_for), *also]
+        addressees = [*by_mail(event, recipients, mail_for, self._links.recipient_keys), *also]
         return await self._delivery.tell(event, topic, step, addressees, citizens)
 
     # --- apps and browsers --------------------------------------------------------------------
@@ -280,14 +280,17 @@ class NotifyService:
             )
         followers = await self._followers.of(report_id)
         return any(
-            f.email and recipient_key(report_id, f.email) == pending.follower for f in followers
+            f.email and self._links.recipient(report_id, f.email) == pending.follower
+            for f in followers
         )
 
 
-def _confirmed_in(book: Followers, report_id: str, reporter: Reporter | None) -> bool:
+def _confirmed_in(
+    book: Followers, report_id: str, reporter: Reporter | None, keys: RecipientKeys
+) -> bool:
     """Whether the read already shows the reporter's confirmation dealt with."""
     email = reporter.email if reporter is not None else None
-    return bool(email) and recipient_key(report_id, email or "") in book.confirmed
+    return bool(email) and keys.of(report_id, email or "") in book.confirmed
 
 
 def _has_address(reporter: Reporter | None) -> bool:

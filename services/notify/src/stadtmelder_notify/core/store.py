@@ -19,7 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_shared.events import AppWebhook, Language, PushSubscription, Reporter
 from stadtmelder_shared.keyed_locks import KeyedLocks
-from stadtmelder_shared.link_tokens import recipient_key
+from stadtmelder_shared.link_tokens import RecipientKeys
 
 Document = dict[str, Any]
 
@@ -71,15 +71,16 @@ class MongoFollowerStore:
     copy in `stadtmelder_notify.upgrade` (see docs/operations.md, "Upgrade").
     """
 
-    def __init__(self, database: AsyncDatabase[Document]) -> None:
+    def __init__(self, database: AsyncDatabase[Document], keys: RecipientKeys) -> None:
         self._reports = database["report_followers"]
+        self._keys = keys
         self._writing = KeyedLocks()
 
     async def ensure_indexes(self) -> None:
         return None  # found by `_id` only
 
     async def add(self, report_id: str, follower: Reporter) -> Followers:
-        key = recipient_key(report_id, follower.email or "")
+        key = self._keys.of(report_id, follower.email or "")
         async with self._writing(report_id):
             document = await self._reports.find_one({"_id": report_id}) or {}
             known = dict(document.get("followers") or {})
@@ -136,7 +137,7 @@ class MongoFollowerStore:
         return str(email) if email else None
 
     async def mark_confirmed(self, report_id: str, email: str) -> None:
-        key = recipient_key(report_id, email)
+        key = self._keys.of(report_id, email)
         async with self._writing(report_id):
             await self._reports.update_one(
                 {"_id": report_id}, {"$set": {f"confirmed.{key}": True}}, upsert=True
@@ -144,7 +145,7 @@ class MongoFollowerStore:
 
     async def is_confirmed(self, report_id: str, email: str) -> bool:
         document = await self._reports.find_one({"_id": report_id}, projection={"confirmed": 1})
-        return recipient_key(report_id, email) in ((document or {}).get("confirmed") or {})
+        return self._keys.of(report_id, email) in ((document or {}).get("confirmed") or {})
 
 
 def _wanting_mail(followers: Document) -> list[Reporter]:

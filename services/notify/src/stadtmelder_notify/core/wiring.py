@@ -36,14 +36,15 @@ def register(
     contacts: Contacts,
     keys: ForgettableKeys | None = None,
 ) -> NotifyService:
-    followers = MongoFollowerStore(database)
+    links = MailLinks(settings.public_base_url, settings.link_secret.get_secret_value().encode())
+    followers = MongoFollowerStore(database, links.recipient_keys)
     channels = MongoChannelStore(database)
     service = NotifyService(
         outlets.deliveries,
         followers,
         outlets.mailer,
         outlets.publisher,
-        MailLinks(settings.public_base_url, settings.link_secret.get_secret_value().encode()),
+        links,
         outlets.dead_letters,
         DeliveryPolicy(
             mails_per_window=settings.mails_per_recipient_per_hour,

@@ -43,6 +43,7 @@ from stadtmelder_shared.events import (
     ReportSubmitted,
     ReportUnroutable,
 )
+from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS, RecipientKeys
 from stadtmelder_shared.nearby import AreaTooWide
 
 DEFAULT_DUPLICATE_RADIUS_M = 50.0
@@ -94,6 +95,7 @@ class ReportService:
         app_webhooks: AppWebhookLookup | None = None,
         *,
         data_keys: DataKeys,
+        recipient_keys: RecipientKeys = DEVELOPMENT_RECIPIENT_KEYS,
     ) -> None:
         self._repository = repository
         self._app_webhooks = app_webhooks
@@ -106,6 +108,8 @@ class ReportService:
         # Contact fields in events are sealed under these keys (docs/personal-data.md).
         self._data_keys = data_keys
         self._contacts = Contacts(data_keys)
+        # A supporter's data key is named by the recipient key their mails' links carry.
+        self.recipient_keys = recipient_keys
 
     async def submit_report(
         self,
@@ -221,7 +225,9 @@ class ReportService:
             key = hashlib.sha256(supporter.email.lower().encode()).hexdigest()
             # Each supporter under a key of their own, so that one can be erased alone.
             sealed = await self._contacts.seal_reporter(
-                supporter_key_id(report_id, supporter.email), supporter, "supporter"
+                supporter_key_id(report_id, self.recipient_keys.of(report_id, supporter.email)),
+                supporter,
+                "supporter",
             )
         event = domain.supported(report, sealed, self._clock())
         if await self._repository.add_supporter(report_id, key, supporter, event):

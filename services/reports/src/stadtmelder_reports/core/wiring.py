@@ -16,6 +16,7 @@ from stadtmelder_reports.integrations.webhook_store import MongoAppWebhookStore
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_shared.data_keys import DataKeys
 from stadtmelder_shared.departments import Directory
+from stadtmelder_shared.link_tokens import RecipientKeys
 
 log = logging.getLogger(__name__)
 
@@ -55,5 +56,6 @@ async def register(
         directory=directory,
         app_webhooks=MongoAppWebhookStore(database),
         data_keys=data_keys,
+        recipient_keys=RecipientKeys.under(settings.link_secret.get_secret_value().encode()),
     )
     return Core(repository, relay, state.service)

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from stadtmelder_reports.core.domain import Report
 from stadtmelder_shared.events import ContactDataErased, derived_event_id
-from stadtmelder_shared.link_tokens import recipient_key
+from stadtmelder_shared.link_tokens import RecipientKeys
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,7 @@ class Erasure:
     event: ContactDataErased
 
 
-def erase_reporter(report: Report, now: datetime) -> Erasure:
+def erase_reporter(report: Report, now: datetime, keys: RecipientKeys) -> Erasure:
     """The reporter's erasure. The public report stays as it is: it never showed contact data."""
     email = report.reporter.email if report.reporter else None
     event = ContactDataErased(
@@ -26,7 +26,7 @@ def erase_reporter(report: Report, now: datetime) -> Erasure:
         report_id=report.id,
         jurisdiction=report.jurisdiction,
         subject="reporter",
-        recipient_key=recipient_key(report.id, email) if email else None,
+        recipient_key=keys.of(report.id, email) if email else None,
     )
     return Erasure(now, event)
 

@@ -17,8 +17,8 @@ from stadtmelder_reports.erasure.domain import (
 )
 from stadtmelder_reports.erasure.store import ContactStore
 from stadtmelder_reports.errors import ReportChangedMeanwhile
-from stadtmelder_shared.data_keys import alert_key_id
-from stadtmelder_shared.link_tokens import LinkHolder, recipient_key
+from stadtmelder_shared.data_keys import alert_key_id, supporter_key_id
+from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS, LinkHolder, RecipientKeys
 
 # Destroys the data key that seals a subject's contact data in Kafka records (crypto-shredding);
 # idempotent, so a repeated request destroys nothing twice.
@@ -37,6 +37,7 @@ class ErasureService:
     on_events_pending: Callable[[str], None] = lambda report_id: None
     clock: Callable[[], datetime] = utc_now
     alerts: AlertContactStore = field(default_factory=NoAlerts)
+    recipient_keys: RecipientKeys = DEVELOPMENT_RECIPIENT_KEYS
 
     async def erase_reporter(self, tracking_token: str) -> datetime:
         """Erase the reporter's contact data; when it was erased, the first time if repeated."""
@@ -48,7 +49,7 @@ class ErasureService:
         under its key (any more), as after an earlier erasure."""
         report = await self.reports.get(holder.report_id)
         email = report.reporter.email if report.reporter else None
-        if email and recipient_key(report.id, email) == holder.recipient:
+        if email and self.recipient_keys.of(report.id, email) == holder.recipient:
             await self.erase_reporter_of(report)
             return True
         return await self.erase_supporter(holder)
@@ -60,7 +61,7 @@ class ErasureService:
         for _ in range(WRITE_ATTEMPTS):
             if report.contact_erased_at is not None:
                 return report.contact_erased_at  # erased before: a repeat changes nothing
-            erasure = erase_reporter(report, self.clock())
+            erasure = erase_reporter(report, self.clock(), self.recipient_keys)
             if await self.store.erase_reporter(report.id, report.revision, erasure):
                 self.on_events_pending(report.id)
                 return erasure.erased_at
@@ -70,7 +71,7 @@ class ErasureService:
     async def erase_supporter(self, holder: LinkHolder) -> bool:
         """Erase the supporter a mail link was made for; False if none is kept (any more)."""
         report = await self.reports.get(holder.report_id)
-        await self.destroy_key(supporter_key_id(holder))
+        await self.destroy_key(supporter_key_id(holder.report_id, holder.recipient))
         erased = await self.store.erase_supporter(
             report.id, erase_supporter(report, holder.recipient, self.clock())
         )
@@ -87,9 +88,3 @@ class ErasureService:
         await self.destroy_key(alert_key_id(subscriber.subscription_id))
         erasure = erase_alert_subscriber(*subscriber, self.clock())
         await self.alerts.erase_subscriber(subscriber.subscription_id, erasure)
-
-
-def supporter_key_id(holder: LinkHolder) -> str:
-    """The data key of one supporter of one report (`data_keys.supporter_key_id`'s form): the
-    recipient key the link carries names no address."""
-    return f"support:{holder.report_id}:{holder.recipient}"

@@ -9,7 +9,7 @@ from stadtmelder_reports.core.documents import outbox_entry
 from stadtmelder_reports.core.server_limits import ServerLimits
 from stadtmelder_reports.erasure.domain import Erasure
 from stadtmelder_shared import topics
-from stadtmelder_shared.link_tokens import recipient_key
+from stadtmelder_shared.link_tokens import RecipientKeys
 
 Document = dict[str, Any]
 # A waiting event's fields that name the reporter: cleared before the relay publishes it.
@@ -31,9 +31,12 @@ class MongoContactStore:
     """Writes through the reports repository's `ServerLimits`, so an erasure never meets another
     write of the same report at the same moment (FerretDB 1.24 would lose one of them)."""
 
-    def __init__(self, database: AsyncDatabase[Document], limits: ServerLimits) -> None:
+    def __init__(
+        self, database: AsyncDatabase[Document], limits: ServerLimits, keys: RecipientKeys
+    ) -> None:
         self._reports = database["reports"]
         self._limits = limits
+        self._keys = keys
 
     async def erase_reporter(self, report_id: str, revision: int, erasure: Erasure) -> bool:
         document = await self._reports.find_one(
@@ -68,12 +71,15 @@ class MongoContactStore:
         if document is None or key is None:
             return False
         supporters = document.get("supporters") or []
-        erased = [s for s in supporters if recipient_key(report_id, s.get("email") or "") == key]
+        erased = [s for s in supporters if self._keys.of(report_id, s.get("email") or "") == key]
         if not erased:
             return False
         hashes = {hashlib.sha256(s["email"].lower().encode()).hexdigest() for s in erased}
         outbox = [
-            *(_without_supporter(entry, key, report_id) for entry in document["outbox"]),
+            *(
+                _without_supporter(entry, key, report_id, self._keys)
+                for entry in document["outbox"]
+            ),
             outbox_entry(topics.CONTACT_DATA_ERASED, erasure.event),
         ]
         return await self._limits.update_queuing(
@@ -101,8 +107,8 @@ def _without_person(entry: Document, fields: tuple[str, ...]) -> Document:
     return {**entry, "event": event}
 
 
-def _without_supporter(entry: Document, key: str, report_id: str) -> Document:
+def _without_supporter(entry: Document, key: str, report_id: str, keys: RecipientKeys) -> Document:
     supporter = entry["event"].get("supporter") or {}
-    if recipient_key(report_id, supporter.get("email") or "") != key:
+    if keys.of(report_id, supporter.get("email") or "") != key:
         return entry
     return _without_person(entry, ("supporter",))

@@ -15,6 +15,7 @@ from stadtmelder_reports.erasure.api import ErasureController
 from stadtmelder_reports.erasure.links_api import AlertErasureController, ErasureLinkController
 from stadtmelder_reports.erasure.service import DestroyKey, ErasureService, keep_no_keys
 from stadtmelder_reports.erasure.store import MongoContactStore
+from stadtmelder_shared.link_tokens import RecipientKeys
 
 ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     ErasureController,
@@ -36,14 +37,16 @@ def register(
     database: AsyncDatabase[dict[str, Any]],
     repository: MongoReportRepository,
     on_events_pending: Callable[[str], None],
+    keys: RecipientKeys,
     destroy_key: DestroyKey = keep_no_keys,
 ) -> ErasureService:
     erasure = ErasureService(
         repository,
-        MongoContactStore(database, repository.limits),
+        MongoContactStore(database, repository.limits, keys),
         destroy_key=destroy_key,
         on_events_pending=on_events_pending,
         alerts=MongoAlertContactStore(database),
+        recipient_keys=keys,
     )
     state.erasure = erasure
     return erasure

@@ -9,7 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from stadtmelder_reports.core.domain import MAX_PHOTOS, Report
 from stadtmelder_reports.core.server_limits import ServerLimits
 from stadtmelder_reports.retention.domain import CLOSED_STATUSES
-from stadtmelder_shared.link_tokens import recipient_key
+from stadtmelder_shared.link_tokens import RecipientKeys
 
 Document = dict[str, Any]
 
@@ -42,11 +42,14 @@ class MongoRetentionStore:
     """Filters on status and `updated_at` (the time of the last status change). FerretDB 1.24
     answers them by a scan of the collection; retention runs rarely and reads ids only."""
 
-    def __init__(self, database: AsyncDatabase[Document], limits: ServerLimits) -> None:
+    def __init__(
+        self, database: AsyncDatabase[Document], limits: ServerLimits, keys: RecipientKeys
+    ) -> None:
         self._reports = database["reports"]
         self._photos = database["photos"]
         self._audit = database["audit"]
         self._limits = limits
+        self._keys = keys
 
     async def ensure_indexes(self) -> None:
         # MongoDB answers the round's query from this; FerretDB 1.24 scans all the same.
@@ -78,7 +81,7 @@ class MongoRetentionStore:
     async def supporters(self, report_id: str) -> list[str]:
         document = await self._reports.find_one({"_id": report_id}, projection={"supporters": 1})
         supporters = (document or {}).get("supporters") or []
-        return [recipient_key(report_id, s["email"]) for s in supporters if s.get("email")]
+        return [self._keys.of(report_id, s["email"]) for s in supporters if s.get("email")]
 
     async def remove_photos(self, report: Report, at: datetime) -> bool:
         # The files first: a crash after them leaves a report still naming photos, which the

@@ -37,7 +37,7 @@ async def register(
     def count(what: What, how_many: int) -> None:
         erased.labels(what=what).inc(how_many)
 
-    store = MongoRetentionStore(database, repository.limits)
+    store = MongoRetentionStore(database, repository.limits, erasure.recipient_keys)
     await store.ensure_indexes()
     service = RetentionService(
         repository,
