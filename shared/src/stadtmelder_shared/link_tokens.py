@@ -34,6 +34,25 @@ class LinkHolder:
     recipient: str
 
 
+def link_token(secret: bytes, purpose: LinkPurpose, report_id: str, recipient: str) -> str:
+    """`<report id>.<recipient key>.<mac>` for `purpose`."""
+    message = f"stadtmelder-link|v1|{purpose.value}|{report_id}|{recipient}".encode()
+    mac = hmac.new(secret, message, hashlib.sha256).digest()[:_MAC_BYTES]
+    return f"{report_id}.{recipient}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
+
+
+def link_holder(secret: bytes, purpose: LinkPurpose, token: str) -> LinkHolder | None:
+    """Whom `token` was signed for, for `purpose`; None if it was changed, cut or not ours."""
+    report_id, _, rest = token.partition(".")
+    recipient, _, _ = rest.partition(".")
+    if not report_id or not _RECIPIENT_KEY.fullmatch(recipient):
+        return None
+    expected = link_token(secret, purpose, report_id, recipient)
+    if not hmac.compare_digest(expected.encode(), token.encode()):
+        return None
+    return LinkHolder(report_id, recipient)
+
+
 @dataclass(frozen=True)
 class RecipientKeys:
     """Who a message about one report goes to, as an HMAC-SHA256 of report and address under a
@@ -54,22 +73,3 @@ class RecipientKeys:
 
 # Tests and a laptop; each service's wiring passes the keys under its own NOTIFY_LINK_SECRET.
 DEVELOPMENT_RECIPIENT_KEYS = RecipientKeys.under(DEVELOPMENT_LINK_SECRET.encode())
-
-
-def link_token(secret: bytes, purpose: LinkPurpose, report_id: str, recipient: str) -> str:
-    """`<report id>.<recipient key>.<mac>` for `purpose`."""
-    message = f"stadtmelder-link|v1|{purpose.value}|{report_id}|{recipient}".encode()
-    mac = hmac.new(secret, message, hashlib.sha256).digest()[:_MAC_BYTES]
-    return f"{report_id}.{recipient}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
-
-
-def link_holder(secret: bytes, purpose: LinkPurpose, token: str) -> LinkHolder | None:
-    """Whom `token` was signed for, for `purpose`; None if it was changed, cut or not ours."""
-    report_id, _, rest = token.partition(".")
-    recipient, _, _ = rest.partition(".")
-    if not report_id or not _RECIPIENT_KEY.fullmatch(recipient):
-        return None
-    expected = link_token(secret, purpose, report_id, recipient)
-    if not hmac.compare_digest(expected.encode(), token.encode()):
-        return None
-    return LinkHolder(report_id, recipient)
