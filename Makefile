@@ -122,9 +122,12 @@ SEED ?= 7
 SPEEDUP ?= 60
 HOURS ?= 4
 
+SIMULATOR = .venv/bin/python -m stadtmelder_fleet.simulator --osm-dir "$(OSM)" --trucks $(TRUCKS) --seed $(SEED)
+
 simulate-fleet: install ## Simulated waste trucks and containers publish sensor readings into `make run` (TRUCKS SEED SPEEDUP HOURS)
-	@.venv/bin/python -m stadtmelder_fleet.simulator --osm-dir "$(OSM)" --trucks $(TRUCKS) --seed $(SEED) \
-	  --speed-up $(SPEEDUP) --hours $(HOURS) --containers-file var/simulator/containers.csv
+	@$(SIMULATOR) --containers-file var/simulator/containers.csv --containers-only
+	@.venv/bin/python -m stadtmelder_fleet.containers.admin var/simulator/containers.csv
+	@$(SIMULATOR) --speed-up $(SPEEDUP) --hours $(HOURS)
 
 bench-fleet: install ## The fleet domain on the simulator's seeded truth: defects found, emptyings saved (SEED WEEKS)
 	@.venv/bin/python -m bench.fleet_simulation --osm-dir "$(OSM)" --seed $(SEED) --weeks $(or $(WEEKS),4)

@@ -36,6 +36,11 @@ class RoadOutcome:
     readings_per_second: float
 
     @property
+    def second_reports(self) -> int:
+        """Reports at a defect that already had one: further than 30 m from it, on its patch."""
+        return self.reports - self.on_smooth_road - self.found
+
+    @property
     def found_percent(self) -> float:
         return 100.0 * self.found / self.spots if self.spots else 0.0
 

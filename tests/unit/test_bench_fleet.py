@@ -2,6 +2,7 @@
 
 from shapely.geometry import Polygon
 
+from bench.fleet_emptying import compare
 from bench.fleet_roads import as_reports, evaluate_roads
 from stadtmelder_fleet.simulator.city import District, Projection
 from stadtmelder_fleet.simulator.world import World, WorldShape, build_world
@@ -51,3 +52,12 @@ async def test_the_fleet_finds_every_seeded_defect_and_nothing_on_smooth_road() 
 async def test_one_day_of_rounds_is_too_little_evidence_for_any_report() -> None:
     outcome = await evaluate_roads(square_world(trucks=1), days=1)
     assert outcome.found == outcome.reports == 0
+
+
+def test_emptying_by_plan_needs_fewer_emptyings_than_the_weekly_round_and_none_overflows() -> None:
+    world = build_world([SQUARE], WorldShape(seed=3, per_district=(12, 3, 12)), Projection())
+    fixed, plan = compare(world, weeks=2)
+    assert fixed.emptyings == 12 * 2  # every container once a week
+    assert plan.emptyings < fixed.emptyings * 0.8
+    assert plan.overflowing == fixed.overflowing == 0
+    assert plan.highest_fill_percent < 100

@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from stadtmelder_fleet.simulator.assets import write_containers
-from stadtmelder_fleet.simulator.city import Projection, load_districts
+from stadtmelder_fleet.simulator.options import world_of, world_parser
 from stadtmelder_fleet.simulator.readings import SOURCE
 from stadtmelder_fleet.simulator.run import Pace, simulate
-from stadtmelder_fleet.simulator.world import World, WorldShape, build_world
+from stadtmelder_fleet.simulator.world import World
 from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
 from stadtmelder_shared.settings import ConnectionSettings
 
@@ -26,29 +26,14 @@ log = logging.getLogger("stadtmelder.fleet-simulator")
 
 
 def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--osm-dir", type=Path, required=True, help="Duisburg's OSM outlines")
-    parser.add_argument("--trucks", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=7)
+    parser = world_parser((__doc__ or "").splitlines()[0])
     parser.add_argument("--speed-up", type=float, default=60.0, help="simulated s per real s")
     parser.add_argument("--hours", type=float, default=4.0, help="simulated hours to run")
-    parser.add_argument("--spots", type=int, default=3, help="defect spots per district")
-    parser.add_argument("--containers", type=int, default=40, help="containers per district")
     parser.add_argument("--fill-every", type=float, default=60.0, help="minutes between fills")
     parser.add_argument("--containers-file", type=Path, help="write the containers here (CSV)")
     parser.add_argument("--containers-only", action="store_true", help="write them, then stop")
     parser.add_argument("--truth", action="store_true", help="print the defect spots and stop")
     return parser.parse_args(argv)
-
-
-def world_of(options: argparse.Namespace) -> World:
-    projection = Projection()
-    shape = WorldShape(
-        seed=options.seed,
-        trucks=options.trucks,
-        per_district=(WorldShape.per_district[0], options.spots, options.containers),
-    )
-    return build_world(load_districts(options.osm_dir, projection), shape, projection)
 
 
 def print_truth(world: World) -> None:
