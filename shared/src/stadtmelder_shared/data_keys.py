@@ -52,16 +52,15 @@ class MongoDataKeys:
         self._keys = collection
 
     async def create(self, key_id: str) -> bytes:
-        existing = await self.find(key_id)
-        if existing is not None:
-            return existing
+        # The insert alone, no read first: a key id is new nearly always (a new report), and
+        # the unique `_id` says when it is not.
         key = new_data_key()
         try:
             await self._keys.insert_one(
                 {"_id": key_id, "key": key, "created_at": datetime.now(UTC)}
             )
         except DuplicateKeyError:
-            # Another request made it meanwhile: its key is the one sealed values use.
+            # Made before, or by another request meanwhile: its key is the one sealed values use.
             won = await self.find(key_id)
             if won is None:
                 raise
