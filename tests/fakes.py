@@ -33,8 +33,6 @@ from stadtmelder_shared.events import (
     Location,
     PushSubscription,
     Reporter,
-    ReportRouted,
-    ReportUnroutable,
 )
 from stadtmelder_shared.geo import distance_m
 from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS, RecipientKeys
@@ -281,20 +279,6 @@ class InMemoryStaffRoster:
 
     async def member(self, user_id: str) -> StaffMember | None:
         return self.members.get(user_id)
-
-
-class InMemoryRoutingLog:
-    def __init__(self) -> None:
-        self.routed: dict[str, ReportRouted | ReportUnroutable] = {}
-
-    async def was_routed(self, submitted_event_id: str) -> bool:
-        return submitted_event_id in self.routed
-
-    async def remember(self, decided: ReportRouted | ReportUnroutable, at: datetime) -> None:
-        self.routed.setdefault(decided.caused_by, decided)
-
-    async def ping(self) -> None:
-        return None
 
 
 @dataclass

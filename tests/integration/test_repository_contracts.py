@@ -18,11 +18,7 @@ from stadtmelder_reports.core.repository import StoredPhoto
 from stadtmelder_reports.core.submission import submit
 from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTokenUnknown
 from stadtmelder_reports.photos.cleaning import clean_photo
-from stadtmelder_routing.domain import routed
-from stadtmelder_routing.repository import MongoRoutingLog
-from stadtmelder_routing.responsibility import Decision
 from stadtmelder_routing.work_items import MongoWorkItems, WorkItem
-from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import DepartmentRef, Location, Reporter, ReportSubmitted
 from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS
 from stadtmelder_shared.sealing import new_data_key, seal
@@ -31,7 +27,6 @@ from tests.fakes import (
     InMemoryDeliveryLog,
     InMemoryFollowerStore,
     InMemoryReportRepository,
-    InMemoryRoutingLog,
     InMemoryWorkItems,
 )
 
@@ -144,28 +139,6 @@ async def test_a_status_change_is_applied_once(reports: Any) -> None:
     assert loaded.status == "routed"
     assert loaded.department == department
     assert [c.status for c in loaded.history] == ["submitted", "routed"]
-
-
-# --- routing ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def routing_log(database: Any) -> Any:
-    return InMemoryRoutingLog() if database is None else MongoRoutingLog(database)
-
-
-async def test_routing_log_remembers_routed_submissions(routing_log: Any) -> None:
-    submitted = a_report().pending_events[0][1]
-    department = load_directory().get("wbd-strasse")
-    assert department is not None
-    decided = routed(
-        submitted, Decision("wbd-strasse", "rule:test", None), department, NOW, None, []
-    )
-
-    assert await routing_log.was_routed(submitted.event_id) is False
-    await routing_log.remember(decided, NOW)
-    await routing_log.remember(decided, NOW)
-    assert await routing_log.was_routed(submitted.event_id) is True
 
 
 # --- notify -------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from stadtmelder_shared.events import (
     Actor,
     CategoryRef,
     DepartmentRef,
+    Event,
     Location,
     Reporter,
     ReportRouted,
@@ -24,7 +25,7 @@ from stadtmelder_shared.events import (
 )
 from stadtmelder_shared.kafka import KafkaEventPublisher
 from tests.data_key_fakes import SealingKit
-from tests.fakes import InMemoryRoutingLog, InMemoryWorkItems, RecordingPublisher
+from tests.fakes import InMemoryWorkItems, RecordingPublisher
 
 # Seals contact fields the way reports does; the service opens them with its keys.
 KIT = SealingKit()
@@ -57,7 +58,6 @@ def a_service(
     publisher: RecordingPublisher, work_items: InMemoryWorkItems | None = None
 ) -> RoutingService:
     return RoutingService(
-        InMemoryRoutingLog(),
         work_items or InMemoryWorkItems(),
         MODEL,
         AssetRegistry(()),
@@ -87,6 +87,34 @@ async def test_a_report_is_routed_with_its_sla_due_date_and_queued_once() -> Non
     assert publisher.topics() == ["departments.wbd-strasse.work", topics.REPORTS_ROUTED]
     work_item = publisher.published[0][1]
     assert "anna@example.org" not in work_item.model_dump_json()
+
+
+class AnnouncementLost(RecordingPublisher):
+    """Kafka takes the work order, then goes away before the first announcement."""
+
+    lost: bool = False
+
+    async def publish(self, topic: str, event: Event) -> None:
+        if topic == topics.REPORTS_ROUTED and not self.lost:
+            self.lost = True
+            raise ConnectionError("Kafka is away")
+        await super().publish(topic, event)
+
+
+async def test_a_submission_whose_announcement_failed_is_routed_again_on_redelivery() -> None:
+    publisher = AnnouncementLost()
+    items = InMemoryWorkItems()
+    service = a_service(publisher, items)
+
+    with pytest.raises(ConnectionError):
+        await service.route_report(a_submission("road_damage"))
+    assert items.items == {}
+    routed = await service.route_report(a_submission("road_damage"))
+
+    assert isinstance(routed, ReportRouted)
+    assert topics.REPORTS_ROUTED in publisher.topics()
+    assert items.items["ABCDE-12345"].status == "routed"
+    assert await service.route_report(a_submission("road_damage")) is None
 
 
 async def test_a_report_no_rule_covers_goes_to_triage_as_unroutable() -> None:
@@ -148,7 +176,6 @@ async def test_consumer_publishes_routed_event_and_work_item_once() -> None:
     broker = KafkaBroker()
     publisher = KafkaEventPublisher(broker, "/test")
     service = RoutingService(
-        InMemoryRoutingLog(),
         InMemoryWorkItems(),
         MODEL,
         AssetRegistry(()),

@@ -11,7 +11,6 @@ from stadtmelder_routing.assets import AssetRegistry
 from stadtmelder_routing.erasure import RoutingErasure, register_erasure
 from stadtmelder_routing.handlers import register_handlers
 from stadtmelder_routing.operations import failed_sends_route
-from stadtmelder_routing.repository import MongoRoutingLog
 from stadtmelder_routing.responsibility import DEFAULT_DIRECTORY, load_model
 from stadtmelder_routing.sending.dispatcher import Dispatcher, RetryPolicy
 from stadtmelder_routing.sending.kafka_topic import KafkaTopicSender
@@ -81,7 +80,6 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
         checks={"kafka": KafkaTopicCheck(settings.kafka_bootstrap_servers)},
     )
     service = RoutingService(
-        MongoRoutingLog(database),
         work_items,
         load_model(rules_dir, departments=directory),
         AssetRegistry(()),

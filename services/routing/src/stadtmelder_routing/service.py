@@ -9,7 +9,6 @@ from typing import Any, Protocol
 
 from stadtmelder_routing import domain
 from stadtmelder_routing.assets import AssetRegistry, asset_for_report
-from stadtmelder_routing.repository import RoutingLog
 from stadtmelder_routing.responsibility import ResponsibilityModel
 from stadtmelder_routing.work_items import WorkItems
 from stadtmelder_shared import topics
@@ -50,7 +49,6 @@ class KafkaWorkDispatcher:
 class RoutingService:
     def __init__(
         self,
-        routing_log: RoutingLog,
         work_items: WorkItems,
         model: ResponsibilityModel,
         assets: AssetRegistry,
@@ -60,7 +58,6 @@ class RoutingService:
         duplicate_radius_m: float = 50.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._log = routing_log
         self._work_items = work_items
         self._model = model
         self._assets = assets
@@ -79,11 +76,12 @@ class RoutingService:
     ) -> ReportRouted | ReportUnroutable | None:
         """Route a submission; None when it was routed before (a redelivery)."""
         # Both only read, so they wait for MongoDB together; the duplicates go unused for the
-        # rare redelivery or unroutable submission.
+        # rare redelivery or unroutable submission. A report has one submission, so its work
+        # item is the memory that the submission was routed.
         async with asyncio.TaskGroup() as reads:
-            routed_before = reads.create_task(self._log.was_routed(submitted.event_id))
+            routed_before = reads.create_task(self._work_items.get(submitted.report_id))
             nearby = reads.create_task(self._probable_duplicates(submitted))
-        if routed_before.result():
+        if routed_before.result() is not None:
             return None
         now = self._clock()
         code, location = submitted.category.code, submitted.location
@@ -99,15 +97,13 @@ class RoutingService:
             asset_id = asset.id if asset else None
             decided = domain.routed(submitted, decision, department, now, asset_id, nearby.result())
             topic, status, due_at = topics.REPORTS_ROUTED, "routed", decided.due_at
-        # Work first, then the announcement and routing's own view of the work (independent of
-        # each other), memory last: a crash in between republishes the same event ids, which
-        # every consumer recognises; remembering first could lose work.
+        # Work first, then the announcement, routing's own view of the work last, as it is the
+        # memory that this submission was routed: a crash in between republishes the same event
+        # ids, which every consumer recognises; remembering first could lose work.
         order = domain.work_item(submitted, department, now)
         await self._dispatcher.dispatch(order, department)
-        async with asyncio.TaskGroup() as writes:
-            writes.create_task(self._publisher.publish(topic, decided))
-            writes.create_task(self._work_items.save(domain.tracked(order, status, due_at)))
-        await self._log.remember(decided, now)
+        await self._publisher.publish(topic, decided)
+        await self._work_items.save(domain.tracked(order, status, due_at))
         return decided
 
     async def follow_status(self, change: ReportStatusChanged) -> None:

@@ -14,6 +14,9 @@ from stadtmelder_shared.keyed_locks import KeyedLocks
 from stadtmelder_shared.nearby import Grid, MongoNearbyIndex
 
 Document = dict[str, Any]
+# Nearby cells ten times as wide as the duplicate radius: the circle around a submission lies in
+# one cell most of the time (1.44 cell reads on average against 4 with the shared grid's 2×).
+CELL_PER_RADIUS = 10.0
 OPEN_STATUSES = ("routed", "triage", "acknowledged", "in_progress", "reopened", "forwarded")
 
 
@@ -60,7 +63,7 @@ class MongoWorkItems:
         # Where open items are, by category: a duplicate lookup reads a few cells by `_id`
         # instead of every work item (FerretDB scans for any other filter).
         self._nearby = MongoNearbyIndex(
-            database["work_item_cells"], Grid.for_radius(duplicate_radius_m)
+            database["work_item_cells"], Grid(cell_m=CELL_PER_RADIUS * duplicate_radius_m)
         )
 
     async def ensure_indexes(self) -> None:
