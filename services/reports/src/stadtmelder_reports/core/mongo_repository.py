@@ -73,10 +73,12 @@ class MongoReportRepository:
                 upsert=True,
             )
         await self._limits.before_adding(report)
-        await self._reports.insert_one(to_document(report))
+        await self._limits.add(to_document(report))
 
     async def get(self, report_id: str) -> Report:
-        document = await self._reports.find_one({"_id": report_id})
+        document = self._limits.just_added(report_id) or await self._reports.find_one(
+            {"_id": report_id}
+        )
         if document is None:
             raise ReportNotFound(report_id)
         return from_document(document)

@@ -1,0 +1,124 @@
+"""A report's life on FerretDB after its submission costs one command per step: its writes need
+no read first when this process wrote the report last, and still refuse what a read would."""
+
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient, monitoring
+
+from stadtmelder_reports.core.domain import Notice, StatusChange, supported
+from stadtmelder_reports.core.mongo_repository import MongoReportRepository
+from stadtmelder_shared.events import DepartmentRef
+from tests.conftest import LocalSystem
+from tests.integration.test_repository_contracts import NOW, a_report
+
+pytestmark = pytest.mark.integration
+
+
+class Commands(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.seen: Counter[tuple[str, str]] = Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.seen[(event.command_name, str(event.command.get(event.command_name)))] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+@pytest.fixture
+async def counted(infrastructure: LocalSystem) -> AsyncIterator[tuple[Any, Commands]]:
+    commands = Commands()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        infrastructure.mongodb_url, tz_aware=True, event_listeners=[commands]
+    )
+    name = f"reads_{uuid.uuid4().hex[:8]}"
+    try:
+        yield client[name], commands
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+async def test_a_report_written_here_is_routed_noticed_and_cleared_without_reads(
+    counted: tuple[Any, Commands],
+) -> None:
+    database, commands = counted
+    reports = MongoReportRepository(database)
+    report = a_report()
+    await reports.add(report)
+    commands.seen.clear()
+
+    routed = StatusChange(
+        "routed", NOW + timedelta(seconds=1), "routed-1", DepartmentRef(id="d", name="D")
+    )
+    assert await reports.record_status(report.id, routed) is True
+    assert await reports.record_notice(report.id, Notice("notice-1", "submitted", "email", NOW))
+    assert await reports.clear_outbox(report.id, 3, ["e"]) is True
+
+    assert commands.seen[("find", "reports")] == 0
+    assert commands.seen[("findAndModify", "reports")] == 3
+    loaded = await reports.get(report.id)
+    assert [change.status for change in loaded.history] == ["submitted", "routed"]
+    assert [notice.id for notice in loaded.notices] == ["notice-1"]
+    assert loaded.pending_events == []
+
+
+async def test_remembered_conditions_still_refuse_a_repeat_and_a_stale_revision(
+    counted: tuple[Any, Commands],
+) -> None:
+    database, _ = counted
+    reports = MongoReportRepository(database)
+    report = a_report()
+    await reports.add(report)
+    routed = StatusChange("routed", NOW, "routed-1", DepartmentRef(id="d", name="D"))
+    assert await reports.record_status(report.id, routed) is True
+
+    assert await reports.record_status(report.id, routed) is False
+    await reports.add_supporter(report.id, "k", None, supported(report, None, NOW))
+    assert await reports.add_supporter(report.id, "k", None, supported(report, None, NOW)) is False
+    assert await reports.clear_outbox(report.id, 2, []) is False
+    assert len((await reports.get(report.id)).pending_events) == 2
+
+
+async def test_a_report_stored_by_another_process_is_read_before_its_first_conditional_write(
+    counted: tuple[Any, Commands],
+) -> None:
+    database, commands = counted
+    report = a_report()
+    await MongoReportRepository(database).add(report)
+    elsewhere = MongoReportRepository(database)
+    commands.seen.clear()
+
+    routed = StatusChange("routed", NOW, "routed-1", DepartmentRef(id="d", name="D"))
+    assert await elsewhere.record_status(report.id, routed) is True
+    assert await elsewhere.record_status(report.id, routed) is False
+
+    assert commands.seen[("find", "reports")] == 1
+
+
+async def test_the_first_read_of_a_new_report_needs_no_command_unless_it_was_written_since(
+    counted: tuple[Any, Commands],
+) -> None:
+    database, commands = counted
+    reports = MongoReportRepository(database)
+    fresh, written = a_report(), a_report()
+    await reports.add(fresh)
+    await reports.add(written)
+    routed = StatusChange("routed", NOW, "routed-1", DepartmentRef(id="d", name="D"))
+    await reports.record_status(written.id, routed)
+    commands.seen.clear()
+
+    first = await reports.get(fresh.id)
+    assert commands.seen[("find", "reports")] == 0
+    assert first == await reports.get(fresh.id)
+    assert commands.seen[("find", "reports")] == 1
+    assert (await reports.get(written.id)).status == "routed"
+    assert commands.seen[("find", "reports")] == 2
