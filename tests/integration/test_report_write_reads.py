@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient, monitoring
 
-from stadtmelder_reports.core.domain import Notice, StatusChange, supported
+from stadtmelder_reports.core.domain import Notice, Report, StatusChange, supported
 from stadtmelder_reports.core.mongo_repository import MongoReportRepository
 from stadtmelder_shared.events import DepartmentRef
 from tests.conftest import LocalSystem
@@ -47,19 +47,28 @@ async def counted(infrastructure: LocalSystem) -> AsyncIterator[tuple[Any, Comma
         await client.close()
 
 
-async def test_a_report_written_here_is_routed_noticed_and_cleared_without_reads(
-    counted: tuple[Any, Commands],
-) -> None:
+ROUTED = StatusChange(
+    "routed", NOW + timedelta(seconds=1), "routed-1", DepartmentRef(id="d", name="D")
+)
+
+
+async def stored_here(counted: tuple[Any, Commands]) -> tuple[MongoReportRepository, Report]:
+    """A report this repository stored, with the commands counted from then on."""
     database, commands = counted
     reports = MongoReportRepository(database)
     report = a_report()
     await reports.add(report)
     commands.seen.clear()
+    return reports, report
 
-    routed = StatusChange(
-        "routed", NOW + timedelta(seconds=1), "routed-1", DepartmentRef(id="d", name="D")
-    )
-    assert await reports.record_status(report.id, routed) is True
+
+async def test_a_report_written_here_is_routed_noticed_and_cleared_without_reads(
+    counted: tuple[Any, Commands],
+) -> None:
+    reports, report = await stored_here(counted)
+    commands = counted[1]
+
+    assert await reports.record_status(report.id, ROUTED) is True
     assert await reports.record_notice(report.id, Notice("notice-1", "submitted", "email", NOW))
     assert await reports.clear_outbox(report.id, 3, ["e"]) is True
 
@@ -74,14 +83,10 @@ async def test_a_report_written_here_is_routed_noticed_and_cleared_without_reads
 async def test_remembered_conditions_still_refuse_a_repeat_and_a_stale_revision(
     counted: tuple[Any, Commands],
 ) -> None:
-    database, _ = counted
-    reports = MongoReportRepository(database)
-    report = a_report()
-    await reports.add(report)
-    routed = StatusChange("routed", NOW, "routed-1", DepartmentRef(id="d", name="D"))
-    assert await reports.record_status(report.id, routed) is True
+    reports, report = await stored_here(counted)
+    assert await reports.record_status(report.id, ROUTED) is True
 
-    assert await reports.record_status(report.id, routed) is False
+    assert await reports.record_status(report.id, ROUTED) is False
     await reports.add_supporter(report.id, "k", None, supported(report, None, NOW))
     assert await reports.add_supporter(report.id, "k", None, supported(report, None, NOW)) is False
     assert await reports.clear_outbox(report.id, 2, []) is False
@@ -97,9 +102,8 @@ async def test_a_report_stored_by_another_process_is_read_before_its_first_condi
     elsewhere = MongoReportRepository(database)
     commands.seen.clear()
 
-    routed = StatusChange("routed", NOW, "routed-1", DepartmentRef(id="d", name="D"))
-    assert await elsewhere.record_status(report.id, routed) is True
-    assert await elsewhere.record_status(report.id, routed) is False
+    assert await elsewhere.record_status(report.id, ROUTED) is True
+    assert await elsewhere.record_status(report.id, ROUTED) is False
 
     assert commands.seen[("find", "reports")] == 1
 
@@ -112,8 +116,7 @@ async def test_the_first_read_of_a_new_report_needs_no_command_unless_it_was_wri
     fresh, written = a_report(), a_report()
     await reports.add(fresh)
     await reports.add(written)
-    routed = StatusChange("routed", NOW, "routed-1", DepartmentRef(id="d", name="D"))
-    await reports.record_status(written.id, routed)
+    await reports.record_status(written.id, ROUTED)
     commands.seen.clear()
 
     first = await reports.get(fresh.id)
