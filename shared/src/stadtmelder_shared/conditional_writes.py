@@ -87,11 +87,9 @@ class ConditionalWrites:
     async def _update_remembering(self, document_id: Any, update: Document) -> bool:
         # Forgotten first: should the write fail, whether it took effect is unknown.
         self._known.pop(document_id, None)
+        # The whole document: FerretDB 1.24 refuses a projection (`fields`) in findAndModify.
         after = await self._collection.find_one_and_update(
-            {"_id": document_id},
-            update,
-            projection=dict.fromkeys(self._remembered, 1),
-            return_document=ReturnDocument.AFTER,
+            {"_id": document_id}, update, return_document=ReturnDocument.AFTER
         )
         if after is None:
             return False
