@@ -16,7 +16,7 @@ from stadtmelder_fleet.containers.domain import FillReading
 from stadtmelder_fleet.containers.importing import EXAMPLE_FILE, read_container_file
 from stadtmelder_fleet.containers.planning import Depot
 from stadtmelder_fleet.containers.service import ContainerService
-from stadtmelder_fleet.containers.staff_check import StaffTokens
+from stadtmelder_fleet.staff_tokens import StaffTokens
 from stadtmelder_shared.events import Location
 from stadtmelder_shared.key_files import ensure_p256_key_pem
 from tests.container_fakes import InMemoryContainerStore

@@ -19,7 +19,7 @@ from stadtmelder_fleet.containers.exports import (
     plan_json,
 )
 from stadtmelder_fleet.containers.service import ContainerService
-from stadtmelder_fleet.containers.staff_check import Access
+from stadtmelder_fleet.staff_tokens import Access
 
 PLAN_PATH = "/api/v1/containers/emptying-plan"
 FORECASTS_PATH = "/api/v1/containers/forecasts"

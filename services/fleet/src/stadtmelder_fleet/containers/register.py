@@ -4,8 +4,8 @@ from stadtmelder_fleet.containers.api import container_routes
 from stadtmelder_fleet.containers.handlers import register_handlers
 from stadtmelder_fleet.containers.planning import Depot
 from stadtmelder_fleet.containers.service import ContainerService
-from stadtmelder_fleet.containers.staff_check import StaffTokens
 from stadtmelder_fleet.containers.store import MongoContainerStore
+from stadtmelder_fleet.staff_tokens import StaffTokens
 from stadtmelder_fleet.wiring import FleetContext
 from stadtmelder_shared.events import Location
 

@@ -2,13 +2,13 @@
 
 from dataclasses import fields
 
-from stadtmelder_fleet.containers.staff_check import StaffTokens
 from stadtmelder_fleet.road.api import layer_routes
 from stadtmelder_fleet.road.domain import RoadRules
 from stadtmelder_fleet.road.handlers import register_handlers
 from stadtmelder_fleet.road.service import RoadService
 from stadtmelder_fleet.road.store import MongoPieceStore
 from stadtmelder_fleet.settings import FleetSettings
+from stadtmelder_fleet.staff_tokens import StaffTokens
 from stadtmelder_fleet.wiring import FleetContext
 
 
@@ -30,7 +30,7 @@ def register(context: FleetContext) -> RoadService:
         max_pieces=settings.road_max_pieces,
     )
     register_handlers(context.broker, settings.kafka_group_id, context.checks, service.record)
-    # The staff check of the emptying plans: dispatchers and admins plan road repairs too.
+    # The same staff check as the emptying plans: dispatchers and admins plan road repairs too.
     staff = StaffTokens(
         settings.staff_jwks_url,
         settings.staff_signing_key_file,
