@@ -1,4 +1,5 @@
-"""KEDA scales routing and notify on the lag of exactly the consumer groups the code has."""
+"""KEDA scales routing and notify on the lag of exactly the consumer groups the code has; fleet
+runs one replica that nothing scales."""
 
 from pathlib import Path
 from typing import Any, cast
@@ -12,8 +13,10 @@ from stadtmelder_notify.core.handlers import register_handlers as register_notif
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_routing.handlers import register_handlers as register_routing
 from stadtmelder_routing.settings import RoutingSettings
+from tests.unit.test_k8s_settings import rendered
 
 BASE = Path(__file__).resolve().parents[2] / "deploy" / "k8s" / "base"
+OVERLAYS = BASE.parent / "overlays"
 
 
 def consumer_groups(service: str) -> set[tuple[str, str]]:
@@ -58,3 +61,23 @@ def test_consumers_never_outnumber_the_partitions_of_their_topics(service: str) 
 
     for _, topic in triggers(service):
         assert scaled["spec"]["maxReplicaCount"] <= partitions[topic]
+
+
+@pytest.mark.parametrize("overlay", ["dev", "prod", "mongodb-in-cluster"])
+def test_fleet_runs_one_replica_that_nothing_scales(overlay: str) -> None:
+    # The road pieces live in the memory of the one consumer of the roughness readings.
+    manifests = rendered(OVERLAYS / overlay)
+    (deployment,) = [
+        d for d in manifests if d["kind"] == "Deployment" and d["metadata"]["name"] == "fleet"
+    ]
+    scalers = [
+        d
+        for d in manifests
+        if d["kind"] in ("HorizontalPodAutoscaler", "ScaledObject")
+        and d["spec"]["scaleTargetRef"]["name"] == "fleet"
+    ]
+
+    assert deployment["spec"]["replicas"] == 1
+    # No surge pod reading pieces while the old one still holds newer ones.
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    assert scalers == []

@@ -13,6 +13,7 @@ import yaml
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 
+from stadtmelder_fleet.settings import FleetSettings
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_routing.settings import RoutingSettings
@@ -23,6 +24,7 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "reports": ReportsSettings,
     "routing": RoutingSettings,
     "notify": NotifySettings,
+    "fleet": FleetSettings,
 }
 # The Secrets the base references but an operator creates, and the keys each must have;
 # docs/operations.md tells how.
@@ -198,3 +200,21 @@ def test_each_service_accepts_the_settings_an_overlay_gives_it(
     settings = SETTINGS[service]()
 
     assert settings.model_dump()["port"] == spec["ports"][0]["containerPort"]
+
+
+@pytest.mark.parametrize("overlay", ["dev", "prod", "mongodb-in-cluster"])
+def test_fleet_checks_staff_tokens_as_reports_does(overlay: str) -> None:
+    manifests = rendered(ROOT / "deploy" / "k8s" / "overlays" / overlay)
+    data = {
+        d["metadata"]["name"].rsplit("-", 1)[0]: d["data"]
+        for d in manifests
+        if d["kind"] == "ConfigMap"
+    }
+    fleet = FleetSettings.model_validate(
+        {k.removeprefix("FLEET_").lower(): v for k, v in data["fleet"].items()}
+    )
+    reports = {k.removeprefix("REPORTS_"): v for k, v in data["reports"].items()}
+
+    assert fleet.staff_jwks_url == reports.get("STAFF_JWKS_URL")
+    assert fleet.staff_issuer == reports.get("STAFF_ISSUER", "stadtmelder-local")
+    assert fleet.staff_audience == reports["STAFF_AUDIENCE"]
