@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from stadtmelder_fleet.bulk_writes import replace_in_batches
 from stadtmelder_fleet.containers.domain import Container, FillReading
 from stadtmelder_shared.events import Location
 
@@ -49,14 +50,10 @@ class MongoContainerStore:
         self._fill = database[FILL]
 
     async def save_containers(self, containers: Sequence[Container]) -> None:
-        if containers:
-            await self._containers.bulk_write(
-                [
-                    ReplaceOne({"_id": c.id}, _container_document(c), upsert=True)
-                    for c in containers
-                ],
-                ordered=False,
-            )
+        writes = [
+            ReplaceOne({"_id": c.id}, _container_document(c), upsert=True) for c in containers
+        ]
+        await replace_in_batches(self._containers, writes)
 
     async def containers(self) -> list[Container]:
         return [_container(d) async for d in self._containers.find({}).sort("_id", 1)]

@@ -6,6 +6,7 @@ from typing import Any, Protocol
 from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from stadtmelder_fleet.bulk_writes import replace_in_batches
 from stadtmelder_fleet.road.domain import KEPT_PASSES, Pass, Piece
 
 Document = dict[str, Any]
@@ -33,7 +34,7 @@ class MongoPieceStore:
     async def save(self, pieces: list[Piece]) -> None:
         if pieces:
             writes = [ReplaceOne({"_id": p.id}, _document(p), upsert=True) for p in pieces]
-            await self._pieces.bulk_write(writes, ordered=False)
+            await replace_in_batches(self._pieces, writes)
 
     async def all_pieces(self, limit: int) -> list[Piece]:
         return [_piece(found) async for found in self._pieces.find({}).limit(limit)]
