@@ -17,6 +17,7 @@ from stadtmelder_fleet.settings import FleetSettings
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_routing.settings import RoutingSettings
+from stadtmelder_shared.settings import ConnectionSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "deploy" / "k8s" / "base"
@@ -218,3 +219,27 @@ def test_fleet_checks_staff_tokens_as_reports_does(overlay: str) -> None:
     assert fleet.staff_jwks_url == reports.get("STAFF_JWKS_URL")
     assert fleet.staff_issuer == reports.get("STAFF_ISSUER", "stadtmelder-local")
     assert fleet.staff_audience == reports["STAFF_AUDIENCE"]
+
+
+def test_the_in_cluster_database_user_may_write_every_database_a_service_uses() -> None:
+    manifests = rendered(ROOT / "deploy" / "k8s" / "overlays" / "mongodb-in-cluster")
+    config: dict[str, str] = {}
+    for document in manifests:
+        if document["kind"] == "ConfigMap":
+            config.update(document.get("data", {}))
+    (mongodb,) = [d for d in manifests if d["kind"] == "MongoDBCommunity"]
+    (user,) = mongodb["spec"]["users"]
+    granted = {role["db"] for role in user["roles"] if role["name"] == "readWrite"}
+    used = {
+        config.get(
+            f"{service.upper()}_MONGODB_DATABASE", settings.model_fields["mongodb_database"].default
+        )
+        for service, settings in SETTINGS.items()
+    }
+    used.add(
+        config.get(
+            "DATA_KEYS_DATABASE", ConnectionSettings.model_fields["data_keys_database"].default
+        )
+    )
+
+    assert used <= granted, f"no readWrite role for {sorted(used - granted)}"
