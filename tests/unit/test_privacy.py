@@ -18,6 +18,7 @@ from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import TrackingTokenUnknown
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
+from stadtmelder_reports.moderation.service import ModerationService
 from stadtmelder_reports.privacy.api import DATA_ANSWERS_PER_MINUTE
 from stadtmelder_reports.privacy.domain import (
     mail_id_for,
@@ -49,6 +50,8 @@ REPORTER = Reporter(email=EMAIL, name="Anna Beispiel", phone="0203 123456")
 RETENTION = Periods.of_days(90, 365, 730)
 CLERK = StaffMember("clerk-licht-7", frozenset({"clerk"}), LIGHTS)
 READ_AT = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
+DISPATCHER = StaffMember("dispatcher-zentrale-2", frozenset({"dispatcher"}), LIGHTS)
+MODERATED_AT = datetime(2026, 12, 2, 9, 15, tzinfo=UTC)
 
 
 @dataclass
@@ -203,6 +206,26 @@ async def test_the_data_answer_names_department_role_and_time_but_no_staff_id(
     assert datetime.fromisoformat(read["at"]) == READ_AT
     assert answer["retention"] == {"contact_days": 90, "photo_days": 365, "audit_days": 730}
     assert CLERK.user_id not in response.text
+
+
+async def test_the_data_answer_lists_each_moderation_step_with_reason_and_date(
+    held: Held, client: AsyncTestClient[Litestar]
+) -> None:
+    moderation = ModerationService(held.reports, InMemoryAuditLog(), clock=lambda: MODERATED_AT)
+    await moderation.moderate(DISPATCHER, held.report_id, "hidden", "Names a neighbour")
+    await moderation.moderate(
+        DISPATCHER, held.report_id, "redacted", "Personal data", text="Laterne aus"
+    )
+
+    response = await client.get(f"/api/v1/track/{held.token}/data?lang=en")
+
+    assert response.status_code == 200, response.text
+    hidden, redacted = response.json()["moderation"]
+    assert (hidden["action"], hidden["reason"]) == ("hidden", "Names a neighbour")
+    assert (redacted["action"], redacted["public_description"]) == ("redacted", "Laterne aus")
+    assert datetime.fromisoformat(hidden["at"]) == MODERATED_AT
+    assert (hidden["role"], hidden["department_id"]) == ("dispatcher", LIGHTS)
+    assert DISPATCHER.user_id not in response.text
 
 
 async def test_an_unknown_token_is_a_404_saying_so(client: AsyncTestClient[Litestar]) -> None:

@@ -38,7 +38,8 @@ class PrivacyController(Controller):
         lang: FromQuery[LanguageCode] = "de",
     ) -> DataHeldOut:
         """Everything stored about you as the reporter: your contact data, the report as staff
-        see it, every message sent to you, and every time staff looked at your contact data
+        see it, every change staff made to what the public sees of it (with reason and date),
+        every message sent to you, and every time staff looked at your contact data
         (department, role, time), with how long each is kept."""
         await count_data_answer(limiter, request)
         held = await privacy.data_held(token)

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from stadtmelder_reports.privacy.domain import DataHeld
 from stadtmelder_reports.staff.schemas import StaffReportOut, staff_view
+from stadtmelder_shared.events import ReportModerated
 
 Shape = TypeVar("Shape", bound=BaseModel)
 
@@ -32,6 +33,22 @@ class StaffReadOut(BaseModel):
     fields: list[str] = Field(description="What was shown: `email`, `name`, `phone`.")
 
 
+class ModerationStepOut(BaseModel):
+    """A change staff made to what the public sees of the report."""
+
+    at: datetime
+    action: str = Field(
+        description="`hidden`, `shown`, `redacted` (description) or `photo_removed`."
+    )
+    reason: str = Field(description="Why staff did it, as they gave it.")
+    public_description: str | None = Field(
+        description="After `redacted`: the description the public sees instead."
+    )
+    photo: int | None = Field(description="After `photo_removed`: the photo's number.")
+    role: str = Field(description="Who did it: `dispatcher` or `admin`.")
+    department_id: str | None
+
+
 class RetentionOut(BaseModel):
     contact_days: int = Field(description="Contact data is erased this long after closing.")
     photo_days: int = Field(description="Photos of a closed report are erased after this.")
@@ -50,6 +67,9 @@ class DataHeldOut(BaseModel):
     staff_reads: list[StaffReadOut] = Field(
         description="Every time staff looked at your contact data, oldest first."
     )
+    moderation: list[ModerationStepOut] = Field(
+        description="Every change staff made to what the public sees of the report, oldest first."
+    )
     retention: RetentionOut
 
 
@@ -65,11 +85,25 @@ def data_held_out(held: DataHeld, now: datetime, language: str, base_url: str) -
         report=without_staff_ids(staff_view(held.report, now, language, base_url)),
         messages=[shaped(MessageOut, message) for message in held.messages],
         staff_reads=[shaped(StaffReadOut, read) for read in held.staff_reads],
+        moderation=[moderation_step_out(step) for step in held.report.moderation],
         retention=RetentionOut(
             contact_days=held.retention.contact.days,
             photo_days=held.retention.photos.days,
             audit_days=held.retention.audit.days,
         ),
+    )
+
+
+def moderation_step_out(step: ReportModerated) -> ModerationStepOut:
+    """Role and department say who acted, not the staff member's id (see `without_staff_ids`)."""
+    return ModerationStepOut(
+        at=step.occurred_at,
+        action=step.action,
+        reason=step.reason,
+        public_description=step.public_description,
+        photo=step.photo,
+        role=step.actor.role,
+        department_id=step.actor.department_id,
     )
 
 
