@@ -96,15 +96,9 @@ def data_held_out(held: DataHeld, now: datetime, language: str, base_url: str) -
 
 def moderation_step_out(step: ReportModerated) -> ModerationStepOut:
     """Role and department say who acted, not the staff member's id (see `without_staff_ids`)."""
-    return ModerationStepOut(
-        at=step.occurred_at,
-        action=step.action,
-        reason=step.reason,
-        public_description=step.public_description,
-        photo=step.photo,
-        role=step.actor.role,
-        department_id=step.actor.department_id,
-    )
+    told = step.model_dump(include={"action", "reason", "public_description", "photo"})
+    actor = step.actor.model_dump(include={"role", "department_id"})
+    return ModerationStepOut(at=step.occurred_at, **told, **actor)
 
 
 def without_staff_ids(view: StaffReportOut) -> StaffReportOut:
