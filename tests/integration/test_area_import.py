@@ -1,5 +1,6 @@
 """Importing official areas and assets into the routing database, as the admin command does."""
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -110,3 +111,18 @@ async def test_imported_assets_are_stored_and_a_full_reimport_replaces_them(
     assets = {asset.id: asset for asset in await load_assets(database)}
     assert sorted(assets) == ["c-1", "sl-2"]
     assert (assets["sl-2"].pole_number, assets["sl-2"].owner) == ("DU 2a", "city")
+
+
+async def test_a_re_import_of_hundreds_of_assets_completes(database: Any, tmp_path: Path) -> None:
+    # FerretDB 1.24 hangs on one command replacing more than 100 existing documents.
+    lat, lon = KOENIGSTRASSE
+    poles = tmp_path / "masten.csv"
+    rows = [f"sl-{n},{lat + n * 0.0001},{lon},DU {n}" for n in range(250)]
+    poles.write_text("id,lat,lon,pole_number\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+    await import_assets(database, [poles], asset_type="street_light")
+    await asyncio.wait_for(
+        import_assets(database, [poles], asset_type="street_light", replace=True), timeout=60
+    )
+
+    assert len(await load_assets(database)) == 250

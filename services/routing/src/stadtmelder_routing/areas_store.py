@@ -13,12 +13,12 @@ from shapely import MultiPolygon, Polygon
 
 from stadtmelder_routing.assets import Asset, AssetType
 from stadtmelder_routing.responsibility import Area, ResponsibilityDataError
+from stadtmelder_shared.bulk_writes import replace_in_batches
 from stadtmelder_shared.events import Location
 
 Document = dict[str, Any]
 AREAS = "areas"
 ASSETS = "assets"
-_BATCH = 1000
 
 
 async def load_areas(database: AsyncDatabase[Document]) -> list[Area] | None:
@@ -62,11 +62,10 @@ async def save_assets(
 
 
 async def _upsert(collection: AsyncCollection[Document], documents: list[Document]) -> None:
-    for start in range(0, len(documents), _BATCH):
-        batch = documents[start : start + _BATCH]
-        await collection.bulk_write(
-            [ReplaceOne({"_id": document["_id"]}, document, upsert=True) for document in batch]
-        )
+    await replace_in_batches(
+        collection,
+        [ReplaceOne({"_id": document["_id"]}, document, upsert=True) for document in documents],
+    )
 
 
 def _area_document(area: Area) -> Document:

@@ -7,8 +7,8 @@ from typing import Any, Protocol
 from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from stadtmelder_fleet.bulk_writes import replace_in_batches
 from stadtmelder_fleet.containers.domain import Container, FillReading
+from stadtmelder_shared.bulk_writes import replace_in_batches
 from stadtmelder_shared.events import Location
 
 Document = dict[str, Any]

@@ -6,8 +6,8 @@ from typing import Any, Protocol
 from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from stadtmelder_fleet.bulk_writes import replace_in_batches
 from stadtmelder_fleet.road.domain import KEPT_PASSES, Pass, Piece
+from stadtmelder_shared.bulk_writes import replace_in_batches
 
 Document = dict[str, Any]
 

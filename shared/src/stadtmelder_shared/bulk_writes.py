@@ -1,10 +1,10 @@
-"""Bulk replacements in batches: FerretDB 1.24's limit, in one place for the fleet's stores.
+"""Bulk replacements in batches: FerretDB 1.24's limit, in one place for every service.
 
 FerretDB 1.24 on SQLite keeps a connection for every statement of one update command that
 replaces an existing document until the command ends; past its pool of 100 the command waits
 for itself forever, and every later command on that database with it (measured: 101 replaced
-documents hang, 99 do not). A flush of many road pieces or a re-import of the containers goes
-in batches well below that.
+documents hang, 99 do not). A flush of many road pieces and a re-import of containers, areas or
+assets go in batches well below that.
 """
 
 from collections.abc import Sequence
