@@ -26,12 +26,12 @@ async def test_poison_on_each_partition_of_notify_topics_is_parked_and_the_next_
     infrastructure: LocalSystem, caplog: pytest.LogCaptureFixture
 ) -> None:
     run = PoisonRun(infrastructure.kafka)
-    service, alerts = Recorder(TOLD), Recorder(ALERTS)
-    register_handlers(run.broker, service, f"poison-notify-{run.key}")  # type: ignore[arg-type]
+    service, choices, alerts = Recorder(TOLD), Recorder(), Recorder(ALERTS)
+    register_handlers(run.broker, service, choices, f"poison-notify-{run.key}")  # type: ignore[arg-type]
     register_alert_handlers(run.broker, alerts, f"poison-alerts-{run.key}")  # type: ignore[arg-type]
 
     try:
-        placed = await run.run(lambda: service.seen | alerts.seen)
+        placed = await run.run(lambda: service.seen | choices.seen | alerts.seen)
         parked = await run.dead_letters(placed)
     finally:
         await run.broker.stop()

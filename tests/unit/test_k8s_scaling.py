@@ -28,7 +28,7 @@ def consumer_groups(service: str) -> set[tuple[str, str]]:
         register_routing(broker, nothing, RoutingSettings().kafka_group_id)
     else:
         settings = NotifySettings()
-        register_notify(broker, nothing, settings.kafka_group_id)
+        register_notify(broker, nothing, nothing, settings.kafka_group_id)
         register_alert_handlers(broker, nothing, settings.alerts_group_id)
     subscribers: list[Any] = broker.subscribers
     return {

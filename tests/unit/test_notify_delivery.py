@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
+from stadtmelder_notify.core.choices import FollowerChoices
 from stadtmelder_notify.core.handlers import register_handlers
 from stadtmelder_notify.core.service import NotifyService
 from stadtmelder_notify.delivery.domain import DeliveryFailed, DeliveryPolicy
@@ -79,6 +80,7 @@ class Notify:
             confirmation_wait_s=confirmation_wait_s,
             contacts=KIT.contacts,
         )
+        self.choices = FollowerChoices(self.followers)
 
     def subjects_to(self, address: str) -> list[str]:
         return [mail.subject for mail in self.mailer.sent if mail.to == address]
@@ -251,7 +253,7 @@ async def test_an_opted_out_recipient_gets_no_more_mail_about_that_report_only()
     await notify.service.notify_submitted(submitted())
     await notify.service.notify_submitted(submitted(report_id="OTHER-00001"))
 
-    assert await notify.service.change_preferences(preferences(opted_out=True)) is True
+    assert await notify.choices.change_preferences(preferences(opted_out=True)) is True
     await notify.service.notify_routed(routed())
     await notify.service.notify_status_changed(changed("acknowledged"))
     await notify.service.notify_routed(routed(report_id="OTHER-00001"))
@@ -267,7 +269,7 @@ async def test_a_recipient_can_change_the_language_of_a_reports_mail() -> None:
     notify = Notify()
     await notify.service.notify_submitted(submitted(language="en"))
 
-    await notify.service.change_preferences(preferences(language="tr"))
+    await notify.choices.change_preferences(preferences(language="tr"))
     await notify.service.notify_routed(routed(language="en"))
 
     assert (
@@ -280,7 +282,7 @@ async def test_preferences_for_an_unknown_recipient_change_nothing() -> None:
     notify = Notify()
     await notify.service.notify_submitted(submitted())
 
-    changed_anything = await notify.service.change_preferences(
+    changed_anything = await notify.choices.change_preferences(
         preferences(opted_out=True, address="mallory@example.org")
     )
 
@@ -329,7 +331,7 @@ async def test_a_deferred_mail_is_not_sent_after_its_recipient_opted_out() -> No
     notify = Notify(mails_per_window=1)
     await notify.service.notify_submitted(submitted())
     await notify.service.notify_routed(routed())  # deferred
-    await notify.service.change_preferences(preferences(opted_out=True))
+    await notify.choices.change_preferences(preferences(opted_out=True))
 
     notify.clock.now += timedelta(hours=2)
     assert await notify.service.send_deferred() == 0
@@ -424,7 +426,7 @@ async def test_no_address_reaches_the_logs_even_when_sending_fails(
 ) -> None:
     notify = Notify(mails_per_window=2, max_failures=2)
     broker = KafkaBroker()
-    register_handlers(broker, notify.service, "notify")
+    register_handlers(broker, notify.service, notify.choices, "notify")
     notify.mailer.refused.add("cem@example.org")
     caplog.set_level(logging.DEBUG)
 

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from stadtmelder_notify.core.channel_messages import notification
+from stadtmelder_notify.core.choices import FollowerChoices
 from stadtmelder_notify.core.service import NotifyService
 from stadtmelder_notify.delivery.channels import create_channels
 from stadtmelder_notify.delivery.domain import (
@@ -78,9 +79,10 @@ class Notify:
         self.deliveries = InMemoryDeliveryLog()
         self.dead_letters = RecordingDeadLetters()
         self.publisher = RecordingPublisher()
+        followers = InMemoryFollowerStore()
         self.service = NotifyService(
             self.deliveries,
-            InMemoryFollowerStore(),
+            followers,
             RecordingMailer(),
             self.publisher,
             LINKS,
@@ -93,9 +95,10 @@ class Notify:
             push=self.push,
             contacts=KIT.contacts,
         )
+        self.choices = FollowerChoices(followers, self.channels)
 
     async def subscribe(self, browser: Browser, subscribed: bool = True) -> bool:
-        return await self.service.change_push_subscription(
+        return await self.choices.change_push_subscription(
             PushSubscriptionChanged(
                 report_id=REPORT,
                 jurisdiction="duisburg",

@@ -4,6 +4,7 @@ import logging
 
 from faststream.kafka import KafkaBroker
 
+from stadtmelder_notify.core.choices import FollowerChoices
 from stadtmelder_notify.core.service import NotifyService
 from stadtmelder_notify.delivery.domain import DeliveryFailed
 from stadtmelder_shared import topics
@@ -30,7 +31,9 @@ MAILING_WORKERS = 3
 RETRIED = (DeliveryFailed,)
 
 
-def register_handlers(broker: KafkaBroker, service: NotifyService, group_id: str) -> None:
+def register_handlers(
+    broker: KafkaBroker, service: NotifyService, choices: FollowerChoices, group_id: str
+) -> None:
     @consumer(broker, topics.REPORTS_SUBMITTED, group_id, workers=MAILING_WORKERS, retried=RETRIED)
     async def on_report_submitted(event: ReportSubmitted) -> None:
         told = await service.notify_submitted(event)
@@ -62,14 +65,14 @@ def register_handlers(broker: KafkaBroker, service: NotifyService, group_id: str
 
     @consumer(broker, topics.NOTIFICATION_PREFERENCES, group_id, retried=RETRIED)
     async def on_notification_preferences_changed(event: NotificationPreferencesChanged) -> None:
-        if await service.change_preferences(event):
+        if await choices.change_preferences(event):
             log.info("notification preferences changed", extra=_context(event))
         else:
             log.warning("preferences for an unknown recipient ignored", extra=_context(event))
 
     @consumer(broker, topics.PUSH_SUBSCRIPTIONS, group_id, retried=RETRIED)
     async def on_push_subscription_changed(event: PushSubscriptionChanged) -> None:
-        changed = await service.change_push_subscription(event)
+        changed = await choices.change_push_subscription(event)
         what = "subscribed" if event.subscribed else "unsubscribed"
         log.info(
             "a browser %s (%s)", what, "done" if changed else "nothing to do", extra=_context(event)

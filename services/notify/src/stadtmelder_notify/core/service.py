@@ -1,6 +1,6 @@
 """The notify use case: tell reporters and supporters (by mail), the report's app and subscribed
 browsers each step in their language, once per event, recipient and channel (see
-`delivery.service` for how), honouring their choices."""
+`delivery.service` for how), honouring their choices (`core.choices`)."""
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, tzinfo
@@ -17,7 +17,6 @@ from stadtmelder_notify.core.domain import (
 )
 from stadtmelder_notify.core.store import (
     ChannelStore,
-    Choices,
     Followers,
     FollowerStore,
     ReportApp,
@@ -40,8 +39,6 @@ from stadtmelder_shared.contacts import Contacts
 from stadtmelder_shared.events import (
     CitizenNotified,
     Event,
-    NotificationPreferencesChanged,
-    PushSubscriptionChanged,
     Reporter,
     ReportOverdue,
     ReportRouted,
@@ -51,9 +48,6 @@ from stadtmelder_shared.events import (
     ReportUnroutable,
 )
 from stadtmelder_shared.link_tokens import RecipientKeys
-
-# Browsers one report's messages are pushed to: a reporter's phone, tablet and computers.
-MAX_BROWSERS = 10
 
 
 class NotifyService:
@@ -215,25 +209,6 @@ class NotifyService:
             lambda to, _: overdue_mail(event, to, staff_url),
             citizens=False,
         )
-
-    async def change_preferences(self, event: NotificationPreferencesChanged) -> bool:
-        """An opt-out or a language choice from a mail's link; False for an unknown recipient."""
-        choices = Choices(opted_out=event.opted_out, language=event.language)
-        return await self._followers.set_preferences(event.report_id, event.recipient_key, choices)
-
-    async def change_push_subscription(self, event: PushSubscriptionChanged) -> bool:
-        """Start or stop Web Push messages to a browser; False if there was nothing to stop."""
-        if self._channels is None:
-            return False
-        if not event.subscribed:
-            return await self._channels.unsubscribe(event.report_id, event.subscription.endpoint)
-        known = await self._channels.subscribers(event.report_id)
-        endpoints = {s.subscription.endpoint for s in known}
-        if event.subscription.endpoint not in endpoints and len(known) >= MAX_BROWSERS:
-            # One tracking token must not make notify post to any number of addresses.
-            return False
-        await self._channels.subscribe(event.report_id, event.subscription, event.language)
-        return True
 
     async def _tell(
         self,

@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_notify.alerts.digest_store import MongoDigestQueue
 from stadtmelder_notify.alerts.store import MongoSubscriptionStore
+from stadtmelder_notify.core.choices import FollowerChoices
 from stadtmelder_notify.core.erasure import (
     ForgettableKeys,
     MongoWaitingMails,
@@ -58,7 +59,8 @@ def register(
         push=outlets.push,
         contacts=contacts,
     )
-    register_handlers(broker, service, settings.kafka_group_id)
+    choices = FollowerChoices(followers, channels)
+    register_handlers(broker, service, choices, settings.kafka_group_id)
     erasure = NotifyErasure(
         followers,
         channels,
