@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_reports.citizen_links import routes as citizen_links
 from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_reports.core.citizen_choices import CitizenChoices
 from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.handlers import register_handlers
 from stadtmelder_reports.core.service import ReportService
@@ -64,6 +65,7 @@ class System:
         self.service = ReportService(
             self.reports, DUISBURG, directory=DIRECTORY, data_keys=self.keys
         )
+        self.choices = CitizenChoices(self.reports)
         self.work = WorkService(
             self.reports, InMemoryAuditLog(), InMemoryStaffRoster(), DIRECTORY, DUISBURG.code
         )
@@ -117,6 +119,7 @@ async def client(system: System) -> AsyncIterator[AsyncTestClient[Litestar]]:
         route_handlers=[*citizen_links.ROUTE_HANDLERS, ReportsController],
         dependencies={
             "service": Provide(lambda: system.service, sync_to_thread=False),
+            "choices": Provide(lambda: system.choices, sync_to_thread=False),
             "work": Provide(lambda: system.work, sync_to_thread=False),
             "links": Provide(lambda: ApiSettings(BASE, 100_000), sync_to_thread=False),
             "limiter": Provide(lambda: SubmissionLimiter(20), sync_to_thread=False),

@@ -221,8 +221,8 @@ def build_app(
     geocoder: Geocoder | None = None,
     alerts: AlertsFeature | None = None,
 ) -> Litestar:
-    """The HTTP app around a lifespan that puts into the app state: `service`, `work`,
-    `staff_verifier`, `api_keys`, `link_tokens`, `privacy` and `readiness`."""
+    """The HTTP app around a lifespan that puts into the app state: `service`, `choices`,
+    `work`, `staff_verifier`, `api_keys`, `link_tokens`, `privacy` and `readiness`."""
 
     def provide_service(state: State) -> ReportService:
         service: ReportService = state.service
@@ -270,6 +270,7 @@ def build_app(
         dependencies={
             "service": Provide(provide_service, sync_to_thread=False),
             "work": Provide(provide_work, sync_to_thread=False),
+            **core.DEPENDENCIES,
             "api_keys": Provide(provide_api_keys, sync_to_thread=False),
             **alert_part.dependencies,
             **erasure.DEPENDENCIES,

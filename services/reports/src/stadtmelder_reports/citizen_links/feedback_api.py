@@ -41,7 +41,7 @@ from stadtmelder_reports.core.domain import (
 from stadtmelder_reports.errors import ReportsError
 from stadtmelder_reports.http.declared_responses import BY_KEY, body_read_by_hand, declared
 from stadtmelder_reports.http.errors import error_response
-from stadtmelder_reports.http.requests import AnyRequest, Service, Work
+from stadtmelder_reports.http.requests import AnyRequest, Choices, Service, Work
 from stadtmelder_reports.http.schemas import (
     ChoiceOut,
     FeedbackAnswerOut,
@@ -161,6 +161,7 @@ class FeedbackController(Controller):
         self,
         request: AnyRequest,
         service: Service,
+        choices: Choices,
         work: Work,
         link_tokens: Tokens,
         token: FromPath[str],
@@ -170,7 +171,7 @@ class FeedbackController(Controller):
         holder = link_tokens.check(token, LinkPurpose.FEEDBACK)
         data = FeedbackIn.model_validate(_form_answer(await submitted_fields(request)))
         feedback, recorded, report = await record_answer(
-            service, work, holder, FeedbackAnswer(data.outcome, data.rating, data.comment)
+            service, choices, work, holder, FeedbackAnswer(data.outcome, data.rating, data.comment)
         )
         status = HTTP_201_CREATED if recorded else HTTP_200_OK
         if not wants_html(request):

@@ -27,7 +27,7 @@ from stadtmelder_reports.citizen_links.pages import (
 from stadtmelder_reports.core.domain import Report
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.declared_responses import BY_KEY, body_read_by_hand, declared
-from stadtmelder_reports.http.requests import AnyRequest, Service
+from stadtmelder_reports.http.requests import AnyRequest, Choices, Service
 from stadtmelder_reports.http.schemas import LanguageCode, PreferencesIn, PreferencesOut
 from stadtmelder_reports.web.texts import LANGUAGE_NAMES, Words
 from stadtmelder_shared.link_tokens import LinkPurpose
@@ -75,11 +75,11 @@ class PreferencesController(Controller):
 
     @post("/unsubscribe/{token:str}", status_code=200, responses=declared(*BY_KEY))
     async def unsubscribe(
-        self, request: AnyRequest, service: Service, link_tokens: Tokens, token: FromPath[str]
+        self, request: AnyRequest, choices: Choices, link_tokens: Tokens, token: FromPath[str]
     ) -> Response[Any]:
         """No more mail about this report to the link's recipient; also RFC 8058's one click."""
         holder = link_tokens.check(token, LinkPurpose.PREFERENCES)
-        await service.change_notification_preferences(
+        await choices.change_notification_preferences(
             holder.report_id, holder.recipient, opted_out=True
         )
         language = page_language(request)
@@ -123,11 +123,11 @@ class PreferencesController(Controller):
         operation_class=body_read_by_hand(CHOICE_BODY, required=False),
     )
     async def change_preferences(
-        self, request: AnyRequest, service: Service, link_tokens: Tokens, token: FromPath[str]
+        self, request: AnyRequest, choices: Choices, link_tokens: Tokens, token: FromPath[str]
     ) -> Response[Any]:
         holder = link_tokens.check(token, LinkPurpose.PREFERENCES)
         choice = PreferencesIn.model_validate(await submitted_fields(request))
-        await service.change_notification_preferences(
+        await choices.change_notification_preferences(
             holder.report_id, holder.recipient, choice.opted_out, choice.language
         )
         language = page_language(request, choice.language)

@@ -3,6 +3,7 @@
 import logging
 
 from stadtmelder_reports.citizen_links.domain import FeedbackAnswer
+from stadtmelder_reports.core.citizen_choices import CitizenChoices
 from stadtmelder_reports.core.domain import Feedback, Report
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import InvalidTransition
@@ -13,14 +14,18 @@ log = logging.getLogger(__name__)
 
 
 async def record_answer(
-    service: ReportService, work: WorkService, holder: LinkHolder, given: FeedbackAnswer
+    service: ReportService,
+    choices: CitizenChoices,
+    work: WorkService,
+    holder: LinkHolder,
+    given: FeedbackAnswer,
 ) -> tuple[Feedback, bool, Report]:
     """Record the answer; "not fixed" reopens the report, which goes back to the department.
 
     Repeating the same answer repeats the reopening, which does nothing the second time: a
     request that failed between the two steps is completed by trying it again.
     """
-    feedback, recorded = await service.give_feedback(holder.report_id, holder.recipient, given)
+    feedback, recorded = await choices.give_feedback(holder.report_id, holder.recipient, given)
     if feedback.outcome == "not_fixed":
         try:
             await work.reopen(holder.report_id, given.comment or "", caused_by=feedback.id)

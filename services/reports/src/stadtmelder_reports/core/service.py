@@ -1,29 +1,21 @@
-"""Use cases of the reports service: submit, show, list, support, feedback, notification
-preferences, and record others' events."""
+"""Use cases of the reports service: submit, show, list, support, and record others' events;
+what a citizen tells us afterwards is in `citizen_choices.py`."""
 
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Protocol
 
-from stadtmelder_reports.citizen_links import domain as feedback_rules
-from stadtmelder_reports.citizen_links.domain import FeedbackAlreadyGiven, FeedbackAnswer
 from stadtmelder_reports.core import domain
 from stadtmelder_reports.core.catalogue import Jurisdiction
-from stadtmelder_reports.core.domain import Feedback, NewReport, Notice, Report, Submission
+from stadtmelder_reports.core.domain import NewReport, Notice, Report, Submission
 from stadtmelder_reports.core.geography import box_around
 from stadtmelder_reports.core.report_queries import ReportQuery
 from stadtmelder_reports.core.repository import ReportRepository, StoredPhoto
 from stadtmelder_reports.core.submission import submit
-from stadtmelder_reports.errors import (
-    PhotoNotFound,
-    ReportChangedMeanwhile,
-    ReportClosed,
-    ReportNotFound,
-)
+from stadtmelder_reports.errors import PhotoNotFound, ReportClosed, ReportNotFound
 from stadtmelder_reports.photos.cleaning import CleanPhoto
-from stadtmelder_shared import topics
 from stadtmelder_shared.contacts import Contacts
 from stadtmelder_shared.data_keys import DataKeys, reporter_key_id, supporter_key_id
 from stadtmelder_shared.departments import Directory
@@ -32,12 +24,7 @@ from stadtmelder_shared.events import (
     CategoryRef,
     CitizenNotified,
     DepartmentRef,
-    Event,
-    Language,
     Location,
-    NotificationPreferencesChanged,
-    PushSubscription,
-    PushSubscriptionChanged,
     Reporter,
     ReportRouted,
     ReportSubmitted,
@@ -50,8 +37,6 @@ DEFAULT_DUPLICATE_RADIUS_M = 50.0
 NEARBY_CANDIDATES = 200
 # Writes go through only on the revision read; this often someone else may come first.
 WRITE_ATTEMPTS = 5
-# The event a use case announces, built and queued by `ReportService._announce`.
-AnnouncedT = TypeVar("AnnouncedT", bound=Event)
 
 
 def utc_now() -> datetime:
@@ -249,85 +234,10 @@ class ReportService:
         due_at = self._due_at(event.department, event.category, event.occurred_at)
         return await self._repository.record_status(event.report_id, change, due_at=due_at)
 
-    async def give_feedback(
-        self, report_id: str, recipient: str, answer: FeedbackAnswer
-    ) -> tuple[Feedback, bool]:
-        """Record a citizen's answer to "is it fixed?" once; True with it when it is new.
-
-        `recipient` is the recipient key from the signed link. The same answer again is
-        harmless (a second click); a different one about the same resolution is refused.
-        """
-        for _ in range(WRITE_ATTEMPTS):
-            report = await self._repository.get(report_id)
-            given = feedback_rules.given_feedback(report, recipient)
-            if given is not None:
-                if given.outcome != answer.outcome:
-                    raise FeedbackAlreadyGiven(report_id, given)
-                return given, False
-            step = feedback_rules.answer_feedback(report, recipient, answer, self._clock())
-            if await self._repository.record_feedback(report.id, report.revision, step):
-                self._on_events_pending(report.id)
-                return step.feedback, True
-        raise ReportChangedMeanwhile(report_id)
-
     async def record_notice(self, event: CitizenNotified) -> bool:
         """Notify told a citizen about a step: it joins the report's history; False if seen."""
         notice = Notice(event.event_id, event.notification, event.channel, event.occurred_at)
         return await self._repository.record_notice(event.report_id, notice)
-
-    async def change_notification_preferences(
-        self,
-        report_id: str,
-        recipient: str,
-        opted_out: bool | None = None,
-        language: Language | None = None,
-    ) -> NotificationPreferencesChanged:
-        """Announce a recipient's choice from a mail's link to notify, which keeps their data.
-
-        `recipient` is the recipient key from the signed link, never an address.
-        """
-        report = await self._repository.get(report_id)
-        return await self._announce(
-            report,
-            topics.NOTIFICATION_PREFERENCES,
-            NotificationPreferencesChanged,
-            recipient_key=recipient,
-            opted_out=opted_out,
-            language=language,
-        )
-
-    async def change_push_subscription(
-        self,
-        tracking_token: str,
-        subscription: PushSubscription,
-        subscribed: bool,
-        language: Language = "de",
-    ) -> PushSubscriptionChanged:
-        """Announce a browser's (un)subscription to notify, which keeps it; the tracking token
-        proves the browser belongs to the reporter."""
-        report = await self.tracked_report(tracking_token)
-        return await self._announce(
-            report,
-            topics.PUSH_SUBSCRIPTIONS,
-            PushSubscriptionChanged,
-            subscription=subscription,
-            subscribed=subscribed,
-            language=language,
-        )
-
-    async def _announce(
-        self, report: Report, topic: str, kind: type[AnnouncedT], **fields: Any
-    ) -> AnnouncedT:
-        """An event about the report, stamped now, queued in its outbox for the relay."""
-        event = kind(
-            report_id=report.id,
-            jurisdiction=report.jurisdiction,
-            occurred_at=self._clock(),
-            **fields,
-        )
-        await self._repository.queue_event(report.id, topic, event)
-        self._on_events_pending(report.id)
-        return event
 
     def _due_at(
         self, department: DepartmentRef, category: CategoryRef, since: datetime

@@ -1,14 +1,17 @@
 """How the composition root adds the report core: the repository on MongoDB with its indexes, the
-outbox relay and the use cases the JSON API, Open311, the pages and the consumers share."""
+outbox relay, the use cases the JSON API, Open311, the pages and the consumers share, and those of
+what citizens tell us afterwards."""
 
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from litestar.datastructures import State
+from litestar.di import Provide
 from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_reports.core.catalogue import Jurisdiction
+from stadtmelder_reports.core.citizen_choices import CitizenChoices
 from stadtmelder_reports.core.mongo_repository import MongoReportRepository
 from stadtmelder_reports.core.outbox import EventPublisher, OutboxRelay, ReportOutbox
 from stadtmelder_reports.core.service import ReportService
@@ -19,6 +22,14 @@ from stadtmelder_shared.departments import Directory
 from stadtmelder_shared.link_tokens import RecipientKeys
 
 log = logging.getLogger(__name__)
+
+
+def provide_choices(state: State) -> CitizenChoices:
+    choices: CitizenChoices = state.choices
+    return choices
+
+
+DEPENDENCIES = {"choices": Provide(provide_choices, sync_to_thread=False)}
 
 
 @dataclass(frozen=True)
@@ -38,7 +49,8 @@ async def register(
     data_keys: DataKeys,
 ) -> Core:
     """The repository with its indexes (filled once from reports stored before them), the relay
-    of its outbox, which the caller runs while Kafka is up, and `state.service` for the routes."""
+    of its outbox, which the caller runs while Kafka is up, and `state.service` and `state.choices`
+    for the routes."""
     repository = MongoReportRepository(database, settings.duplicate_radius_m)
     await repository.ensure_indexes()
     indexed = await repository.index_open_reports()
@@ -58,4 +70,5 @@ async def register(
         data_keys=data_keys,
         recipient_keys=RecipientKeys.under(settings.link_secret.get_secret_value().encode()),
     )
+    state.choices = CitizenChoices(repository, on_events_pending=relay.wake)
     return Core(repository, relay, state.service)

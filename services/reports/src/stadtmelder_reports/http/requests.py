@@ -10,6 +10,7 @@ from litestar import Request
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
+from stadtmelder_reports.core.citizen_choices import CitizenChoices
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import InvalidQuery
 from stadtmelder_reports.http.declared_responses import REPEATED_TEXT
@@ -25,8 +26,9 @@ class ApiSettings:
 
 
 AnyRequest = Request[Any, Any, Any]
-# The use cases a handler asks for by parameter name (`service`, `work`, `links`).
+# The use cases a handler asks for by parameter name (`service`, `choices`, `work`, `links`).
 Service = NamedDependency[ReportService]
+Choices = NamedDependency[CitizenChoices]
 Work = NamedDependency[WorkService]
 Links = NamedDependency[ApiSettings]
 # A query parameter given any number of times, e.g. `?category=a&category=b`.

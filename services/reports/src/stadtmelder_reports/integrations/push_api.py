@@ -11,7 +11,7 @@ from litestar.params import JSONBody
 from pydantic import BaseModel, Field
 
 from stadtmelder_reports.http.declared_responses import BY_KEY, declared
-from stadtmelder_reports.http.requests import Service
+from stadtmelder_reports.http.requests import Choices
 from stadtmelder_reports.integrations.push import PushSettings, subscription_problems
 from stadtmelder_shared.events import PushSubscription
 
@@ -81,7 +81,7 @@ class PushController(Controller):
         responses=declared(*BY_KEY, 413, why={400: SUBSCRIPTION_REFUSED}),
     )
     async def subscribe(
-        self, data: JSONBody[SubscribeIn], push: Push, service: Service
+        self, data: JSONBody[SubscribeIn], push: Push, choices: Choices
     ) -> SubscriptionOut:
         """Messages about the report of `tracking_token` go to this browser from now on."""
         keys = data.subscription.keys
@@ -94,16 +94,16 @@ class PushController(Controller):
         subscription = PushSubscription(
             endpoint=data.subscription.endpoint, p256dh=keys.p256dh, auth=keys.auth
         )
-        event = await service.change_push_subscription(
+        event = await choices.change_push_subscription(
             data.tracking_token, subscription, subscribed=True, language=data.language
         )
         return SubscriptionOut(report_id=event.report_id, subscribed=True)
 
     @post("/subscriptions/remove", status_code=200, responses=declared(*BY_KEY, 413))
-    async def unsubscribe(self, data: JSONBody[UnsubscribeIn], service: Service) -> SubscriptionOut:
+    async def unsubscribe(self, data: JSONBody[UnsubscribeIn], choices: Choices) -> SubscriptionOut:
         """No more messages to this browser about the report of `tracking_token`."""
         subscription = PushSubscription(endpoint=data.endpoint, p256dh="", auth="")
-        event = await service.change_push_subscription(
+        event = await choices.change_push_subscription(
             data.tracking_token, subscription, subscribed=False
         )
         return SubscriptionOut(report_id=event.report_id, subscribed=False)

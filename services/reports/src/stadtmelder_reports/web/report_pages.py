@@ -32,7 +32,7 @@ from stadtmelder_reports.errors import (
     TrackingTokenUnknown,
 )
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
-from stadtmelder_reports.http.requests import AnyRequest, Links, Service, client_address
+from stadtmelder_reports.http.requests import AnyRequest, Choices, Links, Service, client_address
 from stadtmelder_reports.http.schemas import NearbyReportOut, category_out, public_view
 from stadtmelder_reports.photos.cleaning import PhotoError
 from stadtmelder_reports.photos.uploads import PhotoCleaning, clean_photos
@@ -293,6 +293,7 @@ class ReportPages(Controller):
         self,
         request: AnyRequest,
         service: Service,
+        choices: Choices,
         work: NamedDependency[WorkService],
         token: FromPath[str],
     ) -> Template | Redirect:
@@ -308,8 +309,9 @@ class ReportPages(Controller):
         rating = int(rating_text) if rating_text in {"1", "2", "3", "4", "5"} else None
         comment = str(form.get("comment") or "").strip()[:2000] or None
         holder = LinkHolder(report.id, reporter_recipient(report))
+        answer = FeedbackAnswer(outcome, rating, comment)
         try:
-            await record_answer(service, work, holder, FeedbackAnswer(outcome, rating, comment))
+            await record_answer(service, choices, work, holder, answer)
         except (FeedbackAlreadyGiven, FeedbackNotAsked):
             return status_page(request, service, report, token, t("feedback_not_open"), 409)
         return see_other(f"/track/{token}?answered=1")
