@@ -45,13 +45,15 @@ class InMemoryAlertStore:
         subscription = self.subscriptions[subscription_id]
         if subscription.status != before:
             return False
-        subscription.status = after
-        if after == "confirmed":
-            subscription.confirmed_at = event.occurred_at
-        else:
-            subscription.cancelled_at = event.occurred_at
-        subscription.pending_events.append(("notify.area-alerts", event))
-        subscription.revision += 1
+        confirmed = after == "confirmed"
+        self.subscriptions[subscription_id] = replace(
+            subscription,
+            status=after,
+            confirmed_at=event.occurred_at if confirmed else subscription.confirmed_at,
+            cancelled_at=subscription.cancelled_at if confirmed else event.occurred_at,
+            pending_events=[*subscription.pending_events, ("notify.area-alerts", event)],
+            revision=subscription.revision + 1,
+        )
         return True
 
     async def with_pending_events(self, limit: int) -> list[ReportsSubscription]:
@@ -61,12 +63,15 @@ class InMemoryAlertStore:
     async def mark_published(self, subscription_id: str, event_ids: Sequence[str]) -> None:
         published = set(event_ids)
         subscription = self.subscriptions[subscription_id]
-        subscription.pending_events = [
-            (topic, event)
-            for topic, event in subscription.pending_events
-            if event.event_id not in published
-        ]
-        subscription.revision += 1
+        self.subscriptions[subscription_id] = replace(
+            subscription,
+            pending_events=[
+                (topic, event)
+                for topic, event in subscription.pending_events
+                if event.event_id not in published
+            ],
+            revision=subscription.revision + 1,
+        )
 
 
 def _copy(subscription: ReportsSubscription) -> ReportsSubscription:

@@ -2,8 +2,8 @@
 both keep of a subscription are stored in their MongoDB documents."""
 
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any, Literal, Protocol, TypedDict
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from stadtmelder_shared.events import Language, Location
 
@@ -39,27 +39,18 @@ def _area_from_document(document: dict[str, Any]) -> AlertArea:
     )
 
 
-class AlertSubscription(Protocol):
-    """What both services know of a subscription, whatever else each keeps beside it."""
+@dataclass(frozen=True, kw_only=True)
+class AlertSubscription:
+    """What both services keep of a subscription; each adds its own fields in a subclass."""
 
-    @property
-    def id(self) -> str: ...
-    @property
-    def jurisdiction(self) -> str: ...
-    @property
-    def status(self) -> AlertStatus: ...
-    @property
-    def language(self) -> Language: ...
-    @property
-    def area(self) -> AlertArea: ...
-
-
-class SubscriptionHead(TypedDict):
     id: str
     jurisdiction: str
     status: AlertStatus
     language: Language
     area: AlertArea
+    frequency: Frequency
+    requested_at: datetime
+    confirmed_at: datetime | None = None
 
 
 def subscription_head_document(subscription: AlertSubscription) -> dict[str, Any]:
@@ -70,14 +61,21 @@ def subscription_head_document(subscription: AlertSubscription) -> dict[str, Any
         "status": subscription.status,
         "language": subscription.language,
         "area": _area_document(subscription.area),
+        "frequency": subscription.frequency,
+        "requested_at": subscription.requested_at,
+        "confirmed_at": subscription.confirmed_at,
     }
 
 
-def subscription_head(document: dict[str, Any]) -> SubscriptionHead:
-    return SubscriptionHead(
-        id=document["_id"],
-        jurisdiction=document["jurisdiction"],
-        status=document["status"],
-        language=document["language"],
-        area=_area_from_document(document["area"]),
-    )
+def subscription_head(document: dict[str, Any]) -> dict[str, Any]:
+    """The shared fields of a subscription from its document, as keyword arguments."""
+    return {
+        "id": document["_id"],
+        "jurisdiction": document["jurisdiction"],
+        "status": document["status"],
+        "language": document["language"],
+        "area": _area_from_document(document["area"]),
+        "frequency": document["frequency"],
+        "requested_at": document["requested_at"],
+        "confirmed_at": document.get("confirmed_at"),
+    }

@@ -7,13 +7,12 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from stadtmelder_shared.alert_areas import AlertArea, AlertStatus, Frequency
+from stadtmelder_shared.alert_areas import AlertArea, AlertSubscription
 from stadtmelder_shared.areas import DEFAULT_AREAS_FILE
 from stadtmelder_shared.events import (
     AreaAlertRequested,
     CategoryRef,
     DepartmentRef,
-    Language,
     Location,
     ReportRouted,
     ReportSubmitted,
@@ -24,19 +23,11 @@ MAX_RADIUS_M = 5000.0
 
 
 @dataclass(frozen=True)
-class Subscription:
-    id: str
-    jurisdiction: str
-    status: AlertStatus
-    language: Language
-    area: AlertArea
+class Subscription(AlertSubscription):
     category: CategoryRef | None
-    frequency: Frequency
-    requested_at: datetime
     # Both are forgotten when the alert is cancelled.
     email: str | None
     token: str | None
-    confirmed_at: datetime | None = None
 
 
 def requested_subscription(event: AreaAlertRequested, email: str, token: str) -> Subscription:

@@ -146,9 +146,6 @@ def _subscription_document(subscription: Subscription) -> Document:
         **subscription_head_document(subscription),
         # A missing category is stored as {code: null}, which the candidates query asks for.
         "category": subscription.category.model_dump() if subscription.category else {"code": None},
-        "frequency": subscription.frequency,
-        "requested_at": subscription.requested_at,
-        "confirmed_at": subscription.confirmed_at,
         "email": subscription.email,
         "token": subscription.token,
     }
@@ -159,9 +156,6 @@ def _subscription(document: Document) -> Subscription:
     return Subscription(
         **subscription_head(document),
         category=CategoryRef.model_validate(category) if category.get("code") else None,
-        frequency=document["frequency"],
-        requested_at=document["requested_at"],
-        confirmed_at=document.get("confirmed_at"),
         email=document.get("email"),
         token=document.get("token"),
     )

@@ -10,7 +10,7 @@ from stadtmelder_reports.core.catalogue import Jurisdiction
 from stadtmelder_reports.core.domain import token_hash
 from stadtmelder_reports.errors import FieldProblem, ReportsError
 from stadtmelder_shared import topics
-from stadtmelder_shared.alert_areas import AlertArea, AlertStatus, Frequency
+from stadtmelder_shared.alert_areas import AlertArea, AlertSubscription, Frequency
 from stadtmelder_shared.data_keys import alert_key_id
 from stadtmelder_shared.events import (
     AreaAlertCancelled,
@@ -118,20 +118,12 @@ def check_request(
 # --- the subscription and its steps --------------------------------------------------------------
 
 
-@dataclass
-class Subscription:
+@dataclass(frozen=True)
+class Subscription(AlertSubscription):
     """What the reports service keeps of an alert: no address, only the link token's hash."""
 
-    id: str
-    jurisdiction: str
-    status: AlertStatus
-    language: Language
-    area: AlertArea
     category: str | None
-    frequency: Frequency
     token_hash: str
-    requested_at: datetime
-    confirmed_at: datetime | None = None
     cancelled_at: datetime | None = None
     pending_events: list[tuple[str, Event]] = field(default_factory=list)
     revision: int = 0

@@ -113,10 +113,7 @@ def _to_document(subscription: Subscription) -> Document:
     return {
         **subscription_head_document(subscription),
         "category": subscription.category,
-        "frequency": subscription.frequency,
         "token_hash": subscription.token_hash,
-        "requested_at": subscription.requested_at,
-        "confirmed_at": subscription.confirmed_at,
         "cancelled_at": subscription.cancelled_at,
         "outbox": [_outbox_entry(event, topic) for topic, event in subscription.pending_events],
         "outbox_pending": len(subscription.pending_events),
@@ -128,10 +125,7 @@ def _from_document(document: Document) -> Subscription:
     return Subscription(
         **subscription_head(document),
         category=document.get("category"),
-        frequency=document["frequency"],
         token_hash=document["token_hash"],
-        requested_at=document["requested_at"],
-        confirmed_at=document.get("confirmed_at"),
         cancelled_at=document.get("cancelled_at"),
         pending_events=[
             (entry["topic"], event_from(entry)) for entry in document.get("outbox", [])

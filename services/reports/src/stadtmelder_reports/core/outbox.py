@@ -60,11 +60,14 @@ class OutboxStore(Protocol):
 
 
 class OutboxDocument(Protocol):
-    """A stored document that keeps its own outbox, as the relay reads it."""
+    """A stored document that keeps its own outbox, as the relay reads it (never writes it)."""
 
-    id: str
-    revision: int
-    pending_events: list[tuple[str, Event]]
+    @property
+    def id(self) -> str: ...
+    @property
+    def revision(self) -> int: ...
+    @property
+    def pending_events(self) -> list[tuple[str, Event]]: ...
 
 
 D = TypeVar("D", bound=OutboxDocument)
