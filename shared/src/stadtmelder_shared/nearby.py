@@ -9,7 +9,7 @@ small document per covering cell, in a collection of its own, instead of a query
 
 import asyncio
 import math
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,6 +20,8 @@ from stadtmelder_shared.geo import EARTH_RADIUS_M, degree_box, distance_m
 from stadtmelder_shared.keyed_locks import KeyedLocks
 from stadtmelder_shared.once import once_per_database
 
+# An item's scope, id and location.
+Place = tuple[str, str, Location]
 # A cell twice as wide as the duplicate radius: the circle around any point touches 2×2 cells,
 # rarely 3 in one direction; each cell read costs about 1 ms.
 CELL_PER_RADIUS = 2.0
@@ -149,15 +151,22 @@ class MongoNearbyIndex:
         }
         return within(centre, radius_m, members)
 
-    async def fill_once(self, places: AsyncIterable[tuple[str, str, Location]]) -> int:
-        """Add items stored before this grid existed (an upgrade, another radius), once per
-        grid; returns how many were added. Safe to run by several replicas at once."""
+    async def fill_once(
+        self,
+        documents: AsyncIterable[dict[str, Any]],
+        place_of: Callable[[dict[str, Any]], Place | None],
+    ) -> int:
+        """Add the items of `documents` stored before this grid existed (an upgrade, another
+        radius), once per grid; `place_of` says where a document's item is, None for nowhere.
+        Returns how many were added. Safe to run by several replicas at once."""
 
         async def fill() -> int:
             added = 0
-            async for scope, item_id, location in places:
-                await self.add(scope, item_id, location)
-                added += 1
+            async for document in documents:
+                place = place_of(document)
+                if place is not None:
+                    await self.add(*place)
+                    added += 1
             return added
 
         return await once_per_database(self._cells, f"filled|{self._grid.cell_m:g}m", fill)

@@ -1,7 +1,6 @@
 """Routing's own view of the work it handed out: where, what, which status, due when."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -11,7 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_shared.events import Location, WorkItemQueued
 from stadtmelder_shared.keyed_locks import KeyedLocks
-from stadtmelder_shared.nearby import Grid, MongoNearbyIndex
+from stadtmelder_shared.nearby import Grid, MongoNearbyIndex, Place
 
 Document = dict[str, Any]
 # Nearby cells ten times as wide as the duplicate radius: the circle around a submission lies in
@@ -84,17 +83,8 @@ class MongoWorkItems:
         """Put open items stored before the nearby index into it, once (one scan at the first
         start after an upgrade, so no migration step is needed); returns how many."""
 
-        async def places() -> AsyncIterator[tuple[str, str, Location]]:
-            cursor = self._items.find(
-                {"status": {"$in": list(OPEN_STATUSES)}},
-                projection={"category": 1, "lat": 1, "lon": 1},
-            )
-            async for document in cursor:
-                if document.get("lat") is not None:
-                    where = Location(lat=document["lat"], lon=document["lon"])
-                    yield document["category"], document["_id"], where
-
-        return await self._nearby.fill_once(places())
+        open_items = self._items.find({"status": {"$in": list(OPEN_STATUSES)}}, projection=_PLACE)
+        return await self._nearby.fill_once(open_items, _place)
 
     async def get(self, report_id: str) -> WorkItem | None:
         document = await self._items.find_one({"_id": report_id})
@@ -132,6 +122,16 @@ class MongoWorkItems:
     async def mark_overdue(self, report_id: str, at: datetime) -> None:
         async with self._writing(report_id):
             await self._items.update_one({"_id": report_id}, {"$set": {"overdue_at": at}})
+
+
+# What `_place` reads of a work item.
+_PLACE = {"category": 1, "lat": 1, "lon": 1}
+
+
+def _place(document: Document) -> Place | None:
+    if document.get("lat") is None:
+        return None
+    return document["category"], document["_id"], Location(lat=document["lat"], lon=document["lon"])
 
 
 def _to_document(item: WorkItem) -> Document:

@@ -26,7 +26,7 @@ from stadtmelder_reports.core.tracking_index import MongoTrackingIndex
 from stadtmelder_shared.conditional_writes import ConditionalWrites
 from stadtmelder_shared.events import Event, Location
 from stadtmelder_shared.keyed_locks import KeyedLocks
-from stadtmelder_shared.nearby import Grid, MongoNearbyIndex
+from stadtmelder_shared.nearby import Grid, MongoNearbyIndex, Place
 
 MAX_NEARBY = 200
 # Nearby cells ten times as wide as the duplicate radius: the circle around a submission lies in
@@ -162,17 +162,10 @@ class ServerLimits:
         """Put open reports stored before the nearby index into it, once (one scan at the first
         start after an upgrade, so no migration step is needed); returns how many."""
 
-        async def places() -> AsyncIterator[tuple[str, str, Location]]:
-            cursor = self._reports.find(
-                {"status": {"$in": sorted(OPEN_STATUSES)}},
-                projection={"jurisdiction": 1, "category.code": 1, "location": 1},
-            )
-            async for document in cursor:
-                if document.get("location"):
-                    scope = f"{document['jurisdiction']}/{document['category']['code']}"
-                    yield scope, document["_id"], Location.model_validate(document["location"])
-
-        return await self._nearby.fill_once(places())
+        open_reports = self._reports.find(
+            {"status": {"$in": sorted(OPEN_STATUSES)}}, projection=_PLACE
+        )
+        return await self._nearby.fill_once(open_reports, _place)
 
     async def index_tracking_tokens(self) -> int:
         """Put the tracking tokens of reports stored before the tracking index into it, once
@@ -215,5 +208,16 @@ def event_ids(events: Iterable[tuple[str, Event]]) -> list[str]:
 
 
 def nearby_scope(report: Report) -> str:
-    # The same scope as `index_open_reports` builds from stored documents.
+    # The same scope as `_place` builds from stored documents.
     return f"{report.jurisdiction}/{report.category.code}"
+
+
+# What `_place` reads of a stored report.
+_PLACE = {"jurisdiction": 1, "category.code": 1, "location": 1}
+
+
+def _place(document: Document) -> Place | None:
+    if not document.get("location"):
+        return None
+    scope = f"{document['jurisdiction']}/{document['category']['code']}"
+    return scope, document["_id"], Location.model_validate(document["location"])
