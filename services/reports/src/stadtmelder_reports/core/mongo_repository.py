@@ -31,6 +31,11 @@ from stadtmelder_reports.photos.cleaning import CleanPhoto
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import Event, Location, Reporter
 
+# The orders of the public list and of a department's queue; each has its index.
+Order = list[tuple[str, int]]
+NEWEST_FIRST: Order = [("created_at", DESCENDING), ("_id", DESCENDING)]
+MOST_URGENT_FIRST: Order = [("due_sort", ASCENDING), ("_id", ASCENDING)]
+
 
 class MongoReportRepository:
     """Reports in one collection; every write bumps `revision` so the relay can detect races."""
@@ -47,13 +52,11 @@ class MongoReportRepository:
 
     async def ensure_indexes(self) -> None:
         await self._reports.create_index("outbox_pending")
-        await self._reports.create_index([("created_at", DESCENDING), ("_id", DESCENDING)])
+        await self._reports.create_index(NEWEST_FIRST)
         await self._reports.create_index(
             [("jurisdiction", ASCENDING), ("category.code", ASCENDING), ("location.lat", ASCENDING)]
         )
-        await self._reports.create_index(
-            [("department.id", ASCENDING), ("due_sort", ASCENDING), ("_id", ASCENDING)]
-        )
+        await self._reports.create_index([("department.id", ASCENDING), *MOST_URGENT_FIRST])
 
     async def ping(self) -> None:
         await self._reports.database.command("ping")
@@ -92,12 +95,7 @@ class MongoReportRepository:
         return from_document(document)
 
     async def search(self, query: ReportQuery) -> list[Report]:
-        cursor = (
-            self._reports.find(search_filter(query))
-            .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
-            .limit(query.limit)
-        )
-        return [from_document(document) async for document in cursor]
+        return await self._find(search_filter(query), NEWEST_FIRST, query.limit)
 
     async def open_nearby(
         self, jurisdiction: str, category: str, centre: Location, radius_m: float
@@ -113,11 +111,10 @@ class MongoReportRepository:
         return StoredPhoto(document["media_type"], bytes(document["data"]))
 
     async def queue(self, query: QueueQuery) -> list[Report]:
-        cursor = (
-            self._reports.find(queue_filter(query))
-            .sort([("due_sort", ASCENDING), ("_id", ASCENDING)])
-            .limit(query.limit)
-        )
+        return await self._find(queue_filter(query), MOST_URGENT_FIRST, query.limit)
+
+    async def _find(self, where: Document, order: Order, limit: int) -> list[Report]:
+        cursor = self._reports.find(where).sort(order).limit(limit)
         return [from_document(document) async for document in cursor]
 
     async def record_status(
