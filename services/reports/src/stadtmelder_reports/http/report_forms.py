@@ -2,7 +2,8 @@
 domain's `Submission`."""
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from litestar.datastructures import UploadFile
@@ -11,7 +12,7 @@ from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.errors import FieldProblem, InvalidReport
 from stadtmelder_reports.http.request_limits import MAX_TEXT_PART_BYTES
 from stadtmelder_reports.http.schemas import ReportIn
-from stadtmelder_shared.events import Location, Reporter
+from stadtmelder_shared.events import Language, Location, Reporter
 
 
 @dataclass
@@ -66,27 +67,47 @@ def submission_of(data: ReportIn) -> Submission:
         raise InvalidReport(
             [FieldProblem("lat" if data.lat is None else "lon", "Give both lat and lon.")]
         )
-    location = (
-        Location(lat=data.lat, lon=data.lon)
-        if data.lat is not None and data.lon is not None
+    flat = FlatReport(**data.model_dump(include={f.name for f in fields(FlatReport)}))
+    return submission_from(flat, data.category, data.language)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlatReport:
+    """A new report as the JSON API and Open311 receive it: the place as two numbers and the
+    contact as three fields, each of them optional."""
+
+    description: str
+    lat: float | None = None
+    lon: float | None = None
+    address: str | None = None
+    answers: Mapping[str, Any] = field(default_factory=dict)
+    email: str | None = None
+    name: str | None = None
+    phone: str | None = None
+
+
+def submission_from(
+    report: FlatReport, category: str, language: Language, client_id: str | None = None
+) -> Submission:
+    """The domain's submission: a place only with both numbers, a contact only with a way to
+    reach them (an e-mail address or a phone number)."""
+    contact = (
+        Reporter(email=report.email, name=report.name, phone=report.phone, language=language)
+        if report.email or report.phone
         else None
     )
-    contact = (
-        Reporter(
-            email=str(data.email) if data.email else None,
-            name=data.name,
-            phone=data.phone,
-            language=data.language,
-        )
-        if data.email or data.phone
+    location = (
+        Location(lat=report.lat, lon=report.lon)
+        if report.lat is not None and report.lon is not None
         else None
     )
     return Submission(
-        category=data.category,
-        description=data.description,
+        category=category,
+        description=report.description,
         location=location,
-        address=data.address,
-        answers=data.answers,
-        language=data.language,
+        address=report.address,
+        answers=report.answers,
+        language=language,
         contact=contact,
+        client_id=client_id,
     )

@@ -3,7 +3,7 @@
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic.networks import validate_email
@@ -13,9 +13,10 @@ from stadtmelder_reports.core.catalogue import Jurisdiction
 from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.geography import BoundingBox
 from stadtmelder_reports.core.report_queries import in_supported_range
+from stadtmelder_reports.http.report_forms import FlatReport, submission_from
 from stadtmelder_reports.open311.errors import Open311Error, bad_request, not_found
 from stadtmelder_reports.open311.responses import FORMATS, Format
-from stadtmelder_shared.events import Language, Location, Reporter
+from stadtmelder_shared.events import Language
 
 LANGUAGES: tuple[Language, ...] = ("de", "en", "tr")
 MAX_WINDOW = timedelta(days=90)
@@ -208,42 +209,15 @@ def parse_attributes(fields: Iterable[tuple[str, str]]) -> dict[str, Answer]:
     return answers
 
 
-@dataclass(frozen=True)
-class NewRequest:
+@dataclass(frozen=True, kw_only=True)
+class NewRequest(FlatReport):
     """POST requests in our terms. device_id and account_id are not kept: we need neither."""
 
     service_code: str
-    description: str
-    lat: float | None = None
-    lon: float | None = None
-    address: str | None = None
-    answers: dict[str, Answer] = field(default_factory=dict)
-    email: str | None = None
-    name: str | None = None
-    phone: str | None = None
     media_url_given: bool = False
 
     def submission(self, language: Language, client_id: str) -> Submission:
-        contact = (
-            Reporter(email=self.email, name=self.name, phone=self.phone, language=language)
-            if self.email or self.phone
-            else None
-        )
-        location = (
-            Location(lat=self.lat, lon=self.lon)
-            if self.lat is not None and self.lon is not None
-            else None
-        )
-        return Submission(
-            category=self.service_code,
-            description=self.description,
-            location=location,
-            address=self.address,
-            answers=self.answers,
-            language=language,
-            contact=contact,
-            client_id=client_id,
-        )
+        return submission_from(self, self.service_code, language, client_id)
 
 
 def parse_new_request(fields: list[tuple[str, str]]) -> NewRequest:
