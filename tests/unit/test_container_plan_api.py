@@ -85,6 +85,7 @@ async def test_a_dispatcher_gets_the_due_containers_in_rounds_and_the_saving(
         "distance_km": pytest.approx(plan["distance_km"] + plan["saved"]["distance_km"], abs=0.02),
     }
     assert plan["saved"]["distance_km"] > 0
+    assert plan["depot"] == {"lat": DEPOT.lat, "lon": DEPOT.lon}
 
 
 async def test_the_plan_comes_as_geojson_points_and_as_csv_rows_in_driving_order(

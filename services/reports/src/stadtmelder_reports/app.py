@@ -27,6 +27,7 @@ from stadtmelder_reports.core.handlers import register_handlers
 from stadtmelder_reports.core.outbox import OutboxRelay
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.erasure import wiring as erasure
+from stadtmelder_reports.fleet_pages.reader import FleetReader, HttpFleetReader
 from stadtmelder_reports.http.errors import EXCEPTION_HANDLERS
 from stadtmelder_reports.http.health import HealthController
 from stadtmelder_reports.http.observability import (
@@ -201,6 +202,9 @@ def create_app(settings: ReportsSettings) -> Litestar:
             await client.close()
 
     geocoder = NominatimGeocoder(settings.geocoder_url) if settings.geocoder_url else None
+    fleet = None
+    if settings.fleet_base_url:
+        fleet = HttpFleetReader(settings.fleet_base_url, settings.fleet_timeout_seconds)
     return build_app(
         lifespan,
         api_settings,
@@ -209,6 +213,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
         web=web_settings(settings),
         geocoder=geocoder,
         alerts=alerts,
+        fleet=fleet,
     )
 
 
@@ -220,6 +225,7 @@ def build_app(
     web: WebSettings | None = None,
     geocoder: Geocoder | None = None,
     alerts: AlertsFeature | None = None,
+    fleet: FleetReader | None = None,
 ) -> Litestar:
     """The HTTP app around a lifespan that puts into the app state: `service`, `choices`,
     `work`, `staff_verifier`, `api_keys`, `link_tokens`, `privacy` and `readiness`."""
@@ -278,6 +284,7 @@ def build_app(
             "links": Provide(lambda: api_settings, use_cache=True, sync_to_thread=False),
             "limiter": Provide(lambda: limiter, use_cache=True, sync_to_thread=False),
             "geocoder": Provide(lambda: geocoder, use_cache=True, sync_to_thread=False),
+            "fleet": Provide(lambda: fleet, use_cache=True, sync_to_thread=False),
             "photo_workers": Provide(provide_photo_workers, sync_to_thread=False),
         },
         # Backstops behind RequestLimits, which holds each route to its own, smaller limits.

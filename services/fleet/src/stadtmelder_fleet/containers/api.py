@@ -56,7 +56,13 @@ def container_routes(
             return AsgiResponse(
                 plan_csv(plan).encode(), 200, {"content-type": "text/csv; charset=utf-8"}
             )
-        body = plan_geojson(plan) if fmt == "geojson" else plan_json(plan)
+        # The JSON names the depot too, so a map can draw each round from it and back.
+        depot = service.depot.location
+        body = (
+            plan_geojson(plan)
+            if fmt == "geojson"
+            else {**plan_json(plan), "depot": {"lat": depot.lat, "lon": depot.lon}}
+        )
         media = "application/geo+json" if fmt == "geojson" else "application/json"
         return AsgiResponse(json.dumps(body).encode(), 200, {"content-type": media})
 

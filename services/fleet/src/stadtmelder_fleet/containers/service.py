@@ -38,6 +38,10 @@ class ContainerService:
         # One plan at a time: each keeps a core busy for seconds, more would starve the consumers.
         self._planning = asyncio.Semaphore(1)
 
+    @property
+    def depot(self) -> Depot:
+        return self._depot
+
     async def load(self) -> None:
         self._known = {c.id: c for c in await self._store.containers()}
 

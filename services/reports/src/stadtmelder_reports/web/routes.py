@@ -12,6 +12,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from stadtmelder_reports.erasure.pages import ErasurePages
+from stadtmelder_reports.fleet_pages.pages import FleetStaffPages, RoadConditionsPage
 from stadtmelder_reports.moderation.pages import ModerationPages
 from stadtmelder_reports.privacy.pages import PrivacyPages
 from stadtmelder_reports.settings import ReportsSettings
@@ -46,7 +47,8 @@ def web_router(web: WebSettings) -> Router:
         ErasurePages,
         PublicPages,
         PrivacyPages,
-        staff_router(web.csrf_secret, web.secure_cookies, pages=[ModerationPages]),
+        RoadConditionsPage,
+        staff_router(web.csrf_secret, web.secure_cookies, pages=[ModerationPages, FleetStaffPages]),
         create_static_files_router(
             path=ASSETS_PATH,
             directories=[HERE / "static"],
