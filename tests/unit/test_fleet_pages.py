@@ -242,7 +242,8 @@ async def test_a_district_without_containers_is_said_on_the_page(site: Site) -> 
     )
 
     assert page.status_code == 422
-    assert "Für diesen Tag und Bezirk gibt es keinen Leerungsplan" in page.text
+    assert "Der Fahrzeugdienst konnte das nicht liefern:" in page.text
+    assert "no containers are known in the district" in page.text
 
 
 async def test_the_public_map_has_a_legend_of_every_condition_class(site: Site) -> None:

@@ -7,6 +7,7 @@ signed-in staff member's token, and say so plainly when fleet cannot be asked.
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from functools import cache
 from typing import Annotated, Any
@@ -17,11 +18,10 @@ from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import Template
-from litestar.types import ExceptionHandlersMap
 
 from stadtmelder_reports.alerts.domain import District
 from stadtmelder_reports.alerts.store import load_districts
-from stadtmelder_reports.errors import NotAllowed, NotAuthenticated
+from stadtmelder_reports.errors import NotAllowed
 from stadtmelder_reports.fleet_pages.reader import (
     PLAN_PATH,
     PUBLIC_LAYER_PATH,
@@ -44,13 +44,8 @@ from stadtmelder_reports.http.errors import error_response
 from stadtmelder_reports.http.requests import AnyRequest
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.web.rendering import choose_language, page
-from stadtmelder_reports.web.staff_pages import (
-    SESSION_COOKIE,
-    on_not_allowed,
-    on_not_authenticated,
-    signed_in,
-)
-from stadtmelder_reports.web.texts import Words
+from stadtmelder_reports.web.staff_pages import SESSION_COOKIE, signed_in
+from stadtmelder_reports.web.texts import N_, Words
 
 log = logging.getLogger(__name__)
 CITY_TIME = ZoneInfo("Europe/Berlin")
@@ -73,12 +68,31 @@ async def planner(request: AnyRequest) -> StaffMember:
     return member
 
 
+class Problem(Exception):
+    """What a page says instead of fleet's answer: a text key, its reason and the status."""
+
+    def __init__(self, status: int, key: str, reason: str = "") -> None:
+        super().__init__(reason)
+        self.status = status
+        self.key = key
+
+
 async def ask_fleet(
     fleet: FleetReader | None, path: str, params: dict[str, str], token: str | None = None
 ) -> FleetAnswer:
     if fleet is None:
         raise FleetUnavailable("no fleet base URL is configured (REPORTS_FLEET_BASE_URL)")
     return await fleet.get(path, params, token)
+
+
+async def fleet_json(
+    fleet: FleetReader | None, path: str, params: dict[str, str], token: str | None = None
+) -> Any:
+    answer = await ask_fleet(fleet, path, params, token)
+    if not answer.ok:
+        # Fleet's sentence, e.g. that no containers are known in the district.
+        raise Problem(answer.status, N_("fleet_refused"), answer.detail)
+    return answer.json()
 
 
 @cache
@@ -95,113 +109,111 @@ def figures(t: Words) -> dict[str, Any]:
     }
 
 
-def unavailable(error: Exception) -> None:
-    log.warning("the fleet service could not be asked: %s", error)
+async def shown(
+    request: AnyRequest,
+    template: str,
+    context: dict[str, Any],
+    read: Callable[[Words], Awaitable[dict[str, Any]]],
+    private: bool = True,
+) -> Template:
+    """The page with what `read` took from fleet, or with why there is nothing: never a 500."""
+    t = Words(choose_language(request))
+    context |= {"problem": None, **figures(t)}
+    status = 200
+    try:
+        context |= await read(t)
+    except Problem as problem:
+        context["problem"], status = t(problem.key, reason=str(problem)), problem.status
+    except (FleetUnavailable, KeyError, TypeError, ValueError) as error:
+        log.warning("the fleet service could not be asked: %s", error)
+        context["problem"], status = t("fleet_unavailable"), 503
+    return page(request, template, status, private=private, **context)
+
+
+async def road_layer(
+    fleet: FleetReader | None, path: str, t: Words, token: str | None = None
+) -> dict[str, Any]:
+    pieces = road_pieces(await fleet_json(fleet, path, {"format": "geojson"}, token))
+    return {
+        "pieces": worst_first(pieces),
+        "total": len(pieces),
+        "counts": condition_counts(pieces),
+        "map": road_map(pieces, t),
+    }
 
 
 class FleetStaffPages(Controller):
-    """Part of the staff router; needs the dependency `fleet`."""
+    """Part of the staff router, behind its sign-in; needs the dependency `fleet`."""
 
     include_in_schema = False
-    exception_handlers: ExceptionHandlersMap = {  # noqa: RUF012 (read by Litestar)
-        NotAuthenticated: on_not_authenticated,
-        NotAllowed: on_not_allowed,
-    }
 
     @get("/emptying-plan")
     async def emptying_plan(
-        self,
-        request: AnyRequest,
-        fleet: Fleet,
-        district: DistrictQuery = "",
-        day: DayQuery = "",
+        self, request: AnyRequest, fleet: Fleet, district: DistrictQuery = "", day: DayQuery = ""
     ) -> Template:
         member = await planner(request)
-        t = Words(choose_language(request))
         chosen = _day(day)
-        context: dict[str, Any] = {
-            "member": member,
-            "districts": known_districts(),
-            "district": district,
-            "day": (chosen or datetime.now(CITY_TIME).date()).isoformat(),
-            "plan": None,
-            "problem": None,
-            "exports": [],
-            "plan_district_name": next(
-                (d.name for d in known_districts() if d.id == district), district
-            ),
-            **figures(t),
-        }
-        status = 200
-        if day and chosen is None:
-            context["problem"], status = t("plan_bad_date"), 400
-        elif district:
-            query = {"district": district, "date": context["day"]}
-            try:
-                answer = await ask_fleet(fleet, PLAN_PATH, query, _token(request))
-                if answer.ok:
-                    context["plan"] = plan_view(answer.json())
-                    context["map"] = plan_map(context["plan"], t)
-                    context["exports"] = [
-                        (f, _link("emptying-plan", query, f)) for f in PLAN_FORMATS
-                    ]
-                else:
-                    context["problem"] = t("plan_cannot", reason=answer.detail)
-                    status = answer.status
-            except (FleetUnavailable, KeyError, TypeError, ValueError) as error:
-                unavailable(error)
-                context["problem"], status = t("fleet_unavailable"), 503
-        return page(request, "staff_emptying_plan.html.j2", status, private=True, **context)
+        query = {"district": district, "date": (chosen or today()).isoformat()}
+        context = {"member": member, "districts": known_districts(), **query, "plan": None}
+        context["district_name"] = next(
+            (d.name for d in known_districts() if d.id == district), district
+        )
 
-    @get("/emptying-plan/export")
-    async def emptying_plan_export(
-        self,
-        request: AnyRequest,
-        fleet: Fleet,
-        district: DistrictQuery = "",
-        day: DayQuery = "",
-        wanted: FormatQuery = "json",
-    ) -> Response[Any]:
-        await planner(request)
-        query = {"district": district, "date": day, "format": wanted}
-        name = f"emptying-plan-{UNSAFE_IN_NAME.sub('', district)}-{_day(day) or ''}"
-        return await _download(fleet, PLAN_PATH, query, _token(request), name)
+        async def read(t: Words) -> dict[str, Any]:
+            if day and chosen is None:
+                raise Problem(400, N_("plan_bad_date"))
+            if not district:
+                return {}
+            plan = plan_view(await fleet_json(fleet, PLAN_PATH, query, _token(request)))
+            exports = [(f, _link("emptying-plan", query, f)) for f in PLAN_FORMATS]
+            return {"plan": plan, "map": plan_map(plan, t), "exports": exports}
+
+        return await shown(request, "staff_emptying_plan.html.j2", context, read)
 
     @get("/road-conditions")
     async def road_conditions(self, request: AnyRequest, fleet: Fleet) -> Template:
         member = await planner(request)
-        t = Words(choose_language(request))
-        context: dict[str, Any] = {"member": member, "pieces": [], "counts": [], **figures(t)}
-        status = 200
-        try:
-            answer = await ask_fleet(
-                fleet, STAFF_LAYER_PATH, {"format": "geojson"}, _token(request)
-            )
-            if not answer.ok:
-                raise FleetUnavailable(f"fleet refused the staff layer: {answer.status}")
-            pieces = road_pieces(answer.json())
-            context |= {
-                "pieces": worst_first(pieces),
-                "total": len(pieces),
-                "counts": condition_counts(pieces),
-                "map": road_map(pieces, t),
-                "exports": [(f, _link("road-conditions", {}, f)) for f in LAYER_FORMATS],
-            }
-        except (FleetUnavailable, KeyError, TypeError, ValueError) as error:
-            unavailable(error)
-            context["problem"], status = t("fleet_unavailable"), 503
-        return page(request, "staff_road_conditions.html.j2", status, private=True, **context)
 
-    @get("/road-conditions/export")
-    async def road_conditions_export(
+        async def read(t: Words) -> dict[str, Any]:
+            exports = [(f, _link("road-conditions", {}, f)) for f in LAYER_FORMATS]
+            return {
+                **await road_layer(fleet, STAFF_LAYER_PATH, t, _token(request)),
+                "exports": exports,
+            }
+
+        context = {"member": member, "pieces": [], "counts": []}
+        return await shown(request, "staff_road_conditions.html.j2", context, read)
+
+    @get(["/emptying-plan/export", "/road-conditions/export"])
+    async def export(
         self,
         request: AnyRequest,
         fleet: Fleet,
-        wanted: FormatQuery = "geojson",
+        district: DistrictQuery = "",
+        day: DayQuery = "",
+        wanted: FormatQuery = "",
     ) -> Response[Any]:
+        """Fleet's plan or layer handed on as a file; its refusals as they are."""
         await planner(request)
-        return await _download(
-            fleet, STAFF_LAYER_PATH, {"format": wanted}, _token(request), "road-conditions"
+        if request.url.path.endswith("/emptying-plan/export"):
+            path, name = PLAN_PATH, f"emptying-plan-{UNSAFE_IN_NAME.sub('', district)}-{day}"
+            query = {"district": district, "date": day, "format": wanted or "json"}
+        else:
+            path, name = STAFF_LAYER_PATH, "road-conditions"
+            query = {"format": wanted or "geojson"}
+        try:
+            answer = await ask_fleet(fleet, path, query, _token(request))
+        except FleetUnavailable as error:
+            log.warning("the fleet service could not be asked: %s", error)
+            return error_response(
+                503, "fleet_unavailable", "The fleet service cannot be asked now."
+            )
+        headers = {"cache-control": "no-store"}
+        if answer.ok:
+            extension = UNSAFE_IN_NAME.sub("", query["format"])
+            headers["content-disposition"] = f'attachment; filename="{name}.{extension}"'
+        return Response(
+            answer.body, status_code=answer.status, media_type=answer.content_type, headers=headers
         )
 
 
@@ -212,20 +224,14 @@ class RoadConditionsPage(Controller):
 
     @get("/road-conditions")
     async def road_conditions(self, request: AnyRequest, fleet: Fleet) -> Template:
-        t = Words(choose_language(request))
-        context: dict[str, Any] = {"counts": [], "problem": None}
-        status = 200
-        try:
-            answer = await ask_fleet(fleet, PUBLIC_LAYER_PATH, {})
-            if not answer.ok:
-                raise FleetUnavailable(f"fleet answered {answer.status} for the public layer")
-            pieces = road_pieces(answer.json())
-            context |= {"counts": condition_counts(pieces), "map": road_map(pieces, t)}
-            context["total"] = len(pieces)
-        except (FleetUnavailable, KeyError, TypeError, ValueError) as error:
-            unavailable(error)
-            context["problem"], status = t("fleet_unavailable"), 503
-        return page(request, "road_conditions.html.j2", status, **context)
+        async def read(t: Words) -> dict[str, Any]:
+            return await road_layer(fleet, PUBLIC_LAYER_PATH, t)
+
+        return await shown(request, "road_conditions.html.j2", {"counts": []}, read, private=False)
+
+
+def today() -> date:
+    return datetime.now(CITY_TIME).date()
 
 
 def _day(text: str) -> date | None:
@@ -241,21 +247,3 @@ def _token(request: AnyRequest) -> str | None:
 
 def _link(page_path: str, query: dict[str, str], fmt: str) -> str:
     return f"/staff/{page_path}/export?{urlencode({**query, 'format': fmt})}"
-
-
-async def _download(
-    fleet: FleetReader | None, path: str, query: dict[str, str], token: str | None, name: str
-) -> Response[Any]:
-    """Fleet's answer handed on as a file; its refusals as they are (the project's error shape)."""
-    try:
-        answer = await ask_fleet(fleet, path, query, token)
-    except FleetUnavailable as error:
-        unavailable(error)
-        return error_response(503, "fleet_unavailable", "The fleet service cannot be asked now.")
-    headers = {"cache-control": "no-store"}
-    if answer.ok:
-        extension = query.get("format", "json")
-        headers["content-disposition"] = f'attachment; filename="{name}.{extension}"'
-    return Response(
-        answer.body, status_code=answer.status, media_type=answer.content_type, headers=headers
-    )

@@ -11,8 +11,6 @@ from babel.numbers import format_decimal
 
 from stadtmelder_reports.web.texts import N_, Words
 
-# One colour per round, told apart on the map and in the list (each at least 4.5:1 on white).
-ROUTE_COLOURS = ("#00468c", "#b3261e", "#1d6b35", "#6a3d9a", "#8a4b00", "#00656e", "#ad1457")
 # The classes from good to very poor, as the legend lists them, with a colour scale that
 # stays apart for the common colour blindnesses (ColorBrewer's RdYlBu, darkened).
 CONDITION_COLOURS = {
@@ -22,6 +20,8 @@ CONDITION_COLOURS = {
     "very_poor": "#a50026",
     "unknown": "#767676",
 }
+# One colour per round, told apart on the map and in the list (each at least 4.5:1 on white).
+ROUTE_COLOURS = ("#00468c", "#b3261e", "#1d6b35", "#6a3d9a", "#8a4b00", "#00656e", "#ad1457")
 SEVERITY = ("very_poor", "poor", "fair", "good", "unknown")
 CONDITION_KEYS = (
     N_("road_good"),
@@ -53,18 +53,22 @@ Point = tuple[float, float]
 
 @dataclass(frozen=True)
 class PlannedStop:
-    order: int
-    container_id: str
-    type: str
+    """A container on a round, at its place in the driving order."""
+
     # None: the container never reported, so it is emptied without a forecast.
     expected_fill_percent: float | None
     full_at: datetime | None
+    order: int
+    container_id: str
+    type: str
     lat: float
     lon: float
 
 
 @dataclass(frozen=True)
 class PlannedRoute:
+    """One truck's round, with the colour the map and the list give it."""
+
     number: int
     colour: str
     distance_km: float
@@ -74,6 +78,8 @@ class PlannedRoute:
 
 @dataclass(frozen=True)
 class PlanView:
+    """A district's plan for a day, and the fixed round it is measured against."""
+
     district: str
     day: date
     emptyings: int
@@ -172,6 +178,8 @@ def plan_map(plan: PlanView, t: Words) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class RoadPiece:
+    """A road piece as its hexagon (lat, lon corners) with its class and evidence."""
+
     piece_id: str
     condition: str
     ring: tuple[Point, ...]
@@ -198,6 +206,8 @@ class RoadPiece:
 
 @dataclass(frozen=True)
 class ConditionCount:
+    """A line of the legend."""
+
     condition: str
     colour: str
     count: int

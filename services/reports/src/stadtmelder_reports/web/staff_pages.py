@@ -351,5 +351,10 @@ def staff_router(
         path=STAFF_PATH,
         route_handlers=[StaffPages, *pages],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
+        # The other pages under /staff send a signed-out person to the sign-in too.
+        exception_handlers={
+            NotAuthenticated: on_not_authenticated,
+            NotAllowed: on_not_allowed,
+        },
         include_in_schema=False,
     )
