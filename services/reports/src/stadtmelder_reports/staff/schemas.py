@@ -15,7 +15,7 @@ from stadtmelder_reports.http.schemas import DepartmentOut, ReportOut, departmen
 from stadtmelder_reports.staff.auth import Role, StaffMember
 from stadtmelder_reports.staff.repository import AuditEntry
 from stadtmelder_reports.staff.workflow import REASON_MAX_LENGTH, TransitionRequest
-from stadtmelder_shared.events import Actor, Reporter
+from stadtmelder_shared.events import Reporter
 
 COMMENT_MAX_LENGTH = 4000
 # The same as workflow.TARGET_STATUSES, spelled out for the OpenAPI document (a unit test
@@ -147,30 +147,16 @@ class StaffMemberOut(BaseModel):
     department: DepartmentOut | None
 
 
-def actor_out(actor: Actor) -> ActorOut:
-    return ActorOut(role=actor.role, user_id=actor.user_id, department_id=actor.department_id)
+# Staff see a step, a note and an audit entry with the domain's own field names, so each
+# answer is read from the domain object's attributes (the actor and department with them).
 
 
 def step_out(change: StatusChange) -> StaffStepOut:
-    return StaffStepOut(
-        status=change.status,
-        at=change.at,
-        department=department_out(change.department),
-        public_comment=change.public_comment,
-        reason=change.reason,
-        duplicate_of=change.duplicate_of,
-        actor=actor_out(change.actor) if change.actor else None,
-    )
+    return StaffStepOut.model_validate(change, from_attributes=True)
 
 
 def comment_out(comment: Comment) -> StaffCommentOut:
-    return StaffCommentOut(
-        id=comment.id,
-        visibility=comment.visibility,
-        text=comment.text,
-        at=comment.at,
-        actor=actor_out(comment.actor),
-    )
+    return StaffCommentOut.model_validate(comment, from_attributes=True)
 
 
 def staff_view(report: Report, now: datetime, language: str, base_url: str) -> StaffReportOut:
@@ -213,14 +199,7 @@ def contact_out(reporter: Reporter) -> ContactOut:
 
 
 def audit_entry_out(entry: AuditEntry) -> AuditEntryOut:
-    return AuditEntryOut(
-        id=entry.id,
-        at=entry.at,
-        report_id=entry.report_id,
-        action=entry.action,
-        actor=actor_out(entry.actor),
-        details=dict(entry.details),
-    )
+    return AuditEntryOut.model_validate(entry, from_attributes=True)
 
 
 def staff_member_out(member: StaffMember, department: DepartmentOut | None) -> StaffMemberOut:
