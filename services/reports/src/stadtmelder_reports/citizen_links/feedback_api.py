@@ -11,7 +11,7 @@ from typing import Any
 
 from litestar import Controller, Response, get, post
 from litestar.openapi.spec import OpenAPIType, Schema
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_409_CONFLICT
 from litestar.types import ExceptionHandlersMap
 
@@ -23,9 +23,9 @@ from stadtmelder_reports.citizen_links.domain import (
 )
 from stadtmelder_reports.citizen_links.languages import page_language
 from stadtmelder_reports.citizen_links.pages import (
-    LINK_DEPENDENCIES,
     LINK_ERRORS,
-    Tokens,
+    Holder,
+    link_dependencies,
     link_page,
     message_page,
     submitted_fields,
@@ -118,7 +118,7 @@ def on_feedback_error(request: AnyRequest, error: ReportsError) -> Response[Any]
 class FeedbackController(Controller):
     path = "/api/v1/feedback"
     tags = ["feedback"]  # noqa: RUF012 (Litestar reads it as a class attribute)
-    dependencies = LINK_DEPENDENCIES
+    dependencies = link_dependencies(LinkPurpose.FEEDBACK)
     exception_handlers: ExceptionHandlersMap = {  # noqa: RUF012
         **LINK_ERRORS,
         FeedbackNotAsked: on_feedback_error,
@@ -130,13 +130,11 @@ class FeedbackController(Controller):
         self,
         request: AnyRequest,
         service: Service,
-        link_tokens: Tokens,
-        token: FromPath[str],
+        holder: Holder,
         outcome: FromQuery[FeedbackOutcome | None] = None,
         lang: FromQuery[LanguageCode | None] = None,
     ) -> Response[Any]:
         """The question, with the link's answer chosen; records nothing."""
-        holder = link_tokens.check(token, LinkPurpose.FEEDBACK)
         report = await service.public_report(holder.report_id)
         language = page_language(request, lang)
         shown = question(report, holder, outcome, language)
@@ -163,12 +161,10 @@ class FeedbackController(Controller):
         service: Service,
         choices: Choices,
         work: Work,
-        link_tokens: Tokens,
-        token: FromPath[str],
+        holder: Holder,
         lang: FromQuery[LanguageCode | None] = None,
     ) -> Response[Any]:
         """Record the answer (201; 200 when it was recorded before); "not_fixed" reopens."""
-        holder = link_tokens.check(token, LinkPurpose.FEEDBACK)
         data = FeedbackIn.model_validate(_form_answer(await submitted_fields(request)))
         feedback, recorded, report = await record_answer(
             service, choices, work, holder, FeedbackAnswer(data.outcome, data.rating, data.comment)

@@ -6,6 +6,7 @@ from typing import Any
 from litestar import Response
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 from litestar.response import Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_404_NOT_FOUND
 from litestar.types import ExceptionHandlersMap
@@ -17,6 +18,7 @@ from stadtmelder_reports.http.errors import error_response
 from stadtmelder_reports.http.requests import AnyRequest
 from stadtmelder_reports.http.schemas import LanguageCode
 from stadtmelder_reports.web.texts import Words
+from stadtmelder_shared.link_tokens import LinkHolder, LinkPurpose
 
 # The token in a page's address stays out of caches, referrers and search engines.
 PAGE_HEADERS = {
@@ -33,8 +35,21 @@ def provide_link_tokens(state: State) -> LinkTokens:
     return link_tokens
 
 
-LINK_DEPENDENCIES = {"link_tokens": Provide(provide_link_tokens, sync_to_thread=False)}
 Tokens = NamedDependency[LinkTokens]
+Holder = NamedDependency[LinkHolder]
+
+
+def link_dependencies(purpose: LinkPurpose) -> dict[str, Provide]:
+    """A controller's `link_tokens`, and its `holder`: whom the link in the path (`token`) was
+    signed for, for `purpose`; a forged or cut link is refused before the handler runs."""
+
+    def linked_holder(link_tokens: Tokens, token: FromPath[str]) -> LinkHolder:
+        return link_tokens.check(token, purpose)
+
+    return {
+        "link_tokens": Provide(provide_link_tokens, sync_to_thread=False),
+        "holder": Provide(linked_holder, sync_to_thread=False),
+    }
 
 
 def wants_html(request: AnyRequest) -> bool:

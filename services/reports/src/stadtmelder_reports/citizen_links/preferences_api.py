@@ -13,19 +13,16 @@ from litestar import Controller, Response, get, post
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, FromQuery
 
-from stadtmelder_reports.citizen_links.domain import LinkTokens
 from stadtmelder_reports.citizen_links.languages import LANGUAGES, page_language
 from stadtmelder_reports.citizen_links.pages import (
-    LINK_DEPENDENCIES,
     LINK_ERRORS,
-    Tokens,
+    Holder,
+    link_dependencies,
     link_page,
     message_page,
     submitted_fields,
     wants_html,
 )
-from stadtmelder_reports.core.domain import Report
-from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.declared_responses import BY_KEY, body_read_by_hand, declared
 from stadtmelder_reports.http.requests import AnyRequest, Choices, Service
 from stadtmelder_reports.http.schemas import LanguageCode, PreferencesIn, PreferencesOut
@@ -57,15 +54,15 @@ class PreferencesController(Controller):
 
     path = "/api/v1/notifications"
     tags = ["notifications"]  # noqa: RUF012 (Litestar reads it as a class attribute)
-    dependencies = LINK_DEPENDENCIES
+    dependencies = link_dependencies(LinkPurpose.PREFERENCES)
     exception_handlers = LINK_ERRORS
 
     @get("/unsubscribe/{token:str}", responses=declared(*BY_KEY))
     async def show_unsubscribe(
-        self, request: AnyRequest, service: Service, link_tokens: Tokens, token: FromPath[str]
+        self, request: AnyRequest, service: Service, holder: Holder
     ) -> Response[Any]:
         """What the unsubscribe link would do; opening it changes nothing."""
-        report = await _linked_report(service, link_tokens, token)
+        report = await service.public_report(holder.report_id)
         if not wants_html(request):
             return _what_a_post_does(report.id, None, HOW_TO_UNSUBSCRIBE)
         language = page_language(request)
@@ -75,10 +72,9 @@ class PreferencesController(Controller):
 
     @post("/unsubscribe/{token:str}", status_code=200, responses=declared(*BY_KEY))
     async def unsubscribe(
-        self, request: AnyRequest, choices: Choices, link_tokens: Tokens, token: FromPath[str]
+        self, request: AnyRequest, choices: Choices, holder: Holder, token: FromPath[str]
     ) -> Response[Any]:
         """No more mail about this report to the link's recipient; also RFC 8058's one click."""
-        holder = link_tokens.check(token, LinkPurpose.PREFERENCES)
         await choices.change_notification_preferences(
             holder.report_id, holder.recipient, opted_out=True
         )
@@ -98,12 +94,11 @@ class PreferencesController(Controller):
         self,
         request: AnyRequest,
         service: Service,
-        link_tokens: Tokens,
-        token: FromPath[str],
+        holder: Holder,
         language: FromQuery[LanguageCode | None] = None,
     ) -> Response[Any]:
         """A form to choose the mail's language, with `language` chosen; changes nothing."""
-        report = await _linked_report(service, link_tokens, token)
+        report = await service.public_report(holder.report_id)
         if not wants_html(request):
             return _what_a_post_does(report.id, language, HOW_TO_CHOOSE)
         shown = page_language(request, language)
@@ -123,9 +118,8 @@ class PreferencesController(Controller):
         operation_class=body_read_by_hand(CHOICE_BODY, required=False),
     )
     async def change_preferences(
-        self, request: AnyRequest, choices: Choices, link_tokens: Tokens, token: FromPath[str]
+        self, request: AnyRequest, choices: Choices, holder: Holder
     ) -> Response[Any]:
-        holder = link_tokens.check(token, LinkPurpose.PREFERENCES)
         choice = PreferencesIn.model_validate(await submitted_fields(request))
         await choices.change_notification_preferences(
             holder.report_id, holder.recipient, choice.opted_out, choice.language
@@ -147,12 +141,6 @@ class PreferencesController(Controller):
                 )
             )
         return message_page(language, t("links_settings_title", report_id=holder.report_id), done)
-
-
-async def _linked_report(service: ReportService, link_tokens: LinkTokens, token: str) -> Report:
-    """The report a preferences link is about; a forged link or a deleted report is refused."""
-    holder = link_tokens.check(token, LinkPurpose.PREFERENCES)
-    return await service.public_report(holder.report_id)
 
 
 def _what_a_post_does(report_id: str, language: LanguageCode | None, detail: str) -> Response[Any]:

@@ -7,7 +7,6 @@ Mail scanners open links, so a GET only shows what the POST would do.
 from typing import Any
 
 from litestar import Controller, Response, get, post
-from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, Field
@@ -15,9 +14,9 @@ from pydantic import BaseModel, Field
 from stadtmelder_reports.alerts.api import ALERT_EXCEPTION_HANDLERS
 from stadtmelder_reports.citizen_links.languages import page_language
 from stadtmelder_reports.citizen_links.pages import (
-    LINK_DEPENDENCIES,
     LINK_ERRORS,
-    Tokens,
+    Holder,
+    link_dependencies,
     link_page,
     message_page,
     wants_html,
@@ -26,7 +25,7 @@ from stadtmelder_reports.erasure.api import Erasure
 from stadtmelder_reports.http.declared_responses import BY_KEY, declared
 from stadtmelder_reports.http.requests import AnyRequest, Service
 from stadtmelder_reports.web.texts import Words
-from stadtmelder_shared.link_tokens import LinkHolder, LinkPurpose
+from stadtmelder_shared.link_tokens import LinkPurpose
 
 HOW_TO_ERASE = "POST to this address to delete your contact data for this report for good."
 HOW_TO_ERASE_ALERT = "POST to this address to cancel this alert and delete your address for good."
@@ -41,14 +40,6 @@ class ErasureLinkOut(BaseModel):
     detail: str
 
 
-def linked_person(link_tokens: Tokens, token: FromPath[str]) -> LinkHolder:
-    """Whom the erasure link in the path was signed for; a forged or cut link is refused."""
-    return link_tokens.check(token, LinkPurpose.ERASURE)
-
-
-Holder = NamedDependency[LinkHolder]
-
-
 class AlertErasureOut(BaseModel):
     erased: bool = Field(description="True once the alert is cancelled and its address gone.")
     detail: str
@@ -59,10 +50,7 @@ class ErasureLinkController(Controller):
 
     path = "/api/v1/erasure/{token:str}"
     tags = ["notifications"]  # noqa: RUF012 (Litestar reads it as a class attribute)
-    dependencies = {  # noqa: RUF012 (read by Litestar)
-        **LINK_DEPENDENCIES,
-        "holder": Provide(linked_person, sync_to_thread=False),
-    }
+    dependencies = link_dependencies(LinkPurpose.ERASURE)
     exception_handlers = LINK_ERRORS
 
     @get(responses=declared(*BY_KEY))
