@@ -129,12 +129,14 @@ def test_filters_split_comma_lists_and_fold_open_plus_closed_into_all() -> None:
     filters = parse_filters(
         DUISBURG,
         NOW,
-        service_code="road_damage, graffiti",
-        status="open,closed",
-        bbox="6.7,51.4,6.8,51.5",
-        page="2",
-        page_size="50",
-        extensions="true",
+        {
+            "service_code": "road_damage, graffiti",
+            "status": "open,closed",
+            "bbox": "6.7,51.4,6.8,51.5",
+            "page": "2",
+            "page_size": "50",
+            "extensions": "true",
+        },
     )
 
     assert filters.service_codes == ("road_damage", "graffiti")
@@ -147,7 +149,9 @@ def test_filters_split_comma_lists_and_fold_open_plus_closed_into_all() -> None:
 
 def test_service_request_id_overrides_every_other_filter() -> None:
     filters = parse_filters(
-        DUISBURG, NOW, service_request_id="A,B,A", status="closed", service_code="graffiti"
+        DUISBURG,
+        NOW,
+        {"service_request_id": "A,B,A", "status": "closed", "service_code": "graffiti"},
     )
 
     assert filters.ids == ("A", "B")

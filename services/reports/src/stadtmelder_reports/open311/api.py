@@ -158,15 +158,6 @@ class Open311Controller(Controller):
         service: Service,
         links: Links,
         asked: Asking,
-        service_request_id: FromQuery[str | None] = None,
-        service_code: FromQuery[str | None] = None,
-        start_date: FromQuery[str | None] = None,
-        end_date: FromQuery[str | None] = None,
-        status: FromQuery[str | None] = None,
-        bbox: FromQuery[str | None] = None,
-        page: FromQuery[str | None] = None,
-        page_size: FromQuery[str | None] = None,
-        extensions: FromQuery[str | None] = None,
     ) -> Reply:
         """Newest first; at most 90 days and 1000 requests a page.
 
@@ -174,19 +165,7 @@ class Open311Controller(Controller):
         (min_lon,min_lat,max_lon,max_lat), and `extensions=true` for the status history,
         supporter count and all photos in `extended_attributes`.
         """
-        filters = parse_filters(
-            asked.jurisdiction,
-            datetime.now(UTC),
-            service_request_id=service_request_id,
-            service_code=service_code,
-            start_date=start_date,
-            end_date=end_date,
-            status=status,
-            bbox=bbox,
-            page=page,
-            page_size=page_size,
-            extensions=extensions,
-        )
+        filters = parse_filters(asked.jurisdiction, datetime.now(UTC), request.query_params)
         reports = await find_page(service, filters)
         content = [
             schemas.service_request(r, asked.language, links.base_url, filters.extensions)

@@ -2,7 +2,7 @@
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -131,47 +131,40 @@ class RequestFilters:
 
 
 def parse_filters(
-    jurisdiction: Jurisdiction,
-    now: datetime,
-    service_request_id: str | None = None,
-    service_code: str | None = None,
-    start_date: str | None = None,
-    end_date: str | None = None,
-    status: str | None = None,
-    bbox: str | None = None,
-    page: str | None = None,
-    page_size: str | None = None,
-    extensions: str | None = None,
+    jurisdiction: Jurisdiction, now: datetime, query: Mapping[str, str]
 ) -> RequestFilters:
-    with_extensions = (_given(extensions) or "false").lower() in ("true", "1", "yes")
-    ids = _list(service_request_id)
+    """What a GET of requests asks for in its query: `service_request_id`, `service_code`,
+    `status`, `start_date`, `end_date`, `bbox`, `page`, `page_size` and `extensions`, all
+    optional and read here by hand, so that each mistake is told in the spec's error shape."""
+    with_extensions = (_given(query.get("extensions")) or "false").lower() in ("true", "1", "yes")
+    ids = _list(query.get("service_request_id"))
     if ids:
         # The spec: service_request_id overrides all other arguments.
         if len(ids) > MAX_IDS:
             raise bad_request(f"service_request_id: ask for at most {MAX_IDS} ids at once.")
         return RequestFilters(ids=ids, page_size=len(ids), extensions=with_extensions)
-    codes = _list(service_code)
+    codes = _list(query.get("service_code"))
     unknown = [code for code in codes if jurisdiction.category(code) is None]
     if unknown:
         raise bad_request(
             f"service_code: unknown {', '.join(unknown)}; services.json lists the valid codes."
         )
-    statuses = frozenset(_list(status))
+    statuses = frozenset(_list(query.get("status")))
     if not statuses <= set(_STATUSES):
         raise bad_request("status: use open, closed or both, comma-separated.")
     try:
-        box = BoundingBox.parse(given) if (given := _given(bbox)) else None
+        box = BoundingBox.parse(given) if (given := _given(query.get("bbox"))) else None
     except ValueError as error:
         raise bad_request(f"bbox: {error}.") from None
-    start, end = parse_window(start_date, end_date, now)
+    start, end = parse_window(query.get("start_date"), query.get("end_date"), now)
     return RequestFilters(
         service_codes=codes,
         statuses=frozenset() if statuses == set(_STATUSES) else statuses,
         start=start,
         end=end,
         bbox=box,
-        page=_positive_int("page", page, 1, 1_000_000),
-        page_size=_positive_int("page_size", page_size, MAX_PAGE_SIZE, MAX_PAGE_SIZE),
+        page=_positive_int("page", query.get("page"), 1, 1_000_000),
+        page_size=_positive_int("page_size", query.get("page_size"), MAX_PAGE_SIZE, MAX_PAGE_SIZE),
         extensions=with_extensions,
     )
 
