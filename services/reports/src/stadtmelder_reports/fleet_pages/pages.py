@@ -49,8 +49,9 @@ from stadtmelder_reports.web.texts import N_, Words
 
 log = logging.getLogger(__name__)
 CITY_TIME = ZoneInfo("Europe/Berlin")
-PLAN_FORMATS = ("json", "geojson", "csv")
-LAYER_FORMATS = ("geojson", "csv")
+# Each download by its format's usual name.
+PLAN_FORMATS = {"json": "JSON", "geojson": "GeoJSON", "csv": "CSV"}
+LAYER_FORMATS = {"geojson": "GeoJSON", "csv": "CSV"}
 # What a download's file name may hold of a district's id.
 UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 DayQuery = Annotated[str, QueryParameter(name="date", required=False, max_length=20)]
@@ -165,7 +166,7 @@ class FleetStaffPages(Controller):
             if not district:
                 return {}
             plan = plan_view(await fleet_json(fleet, PLAN_PATH, query, _token(request)))
-            exports = [(f, _link("emptying-plan", query, f)) for f in PLAN_FORMATS]
+            exports = [(name, _link("emptying-plan", query, f)) for f, name in PLAN_FORMATS.items()]
             return {"plan": plan, "map": plan_map(plan, t), "exports": exports}
 
         return await shown(request, "staff_emptying_plan.html.j2", context, read)
@@ -175,7 +176,7 @@ class FleetStaffPages(Controller):
         member = await planner(request)
 
         async def read(t: Words) -> dict[str, Any]:
-            exports = [(f, _link("road-conditions", {}, f)) for f in LAYER_FORMATS]
+            exports = [(name, _link("road-conditions", {}, f)) for f, name in LAYER_FORMATS.items()]
             return {
                 **await road_layer(fleet, STAFF_LAYER_PATH, t, _token(request)),
                 "exports": exports,
