@@ -1,4 +1,5 @@
-"""Fixtures of the browser tests: one headless Chromium per module and a fresh citizen's tab."""
+"""Fixtures of the end-to-end tests: one headless Chromium per module, a fresh citizen's tab,
+and the system with the fleet service started."""
 
 from collections.abc import AsyncIterator
 
@@ -20,3 +21,9 @@ async def citizen(browser: Browser, running_system: LocalSystem) -> AsyncIterato
     context = await new_context(browser, running_system.reports_url)
     yield context
     await context.close()
+
+
+@pytest.fixture(scope="module")
+async def fleet_system(running_system: LocalSystem) -> LocalSystem:
+    running_system.start("fleet")
+    return running_system

@@ -44,12 +44,6 @@ HANDLERS = (
 )
 
 
-@pytest.fixture(scope="module")
-async def fleet_system(running_system: LocalSystem) -> LocalSystem:
-    running_system.start("fleet")
-    return running_system
-
-
 @pytest.fixture
 async def sensors(fleet_system: LocalSystem) -> AsyncIterator[KafkaEventPublisher]:
     broker: KafkaBroker = make_broker(fleet_system.kafka, client_id="e2e-fleet-simulator")

@@ -1,13 +1,10 @@
 """The fleet's pages in real headless Chromium against the running system: a dispatcher opens a
 district's emptying plan and sees its stops listed and its rounds drawn on the map; everyone
-sees the road condition map with its legend; both pass axe-core and fit a phone.
-
-Screenshots land in var/test-artifacts/screenshots/ for people to look at.
-"""
+sees the road condition map with its legend; the pages pass axe-core, fit a phone and leave
+their screenshots in var/test-artifacts/screenshots/."""
 
 import random
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,13 +16,7 @@ from stadtmelder_fleet.simulator.bins import SimContainer
 from stadtmelder_fleet.simulator.readings import SOURCE
 from stadtmelder_shared.kafka import KafkaEventPublisher, make_broker
 from stadtmelder_shared.sensor_readings import ContainerType
-from tests.browser import (
-    PHONE,
-    new_context,
-    screenshots,
-    serious_accessibility_violations,
-    width_at_phone_size,
-)
+from tests import browser as pages
 from tests.conftest import LocalSystem
 from tests.e2e.test_fleet import a_place_in_mitte, drive_passes, import_containers, passes_over
 from tests.e2e.test_web_pages import staff_sign_in, staff_token
@@ -35,33 +26,20 @@ pytestmark = pytest.mark.e2e
 KINDS: tuple[ContainerType, ...] = ("glass", "paper", "underground")
 
 
-@pytest.fixture(scope="module")
-async def fleet_system(running_system: LocalSystem) -> LocalSystem:
-    running_system.start("fleet")
-    return running_system
-
-
-@pytest.fixture
-async def dispatcher(browser: Browser, fleet_system: LocalSystem) -> AsyncIterator[BrowserContext]:
-    context = await new_context(browser, fleet_system.reports_url)
-    yield context
-    await context.close()
-
-
 async def test_a_dispatcher_sees_the_emptying_plan_as_a_list_and_as_rounds_on_the_map(
-    dispatcher: BrowserContext, fleet_system: LocalSystem, tmp_path: Path
+    citizen: BrowserContext, fleet_system: LocalSystem, tmp_path: Path
 ) -> None:
-    run = uuid.uuid4().hex[:8]
-    district = f"e2e-{run}"
-    centre = a_place_in_mitte(random.Random(run))
+    """`citizen` is only a fresh browser profile: it signs in as a dispatcher below."""
+    district = f"e2e-pages-{uuid.uuid4().hex[:8]}"
+    centre = a_place_in_mitte(random.Random(district))
     # Containers that never reported are planned regardless: nobody can vouch for them.
     containers = [
-        SimContainer(f"e2e-{run}-{n}", district, (centre[0] + 120 * n, centre[1]), kind, 5.0)
+        SimContainer(f"{district}-{n}", district, (centre[0] + 120 * n, centre[1]), kind, 5.0)
         for n, kind in enumerate(KINDS)
     ]
     import_containers(fleet_system, containers, tmp_path / "containers.csv")
     tomorrow = (datetime.now(ZoneInfo("Europe/Berlin")) + timedelta(days=1)).date()
-    page = await dispatcher.new_page()
+    page = await citizen.new_page()
     await staff_sign_in(page, staff_token("dispatcher", None, "web-dispatcher"))
     await expect(page.get_by_role("link", name="Leerungsplan")).to_be_visible()
 
@@ -80,9 +58,9 @@ async def test_a_dispatcher_sees_the_emptying_plan_as_a_list_and_as_rounds_on_th
     # Each round a line on the map from the depot through its stops, and each stop a point.
     await expect(page.locator("#plan-map path.route-line")).not_to_have_count(0)
     await expect(page.locator("#plan-map path.stop-marker")).to_have_count(3)
-    await screenshots(page, "20-staff-emptying-plan")
-    assert await serious_accessibility_violations(page) == []
-    assert await width_at_phone_size(page) <= PHONE["width"]
+    await pages.screenshots(page, "20-staff-emptying-plan")
+    assert await pages.serious_accessibility_violations(page) == []
+    assert await pages.width_at_phone_size(page) <= pages.PHONE["width"]
 
 
 async def drive_over_a_defect(system: LocalSystem) -> None:
@@ -115,7 +93,7 @@ async def test_everyone_sees_the_road_condition_map_with_its_legend(
     browser: Browser, fleet_system: LocalSystem
 ) -> None:
     await drive_over_a_defect(fleet_system)
-    context = await new_context(browser, fleet_system.reports_url)
+    context = await pages.new_context(browser, fleet_system.reports_url)
     try:
         page = await context.new_page()
         await page.goto("/")
@@ -132,18 +110,18 @@ async def test_everyone_sees_the_road_condition_map_with_its_legend(
             return await pieces_on_the_map(page)
 
         assert await wait_until(drawn, timeout=60, interval=1, what="road pieces on the map") > 0
-        await screenshots(page, "21-road-conditions")
-        assert await serious_accessibility_violations(page) == []
-        assert await width_at_phone_size(page) <= PHONE["width"]
+        await pages.screenshots(page, "21-road-conditions")
+        assert await pages.serious_accessibility_violations(page) == []
+        assert await pages.width_at_phone_size(page) <= pages.PHONE["width"]
     finally:
         await context.close()
 
 
 async def test_a_dispatcher_sees_the_pieces_with_their_evidence_and_the_exports(
-    dispatcher: BrowserContext, fleet_system: LocalSystem
+    citizen: BrowserContext, fleet_system: LocalSystem
 ) -> None:
     await drive_over_a_defect(fleet_system)
-    page = await dispatcher.new_page()
+    page = await citizen.new_page()
     await staff_sign_in(page, staff_token("dispatcher", None, "web-dispatcher"))
 
     await page.get_by_role("link", name="Straßenzustand").first.click()
@@ -154,5 +132,5 @@ async def test_a_dispatcher_sees_the_pieces_with_their_evidence_and_the_exports(
         await page.get_by_role("link", name="als CSV").click()
     saved = await (await download.value).path()
     assert saved.read_text(encoding="utf-8").startswith("piece_id,lat,lon,condition")
-    assert await serious_accessibility_violations(page) == []
-    assert await width_at_phone_size(page) <= PHONE["width"]
+    assert await pages.serious_accessibility_violations(page) == []
+    assert await pages.width_at_phone_size(page) <= pages.PHONE["width"]
