@@ -18,7 +18,7 @@ from stadtmelder_reports.photos.cleaning import (
     PhotoTooLarge,
 )
 from stadtmelder_reports.photos.uploads import clean_photos
-from stadtmelder_reports.photos.workers import PhotoWorkers
+from stadtmelder_reports.photos.workers import PhotoWorkers, WorkerLimits
 from tests.photo_worker_faults import crash_or_spin_on_request, spin_forever
 from tests.photo_worker_spies import tell_pid_then_clean_slowly, tell_pid_then_spin
 from tests.system import wait_until
@@ -106,7 +106,7 @@ async def test_worker_that_crashes_refuses_the_photo_and_the_next_photo_is_clean
 
 
 async def test_worker_out_of_memory_refuses_the_photo_and_the_next_photo_is_cleaned() -> None:
-    workers = PhotoWorkers(memory_bytes=24 * MEGABYTE)
+    workers = PhotoWorkers(limits=WorkerLimits(memory_bytes=24 * MEGABYTE))
     try:
         # 16 MP: 64 MB decoded, more than the worker may add.
         large = plain_rgba_png(4000, (90, 120, 30, 255))
@@ -120,7 +120,7 @@ async def test_worker_out_of_memory_refuses_the_photo_and_the_next_photo_is_clea
 
 
 async def test_cleaning_that_never_ends_is_stopped_by_the_cpu_limit() -> None:
-    workers = PhotoWorkers(cleaner=spin_forever, cpu_seconds=1)
+    workers = PhotoWorkers(cleaner=spin_forever, limits=WorkerLimits(cpu_seconds=1))
     try:
         with pytest.raises(PhotoTooLarge):
             await workers.clean(a_photo(), MAX_PHOTO_BYTES)
@@ -129,7 +129,9 @@ async def test_cleaning_that_never_ends_is_stopped_by_the_cpu_limit() -> None:
 
 
 async def test_caller_waits_no_longer_than_the_timeout() -> None:
-    workers = PhotoWorkers(cleaner=spin_forever, cpu_seconds=2, timeout_seconds=1.0)
+    workers = PhotoWorkers(
+        cleaner=spin_forever, limits=WorkerLimits(cpu_seconds=2, timeout_seconds=1.0)
+    )
     try:
         started = time.monotonic()
         with pytest.raises(PhotoTooLarge):
@@ -141,7 +143,7 @@ async def test_caller_waits_no_longer_than_the_timeout() -> None:
 
 
 async def test_a_photo_given_up_by_its_caller_does_not_hold_up_the_next() -> None:
-    workers = PhotoWorkers(1, cleaner=crash_or_spin_on_request, cpu_seconds=60)
+    workers = PhotoWorkers(1, cleaner=crash_or_spin_on_request, limits=WorkerLimits(cpu_seconds=60))
     try:
         given_up = asyncio.create_task(workers.clean(b"spin", MAX_PHOTO_BYTES))
         await asyncio.sleep(0.5)
@@ -168,7 +170,9 @@ async def test_a_worker_given_up_on_is_ended_at_once_not_left_to_its_cpu_limit(
     tmp_path: Path,
 ) -> None:
     pid_file = tmp_path / "pid"
-    workers = PhotoWorkers(1, cleaner=tell_pid_then_spin, cpu_seconds=120, timeout_seconds=3.0)
+    workers = PhotoWorkers(
+        1, cleaner=tell_pid_then_spin, limits=WorkerLimits(cpu_seconds=120, timeout_seconds=3.0)
+    )
     try:
         with pytest.raises(PhotoTooLarge):
             await workers.clean(str(pid_file).encode(), MAX_PHOTO_BYTES)

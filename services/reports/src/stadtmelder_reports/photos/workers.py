@@ -9,6 +9,7 @@ import resource
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from multiprocessing import forkserver
 
 from litestar.exceptions import ServiceUnavailableException
@@ -17,17 +18,6 @@ from stadtmelder_reports.photos.cleaning import CleanPhoto, PhotoError, PhotoToo
 
 # Two photos are cleaned at once; a third waits without blocking anything.
 WORKERS = 2
-# A worker cleans this many photos, one at a time, then a fresh one takes over. Starting a
-# worker costs a fork and, under a script such as pytest, re-running the script's imports.
-PHOTOS_PER_WORKER = 20
-# Address space a worker may add to what it had when it started. Cleaning the largest photo
-# allowed (25 MP with transparency and a colour profile) peaks near 350 MB, and a worker frees
-# it all after each photo (it has one thread, so one malloc arena).
-WORKER_MEMORY_BYTES = 768 * 1024 * 1024
-# A 25 MP PNG is cleaned in about 1.5 s of CPU time; the kernel stops a worker past this.
-CPU_SECONDS_PER_PHOTO = 15
-# What a caller waits at most for one photo, including a busy machine's delays.
-PHOTO_TIMEOUT_SECONDS = 45.0
 # Forked workers start with these already imported.
 _PRELOAD = ["stadtmelder_reports.photos.cleaning", __name__]
 _BEYOND_LIMITS = (
@@ -39,6 +29,23 @@ _STOPPING = "The service is stopping; send the report again in a minute."
 _NO_WORKER = "No photo worker could be started just now; send the report again in a minute."
 
 Cleaner = Callable[[bytes, int], CleanPhoto]
+
+
+@dataclass(frozen=True)
+class WorkerLimits:
+    """What one worker may use, and how long a caller waits for it."""
+
+    # Address space a worker may add to what it had when it started. Cleaning the largest
+    # photo allowed (25 MP with transparency and a colour profile) peaks near 350 MB, and a
+    # worker frees it all after each photo (it has one thread, so one malloc arena).
+    memory_bytes: int = 768 * 1024 * 1024
+    # A 25 MP PNG is cleaned in about 1.5 s of CPU time; the kernel stops a worker past this.
+    cpu_seconds: int = 15
+    # What a caller waits at most for one photo, including a busy machine's delays.
+    timeout_seconds: float = 45.0
+    # A worker cleans this many photos, one at a time, then a fresh one takes over. Starting a
+    # worker costs a fork and, under a script such as pytest, re-running the script's imports.
+    photos_per_worker: int = 20
 
 
 class PhotoWorkers:
@@ -53,18 +60,12 @@ class PhotoWorkers:
         self,
         workers: int = WORKERS,
         *,
-        memory_bytes: int = WORKER_MEMORY_BYTES,
-        cpu_seconds: int = CPU_SECONDS_PER_PHOTO,
-        timeout_seconds: float = PHOTO_TIMEOUT_SECONDS,
-        photos_per_worker: int = PHOTOS_PER_WORKER,
+        limits: WorkerLimits = WorkerLimits(),
         cleaner: Cleaner = clean_photo,
     ) -> None:
         # `cleaner` runs in the workers, which import it by its module and name.
         self._cleaner = cleaner
-        self._memory_bytes = memory_bytes
-        self._cpu_seconds = cpu_seconds
-        self._timeout = timeout_seconds
-        self._photos_per_worker = photos_per_worker
+        self._limits = limits
         self._free = asyncio.Semaphore(workers)
         self._idle: list[ProcessPoolExecutor] = []
         self._all: set[ProcessPoolExecutor] = set()
@@ -83,7 +84,9 @@ class PhotoWorkers:
                 raise ServiceUnavailableException(_STOPPING)
             pool, future = await self._submit(data, max_bytes)
             try:
-                photo = await asyncio.wait_for(asyncio.wrap_future(future), self._timeout)
+                photo = await asyncio.wait_for(
+                    asyncio.wrap_future(future), self._limits.timeout_seconds
+                )
             except PhotoError:
                 self._release(pool)
                 raise
@@ -128,7 +131,7 @@ class PhotoWorkers:
         self, pool: ProcessPoolExecutor, data: bytes, max_bytes: int
     ) -> Future[CleanPhoto]:
         task = functools.partial(
-            clean_within_cpu_limit, self._cleaner, data, max_bytes, self._cpu_seconds
+            clean_within_cpu_limit, self._cleaner, data, max_bytes, self._limits.cpu_seconds
         )
         try:
             # submit may start a process, and on the first photo the fork server: not on the
@@ -151,8 +154,8 @@ class PhotoWorkers:
             1,
             mp_context=self._context,
             initializer=limit_worker_memory,
-            initargs=(self._memory_bytes,),
-            max_tasks_per_child=self._photos_per_worker,
+            initargs=(self._limits.memory_bytes,),
+            max_tasks_per_child=self._limits.photos_per_worker,
         )
         self._all.add(pool)
         return pool
