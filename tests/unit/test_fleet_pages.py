@@ -3,7 +3,7 @@ dispatcher's emptying plan as a list with its saving and downloads, the road lay
 legend for everyone and its evidence for staff, and a plain message when fleet is away."""
 
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,7 +26,7 @@ from stadtmelder_fleet.road.api import layer_routes
 from stadtmelder_fleet.road.domain import Piece
 from stadtmelder_fleet.staff_tokens import StaffTokens
 from stadtmelder_reports.app import build_app
-from stadtmelder_reports.fleet_pages.reader import FleetReader, HttpFleetReader
+from stadtmelder_reports.fleet_pages.reader import FleetAnswer, FleetReader, HttpFleetReader
 from stadtmelder_reports.fleet_pages.views import plan_map, plan_view
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
@@ -301,3 +301,25 @@ async def test_a_download_while_fleet_is_away_is_an_error_answer(fleet_away: Sit
     assert answer.status_code == 503
     body: dict[str, Any] = answer.json()
     assert body["code"] == "fleet_unavailable"
+
+
+class CountingFleet:
+    """Fleet with an empty layer, counting how often it is asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    async def get(
+        self, path: str, params: Mapping[str, str], token: str | None = None
+    ) -> FleetAnswer:
+        self.asked.append(path)
+        return FleetAnswer(200, "application/geo+json", b'{"features": []}')
+
+
+async def test_the_public_map_asks_fleet_once_for_many_visitors(tmp_path: Path) -> None:
+    fleet = CountingFleet()
+    async with site_with(tmp_path / "staff-key.pem", fleet) as site:
+        visits = [await site.client.get("/road-conditions") for _ in range(3)]
+
+    assert [visit.status_code for visit in visits] == [200, 200, 200]
+    assert fleet.asked == ["/road/conditions.geojson"]

@@ -5,8 +5,10 @@ Fleet owns the plans and the layers; these pages show its read API's answers, as
 signed-in staff member's token, and say so plainly when fleet cannot be asked.
 """
 
+import asyncio
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from functools import cache
@@ -14,10 +16,12 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from jinja2.utils import htmlsafe_json_dumps
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import Template
+from markupsafe import Markup
 
 from stadtmelder_reports.alerts.domain import District
 from stadtmelder_reports.alerts.store import load_districts
@@ -49,6 +53,8 @@ from stadtmelder_reports.web.texts import N_, Words
 
 log = logging.getLogger(__name__)
 CITY_TIME = ZoneInfo("Europe/Berlin")
+# How long the public page shows the layer it last read before asking fleet again.
+PUBLIC_LAYER_FRESH_S = 30.0
 # Each download by its format's usual name.
 PLAN_FORMATS = {"json": "JSON", "geojson": "GeoJSON", "csv": "CSV"}
 LAYER_FORMATS = {"geojson": "GeoJSON", "csv": "CSV"}
@@ -86,14 +92,15 @@ async def ask_fleet(
     return await fleet.get(path, params, token)
 
 
-async def fleet_json(
+async def fleet_answer(
     fleet: FleetReader | None, path: str, params: dict[str, str], token: str | None = None
-) -> Any:
+) -> FleetAnswer:
+    """Fleet's answer when it is the one asked for; a Problem with fleet's reason if not."""
     answer = await ask_fleet(fleet, path, params, token)
     if not answer.ok:
         # Fleet's sentence, e.g. that no containers are known in the district.
         raise Problem(answer.status, N_("fleet_refused"), answer.detail)
-    return answer.json()
+    return answer
 
 
 @cache
@@ -134,13 +141,24 @@ async def shown(
 async def road_layer(
     fleet: FleetReader | None, path: str, t: Words, token: str | None = None
 ) -> dict[str, Any]:
-    pieces = road_pieces(await fleet_json(fleet, path, {"format": "geojson"}, token))
+    answer = await fleet_answer(fleet, path, {"format": "geojson"}, token)
+    # A city's layer is thousands of pieces, megabytes: read and drawn off the event loop.
+    return await asyncio.to_thread(layer_views, answer, t)
+
+
+def layer_views(answer: FleetAnswer, t: Words) -> dict[str, Any]:
+    pieces = road_pieces(answer.json())
     return {
         "pieces": worst_first(pieces),
         "total": len(pieces),
         "counts": condition_counts(pieces),
-        "map": road_map(pieces, t),
+        "map": map_data(road_map(pieces, t)),
     }
+
+
+def map_data(layers: dict[str, Any]) -> Markup:
+    """The map script's data, made safe for a <script> element as Jinja's `tojson` would."""
+    return htmlsafe_json_dumps(layers)
 
 
 class FleetStaffPages(Controller):
@@ -165,9 +183,10 @@ class FleetStaffPages(Controller):
                 raise Problem(400, N_("plan_bad_date"))
             if not district:
                 return {}
-            plan = plan_view(await fleet_json(fleet, PLAN_PATH, query, _token(request)))
+            answer = await fleet_answer(fleet, PLAN_PATH, query, _token(request))
+            plan = plan_view(answer.json())
             exports = [(name, _link("emptying-plan", query, f)) for f, name in PLAN_FORMATS.items()]
-            return {"plan": plan, "map": plan_map(plan, t), "exports": exports}
+            return {"plan": plan, "map": map_data(plan_map(plan, t)), "exports": exports}
 
         return await shown(request, "staff_emptying_plan.html.j2", context, read)
 
@@ -197,7 +216,7 @@ class FleetStaffPages(Controller):
         """Fleet's plan or layer handed on as a file; its refusals as they are."""
         await planner(request)
         if request.url.path.endswith("/emptying-plan/export"):
-            path, name = PLAN_PATH, f"emptying-plan-{UNSAFE_IN_NAME.sub('', district)}-{day}"
+            path, name = PLAN_PATH, UNSAFE_IN_NAME.sub("", f"emptying-plan-{district}-{day}")
             query = {"district": district, "date": day, "format": wanted or "json"}
         else:
             path, name = STAFF_LAYER_PATH, "road-conditions"
@@ -226,7 +245,17 @@ class RoadConditionsPage(Controller):
     @get("/road-conditions")
     async def road_conditions(self, request: AnyRequest, fleet: Fleet) -> Template:
         async def read(t: Words) -> dict[str, Any]:
-            return await road_layer(fleet, PUBLIC_LAYER_PATH, t)
+            # Everyone sees the same layer: read from fleet and drawn once in a while, not
+            # for every visitor.
+            cache: dict[str, tuple[float, dict[str, Any]]] = request.app.state.setdefault(
+                "public_road_layer", {}
+            )
+            kept = cache.get(t.language)
+            if kept is not None and kept[0] > time.monotonic():
+                return kept[1]
+            layer = await road_layer(fleet, PUBLIC_LAYER_PATH, t)
+            cache[t.language] = (time.monotonic() + PUBLIC_LAYER_FRESH_S, layer)
+            return layer
 
         return await shown(request, "road_conditions.html.j2", {"counts": []}, read, private=False)
 
