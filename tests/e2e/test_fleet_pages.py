@@ -132,5 +132,6 @@ async def test_a_dispatcher_sees_the_pieces_with_their_evidence_and_the_exports(
         await page.get_by_role("link", name="als CSV").click()
     saved = await (await download.value).path()
     assert saved.read_text(encoding="utf-8").startswith("piece_id,lat,lon,condition")
+    await pages.screenshots(page, "22-staff-road-conditions")
     assert await pages.serious_accessibility_violations(page) == []
     assert await pages.width_at_phone_size(page) <= pages.PHONE["width"]
