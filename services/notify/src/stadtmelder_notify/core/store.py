@@ -5,9 +5,12 @@ Everything about one report is one document per collection (`_id` = report id), 
 by `_id` alone: FerretDB 1.24 pushes only such a filter down to SQLite and decodes the whole
 collection for any other, and each event looks these up. It also loses one of two updates of the
 same document at the same moment, so a report's documents are written one at a time per process
-(KeyedLocks). Push endpoints are personal data (they identify a browser): they are kept here
-only, looked up by a hash, and never logged. Upgrading from the collections of one document per
-follower or browser needs the copy in `stadtmelder_notify.upgrade` (see docs/operations.md,
+(KeyedLocks). A report's documents as this process last read or wrote them serve its next steps
+for `HOT_S` (its submission, routing and confirmation come within a second or two): writes here
+keep them current, another replica's change shows after at most `HOT_S`, as its data key does.
+Push endpoints are personal data (they identify a browser): they are kept here only, looked up
+by a hash, and never logged. Upgrading from the collections of one document per follower or
+browser needs the copy in `stadtmelder_notify.upgrade` (see docs/operations.md,
 "Upgrade").
 """
 
@@ -17,11 +20,14 @@ from typing import Any, Protocol
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from stadtmelder_notify.fresh import Fresh
 from stadtmelder_shared.events import AppWebhook, Language, PushSubscription, Reporter
 from stadtmelder_shared.keyed_locks import KeyedLocks
 from stadtmelder_shared.link_tokens import RecipientKeys
 
 Document = dict[str, Any]
+# How long a report's documents read or written here answer its next steps without a read.
+HOT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ class MongoFollowerStore:
         self._reports = database["report_followers"]
         self._keys = keys
         self._writing = KeyedLocks()
+        self._hot: Fresh[Document] = Fresh(HOT_S)
 
     async def ensure_indexes(self) -> None:
         return None  # found by `_id` only
@@ -82,7 +89,7 @@ class MongoFollowerStore:
     async def add(self, report_id: str, follower: Reporter) -> Followers:
         key = self._keys.of(report_id, follower.email or "")
         async with self._writing(report_id):
-            document = await self._reports.find_one({"_id": report_id}) or {}
+            document = await self._read(report_id)
             known = dict(document.get("followers") or {})
             if key not in known:
                 # The position keeps the order in which people joined (reporter first).
@@ -91,13 +98,25 @@ class MongoFollowerStore:
                     {"_id": report_id}, {"$set": {f"followers.{key}": fields}}, upsert=True
                 )
                 known[key] = fields
+                self._hot.put(report_id, {**document, "followers": known})
             # Else a redelivered event, or a supporter who reported it: choices stay.
         # The caller needs no second read of the document for the same event.
         return Followers(_wanting_mail(known), frozenset(document.get("confirmed") or {}))
 
     async def of(self, report_id: str) -> list[Reporter]:
-        document = await self._reports.find_one({"_id": report_id})
-        return _wanting_mail((document or {}).get("followers") or {})
+        async with self._writing(report_id):
+            return _wanting_mail((await self._read(report_id)).get("followers") or {})
+
+    async def _read(self, report_id: str) -> Document:
+        """The report's document as last read or written here, else from the database; under
+        the report's lock, so a read that began before a write cannot remember what it found."""
+        known = self._hot.get(report_id)
+        if known is not None:
+            return known
+        generation = self._hot.generation
+        document = await self._reports.find_one({"_id": report_id}) or {}
+        self._hot.put(report_id, document, generation)
+        return document
 
     async def set_preferences(self, report_id: str, recipient: str, choices: Choices) -> bool:
         if not _is_key(recipient):
@@ -113,6 +132,7 @@ class MongoFollowerStore:
                 return False
             if changes:
                 await self._reports.update_one({"_id": report_id}, {"$set": changes})
+                self._hot.drop(report_id)
         return True
 
     async def erase(self, report_id: str, recipient: str) -> str | None:
@@ -122,6 +142,7 @@ class MongoFollowerStore:
         if not _is_key(recipient):
             return None
         async with self._writing(report_id):
+            self._hot.drop(report_id)
             document = await self._reports.find_one({"_id": report_id}) or {}
             known = document.get("followers") or {}
             position = (known.get(recipient) or {}).get("position", len(known))
@@ -133,6 +154,7 @@ class MongoFollowerStore:
                 },
                 upsert=True,
             )
+            self._hot.drop(report_id)
         email = (known.get(recipient) or {}).get("email")
         return str(email) if email else None
 
@@ -142,8 +164,12 @@ class MongoFollowerStore:
             await self._reports.update_one(
                 {"_id": report_id}, {"$set": {f"confirmed.{key}": True}}, upsert=True
             )
+            if (known := self._hot.get(report_id)) is not None:
+                confirmed = {**(known.get("confirmed") or {}), key: True}
+                self._hot.put(report_id, {**known, "confirmed": confirmed})
 
     async def is_confirmed(self, report_id: str, email: str) -> bool:
+        # From the database: this is how a replica sees another's confirmation.
         document = await self._reports.find_one({"_id": report_id}, projection={"confirmed": 1})
         return self._keys.of(report_id, email) in ((document or {}).get("confirmed") or {})
 
@@ -224,6 +250,7 @@ class MongoChannelStore:
         self._reports = database["report_channels"]
         # FerretDB 1.24 loses one of two same-moment updates of one document.
         self._writing = KeyedLocks()
+        self._hot: Fresh[Document] = Fresh(HOT_S)
 
     async def ensure_indexes(self) -> None:
         return None  # found by `_id` only
@@ -240,15 +267,16 @@ class MongoChannelStore:
         await self._set(report_id, {"told": True})
 
     async def is_submission_told(self, report_id: str) -> bool:
+        # From the database: this is how a replica sees another's confirmation.
         document = await self._reports.find_one({"_id": report_id}, projection={"told": 1})
         return document is not None and document.get("told") is True
 
     async def app_of(self, report_id: str) -> ReportApp | None:
-        return _app(await self._reports.find_one({"_id": report_id}))
+        return _app(await self._document(report_id))
 
     async def reach(self, report_id: str) -> Reach:
-        document = await self._reports.find_one({"_id": report_id})
-        return Reach(_app(document), _subscribers((document or {}).get("push") or {}))
+        document = await self._document(report_id)
+        return Reach(_app(document), _subscribers(document.get("push") or {}))
 
     async def subscribe(
         self, report_id: str, subscription: PushSubscription, language: Language
@@ -260,13 +288,15 @@ class MongoChannelStore:
     async def unsubscribe(self, report_id: str, endpoint: str) -> bool:
         key = subscription_key(report_id, endpoint)
         async with self._writing(report_id):
+            self._hot.drop(report_id)
             if key not in await self._browsers(report_id):
                 return False
             await self._reports.update_one({"_id": report_id}, {"$unset": {f"push.{key}": ""}})
+            self._hot.drop(report_id)
         return True
 
     async def subscribers(self, report_id: str) -> list[Subscriber]:
-        return _subscribers(await self._browsers(report_id))
+        return _subscribers((await self._document(report_id)).get("push") or {})
 
     async def is_subscribed(self, report_id: str, endpoint: str) -> bool:
         return subscription_key(report_id, endpoint) in await self._browsers(report_id)
@@ -275,13 +305,24 @@ class MongoChannelStore:
         document = await self._reports.find_one({"_id": report_id}, projection={"push": 1})
         return dict((document or {}).get("push") or {})
 
+    async def _document(self, report_id: str) -> Document:
+        """As last read here, else from the database; under the report's lock, so a read that
+        began before a write cannot remember what it found."""
+        async with self._writing(report_id):
+            known = self._hot.get(report_id)
+            if known is None:
+                known = await self._reports.find_one({"_id": report_id}) or {}
+                self._hot.put(report_id, known)
+            return known
+
     async def _set(self, report_id: str, fields: Document) -> None:
         async with self._writing(report_id):
             await self._reports.update_one({"_id": report_id}, {"$set": fields}, upsert=True)
+            self._hot.drop(report_id)
 
 
-def _app(document: Document | None) -> ReportApp | None:
-    if document is None or not document.get("app"):
+def _app(document: Document) -> ReportApp | None:
+    if not document.get("app"):
         return None
     return ReportApp(AppWebhook.model_validate(document["app"]), document["language"])
 
