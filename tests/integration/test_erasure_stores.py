@@ -254,3 +254,15 @@ async def test_a_subscriptions_queued_digest_is_forgotten_whatever_its_day(
 
     due = await queue.due(date(2026, 12, 8), 10)
     assert [item.subscription_id for item in due] == ["alert-2"]
+
+
+async def test_send_times_erased_before_their_flush_are_never_written(real_database: Any) -> None:
+    deliveries = MongoDeliveryLog(real_database)
+    await deliveries.claim("k-late", NOW, NOW + timedelta(seconds=15))
+    await deliveries.mark_sent("k-late", NOW, recipient=address_key(CANARY))
+
+    await MongoWaitingMails(real_database, deliveries).forget_send_times(CANARY)
+    await deliveries.flush_send_times()
+
+    assert await real_database["send_times"].find_one({"_id": address_key(CANARY)}) is None
+    assert await deliveries.sent_since(address_key(CANARY), NOW) == []

@@ -149,6 +149,16 @@ async def test_a_mail_marked_sent_twice_counts_once_against_the_rate_limit(
     assert await deliveries.sent_since("anna", NOW - timedelta(hours=1)) == [NOW]
 
 
+async def test_send_times_reach_another_process_at_the_next_flush(real_database: Any) -> None:
+    here = MongoDeliveryLog(real_database)
+    await here.claim("d1", NOW, NOW + timedelta(seconds=15))
+    await here.mark_sent("d1", NOW, recipient="dora")
+
+    assert await here.sent_since("dora", NOW) == [NOW]
+    await here.flush_send_times()
+    assert await MongoDeliveryLog(real_database).sent_since("dora", NOW) == [NOW]
+
+
 async def test_a_deferred_message_waits_until_due_and_is_taken_once(deliveries: Any) -> None:
     event = submitted()
     pending = PendingMail(

@@ -44,8 +44,9 @@ class WaitingMails(Protocol):
 
 
 class RememberedSendTimes(Protocol):
-    def forget_send_times(self, recipient: str) -> None:
-        """Drop the send times of address key `recipient` held in memory."""
+    async def forget_send_times(self, recipient: str) -> None:
+        """Drop the send times of address key `recipient` held in memory or about to be
+        written; afterwards no write of them is under way."""
         ...
 
 
@@ -96,10 +97,11 @@ class MongoWaitingMails:
 
     async def forget_send_times(self, address: str) -> None:
         # The rate limit only looks back an hour; losing it for one person harms no one, while
-        # a hash anyone can recompute from the address would outlive the erasure.
-        await self._send_times.delete_one({"_id": address_key(address)})
+        # a hash anyone can recompute from the address would outlive the erasure. Memory first:
+        # what waits to be written there must not bring it back after the delete.
         if self._remembered is not None:
-            self._remembered.forget_send_times(address_key(address))
+            await self._remembered.forget_send_times(address_key(address))
+        await self._send_times.delete_one({"_id": address_key(address)})
 
 
 @dataclass(frozen=True)

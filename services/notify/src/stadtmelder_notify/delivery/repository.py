@@ -22,14 +22,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from stadtmelder_notify.delivery.domain import Mail, PendingMail, PushMessage, WebhookCall
+from stadtmelder_notify.delivery.send_times import MongoSendTimes
 from stadtmelder_notify.delivery.sent_journal import SentJournal
-from stadtmelder_notify.fresh import Fresh
 from stadtmelder_shared.events import EVENT_TYPES, CitizenNotified
 from stadtmelder_shared.keyed_locks import KeyedLocks
 
 Document = dict[str, Any]
-# How long a recipient's send times read here are trusted without asking again.
-SEND_TIMES_S = 10.0
 
 
 class Claim(enum.Enum):
@@ -99,16 +97,12 @@ class MongoDeliveryLog:
         self._deliveries = database["deliveries"]
         # Remembers each acceptance on local disk until the database has it (see sent_journal).
         self._journal = journal
-        self._send_times = database["send_times"]
+        # A recipient's send times, read once and written behind: a report's two mails to its
+        # reporter read them once and write them with others' (see send_times).
+        self._send_times = MongoSendTimes(database, keep_sent)
         # The keys of the deferred messages and when they may go, apart from all deliveries.
         self._waiting = database["deferred"]
-        # At least the rate limit's window: older send times are dropped at the next send.
-        self._keep_sent = keep_sent
-        self._recording = KeyedLocks()
         self._claiming = KeyedLocks()
-        # A recipient's send times as last read or written here: a report's two mails to its
-        # reporter read them once. Another replica's sends show after at most `SEND_TIMES_S`.
-        self._times: Fresh[dict[str, datetime]] = Fresh(SEND_TIMES_S)
 
     async def ensure_indexes(self) -> None:
         await self._waiting.create_index("not_before")
@@ -186,36 +180,15 @@ class MongoDeliveryLog:
             },
         )
         if recipient is not None:
-            await self._record_send(recipient, key, at)
+            await self._send_times.record(recipient, key, at)
 
-    async def _record_send(self, recipient: str, key: str, at: datetime) -> None:
-        """Keyed by delivery, so a message marked sent twice counts once."""
-        async with self._recording(recipient):
-            recent = {
-                sent_key: sent_at
-                for sent_key, sent_at in (await self._sent_times(recipient)).items()
-                if sent_at >= at - self._keep_sent
-            }
-            recent[key] = at
-            # The whole map is replaced: it drops the old times in the same write.
-            await self._send_times.update_one(
-                {"_id": recipient}, {"$set": {"sent": recent}}, upsert=True
-            )
-            self._times.put(recipient, recent)
+    async def flush_send_times(self) -> None:
+        await self._send_times.flush()
 
-    async def _sent_times(self, recipient: str) -> dict[str, datetime]:
-        known = self._times.get(recipient)
-        if known is not None:
-            return known
-        generation = self._times.generation
-        document = await self._send_times.find_one({"_id": recipient}) or {}
-        found = dict(document.get("sent") or {})
-        self._times.put(recipient, found, generation)
-        return found
-
-    def forget_send_times(self, recipient: str) -> None:
-        """The address was erased: its hash leaves memory at once, not after `SEND_TIMES_S`."""
-        self._times.drop(recipient)
+    async def forget_send_times(self, recipient: str) -> None:
+        """The address was erased: its hash leaves memory at once, and the database's copy
+        can be deleted after this returns without a flush bringing it back."""
+        await self._send_times.forget(recipient)
 
     async def mark_failed(self, key: str, reason: str, at: datetime) -> int:
         # Releasing the lease lets the redelivered event try again at once.
@@ -239,7 +212,7 @@ class MongoDeliveryLog:
         )
 
     async def sent_since(self, recipient: str, since: datetime) -> list[datetime]:
-        return [at for at in (await self._sent_times(recipient)).values() if at >= since]
+        return [at for at in (await self._send_times.of(recipient)).values() if at >= since]
 
     async def defer(self, pending: PendingMail, not_before: datetime) -> None:
         await self._deliveries.update_one(

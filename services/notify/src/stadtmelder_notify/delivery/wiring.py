@@ -11,12 +11,14 @@ from stadtmelder_notify.delivery.channels import create_channels
 from stadtmelder_notify.delivery.dead_letters import KafkaDeadLetters
 from stadtmelder_notify.delivery.mailer import Mailer, SmtpMailer
 from stadtmelder_notify.delivery.repository import MongoDeliveryLog
+from stadtmelder_notify.delivery.send_times import FLUSH_S
 from stadtmelder_notify.delivery.senders import PushSender, WebhookSender
 from stadtmelder_notify.delivery.sent_journal import SentJournal
 from stadtmelder_notify.lifecycle import Lifecycle
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_shared.kafka import KafkaEventPublisher
 from stadtmelder_shared.metrics import CountedSends, ServiceMetrics
+from stadtmelder_shared.timers import Timers
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ def register(
         starttls=settings.smtp_starttls,
     )
     channels = create_channels(settings)
+    timers = Timers()
+    timers.every(FLUSH_S, "send-times", deliveries.flush_send_times)
 
     async def start() -> None:
         await deliveries.ensure_indexes()
@@ -58,11 +62,15 @@ def register(
         await journal.replay(deliveries.record_sent)
 
     async def close() -> None:
+        # The consumers have stopped: the last send times go before the database closes.
+        await deliveries.flush_send_times()
         await smtp.close()
         journal.close()
         await channels.close()
 
     lifecycle.on_startup.append(start)
+    lifecycle.after_startup.append(timers.start)
+    lifecycle.on_shutdown.append(timers.stop)
     lifecycle.after_shutdown.append(close)
     return Outlets(
         mailer=CountedSends(smtp, metrics.notifications, channel="email"),
