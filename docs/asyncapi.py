@@ -228,7 +228,6 @@ RECEIVES = (
     Receive("notify", "notify", "on_push_subscription_changed", "notify_push_subscriptions"),
     Receive("notify", "notify", "on_contact_data_erased", "reports_contact_data_erased"),
     Receive("notify", "notify-alerts", "on_area_alert_event", "notify_area_alerts"),
-    Receive("notify", "notify-alerts", "on_report_submitted_for_alerts", "reports_submitted"),
     Receive("notify", "notify-alerts", "on_report_routed_for_alerts", "reports_routed"),
     Receive(DEPARTMENT_SYSTEMS, "chosen by the department", "its own", "departments_work"),
     Receive("fleet", "fleet", "on_road_roughness", "sensors_road_roughness"),

@@ -140,11 +140,13 @@ class InMemorySubscriptionStore:
 
 class InMemoryNewReportStore:
     def __init__(self) -> None:
+        self.whole: dict[str, NewReport] = {}
+        # Parts of a report as an older notify stored them, for an older routing's events.
         self.submitted: dict[str, SubmittedPart] = {}
         self.routed: dict[str, RoutedPart] = {}
 
-    async def add_submitted(self, part: SubmittedPart) -> None:
-        self.submitted.setdefault(part.report_id, part)
+    async def add(self, report: NewReport) -> None:
+        self.whole.setdefault(report.id, report)
 
     async def add_routed(self, part: RoutedPart) -> None:
         self.routed.setdefault(part.report_id, part)
@@ -155,20 +157,23 @@ class InMemoryNewReportStore:
         return None
 
     async def routed_since(self, at: datetime) -> list[NewReport]:
-        return [
+        return [r for r in self.whole.values() if r.routed_at >= at] + [
             new_report(self.submitted[report_id], routed)
             for report_id, routed in self.routed.items()
             if routed.routed_at >= at and report_id in self.submitted
         ]
 
     async def forget_before(self, at: datetime) -> int:
+        old_whole = [k for k, r in self.whole.items() if r.routed_at < at]
         old_submitted = [k for k, p in self.submitted.items() if p.submitted_at < at]
         old_routed = [k for k, p in self.routed.items() if p.routed_at < at]
+        for key in old_whole:
+            del self.whole[key]
         for key in old_submitted:
             del self.submitted[key]
         for key in old_routed:
             del self.routed[key]
-        return len(old_submitted) + len(old_routed)
+        return len(old_whole) + len(old_submitted) + len(old_routed)
 
 
 class InMemoryDigestQueue:

@@ -241,50 +241,61 @@ async def new_reports(database: Any) -> Any:
     return store
 
 
-def parts(report_id: str, routed_at: datetime = NOW) -> tuple[SubmittedPart, RoutedPart]:
-    submitted = SubmittedPart(
-        report_id, "duisburg", LIGHT, CENTRE, "Königstraße 40", routed_at - timedelta(seconds=5)
+def a_report(report_id: str, routed_at: datetime = NOW) -> NewReport:
+    return NewReport(report_id, "duisburg", LIGHT, CENTRE, "Königstraße 40", DEPARTMENT, routed_at)
+
+
+async def older_submitted_part(new_reports: Any, database: Any, report_id: str) -> None:
+    """The submitted part of a report as notify stored it before routing carried the place."""
+    part = SubmittedPart(
+        report_id, "duisburg", LIGHT, CENTRE, "Königstraße 40", NOW - timedelta(seconds=5)
     )
-    return submitted, RoutedPart(report_id, DEPARTMENT, routed_at)
+    if database is None:
+        new_reports.submitted[report_id] = part
+        return
+    await database["alert_reports"].insert_one(
+        {
+            "_id": f"{report_id}|submitted",
+            "report_id": report_id,
+            "part": "submitted",
+            "at": part.submitted_at,
+            "jurisdiction": part.jurisdiction,
+            "category": part.category.model_dump(),
+            "location": part.location.model_dump(),
+            "address": part.address,
+        }
+    )
 
 
-async def test_a_report_is_complete_once_both_parts_are_there_in_either_order(
-    new_reports: Any,
+async def test_an_older_routings_event_is_complete_with_the_part_an_older_notify_stored(
+    new_reports: Any, database: Any
 ) -> None:
-    submitted, routed = parts("R-1")
-    late_submitted, early_routed = parts("R-2")
-
-    await new_reports.add_submitted(submitted)
-    await new_reports.add_routed(early_routed)
+    await older_submitted_part(new_reports, database, "R-1")
+    await new_reports.add_routed(RoutedPart("R-2", DEPARTMENT, NOW))
     assert await new_reports.complete("R-1") is None
     assert await new_reports.complete("R-2") is None
-    await new_reports.add_routed(routed)
-    await new_reports.add_routed(routed)  # redelivered
-    await new_reports.add_submitted(late_submitted)
+    await new_reports.add_routed(RoutedPart("R-1", DEPARTMENT, NOW))
+    await new_reports.add_routed(RoutedPart("R-1", DEPARTMENT, NOW))  # redelivered
 
-    assert await new_reports.complete("R-1") == NewReport(
-        "R-1", "duisburg", LIGHT, CENTRE, "Königstraße 40", DEPARTMENT, NOW
-    )
-    assert (await new_reports.complete("R-2")).id == "R-2"
+    assert await new_reports.complete("R-1") == a_report("R-1")
+    assert [r.id for r in await new_reports.routed_since(NOW)] == ["R-1"]
 
 
 async def test_reports_routed_since_a_moment_are_found_and_old_ones_forgotten(
-    new_reports: Any,
+    new_reports: Any, database: Any
 ) -> None:
     for report_id, hours in (("OLD", -50), ("BEFORE", -1), ("AFTER", 1)):
-        for part in parts(report_id, NOW + timedelta(hours=hours)):
-            await (
-                new_reports.add_submitted(part)
-                if isinstance(part, SubmittedPart)
-                else new_reports.add_routed(part)
-            )
-    submitted_only, _ = parts("HALF", NOW + timedelta(hours=2))
-    await new_reports.add_submitted(submitted_only)
+        await new_reports.add(a_report(report_id, NOW + timedelta(hours=hours)))
+    await new_reports.add(a_report("AFTER", NOW + timedelta(hours=1)))  # redelivered
+    await older_submitted_part(new_reports, database, "HALF")
+    await new_reports.add_routed(RoutedPart("HALF", DEPARTMENT, NOW + timedelta(hours=2)))
 
-    assert [r.id for r in await new_reports.routed_since(NOW)] == ["AFTER"]
-    assert await new_reports.forget_before(NOW - timedelta(hours=48)) == 2
-    assert await new_reports.complete("OLD") is None
-    assert await new_reports.complete("BEFORE") is not None
+    found = await new_reports.routed_since(NOW)
+    assert sorted(r.id for r in found) == ["AFTER", "HALF"]
+    assert a_report("AFTER", NOW + timedelta(hours=1)) in found
+    assert await new_reports.forget_before(NOW - timedelta(hours=48)) == 1
+    left = await new_reports.routed_since(NOW - timedelta(hours=60))
+    assert sorted(r.id for r in left) == ["AFTER", "BEFORE", "HALF"]
 
 
 # --- notify: the digest queue -------------------------------------------------------------------

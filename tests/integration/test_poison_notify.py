@@ -19,7 +19,7 @@ TOLD: dict[str, object] = {
         "notify_overdue",
     )
 }
-ALERTS: dict[str, object] = {"on_confirmed": 0, "on_submitted": 0, "on_routed": 0}
+ALERTS: dict[str, object] = {"on_confirmed": 0, "on_routed": 0}
 
 
 async def test_poison_on_each_partition_of_notify_topics_is_parked_and_the_next_event_handled(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 
-from stadtmelder_notify.alerts.domain import load_districts
+from stadtmelder_notify.alerts.domain import SubmittedPart, load_districts
 from stadtmelder_notify.alerts.handlers import register_alert_handlers
 from stadtmelder_notify.alerts.service import AlertService
 from stadtmelder_notify.delivery.domain import Mail
@@ -96,20 +96,14 @@ class System:
             await self.alerts.on_confirmed(confirmation(request, self.clock.now))
         return request
 
-    async def new_report(
-        self, location: Location = NEARBY, category: CategoryRef = LIGHT, routed_first: bool = False
-    ) -> str:
+    async def new_report(self, location: Location = NEARBY, category: CategoryRef = LIGHT) -> str:
         self.reports_made += 1
         self.clock.now += timedelta(minutes=1)
-        submitted, routed = report_events(
+        _, routed = report_events(
             f"RPT{self.reports_made:02d}-00000", location, category, self.clock.now
         )
-        for event in (routed, submitted) if routed_first else (submitted, routed):
-            if isinstance(event, ReportSubmitted):
-                await self.alerts.on_submitted(event)
-            else:
-                await self.alerts.on_routed(event)
-        return submitted.report_id
+        await self.alerts.on_routed(routed)
+        return routed.report_id
 
 
 def a_request(
@@ -171,6 +165,8 @@ def report_events(
         caused_by=submitted.event_id,
         reporter=submitted.reporter,
         occurred_at=submitted.occurred_at + timedelta(seconds=2),
+        location=submitted.location,
+        address=submitted.address,
     )
     return submitted, routed
 
@@ -289,23 +285,28 @@ async def test_every_alert_mail_links_to_erasing_the_subscriber() -> None:
 async def test_a_report_is_mailed_once_however_often_its_events_arrive() -> None:
     system = System()
     await system.subscribe()
-    submitted, routed = report_events("AGAIN-00001", NEARBY)
+    _, routed = report_events("AGAIN-00001", NEARBY)
     system.clock.now = routed.occurred_at
 
     for _ in range(2):
-        await system.alerts.on_submitted(submitted)
         await system.alerts.on_routed(routed)
 
     assert len(system.mailer.sent) == 2  # confirmation and one alert
 
 
-async def test_a_report_is_alerted_whichever_of_its_two_events_arrives_first() -> None:
+async def test_a_routed_event_of_an_older_routing_is_completed_by_its_stored_submission() -> None:
     system = System()
     await system.subscribe()
+    submitted, routed = report_events("OLDER-00001", NEARBY)
+    system.clock.now = routed.occurred_at
+    # What an older notify stored of the submission; the older routing sent no place.
+    system.reports.submitted[submitted.report_id] = SubmittedPart(
+        submitted.report_id, "duisburg", LIGHT, NEARBY, None, submitted.occurred_at
+    )
+    older = routed.model_copy(update={"location": None, "address": None})
 
-    await system.new_report(routed_first=True)
-
-    assert len(system.mailer.sent) == 2
+    assert await system.alerts.on_routed(older) == 1
+    assert await system.alerts.on_routed(older.model_copy(update={"report_id": "NONE-00001"})) == 0
 
 
 async def test_a_report_routed_before_notify_saw_the_confirmation_is_still_alerted() -> None:
@@ -393,9 +394,8 @@ async def test_a_failed_alert_mail_is_sent_once_when_the_event_comes_again() -> 
     system = System()
     await system.subscribe()
     system.mailer.failures_left = 1
-    submitted, routed = report_events("RETRY-00001", NEARBY)
+    _, routed = report_events("RETRY-00001", NEARBY)
     system.clock.now = routed.occurred_at
-    await system.alerts.on_submitted(submitted)
 
     with pytest.raises(ConnectionRefusedError):
         await system.alerts.on_routed(routed)
@@ -409,8 +409,7 @@ async def test_an_alert_mail_the_server_keeps_refusing_is_given_up_and_dead_lett
     system = System()
     await system.subscribe("weg@example.org")
     system.mailer.refused.add("weg@example.org")
-    submitted, routed = report_events("REFUSED-0001", NEARBY)
-    await system.alerts.on_submitted(submitted)
+    _, routed = report_events("REFUSED-0001", NEARBY)
 
     for _ in range(2):
         with pytest.raises(Exception, match="mailbox unavailable"):
@@ -453,9 +452,8 @@ async def test_daily_alerts_come_as_one_digest_the_next_morning_and_only_once() 
 async def test_a_digest_is_never_sent_twice_even_when_its_reports_are_queued_again() -> None:
     system = System()
     await system.subscribe(frequency="daily")
-    submitted, routed = report_events("DAILY-00001", NEARBY)
+    _, routed = report_events("DAILY-00001", NEARBY)
     system.clock.now = routed.occurred_at
-    await system.alerts.on_submitted(submitted)
     await system.alerts.on_routed(routed)
     system.clock.now = datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
     await system.alerts.send_due_digests()

@@ -125,6 +125,10 @@ class ReportRouted(Event):
     probable_duplicates: list[str] = Field(
         default_factory=list, description="Open reports probably about the same defect."
     )
+    # What area alerts need of the submission, so they wait for no second event (None from a
+    # routing service older than these fields, or for a report without a place).
+    location: Location | None = Field(None, description="ReportSubmitted.location.")
+    address: str | None = Field(None, description="ReportSubmitted.address.")
 
 
 class ReportUnroutable(Event):

@@ -36,6 +36,8 @@ def routed(
         area=decision.area_id,
         asset_id=asset_id,
         probable_duplicates=duplicates,
+        location=submitted.location,
+        address=submitted.address,
     )
 
 

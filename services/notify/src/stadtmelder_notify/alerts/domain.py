@@ -15,7 +15,6 @@ from stadtmelder_shared.events import (
     DepartmentRef,
     Location,
     ReportRouted,
-    ReportSubmitted,
 )
 from stadtmelder_shared.geo import distance_m
 
@@ -91,17 +90,19 @@ class NewReport:
     routed_at: datetime
 
 
-def submitted_part(event: ReportSubmitted) -> SubmittedPart | None:
-    """None for a report without a place: no area alert can concern it."""
+def routed_report(event: ReportRouted) -> NewReport | None:
+    """The whole new report from its routing alone, which carries the place; None for a report
+    without one, or an event of an older routing service (its submission completes it)."""
     if event.location is None:
         return None
-    return SubmittedPart(
-        report_id=event.report_id,
+    return NewReport(
+        id=event.report_id,
         jurisdiction=event.jurisdiction,
         category=event.category,
         location=event.location,
         address=event.address,
-        submitted_at=event.occurred_at,
+        department=event.department,
+        routed_at=event.occurred_at,
     )
 
 

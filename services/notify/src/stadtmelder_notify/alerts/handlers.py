@@ -12,7 +12,6 @@ from stadtmelder_shared.events import (
     AreaAlertConfirmed,
     AreaAlertRequested,
     ReportRouted,
-    ReportSubmitted,
 )
 from stadtmelder_shared.kafka import consumer
 
@@ -23,8 +22,8 @@ RETRIED = (aiosmtplib.SMTPException,)
 
 
 def register_alert_handlers(broker: KafkaBroker, alerts: AlertService, group_id: str) -> None:
-    """Consumers of the subscriptions' events and of new reports, in their own group so that
-    alerts and the reporters' mails do not wait for each other."""
+    """Consumers of the subscriptions' events and of routed reports (which carry the place), in
+    their own group so that alerts and the reporters' mails do not wait for each other."""
 
     @consumer(broker, topics.AREA_ALERTS, group_id, retried=RETRIED)
     async def on_area_alert_event(
@@ -42,10 +41,6 @@ def register_alert_handlers(broker: KafkaBroker, alerts: AlertService, group_id:
                 mailed = await alerts.on_requested(event)
                 log.info("area alert requested, mailed: %s", mailed, extra=_context(event))
 
-    @consumer(broker, topics.REPORTS_SUBMITTED, group_id, retried=RETRIED)
-    async def on_report_submitted_for_alerts(event: ReportSubmitted) -> None:
-        _log_sent(await alerts.on_submitted(event), event)
-
     @consumer(broker, topics.REPORTS_ROUTED, group_id, retried=RETRIED)
     async def on_report_routed_for_alerts(event: ReportRouted) -> None:
         _log_sent(await alerts.on_routed(event), event)
@@ -57,7 +52,7 @@ def _context(
     return {"subscription_id": event.report_id, "event_id": event.event_id}
 
 
-def _log_sent(sent: int, event: ReportSubmitted | ReportRouted) -> None:
+def _log_sent(sent: int, event: ReportRouted) -> None:
     # Most reports concern nobody's alert; say so only when debugging.
     level = logging.INFO if sent else logging.DEBUG
     context = {"report_id": event.report_id, "event_id": event.event_id}

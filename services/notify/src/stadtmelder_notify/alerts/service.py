@@ -19,7 +19,7 @@ from stadtmelder_notify.alerts.domain import (
     first_undue_day,
     requested_subscription,
     routed_part,
-    submitted_part,
+    routed_report,
 )
 from stadtmelder_notify.alerts.mails import AlertLinks, AlertMails
 from stadtmelder_notify.alerts.store import NewReportStore, SubscriptionStore
@@ -36,7 +36,6 @@ from stadtmelder_shared.events import (
     AreaAlertRequested,
     Event,
     ReportRouted,
-    ReportSubmitted,
 )
 
 log = logging.getLogger(__name__)
@@ -132,22 +131,26 @@ class AlertService:
 
     # --- new reports ---------------------------------------------------------------------------
 
-    async def on_submitted(self, event: ReportSubmitted) -> int:
-        part = submitted_part(event)
-        if part is None:
-            return 0
-        await self._reports.add_submitted(part)
-        return await self._match(event.report_id, (topics.REPORTS_SUBMITTED, event))
-
     async def on_routed(self, event: ReportRouted) -> int:
-        await self._reports.add_routed(routed_part(event))
-        return await self._match(event.report_id, (topics.REPORTS_ROUTED, event))
+        """Alert every confirmed subscription the new report concerns; the routing carries
+        the place, so the submission is not waited for."""
+        cause = (topics.REPORTS_ROUTED, event)
+        report = routed_report(event)
+        if report is None:
+            # Without a place, or from an older routing: its submitted part, if an older notify
+            # stored one, completes it.
+            await self._reports.add_routed(routed_part(event))
+            return await self._match(event.report_id, cause)
+        # Kept for subscriptions confirmed later, whose catch-up finds it (`on_confirmed`).
+        await self._reports.add(report)
+        return await self._alert(report, cause)
 
     async def _match(self, report_id: str, cause: tuple[str, Event]) -> int:
-        """Alert every confirmed subscription the report concerns, once the report is whole."""
         report = await self._reports.complete(report_id)
-        if report is None:
-            return 0
+        return 0 if report is None else await self._alert(report, cause)
+
+    async def _alert(self, report: NewReport, cause: tuple[str, Event]) -> int:
+        """Alert every confirmed subscription the report concerns."""
         district = self._districts.at(report.location)
         candidates = await self._subscriptions.candidates(
             report.jurisdiction, report.category.code, district, report.location

@@ -59,14 +59,15 @@ class SubscriptionStore(Protocol):
 
 
 class NewReportStore(Protocol):
-    """A report's submitted and routed parts arrive on two topics, in either order."""
+    """New reports with a place, from their routing, which carries it. An older routing's event
+    carries only its own part, completed by the submitted part an older notify stored."""
 
-    async def add_submitted(self, part: SubmittedPart) -> None: ...
+    async def add(self, report: NewReport) -> None: ...
 
     async def add_routed(self, part: RoutedPart) -> None: ...
 
     async def complete(self, report_id: str) -> NewReport | None:
-        """The report once both parts are here."""
+        """The report of an older routing's event, once both parts are here."""
         ...
 
     async def routed_since(self, at: datetime) -> list[NewReport]: ...
@@ -162,10 +163,11 @@ def _subscription(document: Document) -> Subscription:
 
 
 class MongoNewReportStore:
-    """One document per part (`<report id>|submitted`, `<report id>|routed`), each written once.
+    """One document per routed report (`<report id>|routed`), written once, whole since the
+    routing carries the place. Older versions stored a report in two parts (`<report id>|submitted`
+    too), which are still completed, and forgotten after `keep_reports`.
 
-    The parts written here are remembered for `PARTS_S`: the second event of a report usually
-    comes within a second, and then neither part is read back from the database.
+    The parts written here are remembered for `PARTS_S`, so a redelivery reads nothing back.
     """
 
     def __init__(self, database: AsyncDatabase[Document]) -> None:
@@ -176,15 +178,17 @@ class MongoNewReportStore:
         await self._parts.create_index("report_id")
         await self._parts.create_index([("part", ASCENDING), ("at", ASCENDING)])
 
-    async def add_submitted(self, part: SubmittedPart) -> None:
+    async def add(self, report: NewReport) -> None:
+        # One document: a routed part that needs no submitted part to be whole.
         await self._insert_once(
-            part.report_id,
-            "submitted",
-            part.submitted_at,
-            jurisdiction=part.jurisdiction,
-            category=part.category.model_dump(),
-            location=part.location.model_dump(),
-            address=part.address,
+            report.id,
+            "routed",
+            report.routed_at,
+            department=report.department.model_dump(),
+            jurisdiction=report.jurisdiction,
+            category=report.category.model_dump(),
+            location=report.location.model_dump(),
+            address=report.address,
         )
 
     async def add_routed(self, part: RoutedPart) -> None:
@@ -193,8 +197,7 @@ class MongoNewReportStore:
         )
 
     async def complete(self, report_id: str) -> NewReport | None:
-        # By `_id` alone, each: FerretDB 1.24 decodes the whole collection for any other filter,
-        # and this runs for every submitted and routed report.
+        # By `_id` alone, each: FerretDB 1.24 decodes the whole collection for any other filter.
         submitted = await self._part(_part_id(report_id, "submitted"))
         if submitted is None:
             return None
@@ -204,15 +207,19 @@ class MongoNewReportStore:
         return new_report(_submitted(submitted), _routed(routed))
 
     async def routed_since(self, at: datetime) -> list[NewReport]:
-        routed = {
-            d["report_id"]: _routed(d)
-            async for d in self._parts.find({"part": "routed", "at": {"$gte": at}})
-        }
-        if not routed:
-            return []
-        ids = [_part_id(report_id, "submitted") for report_id in routed]
+        whole: list[NewReport] = []
+        halves: dict[str, RoutedPart] = {}
+        async for document in self._parts.find({"part": "routed", "at": {"$gte": at}}):
+            if document.get("location"):
+                whole.append(new_report(_submitted(document), _routed(document)))
+            else:
+                halves[document["report_id"]] = _routed(document)
+        if not halves:
+            return whole
+        # Routed parts of an older routing's events, completed by their submitted parts.
+        ids = [_part_id(report_id, "submitted") for report_id in halves]
         cursor = self._parts.find({"_id": {"$in": ids}})
-        return [new_report(_submitted(d), routed[d["report_id"]]) async for d in cursor]
+        return whole + [new_report(_submitted(d), halves[d["report_id"]]) async for d in cursor]
 
     async def forget_before(self, at: datetime) -> int:
         self._written.clear()  # what was written lately must not bring back a forgotten part
