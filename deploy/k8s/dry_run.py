@@ -9,7 +9,9 @@ warning fails as an error does. The servers are stopped afterwards, on failure t
 """
 
 import argparse
+import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -17,14 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import apply_output
 import control_plane
 import crd_sources
 import kubectl
 import yaml
 
 K8S_DIR = Path(__file__).resolve().parent
-# kubectl ends an apply line with this, and the server's warnings come just before that line.
-APPLIED = " (server dry run)"
+CRD_TIMEOUT = 120.0
 
 
 @dataclass
@@ -60,13 +62,31 @@ def install_crds(client: Kubectl, files: list[Path]) -> None:
     # Server-side: the Kafka CRD is larger than the annotation client-side apply would write.
     arguments = ["apply", "--server-side", "--force-conflicts"]
     arguments += [argument for path in files for argument in ("-f", str(path))]
-    for step in (
-        arguments,
-        ["wait", "--for=condition=Established", "--timeout=120s", "crd", "--all"],
-    ):
-        result = client.run(*step)
-        if result.returncode != 0:
-            raise control_plane.ControlPlaneError(f"installing the CRDs failed:\n{result.stdout}")
+    result = client.run(*arguments)
+    if result.returncode != 0:
+        raise control_plane.ControlPlaneError(f"installing the CRDs failed:\n{result.stdout}")
+    # Polled rather than `kubectl wait`, which fails on a CRD that has no status yet.
+    deadline = time.monotonic() + CRD_TIMEOUT
+    while pending := not_established(client):
+        if time.monotonic() > deadline:
+            raise control_plane.ControlPlaneError(
+                f"CRDs not established after {CRD_TIMEOUT:.0f} s: {', '.join(pending)}"
+            )
+        time.sleep(0.5)
+
+
+def not_established(client: Kubectl) -> list[str]:
+    result = client.run("get", "crd", "-o", "json")
+    if result.returncode != 0:
+        raise control_plane.ControlPlaneError(f"listing the CRDs failed:\n{result.stdout}")
+    return [
+        crd["metadata"]["name"]
+        for crd in json.loads(result.stdout)["items"]
+        if not any(
+            condition["type"] == "Established" and condition["status"] == "True"
+            for condition in crd.get("status", {}).get("conditions") or []
+        )
+    ]
 
 
 def render(kubectl_path: Path, directory: Path) -> tuple[str, list[dict[str, Any]]]:
@@ -88,7 +108,8 @@ class RenderError(Exception):
 def namespaces_first(client: Kubectl, manifests: list[dict[str, Any]]) -> list[str]:
     """Creates the overlay's namespaces for real: a dry run cannot put objects into a namespace
     that does not exist. Rendered Namespaces keep their labels (Pod Security); one that is only
-    referenced is expected to exist where the overlay is applied, and is created bare."""
+    referenced is expected to exist where the overlay is applied, and is created bare. Applied
+    client-side like the dry run after it, which would otherwise warn of the missing annotation."""
     rendered = [m for m in manifests if m.get("kind") == "Namespace"]
     names = {m["metadata"]["name"] for m in rendered}
     referenced = {m["metadata"]["namespace"] for m in manifests if m["metadata"].get("namespace")}
@@ -97,9 +118,7 @@ def namespaces_first(client: Kubectl, manifests: list[dict[str, Any]]) -> list[s
         for n in sorted(referenced - names)
     ]
     if rendered or bare:
-        result = client.run(
-            "apply", "--server-side", "-f", "-", stdin=yaml.safe_dump_all(rendered + bare)
-        )
+        result = client.run("apply", "-f", "-", stdin=yaml.safe_dump_all(rendered + bare))
         if result.returncode != 0:
             raise control_plane.ControlPlaneError(
                 f"creating the namespaces failed:\n{result.stdout}"
@@ -116,32 +135,12 @@ def dry_run(kubectl_path: Path, client: Kubectl, directory: Path) -> Overlay:
         return overlay
     overlay.namespaces = namespaces_first(client, manifests)
     result = client.run("apply", "--dry-run=server", "--warnings-as-errors", "-f", "-", stdin=text)
-    overlay.accepted, overlay.problems = read_apply_output(result.stdout)
+    overlay.accepted, overlay.problems = apply_output.read(result.stdout, manifests)
     if result.returncode != 0 and not overlay.problems:
         overlay.problems.append(
             f"kubectl apply exited {result.returncode}: {result.stdout.strip()}"
         )
     return overlay
-
-
-def read_apply_output(output: str) -> tuple[int, list[str]]:
-    """How many objects the server accepted, and every error and warning, each naming its object."""
-    accepted = 0
-    problems: list[str] = []
-    warnings: list[str] = []
-    for line in output.splitlines():
-        if line.startswith("Warning: "):
-            warnings.append(line.removeprefix("Warning: "))
-        elif line.endswith(APPLIED):
-            accepted += 1
-            name = line.removesuffix(APPLIED).rsplit(" ", 1)[0]
-            problems += [f"{name}: warning: {warning}" for warning in warnings]
-            warnings = []
-        elif line.startswith("Error from server") or line.startswith("error:"):
-            problems.append(line)
-    # Warnings with no object line after them: kubectl stopped at that object.
-    problems += [f"warning: {warning}" for warning in warnings]
-    return accepted, problems
 
 
 def report(overlay: Overlay, version: str) -> None:
@@ -168,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         help="shift etcd's and the API server's ports (default: STADTMELDER_TEST_PORT_OFFSET)",
     )
     args = parser.parse_args(argv)
+    # A stop request (CI's timeout, `kill`) unwinds like Ctrl-C, so the servers are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         kubectl_path = args.kubectl or kubectl.find_or_install(args.uv)
         found = control_plane.build()
