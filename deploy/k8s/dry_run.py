@@ -23,6 +23,7 @@ import apply_output
 import control_plane
 import crd_sources
 import kubectl
+import validate
 import yaml
 
 K8S_DIR = Path(__file__).resolve().parent
@@ -89,22 +90,6 @@ def not_established(client: Kubectl) -> list[str]:
     ]
 
 
-def render(kubectl_path: Path, directory: Path) -> tuple[str, list[dict[str, Any]]]:
-    result = subprocess.run(
-        [str(kubectl_path), "kustomize", str(directory)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RenderError(result.stderr.strip() or f"kubectl kustomize exited {result.returncode}")
-    return result.stdout, [doc for doc in yaml.safe_load_all(result.stdout) if doc]
-
-
-class RenderError(Exception):
-    """kubectl could not render an overlay."""
-
-
 def namespaces_first(client: Kubectl, manifests: list[dict[str, Any]]) -> list[str]:
     """Creates the overlay's namespaces for real: a dry run cannot put objects into a namespace
     that does not exist. Rendered Namespaces keep their labels (Pod Security); one that is only
@@ -129,12 +114,19 @@ def namespaces_first(client: Kubectl, manifests: list[dict[str, Any]]) -> list[s
 def dry_run(kubectl_path: Path, client: Kubectl, directory: Path) -> Overlay:
     overlay = Overlay(directory.name)
     try:
-        text, manifests = render(kubectl_path, directory)
-    except RenderError as error:
+        manifests = validate.render(kubectl_path, directory)
+    except validate.RenderError as error:
         overlay.problems.append(f"kubectl kustomize failed: {error}")
         return overlay
     overlay.namespaces = namespaces_first(client, manifests)
-    result = client.run("apply", "--dry-run=server", "--warnings-as-errors", "-f", "-", stdin=text)
+    result = client.run(
+        "apply",
+        "--dry-run=server",
+        "--warnings-as-errors",
+        "-f",
+        "-",
+        stdin=yaml.safe_dump_all(manifests),
+    )
     overlay.accepted, overlay.problems = apply_output.read(result.stdout, manifests)
     if result.returncode != 0 and not overlay.problems:
         overlay.problems.append(

@@ -1,25 +1,14 @@
 """The dry run's report names the object of every error and warning kubectl printed."""
 
-import importlib.util
+import runpy
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_apply_output() -> ModuleType:
-    """deploy/k8s/apply_output.py is a script's module, not a package; load it by path."""
-    path = ROOT / "deploy/k8s/apply_output.py"
-    spec = importlib.util.spec_from_file_location("k8s_apply_output", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-apply_output = load_apply_output()
+# A script's module, not a package: its functions, by name.
+apply_output = runpy.run_path(str(ROOT / "deploy/k8s/apply_output.py"))
+read = apply_output["read"]
+object_key = apply_output["object_key"]
 
 
 def manifest(api_version: str, kind: str, name: str) -> dict[str, Any]:
@@ -50,7 +39,7 @@ Error from server (Invalid): error when creating "STDIN": KafkaTopic.kafka.strim
 
 
 def test_every_problem_names_its_object() -> None:
-    accepted, problems = apply_output.read(OUTPUT, RENDERED)
+    accepted, problems = read(OUTPUT, RENDERED)
 
     assert accepted == 2
     assert [problem.split(": ", 1)[0] for problem in problems] == [
@@ -66,15 +55,13 @@ def test_every_problem_names_its_object() -> None:
 
 
 def test_an_accepted_overlay_has_no_problems() -> None:
-    output = "".join(f"{apply_output.object_key(m)} created (server dry run)\n" for m in RENDERED)
+    output = "".join(f"{object_key(m)} created (server dry run)\n" for m in RENDERED)
 
-    assert apply_output.read(output, RENDERED) == (len(RENDERED), [])
+    assert read(output, RENDERED) == (len(RENDERED), [])
 
 
 def test_an_object_with_no_error_and_no_accepted_line_is_named() -> None:
-    accepted, problems = apply_output.read(
-        "service/reports created (server dry run)\n", RENDERED[:2]
-    )
+    accepted, problems = read("service/reports created (server dry run)\n", RENDERED[:2])
 
     assert accepted == 1
     assert problems == ["deployment.apps/notify: not accepted by the server"]
