@@ -6,16 +6,18 @@ way reports treats them: a finding within 30 m of one already reported adds evid
 """
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from stadtmelder_fleet.road.domain import Piece, RoadRules
+from stadtmelder_fleet.road.findings import Finding
 from stadtmelder_fleet.road.service import RoadService
 from stadtmelder_fleet.simulator.city import Metres
 from stadtmelder_fleet.simulator.readings import road_reading
 from stadtmelder_fleet.simulator.world import World, fleet_rounds, spot_distance_m
 from stadtmelder_shared.events import Event
-from stadtmelder_shared.road_damage import RoadDamageDetected
+from stadtmelder_shared.road_damage import RoadDamageCleared, RoadDamageDetected
 
 START = datetime(2026, 1, 5, 7, tzinfo=UTC)  # a Monday, when the first shift sets out
 DAY_S = 86_400.0
@@ -34,6 +36,10 @@ class RoadOutcome:
     reports: int
     on_smooth_road: int
     readings_per_second: float
+    cleared: int
+    findings: int
+    """Distinct findings: more than the reports means a damage became several findings."""
+    """Findings cleared although the simulator repairs nothing: cleared too early."""
 
     @property
     def second_reports(self) -> int:
@@ -57,22 +63,39 @@ class KeptInMemory:
     async def all_pieces(self, limit: int) -> list[Piece]:
         return []
 
+    async def load_many(self, piece_ids: Sequence[str]) -> list[Piece]:
+        return []
+
+    async def open_findings(self) -> list[Finding]:
+        return []
+
+    async def save_finding(self, finding: Finding) -> None:
+        return None
+
+    async def drop_finding(self, finding_id: str) -> None:
+        return None
+
 
 class Findings:
     """The detections the service publishes, in order."""
 
     def __init__(self) -> None:
         self.detected: list[RoadDamageDetected] = []
+        self.cleared: list[RoadDamageCleared] = []
 
     async def publish(self, topic: str, event: Event) -> None:
         if isinstance(event, RoadDamageDetected):
             self.detected.append(event)
+        elif isinstance(event, RoadDamageCleared):
+            self.cleared.append(event)
 
 
 def as_reports(world: World, detected: list[RoadDamageDetected]) -> list[Metres]:
-    """Where reports stand: one per finding, unless one already stands within `MERGE_M`."""
+    """Where reports stand: one per finding (at its first detection), unless one already
+    stands within `MERGE_M`."""
     reports: list[Metres] = []
-    for event in detected:
+    first = {event.report_id: event for event in reversed(detected)}
+    for event in sorted(first.values(), key=lambda e: e.occurred_at):
         at = world.projection.to_metres(event.location.lon, event.location.lat)
         if all(_distance(at, other) > MERGE_M for other in reports):
             reports.append(at)
@@ -107,4 +130,6 @@ async def evaluate_roads(world: World, days: int) -> RoadOutcome:
         reports=len(reports),
         on_smooth_road=sum(1 for r in reports if spot_distance_m(world, r) > MATCH_M),
         readings_per_second=readings / elapsed if elapsed else 0.0,
+        cleared=len(findings.cleared),
+        findings=len({event.report_id for event in findings.detected}),
     )

@@ -36,8 +36,11 @@ def road_table(road: RoadOutcome) -> str:
         ["became reports", f"{road.found} ({road.found_percent:.0f} %)",
          verdict(road.found_percent >= FOUND_TARGET_PERCENT)],
         ["reports", show(road.reports), ""],
+        ["findings (one per damage)", show(road.findings), verdict(road.findings == road.reports)],
         ["reports on smooth road", show(road.on_smooth_road), verdict(road.on_smooth_road == 0)],
-        ["second reports at a defect", show(road.second_reports), ""],
+        ["second reports at a defect", show(road.second_reports),
+         verdict(road.second_reports == 0)],
+        ["cleared, though nothing was repaired", show(road.cleared), verdict(road.cleared == 0)],
         ["readings", show(road.readings), ""],
         ["readings handled per second", show(road.readings_per_second, digits=0), ""],
     ]  # fmt: skip

@@ -2,9 +2,11 @@
 MongoDB adapters (tests/integration/test_fleet_road_store.py)."""
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from stadtmelder_fleet.road.domain import Piece
+from stadtmelder_fleet.road.findings import Finding as RoadFinding
 from stadtmelder_reports.sensor_reports.domain import Finding
 
 
@@ -13,6 +15,7 @@ class InMemoryPieceStore:
     """Keeps copies, as a database would: a piece changed in memory is not saved by itself."""
 
     pieces: dict[str, Piece] = field(default_factory=dict)
+    findings: dict[str, RoadFinding] = field(default_factory=dict)
     saves: int = 0
 
     async def load(self, piece_id: str) -> Piece | None:
@@ -26,6 +29,18 @@ class InMemoryPieceStore:
 
     async def all_pieces(self, limit: int) -> list[Piece]:
         return [copy.deepcopy(piece) for piece in list(self.pieces.values())[:limit]]
+
+    async def load_many(self, piece_ids: Sequence[str]) -> list[Piece]:
+        return [copy.deepcopy(self.pieces[key]) for key in piece_ids if key in self.pieces]
+
+    async def open_findings(self) -> list[RoadFinding]:
+        return [copy.deepcopy(finding) for finding in self.findings.values()]
+
+    async def save_finding(self, finding: RoadFinding) -> None:
+        self.findings[finding.id] = copy.deepcopy(finding)
+
+    async def drop_finding(self, finding_id: str) -> None:
+        self.findings.pop(finding_id, None)
 
 
 @dataclass

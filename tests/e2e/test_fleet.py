@@ -196,11 +196,12 @@ async def test_a_citizens_report_nearby_gets_the_evidence_instead_of_a_second_re
         view = await report(fleet_system, citizens_id)
         return [c["text"] for c in view["comments"] if "m/km IRI" in c["text"]]
 
-    # One comment per road piece the defect covers: it may span two.
     evidence = await wait_until(confirmed, timeout=60, what="sensor evidence on the report")
     assert all("Fahrzeugen" in text for text in evidence)
     await wait_until(lambda: handled_everything(fleet_system), what="every reading handled")
     assert {r["id"] for r in await road_reports_near(fleet_system, spot)} == before
+    # Once, though the defect may span two road pieces: they are one finding.
+    assert len(await confirmed()) == 1
 
 
 def import_containers(system: LocalSystem, containers: list[SimContainer], path: Path) -> None:

@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 
 from stadtmelder_fleet.road.domain import KEPT_PASSES, Piece, add_reading
+from stadtmelder_fleet.road.findings import Finding
 from stadtmelder_fleet.road.store import MongoPieceStore, PieceStore
+from stadtmelder_shared.events import Location
 from stadtmelder_shared.sensor_readings import RoadRoughnessReading
 from tests.fleet_fakes import InMemoryPieceStore
 
@@ -65,3 +67,17 @@ async def test_saving_again_replaces_the_piece_and_keeps_passes_bounded(database
     assert len(found.passes) == KEPT_PASSES
     assert found.passes[0].roughness == 4.5  # the five oldest have left
     assert found.passes.maxlen == KEPT_PASSES
+
+
+async def test_open_findings_are_kept_apart_from_the_pieces_until_dropped(database: Any) -> None:
+    store = store_for(database)
+    at = Location(lat=51.434425, lon=6.762265)
+    finding = Finding("road-x-1", "event-1", at, {"8c1fa5310955bff"}, reported_passes=3)
+    await store.save_finding(finding)
+    finding.pieces.add("8c1fa5310942dff")
+    await store.save_finding(finding)
+    await store.save_finding(Finding("road-y-2", "event-2", at, {"8c1fa53109aaaaa"}))
+    await store.drop_finding("road-y-2")
+
+    assert await store.open_findings() == [finding]
+    assert await store.load_many(["8c1fa5310955bff"]) == []

@@ -1,6 +1,7 @@
 """Sensor readings through the fleet's road consumer: bad ones (out of range, outside the city,
 from the future) go to the dead-letter topic with a reason and a count; the stream goes on."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,8 +32,8 @@ class Road:
             CITY, lambda: NOW, timedelta(minutes=5), rejection_counter(self.metrics)
         )
 
-        async def record(reading: RoadRoughnessReading) -> None:
-            self.recorded.append(reading)
+        async def record(readings: Sequence[RoadRoughnessReading]) -> None:
+            self.recorded.extend(readings)
 
         register_handlers(self.broker, "fleet", checks, record)
 

@@ -1,8 +1,12 @@
-"""Kafka consumers of container fill: a sensor's reading or a citizen's "container full" report
-in, recorded as the container's reading; a reading of an unknown container is dead-lettered."""
+"""Kafka consumers of container fill: a sensor's readings (in batches) or a citizen's "container
+full" report in, recorded as the container's reading; a reading of an unknown container is
+dead-lettered."""
+
+from collections.abc import Sequence
 
 from faststream.kafka import KafkaBroker
 
+from stadtmelder_fleet.batches import Offsets, batch_consumer
 from stadtmelder_fleet.containers.domain import FillReading, UnknownContainer
 from stadtmelder_fleet.containers.service import ContainerService
 from stadtmelder_fleet.readings import ReadingChecks
@@ -28,12 +32,21 @@ def register_handlers(
         )
         await service.record_citizen_report(named, event.location, event.occurred_at)
 
-    @consumer(broker, topics.CONTAINER_FILL, group_id)
-    async def on_container_fill(reading: ContainerFillReading) -> None:
+    async def check(reading: ContainerFillReading) -> None:
         checks.check_time(topics.CONTAINER_FILL, reading)
         try:
+            await service.container(reading.container_id)
+        except UnknownContainer as unknown:
+            checks.reject(topics.CONTAINER_FILL, "unknown_container", str(unknown))
+
+    async def record(readings: Sequence[ContainerFillReading]) -> None:
+        # Each is stored before the batch is committed; one stored twice is kept once.
+        for reading in readings:
             await service.record_reading(
                 FillReading(reading.container_id, reading.measured_at, reading.fill_percent)
             )
-        except UnknownContainer as unknown:
-            checks.reject(topics.CONTAINER_FILL, "unknown_container", str(unknown))
+
+    batch_consumer(
+        broker, topics.CONTAINER_FILL, group_id, ContainerFillReading, record, check, Offsets(),
+        commit_each_batch=True,
+    )  # fmt: skip

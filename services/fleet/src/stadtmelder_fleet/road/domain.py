@@ -6,7 +6,7 @@ import statistics
 import sys
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import h3
@@ -16,10 +16,10 @@ from stadtmelder_shared.sensor_readings import RoadRoughnessReading
 
 # A vehicle's readings in one piece belong to one pass unless this far apart: a truck that
 # stops and drives on is one pass, one that comes back after its round is another.
-SAME_PASS = timedelta(minutes=2)
+SAME_PASS_S = 120.0
 # The newest passes a piece keeps: a side street sees a truck every week or so, a main road
 # may see two dozen passes within the window, and the newest of them tell its state; the
-# memory stays bounded (10,000 full pieces: about 56 MB).
+# memory stays bounded (10,000 full pieces: about 35 MB).
 KEPT_PASSES = 24
 
 
@@ -54,14 +54,23 @@ class RoadRules:
     cell_resolution: int = 12
 
 
-# Slots: 10,000 pieces of up to KEPT_PASSES passes each must fit well under 150 MB.
+# Slots and times as POSIX seconds (a float, not a 48-byte datetime): 10,000 pieces of up to
+# KEPT_PASSES passes each must fit well under 150 MB beside the service's libraries.
 @dataclass(slots=True)
 class Pass:
     vehicle_id: str
-    first_at: datetime
-    last_at: datetime
+    first_s: float
+    last_s: float
     roughness_sum: float
     readings: int = 1
+
+    @property
+    def first_at(self) -> datetime:
+        return datetime.fromtimestamp(self.first_s, UTC)
+
+    @property
+    def last_at(self) -> datetime:
+        return datetime.fromtimestamp(self.last_s, UTC)
 
     @property
     def roughness(self) -> float:
@@ -84,6 +93,9 @@ class Piece:
     had when last published."""
     detected_event_id: str | None = None
     reported_passes: int = 0
+    ignore_before_s: float = 0.0
+    """Readings measured before this (POSIX seconds) are the damage a repair cleared, read
+    again after a restart: they must not count a second time."""
 
 
 @dataclass(frozen=True)
@@ -120,18 +132,28 @@ def counts(reading: RoadRoughnessReading, rules: RoadRules) -> bool:
     return reading.speed_kmh >= rules.min_speed_kmh
 
 
-def add_reading(piece: Piece, reading: RoadRoughnessReading) -> None:
+def add_reading(piece: Piece, reading: RoadRoughnessReading) -> bool:
     """Adds the reading to its vehicle's latest pass over the piece, or starts a new pass; the
-    oldest pass leaves when the piece keeps `KEPT_PASSES`."""
-    at = reading.measured_at
-    latest = next((p for p in reversed(piece.passes) if p.vehicle_id == reading.vehicle_id), None)
-    if latest is not None and latest.first_at - SAME_PASS <= at <= latest.last_at + SAME_PASS:
-        latest.first_at, latest.last_at = min(latest.first_at, at), max(latest.last_at, at)
+    oldest pass leaves when the piece keeps `KEPT_PASSES`. False for a reading counted before:
+    a vehicle's readings come in order (one partition per vehicle), so one within a pass's
+    span is one read again after a restart or a failed batch."""
+    at, vehicle = reading.measured_at.timestamp(), reading.vehicle_id
+    if at < piece.ignore_before_s:
+        return False
+    latest = None
+    for kept in reversed(piece.passes):
+        if kept.vehicle_id == vehicle:
+            if kept.first_s <= at <= kept.last_s:
+                return False
+            latest = latest or kept
+    if latest is not None and latest.first_s - SAME_PASS_S <= at <= latest.last_s + SAME_PASS_S:
+        latest.first_s, latest.last_s = min(latest.first_s, at), max(latest.last_s, at)
         latest.roughness_sum += reading.roughness
         latest.readings += 1
-        return
+        return True
     # Interned: a hundred trucks' ids are held once, not once per pass.
-    piece.passes.append(Pass(sys.intern(reading.vehicle_id), at, at, reading.roughness))
+    piece.passes.append(Pass(sys.intern(vehicle), at, at, reading.roughness))
+    return True
 
 
 def evidence_of(passes: list[Pass], window: timedelta) -> RoadEvidence:
@@ -141,8 +163,8 @@ def evidence_of(passes: list[Pass], window: timedelta) -> RoadEvidence:
         vehicles=len({p.vehicle_id for p in passes}),
         median_iri=round(statistics.median(figures), 2) if figures else 0.0,
         p90_iri=round(percentile(figures, 0.9), 2) if figures else 0.0,
-        first_pass_at=min(p.first_at for p in passes),
-        last_pass_at=max(p.last_at for p in passes),
+        first_pass_at=datetime.fromtimestamp(min(p.first_s for p in passes), UTC),
+        last_pass_at=datetime.fromtimestamp(max(p.last_s for p in passes), UTC),
         window_days=max(1, window.days),
     )
 
@@ -154,7 +176,8 @@ def percentile(ordered: list[float], share: float) -> float:
 
 
 def in_window(piece: Piece, now: datetime, window: timedelta) -> list[Pass]:
-    return [p for p in piece.passes if p.last_at >= now - window]
+    since = (now - window).timestamp()
+    return [p for p in piece.passes if p.last_s >= since]
 
 
 def condition_of(evidence: RoadEvidence | None, rules: RoadRules) -> Condition:
@@ -177,7 +200,7 @@ def enough(evidence: RoadEvidence, rules: RoadRules) -> bool:
 def latest_passes(passes: list[Pass], rules: RoadRules) -> list[Pass]:
     """The newest passes that are enough evidence on their own: after a repair, only these
     tell, while the window still holds the rough passes from before it."""
-    newest = sorted(passes, key=lambda p: p.last_at, reverse=True)
+    newest = sorted(passes, key=lambda p: p.last_s, reverse=True)
     for size in range(rules.min_passes, len(newest) + 1):
         if len({p.vehicle_id for p in newest[:size]}) >= rules.min_vehicles:
             return newest[:size]
@@ -188,7 +211,7 @@ def decide(piece: Piece, now: datetime, rules: RoadRules) -> Decision:
     """What the piece's passes call for now: report damage, confirm it with more passes, clear
     it after a repair, or nothing."""
     recent = in_window(piece, now, rules.window)
-    if not recent:
+    if not recent or (piece.finding_id is None and len(recent) < rules.min_passes):
         return None
     evidence = evidence_of(recent, rules.window)
     if piece.finding_id is None:
@@ -198,7 +221,9 @@ def decide(piece: Piece, now: datetime, rules: RoadRules) -> Decision:
     latest = latest_passes(recent, rules)
     if latest:
         newest = evidence_of(latest, rules.window)
-        if newest.median_iri < rules.clear_iri:
+        # All of them smooth, not most: at a patch's edge some passes miss the damage, and
+        # two of three that did must not close the report while it is still there.
+        if newest.p90_iri < rules.clear_iri:
             return Cleared(newest, piece.finding_id, piece.detected_event_id or "")
     if evidence.passes > piece.reported_passes:
         return Confirmed(evidence, condition_of(evidence, rules))
@@ -218,6 +243,8 @@ def mark_detected(piece: Piece, finding: str, event_id: str, evidence: RoadEvide
 def mark_cleared(piece: Piece, evidence: RoadEvidence) -> None:
     """The passes before the repair are forgotten: they must not report the piece again."""
     piece.finding_id, piece.detected_event_id, piece.reported_passes = None, None, 0
-    kept = [p for p in piece.passes if p.last_at >= evidence.first_pass_at]
+    since = evidence.first_pass_at.timestamp()
+    kept = [p for p in piece.passes if p.last_s >= since]
     piece.passes.clear()
     piece.passes.extend(kept)
+    piece.ignore_before_s = since

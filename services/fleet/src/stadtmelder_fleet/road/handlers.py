@@ -1,22 +1,29 @@
-"""Kafka consumers of road condition: a vehicle's roughness reading in, checked, recorded."""
+"""Kafka consumer of road condition: batches of vehicles' roughness readings in, each checked,
+recorded together; offsets committed once the pieces they changed are saved."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from faststream.kafka import KafkaBroker
 
+from stadtmelder_fleet.batches import Offsets, batch_consumer
 from stadtmelder_fleet.readings import ReadingChecks
 from stadtmelder_shared import topics
-from stadtmelder_shared.kafka import consumer
 from stadtmelder_shared.sensor_readings import RoadRoughnessReading
 
-Record = Callable[[RoadRoughnessReading], Awaitable[None]]
+RecordMany = Callable[[Sequence[RoadRoughnessReading]], Awaitable[None]]
 
 
 def register_handlers(
-    broker: KafkaBroker, group_id: str, checks: ReadingChecks, record: Record
-) -> None:
-    @consumer(broker, topics.ROAD_ROUGHNESS, group_id)
-    async def on_road_roughness(reading: RoadRoughnessReading) -> None:
+    broker: KafkaBroker, group_id: str, checks: ReadingChecks, record_many: RecordMany
+) -> Offsets:
+    """The offsets are the caller's to commit, after its flush."""
+
+    async def check(reading: RoadRoughnessReading) -> None:
         checks.check_time(topics.ROAD_ROUGHNESS, reading)
         checks.check_place(topics.ROAD_ROUGHNESS, reading.lat, reading.lon)
-        await record(reading)
+
+    offsets = Offsets()
+    batch_consumer(
+        broker, topics.ROAD_ROUGHNESS, group_id, RoadRoughnessReading, record_many, check, offsets
+    )
+    return offsets

@@ -29,7 +29,9 @@ def register(context: FleetContext) -> RoadService:
         context.clock,
         max_pieces=settings.road_max_pieces,
     )
-    register_handlers(context.broker, settings.kafka_group_id, context.checks, service.record)
+    offsets = register_handlers(
+        context.broker, settings.kafka_group_id, context.checks, service.record_many
+    )
     # The same staff check as the emptying plans: dispatchers and admins plan road repairs too.
     staff = StaffTokens(
         settings.staff_jwks_url,
@@ -38,11 +40,16 @@ def register(context: FleetContext) -> RoadService:
         settings.staff_audience,
     )
     context.routes.extend(layer_routes(service.all_pieces, rules, context.clock, staff))
-    context.timers.every(settings.road_flush_seconds, "road-pieces-flush", service.flush)
 
-    async def flush_at_shutdown() -> None:
-        # What is still unsaved when the consumers stop is written before the database closes.
+    async def flush() -> None:
+        # Offsets taken before the save and committed after it: a crash in between reads those
+        # readings again, and a reading counted once counts once.
+        handled = offsets.taken()
         await service.flush()
+        await offsets.commit(handled)
 
-    context.on_shutdown.append(flush_at_shutdown)
+    context.timers.every(settings.road_flush_seconds, "road-pieces-flush", flush)
+    context.on_startup.append(service.load)
+    # What is still unsaved when the app stops is written while the consumer can commit.
+    context.on_shutdown.append(flush)
     return service

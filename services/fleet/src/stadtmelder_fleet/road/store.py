@@ -1,35 +1,76 @@
 """Where road pieces live beyond memory: a Protocol and its MongoDB adapter (FerretDB 1.24 too)."""
 
+import asyncio
+import sys
 from collections import deque
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_fleet.road.domain import KEPT_PASSES, Pass, Piece
+from stadtmelder_fleet.road.findings import Finding
 from stadtmelder_shared.bulk_writes import replace_in_batches
+from stadtmelder_shared.events import Location
 
 Document = dict[str, Any]
+LOADS_AT_ONCE = 8
 
 
 class PieceStore(Protocol):
     async def load(self, piece_id: str) -> Piece | None: ...
 
+    async def load_many(self, piece_ids: Sequence[str]) -> list[Piece]:
+        """The pieces of these ids that the store holds."""
+        ...
+
     async def save(self, pieces: list[Piece]) -> None: ...
 
     async def all_pieces(self, limit: int) -> list[Piece]: ...
 
+    async def open_findings(self) -> list[Finding]: ...
+
+    async def save_finding(self, finding: Finding) -> None: ...
+
+    async def drop_finding(self, finding_id: str) -> None: ...
+
 
 class MongoPieceStore:
-    """One document per piece, replaced whole: the fleet's single writer owns it, so no
-    update needs to be atomic (FerretDB 1.24 makes none)."""
+    """One document per piece and one per open finding, replaced whole: the fleet's single
+    writer owns them, so no update needs to be atomic (FerretDB 1.24 makes none)."""
 
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self._pieces = database["road_pieces"]
+        self._findings = database["road_findings"]
 
     async def load(self, piece_id: str) -> Piece | None:
         found = await self._pieces.find_one({"_id": piece_id})
         return None if found is None else _piece(found)
+
+    async def load_many(self, piece_ids: Sequence[str]) -> list[Piece]:
+        # One query per id, a few at a time: FerretDB 1.24 answers `$in` on _id by reading
+        # the whole collection.
+        limit = asyncio.Semaphore(LOADS_AT_ONCE)
+
+        async def one(piece_id: str) -> Piece | None:
+            async with limit:
+                return await self.load(piece_id)
+
+        found = await asyncio.gather(*(one(piece_id) for piece_id in piece_ids))
+        return [piece for piece in found if piece is not None]
+
+    async def open_findings(self) -> list[Finding]:
+        return [_finding(found) async for found in self._findings.find({})]
+
+    async def save_finding(self, finding: Finding) -> None:
+        await self._findings.replace_one(
+            {"_id": finding.id}, _finding_document(finding), upsert=True
+        )
+
+    async def drop_finding(self, finding_id: str) -> None:
+        await self._findings.delete_one({"_id": finding_id})
 
     async def save(self, pieces: list[Piece]) -> None:
         if pieces:
@@ -58,12 +99,19 @@ def _document(piece: Piece) -> Document:
         "finding_id": piece.finding_id,
         "detected_event_id": piece.detected_event_id,
         "reported_passes": piece.reported_passes,
+        "ignore_before_s": piece.ignore_before_s,
     }
 
 
 def _piece(found: Document) -> Piece:
     passes = (
-        Pass(p["vehicle"], p["first_at"], p["last_at"], p["roughness_sum"], p["readings"])
+        Pass(
+            sys.intern(p["vehicle"]),
+            _seconds(p["first_at"]),
+            _seconds(p["last_at"]),
+            p["roughness_sum"],
+            p["readings"],
+        )
         for p in found.get("passes", [])
     )
     return Piece(
@@ -74,4 +122,30 @@ def _piece(found: Document) -> Piece:
         finding_id=found.get("finding_id"),
         detected_event_id=found.get("detected_event_id"),
         reported_passes=found.get("reported_passes", 0),
+        ignore_before_s=found.get("ignore_before_s", 0.0),
+    )
+
+
+def _seconds(at: datetime) -> float:
+    """A stored date as POSIX seconds; naive ones are UTC, as BSON keeps them."""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
+
+
+def _finding_document(finding: Finding) -> Document:
+    return {
+        "detected_event_id": finding.detected_event_id,
+        "lat": finding.at.lat,
+        "lon": finding.at.lon,
+        "pieces": sorted(finding.pieces),
+        "reported_passes": finding.reported_passes,
+    }
+
+
+def _finding(found: Document) -> Finding:
+    return Finding(
+        found["_id"],
+        found["detected_event_id"],
+        Location(lat=found["lat"], lon=found["lon"]),
+        set(found["pieces"]),
+        found["reported_passes"],
     )
