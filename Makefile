@@ -11,7 +11,7 @@ UV := $(TOOLS)/bin/uv
 STACK := .venv/bin/python deploy/local/stack.py
 
 .PHONY: help install browser run stop status logs test test-unit lint format bench chaos api-key token clean k8s-validate k8s-dry-run asyncapi
-.PHONY: simulate-fleet bench-fleet
+.PHONY: simulate-fleet bench-fleet bench-fleet-ingest
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -136,6 +136,9 @@ simulate-fleet: install ## Simulated waste trucks and containers publish sensor 
 
 bench-fleet: install ## The fleet domain on the simulator's seeded truth: defects found, emptyings saved (SEED WEEKS)
 	@.venv/bin/python -m bench.fleet_simulation --osm-dir "$(OSM)" --seed $(SEED) --weeks $(or $(WEEKS),4)
+
+bench-fleet-ingest: install ## The fleet service on `make run`'s system: readings/s beside a bare consumer, RSS, last pass → report (PROFILE READINGS)
+	@.venv/bin/python -m bench.fleet_ingest --profile $(or $(PROFILE),run) --readings $(or $(READINGS),120000)
 
 chaos: install ## Fault drills under load; fails on any lost or doubled report (CHAOS_ARGS=--help)
 	@.venv/bin/python -m bench.chaos $(CHAOS_ARGS)

@@ -122,18 +122,14 @@ def batch_consumer(
             await offsets.commit()
 
     on_batch.__name__ = on_batch.__qualname__ = f"on_{topic.replace('.', '_').replace('-', '_')}"
-    broker.subscriber(
-        topic,
-        group_id=group,
-        batch=True,
-        max_records=MAX_RECORDS,
-        batch_timeout_ms=BATCH_WAIT_MS,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.MANUAL,
-        no_reply=True,
-        parser=lenient_batch_parser,
-        decoder=raw_body,
-    )(on_batch)
+    # As the shared consumers: from the start of a new topic, never replying where a sender
+    # names; but in batches, committed by `offsets`, headers and bodies read record by record.
+    subscribe = broker.subscriber(
+        topic, group_id=group, auto_offset_reset="earliest", no_reply=True,
+        batch=True, max_records=MAX_RECORDS, batch_timeout_ms=BATCH_WAIT_MS,
+        ack_policy=AckPolicy.MANUAL, parser=lenient_batch_parser, decoder=raw_body,
+    )  # fmt: skip
+    subscribe(on_batch)
 
 
 async def _usable(
