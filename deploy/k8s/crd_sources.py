@@ -142,6 +142,26 @@ SOURCES = (
             ),
         ),
     ),
+    # The controller-gen output the cert-manager Helm chart wraps: the same schemas.
+    Source(
+        "cert-manager",
+        "go",
+        "github.com/cert-manager/cert-manager@v1.21.2",
+        (
+            (
+                "deploy/crds/cert-manager.io_certificates.yaml",
+                "7ad91029c00ec959d54215b19d3b1a9b7e0247eaa60f987151c2b70d8661f8af",
+            ),
+            (
+                "deploy/crds/cert-manager.io_issuers.yaml",
+                "05e37efb02777e0362d24269fa103c2fc11419f9c85e31854ef873e5d9e5c5cc",
+            ),
+            (
+                "deploy/crds/cert-manager.io_clusterissuers.yaml",
+                "30008001b78aafb8e110af61359561104b5fafc3a4dc6ac0013245d0ee3fe4ca",
+            ),
+        ),
+    ),
     # MongoDB Controllers for Kubernetes took over this CRD (mongodbcommunity.mongodb.com/v1)
     # from the archived Community Operator; only the latter's module is on the proxy.
     Source(
