@@ -1,4 +1,5 @@
-"""Starts, stops and inspects the local Stadtmelder system: Kafka, FerretDB, SMTP sink, services."""
+"""Starts, stops and inspects the local Stadtmelder system: Kafka, FerretDB (on SQLite or
+PostgreSQL), SMTP sink, services."""
 
 from __future__ import annotations
 
@@ -20,9 +21,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+# The sibling module, also when this script is loaded by path (tests, bench) rather than run.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import postgresql_cluster
+
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
-ORDER = ("kafka", "ferretdb", "smtp", "reports", "routing", "notify", "fleet")
+ORDER = ("kafka", "postgresql", "ferretdb", "smtp", "reports", "routing", "notify", "fleet")
 SERVICE_MODULES = {
     "reports": "stadtmelder_reports",
     "routing": "stadtmelder_routing",
@@ -33,6 +38,7 @@ SERVICE_MODULES = {
 EXTERNAL_SERVER_VARIABLES = {
     "kafka": "KAFKA_BOOTSTRAP_SERVERS",
     "ferretdb": "MONGODB_URL",
+    "postgresql": "MONGODB_URL",
     "smtp": "SMTP_HOST",
 }
 
@@ -42,6 +48,7 @@ FERRETDB_SOURCE = ROOT / "deploy/local/ferretdb"
 FERRETDB_BINARY = ROOT / "var/bin/ferretdb"
 SMTP_SINK = ROOT / "deploy/local/smtp_sink.py"
 
+NOT_USED_HINT = f"{postgresql_cluster.BACKEND_VARIABLE}=postgresql uses it"
 JAVA_HINT = "install a JDK 17 or newer (e.g. apt install openjdk-17-jre-headless)"
 LOG_TAIL_ON_FAILURE = 30
 LOG_TAIL_ON_REQUEST = 20
@@ -64,6 +71,7 @@ class Profile:
     kafka_port: int
     kafka_controller_port: int
     ferretdb_port: int
+    postgresql_port: int
     smtp_port: int
     reports_port: int
     routing_port: int
@@ -83,6 +91,10 @@ class Profile:
     @property
     def ferretdb_dir(self) -> Path:
         return self.state_dir / "ferretdb"
+
+    @property
+    def postgresql_dir(self) -> Path:
+        return self.state_dir / "postgresql"
 
     @property
     def mail_dir(self) -> Path:
@@ -105,6 +117,7 @@ def _test_profile() -> Profile:
         kafka_port=19092 + shift,
         kafka_controller_port=19093 + shift,
         ferretdb_port=27018 + shift,
+        postgresql_port=15433 + shift,
         smtp_port=1026 + shift,
         reports_port=18000 + shift,
         routing_port=18001 + shift,
@@ -115,7 +128,9 @@ def _test_profile() -> Profile:
 
 
 PROFILES = {
-    "run": Profile("run", ROOT / "var", 9092, 9093, 27017, 1025, 8000, 8001, 8002, 8003, True),
+    "run": Profile(
+        "run", ROOT / "var", 9092, 9093, 27017, 5433, 1025, 8000, 8001, 8002, 8003, True
+    ),
     "test": _test_profile(),
 }
 
@@ -129,8 +144,13 @@ class Component:
     cwd: Path = ROOT
     env: Mapping[str, str] | None = None
     prepare: Callable[[], None] | None = None
+    # Resolved at launch, after prepare: PostgreSQL's binaries may be installed only then.
+    command: Callable[[], tuple[str, ...]] | None = None
     start_timeout: float = 60
     stop_timeout: float = 20
+    stop_signal: signal.Signals = signal.SIGTERM
+    # False for PostgreSQL while FerretDB runs on SQLite: never started, stopped if it runs.
+    used: bool = True
     # The variable that points the services at an external server instead of this one.
     replaced_by: str | None = None
 
@@ -463,6 +483,18 @@ def components(profile: Profile, environ: Mapping[str, str] | None = None) -> di
     java = java_command()
     python = venv_python()
     python_env = service_environment(profile, environ)
+    on_postgresql = postgresql_cluster.backend(environ) == "postgresql"
+    postgresql_bin: list[Path] = []  # filled by the cluster's prepare, read by its command
+
+    def prepare_postgresql() -> None:
+        shown_as = relative(profile.postgresql_dir)
+        postgresql_bin[:] = [postgresql_cluster.prepare(profile.postgresql_dir, shown_as)]
+
+    if on_postgresql:
+        storage = ["-backend", "postgresql", "-postgresql-url"]
+        storage.append(postgresql_cluster.url(HOST, profile.postgresql_port))
+    else:
+        storage = ["-backend", "sqlite", "-data", str(profile.ferretdb_dir)]
     service_ports = {
         "reports": profile.reports_port,
         "routing": profile.routing_port,
@@ -482,15 +514,23 @@ def components(profile: Profile, environ: Mapping[str, str] | None = None) -> di
             replaced_by=replaced.get("kafka"),
         ),
         Component(
+            "postgresql",
+            profile.postgresql_port,
+            (),
+            lambda port: postgresql_cluster.answers(HOST, port),
+            prepare=prepare_postgresql,
+            command=lambda: postgresql_cluster.server_command(
+                postgresql_bin[0], profile.postgresql_dir, HOST, profile.postgresql_port
+            ),
+            # Fast shutdown: SIGTERM would wait for FerretDB's sessions to end.
+            stop_signal=signal.SIGINT,
+            used=on_postgresql,
+            replaced_by=replaced.get("postgresql"),
+        ),
+        Component(
             "ferretdb",
             profile.ferretdb_port,
-            (
-                str(FERRETDB_BINARY),
-                "-listen",
-                f"{HOST}:{profile.ferretdb_port}",
-                "-data",
-                str(profile.ferretdb_dir),
-            ),
+            (str(FERRETDB_BINARY), "-listen", f"{HOST}:{profile.ferretdb_port}", *storage),
             mongodb_answers,
             prepare=build_ferretdb,
             replaced_by=replaced.get("ferretdb"),
@@ -606,7 +646,7 @@ def launch(profile: Profile, component: Component) -> subprocess.Popen[bytes]:
     component.cwd.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as output:
         process = subprocess.Popen(
-            component.argv,
+            component.command() if component.command else component.argv,
             cwd=component.cwd,
             env=component.env,
             stdin=subprocess.DEVNULL,
@@ -690,6 +730,8 @@ def relative(path: Path) -> str:
 
 def start(profile: Profile, names: Sequence[str] = ()) -> None:
     table = components(profile)
+    if "ferretdb" in names and table["postgresql"].used:
+        names = ["postgresql", *names]  # FerretDB on PostgreSQL needs its cluster first
     for name in select(names):
         start_component(profile, table[name])
 
@@ -698,6 +740,9 @@ def start_component(profile: Profile, component: Component) -> None:
     name, port = component.name, component.port
     if component.replaced_by:
         print(f"{name}: not started, {component.replaced_by} points to an external server")
+        return
+    if not component.used:
+        print(f"{name}: not used, FerretDB runs on SQLite ({NOT_USED_HINT})")
         return
     pid = running_pid(profile, name)
     if pid is not None:
@@ -729,13 +774,14 @@ def stop_component(profile: Profile, component: Component, *, kill: bool = False
     profile_pid_file = profile.pid_file(name)
     if pid is None:
         profile_pid_file.unlink(missing_ok=True)
-        print(f"{name}: not running")
+        if component.used:
+            print(f"{name}: not running")
         return
     if kill:
         stopped = stop_group(pid, signal.SIGKILL, 5)
         outcome = "stopped (killed)"
     else:
-        stopped = stop_group(pid, signal.SIGTERM, component.stop_timeout)
+        stopped = stop_group(pid, component.stop_signal, component.stop_timeout)
         outcome = "stopped"
         if not stopped:
             stopped = stop_group(pid, signal.SIGKILL, 5)
@@ -751,6 +797,7 @@ def reset(profile: Profile) -> None:
     stop(profile)
     data = [
         profile.ferretdb_dir,
+        profile.postgresql_dir,
         profile.mail_dir,
         profile.state_dir / "log",
         profile.state_dir / "notify-journal",
@@ -780,6 +827,8 @@ def describe(profile: Profile, component: Component) -> str:
         return f"{name}: running, not started by this script ({HOST}:{port})"
     if component.replaced_by:
         return f"{name}: external ({component.replaced_by} is set)"
+    if not component.used:
+        return f"{name}: not used, FerretDB runs on SQLite ({NOT_USED_HINT})"
     return f"{name}: stopped"
 
 
@@ -815,7 +864,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("\n".join(status(profile, args.components)))
         else:
             logs(profile, args.components)
-    except StackError as error:
+    except (StackError, postgresql_cluster.ClusterError) as error:
         print(f"stack: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
