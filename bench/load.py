@@ -190,6 +190,11 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ceiling-seconds", type=float, default=5.0)
     parser.add_argument("--ceiling-workers", type=int, default=32)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--load-only",
+        action="store_true",
+        help="skip the routing decision cost and the resend window (neither uses the database)",
+    )
     return parser.parse_args(argv)
 
 
@@ -197,10 +202,11 @@ async def measure(options: argparse.Namespace, target: Target) -> dict[str, Any]
     say: Callable[[str], None] = lambda text: print(f"bench: {text}", flush=True)  # noqa: E731
     idle = target.rss_mb(*COMPONENTS)
     results: dict[str, Any] = {"idle_rss_mb": idle, "bare_litestar": [], "kafka_round_trip": []}
-    say("routing decision cost at 10, 1,000 and 10,000 areas")
-    results["routing_cost"] = await asyncio.to_thread(routing_cost)
-    say("the instant a kill -9 of notify sends a mail twice (RFC 1047)")
-    results["accept_gap"] = await asyncio.to_thread(accept_gap)
+    if not options.load_only:
+        say("routing decision cost at 10, 1,000 and 10,000 areas")
+        results["routing_cost"] = await asyncio.to_thread(routing_cost)
+        say("the instant a kill -9 of notify sends a mail twice (RFC 1047)")
+        results["accept_gap"] = await asyncio.to_thread(accept_gap)
     bare_port = target.profile.reports_port + BARE_PORT_SHIFT
     async with bare_litestar(bare_port) as (bare_url, bare_pid):
         for rate in options.rates:
@@ -265,6 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "python": sys.version.split()[0],
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
+        "db_backend": target.db_backend(),
         "step_seconds": options.seconds,
         **to_json(results),
     }

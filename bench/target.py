@@ -17,7 +17,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK_SCRIPT = ROOT / "deploy/local/stack.py"
-COMPONENTS = ("kafka", "ferretdb", "smtp", "reports", "routing", "notify")
+COMPONENTS = ("kafka", "postgresql", "ferretdb", "smtp", "reports", "routing", "notify")
+# Runs only while FerretDB stores on PostgreSQL (STADTMELDER_DB_BACKEND, deploy/local/stack.py).
+OPTIONAL = frozenset({"postgresql"})
 SERVICES = ("reports", "routing", "notify")
 # The whole load comes from one client address; the default limit of 10 a minute would
 # answer almost everything with 429.
@@ -104,7 +106,8 @@ class Target:
 
     def ensure_running(self) -> None:
         """Start what is not running; restart reports if its rate limit would refuse the load."""
-        missing = [name for name in COMPONENTS if not self.is_running(name)]
+        # Starting FerretDB starts its PostgreSQL cluster too when the backend needs one.
+        missing = [n for n in COMPONENTS if n not in OPTIONAL and not self.is_running(n)]
         if missing:
             print(f"bench: starting {', '.join(missing)} ({self.profile_name} profile)", flush=True)
             self.start(*missing)
@@ -117,6 +120,14 @@ class Target:
             )
             self.stop("reports")
             self.start("reports")
+
+    def db_backend(self) -> str | None:
+        """Where the running FerretDB stores documents, from its command line."""
+        pid = self.pid("ferretdb")
+        if pid is None:
+            return None
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        return "postgresql" if b"postgresql" in arguments else "sqlite"
 
     def environment_of(self, component: str) -> dict[str, str]:
         pid = self.pid(component)

@@ -81,5 +81,27 @@ def test_the_cost_per_report_is_printed_by_service_and_process() -> None:
     costs = text.split("work per report")[1].split("\n\n")[1].splitlines()
     top = [cell.strip() for cell in costs[-1].split("|")]
     assert top[:5] == ["100/s", "2.5", "2.5", "2.5", "7.5"]
-    assert top[5 + len(COMPONENTS)] == "9.0"  # CPU ms of all six processes together
+    assert top[5 + len(COMPONENTS)] == "10.5"  # CPU ms of all seven processes together
     assert "find reports |       2.50" in text
+
+
+def test_a_load_only_run_judges_no_routing_cost() -> None:
+    figures = results(step(100, 20, 120, 300, 150), ours_ceiling=400)
+    del figures["routing_cost"]
+
+    found = verdicts(report(figures, [25, 100]))
+
+    assert found["routing cost at 10,000 areas ≤ 2× that at 10"] == "n/a"
+    assert found["submission → work item p99 < 250 ms at 100/s"] == "met"
+
+
+def test_a_run_on_sqlite_sums_the_cpu_of_the_processes_it_has() -> None:
+    top = step(100, 20, 120, 300, 150, 2.5, 1.5)
+    assert top.cost is not None
+    del top.cost.cpu_ms["postgresql"]
+
+    text = report(results(top, ours_ceiling=400), [25, 100])
+
+    costs = text.split("work per report")[1].split("\n\n")[1].splitlines()
+    top_row = [cell.strip() for cell in costs[-1].split("|")]
+    assert top_row[5 + len(COMPONENTS)] == "9.0"  # six processes, no PostgreSQL
