@@ -138,9 +138,9 @@ class Target:
         return {key.decode(): value.decode(errors="replace") for key, _, value in pairs}
 
 
-def _live_processes() -> Iterator[list[str]]:
-    """The fields of /proc/<pid>/stat after "(comm)" of every live process: state, ppid,
-    pgrp, ... (field n of the whole line is index n - 3 here)."""
+def _live_processes() -> Iterator[tuple[int, list[str]]]:
+    """Each live process's pid and the fields of its /proc/<pid>/stat after "(comm)": state,
+    ppid, pgrp, ... (field n of the whole line is index n - 3 here)."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
@@ -148,26 +148,46 @@ def _live_processes() -> Iterator[list[str]]:
             continue  # the process ended while we looked
         fields = text[text.rindex(")") + 2 :].split()
         if fields[0] != "Z":
-            yield fields
+            yield int(stat.parent.name), fields
+
+
+def _members(pgids: set[int]) -> Iterator[tuple[int, list[str]]]:
+    """Every live process of the groups, with its group: those in the group and those below
+    one that left it (PostgreSQL's postmaster puts each backend in a session of its own)."""
+    processes = dict(_live_processes())
+    owners: dict[int, int | None] = {}
+    for pid in processes:
+        chain, current = [], pid
+        while current in processes and current not in owners:
+            chain.append(current)
+            group = int(processes[current][2])
+            if group in pgids:
+                owners[current] = group
+                break
+            current = int(processes[current][1])
+        found = owners.get(current)
+        for member in chain:
+            owners[member] = found
+    for pid, owner in owners.items():
+        if owner is not None:
+            yield owner, processes[pid]
 
 
 def group_rss_kb(pgids: set[int]) -> dict[int, int]:
-    """Resident memory of every live process summed by process group, in kB (Linux /proc)."""
+    """Resident memory of the groups' live processes summed by group, in kB (Linux /proc).
+
+    Shared memory counts in every process that touched it (PostgreSQL's shared buffers)."""
     totals: dict[int, int] = {}
-    for fields in _live_processes():
-        group = int(fields[2])
-        if group in pgids:  # rss in pages is field 24
-            totals[group] = totals.get(group, 0) + int(fields[21]) * PAGE_KB
+    for group, fields in _members(pgids):  # rss in pages is field 24
+        totals[group] = totals.get(group, 0) + int(fields[21]) * PAGE_KB
     return totals
 
 
 def group_cpu_seconds(pgids: set[int]) -> dict[int, float]:
-    """CPU time (user + system, fields 14 and 15) of every live process summed by process
-    group, in seconds since each process started."""
+    """CPU time (user + system, fields 14 and 15, and of their ended children, 16 and 17) of
+    the groups' live processes summed by group, in seconds since each process started."""
     totals: dict[int, float] = {}
-    for fields in _live_processes():
-        group = int(fields[2])
-        if group in pgids:
-            used = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-            totals[group] = totals.get(group, 0.0) + used
+    for group, fields in _members(pgids):
+        used = sum(int(fields[index]) for index in (11, 12, 13, 14)) / CLOCK_TICKS
+        totals[group] = totals.get(group, 0.0) + used
     return totals
