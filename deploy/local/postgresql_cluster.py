@@ -20,6 +20,12 @@ DEFAULT_BACKEND = "sqlite"
 # this cluster's `postgres` database. Trust on 127.0.0.1 only: the cluster listens nowhere else.
 USER = "stadtmelder"
 DATABASE = "postgres"
+# FerretDB 1.24 holds one connection per document that an update command replaces until the
+# command ends; at its own default pool of 50 a bulk replacement of 50 documents waits for itself
+# forever. With 100 it is the limit of FerretDB on SQLite, which stadtmelder_shared.bulk_writes
+# keeps its batches well below; the server allows a few more sessions for psql and the probe.
+POOL_CONNECTIONS = 100
+MAX_CONNECTIONS = POOL_CONNECTIONS + 10
 # PostgreSQL refuses to run as root; as root (CI, containers) it runs as the user that Debian's
 # package creates.
 SERVER_USER = "postgres"
@@ -49,7 +55,7 @@ def backend(environ: Mapping[str, str]) -> str:
 
 
 def url(host: str, port: int) -> str:
-    return f"postgres://{USER}@{host}:{port}/{DATABASE}"
+    return f"postgres://{USER}@{host}:{port}/{DATABASE}?pool_max_conns={POOL_CONNECTIONS}"
 
 
 def binaries() -> Path | None:
@@ -156,6 +162,8 @@ def server_command(bin_dir: Path, data_dir: Path, host: str, port: int) -> tuple
         str(port),
         "-c",
         f"listen_addresses={host}",
+        "-c",
+        f"max_connections={MAX_CONNECTIONS}",
         # No socket in /var/run/postgresql, which only Debian's postgres user may write to.
         "-c",
         "unix_socket_directories=",
