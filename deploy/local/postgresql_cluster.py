@@ -176,11 +176,14 @@ def answers(host: str, port: int) -> bool:
     parameters = f"user\0{USER}\0database\0{DATABASE}\0\0".encode()
     startup = struct.pack(">ii", 8 + len(parameters), 196608) + parameters  # protocol 3.0
     try:
-        with socket.create_connection((host, port), timeout=2) as connection:
+        with (
+            socket.create_connection((host, port), timeout=2) as connection,
+            connection.makefile("rb") as replies,
+        ):
             connection.sendall(startup)
-            while True:
-                kind, length = struct.unpack(">ci", _receive(connection, 5))
-                _receive(connection, length - 4)
+            while len(header := replies.read(5)) == 5:
+                kind, length = struct.unpack(">ci", header)
+                replies.read(length - 4)
                 if kind == b"Z":
                     connection.sendall(b"X" + struct.pack(">i", 4))  # Terminate: a clean close
                     return True
@@ -188,13 +191,4 @@ def answers(host: str, port: int) -> bool:
                     return False
     except (OSError, struct.error):
         return False
-
-
-def _receive(connection: socket.socket, count: int) -> bytes:
-    data = b""
-    while len(data) < count:
-        chunk = connection.recv(count - len(data))
-        if not chunk:
-            raise ConnectionError("connection closed")
-        data += chunk
-    return data
+    return False  # closed before it was ready
