@@ -64,7 +64,7 @@ CATALOGUES := $(patsubst %.po,%.mo,$(wildcard services/*/src/*/locale/*/LC_MESSA
 
 install: $(VENV_STAMP) $(WEB_ASSETS)/node_modules/.installed $(ASYNCAPI_SCHEMA)/node_modules/.installed $(CATALOGUES) ## Install the Python and front-end dependencies (pinned in uv.lock, package-lock.json)
 
-run: install ## Start the whole system locally (Kafka, FerretDB, SMTP sink, four services)
+run: install ## Start the whole system locally (Kafka, FerretDB on SQLite or STADTMELDER_DB_BACKEND=postgresql, SMTP sink, four services)
 	@$(STACK) start
 	@echo
 	@echo "Stadtmelder runs on http://127.0.0.1:8000 (API under /api/v1, OpenAPI at /schema)."
