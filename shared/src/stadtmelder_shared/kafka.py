@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream import AckPolicy
@@ -55,6 +55,12 @@ async def publish_event(
         key=subject_of(event).encode(),
         headers=headers_for(event, source),
     )
+
+
+class EventPublisher(Protocol):
+    """What a use case publishes its events through: `KafkaEventPublisher`, or a fake in tests."""
+
+    async def publish(self, topic: str, event: Event) -> None: ...
 
 
 class KafkaEventPublisher:

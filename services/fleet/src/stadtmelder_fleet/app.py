@@ -9,7 +9,8 @@ from stadtmelder_fleet import containers, road
 from stadtmelder_fleet.city import CityOutline, Clock
 from stadtmelder_fleet.readings import ReadingChecks, rejection_counter
 from stadtmelder_fleet.settings import FleetSettings
-from stadtmelder_fleet.wiring import FleetContext, utc_now
+from stadtmelder_fleet.wiring import FleetContext
+from stadtmelder_shared.clock import utc_now
 from stadtmelder_shared.health import connection_checks, health_routes
 from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable
 from stadtmelder_shared.metrics import ServiceMetrics, metrics_route

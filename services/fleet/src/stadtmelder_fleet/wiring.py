@@ -3,7 +3,6 @@ reading checks, the clock, and the lists a feature adds its routes and lifecycle
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from faststream.asgi.handlers import GetHandler
@@ -34,7 +33,3 @@ class FleetContext:
     routes: list[tuple[str, GetHandler]] = field(default_factory=list)
     on_startup: list[Step] = field(default_factory=list)
     on_shutdown: list[Step] = field(default_factory=list)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

@@ -3,16 +3,16 @@ webhook or mailbox if it has one, that someone's contact data about it was erase
 systems delete what they copied. Routing itself keeps no contact data (work items carry none)."""
 
 import logging
+from dataclasses import dataclass
 from typing import Protocol
 
 from faststream.kafka import KafkaBroker
 
-from stadtmelder_routing.sending.kafka_topic import EventPublisher
 from stadtmelder_routing.work_items import WorkItems
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import Directory, SendMethod
 from stadtmelder_shared.events import ContactDataErased, Event, derived_event_id
-from stadtmelder_shared.kafka import consumer
+from stadtmelder_shared.kafka import EventPublisher, consumer
 
 log = logging.getLogger(__name__)
 
@@ -35,34 +35,27 @@ def department_notice(event: ContactDataErased) -> ContactDataErased:
     )
 
 
+@dataclass(frozen=True)
 class RoutingErasure:
-    def __init__(
-        self,
-        work_items: WorkItems,
-        directory: Directory,
-        publisher: EventPublisher,
-        webhook: EventWebhook,
-        mailbox: NoticeMailbox,
-    ) -> None:
-        self._work_items = work_items
-        self._directory = directory
-        self._publisher = publisher
-        self._webhook = webhook
-        self._mailbox = mailbox
+    work_items: WorkItems
+    directory: Directory
+    publisher: EventPublisher
+    webhook: EventWebhook
+    mailbox: NoticeMailbox
 
     async def tell_department(self, event: ContactDataErased) -> str | None:
         """The department told, or None for a report routing never handed out."""
-        item = await self._work_items.get(event.report_id)
+        item = await self.work_items.get(event.report_id)
         if item is None:
             return None
         notice = department_notice(event)
-        await self._publisher.publish(topics.department_work(item.department_id), notice)
-        department = self._directory.get(item.department_id)
+        await self.publisher.publish(topics.department_work(item.department_id), notice)
+        department = self.directory.get(item.department_id)
         for method in department.send_methods if department else ():
             if method.kind == "webhook":
-                await self._webhook.send(notice, method)
+                await self.webhook.send(notice, method)
             elif method.kind == "email":
-                await self._mailbox.send_notice(notice, method)
+                await self.mailbox.send_notice(notice, method)
         return item.department_id
 
 

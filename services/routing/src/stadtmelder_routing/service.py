@@ -3,8 +3,8 @@
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Protocol
 
 from stadtmelder_routing import domain
@@ -12,9 +12,9 @@ from stadtmelder_routing.assets import AssetRegistry, asset_for_report
 from stadtmelder_routing.responsibility import ResponsibilityModel
 from stadtmelder_routing.work_items import WorkItems
 from stadtmelder_shared import topics
+from stadtmelder_shared.clock import utc_now
 from stadtmelder_shared.departments import Department, Directory
 from stadtmelder_shared.events import (
-    Event,
     Location,
     ReportRouted,
     ReportStatusChanged,
@@ -22,12 +22,9 @@ from stadtmelder_shared.events import (
     ReportUnroutable,
     WorkItemQueued,
 )
+from stadtmelder_shared.kafka import EventPublisher
 
 log = logging.getLogger(__name__)
-
-
-class EventPublisher(Protocol):
-    async def publish(self, topic: str, event: Event) -> None: ...
 
 
 class WorkDispatcher(Protocol):
@@ -46,30 +43,21 @@ class KafkaWorkDispatcher:
         await self._publisher.publish(topics.department_work(department.id), item)
 
 
+# Not frozen: `use` swaps the responsibility data while the service runs.
+@dataclass
 class RoutingService:
-    def __init__(
-        self,
-        work_items: WorkItems,
-        model: ResponsibilityModel,
-        assets: AssetRegistry,
-        directory: Directory,
-        publisher: EventPublisher,
-        dispatcher: WorkDispatcher,
-        duplicate_radius_m: float = 50.0,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._work_items = work_items
-        self._model = model
-        self._assets = assets
-        self._directory = directory
-        self._publisher = publisher
-        self._dispatcher = dispatcher
-        self._duplicate_radius_m = duplicate_radius_m
-        self._clock = clock
+    work_items: WorkItems
+    model: ResponsibilityModel
+    assets: AssetRegistry
+    directory: Directory
+    publisher: EventPublisher
+    dispatcher: WorkDispatcher
+    duplicate_radius_m: float = 50.0
+    clock: Callable[[], datetime] = utc_now
 
     def use(self, model: ResponsibilityModel, assets: AssetRegistry) -> None:
         """Switch to other responsibility data, e.g. official areas imported by an operator."""
-        self._model, self._assets = model, assets
+        self.model, self.assets = model, assets
 
     async def route_report(
         self, submitted: ReportSubmitted
@@ -79,18 +67,18 @@ class RoutingService:
         # rare redelivery or unroutable submission. A report has one submission, so its work
         # item is the memory that the submission was routed.
         async with asyncio.TaskGroup() as reads:
-            routed_before = reads.create_task(self._work_items.get(submitted.report_id))
+            routed_before = reads.create_task(self.work_items.get(submitted.report_id))
             nearby = reads.create_task(self._probable_duplicates(submitted))
         if routed_before.result() is not None:
             return None
-        now = self._clock()
+        now = self.clock()
         code, location = submitted.category.code, submitted.location
-        asset = asset_for_report(self._assets, code, location, submitted.answers)
-        decision = self._model.decide(code, location, asset)
-        department = self._directory.get(decision.department_id) if decision else None
+        asset = asset_for_report(self.assets, code, location, submitted.answers)
+        decision = self.model.decide(code, location, asset)
+        department = self.directory.get(decision.department_id) if decision else None
         decided: ReportRouted | ReportUnroutable
         if decision is None or department is None:
-            department = self._directory.triage
+            department = self.directory.triage
             decided = domain.unroutable(submitted, department, now)
             topic, status, due_at = topics.REPORTS_UNROUTABLE, "triage", None
         else:
@@ -101,45 +89,45 @@ class RoutingService:
         # memory that this submission was routed: a crash in between republishes the same event
         # ids, which every consumer recognises; remembering first could lose work.
         order = domain.work_item(submitted, department, now)
-        await self._dispatcher.dispatch(order, department)
-        await self._publisher.publish(topic, decided)
-        await self._work_items.save(domain.tracked(order, status, due_at))
+        await self.dispatcher.dispatch(order, department)
+        await self.publisher.publish(topic, decided)
+        await self.work_items.save(domain.tracked(order, status, due_at))
         return decided
 
     async def follow_status(self, change: ReportStatusChanged) -> None:
         """Keep the work view current; a forwarded report goes to its new department."""
-        item = await self._work_items.get(change.report_id)
+        item = await self.work_items.get(change.report_id)
         if item is None:
             return
-        target = self._directory.get(change.forwarded_to.id) if change.forwarded_to else None
+        target = self.directory.get(change.forwarded_to.id) if change.forwarded_to else None
         if target is not None and target.id != item.department_id and item.order is not None:
-            moved = domain.forwarded(item, target, change.event_id, self._clock())
+            moved = domain.forwarded(item, target, change.event_id, self.clock())
             assert moved.order is not None
-            await self._dispatcher.dispatch(moved.order, target)
-            await self._work_items.save(moved)
+            await self.dispatcher.dispatch(moved.order, target)
+            await self.work_items.save(moved)
             return
         if change.status == "reopened":
             # Reopened work is owed again: a fresh SLA, and overdue may be announced again.
-            department = self._directory.get(item.department_id)
-            now = self._clock()
+            department = self.directory.get(item.department_id)
+            now = self.clock()
             due_at = department.due_at(item.category, now) if department else item.due_at
-            await self._work_items.save(
+            await self.work_items.save(
                 replace(item, status=change.status, due_at=due_at, overdue_at=None)
             )
             return
-        await self._work_items.save(replace(item, status=change.status))
+        await self.work_items.save(replace(item, status=change.status))
 
     async def _probable_duplicates(self, submitted: ReportSubmitted) -> list[str]:
         if submitted.location is None:
             return []
         location: Location = submitted.location
-        candidates = await self._work_items.open_near(
-            submitted.category.code, location, self._duplicate_radius_m
+        candidates = await self.work_items.open_near(
+            submitted.category.code, location, self.duplicate_radius_m
         )
         return sorted(
             c.report_id
             for c in candidates
             if domain.is_probable_duplicate(
-                c, submitted.report_id, location, self._duplicate_radius_m
+                c, submitted.report_id, location, self.duplicate_radius_m
             )
         )

@@ -2,49 +2,40 @@
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Protocol
+from dataclasses import dataclass
+from datetime import datetime
 
 from stadtmelder_routing.work_items import WorkItems
 from stadtmelder_shared import topics
+from stadtmelder_shared.clock import utc_now
 from stadtmelder_shared.departments import Directory
-from stadtmelder_shared.events import DepartmentRef, Event, ReportOverdue, derived_event_id
+from stadtmelder_shared.events import DepartmentRef, ReportOverdue, derived_event_id
+from stadtmelder_shared.kafka import EventPublisher
 
 log = logging.getLogger(__name__)
 
 
-class EventPublisher(Protocol):
-    async def publish(self, topic: str, event: Event) -> None: ...
-
-
+@dataclass(frozen=True)
 class OverdueWatch:
     """Checks on a schedule; every replica may run it, the derived event ids make it idempotent."""
 
-    def __init__(
-        self,
-        items: WorkItems,
-        directory: Directory,
-        publisher: EventPublisher,
-        jurisdiction: str,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._items = items
-        self._directory = directory
-        self._publisher = publisher
-        self._jurisdiction = jurisdiction
-        self._clock = clock
+    items: WorkItems
+    directory: Directory
+    publisher: EventPublisher
+    jurisdiction: str
+    clock: Callable[[], datetime] = utc_now
 
     async def check_once(self, limit: int = 500) -> list[ReportOverdue]:
-        now = self._clock()
+        now = self.clock()
         announced = []
-        for item in await self._items.overdue(now, limit):
+        for item in await self.items.overdue(now, limit):
             if item.due_at is None:
                 continue
-            department = self._directory.get(item.department_id)
+            department = self.directory.get(item.department_id)
             event = ReportOverdue(
                 event_id=derived_event_id(f"{item.report_id}:{item.due_at.isoformat()}", "overdue"),
                 report_id=item.report_id,
-                jurisdiction=self._jurisdiction,
+                jurisdiction=self.jurisdiction,
                 occurred_at=now,
                 department=department.ref()
                 if department
@@ -52,8 +43,8 @@ class OverdueWatch:
                 due_at=item.due_at,
                 escalated_to=department.lead_email if department else None,
             )
-            await self._publisher.publish(topics.REPORTS_OVERDUE, event)
-            await self._items.mark_overdue(item.report_id, now)
+            await self.publisher.publish(topics.REPORTS_OVERDUE, event)
+            await self.items.mark_overdue(item.report_id, now)
             log.warning(
                 "report overdue at %s", item.department_id, extra={"report_id": item.report_id}
             )

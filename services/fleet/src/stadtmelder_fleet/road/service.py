@@ -5,7 +5,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import h3
 
@@ -14,15 +14,12 @@ from stadtmelder_fleet.road.domain import Cleared, Condition, Detected, Piece, R
 from stadtmelder_fleet.road.findings import Findings
 from stadtmelder_fleet.road.store import PieceStore
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import Event, Location
+from stadtmelder_shared.events import Location
+from stadtmelder_shared.kafka import EventPublisher
 from stadtmelder_shared.road_damage import RoadDamageCleared, RoadDamageDetected, RoadEvidence
 from stadtmelder_shared.sensor_readings import RoadRoughnessReading
 
 log = logging.getLogger(__name__)
-
-
-class EventPublisher(Protocol):
-    async def publish(self, topic: str, event: Event) -> None: ...
 
 
 class RoadService:

@@ -7,12 +7,13 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from stadtmelder_fleet.simulator.bins import FillTruth
 from stadtmelder_fleet.simulator.readings import ReadingPublisher, fill_reading, road_reading
 from stadtmelder_fleet.simulator.world import World, fleet_rounds
 from stadtmelder_shared import topics
+from stadtmelder_shared.clock import utc_now
 
 log = logging.getLogger(__name__)
 ENDLESS = range(1_000_000)
@@ -37,7 +38,7 @@ async def simulate(
     world: World,
     publisher: ReadingPublisher,
     pace: Pace,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = utc_now,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> Published:
     """Publish the run's readings at `pace`.

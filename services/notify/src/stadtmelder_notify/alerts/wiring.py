@@ -11,10 +11,11 @@ from stadtmelder_notify.alerts.digest import DigestJob
 from stadtmelder_notify.alerts.digest_store import MongoDigestQueue
 from stadtmelder_notify.alerts.domain import load_districts
 from stadtmelder_notify.alerts.handlers import register_alert_handlers
-from stadtmelder_notify.alerts.service import AlertService, DeadLetters
+from stadtmelder_notify.alerts.service import AlertService
 from stadtmelder_notify.alerts.store import MongoNewReportStore, MongoSubscriptionStore
 from stadtmelder_notify.delivery.mailer import Mailer
 from stadtmelder_notify.delivery.repository import MongoDeliveryLog
+from stadtmelder_notify.delivery.service import DeadLetters
 from stadtmelder_notify.delivery.wiring import Outlets
 from stadtmelder_notify.lifecycle import Lifecycle
 from stadtmelder_notify.settings import NotifySettings

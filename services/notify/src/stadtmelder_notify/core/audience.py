@@ -2,6 +2,7 @@
 subscribed to it, each with the message for their channel."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import tzinfo
 
 from stadtmelder_notify.core.channel_messages import notification, tells_about
@@ -22,21 +23,14 @@ from stadtmelder_shared.link_tokens import RecipientKeys
 MailFor = Callable[[str, str], Mail]
 
 
+@dataclass(frozen=True)
 class Audience:
-    def __init__(
-        self,
-        channels: ChannelStore,
-        links: MailLinks,
-        zone: tzinfo,
-        webhooks: bool = True,
-        push: bool = True,
-    ) -> None:
-        self._channels = channels
-        self._links = links
-        self._zone = zone
-        # Whether this deployment sends on the channel at all.
-        self._webhooks = webhooks
-        self._push = push
+    channels: ChannelStore
+    links: MailLinks
+    zone: tzinfo
+    # Whether this deployment sends on the channel at all.
+    webhooks: bool = True
+    push: bool = True
 
     async def of(
         self, event: Event, step: str, app: ReportApp | None = None, look_up_app: bool = True
@@ -48,13 +42,13 @@ class Audience:
         found: list[Addressee] = []
         # One read of the report's channels per event: the app and the browsers together.
         if app is None and look_up_app:
-            reach = await self._channels.reach(report_id)
+            reach = await self.channels.reach(report_id)
             app, subscribers = reach.app, reach.subscribers
-        elif self._push:
-            subscribers = await self._channels.subscribers(report_id)
+        elif self.push:
+            subscribers = await self.channels.subscribers(report_id)
         else:
             subscribers = []
-        if app is not None and self._webhooks:
+        if app is not None and self.webhooks:
             client_id = app.webhook.client_id
             found.append(
                 Addressee(
@@ -66,7 +60,7 @@ class Audience:
                     compose=self._webhook_call(event, step, app),
                 )
             )
-        if not self._push:
+        if not self.push:
             return found
         for subscriber in subscribers:
             endpoint = subscriber.subscription.endpoint
@@ -117,7 +111,7 @@ class Audience:
         for_push: bool = False,
     ) -> str:
         body = notification(
-            event, step, notification_id, recipient, language, self._links, self._zone, for_push
+            event, step, notification_id, recipient, language, self.links, self.zone, for_push
         )
         assert body is not None  # only events that tells_about are given to apps and browsers
         return body

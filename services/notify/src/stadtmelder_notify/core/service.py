@@ -32,9 +32,10 @@ from stadtmelder_notify.delivery.domain import (
 from stadtmelder_notify.delivery.mailer import Mailer
 from stadtmelder_notify.delivery.repository import DeliveryLog
 from stadtmelder_notify.delivery.senders import PushSender, Senders, WebhookSender
-from stadtmelder_notify.delivery.service import DeadLetters, Delivery, EventPublisher
+from stadtmelder_notify.delivery.service import DeadLetters, Delivery
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_shared import topics
+from stadtmelder_shared.clock import utc_now
 from stadtmelder_shared.contacts import Contacts
 from stadtmelder_shared.events import (
     CitizenNotified,
@@ -47,6 +48,7 @@ from stadtmelder_shared.events import (
     ReportSupported,
     ReportUnroutable,
 )
+from stadtmelder_shared.kafka import EventPublisher
 from stadtmelder_shared.link_tokens import RecipientKeys
 
 
@@ -60,7 +62,7 @@ class NotifyService:
         links: MailLinks,
         dead_letters: DeadLetters,
         policy: DeliveryPolicy | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utc_now,
         wait_seconds: float = 0.5,
         staff_url_template: str = "http://127.0.0.1:8000/api/v1/staff/reports/{report_id}",
         zone: tzinfo = UTC,

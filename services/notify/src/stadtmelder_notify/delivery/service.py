@@ -13,7 +13,8 @@ are retried from the delivery log instead, so one app's outage does not stall ev
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from stadtmelder_notify.delivery.domain import (
@@ -33,7 +34,9 @@ from stadtmelder_notify.delivery.domain import (
 from stadtmelder_notify.delivery.repository import Claim, DeliveryLog
 from stadtmelder_notify.delivery.senders import Sender
 from stadtmelder_shared import topics
+from stadtmelder_shared.clock import utc_now
 from stadtmelder_shared.events import CitizenNotified, Event, derived_event_id
+from stadtmelder_shared.kafka import EventPublisher
 from stadtmelder_shared.keyed_locks import KeyedLocks
 
 log = logging.getLogger(__name__)
@@ -50,40 +53,26 @@ async def _nobody_to_forget(pending: PendingMail) -> None:
     return None
 
 
-class EventPublisher(Protocol):
-    async def publish(self, topic: str, event: Event) -> None: ...
-
-
 class DeadLetters(Protocol):
     async def put(self, topic: str, event: Event, reason: str) -> None:
         """Park `event`, which came from `topic`, in `<topic>.dlq` with the reason."""
         ...
 
 
+@dataclass(frozen=True)
 class Delivery:
     """Sends messages of events to people on their channels, each once, within their limit."""
 
-    def __init__(
-        self,
-        deliveries: DeliveryLog,
-        sender: Sender,
-        publisher: EventPublisher,
-        dead_letters: DeadLetters,
-        policy: DeliveryPolicy,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        wait_seconds: float = 0.5,
-        forget: Forget = _nobody_to_forget,
-    ) -> None:
-        self._deliveries = deliveries
-        self._sender = sender
-        self._forget = forget
-        self._publisher = publisher
-        self._dead_letters = dead_letters
-        self._policy = policy
-        self._clock = clock
-        self._wait_seconds = wait_seconds
-        # Rate limits are checked and used under one lock per recipient in this process.
-        self._sending = KeyedLocks()
+    deliveries: DeliveryLog
+    sender: Sender
+    publisher: EventPublisher
+    dead_letters: DeadLetters
+    policy: DeliveryPolicy
+    clock: Callable[[], datetime] = utc_now
+    wait_seconds: float = 0.5
+    forget: Forget = _nobody_to_forget
+    # Rate limits are checked and used under one lock per recipient in this process.
+    _sending: KeyedLocks = field(default_factory=KeyedLocks, init=False, repr=False)
 
     # --- the common path ----------------------------------------------------------------------
 
@@ -111,7 +100,7 @@ class Delivery:
                         # Sent before a crash cut off its announcement: announce it again so
                         # the history has the step; the derived event id makes repeats harmless.
                         notified = self._notified(event, step, key, addressee.channel)
-                        await self._publisher.publish(topics.CITIZENS_NOTIFIED, notified)
+                        await self.publisher.publish(topics.CITIZENS_NOTIFIED, notified)
                     continue
                 pending = self._pending(event, topic, step, key, addressee)
                 if citizens and await self._deferred_by_limit(pending):
@@ -126,7 +115,7 @@ class Delivery:
         if failures:
             worst = max(failed.failures for failed in failures)
             await asyncio.sleep(
-                retry_pause(worst, self._policy.first_pause_s, self._policy.longest_pause_s)
+                retry_pause(worst, self.policy.first_pause_s, self.policy.longest_pause_s)
             )
             reasons = ", ".join(sorted({failed.reason for failed in failures}))
             raise DeliveryFailed(f"{len(failures)} of the messages could not be sent: {reasons}")
@@ -140,14 +129,14 @@ class Delivery:
         Returns how many went out.
         """
         sent = 0
-        now = self._clock()
-        for key in await self._deliveries.due_deferred(now, limit):
-            pending = await self._deliveries.take_deferred(key, now, now + self._policy.lease)
+        now = self.clock()
+        for key in await self.deliveries.due_deferred(now, limit):
+            pending = await self.deliveries.take_deferred(key, now, now + self.policy.lease)
             if pending is None:
                 continue  # another replica took it
             async with self._sending(pending.recipient):
                 if not await still_wanted(pending):
-                    await self._deliveries.mark_abandoned(key, "opted out", self._clock())
+                    await self.deliveries.mark_abandoned(key, "opted out", self.clock())
                     continue
                 if await self._deferred_by_limit(pending):
                     continue
@@ -188,14 +177,14 @@ class Delivery:
 
     async def _send(self, pending: PendingMail, announce: bool = True) -> Sent:
         def accepted() -> None:
-            self._deliveries.note_accepted(pending.key, self._clock(), pending.recipient)
+            self.deliveries.note_accepted(pending.key, self.clock(), pending.recipient)
 
         try:
-            await self._sender.send(pending.mail, pending.language, accepted)
+            await self.sender.send(pending.mail, pending.language, accepted)
         except RecipientGone:
             # Not a failure: the browser unsubscribed. Nobody is left to tell.
-            await self._deliveries.mark_abandoned(pending.key, "recipient gone", self._clock())
-            await self._forget(pending)
+            await self.deliveries.mark_abandoned(pending.key, "recipient gone", self.clock())
+            await self.forget(pending)
             log.info(
                 "a %s recipient is gone and was forgotten",
                 pending.channel,
@@ -204,16 +193,16 @@ class Delivery:
             return "abandoned"
         except Exception as error:
             return await self._failed(pending, error)
-        await self._deliveries.mark_sent(pending.key, self._clock(), recipient=pending.recipient)
+        await self.deliveries.mark_sent(pending.key, self.clock(), recipient=pending.recipient)
         if announce:
-            await self._publisher.publish(topics.CITIZENS_NOTIFIED, pending.notified)
+            await self.publisher.publish(topics.CITIZENS_NOTIFIED, pending.notified)
         return "sent"
 
     async def _failed(self, pending: PendingMail, error: Exception) -> Sent:
         reason = failure_reason(error)
         context = _context(pending.cause)
-        failures = await self._deliveries.mark_failed(pending.key, reason, self._clock())
-        if failures < self._policy.max_failures:
+        failures = await self.deliveries.mark_failed(pending.key, reason, self.clock())
+        if failures < self.policy.max_failures:
             log.warning(
                 "a %s failed (%s, failure %d)",
                 _NOUN[pending.channel],
@@ -223,10 +212,10 @@ class Delivery:
             )
             return Failed(reason, failures)
         # Dead-lettered before it is marked, so a crash in between repeats rather than loses it.
-        await self._dead_letters.put(
+        await self.dead_letters.put(
             pending.topic, pending.cause, f"{reason}; gave up after {failures} failed sends"
         )
-        await self._deliveries.mark_abandoned(pending.key, reason, self._clock())
+        await self.deliveries.mark_abandoned(pending.key, reason, self.clock())
         log.error(
             "gave up a %s after %d failed sends (%s); its event is in the dead-letter topic",
             _NOUN[pending.channel],
@@ -240,25 +229,25 @@ class Delivery:
         """An app's webhook or a push service that failed `inline_failures` times in a row
         is probably down for a while: its message waits in the delivery log from now on, so
         it does not hold up everyone's messages behind it on the partition."""
-        return pending.channel != "email" and failed.failures >= self._policy.inline_failures
+        return pending.channel != "email" and failed.failures >= self.policy.inline_failures
 
     async def _retry_later(self, pending: PendingMail, failed: Failed) -> None:
         pause = retry_pause(
             failed.failures,
-            self._policy.deferred_first_pause_s,
-            self._policy.deferred_longest_pause_s,
+            self.policy.deferred_first_pause_s,
+            self.policy.deferred_longest_pause_s,
         )
-        await self._deliveries.defer(pending, self._clock() + timedelta(seconds=pause))
+        await self.deliveries.defer(pending, self.clock() + timedelta(seconds=pause))
 
     async def _deferred_by_limit(self, pending: PendingMail) -> bool:
         """Keep the message back if its recipient had their share of mail for now."""
-        now = self._clock()
-        policy = self._policy
-        sent = await self._deliveries.sent_since(pending.recipient, now - policy.window)
+        now = self.clock()
+        policy = self.policy
+        sent = await self.deliveries.sent_since(pending.recipient, now - policy.window)
         slot = next_free_slot(sent, now, policy.mails_per_window, policy.window)
         if slot is None:
             return False
-        await self._deliveries.defer(pending, slot)
+        await self.deliveries.defer(pending, slot)
         log.info(
             "a %s waits for the recipient's rate limit until %s",
             _NOUN[pending.channel],
@@ -270,11 +259,11 @@ class Delivery:
     async def _claim(self, key: str) -> Claim:
         """CLAIMED once we may send; otherwise why not. Waits out another sender's lease."""
         while True:
-            now = self._clock()
-            claim = await self._deliveries.claim(key, now, now + self._policy.lease)
+            now = self.clock()
+            claim = await self.deliveries.claim(key, now, now + self.policy.lease)
             if claim is not Claim.HELD_ELSEWHERE:
                 return claim
-            await asyncio.sleep(self._wait_seconds)
+            await asyncio.sleep(self.wait_seconds)
 
 
 def _context(event: Event) -> dict[str, str]:

@@ -5,6 +5,8 @@ knows who sends."""
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import urlsplit
 
 import http_ece
@@ -41,43 +43,39 @@ def encrypted(body: bytes, p256dh: str, auth: str) -> bytes:
     return sealed
 
 
+@dataclass(frozen=True)
 class WebPushSender:
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        vapid_key: ec.EllipticCurvePrivateKey,
-        subject: str,
-        ttl_s: int = DEFAULT_TTL_S,
-        timeout_s: float = 10.0,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self._client = client
-        self._vapid = Vapid02(vapid_key)
-        self._subject = subject
-        self._ttl_s = ttl_s
-        self._timeout_s = timeout_s
-        self._clock = clock
+    client: httpx.AsyncClient
+    vapid_key: ec.EllipticCurvePrivateKey
+    subject: str
+    ttl_s: int = DEFAULT_TTL_S
+    timeout_s: float = 10.0
+    clock: Callable[[], float] = time.time
+
+    @cached_property
+    def _vapid(self) -> Vapid02:
+        return Vapid02(self.vapid_key)
 
     async def send(self, message: PushMessage) -> None:
         """Raises RecipientGone when the push service no longer knows the subscription
         (404, 410) and ChannelRefused for any other answer but 2xx."""
         claims = {
             "aud": origin_of(message.endpoint),
-            "exp": int(self._clock()) + TOKEN_LIFETIME_S,
-            "sub": self._subject,
+            "exp": int(self.clock()) + TOKEN_LIFETIME_S,
+            "sub": self.subject,
         }
         headers: dict[str, str] = dict(self._vapid.sign(claims))
         headers.update(
             {
                 "Content-Encoding": "aes128gcm",
                 "Content-Type": "application/octet-stream",
-                "TTL": str(self._ttl_s),
+                "TTL": str(self.ttl_s),
                 "Urgency": "normal",
             }
         )
         body = encrypted(message.body.encode(), message.p256dh, message.auth)
-        response = await self._client.post(
-            message.endpoint, content=body, headers=headers, timeout=self._timeout_s
+        response = await self.client.post(
+            message.endpoint, content=body, headers=headers, timeout=self.timeout_s
         )
         if response.status_code in (404, 410):
             raise RecipientGone("the push subscription has expired or was withdrawn")

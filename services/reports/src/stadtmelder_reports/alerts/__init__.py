@@ -16,8 +16,9 @@ from stadtmelder_reports.alerts.domain import District
 from stadtmelder_reports.alerts.service import AlertService
 from stadtmelder_reports.alerts.store import AlertOutbox, MongoAlertStore, load_districts
 from stadtmelder_reports.core.catalogue import Jurisdiction
-from stadtmelder_reports.core.outbox import EventPublisher, OutboxRelay
+from stadtmelder_reports.core.outbox import OutboxRelay
 from stadtmelder_shared.data_keys import DataKeys
+from stadtmelder_shared.kafka import EventPublisher
 
 
 class AlertsFeature:
@@ -48,7 +49,7 @@ class AlertsFeature:
         self._service = AlertService(
             store,
             jurisdiction,
-            load_districts() if districts is None else districts,
+            load_districts() if districts is None else tuple(districts),
             on_events_pending=relay.wake,
             data_keys=data_keys,
         )

@@ -1,9 +1,9 @@
 """Area alert use cases: request an alert, and confirm or cancel it by its link."""
 
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, replace
+from datetime import datetime, timedelta
 
 from stadtmelder_reports.alerts.domain import (
     AlertRequest,
@@ -19,33 +19,21 @@ from stadtmelder_reports.alerts.store import AlertStore
 from stadtmelder_reports.core.catalogue import Jurisdiction
 from stadtmelder_reports.core.domain import token_hash
 from stadtmelder_shared.alert_areas import CONFIRM_WITHIN, AlertStatus
+from stadtmelder_shared.clock import utc_now
 from stadtmelder_shared.data_keys import DataKeys, alert_key_id
 from stadtmelder_shared.events import Event
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
+@dataclass(frozen=True)
 class AlertService:
-    def __init__(
-        self,
-        store: AlertStore,
-        jurisdiction: Jurisdiction,
-        districts: Sequence[District],
-        on_events_pending: Callable[[str], None] = lambda _: None,
-        clock: Callable[[], datetime] = utc_now,
-        confirm_within: timedelta = CONFIRM_WITHIN,
-        *,
-        data_keys: DataKeys,
-    ) -> None:
-        self._data_keys = data_keys
-        self.jurisdiction = jurisdiction
-        self.districts = tuple(districts)
-        self._store = store
-        self._on_events_pending = on_events_pending
-        self._clock = clock
-        self._confirm_within = confirm_within
+    store: AlertStore
+    jurisdiction: Jurisdiction
+    districts: tuple[District, ...]
+    on_events_pending: Callable[[str], None] = lambda _: None
+    clock: Callable[[], datetime] = utc_now
+    confirm_within: timedelta = CONFIRM_WITHIN
+    _: KW_ONLY
+    data_keys: DataKeys
 
     def district(self, district_id: str) -> District | None:
         return next((d for d in self.districts if d.id == district_id), None)
@@ -59,34 +47,34 @@ class AlertService:
             request,
             area,
             self.jurisdiction,
-            self._clock(),
+            self.clock(),
             subscription_id,
             new_alert_token(),
             # Made before the subscription is stored, so notify can open its event.
-            await self._data_keys.create(alert_key_id(subscription_id)),
+            await self.data_keys.create(alert_key_id(subscription_id)),
         )
-        await self._store.add(subscription)
-        self._on_events_pending(subscription.id)
+        await self.store.add(subscription)
+        self.on_events_pending(subscription.id)
 
     async def by_token(self, token: str) -> Subscription:
-        return await self._store.by_token_hash(token_hash(token))
+        return await self.store.by_token_hash(token_hash(token))
 
     async def to_confirm(self, token: str) -> Subscription:
         """What the confirmation link would confirm; refused like confirming would be."""
         subscription = await self.by_token(token)
-        confirmed(subscription, self._clock(), self._confirm_within)
+        confirmed(subscription, self.clock(), self.confirm_within)
         return subscription
 
     async def confirm(self, token: str) -> Subscription:
         return await self._step(
-            token, "confirmed", lambda s: confirmed(s, self._clock(), self._confirm_within)
+            token, "confirmed", lambda s: confirmed(s, self.clock(), self.confirm_within)
         )
 
     async def cancel(self, token: str) -> Subscription:
-        subscription = await self._step(token, "cancelled", lambda s: cancelled(s, self._clock()))
+        subscription = await self._step(token, "cancelled", lambda s: cancelled(s, self.clock()))
         # Cancelling erases the address from the event log too: its sealed copies (the request)
         # never open again, even when replayed (docs/personal-data.md).
-        await self._data_keys.destroy(alert_key_id(subscription.id))
+        await self.data_keys.destroy(alert_key_id(subscription.id))
         return subscription
 
     async def _step(
@@ -99,7 +87,7 @@ class AlertService:
             event = decide(subscription)
             if event is None:
                 return subscription
-            if await self._store.change_status(subscription.id, subscription.status, after, event):
-                self._on_events_pending(subscription.id)
+            if await self.store.change_status(subscription.id, subscription.status, after, event):
+                self.on_events_pending(subscription.id)
                 return replace(subscription, status=after, pending_events=[])
         raise RuntimeError("an alert's status kept changing while it was being changed")

@@ -14,6 +14,7 @@ from stadtmelder_reports.core.domain import Report
 from stadtmelder_reports.core.repository import ReportRepository
 from stadtmelder_reports.errors import ReportNotFound
 from stadtmelder_shared.events import Event
+from stadtmelder_shared.kafka import EventPublisher
 from stadtmelder_shared.tracing import continued
 
 log = logging.getLogger(__name__)
@@ -22,10 +23,6 @@ T = TypeVar("T")
 # system; 16 kept up, but took FerretDB and the event loop from submissions (their closed-loop
 # ceiling fell from ~100/s to ~75/s); 4 keeps up at 25/s and costs less.
 CONCURRENT_DOCUMENTS = 4
-
-
-class EventPublisher(Protocol):
-    async def publish(self, topic: str, event: Event) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@ what a citizen tells us afterwards is in `citizen_choices.py`."""
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Protocol
 
 from stadtmelder_reports.core import domain
@@ -68,33 +69,25 @@ class PossibleDuplicates:
 PhotosToClean = Callable[[], Awaitable[tuple[CleanPhoto, ...]]]
 
 
+@dataclass(frozen=True)
 class ReportService:
-    def __init__(
-        self,
-        repository: ReportRepository,
-        jurisdiction: Jurisdiction,
-        duplicate_radius_m: float = DEFAULT_DUPLICATE_RADIUS_M,
-        on_events_pending: Callable[[str], None] = lambda report_id: None,
-        clock: Callable[[], datetime] = utc_now,
-        directory: Directory | None = None,
-        app_webhooks: AppWebhookLookup | None = None,
-        *,
-        data_keys: DataKeys,
-        recipient_keys: RecipientKeys = DEVELOPMENT_RECIPIENT_KEYS,
-    ) -> None:
-        self._repository = repository
-        self._app_webhooks = app_webhooks
-        self.jurisdiction = jurisdiction
-        # Without a directory, routed reports carry only the due date their event brings.
-        self._directory = directory
-        self.duplicate_radius_m = duplicate_radius_m
-        self._on_events_pending = on_events_pending
-        self._clock = clock
-        # Contact fields in events are sealed under these keys (docs/personal-data.md).
-        self._data_keys = data_keys
-        self._contacts = Contacts(data_keys)
-        # A supporter's data key is named by the recipient key their mails' links carry.
-        self.recipient_keys = recipient_keys
+    repository: ReportRepository
+    jurisdiction: Jurisdiction
+    duplicate_radius_m: float = DEFAULT_DUPLICATE_RADIUS_M
+    on_events_pending: Callable[[str], None] = lambda report_id: None
+    clock: Callable[[], datetime] = utc_now
+    # Without a directory, routed reports carry only the due date their event brings.
+    directory: Directory | None = None
+    app_webhooks: AppWebhookLookup | None = None
+    _: KW_ONLY
+    # Contact fields in events are sealed under these keys (docs/personal-data.md).
+    data_keys: DataKeys
+    # A supporter's data key is named by the recipient key their mails' links carry.
+    recipient_keys: RecipientKeys = DEVELOPMENT_RECIPIENT_KEYS
+
+    @cached_property
+    def _contacts(self) -> Contacts:
+        return Contacts(self.data_keys)
 
     async def submit_report(
         self,
@@ -109,15 +102,15 @@ class ReportService:
             submission,
             self.jurisdiction,
             photos,
-            now=self._clock(),
+            now=self.clock(),
             report_id=report_id,
             tracking_token=domain.new_tracking_token(),
             # Made before the report is stored, so its event can always be opened by notify.
-            data_key=await self._data_keys.create(reporter_key_id(report_id)),
+            data_key=await self.data_keys.create(reporter_key_id(report_id)),
         )
         await self._with_app_webhook(new, submission.client_id)
-        await self._repository.add(new.report, new.photos)
-        self._on_events_pending(new.report.id)
+        await self.repository.add(new.report, new.photos)
+        self.on_events_pending(new.report.id)
         return new
 
     async def submit_from_citizen(
@@ -139,9 +132,9 @@ class ReportService:
 
     async def _with_app_webhook(self, new: NewReport, client_id: str | None) -> None:
         """The app's webhook rides on the announcement, so notify tells the app each step."""
-        if client_id is None or self._app_webhooks is None:
+        if client_id is None or self.app_webhooks is None:
             return
-        webhook = await self._app_webhooks.webhook_of(client_id)
+        webhook = await self.app_webhooks.webhook_of(client_id)
         if webhook is None:
             return
         new.report.pending_events[:] = [
@@ -156,24 +149,24 @@ class ReportService:
 
     async def public_report(self, report_id: str) -> Report:
         """A report staff hid answers like one that does not exist."""
-        report = await self._repository.get(report_id)
+        report = await self.repository.get(report_id)
         if report.hidden:
             raise ReportNotFound(report_id)
         return domain.public_copy(report)
 
     async def tracked_report(self, tracking_token: str) -> Report:
         """The reporter still finds a hidden report, and there learns what staff did."""
-        report = await self._repository.by_tracking_token(domain.token_hash(tracking_token))
+        report = await self.repository.by_tracking_token(domain.token_hash(tracking_token))
         return domain.public_copy(report)
 
     async def list_reports(self, query: ReportQuery) -> list[Report]:
-        return [domain.public_copy(report) for report in await self._repository.search(query)]
+        return [domain.public_copy(report) for report in await self.repository.search(query)]
 
     async def photo(self, report_id: str, number: int, thumbnail: bool = False) -> StoredPhoto:
         shown = await self.public_report(report_id)
         if all(photo.number != number for photo in shown.photos):
             raise PhotoNotFound(report_id, number)
-        return await self._repository.photo(report_id, number, thumbnail)
+        return await self.repository.photo(report_id, number, thumbnail)
 
     async def open_reports_nearby(
         self, category: str, location: Location, radius_m: float | None = None
@@ -181,13 +174,13 @@ class ReportService:
         """Probable duplicates: open reports of the category around the place, nearest first."""
         radius = radius_m if radius_m is not None else self.duplicate_radius_m
         try:
-            candidates = await self._repository.open_nearby(
+            candidates = await self.repository.open_nearby(
                 self.jurisdiction.code, category, location, radius
             )
         except AreaTooWide:
             # Only a wide circle asked for over the API (up to 1 km) reads the whole list;
             # submissions ask with the duplicate radius, which the index serves.
-            candidates = await self._repository.search(
+            candidates = await self.repository.search(
                 ReportQuery(
                     jurisdiction=self.jurisdiction.code,
                     bbox=box_around(location, radius),
@@ -214,15 +207,15 @@ class ReportService:
                 supporter,
                 "supporter",
             )
-        event = domain.supported(report, sealed, self._clock())
-        if await self._repository.add_supporter(report_id, key, supporter, event):
-            self._on_events_pending(report_id)
+        event = domain.supported(report, sealed, self.clock())
+        if await self.repository.add_supporter(report_id, key, supporter, event):
+            self.on_events_pending(report_id)
         return await self.public_report(report_id)
 
     async def record_routing(self, event: ReportRouted) -> bool:
         """The department's SLA starts when the report is routed; False if seen before."""
         due_at = event.due_at or self._due_at(event.department, event.category, event.occurred_at)
-        return await self._repository.record_status(
+        return await self.repository.record_status(
             event.report_id, domain.routed_change(event), due_at=due_at
         )
 
@@ -232,15 +225,15 @@ class ReportService:
             "triage", event.occurred_at, event.event_id, department=event.department
         )
         due_at = self._due_at(event.department, event.category, event.occurred_at)
-        return await self._repository.record_status(event.report_id, change, due_at=due_at)
+        return await self.repository.record_status(event.report_id, change, due_at=due_at)
 
     async def record_notice(self, event: CitizenNotified) -> bool:
         """Notify told a citizen about a step: it joins the report's history; False if seen."""
         notice = Notice(event.event_id, event.notification, event.channel, event.occurred_at)
-        return await self._repository.record_notice(event.report_id, notice)
+        return await self.repository.record_notice(event.report_id, notice)
 
     def _due_at(
         self, department: DepartmentRef, category: CategoryRef, since: datetime
     ) -> datetime | None:
-        known = self._directory.get(department.id) if self._directory else None
+        known = self.directory.get(department.id) if self.directory else None
         return known.due_at(category.code, since) if known else None

@@ -13,12 +13,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from stadtmelder_reports.core.catalogue import Jurisdiction
 from stadtmelder_reports.core.citizen_choices import CitizenChoices
 from stadtmelder_reports.core.mongo_repository import MongoReportRepository
-from stadtmelder_reports.core.outbox import EventPublisher, OutboxRelay, ReportOutbox
+from stadtmelder_reports.core.outbox import OutboxRelay, ReportOutbox
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.integrations.webhook_store import MongoAppWebhookStore
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_shared.data_keys import DataKeys
 from stadtmelder_shared.departments import Directory
+from stadtmelder_shared.kafka import EventPublisher
 from stadtmelder_shared.link_tokens import RecipientKeys
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ Staff come through the API, department systems through Kafka, citizens' feedback
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import uuid4
 
@@ -58,28 +58,19 @@ class QueueFilters:
     limit: int = 50
 
 
+@dataclass(frozen=True)
 class WorkService:
-    def __init__(
-        self,
-        reports: ReportRepository,
-        audit: AuditLog,
-        roster: StaffRoster,
-        directory: Directory,
-        jurisdiction: str,
-        on_events_pending: Callable[[str], None] = lambda report_id: None,
-        clock: Callable[[], datetime] = utc_now,
-    ) -> None:
-        self._reports = reports
-        self._audit = audit
-        self._roster = roster
-        self.directory = directory
-        self._jurisdiction = jurisdiction
-        self._on_events_pending = on_events_pending
-        self._clock = clock
-        self._noted: set[StaffMember] = set()
+    reports: ReportRepository
+    audit: AuditLog
+    roster: StaffRoster
+    directory: Directory
+    jurisdiction: str
+    on_events_pending: Callable[[str], None] = lambda report_id: None
+    clock: Callable[[], datetime] = utc_now
+    _noted: set[StaffMember] = field(default_factory=set, init=False, repr=False)
 
     def now(self) -> datetime:
-        return self._clock()
+        return self.clock()
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -93,13 +84,13 @@ class WorkService:
         if filters.assigned not in (None, "me", "none"):
             raise InvalidWorkRequest("assigned", "Use assigned=me or assigned=none.")
         await self._note(member)
-        return await self._reports.queue(
+        return await self.reports.queue(
             QueueQuery(
-                jurisdiction=self._jurisdiction,
+                jurisdiction=self.jurisdiction,
                 department_id=department_id,
                 statuses=filters.statuses or QUEUE_STATUSES,
                 categories=filters.categories,
-                due_before=self._clock() if filters.overdue else None,
+                due_before=self.clock() if filters.overdue else None,
                 assignee=member.user_id if filters.assigned == "me" else None,
                 unassigned=filters.assigned == "none",
                 after=filters.after,
@@ -116,7 +107,7 @@ class WorkService:
     async def report(self, member: StaffMember, report_id: str) -> Report:
         """The report if `member` may see it; otherwise it is reported as missing."""
         await self._note(member)
-        report = await self._reports.get(report_id)
+        report = await self.reports.get(report_id)
         if not access.may_see_report(member, report):
             raise ReportNotFound(report_id)
         return report
@@ -135,7 +126,7 @@ class WorkService:
         report = await self.report(member, report_id)
         if not access.may_read_audit(member):
             raise NotAllowed("Only dispatchers and admins can read the audit trail.")
-        return await self._audit.for_report(report.id)
+        return await self.audit.for_report(report.id)
 
     # --- working ------------------------------------------------------------------------------
 
@@ -156,7 +147,7 @@ class WorkService:
         report = await self.report(member, report_id)
         if user_id is not None:
             department = report.department.id if report.department else None
-            assignee = await self._roster.member(user_id)
+            assignee = await self.roster.member(user_id)
             if assignee is None or assignee.department_id != department:
                 raise InvalidWorkRequest(
                     "user_id",
@@ -171,7 +162,7 @@ class WorkService:
         await self.report(member, report_id)
         ids = (str(uuid4()), str(uuid4()))
         await self._transition(report_id, request, member.actor(), ids, member=member)
-        return await self._reports.get(report_id)
+        return await self.reports.get(report_id)
 
     async def comment(
         self, member: StaffMember, report_id: str, visibility: Visibility, text: str
@@ -182,11 +173,11 @@ class WorkService:
         actor, event_id = member.actor(), str(uuid4())
 
         def decide(report: Report) -> WorkStep:
-            return comment_step(report, visibility, text, actor, self._clock(), event_id)
+            return comment_step(report, visibility, text, actor, self.clock(), event_id)
 
         await self._change(report_id, decide, member)
         await self._record(actor, report_id, "comment", event_id, {"visibility": visibility})
-        return await self._reports.get(report_id)
+        return await self.reports.get(report_id)
 
     async def apply_department_update(
         self, department_id: str, update_id: str, report_id: str, request: TransitionRequest
@@ -225,7 +216,7 @@ class WorkService:
             if any(comment.id == note_id for comment in report.comments):
                 return None
             actor = Actor(role="system")
-            return comment_step(report, visibility, text, actor, self._clock(), note_id)
+            return comment_step(report, visibility, text, actor, self.clock(), note_id)
 
         return await self._change(report_id, decide, None)
 
@@ -272,7 +263,7 @@ class WorkService:
             if any(change.event_id == ids[0] for change in report.history):
                 return None
             check(report)
-            now = self._clock()
+            now = self.clock()
             due = self._restarted_due_at(report, request, now)
             step = transition_step(report, request, actor, now, ids, target, due)
             if note is None:
@@ -301,7 +292,7 @@ class WorkService:
         await self._record(
             member.actor(), report_id, "assignment", str(uuid4()), {"assignee": user_id}
         )
-        return await self._reports.get(report_id)
+        return await self.reports.get(report_id)
 
     async def _change(self, report_id: str, decide: Decide, member: StaffMember | None) -> bool:
         """Read, decide, write on the revision read; decide anew when someone came first.
@@ -309,16 +300,16 @@ class WorkService:
         False when `decide` found nothing to do.
         """
         for _ in range(WRITE_ATTEMPTS):
-            report = await self._reports.get(report_id)
+            report = await self.reports.get(report_id)
             # Checked on every read: the report may have been forwarded away meanwhile.
             if member is not None and not access.may_see_report(member, report):
                 raise ReportNotFound(report_id)
             step = decide(report)
             if step is None:
                 return False
-            if await self._reports.record_work(report.id, report.revision, step):
+            if await self.reports.record_work(report.id, report.revision, step):
                 if step.events:
-                    self._on_events_pending(report.id)
+                    self.on_events_pending(report.id)
                 return True
         raise ReportChangedMeanwhile(report_id)
 
@@ -339,7 +330,7 @@ class WorkService:
         if request.duplicate_of == report_id:
             return  # the state machine explains this one
         try:
-            await self._reports.get(request.duplicate_of)
+            await self.reports.get(request.duplicate_of)
         except ReportNotFound:
             raise InvalidWorkRequest(
                 "duplicate_of", f"There is no report with the id {request.duplicate_of!r}."
@@ -366,7 +357,7 @@ class WorkService:
     async def _note(self, member: StaffMember) -> None:
         """Remember who signs in, once per process, so reports can be assigned to them."""
         if member not in self._noted:
-            await self._roster.remember(member, self._clock())
+            await self.roster.remember(member, self.clock())
             self._noted.add(member)
 
     async def _record(
@@ -377,5 +368,5 @@ class WorkService:
         entry_id: str,
         details: Mapping[str, str | None],
     ) -> None:
-        entry = AuditEntry(entry_id, self._clock(), report_id, actor, action, details)
-        await self._audit.record(entry)
+        entry = AuditEntry(entry_id, self.clock(), report_id, actor, action, details)
+        await self.audit.record(entry)

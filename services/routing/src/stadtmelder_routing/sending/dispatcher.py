@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from tenacity import (
@@ -21,7 +21,6 @@ from tenacity import (
     wait_exponential,
 )
 
-from stadtmelder_routing.sending.kafka_topic import EventPublisher
 from stadtmelder_routing.sending.methods import (
     PermanentSendError,
     Sender,
@@ -36,8 +35,10 @@ from stadtmelder_routing.sending.send_log import (
     send_key,
 )
 from stadtmelder_shared import topics
+from stadtmelder_shared.clock import utc_now
 from stadtmelder_shared.departments import Department, SendKind, SendMethod
 from stadtmelder_shared.events import WorkItemQueued, WorkItemSendFailed, derived_event_id
+from stadtmelder_shared.kafka import EventPublisher
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ class Dispatcher:
         *,
         policy: RetryPolicy | None = None,
         retry_concurrency: int = 8,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utc_now,
         checks: Mapping[SendKind, DeliveryCheck] | None = None,
     ) -> None:
         self._senders = senders

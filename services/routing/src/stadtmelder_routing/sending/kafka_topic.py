@@ -1,17 +1,10 @@
 """The default send method: the department's own Kafka topic `departments.<id>.work`."""
 
-from typing import Protocol
-
 from stadtmelder_routing.sending.methods import SendError
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import SendMethod
-from stadtmelder_shared.events import Event, WorkItemQueued
-
-
-class EventPublisher(Protocol):
-    """Publishes CloudEvents keyed by report id (`stadtmelder_shared.kafka.KafkaEventPublisher`)."""
-
-    async def publish(self, topic: str, event: Event) -> None: ...
+from stadtmelder_shared.events import WorkItemQueued
+from stadtmelder_shared.kafka import EventPublisher
 
 
 class KafkaTopicSender:

@@ -3,6 +3,7 @@
 import os
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import KW_ONLY, dataclass
 from typing import Protocol
 
 import httpx
@@ -78,6 +79,7 @@ def secret_from_env(method: SendMethod, environ: Mapping[str, str]) -> str:
     return value
 
 
+@dataclass(frozen=True)
 class HttpSender:
     """What the methods that POST to a department's endpoint share: the client and its timeout,
     the environment secrets are read from, the clock requests are stamped by, and which
@@ -86,21 +88,14 @@ class HttpSender:
     # How messages name the receiver, e.g. "open311 endpoint refused the work item ...".
     receiver = "endpoint"
 
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        *,
-        timeout_s: float = 10.0,
-        environ: Mapping[str, str] | None = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self._client = client
-        self._timeout_s = timeout_s
-        self._environ = environ
-        self._clock = clock
+    client: httpx.AsyncClient
+    _: KW_ONLY
+    timeout_s: float = 10.0
+    environ: Mapping[str, str] | None = None
+    clock: Callable[[], float] = time.time
 
     def _secret(self, method: SendMethod) -> str:
-        return secret_from_env(method, os.environ if self._environ is None else self._environ)
+        return secret_from_env(method, os.environ if self.environ is None else self.environ)
 
     async def _post(
         self,
@@ -113,8 +108,8 @@ class HttpSender:
     ) -> httpx.Response:
         """The receiver's answer if it took the work item; raises a SendError otherwise."""
         try:
-            response = await self._client.post(
-                url, content=content, data=data, headers=headers, timeout=self._timeout_s
+            response = await self.client.post(
+                url, content=content, data=data, headers=headers, timeout=self.timeout_s
             )
         except httpx.InvalidURL as error:
             raise PermanentSendError(f"{method.kind} url is not a valid URL") from error

@@ -22,6 +22,6 @@ class WebhookSender(HttpSender):
         url = required(method.url, "url", method)
         secret = self._secret(method)
         body = item.model_dump_json().encode()
-        headers = signed_headers(secret, body, item.event_id, item.type, self._clock())
+        headers = signed_headers(secret, body, item.event_id, item.type, self.clock())
         await self._post(method, url, content=body, headers=headers)
         return None
