@@ -29,6 +29,14 @@ class ConnectionSettings(BaseSettings):
     traces_dir: Path | None = Field(None, validation_alias="TRACES_DIR")
 
 
+class ServiceSettings(ConnectionSettings):
+    """Where a service is reached and what it connects to; its own settings extend these under
+    its prefix (`REPORTS_HOST`, `ROUTING_HOST`, ...)."""
+
+    # Local runs listen on loopback only; a pod sets 0.0.0.0 in its ConfigMap.
+    host: str = "127.0.0.1"
+
+
 class MailServerSettings(BaseSettings):
     """The `SMTP_*` variables of the one mail server routing and notify both send through; the
     sender and the staff link their mails carry are set per service, under its prefix."""

@@ -5,13 +5,12 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from stadtmelder_shared.settings import ConnectionSettings
+from stadtmelder_shared.settings import ServiceSettings
 
 
-class FleetSettings(ConnectionSettings):
+class FleetSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="FLEET_")
 
-    host: str = "127.0.0.1"
     port: int = Field(8003, ge=1, le=65535)
     mongodb_database: str = "stadtmelder_fleet"
     kafka_group_id: str = "fleet"

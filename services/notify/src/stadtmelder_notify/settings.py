@@ -10,17 +10,16 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from stadtmelder_shared.link_tokens import DEVELOPMENT_LINK_SECRET
-from stadtmelder_shared.settings import ConnectionSettings, MailServerSettings
+from stadtmelder_shared.settings import MailServerSettings, ServiceSettings
 
 log = logging.getLogger(__name__)
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MIN_SECRET_LENGTH = 32
 
 
-class NotifySettings(ConnectionSettings, MailServerSettings):
+class NotifySettings(ServiceSettings, MailServerSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFY_")
 
-    host: str = "127.0.0.1"
     port: int = 8002
     mongodb_database: str = "stadtmelder_notify"
     kafka_group_id: str = "notify"

@@ -7,16 +7,15 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from stadtmelder_shared.link_tokens import DEVELOPMENT_LINK_SECRET
-from stadtmelder_shared.settings import ConnectionSettings
+from stadtmelder_shared.settings import ServiceSettings
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MIN_SECRET_LENGTH = 32
 
 
-class ReportsSettings(ConnectionSettings):
+class ReportsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REPORTS_")
 
-    host: str = "127.0.0.1"
     port: int = 8000
     mongodb_database: str = "stadtmelder_reports"
     # The outbox relays' safety-net scan; every write wakes them at once (see outbox.py).

@@ -4,13 +4,12 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from stadtmelder_shared.settings import ConnectionSettings, MailServerSettings
+from stadtmelder_shared.settings import MailServerSettings, ServiceSettings
 
 
-class RoutingSettings(ConnectionSettings, MailServerSettings):
+class RoutingSettings(ServiceSettings, MailServerSettings):
     model_config = SettingsConfigDict(env_prefix="ROUTING_")
 
-    host: str = "127.0.0.1"
     port: int = 8001
     mongodb_database: str = "stadtmelder_routing"
     kafka_group_id: str = "routing"
