@@ -23,6 +23,12 @@ T = TypeVar("T")
 # system; 16 kept up, but took FerretDB and the event loop from submissions (their closed-loop
 # ceiling fell from ~100/s to ~75/s); 4 keeps up at 25/s and costs less.
 CONCURRENT_DOCUMENTS = 4
+# Documents read per pass of the safety-net scan; a full batch is followed by the next at once.
+BATCH_SIZE = 100
+# After a failed pass the relay waits, doubling from the first to the longest pause. Retrying
+# soon after Kafka returns does not depend on how rarely the safety net scans.
+FIRST_BACKOFF_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -143,17 +149,10 @@ class OutboxRelay:
         outbox: OutboxStore,
         publisher: EventPublisher,
         poll_seconds: float = 10.0,
-        batch_size: int = 100,
-        first_backoff_seconds: float = 1.0,
-        max_backoff_seconds: float = 10.0,
     ) -> None:
         self._outbox = outbox
         self._publisher = publisher
         self._poll_seconds = poll_seconds
-        self._batch_size = batch_size
-        # Retrying soon after Kafka returns does not depend on how rarely the safety net scans.
-        self._first_backoff = min(first_backoff_seconds, max_backoff_seconds)
-        self._max_backoff = max_backoff_seconds
         self._wakeup = asyncio.Event()
         self._hinted: set[str] = set()
         self._last_scan = -math.inf
@@ -181,7 +180,7 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """One pass over the whole outbox; returns how many events were published."""
-        batch = await self._outbox.pending_batch(self._batch_size)
+        batch = await self._outbox.pending_batch(BATCH_SIZE)
         return await self._publish_each(batch, self._publish)
 
     async def _publish_each(
@@ -225,7 +224,7 @@ class OutboxRelay:
         return len(sent)
 
     async def run(self) -> None:
-        backoff = self._first_backoff
+        backoff = FIRST_BACKOFF_SECONDS
         while True:
             stopping = self._stopping
             # Cleared before the pass, not after: a wake or stop() during the pass is kept.
@@ -241,14 +240,14 @@ class OutboxRelay:
                 if self._stopping:
                     return  # after a restart, the scan finds what is left
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self._max_backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue
             # A pass that began after `stop()` has seen every document woken before it.
             if stopping and not self._hinted:
                 log.info("outbox relay stopped after its last pass")
                 return
-            backoff = self._first_backoff
-            if published >= self._batch_size or self._hinted:
+            backoff = FIRST_BACKOFF_SECONDS
+            if published >= BATCH_SIZE or self._hinted:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
