@@ -39,7 +39,6 @@ class Audience:
         if not tells_about(event):
             return []
         report_id = event.report_id
-        found: list[Addressee] = []
         # One read of the report's channels per event: the app and the browsers together.
         if app is None and look_up_app:
             reach = await self.channels.reach(report_id)
@@ -48,58 +47,49 @@ class Audience:
             subscribers = await self.channels.subscribers(report_id)
         else:
             subscribers = []
-        if app is not None and self.webhooks:
-            client_id = app.webhook.client_id
-            found.append(
-                Addressee(
-                    channel="webhook",
-                    address=client_id,
-                    language=app.language,
-                    limit_key=channel_key("webhook", f"{client_id}|{report_id}"),
-                    follower=f"app:{client_id}",
-                    compose=self._webhook_call(event, step, app),
-                )
-            )
-        if not self.push:
-            return found
-        for subscriber in subscribers:
-            endpoint = subscriber.subscription.endpoint
-            found.append(
-                Addressee(
-                    channel="web_push",
-                    address=endpoint,
-                    language=subscriber.language,
-                    limit_key=channel_key("web_push", endpoint),
-                    follower=subscription_key(report_id, endpoint),
-                    compose=self._push_message(event, step, subscriber),
-                )
-            )
+        found = [self._app(event, step, app)] if app is not None and self.webhooks else []
+        if self.push:
+            found += [self._browser(event, step, subscriber) for subscriber in subscribers]
         return found
 
-    def _webhook_call(self, event: Event, step: str, app: ReportApp) -> Callable[[str], Message]:
+    def _app(self, event: Event, step: str, app: ReportApp) -> Addressee:
+        """The report's app, told on its webhook; its rate limit is per app and report."""
         hook = app.webhook
 
         def compose(notification_id: str) -> Message:
             body = self._body(event, step, notification_id, f"app:{hook.client_id}", app.language)
             return WebhookCall(hook.url, hook.client_id, hook.secret_version, notification_id, body)
 
-        return compose
+        return Addressee(
+            channel="webhook",
+            address=hook.client_id,
+            language=app.language,
+            limit_key=channel_key("webhook", f"{hook.client_id}|{event.report_id}"),
+            follower=f"app:{hook.client_id}",
+            compose=compose,
+        )
 
-    def _push_message(
-        self, event: Event, step: str, subscriber: Subscriber
-    ) -> Callable[[str], Message]:
+    def _browser(self, event: Event, step: str, subscriber: Subscriber) -> Addressee:
+        """A browser subscribed to the report, told by Web Push."""
         subscription = subscriber.subscription
+        endpoint = subscription.endpoint
 
         def compose(notification_id: str) -> Message:
-            recipient = f"push:{subscription.endpoint}"
             body = self._body(
-                event, step, notification_id, recipient, subscriber.language, for_push=True
+                event, step, notification_id, f"push:{endpoint}", subscriber.language, for_push=True
             )
             return PushMessage(
-                subscription.endpoint, subscription.p256dh, subscription.auth, notification_id, body
+                endpoint, subscription.p256dh, subscription.auth, notification_id, body
             )
 
-        return compose
+        return Addressee(
+            channel="web_push",
+            address=endpoint,
+            language=subscriber.language,
+            limit_key=channel_key("web_push", endpoint),
+            follower=subscription_key(event.report_id, endpoint),
+            compose=compose,
+        )
 
     def _body(
         self,
