@@ -7,6 +7,7 @@ from typing import Any, Protocol, TypeVar
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
+from faststream.security import BaseSecurity
 from pydantic import BaseModel
 from tenacity import AsyncRetrying, before_sleep_log, wait_exponential
 
@@ -16,6 +17,7 @@ from stadtmelder_shared.consumers import DEFAULT_RETRY_POLICY, Handler, RetryPol
 from stadtmelder_shared.dead_letters import lenient_parser, raw_body
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import Event
+from stadtmelder_shared.kafka_security import client_options
 from stadtmelder_shared.sensor_readings import Reading
 from stadtmelder_shared.settings import ConnectionSettings
 
@@ -23,7 +25,10 @@ log = logging.getLogger(__name__)
 
 
 def make_broker(
-    bootstrap_servers: str, client_id: str, middlewares: Sequence[Any] = ()
+    bootstrap_servers: str,
+    client_id: str,
+    middlewares: Sequence[Any] = (),
+    security: BaseSecurity | None = None,
 ) -> KafkaBroker:
     """A broker whose producer waits for all replicas and never writes a message twice.
 
@@ -35,6 +40,7 @@ def make_broker(
         bootstrap_servers,
         client_id=client_id,
         middlewares=middlewares,
+        security=security,
         acks="all",
         enable_idempotence=True,
         request_timeout_ms=10_000,
@@ -94,19 +100,24 @@ async def connect_when_reachable(
                     ),
                     settings.kafka_topic_partitions,
                     settings.kafka_replication_factor,
+                    **client_options(settings),
                 )
             await broker.connect()
 
 
 async def ensure_topics(
-    bootstrap_servers: str, names: list[str], partitions: int, replication_factor: int
+    bootstrap_servers: str,
+    names: list[str],
+    partitions: int,
+    replication_factor: int,
+    **login: Any,
 ) -> None:
     """Create missing topics before consuming them.
 
     A consumer that subscribes before its topic exists may only see it at the next metadata
     refresh, minutes later; on Kubernetes the topics come from KafkaTopic resources instead.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **login)
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -7,17 +7,23 @@ from pymongo import AsyncMongoClient
 
 from stadtmelder_shared.database_commands import DatabaseCommands
 from stadtmelder_shared.kafka import make_broker
+from stadtmelder_shared.kafka_security import broker_security
 from stadtmelder_shared.logs import LogContextMiddleware
 from stadtmelder_shared.metrics import ServiceMetrics
+from stadtmelder_shared.settings import ConnectionSettings
 from stadtmelder_shared.tracing import kafka_middleware as tracing_middleware
 
 
-def service_broker(service: str, bootstrap_servers: str, metrics: ServiceMetrics) -> KafkaBroker:
-    """The service's broker, each record traced, counted and logged with its report id."""
+def service_broker(
+    service: str, settings: ConnectionSettings, metrics: ServiceMetrics
+) -> KafkaBroker:
+    """The service's broker, logged in as the settings say, each record traced, counted and
+    logged with its report id."""
     return make_broker(
-        bootstrap_servers,
+        settings.kafka_bootstrap_servers,
         client_id=f"stadtmelder-{service}",
         middlewares=(tracing_middleware(), metrics.kafka_middleware(), LogContextMiddleware),
+        security=broker_security(settings),
     )
 
 

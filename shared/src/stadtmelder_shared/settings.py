@@ -1,8 +1,9 @@
 """Connection settings every service shares; each service extends them with its own prefix."""
 
 from pathlib import Path
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings
 
 
@@ -12,6 +13,18 @@ class ConnectionSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(
         "127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
     )
+    # A cluster's services log in (SASL/SCRAM over TLS, stadtmelder_shared.kafka_security);
+    # the local broker is plain text on the loopback.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", validation_alias="KAFKA_SECURITY_PROTOCOL"
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        "SCRAM-SHA-512", validation_alias="KAFKA_SASL_MECHANISM"
+    )
+    kafka_sasl_username: str | None = Field(None, validation_alias="KAFKA_SASL_USERNAME")
+    kafka_sasl_password: SecretStr | None = Field(None, validation_alias="KAFKA_SASL_PASSWORD")
+    # The CA that signed the brokers' certificates (Strimzi's cluster CA); unset: the system's.
+    kafka_ssl_cafile: Path | None = Field(None, validation_alias="KAFKA_SSL_CAFILE")
     mongodb_url: str = Field("mongodb://127.0.0.1:27017", validation_alias="MONGODB_URL")
     # The data keys contact fields in events are sealed under, in a database of their own
     # (stadtmelder_shared.data_keys): erasure destroys them there, apart from the events.
@@ -27,6 +40,18 @@ class ConnectionSettings(BaseSettings):
     # Spans as JSON lines, one file per process, for a machine without a collector; traces
     # otherwise go where the standard OTEL_* variables say (stadtmelder_shared.tracing).
     traces_dir: Path | None = Field(None, validation_alias="TRACES_DIR")
+    # `/metrics` on a port of its own, for Prometheus alone; unset: on the service's port.
+    metrics_port: int | None = Field(None, validation_alias="METRICS_PORT")
+
+    @model_validator(mode="after")
+    def _sasl_has_a_login(self) -> Self:
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        if sasl and not (self.kafka_sasl_username and self.kafka_sasl_password):
+            raise ValueError(
+                f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+            )
+        return self
 
 
 class ServiceSettings(ConnectionSettings):

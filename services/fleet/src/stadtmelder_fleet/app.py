@@ -23,7 +23,7 @@ SOURCE = "/stadtmelder/fleet"
 def create_app(settings: FleetSettings, clock: Clock = utc_now) -> AsgiFastStream:
     """Clients are created here but connect lazily: in the app's startup, not at import."""
     metrics = ServiceMetrics("fleet")
-    broker = service_broker("fleet", settings.kafka_bootstrap_servers, metrics)
+    broker = service_broker("fleet", settings, metrics)
     mongo = connect_mongo(settings.mongodb_url, metrics)
     context = FleetContext(
         settings=settings,

@@ -24,7 +24,7 @@ SOURCE = "/stadtmelder/notify"
 def create_app(settings: NotifySettings) -> AsgiFastStream:
     """Clients are created here but connect lazily: in the app's startup, not at import."""
     metrics = ServiceMetrics("notify")
-    broker = service_broker("notify", settings.kafka_bootstrap_servers, metrics)
+    broker = service_broker("notify", settings, metrics)
     mongo = connect_mongo(settings.mongodb_url, metrics)
     database = mongo[settings.mongodb_database]
     lifecycle = Lifecycle()

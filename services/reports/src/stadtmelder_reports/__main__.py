@@ -15,6 +15,7 @@ def main() -> None:
         create_app(settings),
         settings.host,
         settings.port,
+        settings.metrics_port,
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
     )

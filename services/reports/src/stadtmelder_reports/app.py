@@ -63,12 +63,10 @@ from stadtmelder_reports.web.rendering import WebSettings
 from stadtmelder_reports.web.routes import web_router, web_settings, web_template_config
 from stadtmelder_shared.data_keys import mongo_data_keys
 from stadtmelder_shared.health import connection_checks
-from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, make_broker
-from stadtmelder_shared.logs import LogContextMiddleware
+from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable
 from stadtmelder_shared.metrics import ServiceMetrics
-from stadtmelder_shared.service_clients import connect_mongo
+from stadtmelder_shared.service_clients import connect_mongo, service_broker
 from stadtmelder_shared.timers import Timers
-from stadtmelder_shared.tracing import kafka_middleware as tracing_middleware
 
 log = logging.getLogger(__name__)
 
@@ -135,11 +133,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
         client = connect_mongo(settings.mongodb_url, metrics)
         database = client[settings.mongodb_database]
         data_keys = mongo_data_keys(client, settings.data_keys_database)
-        broker = make_broker(
-            settings.kafka_bootstrap_servers,
-            client_id="stadtmelder-reports",
-            middlewares=(tracing_middleware(), metrics.kafka_middleware(), LogContextMiddleware),
-        )
+        broker = service_broker("reports", settings, metrics)
         publisher = KafkaEventPublisher(broker, SOURCE)
         report_core = await core.register(
             app.state, database, publisher, settings, jurisdiction, directory, data_keys

@@ -27,6 +27,7 @@ from stadtmelder_routing.work_items import MongoWorkItems
 from stadtmelder_shared.departments import SendKind, load_directory
 from stadtmelder_shared.health import connection_checks, health_routes
 from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable
+from stadtmelder_shared.kafka_security import client_options
 from stadtmelder_shared.metrics import CountedSends, ServiceMetrics, metrics_route
 from stadtmelder_shared.service_clients import connect_mongo, service_broker
 from stadtmelder_shared.timers import Timers
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: RoutingSettings) -> AsgiFastStream:
     """Clients are created here but connect lazily: in the app's startup, not at import."""
     metrics = ServiceMetrics("routing")
-    broker = service_broker("routing", settings.kafka_bootstrap_servers, metrics)
+    broker = service_broker("routing", settings, metrics)
     mongo = connect_mongo(settings.mongodb_url, metrics)
     database = mongo[settings.mongodb_database]
     directory = load_directory(settings.departments_file)
@@ -77,7 +78,9 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
             max_wait_s=settings.send_max_wait_seconds,
             lease_s=settings.send_lease_seconds,
         ),
-        checks={"kafka": KafkaTopicCheck(settings.kafka_bootstrap_servers)},
+        checks={
+            "kafka": KafkaTopicCheck(settings.kafka_bootstrap_servers, **client_options(settings))
+        },
     )
     service = RoutingService(
         work_items,

@@ -8,6 +8,7 @@ topic from shortly before the earlier round began and looks for the item's event
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
@@ -20,9 +21,11 @@ CLOCK_MARGIN = timedelta(seconds=30)
 
 
 class KafkaTopicCheck:
-    def __init__(self, bootstrap_servers: str, timeout_s: float = 10.0) -> None:
+    def __init__(self, bootstrap_servers: str, timeout_s: float = 10.0, **login: Any) -> None:
+        """`login`: aiokafka's security options (stadtmelder_shared.kafka_security)."""
         self._bootstrap_servers = bootstrap_servers
         self._timeout_s = timeout_s
+        self._login = login
 
     async def delivered_since(self, item: WorkItemQueued, since: datetime) -> bool:
         """True if `item` was published to its department's topic at `since` or later.
@@ -35,6 +38,7 @@ class KafkaTopicCheck:
             enable_auto_commit=False,
             isolation_level="read_committed",
             client_id="stadtmelder-routing-check",
+            **self._login,
         )
         try:
             return await asyncio.wait_for(_search(consumer, item, since), self._timeout_s)
