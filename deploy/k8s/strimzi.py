@@ -1,9 +1,11 @@
 """Writes the Strimzi KafkaTopic and KafkaUser resources of deploy/k8s/base/kafka from the code.
 
 Topic names come from stadtmelder_shared.topics and the departments from the shipped department
-directory, so the manifests cannot drift from what the services publish and consume. Run
-`.venv/bin/python deploy/k8s/strimzi.py` after adding a topic or a department; a unit test fails
-while the committed files differ from what this writes.
+directory, so the manifests cannot drift from what the services publish and consume. Each service
+logs in as its own KafkaUser allowed exactly its topics and consumer groups (READS and WRITES; a
+unit test holds them to the code's consumers and topic names), KEDA as one that may only look at
+the scaled services' groups. Run `.venv/bin/python deploy/k8s/strimzi.py` after adding a topic or
+a department; a unit test fails while the committed files differ from what this writes.
 """
 
 import argparse
@@ -16,6 +18,7 @@ import yaml
 
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import load_directory
+from stadtmelder_shared.kafka import group_for
 
 OUTPUT = Path(__file__).resolve().parent / "base" / "kafka"
 API_VERSION = "kafka.strimzi.io/v1"
@@ -29,6 +32,80 @@ HEADER = (
 )
 
 Resource = dict[str, Any]
+
+# (consumer group prefix, topic) of every consumer a service registers; `group_for` names the
+# group. Reports also reads every department's updates topic in one group (DEPARTMENT_UPDATES).
+READS: dict[str, tuple[tuple[str, str], ...]] = {
+    "reports": tuple(
+        ("reports", topic)
+        for topic in (
+            topics.REPORTS_ROUTED,
+            topics.REPORTS_UNROUTABLE,
+            topics.CITIZENS_NOTIFIED,
+            topics.WORK_ITEMS_SEND_FAILED,
+            topics.ROAD_DAMAGE,
+        )
+    ),
+    "routing": tuple(
+        ("routing", topic)
+        for topic in (
+            topics.REPORTS_SUBMITTED,
+            topics.REPORTS_STATUS_CHANGED,
+            topics.CONTACT_DATA_ERASED,
+        )
+    ),
+    "notify": tuple(
+        ("notify", topic)
+        for topic in (
+            topics.REPORTS_SUBMITTED,
+            topics.REPORTS_ROUTED,
+            topics.REPORTS_SUPPORTED,
+            topics.REPORTS_UNROUTABLE,
+            topics.REPORTS_STATUS_CHANGED,
+            topics.REPORTS_OVERDUE,
+            topics.CONTACT_DATA_ERASED,
+            topics.NOTIFICATION_PREFERENCES,
+            topics.PUSH_SUBSCRIPTIONS,
+        )
+    )
+    + tuple(
+        ("notify-alerts", topic)
+        for topic in (topics.AREA_ALERTS, topics.REPORTS_ROUTED)
+    ),
+    "fleet": tuple(
+        ("fleet", topic)
+        for topic in (topics.ROAD_ROUGHNESS, topics.CONTAINER_FILL, topics.REPORTS_SUBMITTED)
+    ),
+}
+# The group of reports' one consumer of all departments' updates topics.
+DEPARTMENT_UPDATES_GROUP = "reports.department-updates"
+# What each service publishes, besides `<topic>.dlq` of what it reads. Routing also writes each
+# department's work topic and reads it back (without a group) to find an item sent before a kill.
+WRITES: dict[str, tuple[str, ...]] = {
+    "reports": (
+        topics.REPORTS_SUBMITTED,
+        topics.REPORTS_SUPPORTED,
+        topics.REPORTS_FEEDBACK,
+        topics.REPORTS_STATUS_CHANGED,
+        topics.REPORTS_COMMENTED,
+        topics.REPORTS_MODERATED,
+        topics.NOTIFICATION_PREFERENCES,
+        topics.PUSH_SUBSCRIPTIONS,
+        topics.AREA_ALERTS,
+        topics.CONTACT_DATA_ERASED,
+    ),
+    "routing": (
+        topics.REPORTS_ROUTED,
+        topics.REPORTS_UNROUTABLE,
+        topics.REPORTS_OVERDUE,
+        topics.WORK_ITEMS_SEND_FAILED,
+    ),
+    "notify": (topics.CITIZENS_NOTIFIED,),
+    "fleet": (topics.ROAD_DAMAGE,),
+}
+# KEDA scales these on their consumer groups' lag (base/<service>/scaledobject.yaml).
+SCALED = ("routing", "notify")
+KEDA_USER = "keda-lag-reader"
 
 
 def kafka_topic(name: str, retention_days: int) -> Resource:
@@ -102,6 +179,63 @@ def department_user(department_id: str) -> Resource:
     }
 
 
+def user_name(service: str) -> str:
+    """The KafkaUser (and so the SASL user name and the Secret of its password) of a service."""
+    return f"service-{service}"
+
+
+def kafka_user(name: str, acls: list[Resource]) -> Resource:
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "KafkaUser",
+        "metadata": {"name": name, "labels": {"strimzi.io/cluster": CLUSTER}},
+        "spec": {
+            "authentication": {"type": "scram-sha-512"},
+            "authorization": {"type": "simple", "acls": acls},
+        },
+    }
+
+
+def topic_acls(operations: dict[str, set[str]]) -> list[Resource]:
+    return [acl("topic", name, sorted(operations[name])) for name in sorted(operations)]
+
+
+def service_user(service: str, department_ids: Iterable[str]) -> Resource:
+    """A service's login: Read on what it consumes in its own groups, Write on what it
+    publishes and on the dead-letter topics of what it consumes; nothing else."""
+    ids = tuple(department_ids)
+    operations: dict[str, set[str]] = {}
+
+    def allow(topic: str, *granted: str) -> None:
+        operations.setdefault(topic, {"Describe"}).update(granted)
+
+    groups = sorted({group_for(prefix, topic) for prefix, topic in READS[service]})
+    read = [topic for _, topic in READS[service]]
+    if service == "reports":
+        read += [topics.department_updates(d) for d in ids]
+        groups.append(DEPARTMENT_UPDATES_GROUP)
+    for topic in read:
+        allow(topic, "Read")
+        allow(topics.dead_letter(topic), "Write")
+    for topic in WRITES[service]:
+        allow(topic, "Write")
+    if service == "routing":
+        for department in ids:
+            allow(topics.department_work(department), "Read", "Write")
+    acls = topic_acls(operations) + [acl("group", group, ["Read"]) for group in groups]
+    return kafka_user(user_name(service), acls)
+
+
+def keda_user() -> Resource:
+    """KEDA's login: it reads the scaled services' committed offsets and the topics' ends."""
+    pairs = [(group_for(prefix, topic), topic) for s in SCALED for prefix, topic in READS[s]]
+    operations = {topic: {"Describe"} for _, topic in pairs}
+    groups = sorted({group for group, _ in pairs})
+    return kafka_user(
+        KEDA_USER, topic_acls(operations) + [acl("group", g, ["Describe"]) for g in groups]
+    )
+
+
 def render(resources: Iterable[Mapping[str, Any]]) -> str:
     documents = [yaml.safe_dump(dict(r), sort_keys=False) for r in resources]
     return HEADER + "---\n".join(documents)
@@ -113,6 +247,9 @@ def generated_files(departments: Path | None = None, output: Path = OUTPUT) -> d
     return {
         output / "topics.yaml": render(topic_resources(department_ids)),
         output / "users.yaml": render(department_user(d) for d in department_ids),
+        output / "service-users.yaml": render(
+            [*(service_user(s, department_ids) for s in READS), keda_user()]
+        ),
     }
 
 

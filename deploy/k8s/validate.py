@@ -1,9 +1,11 @@
-"""`make k8s-validate`: renders every overlay, checks it against schemas and the policy.
+"""`make k8s-validate`: renders every overlay, checks schemas, references, policy and alerts.
 
 For each directory in deploy/k8s/overlays: `kubectl kustomize` renders it; every built-in
 resource is validated strictly (unknown fields fail) with kubernetes-validate for each Kubernetes
 version we target; custom resources against their CRD schemas where a package ships one, the
-others are listed as not validated; then the policy (policy.py) applies. The services'
+others are listed as not validated; then the policy (policy.py, hardening.py) applies, the
+references between the objects are checked (references.py, against the platform's Kafka in
+deploy/k8s/platform too), and promtool checks the PrometheusRules' alerts. The services'
 Dockerfiles get their own policy, and the generated Strimzi resources must match the code.
 """
 
@@ -17,11 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import crds
+import hardening
 import jsonschema
 import kubectl
 import kubernetes_validate  # type: ignore[import-untyped]
 import kubernetes_validate.utils  # type: ignore[import-untyped]
 import policy
+import promtool
+import references
 import strimzi
 import yaml
 
@@ -89,10 +94,18 @@ def custom_problems(manifest: dict[str, Any]) -> list[str] | None:
     ]
 
 
-def check_overlay(kubectl_path: Path, directory: Path, versions: tuple[str, ...]) -> Overlay:
+@dataclass(frozen=True)
+class Tools:
+    kubectl: Path
+    promtool: Path
+    # What the platform runs beside every overlay (deploy/k8s/platform): the Kafka cluster.
+    platform: tuple[dict[str, Any], ...] = ()
+
+
+def check_overlay(tools: Tools, directory: Path, versions: tuple[str, ...]) -> Overlay:
     overlay = Overlay(directory.name)
     try:
-        manifests = render(kubectl_path, directory)
+        manifests = render(tools.kubectl, directory)
     except RenderError as error:
         overlay.problems.append(f"kubectl kustomize failed: {error}")
         return overlay
@@ -109,6 +122,9 @@ def check_overlay(kubectl_path: Path, directory: Path, versions: tuple[str, ...]
             counter[f"{kind} ({manifest.get('apiVersion')})"] += 1
         overlay.problems += [f"{name}: {problem}" for problem in problems or []]
     overlay.problems += [f"policy: {p}" for p in policy.manifest_violations(manifests)]
+    overlay.problems += [f"policy: {p}" for p in hardening.violations(manifests)]
+    overlay.problems += [f"reference: {p}" for p in references.problems(manifests, tools.platform)]
+    overlay.problems += promtool.check_rules(tools.promtool, manifests)
     return overlay
 
 
@@ -151,15 +167,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repo", type=Path, default=ROOT, help="where the Dockerfile is")
     parser.add_argument("--kubectl", type=Path, help="use this kubectl instead of the pinned one")
     parser.add_argument("--uv", help="the uv that installs the pinned kubectl")
+    parser.add_argument("--overlay", action="append", help="check only this overlay (repeatable)")
     args = parser.parse_args(argv)
     try:
         kubectl_path = args.kubectl or kubectl.find_or_install(args.uv)
-    except kubectl.KubectlUnavailable as error:
+        tools = Tools(kubectl_path, promtool.find_or_build())
+        platform = args.k8s_dir / "platform"
+        if platform.is_dir():
+            tools = Tools(kubectl_path, tools.promtool, tuple(render(kubectl_path, platform)))
+    except (kubectl.KubectlUnavailable, promtool.PromtoolUnavailable, RenderError) as error:
         print(f"k8s-validate: {error}", file=sys.stderr)
         return 2
     failed = False
-    for directory in sorted(p for p in (args.k8s_dir / "overlays").iterdir() if p.is_dir()):
-        overlay = check_overlay(kubectl_path, directory, KUBERNETES_VERSIONS)
+    overlays = sorted(p for p in (args.k8s_dir / "overlays").iterdir() if p.is_dir())
+    for directory in [d for d in overlays if not args.overlay or d.name in args.overlay]:
+        overlay = check_overlay(tools, directory, KUBERNETES_VERSIONS)
         report(overlay, KUBERNETES_VERSIONS)
         failed = failed or bool(overlay.problems)
     for title, problems in (

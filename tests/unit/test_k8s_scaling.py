@@ -2,16 +2,14 @@
 runs one replica that nothing scales."""
 
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 import yaml
-from faststream.kafka import KafkaBroker
 
-from stadtmelder_notify.alerts.handlers import register_alert_handlers
-from stadtmelder_notify.core.handlers import register_handlers as register_notify
+from stadtmelder_notify.app import create_app as create_notify
 from stadtmelder_notify.settings import NotifySettings
-from stadtmelder_routing.handlers import register_handlers as register_routing
+from stadtmelder_routing.app import create_app as create_routing
 from stadtmelder_routing.settings import RoutingSettings
 from tests.unit.test_k8s_settings import rendered
 
@@ -20,17 +18,14 @@ OVERLAYS = BASE.parent / "overlays"
 
 
 def consumer_groups(service: str) -> set[tuple[str, str]]:
-    """(group, topic) of every subscriber the service registers, as its app does."""
-    broker = KafkaBroker()
-    # Registration only wires the handlers; the use cases are not called here.
-    nothing = cast(Any, None)
-    if service == "routing":
-        register_routing(broker, nothing, RoutingSettings().kafka_group_id)
-    else:
-        settings = NotifySettings()
-        register_notify(broker, nothing, nothing, settings.kafka_group_id)
-        register_alert_handlers(broker, nothing, settings.alerts_group_id)
-    subscribers: list[Any] = broker.subscribers
+    """(group, topic) of every subscriber the service's app registers; nothing is started."""
+    app = (
+        create_routing(RoutingSettings())
+        if service == "routing"
+        else create_notify(NotifySettings())
+    )
+    assert app.broker is not None
+    subscribers: list[Any] = app.broker.subscribers
     return {
         (str(subscriber.group_id), topic.name)
         for subscriber in subscribers

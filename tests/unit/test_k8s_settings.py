@@ -27,8 +27,9 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "notify": NotifySettings,
     "fleet": FleetSettings,
 }
-# The Secrets the base references but an operator creates, and the keys each must have;
-# docs/operations.md tells how.
+# The Secrets the base references, written by External Secrets from the secret store
+# (base/secrets) or by the operator (routing-department-secrets, stadtmelder-smtp), and the keys
+# each must have; docs/operations.md tells how.
 SECRET_KEYS = {
     "stadtmelder-mongodb": {"MONGODB_URL"},
     "stadtmelder-links": {"NOTIFY_LINK_SECRET"},
@@ -126,36 +127,70 @@ def test_every_setting_with_a_plain_default_is_in_a_config_map(service: str) -> 
             assert given[variable] in config_maps() or variable == "MONGODB_URL", variable
 
 
+def container_ports(service: str) -> dict[str, int]:
+    return {p["name"]: p["containerPort"] for p in container(service)["ports"]}
+
+
 @pytest.mark.parametrize("service", SETTINGS)
-def test_a_service_listens_on_its_container_port_on_all_interfaces(service: str) -> None:
+def test_a_service_listens_on_its_container_ports_on_all_interfaces(service: str) -> None:
     config = config_map(service)
     prefix = service.upper()
-    (port,) = container(service)["ports"]
 
     assert config[f"{prefix}_HOST"] == "0.0.0.0"
-    assert int(config[f"{prefix}_PORT"]) == port["containerPort"]
+    assert int(config[f"{prefix}_PORT"]) == container_ports(service)["http"]
+    assert (
+        int(config_map("stadtmelder-connection")["METRICS_PORT"])
+        == (container_ports(service)["metrics"])
+    )
+
+
+@pytest.mark.parametrize("service", SETTINGS)
+def test_each_service_logs_in_to_kafka_as_its_own_user(service: str) -> None:
+    connection = config_map("stadtmelder-connection")
+    users = {d["metadata"]["name"] for d in rendered() if d["kind"] == "KafkaUser"}
+
+    assert connection["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert config_map(service)["KAFKA_SASL_USERNAME"] == f"service-{service}"
+    assert environment(service)["KAFKA_SASL_PASSWORD"] == f"service-{service}"
+    assert f"service-{service}" in users
 
 
 def test_the_services_leave_topic_creation_to_the_kafka_topic_resources() -> None:
     assert config_map("stadtmelder-connection")["KAFKA_CREATE_TOPICS"] == "false"
 
 
-def test_metrics_of_reports_are_refused_from_outside_the_cluster() -> None:
-    ingresses = {d["metadata"]["name"]: d for d in rendered() if d["kind"] == "Ingress"}
-    internal = ingresses["reports-internal"]
-
-    (rule,) = internal["spec"]["rules"]
-    assert [p["path"] for p in rule["http"]["paths"]] == ["/metrics"]
-    assert rule["host"] == ingresses["reports"]["spec"]["rules"][0]["host"]
-    denied = internal["metadata"]["annotations"][
-        "nginx.ingress.kubernetes.io/denylist-source-range"
+@pytest.mark.parametrize("overlay", ["dev", "prod", "prod-ingress", "mongodb-in-cluster"])
+def test_no_public_route_reaches_a_metrics_port(overlay: str) -> None:
+    manifests = rendered(ROOT / "deploy" / "k8s" / "overlays" / overlay)
+    ports = {
+        (d["metadata"]["name"], p["port"]): p.get("name")
+        for d in manifests
+        if d["kind"] == "Service"
+        for p in d["spec"]["ports"]
+    }
+    routed = [
+        (ref["name"], ref["port"])
+        for d in manifests
+        if d["kind"] == "HTTPRoute"
+        for rule in d["spec"]["rules"]
+        for ref in rule["backendRefs"]
+    ] + [
+        (path["backend"]["service"]["name"], path["backend"]["service"]["port"]["name"])
+        for d in manifests
+        if d["kind"] == "Ingress"
+        for rule in d["spec"]["rules"]
+        for path in rule["http"]["paths"]
     ]
-    assert set(denied.split(",")) == {"0.0.0.0/0", "::/0"}
+
+    assert routed
+    for service, port in routed:
+        assert ports.get((service, port), port) == "http", (service, port)
 
 
-# Stand-ins for the Secrets an operator creates; valid in form, like real ones.
+# Stand-ins for the Secrets the secret store and Strimzi provide; valid in form, like real ones.
 PLACEHOLDER_SECRETS = {
     "MONGODB_URL": "mongodb://stadtmelder:secret@db1,db2,db3/?replicaSet=rs0",
+    "KAFKA_SASL_PASSWORD": "a-password-the-user-operator-generated",
     "NOTIFY_LINK_SECRET": "a-production-link-secret-of-48-characters-length",
     "NOTIFY_VAPID_PRIVATE_KEY": "KsrBHlLzjy8k9trRMjHI1r0kYBKZYW3oljc9tfREn2Y",
     "REPORTS_VAPID_PUBLIC_KEY": (
@@ -164,7 +199,7 @@ PLACEHOLDER_SECRETS = {
 }
 
 
-@pytest.mark.parametrize("overlay", ["dev", "prod", "mongodb-in-cluster"])
+@pytest.mark.parametrize("overlay", ["dev", "prod", "prod-ingress", "mongodb-in-cluster"])
 @pytest.mark.parametrize("service", SETTINGS)
 def test_each_service_accepts_the_settings_an_overlay_gives_it(
     overlay: str, service: str, monkeypatch: pytest.MonkeyPatch

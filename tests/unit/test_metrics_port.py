@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -35,7 +36,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def ports() -> tuple[int, int]:
+def ports() -> Iterator[tuple[int, int]]:
     public, metrics = free_port(), free_port()
     process = subprocess.Popen([sys.executable, "-c", APP, str(public), str(metrics)])
     try:
