@@ -100,7 +100,7 @@ asyncapi: install ## Regenerate docs/asyncapi.yaml, the event contract, from the
 	@.venv/bin/python docs/asyncapi.py > docs/asyncapi.yaml.new && mv docs/asyncapi.yaml.new docs/asyncapi.yaml
 	@echo "docs/asyncapi.yaml written"
 
-k8s-validate: install ## Render every deploy/k8s overlay; check schemas (Kubernetes 1.33+, CRDs), policy, Dockerfiles
+k8s-validate: install ## Render every deploy/k8s overlay; check schemas (Kubernetes 1.33+, CRDs), references, policy, alerts (promtool), Dockerfiles
 	@.venv/bin/python deploy/k8s/validate.py --uv $(UV)
 
 # kube-apiserver and etcd are built from the Go module proxy on the first run (about 12 minutes
