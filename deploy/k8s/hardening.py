@@ -124,5 +124,5 @@ def _of_kind(manifests: list[Manifest], kind: str) -> list[Manifest]:
 
 def _pod_spec(manifest: Manifest) -> Mapping[str, Any] | None:
     path = policy.POD_SPEC_PATHS.get(str(manifest.get("kind")))
-    spec = policy._dig(manifest, path) if path else None
+    spec = policy.dig(manifest, path) if path else None
     return spec if isinstance(spec, Mapping) else None

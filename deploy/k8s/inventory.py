@@ -201,7 +201,7 @@ class Inventory:
         return found
 
     def environment_of(self, workload: Manifest) -> dict[str, Any]:
-        spec = policy._dig(workload, policy.POD_SPEC_PATHS.get(str(workload.get("kind")), ()))
+        spec = policy.dig(workload, policy.POD_SPEC_PATHS.get(str(workload.get("kind")), ()))
         found: dict[str, Any] = {}
         for container in (spec or {}).get("containers", []):
             found |= self.environment_of_container(container)

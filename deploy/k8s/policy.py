@@ -26,7 +26,7 @@ NEEDS_PROBES = frozenset({"Pod", "Deployment", "StatefulSet", "DaemonSet", "Repl
 RESOURCE_FIELDS = tuple((s, r) for s in ("limits", "requests") for r in ("cpu", "memory"))
 
 
-def _dig(data: Any, path: Iterable[str]) -> Any:
+def dig(data: Any, path: Iterable[str]) -> Any:
     for key in path:
         if not isinstance(data, Mapping):
             return None
@@ -52,11 +52,11 @@ def manifest_violations(manifests: Iterable[Manifest]) -> list[str]:
     problems: list[str] = []
     for manifest in manifests:
         kind = str(manifest.get("kind", ""))
-        name = f"{kind}/{_dig(manifest, ('metadata', 'name'))}"
+        name = f"{kind}/{dig(manifest, ('metadata', 'name'))}"
         if kind == "ServiceAccount" and manifest.get("automountServiceAccountToken") is not False:
             problems.append(f"{name}: automountServiceAccountToken must be false")
         if kind in POD_SPEC_PATHS:
-            pod = _dig(manifest, POD_SPEC_PATHS[kind]) or {}
+            pod = dig(manifest, POD_SPEC_PATHS[kind]) or {}
             problems += [f"{name}: {p}" for p in pod_violations(pod, probes=kind in NEEDS_PROBES)]
     return problems
 
@@ -97,14 +97,14 @@ def container_violations(
         yield "needs securityContext.allowPrivilegeEscalation: false"
     if security.get("privileged"):
         yield "must not be privileged"
-    if "ALL" not in (_dig(security, ("capabilities", "drop")) or []):
+    if "ALL" not in (dig(security, ("capabilities", "drop")) or []):
         yield "must drop all capabilities (securityContext.capabilities.drop: [ALL])"
     seccomp = security.get("seccompProfile") or pod_security.get("seccompProfile") or {}
     if seccomp.get("type") not in ("RuntimeDefault", "Localhost"):
         yield "needs seccompProfile.type RuntimeDefault"
     resources = container.get("resources") or {}
     for section, resource in RESOURCE_FIELDS:
-        if not _dig(resources, (section, resource)):
+        if not dig(resources, (section, resource)):
             yield f"has no {resource} {section[:-1]} (resources.{section}.{resource})"
     if probes:
         for probe in ("livenessProbe", "readinessProbe"):

@@ -68,10 +68,7 @@ READS: dict[str, tuple[tuple[str, str], ...]] = {
             topics.PUSH_SUBSCRIPTIONS,
         )
     )
-    + tuple(
-        ("notify-alerts", topic)
-        for topic in (topics.AREA_ALERTS, topics.REPORTS_ROUTED)
-    ),
+    + tuple(("notify-alerts", topic) for topic in (topics.AREA_ALERTS, topics.REPORTS_ROUTED)),
     "fleet": tuple(
         ("fleet", topic)
         for topic in (topics.ROAD_ROUGHNESS, topics.CONTAINER_FILL, topics.REPORTS_SUBMITTED)
