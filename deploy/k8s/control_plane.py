@@ -104,7 +104,12 @@ def build(module: Path = MODULE, tools: Path = TOOLS) -> Binaries:
     partial.mkdir(parents=True)
     for name, package in PACKAGES.items():
         command = [go, "build", "-trimpath", "-o", str(partial / name), package]
-        if subprocess.run(command, cwd=module, stdin=subprocess.DEVNULL, check=False).returncode:
+        # GOWORK=off: a go.work above the checkout must not pull other modules into this build.
+        environment = {**os.environ, "GOWORK": "off"}
+        built = subprocess.run(
+            command, cwd=module, env=environment, stdin=subprocess.DEVNULL, check=False
+        )
+        if built.returncode:
             raise ControlPlaneError(f"go build {package} failed; its output above says why")
     shutil.rmtree(final, ignore_errors=True)
     partial.rename(final)
