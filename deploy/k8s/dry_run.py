@@ -105,10 +105,12 @@ def namespaces_first(client: Kubectl, manifests: list[dict[str, Any]]) -> list[s
     if rendered or bare:
         result = client.run("apply", "-f", "-", stdin=yaml.safe_dump_all(rendered + bare))
         if result.returncode != 0:
-            raise control_plane.ControlPlaneError(
-                f"creating the namespaces failed:\n{result.stdout}"
-            )
+            raise NamespaceError(result.stdout.strip())
     return sorted(names | referenced)
+
+
+class NamespaceError(Exception):
+    """The server refused the overlay's namespaces, so nothing else can be tried."""
 
 
 def dry_run(kubectl_path: Path, client: Kubectl, directory: Path) -> Overlay:
@@ -118,7 +120,11 @@ def dry_run(kubectl_path: Path, client: Kubectl, directory: Path) -> Overlay:
     except validate.RenderError as error:
         overlay.problems.append(f"kubectl kustomize failed: {error}")
         return overlay
-    overlay.namespaces = namespaces_first(client, manifests)
+    try:
+        overlay.namespaces = namespaces_first(client, manifests)
+    except NamespaceError as error:
+        overlay.problems.append(f"creating the namespaces failed: {error}")
+        return overlay
     result = client.run(
         "apply",
         "--dry-run=server",
