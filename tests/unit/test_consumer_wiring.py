@@ -14,6 +14,7 @@ from prometheus_client import generate_latest
 from pymongo.errors import AutoReconnect, OperationFailure, WriteConcernError
 
 from stadtmelder_shared import topics
+from stadtmelder_shared.backoff import NO_PAUSE
 from stadtmelder_shared.cloudevents import headers_for
 from stadtmelder_shared.consumers import RetryPolicy, is_transient
 from stadtmelder_shared.dead_letters import Origin, Rejected, raw_body
@@ -33,7 +34,7 @@ from tests.data_key_fakes import SealingKit
 KIT = SealingKit()
 
 TOPIC = topics.REPORTS_UNROUTABLE
-NO_PAUSE = RetryPolicy(attempts=5, first_pause_s=0, longest_pause_s=0)
+RETRY_AT_ONCE = RetryPolicy(attempts=5, backoff=NO_PAUSE)
 SECRET = "private.person@example.org"
 
 
@@ -64,7 +65,7 @@ class Wired:
         self.fail_with: list[BaseException] = []
         self.dead: list[tuple[bytes, dict[str, str]]] = []
 
-        @consumer(self.broker, TOPIC, "tests", retried=(ChangedMeanwhile,), policy=NO_PAUSE)
+        @consumer(self.broker, TOPIC, "tests", retried=(ChangedMeanwhile,), policy=RETRY_AT_ONCE)
         async def on_report_unroutable(event: ReportUnroutable) -> None:
             self.calls += 1
             if self.fail_with:
@@ -299,7 +300,7 @@ async def test_a_transient_failure_inside_a_task_group_is_redelivered_not_dead_l
     async def announce() -> None:
         await asyncio.Event().wait()  # cancelled by the task group when save fails
 
-    @consumer(broker, TOPIC, "tests", policy=NO_PAUSE)
+    @consumer(broker, TOPIC, "tests", policy=RETRY_AT_ONCE)
     async def on_report_unroutable(event: ReportUnroutable) -> None:
         nonlocal calls
         calls += 1
@@ -372,7 +373,7 @@ async def test_a_union_of_events_is_told_apart_by_type_and_an_unknown_type_skipp
     seen: list[object] = []
     dead: list[dict[str, str]] = []
 
-    @consumer(broker, topics.AREA_ALERTS, "tests", policy=NO_PAUSE)
+    @consumer(broker, topics.AREA_ALERTS, "tests", policy=RETRY_AT_ONCE)
     async def on_alert(event: AreaAlertConfirmed | AreaAlertCancelled) -> None:
         seen.append(event)
 
@@ -398,7 +399,9 @@ async def test_a_rejected_record_goes_to_the_dead_letter_topic_of_its_own_topic_
     calls: list[Origin] = []
     dead: list[dict[str, str]] = []
 
-    @pattern_consumer(broker, r"departments\.[^.]+\.updates$", "tests.updates", policy=NO_PAUSE)
+    @pattern_consumer(
+        broker, r"departments\.[^.]+\.updates$", "tests.updates", policy=RETRY_AT_ONCE
+    )
     async def on_update(event: ReportUnroutable, origin: Origin) -> None:
         calls.append(origin)
         raise Rejected("can never apply")
@@ -431,7 +434,7 @@ async def test_a_handler_given_its_model_decodes_records_of_that_model_and_refus
     broker = KafkaBroker()
     handled: list[Any] = []
 
-    @consumer(broker, TOPIC, "tests", policy=NO_PAUSE, model=ReportUnroutable)
+    @consumer(broker, TOPIC, "tests", policy=RETRY_AT_ONCE, model=ReportUnroutable)
     async def on_any(event: Any) -> None:
         handled.append(event)
 

@@ -8,6 +8,7 @@ from stadtmelder_notify.delivery.domain import DeliveryFailed, DeliveryPolicy, d
 from stadtmelder_notify.delivery.repository import Claim
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_shared import topics
+from stadtmelder_shared.backoff import NO_PAUSE
 from stadtmelder_shared.events import (
     Actor,
     CategoryRef,
@@ -73,7 +74,7 @@ def a_service(
         publisher,
         MailLinks("https://melder.duisburg.example", SECRET),
         RecordingDeadLetters(),
-        DeliveryPolicy(lease=timedelta(seconds=15), first_pause_s=0),
+        DeliveryPolicy(lease=timedelta(seconds=15), pause=NO_PAUSE),
         clock=clock or Clock(),
         wait_seconds=0,
         confirmation_wait_s=0,

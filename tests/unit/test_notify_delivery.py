@@ -16,6 +16,7 @@ from stadtmelder_notify.delivery.domain import DeliveryFailed, DeliveryPolicy
 from stadtmelder_notify.delivery.repository import Claim
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_shared import topics
+from stadtmelder_shared.backoff import NO_PAUSE
 from stadtmelder_shared.events import (
     Actor,
     CategoryRef,
@@ -74,7 +75,7 @@ class Notify:
             self.publisher,
             MailLinks("https://melder.example", b"unit-test-link-secret-of-32-bytes!"),
             self.dead_letters,
-            DeliveryPolicy(**{"first_pause_s": 0.0, **policy}),  # type: ignore[arg-type]
+            DeliveryPolicy(**{"pause": NO_PAUSE, **policy}),  # type: ignore[arg-type]
             clock=self.clock,
             wait_seconds=0,
             confirmation_wait_s=confirmation_wait_s,

@@ -31,6 +31,7 @@ from stadtmelder_notify.links import MailLinks
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_reports.integrations.push import subscription_problems
 from stadtmelder_reports.integrations.push_api import SubscriptionIn, SubscriptionKeys
+from stadtmelder_shared.backoff import NO_PAUSE
 from stadtmelder_shared.events import PushSubscription, PushSubscriptionChanged
 from stadtmelder_shared.vapid import ensure_development_key, private_key_from, public_key_text
 from tests.fakes import (
@@ -87,7 +88,7 @@ class Notify:
             self.publisher,
             LINKS,
             self.dead_letters,
-            DeliveryPolicy(**{"first_pause_s": 0.0, **policy}),  # type: ignore[arg-type]
+            DeliveryPolicy(**{"pause": NO_PAUSE, **policy}),  # type: ignore[arg-type]
             clock=self.clock,
             wait_seconds=0,
             confirmation_wait_s=0,

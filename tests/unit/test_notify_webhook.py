@@ -21,6 +21,7 @@ from stadtmelder_notify.links import MailLinks
 from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.integrations.webhooks import url_problem
+from stadtmelder_shared.backoff import NO_PAUSE
 from stadtmelder_shared.events import AppWebhook, Location, ReportSubmitted
 from stadtmelder_shared.webhook_signatures import app_webhook_secret, verify_signature
 from tests.data_key_fakes import InMemoryDataKeys
@@ -59,7 +60,7 @@ class Notify:
             self.publisher,
             MailLinks("https://melder.example", MASTER),
             self.dead_letters,
-            DeliveryPolicy(**{"first_pause_s": 0.0, **policy}),  # type: ignore[arg-type]
+            DeliveryPolicy(**{"pause": NO_PAUSE, **policy}),  # type: ignore[arg-type]
             clock=self.clock,
             wait_seconds=0,
             confirmation_wait_s=confirmation_wait_s,

@@ -14,6 +14,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from pydantic import BaseModel
 from pymongo.errors import ConnectionFailure, PyMongoError
 
+from stadtmelder_shared.backoff import Backoff
 from stadtmelder_shared.dead_letters import (
     NotOurs,
     Rejected,
@@ -36,17 +37,16 @@ ALWAYS_RETRIED: tuple[type[BaseException], ...] = (
 )
 
 
+HANDLER_PAUSE = Backoff(first_s=0.2, longest_s=2.0)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often a handler that fails for another reason (a bug, bad data that passed the
     schema) is tried before its record is dead-lettered, pausing longer each time."""
 
     attempts: int = 5
-    first_pause_s: float = 0.2
-    longest_pause_s: float = 2.0
-
-    def pause(self, failures: int) -> float:
-        return float(min(self.first_pause_s * 2 ** (failures - 1), self.longest_pause_s))
+    backoff: Backoff = HANDLER_PAUSE
 
 
 DEFAULT_RETRY_POLICY = RetryPolicy()
@@ -148,7 +148,7 @@ def handling(
                     policy.attempts,
                     extra={"topic": origin.topic, "partition": origin.partition},
                 )
-            await asyncio.sleep(policy.pause(attempt))
+            await asyncio.sleep(policy.backoff.after(attempt))
 
     # Not functools.wraps: FastStream would read the handler's signature through __wrapped__.
     handle.__name__ = handler.__name__

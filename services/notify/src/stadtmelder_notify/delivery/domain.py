@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from stadtmelder_shared.backoff import Backoff
 from stadtmelder_shared.events import CitizenNotified, Event
 
 # The `type` of the JSON messages to apps and browsers, also sent in the webhook's headers.
@@ -133,6 +134,11 @@ class Failed:
 Sent = Literal["sent", "abandoned"] | Failed
 
 
+# Between failed sends of a message while its event waits; a deferred message waits longer.
+FAILED_SEND_PAUSE = Backoff(first_s=1.0, longest_s=30.0)
+DEFERRED_SEND_PAUSE = Backoff(first_s=60.0, longest_s=3600.0)
+
+
 @dataclass(frozen=True)
 class DeliveryPolicy:
     """How hard we try, and how much mail one person gets."""
@@ -140,16 +146,14 @@ class DeliveryPolicy:
     mails_per_window: int = 20
     window: timedelta = timedelta(hours=1)
     # Failed sends of one message (each already retried by the mailer) before it is
-    # dead-lettered; between them the consumer pauses, doubling from `first_pause_s`.
+    # dead-lettered; between them the consumer pauses.
     max_failures: int = 8
-    first_pause_s: float = 1.0
-    longest_pause_s: float = 30.0
+    pause: Backoff = FAILED_SEND_PAUSE
     # Apps' webhooks and push services get this many tries with the event, then their
     # message waits in the delivery log like a deferred one (mail has one server for all).
     inline_failures: int = 3
     # A deferred message that fails waits longer: nobody is blocked by it.
-    deferred_first_pause_s: float = 60.0
-    deferred_longest_pause_s: float = 3600.0
+    deferred_pause: Backoff = DEFERRED_SEND_PAUSE
     lease: timedelta = timedelta(seconds=15)
 
 
@@ -165,11 +169,6 @@ def next_free_slot(
         return None
     # The mail that leaves the window first makes room for this one.
     return recent[len(recent) - limit] + window
-
-
-def retry_pause(failures: int, first: float, longest: float) -> float:
-    """Seconds to wait before a failed message is tried again: doubling, capped."""
-    return float(min(first * 2 ** max(failures - 1, 0), longest))
 
 
 def failure_reason(error: BaseException) -> str:

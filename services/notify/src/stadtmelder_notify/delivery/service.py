@@ -29,7 +29,6 @@ from stadtmelder_notify.delivery.domain import (
     delivery_key,
     failure_reason,
     next_free_slot,
-    retry_pause,
 )
 from stadtmelder_notify.delivery.repository import Claim, DeliveryLog
 from stadtmelder_notify.delivery.senders import Sender
@@ -114,9 +113,7 @@ class Delivery:
                 failures.append(result)
         if failures:
             worst = max(failed.failures for failed in failures)
-            await asyncio.sleep(
-                retry_pause(worst, self.policy.first_pause_s, self.policy.longest_pause_s)
-            )
+            await asyncio.sleep(self.policy.pause.after(worst))
             reasons = ", ".join(sorted({failed.reason for failed in failures}))
             raise DeliveryFailed(f"{len(failures)} of the messages could not be sent: {reasons}")
         return told
@@ -232,11 +229,7 @@ class Delivery:
         return pending.channel != "email" and failed.failures >= self.policy.inline_failures
 
     async def _retry_later(self, pending: PendingMail, failed: Failed) -> None:
-        pause = retry_pause(
-            failed.failures,
-            self.policy.deferred_first_pause_s,
-            self.policy.deferred_longest_pause_s,
-        )
+        pause = self.policy.deferred_pause.after(failed.failures)
         await self.deliveries.defer(pending, self.clock() + timedelta(seconds=pause))
 
     async def _deferred_by_limit(self, pending: PendingMail) -> bool:
