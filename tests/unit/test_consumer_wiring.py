@@ -3,6 +3,7 @@
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -65,7 +66,9 @@ class Wired:
         self.fail_with: list[BaseException] = []
         self.dead: list[tuple[bytes, dict[str, str]]] = []
 
-        @consumer(self.broker, TOPIC, "tests", retried=(ChangedMeanwhile,), policy=RETRY_AT_ONCE)
+        @consumer(
+            self.broker, TOPIC, "tests", policy=replace(RETRY_AT_ONCE, retried=(ChangedMeanwhile,))
+        )
         async def on_report_unroutable(event: ReportUnroutable) -> None:
             self.calls += 1
             if self.fail_with:

@@ -42,9 +42,13 @@ HANDLER_PAUSE = Backoff(first_s=0.2, longest_s=2.0)
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often a handler that fails for another reason (a bug, bad data that passed the
-    schema) is tried before its record is dead-lettered, pausing longer each time."""
+    """What a consumer does when its handler fails. A transient failure (`is_transient`: the
+    machine's surroundings, or one of the service's `retried` errors) leaves the record to be
+    redelivered; a handler that fails for another reason (a bug, bad data that passed the
+    schema) is tried `attempts` times, pausing longer each time, before its record is
+    dead-lettered."""
 
+    retried: tuple[type[BaseException], ...] = ()
     attempts: int = 5
     backoff: Backoff = HANDLER_PAUSE
 
@@ -91,7 +95,6 @@ def handling(
     handler: Handler,
     broker: KafkaBroker,
     group: str,
-    retried: tuple[type[BaseException], ...] = (),
     policy: RetryPolicy = DEFAULT_RETRY_POLICY,
     model: type[BaseModel] | None = None,
 ) -> Callable[[KafkaMessage], Awaitable[None]]:
@@ -132,7 +135,7 @@ def handling(
                 await dead_letter(broker, message, group, "rejected", rejection.reason)
                 return
             except Exception as error:
-                if is_transient(error, retried):
+                if is_transient(error, policy.retried):
                     raise
                 failure = _described(error)
                 if attempt == policy.attempts:

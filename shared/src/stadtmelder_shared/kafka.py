@@ -141,7 +141,6 @@ def consumer(
     service_group: str,
     workers: int = 1,
     *,
-    retried: tuple[type[BaseException], ...] = (),
     policy: RetryPolicy = DEFAULT_RETRY_POLICY,
     model: type[BaseModel] | None = None,
 ) -> Callable[[H], H]:
@@ -149,7 +148,7 @@ def consumer(
     `async def on_report_routed(event: ReportRouted) -> None`, or its `model` when given.
 
     At least once: a record is committed after it was handled or dead-lettered, redelivered
-    after a transient failure (see `consumers.is_transient`, plus the service's `retried`). A
+    after a transient failure (see `consumers.is_transient`, plus the policy's `retried`). A
     record that is no such event, or whose handling keeps failing `policy.attempts` times, goes
     to `<topic>.dlq` (see `consumers.handling`). A new topic is read from its start, in a group
     of its own: when consumers of several topics share a group, every consumer that joins or
@@ -158,7 +157,7 @@ def consumer(
     partition's records (one report's) are still handled one by one, in order.
     """
     group = group_for(service_group, topic)
-    return _subscribed(broker, group, retried, policy, topic, max_workers=workers, model=model)
+    return _subscribed(broker, group, policy, topic, max_workers=workers, model=model)
 
 
 def pattern_consumer(
@@ -166,17 +165,15 @@ def pattern_consumer(
     pattern: str,
     group: str,
     *,
-    retried: tuple[type[BaseException], ...] = (),
     policy: RetryPolicy = DEFAULT_RETRY_POLICY,
 ) -> Callable[[H], H]:
     """`consumer` for every topic matching `pattern`; the handler may take an `Origin` second."""
-    return _subscribed(broker, group, retried, policy, pattern=pattern)
+    return _subscribed(broker, group, policy, pattern=pattern)
 
 
 def _subscribed(
     broker: KafkaBroker,
     group: str,
-    retried: tuple[type[BaseException], ...],
     policy: RetryPolicy,
     *topic: str,
     model: type[BaseModel] | None = None,
@@ -193,7 +190,7 @@ def _subscribed(
             parser=lenient_parser,
             decoder=raw_body,
             **options,
-        )(handling(handler, broker, group, retried, policy, model))
+        )(handling(handler, broker, group, policy, model))
         return handler
 
     return subscribe

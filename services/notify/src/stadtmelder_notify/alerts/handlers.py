@@ -7,6 +7,7 @@ from faststream.kafka import KafkaBroker
 
 from stadtmelder_notify.alerts.service import AlertService
 from stadtmelder_shared import topics
+from stadtmelder_shared.consumers import RetryPolicy
 from stadtmelder_shared.events import (
     AreaAlertCancelled,
     AreaAlertConfirmed,
@@ -18,14 +19,14 @@ from stadtmelder_shared.kafka import consumer
 log = logging.getLogger(__name__)
 # A mail server that answers 421 or 451 (try later) is an outage like one that is away: the
 # event comes again, and the delivery log gives the mail up after `delivery_max_failures`.
-RETRIED = (aiosmtplib.SMTPException,)
+RETRIES = RetryPolicy(retried=(aiosmtplib.SMTPException,))
 
 
 def register_alert_handlers(broker: KafkaBroker, alerts: AlertService, group_id: str) -> None:
     """Consumers of the subscriptions' events and of routed reports (which carry the place), in
     their own group so that alerts and the reporters' mails do not wait for each other."""
 
-    @consumer(broker, topics.AREA_ALERTS, group_id, retried=RETRIED)
+    @consumer(broker, topics.AREA_ALERTS, group_id, policy=RETRIES)
     async def on_area_alert_event(
         event: AreaAlertConfirmed | AreaAlertCancelled | AreaAlertRequested,
     ) -> None:
@@ -41,7 +42,7 @@ def register_alert_handlers(broker: KafkaBroker, alerts: AlertService, group_id:
                 mailed = await alerts.on_requested(event)
                 log.info("area alert requested, mailed: %s", mailed, extra=_context(event))
 
-    @consumer(broker, topics.REPORTS_ROUTED, group_id, retried=RETRIED)
+    @consumer(broker, topics.REPORTS_ROUTED, group_id, policy=RETRIES)
     async def on_report_routed_for_alerts(event: ReportRouted) -> None:
         _log_sent(await alerts.on_routed(event), event)
 

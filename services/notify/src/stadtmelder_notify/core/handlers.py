@@ -8,6 +8,7 @@ from stadtmelder_notify.core.choices import FollowerChoices
 from stadtmelder_notify.core.service import NotifyService
 from stadtmelder_notify.delivery.domain import DeliveryFailed
 from stadtmelder_shared import topics
+from stadtmelder_shared.consumers import RetryPolicy
 from stadtmelder_shared.events import (
     Event,
     NotificationPreferencesChanged,
@@ -28,49 +29,49 @@ log = logging.getLogger(__name__)
 MAILING_WORKERS = 3
 # Some messages failed and will be tried again with the redelivered event; the delivery log
 # counts the failures and dead-letters a message itself after `delivery_max_failures`.
-RETRIED = (DeliveryFailed,)
+RETRIES = RetryPolicy(retried=(DeliveryFailed,))
 
 
 def register_handlers(
     broker: KafkaBroker, service: NotifyService, choices: FollowerChoices, group_id: str
 ) -> None:
-    @consumer(broker, topics.REPORTS_SUBMITTED, group_id, workers=MAILING_WORKERS, retried=RETRIED)
+    @consumer(broker, topics.REPORTS_SUBMITTED, group_id, workers=MAILING_WORKERS, policy=RETRIES)
     async def on_report_submitted(event: ReportSubmitted) -> None:
         told = await service.notify_submitted(event)
         log.info("%d reporters got a confirmation", len(told), extra=_context(event))
 
-    @consumer(broker, topics.REPORTS_ROUTED, group_id, workers=MAILING_WORKERS, retried=RETRIED)
+    @consumer(broker, topics.REPORTS_ROUTED, group_id, workers=MAILING_WORKERS, policy=RETRIES)
     async def on_report_routed(event: ReportRouted) -> None:
         told = await service.notify_routed(event)
         log.info("%d people told the report was routed", len(told), extra=_context(event))
 
-    @consumer(broker, topics.REPORTS_SUPPORTED, group_id, retried=RETRIED)
+    @consumer(broker, topics.REPORTS_SUPPORTED, group_id, policy=RETRIES)
     async def on_report_supported(event: ReportSupported) -> None:
         told = await service.notify_supported(event)
         log.info("%d supporters confirmed", len(told), extra=_context(event))
 
-    @consumer(broker, topics.REPORTS_UNROUTABLE, group_id, retried=RETRIED)
+    @consumer(broker, topics.REPORTS_UNROUTABLE, group_id, policy=RETRIES)
     async def on_report_unroutable(event: ReportUnroutable) -> None:
         await service.notify_unroutable(event)
 
-    @consumer(broker, topics.REPORTS_STATUS_CHANGED, group_id, retried=RETRIED)
+    @consumer(broker, topics.REPORTS_STATUS_CHANGED, group_id, policy=RETRIES)
     async def on_report_status_changed(event: ReportStatusChanged) -> None:
         told = await service.notify_status_changed(event)
         log.info("%d people told: %s", len(told), event.status, extra=_context(event))
 
-    @consumer(broker, topics.REPORTS_OVERDUE, group_id, retried=RETRIED)
+    @consumer(broker, topics.REPORTS_OVERDUE, group_id, policy=RETRIES)
     async def on_report_overdue(event: ReportOverdue) -> None:
         told = await service.notify_overdue(event)
         log.warning("overdue, %d leads told", len(told), extra=_context(event))
 
-    @consumer(broker, topics.NOTIFICATION_PREFERENCES, group_id, retried=RETRIED)
+    @consumer(broker, topics.NOTIFICATION_PREFERENCES, group_id, policy=RETRIES)
     async def on_notification_preferences_changed(event: NotificationPreferencesChanged) -> None:
         if await choices.change_preferences(event):
             log.info("notification preferences changed", extra=_context(event))
         else:
             log.warning("preferences for an unknown recipient ignored", extra=_context(event))
 
-    @consumer(broker, topics.PUSH_SUBSCRIPTIONS, group_id, retried=RETRIED)
+    @consumer(broker, topics.PUSH_SUBSCRIPTIONS, group_id, policy=RETRIES)
     async def on_push_subscription_changed(event: PushSubscriptionChanged) -> None:
         changed = await choices.change_push_subscription(event)
         what = "subscribed" if event.subscribed else "unsubscribed"

@@ -13,6 +13,7 @@ from stadtmelder_reports.errors import ReportChangedMeanwhile, ReportNotFound, R
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.staff.updates import DepartmentUpdate, department_of
 from stadtmelder_shared import topics
+from stadtmelder_shared.consumers import RetryPolicy
 from stadtmelder_shared.dead_letters import Origin, Rejected
 from stadtmelder_shared.events import (
     CitizenNotified,
@@ -24,7 +25,7 @@ from stadtmelder_shared.kafka import consumer, pattern_consumer
 
 log = logging.getLogger(__name__)
 # Others kept writing the report meanwhile: worth another try, so no acknowledgement.
-RETRIED = (ReportChangedMeanwhile,)
+RETRIES = RetryPolicy(retried=(ReportChangedMeanwhile,))
 E = TypeVar("E", ReportRouted, ReportUnroutable, CitizenNotified, WorkItemSendFailed)
 
 
@@ -83,14 +84,14 @@ def register_handlers(
         ),
     ]
     for each in applying:
-        subscribe = consumer(broker, each.topic, group_id, retried=RETRIED, model=each.model)
+        subscribe = consumer(broker, each.topic, group_id, policy=RETRIES, model=each.model)
         subscribe(_consumer(each))
 
     @pattern_consumer(
         broker,
         topics.DEPARTMENT_UPDATES_PATTERN,
         f"{group_id}.department-updates",
-        retried=RETRIED,
+        policy=RETRIES,
     )
     async def on_department_update(update: DepartmentUpdate, origin: Origin) -> None:
         department_id = department_of(origin.topic)

@@ -14,6 +14,7 @@ from stadtmelder_reports.sensor_reports.store import FindingStore, MongoFindingS
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared import topics
+from stadtmelder_shared.consumers import RetryPolicy
 from stadtmelder_shared.kafka import consumer
 from stadtmelder_shared.road_damage import RoadDamageCleared, RoadDamageDetected
 
@@ -33,7 +34,9 @@ def register(
     findings = store or MongoFindingStore(database)
     sensor_reports = SensorReports(findings, reports, work, t)
 
-    @consumer(broker, topics.ROAD_DAMAGE, group_id, retried=(ReportChangedMeanwhile,))
+    @consumer(
+        broker, topics.ROAD_DAMAGE, group_id, policy=RetryPolicy(retried=(ReportChangedMeanwhile,))
+    )
     async def on_road_damage(event: RoadDamageDetected | RoadDamageCleared) -> None:
         if isinstance(event, RoadDamageDetected):
             outcome = await sensor_reports.take_detection(event)
