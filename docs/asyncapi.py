@@ -11,6 +11,11 @@ from pydantic.json_schema import models_json_schema
 
 from stadtmelder_reports.staff.updates import DepartmentUpdate
 from stadtmelder_shared import cloudevents, topics
+from stadtmelder_shared.emptying_plans import (
+    EmptyingPlanMade,
+    EmptyingPlanRefused,
+    EmptyingPlanRequested,
+)
 from stadtmelder_shared.events import (
     AreaAlertCancelled,
     AreaAlertConfirmed,
@@ -32,6 +37,7 @@ from stadtmelder_shared.events import (
     WorkItemQueued,
     WorkItemSendFailed,
 )
+from stadtmelder_shared.road_conditions import RoadConditionsChanged
 from stadtmelder_shared.road_damage import RoadDamageCleared, RoadDamageDetected
 from stadtmelder_shared.sensor_readings import ContainerFillReading, Reading, RoadRoughnessReading
 
@@ -179,6 +185,26 @@ CHANNELS = (
         "reports creates an automatic report or attaches the evidence to one nearby.",
         (RoadDamageDetected, RoadDamageCleared),
     ),
+    Channel(
+        "fleet_road_conditions",
+        topics.ROAD_CONDITIONS,
+        "The condition class and evidence of road pieces whose evidence changed, in batches of "
+        "one area, keyed by the area; reports keeps them for its road maps.",
+        (RoadConditionsChanged,),
+    ),
+    Channel(
+        "fleet_plan_requests",
+        topics.PLAN_REQUESTS,
+        "A dispatcher's request for a district's emptying plan for a day, keyed by district.",
+        (EmptyingPlanRequested,),
+    ),
+    Channel(
+        "fleet_emptying_plans",
+        topics.EMPTYING_PLANS,
+        "The emptying plan fleet computed on request, or why there is none, keyed by district; "
+        "reports keeps the latest per district and day.",
+        (EmptyingPlanMade, EmptyingPlanRefused),
+    ),
 )
 OUTBOX = "from the report's outbox, written with the change"
 SENDS = (
@@ -206,6 +232,9 @@ SENDS = (
     Send(VEHICLE_SENSORS, "sensors_road_roughness", "a vehicle's box, about once a second"),
     Send(CONTAINER_SENSORS, "sensors_container_fill", "a container's sensor, a few times a day"),
     Send("fleet", "fleet_road_damage", "when a road piece crosses or falls back below the limit"),
+    Send("fleet", "fleet_road_conditions", "after saving road pieces whose evidence changed"),
+    Send("reports", "fleet_plan_requests", "when a dispatcher opens or renews a plan"),
+    Send("fleet", "fleet_emptying_plans", "after computing a requested plan"),
 )
 RECEIVES = (
     Receive("reports", "reports", "on_report_routed", "reports_routed"),
@@ -234,6 +263,9 @@ RECEIVES = (
     Receive("reports", "reports", "on_road_damage", "fleet_road_damage"),
     Receive("fleet", "fleet", "on_container_fill", "sensors_container_fill"),
     Receive("fleet", "fleet", "on_report_submitted", "reports_submitted"),
+    Receive("reports", "reports", "on_road_conditions", "fleet_road_conditions"),
+    Receive("fleet", "fleet", "on_plan_requested", "fleet_plan_requests"),
+    Receive("reports", "reports", "on_emptying_plan", "fleet_emptying_plans"),
 )
 
 CLOUDEVENT_HEADERS: dict[str, Any] = {

@@ -44,6 +44,8 @@ READS: dict[str, tuple[tuple[str, str], ...]] = {
             topics.CITIZENS_NOTIFIED,
             topics.WORK_ITEMS_SEND_FAILED,
             topics.ROAD_DAMAGE,
+            topics.ROAD_CONDITIONS,
+            topics.EMPTYING_PLANS,
         )
     ),
     "routing": tuple(
@@ -71,7 +73,12 @@ READS: dict[str, tuple[tuple[str, str], ...]] = {
     + tuple(("notify-alerts", topic) for topic in (topics.AREA_ALERTS, topics.REPORTS_ROUTED)),
     "fleet": tuple(
         ("fleet", topic)
-        for topic in (topics.ROAD_ROUGHNESS, topics.CONTAINER_FILL, topics.REPORTS_SUBMITTED)
+        for topic in (
+            topics.ROAD_ROUGHNESS,
+            topics.CONTAINER_FILL,
+            topics.REPORTS_SUBMITTED,
+            topics.PLAN_REQUESTS,
+        )
     ),
 }
 # The group of reports' one consumer of all departments' updates topics.
@@ -90,6 +97,7 @@ WRITES: dict[str, tuple[str, ...]] = {
         topics.PUSH_SUBSCRIPTIONS,
         topics.AREA_ALERTS,
         topics.CONTACT_DATA_ERASED,
+        topics.PLAN_REQUESTS,
     ),
     "routing": (
         topics.REPORTS_ROUTED,
@@ -98,7 +106,7 @@ WRITES: dict[str, tuple[str, ...]] = {
         topics.WORK_ITEMS_SEND_FAILED,
     ),
     "notify": (topics.CITIZENS_NOTIFIED,),
-    "fleet": (topics.ROAD_DAMAGE,),
+    "fleet": (topics.ROAD_DAMAGE, topics.ROAD_CONDITIONS, topics.EMPTYING_PLANS),
 }
 # KEDA scales these on their consumer groups' lag (base/<service>/scaledobject.yaml).
 SCALED = ("routing", "notify")

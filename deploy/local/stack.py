@@ -452,8 +452,6 @@ def service_environment(profile: Profile, environ: Mapping[str, str]) -> dict[st
         "SMTP_PORT": str(profile.smtp_port),
         "NOTIFY_PUBLIC_BASE_URL": f"http://{HOST}:{profile.reports_port}",
         "REPORTS_PUBLIC_BASE_URL": f"http://{HOST}:{profile.reports_port}",
-        # The emptying plan and road condition pages read fleet's API.
-        "REPORTS_FLEET_BASE_URL": f"http://{HOST}:{profile.fleet_port}",
         "NOTIFY_SENT_JOURNAL_DIR": str(profile.state_dir / "notify-journal"),
     }
     if not profile.environment_wins:

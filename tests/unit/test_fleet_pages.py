@@ -1,32 +1,30 @@
-"""The fleet's pages in the reports site, over the fleet's own HTTP handlers in process: the
-dispatcher's emptying plan as a list with its saving and downloads, the road layer with its
-legend for everyone and its evidence for staff, and a plain message when fleet is away."""
+"""The fleet's pages in the reports site, over what reports keeps of fleet's events: fleet's own
+plan request handler and road announcements run in process, their events handed to reports' use
+cases as its consumers would. The dispatcher's emptying plan is asked for, shown as being computed,
+then as a list with its saving and downloads; the road layer has its legend for everyone and its
+evidence for staff; and the pages say plainly when fleet cannot be asked or does not answer."""
 
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from faststream.asgi import AsgiFastStream
-from faststream.kafka import KafkaBroker
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from stadtmelder_fleet.containers.api import container_routes
 from stadtmelder_fleet.containers.domain import FillReading
 from stadtmelder_fleet.containers.importing import EXAMPLE_FILE, read_container_file
+from stadtmelder_fleet.containers.plan_requests import answer_to
 from stadtmelder_fleet.containers.planning import Depot
 from stadtmelder_fleet.containers.service import ContainerService
-from stadtmelder_fleet.road.api import layer_routes
-from stadtmelder_fleet.road.domain import Piece
-from stadtmelder_fleet.staff_tokens import StaffTokens
+from stadtmelder_fleet.road.announcing import conditions_changed
 from stadtmelder_reports.app import build_app
-from stadtmelder_reports.fleet_pages.reader import FleetAnswer, FleetReader, HttpFleetReader
+from stadtmelder_reports.fleet_pages.domain import ANSWER_WAIT
+from stadtmelder_reports.fleet_pages.service import FleetViews
 from stadtmelder_reports.fleet_pages.views import plan_map, plan_view
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
@@ -35,8 +33,11 @@ from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
 from stadtmelder_reports.web.staff_pages import SESSION_COOKIE
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared.departments import load_directory
+from stadtmelder_shared.emptying_plans import EmptyingPlanRequested
 from stadtmelder_shared.events import Location
 from tests.container_fakes import InMemoryContainerStore
+from tests.fakes import RecordingPublisher
+from tests.fleet_view_fakes import InMemoryPlanStore, InMemoryRoadConditionStore
 from tests.unit.test_fleet_road_layer import NOW, PIECES, RULES
 
 AUDIENCE = "stadtmelder-staff"
@@ -56,69 +57,60 @@ async def filled_examples(service: ContainerService, store: InMemoryContainerSto
             await store.add_reading(FillReading(container.id, at, 10.0 + rate * day))
 
 
-async def fleet_app(key_file: Path) -> AsgiFastStream:
-    """Fleet's plan and layer handlers, checking tokens with reports' local key as deployed."""
-    store = InMemoryContainerStore()
-    service = ContainerService(store, Depot(DEPOT, 20_000), solver_seconds=0.3)
-    await filled_examples(service, store)
-    staff = StaffTokens(None, key_file, LOCAL_ISSUER, AUDIENCE)
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
 
-    async def pieces() -> list[Piece]:
-        return PIECES
-
-    routes = [*container_routes(service, staff), *layer_routes(pieces, RULES, lambda: NOW, staff)]
-    return AsgiFastStream(KafkaBroker(), asgi_routes=routes)
+    def __call__(self) -> datetime:
+        return self.now
 
 
 @dataclass
 class Site:
     client: AsyncTestClient[Litestar]
-    token: Callable[..., str]
+    key: Any
+    views: FleetViews
+    kafka: RecordingPublisher
+    fleet: ContainerService
+    clock: Clock
 
     def sign_in(self, *roles: str) -> None:
-        self.client.cookies.set(SESSION_COOKIE, self.token(*roles), path="/staff")
+        token = issue_token(self.key, "planner-1", list(roles), None, AUDIENCE)
+        self.client.cookies.set(SESSION_COOKIE, token, path="/staff")
+
+    async def fleet_answers(self) -> None:
+        """Fleet's consumer answers the requests sent since, and reports' consumer keeps it."""
+        requests = [e for _, e in self.kafka.published if isinstance(e, EmptyingPlanRequested)]
+        self.kafka.published.clear()
+        for request in requests:
+            await self.views.take_answer(await answer_to(request, self.fleet))
 
 
-@asynccontextmanager
-async def site_with(key_file: Path, fleet: FleetReader | None) -> AsyncIterator[Site]:
+@pytest.fixture
+async def site(tmp_path: Path) -> AsyncIterator[Site]:
+    key_file = tmp_path / "staff-key.pem"
     key = ensure_signing_key(key_file)
     directory = load_directory()
+    store = InMemoryContainerStore()
+    fleet = ContainerService(store, Depot(DEPOT, 20_000), solver_seconds=0.3)
+    await filled_examples(fleet, store)
+    kafka, clock = RecordingPublisher(), Clock()
+    views = FleetViews(InMemoryRoadConditionStore(), InMemoryPlanStore(), kafka, "duisburg", clock)
+    # What fleet announced of its pieces, as its store saved them.
+    for event in conditions_changed(PIECES, NOW, RULES, "duisburg"):
+        await views.take_conditions(event)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.staff_verifier = TokenVerifier(
             LocalKeys(key_file), LOCAL_ISSUER, AUDIENCE, directory
         )
+        app.state.fleet_views = views
         yield
 
-    settings = ApiSettings("https://melder.example", 200_000)
-    app = build_app(lifespan, settings, SubmissionLimiter(50), fleet=fleet)
-
-    def token(*roles: str) -> str:
-        return issue_token(key, "planner-1", list(roles), None, AUDIENCE)
-
+    app = build_app(lifespan, ApiSettings("https://melder.example", 200_000), SubmissionLimiter(50))
     async with AsyncTestClient(app) as client:
-        yield Site(client, token)
-
-
-@pytest.fixture
-async def site(tmp_path: Path) -> AsyncIterator[Site]:
-    key_file = tmp_path / "staff-key.pem"
-    ensure_signing_key(key_file)
-    transport = httpx.ASGITransport(app=await fleet_app(key_file))
-    async with site_with(key_file, HttpFleetReader("http://fleet", 5.0, transport)) as found:
-        yield found
-
-
-def refused(request: httpx.Request) -> httpx.Response:
-    raise httpx.ConnectError("connection refused", request=request)
-
-
-@pytest.fixture
-async def fleet_away(tmp_path: Path) -> AsyncIterator[Site]:
-    reader = HttpFleetReader("http://fleet", 5.0, httpx.MockTransport(refused))
-    async with site_with(tmp_path / "staff-key.pem", reader) as found:
-        yield found
+        yield Site(client, key, views, kafka, fleet, clock)
 
 
 def test_the_map_draws_each_round_from_the_depot_through_its_stops_and_back() -> None:
@@ -178,12 +170,30 @@ def rows_of(html: str, table_class: str) -> list[str]:
     return [row for table in tables for row in re.findall(r"<tr>.*?</tr>", table, re.S)[1:]]
 
 
+async def test_a_plan_is_shown_as_being_computed_until_fleet_answers(site: Site) -> None:
+    site.sign_in("dispatcher")
+    query = {"district": "district-500", "date": DAY, "lang": "en"}
+
+    waiting = await site.client.get("/staff/emptying-plan", params=query)
+    await site.fleet_answers()
+    answered = await site.client.get("/staff/emptying-plan", params=query)
+
+    assert waiting.status_code == 200
+    assert "The fleet service is computing the plan" in waiting.text
+    assert '<meta http-equiv="refresh"' in waiting.text
+    assert rows_of(waiting.text, "plan-stops") == []
+    assert answered.status_code == 200
+    assert "computing the plan" not in answered.text
+    assert '<meta http-equiv="refresh"' not in answered.text
+
+
 async def test_a_dispatcher_sees_the_plan_as_rounds_of_stops_with_its_saving(site: Site) -> None:
     site.sign_in("dispatcher")
+    query = {"district": "district-500", "date": DAY, "lang": "en"}
+    await site.client.get("/staff/emptying-plan", params=query)
+    await site.fleet_answers()
 
-    page = await site.client.get(
-        "/staff/emptying-plan", params={"district": "district-500", "date": DAY, "lang": "en"}
-    )
+    page = await site.client.get("/staff/emptying-plan", params=query)
 
     assert page.status_code == 200
     html = page.text
@@ -201,15 +211,46 @@ async def test_a_dispatcher_sees_the_plan_as_rounds_of_stops_with_its_saving(sit
         )
 
 
-async def test_the_plan_downloads_come_from_fleet_as_files(site: Site) -> None:
+async def test_compute_again_asks_fleet_for_a_newer_plan_and_keeps_showing_the_current(
+    site: Site,
+) -> None:
+    site.sign_in("dispatcher")
+    query = {"district": "district-500", "date": DAY, "lang": "en"}
+    await site.client.get("/staff/emptying-plan", params=query)
+    await site.fleet_answers()
+    page = await site.client.get("/staff/emptying-plan", params=query)
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert csrf is not None
+    site.clock.now += timedelta(seconds=5)
+
+    asked = await site.client.post(
+        "/staff/emptying-plan",
+        data={"district": "district-500", "date": DAY, "_csrf_token": csrf[1]},
+        follow_redirects=False,
+    )
+    meanwhile = await site.client.get("/staff/emptying-plan", params=query)
+
+    assert asked.status_code == 303
+    assert asked.headers["location"] == f"/staff/emptying-plan?district=district-500&date={DAY}"
+    assert len(site.kafka.published) == 1
+    assert "The fleet service is computing the plan" in meanwhile.text
+    assert len(rows_of(meanwhile.text, "plan-stops")) == 3
+
+
+async def test_the_plan_downloads_are_made_from_the_kept_plan(site: Site) -> None:
     site.sign_in("admin")
     query = {"district": "district-500", "date": DAY}
+    await site.client.get("/staff/emptying-plan", params=query)
+    await site.fleet_answers()
 
     csv_file = await site.client.get(
         "/staff/emptying-plan/export", params={**query, "format": "csv"}
     )
     as_json = await site.client.get(
         "/staff/emptying-plan/export", params={**query, "format": "json"}
+    )
+    as_geojson = await site.client.get(
+        "/staff/emptying-plan/export", params={**query, "format": "geojson"}
     )
 
     assert csv_file.status_code == 200
@@ -219,7 +260,21 @@ async def test_the_plan_downloads_come_from_fleet_as_files(site: Site) -> None:
         in csv_file.headers["content-disposition"]
     )
     assert csv_file.text.splitlines()[0].startswith("route,stop,container_id")
+    assert len(csv_file.text.splitlines()) == 4
     assert as_json.json()["saved"]["emptyings"] == 7
+    assert len(as_geojson.json()["features"]) == 3
+
+
+async def test_a_plan_not_computed_yet_is_no_download(site: Site) -> None:
+    site.sign_in("dispatcher")
+
+    answer = await site.client.get(
+        "/staff/emptying-plan/export", params={"district": "district-500", "date": DAY}
+    )
+
+    assert answer.status_code == 404
+    body: dict[str, Any] = answer.json()
+    assert body["code"] == "not_found"
 
 
 async def test_the_plan_page_is_for_dispatchers_and_admins_only(site: Site) -> None:
@@ -232,14 +287,16 @@ async def test_the_plan_page_is_for_dispatchers_and_admins_only(site: Site) -> N
     assert anonymous.headers["location"] == "/staff/login"
     assert clerk.status_code == 403
     assert download.status_code == 403
+    assert site.kafka.published == []
 
 
 async def test_a_district_without_containers_is_said_on_the_page(site: Site) -> None:
     site.sign_in("dispatcher")
+    query = {"district": "district-100", "date": DAY, "lang": "de"}
+    await site.client.get("/staff/emptying-plan", params=query)
+    await site.fleet_answers()
 
-    page = await site.client.get(
-        "/staff/emptying-plan", params={"district": "district-100", "date": DAY, "lang": "de"}
-    )
+    page = await site.client.get("/staff/emptying-plan", params=query)
 
     assert page.status_code == 422
     assert "Der Fahrzeugdienst konnte das nicht liefern:" in page.text
@@ -267,6 +324,7 @@ async def test_the_staff_layer_lists_the_worst_pieces_with_evidence_and_exports(
 
     page = await site.client.get("/staff/road-conditions", params={"lang": "en"})
     csv_file = await site.client.get("/staff/road-conditions/export", params={"format": "csv"})
+    geojson = await site.client.get("/staff/road-conditions/export")
 
     assert page.status_code == 200
     rows = rows_of(page.text, "road-pieces")
@@ -277,49 +335,49 @@ async def test_the_staff_layer_lists_the_worst_pieces_with_evidence_and_exports(
     assert "/staff/road-conditions/export?format=csv" in page.text
     assert csv_file.status_code == 200
     assert csv_file.text.startswith("piece_id,lat,lon,condition")
+    assert len(csv_file.text.splitlines()) == 3
+    ring = geojson.json()["features"][0]["geometry"]["coordinates"][0]
+    assert len(ring) == 7
+    assert ring[0] == ring[-1]
 
 
-@pytest.mark.parametrize(
-    "path", ["/road-conditions", "/staff/road-conditions", "/staff/emptying-plan"]
-)
-async def test_pages_say_plainly_when_the_fleet_service_is_away(
-    fleet_away: Site, path: str
-) -> None:
-    fleet_away.sign_in("dispatcher")
+async def test_the_plan_page_says_plainly_when_fleet_cannot_be_asked(site: Site) -> None:
+    site.sign_in("dispatcher")
+    site.kafka.failing = True
 
-    page = await fleet_away.client.get(path, params={"lang": "en", "district": "district-500"})
+    page = await site.client.get(
+        "/staff/emptying-plan", params={"lang": "en", "district": "district-500", "date": DAY}
+    )
 
     assert page.status_code == 503
     assert "The fleet service cannot be reached right now" in page.text
 
 
-async def test_a_download_while_fleet_is_away_is_an_error_answer(fleet_away: Site) -> None:
-    fleet_away.sign_in("dispatcher")
+async def test_the_plan_page_says_plainly_when_fleet_does_not_answer(site: Site) -> None:
+    site.sign_in("dispatcher")
+    query = {"lang": "en", "district": "district-500", "date": DAY}
+    await site.client.get("/staff/emptying-plan", params=query)
+    site.clock.now += ANSWER_WAIT
 
-    answer = await fleet_away.client.get("/staff/road-conditions/export")
+    page = await site.client.get("/staff/emptying-plan", params=query)
 
-    assert answer.status_code == 503
-    body: dict[str, Any] = answer.json()
-    assert body["code"] == "fleet_unavailable"
-
-
-class CountingFleet:
-    """Fleet with an empty layer, counting how often it is asked."""
-
-    def __init__(self) -> None:
-        self.asked: list[str] = []
-
-    async def get(
-        self, path: str, params: Mapping[str, str], token: str | None = None
-    ) -> FleetAnswer:
-        self.asked.append(path)
-        return FleetAnswer(200, "application/geo+json", b'{"features": []}')
+    assert page.status_code == 503
+    assert "The fleet service cannot be reached right now" in page.text
+    assert "Compute again" in page.text
 
 
-async def test_the_public_map_asks_fleet_once_for_many_visitors(tmp_path: Path) -> None:
-    fleet = CountingFleet()
-    async with site_with(tmp_path / "staff-key.pem", fleet) as site:
-        visits = [await site.client.get("/road-conditions") for _ in range(3)]
+async def test_the_public_map_is_drawn_once_for_many_visitors(site: Site) -> None:
+    first = await site.client.get("/road-conditions", params={"lang": "de"})
+    for event in conditions_changed(PIECES, NOW, RULES, "duisburg"):
+        rough = [piece.model_copy(update={"condition": "very_poor"}) for piece in event.pieces]
+        await site.views.take_conditions(event.model_copy(update={"pieces": rough}))
+    later = await site.client.get("/road-conditions", params={"lang": "de"})
 
-    assert [visit.status_code for visit in visits] == [200, 200, 200]
-    assert fleet.asked == ["/road/conditions.geojson"]
+    def legend(html: str) -> str:
+        found = re.search(r'<ul class="legend".*?</ul>', html, re.S)
+        assert found is not None
+        return found.group()
+
+    # Read again only after PUBLIC_LAYER_FRESH_S: still the layer drawn first.
+    assert legend(later.text) == legend(first.text)
+    assert "1 Abschnitt" in legend(later.text)

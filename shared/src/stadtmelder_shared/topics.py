@@ -23,6 +23,11 @@ ROAD_ROUGHNESS = "sensors.road-roughness"
 CONTAINER_FILL = "sensors.container-fill"
 # Road damage the fleet service found or saw repaired, for reports to act on.
 ROAD_DAMAGE = "fleet.road-damage"
+# The condition of road pieces as fleet last saved them, for reports' road maps.
+ROAD_CONDITIONS = "fleet.road-conditions"
+# A dispatcher's request for an emptying plan, and fleet's plan or refusal, keyed by district.
+PLAN_REQUESTS = "fleet.plan-requests"
+EMPTYING_PLANS = "fleet.emptying-plans"
 
 
 def department_work(department_id: str) -> str:
@@ -69,4 +74,7 @@ def service_topics(department_ids: tuple[str, ...] = ()) -> list[str]:
         ROAD_ROUGHNESS,
         CONTAINER_FILL,
         ROAD_DAMAGE,
+        ROAD_CONDITIONS,
+        PLAN_REQUESTS,
+        EMPTYING_PLANS,
     ]

@@ -5,6 +5,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime
 
 from faststream.kafka import KafkaBroker
 from litestar import Litestar
@@ -27,7 +28,7 @@ from stadtmelder_reports.core.handlers import register_handlers
 from stadtmelder_reports.core.outbox import OutboxRelay
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.erasure import wiring as erasure
-from stadtmelder_reports.fleet_pages.reader import FleetReader, HttpFleetReader
+from stadtmelder_reports.fleet_pages import wiring as fleet_pages
 from stadtmelder_reports.http.errors import EXCEPTION_HANDLERS
 from stadtmelder_reports.http.health import HealthController
 from stadtmelder_reports.http.observability import (
@@ -115,6 +116,10 @@ async def stop_relays(
     await asyncio.gather(kafka_side, return_exceptions=True)
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def create_app(settings: ReportsSettings) -> Litestar:
     jurisdiction = load_jurisdiction(
         settings.jurisdiction_dir or DEFAULT_DIRECTORY, settings.boundary_file
@@ -151,6 +156,15 @@ def create_app(settings: ReportsSettings) -> Litestar:
         register_handlers(broker, report_core.service, work, settings.kafka_group_id)
         sensor_reports.register(
             broker, database, report_core.service, work, settings.kafka_group_id
+        )
+        fleet_pages.register(
+            app.state,
+            broker,
+            database,
+            publisher,
+            jurisdiction.code,
+            settings.kafka_group_id,
+            utc_now,
         )
         erasing = erasure.register(
             app.state,
@@ -196,9 +210,6 @@ def create_app(settings: ReportsSettings) -> Litestar:
             await client.close()
 
     geocoder = NominatimGeocoder(settings.geocoder_url) if settings.geocoder_url else None
-    fleet = None
-    if settings.fleet_base_url:
-        fleet = HttpFleetReader(settings.fleet_base_url, settings.fleet_timeout_seconds)
     return build_app(
         lifespan,
         api_settings,
@@ -207,7 +218,6 @@ def create_app(settings: ReportsSettings) -> Litestar:
         web=web_settings(settings),
         geocoder=geocoder,
         alerts=alerts,
-        fleet=fleet,
     )
 
 
@@ -219,10 +229,10 @@ def build_app(
     web: WebSettings | None = None,
     geocoder: Geocoder | None = None,
     alerts: AlertsFeature | None = None,
-    fleet: FleetReader | None = None,
 ) -> Litestar:
     """The HTTP app around a lifespan that puts into the app state: `service`, `choices`,
-    `work`, `staff_verifier`, `api_keys`, `link_tokens`, `privacy` and `readiness`."""
+    `work`, `staff_verifier`, `api_keys`, `link_tokens`, `privacy`, `fleet_views` and
+    `readiness`."""
 
     def provide_service(state: State) -> ReportService:
         service: ReportService = state.service
@@ -278,7 +288,6 @@ def build_app(
             "links": Provide(lambda: api_settings, use_cache=True, sync_to_thread=False),
             "limiter": Provide(lambda: limiter, use_cache=True, sync_to_thread=False),
             "geocoder": Provide(lambda: geocoder, use_cache=True, sync_to_thread=False),
-            "fleet": Provide(lambda: fleet, use_cache=True, sync_to_thread=False),
             "photo_workers": Provide(provide_photo_workers, sync_to_thread=False),
         },
         # Backstops behind RequestLimits, which holds each route to its own, smaller limits.

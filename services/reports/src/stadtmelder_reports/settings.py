@@ -50,11 +50,6 @@ class ReportsSettings(ServiceSettings):
     # The report form's address search: a Nominatim-compatible `/search` URL (the operator's
     # own or one whose usage policy allows it); empty keeps the address as free text only.
     geocoder_url: str = ""
-    # The fleet service's read API, which the emptying plan and road condition pages show
-    # (asked server-side, with the signed-in staff member's token); empty: the pages say so.
-    fleet_base_url: str = "http://127.0.0.1:8003"
-    # A plan is solved while the dispatcher waits (twice FLEET_PLAN_SOLVER_SECONDS at most).
-    fleet_timeout_seconds: float = Field(20.0, gt=0, le=120)
 
     # How long personal data is kept (days); the public page "Ihre Daten" states them. Contact
     # data and photos count from the day the report was closed. The record of staff reads of

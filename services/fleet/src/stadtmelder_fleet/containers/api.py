@@ -12,14 +12,10 @@ from faststream.asgi.handlers import GetHandler
 from faststream.asgi.types import Scope
 
 from stadtmelder_fleet.containers.domain import PlanningError
-from stadtmelder_fleet.containers.exports import (
-    forecasts_json,
-    plan_csv,
-    plan_geojson,
-    plan_json,
-)
+from stadtmelder_fleet.containers.exports import forecasts_json, published_plan
 from stadtmelder_fleet.containers.service import ContainerService
 from stadtmelder_fleet.staff_tokens import Access
+from stadtmelder_shared.emptying_plans import plan_csv, plan_geojson
 
 PLAN_PATH = "/api/v1/containers/emptying-plan"
 FORECASTS_PATH = "/api/v1/containers/forecasts"
@@ -52,17 +48,13 @@ def container_routes(
             plan = await service.plan(district, day)
         except PlanningError as error:
             return _error(422, "cannot_plan", str(error))
+        # The JSON names the depot too, so a map can draw each round from it and back.
+        published = published_plan(plan, service.depot.location)
         if fmt == "csv":
             return AsgiResponse(
-                plan_csv(plan).encode(), 200, {"content-type": "text/csv; charset=utf-8"}
+                plan_csv(published).encode(), 200, {"content-type": "text/csv; charset=utf-8"}
             )
-        # The JSON names the depot too, so a map can draw each round from it and back.
-        depot = service.depot.location
-        body = (
-            plan_geojson(plan)
-            if fmt == "geojson"
-            else {**plan_json(plan), "depot": {"lat": depot.lat, "lon": depot.lon}}
-        )
+        body = plan_geojson(published) if fmt == "geojson" else published.model_dump(mode="json")
         media = "application/geo+json" if fmt == "geojson" else "application/json"
         return AsgiResponse(json.dumps(body).encode(), 200, {"content-type": media})
 

@@ -38,6 +38,10 @@ class PlanningError(ContainerError, ValueError):
     """A plan that cannot be made as asked (no depot, a container larger than the truck...)."""
 
 
+class UnknownDistrict(PlanningError):
+    """A plan asked for a district in which no container is known."""
+
+
 @dataclass(frozen=True)
 class Container:
     """A waste container the trucks empty, as the city imported it."""

@@ -1,16 +1,13 @@
-"""An emptying plan as the dispatcher takes it away: JSON, GeoJSON for maps, CSV for sheets."""
+"""An emptying plan as the dispatcher takes it away (JSON; GeoJSON and CSV from the shared
+shapes of the published plan) and a district's forecasts."""
 
-import csv
-import io
 from typing import Any
 
 from stadtmelder_fleet.containers.domain import Container
 from stadtmelder_fleet.containers.forecast import Forecast
 from stadtmelder_fleet.containers.planning import DueContainer, EmptyingPlan
-
-CSV_COLUMNS = (
-    "route", "stop", "container_id", "type", "lat", "lon", "expected_fill_percent", "full_at"
-)  # fmt: skip
+from stadtmelder_shared.emptying_plans import EmptyingPlan as PublishedPlan
+from stadtmelder_shared.events import Location
 
 
 def plan_json(plan: EmptyingPlan) -> dict[str, Any]:
@@ -63,37 +60,9 @@ def forecasts_json(
     return rows
 
 
-def plan_geojson(plan: EmptyingPlan) -> dict[str, Any]:
-    """Each stop a Point feature with its route and place in it, in driving order."""
-    return {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "id": row["container_id"],
-                "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
-                "properties": {k: v for k, v in row.items() if k not in ("lat", "lon")},
-            }
-            for row in _rows(plan)
-        ],
-    }
-
-
-def plan_csv(plan: EmptyingPlan) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(_rows(plan))
-    return out.getvalue()
-
-
-def _rows(plan: EmptyingPlan) -> list[dict[str, Any]]:
-    due = {d.container.id: d for d in plan.due}
-    return [
-        {"route": n, "stop": m, **_stop(due[stop.container.id])}
-        for n, route in enumerate(plan.routes, 1)
-        for m, stop in enumerate(route.stops, 1)
-    ]
+def published_plan(plan: EmptyingPlan, depot: Location) -> PublishedPlan:
+    """The plan as the event and the exports carry it, with the depot its rounds start from."""
+    return PublishedPlan.model_validate({**plan_json(plan), "depot": depot.model_dump()})
 
 
 def _stop(due: DueContainer) -> dict[str, Any]:

@@ -1,7 +1,9 @@
-"""Wires the containers into the fleet service: store, service, consumers and the plan's route."""
+"""Wires the containers into the fleet service: store, service, consumers (readings, plan
+requests) and the plan's route."""
 
 from stadtmelder_fleet.containers.api import container_routes
 from stadtmelder_fleet.containers.handlers import register_handlers
+from stadtmelder_fleet.containers.plan_requests import register_plan_requests
 from stadtmelder_fleet.containers.planning import Depot
 from stadtmelder_fleet.containers.service import ContainerService
 from stadtmelder_fleet.containers.store import MongoContainerStore
@@ -22,6 +24,7 @@ def register(context: FleetContext) -> None:
         settings.timezone,
     )
     register_handlers(service, context.broker, context.checks, settings.kafka_group_id)
+    register_plan_requests(context.broker, settings.kafka_group_id, service, context.publisher)
     staff = StaffTokens(
         settings.staff_jwks_url,
         settings.staff_signing_key_file,

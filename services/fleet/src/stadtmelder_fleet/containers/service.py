@@ -10,8 +10,8 @@ from stadtmelder_fleet.containers.domain import (
     CITIZEN_REPORTED_FILL,
     Container,
     FillReading,
-    PlanningError,
     UnknownContainer,
+    UnknownDistrict,
 )
 from stadtmelder_fleet.containers.forecast import Forecast, forecast
 from stadtmelder_fleet.containers.planning import Depot, EmptyingPlan, plan_emptying
@@ -91,7 +91,7 @@ class ContainerService:
         await self.load()  # containers imported since the start count too
         containers = sorted((c for c in self._known.values() if c.district == district), key=_id)
         if not containers:
-            raise PlanningError(f"no containers are known in the district {district!r}")
+            raise UnknownDistrict(f"no containers are known in the district {district!r}")
         return containers
 
     async def plan(self, district: str, day: date) -> EmptyingPlan:

@@ -2,11 +2,11 @@
 
 from dataclasses import fields
 
+from stadtmelder_fleet.road.announcing import AnnouncingPieceStore
 from stadtmelder_fleet.road.api import layer_routes
 from stadtmelder_fleet.road.domain import RoadRules
 from stadtmelder_fleet.road.handlers import register_handlers
 from stadtmelder_fleet.road.service import RoadService
-from stadtmelder_fleet.road.store import MongoPieceStore
 from stadtmelder_fleet.settings import FleetSettings
 from stadtmelder_fleet.staff_tokens import StaffTokens
 from stadtmelder_fleet.wiring import FleetContext
@@ -22,7 +22,9 @@ def register(context: FleetContext) -> RoadService:
     settings = context.settings
     rules = rules_from(settings)
     service = RoadService(
-        MongoPieceStore(context.database),
+        AnnouncingPieceStore(
+            context.database, context.publisher, rules, settings.jurisdiction, context.clock
+        ),
         context.publisher,
         rules,
         settings.jurisdiction,

@@ -1,12 +1,11 @@
 """The fleet's pages: the dispatcher's emptying plan and the road condition layer for staff
 (under /staff, behind its session cookie), and the public road condition map.
 
-Fleet owns the plans and the layers; these pages show its read API's answers, asked with the
-signed-in staff member's token, and say so plainly when fleet cannot be asked.
+They show what reports keeps of fleet's announcements; a plan nobody asked for yet is asked of
+fleet, and the page looks again by itself until fleet's answer is there.
 """
 
 import asyncio
-import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -17,23 +16,19 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from jinja2.utils import htmlsafe_json_dumps
-from litestar import Controller, Response, get
-from litestar.di import NamedDependency
+from litestar import Controller, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from markupsafe import Markup
 
 from stadtmelder_reports.alerts.domain import District
 from stadtmelder_reports.alerts.store import load_districts
 from stadtmelder_reports.errors import NotAllowed
-from stadtmelder_reports.fleet_pages.reader import (
-    PLAN_PATH,
-    PUBLIC_LAYER_PATH,
-    STAFF_LAYER_PATH,
-    FleetAnswer,
-    FleetReader,
-    FleetUnavailable,
-)
+from stadtmelder_reports.fleet_pages.domain import REFRESH_SECONDS, FleetUnreachable, PlanShown
+from stadtmelder_reports.fleet_pages.exports import PLAN_MEDIA, layer_file, plan_file
+from stadtmelder_reports.fleet_pages.service import FleetViews
 from stadtmelder_reports.fleet_pages.views import (
     condition_counts,
     container_type,
@@ -41,19 +36,19 @@ from stadtmelder_reports.fleet_pages.views import (
     plan_map,
     plan_view,
     road_map,
-    road_pieces,
+    road_piece,
     worst_first,
 )
 from stadtmelder_reports.http.errors import error_response
 from stadtmelder_reports.http.requests import AnyRequest
 from stadtmelder_reports.staff.auth import StaffMember
-from stadtmelder_reports.web.rendering import choose_language, page
-from stadtmelder_reports.web.staff_pages import SESSION_COOKIE, signed_in
+from stadtmelder_reports.web.rendering import choose_language, page, see_other
+from stadtmelder_reports.web.staff_pages import signed_in
 from stadtmelder_reports.web.texts import N_, Words
+from stadtmelder_shared.road_conditions import RoadPieceCondition
 
-log = logging.getLogger(__name__)
 CITY_TIME = ZoneInfo("Europe/Berlin")
-# How long the public page shows the layer it last read before asking fleet again.
+# How long the public page shows the layer it last drew before reading it again.
 PUBLIC_LAYER_FRESH_S = 30.0
 # Each download by its format's usual name.
 PLAN_FORMATS = {"json": "JSON", "geojson": "GeoJSON", "csv": "CSV"}
@@ -62,13 +57,20 @@ LAYER_FORMATS = {"geojson": "GeoJSON", "csv": "CSV"}
 UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 DayQuery = Annotated[str, QueryParameter(name="date", required=False, max_length=20)]
 DistrictQuery = Annotated[str, QueryParameter(name="district", required=False, max_length=100)]
-# None when no fleet base URL is configured: the pages say fleet cannot be asked.
-Fleet = NamedDependency[FleetReader | None]
 FormatQuery = Annotated[str, QueryParameter(name="format", required=False, max_length=20)]
 
 
+def provide_fleet_views(state: State) -> FleetViews:
+    views: FleetViews = state.fleet_views
+    return views
+
+
+DEPENDENCIES = {"fleet_views": Provide(provide_fleet_views, sync_to_thread=False)}
+Views = NamedDependency[FleetViews]
+
+
 async def planner(request: AnyRequest) -> StaffMember:
-    """A signed-in dispatcher or admin: planning rounds and repairs is theirs, as fleet decides."""
+    """A signed-in dispatcher or admin: planning rounds and repairs is theirs."""
     member = await signed_in(request)
     if not member.has("dispatcher", "admin"):
         raise NotAllowed("Emptying plans and the road layer are for dispatchers and admins.")
@@ -76,31 +78,12 @@ async def planner(request: AnyRequest) -> StaffMember:
 
 
 class Problem(Exception):
-    """What a page says instead of fleet's answer: a text key, its reason and the status."""
+    """What a page says instead of a plan: a text key, its reason and the status."""
 
     def __init__(self, status: int, key: str, reason: str = "") -> None:
         super().__init__(reason)
         self.status = status
         self.key = key
-
-
-async def ask_fleet(
-    fleet: FleetReader | None, path: str, params: dict[str, str], token: str | None = None
-) -> FleetAnswer:
-    if fleet is None:
-        raise FleetUnavailable("no fleet base URL is configured (REPORTS_FLEET_BASE_URL)")
-    return await fleet.get(path, params, token)
-
-
-async def fleet_answer(
-    fleet: FleetReader | None, path: str, params: dict[str, str], token: str | None = None
-) -> FleetAnswer:
-    """Fleet's answer when it is the one asked for; a Problem with fleet's reason if not."""
-    answer = await ask_fleet(fleet, path, params, token)
-    if not answer.ok:
-        # Fleet's sentence, e.g. that no containers are known in the district.
-        raise Problem(answer.status, N_("fleet_refused"), answer.detail)
-    return answer
 
 
 @cache
@@ -124,7 +107,7 @@ async def shown(
     read: Callable[[Words], Awaitable[dict[str, Any]]],
     private: bool = True,
 ) -> Template:
-    """The page with what `read` took from fleet, or with why there is nothing: never a 500."""
+    """The page with what `read` found, or with why there is nothing: never a 500."""
     t = Words(choose_language(request))
     context |= {"problem": None, **figures(t)}
     status = 200
@@ -132,22 +115,19 @@ async def shown(
         context |= await read(t)
     except Problem as problem:
         context["problem"], status = t(problem.key, reason=str(problem)), problem.status
-    except (FleetUnavailable, KeyError, TypeError, ValueError) as error:
-        log.warning("the fleet service could not be asked: %s", error)
+    except FleetUnreachable:
         context["problem"], status = t("fleet_unavailable"), 503
     return page(request, template, status, private=private, **context)
 
 
-async def road_layer(
-    fleet: FleetReader | None, path: str, t: Words, token: str | None = None
-) -> dict[str, Any]:
-    answer = await fleet_answer(fleet, path, {"format": "geojson"}, token)
-    # A city's layer is thousands of pieces, megabytes: read and drawn off the event loop.
-    return await asyncio.to_thread(layer_views, answer, t)
+async def road_layer(views: FleetViews, t: Words, evidence: bool) -> dict[str, Any]:
+    found = await views.road_pieces()
+    # A city's layer is thousands of pieces, megabytes: drawn off the event loop.
+    return await asyncio.to_thread(layer_views, found, t, evidence)
 
 
-def layer_views(answer: FleetAnswer, t: Words) -> dict[str, Any]:
-    pieces = road_pieces(answer.json())
+def layer_views(found: list[RoadPieceCondition], t: Words, evidence: bool) -> dict[str, Any]:
+    pieces = [road_piece(piece, evidence) for piece in found]
     return {
         "pieces": worst_first(pieces),
         "total": len(pieces),
@@ -161,14 +141,36 @@ def map_data(layers: dict[str, Any]) -> Markup:
     return htmlsafe_json_dumps(layers)
 
 
+def plan_context(shown: PlanShown, query: dict[str, str], t: Words) -> dict[str, Any]:
+    """The plan and its downloads, whether a newer one is being computed, or why there is none."""
+    if shown.status == "refused" and shown.answer is not None:
+        # Fleet's sentence, e.g. that no containers are known in the district.
+        raise Problem(422, N_("fleet_refused"), shown.answer.reason)
+    if shown.status == "late" and shown.plan is None:
+        raise FleetUnreachable("fleet has not answered the plan request")
+    context: dict[str, Any] = {"computing": shown.status == "computing"}
+    if context["computing"]:
+        context["refresh_seconds"] = REFRESH_SECONDS
+    if shown.plan is not None:
+        plan = plan_view(shown.plan.model_dump(mode="json"))
+        exports = [(name, _link("emptying-plan", query, f)) for f, name in PLAN_FORMATS.items()]
+        context |= {"plan": plan, "map": map_data(plan_map(plan, t)), "exports": exports}
+    return context
+
+
 class FleetStaffPages(Controller):
-    """Part of the staff router, behind its sign-in; needs the dependency `fleet`."""
+    """Part of the staff router, behind its sign-in and CSRF check."""
 
     include_in_schema = False
+    dependencies = DEPENDENCIES
 
     @get("/emptying-plan")
     async def emptying_plan(
-        self, request: AnyRequest, fleet: Fleet, district: DistrictQuery = "", day: DayQuery = ""
+        self,
+        request: AnyRequest,
+        fleet_views: Views,
+        district: DistrictQuery = "",
+        day: DayQuery = "",
     ) -> Template:
         member = await planner(request)
         chosen = _day(day)
@@ -183,23 +185,29 @@ class FleetStaffPages(Controller):
                 raise Problem(400, N_("plan_bad_date"))
             if not district:
                 return {}
-            answer = await fleet_answer(fleet, PLAN_PATH, query, _token(request))
-            plan = plan_view(answer.json())
-            exports = [(name, _link("emptying-plan", query, f)) for f, name in PLAN_FORMATS.items()]
-            return {"plan": plan, "map": map_data(plan_map(plan, t)), "exports": exports}
+            plan = await fleet_views.plan(district, chosen or today(), member.user_id)
+            return plan_context(plan, query, t)
 
         return await shown(request, "staff_emptying_plan.html.j2", context, read)
 
+    @post("/emptying-plan", status_code=303)
+    async def ask_again(self, request: AnyRequest, fleet_views: Views) -> Redirect:
+        """A newer plan for the district and day; the page shows the current one meanwhile."""
+        member = await planner(request)
+        form = await request.form()
+        district, chosen = str(form.get("district") or "")[:100], _day(str(form.get("date")))
+        if district and chosen is not None:
+            await fleet_views.ask(district, chosen, member.user_id)
+        query = {"district": district, "date": "" if chosen is None else chosen.isoformat()}
+        return see_other(f"/staff/emptying-plan?{urlencode(query)}")
+
     @get("/road-conditions")
-    async def road_conditions(self, request: AnyRequest, fleet: Fleet) -> Template:
+    async def road_conditions(self, request: AnyRequest, fleet_views: Views) -> Template:
         member = await planner(request)
 
         async def read(t: Words) -> dict[str, Any]:
             exports = [(name, _link("road-conditions", {}, f)) for f, name in LAYER_FORMATS.items()]
-            return {
-                **await road_layer(fleet, STAFF_LAYER_PATH, t, _token(request)),
-                "exports": exports,
-            }
+            return {**await road_layer(fleet_views, t, evidence=True), "exports": exports}
 
         context = {"member": member, "pieces": [], "counts": []}
         return await shown(request, "staff_road_conditions.html.j2", context, read)
@@ -208,52 +216,54 @@ class FleetStaffPages(Controller):
     async def export(
         self,
         request: AnyRequest,
-        fleet: Fleet,
+        fleet_views: Views,
         district: DistrictQuery = "",
         day: DayQuery = "",
         wanted: FormatQuery = "",
     ) -> Response[Any]:
-        """Fleet's plan or layer handed on as a file; its refusals as they are."""
+        """The plan kept for the district and day, or the road layer, as a file."""
         await planner(request)
         if request.url.path.endswith("/emptying-plan/export"):
-            path, name = PLAN_PATH, UNSAFE_IN_NAME.sub("", f"emptying-plan-{district}-{day}")
-            query = {"district": district, "date": day, "format": wanted or "json"}
+            fmt, name = wanted or "json", UNSAFE_IN_NAME.sub("", f"emptying-plan-{district}-{day}")
+            if fmt not in PLAN_FORMATS:
+                return error_response(400, "invalid", "format is json, geojson or csv.")
+            chosen = _day(day)
+            kept = None if chosen is None else await fleet_views.kept_plan(district, chosen)
+            if kept is None:
+                return error_response(
+                    404, "not_found", "No emptying plan is there for this district and day yet."
+                )
+            body, media = await asyncio.to_thread(plan_file, kept, fmt), PLAN_MEDIA[fmt]
         else:
-            path, name = STAFF_LAYER_PATH, "road-conditions"
-            query = {"format": wanted or "geojson"}
-        try:
-            answer = await ask_fleet(fleet, path, query, _token(request))
-        except FleetUnavailable as error:
-            log.warning("the fleet service could not be asked: %s", error)
-            return error_response(
-                503, "fleet_unavailable", "The fleet service cannot be asked now."
-            )
-        headers = {"cache-control": "no-store"}
-        if answer.ok:
-            extension = UNSAFE_IN_NAME.sub("", query["format"])
-            headers["content-disposition"] = f'attachment; filename="{name}.{extension}"'
-        return Response(
-            answer.body, status_code=answer.status, media_type=answer.content_type, headers=headers
-        )
+            fmt, name = wanted or "geojson", "road-conditions"
+            if fmt not in LAYER_FORMATS:
+                return error_response(400, "invalid", "format is geojson or csv.")
+            pieces = await fleet_views.road_pieces()
+            body, media = await asyncio.to_thread(layer_file, pieces, fmt), PLAN_MEDIA[fmt]
+        headers = {
+            "cache-control": "no-store",
+            "content-disposition": f'attachment; filename="{name}.{fmt}"',
+        }
+        return Response(body, media_type=media, headers=headers)
 
 
 class RoadConditionsPage(Controller):
-    """The public map of the roads' condition classes; needs the dependency `fleet`."""
+    """The public map of the roads' condition classes."""
 
     include_in_schema = False
+    dependencies = DEPENDENCIES
 
     @get("/road-conditions")
-    async def road_conditions(self, request: AnyRequest, fleet: Fleet) -> Template:
+    async def road_conditions(self, request: AnyRequest, fleet_views: Views) -> Template:
         async def read(t: Words) -> dict[str, Any]:
-            # Everyone sees the same layer: read from fleet and drawn once in a while, not
-            # for every visitor.
+            # Everyone sees the same layer: read and drawn once in a while, not per visitor.
             cache: dict[str, tuple[float, dict[str, Any]]] = request.app.state.setdefault(
                 "public_road_layer", {}
             )
             kept = cache.get(t.language)
             if kept is not None and kept[0] > time.monotonic():
                 return kept[1]
-            layer = await road_layer(fleet, PUBLIC_LAYER_PATH, t)
+            layer = await road_layer(fleet_views, t, evidence=False)
             cache[t.language] = (time.monotonic() + PUBLIC_LAYER_FRESH_S, layer)
             return layer
 
@@ -269,10 +279,6 @@ def _day(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         return None
-
-
-def _token(request: AnyRequest) -> str | None:
-    return request.cookies.get(SESSION_COOKIE)
 
 
 def _link(page_path: str, query: dict[str, str], fmt: str) -> str:

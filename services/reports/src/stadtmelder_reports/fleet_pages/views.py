@@ -1,15 +1,16 @@
-"""What the fleet pages show of fleet's answers: an emptying plan's rounds and saving, the road
-layer's condition classes, and both as the shapes the map script draws."""
+"""What the fleet pages show of what fleet announced: an emptying plan's rounds and saving, the
+road layer's condition classes, and both as the shapes the map script draws."""
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from babel.numbers import format_decimal
 
 from stadtmelder_reports.web.texts import N_, Words
+from stadtmelder_shared.road_conditions import RoadPieceCondition
 
 # The classes from good to very poor, as the legend lists them, with a colour scale that
 # stays apart for the common colour blindnesses (ColorBrewer's RdYlBu, darkened).
@@ -213,29 +214,21 @@ class ConditionCount:
     count: int
 
 
-def road_pieces(layer: Mapping[str, Any]) -> list[RoadPiece]:
-    """Fleet's GeoJSON layer (public or staff) as pieces; KeyError or TypeError if it is none."""
-    pieces = []
-    for feature in layer["features"]:
-        properties = feature["properties"]
-        ring = tuple(
-            (round(lat, 6), round(lon, 6)) for lon, lat in feature["geometry"]["coordinates"][0]
-        )
-        last = properties.get("last_pass_at")
-        pieces.append(
-            RoadPiece(
-                piece_id=str(properties["piece_id"]),
-                condition=str(properties["condition"]),
-                ring=ring,
-                passes=properties.get("passes"),
-                vehicles=properties.get("vehicles"),
-                median_iri=properties.get("median_iri"),
-                p90_iri=properties.get("p90_iri"),
-                last_pass_at=datetime.fromisoformat(last) if last else None,
-                reported=bool(properties.get("reported", False)),
-            )
-        )
-    return pieces
+def road_piece(found: RoadPieceCondition, evidence: bool) -> RoadPiece:
+    """A kept piece as the page draws it; its evidence only for staff."""
+    ring = tuple((corner.lat, corner.lon) for corner in found.boundary)
+    piece = RoadPiece(found.piece_id, found.condition, (*ring, ring[0]) if ring else ring)
+    if not evidence:
+        return piece
+    return replace(
+        piece,
+        passes=found.passes,
+        vehicles=found.vehicles,
+        median_iri=found.median_iri,
+        p90_iri=found.p90_iri,
+        last_pass_at=found.last_pass_at,
+        reported=found.reported,
+    )
 
 
 def condition_counts(pieces: Sequence[RoadPiece]) -> list[ConditionCount]:

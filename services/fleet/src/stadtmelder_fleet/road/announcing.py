@@ -1,0 +1,86 @@
+"""Road condition as fleet announces it: every time pieces are saved, their condition class and
+evidence go out on `fleet.road-conditions`, in batches by area, for reports' road maps."""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, Protocol
+
+import h3
+from pymongo.asynchronous.database import AsyncDatabase
+
+from stadtmelder_fleet.road.domain import Piece, RoadRules
+from stadtmelder_fleet.road.layer import condition_rows
+from stadtmelder_fleet.road.store import MongoPieceStore
+from stadtmelder_shared import topics
+from stadtmelder_shared.events import Event, Location
+from stadtmelder_shared.road_conditions import (
+    AREA_RESOLUTION,
+    MAX_PIECES_PER_EVENT,
+    RoadConditionsChanged,
+    RoadPieceCondition,
+    area_key,
+)
+
+
+class EventPublisher(Protocol):
+    async def publish(self, topic: str, event: Event) -> None: ...
+
+
+def conditions_changed(
+    pieces: Iterable[Piece], now: datetime, rules: RoadRules, jurisdiction: str
+) -> list[RoadConditionsChanged]:
+    """The pieces with passes in the window, as events of at most MAX_PIECES_PER_EVENT pieces
+    of one area each (a piece without recent passes keeps what was announced until it expires)."""
+    by_area: dict[str, list[RoadPieceCondition]] = defaultdict(list)
+    for row in condition_rows(pieces, now, rules):
+        last_pass_at = datetime.fromisoformat(row["last_pass_at"])
+        by_area[h3.cell_to_parent(row["piece_id"], AREA_RESOLUTION)].append(
+            RoadPieceCondition(
+                centre=Location(lat=row["lat"], lon=row["lon"]),
+                boundary=[
+                    Location(lat=round(lat, 6), lon=round(lon, 6))
+                    for lat, lon in h3.cell_to_boundary(row["piece_id"])
+                ],
+                last_pass_at=last_pass_at,
+                shown_until=last_pass_at + rules.window,
+                **{key: row[key] for key in _EVIDENCE},
+            )
+        )
+    return [
+        RoadConditionsChanged(
+            report_id=area_key(area),
+            jurisdiction=jurisdiction,
+            area=area,
+            pieces=found[start : start + MAX_PIECES_PER_EVENT],
+        )
+        for area, found in sorted(by_area.items())
+        for start in range(0, len(found), MAX_PIECES_PER_EVENT)
+    ]
+
+
+_EVIDENCE = ("piece_id", "condition", "passes", "vehicles", "median_iri", "p90_iri", "reported")
+
+
+class AnnouncingPieceStore(MongoPieceStore):
+    """The piece store that announces what it saved: saving is where a piece's evidence is
+    settled (each flush, each finding), so each change is told once per save, not per reading.
+    A failed announcement fails the save, which the flush then repeats."""
+
+    def __init__(
+        self,
+        database: AsyncDatabase[dict[str, Any]],
+        publisher: EventPublisher,
+        rules: RoadRules,
+        jurisdiction: str,
+        clock: Callable[[], datetime],
+    ) -> None:
+        super().__init__(database)
+        self._publisher, self._rules = publisher, rules
+        self._jurisdiction, self._clock = jurisdiction, clock
+
+    async def save(self, pieces: list[Piece]) -> None:
+        await super().save(pieces)
+        # In order: an area's later batch must not overtake its earlier one.
+        for event in conditions_changed(pieces, self._clock(), self._rules, self._jurisdiction):
+            await self._publisher.publish(topics.ROAD_CONDITIONS, event)
