@@ -24,7 +24,7 @@ class InMemoryPlanStore:
         self.answers: dict[tuple[str, date], PlanAnswer] = {}
 
     async def add_request(self, request: PlanRequest) -> None:
-        self.requests[request.id] = request
+        self.requests[request.request_id] = request
 
     async def latest_request(self, district: str, day: date) -> PlanRequest | None:
         found = [r for r in self.requests.values() if (r.district, r.day) == (district, day)]

@@ -113,6 +113,8 @@ def made(request: EmptyingPlanRequested, plan: EmptyingPlan) -> EmptyingPlanMade
         report_id=request.report_id,
         jurisdiction="duisburg",
         request_id=request.request_id,
+        district=request.district,
+        day=request.day,
         caused_by=request.event_id,
         plan=plan,
     )

@@ -64,34 +64,35 @@ class EmptyingPlan(Value):
     depot: Location | None = None
 
 
-class EmptyingPlanRequested(Event):
+class PlanEvent(Event):
+    """What every event of a plan request names: the request, its district and day."""
+
+    request_id: str
+    district: str
+    day: date
+
+
+class EmptyingPlanRequested(PlanEvent):
     """A dispatcher asked for a district's plan for a day; a newer request replaces the plan."""
 
     type: ClassVar[str] = "org.stadtmelder.fleet.emptying-plan-requested"
 
-    request_id: str
-    district: str
-    day: date
     requested_by: str = Field(description="The staff member's user id.")
 
 
-class EmptyingPlanMade(Event):
+class EmptyingPlanMade(PlanEvent):
     type: ClassVar[str] = "org.stadtmelder.fleet.emptying-plan-made"
 
-    request_id: str
     caused_by: str = Field(description="event_id of the EmptyingPlanRequested.")
     plan: EmptyingPlan
 
 
-class EmptyingPlanRefused(Event):
+class EmptyingPlanRefused(PlanEvent):
     """Fleet cannot plan what was asked, e.g. a district without known containers."""
 
     type: ClassVar[str] = "org.stadtmelder.fleet.emptying-plan-refused"
 
-    request_id: str
     caused_by: str = Field(description="event_id of the EmptyingPlanRequested.")
-    district: str
-    day: date
     code: Literal["unknown_district", "cannot_plan"]
     reason: str = Field(description="A sentence saying why, for the dispatcher.")
 

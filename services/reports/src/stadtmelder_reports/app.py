@@ -5,7 +5,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import UTC, datetime
 
 from faststream.kafka import KafkaBroker
 from litestar import Litestar
@@ -62,6 +61,7 @@ from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.web.geocoding import Geocoder, NominatimGeocoder
 from stadtmelder_reports.web.rendering import WebSettings
 from stadtmelder_reports.web.routes import web_router, web_settings, web_template_config
+from stadtmelder_shared.clock import utc_now
 from stadtmelder_shared.data_keys import mongo_data_keys
 from stadtmelder_shared.health import connection_checks
 from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable
@@ -114,10 +114,6 @@ async def stop_relays(
             await asyncio.wait_for(asyncio.shield(kafka_side), RELAY_DRAIN_SECONDS)
     kafka_side.cancel()
     await asyncio.gather(kafka_side, return_exceptions=True)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def create_app(settings: ReportsSettings) -> Litestar:

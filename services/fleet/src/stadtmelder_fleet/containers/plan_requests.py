@@ -2,7 +2,6 @@
 the day, or why there is none, out on `fleet.emptying-plans`."""
 
 import logging
-from typing import Any, Protocol
 
 from faststream.kafka import KafkaBroker
 
@@ -15,14 +14,12 @@ from stadtmelder_shared.emptying_plans import (
     EmptyingPlanRefused,
     EmptyingPlanRequested,
 )
-from stadtmelder_shared.events import Event, derived_event_id
-from stadtmelder_shared.kafka import consumer
+from stadtmelder_shared.events import derived_event_id
+from stadtmelder_shared.kafka import EventPublisher, consumer
 
 log = logging.getLogger(__name__)
-
-
-class EventPublisher(Protocol):
-    async def publish(self, topic: str, event: Event) -> None: ...
+# What an answer repeats of its request: the same key, so a district's events stay in order.
+ANSWER_REPEATS = {"report_id", "jurisdiction", "request_id", "district", "day"}
 
 
 async def answer_to(
@@ -30,20 +27,13 @@ async def answer_to(
 ) -> EmptyingPlanMade | EmptyingPlanRefused:
     """The plan asked for, or the refusal with fleet's reason; a redelivered request gets an
     answer of the same id, which reports stores once."""
-    about: dict[str, Any] = {
-        "event_id": derived_event_id(request.event_id, "emptying-plan"),
-        "report_id": request.report_id,
-        "jurisdiction": request.jurisdiction,
-        "request_id": request.request_id,
-        "caused_by": request.event_id,
-    }
+    about = request.model_dump(include=ANSWER_REPEATS)
+    about |= {"event_id": derived_event_id(request.event_id, "plan"), "caused_by": request.event_id}
     try:
         plan = await service.plan(request.district, request.day)
     except PlanningError as error:
         code = "unknown_district" if isinstance(error, UnknownDistrict) else "cannot_plan"
-        return EmptyingPlanRefused(
-            district=request.district, day=request.day, code=code, reason=str(error), **about
-        )
+        return EmptyingPlanRefused(code=code, reason=str(error), **about)
     return EmptyingPlanMade(plan=published_plan(plan, service.depot.location), **about)
 
 

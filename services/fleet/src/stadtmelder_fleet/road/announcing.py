@@ -3,8 +3,9 @@ evidence go out on `fleet.road-conditions`, in batches by area, for reports' roa
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import h3
 from pymongo.asynchronous.database import AsyncDatabase
@@ -13,7 +14,8 @@ from stadtmelder_fleet.road.domain import Piece, RoadRules
 from stadtmelder_fleet.road.layer import condition_rows
 from stadtmelder_fleet.road.store import MongoPieceStore
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import Event, Location
+from stadtmelder_shared.events import Location
+from stadtmelder_shared.kafka import EventPublisher
 from stadtmelder_shared.road_conditions import (
     AREA_RESOLUTION,
     MAX_PIECES_PER_EVENT,
@@ -21,10 +23,6 @@ from stadtmelder_shared.road_conditions import (
     RoadPieceCondition,
     area_key,
 )
-
-
-class EventPublisher(Protocol):
-    async def publish(self, topic: str, event: Event) -> None: ...
 
 
 def conditions_changed(
@@ -62,25 +60,30 @@ def conditions_changed(
 _EVIDENCE = ("piece_id", "condition", "passes", "vehicles", "median_iri", "p90_iri", "reported")
 
 
+@dataclass(frozen=True)
+class RoadAnnouncer:
+    """Tells what pieces were saved, as of the clock's now, by the road rules' window."""
+
+    publisher: EventPublisher
+    rules: RoadRules
+    jurisdiction: str
+    clock: Callable[[], datetime]
+
+    async def saved(self, pieces: list[Piece]) -> None:
+        # In order: an area's later batch must not overtake its earlier one.
+        for event in conditions_changed(pieces, self.clock(), self.rules, self.jurisdiction):
+            await self.publisher.publish(topics.ROAD_CONDITIONS, event)
+
+
 class AnnouncingPieceStore(MongoPieceStore):
     """The piece store that announces what it saved: saving is where a piece's evidence is
     settled (each flush, each finding), so each change is told once per save, not per reading.
     A failed announcement fails the save, which the flush then repeats."""
 
-    def __init__(
-        self,
-        database: AsyncDatabase[dict[str, Any]],
-        publisher: EventPublisher,
-        rules: RoadRules,
-        jurisdiction: str,
-        clock: Callable[[], datetime],
-    ) -> None:
+    def __init__(self, database: AsyncDatabase[dict[str, Any]], announcer: RoadAnnouncer) -> None:
         super().__init__(database)
-        self._publisher, self._rules = publisher, rules
-        self._jurisdiction, self._clock = jurisdiction, clock
+        self._announcer = announcer
 
     async def save(self, pieces: list[Piece]) -> None:
         await super().save(pieces)
-        # In order: an area's later batch must not overtake its earlier one.
-        for event in conditions_changed(pieces, self._clock(), self._rules, self._jurisdiction):
-            await self._publisher.publish(topics.ROAD_CONDITIONS, event)
+        await self._announcer.saved(pieces)

@@ -2,7 +2,7 @@
 
 from dataclasses import fields
 
-from stadtmelder_fleet.road.announcing import AnnouncingPieceStore
+from stadtmelder_fleet.road.announcing import AnnouncingPieceStore, RoadAnnouncer
 from stadtmelder_fleet.road.api import layer_routes
 from stadtmelder_fleet.road.domain import RoadRules
 from stadtmelder_fleet.road.handlers import register_handlers
@@ -23,7 +23,8 @@ def register(context: FleetContext) -> RoadService:
     rules = rules_from(settings)
     service = RoadService(
         AnnouncingPieceStore(
-            context.database, context.publisher, rules, settings.jurisdiction, context.clock
+            context.database,
+            RoadAnnouncer(context.publisher, rules, settings.jurisdiction, context.clock),
         ),
         context.publisher,
         rules,

@@ -20,7 +20,7 @@ class FleetUnreachable(Exception):
 
 @dataclass(frozen=True)
 class PlanRequest:
-    id: str
+    request_id: str
     district: str
     day: date
     requested_by: str
@@ -58,7 +58,7 @@ def plan_status(
 ) -> PlanStatus:
     """Answered when the answer is to the latest request (or to one reports no longer knows);
     else computing, until fleet is late."""
-    if answer is not None and (request is None or answer.request_id == request.id):
+    if answer is not None and (request is None or answer.request_id == request.request_id):
         return "made" if answer.plan is not None else "refused"
     if request is None:
         return "unasked"

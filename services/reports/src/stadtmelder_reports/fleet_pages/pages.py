@@ -9,6 +9,7 @@ import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from typing import Annotated, Any
@@ -65,8 +66,35 @@ def provide_fleet_views(state: State) -> FleetViews:
     return views
 
 
-DEPENDENCIES = {"fleet_views": Provide(provide_fleet_views, sync_to_thread=False)}
+@dataclass(frozen=True)
+class PlanChoice:
+    """The district and day a plan page or download is about, as the query names them."""
+
+    district: str
+    day_text: str
+
+    @property
+    def day(self) -> date | None:
+        try:
+            return date.fromisoformat(self.day_text)
+        except ValueError:
+            return None
+
+    def query(self) -> dict[str, str]:
+        """The page's query: the day chosen, or today."""
+        return {"district": self.district, "date": (self.day or today()).isoformat()}
+
+
+def plan_choice(district: DistrictQuery = "", day: DayQuery = "") -> PlanChoice:
+    return PlanChoice(district, day)
+
+
+DEPENDENCIES = {
+    "views": Provide(provide_fleet_views, sync_to_thread=False),
+    "chosen": Provide(plan_choice, sync_to_thread=False),
+}
 Views = NamedDependency[FleetViews]
+Chosen = NamedDependency[PlanChoice]
 
 
 async def planner(request: AnyRequest) -> StaffMember:
@@ -165,70 +193,57 @@ class FleetStaffPages(Controller):
     dependencies = DEPENDENCIES
 
     @get("/emptying-plan")
-    async def emptying_plan(
-        self,
-        request: AnyRequest,
-        fleet_views: Views,
-        district: DistrictQuery = "",
-        day: DayQuery = "",
-    ) -> Template:
+    async def emptying_plan(self, request: AnyRequest, views: Views, chosen: Chosen) -> Template:
         member = await planner(request)
-        chosen = _day(day)
-        query = {"district": district, "date": (chosen or today()).isoformat()}
+        district, query = chosen.district, chosen.query()
         context = {"member": member, "districts": known_districts(), **query, "plan": None}
         context["district_name"] = next(
             (d.name for d in known_districts() if d.id == district), district
         )
 
         async def read(t: Words) -> dict[str, Any]:
-            if day and chosen is None:
+            if chosen.day_text and chosen.day is None:
                 raise Problem(400, N_("plan_bad_date"))
             if not district:
                 return {}
-            plan = await fleet_views.plan(district, chosen or today(), member.user_id)
+            plan = await views.plan(district, chosen.day or today(), member.user_id)
             return plan_context(plan, query, t)
 
         return await shown(request, "staff_emptying_plan.html.j2", context, read)
 
     @post("/emptying-plan", status_code=303)
-    async def ask_again(self, request: AnyRequest, fleet_views: Views) -> Redirect:
+    async def ask_again(self, request: AnyRequest, views: Views) -> Redirect:
         """A newer plan for the district and day; the page shows the current one meanwhile."""
         member = await planner(request)
         form = await request.form()
-        district, chosen = str(form.get("district") or "")[:100], _day(str(form.get("date")))
-        if district and chosen is not None:
-            await fleet_views.ask(district, chosen, member.user_id)
-        query = {"district": district, "date": "" if chosen is None else chosen.isoformat()}
-        return see_other(f"/staff/emptying-plan?{urlencode(query)}")
+        chosen = PlanChoice(str(form.get("district") or "")[:100], str(form.get("date") or ""))
+        if chosen.district and chosen.day is not None:
+            await views.ask(chosen.district, chosen.day, member.user_id)
+        return see_other(f"/staff/emptying-plan?{urlencode(chosen.query())}")
 
     @get("/road-conditions")
-    async def road_conditions(self, request: AnyRequest, fleet_views: Views) -> Template:
+    async def road_conditions(self, request: AnyRequest, views: Views) -> Template:
         member = await planner(request)
 
         async def read(t: Words) -> dict[str, Any]:
             exports = [(name, _link("road-conditions", {}, f)) for f, name in LAYER_FORMATS.items()]
-            return {**await road_layer(fleet_views, t, evidence=True), "exports": exports}
+            return {**await road_layer(views, t, evidence=True), "exports": exports}
 
         context = {"member": member, "pieces": [], "counts": []}
         return await shown(request, "staff_road_conditions.html.j2", context, read)
 
     @get(["/emptying-plan/export", "/road-conditions/export"])
     async def export(
-        self,
-        request: AnyRequest,
-        fleet_views: Views,
-        district: DistrictQuery = "",
-        day: DayQuery = "",
-        wanted: FormatQuery = "",
+        self, request: AnyRequest, views: Views, chosen: Chosen, wanted: FormatQuery = ""
     ) -> Response[Any]:
         """The plan kept for the district and day, or the road layer, as a file."""
         await planner(request)
         if request.url.path.endswith("/emptying-plan/export"):
-            fmt, name = wanted or "json", UNSAFE_IN_NAME.sub("", f"emptying-plan-{district}-{day}")
+            fmt, day = wanted or "json", chosen.day
+            name = UNSAFE_IN_NAME.sub("", f"emptying-plan-{chosen.district}-{chosen.day_text}")
             if fmt not in PLAN_FORMATS:
                 return error_response(400, "invalid", "format is json, geojson or csv.")
-            chosen = _day(day)
-            kept = None if chosen is None else await fleet_views.kept_plan(district, chosen)
+            kept = None if day is None else await views.kept_plan(chosen.district, day)
             if kept is None:
                 return error_response(
                     404, "not_found", "No emptying plan is there for this district and day yet."
@@ -238,7 +253,7 @@ class FleetStaffPages(Controller):
             fmt, name = wanted or "geojson", "road-conditions"
             if fmt not in LAYER_FORMATS:
                 return error_response(400, "invalid", "format is geojson or csv.")
-            pieces = await fleet_views.road_pieces()
+            pieces = await views.road_pieces()
             body, media = await asyncio.to_thread(layer_file, pieces, fmt), PLAN_MEDIA[fmt]
         headers = {
             "cache-control": "no-store",
@@ -254,7 +269,7 @@ class RoadConditionsPage(Controller):
     dependencies = DEPENDENCIES
 
     @get("/road-conditions")
-    async def road_conditions(self, request: AnyRequest, fleet_views: Views) -> Template:
+    async def road_conditions(self, request: AnyRequest, views: Views) -> Template:
         async def read(t: Words) -> dict[str, Any]:
             # Everyone sees the same layer: read and drawn once in a while, not per visitor.
             cache: dict[str, tuple[float, dict[str, Any]]] = request.app.state.setdefault(
@@ -263,7 +278,7 @@ class RoadConditionsPage(Controller):
             kept = cache.get(t.language)
             if kept is not None and kept[0] > time.monotonic():
                 return kept[1]
-            layer = await road_layer(fleet_views, t, evidence=False)
+            layer = await road_layer(views, t, evidence=False)
             cache[t.language] = (time.monotonic() + PUBLIC_LAYER_FRESH_S, layer)
             return layer
 
@@ -272,13 +287,6 @@ class RoadConditionsPage(Controller):
 
 def today() -> date:
     return datetime.now(CITY_TIME).date()
-
-
-def _day(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def _link(page_path: str, query: dict[str, str], fmt: str) -> str:

@@ -2,8 +2,8 @@
 for a district's plan when a dispatcher wants one."""
 
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import date, datetime
-from typing import Protocol
 from uuid import uuid4
 
 from stadtmelder_reports.fleet_pages.domain import (
@@ -22,12 +22,8 @@ from stadtmelder_shared.emptying_plans import (
     EmptyingPlanRequested,
     plan_key,
 )
-from stadtmelder_shared.events import Event
+from stadtmelder_shared.kafka import EventPublisher
 from stadtmelder_shared.road_conditions import RoadConditionsChanged, RoadPieceCondition
-
-
-class EventPublisher(Protocol):
-    async def publish(self, topic: str, event: Event) -> None: ...
 
 
 class FleetViews:
@@ -46,18 +42,11 @@ class FleetViews:
         await self._roads.put_pieces(event.pieces)
 
     async def take_answer(self, event: EmptyingPlanMade | EmptyingPlanRefused) -> None:
+        about = (event.request_id, event.district, event.day, event.occurred_at)
         if isinstance(event, EmptyingPlanMade):
-            district, day, plan = event.plan.district, event.plan.date, event.plan
-            answer = PlanAnswer(event.request_id, district, day, event.occurred_at, plan)
+            answer = PlanAnswer(*about, plan=event.plan)
         else:
-            answer = PlanAnswer(
-                event.request_id,
-                event.district,
-                event.day,
-                event.occurred_at,
-                code=event.code,
-                reason=event.reason,
-            )
+            answer = PlanAnswer(*about, code=event.code, reason=event.reason)
         await self._plans.put_answer(answer)
 
     async def road_pieces(self) -> list[RoadPieceCondition]:
@@ -81,13 +70,12 @@ class FleetViews:
         """A newer plan for the district and day; the current one is shown until it is there.
         Published before it is kept: a request kept but never sent would wait in vain."""
         request = PlanRequest(uuid4().hex, district, day, asked_by, self._clock())
+        fields = asdict(request)
         event = EmptyingPlanRequested(
             report_id=plan_key(district),
             jurisdiction=self._jurisdiction,
-            request_id=request.id,
-            district=district,
-            day=day,
-            requested_by=asked_by,
+            occurred_at=fields.pop("requested_at"),
+            **fields,
         )
         try:
             await self._publisher.publish(topics.PLAN_REQUESTS, event)

@@ -70,7 +70,7 @@ class MongoPlanStore:
 
     async def add_request(self, request: PlanRequest) -> None:
         await self._requests.replace_one(
-            {"_id": request.id},
+            {"_id": request.request_id},
             {
                 "district": request.district,
                 "day": request.day.isoformat(),
@@ -87,7 +87,7 @@ class MongoPlanStore:
         if found is None:
             return None
         return PlanRequest(
-            id=found["_id"],
+            request_id=found["_id"],
             district=found["district"],
             day=date.fromisoformat(found["day"]),
             requested_by=found["requested_by"],

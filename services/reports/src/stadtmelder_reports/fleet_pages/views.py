@@ -3,7 +3,7 @@ road layer's condition classes, and both as the shapes the map script draws."""
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -47,6 +47,8 @@ CONTAINER_TYPE_KEYS = (
     N_("container_semi-underground"),
     N_("container_other"),
 )
+# What staff see of a piece beyond its class, by the names RoadPiece and the event share.
+EVIDENCE = {"passes", "vehicles", "median_iri", "p90_iri", "last_pass_at", "reported"}
 # The staff list shows the pieces most in need first; the map shows them all.
 LISTED_PIECES = 200
 Point = tuple[float, float]
@@ -214,23 +216,6 @@ class ConditionCount:
     count: int
 
 
-def road_piece(found: RoadPieceCondition, evidence: bool) -> RoadPiece:
-    """A kept piece as the page draws it; its evidence only for staff."""
-    ring = tuple((corner.lat, corner.lon) for corner in found.boundary)
-    piece = RoadPiece(found.piece_id, found.condition, (*ring, ring[0]) if ring else ring)
-    if not evidence:
-        return piece
-    return replace(
-        piece,
-        passes=found.passes,
-        vehicles=found.vehicles,
-        median_iri=found.median_iri,
-        p90_iri=found.p90_iri,
-        last_pass_at=found.last_pass_at,
-        reported=found.reported,
-    )
-
-
 def condition_counts(pieces: Sequence[RoadPiece]) -> list[ConditionCount]:
     """The legend: every class with its colour and how many pieces have it."""
     found = Counter(piece.condition for piece in pieces)
@@ -265,3 +250,10 @@ def road_map(pieces: Sequence[RoadPiece], t: Words) -> dict[str, Any]:
             )
         areas.append({"colour": piece.colour, "ring": piece.ring, "title": title})
     return {"lines": [], "points": [], "depot": None, "areas": areas}
+
+
+def road_piece(found: RoadPieceCondition, evidence: bool) -> RoadPiece:
+    """A kept piece as the page draws it; its evidence only for staff."""
+    ring = tuple((corner.lat, corner.lon) for corner in found.boundary)
+    figures = found.model_dump(include=EVIDENCE) if evidence else {}
+    return RoadPiece(found.piece_id, found.condition, (*ring, ring[0]) if ring else (), **figures)

@@ -10,11 +10,11 @@ from faststream.kafka import KafkaBroker
 from litestar.datastructures import State
 from pymongo.asynchronous.database import AsyncDatabase
 
-from stadtmelder_reports.fleet_pages.service import EventPublisher, FleetViews
+from stadtmelder_reports.fleet_pages.service import FleetViews
 from stadtmelder_reports.fleet_pages.store import MongoPlanStore, MongoRoadConditionStore
 from stadtmelder_shared import topics
 from stadtmelder_shared.emptying_plans import EmptyingPlanMade, EmptyingPlanRefused
-from stadtmelder_shared.kafka import consumer
+from stadtmelder_shared.kafka import EventPublisher, consumer
 from stadtmelder_shared.road_conditions import RoadConditionsChanged
 
 log = logging.getLogger(__name__)
