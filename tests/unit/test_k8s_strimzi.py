@@ -18,6 +18,7 @@ from stadtmelder_notify.app import create_app as create_notify
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_reports import sensor_reports
 from stadtmelder_reports.core.handlers import register_handlers as register_reports
+from stadtmelder_reports.fleet_pages.wiring import register_consumers as register_fleet_pages
 from stadtmelder_routing.app import create_app as create_routing
 from stadtmelder_routing.settings import RoutingSettings
 from stadtmelder_shared import topics
@@ -97,6 +98,7 @@ def service_subscribers(service: str) -> set[tuple[str, str]]:
     if service == "reports":
         register_reports(broker, unused, unused, "reports")
         sensor_reports.register(broker, unused, unused, unused, "reports")
+        register_fleet_pages(broker, unused, "reports")
     else:
         create_app, settings = APPS[service]
         broker = create_app(settings()).broker
