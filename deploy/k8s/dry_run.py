@@ -151,6 +151,8 @@ def report(overlay: Overlay, version: str) -> None:
         )
     for problem in overlay.problems:
         print(f"  FAIL {problem}")
+    # Shown as each overlay finishes, also when make or CI reads the output through a pipe.
+    sys.stdout.flush()
 
 
 def main(argv: list[str] | None = None) -> int:
