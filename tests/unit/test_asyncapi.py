@@ -112,6 +112,8 @@ CONSUMER = re.compile(
 )
 # A row of a table of consumers registered in a loop: `Applying(topics.X, Model, "on_x", ...)`.
 TABLED_CONSUMER = re.compile(r'Applying\(\s*topics\.(\w+),\s*\w+,\s*"(\w+)"')
+# A batch consumer: `batch_consumer(broker, topics.X, group_id, Model, on_x, ...)`.
+BATCH_CONSUMER = re.compile(r"batch_consumer\(\s*broker,\s*topics\.(\w+),\s*\w+,\s*\w+,\s*(\w+)")
 
 
 def consumers_in_code() -> set[tuple[str, str, str]]:
@@ -120,7 +122,8 @@ def consumers_in_code() -> set[tuple[str, str, str]]:
     for service in ("reports", "routing", "notify", "fleet"):
         for path in (ROOT / "services" / service / "src").rglob("*.py"):
             text = path.read_text(encoding="utf-8")
-            for constant, handler in CONSUMER.findall(text) + TABLED_CONSUMER.findall(text):
+            registered = CONSUMER.findall(text) + TABLED_CONSUMER.findall(text)
+            for constant, handler in registered + BATCH_CONSUMER.findall(text):
                 topic = getattr(topics, constant)
                 if constant == "DEPARTMENT_UPDATES_PATTERN":
                     topic = topics.department_updates("{departmentId}")

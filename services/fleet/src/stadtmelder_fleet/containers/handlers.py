@@ -39,7 +39,7 @@ def register_handlers(
         except UnknownContainer as unknown:
             checks.reject(topics.CONTAINER_FILL, "unknown_container", str(unknown))
 
-    async def record(readings: Sequence[ContainerFillReading]) -> None:
+    async def on_container_fill(readings: Sequence[ContainerFillReading]) -> None:
         # Each is stored before the batch is committed; one stored twice is kept once.
         for reading in readings:
             await service.record_reading(
@@ -47,6 +47,6 @@ def register_handlers(
             )
 
     batch_consumer(
-        broker, topics.CONTAINER_FILL, group_id, ContainerFillReading, record, check, Offsets(),
-        commit_each_batch=True,
+        broker, topics.CONTAINER_FILL, group_id, ContainerFillReading, on_container_fill,
+        check, Offsets(), commit_each_batch=True,
     )  # fmt: skip

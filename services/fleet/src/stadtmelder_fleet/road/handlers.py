@@ -22,8 +22,17 @@ def register_handlers(
         checks.check_time(topics.ROAD_ROUGHNESS, reading)
         checks.check_place(topics.ROAD_ROUGHNESS, reading.lat, reading.lon)
 
+    async def on_road_roughness(readings: Sequence[RoadRoughnessReading]) -> None:
+        await record_many(readings)
+
     offsets = Offsets()
     batch_consumer(
-        broker, topics.ROAD_ROUGHNESS, group_id, RoadRoughnessReading, record_many, check, offsets
+        broker,
+        topics.ROAD_ROUGHNESS,
+        group_id,
+        RoadRoughnessReading,
+        on_road_roughness,
+        check,
+        offsets,
     )
     return offsets
