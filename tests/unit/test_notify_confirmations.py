@@ -1,5 +1,6 @@
 """A routed message waits for its report's confirmation; one told by this process is known
-without asking the database, one told elsewhere is found there."""
+without asking the database, one told elsewhere is found there, marked only when no routed
+message waits for it here."""
 
 import asyncio
 
@@ -32,7 +33,17 @@ async def test_a_confirmation_told_here_wakes_the_waiting_routed_message_without
 
     assert await asyncio.wait_for(waiting, 1.0) is True
     assert followers.looks == 0
-    assert await followers.is_confirmed(REPORT, "anna@example.org")  # for other replicas
+    # The routed message was here: no other replica waits for a mark in the database.
+    assert not await followers.is_confirmed(REPORT, "anna@example.org")
+
+
+async def test_a_confirmation_nobody_waits_for_here_is_marked_for_other_replicas() -> None:
+    followers = CountedFollowers()
+    confirmations = Confirmations(followers, InMemoryChannelStore(), wait_s=5.0)
+
+    await confirmations.mark(REPORT, ANNA)
+
+    assert await followers.is_confirmed(REPORT, "anna@example.org")
 
 
 async def test_a_report_told_here_before_needs_no_wait_and_no_look() -> None:

@@ -2,8 +2,9 @@
 it". Submission and routing arrive on different topics, and routing takes milliseconds, so the
 routed message waits, a bounded time, until the submission was told.
 
-Told is marked in the database, for every replica; the reports this process told lately are
-also remembered here, so their routed message needs no look in the database to know it.
+The reports this process told lately are remembered here, so their routed message needs no look
+in the database to know it; told is marked in the database for another replica's routed
+message, unless that message already waits here.
 """
 
 import asyncio
@@ -32,15 +33,19 @@ class Confirmations:
 
     async def mark(self, report_id: str, reporter: Reporter | None) -> None:
         """The submission was told (sent, kept back or unwanted): later steps may follow."""
-        if reporter is not None and reporter.email:
-            await self._followers.mark_confirmed(report_id, reporter.email)
-        elif self._channels is not None:
-            await self._channels.mark_submission_told(report_id)
         self._told_here[report_id] = None
         while len(self._told_here) > REMEMBERED:
             del self._told_here[next(iter(self._told_here))]
         if (waiter := self._waiters.get(report_id)) is not None:
+            # The routed message waits here (its partition is ours), and goes now: no other
+            # replica needs the mark. Should this process die before it went, its redelivery
+            # elsewhere waits at most `wait_s` for the mark, and still follows this confirmation.
             waiter.set()
+            return
+        if reporter is not None and reporter.email:
+            await self._followers.mark_confirmed(report_id, reporter.email)
+        elif self._channels is not None:
+            await self._channels.mark_submission_told(report_id)
 
     async def wait(
         self, report_id: str, reporter: Reporter | None, just_looked: bool = False
