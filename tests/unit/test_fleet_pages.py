@@ -8,7 +8,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -364,6 +364,25 @@ async def test_the_plan_page_says_plainly_when_fleet_does_not_answer(site: Site)
     assert page.status_code == 503
     assert "The fleet service cannot be reached right now" in page.text
     assert "Compute again" in page.text
+
+
+async def test_a_newer_plan_that_does_not_come_leaves_the_current_one_with_a_word_why(
+    site: Site,
+) -> None:
+    site.sign_in("dispatcher")
+    query = {"lang": "en", "district": "district-500", "date": DAY}
+    await site.client.get("/staff/emptying-plan", params=query)
+    await site.fleet_answers()
+    site.clock.now += timedelta(seconds=5)
+    await site.views.ask("district-500", date.fromisoformat(DAY), "planner-1")
+    site.clock.now += ANSWER_WAIT
+
+    page = await site.client.get("/staff/emptying-plan", params=query)
+
+    assert page.status_code == 200
+    assert "The fleet service cannot be reached right now" in page.text
+    assert len(rows_of(page.text, "plan-stops")) == 3
+    assert '<meta http-equiv="refresh"' not in page.text
 
 
 async def test_the_public_map_is_drawn_once_for_many_visitors(site: Site) -> None:

@@ -174,9 +174,12 @@ def plan_context(shown: PlanShown, query: dict[str, str], t: Words) -> dict[str,
     if shown.status == "refused" and shown.answer is not None:
         # Fleet's sentence, e.g. that no containers are known in the district.
         raise Problem(422, N_("fleet_refused"), shown.answer.reason)
-    if shown.status == "late" and shown.plan is None:
-        raise FleetUnreachable("fleet has not answered the plan request")
     context: dict[str, Any] = {"computing": shown.status == "computing"}
+    if shown.status == "late":
+        if shown.plan is None:
+            raise FleetUnreachable("fleet has not answered the plan request")
+        # The newer plan asked for did not come: the current one stands, with a word why.
+        context["problem"] = t("fleet_unavailable")
     if context["computing"]:
         context["refresh_seconds"] = REFRESH_SECONDS
     if shown.plan is not None:
