@@ -102,12 +102,10 @@ def department_name(work: WorkService, department_id: str | None, language: str)
 
 
 class StaffPages(Controller):
-    """Needs the dependencies `work` and `links` and `app.state.staff_verifier`."""
+    """Needs the dependencies `work` and `links` and `app.state.staff_verifier`; `staff_router`
+    answers a missing sign-in or role for it, and keeps it out of the API's schema."""
 
-    include_in_schema = False
     exception_handlers: ExceptionHandlersMap = {  # noqa: RUF012 (read by Litestar)
-        NotAuthenticated: on_not_authenticated,
-        NotAllowed: on_not_allowed,
         ReportNotFound: on_not_found,
     }
 
