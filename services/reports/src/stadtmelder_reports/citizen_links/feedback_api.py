@@ -15,6 +15,7 @@ from litestar.params import FromQuery
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_409_CONFLICT
 from litestar.types import ExceptionHandlersMap
 
+from stadtmelder_reports.citizen_links import pages
 from stadtmelder_reports.citizen_links.domain import (
     FeedbackAlreadyGiven,
     FeedbackAnswer,
@@ -22,15 +23,6 @@ from stadtmelder_reports.citizen_links.domain import (
     given_feedback,
 )
 from stadtmelder_reports.citizen_links.languages import page_language
-from stadtmelder_reports.citizen_links.pages import (
-    LINK_ERRORS,
-    Holder,
-    link_dependencies,
-    link_page,
-    message_page,
-    submitted_fields,
-    wants_html,
-)
 from stadtmelder_reports.citizen_links.service import record_answer
 from stadtmelder_reports.core.domain import (
     FEEDBACK_COMMENT_MAX_LENGTH,
@@ -103,12 +95,14 @@ def _form_answer(fields: dict[str, Any]) -> dict[str, Any]:
 def on_feedback_error(request: AnyRequest, error: ReportsError) -> Response[Any]:
     language = page_language(request, request.query_params.get("lang"))
     t = Words(language)
-    if wants_html(request):
+    if pages.wants_html(request):
         if isinstance(error, FeedbackAlreadyGiven):
             text = t("feedback_answered", answer=t.composed("feedback_", error.given.outcome))
         else:
             text = t("links_feedback_not_open")
-        return message_page(language, t("feedback_title"), text, status_code=HTTP_409_CONFLICT)
+        return pages.message_page(
+            language, t("feedback_title"), text, status_code=HTTP_409_CONFLICT
+        )
     if isinstance(error, FeedbackAlreadyGiven):
         answered = feedback_out(error.given).model_dump(mode="json")
         return error_response(HTTP_409_CONFLICT, "already_answered", str(error), answer=answered)
@@ -118,9 +112,9 @@ def on_feedback_error(request: AnyRequest, error: ReportsError) -> Response[Any]
 class FeedbackController(Controller):
     path = "/api/v1/feedback"
     tags = ["feedback"]  # noqa: RUF012 (Litestar reads it as a class attribute)
-    dependencies = link_dependencies(LinkPurpose.FEEDBACK)
+    dependencies = pages.link_dependencies(LinkPurpose.FEEDBACK)
     exception_handlers: ExceptionHandlersMap = {  # noqa: RUF012
-        **LINK_ERRORS,
+        **pages.LINK_ERRORS,
         FeedbackNotAsked: on_feedback_error,
         FeedbackAlreadyGiven: on_feedback_error,
     }
@@ -130,7 +124,7 @@ class FeedbackController(Controller):
         self,
         request: AnyRequest,
         service: Service,
-        holder: Holder,
+        holder: pages.Holder,
         outcome: FromQuery[FeedbackOutcome | None] = None,
         lang: FromQuery[LanguageCode | None] = None,
     ) -> Response[Any]:
@@ -138,9 +132,9 @@ class FeedbackController(Controller):
         report = await service.public_report(holder.report_id)
         language = page_language(request, lang)
         shown = question(report, holder, outcome, language)
-        if not wants_html(request):
+        if not pages.wants_html(request):
             return Response(shown)
-        return link_page(
+        return pages.link_page(
             "links_feedback.html.j2",
             language,
             shown.question,
@@ -161,16 +155,16 @@ class FeedbackController(Controller):
         service: Service,
         choices: Choices,
         work: Work,
-        holder: Holder,
+        holder: pages.Holder,
         lang: FromQuery[LanguageCode | None] = None,
     ) -> Response[Any]:
         """Record the answer (201; 200 when it was recorded before); "not_fixed" reopens."""
-        data = FeedbackIn.model_validate(_form_answer(await submitted_fields(request)))
+        data = FeedbackIn.model_validate(_form_answer(await pages.submitted_fields(request)))
         feedback, recorded, report = await record_answer(
             service, choices, work, holder, FeedbackAnswer(data.outcome, data.rating, data.comment)
         )
         status = HTTP_201_CREATED if recorded else HTTP_200_OK
-        if not wants_html(request):
+        if not pages.wants_html(request):
             out = FeedbackAnswerOut(
                 report_id=report.id,
                 status=report.status,
@@ -183,4 +177,4 @@ class FeedbackController(Controller):
         said = [t("links_feedback_thanks")]
         if report.status == "reopened":
             said.append(t("links_feedback_reopened"))
-        return message_page(language, t("feedback_title"), *said, status_code=status)
+        return pages.message_page(language, t("feedback_title"), *said, status_code=status)

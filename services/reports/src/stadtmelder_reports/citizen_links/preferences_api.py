@@ -13,16 +13,8 @@ from litestar import Controller, Response, get, post
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, FromQuery
 
+from stadtmelder_reports.citizen_links import pages
 from stadtmelder_reports.citizen_links.languages import LANGUAGES, page_language
-from stadtmelder_reports.citizen_links.pages import (
-    LINK_ERRORS,
-    Holder,
-    link_dependencies,
-    link_page,
-    message_page,
-    submitted_fields,
-    wants_html,
-)
 from stadtmelder_reports.http.declared_responses import BY_KEY, body_read_by_hand, declared
 from stadtmelder_reports.http.requests import AnyRequest, Choices, Service
 from stadtmelder_reports.http.schemas import LanguageCode, PreferencesIn, PreferencesOut
@@ -54,25 +46,25 @@ class PreferencesController(Controller):
 
     path = "/api/v1/notifications"
     tags = ["notifications"]  # noqa: RUF012 (Litestar reads it as a class attribute)
-    dependencies = link_dependencies(LinkPurpose.PREFERENCES)
-    exception_handlers = LINK_ERRORS
+    dependencies = pages.link_dependencies(LinkPurpose.PREFERENCES)
+    exception_handlers = pages.LINK_ERRORS
 
     @get("/unsubscribe/{token:str}", responses=declared(*BY_KEY))
     async def show_unsubscribe(
-        self, request: AnyRequest, service: Service, holder: Holder
+        self, request: AnyRequest, service: Service, holder: pages.Holder
     ) -> Response[Any]:
         """What the unsubscribe link would do; opening it changes nothing."""
         report = await service.public_report(holder.report_id)
-        if not wants_html(request):
+        if not pages.wants_html(request):
             return _what_a_post_does(report.id, None, HOW_TO_UNSUBSCRIBE)
         language = page_language(request)
         t = Words(language)
         title = t("links_unsubscribe_title", report_id=report.id)
-        return link_page("links_unsubscribe.html.j2", language, title)
+        return pages.link_page("links_unsubscribe.html.j2", language, title)
 
     @post("/unsubscribe/{token:str}", status_code=200, responses=declared(*BY_KEY))
     async def unsubscribe(
-        self, request: AnyRequest, choices: Choices, holder: Holder, token: FromPath[str]
+        self, request: AnyRequest, choices: Choices, holder: pages.Holder, token: FromPath[str]
     ) -> Response[Any]:
         """No more mail about this report to the link's recipient; also RFC 8058's one click."""
         await choices.change_notification_preferences(
@@ -81,29 +73,29 @@ class PreferencesController(Controller):
         language = page_language(request)
         t = Words(language)
         done = t("links_unsubscribed", report_id=holder.report_id)
-        if not wants_html(request):
+        if not pages.wants_html(request):
             return Response(
                 PreferencesOut(
                     report_id=holder.report_id, opted_out=True, language=None, detail=done
                 )
             )
-        return link_page("links_unsubscribed.html.j2", language, done, token=token)
+        return pages.link_page("links_unsubscribed.html.j2", language, done, token=token)
 
     @get("/preferences/{token:str}", responses=declared(*BY_KEY))
     async def show_preferences(
         self,
         request: AnyRequest,
         service: Service,
-        holder: Holder,
+        holder: pages.Holder,
         language: FromQuery[LanguageCode | None] = None,
     ) -> Response[Any]:
         """A form to choose the mail's language, with `language` chosen; changes nothing."""
         report = await service.public_report(holder.report_id)
-        if not wants_html(request):
+        if not pages.wants_html(request):
             return _what_a_post_does(report.id, language, HOW_TO_CHOOSE)
         shown = page_language(request, language)
         t = Words(shown)
-        return link_page(
+        return pages.link_page(
             "links_preferences.html.j2",
             shown,
             t("links_settings_title", report_id=report.id),
@@ -118,9 +110,9 @@ class PreferencesController(Controller):
         operation_class=body_read_by_hand(CHOICE_BODY, required=False),
     )
     async def change_preferences(
-        self, request: AnyRequest, choices: Choices, holder: Holder
+        self, request: AnyRequest, choices: Choices, holder: pages.Holder
     ) -> Response[Any]:
-        choice = PreferencesIn.model_validate(await submitted_fields(request))
+        choice = PreferencesIn.model_validate(await pages.submitted_fields(request))
         await choices.change_notification_preferences(
             holder.report_id, holder.recipient, choice.opted_out, choice.language
         )
@@ -131,7 +123,7 @@ class PreferencesController(Controller):
             if choice.opted_out is False
             else t("links_saved")
         )
-        if not wants_html(request):
+        if not pages.wants_html(request):
             return Response(
                 PreferencesOut(
                     report_id=holder.report_id,
@@ -140,7 +132,9 @@ class PreferencesController(Controller):
                     detail=done,
                 )
             )
-        return message_page(language, t("links_settings_title", report_id=holder.report_id), done)
+        return pages.message_page(
+            language, t("links_settings_title", report_id=holder.report_id), done
+        )
 
 
 def _what_a_post_does(report_id: str, language: LanguageCode | None, detail: str) -> Response[Any]:
