@@ -54,7 +54,6 @@ class FeedbackNotAsked(ReportsError):
     """The report is not resolved (any more): there is no question to answer (409)."""
 
     def __init__(self, report_id: str, status: str) -> None:
-        self.status = status
         super().__init__(
             f"Report {report_id} is {status!r}, not resolved, so there is nothing to answer "
             "at the moment. You will be asked again when it is resolved."
