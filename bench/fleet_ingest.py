@@ -44,6 +44,8 @@ RATE_TARGET = 2_000.0
 RSS_TARGET_MB = 150.0
 LATENCY_TARGET_S = 5.0
 ROAD_GROUP = group_for("fleet", topics.ROAD_ROUGHNESS)
+# Whose CPU time is shown: the fleet's and its database server's, on the same two cores.
+BUSY = ("fleet", "ferretdb")
 # The baseline reads the same readings from a topic of its own, so the fleet never sees them.
 BASELINE_TOPIC = "bench.fleet-baseline"
 
@@ -54,6 +56,8 @@ class Ingest:
     per_second: float
     seconds: float
     peak_rss_mb: float
+    cpu_ms_per_reading: dict[str, float]
+    """CPU time per reading of the fleet and of the database server, while it worked."""
 
 
 async def bare_consumer(kafka: str, topic: str) -> float:
@@ -89,6 +93,7 @@ async def fleet_ingest(
     before = await _committed(target, start)
     wanted = sum(start.values()) + len(readings)
     moves: list[tuple[float, int]] = []
+    used = target.cpu_seconds(*BUSY)
     peak, deadline = 0.0, time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         peak = max(peak, target.rss_mb("fleet").get("fleet", 0.0))
@@ -100,7 +105,9 @@ async def fleet_ingest(
             (first_at, first), (last_at, last) = moves[0], moves[-1]
             seconds = last_at - first_at
             rate = (last - first) / seconds if seconds > 0 else 0.0
-            return Ingest(len(readings), rate, seconds, peak)
+            now = target.cpu_seconds(*BUSY)
+            cpu = {name: 1000 * (now[name] - used[name]) / len(readings) for name in BUSY}
+            return Ingest(len(readings), rate, seconds, peak, cpu)
         await asyncio.sleep(0.1)
     publishing.cancel()
     raise RuntimeError(f"the fleet did not work off the backlog within {timeout_s:.0f} s")
@@ -157,9 +164,7 @@ async def run(options: argparse.Namespace) -> int:
     warm_up = TRUCKS * work.readings_per_round(PIECES_PER_TRUCK)
     readings = work.grid_readings(TRUCKS, PIECES_PER_TRUCK, warm_up + options.readings, now, run_id)
     pieces = work.pieces_of(readings)
-    print(
-        f"bench: warming up the fleet with {warm_up:,} readings over {pieces:,} pieces", flush=True
-    )
+    print(f"bench: a round of {warm_up:,} readings over {pieces:,} pieces first", flush=True)
     await fleet_ingest(target, readings[:warm_up], options.timeout)
     measured = readings[warm_up:]
     await ensure_topics(target.kafka, [BASELINE_TOPIC], partitions=3, replication_factor=1)
@@ -207,6 +212,7 @@ def result_table(
 ) -> str:
     latency = Latency.of_seconds(latencies)
     factor = ratio(fleet.per_second, baseline)
+    cpu = fleet.cpu_ms_per_reading
     rows = [
         ["road readings ingested per second", show(fleet.per_second, digits=0),
          f"bare consumer {show(baseline, digits=0)} ({show(factor, digits=2)} of it)",
@@ -214,6 +220,8 @@ def result_table(
         ["peak RSS of the fleet process", show(fleet.peak_rss_mb, " MB"),
          f"{pieces:,} pieces, {CONTAINERS:,} containers",
          f"< 150 MB ({verdict(fleet.peak_rss_mb < RSS_TARGET_MB)})"],
+        ["CPU per reading: fleet, database", f"{cpu['fleet']:.2f} ms, {cpu['ferretdb']:.2f} ms",
+         "", ""],
         ["last pass → routed report, p50", show(latency.p50, " ms", 0),
          f"{latency.count} of {trials} defects", ""],
         ["last pass → routed report, max", show(latency.max, " ms", 0), "",

@@ -160,7 +160,10 @@ async def test_passes_over_a_defect_become_one_routed_automatic_report(
         what="the road department's work item",
     )
     assert len(work) == 1
-    await wait_until(lambda: handled_everything(fleet_system), what="every reading handled")
+    # Fleet commits what it has saved, every FLEET_ROAD_FLUSH_SECONDS (10 s).
+    await wait_until(
+        lambda: handled_everything(fleet_system), timeout=90, what="every reading handled"
+    )
     after = {r["id"] for r in await road_reports_near(fleet_system, spot)}
     assert after - before == {automatic["id"]}
 
@@ -198,7 +201,10 @@ async def test_a_citizens_report_nearby_gets_the_evidence_instead_of_a_second_re
 
     evidence = await wait_until(confirmed, timeout=60, what="sensor evidence on the report")
     assert all("Fahrzeugen" in text for text in evidence)
-    await wait_until(lambda: handled_everything(fleet_system), what="every reading handled")
+    # Fleet commits what it has saved, every FLEET_ROAD_FLUSH_SECONDS (10 s).
+    await wait_until(
+        lambda: handled_everything(fleet_system), timeout=90, what="every reading handled"
+    )
     assert {r["id"] for r in await road_reports_near(fleet_system, spot)} == before
     # Once, though the defect may span two road pieces: they are one finding.
     assert len(await confirmed()) == 1

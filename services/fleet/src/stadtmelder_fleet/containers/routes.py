@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, NamedTuple
 
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
-
 from stadtmelder_fleet.containers.domain import Container, PlanningError
 from stadtmelder_shared.events import Location
 from stadtmelder_shared.geo import distance_m
@@ -84,6 +82,10 @@ def build_routes(
     loads = [stop.load_l for stop in stops]
     start = nearest_neighbour_rounds(matrix, loads, capacity_l)
     trucks = len(start)
+    # Imported with the first plan, not at start: OR-Tools takes about 23 MB of the 150 MB a
+    # fleet process reading sensors for 10,000 pieces and 5,000 containers may hold.
+    from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
     manager = pywrapcp.RoutingIndexManager(len(matrix), trucks, 0)
     model = pywrapcp.RoutingModel(manager)
     arc_cost = model.RegisterTransitMatrix(matrix)

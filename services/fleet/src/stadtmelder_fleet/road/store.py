@@ -2,7 +2,6 @@
 
 import asyncio
 import sys
-from collections import deque
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -12,7 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_fleet.road.domain import KEPT_PASSES, Pass, Piece
 from stadtmelder_fleet.road.findings import Finding
-from stadtmelder_shared.bulk_writes import replace_in_batches
+from stadtmelder_shared.bulk_writes import WRITE_BATCH, replace_in_batches
 from stadtmelder_shared.events import Location
 
 Document = dict[str, Any]
@@ -73,8 +72,11 @@ class MongoPieceStore:
         await self._findings.delete_one({"_id": finding_id})
 
     async def save(self, pieces: list[Piece]) -> None:
-        if pieces:
-            writes = [ReplaceOne({"_id": p.id}, _document(p), upsert=True) for p in pieces]
+        # Documents made a batch at a time: a flush of 10,000 pieces built at once would lift
+        # the process's peak memory by tens of MB.
+        for start in range(0, len(pieces), WRITE_BATCH):
+            chunk = pieces[start : start + WRITE_BATCH]
+            writes = [ReplaceOne({"_id": p.id}, _document(p), upsert=True) for p in chunk]
             await replace_in_batches(self._pieces, writes)
 
     async def all_pieces(self, limit: int) -> list[Piece]:
@@ -118,7 +120,7 @@ def _piece(found: Document) -> Piece:
         id=found["_id"],
         lat=found["lat"],
         lon=found["lon"],
-        passes=deque(passes, maxlen=KEPT_PASSES),
+        passes=list(passes)[-KEPT_PASSES:],
         finding_id=found.get("finding_id"),
         detected_event_id=found.get("detected_event_id"),
         reported_passes=found.get("reported_passes", 0),
