@@ -202,6 +202,13 @@ async def test_a_form_without_description_or_place_says_what_is_missing_in_turki
     await expect(page.locator("#description")).to_have_attribute("aria-invalid", "true")
     await screenshots(page, "07-form-errors-tr")
 
+    # A mistyped address: the site's page in the language chosen, not the API's JSON.
+    missing = await page.goto("/raporlar-yok")
+    assert missing is not None
+    assert missing.status == 404
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Bulunamadı")
+    await expect(page.get_by_role("link", name="Bildirimleri gör").first).to_be_visible()
+
 
 async def test_a_dangerous_answer_stops_the_report_with_advice_to_call(
     citizen: BrowserContext,

@@ -10,6 +10,7 @@ from faststream.kafka import KafkaBroker
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
@@ -58,6 +59,7 @@ from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.staff import wiring as staff
 from stadtmelder_reports.staff.api import BEARER_SCHEME, StaffController
 from stadtmelder_reports.staff.service import WorkService
+from stadtmelder_reports.web.error_pages import on_http_error_page
 from stadtmelder_reports.web.geocoding import Geocoder, NominatimGeocoder
 from stadtmelder_reports.web.rendering import WebSettings
 from stadtmelder_reports.web.routes import web_router, web_settings, web_template_config
@@ -244,6 +246,7 @@ def build_app(
 
     alert_part = register_alerts(alerts or AlertsFeature())
     largest_body = photo_body_bytes(api_settings.max_photo_bytes)
+    pages = web or WebSettings()
     return Litestar(
         route_handlers=[
             ReportsController,
@@ -255,7 +258,7 @@ def build_app(
             *erasure.ROUTE_HANDLERS,
             *privacy.ROUTE_HANDLERS,
             *alert_part.route_handlers,
-            web_router(web or WebSettings()),
+            web_router(pages),
             *integrations.ROUTE_HANDLERS,
             metrics_endpoint,
         ],
@@ -263,6 +266,7 @@ def build_app(
             {
                 "metrics": metrics or ServiceMetrics("reports", process_series=False),
                 "limiter": limiter,
+                "web": pages,
             }
         ),
         plugins=[tracing_plugin()],
@@ -289,7 +293,7 @@ def build_app(
         # Backstops behind RequestLimits, which holds each route to its own, smaller limits.
         request_max_body_size=largest_body,
         multipart_form_part_limit=MAX_FIELDS,
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, HTTPException: on_http_error_page},
         lifespan=[photo_workers, lifespan],
         template_config=web_template_config(),
         # Logging is configured once by the entry point (JSON on stdout), not by Litestar.

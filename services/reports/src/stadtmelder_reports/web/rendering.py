@@ -48,6 +48,14 @@ class WebSettings:
         )
 
 
+def web_settings_of(request: AnyRequest) -> WebSettings:
+    """The page routes carry them; a request that matched no route finds them in the app."""
+    handler = request.scope.get("route_handler")
+    if handler is not None and "web" in handler.opt:
+        return handler.opt["web"]  # type: ignore[no-any-return]
+    return request.app.state.get("web") or WebSettings()
+
+
 def choose_language(request: AnyRequest) -> LanguageCode:
     """`?lang=` first, then the language chosen before (cookie), then the browser's."""
     asked = request.query_params.get("lang")
@@ -77,7 +85,7 @@ def page(
 ) -> Template:
     """A rendered page; `private` pages (tracking links, staff) are never cached or referred."""
     language = choose_language(request)
-    web: WebSettings = request.route_handler.opt["web"]
+    web = web_settings_of(request)
     headers = {
         "content-security-policy": web.content_security_policy(),
         "x-content-type-options": "nosniff",
