@@ -128,18 +128,16 @@ class Flow:
             caused_by=submitted.event_id,
             reporter=submitted.reporter,
             occurred_at=routed_at or datetime.now(UTC),
+            location=location,
+            address=address,
         )
         await publish_event(self.broker, topics.REPORTS_SUBMITTED, submitted, "/test/reports")
         await publish_event(self.broker, topics.REPORTS_ROUTED, routed, "/test/routing")
         return report_id
 
     async def report_consumed(self, report_id: str) -> None:
-        """Wait until notify's alert consumers have taken both events of a new report.
-
-        Each topic has its own consumer, so the routed event may be handled before the
-        submitted one; the report is whole (and alerted) only after the later of the two.
-        """
-        await self.consumed(topics.REPORTS_SUBMITTED, report_id)
+        """Wait until notify's alert consumers have taken the report's routing, which carries
+        its place (the submission is not theirs)."""
         await self.consumed(topics.REPORTS_ROUTED, report_id)
 
     async def consumed(self, topic: str, key: str) -> None:
