@@ -198,3 +198,22 @@ def test_duplicates_are_open_reports_of_the_category_within_the_radius(
     found = probable_duplicates([near, other_kind, far_away, closed], "street_light_out", here, 50)
 
     assert [(report, round(distance)) for report, distance in found] == [(near, 0)]
+
+
+def test_the_submitted_event_carries_the_answers_with_their_labels_in_each_language(
+    duisburg: Jurisdiction,
+) -> None:
+    answers = {"equipment": "swing", "danger": "no"}
+    new = file(duisburg, a_submission(duisburg, category="playground_damage", answers=answers))
+
+    [(_, event)] = new.report.pending_events
+    assert isinstance(event, ReportSubmitted)
+    shown = {
+        language: [(line.question, line.answer) for line in lines]
+        for language, lines in event.labelled_answers.items()
+    }
+    assert shown["de"] == [
+        ("Welches Spielgerät ist beschädigt?", "Schaukel"),
+        ("Ist gerade jemand in Gefahr, zum Beispiel verletzt oder eingeklemmt?", "Nein"),
+    ]
+    assert shown["tr"][0] == ("Hangi oyun aleti hasarlı?", "Salıncak")

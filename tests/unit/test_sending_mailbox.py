@@ -6,7 +6,7 @@ import pytest
 from stadtmelder_routing.sending.mailbox import MailboxSender, SmtpServer, work_order
 from stadtmelder_routing.sending.methods import PermanentSendError, SendError
 from stadtmelder_shared.departments import SendMethod
-from stadtmelder_shared.events import WorkItemQueued
+from stadtmelder_shared.events import LabelledAnswer, Reopening, WorkItemQueued
 from tests.sending_fakes import a_work_item
 
 SENDER = "Stadtmelder Duisburg <noreply@stadtmelder.invalid>"
@@ -86,3 +86,39 @@ async def test_smtp_failures_are_classed_by_their_reply_code(
         await sender.send(a_work_item(), SendMethod("email", mailbox="licht@x.example"))
     assert isinstance(raised.value, PermanentSendError) is permanent
     assert "licht@x.example" not in str(raised.value)
+
+
+def test_work_order_shows_answers_with_their_labels_counts_photos_and_links_the_staff_page() -> (
+    None
+):
+    labelled = {
+        "de": [
+            LabelledAnswer(question="Ist gerade jemand in Gefahr?", answer="Nein"),
+            LabelledAnswer(question="Welches Spielgerät ist beschädigt?", answer="Schaukel"),
+        ]
+    }
+    item = a_work_item().model_copy(update={"labelled_answers": labelled, "photo_count": 2})
+
+    text = work_order(item, "gruen@x.example", SENDER, STAFF_URL).get_content()
+
+    assert "  Ist gerade jemand in Gefahr? Nein\n" in text
+    assert "  Welches Spielgerät ist beschädigt? Schaukel\n" in text
+    assert "lamp_state" not in text
+    assert "Fotos:        2 Fotos, zu sehen auf der Seite der Meldung" in text
+    assert f"Bearbeiten:   {STAFF_URL}" in text
+
+
+def test_a_reopened_report_is_mailed_as_such_with_the_citizens_words() -> None:
+    reopening = Reopening(by="citizen", reason="Immer noch dunkel.")
+    item = a_work_item().model_copy(update={"reopening": reopening, "photo_count": 1})
+
+    message = work_order(item, "licht@x.example", SENDER, STAFF_URL)
+    text = message.get_content()
+
+    assert message["Subject"] == "Wieder geöffnet R7KQ2M9XA: Straßenlaterne defekt"
+    assert text.startswith(
+        "Wieder geöffnet: die meldende Person sagt, die Meldung R7KQ2M9XA ist nicht erledigt."
+    )
+    assert "Begründung:\nImmer noch dunkel.\n" in text
+    assert "Fotos:        1 Foto," in text
+    assert "Neuer Arbeitsauftrag" not in text

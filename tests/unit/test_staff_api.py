@@ -668,6 +668,8 @@ async def test_a_citizen_reopens_a_resolved_report_and_staff_work_it_again(
     # Notify mails status changes to supporters: the reporter's words must not travel there.
     [reopened] = staff.events(report_id, topics.REPORTS_STATUS_CHANGED)[-1:]
     assert (reopened.status, reopened.reason, reopened.public_comment) == ("reopened", None, None)
+    # Only as the note for staff, which routing mails to the department that works it again.
+    assert reopened.staff_note == "Immer noch kaputt"
     assert datetime.fromisoformat(view["due_at"]) > staff.clock.now
     public = (await staff.client.get(f"/api/v1/reports/{report_id}")).json()
     assert "Immer noch kaputt" not in str(public)

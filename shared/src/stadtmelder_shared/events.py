@@ -41,6 +41,25 @@ class CategoryRef(Value):
         return self.names.get(language) or self.names.get("de") or self.code
 
 
+class LabelledAnswer(Value):
+    """One answer as the citizen saw it: the question's text and the chosen answer's label."""
+
+    question: str
+    answer: str
+
+
+# The answers with their labels, by language, in the question order: for people who read work
+# orders without the category catalogue at hand (department mails).
+LabelledAnswers = dict[str, list[LabelledAnswer]]
+
+
+class Reopening(Value):
+    """Why a resolved report was reopened, for the department that works it again."""
+
+    by: str = Field(description="Who reopened it: an Actor role, e.g. citizen or clerk.")
+    reason: str | None = Field(None, description="The reopener's words, for staff only.")
+
+
 class Reporter(Value):
     """How to reach a reporter or supporter; travels only sealed (`Sealed` of its JSON)."""
 
@@ -94,6 +113,7 @@ class ReportSubmitted(Event):
     location: Location | None
     address: str | None = None
     answers: dict[str, Answer] = Field(default_factory=dict)
+    labelled_answers: LabelledAnswers = Field(default_factory=dict)
     photo_count: int = 0
     language: Language = "de"
     # Version 2: contact data and the tracking token are sealed (docs/personal-data.md).
@@ -166,6 +186,9 @@ class ReportStatusChanged(Event):
     duplicate_of: str | None = None
     forwarded_to: DepartmentRef | None = None
     category: CategoryRef | None = None
+    staff_note: str | None = Field(
+        None, description="The internal note given with the step (a citizen's words on reopening)."
+    )
 
 
 class ReportCommented(Event):
@@ -224,6 +247,11 @@ class WorkItemQueued(Event):
     address: str | None = None
     answers: dict[str, Answer] = Field(default_factory=dict)
     submitted_at: datetime
+    labelled_answers: LabelledAnswers = Field(default_factory=dict)
+    photo_count: int = 0
+    reopening: Reopening | None = Field(
+        None, description="Set when this work order says that a resolved report was reopened."
+    )
 
 
 class ReportSupported(Event):

@@ -73,7 +73,7 @@ class MailServerSettings(BaseSettings):
     smtp_starttls: bool = Field(False, validation_alias="SMTP_STARTTLS")
     mail_from: str = "Stadtmelder Duisburg <noreply@stadtmelder.invalid>"
     # Where staff open one report, linked from mails to departments and their leads.
-    staff_url_template: str = "http://127.0.0.1:8000/api/v1/staff/reports/{report_id}"
+    staff_url_template: str = "http://127.0.0.1:8000/staff/reports/{report_id}"
 
     @property
     def smtp_password_value(self) -> str | None:

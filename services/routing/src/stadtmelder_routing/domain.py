@@ -9,7 +9,9 @@ from stadtmelder_shared.departments import Department
 from stadtmelder_shared.events import (
     CategoryRef,
     Location,
+    Reopening,
     ReportRouted,
+    ReportStatusChanged,
     ReportSubmitted,
     ReportUnroutable,
     WorkItemQueued,
@@ -91,6 +93,20 @@ def work_item(
         address=submitted.address,
         answers=submitted.answers,
         submitted_at=submitted.occurred_at,
+        labelled_answers=submitted.labelled_answers,
+        photo_count=submitted.photo_count,
+    )
+
+
+def reopened_order(order: WorkItemQueued, change: ReportStatusChanged) -> WorkItemQueued:
+    """The work order again, saying who reopened the report and why; once per reopening."""
+    reason = change.staff_note or change.reason or change.public_comment
+    return order.model_copy(
+        update={
+            "event_id": derived_event_id(change.event_id, f"reopened:{order.department.id}"),
+            "occurred_at": change.occurred_at,
+            "reopening": Reopening(by=change.actor.role, reason=reason),
+        }
     )
 
 

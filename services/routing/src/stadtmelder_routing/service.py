@@ -111,11 +111,23 @@ class RoutingService:
             department = self.directory.get(item.department_id)
             now = self.clock()
             due_at = department.due_at(item.category, now) if department else item.due_at
+            if department is not None and item.order is not None:
+                await self._tell_reopened(item.order, change, department)
             await self.work_items.save(
                 replace(item, status=change.status, due_at=due_at, overdue_at=None)
             )
             return
         await self.work_items.save(replace(item, status=change.status))
+
+    async def _tell_reopened(
+        self, order: WorkItemQueued, change: ReportStatusChanged, department: Department
+    ) -> None:
+        """By mail only: the work order sent again to a webhook, a back office's Open311 or the
+        department's topic would open a second case there for the same report."""
+        mailboxes = tuple(m for m in department.send_methods if m.kind == "email")
+        if mailboxes:
+            reopened = domain.reopened_order(order, change)
+            await self.dispatcher.dispatch(reopened, replace(department, send_methods=mailboxes))
 
     async def _probable_duplicates(self, submitted: ReportSubmitted) -> list[str]:
         if submitted.location is None:

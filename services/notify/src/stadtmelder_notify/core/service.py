@@ -64,7 +64,7 @@ class NotifyService:
         policy: DeliveryPolicy | None = None,
         clock: Callable[[], datetime] = utc_now,
         wait_seconds: float = 0.5,
-        staff_url_template: str = "http://127.0.0.1:8000/api/v1/staff/reports/{report_id}",
+        staff_url_template: str = "http://127.0.0.1:8000/staff/reports/{report_id}",
         zone: tzinfo = UTC,
         confirmation_wait_s: float = 10.0,
         channels: ChannelStore | None = None,

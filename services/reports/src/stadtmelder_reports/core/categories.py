@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from stadtmelder_reports.errors import FieldProblem, InvalidReport, ReportStopped
-from stadtmelder_shared.events import Answer, CategoryRef
+from stadtmelder_shared.events import Answer, CategoryRef, LabelledAnswer, LabelledAnswers
 
 Datatype = Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"]
 LIST_DATATYPES = ("singlevaluelist", "multivaluelist")
@@ -64,6 +64,37 @@ class Category:
 
     def ref(self) -> CategoryRef:
         return CategoryRef(code=self.code, names=dict(self.names), group=self.group)
+
+
+def answer_lines(
+    category: Category, answers: Mapping[str, Answer], language: str
+) -> list[tuple[str, str]]:
+    """Each answer as (question, answer) in `language`, in the question order."""
+    lines = []
+    for question in category.questions:
+        value = answers.get(question.code)
+        if value is None or value == "":
+            continue
+        names = {choice.key: localized(choice.names, language) for choice in question.values}
+        chosen = value if isinstance(value, list) else [value]
+        text = ", ".join(
+            names.get(str(v), f"{v:g}" if isinstance(v, float) else str(v)) for v in chosen
+        )
+        lines.append((localized(question.text, language), text))
+    return lines
+
+
+def labelled_answers(category: Category, answers: Mapping[str, Answer]) -> LabelledAnswers:
+    """The answers with their labels in each language of the catalogue, for an event."""
+    if not answers:
+        return {}
+    return {
+        language: [
+            LabelledAnswer(question=q, answer=a)
+            for q, a in answer_lines(category, answers, language)
+        ]
+        for language in category.names
+    }
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ sentence the citizen can act on, and the ReportSubmitted event that announces it
 from datetime import datetime
 
 from stadtmelder_reports.core.catalogue import Jurisdiction
-from stadtmelder_reports.core.categories import check_answers
+from stadtmelder_reports.core.categories import check_answers, labelled_answers
 from stadtmelder_reports.core.domain import (
     ADDRESS_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
@@ -97,6 +97,7 @@ def submit(
         location=report.location,
         address=report.address,
         answers=report.answers,
+        labelled_answers=labelled_answers(category, report.answers),
         photo_count=len(report.photos),
         language=report.language,
         reporter=seal_person(data_key, reporter_key_id(report.id), contact),

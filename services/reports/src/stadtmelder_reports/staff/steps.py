@@ -90,7 +90,15 @@ def with_note(
 ) -> WorkStep:
     """`step` plus an internal note, stored and announced in the same write."""
     noted = comment_step(report, "internal", text, actor, now, event_id)
-    return replace(step, comments=step.comments + noted.comments, events=step.events + noted.events)
+    # The status event carries the note too, for the department that gets the step by mail;
+    # notify, which mails steps to citizens, leaves `staff_note` alone.
+    events = tuple(
+        (topic, event.model_copy(update={"staff_note": text.strip()}))
+        if isinstance(event, ReportStatusChanged)
+        else (topic, event)
+        for topic, event in step.events
+    )
+    return replace(step, comments=step.comments + noted.comments, events=events + noted.events)
 
 
 def assignment_step(report: Report, assignee: str | None) -> WorkStep:

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from stadtmelder_reports.core.catalogue import Jurisdiction
-from stadtmelder_reports.core.categories import localized
+from stadtmelder_reports.core.categories import answer_lines
 from stadtmelder_reports.core.domain import OPEN_STATUSES
 from stadtmelder_reports.http.schemas import ReportOut
 from stadtmelder_reports.web.texts import Words
@@ -34,13 +34,4 @@ def readable_answers(
     found = jurisdiction.category(category)
     if found is None:
         return [(code, str(value)) for code, value in answers.items()]
-    lines = []
-    for question in found.questions:
-        value = answers.get(question.code)
-        if value is None or value == "":
-            continue
-        names = {choice.key: localized(choice.names, language) for choice in question.values}
-        chosen = value if isinstance(value, list) else [value]
-        text = ", ".join(names.get(str(v), str(v)) for v in chosen)
-        lines.append((localized(question.text, language), text))
-    return lines
+    return answer_lines(found, answers, language)

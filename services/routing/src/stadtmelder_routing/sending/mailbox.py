@@ -1,6 +1,5 @@
 """E-mail to a department mailbox: a plain-text work order in German."""
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from email.message import EmailMessage
@@ -14,6 +13,12 @@ from stadtmelder_shared.departments import SendMethod
 from stadtmelder_shared.events import Answer, ContactDataErased, Event, WorkItemQueued
 
 DEFAULT_STAFF_URL = "http://127.0.0.1:8000/staff/reports/{report_id}"
+REOPENED_BY = {
+    "citizen": "die meldende Person",
+    "clerk": "die Sachbearbeitung",
+    "dispatcher": "die Leitstelle",
+    "system": "Stadtmelder",
+}
 # Who asked, as the notice names them: the department never learns more than the role.
 ERASED_PERSON = {
     "reporter": "die meldende Person",
@@ -76,7 +81,8 @@ class MailboxSender:
 
 
 def work_order(item: WorkItemQueued, mailbox: str, sender: str, staff_url: str) -> EmailMessage:
-    subject = f"Arbeitsauftrag {item.report_id}: {item.category.name('de')}"
+    kind = "Wieder geöffnet" if item.reopening else "Arbeitsauftrag"
+    subject = f"{kind} {item.report_id}: {item.category.name('de')}"
     return _german_mail(
         item, "work-item", mailbox, sender, subject, work_order_text(item, staff_url)
     )
@@ -117,9 +123,8 @@ def _german_mail(
 
 
 def work_order_text(item: WorkItemQueued, staff_url: str) -> str:
-    lines = [
-        f"Neuer Arbeitsauftrag für {item.department.name}",
-        "",
+    lines = [*_heading(item), ""]
+    lines += [
         f"Meldung:      {item.report_id}",
         f"Kategorie:    {item.category.name('de')} ({item.category.code})",
         f"Eingegangen:  {_local_time(item.submitted_at)}",
@@ -132,7 +137,10 @@ def work_order_text(item: WorkItemQueued, staff_url: str) -> str:
         lines += [f"Ort:          {lat}, {lon} (Breite, Länge)", f"Karte:        {map_url}"]
     lines.append(f"Adresse:      {item.address or 'nicht angegeben'}")
     lines += ["", "Beschreibung:", item.description.strip() or "(keine)", ""]
-    lines += ["Angaben:", *_answer_lines(item.answers), ""]
+    lines += ["Angaben:", *_answer_lines(item), ""]
+    if item.photo_count:
+        photos = "1 Foto" if item.photo_count == 1 else f"{item.photo_count} Fotos"
+        lines += [f"Fotos:        {photos}, zu sehen auf der Seite der Meldung", ""]
     lines += [
         f"Bearbeiten:   {staff_url}",
         "",
@@ -142,10 +150,29 @@ def work_order_text(item: WorkItemQueued, staff_url: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _answer_lines(answers: Mapping[str, Answer]) -> list[str]:
-    if not answers:
+def _heading(item: WorkItemQueued) -> list[str]:
+    if item.reopening is None:
+        return [f"Neuer Arbeitsauftrag für {item.department.name}"]
+    who = REOPENED_BY.get(item.reopening.by, "jemand")
+    lines = [
+        f"Wieder geöffnet: {who} sagt, die Meldung {item.report_id} ist nicht erledigt.",
+        f"Sie liegt wieder bei {item.department.name}.",
+    ]
+    if item.reopening.reason:
+        lines += ["", "Begründung:", item.reopening.reason.strip()]
+    return lines
+
+
+def _answer_lines(item: WorkItemQueued) -> list[str]:
+    """With the questions and answers as the citizen read them; codes only from older events."""
+    if labelled := item.labelled_answers.get("de"):
+        return [
+            f"  {line.question}{'' if line.question.endswith(('?', ':')) else ':'} {line.answer}"
+            for line in labelled
+        ]
+    if not item.answers:
         return ["  (keine)"]
-    return [f"  {code}: {_answer_text(value)}" for code, value in sorted(answers.items())]
+    return [f"  {code}: {_answer_text(value)}" for code, value in sorted(item.answers.items())]
 
 
 def _answer_text(value: Answer) -> str:
