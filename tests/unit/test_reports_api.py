@@ -303,6 +303,34 @@ async def test_tracking_link_shows_the_report_and_a_wrong_one_is_404(
     assert (await client.get("/api/v1/track/guessed")).status_code == 404
 
 
+async def test_a_report_is_shown_in_the_language_the_caller_asks_for_on_every_read(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    created = (await client.post("/api/v1/reports", json=VALID)).json()
+    names = DUISBURG.category("road_damage").names  # type: ignore[union-attr]
+    near = {"category": "road_damage", "lat": KOENIGSTRASSE[0], "lon": KOENIGSTRASSE[1]}
+    reads: dict[str, tuple[str, dict[str, Any]]] = {
+        "show": (f"/api/v1/reports/{created['id']}", {}),
+        "track": (f"/api/v1/track/{created['tracking_token']}", {}),
+        "list": ("/api/v1/reports", {}),
+        "nearby": ("/api/v1/reports/nearby", near),
+    }
+
+    def the_report(read: str, body: Any) -> Any:
+        return {"list": lambda: body["items"][0], "nearby": lambda: body[0]["report"]}.get(
+            read, lambda: body
+        )()
+
+    for read, (path, params) in reads.items():
+        for language in ("de", "tr"):
+            body = (await client.get(path, params={**params, "lang": language})).json()
+            shown = the_report(read, body)["category"]["name"]
+            assert shown == names[language], (read, language, body)
+    document = (await client.get("/schema/openapi.json")).json()
+    for path in ("/api/v1/reports/{report_id}", "/api/v1/track/{token}", "/api/v1/reports"):
+        assert "lang" in {p["name"] for p in document["paths"][path]["get"]["parameters"]}, path
+
+
 async def test_submissions_over_the_limit_get_429_with_retry_after(
     client: AsyncTestClient[Litestar],
 ) -> None:

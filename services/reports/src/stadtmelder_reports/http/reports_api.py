@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_409_CONFLICT
@@ -27,9 +27,11 @@ from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.report_forms import ReportForm, report_in, submission_of
 from stadtmelder_reports.http.requests import (
     ApiSettings,
+    AsPublic,
     Links,
     Service,
     Texts,
+    as_public,
     client_address,
     decode_cursor,
     encode_cursor,
@@ -57,6 +59,7 @@ PHOTO = "/reports/{report_id:str}/photos/{number:int}"
 class ReportsController(Controller):
     path = "/api/v1"
     tags = ["reports"]  # noqa: RUF012 (Litestar reads it as a class attribute)
+    dependencies = {"as_public": Provide(as_public, sync_to_thread=False)}  # noqa: RUF012
 
     @get("/categories", responses=declared(400))
     async def list_categories(
@@ -104,7 +107,7 @@ class ReportsController(Controller):
         self,
         request: Request[Any, Any, Any],
         service: Service,
-        links: Links,
+        as_public: AsPublic,
         bbox: FromQuery[str | None] = None,
         category: Texts = None,
         status: Texts = None,
@@ -114,7 +117,6 @@ class ReportsController(Controller):
         cursor: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         format: FromQuery[str | None] = None,
-        lang: FromQuery[LanguageCode] = "de",
     ) -> Response[Any]:
         """Newest first. `bbox` is min_lon,min_lat,max_lon,max_lat; GeoJSON on request."""
         if jurisdiction not in (None, service.jurisdiction.code):
@@ -137,7 +139,7 @@ class ReportsController(Controller):
                 limit=limit,
             )
         )
-        views = [public_view(r, lang, links.base_url) for r in reports]
+        views = [as_public(r) for r in reports]
         next_cursor = (
             encode_cursor(reports[-1].created_at, reports[-1].id) if len(reports) == limit else None
         )
@@ -154,7 +156,7 @@ class ReportsController(Controller):
     async def nearby_reports(
         self,
         service: Service,
-        links: Links,
+        as_public: AsPublic,
         category: FromQuery[str],
         lat: Annotated[float, QueryParameter(ge=-90, le=90)],
         lon: Annotated[float, QueryParameter(ge=-180, le=180)],
@@ -162,26 +164,19 @@ class ReportsController(Controller):
         radius: Annotated[
             float | None, QueryParameter(gt=0, le=1000, schema_extra={"exclusiveMinimum": 0})
         ] = None,
-        lang: FromQuery[LanguageCode] = "de",
     ) -> list[NearbyReportOut]:
         """Open reports of the category near a place: offer them before a new report is filed."""
         found = await service.open_reports_nearby(category, Location(lat=lat, lon=lon), radius)
         return [
-            NearbyReportOut(
-                report=public_view(r, lang, links.base_url), distance_m=round(distance, 1)
-            )
+            NearbyReportOut(report=as_public(r), distance_m=round(distance, 1))
             for r, distance in found
         ]
 
     @get("/reports/{report_id:str}", responses=declared(*BY_KEY))
     async def show_report(
-        self,
-        service: Service,
-        links: Links,
-        report_id: FromPath[str],
-        lang: FromQuery[LanguageCode] = "de",
+        self, service: Service, as_public: AsPublic, report_id: FromPath[str]
     ) -> ReportOut:
-        return public_view(await service.public_report(report_id), lang, links.base_url)
+        return as_public(await service.public_report(report_id))
 
     @post(
         "/reports/{report_id:str}/support",
@@ -224,14 +219,10 @@ class ReportsController(Controller):
 
     @get("/track/{token:str}", responses=declared(*BY_KEY))
     async def track_report(
-        self,
-        service: Service,
-        links: Links,
-        token: FromPath[str],
-        lang: FromQuery[LanguageCode] = "de",
+        self, service: Service, as_public: AsPublic, token: FromPath[str]
     ) -> ReportOut:
         """The reporter's private link: the report's public view, found by its tracking token."""
-        return public_view(await service.tracked_report(token), lang, links.base_url)
+        return as_public(await service.tracked_report(token))
 
 
 def _photo_response(data: bytes, media_type: str) -> Response[bytes]:
