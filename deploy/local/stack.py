@@ -452,6 +452,9 @@ def service_environment(profile: Profile, environ: Mapping[str, str]) -> dict[st
         "SMTP_PORT": str(profile.smtp_port),
         "NOTIFY_PUBLIC_BASE_URL": f"http://{HOST}:{profile.reports_port}",
         "REPORTS_PUBLIC_BASE_URL": f"http://{HOST}:{profile.reports_port}",
+        # Department and lead mails link the staff page of the reports service of this profile.
+        "ROUTING_STAFF_URL_TEMPLATE": f"http://{HOST}:{profile.reports_port}/staff/reports/{{report_id}}",
+        "NOTIFY_STAFF_URL_TEMPLATE": f"http://{HOST}:{profile.reports_port}/staff/reports/{{report_id}}",
         "NOTIFY_SENT_JOURNAL_DIR": str(profile.state_dir / "notify-journal"),
     }
     if not profile.environment_wins:

@@ -9,11 +9,13 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_reports.settings import ReportsSettings
+from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
 from stadtmelder_shared import topics
 from stadtmelder_shared.kafka import group_for
 from tests.conftest import LocalSystem
 from tests.examples import valid_answers
-from tests.system import committed_offset, records_with_key, wait_until
+from tests.system import ROOT, committed_offset, records_with_key, wait_until
 
 pytestmark = pytest.mark.e2e
 DUISBURG = load_jurisdiction()
@@ -203,3 +205,52 @@ async def test_a_poison_message_is_dead_lettered_and_routing_keeps_going(
     for record in records:
         assert record["headers"]["dlq_topic"] == topics.REPORTS_SUBMITTED
         assert record["headers"]["dlq_reason"]
+
+
+def a_green_clerk() -> dict[str, str]:
+    """A bearer header of a clerk of parks and playgrounds, the department with a mailbox."""
+    settings = ReportsSettings()
+    key_file = settings.staff_signing_key_file
+    key = ensure_signing_key(key_file if key_file.is_absolute() else ROOT / key_file)
+    token = issue_token(key, "e2e-green-clerk", ["clerk"], "wbd-gruen", settings.staff_audience)
+    return {"authorization": f"Bearer {token}"}
+
+
+async def test_the_department_mail_links_the_staff_page_shows_labelled_answers_and_reopening(
+    running_system: LocalSystem,
+) -> None:
+    report_id = await submit(running_system, a_report(an_address(), category="playground_damage"))
+
+    async def department_mails(count: int) -> list[str] | None:
+        found = [
+            message
+            for message in running_system.mailbox.messages_to("gruen@wbd.example")
+            if message["X-Stadtmelder-Report-Id"] == report_id
+        ]
+        texts = [str(m.get_body(("plain",)).get_content()) for m in found]  # type: ignore[union-attr]
+        return texts if len(texts) >= count else None
+
+    [text] = await wait_until(lambda: department_mails(1), what="the work order by mail")
+    lines = text.splitlines()
+    assert f"Bearbeiten:   {running_system.reports_url}/staff/reports/{report_id}" in lines
+    assert "  Welches Spielgerät ist beschädigt? Schaukel" in lines
+    assert "equipment:" not in text
+
+    clerk = a_green_clerk()
+    async with httpx.AsyncClient(base_url=running_system.reports_url, timeout=30) as api:
+        for to, extra in [
+            ("acknowledged", {}),
+            ("in_progress", {}),
+            ("resolved", {}),
+            ("reopened", {"reason": "Die Kette ist wieder lose."}),
+        ]:
+            response = await api.post(
+                f"/api/v1/staff/reports/{report_id}/transitions",
+                json={"to": to, **extra},
+                headers=clerk,
+            )
+            assert response.status_code == 200, response.text
+
+    mails = await wait_until(lambda: department_mails(2), what="the reopening by mail")
+    [reopened] = [m for m in mails if m.startswith("Wieder geöffnet: die Sachbearbeitung sagt")]
+    assert "Die Kette ist wieder lose." in reopened.splitlines()
