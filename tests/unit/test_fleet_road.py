@@ -228,3 +228,23 @@ def test_the_rules_come_from_the_road_settings() -> None:
 
     assert (rules.min_passes, rules.damage_iri, rules.window) == (5, 7.5, timedelta(days=7))
     assert rules_from(FleetSettings()) == RULES
+
+
+async def test_a_new_pothole_on_a_street_driven_smooth_before_needs_only_the_required_passes() -> (
+    None
+):
+    road = Road()
+    for vehicle in ["a", "b", "c", "a", "b", "c", "a"]:
+        await road.drive(vehicle, 2.5, hours=1)
+    for vehicle in ["d", "e"]:
+        await road.drive(vehicle, 11.0, hours=1)
+    assert road.detected() == []  # two rough passes: not yet
+    await road.drive("d", 11.0, hours=1)
+
+    [detected] = road.detected()
+    assert detected.evidence.passes == 3
+    assert detected.evidence.vehicles == 2
+    assert detected.evidence.median_iri == 11.0
+    assert detected.condition == "very_poor"
+    await road.drive("e", 11.5, hours=1)
+    assert [d.evidence.passes for d in road.detected()] == [3, 4]

@@ -210,17 +210,32 @@ def latest_passes(passes: list[Pass], rules: RoadRules) -> list[Pass]:
     return []
 
 
+def damage_of(recent: list[Pass], rules: RoadRules) -> RoadEvidence | None:
+    """The evidence of damage, if enough passes show it: the window's passes, or on a road
+    that was smooth before, the passes since it stopped being smooth. A street the trucks drove
+    smooth a dozen times this fortnight must report its new pothole on the required passes,
+    not once the rough ones outnumber the smooth."""
+    evidence = evidence_of(recent, rules.window)
+    if enough(evidence, rules) and evidence.median_iri >= rules.damage_iri:
+        return evidence
+    newest = sorted(recent, key=lambda p: p.last_s, reverse=True)
+    last_smooth = next((n for n, p in enumerate(newest) if p.roughness < rules.clear_iri), None)
+    if last_smooth is None or last_smooth < rules.min_passes:
+        return None  # all rough, already judged above; or too few rough passes since
+    evidence = evidence_of(newest[:last_smooth], rules.window)
+    return evidence if enough(evidence, rules) and evidence.median_iri >= rules.damage_iri else None
+
+
 def decide(piece: Piece, now: datetime, rules: RoadRules) -> Decision:
     """What the piece's passes call for now: report damage, confirm it with more passes, clear
     it after a repair, or nothing."""
     recent = in_window(piece, now, rules.window)
     if not recent or (piece.finding_id is None and len(recent) < rules.min_passes):
         return None
-    evidence = evidence_of(recent, rules.window)
+    damage = damage_of(recent, rules)
     if piece.finding_id is None:
-        if enough(evidence, rules) and evidence.median_iri >= rules.damage_iri:
-            return Detected(evidence, condition_of(evidence, rules))
-        return None
+        return None if damage is None else Detected(damage, condition_of(damage, rules))
+    evidence = damage or evidence_of(recent, rules.window)
     latest = latest_passes(recent, rules)
     if latest:
         newest = evidence_of(latest, rules.window)
