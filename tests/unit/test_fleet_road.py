@@ -3,6 +3,8 @@ that make a piece one automatic report, confirm it, and clear it after a repair 
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from stadtmelder_fleet.road.domain import (
     Condition,
     Piece,
@@ -248,3 +250,20 @@ async def test_a_new_pothole_on_a_street_driven_smooth_before_needs_only_the_req
     assert detected.condition == "very_poor"
     await road.drive("e", 11.5, hours=1)
     assert [d.evidence.passes for d in road.detected()] == [3, 4]
+
+
+async def test_pieces_a_failed_flush_did_not_save_are_saved_by_the_next() -> None:
+    road = Road()
+    await road.drive("a", 2.0)
+    saving = road.store.save
+
+    async def database_away(pieces: list[Piece]) -> None:
+        raise ConnectionError("FerretDB away")
+
+    road.store.save = database_away  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        await road.service.flush()
+    road.store.save = saving  # type: ignore[method-assign]
+
+    assert await road.service.flush() == 1
+    assert len(road.store.pieces) == 1

@@ -146,7 +146,12 @@ class RoadService:
         again, and the ones a saved piece counted already count once (`add_reading`)."""
         changed = [self._pieces[key] for key in self._changed if key in self._pieces]
         self._changed.clear()
-        await self._save(changed)
+        try:
+            await self._save(changed)
+        except BaseException:
+            # Still to be saved: the next flush commits offsets past these pieces' readings.
+            self._changed.update(piece.id for piece in changed)
+            raise
         return len(changed)
 
     async def _save(self, pieces: list[Piece]) -> None:
