@@ -85,6 +85,11 @@ class Site:
         for request in requests:
             await self.views.take_answer(await answer_to(request, self.fleet))
 
+    async def planned(self, query: dict[str, str]) -> None:
+        """A dispatcher opened the plan page once, and fleet has answered the request it sent."""
+        await self.client.get("/staff/emptying-plan", params=query)
+        await self.fleet_answers()
+
 
 @pytest.fixture
 async def site(tmp_path: Path) -> AsyncIterator[Site]:
@@ -190,8 +195,7 @@ async def test_a_plan_is_shown_as_being_computed_until_fleet_answers(site: Site)
 async def test_a_dispatcher_sees_the_plan_as_rounds_of_stops_with_its_saving(site: Site) -> None:
     site.sign_in("dispatcher")
     query = {"district": "district-500", "date": DAY, "lang": "en"}
-    await site.client.get("/staff/emptying-plan", params=query)
-    await site.fleet_answers()
+    await site.planned(query)
 
     page = await site.client.get("/staff/emptying-plan", params=query)
 
@@ -216,8 +220,7 @@ async def test_compute_again_asks_fleet_for_a_newer_plan_and_keeps_showing_the_c
 ) -> None:
     site.sign_in("dispatcher")
     query = {"district": "district-500", "date": DAY, "lang": "en"}
-    await site.client.get("/staff/emptying-plan", params=query)
-    await site.fleet_answers()
+    await site.planned(query)
     page = await site.client.get("/staff/emptying-plan", params=query)
     csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
     assert csrf is not None
@@ -240,8 +243,7 @@ async def test_compute_again_asks_fleet_for_a_newer_plan_and_keeps_showing_the_c
 async def test_the_plan_downloads_are_made_from_the_kept_plan(site: Site) -> None:
     site.sign_in("admin")
     query = {"district": "district-500", "date": DAY}
-    await site.client.get("/staff/emptying-plan", params=query)
-    await site.fleet_answers()
+    await site.planned(query)
 
     csv_file = await site.client.get(
         "/staff/emptying-plan/export", params={**query, "format": "csv"}
@@ -293,8 +295,7 @@ async def test_the_plan_page_is_for_dispatchers_and_admins_only(site: Site) -> N
 async def test_a_district_without_containers_is_said_on_the_page(site: Site) -> None:
     site.sign_in("dispatcher")
     query = {"district": "district-100", "date": DAY, "lang": "de"}
-    await site.client.get("/staff/emptying-plan", params=query)
-    await site.fleet_answers()
+    await site.planned(query)
 
     page = await site.client.get("/staff/emptying-plan", params=query)
 
@@ -371,8 +372,7 @@ async def test_a_newer_plan_that_does_not_come_leaves_the_current_one_with_a_wor
 ) -> None:
     site.sign_in("dispatcher")
     query = {"lang": "en", "district": "district-500", "date": DAY}
-    await site.client.get("/staff/emptying-plan", params=query)
-    await site.fleet_answers()
+    await site.planned(query)
     site.clock.now += timedelta(seconds=5)
     await site.views.ask("district-500", date.fromisoformat(DAY), "planner-1")
     site.clock.now += ANSWER_WAIT
