@@ -14,16 +14,13 @@ RecordMany = Callable[[Sequence[RoadRoughnessReading]], Awaitable[None]]
 
 
 def register_handlers(
-    broker: KafkaBroker, group_id: str, checks: ReadingChecks, record_many: RecordMany
+    broker: KafkaBroker, group_id: str, checks: ReadingChecks, on_road_roughness: RecordMany
 ) -> Offsets:
     """The offsets are the caller's to commit, after its flush."""
 
     async def check(reading: RoadRoughnessReading) -> None:
         checks.check_time(topics.ROAD_ROUGHNESS, reading)
         checks.check_place(topics.ROAD_ROUGHNESS, reading.lat, reading.lon)
-
-    async def on_road_roughness(readings: Sequence[RoadRoughnessReading]) -> None:
-        await record_many(readings)
 
     offsets = Offsets()
     batch_consumer(
