@@ -14,7 +14,7 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from stadtmelder_reports import moderation, sensor_reports
+from stadtmelder_reports import moderation, open_data, sensor_reports
 from stadtmelder_reports.alerts import AlertsFeature
 from stadtmelder_reports.alerts import register as register_alerts
 from stadtmelder_reports.citizen_links import routes as citizen_links
@@ -177,6 +177,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
             timers, database, report_core.repository, erasing, settings, metrics
         )
         moderation.register(app.state, database, report_core.repository, relay.wake)
+        open_data.register(app.state, database, report_core.service, settings, utc_now)
         alert_relay = await alerts.start(
             database, jurisdiction, publisher, settings.outbox_poll_seconds, data_keys
         )
@@ -254,6 +255,7 @@ def build_app(
             Open311Controller,
             StaffController,
             *moderation.ROUTE_HANDLERS,
+            *open_data.ROUTE_HANDLERS,
             *citizen_links.ROUTE_HANDLERS,
             *erasure.ROUTE_HANDLERS,
             *privacy.ROUTE_HANDLERS,

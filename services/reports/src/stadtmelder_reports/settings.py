@@ -64,6 +64,15 @@ class ReportsSettings(ServiceSettings):
     vapid_public_key: str | None = None
     vapid_key_file: Path = Path("var/vapid-private-key.pem")
 
+    # Open data (/open-data): the licence as its dcat-ap.de URI (Datenlizenz Deutschland –
+    # Namensnennung 2.0 unless the city chooses another), the name users must credit, the
+    # publisher and its contact for the DCAT-AP.de catalogue, and the city's Gemeindeschlüssel.
+    open_data_licence: str = "http://dcat-ap.de/def/licenses/dl-by-de/2.0"
+    open_data_attribution: str = "Stadt Duisburg / Stadtmelder"
+    open_data_publisher: str = "Stadt Duisburg"
+    open_data_contact_email: str | None = None
+    open_data_municipality_key: str = "05112000"
+
     # Checks the feedback and unsubscribe links that notify signs: the same Secret key as notify.
     link_secret: SecretStr = Field(
         SecretStr(DEVELOPMENT_LINK_SECRET), validation_alias="NOTIFY_LINK_SECRET"
