@@ -10,7 +10,6 @@ from faststream.kafka import KafkaBroker
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
@@ -29,7 +28,6 @@ from stadtmelder_reports.core.outbox import OutboxRelay
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.erasure import wiring as erasure
 from stadtmelder_reports.fleet_pages import wiring as fleet_pages
-from stadtmelder_reports.http.errors import EXCEPTION_HANDLERS
 from stadtmelder_reports.http.health import HealthController
 from stadtmelder_reports.http.observability import (
     http_metrics,
@@ -59,7 +57,7 @@ from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.staff import wiring as staff
 from stadtmelder_reports.staff.api import BEARER_SCHEME, StaffController
 from stadtmelder_reports.staff.service import WorkService
-from stadtmelder_reports.web.error_pages import on_http_error_page
+from stadtmelder_reports.web.error_pages import PAGE_EXCEPTION_HANDLERS
 from stadtmelder_reports.web.geocoding import Geocoder, NominatimGeocoder
 from stadtmelder_reports.web.rendering import WebSettings
 from stadtmelder_reports.web.routes import web_router, web_settings, web_template_config
@@ -295,7 +293,7 @@ def build_app(
         # Backstops behind RequestLimits, which holds each route to its own, smaller limits.
         request_max_body_size=largest_body,
         multipart_form_part_limit=MAX_FIELDS,
-        exception_handlers={**EXCEPTION_HANDLERS, HTTPException: on_http_error_page},
+        exception_handlers=PAGE_EXCEPTION_HANDLERS,
         lifespan=[photo_workers, lifespan],
         template_config=web_template_config(),
         # Logging is configured once by the entry point (JSON on stdout), not by Litestar.

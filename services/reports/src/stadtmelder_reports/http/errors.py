@@ -1,6 +1,7 @@
 """The one place where errors become HTTP responses: a status, a code, a sentence, the fields."""
 
 import logging
+import secrets
 import traceback
 from typing import Any
 
@@ -192,29 +193,34 @@ def on_storage_unavailable(_: AnyRequest, exc: ConnectionFailure) -> Response[Bo
     return response
 
 
-def log_unexpected(request: AnyRequest, exc: Exception) -> None:
-    """For the operator: the exception's type, the route and where it was raised. Not the path,
-    which may hold a tracking token, nor the message, which may quote what a person sent (a
-    database error quotes the document)."""
+def log_unexpected(request: AnyRequest, exc: Exception) -> str:
+    """For the operator: the exception's type, the route and where it was raised, under a
+    reference the person who met it can quote. Not the path, which may hold a tracking token,
+    nor the message, which may quote what a person sent (a database error quotes the document)."""
+    reference = secrets.token_hex(4).upper()
     route = request.scope.get("path_template", "an unknown route")
     raised_at = "".join(traceback.format_tb(exc.__traceback__))
     log.error(
-        "unexpected %s on %s %s; raised at:\n%s",
+        "unexpected %s on %s %s (reference %s); raised at:\n%s",
         type(exc).__name__,
         request.method,
         route,
+        reference,
         raised_at,
     )
+    return reference
 
 
 def on_unexpected(request: AnyRequest, exc: Exception) -> Response[Body]:
     """A bug or a failure we did not foresee: logged, and answered with a body like every
-    other error."""
-    log_unexpected(request, exc)
+    other error, with the log's reference and never a stack trace."""
+    reference = log_unexpected(request, exc)
     return error_response(
         HTTP_500_INTERNAL_SERVER_ERROR,
         "internal_error",
-        "Something went wrong on our side. Please try again later; if it keeps happening, tell us.",
+        "Something went wrong on our side. Please try again later; if it keeps happening, tell "
+        f"us the reference {reference}.",
+        reference=reference,
     )
 
 
@@ -224,7 +230,10 @@ def on_request_refused(_: AnyRequest, exc: RequestRefused) -> Response[Body]:
     return error_response(exc.status_code, exc.code, exc.detail)
 
 
-def on_http_error(_: AnyRequest, exc: HTTPException) -> Response[Body]:
+def on_http_error(request: AnyRequest, exc: HTTPException) -> Response[Body]:
+    if exc.status_code == HTTP_500_INTERNAL_SERVER_ERROR:
+        # Litestar's own (a dependency that failed its check): a bug to log like any other.
+        return on_unexpected(request, exc)
     code = {
         404: "not_found",
         405: "method_not_allowed",

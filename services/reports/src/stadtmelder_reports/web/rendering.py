@@ -8,6 +8,7 @@ from urllib.parse import urlencode, urlsplit
 
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
+from litestar import MediaType
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
@@ -81,10 +82,12 @@ def page(
     template: str,
     status_code: int = 200,
     private: bool = False,
+    language: LanguageCode | None = None,
     **context: Any,
 ) -> Template:
-    """A rendered page; `private` pages (tracking links, staff) are never cached or referred."""
-    language = choose_language(request)
+    """A rendered page; `private` pages (tracking links, staff) are never cached or referred.
+    `language` when the caller knows it better (a mail link names its mail's language)."""
+    language = language or choose_language(request)
     web = web_settings_of(request)
     headers = {
         "content-security-policy": web.content_security_policy(),
@@ -118,6 +121,8 @@ def page(
         status_code=status_code,
         headers=headers,
         cookies=cookies,
+        # Also where the route answers apps in JSON (mail links, error pages).
+        media_type=MediaType.HTML,
     )
 
 
