@@ -48,6 +48,16 @@ $(ASYNCAPI_SCHEMA)/node_modules/.installed: $(ASYNCAPI_SCHEMA)/package.json $(AS
 	@cd $(ASYNCAPI_SCHEMA) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+LOCAL_OIDC := deploy/local/oidc
+
+# The local OpenID Provider that `make run` and the tests sign staff in with (panva's
+# oidc-provider), pinned in package-lock.json.
+$(LOCAL_OIDC)/node_modules/.installed: $(LOCAL_OIDC)/package.json $(LOCAL_OIDC)/package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm is required for the local sign-in server — install Node.js (e.g. apt-get install nodejs npm) and retry"; exit 2; }
+	@echo "install: local sign-in server from package-lock.json ..."
+	@cd $(LOCAL_OIDC) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 # Debian's Chromium for the browser tests; installed as root (CI), else named in one line.
 browser:
 	@command -v chromium >/dev/null || { \
@@ -62,12 +72,14 @@ CATALOGUES := $(patsubst %.po,%.mo,$(wildcard services/*/src/*/locale/*/LC_MESSA
 %.mo: %.po $(VENV_STAMP)
 	@.venv/bin/pybabel compile --statistics -i $< -o $@
 
-install: $(VENV_STAMP) $(WEB_ASSETS)/node_modules/.installed $(ASYNCAPI_SCHEMA)/node_modules/.installed $(CATALOGUES) ## Install the Python and front-end dependencies (pinned in uv.lock, package-lock.json)
+install: $(VENV_STAMP) $(WEB_ASSETS)/node_modules/.installed $(ASYNCAPI_SCHEMA)/node_modules/.installed $(LOCAL_OIDC)/node_modules/.installed $(CATALOGUES) ## Install the Python and front-end dependencies (pinned in uv.lock, package-lock.json)
 
-run: install ## Start the whole system locally (Kafka, FerretDB on SQLite or STADTMELDER_DB_BACKEND=postgresql, SMTP sink, four services)
+run: install ## Start the whole system locally (Kafka, FerretDB on SQLite or STADTMELDER_DB_BACKEND=postgresql, SMTP sink, sign-in server, four services)
 	@$(STACK) start
 	@echo
 	@echo "Stadtmelder runs on http://127.0.0.1:8000 (API under /api/v1, OpenAPI at /schema)."
+	@echo "Staff pages: http://127.0.0.1:8000/staff — sign in at the local sign-in server as"
+	@echo "  clerk-licht / stadtmelder (street lights clerk; more in deploy/local/oidc/users.json)."
 	@echo "Mails land in var/mail/. Try:"
 	@echo "  curl -s -X POST http://127.0.0.1:8000/api/v1/reports -H 'content-type: application/json' \\"
 	@echo "    -d '{\"category\":\"street_light_out\",\"description\":\"Laterne dunkel\",\"lat\":51.4344,\"lon\":6.7623,\"email\":\"you@example.org\"}'"

@@ -23,11 +23,12 @@ from pathlib import Path
 
 # The sibling module, also when this script is loaded by path (tests, bench) rather than run.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import oidc_server
 import postgresql_cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
-ORDER = ("kafka", "postgresql", "ferretdb", "smtp", "reports", "routing", "notify", "fleet")
+ORDER = ("kafka", "postgresql", "ferretdb", "smtp", "oidc", "reports", "routing", "notify", "fleet")
 SERVICE_MODULES = {
     "reports": "stadtmelder_reports",
     "routing": "stadtmelder_routing",
@@ -463,6 +464,7 @@ def service_environment(profile: Profile, environ: Mapping[str, str]) -> dict[st
         servers["REPORTS_SUBMISSIONS_PER_MINUTE"] = "100000"
         # Spans as JSON lines, so the tests can follow one report's trace through all services.
         servers["TRACES_DIR"] = str(profile.state_dir / "traces")
+    servers |= oidc_server.service_settings(profile.reports_port, environ, profile.environment_wins)
     env = dict(environ)
     for name, value in servers.items():
         if profile.environment_wins:
@@ -550,6 +552,12 @@ def components(profile: Profile, environ: Mapping[str, str] | None = None) -> di
             smtp_answers,
             env=python_env,
             replaced_by=replaced.get("smtp"),
+        ),
+        Component(
+            **oidc_server.component_fields(
+                profile.reports_port, environ, profile.environment_wins, MissingPrerequisiteError
+            ),
+            env=python_env,
         ),
         *(
             Component(

@@ -29,8 +29,8 @@ from stadtmelder_reports.fleet_pages.views import plan_map, plan_view
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_reports.staff.auth import LOCAL_ISSUER, LocalKeys, TokenVerifier
-from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
-from stadtmelder_reports.web.staff_pages import SESSION_COOKIE
+from stadtmelder_reports.staff.sign_in.pages import SESSION_COOKIE
+from stadtmelder_reports.staff.token import ensure_signing_key
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.emptying_plans import EmptyingPlanRequested
@@ -38,6 +38,7 @@ from stadtmelder_shared.events import Location
 from tests.container_fakes import InMemoryContainerStore
 from tests.fakes import RecordingPublisher
 from tests.fleet_view_fakes import InMemoryPlanStore, InMemoryRoadConditionStore
+from tests.staff_sessions import session_cookie
 from tests.unit.test_fleet_road_layer import NOW, PIECES, RULES
 
 AUDIENCE = "stadtmelder-staff"
@@ -75,8 +76,8 @@ class Site:
     clock: Clock
 
     def sign_in(self, *roles: str) -> None:
-        token = issue_token(self.key, "planner-1", list(roles), None, AUDIENCE)
-        self.client.cookies.set(SESSION_COOKIE, token, path="/staff")
+        cookie = session_cookie(self.client.app, "planner-1", list(roles))  # type: ignore[arg-type]
+        self.client.cookies.set(SESSION_COOKIE, cookie, path="/staff")
 
     async def fleet_answers(self) -> None:
         """Fleet's consumer answers the requests sent since, and reports' consumer keeps it."""
@@ -286,7 +287,7 @@ async def test_the_plan_page_is_for_dispatchers_and_admins_only(site: Site) -> N
     download = await site.client.get("/staff/road-conditions/export")
 
     assert anonymous.status_code == 303
-    assert anonymous.headers["location"] == "/staff/login"
+    assert anonymous.headers["location"] == "/staff/login?next=%2Fstaff%2Femptying-plan"
     assert clerk.status_code == 403
     assert download.status_code == 403
     assert site.kafka.published == []

@@ -57,6 +57,7 @@ from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.staff import wiring as staff
 from stadtmelder_reports.staff.api import BEARER_SCHEME, StaffController
 from stadtmelder_reports.staff.service import WorkService
+from stadtmelder_reports.staff.sign_in import wiring as sign_in
 from stadtmelder_reports.web.error_pages import PAGE_EXCEPTION_HANDLERS
 from stadtmelder_reports.web.geocoding import Geocoder, NominatimGeocoder
 from stadtmelder_reports.web.rendering import WebSettings
@@ -149,6 +150,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
             verifier,
             on_events_pending=relay.wake,
         )
+        sign_in.register(app.state, settings, directory, verifier)
         register_handlers(broker, report_core.service, work, settings.kafka_group_id)
         sensor_reports.register(
             broker, database, report_core.service, work, settings.kafka_group_id

@@ -41,6 +41,24 @@ class ReportsSettings(ServiceSettings):
     staff_issuer: str | None = None
     staff_audience: str = "stadtmelder-staff"
     staff_signing_key_file: Path = Path("var/staff-signing-key.pem")
+    # Staff pages sign in through the city's OpenID Provider (authorization code flow with
+    # PKCE); discovery at <issuer>/.well-known/openid-configuration. docs/operations.md shows
+    # Keycloak's and Entra ID's values.
+    oidc_issuer: str | None = None
+    oidc_client_id: str = "stadtmelder"
+    # Empty for a public client (PKCE alone); set for a confidential one (client_secret_basic).
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = "openid profile"
+    # Claim names (or dotted paths such as realm_access.roles) and, as JSON objects, how the
+    # provider's values read here: {"Stadtmelder.Clerk": "clerk"}, {"/wbd-strasse": "wbd-strasse"}.
+    oidc_roles_claim: str = "roles"
+    oidc_department_claim: str = "department"
+    oidc_role_values: dict[str, str] = Field(default_factory=dict)
+    oidc_department_values: dict[str, str] = Field(default_factory=dict)
+    staff_session_hours: float = Field(8.0, gt=0, le=24)
+    # Local development only (`make run`, tests): the sign-in page also takes a pasted
+    # `make token` token. Off in production.
+    staff_development_tokens: bool = False
 
     # Web pages: the map's tile server (an operator's own in production; the pages stay usable
     # without tiles) and the folder `npm ci` filled with Leaflet (services/reports/web-assets).

@@ -7,6 +7,7 @@ signs its own tokens (`make token`) with a local private key and verifies with i
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -38,6 +39,12 @@ class StaffMember:
     user_id: str
     roles: frozenset[Role]
     department_id: str | None = None
+    # As the identity provider spells it, for the page header; empty for development tokens.
+    name: str = ""
+
+    @property
+    def shown_as(self) -> str:
+        return self.name or self.user_id
 
     @property
     def role(self) -> Role:
@@ -149,6 +156,11 @@ class TokenVerifier:
         self._directory = directory
 
     async def verify(self, token: str) -> StaffMember:
+        member, _ = await self.verify_with_expiry(token)
+        return member
+
+    async def verify_with_expiry(self, token: str) -> tuple[StaffMember, datetime]:
+        """The member and when the token ends, so a session made of it ends no later."""
         try:
             key = await self._keys.key_for(token)
             allowed = algorithms_for(key)
@@ -164,7 +176,8 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as error:
             raise NotAuthenticated(f"The token is not valid: {error}.") from None
-        return staff_member(claims, self._directory)
+        expires = datetime.fromtimestamp(claims["exp"], UTC)
+        return staff_member(claims, self._directory), expires
 
 
 class StaffAuthentication(AbstractAuthenticationMiddleware):

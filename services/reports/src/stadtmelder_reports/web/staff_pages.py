@@ -1,7 +1,6 @@
 """Staff pages under /staff: sign-in, the department queue, triage and working one report.
 
-The session is an HttpOnly, SameSite=Strict cookie holding the staff bearer token, checked
-like the staff API's header on every request; form posts carry a CSRF token as well.
+The session is a signed cookie (staff/sign_in/); form posts carry a CSRF token as well.
 """
 
 import hashlib
@@ -10,7 +9,7 @@ from typing import Any
 
 from litestar import Controller, Response, Router, get, post
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import Cookie, FormMultiDict
+from litestar.datastructures import FormMultiDict
 from litestar.exceptions import NotFoundException
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
@@ -34,19 +33,25 @@ from stadtmelder_reports.errors import (
 )
 from stadtmelder_reports.http.requests import AnyRequest, Work
 from stadtmelder_reports.moderation.domain import may_moderate
-from stadtmelder_reports.staff.auth import StaffMember, TokenVerifier
+from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.staff.schemas import queue_item, staff_view
 from stadtmelder_reports.staff.service import QueueFilters, WorkService
+from stadtmelder_reports.staff.sign_in.domain import STAFF_HOME, SignInFailed
+from stadtmelder_reports.staff.sign_in.pages import (
+    SignInPages,
+    current_session,
+    problem_page,
+    sign_in_first,
+)
 from stadtmelder_reports.staff.workflow import TransitionRequest, allowed_next
-from stadtmelder_reports.web.rendering import WebSettings, choose_language, page, see_other
+from stadtmelder_reports.web.rendering import choose_language, page, see_other
 from stadtmelder_reports.web.report_pages import on_not_found
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_reports.web.views import map_points, readable_answers
 from stadtmelder_shared.events import Reporter
 
-SESSION_COOKIE = "stadtmelder_staff"
 CSRF_COOKIE = "stadtmelder_staff_csrf"
-STAFF_PATH = "/staff"
+STAFF_PATH = STAFF_HOME
 # One page of work; a department with more open reports filters by overdue first.
 QUEUE_PAGE = 200
 # Work the page can hand back to the person as a sentence, with the form shown again.
@@ -60,23 +65,15 @@ WORK_PROBLEMS = (
 
 
 async def signed_in(request: AnyRequest) -> StaffMember:
-    """The staff member whose token the session cookie holds; NotAuthenticated without one."""
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
+    """The staff member this browser's session names; NotAuthenticated without a session."""
+    session = current_session(request)
+    if session is None:
         raise NotAuthenticated("Sign in first.")
-    verifier: TokenVerifier = request.app.state.staff_verifier
-    return await verifier.verify(token)
-
-
-def web_settings_of(request: AnyRequest) -> WebSettings:
-    web: WebSettings = request.route_handler.opt["web"]
-    return web
+    return session.member
 
 
 def on_not_authenticated(request: AnyRequest, _: NotAuthenticated) -> Response[Any]:
-    response = see_other(f"{STAFF_PATH}/login")
-    response.delete_cookie(SESSION_COOKIE, path=STAFF_PATH)
-    return response
+    return sign_in_first(request)
 
 
 def on_not_allowed(request: AnyRequest, error: NotAllowed) -> Response[Any]:
@@ -108,40 +105,6 @@ class StaffPages(Controller):
     exception_handlers: ExceptionHandlersMap = {  # noqa: RUF012 (read by Litestar)
         ReportNotFound: on_not_found,
     }
-
-    @get("/login")
-    async def login_form(self, request: AnyRequest) -> Template:
-        return page(request, "staff_login.html.j2", private=True)
-
-    @post("/login")
-    async def login(self, request: AnyRequest, work: Work) -> Template | Redirect:
-        form = await request.form()
-        token = str(form.get("token") or "").strip()
-        verifier: TokenVerifier = request.app.state.staff_verifier
-        t = Words(choose_language(request))
-        try:
-            await verifier.verify(token)
-        except (NotAuthenticated, NotAllowed) as error:
-            failed = t("staff_login_failed", reason=str(error))
-            return page(request, "staff_login.html.j2", 401, private=True, problem=failed)
-        response = see_other(STAFF_PATH)
-        response.cookies.append(
-            Cookie(
-                key=SESSION_COOKIE,
-                value=token,
-                path=STAFF_PATH,
-                httponly=True,
-                samesite="strict",
-                secure=web_settings_of(request).secure_cookies,
-            )
-        )
-        return response
-
-    @post("/logout")
-    async def logout(self) -> Redirect:
-        response = see_other(f"{STAFF_PATH}/login")
-        response.delete_cookie(SESSION_COOKIE, path=STAFF_PATH)
-        return response
 
     @get("/")
     async def start(self, request: AnyRequest) -> Redirect:
@@ -342,17 +305,19 @@ def staff_router(
         cookie_name=CSRF_COOKIE,
         cookie_path=STAFF_PATH,
         cookie_httponly=True,
-        cookie_samesite="strict",
+        # Lax like the session: a page opened from a mail link can post its forms at once.
+        cookie_samesite="lax",
         cookie_secure=secure_cookies,
     )
     return Router(
         path=STAFF_PATH,
-        route_handlers=[StaffPages, *pages],
+        route_handlers=[SignInPages, StaffPages, *pages],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
         # The other pages under /staff send a signed-out person to the sign-in too.
         exception_handlers={
             NotAuthenticated: on_not_authenticated,
             NotAllowed: on_not_allowed,
+            SignInFailed: problem_page,
         },
         include_in_schema=False,
     )

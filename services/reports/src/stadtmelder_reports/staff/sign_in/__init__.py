@@ -1,0 +1,1 @@
+"""Staff sign-in to the pages: OpenID Connect with PKCE, signed session cookies."""
