@@ -4,9 +4,8 @@ reports service's staff sign-in at it."""
 
 from __future__ import annotations
 
-import http.client
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,25 +48,15 @@ def service_settings(
     return found
 
 
-def answers(server_port: int) -> bool:
-    """The provider serves its discovery document."""
-    connection = http.client.HTTPConnection(HOST, server_port, timeout=2)
-    try:
-        connection.request("GET", "/.well-known/openid-configuration")
-        return connection.getresponse().status == 200
-    except (OSError, http.client.HTTPException):
-        return False
-    finally:
-        connection.close()
-
-
 def component_fields(
     reports_port: int,
     environ: Mapping[str, str],
     environment_wins: bool,
     missing: type[Exception],
+    is_ready: Callable[[int], bool],
 ) -> dict[str, Any]:
-    """The keyword arguments of stack.py's Component for the provider."""
+    """The keyword arguments of stack.py's Component for the provider; it listens only once
+    it is set up, so an open port (`is_ready`) means ready."""
 
     def prepare() -> None:
         if shutil.which("node") is None:
@@ -87,7 +76,7 @@ def component_fields(
             "--client-base",
             f"http://{HOST}:{reports_port}",
         ),
-        "is_ready": answers,
+        "is_ready": is_ready,
         "cwd": HERE,
         "prepare": prepare,
         "replaced_by": ISSUER_VARIABLE if external_issuer(environ, environment_wins) else None,

@@ -555,7 +555,11 @@ def components(profile: Profile, environ: Mapping[str, str] | None = None) -> di
         ),
         Component(
             **oidc_server.component_fields(
-                profile.reports_port, environ, profile.environment_wins, MissingPrerequisiteError
+                profile.reports_port,
+                environ,
+                profile.environment_wins,
+                MissingPrerequisiteError,
+                port_open,
             ),
             env=python_env,
         ),

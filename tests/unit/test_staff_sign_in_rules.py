@@ -7,16 +7,8 @@ import pytest
 
 from stadtmelder_reports.errors import NotAllowed
 from stadtmelder_reports.staff.auth import StaffMember
+from stadtmelder_reports.staff.sign_in import domain
 from stadtmelder_reports.staff.sign_in.cookies import CookieSeal, Session
-from stadtmelder_reports.staff.sign_in.domain import (
-    ClaimMapping,
-    LoginAttempt,
-    SignInFailed,
-    code_challenge,
-    member_from_claims,
-    safe_return_path,
-    session_ends,
-)
 from stadtmelder_shared.departments import load_directory
 
 DIRECTORY = load_directory()
@@ -27,11 +19,11 @@ def test_the_pkce_challenge_is_rfc_7636s_s256_of_the_verifier() -> None:
     # RFC 7636, Appendix B.
     verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 
-    assert code_challenge(verifier) == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    assert domain.code_challenge(verifier) == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 
 
 def test_every_sign_in_gets_its_own_unguessable_state_nonce_and_verifier() -> None:
-    first, second = LoginAttempt(), LoginAttempt()
+    first, second = domain.LoginAttempt(), domain.LoginAttempt()
 
     assert len({first.state, first.nonce, first.code_verifier, second.state}) == 4
     # RFC 7636 4.1: 43 to 128 characters.
@@ -40,18 +32,18 @@ def test_every_sign_in_gets_its_own_unguessable_state_nonce_and_verifier() -> No
 
 @pytest.mark.parametrize("returned", [None, "", "another-state"])
 def test_an_answer_with_another_state_is_refused(returned: str | None) -> None:
-    with pytest.raises(SignInFailed) as failed:
-        LoginAttempt().check_state(returned)
+    with pytest.raises(domain.SignInFailed) as failed:
+        domain.LoginAttempt().check_state(returned)
 
     assert failed.value.reason == "state"
 
 
 def test_an_id_token_with_another_nonce_is_refused() -> None:
-    attempt = LoginAttempt()
+    attempt = domain.LoginAttempt()
     attempt.check_nonce({"nonce": attempt.nonce})
 
-    with pytest.raises(SignInFailed) as failed:
-        attempt.check_nonce({"nonce": LoginAttempt().nonce})
+    with pytest.raises(domain.SignInFailed) as failed:
+        attempt.check_nonce({"nonce": domain.LoginAttempt().nonce})
 
     assert failed.value.reason == "token"
 
@@ -75,7 +67,7 @@ def test_an_id_token_with_another_nonce_is_refused() -> None:
 def test_a_sign_in_returns_only_to_a_staff_page_of_this_site(
     asked: str | None, goes_to: str
 ) -> None:
-    assert safe_return_path(asked) == goes_to
+    assert domain.safe_return_path(asked) == goes_to
 
 
 def test_the_default_claims_name_roles_and_department() -> None:
@@ -86,13 +78,13 @@ def test_the_default_claims_name_roles_and_department() -> None:
         "department": "stadt-licht",
     }
 
-    member = member_from_claims(claims, ClaimMapping(), DIRECTORY)
+    member = domain.member_from_claims(claims, domain.ClaimMapping(), DIRECTORY)
 
     assert member == StaffMember("u-1", frozenset({"clerk"}), "stadt-licht", name="Lena Licht")
 
 
 def test_entra_id_app_roles_and_a_keycloak_group_path_map_to_staff_roles() -> None:
-    mapping = ClaimMapping(
+    mapping = domain.ClaimMapping(
         roles_claim="realm_access.roles",
         department_claim="groups",
         role_values={"Stadtmelder.Dispatcher": "dispatcher"},
@@ -104,7 +96,7 @@ def test_entra_id_app_roles_and_a_keycloak_group_path_map_to_staff_roles() -> No
         "groups": ["/alle", "/wbd/strasse"],
     }
 
-    member = member_from_claims(claims, mapping, DIRECTORY)
+    member = domain.member_from_claims(claims, mapping, DIRECTORY)
 
     assert (member.roles, member.department_id) == (frozenset({"dispatcher"}), "wbd-strasse")
 
@@ -122,12 +114,12 @@ def test_an_account_without_a_staff_role_or_known_department_gets_no_session(
     claims: dict[str, object],
 ) -> None:
     with pytest.raises(NotAllowed):
-        member_from_claims(claims, ClaimMapping(), DIRECTORY)
+        domain.member_from_claims(claims, domain.ClaimMapping(), DIRECTORY)
 
 
 def test_a_session_lasts_the_configured_hours_but_not_beyond_a_pasted_tokens_end() -> None:
-    assert session_ends(NOW, 8) == NOW + timedelta(hours=8)
-    assert session_ends(NOW, 8, NOW + timedelta(hours=1)) == NOW + timedelta(hours=1)
+    assert domain.session_ends(NOW, 8) == NOW + timedelta(hours=8)
+    assert domain.session_ends(NOW, 8, NOW + timedelta(hours=1)) == NOW + timedelta(hours=1)
 
 
 def test_the_session_cookie_holds_the_member_until_it_expires() -> None:
@@ -151,7 +143,7 @@ def test_a_forged_or_foreign_cookie_opens_no_session() -> None:
     member = StaffMember("u-1", frozenset({"admin"}))
     future = datetime.now(UTC) + timedelta(hours=1)
     sealed = other.seal_session(Session(member, future, "oidc"))
-    attempt = seal.seal_attempt(LoginAttempt(), NOW)
+    attempt = seal.seal_attempt(domain.LoginAttempt(), NOW)
 
     assert seal.open_session(sealed) is None
     assert seal.open_session(attempt) is None
@@ -160,7 +152,7 @@ def test_a_forged_or_foreign_cookie_opens_no_session() -> None:
 
 def test_a_sign_in_attempt_survives_the_round_trip_for_fifteen_minutes_only() -> None:
     seal = CookieSeal("a-secret-of-this-server-long-enough")
-    attempt = LoginAttempt(return_to="/staff/reports/R-1")
+    attempt = domain.LoginAttempt(return_to="/staff/reports/R-1")
     now = datetime.now(UTC)
 
     assert seal.open_attempt(seal.seal_attempt(attempt, now)) == attempt

@@ -7,9 +7,8 @@ session is short (REPORTS_STAFF_SESSION_HOURS).
 """
 
 import hashlib
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import jwt
 
@@ -25,8 +24,9 @@ ATTEMPT_MINUTES = 15
 Via = Literal["oidc", "development-token"]
 
 
-@dataclass(frozen=True)
-class Session:
+class Session(NamedTuple):
+    """Who is signed in, until when, and how (the provider, or a pasted development token)."""
+
     member: StaffMember
     expires: datetime
     via: Via
