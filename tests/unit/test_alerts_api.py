@@ -11,13 +11,13 @@ from litestar.di import Provide
 from litestar.testing import AsyncTestClient
 
 from stadtmelder_reports.alerts.api import AlertsController
-from stadtmelder_reports.alerts.pages import message_page
 from stadtmelder_reports.alerts.service import AlertService
 from stadtmelder_reports.alerts.store import AlertOutbox, load_districts
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.outbox import OutboxRelay
-from stadtmelder_reports.http.errors import EXCEPTION_HANDLERS
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
+from stadtmelder_reports.web.error_pages import PAGE_EXCEPTION_HANDLERS
+from stadtmelder_reports.web.routes import web_template_config
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import AreaAlertCancelled, AreaAlertConfirmed, AreaAlertRequested
 from stadtmelder_shared.sealing import Purpose, Sealed, open_sealed
@@ -75,8 +75,9 @@ class Alerts:
                 "alerts": Provide(lambda: self.service, sync_to_thread=False),
                 "limiter": Provide(lambda: self.limiter, sync_to_thread=False),
             },
-            exception_handlers=EXCEPTION_HANDLERS,
+            exception_handlers=PAGE_EXCEPTION_HANDLERS,
             logging_config=None,
+            template_config=web_template_config(),
         )
 
     def events(self) -> list[Any]:
@@ -293,10 +294,16 @@ async def test_a_page_never_echoes_markup_from_the_link(client: Any) -> None:
         "/api/v1/alerts/confirm/nope", params={"lang": hostile}, headers=BROWSER
     )
 
+    unknown = await client.get(
+        "/api/v1/alerts/confirm/nope", headers={**BROWSER, "accept-language": hostile}
+    )
+
     assert refused.status_code == 400
-    assert refused.headers["content-type"].startswith("application/json")
-    assert "<script>" not in message_page("link_invalid", hostile)
-    assert '<html lang="de">' in message_page("link_invalid", hostile)
+    assert unknown.status_code == 404
+    for answer in (refused, unknown):
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "<script>x" not in answer.text
+        assert '<html lang="de">' in answer.text
 
 
 # --- cancelling ---------------------------------------------------------------------------------

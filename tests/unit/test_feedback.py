@@ -478,3 +478,49 @@ async def test_the_tracking_token_travels_to_notify_but_is_never_shown_publicly(
     listed = await client.get("/api/v1/reports")
     assert token not in shown.text
     assert token not in listed.text
+
+
+# --- the pages behind the links: the site's frame, the language just chosen ------------------
+
+
+async def test_the_unsubscribe_page_follows_the_language_just_chosen_for_the_mails(
+    system: System, client: AsyncTestClient[Litestar]
+) -> None:
+    report_id = await system.a_report()
+    german_browser = {**BROWSER, "accept-language": "de-DE,de;q=0.9"}
+
+    chosen = await client.post(
+        preferences_path(report_id), data={"language": "en"}, headers=german_browser
+    )
+    unsubscribe = await client.get(unsubscribe_path(report_id), headers=german_browser)
+
+    assert '<html lang="en">' in chosen.text
+    assert "Saved. We will write to you about this report as you chose." in chosen.text
+    assert '<html lang="en">' in unsubscribe.text
+    assert f"No more e-mails about report {report_id}?" in unsubscribe.text
+
+
+async def test_the_unsubscribe_link_of_an_english_mail_opens_in_english_in_the_sites_frame(
+    system: System, client: AsyncTestClient[Litestar]
+) -> None:
+    report_id = await system.a_report()
+    link = LINKS.unsubscribe(report_id, ANNA, "en").removeprefix(BASE)
+
+    page = await client.get(link, headers={**BROWSER, "accept-language": "de"})
+
+    assert '<html lang="en">' in page.text
+    assert 'class="main-nav"' in page.text, "the site's menu"
+    assert 'class="bottom"' in page.text, "the site's footer"
+    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["referrer-policy"] == "no-referrer"
+
+
+async def test_the_feedback_form_says_what_becomes_public_before_it_is_sent(
+    system: System, client: AsyncTestClient[Litestar]
+) -> None:
+    report_id = await system.a_resolved_report()
+
+    page = await client.get(feedback_path(report_id), params={"lang": "en"}, headers=BROWSER)
+
+    assert "your rating appear with the date, but without your name" in page.text
+    assert 'aria-describedby="public-hint"' in page.text

@@ -35,10 +35,12 @@ class MailLinks:
     def tracking(self, tracking_token: str, language: str) -> str:
         return f"{self._base}/track/{quote(tracking_token)}?lang={language}"
 
-    def unsubscribe(self, report_id: str, address: str) -> str:
-        """Also the `List-Unsubscribe` target: a POST to it unsubscribes in one click."""
+    def unsubscribe(self, report_id: str, address: str, language: str | None = None) -> str:
+        """Also the `List-Unsubscribe` target: a POST to it unsubscribes in one click. Its page
+        speaks the mail's `language`, which may be one chosen since the report was made."""
         token = self._token(LinkPurpose.PREFERENCES, report_id, address)
-        return f"{self._base}/api/v1/notifications/unsubscribe/{token}"
+        shown = f"?lang={language}" if language else ""
+        return f"{self._base}/api/v1/notifications/unsubscribe/{token}{shown}"
 
     def language(self, report_id: str, address: str, language: str) -> str:
         token = self._token(LinkPurpose.PREFERENCES, report_id, address)

@@ -54,7 +54,7 @@ def _citizen_mail(letter: Letter, event_id: str, report_id: str, to: str, links:
         for code in LANGUAGES
         if code != letter.language
     )
-    unsubscribe = links.unsubscribe(report_id, to)
+    unsubscribe = links.unsubscribe(report_id, to, letter.language)
     footer: tuple[Block, ...] = (
         Paragraph(t("footer_why").format(report_id=report_id)),
         Links(

@@ -140,8 +140,7 @@ def _answer(
     language = lang or subscription.language
     if not wants_html(request):
         return Response(alert_out(subscription, alerts, language), status_code=200)
-    body = step_page(subscription, alerts, step, language)
-    return Response(body, media_type=MediaType.HTML, status_code=200)
+    return step_page(request, subscription, alerts, step, language)
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -151,8 +150,7 @@ def _error(
     request: AnyRequest, status: int, code: str, detail: str, message: Message
 ) -> Response[Any]:
     if wants_html(request):
-        body = message_page(message, request.query_params.get("lang"))
-        return Response(body, media_type=MediaType.HTML, status_code=status)
+        return message_page(request, message, status)
     return error_response(status, code, detail)
 
 

@@ -1,20 +1,19 @@
 """The small pages the alert links open in a browser, from the `alert_link` template."""
 
-from functools import cache
-from pathlib import Path
 from typing import Literal
 
-from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
+from litestar.response import Template
 
 from stadtmelder_reports.alerts.domain import Subscription
 from stadtmelder_reports.alerts.service import AlertService
-from stadtmelder_reports.citizen_links.languages import preferred_language
+from stadtmelder_reports.citizen_links.languages import link_language, preferred_language
+from stadtmelder_reports.citizen_links.pages import link_page
+from stadtmelder_reports.http.requests import AnyRequest
 from stadtmelder_reports.http.schemas import LanguageCode
 from stadtmelder_reports.web.texts import N_, Words
 
 Step = Literal["confirm_question", "confirmed", "cancel_question", "cancelled"]
 Message = Literal["link_invalid", "was_cancelled"]
-TEMPLATES = Path(__file__).parent.parent / "web" / "templates"
 
 # The catalogue keys of each step's title, text and button, and of each frequency.
 _TITLE = {
@@ -43,15 +42,6 @@ def known_language(language: str | None) -> LanguageCode:
     return preferred_language("", language)
 
 
-@cache
-def _template() -> Template:
-    """Loaded at the first page, not at import; the answers are plain strings (no app needed)."""
-    environment = Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["j2"]), auto_reload=False
-    )
-    return environment.get_template("alert_link.html.j2")
-
-
 def describe(subscription: Subscription, alerts: AlertService, language: str) -> str:
     """One line saying what the alert sends, where and how often."""
     t, area = Words(known_language(language)), subscription.area
@@ -72,26 +62,37 @@ def describe(subscription: Subscription, alerts: AlertService, language: str) ->
     return t("alert_link_summary", what=what, where=where, how=t(_HOW[subscription.frequency]))
 
 
-def step_page(subscription: Subscription, alerts: AlertService, step: Step, language: str) -> str:
-    """The question a link asks (with its button), or what a click did."""
-    t = Words(known_language(language))
+def step_page(
+    request: AnyRequest,
+    subscription: Subscription,
+    alerts: AlertService,
+    step: Step,
+    language: str,
+) -> Template:
+    """The question a link asks (with its button), or what a click did, in the site's frame."""
+    t = Words(link_language(request, language))
     if step == "confirm_question" and subscription.status == "confirmed":
         step = "confirmed"
     if subscription.status == "cancelled":
         step = "cancelled"
     button = _BUTTON.get(step)
-    return _page(
+    return link_page(
+        request,
+        "alert_link.html.j2",
         t.language,
         t(_TITLE[step]),
-        t(_TEXT[step], summary=describe(subscription, alerts, language)),
-        t(button) if button else None,
+        text=t(_TEXT[step], summary=describe(subscription, alerts, t.language)),
+        button=t(button) if button else None,
     )
 
 
-def message_page(message: Message, language: str | None) -> str:
-    t = Words(known_language(language))
-    return _page(t.language, "Stadtmelder", t(_TEXT[message]))
-
-
-def _page(language: str, title: str, text: str, button: str | None = None) -> str:
-    return _template().render(lang=language, title=title, text=text, button=button)
+def message_page(request: AnyRequest, message: Message, status_code: int) -> Template:
+    t = Words(link_language(request))
+    return link_page(
+        request,
+        "alert_link.html.j2",
+        t.language,
+        t("links_problem"),
+        status_code,
+        text=t(_TEXT[message]),
+    )

@@ -22,7 +22,7 @@ from stadtmelder_reports.citizen_links.domain import (
     FeedbackNotAsked,
     given_feedback,
 )
-from stadtmelder_reports.citizen_links.languages import page_language
+from stadtmelder_reports.citizen_links.languages import link_language
 from stadtmelder_reports.citizen_links.service import record_answer
 from stadtmelder_reports.core.domain import (
     FEEDBACK_COMMENT_MAX_LENGTH,
@@ -93,15 +93,14 @@ def _form_answer(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def on_feedback_error(request: AnyRequest, error: ReportsError) -> Response[Any]:
-    language = page_language(request, request.query_params.get("lang"))
-    t = Words(language)
+    t = Words(link_language(request))
     if pages.wants_html(request):
         if isinstance(error, FeedbackAlreadyGiven):
             text = t("feedback_answered", answer=t.composed("feedback_", error.given.outcome))
         else:
             text = t("links_feedback_not_open")
         return pages.message_page(
-            language, t("feedback_title"), text, status_code=HTTP_409_CONFLICT
+            request, t.language, t("feedback_title"), text, status_code=HTTP_409_CONFLICT
         )
     if isinstance(error, FeedbackAlreadyGiven):
         answered = feedback_out(error.given).model_dump(mode="json")
@@ -130,11 +129,12 @@ class FeedbackController(Controller):
     ) -> Response[Any]:
         """The question, with the link's answer chosen; records nothing."""
         report = await service.public_report(holder.report_id)
-        language = page_language(request, lang)
+        language = link_language(request, lang)
         shown = question(report, holder, outcome, language)
         if not pages.wants_html(request):
             return Response(shown)
         return pages.link_page(
+            request,
             "links_feedback.html.j2",
             language,
             shown.question,
@@ -172,9 +172,10 @@ class FeedbackController(Controller):
                 recorded=recorded,
             )
             return Response(out, status_code=status)
-        language = page_language(request, lang)
-        t = Words(language)
+        t = Words(link_language(request, lang))
         said = [t("links_feedback_thanks")]
         if report.status == "reopened":
             said.append(t("links_feedback_reopened"))
-        return pages.message_page(language, t("feedback_title"), *said, status_code=status)
+        return pages.message_page(
+            request, t.language, t("feedback_title"), *said, status_code=status
+        )

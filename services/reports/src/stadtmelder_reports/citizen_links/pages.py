@@ -12,21 +12,14 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_404_NOT_FOUND
 from litestar.types import ExceptionHandlersMap
 
 from stadtmelder_reports.citizen_links.domain import BadAnswer, LinkInvalid, LinkTokens
-from stadtmelder_reports.citizen_links.languages import page_language
+from stadtmelder_reports.citizen_links.languages import link_language
 from stadtmelder_reports.errors import ReportNotFound, ReportsError
 from stadtmelder_reports.http.errors import error_response
 from stadtmelder_reports.http.requests import AnyRequest
 from stadtmelder_reports.http.schemas import LanguageCode
+from stadtmelder_reports.web.rendering import page
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared.link_tokens import LinkHolder, LinkPurpose
-
-# The token in a page's address stays out of caches, referrers and search engines.
-PAGE_HEADERS = {
-    "cache-control": "no-store",
-    "referrer-policy": "no-referrer",
-    "x-robots-tag": "noindex",
-    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-}
 
 
 def provide_link_tokens(state: State) -> LinkTokens:
@@ -58,26 +51,29 @@ def wants_html(request: AnyRequest) -> bool:
 
 
 def link_page(
+    request: AnyRequest,
     template: str,
     language: LanguageCode,
     title: str,
     status_code: int = 200,
     **context: Any,
 ) -> Template:
-    """A small accessible page of the `links_*` templates, in `language`."""
-    return Template(
-        template_name=template,
-        context={"lang": language, "title": title, **context},
-        status_code=status_code,
-        headers=PAGE_HEADERS,
+    """A page of the `links_*` templates in the site's frame, in `language`; private, since
+    its address holds the link's token (never cached, indexed or passed on as referrer)."""
+    return page(
+        request, template, status_code, private=True, language=language, title=title, **context
     )
 
 
 def message_page(
-    language: LanguageCode, title: str, *paragraphs: str, status_code: int = 200
+    request: AnyRequest,
+    language: LanguageCode,
+    title: str,
+    *paragraphs: str,
+    status_code: int = 200,
 ) -> Template:
     return link_page(
-        "links_base.html.j2", language, title, status_code, paragraphs=list(paragraphs)
+        request, "links_base.html.j2", language, title, status_code, paragraphs=list(paragraphs)
     )
 
 
@@ -107,12 +103,11 @@ def on_link_error(request: AnyRequest, error: ReportsError) -> Response[Any]:
         BadAnswer: (HTTP_400_BAD_REQUEST, "invalid_request"),
     }.get(type(error), (HTTP_400_BAD_REQUEST, "invalid_request"))
     if wants_html(request):
-        language = page_language(request, request.query_params.get("lang"))
-        t = Words(language)
+        t = Words(link_language(request))
         message = (
             t("links_invalid") if isinstance(error, LinkInvalid | ReportNotFound) else str(error)
         )
-        return message_page(language, t("links_problem"), message, status_code=status)
+        return message_page(request, t.language, t("links_problem"), message, status_code=status)
     return error_response(status, code, str(error))
 
 

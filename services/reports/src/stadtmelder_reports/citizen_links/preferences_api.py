@@ -14,10 +14,11 @@ from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, FromQuery
 
 from stadtmelder_reports.citizen_links import pages
-from stadtmelder_reports.citizen_links.languages import LANGUAGES, page_language
+from stadtmelder_reports.citizen_links.languages import LANGUAGES, link_language
 from stadtmelder_reports.http.declared_responses import BY_KEY, body_read_by_hand, declared
 from stadtmelder_reports.http.requests import AnyRequest, Choices, Service
 from stadtmelder_reports.http.schemas import LanguageCode, PreferencesIn, PreferencesOut
+from stadtmelder_reports.web.rendering import remembered
 from stadtmelder_reports.web.texts import LANGUAGE_NAMES, Words
 from stadtmelder_shared.link_tokens import LinkPurpose
 
@@ -57,10 +58,9 @@ class PreferencesController(Controller):
         report = await service.public_report(holder.report_id)
         if not pages.wants_html(request):
             return _what_a_post_does(report.id, None, HOW_TO_UNSUBSCRIBE)
-        language = page_language(request)
-        t = Words(language)
+        t = Words(link_language(request))
         title = t("links_unsubscribe_title", report_id=report.id)
-        return pages.link_page("links_unsubscribe.html.j2", language, title)
+        return pages.link_page(request, "links_unsubscribe.html.j2", t.language, title)
 
     @post("/unsubscribe/{token:str}", status_code=200, responses=declared(*BY_KEY))
     async def unsubscribe(
@@ -70,8 +70,7 @@ class PreferencesController(Controller):
         await choices.change_notification_preferences(
             holder.report_id, holder.recipient, opted_out=True
         )
-        language = page_language(request)
-        t = Words(language)
+        t = Words(link_language(request))
         done = t("links_unsubscribed", report_id=holder.report_id)
         if not pages.wants_html(request):
             return Response(
@@ -79,7 +78,7 @@ class PreferencesController(Controller):
                     report_id=holder.report_id, opted_out=True, language=None, detail=done
                 )
             )
-        return pages.link_page("links_unsubscribed.html.j2", language, done, token=token)
+        return pages.link_page(request, "links_unsubscribed.html.j2", t.language, done, token=token)
 
     @get("/preferences/{token:str}", responses=declared(*BY_KEY))
     async def show_preferences(
@@ -93,9 +92,10 @@ class PreferencesController(Controller):
         report = await service.public_report(holder.report_id)
         if not pages.wants_html(request):
             return _what_a_post_does(report.id, language, HOW_TO_CHOOSE)
-        shown = page_language(request, language)
+        shown = link_language(request, language)
         t = Words(shown)
         return pages.link_page(
+            request,
             "links_preferences.html.j2",
             shown,
             t("links_settings_title", report_id=report.id),
@@ -116,7 +116,8 @@ class PreferencesController(Controller):
         await choices.change_notification_preferences(
             holder.report_id, holder.recipient, choice.opted_out, choice.language
         )
-        language = page_language(request, choice.language)
+        # The page follows the language just chosen for the mails, and so do the next ones.
+        language = choice.language or link_language(request)
         t = Words(language)
         done = (
             t("links_resubscribed", report_id=holder.report_id)
@@ -132,9 +133,12 @@ class PreferencesController(Controller):
                     detail=done,
                 )
             )
-        return pages.message_page(
-            language, t("links_settings_title", report_id=holder.report_id), done
+        shown = pages.message_page(
+            request, language, t("links_settings_title", report_id=holder.report_id), done
         )
+        if choice.language is not None:
+            shown.cookies.append(remembered(choice.language))
+        return shown
 
 
 def _what_a_post_does(report_id: str, language: LanguageCode | None, detail: str) -> Response[Any]:

@@ -12,7 +12,7 @@ from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, Field
 
 from stadtmelder_reports.alerts.api import ALERT_EXCEPTION_HANDLERS
-from stadtmelder_reports.citizen_links.languages import page_language
+from stadtmelder_reports.citizen_links.languages import link_language
 from stadtmelder_reports.citizen_links.pages import (
     LINK_ERRORS,
     Holder,
@@ -59,19 +59,21 @@ class ErasureLinkController(Controller):
         report = await service.public_report(holder.report_id)
         if not wants_html(request):
             return Response(ErasureLinkOut(report_id=report.id, erased=None, detail=HOW_TO_ERASE))
-        t = Words(page_language(request, request.query_params.get("lang")))
+        t = Words(link_language(request))
         asked = (t("erase_what", id=report.id), t("erase_link_final"))
-        return link_page("links_erase.html.j2", t.language, t("erase_title"), paragraphs=asked)
+        return link_page(
+            request, "links_erase.html.j2", t.language, t("erase_title"), paragraphs=asked
+        )
 
     @post(status_code=HTTP_200_OK, responses=declared(*BY_KEY))
     async def erase(self, request: AnyRequest, erasure: Erasure, holder: Holder) -> Response[Any]:
         """Delete the contact data of whom the link was made for; a repeat changes nothing."""
         erased = await erasure.erase_by_link(holder)
-        t = Words(page_language(request, request.query_params.get("lang")))
+        t = Words(link_language(request))
         done = t("erase_link_done", id=holder.report_id)
         if not wants_html(request):
             return Response(ErasureLinkOut(report_id=holder.report_id, erased=erased, detail=done))
-        return message_page(t.language, t("erase_title"), done)
+        return message_page(request, t.language, t("erase_title"), done)
 
 
 class AlertErasureController(Controller):
@@ -84,11 +86,13 @@ class AlertErasureController(Controller):
     @get(responses=declared(*BY_KEY))
     async def show(self, request: AnyRequest, token: FromPath[str]) -> Response[Any]:
         """What the link would do; opening it erases nothing (nor checks the token)."""
-        t = Words(page_language(request, request.query_params.get("lang")))
+        t = Words(link_language(request))
         if not wants_html(request):
             return Response(AlertErasureOut(erased=False, detail=HOW_TO_ERASE_ALERT))
         asked = (t("erase_alert_what"), t("erase_alert_final"))
-        return link_page("links_erase.html.j2", t.language, t("erase_title"), paragraphs=asked)
+        return link_page(
+            request, "links_erase.html.j2", t.language, t("erase_title"), paragraphs=asked
+        )
 
     @post(status_code=HTTP_200_OK, responses=declared(*BY_KEY))
     async def erase(
@@ -96,7 +100,7 @@ class AlertErasureController(Controller):
     ) -> Response[Any]:
         """Cancel the alert and delete its e-mail address everywhere; a repeat changes nothing."""
         await erasure.erase_alert_subscriber(token)
-        t = Words(page_language(request, request.query_params.get("lang")))
+        t = Words(link_language(request))
         if not wants_html(request):
             return Response(AlertErasureOut(erased=True, detail=t("erase_alert_done")))
-        return message_page(t.language, t("erase_title"), t("erase_alert_done"))
+        return message_page(request, t.language, t("erase_title"), t("erase_alert_done"))

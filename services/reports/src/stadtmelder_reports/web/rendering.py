@@ -12,12 +12,11 @@ from litestar import MediaType
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
-from stadtmelder_reports.citizen_links.languages import LANGUAGES, page_language
+from stadtmelder_reports.citizen_links.languages import LANGUAGE_COOKIE, LANGUAGES, link_language
 from stadtmelder_reports.http.requests import AnyRequest
 from stadtmelder_reports.http.schemas import LanguageCode
 from stadtmelder_reports.web.texts import LANGUAGE_NAMES, Words
 
-LANGUAGE_COOKIE = "lang"
 STATIC_PATH = "/static"
 VENDOR_PATH = "/static/vendor"
 
@@ -59,10 +58,18 @@ def web_settings_of(request: AnyRequest) -> WebSettings:
 
 def choose_language(request: AnyRequest) -> LanguageCode:
     """`?lang=` first, then the language chosen before (cookie), then the browser's."""
-    asked = request.query_params.get("lang")
-    if asked in LANGUAGES:
-        return page_language(request, asked)
-    return page_language(request, request.cookies.get(LANGUAGE_COOKIE))
+    return link_language(request)
+
+
+def remembered(language: LanguageCode) -> Cookie:
+    """The cookie that keeps a chosen language for the pages opened next."""
+    return Cookie(
+        key=LANGUAGE_COOKIE,
+        value=language,
+        max_age=365 * 24 * 3600,
+        samesite="lax",
+        httponly=True,
+    )
 
 
 def language_links(request: AnyRequest) -> list[dict[str, str]]:
@@ -97,17 +104,7 @@ def page(
     if private:
         headers["cache-control"] = "no-store"
         headers["x-robots-tag"] = "noindex"
-    cookies = []
-    if request.query_params.get("lang") in LANGUAGES:
-        cookies.append(
-            Cookie(
-                key=LANGUAGE_COOKIE,
-                value=language,
-                max_age=365 * 24 * 3600,
-                samesite="lax",
-                httponly=True,
-            )
-        )
+    cookies = [remembered(language)] if request.query_params.get("lang") in LANGUAGES else []
     return Template(
         template_name=template,
         context={
