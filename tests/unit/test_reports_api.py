@@ -115,13 +115,21 @@ async def test_valid_report_is_stored_and_answered_without_personal_data(
         ({"lon": None}, "lon"),
     ],
 )
+@pytest.mark.parametrize("sent_as", ["json", "multipart"])
 async def test_bad_report_is_rejected_naming_the_field_and_nothing_is_stored(
     client: AsyncTestClient[Litestar],
     repository: InMemoryReportRepository,
     change: dict[str, Any],
     field: str,
+    sent_as: str,
 ) -> None:
-    response = await client.post("/api/v1/reports", json={**VALID, **change})
+    if sent_as == "json":
+        response = await client.post("/api/v1/reports", json={**VALID, **change})
+    else:
+        # An empty file part makes the request multipart/form-data without a photo.
+        response = await client.post(
+            "/api/v1/reports/form", data=form_fields(**change), files={"x": ("", b"", "")}
+        )
 
     assert response.status_code == 400, response.text
     body = response.json()

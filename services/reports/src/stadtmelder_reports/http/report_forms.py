@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from litestar.datastructures import UploadFile
+from pydantic import ConfigDict, Field, field_validator
 
 from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.errors import FieldProblem, InvalidReport
@@ -15,28 +16,19 @@ from stadtmelder_reports.http.schemas import ReportIn
 from stadtmelder_shared.events import Language, Location, Reporter
 
 
-@dataclass
-class ReportForm:
-    """The multipart form of a new report: the fields of ReportIn, `answers` as a JSON object."""
+class ReportForm(ReportIn):
+    """The multipart form of a new report: the fields of ReportIn, `answers` as a JSON object in
+    one text part, and up to three `photos` files."""
 
-    category: str
-    description: str
-    lat: float | None = None
-    lon: float | None = None
-    address: str | None = None
-    answers: str | None = None
-    email: str | None = None
-    name: str | None = None
-    phone: str | None = None
-    language: str = "de"
-    check_duplicates: bool = False
-    photos: list[UploadFile] = field(default_factory=list)
+    # UploadFile is Litestar's, not a pydantic type: the model only checks it is one.
+    model_config = ConfigDict(arbitrary_types_allowed=True)
 
+    photos: list[UploadFile] = Field(default_factory=list)
 
-def report_in(form: ReportForm) -> ReportIn:
-    """The form as the JSON body it stands for."""
-    fields = {k: v for k, v in vars(form).items() if k not in {"photos", "answers"}}
-    return ReportIn.model_validate({**fields, "answers": answers_from_form(form.answers)})
+    @field_validator("answers", mode="before")
+    @classmethod
+    def _answers_from_part(cls, raw: object) -> object:
+        return answers_from_form(raw) if raw is None or isinstance(raw, str) else raw
 
 
 def answers_from_form(raw: str | None) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from stadtmelder_reports.http.declared_responses import (
     report_submission,
 )
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
-from stadtmelder_reports.http.report_forms import ReportForm, report_in, submission_of
+from stadtmelder_reports.http.report_forms import ReportForm, submission_of
 from stadtmelder_reports.http.requests import (
     ApiSettings,
     AsPublic,
@@ -94,7 +94,7 @@ class ReportsController(Controller):
             links,
             limiter,
             client_address(request),
-            report_in(data),
+            data,
             photos=lambda: clean_photos(data.photos, links.max_photo_bytes, photo_workers),
         )
 
