@@ -1,7 +1,6 @@
-"""Poison on every partition of `reports.submitted` and `reports.routed` delays no later report:
-reports sent right after are routed and mailed within seconds, and the poison is parked."""
+"""Poison on every partition of `reports.submitted` and `reports.routed` blocks no later report:
+reports sent right after are routed and mailed, and the poison is parked."""
 
-import time
 import uuid
 from functools import partial
 
@@ -59,7 +58,7 @@ async def metric_total(port: int, name: str) -> float:
     return total
 
 
-async def test_reports_after_poison_on_every_partition_are_routed_and_mailed_within_seconds(
+async def test_reports_after_poison_on_every_partition_are_routed_and_mailed(
     running_system: LocalSystem,
 ) -> None:
     kafka = running_system.kafka
@@ -72,27 +71,24 @@ async def test_reports_after_poison_on_every_partition_are_routed_and_mailed_wit
     # key, so a report's submitted and routed events share the partition number.
     choose = DefaultPartitioner()
     count = partitions[topics.REPORTS_SUBMITTED]
-    sent: dict[str, tuple[str, float]] = {}
+    sent: dict[str, str] = {}
     covered: set[int] = set()
     while covered != set(range(count)) and len(sent) < 24:
         address = an_address()
-        started = time.monotonic()
         report_id = await submit(running_system, a_report(address))
-        sent[report_id] = (address, started)
+        sent[report_id] = address
         covered.add(choose(report_id.encode(), list(range(count)), list(range(count))))
     assert covered == set(range(count)), "no report landed on some partition"
 
-    slowest = 0.0
-    for report_id, (address, started) in sent.items():
-        await routed(running_system, report_id, timeout=30)
+    # A partition blocked by its poison would never route or mail its report; the waits' bounds
+    # only end the test then, however slowly a busy machine gets there otherwise.
+    for report_id, address in sent.items():
+        await routed(running_system, report_id, timeout=90)
         await wait_until(
             partial(received_at_least, running_system, address, 2),
-            timeout=30,
-            what=f"the mails about {report_id}",
+            timeout=90,
+            what=f"the confirmation and the routing mail about {report_id}",
         )
-        slowest = max(slowest, time.monotonic() - started)
-    # Generous for a loaded machine; a blocked partition would never get there at all.
-    assert slowest < 30
 
     for topic in POISONED:
         parked = await records_with_key(kafka, topics.dead_letter(topic), key)
