@@ -245,6 +245,8 @@ def _matches(report: Report, query: ReportQuery) -> bool:
         not query.categories or report.category.code in query.categories,
         not query.statuses or report.status in query.statuses,
         not query.ids or report.id in query.ids,
+        not query.playgrounds
+        or (report.playground is not None and report.playground.id in query.playgrounds),
         query.since is None or report.created_at >= query.since,
         query.until is None or report.created_at <= query.until,
         query.after is None or (report.created_at, report.id) < query.after,

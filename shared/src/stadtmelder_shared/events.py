@@ -69,6 +69,13 @@ class Reporter(Value):
     language: Language = "de"
 
 
+class PlaygroundRef(Value):
+    """An imported playground a report belongs to; the name is the register's, never a citizen's."""
+
+    id: str
+    name: str | None = None
+
+
 class DepartmentRef(Value):
     id: str
     name: str
@@ -128,6 +135,9 @@ class ReportSubmitted(Event):
     )
     # Set when the report came from an app that registered a webhook for its users' reports.
     app_webhook: AppWebhook | None = None
+    playground: PlaygroundRef | None = Field(
+        None, description="The playground within 50 m that a playground report belongs to."
+    )
 
 
 class ReportRouted(Event):

@@ -20,14 +20,21 @@ class PointFileError(ValueError):
 
 def rows_from_file(path: Path) -> list[Row]:
     """Rows of a CSV file (a header with id, lat, lon) or of a GeoJSON file of points."""
+    text, document = read_csv_or_json(path)
+    if text is not None:
+        return rows_from_csv(text, path.name)
+    return rows_from_geojson(document, path.name)
+
+
+def read_csv_or_json(path: Path) -> tuple[str | None, Any]:
+    """(its text, None) for a `.csv` file, else (None, its JSON document)."""
     text = path.read_text(encoding="utf-8-sig")
     if path.suffix.lower() == ".csv":
-        return rows_from_csv(text, path.name)
+        return text, None
     try:
-        document = json.loads(text)
+        return None, json.loads(text)
     except json.JSONDecodeError as error:
         raise PointFileError(f"{path.name}: neither CSV nor JSON ({error})") from None
-    return rows_from_geojson(document, path.name)
 
 
 def rows_from_csv(text: str, source: str) -> list[Row]:

@@ -1,9 +1,13 @@
-"""Operator commands: `python -m stadtmelder_reports.admin create-api-key|set-app-webhook|...`."""
+"""Operator commands: `python -m stadtmelder_reports.admin create-api-key|set-app-webhook|...`.
+
+python -m stadtmelder_reports.admin import-playgrounds FILE   (GeoJSON or CSV, see README)
+"""
 
 import argparse
 import asyncio
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from stadtmelder_reports.core.catalogue import DEFAULT_DIRECTORY, load_jurisdiction
 from stadtmelder_reports.core.repository import connect
@@ -11,6 +15,9 @@ from stadtmelder_reports.errors import NotAllowed
 from stadtmelder_reports.integrations.api_keys import MongoApiKeyStore
 from stadtmelder_reports.integrations.webhook_store import MongoAppWebhookStore
 from stadtmelder_reports.integrations.webhooks import local_deployment, url_problem
+from stadtmelder_reports.playgrounds.files import PlaygroundFileError
+from stadtmelder_reports.playgrounds.service import import_playgrounds
+from stadtmelder_reports.playgrounds.store import MongoPlaygroundStore
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_shared.webhook_signatures import app_webhook_secret
 
@@ -59,6 +66,24 @@ async def set_app_webhook(settings: ReportsSettings, client_id: str, url: str) -
     return 0
 
 
+async def import_playground_file(settings: ReportsSettings, path: Path) -> int:
+    """All of the file or none of it; importing the same file again changes nothing."""
+    client = connect(settings.mongodb_url)
+    try:
+        store = MongoPlaygroundStore(client[settings.mongodb_database])
+        outcome = await import_playgrounds(store, path)
+    except (PlaygroundFileError, OSError) as error:
+        print(f"import-playgrounds: {error}", file=sys.stderr)
+        return 1
+    finally:
+        await client.close()
+    print(
+        f"{path.name}: {outcome.added} playgrounds added, {outcome.changed} changed, "
+        f"{outcome.unchanged} unchanged"
+    )
+    return 0
+
+
 def check_jurisdiction(settings: ReportsSettings) -> int:
     """Load the configured catalogue and boundary, as the service will, and summarise them."""
     jurisdiction = load_jurisdiction(
@@ -84,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     webhook.add_argument("client_id")
     webhook.add_argument("url", help="the app's https:// endpoint")
     commands.add_parser("check-jurisdiction", help="load and summarise catalogue and boundary")
+    playgrounds = commands.add_parser("import-playgrounds", help="import playgrounds (GeoJSON/CSV)")
+    playgrounds.add_argument("file", type=Path)
     arguments = parser.parse_args(argv)
     settings = ReportsSettings()
     match arguments.command:
@@ -93,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(revoke_api_key(settings, arguments.client_id))
         case "set-app-webhook":
             return asyncio.run(set_app_webhook(settings, arguments.client_id, arguments.url))
+        case "import-playgrounds":
+            return asyncio.run(import_playground_file(settings, arguments.file))
         case _:
             return check_jurisdiction(settings)
 

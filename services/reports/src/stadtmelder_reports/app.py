@@ -13,7 +13,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from stadtmelder_reports import moderation, open_data, sensor_reports
+from stadtmelder_reports import moderation, open_data, playgrounds, sensor_reports
 from stadtmelder_reports.alerts import AlertsFeature
 from stadtmelder_reports.alerts import register as register_alerts
 from stadtmelder_reports.citizen_links import routes as citizen_links
@@ -137,9 +137,11 @@ def create_app(settings: ReportsSettings) -> Litestar:
         data_keys = mongo_data_keys(client, settings.data_keys_database)
         broker = service_broker("reports", settings, metrics)
         publisher = KafkaEventPublisher(broker, SOURCE)
+        places = playgrounds.locator(database)
         report_core = await core.register(
-            app.state, database, publisher, settings, jurisdiction, directory, data_keys
+            app.state, database, publisher, settings, jurisdiction, directory, data_keys, places
         )
+        playgrounds.register(app.state, places, report_core.service, jurisdiction.code)
         relay = report_core.relay
         work = await staff.register(
             app.state,
@@ -256,6 +258,7 @@ def build_app(
             StaffController,
             *moderation.ROUTE_HANDLERS,
             *open_data.ROUTE_HANDLERS,
+            *playgrounds.ROUTE_HANDLERS,
             *citizen_links.ROUTE_HANDLERS,
             *erasure.ROUTE_HANDLERS,
             *privacy.ROUTE_HANDLERS,

@@ -24,6 +24,7 @@ from stadtmelder_shared.events import (
     DepartmentRef,
     Event,
     Location,
+    PlaygroundRef,
     Reporter,
     ReportModerated,
 )
@@ -101,6 +102,7 @@ def to_document(report: Report) -> Document:
         "description": report.description,
         "location": _dumped(report.location),
         "address": report.address,
+        "playground": _dumped(report.playground),
         "answers": report.answers,
         "language": report.language,
         "reporter": _dumped(report.reporter),
@@ -142,6 +144,11 @@ def from_document(document: Document) -> Report:
         description=document["description"],
         location=Location.model_validate(document["location"]) if document["location"] else None,
         address=document.get("address"),
+        playground=(
+            PlaygroundRef.model_validate(document["playground"])
+            if document.get("playground")
+            else None
+        ),
         answers=document.get("answers") or {},
         language=document["language"],
         reporter=Reporter.model_validate(document["reporter"]) if document["reporter"] else None,

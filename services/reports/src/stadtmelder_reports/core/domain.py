@@ -16,6 +16,7 @@ from stadtmelder_shared.events import (
     Event,
     Language,
     Location,
+    PlaygroundRef,
     Reporter,
     ReportModerated,
     ReportRouted,
@@ -145,6 +146,8 @@ class Report:
     pending_events: list[tuple[str, Event]] = field(default_factory=list)
     # W3C traceparent per pending event id: the relay publishes later, in the trace that wrote it.
     trace_contexts: dict[str, str] = field(default_factory=dict)
+    # The imported playground within 50 m, set at intake for a playground report.
+    playground: PlaygroundRef | None = None
     # Bumped by every write; staff work writes only on the revision it read.
     revision: int = 1
 

@@ -34,6 +34,7 @@ class ReportQuery:
     categories: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
     ids: tuple[str, ...] = ()
+    playgrounds: tuple[str, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
     after: tuple[datetime, str] | None = None
@@ -74,6 +75,8 @@ def search_filter(query: ReportQuery) -> Document:
         conditions["status"] = {"$in": list(query.statuses)}
     if query.ids:
         conditions["_id"] = {"$in": list(query.ids)}
+    if query.playgrounds:
+        conditions["playground.id"] = {"$in": list(query.playgrounds)}
     created: Document = {}
     if query.since is not None:
         created["$gte"] = query.since

@@ -26,6 +26,7 @@ from stadtmelder_shared.events import (
     CitizenNotified,
     DepartmentRef,
     Location,
+    PlaygroundRef,
     Reporter,
     ReportRouted,
     ReportSubmitted,
@@ -49,6 +50,14 @@ def utc_now() -> datetime:
 class AppWebhookLookup(Protocol):
     async def webhook_of(self, client_id: str) -> AppWebhook | None:
         """The webhook the app registered for its reports; None if it has none."""
+        ...
+
+
+class PlaygroundFinder(Protocol):
+    async def playground_of(
+        self, category: CategoryRef, location: Location | None
+    ) -> PlaygroundRef | None:
+        """The imported playground a new report of this kind at this place belongs to."""
         ...
 
 
@@ -80,6 +89,7 @@ class ReportService:
     directory: Directory | None = None
     app_webhooks: AppWebhookLookup | None = None
     _: KW_ONLY
+    playgrounds: PlaygroundFinder | None = None
     # Contact fields in events are sealed under these keys (docs/personal-data.md).
     data_keys: DataKeys
     # A supporter's data key is named by the recipient key their mails' links carry.
@@ -109,6 +119,7 @@ class ReportService:
             data_key=await self.data_keys.create(reporter_key_id(report_id)),
         )
         await self._with_app_webhook(new, submission.client_id)
+        await self._with_playground(new)
         await self.repository.add(new.report, new.photos)
         self.on_events_pending(new.report.id)
         return new
@@ -137,12 +148,18 @@ class ReportService:
         webhook = await self.app_webhooks.webhook_of(client_id)
         if webhook is None:
             return
-        new.report.pending_events[:] = [
-            (topic, event.model_copy(update={"app_webhook": webhook}))
-            if isinstance(event, ReportSubmitted)
-            else (topic, event)
-            for topic, event in new.report.pending_events
-        ]
+        _announce_with(new, app_webhook=webhook)
+
+    async def _with_playground(self, new: NewReport) -> None:
+        """The playground it belongs to rides on the report and its announcement, by the
+        register's name: what a citizen typed never names a playground."""
+        if self.playgrounds is None:
+            return
+        found = await self.playgrounds.playground_of(new.report.category, new.report.location)
+        if found is None:
+            return
+        new.report.playground = found
+        _announce_with(new, playground=found)
 
     # Every public answer reads through these four: what staff hid or redacted is gone from
     # the JSON API, Open311, GeoJSON and the pages with the same write, no cache in between.
@@ -237,3 +254,13 @@ class ReportService:
     ) -> datetime | None:
         known = self.directory.get(department.id) if self.directory else None
         return known.due_at(category.code, since) if known else None
+
+
+def _announce_with(new: NewReport, **update: object) -> None:
+    """The report's ReportSubmitted with `update` set, before it is stored."""
+    new.report.pending_events[:] = [
+        (topic, event.model_copy(update=update))
+        if isinstance(event, ReportSubmitted)
+        else (topic, event)
+        for topic, event in new.report.pending_events
+    ]

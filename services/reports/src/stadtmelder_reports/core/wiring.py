@@ -14,7 +14,7 @@ from stadtmelder_reports.core.catalogue import Jurisdiction
 from stadtmelder_reports.core.citizen_choices import CitizenChoices
 from stadtmelder_reports.core.mongo_repository import MongoReportRepository
 from stadtmelder_reports.core.outbox import OutboxRelay, ReportOutbox
-from stadtmelder_reports.core.service import ReportService
+from stadtmelder_reports.core.service import PlaygroundFinder, ReportService
 from stadtmelder_reports.integrations.webhook_store import MongoAppWebhookStore
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_shared.data_keys import DataKeys
@@ -48,6 +48,7 @@ async def register(
     jurisdiction: Jurisdiction,
     directory: Directory,
     data_keys: DataKeys,
+    playgrounds: PlaygroundFinder | None = None,
 ) -> Core:
     """The repository with its indexes (filled once from reports stored before them), the relay
     of its outbox, which the caller runs while Kafka is up, and `state.service` and `state.choices`
@@ -69,6 +70,7 @@ async def register(
         directory=directory,
         app_webhooks=MongoAppWebhookStore(database),
         data_keys=data_keys,
+        playgrounds=playgrounds,
         recipient_keys=RecipientKeys.under(settings.link_secret.get_secret_value().encode()),
     )
     state.choices = CitizenChoices(repository, on_events_pending=relay.wake)

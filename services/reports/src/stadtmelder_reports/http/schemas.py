@@ -156,6 +156,13 @@ class CategoryRefOut(BaseModel):
     group: str
 
 
+class PlaygroundRefOut(BaseModel):
+    """The imported playground a report belongs to, by the register's name."""
+
+    id: str
+    name: str | None
+
+
 class ReportOut(BaseModel):
     """The public view of a report: never any personal data."""
 
@@ -177,6 +184,7 @@ class ReportOut(BaseModel):
     supporter_count: int
     photos: list[PhotoOut]
     url: str
+    playground: PlaygroundRefOut | None = None
 
 
 class NewReportOut(ReportOut):
@@ -233,6 +241,11 @@ def public_view(report: Report, language: str, base_url: str) -> ReportOut:
             for p in report.photos
         ],
         url=url,
+        playground=(
+            PlaygroundRefOut(id=report.playground.id, name=report.playground.name)
+            if report.playground
+            else None
+        ),
     )
 
 

@@ -1,7 +1,6 @@
 """Public pages everyone may open: reports on a map and in a list, one report with "support
-it", playgrounds with their open defects, and the area-alert subscription."""
+it", and the area-alert subscription."""
 
-from collections import defaultdict
 from typing import Any
 from urllib.parse import urlencode
 
@@ -32,7 +31,7 @@ from stadtmelder_reports.http.requests import (
     decode_cursor,
     encode_cursor,
 )
-from stadtmelder_reports.http.schemas import ReportOut, category_out, public_view
+from stadtmelder_reports.http.schemas import category_out, public_view
 from stadtmelder_reports.web.rendering import choose_language, page, see_other
 from stadtmelder_reports.web.report_pages import on_not_found
 from stadtmelder_reports.web.texts import Words
@@ -41,9 +40,6 @@ from stadtmelder_shared.events import Reporter
 
 CLOSED_STATUSES = ("resolved", "rejected", "duplicate")
 PAGE_SIZE = 50
-PLAYGROUND_GROUP = "playgrounds"
-# Reports within about 100 m count as one playground: the register of playgrounds is routing's.
-PLAYGROUND_CELL_DEGREES = 0.001
 ALERT_RADII = (250, 500, 1000, 2000)
 
 
@@ -165,45 +161,6 @@ class PublicPages(Controller):
             ),
             is_open=report.is_open,
             **extra,
-        )
-
-    @get("/playgrounds")
-    async def playgrounds(self, request: AnyRequest, service: Service) -> Template:
-        language = choose_language(request)
-        codes = tuple(
-            c.code for c in service.jurisdiction.categories if c.group == PLAYGROUND_GROUP
-        )
-        reports = await service.list_reports(
-            ReportQuery(jurisdiction=service.jurisdiction.code, categories=codes, limit=500)
-        )
-        places: dict[tuple[int, int], list[ReportOut]] = defaultdict(list)
-        for report in reports:
-            if report.location is None:
-                continue
-            cell = (
-                round(report.location.lat / PLAYGROUND_CELL_DEGREES),
-                round(report.location.lon / PLAYGROUND_CELL_DEGREES),
-            )
-            places[cell].append(public_view(report, language, ""))
-        shown = []
-        for views in places.values():
-            open_ones = [v for v in views if v.status in OPEN_STATUSES]
-            named = next((v.address for v in views if v.address), None)
-            shown.append(
-                {
-                    "name": named or f"{views[0].lat:.4f}, {views[0].lon:.4f}",
-                    "open": open_ones,
-                    "closed": [v for v in views if v.status not in OPEN_STATUSES],
-                    "feedback": [f for v in views for f in v.feedback],
-                }
-            )
-        shown.sort(key=lambda place: (-len(place["open"]), str(place["name"])))
-        every = [v for views in places.values() for v in views]
-        return page(
-            request,
-            "playgrounds.html.j2",
-            places=shown,
-            points=map_points(every, Words(language)),
         )
 
     @get("/alerts")

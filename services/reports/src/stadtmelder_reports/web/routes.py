@@ -14,6 +14,7 @@ from litestar.template.config import TemplateConfig
 from stadtmelder_reports.erasure.pages import ErasurePages
 from stadtmelder_reports.fleet_pages.pages import FleetStaffPages, RoadConditionsPage
 from stadtmelder_reports.moderation.pages import ModerationPages
+from stadtmelder_reports.playgrounds.pages import PlaygroundPages, StaffPlaygroundPages
 from stadtmelder_reports.privacy.pages import PrivacyPages
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.web.public_pages import PublicPages
@@ -46,9 +47,14 @@ def web_router(web: WebSettings) -> Router:
         ReportPages,
         ErasurePages,
         PublicPages,
+        PlaygroundPages,
         PrivacyPages,
         RoadConditionsPage,
-        staff_router(web.csrf_secret, web.secure_cookies, pages=[ModerationPages, FleetStaffPages]),
+        staff_router(
+            web.csrf_secret,
+            web.secure_cookies,
+            pages=[ModerationPages, FleetStaffPages, StaffPlaygroundPages],
+        ),
         create_static_files_router(
             path=ASSETS_PATH,
             directories=[HERE / "static"],
