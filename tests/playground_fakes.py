@@ -53,7 +53,7 @@ class InMemoryPlaygroundStore:
         found: dict[str, RatingSummary] = {}
         for rating in self.ratings.values():
             was = found.get(rating.playground_id, RatingSummary(0, 0))
-            found[rating.playground_id] = RatingSummary(was.count + 1, was.total + rating.stars)
+            found[rating.playground_id] = RatingSummary(was.ratings + 1, was.stars + rating.stars)
         return found
 
     async def recent_comments(self, playground_id: str | None, limit: int) -> list[Rating]:

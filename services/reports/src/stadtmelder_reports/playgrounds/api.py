@@ -20,6 +20,7 @@ from stadtmelder_reports.playgrounds.domain import (
     InvalidRating,
     Playground,
     PlaygroundState,
+    average_stars,
 )
 from stadtmelder_reports.playgrounds.service import (
     PlaygroundNotFound,
@@ -98,8 +99,8 @@ def playground_out(view: PlaygroundView, as_public: Callable[[Report], ReportOut
         geometry=view.playground.geojson,
         open_defects=[as_public(r) for r in view.open_defects],
         recently_fixed=[as_public(r) for r in view.recently_fixed],
-        rating_count=view.rating.count,
-        rating_average=view.rating.average,
+        rating_count=view.rating.ratings,
+        rating_average=average_stars(view.rating),
         recent_comments=[
             CommentOut(rating=c.stars, comment=c.public_comment or "", at=c.at.isoformat())
             for c in view.comments

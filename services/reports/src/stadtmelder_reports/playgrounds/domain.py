@@ -4,7 +4,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import shapely
@@ -150,13 +150,12 @@ def new_rating(
     return Rating(rating_id, playground_id, number, text, now, state)
 
 
-@dataclass(frozen=True)
-class RatingSummary:
-    """How many rated a playground and their stars added up: enough for the average."""
+class RatingSummary(NamedTuple):
+    """How many rated a playground and their stars added up: the database sums them."""
 
-    count: int
-    total: int
+    ratings: int
+    stars: int
 
-    @property
-    def average(self) -> float | None:
-        return round(self.total / self.count, 1) if self.count else None
+
+def average_stars(summary: RatingSummary) -> float | None:
+    return round(summary.stars / summary.ratings, 1) if summary.ratings else None

@@ -14,7 +14,11 @@ from stadtmelder_reports.http.requests import AnyRequest, client_address
 from stadtmelder_reports.http.schemas import public_view
 from stadtmelder_reports.moderation.domain import may_moderate
 from stadtmelder_reports.playgrounds.api import Playgrounds, provide_playgrounds
-from stadtmelder_reports.playgrounds.domain import RATING_COMMENT_MAX_LENGTH, InvalidRating
+from stadtmelder_reports.playgrounds.domain import (
+    RATING_COMMENT_MAX_LENGTH,
+    InvalidRating,
+    average_stars,
+)
 from stadtmelder_reports.playgrounds.service import PlaygroundNotFound, PlaygroundView
 from stadtmelder_reports.web.rendering import choose_language, page, see_other
 from stadtmelder_reports.web.report_pages import on_not_found
@@ -51,8 +55,8 @@ def shown(view: PlaygroundView, language: str) -> dict[str, Any]:
         "lon": centre.lon,
         "open": [public_view(r, language, "") for r in view.open_defects],
         "fixed": [public_view(r, language, "") for r in view.recently_fixed],
-        "rating_count": view.rating.count,
-        "average": view.rating.average,
+        "rating_count": view.rating.ratings,
+        "average": average_stars(view.rating),
         "comments": [c for c in view.comments if c.public_comment],
     }
 
