@@ -17,6 +17,7 @@ from stadtmelder_reports.moderation.pages import ModerationPages
 from stadtmelder_reports.playgrounds.pages import PlaygroundPages, StaffPlaygroundPages
 from stadtmelder_reports.privacy.pages import PrivacyPages
 from stadtmelder_reports.settings import ReportsSettings
+from stadtmelder_reports.web.easy_read import EasyReadPage
 from stadtmelder_reports.web.public_pages import PublicPages
 from stadtmelder_reports.web.rendering import WebSettings, install_translations
 from stadtmelder_reports.web.report_pages import ReportPages
@@ -48,6 +49,7 @@ def web_router(web: WebSettings) -> Router:
         ErasurePages,
         PublicPages,
         PlaygroundPages,
+        EasyReadPage,
         PrivacyPages,
         RoadConditionsPage,
         staff_router(
