@@ -34,6 +34,7 @@ from stadtmelder_shared.events import (
     ReportSubmitted,
     ReportSupported,
     ReportUnroutable,
+    SupporterConfirmed,
     WorkItemQueued,
     WorkItemSendFailed,
 )
@@ -87,8 +88,9 @@ CHANNELS = (
     Channel(
         "reports_supported",
         topics.REPORTS_SUPPORTED,
-        "Someone backs an existing report.",
-        (ReportSupported,),
+        "Someone backs an existing report; a supporter's address is asked to confirm itself "
+        "(double opt-in) and hears about the report's steps only once it did.",
+        (ReportSupported, SupporterConfirmed),
     ),
     Channel(
         "reports_status_changed",

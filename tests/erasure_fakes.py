@@ -6,6 +6,7 @@ from stadtmelder_reports.erasure.alert_store import Subscriber
 from stadtmelder_reports.erasure.domain import Erasure
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import Event
+from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS
 from tests.fakes import InMemoryReportRepository
 
 
@@ -28,7 +29,16 @@ class InMemoryContactStore:
         return True
 
     async def erase_supporter(self, report_id: str, erasure: Erasure) -> bool:
-        return False
+        key = erasure.event.recipient_key
+        kept = self._reports.supporter_entries.get(report_id, [])
+        left = [s for s in kept if DEVELOPMENT_RECIPIENT_KEYS.of(report_id, str(s["email"])) != key]
+        if len(left) == len(kept):
+            return False
+        self._reports.supporter_entries[report_id] = left
+        self._reports.reports[report_id].pending_events.append(
+            (topics.CONTACT_DATA_ERASED, erasure.event)
+        )
+        return True
 
 
 def _without(event: Event, fields: tuple[str, ...]) -> Event:

@@ -45,6 +45,8 @@ class InMemoryReportRepository:
         self.reports: dict[str, Report] = {}
         self.photos: dict[tuple[str, int], CleanPhoto] = {}
         self.supporter_keys: dict[str, set[str]] = {}
+        # The supporters who gave an address, as the report document keeps them.
+        self.supporter_entries: dict[str, list[dict[str, object]]] = {}
 
     async def add(self, report: Report, photos: tuple[CleanPhoto, ...] = ()) -> None:
         for number, photo in enumerate(photos, start=1):
@@ -136,6 +138,10 @@ class InMemoryReportRepository:
             if supporter_key in self.supporter_keys[report_id]:
                 return False
             self.supporter_keys[report_id].add(supporter_key)
+        if supporter is not None and supporter.email:
+            at = event.occurred_at
+            entry = {**supporter.model_dump(), "at": at, "asked_at": at, "confirmed": False}
+            self.supporter_entries.setdefault(report_id, []).append(entry)
         report = self.reports[report_id]
         report.supporter_count += 1
         report.pending_events.append((topics.REPORTS_SUPPORTED, event))
@@ -430,6 +436,8 @@ class InMemoryFollowerStore:
         self.languages: dict[str, Language] = {}
         self.confirmed: set[str] = set()
         self.erased: set[str] = set()
+        # Recipient keys of supporters whose address waits for its double opt-in.
+        self.awaiting: set[str] = set()
 
     async def mark_confirmed(self, report_id: str, email: str) -> None:
         self.confirmed.add(self._recipient_keys.of(report_id, email))
@@ -437,12 +445,24 @@ class InMemoryFollowerStore:
     async def is_confirmed(self, report_id: str, email: str) -> bool:
         return self._recipient_keys.of(report_id, email) in self.confirmed
 
-    async def add(self, report_id: str, follower: Reporter) -> Followers:
-        if self._recipient_keys.of(report_id, follower.email or "") not in self.erased:
+    async def add(self, report_id: str, follower: Reporter, awaiting: bool = False) -> Followers:
+        recipient = self._recipient_keys.of(report_id, follower.email or "")
+        if recipient not in self.erased:
             key = (follower.email or "").lower()
-            self.followers.setdefault(report_id, {}).setdefault(key, follower)
+            known = self.followers.setdefault(report_id, {})
+            if key not in known:
+                known[key] = follower
+                if awaiting:
+                    self.awaiting.add(recipient)
         mine = {k for k in self.confirmed if k in self._keys(report_id)}
-        return Followers(await self.of(report_id), frozenset(mine))
+        waiting = tuple(await self.of(report_id, awaiting=True))
+        return Followers(await self.of(report_id), frozenset(mine), waiting)
+
+    async def confirm(self, report_id: str, recipient: str) -> bool:
+        if recipient not in self._keys(report_id):
+            return False
+        self.awaiting.discard(recipient)
+        return True
 
     def _keys(self, report_id: str) -> set[str]:
         return {
@@ -461,11 +481,11 @@ class InMemoryFollowerStore:
                 erased = follower.email
         return erased
 
-    async def of(self, report_id: str) -> list[Reporter]:
+    async def of(self, report_id: str, awaiting: bool = False) -> list[Reporter]:
         found = []
         for follower in self.followers.get(report_id, {}).values():
             key = self._recipient_keys.of(report_id, follower.email or "")
-            if key in self.opted_out:
+            if key in self.opted_out or (key in self.awaiting) != awaiting:
                 continue
             language = self.languages.get(key, follower.language)
             found.append(follower.model_copy(update={"language": language}))

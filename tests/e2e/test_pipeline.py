@@ -161,7 +161,7 @@ async def test_report_submitted_while_kafka_is_down_is_routed_and_mailed_after_r
     assert len({m["Subject"] for m in mails}) == 2
 
 
-async def test_a_supporter_is_confirmed_by_mail_once(running_system: LocalSystem) -> None:
+async def test_a_supporter_is_asked_to_confirm_by_mail_once(running_system: LocalSystem) -> None:
     report_id = await submit(running_system, a_report(an_address(), category="graffiti"))
     supporter = an_address()
     async with httpx.AsyncClient(base_url=running_system.reports_url) as client:
@@ -174,9 +174,10 @@ async def test_a_supporter_is_confirmed_by_mail_once(running_system: LocalSystem
 
     async def confirmations() -> list[Any]:
         mails = running_system.mailbox.messages_to(supporter)
-        return [m for m in mails if m["Subject"] == f"You now support report {report_id}"]
+        wanted = f"Please confirm your address for report {report_id}"
+        return [m for m in mails if m["Subject"] == wanted]
 
-    [confirmation] = await wait_until(confirmations, what="the supporter's confirmation")
+    [confirmation] = await wait_until(confirmations, what="the supporter's confirmation request")
     assert report_id in plain_text(confirmation)
 
 

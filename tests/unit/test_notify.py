@@ -158,27 +158,6 @@ def test_delivery_key_does_not_contain_the_address() -> None:
     assert key == delivery_key(EVENT_ID, "anna@example.org", "email")
 
 
-async def test_supporters_are_confirmed_once_and_then_told_like_the_reporter() -> None:
-    mailer, followers = RecordingMailer(), InMemoryFollowerStore()
-    service, _ = a_service(mailer, followers=followers)
-    support = ReportSupported(
-        report_id="ABCDE-12345",
-        jurisdiction="duisburg",
-        supporter=KIT.supporter("ABCDE-12345", Reporter(email="ben@example.org", language="tr")),
-        supporter_count=2,
-    )
-
-    await service.notify_supported(support)
-    await service.notify_supported(support)
-    await service.notify_routed(routed_event("en"))
-
-    assert [(mail.to, mail.subject[:9]) for mail in mailer.sent] == [
-        ("ben@example.org", "Artık ABC"),
-        ("anna@example.org", "Your repo"),
-        ("ben@example.org", "ABCDE-123"),
-    ]
-
-
 async def test_anonymous_support_sends_nothing() -> None:
     mailer = RecordingMailer()
     service, _ = a_service(mailer)

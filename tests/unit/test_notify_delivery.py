@@ -17,11 +17,13 @@ from stadtmelder_notify.delivery.repository import Claim
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_shared import topics
 from stadtmelder_shared.backoff import NO_PAUSE
+from stadtmelder_shared.cloudevents import headers_for
 from stadtmelder_shared.events import (
     Actor,
     CategoryRef,
     CitizenNotified,
     DepartmentRef,
+    Event,
     Language,
     NotificationPreferencesChanged,
     Reporter,
@@ -30,6 +32,7 @@ from stadtmelder_shared.events import (
     ReportStatusChanged,
     ReportSubmitted,
     ReportSupported,
+    SupporterConfirmed,
 )
 from tests.data_key_fakes import SealingKit
 from tests.fakes import (
@@ -224,7 +227,7 @@ async def test_the_reporter_hears_every_step_in_their_language_exactly_once() ->
     ]
 
 
-async def test_supporters_get_the_same_steps_as_the_reporter() -> None:
+async def test_confirmed_supporters_get_the_same_steps_as_the_reporter() -> None:
     notify = Notify()
     await notify.service.notify_submitted(submitted())
     await notify.service.notify_supported(
@@ -235,11 +238,12 @@ async def test_supporters_get_the_same_steps_as_the_reporter() -> None:
             supporter_count=1,
         )
     )
+    await notify.service.notify_supporter_confirmed(confirmed("ben@example.org"))
 
     await notify.service.notify_status_changed(changed("resolved"))
 
     assert notify.subjects_to("ben@example.org") == [
-        f"Sie unterstützen jetzt die Meldung {REPORT}",
+        f"Bitte bestätigen Sie Ihre Adresse für die Meldung {REPORT}",
         f"Ihre Meldung {REPORT} ist erledigt",
     ]
     resolved = notify.mailer.sent[-1]
@@ -441,9 +445,10 @@ async def test_no_address_reaches_the_logs_even_when_sending_fails(
         )
         # The test broker hands the consumer's error back instead of redelivering.
         with pytest.raises(DeliveryFailed):
-            await test_broker.publish(support.model_dump(mode="json"), topics.REPORTS_SUPPORTED)
-        # The second failure dead-letters Cem's confirmation.
-        await test_broker.publish(support.model_dump(mode="json"), topics.REPORTS_SUPPORTED)
+            await publish(test_broker, support, topics.REPORTS_SUPPORTED)
+        # The second failure dead-letters Cem's confirmation request; Cem confirmed anyway.
+        await publish(test_broker, support, topics.REPORTS_SUPPORTED)
+        await publish(test_broker, confirmed("cem@example.org"), topics.REPORTS_SUPPORTED)
         with pytest.raises(DeliveryFailed):
             await test_broker.publish(routed().model_dump(mode="json"), topics.REPORTS_ROUTED)
         with pytest.raises(DeliveryFailed):  # Anna's mail waits for her limit, Cem's fails
@@ -466,6 +471,16 @@ async def test_no_address_reaches_the_logs_even_when_sending_fails(
         assert expected in logged
     for personal in (ANNA, "cem@example.org", "Cem Yılmaz", "private-token"):
         assert personal not in logged
+
+
+def confirmed(address: str) -> SupporterConfirmed:
+    key = recipient_key(REPORT, address)
+    return SupporterConfirmed(report_id=REPORT, jurisdiction="duisburg", recipient_key=key)
+
+
+async def publish(broker: TestKafkaBroker, event: Event, topic: str) -> None:
+    """As the reports' relay publishes: its topic carries two kinds, told apart by `ce_type`."""
+    await broker.publish(event.model_dump(mode="json"), topic, headers=headers_for(event, "/t"))
 
 
 def _deliveries(notify: Notify) -> list[Any]:

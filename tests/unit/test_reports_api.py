@@ -19,6 +19,7 @@ from stadtmelder_shared.events import DepartmentRef, ReportRouted, ReportSubmitt
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import DUESSELDORF_ALTSTADT, KOENIGSTRASSE, geotagged_jpeg, valid_answers
 from tests.fakes import InMemoryReportRepository
+from tests.support_fakes import in_memory_support
 
 DUISBURG = load_jurisdiction()
 PERSONAL = ("anna@example.org", "Anna Beispiel", "+49 203 1234567")
@@ -46,6 +47,7 @@ async def client(repository: InMemoryReportRepository) -> AsyncIterator[AsyncTes
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.service = service
+        app.state.support = in_memory_support(service, repository)
         app.state.api_keys = None
 
         async def ready() -> dict[str, str]:

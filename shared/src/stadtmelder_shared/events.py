@@ -274,6 +274,22 @@ class ReportSupported(Event):
         None, description="The supporter (a Reporter as JSON), sealed under their own data key."
     )
     supporter_count: int
+    again: bool = Field(
+        False,
+        description="The same supporter supported once more while still unconfirmed: the "
+        "confirmation request is repeated, the count is not.",
+    )
+
+
+class SupporterConfirmed(Event):
+    """A supporter confirmed their address by the mailed link (double opt-in).
+
+    From now on they hear about the report's steps; before, their address got only the request.
+    """
+
+    type: ClassVar[str] = "org.stadtmelder.report.supporter-confirmed"
+
+    recipient_key: str = Field(description="Hash of the address; the address never travels here.")
 
 
 class FeedbackReceived(Event):
@@ -376,6 +392,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         WorkItemQueued,
         WorkItemSendFailed,
         ReportSupported,
+        SupporterConfirmed,
         FeedbackReceived,
         NotificationPreferencesChanged,
         PushSubscriptionChanged,

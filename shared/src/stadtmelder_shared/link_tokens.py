@@ -24,6 +24,8 @@ class LinkPurpose(StrEnum):
     FEEDBACK = "feedback"
     PREFERENCES = "preferences"
     ERASURE = "erasure"
+    # The double opt-in of a supporter's address.
+    SUPPORT = "support"
 
 
 @dataclass(frozen=True)

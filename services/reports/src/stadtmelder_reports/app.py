@@ -13,7 +13,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from stadtmelder_reports import moderation, open_data, playgrounds, sensor_reports
+from stadtmelder_reports import moderation, open_data, playgrounds, sensor_reports, support
 from stadtmelder_reports.alerts import AlertsFeature
 from stadtmelder_reports.alerts import register as register_alerts
 from stadtmelder_reports.citizen_links import routes as citizen_links
@@ -178,6 +178,16 @@ def create_app(settings: ReportsSettings) -> Litestar:
         await retention.register(
             timers, database, report_core.repository, erasing, settings, metrics
         )
+        support.register(
+            app.state,
+            database,
+            report_core.repository,
+            report_core.service,
+            erasing,
+            timers,
+            settings.retention_interval_seconds,
+            relay.wake,
+        )
         moderation.register(app.state, database, report_core.repository, relay.wake)
         open_data.register(app.state, database, report_core.service, settings, utc_now)
         alert_relay = await alerts.start(
@@ -261,6 +271,7 @@ def build_app(
             *playgrounds.ROUTE_HANDLERS,
             *citizen_links.ROUTE_HANDLERS,
             *erasure.ROUTE_HANDLERS,
+            *support.ROUTE_HANDLERS,
             *privacy.ROUTE_HANDLERS,
             *alert_part.route_handlers,
             web_router(pages),
@@ -289,6 +300,7 @@ def build_app(
             "api_keys": Provide(provide_api_keys, sync_to_thread=False),
             **alert_part.dependencies,
             **erasure.DEPENDENCIES,
+            **support.DEPENDENCIES,
             **privacy.DEPENDENCIES,
             "links": Provide(lambda: api_settings, use_cache=True, sync_to_thread=False),
             "limiter": Provide(lambda: limiter, use_cache=True, sync_to_thread=False),

@@ -28,6 +28,7 @@ from stadtmelder_shared.events import (
     ReportSubmitted,
     ReportSupported,
 )
+from stadtmelder_shared.supporters import CONFIRM_SUPPORT_WITHIN
 
 # --- rules ----------------------------------------------------------------------------------
 
@@ -131,15 +132,19 @@ def routed_mail(
 
 
 def supported_mail(event: ReportSupported, to: str, language: str, links: MailLinks) -> Mail:
+    """The one mail an unconfirmed supporter's address gets: the request to confirm it (double
+    opt-in). Whoever typed someone else's address sends that person nothing more than this."""
     t = Words(language)
-    values = {"report_id": event.report_id}
+    values = {"report_id": event.report_id, "days": CONFIRM_SUPPORT_WITHIN.days}
+    confirm = links.support_confirmation(event.report_id, to, language)
     blocks = (
-        Paragraph(t("supported_thanks").format(**values)),
+        Paragraph(t("support_confirm_wish").format(**values)),
         Paragraph(t.plural("supported_count", event.supporter_count)),
-        Paragraph(t("supported_next")),
+        Links(t("support_confirm_action"), (Link(t("support_confirm_button"), confirm),)),
+        Paragraph(t("support_confirm_ignore").format(**values)),
         _follow(event.report_id, language, links),
     )
-    letter = _letter(language, t("supported_subject").format(**values), blocks)
+    letter = _letter(language, t("support_confirm_subject").format(**values), blocks)
     return _citizen_mail(letter, event.event_id, event.report_id, to, links)
 
 

@@ -19,6 +19,7 @@ from stadtmelder_shared.events import (
     ReportSubmitted,
     ReportSupported,
     ReportUnroutable,
+    SupporterConfirmed,
 )
 from stadtmelder_shared.kafka import consumer
 
@@ -46,9 +47,15 @@ def register_handlers(
         log.info("%d people told the report was routed", len(told), extra=_context(event))
 
     @consumer(broker, topics.REPORTS_SUPPORTED, group_id, policy=RETRIES)
-    async def on_report_supported(event: ReportSupported) -> None:
-        told = await service.notify_supported(event)
-        log.info("%d supporters confirmed", len(told), extra=_context(event))
+    async def on_report_supported(event: ReportSupported | SupporterConfirmed) -> None:
+        # Told apart by their CloudEvents type; one report's, in the order they happened.
+        match event:
+            case ReportSupported():
+                told = await service.notify_supported(event)
+                log.info("%d supporters asked to confirm", len(told), extra=_context(event))
+            case SupporterConfirmed():
+                known = await service.notify_supporter_confirmed(event)
+                log.info("a supporter confirmed (kept: %s)", known, extra=_context(event))
 
     @consumer(broker, topics.REPORTS_UNROUTABLE, group_id, policy=RETRIES)
     async def on_report_unroutable(event: ReportUnroutable) -> None:

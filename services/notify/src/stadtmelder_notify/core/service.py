@@ -47,6 +47,7 @@ from stadtmelder_shared.events import (
     ReportSubmitted,
     ReportSupported,
     ReportUnroutable,
+    SupporterConfirmed,
 )
 from stadtmelder_shared.kafka import EventPublisher
 from stadtmelder_shared.link_tokens import RecipientKeys
@@ -147,12 +148,14 @@ class NotifyService:
         )
 
     async def notify_supported(self, event: ReportSupported) -> list[CitizenNotified]:
-        """Remember the supporter as a follower of the report and confirm it to them."""
+        """Keep the supporter's address as awaiting its confirmation (double opt-in) and send
+        it the one mail it gets before: the request, with the link that confirms it."""
         supporter = await self._contacts.open_reporter(event.supporter, "supporter")
         if supporter is None or supporter.email is None:
             return []
-        await self._followers.add(event.report_id, supporter)
-        recipients = _among(await self._followers.of(event.report_id), supporter)
+        book = await self._followers.add(event.report_id, supporter, awaiting=True)
+        # Someone already told of each step (the reporter, a confirmed supporter) is not asked.
+        recipients = _among(list(book.awaiting), supporter)
         return await self._tell(
             event,
             topics.REPORTS_SUPPORTED,
@@ -160,6 +163,10 @@ class NotifyService:
             recipients,
             lambda to, language: supported_mail(event, to, language, self._links),
         )
+
+    async def notify_supporter_confirmed(self, event: SupporterConfirmed) -> bool:
+        """From now on the supporter hears each step; False if their address is not kept."""
+        return await self._followers.confirm(event.report_id, event.recipient_key)
 
     async def notify_unroutable(self, event: ReportUnroutable) -> None:
         """Nobody is told yet (it waits for a dispatcher), but the reporter hears later steps."""
@@ -256,6 +263,9 @@ class NotifyService:
                 report_id, pending.mail.endpoint
             )
         followers = await self._followers.of(report_id)
+        if pending.notified.notification == "supported":
+            # The confirmation request goes to an address that awaits it, as it was made to.
+            followers += await self._followers.of(report_id, awaiting=True)
         return any(
             f.email and self._links.recipient(report_id, f.email) == pending.follower
             for f in followers

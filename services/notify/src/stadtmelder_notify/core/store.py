@@ -38,6 +38,8 @@ class Followers:
     wanting_mail: list[Reporter]
     # Recipient keys whose confirmation of receipt was dealt with.
     confirmed: frozenset[str] = frozenset()
+    # Supporters whose address waits for its double opt-in: they get the request, nothing else.
+    awaiting: tuple[Reporter, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,12 +53,18 @@ class Choices:
 class FollowerStore(Protocol):
     """Reporters and supporters of a report, who hear about each step."""
 
-    async def add(self, report_id: str, follower: Reporter) -> Followers:
-        """Keep `follower` unless known; the followers afterwards, from the same read."""
+    async def add(self, report_id: str, follower: Reporter, awaiting: bool = False) -> Followers:
+        """Keep `follower` unless known (`awaiting` its address's confirmation); the followers
+        afterwards, from the same read."""
         ...
 
-    async def of(self, report_id: str) -> list[Reporter]:
-        """Those who still want mail about the report, each in the language they chose."""
+    async def of(self, report_id: str, awaiting: bool = False) -> list[Reporter]:
+        """Those who still want mail about the report, each in the language they chose; with
+        `awaiting`, instead those whose address waits for its confirmation."""
+        ...
+
+    async def confirm(self, report_id: str, recipient: str) -> bool:
+        """The awaiting follower with key `recipient` confirmed their address; False if unknown."""
         ...
 
     async def set_preferences(self, report_id: str, recipient: str, choices: Choices) -> bool:
@@ -86,7 +94,7 @@ class MongoFollowerStore:
     async def ensure_indexes(self) -> None:
         return None  # found by `_id` only
 
-    async def add(self, report_id: str, follower: Reporter) -> Followers:
+    async def add(self, report_id: str, follower: Reporter, awaiting: bool = False) -> Followers:
         key = self._keys.of(report_id, follower.email or "")
         async with self._writing(report_id):
             document = await self._read(report_id)
@@ -94,6 +102,8 @@ class MongoFollowerStore:
             if key not in known:
                 # The position keeps the order in which people joined (reporter first).
                 fields = {**follower.model_dump(), "position": len(known)}
+                if awaiting:
+                    fields["awaiting"] = True
                 await self._reports.update_one(
                     {"_id": report_id}, {"$set": {f"followers.{key}": fields}}, upsert=True
                 )
@@ -101,11 +111,29 @@ class MongoFollowerStore:
                 self._hot.put(report_id, {**document, "followers": known})
             # Else a redelivered event, or a supporter who reported it: choices stay.
         # The caller needs no second read of the document for the same event.
-        return Followers(_wanting_mail(known), frozenset(document.get("confirmed") or {}))
+        return Followers(
+            _wanting_mail(known),
+            frozenset(document.get("confirmed") or {}),
+            tuple(_wanting_mail(known, awaiting=True)),
+        )
 
-    async def of(self, report_id: str) -> list[Reporter]:
+    async def of(self, report_id: str, awaiting: bool = False) -> list[Reporter]:
         async with self._writing(report_id):
-            return _wanting_mail((await self._read(report_id)).get("followers") or {})
+            return _wanting_mail((await self._read(report_id)).get("followers") or {}, awaiting)
+
+    async def confirm(self, report_id: str, recipient: str) -> bool:
+        if not _is_key(recipient):
+            return False
+        async with self._writing(report_id):
+            document = await self._reports.find_one({"_id": report_id}) or {}
+            fields = (document.get("followers") or {}).get(recipient)
+            if not fields or fields.get("erased"):
+                return False
+            await self._reports.update_one(
+                {"_id": report_id}, {"$unset": {f"followers.{recipient}.awaiting": ""}}
+            )
+            self._hot.drop(report_id)
+        return True
 
     async def _read(self, report_id: str) -> Document:
         """The report's document as last read or written here, else from the database; under
@@ -174,13 +202,15 @@ class MongoFollowerStore:
         return self._keys.of(report_id, email) in ((document or {}).get("confirmed") or {})
 
 
-def _wanting_mail(followers: Document) -> list[Reporter]:
+def _wanting_mail(followers: Document, awaiting: bool = False) -> list[Reporter]:
     return [
         Reporter.model_validate(
             {**fields, "language": fields.get("chosen_language") or fields["language"]}
         )
         for fields in sorted(followers.values(), key=lambda fields: fields["position"])
-        if not fields.get("opted_out") and not fields.get("erased")
+        if not fields.get("opted_out")
+        and not fields.get("erased")
+        and bool(fields.get("awaiting")) == awaiting
     ]
 
 

@@ -176,7 +176,14 @@ class MongoReportRepository:
             condition["supporter_keys"] = {"$ne": supporter_key}
             push["supporter_keys"] = supporter_key
         if supporter is not None and supporter.email:
-            push["supporters"] = {**supporter.model_dump(), "at": event.occurred_at}
+            # Asked to confirm the address (double opt-in, `support`); told nothing else before.
+            at = event.occurred_at
+            push["supporters"] = {
+                **supporter.model_dump(),
+                "at": at,
+                "asked_at": at,
+                "confirmed": False,
+            }
         matched = await self._limits.update_queuing(
             [event.event_id],
             condition,

@@ -50,6 +50,7 @@ from stadtmelder_reports.http.schemas import (
     public_view,
 )
 from stadtmelder_reports.photos.uploads import PhotoCleaning, clean_photos
+from stadtmelder_reports.support.api import Support
 from stadtmelder_shared.events import Location, Reporter
 
 GEOJSON = "application/geo+json"
@@ -189,19 +190,20 @@ class ReportsController(Controller):
         self,
         request: Request[Any, Any, Any],
         limiter: NamedDependency[SubmissionLimiter],
-        service: Service,
+        support: Support,
         links: Links,
         report_id: FromPath[str],
         data: JSONBody[SupportIn],
     ) -> ReportOut:
-        """Back an open report instead of filing a new one; supporters hear about every step."""
+        """Back an open report instead of filing a new one; it counts at once. A given address
+        gets one mail, a link to confirm it, and hears about every step once it is confirmed."""
         await limiter.check(client_address(request))
         supporter = (
             Reporter(email=str(data.email), name=data.name, language=data.language)
             if data.email
             else None
         )
-        report = await service.support_report(report_id, supporter)
+        report = await support.support(report_id, supporter)
         return public_view(report, data.language, links.base_url)
 
     @get([PHOTO, f"{PHOTO}/thumbnail"], media_type="image/jpeg", responses=declared(*BY_KEY))

@@ -32,6 +32,7 @@ from stadtmelder_reports.http.requests import (
     encode_cursor,
 )
 from stadtmelder_reports.http.schemas import category_out, public_view
+from stadtmelder_reports.support.api import Support
 from stadtmelder_reports.web.rendering import choose_language, page, see_other
 from stadtmelder_reports.web.report_pages import on_not_found
 from stadtmelder_reports.web.texts import Words
@@ -110,6 +111,7 @@ class PublicPages(Controller):
         self,
         request: AnyRequest,
         service: Service,
+        support: Support,
         limiter: NamedDependency[SubmissionLimiter],
         report_id: FromPath[str],
     ) -> Template | Redirect:
@@ -123,7 +125,7 @@ class PublicPages(Controller):
             if raw_email:
                 email = validate_email(raw_email, check_deliverability=False).normalized
                 supporter = Reporter(email=email, language=language)
-            await service.support_report(report_id, supporter)
+            await support.support(report_id, supporter)
         except EmailNotValidError:
             return await self._report_with(request, service, report_id, t("err_email"), 400)
         except ReportClosed:

@@ -1,0 +1,109 @@
+"""The confirmation link of a supporter's address (double opt-in), under /api/v1/supporters.
+
+Notify signs the link with `NOTIFY_LINK_SECRET` for the purpose `support`; opening it (GET) asks,
+because mail scanners open links too, and the button's POST confirms: only then does notify
+write to the address about the report's steps.
+"""
+
+from typing import Any
+
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+from litestar.status_codes import HTTP_404_NOT_FOUND
+from pydantic import BaseModel, Field
+
+from stadtmelder_reports.citizen_links import pages
+from stadtmelder_reports.citizen_links.languages import page_language
+from stadtmelder_reports.core.domain import Report
+from stadtmelder_reports.http.declared_responses import BY_KEY, declared
+from stadtmelder_reports.http.errors import error_response
+from stadtmelder_reports.http.requests import AnyRequest
+from stadtmelder_reports.http.schemas import LanguageCode
+from stadtmelder_reports.support.domain import SupportLinkExpired
+from stadtmelder_reports.support.service import SupportService
+from stadtmelder_reports.web.texts import Words
+from stadtmelder_shared.link_tokens import LinkPurpose
+
+Support = NamedDependency[SupportService]
+EXPIRED = (
+    "The address is not kept (any more): not confirmed within 7 days, or erased. "
+    "Supporting the report again sends a new link."
+)
+
+
+class SupportLinkOut(BaseModel):
+    report_id: str
+    confirmed: bool = Field(description="Whether the address hears about the report's steps.")
+    detail: str
+
+
+def on_link_expired(request: AnyRequest, error: SupportLinkExpired) -> Response[Any]:
+    if not pages.wants_html(request):
+        return error_response(HTTP_404_NOT_FOUND, "support_link_expired", str(error))
+    language = page_language(request, request.query_params.get("lang"))
+    t = Words(language)
+    return pages.message_page(
+        language, t("links_problem"), t("support_link_expired"), status_code=HTTP_404_NOT_FOUND
+    )
+
+
+class SupportLinkController(Controller):
+    """`/api/v1/supporters/confirm/{token}`: the link of the confirmation mail."""
+
+    path = "/api/v1/supporters"
+    tags = ["supporters"]  # noqa: RUF012 (Litestar reads it as a class attribute)
+    dependencies = pages.link_dependencies(LinkPurpose.SUPPORT)
+    exception_handlers = {**pages.LINK_ERRORS, SupportLinkExpired: on_link_expired}  # noqa: RUF012
+
+    @get("/confirm/{token:str}", responses=declared(*BY_KEY, why={404: EXPIRED}))
+    async def show_confirmation(
+        self,
+        request: AnyRequest,
+        support: Support,
+        holder: pages.Holder,
+        lang: FromQuery[LanguageCode | None] = None,
+    ) -> Response[Any]:
+        """What the link would confirm; opening it changes nothing."""
+        report, supporter = await support.to_confirm(holder)
+        language = page_language(request, lang or supporter.contact.language)
+        if supporter.confirmed:
+            return _confirmed(request, report, language)
+        t = Words(language)
+        question = t("support_link_confirm_question", report_id=report.id)
+        if not pages.wants_html(request):
+            return Response(SupportLinkOut(report_id=report.id, confirmed=False, detail=question))
+        return pages.link_page(
+            "support_link.html.j2",
+            language,
+            t("support_link_confirm_title"),
+            text=question,
+            button=t("support_link_confirm_button"),
+            report_id=report.id,
+        )
+
+    @post("/confirm/{token:str}", status_code=200, responses=declared(*BY_KEY, why={404: EXPIRED}))
+    async def confirm(
+        self,
+        request: AnyRequest,
+        support: Support,
+        holder: pages.Holder,
+        lang: FromQuery[LanguageCode | None] = None,
+    ) -> Response[Any]:
+        """Confirm the address: the double opt-in. Twice is fine."""
+        report = await support.confirm(holder)
+        return _confirmed(request, report, page_language(request, lang))
+
+
+def _confirmed(request: AnyRequest, report: Report, language: LanguageCode) -> Response[Any]:
+    t = Words(language)
+    done = t("support_link_confirmed", report_id=report.id)
+    if not pages.wants_html(request):
+        return Response(SupportLinkOut(report_id=report.id, confirmed=True, detail=done))
+    return pages.link_page(
+        "support_link.html.j2",
+        language,
+        t("support_link_confirmed_title"),
+        text=done,
+        report_id=report.id,
+    )

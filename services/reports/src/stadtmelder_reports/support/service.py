@@ -1,0 +1,129 @@
+"""Supporting a report with double opt-in: support (counted at once, the address only asked),
+confirm by the mailed link, and forget addresses never confirmed."""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from stadtmelder_reports.core.domain import Report
+from stadtmelder_reports.core.service import WRITE_ATTEMPTS, ReportService, utc_now
+from stadtmelder_reports.erasure.service import ErasureService
+from stadtmelder_reports.errors import ReportChangedMeanwhile, ReportClosed, ReportNotFound
+from stadtmelder_reports.support.domain import (
+    Supporter,
+    asked_again,
+    confirmation,
+    is_expired,
+    next_step,
+    same_address,
+)
+from stadtmelder_reports.support.store import SupporterStore
+from stadtmelder_shared.contacts import Contacts
+from stadtmelder_shared.data_keys import supporter_key_id
+from stadtmelder_shared.events import Reporter
+from stadtmelder_shared.link_tokens import LinkHolder
+from stadtmelder_shared.supporters import CONFIRM_SUPPORT_WITHIN
+
+log = logging.getLogger(__name__)
+# Notes read per cleanup page.
+BATCH = 100
+
+
+@dataclass(frozen=True)
+class SupportService:
+    reports: ReportService
+    store: SupporterStore
+    erasure: ErasureService
+    on_events_pending: Callable[[str], None] = lambda report_id: None
+    clock: Callable[[], datetime] = utc_now
+
+    async def support(self, report_id: str, contact: Reporter | None) -> Report:
+        """Count the support at once; an address gets only the confirmation request until it
+        is confirmed (and the request again, when supported again, at most every so often)."""
+        report = await self.reports.repository.get(report_id)
+        if report.hidden:
+            raise ReportNotFound(report_id)
+        if not report.is_open:
+            raise ReportClosed(report_id)
+        if contact is not None and (not contact.email or same_address(report, contact)):
+            contact = None  # nobody to ask, or the reporter, who hears every step anyway
+        if contact is None or contact.email is None:
+            return await self.reports.support_report(report_id, None)
+        recipient = self.reports.recipient_keys.of(report_id, contact.email)
+        known, revision = await self.store.supporter(report_id, recipient)
+        now = self.clock()
+        match next_step(known, now):
+            case "ask":
+                # Noted first: a crash after it leaves a note too many, which the cleanup drops.
+                await self.store.note_unconfirmed(
+                    report_id, recipient, now + CONFIRM_SUPPORT_WITHIN
+                )
+                return await self.reports.support_report(report_id, contact)
+            case "ask_again":
+                await self._ask_again(report, revision, recipient, contact, now)
+        return await self.reports.public_report(report_id)
+
+    async def _ask_again(
+        self, report: Report, revision: int, recipient: str, contact: Reporter, now: datetime
+    ) -> None:
+        sealed = await Contacts(self.reports.data_keys).seal_reporter(
+            supporter_key_id(report.id, recipient), contact, "supporter"
+        )
+        assert sealed is not None
+        await self.store.note_unconfirmed(report.id, recipient, now + CONFIRM_SUPPORT_WITHIN)
+        event = asked_again(report, sealed, now)
+        # Another write meanwhile: this request is simply not repeated; the next support asks.
+        if await self.store.change(report.id, revision, recipient, {"asked_at": now}, event):
+            self.on_events_pending(report.id)
+
+    async def to_confirm(self, holder: LinkHolder) -> tuple[Report, Supporter]:
+        """What the link would confirm; refused as confirming would be."""
+        report = await self.reports.public_report(holder.report_id)
+        known, _ = await self.store.supporter(holder.report_id, holder.recipient)
+        confirmation(report, known, self.clock())
+        assert known is not None
+        return report, known
+
+    async def confirm(self, holder: LinkHolder) -> Report:
+        """From now on the supporter hears each step; confirming twice changes nothing."""
+        for _ in range(WRITE_ATTEMPTS):
+            report = await self.reports.public_report(holder.report_id)
+            known, revision = await self.store.supporter(holder.report_id, holder.recipient)
+            now = self.clock()
+            event = confirmation(report, known, now)
+            if event is None:
+                return report
+            fields = {"confirmed": True, "confirmed_at": now}
+            if await self.store.change(report.id, revision, holder.recipient, fields, event):
+                self.on_events_pending(report.id)
+                await self.store.drop_note(report.id, holder.recipient)
+                return report
+        raise ReportChangedMeanwhile(holder.report_id)
+
+    async def forget_unconfirmed(self) -> int:
+        """Erase the addresses not confirmed in time, as on request: their data key goes (so
+        their sealed copies in Kafka never open again), and notify forgets them too."""
+        now, forgotten = self.clock(), 0
+        while due := await self.store.unconfirmed_due(now, BATCH):
+            for report_id, recipient in due:
+                forgotten += await self._forget(report_id, recipient, now)
+            if len(due) < BATCH:
+                break
+        if forgotten:
+            log.info("forgot %d supporters' addresses never confirmed", forgotten)
+        return forgotten
+
+    async def _forget(self, report_id: str, recipient: str, now: datetime) -> int:
+        known, _ = await self.store.supporter(report_id, recipient)
+        if known is not None and not known.confirmed and not is_expired(known, now):
+            # Asked again meanwhile: look again when that request runs out.
+            assert known.asked_at is not None
+            check_at = known.asked_at + CONFIRM_SUPPORT_WITHIN
+            await self.store.note_unconfirmed(report_id, recipient, check_at)
+            return 0
+        erased = False
+        if known is not None and not known.confirmed:
+            erased = await self.erasure.erase_supporter(LinkHolder(report_id, recipient))
+        await self.store.drop_note(report_id, recipient)
+        return int(erased)

@@ -1,0 +1,216 @@
+"""Supporters' double opt-in in reports: the rules, and the use cases over in-memory stores."""
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+import pytest
+
+from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_reports.core.domain import Report, Submission
+from stadtmelder_reports.core.service import ReportService
+from stadtmelder_reports.support.domain import (
+    Supporter,
+    SupportLinkExpired,
+    confirmation,
+    is_expired,
+    next_step,
+)
+from stadtmelder_reports.support.service import SupportService
+from stadtmelder_shared.data_keys import supporter_key_id
+from stadtmelder_shared.events import (
+    CategoryRef,
+    ContactDataErased,
+    Location,
+    Reporter,
+    ReportSupported,
+    SupporterConfirmed,
+)
+from stadtmelder_shared.link_tokens import LinkHolder
+from tests.data_key_fakes import InMemoryDataKeys
+from tests.examples import KOENIGSTRASSE, valid_answers
+from tests.fakes import InMemoryReportRepository, recipient_key
+from tests.support_fakes import in_memory_support
+
+DUISBURG = load_jurisdiction()
+E = TypeVar("E")
+START = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+BEN = Reporter(email="ben@example.org", language="tr")
+
+
+def a_supporter(asked: timedelta | None, confirmed: bool = False) -> Supporter:
+    asked_at = START - asked if asked is not None else None
+    return Supporter("k" * 64, BEN, asked_at, confirmed)
+
+
+@pytest.mark.parametrize(
+    ("known", "step"),
+    [
+        (None, "ask"),
+        (a_supporter(timedelta(minutes=5)), "nothing"),
+        (a_supporter(timedelta(minutes=15)), "ask_again"),
+        (a_supporter(timedelta(days=2), confirmed=True), "nothing"),
+        (a_supporter(None), "nothing"),  # kept before the double opt-in: told from the start
+    ],
+)
+def test_supporting_asks_once_and_again_only_after_a_quarter_hour(
+    known: Supporter | None, step: str
+) -> None:
+    assert next_step(known, START) == step
+
+
+def test_an_address_unconfirmed_for_seven_days_expires_and_its_link_is_refused() -> None:
+    assert not is_expired(a_supporter(timedelta(days=7)), START)
+    late = a_supporter(timedelta(days=7, seconds=1))
+    assert is_expired(late, START)
+    assert not is_expired(a_supporter(timedelta(days=30), confirmed=True), START)
+    report = Report(
+        "ABCDE-12345", "duisburg", CategoryRef(code="x", names={}), "", None, "de", None, START
+    )
+    with pytest.raises(SupportLinkExpired):
+        confirmation(report, late, START)
+    with pytest.raises(SupportLinkExpired):
+        confirmation(report, None, START)
+    assert confirmation(report, a_supporter(timedelta(days=1), confirmed=True), START) is None
+    event = confirmation(report, a_supporter(timedelta(days=1)), START)
+    assert event is not None
+    assert event.recipient_key == "k" * 64
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def repository() -> InMemoryReportRepository:
+    return InMemoryReportRepository()
+
+
+@pytest.fixture
+def support(repository: InMemoryReportRepository, clock: Clock) -> SupportService:
+    service = ReportService(repository, DUISBURG, clock=clock, data_keys=InMemoryDataKeys())
+    return dataclasses.replace(in_memory_support(service, repository), clock=clock)
+
+
+async def a_report_id(support: SupportService) -> str:
+    new = await support.reports.submit_report(
+        Submission(
+            category="road_damage",
+            description="Schlagloch vor Hausnummer 40",
+            location=Location(lat=KOENIGSTRASSE[0], lon=KOENIGSTRASSE[1]),
+            answers=valid_answers(DUISBURG.category("road_damage")),
+            contact=Reporter(email="anna@example.org"),
+        )
+    )
+    return new.report.id
+
+
+def events_of(repository: InMemoryReportRepository, report_id: str, kind: type[E]) -> list[E]:
+    return [e for _, e in repository.reports[report_id].pending_events if isinstance(e, kind)]
+
+
+async def test_support_counts_at_once_and_asks_the_address_once_within_the_window(
+    support: SupportService, repository: InMemoryReportRepository, clock: Clock
+) -> None:
+    report_id = await a_report_id(support)
+
+    first = await support.support(report_id, BEN)
+    clock.now += timedelta(minutes=10)
+    again = await support.support(report_id, BEN)
+
+    assert (first.supporter_count, again.supporter_count) == (1, 1)
+    [asked] = events_of(repository, report_id, ReportSupported)
+    assert asked.supporter is not None
+    assert not asked.again
+    assert "ben@example.org" not in asked.model_dump_json()
+
+
+async def test_supporting_again_after_the_window_repeats_the_request_without_counting(
+    support: SupportService, repository: InMemoryReportRepository, clock: Clock
+) -> None:
+    report_id = await a_report_id(support)
+    await support.support(report_id, BEN)
+    clock.now += timedelta(minutes=16)
+
+    again = await support.support(report_id, BEN)
+
+    assert again.supporter_count == 1
+    asked = events_of(repository, report_id, ReportSupported)
+    assert [(e.again, e.supporter_count) for e in asked] == [(False, 1), (True, 1)]
+
+
+async def test_anonymous_support_and_the_reporters_own_address_count_but_ask_nobody(
+    support: SupportService, repository: InMemoryReportRepository
+) -> None:
+    report_id = await a_report_id(support)
+
+    await support.support(report_id, None)
+    shown = await support.support(report_id, Reporter(email="ANNA@example.org"))
+
+    assert shown.supporter_count == 2
+    assert [e.supporter for e in events_of(repository, report_id, ReportSupported)] == [None] * 2
+
+
+async def test_the_link_confirms_once_and_announces_only_the_recipient_key(
+    support: SupportService, repository: InMemoryReportRepository, clock: Clock
+) -> None:
+    report_id = await a_report_id(support)
+    await support.support(report_id, BEN)
+    holder = LinkHolder(report_id, recipient_key(report_id, "ben@example.org"))
+    clock.now += timedelta(days=6)
+
+    _, asked = await support.to_confirm(holder)
+    await support.confirm(holder)
+    await support.confirm(holder)
+    _, known = await support.to_confirm(holder)
+
+    assert (asked.confirmed, known.confirmed) == (False, True)
+    [confirmed] = events_of(repository, report_id, SupporterConfirmed)
+    assert confirmed.recipient_key == holder.recipient
+    clock.now += timedelta(minutes=30)
+    await support.support(report_id, BEN)  # confirmed: asked no more
+    assert len(events_of(repository, report_id, ReportSupported)) == 1
+
+
+async def test_a_link_opened_after_seven_days_is_refused(
+    support: SupportService, clock: Clock
+) -> None:
+    report_id = await a_report_id(support)
+    await support.support(report_id, BEN)
+    clock.now += timedelta(days=7, minutes=1)
+
+    with pytest.raises(SupportLinkExpired):
+        await support.confirm(LinkHolder(report_id, recipient_key(report_id, "ben@example.org")))
+
+
+async def test_unconfirmed_addresses_are_erased_after_seven_days_and_confirmed_ones_stay(
+    support: SupportService, repository: InMemoryReportRepository, clock: Clock
+) -> None:
+    report_id = await a_report_id(support)
+    await support.support(report_id, BEN)
+    await support.support(report_id, Reporter(email="cem@example.org"))
+    cem = recipient_key(report_id, "cem@example.org")
+    await support.confirm(LinkHolder(report_id, cem))
+    ben = recipient_key(report_id, "ben@example.org")
+    keys = support.reports.data_keys
+    assert await keys.find(supporter_key_id(report_id, ben)) is not None
+
+    clock.now += timedelta(days=6)
+    assert await support.forget_unconfirmed() == 0
+    clock.now += timedelta(days=1, minutes=1)
+    assert await support.forget_unconfirmed() == 1
+    assert await support.forget_unconfirmed() == 0
+
+    assert [e.recipient_key for e in events_of(repository, report_id, ContactDataErased)] == [ben]
+    assert await keys.find(supporter_key_id(report_id, ben)) is None
+    assert await keys.find(supporter_key_id(report_id, cem)) is not None
+    assert [s["email"] for s in repository.supporter_entries[report_id]] == ["cem@example.org"]
