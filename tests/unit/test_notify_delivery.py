@@ -478,7 +478,7 @@ def confirmed(address: str) -> SupporterConfirmed:
     return SupporterConfirmed(report_id=REPORT, jurisdiction="duisburg", recipient_key=key)
 
 
-async def publish(broker: TestKafkaBroker, event: Event, topic: str) -> None:
+async def publish(broker: KafkaBroker, event: Event, topic: str) -> None:
     """As the reports' relay publishes: its topic carries two kinds, told apart by `ce_type`."""
     await broker.publish(event.model_dump(mode="json"), topic, headers=headers_for(event, "/t"))
 
