@@ -1,14 +1,24 @@
-"""Supporters' double opt-in in reports: the rules, and the use cases over in-memory stores."""
+"""Supporters' double opt-in in reports: the rules, the use cases over in-memory stores, and the
+confirmation link (opening asks, the button confirms, a forged or expired link is refused)."""
 
 import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 
+from stadtmelder_notify.links import MailLinks
+from stadtmelder_reports.app import build_app
+from stadtmelder_reports.citizen_links.domain import LinkTokens
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.domain import Report, Submission
 from stadtmelder_reports.core.service import ReportService
+from stadtmelder_reports.http.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_reports.support.domain import (
     Supporter,
     SupportLinkExpired,
@@ -26,16 +36,20 @@ from stadtmelder_shared.events import (
     ReportSupported,
     SupporterConfirmed,
 )
-from stadtmelder_shared.link_tokens import LinkHolder
+from stadtmelder_shared.link_tokens import DEVELOPMENT_LINK_SECRET, LinkHolder
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE, valid_answers
 from tests.fakes import InMemoryReportRepository, recipient_key
 from tests.support_fakes import in_memory_support
+from tests.unit.test_erasure import submitted
+from tests.unit.test_retention import Clock
 
 DUISBURG = load_jurisdiction()
 E = TypeVar("E")
 START = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 BEN = Reporter(email="ben@example.org", language="tr")
+MAIL_LINKS = MailLinks("https://melder.example", DEVELOPMENT_LINK_SECRET.encode())
+HTML = {"accept": "text/html"}
 
 
 def a_supporter(asked: timedelta | None, confirmed: bool = False) -> Supporter:
@@ -77,17 +91,9 @@ def test_an_address_unconfirmed_for_seven_days_expires_and_its_link_is_refused()
     assert event.recipient_key == "k" * 64
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(START)
 
 
 @pytest.fixture
@@ -214,3 +220,78 @@ async def test_unconfirmed_addresses_are_erased_after_seven_days_and_confirmed_o
     assert await keys.find(supporter_key_id(report_id, ben)) is None
     assert await keys.find(supporter_key_id(report_id, cem)) is not None
     assert [s["email"] for s in repository.supporter_entries[report_id]] == ["cem@example.org"]
+
+
+# --- the link ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def client(support: SupportService) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.service = support.reports
+        app.state.support = support
+        app.state.link_tokens = LinkTokens(DEVELOPMENT_LINK_SECRET.encode())
+        yield
+
+    app = build_app(lifespan, ApiSettings("https://melder.example", 200_000), SubmissionLimiter(20))
+    async with AsyncTestClient(app) as client:
+        yield client
+
+
+async def a_supported_report(support: SupportService, email: str, language: str) -> tuple[str, str]:
+    report_id = (await submitted(support.reports)).report.id
+    await support.support(report_id, Reporter(email=email, language=language))
+    link = MAIL_LINKS.support_confirmation(report_id, email, language)
+    return report_id, link.removeprefix("https://melder.example")
+
+
+async def test_opening_the_link_asks_and_the_button_confirms_in_the_supporters_language(
+    client: AsyncTestClient[Litestar],
+    support: SupportService,
+    repository: InMemoryReportRepository,
+) -> None:
+    report_id, link = await a_supported_report(support, "ben@example.org", "en")
+
+    asked = await client.get(link, headers=HTML)
+    events = repository.reports[report_id].pending_events
+    assert not [
+        e for _, e in events if isinstance(e, SupporterConfirmed)
+    ]  # opening changed nothing
+    done = await client.post(link, headers=HTML)
+    again = await client.post(link, headers={"accept": "application/json"})
+
+    assert asked.status_code == 200
+    assert "Would you like to hear about each further step" in asked.text
+    assert '<form method="post"><button type="submit">Yes, keep me informed' in asked.text
+    assert asked.headers["cache-control"] == "no-store"
+    assert done.status_code == 200
+    assert f"We will write to you at each further step of report {report_id}" in done.text
+    assert 'lang="en"' in done.text
+    assert "ben@example.org" not in asked.text + done.text
+    assert again.json() == {
+        "report_id": report_id,
+        "confirmed": True,
+        "detail": f"Thank you! We will write to you at each further step of report {report_id}.",
+    }
+    confirmed = [e for _, e in events if isinstance(e, SupporterConfirmed)]
+    assert len(confirmed) == 1
+
+
+async def test_a_forged_link_is_404_and_an_expired_one_says_how_to_get_a_new_one(
+    client: AsyncTestClient[Litestar], support: SupportService, clock: Clock
+) -> None:
+    _, link = await a_supported_report(support, "eve@example.org", "de")
+    path, _, query = link.partition("?")
+    forged = await client.get(f"{path[:-3]}xyz?{query}", headers=HTML)
+    clock.now = START + timedelta(days=8)
+
+    late_page = await client.get(link, headers=HTML)
+    late_api = await client.post(link, headers={"accept": "application/json"})
+
+    assert forged.status_code == 404
+    assert late_page.status_code == 404
+    assert "Dieser Link ist abgelaufen" in late_page.text
+    assert "<form" not in late_page.text
+    assert late_api.status_code == 404
+    assert late_api.json()["code"] == "support_link_expired"

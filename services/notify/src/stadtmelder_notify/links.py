@@ -51,17 +51,17 @@ class MailLinks:
         token = self._token(LinkPurpose.ERASURE, report_id, address)
         return f"{self._base}/api/v1/erasure/{token}"
 
-    def support_confirmation(self, report_id: str, address: str, language: str) -> str:
-        """Confirms a supporter's address (double opt-in), after a page with one button."""
-        token = self._token(LinkPurpose.SUPPORT, report_id, address)
-        return f"{self._base}/api/v1/supporters/confirm/{token}?lang={language}"
-
     def feedback(
         self, report_id: str, address: str, language: str, outcome: Outcome | None = None
     ) -> str:
         token = self._token(LinkPurpose.FEEDBACK, report_id, address)
         chosen = f"&outcome={outcome}" if outcome else ""
         return f"{self._base}/api/v1/feedback/{token}?lang={language}{chosen}"
+
+    def support_confirmation(self, report_id: str, address: str, language: str) -> str:
+        """Confirms a supporter's address (double opt-in), after a page with one button."""
+        token = self._token(LinkPurpose.SUPPORT, report_id, address)
+        return f"{self._base}/api/v1/supporters/confirm/{token}?lang={language}"
 
     def _token(self, purpose: LinkPurpose, report_id: str, address: str) -> str:
         return link_token(self._secret, purpose, report_id, self.recipient(report_id, address))

@@ -23,14 +23,6 @@ from stadtmelder_shared.timers import Timers
 ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (SupportLinkController,)
 
 
-def provide_support(state: State) -> SupportService:
-    support: SupportService = state.support
-    return support
-
-
-DEPENDENCIES = {"support": Provide(provide_support, sync_to_thread=False)}
-
-
 def register(
     state: State,
     database: AsyncDatabase[dict[str, Any]],
@@ -47,3 +39,11 @@ def register(
     state.support = service
     timers.every(cleanup_seconds, "unconfirmed supporters", service.forget_unconfirmed)
     return service
+
+
+def provide_support(state: State) -> SupportService:
+    support: SupportService = state.support
+    return support
+
+
+DEPENDENCIES = {"support": Provide(provide_support, sync_to_thread=False)}

@@ -9,7 +9,6 @@ from typing import Any
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery
 from litestar.status_codes import HTTP_404_NOT_FOUND
 from pydantic import BaseModel, Field
 
@@ -58,52 +57,42 @@ class SupportLinkController(Controller):
 
     @get("/confirm/{token:str}", responses=declared(*BY_KEY, why={404: EXPIRED}))
     async def show_confirmation(
-        self,
-        request: AnyRequest,
-        support: Support,
-        holder: pages.Holder,
-        lang: FromQuery[LanguageCode | None] = None,
+        self, request: AnyRequest, support: Support, holder: pages.Holder
     ) -> Response[Any]:
-        """What the link would confirm; opening it changes nothing."""
+        """What the link would confirm (`lang` chooses the page's language); opening it
+        changes nothing."""
         report, supporter = await support.to_confirm(holder)
-        language = page_language(request, lang or supporter.contact.language)
-        if supporter.confirmed:
-            return _confirmed(request, report, language)
-        t = Words(language)
-        question = t("support_link_confirm_question", report_id=report.id)
-        if not pages.wants_html(request):
-            return Response(SupportLinkOut(report_id=report.id, confirmed=False, detail=question))
-        return pages.link_page(
-            "support_link.html.j2",
-            language,
-            t("support_link_confirm_title"),
-            text=question,
-            button=t("support_link_confirm_button"),
-            report_id=report.id,
-        )
+        language = _language(request, supporter.contact.language)
+        return _answer(request, report, language, supporter.confirmed)
 
     @post("/confirm/{token:str}", status_code=200, responses=declared(*BY_KEY, why={404: EXPIRED}))
     async def confirm(
-        self,
-        request: AnyRequest,
-        support: Support,
-        holder: pages.Holder,
-        lang: FromQuery[LanguageCode | None] = None,
+        self, request: AnyRequest, support: Support, holder: pages.Holder
     ) -> Response[Any]:
         """Confirm the address: the double opt-in. Twice is fine."""
         report = await support.confirm(holder)
-        return _confirmed(request, report, page_language(request, lang))
+        return _answer(request, report, _language(request), confirmed=True)
 
 
-def _confirmed(request: AnyRequest, report: Report, language: LanguageCode) -> Response[Any]:
+def _language(request: AnyRequest, chosen: str | None = None) -> LanguageCode:
+    """The `lang` of the link (the supporter's, when it was mailed), else `chosen`, else the
+    browser's."""
+    return page_language(request, request.query_params.get("lang") or chosen)
+
+
+def _answer(
+    request: AnyRequest, report: Report, language: LanguageCode, confirmed: bool
+) -> Response[Any]:
+    """The question with its button, or, once confirmed, what the click did."""
     t = Words(language)
-    done = t("support_link_confirmed", report_id=report.id)
+    if confirmed:
+        title, button = t("support_link_confirmed_title"), None
+        text = t("support_link_confirmed", report_id=report.id)
+    else:
+        title, button = t("support_link_confirm_title"), t("support_link_confirm_button")
+        text = t("support_link_confirm_question", report_id=report.id)
     if not pages.wants_html(request):
-        return Response(SupportLinkOut(report_id=report.id, confirmed=True, detail=done))
+        return Response(SupportLinkOut(report_id=report.id, confirmed=confirmed, detail=text))
     return pages.link_page(
-        "support_link.html.j2",
-        language,
-        t("support_link_confirmed_title"),
-        text=done,
-        report_id=report.id,
+        "support_link.html.j2", language, title, text=text, button=button, report_id=report.id
     )

@@ -1,7 +1,6 @@
 """Supporting a report with double opt-in: support (counted at once, the address only asked),
 confirm by the mailed link, and forget addresses never confirmed."""
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,14 +9,7 @@ from stadtmelder_reports.core.domain import Report
 from stadtmelder_reports.core.service import WRITE_ATTEMPTS, ReportService, utc_now
 from stadtmelder_reports.erasure.service import ErasureService
 from stadtmelder_reports.errors import ReportChangedMeanwhile, ReportClosed, ReportNotFound
-from stadtmelder_reports.support.domain import (
-    Supporter,
-    asked_again,
-    confirmation,
-    is_expired,
-    next_step,
-    same_address,
-)
+from stadtmelder_reports.support import domain as opt_in
 from stadtmelder_reports.support.store import SupporterStore
 from stadtmelder_shared.contacts import Contacts
 from stadtmelder_shared.data_keys import supporter_key_id
@@ -25,18 +17,18 @@ from stadtmelder_shared.events import Reporter
 from stadtmelder_shared.link_tokens import LinkHolder
 from stadtmelder_shared.supporters import CONFIRM_SUPPORT_WITHIN
 
-log = logging.getLogger(__name__)
-# Notes read per cleanup page.
-BATCH = 100
-
 
 @dataclass(frozen=True)
 class SupportService:
+    """Writes the report document through the reports' store and `reports`' own use cases."""
+
     reports: ReportService
     store: SupporterStore
     erasure: ErasureService
     on_events_pending: Callable[[str], None] = lambda report_id: None
     clock: Callable[[], datetime] = utc_now
+    # Notes the cleanup reads per page.
+    batch: int = 100
 
     async def support(self, report_id: str, contact: Reporter | None) -> Report:
         """Count the support at once; an address gets only the confirmation request until it
@@ -46,14 +38,14 @@ class SupportService:
             raise ReportNotFound(report_id)
         if not report.is_open:
             raise ReportClosed(report_id)
-        if contact is not None and (not contact.email or same_address(report, contact)):
+        if contact is not None and (not contact.email or opt_in.same_address(report, contact)):
             contact = None  # nobody to ask, or the reporter, who hears every step anyway
         if contact is None or contact.email is None:
             return await self.reports.support_report(report_id, None)
         recipient = self.reports.recipient_keys.of(report_id, contact.email)
         known, revision = await self.store.supporter(report_id, recipient)
         now = self.clock()
-        match next_step(known, now):
+        match opt_in.next_step(known, now):
             case "ask":
                 # Noted first: a crash after it leaves a note too many, which the cleanup drops.
                 await self.store.note_unconfirmed(
@@ -72,16 +64,16 @@ class SupportService:
         )
         assert sealed is not None
         await self.store.note_unconfirmed(report.id, recipient, now + CONFIRM_SUPPORT_WITHIN)
-        event = asked_again(report, sealed, now)
+        event = opt_in.asked_again(report, sealed, now)
         # Another write meanwhile: this request is simply not repeated; the next support asks.
         if await self.store.change(report.id, revision, recipient, {"asked_at": now}, event):
             self.on_events_pending(report.id)
 
-    async def to_confirm(self, holder: LinkHolder) -> tuple[Report, Supporter]:
+    async def to_confirm(self, holder: LinkHolder) -> tuple[Report, opt_in.Supporter]:
         """What the link would confirm; refused as confirming would be."""
         report = await self.reports.public_report(holder.report_id)
         known, _ = await self.store.supporter(holder.report_id, holder.recipient)
-        confirmation(report, known, self.clock())
+        opt_in.confirmation(report, known, self.clock())
         assert known is not None
         return report, known
 
@@ -91,7 +83,7 @@ class SupportService:
             report = await self.reports.public_report(holder.report_id)
             known, revision = await self.store.supporter(holder.report_id, holder.recipient)
             now = self.clock()
-            event = confirmation(report, known, now)
+            event = opt_in.confirmation(report, known, now)
             if event is None:
                 return report
             fields = {"confirmed": True, "confirmed_at": now}
@@ -105,18 +97,16 @@ class SupportService:
         """Erase the addresses not confirmed in time, as on request: their data key goes (so
         their sealed copies in Kafka never open again), and notify forgets them too."""
         now, forgotten = self.clock(), 0
-        while due := await self.store.unconfirmed_due(now, BATCH):
+        while due := await self.store.unconfirmed_due(now, self.batch):
             for report_id, recipient in due:
                 forgotten += await self._forget(report_id, recipient, now)
-            if len(due) < BATCH:
+            if len(due) < self.batch:
                 break
-        if forgotten:
-            log.info("forgot %d supporters' addresses never confirmed", forgotten)
         return forgotten
 
     async def _forget(self, report_id: str, recipient: str, now: datetime) -> int:
         known, _ = await self.store.supporter(report_id, recipient)
-        if known is not None and not known.confirmed and not is_expired(known, now):
+        if known is not None and not known.confirmed and not opt_in.is_expired(known, now):
             # Asked again meanwhile: look again when that request runs out.
             assert known.asked_at is not None
             check_at = known.asked_at + CONFIRM_SUPPORT_WITHIN
