@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_404_NOT_FOUND
 from pydantic import BaseModel, Field
 
 from stadtmelder_reports.citizen_links import pages
-from stadtmelder_reports.citizen_links.languages import page_language
+from stadtmelder_reports.citizen_links.languages import link_language
 from stadtmelder_reports.core.domain import Report
 from stadtmelder_reports.http.declared_responses import BY_KEY, declared
 from stadtmelder_reports.http.errors import error_response
@@ -40,10 +40,14 @@ class SupportLinkOut(BaseModel):
 def on_link_expired(request: AnyRequest, error: SupportLinkExpired) -> Response[Any]:
     if not pages.wants_html(request):
         return error_response(HTTP_404_NOT_FOUND, "support_link_expired", str(error))
-    language = page_language(request, request.query_params.get("lang"))
+    language = link_language(request)
     t = Words(language)
     return pages.message_page(
-        language, t("links_problem"), t("support_link_expired"), status_code=HTTP_404_NOT_FOUND
+        request,
+        language,
+        t("links_problem"),
+        t("support_link_expired"),
+        status_code=HTTP_404_NOT_FOUND,
     )
 
 
@@ -62,7 +66,7 @@ class SupportLinkController(Controller):
         """What the link would confirm (`lang` chooses the page's language); opening it
         changes nothing."""
         report, supporter = await support.to_confirm(holder)
-        language = _language(request, supporter.contact.language)
+        language = link_language(request, supporter.contact.language)
         return _answer(request, report, language, supporter.confirmed)
 
     @post("/confirm/{token:str}", status_code=200, responses=declared(*BY_KEY, why={404: EXPIRED}))
@@ -71,13 +75,7 @@ class SupportLinkController(Controller):
     ) -> Response[Any]:
         """Confirm the address: the double opt-in. Twice is fine."""
         report = await support.confirm(holder)
-        return _answer(request, report, _language(request), confirmed=True)
-
-
-def _language(request: AnyRequest, chosen: str | None = None) -> LanguageCode:
-    """The `lang` of the link (the supporter's, when it was mailed), else `chosen`, else the
-    browser's."""
-    return page_language(request, request.query_params.get("lang") or chosen)
+        return _answer(request, report, link_language(request), confirmed=True)
 
 
 def _answer(
@@ -94,5 +92,11 @@ def _answer(
     if not pages.wants_html(request):
         return Response(SupportLinkOut(report_id=report.id, confirmed=confirmed, detail=text))
     return pages.link_page(
-        "support_link.html.j2", language, title, text=text, button=button, report_id=report.id
+        request,
+        "support_link.html.j2",
+        language,
+        title,
+        text=text,
+        button=button,
+        report_id=report.id,
     )
