@@ -70,11 +70,12 @@ async def new_context(browser: Browser, base_url: str, **options: Any) -> Browse
     return context
 
 
-async def screenshots(page: Page, name: str) -> list[Path]:
-    """The whole page at phone and at desktop width, under var/test-artifacts/screenshots/."""
+async def screenshots(page: Page, name: str, phone: dict[str, int] = PHONE) -> list[Path]:
+    """The whole page at phone and at desktop width, under var/test-artifacts/screenshots/;
+    `phone` may name a larger phone (390 px, as issue 19 asks) than the narrowest one."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     written = []
-    for label, size in (("360", PHONE), ("1280", DESKTOP)):
+    for label, size in ((str(phone["width"]), phone), ("1280", DESKTOP)):
         await page.set_viewport_size(size)  # type: ignore[arg-type]
         await _settled(page)
         path = SCREENSHOTS / f"{name}-{label}.png"

@@ -19,6 +19,7 @@ from tests.system import records_with_key, staff_headers, wait_until
 
 pytestmark = pytest.mark.e2e
 CONFIRMED_TYPE = "org.stadtmelder.report.supporter-confirmed"
+PHONE_390 = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -120,13 +121,16 @@ async def test_the_confirmation_page_asks_then_confirms_in_the_site_frame(
     await page.goto(link)
     await page.get_by_role("heading", name="Adresse bestätigen").wait_for()
     assert await serious_accessibility_violations(page) == []
-    await screenshots(page, "support-confirm-question")
+    await screenshots(page, "support-confirm-question", PHONE_390)
 
-    await page.get_by_role("button", name="Ja, informieren Sie mich").click()
-    await page.get_by_role("heading", name="Adresse bestätigt").wait_for()
-    assert f"bei jedem weiteren Schritt der Meldung {report_id}" in await page.content()
+    # The site's language switcher: the question again, in English, and the click in English.
+    await page.get_by_role("link", name="English").click()
+    await page.get_by_role("heading", name="Confirm your address").wait_for()
+    await page.get_by_role("button", name="Yes, keep me informed").click()
+    await page.get_by_role("heading", name="Address confirmed").wait_for()
+    assert f"at each further step of report {report_id}" in await page.content()
     assert await serious_accessibility_violations(page) == []
-    await screenshots(page, "support-confirm-done")
-    await page.get_by_role("link", name=f"Zur Meldung {report_id}").click()
-    await page.wait_for_url(f"**/reports/{report_id}?lang=de")
+    await screenshots(page, "support-confirm-done", PHONE_390)
+    await page.get_by_role("link", name=f"Go to report {report_id}").click()
+    await page.wait_for_url(f"**/reports/{report_id}?lang=en")
     await page.close()
