@@ -226,6 +226,18 @@ async def test_non_images_and_oversized_photos_are_rejected_and_nothing_is_store
     assert repository.photos == {}
 
 
+async def test_json_and_form_document_the_same_fields_with_answers_as_one_object(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    schemas = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
+    as_json, as_form = schemas["ReportIn"], schemas["ReportForm"]
+
+    assert set(as_form["properties"]) == set(as_json["properties"]) | {"photos"}
+    for schema in (as_json, as_form):
+        answers = schema["properties"]["answers"]
+        assert (answers["type"], answers["maxProperties"]) == ("object", 50)
+
+
 async def test_list_filters_paginates_and_speaks_geojson(client: AsyncTestClient[Litestar]) -> None:
     ids = []
     for category in ("road_damage", "road_damage", "graffiti"):

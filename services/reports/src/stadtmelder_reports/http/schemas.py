@@ -82,10 +82,12 @@ class ReportIn(BaseModel):
     lat: float | None = Field(None, ge=-90, le=90, examples=[51.4344])
     lon: float | None = Field(None, ge=-180, le=180, examples=[6.7623])
     address: str | None = Field(None, max_length=ADDRESS_MAX_LENGTH)
+    # Litestar documents a dict with max_length as an array (and the form's part with it), so the
+    # limit is stated here for the document and checked where submit counts the answers.
     answers: dict[str, Any] = Field(
         default_factory=dict,
-        max_length=MAX_ANSWERS,
         description="By question code; number answers must be finite numbers.",
+        json_schema_extra={"maxProperties": MAX_ANSWERS},
     )
     email: EmailStr | None = Field(None, description="Never shown publicly; used for updates.")
     name: str | None = Field(None, max_length=200, description="Never shown publicly.")
