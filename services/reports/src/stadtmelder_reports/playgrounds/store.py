@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import uuid4
 
+import shapely
 from pymongo.asynchronous.database import AsyncDatabase
-from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
 
 from stadtmelder_reports.playgrounds.domain import (
     CommentState,
@@ -64,7 +65,8 @@ def imported_fields(playground: Playground) -> Document:
     return {
         "name": playground.name,
         "operator": playground.operator,
-        "geometry": playground.geojson,
+        # FerretDB 1.24 refuses nested arrays, so an outline is kept as GeoJSON text.
+        "geometry": shapely.to_geojson(playground.geometry),
     }
 
 
@@ -167,10 +169,11 @@ class MongoPlaygroundStore:
 
 
 def _playground(document: Document) -> Playground:
+    geometry: BaseGeometry = shapely.from_geojson(str(document["geometry"]))
     return Playground(
         id=document["_id"],
         name=document.get("name"),
-        geometry=shape(document["geometry"]),
+        geometry=geometry,
         operator=document.get("operator"),
         closed_for_repair=bool(document.get("closed_for_repair")),
     )
