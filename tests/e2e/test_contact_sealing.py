@@ -67,7 +67,7 @@ async def test_no_topic_holds_a_readable_address_or_token_after_a_full_report_li
             "lon": str(KOENIGSTRASSE[1]),
             "email": canary.address("web"),
             "name": canary.name,
-            "check_duplicates": "0",
+            "different": "1",
         },
         follow_redirects=False,
     )

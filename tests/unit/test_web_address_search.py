@@ -32,7 +32,7 @@ A_FORM = {
     "description": "Laterne vor Nr. 12 ist dunkel.",
     "address": "Königstraße 12",
     "email": "anna@example.org",
-    "check_duplicates": "0",
+    "different": "1",
 }
 
 

@@ -41,7 +41,6 @@ A_REPORT = {
     "lon": str(KOENIGSTRASSE[1]),
     "email": "anna@example.org",
     "name": "Anna Beispiel",
-    "check_duplicates": "1",
 }
 
 
@@ -135,7 +134,7 @@ async def test_the_place_outside_the_city_is_explained_in_turkish(site: Site) ->
     response = await site.client.post("/report?lang=tr", data=form)
 
     assert response.status_code == 400
-    assert "Bu nokta Duisburg&#39;da değil" in response.text
+    assert "Yazdığınız koordinatlar Duisburg&#39;da değil" in response.text
 
 
 async def test_an_open_report_nearby_is_offered_for_support_before_a_second_is_filed(
@@ -147,7 +146,7 @@ async def test_an_open_report_nearby_is_offered_for_support_before_a_second_is_f
 
     assert again.status_code == 200
     assert "Wurde das schon gemeldet?" in again.text
-    assert 'name="check_duplicates" id="check_duplicates" value="0"' in again.text
+    assert 'name="different" value="1">Nein, das ist ein anderer Mangel' in again.text
 
 
 async def test_the_language_chosen_once_is_kept_by_cookie(site: Site) -> None:

@@ -4,11 +4,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from babel.numbers import format_decimal
 from email_validator import EmailNotValidError, validate_email
 
 from stadtmelder_reports.core.catalogue import Jurisdiction
 from stadtmelder_reports.core.categories import Category, localized
-from stadtmelder_reports.core.domain import Submission
+from stadtmelder_reports.core.domain import DESCRIPTION_MAX_LENGTH, Submission
 from stadtmelder_reports.core.submission import submit
 from stadtmelder_reports.errors import FieldProblem, InvalidReport
 from stadtmelder_reports.http.schemas import LanguageCode
@@ -18,6 +19,9 @@ from stadtmelder_shared.sealing import new_data_key
 
 ANSWER_PREFIX = "answer."
 MISSING = "missing"
+# The map click, the device's location, a place from the address search, typed coordinates,
+# and (set by the server) the position a photo carried.
+PLACE_SOURCES = frozenset({"map", "device", "search", "typed", "photo"})
 
 
 @dataclass
@@ -34,7 +38,16 @@ class ReportFormValues:
     phone: str = ""
     # A place chosen from the address search, as "lat,lon"; it sets the coordinates.
     place: str = ""
+    # Where the coordinates came from (PLACE_SOURCES), so a message about the place says so.
+    place_source: str = ""
+    # "1" once the citizen said the report is not one of the open reports nearby: the one
+    # thing that skips the server's duplicate check.
+    different: str = ""
     answers: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def says_different(self) -> bool:
+        return self.different == "1"
 
 
 @dataclass
@@ -53,7 +66,8 @@ def _text(form: Any, key: str) -> str:
 def read_report_form(form: Any, category: Category, language: LanguageCode) -> ReadForm:
     """The submitted fields; coordinates and e-mail are checked here, the rest by the domain."""
     values = ReportFormValues(
-        description=_text(form, "description"),
+        # Browsers send line breaks as CRLF; counted as one, as the form's counter does.
+        description=_text(form, "description").replace("\r\n", "\n"),
         address=_text(form, "address"),
         lat=_text(form, "lat").replace(",", "."),
         lon=_text(form, "lon").replace(",", "."),
@@ -62,9 +76,15 @@ def read_report_form(form: Any, category: Category, language: LanguageCode) -> R
         name=_text(form, "name"),
         phone=_text(form, "phone"),
         place=_text(form, "place"),
+        place_source=_text(form, "place_source"),
+        # The hidden field, or the "mine is different" button beside it.
+        different="1" if "1" in form.getall("different", []) else "",
     )
     if values.place and "," in values.place:
         values.lat, values.lon = (part.strip() for part in values.place.split(",", 1))
+        values.place_source = "search"
+    if values.place_source not in PLACE_SOURCES:
+        values.place_source = "typed" if values.lat or values.lon else ""
     for question in category.questions:
         key = ANSWER_PREFIX + question.code
         if question.datatype == "multivaluelist":
@@ -138,20 +158,48 @@ def _adds(problem: FieldProblem, already: list[FieldProblem], photos_chosen: boo
     return not (problem.field == "contact" and any(p.field == "email" for p in already))
 
 
-def explain(problems: list[FieldProblem], category: Category, t: Words) -> list[dict[str, str]]:
+def number_text(number: int, t: Words) -> str:
+    """A count as the page's language writes it: 4.000 in German, 4,000 in English."""
+    return format_decimal(number, locale=t.language)
+
+
+def outside_the_city(place_source: str, t: Words) -> str:
+    """ "Not in the city", saying where the place came from, so the citizen knows what to fix."""
+    match place_source:
+        case "photo":
+            return t("err_outside_photo")
+        case "map":
+            return t("err_outside_map")
+        case "device":
+            return t("err_outside_device")
+        case "search":
+            return t("err_outside_search")
+        case "typed":
+            return t("err_outside_typed")
+    return t("err_outside")
+
+
+def explain(
+    problems: list[FieldProblem],
+    category: Category,
+    t: Words,
+    values: ReportFormValues | None = None,
+) -> list[dict[str, str]]:
     """Each problem as a sentence in the page's language, with the field it belongs to."""
+    values = values or ReportFormValues()
     questions = {q.code: q for q in category.questions}
     explained = []
     for problem in problems:
         name = problem.field
         if name == "description":
             key = "err_description_long" if "shorten" in problem.reason else "err_description"
-            explained.append({"field": "description", "text": t(key)})
+            over = len(values.description) - DESCRIPTION_MAX_LENGTH
+            text = t(key, count=number_text(over, t), most=number_text(DESCRIPTION_MAX_LENGTH, t))
+            explained.append({"field": "description", "text": text})
         elif name == "location":
             outside = "outside" in problem.reason
-            explained.append(
-                {"field": "address", "text": t("err_outside") if outside else t("err_location")}
-            )
+            text = outside_the_city(values.place_source, t) if outside else t("err_location")
+            explained.append({"field": "address", "text": text})
         elif name == "address":
             explained.append({"field": "address", "text": t("search_empty")})
         elif name == "coordinates":

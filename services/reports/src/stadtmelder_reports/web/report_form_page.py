@@ -7,15 +7,15 @@ from litestar import Response
 from litestar.exceptions import HTTPException
 from litestar.response import Template
 
-from stadtmelder_reports.core.categories import Category, localized
-from stadtmelder_reports.core.domain import MAX_PHOTOS
+from stadtmelder_reports.core.categories import Category, answer_lines, localized
+from stadtmelder_reports.core.domain import DESCRIPTION_MAX_LENGTH, MAX_PHOTOS
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import FieldProblem, ReportStopped
 from stadtmelder_reports.http.errors import EXCEPTION_HANDLERS, on_http_error
 from stadtmelder_reports.http.requests import AnyRequest
 from stadtmelder_reports.http.schemas import NearbyReportOut, category_out
 from stadtmelder_reports.photos.cleaning import MAX_PHOTO_BYTES
-from stadtmelder_reports.web.forms import ReportFormValues, explain
+from stadtmelder_reports.web.forms import ReportFormValues, explain, number_text
 from stadtmelder_reports.web.geocoding import SearchResult
 from stadtmelder_reports.web.photo_refusals import megabytes
 from stadtmelder_reports.web.rendering import choose_language, page
@@ -40,14 +40,25 @@ def form_page(
     when the citizen had chosen photos, which no browser keeps when the page comes back."""
     language = choose_language(request)
     t = Words(language)
-    errors = explain(problems or [], category, t)
+    # A form that comes back holds what the citizen typed: like the tracking page, not cached.
+    private = values is not None
+    values = values or ReportFormValues()
+    errors = explain(problems or [], category, t, values)
     errors += [{"field": "photos", "text": text} for text in photo_errors or []]
     return page(
         request,
         "report_form.html.j2",
         status_code=status_code,
+        private=private,
         category=category_out(category, language),
-        values=values or ReportFormValues(),
+        values=values,
+        # What will be public, as the citizen chose it: labels, never the answers' codes.
+        preview_answers=answer_lines(category, values.answers, language),
+        stop_advice={
+            q.code: localized(q.stop.advice, language) for q in category.questions if q.stop
+        },
+        description_most=DESCRIPTION_MAX_LENGTH,
+        description_most_text=number_text(DESCRIPTION_MAX_LENGTH, t),
         errors=errors,
         duplicates=duplicates or [],
         photos_again=photos_again,
@@ -101,14 +112,23 @@ def _as_the_api_answers(request: AnyRequest, error: HTTPException) -> Response[A
 
 
 def stopped_page(
-    request: AnyRequest, category: Category, stopped: ReportStopped, language: str
+    request: AnyRequest,
+    category: Category,
+    stopped: ReportStopped,
+    language: str,
+    values: ReportFormValues | None = None,
+    photos_chosen: bool = False,
 ) -> Template:
+    """The advice to call; its way back to the form carries everything typed (`values`)."""
     return page(
         request,
         "stopped.html.j2",
         status_code=422,
+        private=True,
         advice=localized(stopped.advice, language),
         category=category_out(category, language),
+        values=values or ReportFormValues(),
+        photos_chosen=photos_chosen,
     )
 
 

@@ -213,6 +213,8 @@ class ReportPages(Controller):
         t = Words(language)
         read: ReadForm = read_report_form(form, category, language)
         uploads = chosen_photos(form.getall("photos", []))
+        # Photos chosen before the advice to call, said by the way back from that page.
+        photos_chosen = bool(uploads) or form.get("photos_chosen") == "1"
 
         def again(
             problems: list[FieldProblem] | None = None,
@@ -228,11 +230,14 @@ class ReportPages(Controller):
                 read.values,
                 problems,
                 photo_errors=photo_errors,
-                photos_again=bool(uploads),
+                photos_again=photos_chosen,
                 status_code=status_code,
                 **more,
             )
 
+        if form.get("action") == "back":
+            # Back from the advice to call: the form as it was, nothing typed lost.
+            return again(status_code=200)
         if form.get("action") == "search" and geocoder is not None:
             # "Search address" without JavaScript: the same form again, with places to choose.
             if not read.values.address:
@@ -250,14 +255,17 @@ class ReportPages(Controller):
                     read.problems, submission, service.jurisdiction, bool(uploads)
                 )
             except ReportStopped as stopped:
-                return stopped_page(request, category, stopped, language)
+                return stopped_page(
+                    request, category, stopped, language, read.values, photos_chosen
+                )
             return again(problems, too_many_or_large)
         try:
             outcome = await service.submit_from_citizen(
                 limiter,
                 client_address(request),
                 submission,
-                check_duplicates=form.get("check_duplicates") == "1",
+                # Only the citizen's explicit "mine is different" skips the check.
+                check_duplicates=not read.values.says_different,
                 photos=lambda: clean_photos(uploads, links.max_photo_bytes, photo_workers),
             )
         except TooManySubmissions as error:
@@ -268,11 +276,14 @@ class ReportPages(Controller):
                 photo_errors=refused_by_cleaner(refused, uploads, links.max_photo_bytes, t)
             )
         except InvalidReport as invalid:
+            if read.location is None:
+                # The place the domain checked can only have come from a photo's position.
+                read.values.place_source = "photo"
             others = [p for p in invalid.problems if not is_about_photos(p)]
             said = refused_by_cleaner(invalid, uploads, links.max_photo_bytes, t)
             return again(others, said)
         except ReportStopped as stopped:
-            return stopped_page(request, category, stopped, language)
+            return stopped_page(request, category, stopped, language, read.values, photos_chosen)
         if isinstance(outcome, PossibleDuplicates):
             found = [
                 NearbyReportOut(report=public_view(r, language, ""), distance_m=round(distance))

@@ -1,13 +1,19 @@
 // The report form with JavaScript: "use my location", photo previews, the public preview as
-// the citizen types, open reports nearby to support instead, and the checks the server makes
-// too (photos, e-mail) said before anything is uploaded. The form posts the same fields
-// without it.
+// the citizen types, the address search, and the checks the server makes too (photos,
+// e-mail) said before anything is uploaded. The form posts the same fields without it;
+// report-form-flow.js and report-form-photos.js add what keeps the citizen in flow.
 (function () {
   "use strict";
   var form = document.getElementById("report-form");
   var lat = document.getElementById("lat");
   var lon = document.getElementById("lon");
   var status = document.getElementById("place-status");
+
+  // The coordinates changed here, not by typing or the map: the change says where from
+  // (report-form-flow.js keeps it for the server's messages about the place).
+  function placeChanged(source) {
+    lat.dispatchEvent(new CustomEvent("change", { bubbles: true, detail: { source: source } }));
+  }
 
   var locate = document.getElementById("use-location");
   if (locate) {
@@ -20,7 +26,7 @@
         function (position) {
           lat.value = position.coords.latitude.toFixed(6);
           lon.value = position.coords.longitude.toFixed(6);
-          lat.dispatchEvent(new Event("change", { bubbles: true }));
+          placeChanged("device");
           status.textContent = locate.dataset.located;
         },
         function () {
@@ -176,7 +182,7 @@
     var parts = radio.value.split(",");
     lat.value = parts[0];
     lon.value = parts[1];
-    lat.dispatchEvent(new Event("change", { bubbles: true }));
+    placeChanged("search");
     status.textContent = results.dataset.chosen.replace("{name}", radio.nextSibling.textContent);
   }
   function showPlaces(answer) {
@@ -236,74 +242,5 @@
     });
   }
 
-  // Open reports of the same kind nearby: support one instead of filing it again.
-  var box = document.getElementById("js-duplicates");
-  var checkDuplicates = document.getElementById("check_duplicates");
-  function showDuplicates(found) {
-    box.textContent = "";
-    if (!found.length) {
-      box.hidden = true;
-      return;
-    }
-    var title = document.createElement("h2");
-    title.textContent = box.dataset.title;
-    var intro = document.createElement("p");
-    intro.textContent = box.dataset.intro;
-    box.appendChild(title);
-    box.appendChild(intro);
-    var list = document.createElement("ul");
-    list.className = "cards";
-    found.forEach(function (entry, index) {
-      var item = document.createElement("li");
-      item.className = "card";
-      var head = document.createElement("p");
-      var strong = document.createElement("strong");
-      strong.textContent = entry.report.category.name;
-      head.appendChild(strong);
-      head.appendChild(document.createTextNode(" · " + box.dataset.distance.replace("{distance}", Math.round(entry.distance_m))));
-      var text = document.createElement("p");
-      text.className = "prewrap";
-      text.textContent = entry.report.description;
-      var support = document.createElement("form");
-      support.method = "post";
-      support.action = "/reports/" + encodeURIComponent(entry.report.id) + "/support";
-      var label = document.createElement("label");
-      label.htmlFor = "js-support-email-" + index;
-      label.textContent = box.dataset.emailLabel;
-      var email = document.createElement("input");
-      email.type = "email";
-      email.name = "email";
-      email.id = label.htmlFor;
-      email.autocomplete = "email";
-      email.value = document.getElementById("email").value;
-      var button = document.createElement("button");
-      button.type = "submit";
-      button.className = "button";
-      button.textContent = box.dataset.support;
-      support.appendChild(label);
-      support.appendChild(email);
-      support.appendChild(button);
-      item.appendChild(head);
-      item.appendChild(text);
-      item.appendChild(support);
-      list.appendChild(item);
-    });
-    box.appendChild(list);
-    box.hidden = false;
-    // They have been offered; sending now means "this is a different one".
-    checkDuplicates.value = "0";
-  }
-  function lookForDuplicates() {
-    var a = parseFloat(lat.value);
-    var b = parseFloat(lon.value);
-    if (isNaN(a) || isNaN(b)) return;
-    var query = new URLSearchParams({ category: form.dataset.category, lat: a, lon: b, lang: form.dataset.lang });
-    fetch("/api/v1/reports/nearby?" + query.toString(), { headers: { accept: "application/json" } })
-      .then(function (response) { return response.ok ? response.json() : []; })
-      .then(showDuplicates)
-      .catch(function () { /* the server checks again when the form is sent */ });
-  }
-  lat.addEventListener("change", lookForDuplicates);
-  lon.addEventListener("change", lookForDuplicates);
   refresh();
 })();
