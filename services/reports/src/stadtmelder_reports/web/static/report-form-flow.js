@@ -60,7 +60,9 @@
 
   function chooseDifferent() {
     different.value = "1";
+    var title = document.getElementById("js-duplicates-title");
     box.textContent = "";
+    box.appendChild(title);
     var said = element("p", announce.dataset.different, "status-line");
     said.tabIndex = -1;
     box.appendChild(said);
