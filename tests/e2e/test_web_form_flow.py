@@ -10,10 +10,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, FilePayload, Page, Request, expect
+from playwright.async_api import Browser, BrowserContext, FilePayload, Page, expect
 
 from tests.browser import new_context, screenshots, serious_accessibility_violations
 from tests.conftest import LocalSystem
+from tests.e2e.test_web_form_refusals import posts_of
 from tests.examples import KOENIGSTRASSE, geotagged_jpeg
 
 pytestmark = pytest.mark.e2e
@@ -48,12 +49,6 @@ def a_place_of_its_own() -> tuple[float, float]:
 
 def a_photo(name: str, place: tuple[float, float] = KOENIGSTRASSE) -> FilePayload:
     return {"name": name, "mimeType": "image/jpeg", "buffer": geotagged_jpeg(*place)}
-
-
-def posts_of(page: Page) -> list[Request]:
-    sent: list[Request] = []
-    page.on("request", lambda r: sent.append(r) if r.method == "POST" else None)
-    return sent
 
 
 async def no_serious_violations(page: Page) -> None:

@@ -6,23 +6,14 @@ chosen), the public preview shows labels, and a place outside the city says wher
 import html
 import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from stadtmelder_reports.app import build_app
-from stadtmelder_reports.core.catalogue import load_jurisdiction
-from stadtmelder_reports.core.service import ReportService
-from stadtmelder_reports.http.rate_limits import SubmissionLimiter
-from stadtmelder_reports.http.requests import ApiSettings
-from stadtmelder_reports.privacy.service import PrivacyService
-from stadtmelder_reports.retention.domain import Periods
-from stadtmelder_shared.departments import load_directory
-from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE, geotagged_jpeg
-from tests.fakes import InMemoryAuditLog, InMemoryReportRepository
+from tests.fakes import InMemoryReportRepository
+from tests.web_form_app import form_app
 
 Client = AsyncTestClient[Litestar]
 GRAFFITI = {
@@ -49,27 +40,9 @@ DANGER = {
 ESSEN = (51.4556, 7.0116)
 
 
-def app_with(submissions_per_minute: int) -> Litestar:
-    store = InMemoryReportRepository()
-    service = ReportService(
-        store, load_jurisdiction(), directory=load_directory(), data_keys=InMemoryDataKeys()
-    )
-
-    @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.service = service
-        app.state.privacy = PrivacyService(
-            store, InMemoryAuditLog(), load_directory(), Periods.of_days(90, 365, 730)
-        )
-        yield
-
-    settings = ApiSettings("https://melder.example", 1024 * 1024)
-    return build_app(lifespan, settings, SubmissionLimiter(submissions_per_minute))
-
-
 @pytest.fixture
 async def client() -> AsyncIterator[Client]:
-    async with AsyncTestClient(app_with(50)) as client:
+    async with AsyncTestClient(form_app(InMemoryReportRepository(), 1024 * 1024)) as client:
         yield client
 
 
@@ -137,7 +110,7 @@ async def test_the_way_back_from_the_advice_to_call_brings_the_form_back_filled(
 async def test_a_rate_limited_form_comes_back_with_everything_typed_and_its_photos_flagged() -> (
     None
 ):
-    async with AsyncTestClient(app_with(1)) as client:
+    async with AsyncTestClient(form_app(InMemoryReportRepository(), 1024 * 1024, 1)) as client:
         await client.post("/report", data={**GRAFFITI, "different": "1"}, follow_redirects=False)
         jpeg = geotagged_jpeg(*KOENIGSTRASSE)
         limited = await client.post(

@@ -6,27 +6,18 @@ import re
 import struct
 import zlib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from stadtmelder_reports.app import build_app
-from stadtmelder_reports.core.catalogue import load_jurisdiction
-from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import FieldProblem, InvalidReport
-from stadtmelder_reports.http.rate_limits import SubmissionLimiter
-from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_reports.photos.cleaning import NotAnImage, PhotoTooLarge
-from stadtmelder_reports.privacy.service import PrivacyService
-from stadtmelder_reports.retention.domain import Periods
 from stadtmelder_reports.web.photo_refusals import refused_by_cleaner
 from stadtmelder_reports.web.texts import Words
-from stadtmelder_shared.departments import load_directory
-from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE, geotagged_jpeg
-from tests.fakes import InMemoryAuditLog, InMemoryReportRepository
+from tests.fakes import InMemoryReportRepository
+from tests.web_form_app import form_app
 
 MAX_PHOTO_BYTES = 1024 * 1024
 # Typed into every field the form has for graffiti, so each can be looked for when it comes back.
@@ -53,21 +44,7 @@ async def store() -> InMemoryReportRepository:
 
 @pytest.fixture
 async def client(store: InMemoryReportRepository) -> AsyncIterator[Client]:
-    service = ReportService(
-        store, load_jurisdiction(), directory=load_directory(), data_keys=InMemoryDataKeys()
-    )
-
-    @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.service = service
-        app.state.privacy = PrivacyService(
-            store, InMemoryAuditLog(), load_directory(), Periods.of_days(90, 365, 730)
-        )
-        yield
-
-    settings = ApiSettings("https://melder.example", MAX_PHOTO_BYTES)
-    app = build_app(lifespan, settings, SubmissionLimiter(50))
-    async with AsyncTestClient(app) as client:
+    async with AsyncTestClient(form_app(store, MAX_PHOTO_BYTES)) as client:
         yield client
 
 
