@@ -252,6 +252,8 @@ async def test_the_main_pages_have_no_serious_accessibility_violations_and_fit_a
         "playgrounds": "/playgrounds",
         "alerts": "/alerts",
         "privacy": "/privacy",
+        "leichte-sprache": "/leichte-sprache",
+        "not-found": "/no-such-page",
         "staff-login": "/staff/login",
     }
     found: dict[str, list[dict[str, Any]]] = {}

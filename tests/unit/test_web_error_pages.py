@@ -1,35 +1,16 @@
 """A failed request: a browser gets the site's page in its language, a program keeps JSON."""
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any, NoReturn
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from pymongo.errors import ConnectionFailure
 
-from stadtmelder_reports.app import build_app
-from stadtmelder_reports.core.catalogue import load_jurisdiction
-from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import NotAllowed, TooManySubmissions
-from stadtmelder_reports.http.rate_limits import SubmissionLimiter
-from stadtmelder_reports.http.requests import ApiSettings
-from tests.data_key_fakes import InMemoryDataKeys
-from tests.fakes import InMemoryReportRepository
+from tests.error_fakes import FailingRepository, failing_app
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-
-
-class FailingRepository(InMemoryReportRepository):
-    """Fails every report it is asked for with the error a test chose."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.error: Exception = RuntimeError("a bug quoting anna@example.org")
-
-    async def get(self, *_: Any, **__: Any) -> NoReturn:
-        raise self.error
 
 
 @pytest.fixture
@@ -39,16 +20,7 @@ def service() -> FailingRepository:
 
 @pytest.fixture
 async def client(service: FailingRepository) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    @asynccontextmanager
-    async def with_failing_service(app: Litestar) -> AsyncIterator[None]:
-        jurisdiction = load_jurisdiction()
-        app.state.service = ReportService(service, jurisdiction, data_keys=InMemoryDataKeys())
-        yield
-
-    app = build_app(
-        with_failing_service, ApiSettings("https://melder.example", 200_000), SubmissionLimiter(5)
-    )
-    async with AsyncTestClient(app) as test_client:
+    async with AsyncTestClient(failing_app(service)) as test_client:
         yield test_client
 
 

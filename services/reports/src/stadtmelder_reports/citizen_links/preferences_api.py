@@ -99,7 +99,7 @@ class PreferencesController(Controller):
             "links_preferences.html.j2",
             shown,
             t("links_settings_title", report_id=report.id),
-            languages=LANGUAGE_NAMES,
+            mail_languages=LANGUAGE_NAMES,
             chosen=language or shown,
         )
 
