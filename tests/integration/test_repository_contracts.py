@@ -314,6 +314,18 @@ async def test_followers_are_kept_once_per_address_and_report(followers: Any) ->
     assert await followers.of("R3") == []
 
 
+async def test_an_awaiting_supporter_is_mailed_nothing_until_confirmed(followers: Any) -> None:
+    book = await followers.add("R1", Reporter(email="ben@example.org"), awaiting=True)
+    ben = DEVELOPMENT_RECIPIENT_KEYS.of("R1", "ben@example.org")
+
+    assert [f.email for f in book.awaiting] == ["ben@example.org"]
+    assert await followers.of("R1") == []
+    assert await followers.confirm("R1", ben)
+    assert [f.email for f in await followers.of("R1")] == ["ben@example.org"]
+    assert await followers.of("R1", awaiting=True) == []
+    assert not await followers.confirm("R1", DEVELOPMENT_RECIPIENT_KEYS.of("R1", "x@example.org"))
+
+
 @pytest.fixture
 def work_items(database: Any) -> Any:
     return InMemoryWorkItems() if database is None else MongoWorkItems(database)
