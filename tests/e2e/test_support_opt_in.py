@@ -113,8 +113,11 @@ async def test_the_confirmation_page_asks_then_confirms_in_the_site_frame(
     await page.goto(f"/reports/{report_id}")
     await page.get_by_label("E-Mail für Neuigkeiten (freiwillig)").fill(address)
     await page.get_by_role("button", name="Diese Meldung unterstützen").click()
-    await page.wait_for_url(f"**/reports/{report_id}?supported=1")
-    assert "bestätigen Sie sie bitte mit dem Link" in await page.get_by_role("status").inner_text()
+    await page.wait_for_url(f"**/reports/{report_id}?supported=confirm")
+    assert (
+        "bestätigen Sie Ihre E-Mail-Adresse mit dem Link"
+        in await page.get_by_role("status").inner_text()
+    )
 
     [link] = CONFIRM_LINK.findall(text_of(await the_request(running_system, address, report_id)))
     assert link.endswith("?lang=de")

@@ -296,3 +296,23 @@ async def test_a_forged_link_is_404_and_an_expired_one_says_how_to_get_a_new_one
     assert "<form" not in late_page.text
     assert late_api.status_code == 404
     assert late_api.json()["code"] == "support_link_expired"
+
+
+async def test_the_report_page_asks_to_confirm_only_when_an_address_came_with_the_support(
+    client: AsyncTestClient[Litestar], support: SupportService
+) -> None:
+    report_id = (await submitted(support.reports)).report.id
+    form = {"content-type": "application/x-www-form-urlencoded", **HTML}
+    path = f"/reports/{report_id}/support"
+
+    with_address = await client.post(
+        path, content="email=ben%40example.org", headers=form, follow_redirects=False
+    )
+    anonymous = await client.post(path, content="", headers=form, follow_redirects=False)
+    asked = await client.get(with_address.headers["location"] + "&lang=en", headers=HTML)
+    thanked = await client.get(anonymous.headers["location"] + "&lang=en", headers=HTML)
+
+    assert with_address.headers["location"] == f"/reports/{report_id}?supported=confirm"
+    assert "Please confirm your e-mail address with the link" in asked.text
+    assert "You now support this report." in thanked.text
+    assert "Please confirm" not in thanked.text

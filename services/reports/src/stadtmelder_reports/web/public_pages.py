@@ -103,8 +103,16 @@ class PublicPages(Controller):
     async def show_report(
         self, request: AnyRequest, service: Service, report_id: FromPath[str]
     ) -> Template:
-        supported = request.query_params.get("supported") == "1"
-        return await self._report_page(request, service, report_id, 200, supported=supported)
+        # "confirm": an address came with the support, and was sent its confirmation request.
+        supported = request.query_params.get("supported")
+        return await self._report_page(
+            request,
+            service,
+            report_id,
+            200,
+            supported=supported in ("1", "confirm"),
+            asked=supported == "confirm",
+        )
 
     @post("/reports/{report_id:str}/support")
     async def support(
@@ -133,7 +141,7 @@ class PublicPages(Controller):
         except TooManySubmissions as error:
             wait = t("too_many", seconds=error.retry_after_seconds)
             return await self._report_with(request, service, report_id, wait, 429)
-        return see_other(f"/reports/{report_id}?supported=1")
+        return see_other(f"/reports/{report_id}?supported={'confirm' if supporter else '1'}")
 
     async def _report_with(
         self, request: AnyRequest, service: ReportService, report_id: str, problem: str, code: int
