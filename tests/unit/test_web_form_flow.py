@@ -71,6 +71,10 @@ async def test_the_server_asks_about_reports_nearby_unless_the_citizen_said_mine
     assert asked.status_code == 200
     assert "Wurde das schon gemeldet?" in asked.text
     assert 'id="different" value=""' in asked.text
+    # Enter in a field presses the form's first button, which must not say "different".
+    first_button = re.search(r"<button [^>]*>", asked.text.split('id="report-form"', 1)[1])
+    assert first_button is not None
+    assert 'name="different"' not in first_button[0]
     assert ">Schmiererei an der Schulwand.</textarea>" in asked.text
 
     said = await client.post("/report", data={**GRAFFITI, "different": "1"}, follow_redirects=False)
