@@ -130,19 +130,17 @@ class MongoPlaygroundStore:
         )
 
     async def summaries(self) -> dict[str, RatingSummary]:
-        # `$group` with `$sum` only: what FerretDB 1.24 runs as MongoDB does.
+        # FerretDB 1.24 sums only constants in `$group` (a `$sum` of "$stars" comes back 0), so
+        # the database counts the ratings of each number of stars and the stars are added here.
         grouped = await self._ratings.aggregate(
-            [
-                {
-                    "$group": {
-                        "_id": "$playground_id",
-                        "count": {"$sum": 1},
-                        "total": {"$sum": "$stars"},
-                    }
-                }
-            ]
+            [{"$group": {"_id": {"p": "$playground_id", "s": "$stars"}, "n": {"$sum": 1}}}]
         )
-        return {d["_id"]: RatingSummary(d["count"], d["total"]) async for d in grouped}
+        found: dict[str, RatingSummary] = {}
+        async for group in grouped:
+            key, count = group["_id"], group["n"]
+            was = found.get(key["p"], RatingSummary(0, 0))
+            found[key["p"]] = RatingSummary(was.ratings + count, was.stars + count * key["s"])
+        return found
 
     async def recent_comments(self, playground_id: str | None, limit: int) -> list[Rating]:
         query: Document = {"comment_state": "approved"}
