@@ -24,7 +24,8 @@ from stadtmelder_reports.playgrounds.service import (
     PlaygroundService,
     import_playgrounds,
 )
-from stadtmelder_reports.staff.auth import StaffMember
+from stadtmelder_reports.staff.auth import Role, StaffMember
+from stadtmelder_reports.staff.sign_in.pages import SESSION_COOKIE
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.events import ReportSubmitted
 from stadtmelder_shared.geo import EARTH_RADIUS_M
@@ -32,6 +33,7 @@ from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import valid_answers
 from tests.fakes import InMemoryReportRepository
 from tests.playground_fakes import InMemoryPlaygroundStore
+from tests.staff_sessions import session_cookie
 from tests.system import ROOT
 
 EXAMPLE = ROOT / "deploy/local/data/playgrounds.example.geojson"
@@ -222,3 +224,55 @@ async def test_an_unknown_playground_is_a_page_for_browsers_and_json_for_apps(si
     assert page.headers["content-type"].startswith("text/html")
     assert api.status_code == 404
     assert api.json()["code"] == "playground_not_found"
+
+
+def sign_in(site: Site, role: Role) -> None:
+    cookie = session_cookie(site.client.app, f"{role}-1", [role], "wbd")
+    site.client.cookies.set(SESSION_COOKIE, cookie, path="/staff")
+
+
+async def staff_post(site: Site, path: str, **fields: str) -> int:
+    page = await site.client.get("/staff/playgrounds")
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert csrf is not None, page.text[:500]
+    sent = await site.client.post(
+        path, data={**fields, "_csrf_token": csrf[1]}, follow_redirects=False
+    )
+    return sent.status_code
+
+
+async def test_a_clerk_closes_a_playground_for_repair_and_everyone_sees_it(site: Site) -> None:
+    sign_in(site, "clerk")
+
+    status = await staff_post(site, "/staff/playgrounds/closure/example-kantpark", closed="1")
+    public = await site.client.get("/playgrounds/example-kantpark")
+
+    assert status == 303
+    assert "Zur Reparatur gesperrt" in public.text
+    assert "Dieser Spielplatz ist zur Reparatur gesperrt." in public.text
+
+
+async def test_a_dispatcher_approves_a_comment_on_the_staff_page(site: Site) -> None:
+    await site.playgrounds.rate("example-dellplatz", 5, "Neue Schaukel, sehr schön.")
+    sign_in(site, "dispatcher")
+    pending = await site.playgrounds.pending_comments(DISPATCHER)
+    page = await site.client.get("/staff/playgrounds")
+
+    status = await staff_post(
+        site, f"/staff/playgrounds/ratings/{pending[0].id}", decision="approve"
+    )
+    public = await site.client.get("/playgrounds/example-dellplatz")
+
+    assert "Neue Schaukel, sehr schön." in page.text
+    assert status == 303
+    assert "Neue Schaukel, sehr schön." in public.text
+
+
+async def test_a_clerk_sees_no_comments_to_moderate(site: Site) -> None:
+    await site.playgrounds.rate("example-dellplatz", 2, "Der Hausmeister ist unfreundlich.")
+    sign_in(site, "clerk")
+
+    page = await site.client.get("/staff/playgrounds")
+
+    assert page.status_code == 200
+    assert "Der Hausmeister" not in page.text
