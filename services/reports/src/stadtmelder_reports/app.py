@@ -13,7 +13,14 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from stadtmelder_reports import moderation, open_data, playgrounds, sensor_reports, support
+from stadtmelder_reports import (
+    moderation,
+    open_data,
+    playgrounds,
+    sensor_reports,
+    statistics,
+    support,
+)
 from stadtmelder_reports.alerts import AlertsFeature
 from stadtmelder_reports.alerts import register as register_alerts
 from stadtmelder_reports.citizen_links import routes as citizen_links
@@ -190,6 +197,14 @@ def create_app(settings: ReportsSettings) -> Litestar:
         )
         moderation.register(app.state, database, report_core.repository, relay.wake)
         open_data.register(app.state, database, report_core.service, settings, utc_now)
+        statistics.register(
+            app.state,
+            broker,
+            database,
+            timers,
+            settings.kafka_group_id,
+            settings.statistics_rebuild_seconds,
+        )
         alert_relay = await alerts.start(
             database, jurisdiction, publisher, settings.outbox_poll_seconds, data_keys
         )
@@ -269,6 +284,7 @@ def build_app(
             *moderation.ROUTE_HANDLERS,
             *open_data.ROUTE_HANDLERS,
             *playgrounds.ROUTE_HANDLERS,
+            *statistics.ROUTE_HANDLERS,
             *citizen_links.ROUTE_HANDLERS,
             *erasure.ROUTE_HANDLERS,
             *support.ROUTE_HANDLERS,

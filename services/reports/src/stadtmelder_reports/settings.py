@@ -91,6 +91,10 @@ class ReportsSettings(ServiceSettings):
     open_data_contact_email: str | None = None
     open_data_municipality_key: str = "05112000"
 
+    # Statistics (/statistics): each replica counts the events of its partitions at once and
+    # rebuilds its figures from all stored facts this often, to learn of the other replicas'.
+    statistics_rebuild_seconds: float = Field(600.0, gt=0)
+
     # Checks the feedback and unsubscribe links that notify signs: the same Secret key as notify.
     link_secret: SecretStr = Field(
         SecretStr(DEVELOPMENT_LINK_SECRET), validation_alias="NOTIFY_LINK_SECRET"

@@ -17,6 +17,7 @@ from stadtmelder_shared.consumers import RetryPolicy
 from stadtmelder_shared.dead_letters import Origin, Rejected
 from stadtmelder_shared.events import (
     CitizenNotified,
+    Event,
     ReportRouted,
     ReportUnroutable,
     WorkItemSendFailed,
@@ -26,7 +27,7 @@ from stadtmelder_shared.kafka import consumer, pattern_consumer
 log = logging.getLogger(__name__)
 # Others kept writing the report meanwhile: worth another try, so no acknowledgement.
 RETRIES = RetryPolicy(retried=(ReportChangedMeanwhile,))
-E = TypeVar("E", ReportRouted, ReportUnroutable, CitizenNotified, WorkItemSendFailed)
+E = TypeVar("E", bound=Event)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def register_handlers(
     ]
     for each in applying:
         subscribe = consumer(broker, each.topic, group_id, policy=RETRIES, model=each.model)
-        subscribe(_consumer(each))
+        subscribe(consumer_of(each))
 
     @pattern_consumer(
         broker,
@@ -110,7 +111,7 @@ def register_handlers(
         log.info("department update applied" if applied else "update seen before", extra=context)
 
 
-def _consumer(applying: Applying[E]) -> Callable[[E], Awaitable[None]]:
+def consumer_of(applying: Applying[E]) -> Callable[[E], Awaitable[None]]:
     """The consumer of `applying`, under the name the logs and the AsyncAPI document give it."""
 
     async def apply(event: E) -> None:

@@ -1,0 +1,95 @@
+"""Statistics' use cases: take a lifecycle event into the report's facts and the read model,
+build the read model from the stored facts, and answer a selection."""
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from stadtmelder_reports.statistics.domain import ReportFacts, after
+from stadtmelder_reports.statistics.figures import Aggregates, Breakdown, Selection
+from stadtmelder_reports.statistics.store import FactsStore
+from stadtmelder_shared.events import Event
+from stadtmelder_shared.keyed_locks import KeyedLocks
+
+log = logging.getLogger(__name__)
+# Another writer stored the same report's facts between our read and write this many times in a
+# row: the event is left to be redelivered.
+WRITE_ATTEMPTS = 3
+
+
+class FactsChangedMeanwhile(Exception):
+    """Another consumer kept writing the report's facts; worth another delivery."""
+
+
+class StatisticsNotReady(Exception):
+    """The read model is still being built from the stored facts (after a start)."""
+
+
+@dataclass
+class StatisticsService:
+    store: FactsStore
+    aggregates: Aggregates = field(default_factory=Aggregates)
+    locks: KeyedLocks = field(default_factory=KeyedLocks)
+    rebuild_seconds: float = 600.0
+    ready: bool = False
+    built_at: float = 0.0
+    # Reports whose facts changed while a rebuild read the store, to be read again after it.
+    _touched: set[str] | None = None
+
+    async def record(self, event: Event) -> bool:
+        """Take `event` into its report's facts; False when it changed nothing (seen before)."""
+        async with self.locks(event.report_id):
+            for _ in range(WRITE_ATTEMPTS):
+                stored = await self.store.get(event.report_id)
+                facts, revision = stored or (ReportFacts(event.report_id), None)
+                changed = after(facts, event)
+                if revision is not None and changed == facts:
+                    self._take(facts)
+                    return False
+                if await self.store.put(changed, revision):
+                    self._take(changed)
+                    return True
+        raise FactsChangedMeanwhile(event.report_id)
+
+    def _take(self, facts: ReportFacts) -> None:
+        self.aggregates.put(facts)
+        if self._touched is not None:
+            self._touched.add(facts.report_id)
+
+    async def rebuild(self) -> None:
+        """Build the read model anew from every report's stored facts and put it in place.
+
+        At a start, and on the service's timer: with several replicas, each consumes the events
+        of its partitions only and learns of the others' reports from the store this way.
+        """
+        self._touched = set()
+        try:
+            fresh = Aggregates()
+            async for batch in self.store.every():
+                for facts in batch:
+                    fresh.put(facts)
+            # Changed while the store was read: their facts may have been read before the change.
+            while self._touched:
+                again, self._touched = self._touched, set()
+                for report_id in sorted(again):
+                    stored = await self.store.get(report_id)
+                    if stored is not None:
+                        fresh.put(stored[0])
+        finally:
+            self._touched = None
+        fresh.version = self.aggregates.version + 1
+        self.aggregates = fresh
+        self.ready = True
+        self.built_at = time.monotonic()
+        log.info("statistics read model built", extra={"reports": len(fresh.held)})
+
+    async def keep_fresh(self) -> None:
+        """The timer's step: build at once until the first build succeeded, then every
+        `rebuild_seconds`."""
+        if not self.ready or time.monotonic() - self.built_at >= self.rebuild_seconds:
+            await self.rebuild()
+
+    def breakdown(self, selection: Selection) -> Breakdown:
+        if not self.ready:
+            raise StatisticsNotReady()
+        return self.aggregates.breakdown(selection)

@@ -1,0 +1,74 @@
+"""Where the statistics keep each report's facts: a Protocol and its MongoDB adapter."""
+
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from pydantic import TypeAdapter
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from stadtmelder_reports.statistics.domain import ReportFacts
+from stadtmelder_shared.conditional_writes import ConditionalWrites
+from stadtmelder_shared.keyed_locks import KeyedLocks
+
+Document = dict[str, Any]
+# Facts read per batch when the read model is built: a report's facts are a few hundred bytes.
+BATCH = 1000
+
+
+# The facts as a document's fields (datetimes stay BSON dates) and back.
+FACTS = TypeAdapter(ReportFacts)
+# A report's facts as stored, with the revision a conditional write names.
+StoredFacts = tuple[ReportFacts, int]
+
+
+class FactsStore(Protocol):
+    async def get(self, report_id: str) -> StoredFacts | None: ...
+
+    async def put(self, facts: ReportFacts, revision: int | None) -> bool:
+        """Store `facts` if the stored ones are still at `revision` (None: none stored yet);
+        False when another writer came first: read again and apply the event anew."""
+        ...
+
+    def every(self) -> AsyncIterator[list[ReportFacts]]:
+        """All facts, a batch at a time."""
+        ...
+
+
+class MongoFactsStore:
+    """One document per report; `revision` makes each write conditional on the one read."""
+
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self._facts = database["statistics_facts"]
+        self._conditional = ConditionalWrites(self._facts, KeyedLocks(), remembered=("revision",))
+
+    async def get(self, report_id: str) -> StoredFacts | None:
+        document = await self._facts.find_one({"_id": report_id})
+        return _stored(document) if document else None
+
+    async def put(self, facts: ReportFacts, revision: int | None) -> bool:
+        fields = FACTS.dump_python(facts)
+        if revision is None:
+            try:
+                await self._facts.insert_one({"_id": facts.report_id, "revision": 1, **fields})
+            except DuplicateKeyError:
+                return False
+            return True
+        return await self._conditional.update(
+            {"_id": facts.report_id, "revision": revision},
+            {"$set": fields, "$inc": {"revision": 1}},
+        )
+
+    async def every(self) -> AsyncIterator[list[ReportFacts]]:
+        batch: list[ReportFacts] = []
+        async for document in self._facts.find({}).sort("_id").batch_size(BATCH):
+            batch.append(_stored(document)[0])
+            if len(batch) == BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+def _stored(document: Document) -> StoredFacts:
+    return FACTS.validate_python({**document, "report_id": document["_id"]}), document["revision"]

@@ -1,0 +1,228 @@
+"""Statistics with in-memory stores: the figures kept from events equal a brute-force count over
+the same lifecycles, whatever the order and repetition of delivery, and the page and JSON show
+them in each language with accessible charts."""
+
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from stadtmelder_reports.app import build_app
+from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_reports.core.service import ReportService
+from stadtmelder_reports.http.rate_limits import SubmissionLimiter
+from stadtmelder_reports.http.requests import ApiSettings
+from stadtmelder_reports.statistics.figures import DIMENSIONS, Selection
+from stadtmelder_reports.statistics.service import StatisticsService
+from tests.data_key_fakes import InMemoryDataKeys
+from tests.fakes import InMemoryReportRepository
+from tests.statistics_fakes import InMemoryFactsStore
+from tests.statistics_truth import (
+    DEPARTMENTS,
+    Lifecycle,
+    brute_force,
+    delivered,
+    key_of,
+    lifecycles,
+    month,
+)
+
+DUISBURG = load_jurisdiction()
+YEAR = Selection("2026-01", "2026-12")
+SELECTIONS = [
+    YEAR,
+    Selection("2026-03", "2026-05"),
+    Selection("2026-01", "2026-12", category="road_damage"),
+    Selection("2026-01", "2026-12", district="district-500", department="wbd-strasse"),
+    Selection("2026-06", "2026-06", district=""),
+]
+
+
+def keeps(selection: Selection) -> Callable[[Lifecycle], bool]:
+    def keep(life: Lifecycle) -> bool:
+        wanted = {"category": selection.category, "district": selection.district}
+        wanted["department"] = selection.department
+        return selection.first_month <= month(life) <= selection.last_month and all(
+            value is None or key_of(life, dimension) == value for dimension, value in wanted.items()
+        )
+
+    return keep
+
+
+async def counted(lives: list[Lifecycle], seed: int = 11) -> StatisticsService:
+    statistics = StatisticsService(InMemoryFactsStore())
+    await statistics.rebuild()
+    for _, event in delivered(lives, seed):
+        await statistics.record(event)
+    return statistics
+
+
+def assert_equal_to_brute_force(statistics: StatisticsService, lives: list[Lifecycle]) -> None:
+    for selection in SELECTIONS:
+        found = statistics.breakdown(selection)
+        keep = keeps(selection)
+        assert asdict(found.total) == brute_force(lives, keep), selection
+        for dimension in DIMENSIONS:
+            for key, figures in found.by[dimension].items():
+
+                def both(
+                    life: Lifecycle,
+                    d: str = dimension,
+                    k: str = key,
+                    kept: Callable[[Lifecycle], bool] = keep,
+                ) -> bool:
+                    return kept(life) and key_of(life, d) == k
+
+                assert asdict(figures) == brute_force(lives, both), (selection, dimension, key)
+            shown = sum(f.reports for f in found.by[dimension].values())
+            assert shown == found.total.reports
+
+
+async def test_figures_from_events_equal_a_brute_force_count_in_any_delivery_order() -> None:
+    lives = lifecycles(600)
+
+    first = await counted(lives, seed=11)
+    second = await counted(lives, seed=99)
+
+    assert_equal_to_brute_force(first, lives)
+    assert_equal_to_brute_force(second, lives)
+    total = first.breakdown(YEAR).total
+    assert total.reports > 400
+    assert total.reopened_share is not None
+    assert 0 < total.reopened_share < 1
+
+
+async def test_a_redelivered_event_changes_nothing_and_says_so() -> None:
+    lives = lifecycles(3)
+    statistics = await counted(lives)
+    before = statistics.breakdown(YEAR)
+
+    again = [await statistics.record(event) for _, event in delivered(lives, repeated=0)]
+
+    assert not any(again)
+    assert statistics.breakdown(YEAR) == before
+
+
+async def test_the_read_model_rebuilt_from_the_stored_facts_gives_the_same_figures() -> None:
+    lives = lifecycles(300)
+    statistics = await counted(lives)
+    rebuilt = StatisticsService(statistics.store)
+
+    await rebuilt.rebuild()
+
+    for selection in SELECTIONS:
+        assert rebuilt.breakdown(selection) == statistics.breakdown(selection)
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[tuple[AsyncTestClient[Litestar], StatisticsService]]:
+    statistics = StatisticsService(InMemoryFactsStore())
+    service = ReportService(InMemoryReportRepository(), DUISBURG, data_keys=InMemoryDataKeys())
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.service = service
+        app.state.statistics = statistics
+        yield
+
+    app = build_app(lifespan, ApiSettings("https://melder.example", 200_000), SubmissionLimiter(5))
+    async with AsyncTestClient(app) as test_client:
+        yield test_client, statistics
+
+
+async def test_the_json_answers_the_brute_force_figures_in_hours(
+    client: tuple[AsyncTestClient[Litestar], StatisticsService],
+) -> None:
+    http, statistics = client
+    lives = lifecycles(200)
+    await statistics.rebuild()
+    for _, event in delivered(lives):
+        await statistics.record(event)
+
+    answer = (
+        await http.get("/api/v1/statistics?from=2026-01&to=2026-12&category=road_damage&lang=en")
+    ).json()
+
+    expected = brute_force(lives, keeps(Selection("2026-01", "2026-12", category="road_damage")))
+    assert answer["total"]["reports"] == expected["reports"]
+    assert answer["total"]["resolved_share"] == expected["resolved_share"]
+    median = expected["resolve_median_s"]
+    assert median is not None
+    assert answer["total"]["resolve_median_hours"] == round(median / 3600, 3)
+    assert {row["key"] for row in answer["by_category"]} == {"road_damage"}
+    assert answer["by_category"][0]["name"] == DUISBURG.category("road_damage").names["en"]  # type: ignore[union-attr]
+    assert {row["key"] for row in answer["by_department"]} <= set(DEPARTMENTS)
+    assert [row["key"] for row in answer["by_month"]] == sorted(
+        row["key"] for row in answer["by_month"]
+    )
+
+
+@pytest.mark.parametrize(
+    "query", ["from=2026-13", "to=26-01", "from=2026-05&to=2026-04", "from=2026-1"]
+)
+async def test_a_month_that_is_no_month_is_refused_with_the_parameter_named(
+    client: tuple[AsyncTestClient[Litestar], StatisticsService], query: str
+) -> None:
+    http, statistics = client
+    await statistics.rebuild()
+
+    answer = await http.get(f"/api/v1/statistics?{query}")
+    shown = await http.get(f"/statistics?{query}", headers={"accept": "text/html"})
+
+    assert answer.status_code == 400
+    assert answer.json()["status_code"] == 400
+    assert shown.status_code == 400
+    assert "JJJJ-MM" in shown.text
+
+
+async def test_before_the_first_build_both_say_the_figures_are_coming(
+    client: tuple[AsyncTestClient[Litestar], StatisticsService],
+) -> None:
+    http, _ = client
+
+    answer = await http.get("/api/v1/statistics")
+    shown = await http.get("/statistics?lang=en", headers={"accept": "text/html"})
+
+    assert answer.status_code == 503
+    assert answer.json()["code"] == "statistics_not_ready"
+    assert shown.status_code == 503
+    assert "being computed" in shown.text
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "label"),
+    [("de", "Statistik", "Meldungen je Kategorie"), ("en", "Statistics", "Reports per category"),
+     ("tr", "İstatistikler", "Kategoriye göre bildirimler")],
+)  # fmt: skip
+async def test_the_page_draws_each_chart_as_labelled_svg_beside_its_table(
+    client: tuple[AsyncTestClient[Litestar], StatisticsService],
+    language: str,
+    heading: str,
+    label: str,
+) -> None:
+    http, statistics = client
+    await statistics.rebuild()
+    for _, event in delivered(lifecycles(80)):
+        await statistics.record(event)
+
+    page = await http.get(
+        f"/statistics?from=2026-01&to=2026-12&lang={language}", headers={"accept": "text/html"}
+    )
+
+    assert page.status_code == 200
+    html = page.text
+    assert f"<h1>{heading}</h1>" in html
+    charts = re.findall(r"<svg[^>]*role=\"img\"[^>]*aria-labelledby=\"([\w-]+) ([\w-]+)\"", html)
+    assert len(charts) == 4
+    for title_id, description_id in charts:
+        assert f'<title id="{title_id}">' in html
+        assert f'<desc id="{description_id}">' in html
+    assert f'<title id="chart-category-title">{label}</title>' in html
+    assert html.count("<table") == 5
+    assert html.count("<rect") >= 4
+    assert "cdn" not in html.lower()
+    assert 'href="/assets/statistics.css"' in html
