@@ -44,7 +44,7 @@ def on_problem(request: AnyRequest, exc: Exception) -> Template:
     """Figures still being built (503), or months not understood (400)."""
     building = isinstance(exc, StatisticsNotReady)
     said = Words(choose_language(request))(
-        "statistics_not_ready" if building else "statistics_bad_month"
+        N_("statistics_not_ready") if building else N_("statistics_bad_month")
     )
     status = HTTP_503_SERVICE_UNAVAILABLE if building else HTTP_400_BAD_REQUEST
     return page(request, "statistics.html.j2", status_code=status, problem=said)
