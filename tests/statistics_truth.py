@@ -4,10 +4,12 @@ figures a plain count over the lifecycles themselves gives (the brute force they
 import math
 import random
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from stadtmelder_reports.statistics.figures import DIMENSIONS, Selection
+from stadtmelder_reports.statistics.service import StatisticsService
 from stadtmelder_shared.events import (
     Actor,
     CategoryRef,
@@ -112,11 +114,13 @@ def _department(department_id: str) -> DepartmentRef:
     return DepartmentRef(id=department_id, name=department_id.upper())
 
 
-def lifecycles(count: int, seed: int = 7, prefix: str = "S") -> list[Lifecycle]:
+def lifecycles(
+    count: int, seed: int = 7, prefix: str = "S", start: datetime = START
+) -> list[Lifecycle]:
     chance = random.Random(seed)
     made = []
     for number in range(count):
-        submitted = START + timedelta(minutes=chance.randrange(0, 365 * 24 * 60))
+        submitted = start + timedelta(minutes=chance.randrange(0, 365 * 24 * 60))
         life = Lifecycle(
             report_id=f"{prefix}{number:05d}",
             submitted_at=submitted,
@@ -216,3 +220,37 @@ def brute_force(lives: Iterable[Lifecycle], keep: Callable[[Lifecycle], bool]) -
         "resolve_p90_s": _nearest_rank(to_resolve, 0.9),
         "reopened_share": reopened / ever_resolved if ever_resolved else None,
     }
+
+
+def keeps(selection: Selection) -> Callable[[Lifecycle], bool]:
+    def keep(life: Lifecycle) -> bool:
+        wanted = {"category": selection.category, "district": selection.district}
+        wanted["department"] = selection.department
+        return selection.first_month <= month(life) <= selection.last_month and all(
+            value is None or key_of(life, dimension) == value for dimension, value in wanted.items()
+        )
+
+    return keep
+
+
+def assert_equal_to_brute_force(
+    statistics: StatisticsService, lives: list[Lifecycle], selections: Iterable[Selection]
+) -> None:
+    for selection in selections:
+        found = statistics.breakdown(selection)
+        keep = keeps(selection)
+        assert asdict(found.total) == brute_force(lives, keep), selection
+        for dimension in DIMENSIONS:
+            for key, figures in found.by[dimension].items():
+
+                def both(
+                    life: Lifecycle,
+                    d: str = dimension,
+                    k: str = key,
+                    kept: Callable[[Lifecycle], bool] = keep,
+                ) -> bool:
+                    return kept(life) and key_of(life, d) == k
+
+                assert asdict(figures) == brute_force(lives, both), (selection, dimension, key)
+            shown = sum(f.reports for f in found.by[dimension].values())
+            assert shown == found.total.reports

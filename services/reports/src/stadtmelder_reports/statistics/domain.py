@@ -91,8 +91,10 @@ def after(facts: ReportFacts, event: events.Event) -> ReportFacts:
             category = _stamped(event.category.code, EARLIEST, facts.category)
             return replace(facts, submitted_at=at, category=category)
         case events.ReportRouted() | events.ReportUnroutable():
-            district = event.area if isinstance(event, events.ReportRouted) else None
             department = _stamped(event.department, at, facts.department)
+            if department is facts.department:
+                return facts  # an older routing: the newer one decided department and district
+            district = event.area if isinstance(event, events.ReportRouted) else None
             return replace(facts, district=district or facts.district, department=department)
         case events.ReportStatusChanged():
             return _status_changed(facts, event)
