@@ -2,7 +2,6 @@
 started here: an app's webhook that checks every signature, and a push service that checks the
 VAPID token and decrypts each message with the browser's key, as a browser would."""
 
-import asyncio
 import base64
 import json
 import os
@@ -16,7 +15,6 @@ import http_ece
 import httpx
 import jwt
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pymongo import AsyncMongoClient
@@ -28,6 +26,7 @@ from tests.conftest import LocalSystem
 from tests.e2e import test_notify_loop as mail_loop
 from tests.e2e.test_notify_loop import an_address, step, submit
 from tests.examples import valid_answers
+from tests.local_servers import served
 from tests.system import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -80,23 +79,9 @@ class Receiver:
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
     app = Receiver()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, lifespan="off", ws="none", log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-
-    async def started() -> bool:
-        return server.started
-
-    await wait_until(started, what="the receiver to listen")
-    port = server.servers[0].sockets[0].getsockname()[1]
-    app.origin = f"http://127.0.0.1:{port}"
-    try:
+    async with served(app, lifespan="off", ws="none", log_level="warning") as origin:
+        app.origin = origin
         yield app
-    finally:
-        server.should_exit = True
-        await serving
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ Each page passes axe-core's WCAG 2.1 AA check; screenshots at phone and desktop 
 var/test-artifacts/screenshots/ (named frame-*).
 """
 
-import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -13,7 +12,6 @@ from email.message import EmailMessage
 
 import httpx
 import pytest
-import uvicorn
 from playwright.async_api import Browser, BrowserContext, Page, expect
 from pymongo.errors import ConnectionFailure
 
@@ -32,6 +30,7 @@ from tests.e2e.test_notify_loop import (  # `clerk`: the street lights clerk's b
 )
 from tests.error_fakes import FailingRepository, failing_app
 from tests.examples import KOENIGSTRASSE
+from tests.local_servers import served
 from tests.system import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -153,18 +152,8 @@ async def failing_site() -> AsyncIterator[tuple[str, FailingRepository]]:
     """The reports app in this process, its report look-ups failing as a test chooses: for the
     failures the running system shows only by accident (a bug) or by abuse (a flood)."""
     repository = FailingRepository()
-    config = uvicorn.Config(failing_app(repository), host="127.0.0.1", port=0, log_config=None)
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-
-    async def started() -> bool:
-        return server.started
-
-    await wait_until(started, what="the app with failing look-ups to listen")
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}", repository
-    server.should_exit = True
-    await serving
+    async with served(failing_app(repository), log_config=None) as origin:
+        yield origin, repository
 
 
 @pytest.mark.parametrize(

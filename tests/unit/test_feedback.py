@@ -12,6 +12,7 @@ from litestar.di import Provide
 from litestar.testing import AsyncTestClient
 
 from stadtmelder_notify.links import MailLinks
+from stadtmelder_reports import support
 from stadtmelder_reports.citizen_links import routes as citizen_links
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.citizen_choices import CitizenChoices
@@ -125,6 +126,8 @@ async def client(system: System) -> AsyncIterator[AsyncTestClient[Litestar]]:
             "limiter": Provide(lambda: SubmissionLimiter(20), sync_to_thread=False),
             # No test here sends a photo, so no worker process is started for them.
             "photo_workers": Provide(lambda: None, sync_to_thread=False),
+            # The API's support route needs it to be built; no test here supports a report.
+            **support.DEPENDENCIES,
         },
         exception_handlers=EXCEPTION_HANDLERS,
         logging_config=None,
