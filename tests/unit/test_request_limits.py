@@ -41,6 +41,7 @@ from stadtmelder_reports.http.submission_guards import ADDRESS_COUNTED, KEY_COUN
 from stadtmelder_reports.integrations.api_keys import ApiClient
 from stadtmelder_reports.staff.auth import LOCAL_ISSUER, LocalKeys, TokenVerifier
 from stadtmelder_reports.staff.service import WorkService
+from stadtmelder_reports.staff.sign_in.service import SignIn
 from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
 from stadtmelder_shared.departments import load_directory
 from tests.alert_fakes import InMemoryAlertStore
@@ -96,6 +97,7 @@ def make_app(tmp_path: Path, per_minute: int = 100) -> tuple[Litestar, InMemoryR
         app.state.staff_verifier = TokenVerifier(
             LocalKeys(key_file), LOCAL_ISSUER, AUDIENCE, DIRECTORY
         )
+        app.state.sign_in = SignIn(DIRECTORY, development_tokens=app.state.staff_verifier)
         yield
 
     settings = ApiSettings("https://melder.example", max_photo_bytes=200_000)
@@ -561,7 +563,7 @@ async def test_staff_pages_send_a_session_of_another_algorithm_to_the_sign_in(si
     response = await site.client.get("/staff/", follow_redirects=False)
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/staff/login"
+    assert response.headers["location"] == "/staff/login?next=%2Fstaff"
 
 
 async def test_signing_in_with_a_token_of_another_algorithm_says_why(site: Site) -> None:
