@@ -77,6 +77,7 @@ install: $(VENV_STAMP) $(WEB_ASSETS)/node_modules/.installed $(ASYNCAPI_SCHEMA)/
 run: install ## Start the whole system locally (Kafka, FerretDB on SQLite or STADTMELDER_DB_BACKEND=postgresql, SMTP sink, sign-in server, four services)
 	@$(STACK) start
 	@.venv/bin/python -m stadtmelder_reports.admin import-playgrounds deploy/local/data/playgrounds.example.geojson
+	@.venv/bin/python -m stadtmelder_reports.admin import-works --example
 	@echo
 	@echo "Stadtmelder runs on http://127.0.0.1:8000 (API under /api/v1, OpenAPI at /schema)."
 	@echo "Staff pages: http://127.0.0.1:8000/staff — sign in at the local sign-in server as"

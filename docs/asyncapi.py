@@ -41,6 +41,7 @@ from stadtmelder_shared.events import (
 from stadtmelder_shared.road_conditions import RoadConditionsChanged
 from stadtmelder_shared.road_damage import RoadDamageCleared, RoadDamageDetected
 from stadtmelder_shared.sensor_readings import ContainerFillReading, Reading, RoadRoughnessReading
+from stadtmelder_shared.works import WorksChanged
 
 REF = "#/components/schemas/{model}"
 KAFKA_BINDING = "0.5.0"
@@ -207,6 +208,14 @@ CHANNELS = (
         "reports keeps the latest per district and day.",
         (EmptyingPlanMade, EmptyingPlanRefused),
     ),
+    Channel(
+        "works_changed",
+        topics.WORKS_CHANGED,
+        "The latest state of each known works (Baustelle), keyed by works (`works-<id>`); "
+        "compacted, so a new consumer reads every works from the start. Consumers keep the "
+        "highest revision; `withdrawn` removes works.",
+        (WorksChanged,),
+    ),
 )
 OUTBOX = "from the report's outbox, written with the change"
 SENDS = (
@@ -237,6 +246,7 @@ SENDS = (
     Send("fleet", "fleet_road_conditions", "after saving road pieces whose evidence changed"),
     Send("reports", "fleet_plan_requests", "when a dispatcher opens or renews a plan"),
     Send("fleet", "fleet_emptying_plans", "after computing a requested plan"),
+    Send("reports", "works_changed", "by the works register's relay after an import or staff edit"),
 )
 RECEIVES = (
     Receive("reports", "reports", "on_report_routed", "reports_routed"),
@@ -247,6 +257,7 @@ RECEIVES = (
     Receive("routing", "routing", "on_report_submitted", "reports_submitted"),
     Receive("routing", "routing", "on_report_status_changed", "reports_status_changed"),
     Receive("routing", "routing", "on_contact_data_erased", "reports_contact_data_erased"),
+    Receive("routing", "routing", "on_works_changed", "works_changed"),
     Receive("notify", "notify", "on_report_submitted", "reports_submitted"),
     Receive("notify", "notify", "on_report_routed", "reports_routed"),
     Receive("notify", "notify", "on_report_supported", "reports_supported"),

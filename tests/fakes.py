@@ -1,6 +1,6 @@
 """In-memory stand-ins for the adapters; they pass the same contract tests as the real ones."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -33,6 +33,7 @@ from stadtmelder_shared.events import (
     Location,
     PushSubscription,
     Reporter,
+    WorksRef,
 )
 from stadtmelder_shared.geo import distance_m
 from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS, RecipientKeys
@@ -98,7 +99,11 @@ class InMemoryReportRepository:
         return [_copy(r) for r in found[: query.limit]]
 
     async def record_status(
-        self, report_id: str, change: StatusChange, due_at: datetime | None = None
+        self,
+        report_id: str,
+        change: StatusChange,
+        due_at: datetime | None = None,
+        works: Sequence[WorksRef] = (),
     ) -> bool:
         if report_id not in self.reports:
             raise ReportNotFound(report_id)
@@ -110,6 +115,8 @@ class InMemoryReportRepository:
             report.department = change.department
         if due_at is not None:
             report.due_at = due_at
+        if works:
+            report.works = list(works)
         report.history.append(change)
         report.revision += 1
         return True

@@ -54,6 +54,7 @@ READS: dict[str, tuple[tuple[str, str], ...]] = {
             topics.REPORTS_SUBMITTED,
             topics.REPORTS_STATUS_CHANGED,
             topics.CONTACT_DATA_ERASED,
+            topics.WORKS_CHANGED,
         )
     ),
     "notify": tuple(
@@ -98,6 +99,7 @@ WRITES: dict[str, tuple[str, ...]] = {
         topics.AREA_ALERTS,
         topics.CONTACT_DATA_ERASED,
         topics.PLAN_REQUESTS,
+        topics.WORKS_CHANGED,
     ),
     "routing": (
         topics.REPORTS_ROUTED,
@@ -126,7 +128,8 @@ def kafka_topic(name: str, retention_days: int) -> Resource:
             "config": {
                 # acks=all producers then survive the loss of one broker without losing data.
                 "min.insync.replicas": "2",
-                "cleanup.policy": "delete",
+                # A compacted topic keeps each key's last record: the state of every works.
+                "cleanup.policy": "compact" if name in topics.COMPACTED else "delete",
                 "retention.ms": str(retention_days * DAY_MS),
             },
         },
@@ -233,7 +236,13 @@ def service_user(service: str, department_ids: Iterable[str]) -> Resource:
 
 def keda_user() -> Resource:
     """KEDA's login: it reads the scaled services' committed offsets and the topics' ends."""
-    pairs = [(group_for(prefix, topic), topic) for s in SCALED for prefix, topic in READS[s]]
+    # A compacted topic holds a few state records (works), no load worth scaling on.
+    pairs = [
+        (group_for(prefix, topic), topic)
+        for s in SCALED
+        for prefix, topic in READS[s]
+        if topic not in topics.COMPACTED
+    ]
     operations = {topic: {"Describe"} for _, topic in pairs}
     groups = sorted({group for group, _ in pairs})
     return kafka_user(

@@ -1,6 +1,6 @@
 """The events Stadtmelder's services exchange over Kafka: frozen, past-tense, versioned."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import ClassVar, Literal
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
@@ -100,6 +100,16 @@ class PushSubscription(Value):
     auth: str = Field(description="The browser's authentication secret, base64url (16 bytes).")
 
 
+class WorksRef(Value):
+    """Known works (Baustelle) a report's place lies in, as routing found them."""
+
+    id: str
+    title: str = Field(description="What is done there, e.g. Kanalsanierung.")
+    operator: str = Field(description="Who does it: the operator or company.")
+    starts_on: date
+    ends_on: date
+
+
 class Event(Value):
     """Envelope fields every event carries."""
 
@@ -159,6 +169,9 @@ class ReportRouted(Event):
     # routing service older than these fields, or for a report without a place).
     location: Location | None = Field(None, description="ReportSubmitted.location.")
     address: str | None = Field(None, description="ReportSubmitted.address.")
+    works: list[WorksRef] = Field(
+        default_factory=list, description="Current or planned works the place lies in."
+    )
 
 
 class ReportUnroutable(Event):
@@ -261,6 +274,9 @@ class WorkItemQueued(Event):
     photo_count: int = 0
     reopening: Reopening | None = Field(
         None, description="Set when this work order says that a resolved report was reopened."
+    )
+    works: list[WorksRef] = Field(
+        default_factory=list, description="Current or planned works the place lies in."
     )
 
 

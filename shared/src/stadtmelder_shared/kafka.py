@@ -126,7 +126,10 @@ async def ensure_topics(
             # Errors come back per topic in the response; "already exists" means another
             # service won the race, anything else shows when consuming.
             await admin.create_topics(
-                [NewTopic(name, partitions, replication_factor) for name in missing]
+                [
+                    NewTopic(name, partitions, replication_factor, topic_configs=_config(name))
+                    for name in missing
+                ]
             )
     finally:
         await admin.close()
@@ -194,6 +197,10 @@ def _subscribed(
         return handler
 
     return subscribe
+
+
+def _config(topic: str) -> dict[str, str]:
+    return {"cleanup.policy": "compact"} if topic in topics.COMPACTED else {}
 
 
 def group_for(service_group: str, topic: str) -> str:

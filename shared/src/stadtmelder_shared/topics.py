@@ -28,6 +28,9 @@ ROAD_CONDITIONS = "fleet.road-conditions"
 # A dispatcher's request for an emptying plan, and fleet's plan or refusal, keyed by district.
 PLAN_REQUESTS = "fleet.plan-requests"
 EMPTYING_PLANS = "fleet.emptying-plans"
+# Known works' latest state, keyed by works: compacted, so it holds each works' last word.
+WORKS_CHANGED = "works.changed"
+COMPACTED = frozenset({WORKS_CHANGED})
 
 
 def department_work(department_id: str) -> str:
@@ -77,4 +80,5 @@ def service_topics(department_ids: tuple[str, ...] = ()) -> list[str]:
         ROAD_CONDITIONS,
         PLAN_REQUESTS,
         EMPTYING_PLANS,
+        WORKS_CHANGED,
     ]

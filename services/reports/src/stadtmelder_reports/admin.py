@@ -1,6 +1,7 @@
 """Operator commands: `python -m stadtmelder_reports.admin create-api-key|set-app-webhook|...`.
 
 python -m stadtmelder_reports.admin import-playgrounds FILE   (GeoJSON or CSV, see README)
+python -m stadtmelder_reports.admin import-works FILE... [--example]   (GeoJSON or CSV)
 """
 
 import argparse
@@ -19,6 +20,7 @@ from stadtmelder_reports.playgrounds.files import PlaygroundFileError
 from stadtmelder_reports.playgrounds.service import import_playgrounds
 from stadtmelder_reports.playgrounds.store import MongoPlaygroundStore
 from stadtmelder_reports.settings import ReportsSettings
+from stadtmelder_reports.works import commands as works
 from stadtmelder_shared.webhook_signatures import app_webhook_secret
 
 
@@ -111,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("check-jurisdiction", help="load and summarise catalogue and boundary")
     playgrounds = commands.add_parser("import-playgrounds", help="import playgrounds (GeoJSON/CSV)")
     playgrounds.add_argument("file", type=Path)
+    imports = commands.add_parser("import-works", help="import known works (GeoJSON or CSV)")
+    imports.add_argument("files", nargs="*", type=Path, metavar="FILE")
+    imports.add_argument("--example", action="store_true", help="the example works of Duisburg")
     arguments = parser.parse_args(argv)
     settings = ReportsSettings()
     match arguments.command:
@@ -122,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(set_app_webhook(settings, arguments.client_id, arguments.url))
         case "import-playgrounds":
             return asyncio.run(import_playground_file(settings, arguments.file))
+        case "import-works":
+            files = [*arguments.files, *([works.EXAMPLE_FILE] if arguments.example else [])]
+            return asyncio.run(works.import_works(settings, files))
         case _:
             return check_jurisdiction(settings)
 

@@ -69,6 +69,7 @@ from stadtmelder_reports.web.error_pages import PAGE_EXCEPTION_HANDLERS
 from stadtmelder_reports.web.geocoding import Geocoder, NominatimGeocoder
 from stadtmelder_reports.web.rendering import WebSettings
 from stadtmelder_reports.web.routes import web_router, web_settings, web_template_config
+from stadtmelder_reports.works import wiring as works
 from stadtmelder_shared.clock import utc_now
 from stadtmelder_shared.data_keys import mongo_data_keys
 from stadtmelder_shared.health import connection_checks
@@ -208,6 +209,9 @@ def create_app(settings: ReportsSettings) -> Litestar:
         alert_relay = await alerts.start(
             database, jurisdiction, publisher, settings.outbox_poll_seconds, data_keys
         )
+        works_relay = works.register(
+            app.state, database, publisher, jurisdiction.code, settings.outbox_poll_seconds
+        )
         integrations.register(
             app.state, database, settings.link_secret.get_secret_value().encode(), push, local
         )
@@ -222,16 +226,15 @@ def create_app(settings: ReportsSettings) -> Litestar:
 
         metrics.refresh_at_scrape(read_outbox_backlog)
         relaying = asyncio.Event()
-        kafka_side = asyncio.create_task(
-            start_kafka_then_relay(broker, (relay, alert_relay), settings, relaying)
-        )
+        relays = (relay, alert_relay, works_relay)
+        kafka_side = asyncio.create_task(start_kafka_then_relay(broker, relays, settings, relaying))
         await timers.start()
         try:
             yield
         finally:
             await timers.stop()
             # Uvicorn stopped accepting and finished the requests in flight before this.
-            await stop_relays(kafka_side, (relay, alert_relay), relaying)
+            await stop_relays(kafka_side, relays, relaying)
             await broker.stop()
             await client.close()
 
@@ -290,6 +293,7 @@ def build_app(
             *support.ROUTE_HANDLERS,
             *privacy.ROUTE_HANDLERS,
             *alert_part.route_handlers,
+            *works.ROUTE_HANDLERS,
             web_router(pages),
             *integrations.ROUTE_HANDLERS,
             metrics_endpoint,

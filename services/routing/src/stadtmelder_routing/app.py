@@ -10,6 +10,7 @@ from stadtmelder_routing.areas_store import load_areas, load_assets
 from stadtmelder_routing.assets import AssetRegistry
 from stadtmelder_routing.erasure import RoutingErasure, register_erasure
 from stadtmelder_routing.handlers import register_handlers
+from stadtmelder_routing.known_works import KnownWorks, MongoWorksCopy
 from stadtmelder_routing.operations import failed_sends_route
 from stadtmelder_routing.responsibility import DEFAULT_DIRECTORY, load_model
 from stadtmelder_routing.sending.dispatcher import Dispatcher, RetryPolicy
@@ -90,6 +91,7 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
         publisher,
         dispatcher,
         duplicate_radius_m=settings.duplicate_radius_m,
+        works=KnownWorks(MongoWorksCopy(database)),
     )
     register_handlers(broker, service, settings.kafka_group_id)
     webhook = WebhookSender(http, timeout_s=settings.send_timeout_seconds)

@@ -15,6 +15,7 @@ from stadtmelder_shared.events import (
     ReportSubmitted,
     ReportUnroutable,
     WorkItemQueued,
+    WorksRef,
     derived_event_id,
 )
 from stadtmelder_shared.geo import distance_m
@@ -28,6 +29,7 @@ def routed(
     now: datetime,
     asset_id: str | None,
     duplicates: list[str],
+    works: list[WorksRef] | None = None,
 ) -> ReportRouted:
     """The announcement of a decision; its id derives from the submission's id."""
     return ReportRouted(
@@ -40,6 +42,7 @@ def routed(
         probable_duplicates=duplicates,
         location=submitted.location,
         address=submitted.address,
+        works=works or [],
     )
 
 
@@ -78,7 +81,11 @@ def _answer_to(submitted: ReportSubmitted, outcome: str, now: datetime) -> _Answ
 
 
 def work_item(
-    submitted: ReportSubmitted, department: Department, now: datetime, purpose: str = "work"
+    submitted: ReportSubmitted,
+    department: Department,
+    now: datetime,
+    purpose: str = "work",
+    works: list[WorksRef] | None = None,
 ) -> WorkItemQueued:
     """The department's work order; no reporter contact in it (privacy by default)."""
     return WorkItemQueued(
@@ -95,6 +102,7 @@ def work_item(
         submitted_at=submitted.occurred_at,
         labelled_answers=submitted.labelled_answers,
         photo_count=submitted.photo_count,
+        works=works or [],
     )
 
 

@@ -8,6 +8,7 @@ from stadtmelder_routing.service import RoutingService
 from stadtmelder_shared import topics
 from stadtmelder_shared.events import ReportRouted, ReportStatusChanged, ReportSubmitted
 from stadtmelder_shared.kafka import consumer
+from stadtmelder_shared.works import WorksChanged
 
 log = logging.getLogger(__name__)
 # A routing decision waits on several MongoDB and Kafka round trips; one consumer per partition
@@ -30,3 +31,8 @@ def register_handlers(broker: KafkaBroker, service: RoutingService, group_id: st
     @consumer(broker, topics.REPORTS_STATUS_CHANGED, group_id)
     async def on_report_status_changed(event: ReportStatusChanged) -> None:
         await service.follow_status(event)
+
+    @consumer(broker, topics.WORKS_CHANGED, group_id)
+    async def on_works_changed(event: WorksChanged) -> None:
+        if await service.works.take(event):
+            log.info("works %s kept at revision %d", event.works_id, event.revision)

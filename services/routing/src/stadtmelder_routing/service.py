@@ -3,12 +3,13 @@
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from stadtmelder_routing import domain
 from stadtmelder_routing.assets import AssetRegistry, asset_for_report
+from stadtmelder_routing.known_works import KnownWorks
 from stadtmelder_routing.responsibility import ResponsibilityModel
 from stadtmelder_routing.work_items import WorkItems
 from stadtmelder_shared import topics
@@ -54,6 +55,7 @@ class RoutingService:
     dispatcher: WorkDispatcher
     duplicate_radius_m: float = 50.0
     clock: Callable[[], datetime] = utc_now
+    works: KnownWorks = field(default_factory=KnownWorks)
 
     def use(self, model: ResponsibilityModel, assets: AssetRegistry) -> None:
         """Switch to other responsibility data, e.g. official areas imported by an operator."""
@@ -69,6 +71,7 @@ class RoutingService:
         async with asyncio.TaskGroup() as reads:
             routed_before = reads.create_task(self.work_items.get(submitted.report_id))
             nearby = reads.create_task(self._probable_duplicates(submitted))
+            works = reads.create_task(self.works.at(submitted.location, submitted.occurred_at))
         if routed_before.result() is not None:
             return None
         now = self.clock()
@@ -83,12 +86,14 @@ class RoutingService:
             topic, status, due_at = topics.REPORTS_UNROUTABLE, "triage", None
         else:
             asset_id = asset.id if asset else None
-            decided = domain.routed(submitted, decision, department, now, asset_id, nearby.result())
+            decided = domain.routed(
+                submitted, decision, department, now, asset_id, nearby.result(), works.result()
+            )
             topic, status, due_at = topics.REPORTS_ROUTED, "routed", decided.due_at
         # Work first, then the announcement, routing's own view of the work last, as it is the
         # memory that this submission was routed: a crash in between republishes the same event
         # ids, which every consumer recognises; remembering first could lose work.
-        order = domain.work_item(submitted, department, now)
+        order = domain.work_item(submitted, department, now, works=works.result())
         await self.dispatcher.dispatch(order, department)
         await self.publisher.publish(topic, decided)
         await self.work_items.save(domain.tracked(order, status, due_at))

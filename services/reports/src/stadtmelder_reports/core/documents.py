@@ -27,6 +27,7 @@ from stadtmelder_shared.events import (
     PlaygroundRef,
     Reporter,
     ReportModerated,
+    WorksRef,
 )
 from stadtmelder_shared.tracing import current_traceparent
 
@@ -121,6 +122,7 @@ def to_document(report: Report) -> Document:
         "feedback": [entry_document(feedback) for feedback in report.feedback],
         "notices": [entry_document(notice) for notice in report.notices],
         "moderation": [m.model_dump() for m in report.moderation],
+        "works": [works.model_dump(mode="json") for works in report.works],
         "hidden": report.hidden,
         "photos": [
             {"number": p.number, "media_type": p.media_type, "width": p.width, "height": p.height}
@@ -166,6 +168,7 @@ def from_document(document: Document) -> Report:
         feedback=[feedback_from(feedback) for feedback in document.get("feedback", [])],
         notices=[notice_from(notice) for notice in document.get("notices", [])],
         moderation=[ReportModerated.model_validate(m) for m in document.get("moderation", [])],
+        works=[WorksRef.model_validate(works) for works in document.get("works", [])],
         photos=[
             PhotoRef(p["number"], p["media_type"], p["width"], p["height"])
             for p in document.get("photos", [])

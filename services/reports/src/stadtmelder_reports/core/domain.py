@@ -21,6 +21,7 @@ from stadtmelder_shared.events import (
     ReportModerated,
     ReportRouted,
     ReportSupported,
+    WorksRef,
 )
 from stadtmelder_shared.geo import distance_m
 from stadtmelder_shared.sealing import Sealed
@@ -143,6 +144,8 @@ class Report:
     contact_erased_at: datetime | None = None
     # What staff changed of the public view, as announced: the report's own moderation history.
     moderation: list[ReportModerated] = field(default_factory=list)
+    # The known works its place lay in when it was routed (current or planned then).
+    works: list[WorksRef] = field(default_factory=list)
     pending_events: list[tuple[str, Event]] = field(default_factory=list)
     # W3C traceparent per pending event id: the relay publishes later, in the trace that wrote it.
     trace_contexts: dict[str, str] = field(default_factory=dict)

@@ -1,6 +1,6 @@
 """The reports repository's MongoDB adapter: reports and photos as documents, outbox included."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from bson import Binary
@@ -29,7 +29,7 @@ from stadtmelder_reports.core.server_limits import ServerLimits, event_ids
 from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTokenUnknown
 from stadtmelder_reports.photos.cleaning import CleanPhoto
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import Event, Location, Reporter
+from stadtmelder_shared.events import Event, Location, Reporter, WorksRef
 
 # The orders of the public list and of a department's queue; each has its index.
 Order = list[tuple[str, int]]
@@ -118,9 +118,15 @@ class MongoReportRepository:
         return [from_document(document) async for document in cursor]
 
     async def record_status(
-        self, report_id: str, change: StatusChange, due_at: datetime | None = None
+        self,
+        report_id: str,
+        change: StatusChange,
+        due_at: datetime | None = None,
+        works: Sequence[WorksRef] = (),
     ) -> bool:
         fields: Document = {"status": change.status, "updated_at": change.at}
+        if works:
+            fields["works"] = [w.model_dump(mode="json") for w in works]
         if change.department is not None:
             fields["department"] = change.department.model_dump()
         if due_at is not None:

@@ -1,6 +1,6 @@
 """Where reports live: the repository Protocol the use cases depend on, and the Mongo client."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -12,7 +12,7 @@ from stadtmelder_reports.core.documents import Document
 from stadtmelder_reports.core.domain import Notice, Report, StatusChange, WorkStep
 from stadtmelder_reports.core.report_queries import QueueQuery, ReportQuery
 from stadtmelder_reports.photos.cleaning import CleanPhoto
-from stadtmelder_shared.events import Event, Location, Reporter
+from stadtmelder_shared.events import Event, Location, Reporter, WorksRef
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,14 @@ class ReportRepository(Protocol):
     async def queue(self, query: QueueQuery) -> list[Report]: ...
 
     async def record_status(
-        self, report_id: str, change: StatusChange, due_at: datetime | None = None
+        self,
+        report_id: str,
+        change: StatusChange,
+        due_at: datetime | None = None,
+        works: Sequence[WorksRef] = (),
     ) -> bool:
         """Apply a status change once, moving the report to the change's department if it
-        names one; False when this event was applied before."""
+        names one and linking it to the known works given; False when applied before."""
         ...
 
     async def record_work(self, report_id: str, revision: int, step: WorkStep) -> bool:

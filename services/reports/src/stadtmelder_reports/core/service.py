@@ -233,7 +233,7 @@ class ReportService:
         """The department's SLA starts when the report is routed; False if seen before."""
         due_at = event.due_at or self._due_at(event.department, event.category, event.occurred_at)
         return await self.repository.record_status(
-            event.report_id, domain.routed_change(event), due_at=due_at
+            event.report_id, domain.routed_change(event), due_at=due_at, works=event.works
         )
 
     async def record_unroutable(self, event: ReportUnroutable) -> bool:

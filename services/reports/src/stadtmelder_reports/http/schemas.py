@@ -1,6 +1,6 @@
 """HTTP shapes of the JSON API and their conversion from domain objects; never personal data."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, EmailStr, Field
@@ -17,7 +17,7 @@ from stadtmelder_reports.core.domain import (
     Report,
     StatusChange,
 )
-from stadtmelder_shared.events import Answer, DepartmentRef
+from stadtmelder_shared.events import Answer, DepartmentRef, WorksRef
 
 LanguageCode = Literal["de", "en", "tr"]
 
@@ -163,6 +163,15 @@ class PlaygroundRefOut(BaseModel):
 
     id: str
     name: str | None
+class WorksLinkOut(BaseModel):
+    """Known works (a Baustelle) the report's place lay in when it was routed."""
+
+    id: str
+    url: str = Field(description="The works on the public works page.")
+    title: str = Field(description="What is done there.")
+    operator: str = Field(description="Who does it.")
+    starts_on: date
+    ends_on: date
 
 
 class ReportOut(BaseModel):
@@ -187,6 +196,9 @@ class ReportOut(BaseModel):
     photos: list[PhotoOut]
     url: str
     playground: PlaygroundRefOut | None = None
+    works: list[WorksLinkOut] = Field(
+        default_factory=list, description="Current or planned works the place lay in."
+    )
 
 
 class NewReportOut(ReportOut):
@@ -248,7 +260,12 @@ def public_view(report: Report, language: str, base_url: str) -> ReportOut:
             if report.playground
             else None
         ),
+        works=[works_link_out(works, base_url) for works in report.works],
     )
+
+
+def works_link_out(works: WorksRef, base_url: str) -> WorksLinkOut:
+    return WorksLinkOut(**works.model_dump(), url=f"{base_url}/works#works-{works.id}")
 
 
 def feedback_out(feedback: Feedback) -> FeedbackOut:

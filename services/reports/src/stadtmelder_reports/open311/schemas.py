@@ -6,6 +6,7 @@ from typing import Any
 from stadtmelder_reports.core.catalogue import Jurisdiction
 from stadtmelder_reports.core.categories import Category, localized
 from stadtmelder_reports.core.domain import OPEN_STATUSES, Report, StatusChange
+from stadtmelder_reports.http.schemas import works_link_out
 from stadtmelder_reports.open311.texts import status_note
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -142,6 +143,10 @@ def _extended_attributes(report: Report, language: str, base_url: str) -> Docume
                 "height": photo.height,
             }
             for photo in report.photos
+        ],
+        # Known works (Baustellen) the place lay in when it was routed.
+        "works": [
+            works_link_out(works, base_url).model_dump(mode="json") for works in report.works
         ],
     }
 

@@ -26,6 +26,11 @@ def may_triage(member: StaffMember) -> bool:
     return member.has("admin", "dispatcher")
 
 
+def may_edit_works(member: StaffMember) -> bool:
+    """Known works are the city's register: dispatchers and admins keep it."""
+    return member.has("admin", "dispatcher")
+
+
 def may_read_audit(member: StaffMember) -> bool:
     return member.has("admin", "dispatcher")
 

@@ -22,6 +22,7 @@ from stadtmelder_reports.web.public_pages import PublicPages
 from stadtmelder_reports.web.rendering import WebSettings, install_translations
 from stadtmelder_reports.web.report_pages import ReportPages
 from stadtmelder_reports.web.staff_pages import staff_router
+from stadtmelder_reports.works.pages import WorksPage, WorksStaffPages
 
 HERE = Path(__file__).parent
 ASSETS_PATH = "/assets"
@@ -52,10 +53,11 @@ def web_router(web: WebSettings) -> Router:
         EasyReadPage,
         PrivacyPages,
         RoadConditionsPage,
+        WorksPage,
         staff_router(
             web.csrf_secret,
             web.secure_cookies,
-            pages=[ModerationPages, FleetStaffPages, StaffPlaygroundPages],
+            pages=[ModerationPages, FleetStaffPages, StaffPlaygroundPages, WorksStaffPages],
         ),
         create_static_files_router(
             path=ASSETS_PATH,

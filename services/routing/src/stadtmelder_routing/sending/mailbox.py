@@ -136,6 +136,11 @@ def work_order_text(item: WorkItemQueued, staff_url: str) -> str:
         map_url = f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=19/{lat}/{lon}"
         lines += [f"Ort:          {lat}, {lon} (Breite, Länge)", f"Karte:        {map_url}"]
     lines.append(f"Adresse:      {item.address or 'nicht angegeben'}")
+    lines += [
+        f"Baustelle:    Liegt in der Baustelle „{works.title}“ ({works.operator}), "
+        f"{works.starts_on:%d.%m.%Y} bis {works.ends_on:%d.%m.%Y}"
+        for works in item.works
+    ]
     lines += ["", "Beschreibung:", item.description.strip() or "(keine)", ""]
     lines += ["Angaben:", *_answer_lines(item), ""]
     if item.photo_count:
