@@ -99,11 +99,7 @@ class InMemoryReportRepository:
         return [_copy(r) for r in found[: query.limit]]
 
     async def record_status(
-        self,
-        report_id: str,
-        change: StatusChange,
-        due_at: datetime | None = None,
-        works: Sequence[WorksRef] = (),
+        self, report_id: str, change: StatusChange, due_at: datetime | None = None
     ) -> bool:
         if report_id not in self.reports:
             raise ReportNotFound(report_id)
@@ -115,8 +111,6 @@ class InMemoryReportRepository:
             report.department = change.department
         if due_at is not None:
             report.due_at = due_at
-        if works:
-            report.works = list(works)
         report.history.append(change)
         report.revision += 1
         return True
@@ -167,6 +161,11 @@ class InMemoryReportRepository:
         report.pending_events.append((topics.REPORTS_FEEDBACK, step.event))
         report.revision += 1
         return True
+
+    async def link_works(self, report_id: str, works: Sequence[WorksRef]) -> None:
+        if report_id not in self.reports:
+            raise ReportNotFound(report_id)
+        self.reports[report_id].works = list(works)
 
     async def record_notice(self, report_id: str, notice: Notice) -> bool:
         if report_id not in self.reports:

@@ -17,12 +17,13 @@ from stadtmelder_reports.app import build_app
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_reports.staff.auth import LOCAL_ISSUER, LocalKeys, TokenVerifier
-from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
-from stadtmelder_reports.web.staff_pages import SESSION_COOKIE
+from stadtmelder_reports.staff.sign_in.pages import SESSION_COOKIE
+from stadtmelder_reports.staff.token import ensure_signing_key
 from stadtmelder_reports.works.domain import works_from_values
 from stadtmelder_reports.works.service import WorksRegister
 from stadtmelder_reports.works.texts import city_today
 from stadtmelder_shared.departments import load_directory
+from tests.staff_sessions import session_cookie
 from tests.works_fakes import InMemoryWorksStore
 
 AUDIENCE = "stadtmelder-staff"
@@ -43,8 +44,8 @@ class Site:
     store: InMemoryWorksStore
 
     def sign_in(self, *roles: str) -> None:
-        token = issue_token(self.key, "planner-1", list(roles), None, AUDIENCE)
-        self.client.cookies.set(SESSION_COOKIE, token, path="/staff")
+        cookie = session_cookie(self.client.app, "planner-1", list(roles))  # type: ignore[arg-type]
+        self.client.cookies.set(SESSION_COOKIE, cookie, path="/staff")
 
     async def csrf(self, path: str = "/staff/works") -> str:
         found = re.search(r'name="_csrf_token" value="([^"]+)"', (await self.client.get(path)).text)

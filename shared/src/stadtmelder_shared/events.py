@@ -101,11 +101,12 @@ class PushSubscription(Value):
 
 
 class WorksRef(Value):
-    """Known works (Baustelle) a report's place lies in, as routing found them."""
+    """Known works (Baustelle) a report's place lies in, as routing found them: what is done
+    there (`title`, e.g. Kanalsanierung), by whom (`operator`), and from and until which day."""
 
     id: str
-    title: str = Field(description="What is done there, e.g. Kanalsanierung.")
-    operator: str = Field(description="Who does it: the operator or company.")
+    title: str
+    operator: str
     starts_on: date
     ends_on: date
 

@@ -118,15 +118,9 @@ class MongoReportRepository:
         return [from_document(document) async for document in cursor]
 
     async def record_status(
-        self,
-        report_id: str,
-        change: StatusChange,
-        due_at: datetime | None = None,
-        works: Sequence[WorksRef] = (),
+        self, report_id: str, change: StatusChange, due_at: datetime | None = None
     ) -> bool:
         fields: Document = {"status": change.status, "updated_at": change.at}
-        if works:
-            fields["works"] = [w.model_dump(mode="json") for w in works]
         if change.department is not None:
             fields["department"] = change.department.model_dump()
         if due_at is not None:
@@ -211,6 +205,10 @@ class MongoReportRepository:
             {"$push": push, "$inc": {"revision": 1, "outbox_pending": 1}},
         )
         return await self._applied(report_id, matched)
+
+    async def link_works(self, report_id: str, works: Sequence[WorksRef]) -> None:
+        dumped = [w.model_dump(mode="json") for w in works]
+        await self._limits.update({"_id": report_id}, {"$set": {"works": dumped}})
 
     async def record_notice(self, report_id: str, notice: Notice) -> bool:
         matched = await self._limits.update(

@@ -44,14 +44,14 @@ class ReportRepository(Protocol):
     async def queue(self, query: QueueQuery) -> list[Report]: ...
 
     async def record_status(
-        self,
-        report_id: str,
-        change: StatusChange,
-        due_at: datetime | None = None,
-        works: Sequence[WorksRef] = (),
+        self, report_id: str, change: StatusChange, due_at: datetime | None = None
     ) -> bool:
         """Apply a status change once, moving the report to the change's department if it
-        names one and linking it to the known works given; False when applied before."""
+        names one; False when this event was applied before."""
+        ...
+
+    async def link_works(self, report_id: str, works: Sequence[WorksRef]) -> None:
+        """Name the known works the report's place lies in (replacing those named before)."""
         ...
 
     async def record_work(self, report_id: str, revision: int, step: WorkStep) -> bool:

@@ -232,8 +232,11 @@ class ReportService:
     async def record_routing(self, event: ReportRouted) -> bool:
         """The department's SLA starts when the report is routed; False if seen before."""
         due_at = event.due_at or self._due_at(event.department, event.category, event.occurred_at)
+        if event.works:
+            # Before the status: a redelivery after a crash in between links them again.
+            await self.repository.link_works(event.report_id, event.works)
         return await self.repository.record_status(
-            event.report_id, domain.routed_change(event), due_at=due_at, works=event.works
+            event.report_id, domain.routed_change(event), due_at=due_at
         )
 
     async def record_unroutable(self, event: ReportUnroutable) -> bool:
