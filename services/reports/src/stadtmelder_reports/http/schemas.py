@@ -163,6 +163,8 @@ class PlaygroundRefOut(BaseModel):
 
     id: str
     name: str | None
+
+
 class WorksLinkOut(BaseModel):
     """Known works (a Baustelle) the report's place lay in when it was routed."""
 
