@@ -9,9 +9,10 @@ from stadtmelder_shared.works import WorksChanged
 
 
 class InMemoryWorksStore:
+    """Counts its writes: importing a file again must not write."""
+
     def __init__(self) -> None:
-        self.kept: dict[str, StoredWorks] = {}
-        self.writes = 0
+        self.writes, self.kept = 0, dict[str, StoredWorks]()
 
     async def get(self, works_id: str) -> StoredWorks | None:
         return self.kept.get(works_id)

@@ -29,6 +29,9 @@ def provide_works_register(state: State) -> WorksRegister:
 
 DEPENDENCIES = {"works_register": Provide(provide_works_register, sync_to_thread=False)}
 Register = NamedDependency[WorksRegister]
+Latitude = Annotated[float, QueryParameter(ge=-90, le=90)]
+Longitude = Annotated[float, QueryParameter(ge=-180, le=180)]
+Language = FromQuery[LanguageCode]
 
 
 class WorksOut(BaseModel):
@@ -97,11 +100,7 @@ class WorksApi(Controller):
 
     @get("/here", responses=declared(*READ))
     async def works_here(
-        self,
-        works_register: Register,
-        lat: Annotated[float, QueryParameter(ge=-90, le=90)],
-        lon: Annotated[float, QueryParameter(ge=-180, le=180)],
-        lang: FromQuery[LanguageCode] = "de",
+        self, works_register: Register, lat: Latitude, lon: Longitude, lang: Language = "de"
     ) -> WorksHereOut:
         """Current or planned works at a place, with the sentence the report form shows."""
         today, t = city_today(), Words(lang)

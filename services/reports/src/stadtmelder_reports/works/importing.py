@@ -12,18 +12,14 @@ from stadtmelder_shared.point_files import PointFileError, Row, build_all, read_
 CSV_REQUIRED = ("id", "title", "operator", "from", "until", "geometry")
 
 
-class WorksImportError(ValueError):
-    """A file that cannot be imported; the message names each bad feature and its problem."""
-
-
 def read_works_file(path: Path) -> list[Works]:
     try:
         text, document = read_csv_or_json(path)
+        if text is None:
+            return works_from_geojson(document, path.name)
     except PointFileError as error:
         raise WorksImportError(str(error)) from None
-    if text is not None:
-        return works_from_csv(text, path.name)
-    return works_from_geojson(document, path.name)
+    return works_from_csv(text, path.name)
 
 
 def works_from_geojson(document: Any, source: str) -> list[Works]:
@@ -63,6 +59,10 @@ def works_from_csv(text: str, source: str) -> list[Works]:
 def _where(source: str, n: int, values: dict[str, Any]) -> str:
     works_id = values.get("id")
     return f"{source} feature {n}" + (f" (id {works_id!r})" if works_id else "")
+
+
+class WorksImportError(ValueError):
+    """A file that cannot be imported; the message names each bad feature and its problem."""
 
 
 def _built(rows: list[Row], source: str) -> list[Works]:

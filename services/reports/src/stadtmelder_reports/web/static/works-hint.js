@@ -3,9 +3,9 @@
 (function () {
   "use strict";
   var hint = document.getElementById("works-hint");
-  var lat = document.getElementById("lat");
-  var lon = document.getElementById("lon");
-  if (!hint || !lat || !lon || !window.fetch) return;
+  if (!hint || !window.fetch) return;
+  var lat = document.getElementById("lat"), lon = document.getElementById("lon");
+  if (!lat || !lon) return;
   var asked = 0;
 
   function show(sentences) {
