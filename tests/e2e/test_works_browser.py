@@ -1,0 +1,81 @@
+"""Known works in a browser: a citizen placing a report inside works reads so before sending and
+can still send; /works and the form with the warning fit a phone and pass axe-core's check."""
+
+import uuid
+from pathlib import Path
+
+from playwright.async_api import BrowserContext, Page, expect
+
+from tests.browser import SCREENSHOTS, serious_accessibility_violations
+from tests.conftest import LocalSystem
+from tests.e2e.test_works import INSIDE, import_works, works_file
+
+WIDTHS = (390, 1280)
+
+
+async def shot_at_each_width(page: Page, name: str) -> dict[int, int]:
+    """Full-page screenshots at 390 and 1280 px; how wide the page lays out at each."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    laid_out = {}
+    for width in WIDTHS:
+        await page.set_viewport_size({"width": width, "height": 900})
+        await page.evaluate("() => new Promise(done => requestAnimationFrame(done))")
+        await page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+        laid_out[width] = await page.evaluate("() => document.documentElement.scrollWidth")
+    return laid_out
+
+
+async def test_placing_a_report_inside_works_shows_them_before_sending_and_it_still_sends(
+    citizen: BrowserContext, running_system: LocalSystem, tmp_path: Path
+) -> None:
+    works_id = f"e2e-{uuid.uuid4().hex[:10]}"
+    title = f"Kanalsanierung {works_id}"
+    import_works(running_system, works_file(tmp_path, works_id, title))
+    page = await citizen.new_page()
+
+    await page.goto("/report?category=graffiti")
+    await page.get_by_label("Ja", exact=True).check()
+    await page.get_by_label("Was ist kaputt?").fill("Graffiti am Bauzaun.")
+    await page.get_by_label("Breitengrad").fill(str(INSIDE["lat"]))
+    await page.get_by_label("Längengrad").fill(str(INSIDE["lon"]))
+    await page.get_by_label("Längengrad").press("Tab")
+
+    hint = page.locator("#works-hint")
+    await expect(hint).to_be_visible()
+    await expect(hint).to_contain_text("Hier wird bis")
+    await expect(hint).to_contain_text(f"gebaut: {title}, Testfirma Tiefbau")
+    form_widths = await shot_at_each_width(page, "works-report-form-warning")
+    form_violations = await serious_accessibility_violations(page)
+
+    await page.get_by_label("Ohne Kontaktdaten melden (anonym)").check()
+    await page.get_by_role("button", name="Meldung absenden").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Danke! Ihre Meldung ist angekommen."
+    )
+
+    await page.goto("/works")
+    await expect(page.locator(f"#works-{works_id}")).to_contain_text(title)
+    works_widths = await shot_at_each_width(page, "works")
+    works_violations = await serious_accessibility_violations(page)
+
+    assert form_violations == []
+    assert works_violations == []
+    assert form_widths[390] <= 390
+    assert works_widths[390] <= 390
+
+
+async def test_the_hint_stays_hidden_outside_works(
+    citizen: BrowserContext, running_system: LocalSystem
+) -> None:
+    page = await citizen.new_page()
+    await page.goto("/report?category=graffiti")
+    await page.get_by_label("Breitengrad").fill("51.4200")
+    await page.get_by_label("Längengrad").fill("6.7500")
+    await page.get_by_label("Längengrad").press("Tab")
+    # The answer for this place came back: the status line says the point was taken.
+    async with page.expect_response(lambda r: "/api/v1/works/here" in r.url) as answered:
+        await page.get_by_label("Breitengrad").fill("51.4201")
+        await page.get_by_label("Breitengrad").press("Tab")
+    assert (await answered.value).ok
+
+    await expect(page.locator("#works-hint")).to_be_hidden()
