@@ -236,13 +236,7 @@ def service_user(service: str, department_ids: Iterable[str]) -> Resource:
 
 def keda_user() -> Resource:
     """KEDA's login: it reads the scaled services' committed offsets and the topics' ends."""
-    # A compacted topic holds a few state records (works), no load worth scaling on.
-    pairs = [
-        (group_for(prefix, topic), topic)
-        for s in SCALED
-        for prefix, topic in READS[s]
-        if topic not in topics.COMPACTED
-    ]
+    pairs = [(group_for(prefix, topic), topic) for s in SCALED for prefix, topic in READS[s]]
     operations = {topic: {"Describe"} for _, topic in pairs}
     groups = sorted({group for group, _ in pairs})
     return kafka_user(
