@@ -25,6 +25,9 @@ from tests.examples import valid_answers
 from tests.fakes import InMemoryReportRepository, RecordingPublisher
 from tests.unit.test_feedback import DIRECTORY, DUISBURG
 from tests.unit.test_routing import a_service, a_submission
+from tests.unit.test_web_pages import LIGHTS, Site, signed_in_clerk
+from tests.unit.test_web_pages import routed_from_the_form as a_report_from_the_form
+from tests.unit.test_web_pages import site as site  # the fixture, for the staff page
 from tests.works_fakes import InMemoryWorksCopy, InMemoryWorksStore
 
 # The example's Kanalsanierung Königstraße runs 02.11.2026 to 12.03.2027.
@@ -150,18 +153,45 @@ async def test_routings_consumer_takes_the_works_reports_announces() -> None:
     assert [w.id for w in routed.works] == ["example-kanal-koenigstrasse"]
 
 
+KANAL = WorksRef(
+    id="example-kanal-koenigstrasse",
+    title="Kanalsanierung",
+    operator="Firma X",
+    starts_on=date(2026, 11, 2),
+    ends_on=date(2027, 3, 12),
+)
+
+
+async def test_the_staff_page_of_a_report_inside_works_names_them(site: Site) -> None:
+    report = await a_report_from_the_form(site)
+    department = DIRECTORY.get(LIGHTS)
+    assert department is not None
+    await site.service.record_routing(
+        ReportRouted(
+            report_id=report.id,
+            jurisdiction="duisburg",
+            category=report.category,
+            department=department.ref(),
+            rule="test",
+            caused_by="e2",
+            works=[KANAL],
+        )
+    )
+    await signed_in_clerk(site)
+
+    page = await site.client.get(f"/staff/reports/{report.id}")
+
+    assert "Liegt in der Baustelle „Kanalsanierung“ (Firma X), 02.11.2026 bis 12.03.2027" in (
+        page.text
+    )
+
+
 async def test_the_report_keeps_the_link_and_its_json_view_and_open311_show_it() -> None:
     reports = InMemoryReportRepository()
     service = ReportService(reports, DUISBURG, directory=DIRECTORY, data_keys=InMemoryDataKeys())
     answers = valid_answers(DUISBURG.category("road_damage"))
     new = await service.submit_report(Submission("road_damage", "Loch", INSIDE, answers=answers))
-    works = WorksRef(
-        id="example-kanal-koenigstrasse",
-        title="Kanalsanierung",
-        operator="Firma X",
-        starts_on=date(2026, 11, 2),
-        ends_on=date(2027, 3, 12),
-    )
+    works = KANAL
     department = DIRECTORY.get("wbd-strasse")
     assert department is not None
     await service.record_routing(
