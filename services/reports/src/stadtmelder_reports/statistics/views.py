@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 
+from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
@@ -28,6 +29,12 @@ ROW = 28
 LABEL_WIDTH = 220
 BAR_SPACE = 320
 CHART_WIDTH = 640
+
+
+@cache
+def locale_of(language: str) -> Locale:
+    """Parsed once: Babel parses a locale given by name on every call, most of a table's cost."""
+    return Locale.parse(language)
 
 
 @cache
@@ -87,7 +94,7 @@ class Names:
                     if key == NO_DEPARTMENT
                     else (self.departments.get(key, key))
                 )
-        return format_date(date.fromisoformat(f"{key}-01"), "LLLL y", locale=language)
+        return format_date(date.fromisoformat(f"{key}-01"), "LLLL y", locale=locale_of(language))
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,7 @@ class Readable:
     t: Words
 
     def share(self, value: float | None) -> str:
-        return "–" if value is None else format_percent(value, locale=self.t.language)
+        return "–" if value is None else format_percent(value, locale=locale_of(self.t.language))
 
     def duration(self, seconds: float | None) -> str:
         if seconds is None:
@@ -110,16 +117,16 @@ class Readable:
     def told(self, measure: str) -> Callable[[float | None], str]:
         """How a chart tells the value of `measure`, a field of Figures."""
         if measure == "reports":
-            return lambda value: format_decimal(value or 0, locale=self.t.language)
+            return lambda value: format_decimal(value or 0, locale=locale_of(self.t.language))
         return self.duration if measure.endswith("_s") else self.share
 
     def _number(self, value: float) -> str:
-        return format_decimal(value, "#,##0.0", locale=self.t.language)
+        return format_decimal(value, "#,##0.0", locale=locale_of(self.t.language))
 
     def row(self, name: str, figures: Figures) -> list[str]:
         return [
             name,
-            format_decimal(figures.reports, locale=self.t.language),
+            format_decimal(figures.reports, locale=locale_of(self.t.language)),
             self.share(figures.resolved_share),
             self.duration(figures.acknowledge_median_s),
             self.duration(figures.acknowledge_p90_s),
