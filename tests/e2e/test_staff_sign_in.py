@@ -26,6 +26,7 @@ DUISBURG = load_jurisdiction()
 MAILBOX = "gruen@wbd.example"
 CLERK = ("clerk-gruen", "stadtmelder")
 SESSION_COOKIE = "stadtmelder_staff"
+PHONE_390 = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
@@ -112,13 +113,13 @@ async def test_a_clerk_opens_the_mail_link_signs_in_at_the_city_and_resolves_the
     await page.goto(link)
     await expect(page.get_by_role("heading", level=1)).to_have_text("Anmeldung bei der Stadt")
     violations = {"provider-login": await serious_accessibility_violations(page)}
-    await screenshots(page, "staff-sign-in-01-provider")
+    await screenshots(page, "staff-sign-in-01-provider", phone=PHONE_390)
     await sign_in_at_the_provider(page, provider)
 
     await expect(page).to_have_url(link)
     await expect(page.get_by_role("heading", level=1)).to_contain_text(report_id)
     await expect(page.locator("body")).to_contain_text("Gül Grün")
-    await screenshots(page, "staff-sign-in-02-report")
+    await screenshots(page, "staff-sign-in-02-report", phone=PHONE_390)
     await take_step(page, "Angenommen")
     await take_step(page, "In Arbeit")
     await take_step(page, "Erledigt", public_comment="Die Kette wurde ersetzt.")
@@ -131,7 +132,7 @@ async def test_a_clerk_opens_the_mail_link_signs_in_at_the_city_and_resolves_the
     await page.get_by_role("button", name="Ja, abmelden").click()
     await expect(page.get_by_role("status")).to_have_text("Sie sind bei Stadtmelder abgemeldet.")
     violations["signed-out"] = await serious_accessibility_violations(page)
-    await screenshots(page, "staff-sign-in-03-signed-out")
+    await screenshots(page, "staff-sign-in-03-signed-out", phone=PHONE_390)
     assert not await has_session(clerk)
     # Signed out at the provider too: the link asks for the password again.
     await page.goto(link)
@@ -144,7 +145,7 @@ async def test_a_clerk_opens_the_mail_link_signs_in_at_the_city_and_resolves_the
         "Nur für die lokale Entwicklung"
     )
     violations["sign-in-page"] = await serious_accessibility_violations(page)
-    await screenshots(page, "staff-sign-in-00-page")
+    await screenshots(page, "staff-sign-in-00-page", phone=PHONE_390)
 
     assert {name: found for name, found in violations.items() if found} == {}
     assert seen.json_documents() == []
@@ -173,7 +174,7 @@ async def test_an_answer_with_a_wrong_state_gets_an_error_page_and_no_session(
     await expect(first.get_by_role("alert")).to_contain_text("Sie sind nicht angemeldet")
     await expect(first.locator(".brand")).to_be_visible()  # in the site's frame
     assert await serious_accessibility_violations(first) == []
-    await screenshots(first, "staff-sign-in-04-wrong-state")
+    await screenshots(first, "staff-sign-in-04-wrong-state", phone=PHONE_390)
     assert not await has_session(clerk)
     assert seen.json_documents() == []
     # Signed in at the provider, yet not here: trying again goes through, with a fresh state.

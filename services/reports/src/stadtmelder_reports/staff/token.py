@@ -1,7 +1,9 @@
 """Development staff tokens: `python -m stadtmelder_reports.staff.token --role clerk ...`.
 
 Signs with the local key (`REPORTS_STAFF_SIGNING_KEY_FILE`), creating an EC P-256 key on first
-use; the service checks tokens with its public half whenever no JWKS URL is configured.
+use; the service checks tokens with its public half whenever no JWKS URL is configured. The staff
+API takes them as bearer tokens; the staff sign-in page only where REPORTS_STAFF_DEVELOPMENT_TOKENS
+is on (`make run`, the tests), people otherwise sign in through the city's identity provider.
 """
 
 import argparse

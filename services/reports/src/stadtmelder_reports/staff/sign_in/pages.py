@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 
 from stadtmelder_reports.errors import NotAllowed, NotAuthenticated
 from stadtmelder_reports.http.requests import AnyRequest
-from stadtmelder_reports.staff.sign_in.cookies import CookieSeal, Session
+from stadtmelder_reports.staff.sign_in.cookies import ATTEMPT_MINUTES, CookieSeal, Session
 from stadtmelder_reports.staff.sign_in.domain import (
     STAFF_HOME,
     Reason,
@@ -88,9 +88,8 @@ def sign_in_first(request: AnyRequest) -> Response[Any]:
     """Off to sign in, and back to the page asked for afterwards (a GET's only)."""
     back = request.url.path if request.method == "GET" else STAFF_HOME
     query = urlencode({"next": safe_return_path(back)})
-    with_provider = (
-        request.app.state.get("sign_in") is not None and sign_in_of(request).with_provider
-    )
+    sign_in: SignIn | None = request.app.state.get("sign_in")
+    with_provider = sign_in is not None and sign_in.with_provider
     response = see_other(f"{START_PATH if with_provider else LOGIN_PATH}?{query}")
     if request.cookies.get(SESSION_COOKIE):
         response.delete_cookie(SESSION_COOKIE, path=STAFF_HOME)
@@ -177,7 +176,9 @@ class SignInPages(Controller):
             return problem_page(request, failure, return_to)
         sealed = seal_of(request).seal_attempt(attempt, sign_in.clock())
         response = Redirect(path=address, status_code=303)
-        response.cookies.append(_cookie(request, ATTEMPT_COOKIE, sealed, max_age=15 * 60))
+        response.cookies.append(
+            _cookie(request, ATTEMPT_COOKIE, sealed, max_age=ATTEMPT_MINUTES * 60)
+        )
         response.headers["cache-control"] = "no-store"
         return response
 
@@ -192,8 +193,7 @@ class SignInPages(Controller):
             session = await sign_in_of(request).finish(attempt, answer)
         except SignInFailed as failure:
             return problem_page(request, failure, attempt.return_to if attempt else STAFF_HOME)
-        assert attempt is not None  # finish refuses an answer without an attempt
-        return self._signed_in(request, session, attempt.return_to)
+        return self._signed_in(request, session, attempt.return_to if attempt else STAFF_HOME)
 
     @post("/logout")
     async def logout(self, request: AnyRequest) -> Response[Any]:
