@@ -86,7 +86,7 @@ def made_facts(count: int, seed: int) -> list[ReportFacts]:
                 report_id=f"B{number:06d}",
                 submitted_at=sent,
                 category=Stamped(chance.choice(categories), sent),
-                district=chance.choice([*DISTRICTS, None]),
+                district=Stamped(chance.choice(DISTRICTS), sent) if chance.random() < 0.9 else None,
                 department=Stamped(chance.choice(departments), sent),
                 status=Stamped(status, resolved),
                 acknowledged_at=taken_up if status != "routed" else None,

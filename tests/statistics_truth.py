@@ -162,7 +162,10 @@ def delivered(
             queues.setdefault(topic, []).append(event)
     out: list[tuple[str, Event]] = []
     while queues:
-        topic = chance.choice(sorted(queues))
+        # Each topic drains at its own pace, in proportion to what it still holds: one report's
+        # status change comes before its routing about as often as after it.
+        names = sorted(queues)
+        topic = chance.choices(names, weights=[len(queues[name]) for name in names])[0]
         event = queues[topic].pop(0)
         out.append((topic, event))
         if chance.random() < repeated:

@@ -40,7 +40,7 @@ class ReportFacts:
     report_id: str
     submitted_at: datetime | None = None
     category: Stamped[str] | None = None
-    district: str | None = None
+    district: Stamped[str] | None = None
     department: Stamped[DepartmentRef] | None = None
     status: Stamped[str] | None = None
     # The first time the department took it up, the last time it was resolved.
@@ -92,10 +92,10 @@ def after(facts: ReportFacts, event: events.Event) -> ReportFacts:
             return replace(facts, submitted_at=at, category=category)
         case events.ReportRouted() | events.ReportUnroutable():
             department = _stamped(event.department, at, facts.department)
-            if department is facts.department:
-                return facts  # an older routing: the newer one decided department and district
-            district = event.area if isinstance(event, events.ReportRouted) else None
-            return replace(facts, district=district or facts.district, department=department)
+            area = event.area if isinstance(event, events.ReportRouted) else None
+            # The newest routing that found the place's district decides it.
+            district = _stamped(area, at, facts.district) if area else facts.district
+            return replace(facts, district=district, department=department)
         case events.ReportStatusChanged():
             return _status_changed(facts, event)
         case events.ReportModerated() if event.action in ("hidden", "shown"):
@@ -137,12 +137,8 @@ def group_of(facts: ReportFacts) -> GroupKey | None:
     if hidden or facts.submitted_at is None or facts.category is None:
         return None
     department = facts.department.value.id if facts.department else NO_DEPARTMENT
-    return GroupKey(
-        facts.category.value,
-        facts.district or NO_DISTRICT,
-        department,
-        month_of(facts.submitted_at),
-    )
+    district = facts.district.value if facts.district else NO_DISTRICT
+    return GroupKey(facts.category.value, district, department, month_of(facts.submitted_at))
 
 
 def contribution(facts: ReportFacts) -> Contribution:
