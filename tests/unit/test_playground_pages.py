@@ -103,6 +103,8 @@ async def test_a_playground_report_within_50_m_carries_the_playground_and_announ
     created = await submit(site.client, "playground_damage", NEAR_KANTPARK)
 
     assert created["playground"] == {"id": "example-kantpark", "name": "Spielplatz Kantpark"}
+    page = await site.client.get(f"/reports/{created['id']}")
+    assert 'href="/playgrounds/example-kantpark">Spielplatz Kantpark</a>' in page.text
     stored = site.reports.reports[created["id"]]
     announced = [e for _, e in stored.pending_events if isinstance(e, ReportSubmitted)]
     assert announced[0].playground is not None

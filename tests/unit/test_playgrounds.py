@@ -25,7 +25,9 @@ from stadtmelder_reports.playgrounds.files import (
     read_playground_file,
 )
 from stadtmelder_reports.playgrounds.service import import_playgrounds
-from stadtmelder_shared.events import CategoryRef, Location
+from stadtmelder_routing.domain import work_item
+from stadtmelder_shared.departments import load_directory
+from stadtmelder_shared.events import CategoryRef, Location, PlaygroundRef, ReportSubmitted
 from stadtmelder_shared.geo import EARTH_RADIUS_M
 from tests.examples import OSM_DIRECTORY
 from tests.playground_fakes import InMemoryPlaygroundStore
@@ -273,3 +275,19 @@ async def test_a_reimport_keeps_staffs_closure_and_takes_a_new_name(tmp_path: Pa
         "Neu",
         True,
     )
+
+
+def test_the_departments_work_order_names_the_playground_the_report_carries() -> None:
+    kantpark = PlaygroundRef(id="example-kantpark", name="Spielplatz Kantpark")
+    submitted = ReportSubmitted(
+        report_id="R",
+        jurisdiction="duisburg",
+        category=CategoryRef(code="playground_damage", names={}, group="playgrounds"),
+        description="Schaukelkette gerissen",
+        location=Location(lat=51.4294, lon=6.7668),
+        playground=kantpark,
+    )
+    department = load_directory().get("stadt-licht")
+    assert department is not None
+
+    assert work_item(submitted, department, NOW).playground == kantpark

@@ -279,6 +279,9 @@ class WorkItemQueued(Event):
     works: list[WorksRef] = Field(
         default_factory=list, description="Current or planned works the place lies in."
     )
+    playground: PlaygroundRef | None = Field(
+        None, description="ReportSubmitted.playground: the playground the defect is at."
+    )
 
 
 class ReportSupported(Event):

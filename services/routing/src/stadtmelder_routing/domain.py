@@ -103,6 +103,7 @@ def work_item(
         labelled_answers=submitted.labelled_answers,
         photo_count=submitted.photo_count,
         works=works or [],
+        playground=submitted.playground,
     )
 
 
