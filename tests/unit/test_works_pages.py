@@ -141,6 +141,10 @@ async def test_staff_works_are_for_dispatchers_and_admins(site: Site) -> None:
     assert refused.status_code == 403
     assert shown.status_code == 200
     assert "Kanalsanierung past" in shown.text
+    # Shown by its script once the map is there: without scripts the field is typed.
+    assert '<button type="button" class="button button-secondary" id="works-from-map" hidden>' in (
+        shown.text
+    )
 
 
 async def test_a_dispatcher_enters_works_as_a_rectangle_and_withdraws_them(site: Site) -> None:

@@ -174,5 +174,6 @@ def _shown(
         values=values,
         problem=problem,
         saved=request.query_params.get("saved"),
-        map=map_data(works_map(listed, t, today)) if listed else None,
+        # Drawn even without works: staff take a rectangle from its view.
+        map=map_data(works_map(listed, t, today)),
     )
