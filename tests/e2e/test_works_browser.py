@@ -2,15 +2,22 @@
 can still send; /works and the form with the warning fit a phone and pass axe-core's check."""
 
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from tests.browser import SCREENSHOTS, serious_accessibility_violations
+from stadtmelder_reports.works.texts import city_today
+from tests.browser import SCREENSHOTS, new_context, serious_accessibility_violations
 from tests.conftest import LocalSystem
-from tests.e2e.test_works import INSIDE, import_works, works_file
+from tests.e2e.test_pipeline import a_report, an_address, routed, submit
+from tests.e2e.test_web_pages import staff_sign_in, staff_token
+from tests.e2e.test_works import INSIDE, import_works, routing_has_taken, works_file
+from tests.system import wait_until
 
 WIDTHS = (390, 1280)
+# In Marxloh, away from the other tests' places: where the dispatcher zooms the map to.
+MARXLOH = (51.4990, 6.7790)
 
 
 async def shot_at_each_width(page: Page, name: str) -> dict[int, int]:
@@ -79,3 +86,42 @@ async def test_the_hint_stays_hidden_outside_works(
     assert (await answered.value).ok
 
     await expect(page.locator("#works-hint")).to_be_hidden()
+
+
+async def test_a_dispatcher_takes_works_from_the_map_view_and_a_report_there_names_them(
+    browser: Browser, running_system: LocalSystem
+) -> None:
+    context = await new_context(browser, running_system.reports_url)
+    page = await context.new_page()
+    await staff_sign_in(page, staff_token("dispatcher", None, "works-dispatcher"))
+    works_id = f"staff-{uuid.uuid4().hex[:10]}"
+    title = f"Leitungsbau {works_id}"
+    await page.goto("/staff/works")
+    # As if the dispatcher had zoomed in on the street.
+    await page.evaluate(
+        "([lat, lon]) => window.stadtmelder.maps['works-map'].setView([lat, lon], 19)", MARXLOH
+    )
+    await page.get_by_label("Kennung").fill(works_id)
+    await page.get_by_label("Was wird gemacht?").fill(title)
+    await page.get_by_label("Wer führt aus?").fill("Stadtwerke Test")
+    await page.get_by_label("Von", exact=True).fill(city_today().isoformat())
+    await page.get_by_label("Bis", exact=True).fill((city_today() + timedelta(days=9)).isoformat())
+    await page.get_by_role("button", name="Rechteck aus dem Kartenausschnitt übernehmen").click()
+    await expect(page.get_by_label("Rechteck")).not_to_have_value("")
+    await page.get_by_role("button", name="Speichern").click()
+
+    await expect(page.get_by_role("status")).to_contain_text(f"Baustelle {works_id} gespeichert")
+    await expect(page.locator("main")).to_contain_text(title)
+    violations = await serious_accessibility_violations(page)
+    await context.close()
+    await wait_until(
+        lambda: routing_has_taken(running_system, works_id),
+        timeout=60,
+        what="routing to consume the works the dispatcher saved",
+    )
+    place = {"lat": MARXLOH[0], "lon": MARXLOH[1]}
+    report_id = await submit(running_system, a_report(an_address(), category="graffiti", **place))
+    view = await routed(running_system, report_id, timeout=60)
+
+    assert violations == []
+    assert [w["id"] for w in view["works"]] == [works_id]
