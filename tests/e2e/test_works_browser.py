@@ -1,6 +1,7 @@
 """Known works in a browser: a citizen placing a report inside works reads so before sending and
 can still send; /works and the form with the warning fit a phone and pass axe-core's check."""
 
+import random
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -12,11 +13,12 @@ from tests.browser import SCREENSHOTS, new_context, serious_accessibility_violat
 from tests.conftest import LocalSystem
 from tests.e2e.test_pipeline import a_report, an_address, routed, submit
 from tests.e2e.test_web_pages import staff_sign_in, staff_token
-from tests.e2e.test_works import INSIDE, import_works, routing_has_taken, works_file
+from tests.e2e.test_works import a_place, import_works, routing_has_taken, works_file
 from tests.system import wait_until
 
 WIDTHS = (390, 1280)
-# In Marxloh, away from the other tests' places: where the dispatcher zooms the map to.
+# In Marxloh, away from the other tests' places: where the dispatcher zooms the map to, at a
+# place of its own each run (the works of earlier runs stay).
 MARXLOH = (51.4990, 6.7790)
 
 
@@ -37,14 +39,15 @@ async def test_placing_a_report_inside_works_shows_them_before_sending_and_it_st
 ) -> None:
     works_id = f"e2e-{uuid.uuid4().hex[:10]}"
     title = f"Kanalsanierung {works_id}"
-    import_works(running_system, works_file(tmp_path, works_id, title))
+    inside = a_place()
+    import_works(running_system, works_file(tmp_path, works_id, title, inside))
     page = await citizen.new_page()
 
     await page.goto("/report?category=graffiti")
     await page.get_by_label("Ja", exact=True).check()
     await page.get_by_label("Was ist kaputt?").fill("Graffiti am Bauzaun.")
-    await page.get_by_label("Breitengrad").fill(str(INSIDE["lat"]))
-    await page.get_by_label("Längengrad").fill(str(INSIDE["lon"]))
+    await page.get_by_label("Breitengrad").fill(str(inside["lat"]))
+    await page.get_by_label("Längengrad").fill(str(inside["lon"]))
     await page.get_by_label("Längengrad").press("Tab")
 
     hint = page.locator("#works-hint")
@@ -96,10 +99,11 @@ async def test_a_dispatcher_takes_works_from_the_map_view_and_a_report_there_nam
     await staff_sign_in(page, staff_token("dispatcher", None, "works-dispatcher"))
     works_id = f"staff-{uuid.uuid4().hex[:10]}"
     title = f"Leitungsbau {works_id}"
+    here = (MARXLOH[0] + random.uniform(-0.01, 0.01), MARXLOH[1] + random.uniform(-0.015, 0.015))
     await page.goto("/staff/works")
     # As if the dispatcher had zoomed in on the street.
     await page.evaluate(
-        "([lat, lon]) => window.stadtmelder.maps['works-map'].setView([lat, lon], 19)", MARXLOH
+        "([lat, lon]) => window.stadtmelder.maps['works-map'].setView([lat, lon], 19)", here
     )
     await page.get_by_label("Kennung").fill(works_id)
     await page.get_by_label("Was wird gemacht?").fill(title)
@@ -119,9 +123,9 @@ async def test_a_dispatcher_takes_works_from_the_map_view_and_a_report_there_nam
         timeout=60,
         what="routing to consume the works the dispatcher saved",
     )
-    place = {"lat": MARXLOH[0], "lon": MARXLOH[1]}
+    place = {"lat": round(here[0], 6), "lon": round(here[1], 6)}
     report_id = await submit(running_system, a_report(an_address(), category="graffiti", **place))
     view = await routed(running_system, report_id, timeout=60)
 
     assert violations == []
-    assert [w["id"] for w in view["works"]] == [works_id]
+    assert works_id in [w["id"] for w in view["works"]]
