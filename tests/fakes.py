@@ -453,6 +453,8 @@ class InMemoryFollowerStore:
 
     async def add(self, report_id: str, follower: Reporter, awaiting: bool = False) -> Followers:
         recipient = self._recipient_keys.of(report_id, follower.email or "")
+        if awaiting:
+            self.erased.discard(recipient)  # supporting anew, in a new event
         if recipient not in self.erased:
             key = (follower.email or "").lower()
             known = self.followers.setdefault(report_id, {})

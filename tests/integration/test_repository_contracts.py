@@ -325,6 +325,10 @@ async def test_an_awaiting_supporter_is_mailed_nothing_until_confirmed(followers
     assert await followers.of("R1", awaiting=True) == []
     assert not await followers.confirm("R1", DEVELOPMENT_RECIPIENT_KEYS.of("R1", "x@example.org"))
 
+    await followers.erase("R1", ben)  # forgotten unconfirmed, say; then supporting anew
+    again = await followers.add("R1", Reporter(email="ben@example.org"), awaiting=True)
+    assert [f.email for f in again.awaiting] == ["ben@example.org"]
+
 
 @pytest.fixture
 def work_items(database: Any) -> Any:

@@ -74,3 +74,14 @@ async def test_the_reporter_supporting_their_own_report_is_not_asked() -> None:
     assert await service.notify_supported(supported("anna@example.org")) == []
     assert [m.to for m in mailer.sent] == ["anna@example.org"]
     assert not await service.notify_supporter_confirmed(confirmed("nobody@example.org"))
+
+
+async def test_an_address_forgotten_unconfirmed_is_asked_again_when_it_supports_anew() -> None:
+    mailer, followers = RecordingMailer(), InMemoryFollowerStore(KEYS)
+    service, _ = a_service(mailer, followers=followers)
+    await service.notify_supported(supported("eve@example.org", "de"))
+
+    await followers.erase(REPORT, KEYS.of(REPORT, "eve@example.org"))  # 7 days later
+    await service.notify_supported(supported("eve@example.org", "de"))  # a new support
+
+    assert [m.to for m in mailer.sent] == ["eve@example.org"] * 2

@@ -99,7 +99,9 @@ class MongoFollowerStore:
         async with self._writing(report_id):
             document = await self._read(report_id)
             known = dict(document.get("followers") or {})
-            if key not in known:
+            # An erased supporter may support anew: only a new event opens (the erasure
+            # destroyed the key of the old ones), so a redelivery cannot bring them back.
+            if key not in known or (awaiting and known[key].get("erased")):
                 # The position keeps the order in which people joined (reporter first).
                 fields = {**follower.model_dump(), "position": len(known)}
                 if awaiting:
