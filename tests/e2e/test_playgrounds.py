@@ -114,6 +114,8 @@ async def test_a_report_beside_a_playground_is_suggested_and_listed_under_it_on_
     await card.get_by_role("link", name="Spielplatz Kantpark").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Spielplatz Kantpark")
     await expect(page.locator(f'a[href="/reports/{report_id}"]')).to_be_visible()
+    # The map draws the playground's outline beside its point.
+    await expect(page.locator("#playground-map .leaflet-overlay-pane path")).to_have_count(2)
     assert await page.evaluate("() => document.documentElement.scrollWidth") <= 390
     await pictures(page, "11-playground")
     detail_problems = await serious_accessibility_violations(page)

@@ -58,6 +58,19 @@ def shown(view: PlaygroundView, language: str) -> dict[str, Any]:
         "rating_count": view.rating.ratings,
         "average": average_stars(view.rating),
         "comments": [c for c in view.comments if c.public_comment],
+        "outline": view.playground.geojson if view.playground.geometry.area else None,
+    }
+
+
+def outlines(places: list[dict[str, Any]]) -> dict[str, Any]:
+    """The outlines as one GeoJSON FeatureCollection for the map script; points have none."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {}, "geometry": place["outline"]}
+            for place in places
+            if place["outline"] is not None
+        ],
     }
 
 
@@ -92,6 +105,7 @@ class PlaygroundPages(Controller):
             "playgrounds.html.j2",
             places=places,
             points=map_points(places, Words(language)),
+            outlines=outlines(places),
         )
 
     @get("/playgrounds/{playground_id:str}")
@@ -137,6 +151,7 @@ class PlaygroundPages(Controller):
             status_code=status_code,
             place=place,
             points=map_points([place], Words(language)),
+            outlines=outlines([place]),
             comment_max=RATING_COMMENT_MAX_LENGTH,
             **extra,
         )
