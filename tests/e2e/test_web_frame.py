@@ -1,7 +1,7 @@
 """The site's frame in real headless Chromium: every failure a browser meets is a page of the site
 in its language while apps keep the JSON error; the pages behind mail links stand in the frame
 and follow the language just chosen; the page in Leichte Sprache is linked from every page.
-Each page passes axe-core's WCAG 2.1 AA check; screenshots at phone and desktop width land in
+Each page passes axe-core's WCAG 2.1 AA check; screenshots at 390 and 1280 px land in
 var/test-artifacts/screenshots/ (named frame-*).
 """
 
@@ -36,12 +36,13 @@ from tests.system import wait_until
 pytestmark = pytest.mark.e2e
 
 APP = {"accept": "application/json"}
+PHONE = {"width": 390, "height": 844}
 
 
 async def shown(page: Page, name: str) -> None:
     """The page passes axe-core, and its screenshots are taken."""
     assert await serious_accessibility_violations(page) == []
-    await screenshots(page, f"frame-{name}")
+    await screenshots(page, f"frame-{name}", phone=PHONE)
 
 
 async def in_the_frame(page: Page) -> None:

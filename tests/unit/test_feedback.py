@@ -408,6 +408,7 @@ async def test_the_language_link_shows_a_form_and_a_post_chooses_the_language(
 
     assert '<html lang="en">' in page.text
     assert 'value="en" checked' in page.text
+    assert 'href="/api/v1/notifications/preferences/' in page.text, "the site's switcher"
     assert chosen.status_code == 200
     assert back.status_code == 200
     assert "Sie bekommen wieder E-Mails" in back.text
