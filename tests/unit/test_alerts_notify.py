@@ -275,7 +275,7 @@ async def test_every_alert_mail_links_to_erasing_the_subscriber() -> None:
     system.clock.now = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
     await system.alerts.send_due_digests()
 
-    erase = f"{BASE}/api/v1/erasure/alert/{token_of(request)}"
+    erase = f"{BASE}/api/v1/erasure/alert/{token_of(request)}?lang=de"
     confirmation, digest = system.mails_to("taeglich@example.org")
     for mail in (confirmation, digest):
         assert erase in mail.text

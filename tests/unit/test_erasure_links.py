@@ -129,7 +129,7 @@ async def test_a_link_signed_for_another_purpose_is_refused(
 async def test_an_alert_mails_link_asks_first_then_cancels_the_alert_and_erases_it_once(
     client: AsyncTestClient[Litestar], alerts: InMemoryAlertContacts, keys: DestroyedKeys
 ) -> None:
-    link = path_of(AlertLinks("https://melder.example").erasure(ALERT_TOKEN))
+    link = path_of(AlertLinks("https://melder.example").erasure(ALERT_TOKEN, "de"))
 
     page = await client.get(link, headers={"accept": "text/html"})
     assert page.status_code == 200
@@ -159,3 +159,21 @@ async def test_an_unknown_alert_token_is_refused_in_the_error_shape(
 
     assert answer.status_code == 404
     assert answer.json()["code"] == "alert_link_invalid"
+
+
+@pytest.mark.parametrize("language", ["en", "tr"])
+async def test_the_erasure_pages_speak_the_language_of_the_mail_they_came_in(
+    client: AsyncTestClient[Litestar], service: ReportService, language: str
+) -> None:
+    new = await submitted(service)
+    links = (
+        MAIL_LINKS.erasure(new.report.id, str(CANARY.email), language),
+        AlertLinks("https://melder.example").erasure(ALERT_TOKEN, language),
+    )
+
+    for link in links:
+        page = await client.get(
+            path_of(link), headers={"accept": "text/html", "accept-language": "de"}
+        )
+        assert page.status_code == 200
+        assert f'<html lang="{language}"' in page.text

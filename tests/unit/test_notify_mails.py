@@ -111,10 +111,14 @@ def test_every_citizen_mail_has_text_html_in_its_language_and_an_unsubscribe_lin
         assert text_links == html_links
 
 
-def test_every_citizen_mail_links_to_erasing_its_recipients_contact_data() -> None:
-    for mail in all_citizen_mails("de"):
+@pytest.mark.parametrize("language", ["de", "en", "tr"])
+def test_every_citizen_mail_links_to_erasing_its_recipients_contact_data_in_its_language(
+    language: str,
+) -> None:
+    for mail in all_citizen_mails(language):
         [erase] = re.findall(rf"{BASE}/api/v1/erasure/\S+", mail.text)
-        token = erase.rsplit("/", 1)[1]
+        token, _, query = erase.rsplit("/", 1)[1].partition("?")
+        assert query == f"lang={language}"
         holder = link_holder(SECRET, LinkPurpose.ERASURE, token)
         assert holder is not None
         assert holder.recipient == LINKS.recipient(holder.report_id, TO)

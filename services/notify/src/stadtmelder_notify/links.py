@@ -39,17 +39,17 @@ class MailLinks:
         """Also the `List-Unsubscribe` target: a POST to it unsubscribes in one click. Its page
         speaks the mail's `language`, which may be one chosen since the report was made."""
         token = self._token(LinkPurpose.PREFERENCES, report_id, address)
-        shown = f"?lang={language}" if language else ""
-        return f"{self._base}/api/v1/notifications/unsubscribe/{token}{shown}"
+        return f"{self._base}/api/v1/notifications/unsubscribe/{token}{_shown(language)}"
 
     def language(self, report_id: str, address: str, language: str) -> str:
         token = self._token(LinkPurpose.PREFERENCES, report_id, address)
         return f"{self._base}/api/v1/notifications/preferences/{token}?language={language}"
 
-    def erasure(self, report_id: str, address: str) -> str:
-        """Deletes the recipient's contact data about the report, after a confirmation page."""
+    def erasure(self, report_id: str, address: str, language: str | None = None) -> str:
+        """Deletes the recipient's contact data about the report, after a confirmation page
+        in the mail's `language`."""
         token = self._token(LinkPurpose.ERASURE, report_id, address)
-        return f"{self._base}/api/v1/erasure/{token}"
+        return f"{self._base}/api/v1/erasure/{token}{_shown(language)}"
 
     def feedback(
         self, report_id: str, address: str, language: str, outcome: Outcome | None = None
@@ -65,3 +65,8 @@ class MailLinks:
 
     def _token(self, purpose: LinkPurpose, report_id: str, address: str) -> str:
         return link_token(self._secret, purpose, report_id, self.recipient(report_id, address))
+
+
+def _shown(language: str | None) -> str:
+    """The query that makes the page behind a link speak `language`, if one is known."""
+    return f"?lang={language}" if language else ""

@@ -38,9 +38,10 @@ class AlertLinks:
         """Also the `List-Unsubscribe` target: a POST to it cancels in one click."""
         return f"{self._base}/api/v1/alerts/cancel/{quote(token)}"
 
-    def erasure(self, token: str) -> str:
-        """Cancels the alert and deletes its address everywhere, after a confirmation page."""
-        return f"{self._base}/api/v1/erasure/alert/{quote(token)}"
+    def erasure(self, token: str, language: str) -> str:
+        """Cancels the alert and deletes its address everywhere, after a confirmation page in
+        the mail's `language`."""
+        return f"{self._base}/api/v1/erasure/alert/{quote(token)}?lang={language}"
 
     def report(self, report_id: str, language: str) -> str:
         return f"{self._base}/reports/{quote(report_id)}?lang={language}"
@@ -172,4 +173,4 @@ class AlertMails:
         return as_mail(letter, subscription.email, key, cancel_url)
 
     def _erase_link(self, token: str, t: Words) -> Link:
-        return Link(t("alert_erase"), self._links.erasure(token))
+        return Link(t("alert_erase"), self._links.erasure(token, t.language))

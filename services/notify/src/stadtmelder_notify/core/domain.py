@@ -63,7 +63,7 @@ def _citizen_mail(letter: Letter, event_id: str, report_id: str, to: str, links:
             (
                 Link(t("footer_unsubscribe"), unsubscribe),
                 *languages,
-                Link(t("footer_erase"), links.erasure(report_id, to)),
+                Link(t("footer_erase"), links.erasure(report_id, to, letter.language)),
             ),
         ),
     )
