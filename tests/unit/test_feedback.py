@@ -48,7 +48,6 @@ from tests.fakes import (
     InMemoryReportRepository,
     InMemoryStaffRoster,
 )
-from tests.support_fakes import in_memory_support
 
 DUISBURG = load_jurisdiction()
 DIRECTORY = load_directory()
@@ -121,9 +120,6 @@ async def client(system: System) -> AsyncIterator[AsyncTestClient[Litestar]]:
         route_handlers=[*citizen_links.ROUTE_HANDLERS, ReportsController],
         dependencies={
             "service": Provide(lambda: system.service, sync_to_thread=False),
-            "support": Provide(
-                lambda: in_memory_support(system.service, system.reports), sync_to_thread=False
-            ),
             "choices": Provide(lambda: system.choices, sync_to_thread=False),
             "work": Provide(lambda: system.work, sync_to_thread=False),
             "links": Provide(lambda: ApiSettings(BASE, 100_000), sync_to_thread=False),
