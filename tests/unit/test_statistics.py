@@ -129,10 +129,17 @@ async def test_the_json_answers_the_brute_force_figures_in_hours(
 
 
 @pytest.mark.parametrize(
-    "query", ["from=2026-13", "to=26-01", "from=2026-05&to=2026-04", "from=2026-1"]
-)
-async def test_a_month_that_is_no_month_is_refused_with_the_parameter_named(
-    client: tuple[AsyncTestClient[Litestar], StatisticsService], query: str
+    ("query", "parameter", "advice"),
+    [("from=2026-13", "from", "JJJJ-MM"), ("to=26-01", "to", "JJJJ-MM"),
+     ("from=2026-05&to=2026-04", "from", "JJJJ-MM"), ("from=2026-1&to=2026-02", "from", "JJJJ-MM"),
+     ("category=a%20b", "category", "Liste"), ("district=%3Cx%3E", "district", "Liste"),
+     ("department=" + "w" * 65, "department", "Liste")],
+)  # fmt: skip
+async def test_a_query_not_understood_is_refused_naming_the_parameter_the_client_sent(
+    client: tuple[AsyncTestClient[Litestar], StatisticsService],
+    query: str,
+    parameter: str,
+    advice: str,
 ) -> None:
     http, statistics = client
     await statistics.rebuild()
@@ -141,9 +148,15 @@ async def test_a_month_that_is_no_month_is_refused_with_the_parameter_named(
     shown = await http.get(f"/statistics?{query}", headers={"accept": "text/html"})
 
     assert answer.status_code == 400
-    assert answer.json()["status_code"] == 400
+    body = answer.json()
+    assert body["status_code"] == 400
+    assert body["code"] == "invalid_query"
+    assert [problem["field"] for problem in body["errors"]] == [parameter]
+    assert body["detail"].startswith(f"The query was not understood: {parameter}: ")
     assert shown.status_code == 400
-    assert "JJJJ-MM" in shown.text
+    assert shown.headers["content-type"].startswith("text/html")
+    assert f"„{parameter}“ wurde nicht verstanden." in shown.text
+    assert advice in shown.text
 
 
 async def test_before_the_first_build_both_say_the_figures_are_coming(

@@ -24,6 +24,9 @@ from stadtmelder_shared.clock import utc_now
 Statistics = NamedDependency[StatisticsService]
 Chosen = NamedDependency[Selection]
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+# Documented only: `selection_from` checks the months, so that a refusal names `from`, the
+# parameter the client sent, and not this module's name for it.
+MONTH_SCHEMA = {"pattern": MONTH_PATTERN}
 
 
 def provide_statistics(state: State) -> StatisticsService:
@@ -34,10 +37,10 @@ def provide_statistics(state: State) -> StatisticsService:
 def provide_selection(
     first: Annotated[
         str | None,
-        QueryParameter(name="from", pattern=MONTH_PATTERN, description="First month, YYYY-MM."),
+        QueryParameter(name="from", schema_extra=MONTH_SCHEMA, description="First month, YYYY-MM."),
     ] = None,
     to: Annotated[
-        str | None, QueryParameter(pattern=MONTH_PATTERN, description="Last month, YYYY-MM.")
+        str | None, QueryParameter(schema_extra=MONTH_SCHEMA, description="Last month, YYYY-MM.")
     ] = None,
     category: FromQuery[str | None] = None,
     district: FromQuery[str | None] = None,

@@ -41,17 +41,31 @@ HEADINGS = {
 
 
 def on_problem(request: AnyRequest, exc: Exception) -> Template:
-    """Figures still being built (503), or months not understood (400)."""
-    building = isinstance(exc, StatisticsNotReady)
-    said = Words(choose_language(request))(
-        N_("statistics_not_ready") if building else N_("statistics_bad_month")
-    )
-    status = HTTP_503_SERVICE_UNAVAILABLE if building else HTTP_400_BAD_REQUEST
-    return page(request, "statistics.html.j2", status_code=status, problem=said)
+    """Figures still being built (503), or a query parameter not understood (400), named as
+    the query names it."""
+    t = Words(choose_language(request))
+    if isinstance(exc, StatisticsNotReady):
+        said = t("statistics_not_ready")
+        return page(
+            request, "statistics.html.j2", status_code=HTTP_503_SERVICE_UNAVAILABLE, problem=said
+        )
+    named = _parameter_of(exc)
+    advice = t("statistics_bad_month") if named in ("from", "to") else t("statistics_bad_code")
+    said = t("statistics_bad_parameter").format(parameter=named) + " " + advice
+    return page(request, "statistics.html.j2", status_code=HTTP_400_BAD_REQUEST, problem=said)
 
 
-# A month not as YYYY-MM is refused by the query's pattern (ValidationException) before the
-# handler runs, a range ending before it starts by the selection (InvalidQuery).
+def _parameter_of(exc: Exception) -> str:
+    if isinstance(exc, InvalidQuery):
+        return exc.problems[0].field
+    problems = exc.extra if isinstance(exc, ValidationException) else None
+    if isinstance(problems, list) and problems and isinstance(problems[0], dict):
+        return str(problems[0].get("key") or "?")
+    return "?"
+
+
+# The selection refuses a parameter it does not understand (InvalidQuery); Litestar refuses
+# one of the wrong type (ValidationException) before the handler runs.
 PROBLEMS: ExceptionHandlersMap = dict.fromkeys(
     (StatisticsNotReady, InvalidQuery, ValidationException), on_problem
 )

@@ -22,6 +22,9 @@ from stadtmelder_reports.web.texts import Words
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 MONTHS_SHOWN = 12
 MONTH_ADVICE = "A month as YYYY-MM, e.g. 2026-03."
+# Category codes, district and department ids: letters, digits, `_`, `-` and `.`.
+CODE = re.compile(r"[\w.-]{1,64}")
+CODE_ADVICE = "A code as /api/v1/statistics lists it under `key`, at most 64 characters."
 # Durations up to this many hours are told in hours, longer ones in days.
 HOURS_UP_TO = 72
 # The charts' drawing: a row per bar, the labels left of the bars, the values right of them.
@@ -56,11 +59,15 @@ def selection_from(
     district: str | None,
     department: str | None,
 ) -> Selection:
-    """The query's selection; the last twelve months by default. InvalidQuery names a month
-    that is not YYYY-MM or a range that ends before it starts."""
+    """The query's selection; the last twelve months by default. InvalidQuery names, as the
+    client's query does, a month that is not YYYY-MM, a range that ends before it starts, or a
+    filter that cannot be a code."""
     for name, month in (("from", first), ("to", last)):
         if month is not None and not MONTH.fullmatch(month):
             raise InvalidQuery(name, MONTH_ADVICE)
+    for name, code in (("category", category), ("district", district), ("department", department)):
+        if code and not CODE.fullmatch(code):
+            raise InvalidQuery(name, CODE_ADVICE)
     last = last or now.astimezone(CITY_TIME).strftime("%Y-%m")
     first = first or month_before(last, MONTHS_SHOWN - 1)
     if first > last:
