@@ -89,8 +89,9 @@ def grid_readings(
     return made
 
 
-def pieces_of(readings: Iterable[RoadRoughnessReading], resolution: int = 12) -> int:
-    return len({h3.latlng_to_cell(r.lat, r.lon, resolution) for r in readings})
+def pieces_of(readings: Iterable[RoadRoughnessReading], resolution: int = 12) -> set[str]:
+    """The road pieces (H3 cells, as fleet matches them) the readings fall in."""
+    return {h3.latlng_to_cell(r.lat, r.lon, resolution) for r in readings}
 
 
 def container_rows(count: int, run: str) -> list[str]:

@@ -57,6 +57,8 @@ def conditions_changed(
     ]
 
 
+# Pieces saved and announced at once: ten events' worth.
+ANNOUNCED_AT_ONCE = 10 * MAX_PIECES_PER_EVENT
 _EVIDENCE = ("piece_id", "condition", "passes", "vehicles", "median_iri", "p90_iri", "reported")
 
 
@@ -85,5 +87,14 @@ class AnnouncingPieceStore(MongoPieceStore):
         self._announcer = announcer
 
     async def save(self, pieces: list[Piece]) -> None:
-        await super().save(pieces)
-        await self._announcer.saved(pieces)
+        # A chunk at a time, an area's pieces together: the events of a flush of 10,000
+        # pieces, built at once, lifted the process's peak memory by about 40 MB.
+        by_area = sorted(pieces, key=_area_of)
+        for start in range(0, len(by_area), ANNOUNCED_AT_ONCE):
+            chunk = by_area[start : start + ANNOUNCED_AT_ONCE]
+            await super().save(chunk)
+            await self._announcer.saved(chunk)
+
+
+def _area_of(piece: Piece) -> str:
+    return str(h3.cell_to_parent(piece.id, AREA_RESOLUTION))

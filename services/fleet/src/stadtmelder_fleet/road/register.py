@@ -1,5 +1,7 @@
 """Wires road condition into the fleet service: its consumer, store, flush timer and routes."""
 
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import fields
 
 from stadtmelder_fleet.road.announcing import AnnouncingPieceStore, RoadAnnouncer
@@ -51,8 +53,31 @@ def register(context: FleetContext) -> RoadService:
         await service.flush()
         await offsets.commit(handled)
 
-    context.timers.every(settings.road_flush_seconds, "road-pieces-flush", flush)
+    pace = FlushPace(settings.road_flush_seconds)
+    context.timers.every(settings.road_flush_seconds, "road-pieces-flush", lambda: pace(flush))
     context.on_startup.append(service.load)
     # What is still unsaved when the app stops is written while the consumer can commit.
     context.on_shutdown.append(flush)
     return service
+
+
+class FlushPace:
+    """Flushes every interval, but spends at most `share` of the time flushing: catching up on
+    a backlog, a flush writes nearly every piece in memory (FerretDB: about 1 ms each), and
+    the readings since are worked off in memory meanwhile, so a later flush writes each piece
+    once for more of them."""
+
+    def __init__(
+        self, interval_s: float, share: float = 0.2, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._interval_s, self._share, self._clock = interval_s, share, clock
+        self._due = 0.0
+
+    async def __call__(self, flush: Callable[[], Awaitable[None]]) -> None:
+        began = self._clock()
+        if began < self._due:
+            return
+        await flush()
+        took = self._clock() - began
+        # Less a little: a timer tick that comes a moment early must not skip a whole interval.
+        self._due = began + max(self._interval_s, took / self._share) - self._interval_s / 2
