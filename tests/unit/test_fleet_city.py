@@ -7,7 +7,7 @@ import random
 from shapely.geometry import Point, shape
 
 from stadtmelder_fleet.city import CityOutline
-from stadtmelder_fleet.road.register import FlushPace
+from stadtmelder_fleet.road.flush_pace import BACKLOG_BATCH, FlushPace
 from stadtmelder_shared.areas import DEFAULT_AREAS_FILE
 
 SQUARE = [[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0], [0.0, 0.0]]
@@ -40,7 +40,7 @@ def test_a_hole_is_outside_and_a_second_polygon_inside() -> None:
     assert not outline.contains(11.0, 5.0)
 
 
-async def test_a_slow_flush_waits_longer_a_fast_one_comes_every_interval() -> None:
+async def test_catching_up_a_slow_flush_waits_longer_else_each_interval_flushes() -> None:
     now, took = [0.0], [0.5]
     flushed: list[float] = []
 
@@ -57,5 +57,10 @@ async def test_a_slow_flush_waits_longer_a_fast_one_comes_every_interval() -> No
     took[0] = 4.0  # catching up: 4 s of each 20 s at most
     for tick in range(3, 9):
         now[0] = tick * 10.0
+        pace.batch(BACKLOG_BATCH)
         await pace(flush)
     assert flushed == [30.0, 50.0, 70.0]
+    now[0] = 90.0  # the backlog worked off: small batches since the last tick
+    pace.batch(5)
+    await pace(flush)
+    assert flushed[-1] == 90.0
