@@ -21,12 +21,14 @@ def test_the_test_stack_signs_staff_in_at_its_own_provider_shifted_by_the_offset
 
     env = stack.service_environment(shifted, {})
 
-    assert oidc.port == 18000 + 3200 + 10
+    # The test profile is itself shifted by STADTMELDER_TEST_PORT_OFFSET when that is set.
+    reports_port = stack.PROFILES["test"].reports_port + 3200
+    assert oidc.port == reports_port + 10
     assert env["REPORTS_OIDC_ISSUER"] == f"http://127.0.0.1:{oidc.port}"
     assert env["REPORTS_OIDC_CLIENT_ID"] == "stadtmelder-local"
     assert env["REPORTS_STAFF_DEVELOPMENT_TOKENS"] == "true"
     assert "--client-base" in oidc.argv
-    assert oidc.argv[oidc.argv.index("--client-base") + 1] == "http://127.0.0.1:21200"
+    assert oidc.argv[oidc.argv.index("--client-base") + 1] == f"http://127.0.0.1:{reports_port}"
     assert stack.ORDER.index("oidc") < stack.ORDER.index("reports")
 
 
