@@ -2,14 +2,13 @@
 // nearby, the rate limit, the way back from the advice to call): no browser refills a file
 // field, so the files are kept in this browser's IndexedDB as they are chosen and put back
 // when the server's page says photos had been chosen. They never leave this browser but with
-// the form; a form opened afresh forgets them, and so does one kept longer than an hour.
+// the form; a form opened afresh forgets them, and so does one kept longer than an hour. The
+// page thanking for a sent report loads this script too and forgets every photo kept, so none
+// lingers on a shared device.
 (function () {
   "use strict";
-  var form = document.getElementById("report-form");
-  var photos = document.getElementById("photos");
-  if (!form || !photos || !window.indexedDB || !window.DataTransfer) return;
+  if (!window.indexedDB) return;
   var KEPT_FOR_MS = 60 * 60 * 1000;
-  var key = form.dataset.category;
 
   function store(mode, work) {
     var opening = indexedDB.open("stadtmelder-form", 1);
@@ -21,6 +20,27 @@
       work(transaction.objectStore("photos"));
     };
   }
+
+  // Every entry when `all`, else those older than an hour, whichever form kept them.
+  function forget(all) {
+    store("readwrite", function (kept) {
+      if (all) return kept.clear();
+      var walking = kept.openCursor();
+      walking.onsuccess = function () {
+        var entry = walking.result;
+        if (!entry) return;
+        if (!(Date.now() - (entry.value || {}).at <= KEPT_FOR_MS)) entry.delete();
+        entry.continue();
+      };
+    });
+  }
+
+  if (document.querySelector("[data-report-sent]")) return forget(true);
+  var form = document.getElementById("report-form");
+  var photos = document.getElementById("photos");
+  if (!form || !photos || !window.DataTransfer) return;
+  var key = form.dataset.category;
+  forget(false);
 
   function keep() {
     var files = Array.prototype.slice.call(photos.files);
