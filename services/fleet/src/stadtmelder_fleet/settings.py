@@ -33,7 +33,7 @@ class FleetSettings(ServiceSettings):
     road_min_speed_kmh: float = Field(15.0, ge=0)
     # How often the pieces' changed state is written to the database, and the readings since
     # committed on Kafka (a crash reads them again). Catching up on a backlog, a flush writes
-    # nearly every piece (FerretDB: about 1 ms each), so a longer interval writes less.
+    # nearly every piece, so then it waits longer (road/flush_pace.py).
     road_flush_seconds: float = Field(10.0, gt=0)
     # Containers: the depot the trucks start from (default: WBD's yard on the Schlachthofstraße,
     # approximate), what a truck holds, how long the route solver may search (twice per plan).
