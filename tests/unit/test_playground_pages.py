@@ -218,6 +218,14 @@ async def test_rating_without_javascript_thanks_and_says_the_comment_waits(site:
     assert "sobald die Moderation ihn freigegeben hat" in sent.text
 
 
+async def test_the_rating_form_says_the_stars_and_average_are_public(site: Site) -> None:
+    page = await site.client.get("/playgrounds/example-kantpark")
+
+    assert page.status_code == 200
+    assert '<p class="hint" id="public-hint">Was öffentlich wird: Ihre Sterne' in page.text
+    assert 'aria-describedby="public-hint"' in page.text
+
+
 async def test_an_unknown_playground_is_a_page_for_browsers_and_json_for_apps(site: Site) -> None:
     page = await site.client.get("/playgrounds/nowhere")
     api = await site.client.get("/api/v1/playgrounds/nowhere")
