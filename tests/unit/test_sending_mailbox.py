@@ -108,6 +108,14 @@ def test_work_order_shows_answers_with_their_labels_counts_photos_and_links_the_
     assert f"Bearbeiten:   {STAFF_URL}" in text
 
 
+def test_work_order_says_when_a_report_has_no_photos() -> None:
+    item = a_work_item().model_copy(update={"photo_count": 0})
+
+    text = work_order(item, "licht@x.example", SENDER, STAFF_URL).get_content()
+
+    assert "Fotos:        keine\n" in text
+
+
 def test_a_reopened_report_is_mailed_as_such_with_the_citizens_words() -> None:
     reopening = Reopening(by="citizen", reason="Immer noch dunkel.")
     item = a_work_item().model_copy(update={"reopening": reopening, "photo_count": 1})

@@ -143,9 +143,7 @@ def work_order_text(item: WorkItemQueued, staff_url: str) -> str:
     ]
     lines += ["", "Beschreibung:", item.description.strip() or "(keine)", ""]
     lines += ["Angaben:", *_answer_lines(item), ""]
-    if item.photo_count:
-        photos = "1 Foto" if item.photo_count == 1 else f"{item.photo_count} Fotos"
-        lines += [f"Fotos:        {photos}, zu sehen auf der Seite der Meldung", ""]
+    lines += [f"Fotos:        {_photos(item.photo_count)}", ""]
     lines += [
         f"Bearbeiten:   {staff_url}",
         "",
@@ -153,6 +151,14 @@ def work_order_text(item: WorkItemQueued, staff_url: str) -> str:
         f"Vorgang: {item.event_id}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _photos(count: int) -> str:
+    # Said even when there are none, so the department knows not to look for any.
+    if not count:
+        return "keine"
+    photos = "1 Foto" if count == 1 else f"{count} Fotos"
+    return f"{photos}, zu sehen auf der Seite der Meldung"
 
 
 def _heading(item: WorkItemQueued) -> list[str]:
