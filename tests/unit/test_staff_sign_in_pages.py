@@ -4,6 +4,7 @@ only for a checked answer, an error page in the site's frame for anything else."
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -15,10 +16,13 @@ from litestar.testing import AsyncTestClient
 from stadtmelder_reports.app import build_app
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
+from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.staff.service import WorkService
+from stadtmelder_reports.staff.sign_in.cookies import CookieSeal, Session
 from stadtmelder_reports.staff.sign_in.pages import ATTEMPT_COOKIE, SESSION_COOKIE
 from stadtmelder_reports.staff.sign_in.provider import OidcProvider, ProviderSettings
 from stadtmelder_reports.staff.sign_in.service import SignIn
+from stadtmelder_reports.web.rendering import WebSettings
 from stadtmelder_shared.departments import load_directory
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster
 from tests.sign_in_fakes import CLIENT_ID, ISSUER, FakeProvider
@@ -103,6 +107,21 @@ async def test_a_deep_link_signs_in_with_pkce_and_returns_to_the_report(site: Si
     assert site.provider.token_requests[0]["code_verifier"][0] not in address
     start = await site.client.get("/staff", follow_redirects=False)
     assert start.headers["location"] == "/staff/queue/stadt-licht"
+
+
+async def test_an_expired_session_on_a_report_page_signs_in_again_and_returns_there(
+    site: Site,
+) -> None:
+    web: WebSettings = site.client.app.state.web
+    member = StaffMember("clerk-1", frozenset({"clerk"}), "stadt-licht")
+    expired = datetime.now(UTC) - timedelta(minutes=1)
+    cookie = CookieSeal(web.csrf_secret).seal_session(Session(member, expired, "oidc"))
+    site.client.cookies.set(SESSION_COOKIE, cookie, path="/staff")
+
+    page = await site.client.get(REPORT_PAGE, follow_redirects=False)
+
+    assert page.status_code == 303
+    assert page.headers["location"] == "/staff/sign-in?next=%2Fstaff%2Freports%2FR-42"
 
 
 async def test_an_answer_with_a_wrong_state_gets_an_error_page_and_no_session(site: Site) -> None:
