@@ -17,7 +17,7 @@ from stadtmelder_fleet.containers.planning import due_containers
 from stadtmelder_fleet.simulator.assets import district_area
 from stadtmelder_fleet.simulator.bins import FillTruth, SimContainer
 from stadtmelder_fleet.simulator.world import World
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
 WARM_UP_DAYS = 7

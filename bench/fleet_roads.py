@@ -16,7 +16,7 @@ from stadtmelder_fleet.road.service import RoadService
 from stadtmelder_fleet.simulator.city import Metres
 from stadtmelder_fleet.simulator.readings import road_reading
 from stadtmelder_fleet.simulator.world import World, fleet_rounds, spot_distance_m
-from stadtmelder_shared.events import Event
+from stadtmelder_shared.event_envelope import Event
 from stadtmelder_shared.road_damage import RoadDamageCleared, RoadDamageDetected
 
 START = datetime(2026, 1, 5, 7, tzinfo=UTC)  # a Monday, when the first shift sets out

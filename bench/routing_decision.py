@@ -25,7 +25,7 @@ import shapely
 from shapely import Point, box
 
 from stadtmelder_routing.responsibility import Area, ResponsibilityModel, Rule
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULT = ROOT / "var" / "bench" / "routing_decision.json"

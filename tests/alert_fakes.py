@@ -16,7 +16,8 @@ from stadtmelder_notify.alerts.domain import (
 from stadtmelder_reports.alerts.domain import AlertLinkInvalid
 from stadtmelder_reports.alerts.domain import Subscription as ReportsSubscription
 from stadtmelder_shared.alert_areas import AlertStatus
-from stadtmelder_shared.events import Event, Location
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.geo import degree_box
 
 # --- reports ------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from prometheus_client import CollectorRegistry
 
 from stadtmelder_shared.contacts import Contacts
 from stadtmelder_shared.data_keys import alert_key_id, reporter_key_id, supporter_key_id
-from stadtmelder_shared.events import Reporter
+from stadtmelder_shared.event_values import Reporter
 from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS
 from stadtmelder_shared.sealing import Purpose, Sealed, new_data_key, open_sealed, seal
 

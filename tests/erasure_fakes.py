@@ -5,7 +5,7 @@ import dataclasses
 from stadtmelder_reports.erasure.alert_store import Subscriber
 from stadtmelder_reports.erasure.domain import Erasure
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import Event
+from stadtmelder_shared.event_envelope import Event
 from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS
 from tests.fakes import InMemoryReportRepository
 

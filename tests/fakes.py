@@ -26,9 +26,9 @@ from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.staff.repository import AuditEntry
 from stadtmelder_routing.work_items import WorkItem
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import (
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import (
     AppWebhook,
-    Event,
     Language,
     Location,
     PushSubscription,

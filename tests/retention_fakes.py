@@ -15,7 +15,8 @@ from stadtmelder_reports.retention.domain import CLOSED_STATUSES
 from stadtmelder_shared import topics
 from stadtmelder_shared.contacts import seal_person
 from stadtmelder_shared.data_keys import supporter_key_id
-from stadtmelder_shared.events import DepartmentRef, Event, Location, Reporter
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import DepartmentRef, Location, Reporter
 from stadtmelder_shared.sealing import new_data_key
 from tests.erasure_fakes import InMemoryContactStore
 from tests.examples import KOENIGSTRASSE, valid_answers

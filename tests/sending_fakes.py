@@ -17,12 +17,8 @@ from stadtmelder_routing.sending.send_log import (
     send_key,
 )
 from stadtmelder_shared.departments import Department, SendMethod
-from stadtmelder_shared.events import (
-    CategoryRef,
-    DepartmentRef,
-    Location,
-    WorkItemQueued,
-)
+from stadtmelder_shared.event_values import CategoryRef, DepartmentRef, Location
+from stadtmelder_shared.work_item_events import WorkItemQueued
 
 SUBMITTED_AT = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 

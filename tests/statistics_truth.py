@@ -10,12 +10,9 @@ from zoneinfo import ZoneInfo
 
 from stadtmelder_reports.statistics.figures import DIMENSIONS, Selection
 from stadtmelder_reports.statistics.service import StatisticsService
-from stadtmelder_shared.events import (
-    Actor,
-    CategoryRef,
-    DepartmentRef,
-    Event,
-    Location,
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import Actor, CategoryRef, DepartmentRef, Location
+from stadtmelder_shared.report_events import (
     ReportModerated,
     ReportRouted,
     ReportStatusChanged,

@@ -9,7 +9,7 @@ from stadtmelder_reports.support.domain import Supporter
 from stadtmelder_reports.support.service import SupportService
 from stadtmelder_reports.support.store import supporter_from
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import Event
+from stadtmelder_shared.event_envelope import Event
 from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS, RecipientKeys
 from tests.erasure_fakes import InMemoryContactStore
 from tests.fakes import InMemoryReportRepository

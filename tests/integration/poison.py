@@ -14,33 +14,39 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import LogicSubscriber
 
 from stadtmelder_shared import topics
-from stadtmelder_shared.cloudevents import headers_for
-from stadtmelder_shared.data_keys import alert_key_id
-from stadtmelder_shared.departments import load_directory
-from stadtmelder_shared.events import (
-    Actor,
+from stadtmelder_shared.alert_events import (
     AreaAlertCancelled,
     AreaAlertConfirmed,
     AreaAlertRequested,
-    CategoryRef,
+)
+from stadtmelder_shared.citizen_events import (
     CitizenNotified,
-    DepartmentRef,
-    Event,
-    Location,
     NotificationPreferencesChanged,
-    PushSubscription,
     PushSubscriptionChanged,
+    ReportSupported,
+)
+from stadtmelder_shared.cloudevents import headers_for
+from stadtmelder_shared.data_keys import alert_key_id
+from stadtmelder_shared.departments import load_directory
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import (
+    Actor,
+    CategoryRef,
+    DepartmentRef,
+    Location,
+    PushSubscription,
+)
+from stadtmelder_shared.kafka import ensure_topics, make_broker
+from stadtmelder_shared.metrics import ServiceMetrics
+from stadtmelder_shared.report_events import (
     ReportOverdue,
     ReportRouted,
     ReportStatusChanged,
     ReportSubmitted,
-    ReportSupported,
     ReportUnroutable,
-    WorkItemSendFailed,
 )
-from stadtmelder_shared.kafka import ensure_topics, make_broker
-from stadtmelder_shared.metrics import ServiceMetrics
 from stadtmelder_shared.sealing import new_data_key, seal
+from stadtmelder_shared.work_item_events import WorkItemSendFailed
 from tests.system import records_with_key, wait_until
 
 DEPARTMENT_IDS = tuple(d.id for d in load_directory().departments)

@@ -45,14 +45,7 @@ from stadtmelder_reports.http.errors import EXCEPTION_HANDLERS
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_shared import topics
 from stadtmelder_shared.contacts import Contacts, seal_person
-from stadtmelder_shared.events import (
-    CategoryRef,
-    DepartmentRef,
-    Location,
-    Reporter,
-    ReportRouted,
-    ReportSubmitted,
-)
+from stadtmelder_shared.event_values import CategoryRef, DepartmentRef, Location, Reporter
 from stadtmelder_shared.kafka import (
     KafkaEventPublisher,
     ensure_topics,
@@ -60,6 +53,7 @@ from stadtmelder_shared.kafka import (
     make_broker,
     publish_event,
 )
+from stadtmelder_shared.report_events import ReportRouted, ReportSubmitted
 from tests.conftest import LocalSystem
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE

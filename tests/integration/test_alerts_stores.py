@@ -26,13 +26,8 @@ from stadtmelder_reports.alerts.domain import (
 from stadtmelder_reports.alerts.store import MongoAlertStore, load_districts
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_shared.alert_areas import AlertArea
-from stadtmelder_shared.events import (
-    AreaAlertConfirmed,
-    AreaAlertRequested,
-    CategoryRef,
-    DepartmentRef,
-    Location,
-)
+from stadtmelder_shared.alert_events import AreaAlertConfirmed, AreaAlertRequested
+from stadtmelder_shared.event_values import CategoryRef, DepartmentRef, Location
 from stadtmelder_shared.sealing import new_data_key
 from tests.alert_fakes import (
     InMemoryAlertStore,

@@ -15,7 +15,7 @@ from stadtmelder_routing.areas_store import load_areas, load_assets
 from stadtmelder_routing.assets import AssetRegistry
 from stadtmelder_routing.responsibility import ResponsibilityDataError, load_model
 from stadtmelder_shared.departments import load_directory
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.service_clients import connect_mongo
 from tests.conftest import LocalSystem
 from tests.examples import KOENIGSTRASSE, OSM_DIRECTORY

@@ -10,7 +10,7 @@ from stadtmelder_fleet.containers.domain import Container, FillReading
 from stadtmelder_fleet.containers.importing import EXAMPLE_FILE
 from stadtmelder_fleet.containers.store import KEPT_READINGS, MongoContainerStore
 from stadtmelder_fleet.settings import FleetSettings
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from tests.container_fakes import InMemoryContainerStore
 
 pytestmark = pytest.mark.integration

@@ -33,16 +33,11 @@ from stadtmelder_reports.erasure.domain import (
 from stadtmelder_reports.erasure.store import MongoContactStore
 from stadtmelder_shared import topics
 from stadtmelder_shared.alert_areas import AlertArea
+from stadtmelder_shared.citizen_events import CitizenNotified
 from stadtmelder_shared.data_keys import supporter_key_id
-from stadtmelder_shared.events import (
-    CategoryRef,
-    CitizenNotified,
-    DepartmentRef,
-    Location,
-    Reporter,
-    ReportSubmitted,
-)
+from stadtmelder_shared.event_values import CategoryRef, DepartmentRef, Location, Reporter
 from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS
+from stadtmelder_shared.report_events import ReportSubmitted
 from stadtmelder_shared.sealing import new_data_key, seal
 from tests.fakes import InMemoryFollowerStore, recipient_key
 

@@ -10,7 +10,7 @@ from stadtmelder_fleet.containers.domain import Container
 from stadtmelder_fleet.containers.store import MongoContainerStore
 from stadtmelder_fleet.road.domain import Piece
 from stadtmelder_fleet.road.store import MongoPieceStore
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from tests.conftest import LocalSystem
 from tests.integration.conftest import fresh_database
 

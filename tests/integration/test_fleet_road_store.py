@@ -9,7 +9,7 @@ import pytest
 from stadtmelder_fleet.road.domain import KEPT_PASSES, Piece, add_reading
 from stadtmelder_fleet.road.findings import Finding
 from stadtmelder_fleet.road.store import MongoPieceStore, PieceStore
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.sensor_readings import RoadRoughnessReading
 from tests.fleet_fakes import InMemoryPieceStore
 

@@ -17,7 +17,7 @@ from stadtmelder_reports.core.domain import StatusChange, Submission, WorkStep
 from stadtmelder_reports.core.mongo_repository import MongoReportRepository
 from stadtmelder_reports.core.submission import submit
 from stadtmelder_routing.work_items import MongoWorkItems, WorkItem
-from stadtmelder_shared.events import Location, Reporter
+from stadtmelder_shared.event_values import Location, Reporter
 from stadtmelder_shared.geo import EARTH_RADIUS_M
 from stadtmelder_shared.nearby import AreaTooWide, Grid, MongoNearbyIndex
 from stadtmelder_shared.sealing import new_data_key

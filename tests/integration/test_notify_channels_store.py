@@ -10,13 +10,9 @@ from stadtmelder_notify.core.store import MongoChannelStore, ReportApp, Subscrib
 from stadtmelder_notify.delivery.domain import Message, PendingMail, PushMessage, WebhookCall
 from stadtmelder_notify.delivery.repository import MongoDeliveryLog
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import (
-    AppWebhook,
-    CategoryRef,
-    CitizenNotified,
-    PushSubscription,
-    ReportSubmitted,
-)
+from stadtmelder_shared.citizen_events import CitizenNotified
+from stadtmelder_shared.event_values import AppWebhook, CategoryRef, PushSubscription
+from stadtmelder_shared.report_events import ReportSubmitted
 from tests.fakes import InMemoryChannelStore, InMemoryDeliveryLog
 
 pytestmark = pytest.mark.integration

@@ -21,16 +21,10 @@ from stadtmelder_reports.core.domain import Notice, StatusChange, Submission
 from stadtmelder_reports.core.mongo_repository import MongoReportRepository
 from stadtmelder_reports.core.submission import submit
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import (
-    CategoryRef,
-    CitizenNotified,
-    DepartmentRef,
-    Location,
-    NotificationPreferencesChanged,
-    Reporter,
-    ReportSubmitted,
-)
+from stadtmelder_shared.citizen_events import CitizenNotified, NotificationPreferencesChanged
+from stadtmelder_shared.event_values import CategoryRef, DepartmentRef, Location, Reporter
 from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS
+from stadtmelder_shared.report_events import ReportSubmitted
 from stadtmelder_shared.sealing import new_data_key
 from tests.conftest import LocalSystem
 from tests.data_key_fakes import SealingKit

@@ -17,7 +17,7 @@ from stadtmelder_notify.core.store import (
 )
 from stadtmelder_notify.delivery.repository import MongoDeliveryLog
 from stadtmelder_notify.upgrade import Copied, copy_to_documents_by_report
-from stadtmelder_shared.events import PushSubscription
+from stadtmelder_shared.event_values import PushSubscription
 from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS
 from tests.conftest import LocalSystem
 from tests.fakes import recipient_key

@@ -12,7 +12,7 @@ from pymongo import AsyncMongoClient, monitoring
 
 from stadtmelder_reports.core.domain import Notice, Report, StatusChange, supported
 from stadtmelder_reports.core.mongo_repository import MongoReportRepository
-from stadtmelder_shared.events import DepartmentRef
+from stadtmelder_shared.event_values import DepartmentRef
 from tests.conftest import LocalSystem
 from tests.integration.test_repository_contracts import NOW, a_report
 

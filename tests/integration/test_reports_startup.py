@@ -15,7 +15,7 @@ from stadtmelder_reports.core.documents import to_document
 from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.submission import submit
 from stadtmelder_reports.settings import ReportsSettings
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.sealing import new_data_key
 from tests.conftest import LocalSystem
 from tests.integration.conftest import fresh_database

@@ -19,8 +19,9 @@ from stadtmelder_reports.core.submission import submit
 from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTokenUnknown
 from stadtmelder_reports.photos.cleaning import clean_photo
 from stadtmelder_routing.work_items import MongoWorkItems, WorkItem
-from stadtmelder_shared.events import DepartmentRef, Location, Reporter, ReportSubmitted
+from stadtmelder_shared.event_values import DepartmentRef, Location, Reporter
 from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS
+from stadtmelder_shared.report_events import ReportSubmitted
 from stadtmelder_shared.sealing import new_data_key, seal
 from tests.examples import geotagged_jpeg
 from tests.fakes import (

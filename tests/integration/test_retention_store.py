@@ -18,7 +18,8 @@ from stadtmelder_reports.retention.service import Erased
 from stadtmelder_reports.retention.store import MongoRetentionStore
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.staff.repository import AuditEntry, MongoAuditLog
-from stadtmelder_shared.events import Actor, ContactDataErased
+from stadtmelder_shared.citizen_events import ContactDataErased
+from stadtmelder_shared.event_values import Actor
 from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS
 from stadtmelder_shared.metrics import ServiceMetrics
 from stadtmelder_shared.timers import Timers

@@ -9,7 +9,7 @@ import pytest
 from stadtmelder_routing.sending.dispatcher import Dispatcher, RetryPolicy
 from stadtmelder_routing.sending.send_log import ClaimState, MongoSendLog, SendLog, send_key
 from stadtmelder_shared.departments import SendMethod
-from stadtmelder_shared.events import WorkItemQueued
+from stadtmelder_shared.work_item_events import WorkItemQueued
 from tests.fakes import RecordingPublisher
 from tests.sending_fakes import (
     InMemorySendLog,

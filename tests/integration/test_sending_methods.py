@@ -22,9 +22,9 @@ from stadtmelder_routing.sending.topic_check import KafkaTopicCheck
 from stadtmelder_routing.sending.webhook import WebhookSender, verify_signature
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import SendMethod
-from stadtmelder_shared.events import WorkItemQueued
 from stadtmelder_shared.kafka import KafkaEventPublisher, make_broker
 from stadtmelder_shared.service_clients import connect_mongo
+from stadtmelder_shared.work_item_events import WorkItemQueued
 from tests.conftest import LocalSystem
 from tests.fakes import RecordingPublisher
 from tests.sending_fakes import InMemorySendLog, a_department, a_work_item

@@ -27,13 +27,8 @@ from stadtmelder_reports.staff.repository import (
     MongoStaffRoster,
 )
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import (
-    Actor,
-    DepartmentRef,
-    Location,
-    Reporter,
-    ReportStatusChanged,
-)
+from stadtmelder_shared.event_values import Actor, DepartmentRef, Location, Reporter
+from stadtmelder_shared.report_events import ReportStatusChanged
 from stadtmelder_shared.sealing import new_data_key
 from tests.examples import valid_answers
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster

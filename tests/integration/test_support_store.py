@@ -10,7 +10,8 @@ import pytest
 from stadtmelder_reports.core.domain import supported
 from stadtmelder_reports.core.mongo_repository import MongoReportRepository
 from stadtmelder_reports.support.store import MongoSupporterStore
-from stadtmelder_shared.events import Reporter, SupporterConfirmed
+from stadtmelder_shared.citizen_events import SupporterConfirmed
+from stadtmelder_shared.event_values import Reporter
 from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS
 from stadtmelder_shared.sealing import new_data_key, seal
 from tests.fakes import InMemoryReportRepository

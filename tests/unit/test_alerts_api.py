@@ -19,7 +19,11 @@ from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.web.error_pages import PAGE_EXCEPTION_HANDLERS
 from stadtmelder_reports.web.routes import web_template_config
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import AreaAlertCancelled, AreaAlertConfirmed, AreaAlertRequested
+from stadtmelder_shared.alert_events import (
+    AreaAlertCancelled,
+    AreaAlertConfirmed,
+    AreaAlertRequested,
+)
 from stadtmelder_shared.sealing import Purpose, Sealed, open_sealed
 from tests.alert_fakes import InMemoryAlertStore
 from tests.data_key_fakes import InMemoryDataKeys

@@ -18,7 +18,7 @@ from stadtmelder_notify.alerts.domain import (
     load_districts,
 )
 from stadtmelder_shared.alert_areas import AlertArea
-from stadtmelder_shared.events import CategoryRef, DepartmentRef, Location
+from stadtmelder_shared.event_values import CategoryRef, DepartmentRef, Location
 from stadtmelder_shared.geo import EARTH_RADIUS_M
 from tests.examples import DUESSELDORF_ALTSTADT, KOENIGSTRASSE, OSM_DIRECTORY
 

@@ -13,19 +13,15 @@ from stadtmelder_notify.alerts.handlers import register_alert_handlers
 from stadtmelder_notify.alerts.service import AlertService
 from stadtmelder_notify.delivery.domain import Mail
 from stadtmelder_shared import topics
-from stadtmelder_shared.cloudevents import headers_for
-from stadtmelder_shared.events import (
+from stadtmelder_shared.alert_events import (
     AreaAlertCancelled,
     AreaAlertConfirmed,
     AreaAlertRequested,
-    CategoryRef,
-    DepartmentRef,
-    Event,
-    Location,
-    Reporter,
-    ReportRouted,
-    ReportSubmitted,
 )
+from stadtmelder_shared.cloudevents import headers_for
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import CategoryRef, DepartmentRef, Location, Reporter
+from stadtmelder_shared.report_events import ReportRouted, ReportSubmitted
 from tests.alert_fakes import (
     InMemoryDigestQueue,
     InMemoryNewReportStore,

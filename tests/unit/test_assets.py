@@ -15,7 +15,7 @@ from stadtmelder_routing.assets import (
     assets_from_geojson,
     read_asset_file,
 )
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.geo import distance_m
 from tests.examples import KOENIGSTRASSE
 

@@ -13,7 +13,7 @@ import yaml
 
 from stadtmelder_routing.sending.contract import work_item_schema
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import EVENT_TYPES
+from stadtmelder_shared.event_types import EVENT_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = ROOT / "docs/asyncapi.yaml"

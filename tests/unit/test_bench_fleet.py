@@ -6,7 +6,7 @@ from bench.fleet_emptying import compare
 from bench.fleet_roads import as_reports, evaluate_roads
 from stadtmelder_fleet.simulator.city import District, Projection
 from stadtmelder_fleet.simulator.world import World, WorldShape, build_world
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.road_damage import RoadDamageDetected, RoadEvidence
 
 SQUARE = District("900", "square", Polygon([(0, 0), (3000, 0), (3000, 3000), (0, 3000)]))

@@ -15,20 +15,15 @@ from prometheus_client import generate_latest
 from pymongo.errors import AutoReconnect, OperationFailure, WriteConcernError
 
 from stadtmelder_shared import topics
+from stadtmelder_shared.alert_events import AreaAlertCancelled, AreaAlertConfirmed
 from stadtmelder_shared.backoff import NO_PAUSE
 from stadtmelder_shared.cloudevents import headers_for
 from stadtmelder_shared.consumers import RetryPolicy, is_transient
 from stadtmelder_shared.dead_letters import Origin, Rejected, raw_body
-from stadtmelder_shared.events import (
-    AreaAlertCancelled,
-    AreaAlertConfirmed,
-    CategoryRef,
-    DepartmentRef,
-    Reporter,
-    ReportUnroutable,
-)
+from stadtmelder_shared.event_values import CategoryRef, DepartmentRef, Reporter
 from stadtmelder_shared.kafka import consumer, pattern_consumer
 from stadtmelder_shared.metrics import ServiceMetrics
+from stadtmelder_shared.report_events import ReportUnroutable
 from tests.data_key_fakes import SealingKit
 
 # Seals contact fields the way reports does; the service opens them with its keys.

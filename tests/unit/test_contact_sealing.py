@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.service import ReportService
+from stadtmelder_shared.citizen_events import ReportSupported
 from stadtmelder_shared.data_keys import supporter_key_id
-from stadtmelder_shared.events import Location, Reporter, ReportSubmitted, ReportSupported
+from stadtmelder_shared.event_values import Location, Reporter
+from stadtmelder_shared.report_events import ReportSubmitted
 from stadtmelder_shared.sealing import open_sealed
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.fakes import InMemoryReportRepository, recipient_key

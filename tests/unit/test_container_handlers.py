@@ -16,8 +16,10 @@ from stadtmelder_fleet.readings import ReadingChecks, rejection_counter
 from stadtmelder_shared import topics
 from stadtmelder_shared.cloudevents import headers_for
 from stadtmelder_shared.dead_letters import raw_body
-from stadtmelder_shared.events import CategoryRef, Event, Location, ReportSubmitted
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import CategoryRef, Location
 from stadtmelder_shared.metrics import ServiceMetrics
+from stadtmelder_shared.report_events import ReportSubmitted
 from stadtmelder_shared.sensor_readings import ContainerFillReading, Reading
 from tests.container_fakes import InMemoryContainerStore
 

@@ -17,7 +17,7 @@ from stadtmelder_fleet.containers.importing import EXAMPLE_FILE, read_container_
 from stadtmelder_fleet.containers.planning import Depot
 from stadtmelder_fleet.containers.service import ContainerService
 from stadtmelder_fleet.staff_tokens import StaffTokens
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.key_files import ensure_p256_key_pem
 from tests.container_fakes import InMemoryContainerStore
 

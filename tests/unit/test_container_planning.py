@@ -11,7 +11,7 @@ from stadtmelder_fleet.containers.domain import Container, PlanningError
 from stadtmelder_fleet.containers.forecast import Forecast
 from stadtmelder_fleet.containers.planning import Depot, due_containers, plan_emptying
 from stadtmelder_fleet.containers.routes import Stop, build_routes, distance_matrix
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 
 DEPOT = Location(lat=51.4325, lon=6.7652)
 DAY = date(2026, 3, 4)

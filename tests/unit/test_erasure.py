@@ -19,8 +19,9 @@ from stadtmelder_reports.privacy.service import PrivacyService
 from stadtmelder_reports.retention.domain import Periods
 from stadtmelder_reports.staff.schemas import staff_view
 from stadtmelder_shared import topics
+from stadtmelder_shared.citizen_events import ContactDataErased
 from stadtmelder_shared.departments import load_directory
-from stadtmelder_shared.events import ContactDataErased, Location, Reporter
+from stadtmelder_shared.event_values import Location, Reporter
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.erasure_fakes import DestroyedKeys, InMemoryContactStore
 from tests.examples import KOENIGSTRASSE, valid_answers

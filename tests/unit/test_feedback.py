@@ -28,18 +28,15 @@ from stadtmelder_reports.staff.service import QueueFilters, WorkService
 from stadtmelder_reports.staff.workflow import TransitionRequest
 from stadtmelder_reports.web.routes import web_template_config
 from stadtmelder_shared import topics
-from stadtmelder_shared.departments import load_directory
-from stadtmelder_shared.events import (
+from stadtmelder_shared.citizen_events import (
     CitizenNotified,
-    Event,
     FeedbackReceived,
-    Location,
     NotificationPreferencesChanged,
-    Reporter,
-    ReportRouted,
-    ReportStatusChanged,
-    ReportSubmitted,
 )
+from stadtmelder_shared.departments import load_directory
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import Location, Reporter
+from stadtmelder_shared.report_events import ReportRouted, ReportStatusChanged, ReportSubmitted
 from stadtmelder_shared.sealing import open_sealed
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE, valid_answers

@@ -21,7 +21,7 @@ from stadtmelder_shared.emptying_plans import (
     plan_csv,
     plan_key,
 )
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.road_conditions import AREA_RESOLUTION, MAX_PIECES_PER_EVENT
 from tests.container_fakes import InMemoryContainerStore
 from tests.fakes import RecordingPublisher

@@ -34,7 +34,7 @@ from stadtmelder_reports.staff.token import ensure_signing_key
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.emptying_plans import EmptyingPlanRequested
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from tests.container_fakes import InMemoryContainerStore
 from tests.fakes import RecordingPublisher
 from tests.fleet_view_fakes import InMemoryPlanStore, InMemoryRoadConditionStore

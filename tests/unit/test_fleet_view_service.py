@@ -15,7 +15,7 @@ from stadtmelder_shared.emptying_plans import (
     EmptyingPlanRefused,
     EmptyingPlanRequested,
 )
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.road_conditions import RoadConditionsChanged, RoadPieceCondition
 from tests.fakes import RecordingPublisher
 from tests.fleet_view_fakes import InMemoryPlanStore, InMemoryRoadConditionStore

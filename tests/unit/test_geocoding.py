@@ -11,7 +11,7 @@ from stadtmelder_reports.web.geocoding import (
     Place,
     find_places,
 )
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from tests.examples import DUESSELDORF_ALTSTADT, KOENIGSTRASSE
 
 BOUNDARY = load_jurisdiction().boundary

@@ -20,7 +20,8 @@ from stadtmelder_reports.moderation.service import ModerationService
 from stadtmelder_reports.photos.cleaning import CleanPhoto
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import Location, ReportModerated
+from stadtmelder_shared.event_values import Location
+from stadtmelder_shared.report_events import ReportModerated
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE, valid_answers
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository

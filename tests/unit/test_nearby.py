@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.geo import EARTH_RADIUS_M, distance_m
 from stadtmelder_shared.nearby import MAX_CELLS, AreaTooWide, Grid, within
 

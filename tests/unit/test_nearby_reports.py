@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.service import ReportService
-from stadtmelder_shared.events import Location, Reporter
+from stadtmelder_shared.event_values import Location, Reporter
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import valid_answers
 from tests.fakes import InMemoryReportRepository

@@ -9,16 +9,9 @@ from stadtmelder_notify.delivery.repository import Claim
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_shared import topics
 from stadtmelder_shared.backoff import NO_PAUSE
-from stadtmelder_shared.events import (
-    Actor,
-    CategoryRef,
-    DepartmentRef,
-    Reporter,
-    ReportOverdue,
-    ReportRouted,
-    ReportStatusChanged,
-    ReportSupported,
-)
+from stadtmelder_shared.citizen_events import ReportSupported
+from stadtmelder_shared.event_values import Actor, CategoryRef, DepartmentRef, Reporter
+from stadtmelder_shared.report_events import ReportOverdue, ReportRouted, ReportStatusChanged
 from tests.data_key_fakes import SealingKit
 from tests.fakes import (
     InMemoryDeliveryLog,

@@ -5,7 +5,7 @@ message waits for it here."""
 import asyncio
 
 from stadtmelder_notify.core.confirmations import Confirmations
-from stadtmelder_shared.events import Reporter
+from stadtmelder_shared.event_values import Reporter
 from tests.fakes import InMemoryChannelStore, InMemoryFollowerStore
 
 REPORT = "ABCDE-12345"

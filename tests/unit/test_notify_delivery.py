@@ -17,22 +17,20 @@ from stadtmelder_notify.delivery.repository import Claim
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_shared import topics
 from stadtmelder_shared.backoff import NO_PAUSE
-from stadtmelder_shared.cloudevents import headers_for
-from stadtmelder_shared.events import (
-    Actor,
-    CategoryRef,
+from stadtmelder_shared.citizen_events import (
     CitizenNotified,
-    DepartmentRef,
-    Event,
-    Language,
     NotificationPreferencesChanged,
-    Reporter,
+    ReportSupported,
+    SupporterConfirmed,
+)
+from stadtmelder_shared.cloudevents import headers_for
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import Actor, CategoryRef, DepartmentRef, Language, Reporter
+from stadtmelder_shared.report_events import (
     ReportOverdue,
     ReportRouted,
     ReportStatusChanged,
     ReportSubmitted,
-    ReportSupported,
-    SupporterConfirmed,
 )
 from tests.data_key_fakes import SealingKit
 from tests.fakes import (

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 from stadtmelder_notify.alerts.domain import DigestItem, NewReport, Subscription
 from stadtmelder_notify.core.erasure import NotifyErasure
 from stadtmelder_shared.alert_areas import AlertArea
-from stadtmelder_shared.events import (
+from stadtmelder_shared.citizen_events import ContactDataErased
+from stadtmelder_shared.event_values import (
     CategoryRef,
-    ContactDataErased,
     DepartmentRef,
     Location,
     PushSubscription,

@@ -17,16 +17,14 @@ from stadtmelder_notify.core.domain import (
 from stadtmelder_notify.delivery.domain import Mail
 from stadtmelder_notify.delivery.mailer import message_of
 from stadtmelder_notify.links import MailLinks
-from stadtmelder_shared.events import (
-    Actor,
-    CategoryRef,
-    DepartmentRef,
+from stadtmelder_shared.event_values import Actor, CategoryRef, DepartmentRef
+from stadtmelder_shared.link_tokens import LinkPurpose, link_holder
+from stadtmelder_shared.report_events import (
     ReportOverdue,
     ReportRouted,
     ReportStatusChanged,
     ReportSubmitted,
 )
-from stadtmelder_shared.link_tokens import LinkPurpose, link_holder
 
 BASE = "https://melder.duisburg.example"
 SECRET = b"unit-test-link-secret-of-32-bytes!"

@@ -32,7 +32,8 @@ from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_reports.integrations.push import subscription_problems
 from stadtmelder_reports.integrations.push_api import SubscriptionIn, SubscriptionKeys
 from stadtmelder_shared.backoff import NO_PAUSE
-from stadtmelder_shared.events import PushSubscription, PushSubscriptionChanged
+from stadtmelder_shared.citizen_events import PushSubscriptionChanged
+from stadtmelder_shared.event_values import PushSubscription
 from stadtmelder_shared.vapid import ensure_development_key, private_key_from, public_key_text
 from tests.fakes import (
     InMemoryChannelStore,

@@ -6,8 +6,9 @@ import asyncio
 from stadtmelder_notify.core.erasure import NotifyErasure
 from stadtmelder_notify.fresh import Fresh
 from stadtmelder_notify.remembered_keys import RememberedKeys
+from stadtmelder_shared.citizen_events import ContactDataErased
 from stadtmelder_shared.contacts import Contacts, seal_person
-from stadtmelder_shared.events import ContactDataErased, Reporter
+from stadtmelder_shared.event_values import Reporter
 from tests.alert_fakes import InMemoryDigestQueue, InMemorySubscriptionStore
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.fakes import InMemoryChannelStore, InMemoryFollowerStore

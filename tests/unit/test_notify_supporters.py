@@ -1,6 +1,7 @@
 """Supporters' double opt-in in notify: one confirmation request, then nothing until confirmed."""
 
-from stadtmelder_shared.events import Reporter, ReportSupported, SupporterConfirmed
+from stadtmelder_shared.citizen_events import ReportSupported, SupporterConfirmed
+from stadtmelder_shared.event_values import Reporter
 from stadtmelder_shared.link_tokens import LinkPurpose, RecipientKeys, link_holder
 from tests.fakes import InMemoryFollowerStore, RecordingMailer
 from tests.unit.test_notify import KIT, SECRET, a_service, a_status_change, routed_event

@@ -22,7 +22,8 @@ from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.integrations.webhooks import url_problem
 from stadtmelder_shared.backoff import NO_PAUSE
-from stadtmelder_shared.events import AppWebhook, Location, ReportSubmitted
+from stadtmelder_shared.event_values import AppWebhook, Location
+from stadtmelder_shared.report_events import ReportSubmitted
 from stadtmelder_shared.webhook_signatures import app_webhook_secret, verify_signature
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import valid_answers

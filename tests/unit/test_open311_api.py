@@ -21,7 +21,7 @@ from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_reports.integrations.api_keys import ApiClient
-from stadtmelder_shared.events import DepartmentRef
+from stadtmelder_shared.event_values import DepartmentRef
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import DUESSELDORF_ALTSTADT, KOENIGSTRASSE, valid_answers
 from tests.fakes import InMemoryReportRepository

@@ -8,7 +8,7 @@ from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.domain import OPEN_STATUSES, PhotoRef, Report, StatusChange
 from stadtmelder_reports.open311 import schemas
 from stadtmelder_reports.open311.errors import open311_field
-from stadtmelder_shared.events import DepartmentRef, Location, Reporter
+from stadtmelder_shared.event_values import DepartmentRef, Location, Reporter
 
 DUISBURG = load_jurisdiction()
 CREATED = datetime(2026, 11, 20, 9, 30, 15, 123000, tzinfo=UTC)

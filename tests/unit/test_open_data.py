@@ -25,13 +25,8 @@ from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_reports.open_data import open_data_service
 from stadtmelder_reports.open_data.service import CHUNK
 from stadtmelder_reports.settings import ReportsSettings
-from stadtmelder_shared.events import (
-    Actor,
-    Location,
-    ModerationAction,
-    Reporter,
-    ReportModerated,
-)
+from stadtmelder_shared.event_values import Actor, Location, ModerationAction, Reporter
+from stadtmelder_shared.report_events import ReportModerated
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.fakes import InMemoryReportRepository
 from tests.open_data_fakes import InMemoryDailyFiles

@@ -8,7 +8,7 @@ from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.outbox import OutboxRelay, ReportOutbox
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.fakes import InMemoryReportRepository, RecordingPublisher
 

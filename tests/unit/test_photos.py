@@ -21,7 +21,7 @@ from stadtmelder_reports.photos.cleaning import (
     clean_photo,
     read_gps,
 )
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 
 Dms = tuple[float | IFDRational, ...]
 

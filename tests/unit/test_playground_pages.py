@@ -27,8 +27,8 @@ from stadtmelder_reports.playgrounds.service import (
 from stadtmelder_reports.staff.auth import Role, StaffMember
 from stadtmelder_reports.staff.sign_in.pages import SESSION_COOKIE
 from stadtmelder_shared.departments import load_directory
-from stadtmelder_shared.events import ReportSubmitted
 from stadtmelder_shared.geo import EARTH_RADIUS_M
+from stadtmelder_shared.report_events import ReportSubmitted
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import valid_answers
 from tests.fakes import InMemoryReportRepository

@@ -27,8 +27,9 @@ from stadtmelder_reports.playgrounds.files import (
 from stadtmelder_reports.playgrounds.service import import_playgrounds
 from stadtmelder_routing.domain import work_item
 from stadtmelder_shared.departments import load_directory
-from stadtmelder_shared.events import CategoryRef, Location, PlaygroundRef, ReportSubmitted
+from stadtmelder_shared.event_values import CategoryRef, Location, PlaygroundRef
 from stadtmelder_shared.geo import EARTH_RADIUS_M
+from stadtmelder_shared.report_events import ReportSubmitted
 from tests.examples import OSM_DIRECTORY
 from tests.playground_fakes import InMemoryPlaygroundStore
 from tests.system import ROOT

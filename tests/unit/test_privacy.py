@@ -30,14 +30,11 @@ from stadtmelder_reports.privacy.service import PrivacyService
 from stadtmelder_reports.retention.domain import Periods
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.staff.service import WorkService
+from stadtmelder_shared.citizen_events import CitizenNotified
 from stadtmelder_shared.departments import load_directory
-from stadtmelder_shared.events import (
-    CitizenNotified,
-    Location,
-    Reporter,
-    ReportRouted,
-    derived_event_id,
-)
+from stadtmelder_shared.event_envelope import derived_event_id
+from stadtmelder_shared.event_values import Location, Reporter
+from stadtmelder_shared.report_events import ReportRouted
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE, valid_answers
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster

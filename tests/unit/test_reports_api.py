@@ -15,7 +15,8 @@ from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
-from stadtmelder_shared.events import DepartmentRef, ReportRouted, ReportSubmitted
+from stadtmelder_shared.event_values import DepartmentRef
+from stadtmelder_shared.report_events import ReportRouted, ReportSubmitted
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import DUESSELDORF_ALTSTADT, KOENIGSTRASSE, geotagged_jpeg, valid_answers
 from tests.fakes import InMemoryReportRepository

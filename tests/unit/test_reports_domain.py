@@ -18,7 +18,8 @@ from stadtmelder_reports.core.submission import submit
 from stadtmelder_reports.errors import InvalidReport, ReportStopped
 from stadtmelder_reports.photos.cleaning import clean_photo
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import Location, Reporter, ReportSubmitted
+from stadtmelder_shared.event_values import Location, Reporter
+from stadtmelder_shared.report_events import ReportSubmitted
 from stadtmelder_shared.sealing import new_data_key, open_sealed
 from tests.examples import (
     DUESSELDORF_ALTSTADT,

@@ -24,7 +24,7 @@ from stadtmelder_routing.responsibility import (
 )
 from stadtmelder_shared.areas import DEFAULT_AREAS_FILE
 from stadtmelder_shared.departments import load_directory
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from tests.examples import KOENIGSTRASSE, OSM_DIRECTORY
 
 DISTRICT_FILES = {

@@ -26,7 +26,8 @@ from stadtmelder_reports.retention.domain import (
 from stadtmelder_reports.retention.service import Erased, RetentionService
 from stadtmelder_reports.staff.repository import AuditEntry
 from stadtmelder_reports.staff.workflow import TARGET_STATUSES
-from stadtmelder_shared.events import Actor, ContactDataErased
+from stadtmelder_shared.citizen_events import ContactDataErased
+from stadtmelder_shared.event_values import Actor
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.erasure_fakes import DestroyedKeys
 from tests.fakes import InMemoryAuditLog, recipient_key

@@ -10,20 +10,16 @@ from stadtmelder_routing.responsibility import load_model
 from stadtmelder_routing.service import KafkaWorkDispatcher, RoutingService
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import load_directory
-from stadtmelder_shared.events import (
-    Actor,
-    CategoryRef,
-    DepartmentRef,
-    Event,
-    Location,
-    Reporter,
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import Actor, CategoryRef, DepartmentRef, Location, Reporter
+from stadtmelder_shared.kafka import KafkaEventPublisher
+from stadtmelder_shared.report_events import (
     ReportRouted,
     ReportStatusChanged,
     ReportSubmitted,
     ReportUnroutable,
-    WorkItemQueued,
 )
-from stadtmelder_shared.kafka import KafkaEventPublisher
+from stadtmelder_shared.work_item_events import WorkItemQueued
 from tests.data_key_fakes import SealingKit
 from tests.fakes import InMemoryWorkItems, RecordingPublisher
 

@@ -6,8 +6,9 @@ from stadtmelder_routing.erasure import RoutingErasure
 from stadtmelder_routing.sending.mailbox import erasure_notice
 from stadtmelder_routing.work_items import WorkItem
 from stadtmelder_shared import topics
+from stadtmelder_shared.citizen_events import ContactDataErased
 from stadtmelder_shared.departments import Department, Directory, SendMethod
-from stadtmelder_shared.events import ContactDataErased, Event
+from stadtmelder_shared.event_envelope import Event
 from tests.fakes import InMemoryWorkItems, RecordingPublisher, recipient_key
 
 HOOK = SendMethod("webhook", url="https://wbd.example/hook", secret_env="WBD_SECRET")

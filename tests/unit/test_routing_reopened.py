@@ -7,15 +7,9 @@ from stadtmelder_routing.assets import AssetRegistry
 from stadtmelder_routing.responsibility import load_model
 from stadtmelder_routing.service import RoutingService
 from stadtmelder_shared.departments import Department, load_directory
-from stadtmelder_shared.events import (
-    Actor,
-    CategoryRef,
-    DepartmentRef,
-    Location,
-    ReportStatusChanged,
-    ReportSubmitted,
-    WorkItemQueued,
-)
+from stadtmelder_shared.event_values import Actor, CategoryRef, DepartmentRef, Location
+from stadtmelder_shared.report_events import ReportStatusChanged, ReportSubmitted
+from stadtmelder_shared.work_item_events import WorkItemQueued
 from tests.fakes import InMemoryWorkItems, RecordingPublisher
 
 DIRECTORY = load_directory()

@@ -7,7 +7,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from stadtmelder_shared.contacts import Contacts
-from stadtmelder_shared.events import Reporter
+from stadtmelder_shared.event_values import Reporter
 from stadtmelder_shared.sealing import Sealed, Unreadable, new_data_key, open_sealed, seal
 from tests.data_key_fakes import InMemoryDataKeys
 

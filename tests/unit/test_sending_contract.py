@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from stadtmelder_routing.sending.contract import work_item_schema
-from stadtmelder_shared.events import WorkItemQueued
 from stadtmelder_shared.webhook_signatures import signature
+from stadtmelder_shared.work_item_events import WorkItemQueued
 from tests.sending_fakes import a_work_item
 from tests.system import ROOT
 

@@ -12,7 +12,8 @@ from stadtmelder_routing.sending.methods import PermanentSendError, Sender, Send
 from stadtmelder_routing.sending.send_log import Claim
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import SendKind, SendMethod
-from stadtmelder_shared.events import WorkItemQueued, WorkItemSendFailed, derived_event_id
+from stadtmelder_shared.event_envelope import derived_event_id
+from stadtmelder_shared.work_item_events import WorkItemQueued, WorkItemSendFailed
 from tests.fakes import RecordingPublisher
 from tests.sending_fakes import (
     InMemorySendLog,

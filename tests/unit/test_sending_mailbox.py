@@ -6,7 +6,8 @@ import pytest
 from stadtmelder_routing.sending.mailbox import MailboxSender, SmtpServer, work_order
 from stadtmelder_routing.sending.methods import PermanentSendError, SendError
 from stadtmelder_shared.departments import SendMethod
-from stadtmelder_shared.events import LabelledAnswer, Reopening, WorkItemQueued
+from stadtmelder_shared.event_values import LabelledAnswer, Reopening
+from stadtmelder_shared.work_item_events import WorkItemQueued
 from tests.sending_fakes import a_work_item
 
 SENDER = "Stadtmelder Duisburg <noreply@stadtmelder.invalid>"

@@ -8,7 +8,7 @@ import pytest
 from stadtmelder_routing.sending.methods import PermanentSendError, SendError
 from stadtmelder_routing.sending.open311 import Open311Sender, open311_form
 from stadtmelder_shared.departments import SendMethod
-from stadtmelder_shared.events import WorkItemQueued
+from stadtmelder_shared.work_item_events import WorkItemQueued
 from tests.sending_fakes import a_work_item
 
 METHOD = SendMethod(

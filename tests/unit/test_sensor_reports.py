@@ -16,7 +16,8 @@ from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared import topics
 from stadtmelder_shared.cloudevents import headers_for
 from stadtmelder_shared.departments import load_directory
-from stadtmelder_shared.events import Location, ReportRouted, ReportSubmitted
+from stadtmelder_shared.event_values import Location
+from stadtmelder_shared.report_events import ReportRouted, ReportSubmitted
 from stadtmelder_shared.road_damage import RoadDamageCleared, RoadDamageDetected, RoadEvidence
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import valid_answers

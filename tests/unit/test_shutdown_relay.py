@@ -11,7 +11,8 @@ from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.outbox import OutboxRelay, ReportOutbox
 from stadtmelder_reports.core.service import ReportService
-from stadtmelder_shared.events import Event, Location
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import Location
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.fakes import InMemoryReportRepository, RecordingPublisher
 from tests.system import wait_until

@@ -4,7 +4,8 @@ from stadtmelder_routing.sla import OverdueWatch
 from stadtmelder_routing.work_items import WorkItem
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import load_directory
-from stadtmelder_shared.events import Location, ReportOverdue
+from stadtmelder_shared.event_values import Location
+from stadtmelder_shared.report_events import ReportOverdue
 from tests.fakes import InMemoryWorkItems, RecordingPublisher
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

@@ -23,13 +23,8 @@ from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import Department, load_directory
-from stadtmelder_shared.events import (
-    Location,
-    Reporter,
-    ReportRouted,
-    ReportStatusChanged,
-    ReportUnroutable,
-)
+from stadtmelder_shared.event_values import Location, Reporter
+from stadtmelder_shared.report_events import ReportRouted, ReportStatusChanged, ReportUnroutable
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE, valid_answers
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster

@@ -14,7 +14,9 @@ from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import load_directory
-from stadtmelder_shared.events import Location, ReportRouted, ReportUnroutable, WorkItemSendFailed
+from stadtmelder_shared.event_values import Location
+from stadtmelder_shared.report_events import ReportRouted, ReportUnroutable
+from stadtmelder_shared.work_item_events import WorkItemSendFailed
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster
 

@@ -28,15 +28,9 @@ from stadtmelder_reports.support.domain import (
     next_step,
 )
 from stadtmelder_reports.support.service import SupportService
+from stadtmelder_shared.citizen_events import ContactDataErased, ReportSupported, SupporterConfirmed
 from stadtmelder_shared.data_keys import supporter_key_id
-from stadtmelder_shared.events import (
-    CategoryRef,
-    ContactDataErased,
-    Location,
-    Reporter,
-    ReportSupported,
-    SupporterConfirmed,
-)
+from stadtmelder_shared.event_values import CategoryRef, Location, Reporter
 from stadtmelder_shared.link_tokens import DEVELOPMENT_LINK_SECRET, LinkHolder
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE, valid_answers

@@ -15,7 +15,8 @@ from stadtmelder_reports.core.documents import from_document, to_document
 from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.outbox import OutboxRelay, ReportOutbox
 from stadtmelder_reports.core.service import ReportService
-from stadtmelder_shared.events import Event, Location
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.logs import CorrelationFilter, LogContextMiddleware
 from stadtmelder_shared.tracing import JsonLinesSpanExporter, continued, current_traceparent
 from tests.data_key_fakes import InMemoryDataKeys

@@ -16,7 +16,7 @@ from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_reports.web.geocoding import Geocoder, GeocoderUnavailable, Place
 from stadtmelder_shared.departments import load_directory
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import DUESSELDORF_ALTSTADT, INNER_HARBOUR, KOENIGSTRASSE
 from tests.fakes import InMemoryReportRepository

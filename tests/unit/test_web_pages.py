@@ -25,7 +25,7 @@ from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.staff.sign_in.service import SignIn
 from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
 from stadtmelder_shared.departments import load_directory
-from stadtmelder_shared.events import ReportRouted, ReportUnroutable
+from stadtmelder_shared.report_events import ReportRouted, ReportUnroutable
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster

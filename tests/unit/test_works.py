@@ -18,7 +18,7 @@ from stadtmelder_reports.works.importing import WorksImportError, read_works_fil
 from stadtmelder_reports.works.service import Shown, WorksRegister
 from stadtmelder_reports.works.store import WorksOutbox
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.works import WorksChanged, WorksIndex, phase_on
 from tests.fakes import RecordingPublisher
 from tests.works_fakes import InMemoryWorksStore

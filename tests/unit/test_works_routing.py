@@ -18,7 +18,9 @@ from stadtmelder_routing.known_works import REREAD_SECONDS, KnownWorks
 from stadtmelder_routing.sending.mailbox import work_order_text
 from stadtmelder_routing.service import RoutingService
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import Location, ReportRouted, WorkItemQueued, WorksRef
+from stadtmelder_shared.event_values import Location, WorksRef
+from stadtmelder_shared.report_events import ReportRouted
+from stadtmelder_shared.work_item_events import WorkItemQueued
 from stadtmelder_shared.works import WorksChanged
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import valid_answers

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from stadtmelder_shared.events import Language, Location
+from stadtmelder_shared.event_values import Language, Location
 
 Frequency = Literal["immediately", "daily"]
 AlertStatus = Literal["requested", "confirmed", "cancelled"]

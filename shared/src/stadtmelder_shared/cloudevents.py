@@ -1,6 +1,6 @@
 """CloudEvents 1.0 Kafka protocol binding, binary mode: attributes travel as `ce_` headers."""
 
-from stadtmelder_shared.events import Event
+from stadtmelder_shared.event_envelope import Event
 from stadtmelder_shared.sensor_readings import Reading
 
 SPEC_VERSION = "1.0"

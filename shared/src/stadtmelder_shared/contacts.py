@@ -6,7 +6,7 @@ import logging
 from prometheus_client import CollectorRegistry, Counter
 
 from stadtmelder_shared.data_keys import DataKeys
-from stadtmelder_shared.events import Reporter
+from stadtmelder_shared.event_values import Reporter
 from stadtmelder_shared.sealing import Purpose, Sealed, Unreadable, open_sealed, seal
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from stadtmelder_shared.events import DepartmentRef
+from stadtmelder_shared.event_values import DepartmentRef
 
 DEFAULT_FILE = Path(__file__).parent / "jurisdictions" / "duisburg" / "departments.json"
 SendKind = Literal["kafka", "webhook", "email", "open311"]

@@ -14,7 +14,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from stadtmelder_shared.events import Event, Location, Value
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import Location, Value
 
 CSV_COLUMNS = (
     "route", "stop", "container_id", "type", "lat", "lon", "expected_fill_percent", "full_at"

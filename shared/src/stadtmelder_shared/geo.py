@@ -2,7 +2,7 @@
 
 import math
 
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 
 EARTH_RADIUS_M = 6_371_008.8
 

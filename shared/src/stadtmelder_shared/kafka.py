@@ -16,7 +16,7 @@ from stadtmelder_shared.cloudevents import headers_for, subject_of
 from stadtmelder_shared.consumers import DEFAULT_RETRY_POLICY, Handler, RetryPolicy, handling
 from stadtmelder_shared.dead_letters import lenient_parser, raw_body
 from stadtmelder_shared.departments import load_directory
-from stadtmelder_shared.events import Event
+from stadtmelder_shared.event_envelope import Event
 from stadtmelder_shared.kafka_security import client_options
 from stadtmelder_shared.sensor_readings import Reading
 from stadtmelder_shared.settings import ConnectionSettings

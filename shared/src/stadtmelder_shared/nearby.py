@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from pymongo.asynchronous.collection import AsyncCollection
 
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.geo import EARTH_RADIUS_M, degree_box, distance_m
 from stadtmelder_shared.keyed_locks import KeyedLocks
 from stadtmelder_shared.once import once_per_database

@@ -12,7 +12,8 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from stadtmelder_shared.events import Event, Location, Value
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import Location, Value
 
 # About 36 km² per area: a city's flush touches tens of areas, not thousands of keys.
 AREA_RESOLUTION = 6

@@ -13,7 +13,8 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from stadtmelder_shared.events import Event, Location, Value
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import Location, Value
 
 ROAD_DAMAGE_CATEGORY = "road_damage"
 SENSOR_SOURCE = "sensor"

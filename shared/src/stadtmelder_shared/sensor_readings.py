@@ -15,7 +15,7 @@ from uuid import uuid4
 
 from pydantic import AwareDatetime, Field
 
-from stadtmelder_shared.events import Value
+from stadtmelder_shared.event_values import Value
 
 # The highest roughness a road can plausibly show: IRI above ~20 m/km is impassable at speed
 # (unpaved, broken road); a box reporting more is faulty.

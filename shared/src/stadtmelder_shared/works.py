@@ -17,7 +17,8 @@ from shapely import STRtree, points
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from stadtmelder_shared.events import Event, Location, WorksRef
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import Location, WorksRef
 
 Phase = Literal["planned", "current", "past"]
 

@@ -15,7 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_notify.core.store import Choices, MongoChannelStore, MongoFollowerStore
 from stadtmelder_notify.settings import NotifySettings
-from stadtmelder_shared.events import PushSubscription, Reporter
+from stadtmelder_shared.event_values import PushSubscription, Reporter
 from stadtmelder_shared.link_tokens import RecipientKeys
 from stadtmelder_shared.service_clients import connect_mongo
 

@@ -14,7 +14,7 @@ from shapely import MultiPolygon, Polygon
 from stadtmelder_routing.assets import Asset, AssetType
 from stadtmelder_routing.responsibility import Area, ResponsibilityDataError
 from stadtmelder_shared.bulk_writes import replace_in_batches
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 
 Document = dict[str, Any]
 AREAS = "areas"

@@ -9,7 +9,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 from shapely import STRtree, box, points
 
-from stadtmelder_shared.events import Answer, Location
+from stadtmelder_shared.event_values import Answer, Location
 from stadtmelder_shared.geo import EARTH_RADIUS_M, distance_m
 from stadtmelder_shared.point_files import (
     PointFileError,

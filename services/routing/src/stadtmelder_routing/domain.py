@@ -6,20 +6,17 @@ from typing import TypedDict
 from stadtmelder_routing.responsibility import Decision
 from stadtmelder_routing.work_items import WorkItem
 from stadtmelder_shared.departments import Department
-from stadtmelder_shared.events import (
-    CategoryRef,
-    Location,
-    Reopening,
+from stadtmelder_shared.event_envelope import derived_event_id
+from stadtmelder_shared.event_values import CategoryRef, Location, Reopening, WorksRef
+from stadtmelder_shared.geo import distance_m
+from stadtmelder_shared.report_events import (
     ReportRouted,
     ReportStatusChanged,
     ReportSubmitted,
     ReportUnroutable,
-    WorkItemQueued,
-    WorksRef,
-    derived_event_id,
 )
-from stadtmelder_shared.geo import distance_m
 from stadtmelder_shared.sealing import Sealed
+from stadtmelder_shared.work_item_events import WorkItemQueued
 
 
 def routed(

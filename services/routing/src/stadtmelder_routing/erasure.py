@@ -10,8 +10,9 @@ from faststream.kafka import KafkaBroker
 
 from stadtmelder_routing.work_items import WorkItems
 from stadtmelder_shared import topics
+from stadtmelder_shared.citizen_events import ContactDataErased
 from stadtmelder_shared.departments import Directory, SendMethod
-from stadtmelder_shared.events import ContactDataErased, Event, derived_event_id
+from stadtmelder_shared.event_envelope import Event, derived_event_id
 from stadtmelder_shared.kafka import EventPublisher, consumer
 
 log = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ from faststream.kafka import KafkaBroker
 
 from stadtmelder_routing.service import RoutingService
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import ReportRouted, ReportStatusChanged, ReportSubmitted
 from stadtmelder_shared.kafka import consumer
+from stadtmelder_shared.report_events import ReportRouted, ReportStatusChanged, ReportSubmitted
 from stadtmelder_shared.works import WorksChanged
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from stadtmelder_shared.events import Location, WorksRef
+from stadtmelder_shared.event_values import Location, WorksRef
 from stadtmelder_shared.works import WorksChanged, WorksIndex
 
 Document = dict[str, Any]

@@ -17,7 +17,7 @@ from shapely.geometry.base import BaseGeometry
 from stadtmelder_routing.assets import Asset
 from stadtmelder_shared.areas import DEFAULT_AREAS_FILE
 from stadtmelder_shared.departments import Directory
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 
 DEFAULT_DIRECTORY = Path(__file__).parent / "jurisdictions" / "duisburg"
 AreaKind = Literal["city", "district"]

@@ -15,15 +15,15 @@ from stadtmelder_routing.work_items import WorkItems
 from stadtmelder_shared import topics
 from stadtmelder_shared.clock import utc_now
 from stadtmelder_shared.departments import Department, Directory
-from stadtmelder_shared.events import (
-    Location,
+from stadtmelder_shared.event_values import Location
+from stadtmelder_shared.kafka import EventPublisher
+from stadtmelder_shared.report_events import (
     ReportRouted,
     ReportStatusChanged,
     ReportSubmitted,
     ReportUnroutable,
-    WorkItemQueued,
 )
-from stadtmelder_shared.kafka import EventPublisher
+from stadtmelder_shared.work_item_events import WorkItemQueued
 
 log = logging.getLogger(__name__)
 

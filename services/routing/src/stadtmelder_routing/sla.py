@@ -9,8 +9,10 @@ from stadtmelder_routing.work_items import WorkItems
 from stadtmelder_shared import topics
 from stadtmelder_shared.clock import utc_now
 from stadtmelder_shared.departments import Directory
-from stadtmelder_shared.events import DepartmentRef, ReportOverdue, derived_event_id
+from stadtmelder_shared.event_envelope import derived_event_id
+from stadtmelder_shared.event_values import DepartmentRef
 from stadtmelder_shared.kafka import EventPublisher
+from stadtmelder_shared.report_events import ReportOverdue
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,10 @@ from typing import Any, Protocol
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from stadtmelder_shared.events import Location, WorkItemQueued
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.keyed_locks import KeyedLocks
 from stadtmelder_shared.nearby import Grid, MongoNearbyIndex, Place
+from stadtmelder_shared.work_item_events import WorkItemQueued
 
 Document = dict[str, Any]
 # Nearby cells ten times as wide as the duplicate radius: the circle around a submission lies in

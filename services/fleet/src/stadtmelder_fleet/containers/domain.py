@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, NamedTuple, get_args
 
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.sensor_readings import ContainerType
 
 CONTAINER_TYPES: tuple[ContainerType, ...] = get_args(ContainerType)

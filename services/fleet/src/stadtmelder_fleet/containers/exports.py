@@ -7,7 +7,7 @@ from stadtmelder_fleet.containers.domain import Container
 from stadtmelder_fleet.containers.forecast import Forecast
 from stadtmelder_fleet.containers.planning import DueContainer, EmptyingPlan
 from stadtmelder_shared.emptying_plans import EmptyingPlan as PublishedPlan
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 
 
 def plan_json(plan: EmptyingPlan) -> dict[str, Any]:

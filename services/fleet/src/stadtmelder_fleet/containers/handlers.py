@@ -11,8 +11,8 @@ from stadtmelder_fleet.containers.domain import FillReading, UnknownContainer
 from stadtmelder_fleet.containers.service import ContainerService
 from stadtmelder_fleet.readings import ReadingChecks
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import ReportSubmitted
 from stadtmelder_shared.kafka import consumer
+from stadtmelder_shared.report_events import ReportSubmitted
 from stadtmelder_shared.sensor_readings import ContainerFillReading
 
 CONTAINER_FULL = "container_full"

@@ -9,7 +9,7 @@ from stadtmelder_fleet.containers.domain import (
     Container,
     ContainerImportError,
 )
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.point_files import PointFileError, build_all, coordinate, rows_from_file
 from stadtmelder_shared.sensor_readings import ContainerType
 

@@ -14,7 +14,7 @@ from stadtmelder_shared.emptying_plans import (
     EmptyingPlanRefused,
     EmptyingPlanRequested,
 )
-from stadtmelder_shared.events import derived_event_id
+from stadtmelder_shared.event_envelope import derived_event_id
 from stadtmelder_shared.kafka import EventPublisher, consumer
 
 log = logging.getLogger(__name__)

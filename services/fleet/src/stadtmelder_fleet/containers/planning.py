@@ -10,7 +10,7 @@ from typing import NamedTuple
 from stadtmelder_fleet.containers.domain import DUE_FILL_PERCENT, NEXT_ROUND, Container, is_due
 from stadtmelder_fleet.containers.forecast import Forecast
 from stadtmelder_fleet.containers.routes import Route, Stop, build_routes
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 
 
 class Depot(NamedTuple):

@@ -9,7 +9,7 @@ from stadtmelder_fleet.containers.service import ContainerService
 from stadtmelder_fleet.containers.store import MongoContainerStore
 from stadtmelder_fleet.staff_tokens import StaffTokens
 from stadtmelder_fleet.wiring import FleetContext
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 
 
 def register(context: FleetContext) -> None:

@@ -7,7 +7,7 @@ from itertools import pairwise
 from typing import Any, NamedTuple
 
 from stadtmelder_fleet.containers.domain import Container, PlanningError
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.geo import distance_m
 
 # Far above any round's metres: the solver first saves a truck, then kilometres.

@@ -16,7 +16,7 @@ from stadtmelder_fleet.containers.domain import (
 from stadtmelder_fleet.containers.forecast import Forecast, forecast
 from stadtmelder_fleet.containers.planning import Depot, EmptyingPlan, plan_emptying
 from stadtmelder_fleet.containers.store import ContainerStore
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.geo import distance_m
 
 Clock = Callable[[], datetime]

@@ -9,7 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_fleet.containers.domain import Container, FillReading
 from stadtmelder_shared.bulk_writes import replace_in_batches
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 
 Document = dict[str, Any]
 CONTAINERS = "containers"

@@ -14,7 +14,7 @@ from stadtmelder_fleet.road.domain import Piece, RoadRules
 from stadtmelder_fleet.road.layer import condition_rows
 from stadtmelder_fleet.road.store import MongoPieceStore
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.kafka import EventPublisher
 from stadtmelder_shared.road_conditions import (
     AREA_RESOLUTION,

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from stadtmelder_fleet.road.domain import Piece
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.geo import distance_m
 
 # A piece turning rough this close to the first piece of an open finding is the same damage:

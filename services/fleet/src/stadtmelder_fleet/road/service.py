@@ -14,7 +14,7 @@ from stadtmelder_fleet.road.domain import Cleared, Condition, Detected, Piece, R
 from stadtmelder_fleet.road.findings import Findings
 from stadtmelder_fleet.road.store import PieceStore
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.kafka import EventPublisher
 from stadtmelder_shared.road_damage import RoadDamageCleared, RoadDamageDetected, RoadEvidence
 from stadtmelder_shared.sensor_readings import RoadRoughnessReading

@@ -12,7 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from stadtmelder_fleet.road.domain import KEPT_PASSES, Pass, Piece
 from stadtmelder_fleet.road.findings import Finding
 from stadtmelder_shared.bulk_writes import WRITE_BATCH, replace_in_batches
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 
 Document = dict[str, Any]
 LOADS_AT_ONCE = 8

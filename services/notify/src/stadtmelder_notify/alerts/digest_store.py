@@ -13,7 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from stadtmelder_notify.alerts.domain import DigestItem, NewReport
-from stadtmelder_shared.events import CategoryRef, DepartmentRef, Location
+from stadtmelder_shared.event_values import CategoryRef, DepartmentRef, Location
 
 Document = dict[str, Any]
 

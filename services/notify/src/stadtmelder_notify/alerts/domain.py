@@ -8,15 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from stadtmelder_shared.alert_areas import AlertArea, AlertSubscription
+from stadtmelder_shared.alert_events import AreaAlertRequested
 from stadtmelder_shared.areas import DEFAULT_AREAS_FILE
-from stadtmelder_shared.events import (
-    AreaAlertRequested,
-    CategoryRef,
-    DepartmentRef,
-    Location,
-    ReportRouted,
-)
+from stadtmelder_shared.event_values import CategoryRef, DepartmentRef, Location
 from stadtmelder_shared.geo import distance_m
+from stadtmelder_shared.report_events import ReportRouted
 
 MAX_RADIUS_M = 5000.0
 

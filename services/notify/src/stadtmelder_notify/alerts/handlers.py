@@ -7,14 +7,14 @@ from faststream.kafka import KafkaBroker
 
 from stadtmelder_notify.alerts.service import AlertService
 from stadtmelder_shared import topics
-from stadtmelder_shared.consumers import RetryPolicy
-from stadtmelder_shared.events import (
+from stadtmelder_shared.alert_events import (
     AreaAlertCancelled,
     AreaAlertConfirmed,
     AreaAlertRequested,
-    ReportRouted,
 )
+from stadtmelder_shared.consumers import RetryPolicy
 from stadtmelder_shared.kafka import consumer
+from stadtmelder_shared.report_events import ReportRouted
 
 log = logging.getLogger(__name__)
 # A mail server that answers 421 or 451 (try later) is an outage like one that is away: the

@@ -31,15 +31,15 @@ from stadtmelder_notify.delivery.service import DeadLetters
 from stadtmelder_notify.settings import local_zone
 from stadtmelder_shared import topics
 from stadtmelder_shared.alert_areas import CONFIRM_WITHIN
-from stadtmelder_shared.clock import utc_now
-from stadtmelder_shared.contacts import Contacts
-from stadtmelder_shared.events import (
+from stadtmelder_shared.alert_events import (
     AreaAlertCancelled,
     AreaAlertConfirmed,
     AreaAlertRequested,
-    Event,
-    ReportRouted,
 )
+from stadtmelder_shared.clock import utc_now
+from stadtmelder_shared.contacts import Contacts
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.report_events import ReportRouted
 
 log = logging.getLogger(__name__)
 DIGEST_BATCH = 5000

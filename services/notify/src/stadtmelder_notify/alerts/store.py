@@ -23,7 +23,7 @@ from stadtmelder_notify.alerts.domain import (
 )
 from stadtmelder_notify.fresh import Fresh
 from stadtmelder_shared.alert_areas import subscription_head, subscription_head_document
-from stadtmelder_shared.events import CategoryRef, DepartmentRef, Location
+from stadtmelder_shared.event_values import CategoryRef, DepartmentRef, Location
 from stadtmelder_shared.geo import degree_box
 
 Document = dict[str, Any]

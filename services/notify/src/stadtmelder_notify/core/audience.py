@@ -17,7 +17,8 @@ from stadtmelder_notify.delivery.domain import (
     channel_key,
 )
 from stadtmelder_notify.links import MailLinks
-from stadtmelder_shared.events import Event, Reporter
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import Reporter
 from stadtmelder_shared.link_tokens import RecipientKeys
 
 MailFor = Callable[[str, str], Mail]

@@ -15,7 +15,8 @@ from stadtmelder_notify.core.status_texts import FEEDBACK_ANSWERS, status_words
 from stadtmelder_notify.delivery.domain import MESSAGE_TYPE
 from stadtmelder_notify.links import OUTCOMES, MailLinks
 from stadtmelder_notify.words import Words
-from stadtmelder_shared.events import Event, ReportRouted, ReportStatusChanged, ReportSubmitted
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.report_events import ReportRouted, ReportStatusChanged, ReportSubmitted
 
 COMMENT_LIMIT = 1000
 PUSH_COMMENT_LIMIT = 300

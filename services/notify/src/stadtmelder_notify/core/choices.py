@@ -2,7 +2,10 @@
 of their mails, and the browsers a report's messages are pushed to."""
 
 from stadtmelder_notify.core.store import ChannelStore, Choices, FollowerStore
-from stadtmelder_shared.events import NotificationPreferencesChanged, PushSubscriptionChanged
+from stadtmelder_shared.citizen_events import (
+    NotificationPreferencesChanged,
+    PushSubscriptionChanged,
+)
 
 # Browsers one report's messages are pushed to: a reporter's phone, tablet and computers.
 MAX_BROWSERS = 10

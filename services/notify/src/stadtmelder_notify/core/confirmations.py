@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 
 from stadtmelder_notify.core.store import ChannelStore, FollowerStore
-from stadtmelder_shared.events import Reporter
+from stadtmelder_shared.event_values import Reporter
 
 # How often a routed message waiting for its confirmation looks again in the database.
 LOOK_S = 0.5

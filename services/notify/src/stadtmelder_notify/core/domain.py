@@ -21,12 +21,12 @@ from stadtmelder_notify.delivery.letter import (
 )
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_notify.words import LANGUAGES, Words
-from stadtmelder_shared.events import (
+from stadtmelder_shared.citizen_events import ReportSupported
+from stadtmelder_shared.report_events import (
     ReportOverdue,
     ReportRouted,
     ReportStatusChanged,
     ReportSubmitted,
-    ReportSupported,
 )
 from stadtmelder_shared.supporters import CONFIRM_SUPPORT_WITHIN
 

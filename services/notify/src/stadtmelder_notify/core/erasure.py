@@ -14,7 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from stadtmelder_notify.core.store import ChannelStore
 from stadtmelder_notify.delivery.domain import address_key
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import ContactDataErased
+from stadtmelder_shared.citizen_events import ContactDataErased
 from stadtmelder_shared.kafka import consumer
 
 log = logging.getLogger(__name__)

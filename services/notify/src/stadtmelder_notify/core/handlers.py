@@ -8,20 +8,22 @@ from stadtmelder_notify.core.choices import FollowerChoices
 from stadtmelder_notify.core.service import NotifyService
 from stadtmelder_notify.delivery.domain import DeliveryFailed
 from stadtmelder_shared import topics
-from stadtmelder_shared.consumers import RetryPolicy
-from stadtmelder_shared.events import (
-    Event,
+from stadtmelder_shared.citizen_events import (
     NotificationPreferencesChanged,
     PushSubscriptionChanged,
+    ReportSupported,
+    SupporterConfirmed,
+)
+from stadtmelder_shared.consumers import RetryPolicy
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.kafka import consumer
+from stadtmelder_shared.report_events import (
     ReportOverdue,
     ReportRouted,
     ReportStatusChanged,
     ReportSubmitted,
-    ReportSupported,
     ReportUnroutable,
-    SupporterConfirmed,
 )
-from stadtmelder_shared.kafka import consumer
 
 log = logging.getLogger(__name__)
 # Each message waits on a mail server and several database round trips; consumers of their own

@@ -35,22 +35,20 @@ from stadtmelder_notify.delivery.senders import PushSender, Senders, WebhookSend
 from stadtmelder_notify.delivery.service import DeadLetters, Delivery
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_shared import topics
+from stadtmelder_shared.citizen_events import CitizenNotified, ReportSupported, SupporterConfirmed
 from stadtmelder_shared.clock import utc_now
 from stadtmelder_shared.contacts import Contacts
-from stadtmelder_shared.events import (
-    CitizenNotified,
-    Event,
-    Reporter,
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import Reporter
+from stadtmelder_shared.kafka import EventPublisher
+from stadtmelder_shared.link_tokens import RecipientKeys
+from stadtmelder_shared.report_events import (
     ReportOverdue,
     ReportRouted,
     ReportStatusChanged,
     ReportSubmitted,
-    ReportSupported,
     ReportUnroutable,
-    SupporterConfirmed,
 )
-from stadtmelder_shared.kafka import EventPublisher
-from stadtmelder_shared.link_tokens import RecipientKeys
 
 
 class NotifyService:

@@ -2,7 +2,7 @@
 
 from stadtmelder_notify.links import Outcome
 from stadtmelder_notify.words import N_, Words
-from stadtmelder_shared.events import ReportStatusChanged
+from stadtmelder_shared.report_events import ReportStatusChanged
 
 # (subject, what happened) per public status; {report_id}, {department}, {duplicate_of}.
 # What happened follows the greeting ("Guten Tag,"), so it starts lower case like a sentence

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_notify.fresh import Fresh
-from stadtmelder_shared.events import AppWebhook, Language, PushSubscription, Reporter
+from stadtmelder_shared.event_values import AppWebhook, Language, PushSubscription, Reporter
 from stadtmelder_shared.keyed_locks import KeyedLocks
 from stadtmelder_shared.link_tokens import RecipientKeys
 

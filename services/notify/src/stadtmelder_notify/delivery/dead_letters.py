@@ -4,7 +4,7 @@ from faststream.kafka import KafkaBroker
 
 from stadtmelder_shared import topics
 from stadtmelder_shared.cloudevents import headers_for
-from stadtmelder_shared.events import Event
+from stadtmelder_shared.event_envelope import Event
 
 REASON_LIMIT = 500
 

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from stadtmelder_shared.backoff import Backoff
-from stadtmelder_shared.events import CitizenNotified, Event
+from stadtmelder_shared.citizen_events import CitizenNotified
+from stadtmelder_shared.event_envelope import Event
 
 # The `type` of the JSON messages to apps and browsers, also sent in the webhook's headers.
 MESSAGE_TYPE = "org.stadtmelder.notification"

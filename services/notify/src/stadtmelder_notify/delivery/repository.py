@@ -24,7 +24,8 @@ from pymongo.errors import DuplicateKeyError
 from stadtmelder_notify.delivery.domain import Mail, PendingMail, PushMessage, WebhookCall
 from stadtmelder_notify.delivery.send_times import MongoSendTimes
 from stadtmelder_notify.delivery.sent_journal import SentJournal
-from stadtmelder_shared.events import EVENT_TYPES, CitizenNotified
+from stadtmelder_shared.citizen_events import CitizenNotified
+from stadtmelder_shared.event_types import EVENT_TYPES
 from stadtmelder_shared.keyed_locks import KeyedLocks
 
 Document = dict[str, Any]

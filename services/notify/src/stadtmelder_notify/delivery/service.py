@@ -33,8 +33,9 @@ from stadtmelder_notify.delivery.domain import (
 from stadtmelder_notify.delivery.repository import Claim, DeliveryLog
 from stadtmelder_notify.delivery.senders import Sender
 from stadtmelder_shared import topics
+from stadtmelder_shared.citizen_events import CitizenNotified
 from stadtmelder_shared.clock import utc_now
-from stadtmelder_shared.events import CitizenNotified, Event, derived_event_id
+from stadtmelder_shared.event_envelope import Event, derived_event_id
 from stadtmelder_shared.kafka import EventPublisher
 from stadtmelder_shared.keyed_locks import KeyedLocks
 

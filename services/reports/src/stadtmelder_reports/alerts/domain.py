@@ -11,15 +11,14 @@ from stadtmelder_reports.core.domain import token_hash
 from stadtmelder_reports.errors import FieldProblem, ReportsError
 from stadtmelder_shared import topics
 from stadtmelder_shared.alert_areas import AlertArea, AlertSubscription, Frequency
-from stadtmelder_shared.data_keys import alert_key_id
-from stadtmelder_shared.events import (
+from stadtmelder_shared.alert_events import (
     AreaAlertCancelled,
     AreaAlertConfirmed,
     AreaAlertRequested,
-    Event,
-    Language,
-    Location,
 )
+from stadtmelder_shared.data_keys import alert_key_id
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import Language, Location
 from stadtmelder_shared.sealing import seal
 
 DEFAULT_RADIUS_M = 500.0

@@ -21,7 +21,7 @@ from stadtmelder_reports.core.domain import token_hash
 from stadtmelder_shared.alert_areas import CONFIRM_WITHIN, AlertStatus
 from stadtmelder_shared.clock import utc_now
 from stadtmelder_shared.data_keys import DataKeys, alert_key_id
-from stadtmelder_shared.events import Event
+from stadtmelder_shared.event_envelope import Event
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from stadtmelder_shared.alert_areas import (
 )
 from stadtmelder_shared.areas import DEFAULT_AREAS_FILE
 from stadtmelder_shared.conditional_writes import ConditionalWrites
-from stadtmelder_shared.events import Event
+from stadtmelder_shared.event_envelope import Event
 from stadtmelder_shared.keyed_locks import KeyedLocks
 
 Document = dict[str, Any]

@@ -6,7 +6,9 @@ from datetime import datetime
 
 from stadtmelder_reports.core.domain import Comment, Feedback, FeedbackOutcome, Report, StatusChange
 from stadtmelder_reports.errors import ReportsError
-from stadtmelder_shared.events import Actor, FeedbackReceived, derived_event_id
+from stadtmelder_shared.citizen_events import FeedbackReceived
+from stadtmelder_shared.event_envelope import derived_event_id
+from stadtmelder_shared.event_values import Actor
 from stadtmelder_shared.link_tokens import LinkHolder, LinkPurpose, link_holder
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from stadtmelder_reports.errors import FieldProblem, InvalidReport, ReportStopped
-from stadtmelder_shared.events import Answer, CategoryRef, LabelledAnswer, LabelledAnswers
+from stadtmelder_shared.event_values import Answer, CategoryRef, LabelledAnswer, LabelledAnswers
 
 Datatype = Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"]
 LIST_DATATYPES = ("singlevaluelist", "multivaluelist")

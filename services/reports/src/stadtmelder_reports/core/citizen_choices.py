@@ -14,13 +14,12 @@ from stadtmelder_reports.core.repository import ReportRepository
 from stadtmelder_reports.core.service import WRITE_ATTEMPTS, utc_now
 from stadtmelder_reports.errors import ReportChangedMeanwhile
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import (
-    Event,
-    Language,
+from stadtmelder_shared.citizen_events import (
     NotificationPreferencesChanged,
-    PushSubscription,
     PushSubscriptionChanged,
 )
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import Language, PushSubscription
 
 # The event a use case announces, built and queued by `CitizenChoices._announce`.
 AnnouncedT = TypeVar("AnnouncedT", bound=Event)

@@ -17,18 +17,18 @@ from stadtmelder_reports.core.domain import (
     Report,
     StatusChange,
 )
-from stadtmelder_shared.events import (
-    EVENT_TYPES,
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_types import EVENT_TYPES
+from stadtmelder_shared.event_values import (
     Actor,
     CategoryRef,
     DepartmentRef,
-    Event,
     Location,
     PlaygroundRef,
     Reporter,
-    ReportModerated,
     WorksRef,
 )
+from stadtmelder_shared.report_events import ReportModerated
 from stadtmelder_shared.tracing import current_traceparent
 
 Document = dict[str, Any]

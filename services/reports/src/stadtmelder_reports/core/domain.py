@@ -8,22 +8,21 @@ from datetime import datetime
 from typing import Any, Literal
 
 from stadtmelder_reports.photos.cleaning import CleanPhoto
-from stadtmelder_shared.events import (
+from stadtmelder_shared.citizen_events import ReportSupported
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import (
     Actor,
     Answer,
     CategoryRef,
     DepartmentRef,
-    Event,
     Language,
     Location,
     PlaygroundRef,
     Reporter,
-    ReportModerated,
-    ReportRouted,
-    ReportSupported,
     WorksRef,
 )
 from stadtmelder_shared.geo import distance_m
+from stadtmelder_shared.report_events import ReportModerated, ReportRouted
 from stadtmelder_shared.sealing import Sealed
 
 DESCRIPTION_MAX_LENGTH = 4000

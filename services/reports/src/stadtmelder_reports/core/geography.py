@@ -8,7 +8,7 @@ from shapely import Point, prepare, union_all
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.geo import degree_box
 
 

@@ -13,16 +13,13 @@ from stadtmelder_reports.errors import ReportChangedMeanwhile, ReportNotFound, R
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.staff.updates import DepartmentUpdate, department_of
 from stadtmelder_shared import topics
+from stadtmelder_shared.citizen_events import CitizenNotified
 from stadtmelder_shared.consumers import RetryPolicy
 from stadtmelder_shared.dead_letters import Origin, Rejected
-from stadtmelder_shared.events import (
-    CitizenNotified,
-    Event,
-    ReportRouted,
-    ReportUnroutable,
-    WorkItemSendFailed,
-)
+from stadtmelder_shared.event_envelope import Event
 from stadtmelder_shared.kafka import consumer, pattern_consumer
+from stadtmelder_shared.report_events import ReportRouted, ReportUnroutable
+from stadtmelder_shared.work_item_events import WorkItemSendFailed
 
 log = logging.getLogger(__name__)
 # Others kept writing the report meanwhile: worth another try, so no acknowledgement.

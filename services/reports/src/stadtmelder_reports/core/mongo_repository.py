@@ -29,7 +29,8 @@ from stadtmelder_reports.core.server_limits import ServerLimits, event_ids
 from stadtmelder_reports.errors import PhotoNotFound, ReportNotFound, TrackingTokenUnknown
 from stadtmelder_reports.photos.cleaning import CleanPhoto
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import Event, Location, Reporter, WorksRef
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import Location, Reporter, WorksRef
 
 # The orders of the public list and of a department's queue; each has its index.
 Order = list[tuple[str, int]]

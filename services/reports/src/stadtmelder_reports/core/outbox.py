@@ -13,7 +13,7 @@ from typing import Generic, Protocol, TypeVar
 from stadtmelder_reports.core.domain import Report
 from stadtmelder_reports.core.repository import ReportRepository
 from stadtmelder_reports.errors import ReportNotFound
-from stadtmelder_shared.events import Event
+from stadtmelder_shared.event_envelope import Event
 from stadtmelder_shared.kafka import EventPublisher
 from stadtmelder_shared.tracing import continued
 

@@ -12,7 +12,8 @@ from stadtmelder_reports.core.documents import Document
 from stadtmelder_reports.core.domain import Notice, Report, StatusChange, WorkStep
 from stadtmelder_reports.core.report_queries import QueueQuery, ReportQuery
 from stadtmelder_reports.photos.cleaning import CleanPhoto
-from stadtmelder_shared.events import Event, Location, Reporter, WorksRef
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import Location, Reporter, WorksRef
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from stadtmelder_reports.core.domain import OPEN_STATUSES, Report
 from stadtmelder_reports.core.outbox_index import MongoOutboxIndex, Waiting
 from stadtmelder_reports.core.tracking_index import MongoTrackingIndex
 from stadtmelder_shared.conditional_writes import ConditionalWrites
-from stadtmelder_shared.events import Event, Location
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.keyed_locks import KeyedLocks
 from stadtmelder_shared.nearby import Grid, MongoNearbyIndex, Place
 

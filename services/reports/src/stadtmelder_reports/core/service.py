@@ -17,23 +17,21 @@ from stadtmelder_reports.core.repository import ReportRepository, StoredPhoto
 from stadtmelder_reports.core.submission import submit
 from stadtmelder_reports.errors import PhotoNotFound, ReportClosed, ReportNotFound
 from stadtmelder_reports.photos.cleaning import CleanPhoto
+from stadtmelder_shared.citizen_events import CitizenNotified
 from stadtmelder_shared.contacts import Contacts
 from stadtmelder_shared.data_keys import DataKeys, reporter_key_id, supporter_key_id
 from stadtmelder_shared.departments import Directory
-from stadtmelder_shared.events import (
+from stadtmelder_shared.event_values import (
     AppWebhook,
     CategoryRef,
-    CitizenNotified,
     DepartmentRef,
     Location,
     PlaygroundRef,
     Reporter,
-    ReportRouted,
-    ReportSubmitted,
-    ReportUnroutable,
 )
 from stadtmelder_shared.link_tokens import DEVELOPMENT_RECIPIENT_KEYS, RecipientKeys
 from stadtmelder_shared.nearby import AreaTooWide
+from stadtmelder_shared.report_events import ReportRouted, ReportSubmitted, ReportUnroutable
 
 DEFAULT_DUPLICATE_RADIUS_M = 50.0
 NEARBY_CANDIDATES = 200

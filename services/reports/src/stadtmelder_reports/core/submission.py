@@ -22,7 +22,8 @@ from stadtmelder_reports.photos.cleaning import CleanPhoto
 from stadtmelder_shared import topics
 from stadtmelder_shared.contacts import seal_person
 from stadtmelder_shared.data_keys import reporter_key_id
-from stadtmelder_shared.events import Answer, Language, Location, Reporter, ReportSubmitted
+from stadtmelder_shared.event_values import Answer, Language, Location, Reporter
+from stadtmelder_shared.report_events import ReportSubmitted
 from stadtmelder_shared.sealing import seal
 
 

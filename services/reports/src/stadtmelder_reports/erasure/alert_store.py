@@ -8,8 +8,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from stadtmelder_reports.core.documents import outbox_entry
 from stadtmelder_reports.erasure.domain import Erasure
 from stadtmelder_shared import topics
+from stadtmelder_shared.alert_events import AreaAlertRequested
 from stadtmelder_shared.conditional_writes import ConditionalWrites
-from stadtmelder_shared.events import AreaAlertRequested
 from stadtmelder_shared.keyed_locks import KeyedLocks
 
 Document = dict[str, Any]

@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from stadtmelder_reports.core.domain import Report
-from stadtmelder_shared.events import ContactDataErased, derived_event_id
+from stadtmelder_shared.citizen_events import ContactDataErased
+from stadtmelder_shared.event_envelope import derived_event_id
 from stadtmelder_shared.link_tokens import RecipientKeys
 
 

@@ -13,7 +13,7 @@ from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.errors import FieldProblem, InvalidReport
 from stadtmelder_reports.http.request_limits import MAX_TEXT_PART_BYTES
 from stadtmelder_reports.http.schemas import ReportIn
-from stadtmelder_shared.events import Language, Location, Reporter
+from stadtmelder_shared.event_values import Language, Location, Reporter
 
 
 class ReportForm(ReportIn):

@@ -51,7 +51,7 @@ from stadtmelder_reports.http.schemas import (
 )
 from stadtmelder_reports.photos.uploads import PhotoCleaning, clean_photos
 from stadtmelder_reports.support.api import Support
-from stadtmelder_shared.events import Location, Reporter
+from stadtmelder_shared.event_values import Location, Reporter
 
 GEOJSON = "application/geo+json"
 PHOTO = "/reports/{report_id:str}/photos/{number:int}"

@@ -17,7 +17,7 @@ from stadtmelder_reports.core.domain import (
     Report,
     StatusChange,
 )
-from stadtmelder_shared.events import Answer, DepartmentRef, WorksRef
+from stadtmelder_shared.event_values import Answer, DepartmentRef, WorksRef
 
 LanguageCode = Literal["de", "en", "tr"]
 

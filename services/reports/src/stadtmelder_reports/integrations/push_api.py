@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from stadtmelder_reports.http.declared_responses import BY_KEY, declared
 from stadtmelder_reports.http.requests import Choices
 from stadtmelder_reports.integrations.push import PushSettings, subscription_problems
-from stadtmelder_shared.events import PushSubscription
+from stadtmelder_shared.event_values import PushSubscription
 
 MAX_ENDPOINT_LENGTH = 2048
 SUBSCRIPTION_REFUSED = (

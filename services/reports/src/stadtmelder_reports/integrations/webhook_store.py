@@ -6,7 +6,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_reports.errors import NotAllowed
-from stadtmelder_shared.events import AppWebhook
+from stadtmelder_shared.event_values import AppWebhook
 
 Document = dict[str, Any]
 

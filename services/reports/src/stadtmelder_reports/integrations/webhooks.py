@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from stadtmelder_reports.errors import NotAllowed
 from stadtmelder_reports.integrations.api_keys import ApiClient, ApiKeyStore
 from stadtmelder_reports.integrations.webhook_store import AppWebhookStore
-from stadtmelder_shared.events import AppWebhook
+from stadtmelder_shared.event_values import AppWebhook
 from stadtmelder_shared.webhook_signatures import app_webhook_secret
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})

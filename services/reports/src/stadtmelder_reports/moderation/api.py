@@ -16,7 +16,7 @@ from stadtmelder_reports.moderation.domain import REASON_MAX_LENGTH
 from stadtmelder_reports.moderation.service import ModerationService
 from stadtmelder_reports.staff.api import StaffOnly, StaffRequest
 from stadtmelder_reports.staff.schemas import ActorOut
-from stadtmelder_shared.events import ModerationAction
+from stadtmelder_shared.event_values import ModerationAction
 
 Moderating = NamedDependency[ModerationService]
 # The request's verb and the step it leaves in the report's history.

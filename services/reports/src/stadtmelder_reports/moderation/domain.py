@@ -8,7 +8,8 @@ from stadtmelder_reports.core.domain import DESCRIPTION_MAX_LENGTH, Report, Work
 from stadtmelder_reports.errors import InvalidWorkRequest
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import ModerationAction, ReportModerated
+from stadtmelder_shared.event_values import ModerationAction
+from stadtmelder_shared.report_events import ReportModerated
 
 REASON_MAX_LENGTH = 1000
 

@@ -13,7 +13,8 @@ from stadtmelder_reports.errors import NotAllowed, ReportChangedMeanwhile
 from stadtmelder_reports.moderation.domain import may_moderate, moderation_step, requested
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.staff.repository import AuditEntry, AuditLog
-from stadtmelder_shared.events import ModerationAction, ReportModerated
+from stadtmelder_shared.event_values import ModerationAction
+from stadtmelder_shared.report_events import ReportModerated
 
 # Writes go through only on the revision read; this often someone else may come first.
 WRITE_ATTEMPTS = 5

@@ -34,7 +34,7 @@ from stadtmelder_reports.open311.queries import MAX_UPDATES, changed_between, fi
 from stadtmelder_reports.open311.responses import format_of, open311_response
 from stadtmelder_reports.open311.texts import service_notice
 from stadtmelder_reports.photos.uploads import PhotoCleaning, clean_photos
-from stadtmelder_shared.events import Language
+from stadtmelder_shared.event_values import Language
 
 Links = NamedDependency[ApiSettings]
 # A Protocol cannot be checked at run time; the app provides the store.

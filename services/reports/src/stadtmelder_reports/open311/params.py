@@ -16,7 +16,7 @@ from stadtmelder_reports.core.report_queries import in_supported_range
 from stadtmelder_reports.http.report_forms import FlatReport, submission_from
 from stadtmelder_reports.open311.errors import Open311Error, bad_request, not_found
 from stadtmelder_reports.open311.responses import FORMATS, Format
-from stadtmelder_shared.events import Language
+from stadtmelder_shared.event_values import Language
 
 LANGUAGES: tuple[Language, ...] = ("de", "en", "tr")
 MAX_WINDOW = timedelta(days=90)

@@ -9,7 +9,7 @@ from io import BytesIO
 from PIL import Image, ImageCms, UnidentifiedImageError
 from PIL.ExifTags import GPS, IFD, Base
 
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 # Phones save 12 MP (4032 × 3024) by default and recent iPhones 24 MP (5712 × 4284); 48-50 MP

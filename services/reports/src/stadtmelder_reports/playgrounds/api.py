@@ -27,7 +27,7 @@ from stadtmelder_reports.playgrounds.service import (
     PlaygroundService,
     PlaygroundView,
 )
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 
 Playgrounds = NamedDependency[PlaygroundService]
 

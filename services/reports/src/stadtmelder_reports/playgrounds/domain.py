@@ -12,7 +12,7 @@ from shapely import STRtree, box
 from shapely.geometry.base import BaseGeometry
 
 from stadtmelder_reports.core.domain import Report
-from stadtmelder_shared.events import CategoryRef, Location, PlaygroundRef
+from stadtmelder_shared.event_values import CategoryRef, Location, PlaygroundRef
 from stadtmelder_shared.geo import EARTH_RADIUS_M, degree_box
 
 # A report this close to a playground's outline (or to its point) belongs to it.

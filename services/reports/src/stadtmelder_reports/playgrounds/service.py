@@ -28,7 +28,7 @@ from stadtmelder_reports.playgrounds.domain import (
 from stadtmelder_reports.playgrounds.files import read_playground_file
 from stadtmelder_reports.playgrounds.store import ImportOutcome, PlaygroundStore
 from stadtmelder_reports.staff.auth import StaffMember
-from stadtmelder_shared.events import CategoryRef, Location, PlaygroundRef
+from stadtmelder_shared.event_values import CategoryRef, Location, PlaygroundRef
 
 # Reports of a playground on its page: enough for any real playground, bounded for a request.
 REPORTS_SHOWN = 500

@@ -9,7 +9,8 @@ from stadtmelder_reports.core.domain import Notice, Report
 from stadtmelder_reports.retention.domain import Periods
 from stadtmelder_reports.staff.repository import AuditEntry
 from stadtmelder_shared.departments import Directory
-from stadtmelder_shared.events import Reporter, derived_event_id
+from stadtmelder_shared.event_envelope import derived_event_id
+from stadtmelder_shared.event_values import Reporter
 
 # Channels that reach only the reporter: the app that filed the report and the browsers
 # subscribed with the private tracking link. Mail also goes to supporters (see `to_reporter`).

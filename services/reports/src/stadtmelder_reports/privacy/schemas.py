@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from stadtmelder_reports.privacy.domain import DataHeld
 from stadtmelder_reports.staff.schemas import StaffReportOut, staff_view
-from stadtmelder_shared.events import ReportModerated
+from stadtmelder_shared.report_events import ReportModerated
 
 Shape = TypeVar("Shape", bound=BaseModel)
 

@@ -19,7 +19,7 @@ from stadtmelder_reports.sensor_reports.domain import (
 from stadtmelder_reports.sensor_reports.store import FindingStore
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.web.texts import Words
-from stadtmelder_shared.events import derived_event_id
+from stadtmelder_shared.event_envelope import derived_event_id
 from stadtmelder_shared.road_damage import RoadDamageCleared, RoadDamageDetected, RoadEvidence
 
 Outcome = Literal["reported", "attached", "updated", "closed", "ignored"]

@@ -21,7 +21,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from stadtmelder_reports.errors import NotAllowed, NotAuthenticated, SignInUnavailable
 from stadtmelder_shared.departments import Directory
-from stadtmelder_shared.events import Actor
+from stadtmelder_shared.event_values import Actor
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_reports.staff.auth import ROLES, StaffMember
-from stadtmelder_shared.events import Actor
+from stadtmelder_shared.event_values import Actor
 
 Document = dict[str, Any]
 AuditAction = Literal["transition", "comment", "assignment", "contact_read", "moderation"]

@@ -15,7 +15,7 @@ from stadtmelder_reports.http.schemas import DepartmentOut, ReportOut, departmen
 from stadtmelder_reports.staff.auth import Role, StaffMember
 from stadtmelder_reports.staff.repository import AuditEntry
 from stadtmelder_reports.staff.workflow import REASON_MAX_LENGTH, TransitionRequest
-from stadtmelder_shared.events import Reporter
+from stadtmelder_shared.event_values import Reporter
 
 COMMENT_MAX_LENGTH = 4000
 # The same as workflow.TARGET_STATUSES, spelled out for the OpenAPI document (a unit test

@@ -32,13 +32,9 @@ from stadtmelder_reports.staff.steps import (
 )
 from stadtmelder_reports.staff.workflow import TransitionRequest
 from stadtmelder_shared.departments import Department, Directory
-from stadtmelder_shared.events import (
-    Actor,
-    DepartmentRef,
-    Reporter,
-    WorkItemSendFailed,
-    derived_event_id,
-)
+from stadtmelder_shared.event_envelope import derived_event_id
+from stadtmelder_shared.event_values import Actor, DepartmentRef, Reporter
+from stadtmelder_shared.work_item_events import WorkItemSendFailed
 
 # Work still to do; a queue shows these unless asked for others.
 QUEUE_STATUSES = tuple(sorted(OPEN_STATUSES - {"submitted"}))

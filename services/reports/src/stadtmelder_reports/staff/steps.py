@@ -10,7 +10,8 @@ from stadtmelder_reports.core.domain import Comment, Report, StatusChange, Visib
 from stadtmelder_reports.errors import InvalidTransition
 from stadtmelder_reports.staff.workflow import TransitionRequest, allowed_next, next_status
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import Actor, DepartmentRef, ReportCommented, ReportStatusChanged
+from stadtmelder_shared.event_values import Actor, DepartmentRef
+from stadtmelder_shared.report_events import ReportCommented, ReportStatusChanged
 
 
 def transition_step(

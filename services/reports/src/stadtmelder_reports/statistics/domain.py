@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from typing import Generic, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
-from stadtmelder_shared import events
-from stadtmelder_shared.events import DepartmentRef
+from stadtmelder_shared import report_events
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import DepartmentRef
 
 V = TypeVar("V")
 # Months are the city's: a report sent at 00:30 on 1 March in Duisburg counts in March.
@@ -82,23 +83,23 @@ def _latest(at: datetime, known: datetime | None) -> datetime:
     return at if known is None or at > known else known
 
 
-def after(facts: ReportFacts, event: events.Event) -> ReportFacts:
+def after(facts: ReportFacts, event: Event) -> ReportFacts:
     """The facts once `event` is known too."""
     at = stored_time(event.occurred_at)
     match event:
-        case events.ReportSubmitted():
+        case report_events.ReportSubmitted():
             # Staff may change the category later; the one it was sent with is the oldest.
             category = _stamped(event.category.code, EARLIEST, facts.category)
             return replace(facts, submitted_at=at, category=category)
-        case events.ReportRouted() | events.ReportUnroutable():
+        case report_events.ReportRouted() | report_events.ReportUnroutable():
             department = _stamped(event.department, at, facts.department)
-            area = event.area if isinstance(event, events.ReportRouted) else None
+            area = event.area if isinstance(event, report_events.ReportRouted) else None
             # The newest routing that found the place's district decides it.
             district = _stamped(area, at, facts.district) if area else facts.district
             return replace(facts, district=district, department=department)
-        case events.ReportStatusChanged():
+        case report_events.ReportStatusChanged():
             return _status_changed(facts, event)
-        case events.ReportModerated() if event.action in ("hidden", "shown"):
+        case report_events.ReportModerated() if event.action in ("hidden", "shown"):
             return replace(facts, hidden=_stamped(event.action == "hidden", at, facts.hidden))
     return facts
 
@@ -108,7 +109,7 @@ def stored_time(at: datetime) -> datetime:
     return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
-def _status_changed(facts: ReportFacts, event: events.ReportStatusChanged) -> ReportFacts:
+def _status_changed(facts: ReportFacts, event: report_events.ReportStatusChanged) -> ReportFacts:
     at = stored_time(event.occurred_at)
     facts = replace(
         facts,

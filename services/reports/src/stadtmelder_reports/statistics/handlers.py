@@ -8,7 +8,7 @@ from faststream.kafka import KafkaBroker
 
 from stadtmelder_reports.core.handlers import Applying, consumer_of
 from stadtmelder_reports.statistics.service import FactsChangedMeanwhile, StatisticsService
-from stadtmelder_shared import events, topics
+from stadtmelder_shared import report_events, topics
 from stadtmelder_shared.consumers import RetryPolicy
 from stadtmelder_shared.kafka import consumer
 
@@ -18,9 +18,9 @@ RETRIES = RetryPolicy(retried=(FactsChangedMeanwhile,))
 def register_consumers(broker: KafkaBroker, statistics: StatisticsService, group: str) -> None:
     # Every event may be one the statistics saw before, and none is about a report they lack.
     how = (statistics.record, ("counted", "seen before"), "never raised", logging.DEBUG)
-    submitted, routed = events.ReportSubmitted, events.ReportRouted
-    unroutable, moderated = events.ReportUnroutable, events.ReportModerated
-    status_changed = events.ReportStatusChanged
+    submitted, routed = report_events.ReportSubmitted, report_events.ReportRouted
+    unroutable, moderated = report_events.ReportUnroutable, report_events.ReportModerated
+    status_changed = report_events.ReportStatusChanged
     counting: list[Applying[Any]] = [
         Applying(topics.REPORTS_SUBMITTED, submitted, "count_submitted", *how),
         Applying(topics.REPORTS_ROUTED, routed, "count_routed", *how),

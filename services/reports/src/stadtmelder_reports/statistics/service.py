@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from stadtmelder_reports.statistics.domain import ReportFacts, after
 from stadtmelder_reports.statistics.figures import Aggregates, Breakdown, Selection
 from stadtmelder_reports.statistics.store import FactsStore
-from stadtmelder_shared.events import Event
+from stadtmelder_shared.event_envelope import Event
 from stadtmelder_shared.keyed_locks import KeyedLocks
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,8 @@ from typing import Literal
 
 from stadtmelder_reports.core.domain import Report
 from stadtmelder_reports.errors import ReportsError
-from stadtmelder_shared.events import Reporter, ReportSupported, SupporterConfirmed
+from stadtmelder_shared.citizen_events import ReportSupported, SupporterConfirmed
+from stadtmelder_shared.event_values import Reporter
 from stadtmelder_shared.sealing import Sealed
 from stadtmelder_shared.supporters import ASK_AGAIN_AFTER, CONFIRM_SUPPORT_WITHIN
 

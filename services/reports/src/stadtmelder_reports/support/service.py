@@ -13,7 +13,7 @@ from stadtmelder_reports.support import domain as opt_in
 from stadtmelder_reports.support.store import SupporterStore
 from stadtmelder_shared.contacts import Contacts
 from stadtmelder_shared.data_keys import supporter_key_id
-from stadtmelder_shared.events import Reporter
+from stadtmelder_shared.event_values import Reporter
 from stadtmelder_shared.link_tokens import LinkHolder
 from stadtmelder_shared.supporters import CONFIRM_SUPPORT_WITHIN
 

@@ -11,7 +11,8 @@ from stadtmelder_reports.core.documents import outbox_entry
 from stadtmelder_reports.core.server_limits import ServerLimits
 from stadtmelder_reports.support.domain import Supporter
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import Event, Reporter
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import Reporter
 from stadtmelder_shared.link_tokens import RecipientKeys
 
 Document = dict[str, Any]

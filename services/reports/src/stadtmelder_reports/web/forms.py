@@ -14,7 +14,7 @@ from stadtmelder_reports.core.submission import submit
 from stadtmelder_reports.errors import FieldProblem, InvalidReport
 from stadtmelder_reports.http.schemas import LanguageCode
 from stadtmelder_reports.web.texts import Words
-from stadtmelder_shared.events import Location, Reporter
+from stadtmelder_shared.event_values import Location, Reporter
 from stadtmelder_shared.sealing import new_data_key
 
 ANSWER_PREFIX = "answer."

@@ -7,7 +7,7 @@ from typing import Protocol, runtime_checkable
 import httpx
 
 from stadtmelder_reports.core.geography import Boundary
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 
 log = logging.getLogger(__name__)
 

@@ -37,7 +37,7 @@ from stadtmelder_reports.web.rendering import choose_language, page, see_other
 from stadtmelder_reports.web.report_pages import on_not_found
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_reports.web.views import map_points, readable_answers
-from stadtmelder_shared.events import Reporter
+from stadtmelder_shared.event_values import Reporter
 
 CLOSED_STATUSES = ("resolved", "rejected", "duplicate")
 PAGE_SIZE = 50

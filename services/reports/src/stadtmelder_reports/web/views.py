@@ -8,7 +8,7 @@ from stadtmelder_reports.core.categories import answer_lines
 from stadtmelder_reports.core.domain import OPEN_STATUSES
 from stadtmelder_reports.http.schemas import ReportOut
 from stadtmelder_reports.web.texts import Words
-from stadtmelder_shared.events import Answer
+from stadtmelder_shared.event_values import Answer
 
 
 def map_points(views: list[ReportOut], t: Words, link: bool = True) -> list[dict[str, Any]]:

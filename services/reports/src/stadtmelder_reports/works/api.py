@@ -18,7 +18,7 @@ from stadtmelder_reports.web.texts import Words
 from stadtmelder_reports.works.domain import Works
 from stadtmelder_reports.works.service import Shown, WorksRegister
 from stadtmelder_reports.works.texts import city_today, works_sentence
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.works import Phase
 
 

@@ -15,7 +15,7 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-from stadtmelder_shared.events import WorksRef
+from stadtmelder_shared.event_values import WorksRef
 from stadtmelder_shared.works import Phase, WorksChanged, phase_on, works_key
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

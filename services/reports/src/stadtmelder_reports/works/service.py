@@ -11,7 +11,7 @@ from shapely import box
 from stadtmelder_reports.works.domain import Works
 from stadtmelder_reports.works.store import StoredWorks, WorksStore
 from stadtmelder_shared.clock import utc_now
-from stadtmelder_shared.events import Location
+from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.works import WorksIndex
 
 BBox = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat

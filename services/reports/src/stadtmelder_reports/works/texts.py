@@ -5,7 +5,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from stadtmelder_reports.web.texts import Words
-from stadtmelder_shared.events import WorksRef
+from stadtmelder_shared.event_values import WorksRef
 
 CITY_TIME = ZoneInfo("Europe/Berlin")
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

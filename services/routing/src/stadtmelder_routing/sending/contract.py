@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import WorkItemQueued
+from stadtmelder_shared.work_item_events import WorkItemQueued
 
 SCHEMA_VERSION = 1
 

@@ -37,8 +37,9 @@ from stadtmelder_routing.sending.send_log import (
 from stadtmelder_shared import topics
 from stadtmelder_shared.clock import utc_now
 from stadtmelder_shared.departments import Department, SendKind, SendMethod
-from stadtmelder_shared.events import WorkItemQueued, WorkItemSendFailed, derived_event_id
+from stadtmelder_shared.event_envelope import derived_event_id
 from stadtmelder_shared.kafka import EventPublisher
+from stadtmelder_shared.work_item_events import WorkItemQueued, WorkItemSendFailed
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@
 from stadtmelder_routing.sending.methods import SendError
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import SendMethod
-from stadtmelder_shared.events import WorkItemQueued
 from stadtmelder_shared.kafka import EventPublisher
+from stadtmelder_shared.work_item_events import WorkItemQueued
 
 
 class KafkaTopicSender:

@@ -9,8 +9,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import aiosmtplib
 
 from stadtmelder_routing.sending.methods import PermanentSendError, SendError, required
+from stadtmelder_shared.citizen_events import ContactDataErased
 from stadtmelder_shared.departments import SendMethod
-from stadtmelder_shared.events import Answer, ContactDataErased, Event, WorkItemQueued
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import Answer
+from stadtmelder_shared.work_item_events import WorkItemQueued
 
 DEFAULT_STAFF_URL = "http://127.0.0.1:8000/staff/reports/{report_id}"
 REOPENED_BY = {

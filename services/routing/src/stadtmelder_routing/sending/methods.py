@@ -9,7 +9,7 @@ from typing import Protocol
 import httpx
 
 from stadtmelder_shared.departments import SendMethod
-from stadtmelder_shared.events import WorkItemQueued
+from stadtmelder_shared.work_item_events import WorkItemQueued
 
 # HTTP answers that say "not now" rather than "never": retried like server errors.
 RETRYABLE_CLIENT_STATUSES = frozenset({408, 425, 429})

@@ -4,7 +4,7 @@ import httpx
 
 from stadtmelder_routing.sending.methods import HttpSender, PermanentSendError, required
 from stadtmelder_shared.departments import SendMethod
-from stadtmelder_shared.events import WorkItemQueued
+from stadtmelder_shared.work_item_events import WorkItemQueued
 
 DESCRIPTION_LIMIT = 4000  # GeoReport v2 limits the description to 4,000 characters
 

@@ -15,7 +15,7 @@ from pymongo.errors import DuplicateKeyError
 
 from stadtmelder_routing.sending.methods import method_key
 from stadtmelder_shared.departments import SendKind, SendMethod
-from stadtmelder_shared.events import WorkItemQueued
+from stadtmelder_shared.work_item_events import WorkItemQueued
 
 Document = dict[str, Any]
 SendStatus = Literal["pending", "delivered", "failed"]

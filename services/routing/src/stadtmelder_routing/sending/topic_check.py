@@ -13,7 +13,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from stadtmelder_shared import topics
-from stadtmelder_shared.events import WorkItemQueued
+from stadtmelder_shared.work_item_events import WorkItemQueued
 
 # Record times are the producing replica's clock, which may be off from ours. Too early a start
 # costs only reading a little more; too late a one would send the item again.

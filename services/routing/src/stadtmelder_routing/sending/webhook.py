@@ -7,7 +7,7 @@ the event id header, because a work item may arrive more than once.
 
 from stadtmelder_routing.sending.methods import HttpSender, required
 from stadtmelder_shared.departments import SendMethod
-from stadtmelder_shared.events import Event
+from stadtmelder_shared.event_envelope import Event
 from stadtmelder_shared.webhook_signatures import signed_headers
 from stadtmelder_shared.webhook_signatures import (
     verify_signature as verify_signature,  # receivers and tests check signatures with it
