@@ -1,52 +1,29 @@
 """Every event model by its CloudEvents type, for reading stored or parked events back."""
 
-from stadtmelder_shared.alert_events import (
-    AreaAlertCancelled,
-    AreaAlertConfirmed,
-    AreaAlertRequested,
-)
-from stadtmelder_shared.citizen_events import (
-    CitizenNotified,
-    ContactDataErased,
-    FeedbackReceived,
-    NotificationPreferencesChanged,
-    PushSubscriptionChanged,
-    ReportSupported,
-    SupporterConfirmed,
-)
+from stadtmelder_shared import alert_events, citizen_events, report_events, work_item_events
 from stadtmelder_shared.event_envelope import Event
-from stadtmelder_shared.report_events import (
-    ReportCommented,
-    ReportModerated,
-    ReportOverdue,
-    ReportRouted,
-    ReportStatusChanged,
-    ReportSubmitted,
-    ReportUnroutable,
-)
-from stadtmelder_shared.work_item_events import WorkItemQueued, WorkItemSendFailed
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
-        ReportSubmitted,
-        ReportRouted,
-        ReportUnroutable,
-        ReportStatusChanged,
-        ReportCommented,
-        ReportModerated,
-        ReportOverdue,
-        WorkItemQueued,
-        WorkItemSendFailed,
-        ReportSupported,
-        SupporterConfirmed,
-        FeedbackReceived,
-        NotificationPreferencesChanged,
-        PushSubscriptionChanged,
-        AreaAlertRequested,
-        AreaAlertConfirmed,
-        AreaAlertCancelled,
-        CitizenNotified,
-        ContactDataErased,
+        report_events.ReportSubmitted,
+        report_events.ReportRouted,
+        report_events.ReportUnroutable,
+        report_events.ReportStatusChanged,
+        report_events.ReportCommented,
+        report_events.ReportModerated,
+        report_events.ReportOverdue,
+        work_item_events.WorkItemQueued,
+        work_item_events.WorkItemSendFailed,
+        citizen_events.ReportSupported,
+        citizen_events.SupporterConfirmed,
+        citizen_events.FeedbackReceived,
+        citizen_events.NotificationPreferencesChanged,
+        citizen_events.PushSubscriptionChanged,
+        alert_events.AreaAlertRequested,
+        alert_events.AreaAlertConfirmed,
+        alert_events.AreaAlertCancelled,
+        citizen_events.CitizenNotified,
+        citizen_events.ContactDataErased,
     )
 }
