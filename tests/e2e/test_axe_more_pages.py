@@ -12,6 +12,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.browser import new_context, screenshots, serious_accessibility_violations
 from tests.conftest import LocalSystem
+from tests.e2e.test_pipeline import a_report, an_address
 from tests.e2e.test_playgrounds import example_register  # noqa: F401 (used as a fixture)
 from tests.e2e.test_web_pages import a_place_in_the_city_centre, staff_sign_in, staff_token
 from tests.e2e.test_works import a_place, import_works, works_file
@@ -28,17 +29,7 @@ async def checked(page: Page, name: str) -> list[dict[str, Any]]:
 async def a_report_with_contact(system: LocalSystem) -> dict[str, Any]:
     lat, lon = a_place_in_the_city_centre()
     async with httpx.AsyncClient(base_url=system.reports_url, timeout=30) as api:
-        created = await api.post(
-            "/api/v1/reports",
-            json={
-                "category": "playground_litter",
-                "description": "Scherben unter der Schaukel.",
-                "lat": lat,
-                "lon": lon,
-                "answers": {"found": ["broken_glass"]},
-                "email": f"axe-{uuid.uuid4().hex[:8]}@example.org",
-            },
-        )
+        created = await api.post("/api/v1/reports", json=a_report(an_address(), lat=lat, lon=lon))
     assert created.status_code == 201, created.text
     body: dict[str, Any] = created.json()
     return body
