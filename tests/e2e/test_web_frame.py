@@ -240,6 +240,7 @@ async def test_mail_link_pages_stand_in_the_frame_and_follow_the_language_just_c
         await in_the_frame(page)
         await shown(page, "mail-unsubscribe")
         await page.goto(link_in(acknowledged, r"\S+/api/v1/erasure/\S+"))
+        await expect(page.locator("html")).to_have_attribute("lang", "en")
         await in_the_frame(page)
         await shown(page, "mail-erasure")
 
