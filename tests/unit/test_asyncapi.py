@@ -1,8 +1,9 @@
 """docs/asyncapi.yaml is valid AsyncAPI 3.0 and says what the models and consumers do."""
 
-import importlib.util
+import importlib
 import json
 import re
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -21,12 +22,12 @@ SPEC = ROOT / "docs/asyncapi-schema/node_modules/@asyncapi/specs/schemas/3.0.0.j
 
 
 def generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("asyncapi_generator", ROOT / "docs/asyncapi.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """docs/asyncapi.py; its modules import each other by name, as `make asyncapi` runs it."""
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        return importlib.import_module("asyncapi")
+    finally:
+        sys.path.remove(str(ROOT / "docs"))
 
 
 GENERATOR = generator()
