@@ -2,15 +2,32 @@
 FerretDB: an import is idempotent by id and keeps staff's closure, ratings are summed by the
 database, and a comment is public only once approved."""
 
+import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from stadtmelder_reports.core.catalogue import load_jurisdiction
+from stadtmelder_reports.core.documents import to_document
+from stadtmelder_reports.core.domain import Report, Submission
+from stadtmelder_reports.core.mongo_repository import MongoReportRepository
+from stadtmelder_reports.core.report_queries import ReportQuery
+from stadtmelder_reports.core.submission import submit
 from stadtmelder_reports.playgrounds.domain import CommentState, Rating, RatingSummary
 from stadtmelder_reports.playgrounds.files import read_playground_file
-from stadtmelder_reports.playgrounds.service import import_playgrounds
+from stadtmelder_reports.playgrounds.service import (
+    REPORTS_SHOWN,
+    PlaygroundLocator,
+    PlaygroundService,
+    import_playgrounds,
+)
 from stadtmelder_reports.playgrounds.store import MongoPlaygroundStore, PlaygroundStore
+from stadtmelder_shared.event_values import Location, PlaygroundRef
+from stadtmelder_shared.sealing import new_data_key
+from tests.examples import valid_answers
+from tests.fakes import InMemoryReportRepository
 from tests.playground_fakes import InMemoryPlaygroundStore
 from tests.system import ROOT
 
@@ -76,3 +93,65 @@ async def test_ratings_are_summed_per_playground_and_comments_wait_for_approval(
     shown = await store.recent_comments("example-kantpark", 5)
     assert [(r.id, r.public_comment) for r in shown] == [("r0", "Schön")]
     assert await store.pending_comments(10) == []
+
+
+# --- the overview of all playgrounds over real reports --------------------------------------------
+
+DUISBURG = load_jurisdiction()
+# More open reports on one playground than the page shows of any one playground.
+BUSY = REPORTS_SHOWN + 20
+
+
+def a_playground_report(playground: str, at: datetime = NOW) -> Report:
+    answers = valid_answers(DUISBURG.category("playground_damage"))
+    where = Location(lat=51.43, lon=6.76)
+    submission = Submission("playground_damage", "Schaukel kaputt", where, answers=answers)
+    report_id = f"R{uuid.uuid4().hex[:9].upper()}"
+    report = submit(
+        submission,
+        DUISBURG,
+        (),
+        at,
+        report_id,
+        "t-" + report_id,
+        new_data_key(),
+    ).report
+    report.playground = PlaygroundRef(id=playground, name=playground)
+    return report
+
+
+@dataclass
+class SearchedReports:
+    """The public list of reports as the playground service reads it."""
+
+    repository: Any
+
+    async def list_reports(self, query: ReportQuery) -> list[Report]:
+        found: list[Report] = await self.repository.search(query)
+        return found
+
+
+async def test_a_small_playgrounds_defect_shows_beside_a_busy_one(
+    store: PlaygroundStore, database: Any
+) -> None:
+    busy = [a_playground_report("example-biegerpark") for _ in range(BUSY)]
+    # Older than all the busy playground's reports: newest first, a city-wide cap would drop it.
+    small = a_playground_report("example-dellplatz", NOW - timedelta(days=1))
+    if database is None:
+        repository: Any = InMemoryReportRepository()
+        for report in [*busy, small]:
+            await repository.add(report)
+    else:
+        repository = MongoReportRepository(database)
+        await repository.ensure_indexes()
+        await database["reports"].insert_many([to_document(r) for r in [*busy, small]])
+    service = PlaygroundService(
+        PlaygroundLocator(store), SearchedReports(repository), "duisburg", clock=lambda: NOW
+    )
+
+    views = {view.playground.id: view for view in await service.overview()}
+
+    assert views["example-dellplatz"].state == "defects_open"
+    assert [r.id for r in views["example-dellplatz"].open_defects] == [small.id]
+    assert len(views["example-biegerpark"].open_defects) == REPORTS_SHOWN
+    assert views["example-kantpark"].state == "no_known_defects"

@@ -161,6 +161,24 @@ async def test_the_list_shows_each_playgrounds_state_and_open_defects(site: Site
     assert f"/reports/{created['id']}" in page.text
 
 
+async def test_a_resolved_defect_shows_as_recently_fixed_not_open(site: Site) -> None:
+    fixed = await submit(site.client, "playground_damage", NEAR_KANTPARK)
+    still_open = await submit(site.client, "playground_litter", NEAR_KANTPARK)
+    # The staff's transition is tested with the work queue; here only its outcome matters: a
+    # report just made counts as changed now, so it was fixed within the last 30 days.
+    site.reports.reports[fixed["id"]].status = "resolved"
+
+    item = (await site.client.get("/api/v1/playgrounds/example-kantpark")).json()
+    page = (await site.client.get("/playgrounds/example-kantpark")).text
+
+    assert [r["id"] for r in item["recently_fixed"]] == [fixed["id"]]
+    assert [r["id"] for r in item["open_defects"]] == [still_open["id"]]
+    open_part, fixed_part = page.split("In den letzten 30 Tagen behoben</h2>")
+    assert f"/reports/{fixed['id']}" in fixed_part.split("<h2")[0]
+    assert "behoben am" in fixed_part
+    assert f"/reports/{fixed['id']}" not in open_part
+
+
 async def test_a_rating_counts_at_once_but_its_comment_waits_for_a_moderator(site: Site) -> None:
     comment = "Schön schattig, aber die Rutsche ist stumpf."
     sent = await site.client.post(

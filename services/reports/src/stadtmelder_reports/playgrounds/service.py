@@ -1,6 +1,7 @@
 """Use cases of playgrounds: import the register, find the one a report belongs to, show each
 with its state, defects and ratings, rate one, and staff's closure and comment moderation."""
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,7 +31,8 @@ from stadtmelder_reports.playgrounds.store import ImportOutcome, PlaygroundStore
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_shared.event_values import CategoryRef, Location, PlaygroundRef
 
-# Reports of a playground on its page: enough for any real playground, bounded for a request.
+# Reports of one playground on its page and card: enough for any real playground, bounded for a
+# request; the cap is per playground so a busy one never hides another's defects.
 REPORTS_SHOWN = 500
 COMMENTS_SHOWN = 5
 # A fix counts as recent for 30 days; reports created this long ago may still have been fixed.
@@ -107,19 +109,20 @@ class PlaygroundService:
     async def overview(self) -> list[PlaygroundView]:
         playgrounds = await self.store.all()
         summaries = await self.store.summaries()
-        comments = await self.store.recent_comments(None, COMMENTS_SHOWN * 20)
-        reports = await self._reports_of(tuple(p.id for p in playgrounds))
+        # Each playground's reports and comments by their own capped query, so one playground's
+        # hundreds of reports never push another's out of a city-wide cap.
+        found = await asyncio.gather(*(self._own(p.id) for p in playgrounds))
         views = [
-            self._view(p, reports, summaries, [c for c in comments if c.playground_id == p.id])
-            for p in playgrounds
+            self._view(p, reports, summaries, comments)
+            for p, (reports, comments) in zip(playgrounds, found, strict=True)
         ]
         return sorted(views, key=lambda v: ((v.playground.name or "~").casefold(), v.playground.id))
 
     async def detail(self, playground_id: str) -> PlaygroundView:
         playground = await self._playground(playground_id)
         summaries = await self.store.summaries()
-        comments = await self.store.recent_comments(playground_id, COMMENTS_SHOWN)
-        return self._view(playground, await self._reports_of((playground_id,)), summaries, comments)
+        reports, comments = await self._own(playground_id)
+        return self._view(playground, reports, summaries, comments)
 
     async def rate(
         self,
@@ -157,9 +160,11 @@ class PlaygroundService:
             raise PlaygroundNotFound(playground_id)
         return found
 
+    async def _own(self, playground_id: str) -> tuple[list[Report], list[Rating]]:
+        reports = await self._reports_of((playground_id,))
+        return reports, await self.store.recent_comments(playground_id, COMMENTS_SHOWN)
+
     async def _reports_of(self, ids: tuple[str, ...]) -> list[Report]:
-        if not ids:
-            return []
         now = self.clock()
         open_ones = await self.reports.list_reports(
             ReportQuery(
