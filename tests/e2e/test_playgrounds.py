@@ -1,6 +1,7 @@
 """Playgrounds in real headless Chromium against the running system: the example register is
 imported, a report placed beside the Kantpark playground is suggested to it by name and then
-listed under it on /playgrounds on a 390-pixel phone; the list and the playground's page pass
+listed under it on /playgrounds on a 390-pixel phone, whose card also shows the
+average rating and an approved comment; the list and the playground's page pass
 axe-core's WCAG 2.1 AA check. Screenshots at 390 and 1280 px land in var/test-artifacts/."""
 
 import math
@@ -91,8 +92,26 @@ async def send_report(page: Page, lat: float, lon: float, description: str) -> s
     return number.split(":")[1].strip()
 
 
+async def rate_and_approve(page: Page, running_system: LocalSystem) -> str:
+    """Five stars and a comment for the Kantpark, its comment approved as a moderator would."""
+    comment = f"Schöne Kletterwand ({uuid.uuid4().hex[:6]})."
+    await page.goto("/playgrounds/example-kantpark")
+    await page.get_by_label("5 – sehr gut").check()
+    await page.get_by_label("Kurzer Kommentar (freiwillig)").fill(comment)
+    await page.get_by_role("button", name="Bewertung senden").click()
+    await expect(page.get_by_role("status")).to_contain_text("sobald die Moderation")
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(running_system.mongodb_url)
+    try:
+        store = MongoPlaygroundStore(client[ReportsSettings().mongodb_database])
+        mine = [r for r in await store.pending_comments(100) if r.comment == comment]
+        assert await store.decide_comment(mine[0].id, "approved", "dispatcher-e2e")
+    finally:
+        await client.close()
+    return comment
+
+
 async def test_a_report_beside_a_playground_is_suggested_and_listed_under_it_on_a_phone(
-    citizen: BrowserContext, example_register: None
+    citizen: BrowserContext, example_register: None, running_system: LocalSystem
 ) -> None:
     page = await citizen.new_page()
     lat, lon = beside_the_kantpark()
@@ -106,6 +125,10 @@ async def test_a_report_beside_a_playground_is_suggested_and_listed_under_it_on_
     )
     await expect(card).to_contain_text("Mängel gemeldet")
     await expect(card.locator(f'a[href="/reports/{report_id}"]')).to_be_visible()
+    comment = await rate_and_approve(page, running_system)
+    await page.goto("/playgrounds")
+    await expect(card).to_contain_text("Durchschnitt")
+    await expect(card).to_contain_text(comment)
     assert await page.evaluate("() => document.documentElement.scrollWidth") <= 390
     await pictures(page, "10-playgrounds")
     list_problems = await serious_accessibility_violations(page)
