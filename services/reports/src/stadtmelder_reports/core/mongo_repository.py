@@ -58,6 +58,8 @@ class MongoReportRepository:
             [("jurisdiction", ASCENDING), ("category.code", ASCENDING), ("location.lat", ASCENDING)]
         )
         await self._reports.create_index([("department.id", ASCENDING), *MOST_URGENT_FIRST])
+        # /playgrounds reads each playground's open and fixed reports by their own query.
+        await self._reports.create_index([("playground.id", ASCENDING), ("status", ASCENDING)])
 
     async def ping(self) -> None:
         await self._reports.database.command("ping")
