@@ -14,7 +14,7 @@ async def test_poison_on_each_partition_of_routing_topics_is_parked_and_the_next
     infrastructure: LocalSystem, caplog: pytest.LogCaptureFixture
 ) -> None:
     run = PoisonRun(infrastructure.kafka)
-    service = Recorder({"route_report": None})
+    service = Recorder({"route_report": None}, works=Recorder())
     register_handlers(run.broker, service, f"poison-routing-{run.key}")  # type: ignore[arg-type]
 
     try:
@@ -24,7 +24,11 @@ async def test_poison_on_each_partition_of_routing_topics_is_parked_and_the_next
         await run.broker.stop()
         await run.forget()
 
-    assert {p.topic for p in placed} == {"reports.submitted", "reports.status-changed"}
+    assert {p.topic for p in placed} == {
+        "reports.submitted",
+        "reports.status-changed",
+        "works.changed",
+    }
     assert set(placed) <= parked
     assert run.dead_letter_count() >= len(placed)
     assert PERSONAL not in caplog.text
