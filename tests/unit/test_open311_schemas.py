@@ -1,6 +1,7 @@
 """Domain objects in Open311's terms: statuses, services, definitions, requests, updates."""
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
+from xml.etree import ElementTree
 
 import pytest
 
@@ -8,7 +9,8 @@ from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.domain import OPEN_STATUSES, PhotoRef, Report, StatusChange
 from stadtmelder_reports.open311 import schemas
 from stadtmelder_reports.open311.errors import open311_field
-from stadtmelder_shared.event_values import DepartmentRef, Location, Reporter
+from stadtmelder_reports.open311.xml import render_xml
+from stadtmelder_shared.event_values import DepartmentRef, Location, Reporter, WorksRef
 
 DUISBURG = load_jurisdiction()
 CREATED = datetime(2026, 11, 20, 9, 30, 15, 123000, tzinfo=UTC)
@@ -150,6 +152,26 @@ def test_routed_request_names_its_department_and_first_photo() -> None:
     assert request["media_url"] == f"{BASE}/api/v1/reports/ABCDE-12345/photos/1"
     photos = request["extended_attributes"]["photos"]
     assert [p["media_url"].rsplit("/", 1)[1] for p in photos] == ["1", "2"]
+
+
+def test_extended_request_with_photos_and_works_is_written_as_xml() -> None:
+    works = WorksRef(
+        id="kanal",
+        title="Kanalsanierung",
+        operator="Firma X",
+        starts_on=date(2026, 11, 2),
+        ends_on=date(2027, 3, 12),
+    )
+    report = a_report(photos=[PhotoRef(1, "image/jpeg", 640, 480)], works=[works])
+    request = schemas.service_request(report, "de", BASE, extensions=True)
+
+    root = ElementTree.fromstring(render_xml("service_requests", [request]))
+
+    extended = root.find("request/extended_attributes")
+    assert extended is not None
+    assert extended.findtext("works/works/title") == "Kanalsanierung"
+    assert extended.findtext("works/works/ends_on") == "2027-03-12"
+    assert extended.findtext("photos/photo/media_url", "").endswith("/photos/1")
 
 
 def test_updates_are_the_status_changes_inside_the_window() -> None:

@@ -21,6 +21,8 @@ ITEM_NAMES: Mapping[str, str] = {
     "formats": "format",
     "status_notes": "status_note",
     "photos": "photo",
+    # Known works (Baustellen) of a report's extended attributes: "works" is its own singular.
+    "works": "works",
 }
 
 # Characters XML 1.0 cannot carry at all; a citizen's text may contain them (pasted from
