@@ -41,6 +41,10 @@ DOMAIN_REFUSALS: dict[str, dict[str, str]] = {
         "422": "an answer says there is danger: the report is stopped with advice",
     },
     "GET /api/v1/reports": {"400": "a cursor not from a page, a jurisdiction not served"},
+    "GET /api/v1/statistics": {"400": "`from` after `to`"},
+    "GET /api/v1/works": {
+        "400": "a bbox not of four numbers, a day that does not exist, `until` before `from`"
+    },
     "POST /api/v1/alerts": {"400": "both or neither of place and district, outside the city"},
     "POST /api/v1/push/subscriptions": {"400": "not a push service's URL, not a P-256 key"},
     "PUT /api/v1/apps/webhook": {"400": "not an absolute https:// URL"},

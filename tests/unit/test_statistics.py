@@ -17,6 +17,7 @@ from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_reports.statistics.figures import Selection
 from stadtmelder_reports.statistics.service import StatisticsService
+from stadtmelder_reports.statistics.views import CODE_PATTERN
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.fakes import InMemoryReportRepository
 from tests.statistics_fakes import InMemoryFactsStore
@@ -133,7 +134,7 @@ async def test_the_json_answers_the_brute_force_figures_in_hours(
     [("from=2026-13", "from", "JJJJ-MM"), ("to=26-01", "to", "JJJJ-MM"),
      ("from=2026-05&to=2026-04", "from", "JJJJ-MM"), ("from=2026-1&to=2026-02", "from", "JJJJ-MM"),
      ("category=a%20b", "category", "Liste"), ("district=%3Cx%3E", "district", "Liste"),
-     ("department=" + "w" * 65, "department", "Liste")],
+     ("district=%C3%92", "district", "Liste"), ("department=" + "w" * 65, "department", "Liste")],
 )  # fmt: skip
 async def test_a_query_not_understood_is_refused_naming_the_parameter_the_client_sent(
     client: tuple[AsyncTestClient[Litestar], StatisticsService],
@@ -206,3 +207,19 @@ async def test_the_page_draws_each_chart_as_labelled_svg_beside_its_table(
     assert html.count("<rect") >= 4
     assert "cdn" not in html.lower()
     assert 'href="/assets/statistics.css"' in html
+
+
+async def test_the_document_declares_the_codes_and_months_it_accepts_and_the_range_refusal(
+    client: tuple[AsyncTestClient[Litestar], StatisticsService],
+) -> None:
+    http, _ = client
+
+    operation = (await http.get("/schema/openapi.json")).json()["paths"]["/api/v1/statistics"]
+    parameters = {p["name"]: p["schema"] for p in operation["get"]["parameters"]}
+
+    for code in ("category", "district", "department"):
+        declared = parameters[code]
+        assert (declared["pattern"], declared["maxLength"]) == (CODE_PATTERN, 64), code
+        assert re.fullmatch(declared["pattern"], "district-500")
+        assert not re.fullmatch(declared["pattern"], "}Ò")
+    assert "`from` must not come after `to`" in operation["get"]["responses"]["400"]["description"]

@@ -19,6 +19,7 @@ from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_reports.staff.auth import LOCAL_ISSUER, LocalKeys, TokenVerifier
 from stadtmelder_reports.staff.sign_in.pages import SESSION_COOKIE
 from stadtmelder_reports.staff.token import ensure_signing_key
+from stadtmelder_reports.works.api import DAY_PATTERN
 from stadtmelder_reports.works.domain import works_from_values
 from stadtmelder_reports.works.service import WorksRegister
 from stadtmelder_reports.works.texts import city_today
@@ -115,6 +116,17 @@ async def test_a_bad_box_or_day_is_refused_naming_the_parameter(site: Site) -> N
 
     assert (box.status_code, box.json()["errors"][0]["field"]) == (400, "bbox")
     assert (day.status_code, day.json()["errors"][0]["field"]) == (400, "from")
+
+
+async def test_the_document_declares_the_days_it_accepts_and_a_range_refusal(site: Site) -> None:
+    document = (await site.client.get("/schema/openapi.json")).json()
+    operation = document["paths"]["/api/v1/works"]["get"]
+    compact = await site.client.get("/api/v1/works", params={"until": "20271231"})
+
+    parameters = {p["name"]: p["schema"] for p in operation["parameters"]}
+    assert parameters["from"]["pattern"] == parameters["until"]["pattern"] == DAY_PATTERN
+    assert "`until` must not lie before `from`" in operation["responses"]["400"]["description"]
+    assert (compact.status_code, compact.json()["errors"][0]["field"]) == (400, "until")
 
 
 async def test_the_form_is_told_which_works_a_place_lies_in_in_its_language(site: Site) -> None:

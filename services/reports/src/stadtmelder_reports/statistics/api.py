@@ -17,7 +17,7 @@ from stadtmelder_reports.http.requests import AnyRequest, Service
 from stadtmelder_reports.http.schemas import LanguageCode
 from stadtmelder_reports.statistics.figures import DIMENSIONS, Figures, Selection
 from stadtmelder_reports.statistics.service import StatisticsNotReady, StatisticsService
-from stadtmelder_reports.statistics.views import Names, selection_from
+from stadtmelder_reports.statistics.views import CODE_ADVICE, CODE_PATTERN, Names, selection_from
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared.clock import utc_now
 
@@ -27,6 +27,12 @@ MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 # Documented only: `selection_from` checks the months, so that a refusal names `from`, the
 # parameter the client sent, and not this module's name for it.
 MONTH_SCHEMA = {"pattern": MONTH_PATTERN}
+CODE_SCHEMA = {"pattern": CODE_PATTERN, "max_length": 64}
+Code = Annotated[str | None, QueryParameter(schema_extra=CODE_SCHEMA, description=CODE_ADVICE)]
+RANGE_REFUSED = (
+    "The query was not understood: `errors` names the parameter. Beyond this schema `from` "
+    "must not come after `to` (by default this month, in the city's time)."
+)
 
 
 def provide_statistics(state: State) -> StatisticsService:
@@ -42,9 +48,9 @@ def provide_selection(
     to: Annotated[
         str | None, QueryParameter(schema_extra=MONTH_SCHEMA, description="Last month, YYYY-MM.")
     ] = None,
-    category: FromQuery[str | None] = None,
-    district: FromQuery[str | None] = None,
-    department: FromQuery[str | None] = None,
+    category: Code = None,
+    district: Code = None,
+    department: Code = None,
 ) -> Selection:
     """The last twelve months (this one included) unless `from`/`to` say otherwise."""
     return selection_from(utc_now(), first, to, category, district, department)
@@ -126,7 +132,7 @@ class StatisticsController(Controller):
         StatisticsNotReady: on_not_ready
     }
 
-    @get(responses=declared(400, 503))
+    @get(responses=declared(400, 503, why={400: RANGE_REFUSED}))
     async def statistics(
         self,
         service: Service,

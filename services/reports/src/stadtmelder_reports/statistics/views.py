@@ -22,8 +22,10 @@ from stadtmelder_reports.web.texts import Words
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 MONTHS_SHOWN = 12
 MONTH_ADVICE = "A month as YYYY-MM, e.g. 2026-03."
-# Category codes, district and department ids: letters, digits, `_`, `-` and `.`.
-CODE = re.compile(r"[\w.-]{1,64}")
+# Category codes, district and department ids: ASCII letters, digits, `_`, `-` and `.`; the
+# OpenAPI document declares the same pattern, so what it calls valid is accepted.
+CODE_PATTERN = r"^[A-Za-z0-9_.-]{0,64}$"
+CODE = re.compile(CODE_PATTERN)
 CODE_ADVICE = "A code as /api/v1/statistics lists it under `key`, at most 64 characters."
 # Durations up to this many hours are told in hours, longer ones in days.
 HOURS_UP_TO = 72

@@ -1,6 +1,7 @@
 """The known works in the JSON API: `/api/v1/works` (current and planned, by box and days) and
 `/api/v1/works/here` (the works at one place, with the sentence the report form shows)."""
 
+import re
 from datetime import date
 from typing import Annotated, Any
 
@@ -32,6 +33,12 @@ Register = NamedDependency[WorksRegister]
 Latitude = Annotated[float, QueryParameter(ge=-90, le=90)]
 Longitude = Annotated[float, QueryParameter(ge=-180, le=180)]
 Language = FromQuery[LanguageCode]
+# A day as the document declares it (fullmatch: no trailing newline); `date.fromisoformat`
+# alone would also take 20261207.
+DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+Day = re.compile(DAY_PATTERN)
+DAY_SCHEMA = {"pattern": DAY_PATTERN}
+RANGE_REFUSED = f"{QUERY_REFUSED} A day must exist, and `until` must not lie before `from`."
 
 
 class WorksOut(BaseModel):
@@ -74,6 +81,8 @@ def shown_of(bbox: str | None, since: str | None, until: str | None, today: date
 
 def _day(name: str, text: str | None) -> date | None:
     try:
+        if text and not Day.fullmatch(text):
+            raise ValueError(text)
         return date.fromisoformat(text) if text else None
     except ValueError:
         raise InvalidQuery(name, "a date is written YYYY-MM-DD") from None
@@ -84,13 +93,15 @@ class WorksApi(Controller):
     tags = ["works"]  # noqa: RUF012 (Litestar reads it as a class attribute)
     dependencies = DEPENDENCIES
 
-    @get("/", responses=declared(*READ, why={400: QUERY_REFUSED}))
+    @get("/", responses=declared(*READ, why={400: RANGE_REFUSED}))
     async def list_works(
         self,
         works_register: Register,
         bbox: FromQuery[str | None] = None,
-        since: Annotated[str | None, QueryParameter(name="from", max_length=10)] = None,
-        until: Annotated[str | None, QueryParameter(max_length=10)] = None,
+        since: Annotated[
+            str | None, QueryParameter(name="from", max_length=10, schema_extra=DAY_SCHEMA)
+        ] = None,
+        until: Annotated[str | None, QueryParameter(max_length=10, schema_extra=DAY_SCHEMA)] = None,
     ) -> WorksPageOut:
         """Known works (Baustellen) not over before `from` (default: today) and begun by
         `until`: current and planned ones; `bbox` is min_lon,min_lat,max_lon,max_lat."""
