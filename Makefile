@@ -8,7 +8,8 @@ PYTHON ?= python3.11
 UV_VERSION := 0.13.9
 TOOLS := var/tools
 UV := $(TOOLS)/bin/uv
-STACK := .venv/bin/python deploy/local/stack.py
+# REPLICAS=2 runs two processes of each service, reports behind a local balancer (issue 21).
+STACK := $(if $(REPLICAS),STADTMELDER_REPLICAS=$(REPLICAS) ).venv/bin/python deploy/local/stack.py
 
 .PHONY: help install browser run stop status logs test test-unit lint format bench chaos api-key token clean k8s-validate k8s-dry-run asyncapi
 .PHONY: simulate-fleet bench-fleet bench-fleet-ingest bench-backends bench-statistics
@@ -74,7 +75,7 @@ CATALOGUES := $(patsubst %.po,%.mo,$(wildcard services/*/src/*/locale/*/LC_MESSA
 
 install: $(VENV_STAMP) $(WEB_ASSETS)/node_modules/.installed $(ASYNCAPI_SCHEMA)/node_modules/.installed $(LOCAL_OIDC)/node_modules/.installed $(CATALOGUES) ## Install the Python and front-end dependencies (pinned in uv.lock, package-lock.json)
 
-run: install ## Start the whole system locally (Kafka, FerretDB on SQLite or STADTMELDER_DB_BACKEND=postgresql, SMTP sink, sign-in server, four services)
+run: install ## Start the whole system locally (Kafka, FerretDB on SQLite or STADTMELDER_DB_BACKEND=postgresql, SMTP sink, sign-in server, four services; REPLICAS=2 for two of each)
 	@$(STACK) start
 	@.venv/bin/python -m stadtmelder_reports.admin import-playgrounds deploy/local/data/playgrounds.example.geojson
 	@.venv/bin/python -m stadtmelder_reports.admin import-works --example

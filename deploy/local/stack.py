@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import oidc_server
 import postgresql_cluster
+import replicas
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -574,14 +575,26 @@ def components(profile: Profile, environ: Mapping[str, str] | None = None) -> di
             for name, module in SERVICE_MODULES.items()
         ),
     ]
+    # Issue 21: STADTMELDER_REPLICAS=N splits each service into N processes (see replicas.py).
+    found = replicas.expand(found, replica_count(profile, environ), python, service_is_live)
     return {component.name: component for component in found}
 
 
-def select(names: Sequence[str], *, reverse: bool = False) -> list[str]:
-    unknown = sorted(set(names) - set(ORDER))
+def replica_count(profile: Profile, environ: Mapping[str, str]) -> int:
+    try:
+        return replicas.count(profile.state_dir, environ)
+    except ValueError as error:
+        raise StackError(str(error)) from None
+
+
+def select(
+    names: Sequence[str], *, reverse: bool = False, order: Sequence[str] = ORDER
+) -> list[str]:
+    names = replicas.widen(names, order)
+    unknown = sorted(set(names) - set(order))
     if unknown:
-        raise StackError(f"unknown component {', '.join(unknown)}; choose from {', '.join(ORDER)}")
-    chosen = [name for name in ORDER if not names or name in names]
+        raise StackError(f"unknown component {', '.join(unknown)}; choose from {', '.join(order)}")
+    chosen = [name for name in order if not names or name in names]
     return chosen[::-1] if reverse else chosen
 
 
@@ -745,18 +758,28 @@ def start(profile: Profile, names: Sequence[str] = ()) -> None:
     table = components(profile)
     if "ferretdb" in names and table["postgresql"].used:
         names = ["postgresql", *names]  # FerretDB on PostgreSQL needs its cluster first
-    for name in select(names):
-        start_component(profile, table[name])
+    replicas.remember(profile.state_dir, replica_count(profile, os.environ))
+    # The replicas of one service start side by side: launched together, then waited for.
+    for batch in replicas.batches(select(names, order=list(table))):
+        launched = [
+            (table[name], start_component(profile, table[name], wait=False)) for name in batch
+        ]
+        for component, process in launched:
+            if process is not None:
+                wait_until_ready(profile, component, process.pid, process)
 
 
-def start_component(profile: Profile, component: Component) -> None:
+def start_component(
+    profile: Profile, component: Component, *, wait: bool = True
+) -> subprocess.Popen[bytes] | None:
+    """Start it unless it runs; without `wait`, return the launched process to wait for."""
     name, port = component.name, component.port
     if component.replaced_by:
         print(f"{name}: not started, {component.replaced_by} points to an external server")
-        return
+        return None
     if not component.used:
         print(f"{name}: not used, FerretDB runs on SQLite ({NOT_USED_HINT})")
-        return
+        return None
     pid = running_pid(profile, name)
     if pid is not None:
         if component.is_ready(port):
@@ -764,21 +787,26 @@ def start_component(profile: Profile, component: Component) -> None:
         else:
             print(f"{name}: process {pid} is still starting; waiting for it")
             wait_until_ready(profile, component, pid, None)
-        return
+        return None
     profile.pid_file(name).unlink(missing_ok=True)
     if port_open(port):
         print(f"{name}: already running on {HOST}:{port} (not started by this script)")
-        return
+        return None
     if component.prepare is not None:
         component.prepare()
     process = launch(profile, component)
+    if not wait:
+        return process
     wait_until_ready(profile, component, process.pid, process)
+    return None
 
 
 def stop(profile: Profile, names: Sequence[str] = (), *, kill: bool = False) -> None:
     table = components(profile)
-    for name in select(names, reverse=True):
+    for name in select(names, reverse=True, order=list(table)):
         stop_component(profile, table[name], kill=kill)
+    if not names:
+        replicas.forget(profile.state_dir)  # the next start has one replica unless told otherwise
 
 
 def stop_component(profile: Profile, component: Component, *, kill: bool = False) -> None:
@@ -826,7 +854,7 @@ def reset(profile: Profile) -> None:
 
 def status(profile: Profile, names: Sequence[str] = ()) -> list[str]:
     table = components(profile)
-    return [describe(profile, table[name]) for name in select(names)]
+    return [describe(profile, table[name]) for name in select(names, order=list(table))]
 
 
 def describe(profile: Profile, component: Component) -> str:
@@ -846,7 +874,7 @@ def describe(profile: Profile, component: Component) -> str:
 
 
 def logs(profile: Profile, names: Sequence[str] = ()) -> None:
-    for name in select(names):
+    for name in select(names, order=list(components(profile))):
         log = profile.log_file(name)
         print(f"==> {relative(log)} <==")
         lines = tail(log, LOG_TAIL_ON_REQUEST)
@@ -862,7 +890,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_intermixed_args(argv)
     if args.kill and args.command != "stop":
         parser.error("--kill only goes with stop")
-    unknown = sorted(set(args.components) - set(ORDER))
+    unknown = sorted(name for name in args.components if not replicas.is_known(name, ORDER))
     if unknown:
         parser.error(f"unknown component {', '.join(unknown)} (choose from {', '.join(ORDER)})")
     profile = PROFILES[args.profile]
