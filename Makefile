@@ -162,8 +162,8 @@ bench-fleet: install ## The fleet domain on the simulator's seeded truth: defect
 bench-fleet-ingest: install ## The fleet service on `make run`'s system: readings/s beside a bare consumer, RSS, last pass → report (PROFILE READINGS)
 	@.venv/bin/python -m bench.fleet_ingest --profile $(or $(PROFILE),run) --readings $(or $(READINGS),120000)
 
-chaos: install ## Fault drills under load; fails on any lost or doubled report (CHAOS_ARGS=--help)
-	@.venv/bin/python -m bench.chaos $(CHAOS_ARGS)
+chaos: install ## Fault drills under load; fails on any lost or doubled report (REPLICAS=2: two of each service; CHAOS_ARGS=--help)
+	@.venv/bin/python -m bench.chaos $(if $(REPLICAS),--replicas $(REPLICAS)) $(CHAOS_ARGS)
 
 api-key: install ## Issue an API key for an app: make api-key NAME="Duisburg App" [PER_MINUTE=60]
 	@test -n "$(NAME)" || { echo 'make: give the app a name, e.g. make api-key NAME="Duisburg App"'; exit 2; }

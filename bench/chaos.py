@@ -7,6 +7,10 @@ pipeline's consumers have committed past everything, so late redeliveries are co
 Exits non-zero when any drill lost or doubled a report. Writes var/bench/chaos.json.
 
     .venv/bin/python -m bench.chaos [--rate 20] [--drills kafka,routing,...] [--profile run|test]
+        [--replicas 2]
+
+With `--replicas 2` (`make chaos REPLICAS=2`) every service runs as two processes, reports behind
+the local balancer, and the replica drills (bench/replica_faults.py) run after the six others.
 """
 
 import argparse
@@ -37,6 +41,11 @@ from bench.observers import (
     wait_for_consumers,
 )
 from bench.open_loop import run_open_loop
+from bench.replica_faults import (
+    kill_consumer_replicas,
+    kill_one_replica_of_each,
+    kill_second_replicas,
+)
 from bench.target import ROOT, SERVICES, Target
 
 OUT = ROOT / "var/bench"
@@ -99,6 +108,21 @@ FAULTS = {
 }
 
 
+# Only with --replicas 2 or more: they kill one replica while the others go on.
+REPLICA_FAULTS = {
+    fault.name: fault
+    for fault in (
+        Fault(
+            "replica",
+            "kill -9 of reports-1, routing-1, notify-1 in turn, each restarted",
+            kill_one_replica_of_each,
+        ),
+        Fault("survivors", "kill -9 of routing-1 and notify-1, left down", kill_consumer_replicas),
+        Fault("rebalance", "kill -9 of reports-2 and routing-2, restarted", kill_second_replicas),
+    )
+}
+
+
 @dataclass(frozen=True)
 class DrillResult:
     tally: Tally
@@ -134,6 +158,8 @@ async def observe(
 
 async def run_drill(target: Target, fault: Fault, options: argparse.Namespace) -> DrillResult:
     description = fault.description.format(**vars(options))
+    if options.replicas > 1:
+        description = f"{options.replicas} replicas: {description}"
     print(f"chaos: {description}, under {options.rate:g} reports/s", flush=True)
     works, mailbox = WorkTopics(target.kafka), Mailbox(target.mail_dir)
     database = StoredReports(target.mongodb_url)
@@ -214,10 +240,11 @@ def print_table(results: Sequence[DrillResult], settle: float) -> None:
 
 def parse_drills(text: str) -> list[str]:
     names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = sorted(set(names) - set(FAULTS))
+    known = {**FAULTS, **REPLICA_FAULTS}
+    unknown = sorted(set(names) - set(known))
     if unknown:
         raise argparse.ArgumentTypeError(
-            f"unknown drill {', '.join(unknown)}; choose from {', '.join(FAULTS)}"
+            f"unknown drill {', '.join(unknown)}; choose from {', '.join(known)}"
         )
     return names
 
@@ -225,7 +252,8 @@ def parse_drills(text: str) -> list[str]:
 def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--profile", choices=("run", "test"), default="run")
-    parser.add_argument("--drills", type=parse_drills, default=list(FAULTS))
+    parser.add_argument("--drills", type=parse_drills, help="default: all (of the mode)")
+    parser.add_argument("--replicas", type=int, default=1, help="processes of each service")
     parser.add_argument("--rate", type=float, default=20.0, help="reports per second")
     parser.add_argument("--before", type=float, default=5.0, help="load before the fault, s")
     parser.add_argument("--after", type=float, default=5.0, help="load after the fault, s")
@@ -234,7 +262,12 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--between", type=float, default=2.0, help="between SIGTERMs, s")
     parser.add_argument("--settle", type=float, default=120.0, help="longest wait afterwards, s")
     parser.add_argument("--out", type=Path, default=OUT)
-    return parser.parse_args(argv)
+    options = parser.parse_args(argv)
+    wanted = list(FAULTS) + (list(REPLICA_FAULTS) if options.replicas > 1 else [])
+    options.drills = options.drills or wanted
+    if options.replicas < 2 and set(options.drills) & set(REPLICA_FAULTS):
+        parser.error(f"the drills {', '.join(REPLICA_FAULTS)} need --replicas 2 or more")
+    return options
 
 
 def to_json(result: DrillResult) -> dict[str, Any]:
@@ -245,7 +278,7 @@ async def drill_all(target: Target, options: argparse.Namespace) -> list[DrillRe
     results = []
     for name in options.drills:
         await asyncio.to_thread(target.ensure_running)
-        result = await run_drill(target, FAULTS[name], options)
+        result = await run_drill(target, {**FAULTS, **REPLICA_FAULTS}[name], options)
         outcome = "passed" if result.tally.passed else "FAILED"
         print(f"chaos: {name}: {outcome} ({result.tally.accepted} accepted)", flush=True)
         results.append(result)
@@ -257,6 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The drills take the broker away on purpose; aiokafka would log every failed reconnect.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     target = Target.of(options.profile)
+    target.use_replicas(options.replicas)
     target.ensure_running()
     results = asyncio.run(drill_all(target, options))
     print_table(results, options.settle)

@@ -84,7 +84,23 @@ class Target:
         return None if pid is None else int(pid)
 
     def is_running(self, component: str) -> bool:
-        return self.pid(component) is not None
+        """With replicas (STADTMELDER_REPLICAS), a service runs when all its replicas do."""
+        return all(self.pid(name) is not None for name in self.processes_of(component))
+
+    def processes_of(self, component: str) -> list[str]:
+        """The component itself, or a replicated service's replicas (and reports' balancer)."""
+        order = list(self.stack.components(self.profile))
+        return list(self.stack.select([component], order=order))
+
+    def use_replicas(self, replicas: int) -> None:
+        """Run `replicas` processes of each service from now on, restarting them if the running
+        system has another count."""
+        running = self.stack.replicas.count(self.profile.state_dir, {})
+        if running != replicas:
+            print(f"bench: {running} → {replicas} replica(s) of each service", flush=True)
+            variable = {self.stack.replicas.VARIABLE: str(running)}
+            self.run_stack("stop", *SERVICES, "fleet", env=variable)
+        os.environ[self.stack.replicas.VARIABLE] = str(replicas)
 
     def rss_mb(self, *components: str) -> dict[str, float]:
         """Resident memory of each running component's process group (it leads one), in MB."""
@@ -130,7 +146,7 @@ class Target:
         return "postgresql" if b"postgresql" in arguments else "sqlite"
 
     def environment_of(self, component: str) -> dict[str, str]:
-        pid = self.pid(component)
+        pid = self.pid(self.processes_of(component)[0])  # the first replica stands for all
         if pid is None:
             return {}
         raw = Path(f"/proc/{pid}/environ").read_bytes()
