@@ -278,6 +278,26 @@ async def test_the_licence_is_a_setting(site: Site) -> None:
     assert str(DL_BY_DE) not in document
 
 
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
+async def test_the_catalogue_names_the_contributor_id_for_govdata_once_it_is_set(
+    site: Site,
+) -> None:
+    unset = Graph().parse(
+        data=(await site.client.get("/open-data/catalog.jsonld")).text, format="json-ld"
+    )
+    assert list(unset.objects(None, DCATDE.contributorID)) == []
+
+    contributor = "http://dcat-ap.de/def/contributors/openNRW"
+    settings = ReportsSettings(
+        public_base_url=BASE, NOTIFY_LINK_SECRET="x" * 40, open_data_contributor_id=contributor
+    )
+    service = ReportService(InMemoryReportRepository(), DUISBURG, data_keys=InMemoryDataKeys())
+    open_data = open_data_service(service, InMemoryDailyFiles(), settings, lambda: NOW)
+    graph = Graph().parse(data=json.dumps(await open_data.catalogue()), format="json-ld")
+    (dataset,) = graph.subjects(RDF.type, DCAT.Dataset)
+    assert graph.value(dataset, DCATDE.contributorID) == URIRef(contributor)
+
+
 async def test_the_open_data_page_links_files_catalogue_and_licence_in_each_language(
     site: Site,
 ) -> None:

@@ -85,11 +85,14 @@ class ReportsSettings(ServiceSettings):
     # Open data (/open-data): the licence as its dcat-ap.de URI (Datenlizenz Deutschland –
     # Namensnennung 2.0 unless the city chooses another), the name users must credit, the
     # publisher and its contact for the DCAT-AP.de catalogue, and the city's Gemeindeschlüssel.
+    # The contributor ID is the URI GovData lists for the harvesting portal (dcatde:contributorID,
+    # e.g. http://dcat-ap.de/def/contributors/openNRW); left out of the catalogue while unset.
     open_data_licence: str = "http://dcat-ap.de/def/licenses/dl-by-de/2.0"
     open_data_attribution: str = "Stadt Duisburg / Stadtmelder"
     open_data_publisher: str = "Stadt Duisburg"
     open_data_contact_email: str | None = None
     open_data_municipality_key: str = "05112000"
+    open_data_contributor_id: str | None = None
 
     # Statistics (/statistics): each replica counts the events of its partitions at once and
     # rebuilds its figures from all stored facts this often, to learn of the other replicas'.

@@ -38,6 +38,7 @@ def open_data_service(
             settings.open_data_publisher,
             settings.open_data_contact_email,
             settings.open_data_municipality_key,
+            settings.open_data_contributor_id,
         ),
         clock,
     )

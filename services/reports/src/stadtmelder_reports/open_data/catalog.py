@@ -36,6 +36,8 @@ class Publisher:
     contact_email: str | None
     # The Amtlicher Gemeindeschlüssel of the city, e.g. 05112000 for Duisburg.
     municipality_key: str
+    # The URI GovData files the datasets under (dcatde:contributorID), if the city has one.
+    contributor_id: str | None = None
 
 
 def catalogue(
@@ -68,6 +70,8 @@ def catalogue(
             *(_distribution(pages, fmt, licence, changed, daily=True) for fmt in FORMATS),
         ],
     }
+    if publisher.contributor_id:
+        dataset["dcatde:contributorID"] = {"@id": publisher.contributor_id}
     return {
         "@context": CONTEXT,
         "@id": f"{pages}/catalog.jsonld",
