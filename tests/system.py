@@ -4,6 +4,7 @@ import asyncio
 import email
 import email.policy
 import importlib.util
+import random
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -12,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
 
+import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -55,6 +57,36 @@ async def wait_until(
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
 
 
+async def a_free_place(
+    reports_url: str,
+    category: str,
+    near: tuple[float, float],
+    spread: tuple[float, float] = (0.006, 0.009),
+    clearance_m: float = 150.0,
+) -> tuple[float, float]:
+    """A random point within `spread` degrees of `near` with no open report of `category`
+    within `clearance_m`: the web form's duplicate check (50 m) and the reports it offers
+    nearby then show only what the test itself puts there, however many reports other tests
+    (or earlier runs) left around the same street."""
+    async with httpx.AsyncClient(base_url=reports_url, timeout=30) as api:
+        for _ in range(100):
+            place = (
+                round(near[0] + random.uniform(-spread[0], spread[0]), 6),
+                round(near[1] + random.uniform(-spread[1], spread[1]), 6),
+            )
+            params: dict[str, str | float] = {
+                "category": category,
+                "lat": place[0],
+                "lon": place[1],
+                "radius": clearance_m,
+            }
+            answer = await api.get("/api/v1/reports/nearby", params=params)
+            assert answer.status_code == 200, answer.text
+            if answer.json() == []:
+                return place
+    raise AssertionError(f"no place without open {category} reports within {spread} of {near}")
+
+
 class Mailbox:
     """The SMTP sink's directory: one .eml file per received message."""
 
@@ -85,6 +117,35 @@ async def committed_offset(bootstrap: str, group: str, topic: str, partition: in
         await admin.close()
     metadata = offsets.get(TopicPartition(topic, partition))
     return None if metadata is None else int(metadata.offset)
+
+
+async def caught_up(bootstrap: str, group: str, topic: str) -> bool:
+    """For `wait_until`: consumer group `group` has committed past every record now on `topic`,
+    so whatever earlier tests published there has been handled."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        if not partitions:
+            return True
+        firsts = await consumer.beginning_offsets(partitions)
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    for tp in partitions:
+        known = committed.get(tp)
+        if known is None and ends[tp] > firsts[tp]:
+            return False
+        if known is not None and known.offset < ends[tp]:
+            return False
+    return True
 
 
 async def records_with_key(bootstrap: str, topic: str, key: str) -> list[dict[str, Any]]:

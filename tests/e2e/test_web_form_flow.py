@@ -5,7 +5,6 @@ survive the round trips; the description counts down instead of cutting; a photo
 outside the city says so. Each state passes axe-core; screenshots at 390 and 1280 px."""
 
 import random
-import re
 import uuid
 from collections.abc import AsyncIterator
 
@@ -17,6 +16,7 @@ from tests.browser import new_context, screenshots, serious_accessibility_violat
 from tests.conftest import LocalSystem
 from tests.e2e.test_web_form_refusals import posts_of
 from tests.examples import KOENIGSTRASSE, geotagged_jpeg
+from tests.system import a_free_place
 
 pytestmark = pytest.mark.e2e
 
@@ -41,11 +41,17 @@ async def without_script(
 
 
 def a_place_of_its_own() -> tuple[float, float]:
-    """Near Königstraße but apart from other tests' reports, so only ours is nearby."""
+    """Near Königstraße, a new one each run (for a photo's position, which no duplicate check
+    reads)."""
     return (
         round(KOENIGSTRASSE[0] + random.uniform(-0.008, 0.008), 6),
         round(KOENIGSTRASSE[1] + random.uniform(-0.012, 0.012), 6),
     )
+
+
+async def a_graffiti_free_place(system: LocalSystem) -> tuple[float, float]:
+    """Near Königstraße but apart from every open graffiti report, so only ours is nearby."""
+    return await a_free_place(system.reports_url, "graffiti", KOENIGSTRASSE, (0.008, 0.012))
 
 
 def a_photo(name: str, place: tuple[float, float] = KOENIGSTRASSE) -> FilePayload:
@@ -95,7 +101,7 @@ async def start_graffiti(page: Page, description: str) -> None:
 async def test_reports_nearby_appear_below_the_map_and_the_server_still_asks_unless_told(
     citizen: BrowserContext, running_system: LocalSystem
 ) -> None:
-    place = a_place_of_its_own()
+    place = await a_graffiti_free_place(running_system)
     earlier = f"Schmiererei am Kiosk ({uuid.uuid4().hex[:6]})"
     await open_graffiti_report_at(running_system.reports_url, place, earlier)
     page = await citizen.new_page()
@@ -107,9 +113,9 @@ async def test_reports_nearby_appear_below_the_map_and_the_server_still_asks_unl
     focused = await page.evaluate("() => document.activeElement.id")
     offer = page.locator("#js-duplicates")
     await expect(offer).to_contain_text(earlier, timeout=SENT)
-    # Ours at least; a report of an earlier run may stand near the random place too.
+    # Ours alone: the place stands apart from every other open graffiti report.
     await expect(page.locator("#duplicates-status")).to_have_text(
-        re.compile(r"Offene Meldungen dieser Art in der Nähe: \d+\. Sie stehen unter der Karte\.")
+        "Offene Meldungen dieser Art in der Nähe: 1. Sie stehen unter der Karte."
     )
     await expect(page.locator("#duplicates-status")).to_have_attribute("aria-live", "polite")
     # Where the citizen is looking: below the map, on screen, the focus left where it was.
@@ -142,14 +148,16 @@ async def test_reports_nearby_appear_below_the_map_and_the_server_still_asks_unl
 async def test_saying_mine_is_different_below_the_map_sends_the_report_at_once(
     citizen: BrowserContext, running_system: LocalSystem
 ) -> None:
-    place = a_place_of_its_own()
-    await open_graffiti_report_at(running_system.reports_url, place, "Tag an der Brücke.")
+    place = await a_graffiti_free_place(running_system)
+    earlier = f"Tag an der Brücke ({uuid.uuid4().hex[:6]})."
+    await open_graffiti_report_at(running_system.reports_url, place, earlier)
     page = await citizen.new_page()
     sent = posts_of(page)
     await start_graffiti(page, f"Neues Graffiti ({uuid.uuid4().hex[:6]})")
     await click_the_map_at(page, place)
 
     offer = page.locator("#js-duplicates")
+    await expect(offer).to_contain_text(earlier, timeout=SENT)
     mine = offer.get_by_role("button", name="Nein, mein Mangel ist ein anderer")
     await expect(mine).to_be_visible(timeout=SENT)
     await mine.click()
@@ -321,7 +329,7 @@ async def test_without_javascript_a_returned_form_previews_labels_not_codes(
 async def test_without_javascript_the_question_about_reports_nearby_keeps_everything_typed(
     without_script: BrowserContext, running_system: LocalSystem
 ) -> None:
-    place = a_place_of_its_own()
+    place = await a_graffiti_free_place(running_system)
     earlier = f"Schmiererei am Tor ({uuid.uuid4().hex[:6]})"
     await open_graffiti_report_at(running_system.reports_url, place, earlier)
     page = await without_script.new_page()

@@ -26,7 +26,7 @@ from tests.browser import (
 )
 from tests.conftest import LocalSystem
 from tests.examples import KOENIGSTRASSE, geotagged_jpeg
-from tests.system import ROOT, wait_until
+from tests.system import ROOT, a_free_place, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -99,7 +99,8 @@ async def test_a_citizen_reports_with_a_photo_a_clerk_resolves_it_and_the_citize
     # The map takes a click even when its tiles cannot load.
     await page.locator("#pick-map").click()
     await expect(page.locator("#lat")).not_to_have_value("")
-    lat, lon = a_place_in_the_city_centre()
+    # No open street light report within the duplicate radius, or the form would ask about it.
+    lat, lon = await a_free_place(running_system.reports_url, "street_light_out", KOENIGSTRASSE)
     await page.get_by_label("Breitengrad").fill(str(lat))
     await page.get_by_label("Längengrad").fill(str(lon))
     description = f"Die Laterne vor Hausnummer 12 ist dunkel ({uuid.uuid4().hex[:6]})."
@@ -286,8 +287,9 @@ async def test_the_main_pages_have_no_serious_accessibility_violations_and_fit_a
 async def test_my_location_finds_an_open_report_nearby_and_i_support_it_instead(
     browser: Browser, running_system: LocalSystem
 ) -> None:
-    lat, lon = a_place_in_the_city_centre()
-    # Other tests report graffiti near Königstraße too: this report is told apart by its text.
+    # Other tests report graffiti near Königstraße too: this report stands apart from theirs
+    # and is told apart by its text.
+    lat, lon = await a_free_place(running_system.reports_url, "graffiti", KOENIGSTRASSE)
     description = f"Schmiererei am Kiosk {uuid.uuid4().hex[:8]}."
     async with httpx.AsyncClient(base_url=running_system.reports_url, timeout=30) as api:
         created = await api.post(
