@@ -80,3 +80,30 @@ async def test_open_findings_are_kept_apart_from_the_pieces_until_dropped(databa
 
     assert await store.open_findings() == [finding]
     assert await store.load_many(["8c1fa5310955bff"]) == []
+
+
+async def test_a_piece_saved_with_pass_sub_documents_before_packing_still_loads(
+    real_database: Any,
+) -> None:
+    piece = piece_with_passes(3)
+    passes = [
+        {
+            "vehicle": p.vehicle_id,
+            "first_at": p.first_at,
+            "last_at": p.last_at,
+            "roughness_sum": p.roughness_sum,
+            "readings": p.readings,
+        }
+        for p in piece.passes
+    ]
+    document = {"_id": piece.id, "lat": piece.lat, "lon": piece.lon, "passes": passes}
+    await real_database["road_pieces"].insert_one(document)
+
+    store = MongoPieceStore(real_database)
+    found = await store.load(piece.id)
+
+    assert found == piece
+    await store.save([piece])  # packed now: the passes are one value, 30 bytes each
+    saved = await real_database["road_pieces"].find_one({"_id": piece.id})
+    assert (type(saved["passes"]), len(saved["passes"])) == (bytes, 90)
+    assert await store.load(piece.id) == piece
