@@ -390,14 +390,25 @@ class InMemoryWorkItems:
     async def save(self, item: WorkItem) -> None:
         self.items[item.report_id] = item
 
+    async def save_new(self, item: WorkItem) -> WorkItem | None:
+        if item.report_id in self.items:
+            return self.items[item.report_id]
+        self.items[item.report_id] = item
+        return None
+
     async def get(self, report_id: str) -> WorkItem | None:
         return self.items.get(report_id)
 
-    async def open_near(self, category: str, centre: Location, radius_m: float) -> list[WorkItem]:
+    async def open_near(
+        self, category: str, centre: Location, radius_m: float, placing: str | None = None
+    ) -> list[WorkItem]:
         places = {
             item.report_id: item.location
             for item in self.items.values()
-            if item.is_open and item.category == category and item.location is not None
+            if item.is_open
+            and item.category == category
+            and item.location is not None
+            and item.report_id != placing
         }
         return [self.items[report_id] for report_id, _ in within(centre, radius_m, places)]
 

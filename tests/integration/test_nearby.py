@@ -171,6 +171,24 @@ async def test_open_work_items_nearby_come_nearest_first_and_closed_ones_drop_ou
     assert [i.report_id for i in await work_items.open_near("road_damage", HERE, 50)] == ["B", "A"]
 
 
+async def test_a_new_item_placed_while_looking_nearby_is_found_next_and_stored_once(
+    work_items: Any,
+) -> None:
+    await work_items.save(an_item("A", north_of(HERE, 20)))
+
+    near = await work_items.open_near("road_damage", HERE, 50, placing="N")
+    first = replace(an_item("N", HERE), origin="reports.submitted/0/5")
+    stored = await work_items.save_new(first)
+    again = await work_items.save_new(replace(first, status="triage", origin="elsewhere"))
+
+    assert [i.report_id for i in near] == ["A"]
+    assert stored is None
+    assert again is not None
+    assert (again.status, again.origin) == ("routed", "reports.submitted/0/5")
+    near_a = await work_items.open_near("road_damage", north_of(HERE, 20), 50, placing="M")
+    assert [i.report_id for i in near_a] == ["A", "N"]
+
+
 # --- an upgrade: reports and work items stored before the index ----------------------------------
 
 

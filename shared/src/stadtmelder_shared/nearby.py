@@ -9,7 +9,7 @@ small document per covering cell, in a collection of its own, instead of a query
 
 import asyncio
 import math
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -129,11 +129,7 @@ class MongoNearbyIndex:
     async def add(self, scope: str, item_id: str, location: Location) -> None:
         key = self._cell_key(scope, self._grid.cell_of(location))
         async with self._writing(key):
-            await self._cells.update_one(
-                {"_id": key},
-                {"$set": {f"items.{_field(item_id)}": {"lat": location.lat, "lon": location.lon}}},
-                upsert=True,
-            )
+            await self._cells.update_one({"_id": key}, _placed(item_id, location), upsert=True)
 
     async def remove(self, scope: str, item_id: str, location: Location) -> None:
         key = self._cell_key(scope, self._grid.cell_of(location))
@@ -143,13 +139,35 @@ class MongoNearbyIndex:
     async def near(self, scope: str, centre: Location, radius_m: float) -> list[tuple[str, float]]:
         keys = [self._cell_key(scope, cell) for cell in self._grid.cells_covering(centre, radius_m)]
         cells = await asyncio.gather(*(self._cells.find_one({"_id": key}) for key in keys))
-        members = {
-            item_id: Location(lat=place["lat"], lon=place["lon"])
-            for cell in cells
-            if cell is not None
-            for item_id, place in cell.get("items", {}).items()
-        }
-        return within(centre, radius_m, members)
+        return within(centre, radius_m, _members(cells))
+
+    async def add_and_near(
+        self, scope: str, item_id: str, location: Location, radius_m: float
+    ) -> list[tuple[str, float]]:
+        """`add` and then `near` around the new item, without the item itself: its own cell is
+        written and read by one command (findAndModify returns the cell as it was before)."""
+        own = self._cell_key(scope, self._grid.cell_of(location))
+        others = [
+            key
+            for key in (
+                self._cell_key(scope, cell)
+                for cell in self._grid.cells_covering(location, radius_m)
+            )
+            if key != own
+        ]
+
+        async def read_and_add_own() -> dict[str, Any] | None:
+            async with self._writing(own):
+                return await self._cells.find_one_and_update(
+                    {"_id": own}, _placed(item_id, location), upsert=True
+                )
+
+        cells = await asyncio.gather(
+            read_and_add_own(), *(self._cells.find_one({"_id": key}) for key in others)
+        )
+        members = _members(cells)
+        members.pop(item_id, None)  # there before when the same item is added again
+        return within(location, radius_m, members)
 
     async def fill_once(
         self,
@@ -174,6 +192,19 @@ class MongoNearbyIndex:
     @staticmethod
     def _cell_key(scope: str, cell: str) -> str:
         return f"{scope}|{cell}"
+
+
+def _members(cells: Sequence[dict[str, Any] | None]) -> dict[str, Location]:
+    return {
+        item_id: Location(lat=place["lat"], lon=place["lon"])
+        for cell in cells
+        if cell is not None
+        for item_id, place in cell.get("items", {}).items()
+    }
+
+
+def _placed(item_id: str, location: Location) -> dict[str, Any]:
+    return {"$set": {f"items.{_field(item_id)}": {"lat": location.lat, "lon": location.lon}}}
 
 
 def _field(item_id: str) -> str:

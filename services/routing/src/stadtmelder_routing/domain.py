@@ -116,7 +116,9 @@ def reopened_order(order: WorkItemQueued, change: ReportStatusChanged) -> WorkIt
     )
 
 
-def tracked(order: WorkItemQueued, status: str, due_at: datetime | None) -> WorkItem:
+def tracked(
+    order: WorkItemQueued, status: str, due_at: datetime | None, origin: str | None = None
+) -> WorkItem:
     return WorkItem(
         report_id=order.report_id,
         department_id=order.department.id,
@@ -125,6 +127,7 @@ def tracked(order: WorkItemQueued, status: str, due_at: datetime | None) -> Work
         status=status,
         due_at=due_at,
         order=order,
+        origin=origin,
     )
 
 

@@ -6,6 +6,7 @@ from faststream.kafka import KafkaBroker
 
 from stadtmelder_routing.service import RoutingService
 from stadtmelder_shared import topics
+from stadtmelder_shared.dead_letters import Origin
 from stadtmelder_shared.kafka import consumer
 from stadtmelder_shared.report_events import ReportRouted, ReportStatusChanged, ReportSubmitted
 from stadtmelder_shared.works import WorksChanged
@@ -18,11 +19,12 @@ SUBMISSION_WORKERS = 3
 
 def register_handlers(broker: KafkaBroker, service: RoutingService, group_id: str) -> None:
     @consumer(broker, topics.REPORTS_SUBMITTED, group_id, workers=SUBMISSION_WORKERS)
-    async def on_report_submitted(event: ReportSubmitted) -> None:
-        decided = await service.route_report(event)
+    async def on_report_submitted(event: ReportSubmitted, origin: Origin) -> None:
+        record = f"{origin.topic}/{origin.partition}/{origin.offset}"
+        decided = await service.route_report(event, record)
         context = {"report_id": event.report_id, "event_id": event.event_id}
         if decided is None:
-            log.info("submission routed before; redelivery ignored", extra=context)
+            log.info("submission routed by an earlier record; this one ignored", extra=context)
         elif isinstance(decided, ReportRouted):
             log.info("routed to %s by %s", decided.department.id, decided.rule, extra=context)
         else:

@@ -62,18 +62,19 @@ class RoutingService:
         self.model, self.assets = model, assets
 
     async def route_report(
-        self, submitted: ReportSubmitted
+        self, submitted: ReportSubmitted, origin: str | None = None
     ) -> ReportRouted | ReportUnroutable | None:
-        """Route a submission; None when it was routed before (a redelivery)."""
-        # Both only read, so they wait for MongoDB together; the duplicates go unused for the
-        # rare redelivery or unroutable submission. A report has one submission, so its work
-        # item is the memory that the submission was routed.
+        """Route a submission; None when another record of it was routed before.
+
+        `origin` names the record (topic/partition/offset): the same record comes again only
+        when its handling did not finish, so it is handled again; a second record of the same
+        submission (a relay that published twice) is skipped.
+        """
+        # Both only read (and place the report in the nearby index), so they wait for MongoDB
+        # together; the duplicates go unused for the rare unroutable submission.
         async with asyncio.TaskGroup() as reads:
-            routed_before = reads.create_task(self.work_items.get(submitted.report_id))
             nearby = reads.create_task(self._probable_duplicates(submitted))
             works = reads.create_task(self.works.at(submitted.location, submitted.occurred_at))
-        if routed_before.result() is not None:
-            return None
         now = self.clock()
         code, location = submitted.category.code, submitted.location
         asset = asset_for_report(self.assets, code, location, submitted.answers)
@@ -90,13 +91,15 @@ class RoutingService:
                 submitted, decision, department, now, asset_id, nearby.result(), works.result()
             )
             topic, status, due_at = topics.REPORTS_ROUTED, "routed", decided.due_at
-        # Work first, then the announcement, routing's own view of the work last, as it is the
-        # memory that this submission was routed: a crash in between republishes the same event
-        # ids, which every consumer recognises; remembering first could lose work.
+        # Routing's own view of the work first, as the memory that this submission was routed:
+        # a crash after it brings the same record again, which is handled again (every
+        # consumer recognises the same event ids); a duplicate record finds it and stops.
         order = domain.work_item(submitted, department, now, works=works.result())
+        earlier = await self.work_items.save_new(domain.tracked(order, status, due_at, origin))
+        if earlier is not None and (origin is None or earlier.origin != origin):
+            return None
         await self.dispatcher.dispatch(order, department)
         await self.publisher.publish(topic, decided)
-        await self.work_items.save(domain.tracked(order, status, due_at))
         return decided
 
     async def follow_status(self, change: ReportStatusChanged) -> None:
@@ -139,7 +142,7 @@ class RoutingService:
             return []
         location: Location = submitted.location
         candidates = await self.work_items.open_near(
-            submitted.category.code, location, self.duplicate_radius_m
+            submitted.category.code, location, self.duplicate_radius_m, placing=submitted.report_id
         )
         return sorted(
             c.report_id

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.keyed_locks import KeyedLocks
@@ -31,6 +32,9 @@ class WorkItem:
     overdue_at: datetime | None = None
     # The work order as handed out, so a forward can pass it on whole.
     order: WorkItemQueued | None = None
+    # The submission record that made the item (topic/partition/offset): the same record again
+    # is a redelivery to handle again, another record of the report a duplicate to skip.
+    origin: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -40,10 +44,19 @@ class WorkItem:
 class WorkItems(Protocol):
     async def save(self, item: WorkItem) -> None: ...
 
+    async def save_new(self, item: WorkItem) -> WorkItem | None:
+        """Store a new item, unless one of its report is stored: then nothing is written and
+        that one is returned. The nearby index is left alone (see `open_near`'s `placing`)."""
+        ...
+
     async def get(self, report_id: str) -> WorkItem | None: ...
 
-    async def open_near(self, category: str, centre: Location, radius_m: float) -> list[WorkItem]:
-        """Open items of the category within the radius, nearest first."""
+    async def open_near(
+        self, category: str, centre: Location, radius_m: float, placing: str | None = None
+    ) -> list[WorkItem]:
+        """Open items of the category within the radius, nearest first; with `placing`, that
+        report's new item is put at `centre` into the nearby index in the same go (and is not
+        among the items returned)."""
         ...
 
     async def overdue(self, now: datetime, limit: int) -> list[WorkItem]:
@@ -80,6 +93,14 @@ class MongoWorkItems:
         else:
             await self._nearby.remove(item.category, item.report_id, item.location)
 
+    async def save_new(self, item: WorkItem) -> WorkItem | None:
+        # The insert is the check: one command where a read and a write were.
+        try:
+            await self._items.insert_one(_to_document(item))
+        except DuplicateKeyError:
+            return await self.get(item.report_id)
+        return None
+
     async def index_open_items(self) -> int:
         """Put open items stored before the nearby index into it, once (one scan at the first
         start after an upgrade, so no migration step is needed); returns how many."""
@@ -91,8 +112,13 @@ class MongoWorkItems:
         document = await self._items.find_one({"_id": report_id})
         return _from_document(document) if document else None
 
-    async def open_near(self, category: str, centre: Location, radius_m: float) -> list[WorkItem]:
-        found = await self._nearby.near(category, centre, radius_m)
+    async def open_near(
+        self, category: str, centre: Location, radius_m: float, placing: str | None = None
+    ) -> list[WorkItem]:
+        if placing is None:
+            found = await self._nearby.near(category, centre, radius_m)
+        else:
+            found = await self._nearby.add_and_near(category, placing, centre, radius_m)
         documents = await asyncio.gather(
             *(self._items.find_one({"_id": report_id}) for report_id, _ in found)
         )
@@ -146,6 +172,7 @@ def _to_document(item: WorkItem) -> Document:
         "due_at": item.due_at,
         "overdue_at": item.overdue_at,
         "order": item.order.model_dump(mode="json") if item.order else None,
+        "origin": item.origin,
     }
 
 
@@ -162,4 +189,5 @@ def _from_document(document: Document) -> WorkItem:
         due_at=document["due_at"],
         overdue_at=document.get("overdue_at"),
         order=WorkItemQueued.model_validate(document["order"]) if document.get("order") else None,
+        origin=document.get("origin"),
     )
