@@ -29,6 +29,7 @@ from stadtmelder_shared.departments import SendKind, load_directory
 from stadtmelder_shared.health import connection_checks, health_routes
 from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable
 from stadtmelder_shared.kafka_security import client_options
+from stadtmelder_shared.leadership import KafkaLeadership
 from stadtmelder_shared.metrics import CountedSends, ServiceMetrics, metrics_route
 from stadtmelder_shared.service_clients import connect_mongo, service_broker
 from stadtmelder_shared.timers import Timers
@@ -99,11 +100,18 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
     register_erasure(broker, erasure, settings.kafka_group_id)
     watch = OverdueWatch(work_items, directory, publisher, settings.jurisdiction)
     timers = Timers()
-    timers.every(settings.sla_check_seconds, "overdue-watch", watch.check_once)
+    # Once across replicas (docs/scale-out.md): the replica leading each job runs it.
+    timers.every(
+        settings.sla_check_seconds,
+        "overdue-watch",
+        watch.check_once,
+        once=KafkaLeadership(settings, "routing.overdue-watch"),
+    )
     timers.every(
         settings.send_retry_interval_seconds,
         "send-retries",
         lambda: dispatcher.retry_failed(limit=100),
+        once=KafkaLeadership(settings, "routing.send-retries"),
     )
     metrics.watch_consumer_lag(broker)
 

@@ -3,7 +3,7 @@
 import logging
 
 from stadtmelder_notify.alerts.service import AlertService
-from stadtmelder_shared.timers import Timers
+from stadtmelder_shared.timers import Leadership, Timers
 
 log = logging.getLogger(__name__)
 
@@ -11,7 +11,8 @@ log = logging.getLogger(__name__)
 class DigestJob:
     """Every `interval_seconds`: send the digests that are due, then clear out old data.
 
-    Every replica may run it: the delivery log lets only one of them send each digest.
+    Once across replicas: the delivery log's claim alone would not keep two replicas from
+    sending one digest twice, as FerretDB makes no claim atomic (docs/scale-out.md).
     """
 
     def __init__(self, alerts: AlertService, interval_seconds: float = 300.0) -> None:
@@ -25,5 +26,5 @@ class DigestJob:
             log.info("%d daily digests sent", sent)
         return sent
 
-    def schedule(self, timers: Timers) -> None:
-        timers.every(self._interval, "area-alert-digests", self.run_once)
+    def schedule(self, timers: Timers, once: Leadership | None = None) -> None:
+        timers.every(self._interval, "area-alert-digests", self.run_once, once=once)

@@ -20,6 +20,7 @@ from stadtmelder_notify.delivery.wiring import Outlets
 from stadtmelder_notify.lifecycle import Lifecycle
 from stadtmelder_notify.settings import NotifySettings
 from stadtmelder_shared.contacts import Contacts
+from stadtmelder_shared.leadership import KafkaLeadership
 from stadtmelder_shared.timers import Timers
 
 Document = dict[str, Any]
@@ -45,7 +46,7 @@ def register(
     )
     register_alert_handlers(broker, alerts, settings.alerts_group_id)
     timers = Timers()
-    DigestJob(alerts).schedule(timers)
+    DigestJob(alerts).schedule(timers, KafkaLeadership(settings, "notify.area-alert-digests"))
 
     async def start() -> None:
         await ensure_alert_indexes(database)

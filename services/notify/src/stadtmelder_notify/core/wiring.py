@@ -25,6 +25,7 @@ from stadtmelder_notify.lifecycle import Lifecycle
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_notify.settings import NotifySettings, local_zone
 from stadtmelder_shared.contacts import Contacts
+from stadtmelder_shared.leadership import KafkaLeadership
 from stadtmelder_shared.timers import Timers
 
 
@@ -71,7 +72,13 @@ def register(
     )
     register_erasure(broker, erasure, settings.kafka_group_id)
     timers = Timers()
-    timers.every(settings.deferred_poll_seconds, "deferred-mails", service.send_deferred)
+    # Once across replicas (docs/scale-out.md): two takers of one deferred mail could both send.
+    timers.every(
+        settings.deferred_poll_seconds,
+        "deferred-mails",
+        service.send_deferred,
+        once=KafkaLeadership(settings, "notify.deferred-mails"),
+    )
 
     async def start() -> None:
         await followers.ensure_indexes()

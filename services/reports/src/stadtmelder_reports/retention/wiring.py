@@ -12,6 +12,7 @@ from stadtmelder_reports.retention.domain import Periods
 from stadtmelder_reports.retention.service import RetentionService, What
 from stadtmelder_reports.retention.store import MongoRetentionStore
 from stadtmelder_reports.settings import ReportsSettings
+from stadtmelder_shared.leadership import KafkaLeadership
 from stadtmelder_shared.metrics import ServiceMetrics
 from stadtmelder_shared.timers import Timers
 
@@ -50,5 +51,11 @@ async def register(
         ),
         count=count,
     )
-    timers.every(settings.retention_interval_seconds, "retention", service.run_round)
+    # Once across replicas (docs/scale-out.md): two rounds at once would write the same reports.
+    timers.every(
+        settings.retention_interval_seconds,
+        "retention",
+        service.run_round,
+        once=KafkaLeadership(settings, "reports.retention"),
+    )
     return service
