@@ -135,20 +135,38 @@ async def handle(
         client_writer.close()
 
 
-async def serve(port: int, backend_ports: Sequence[int], check_path: str, interval: float) -> None:
+async def serve(
+    port: int,
+    backend_ports: Sequence[int],
+    check_path: str,
+    interval: float,
+    stopped: asyncio.Event,
+    listening: asyncio.Event | None = None,
+) -> None:
+    """Balance until `stopped` is set; `listening` is set once the port accepts connections."""
     backends = Backends(backend_ports, check_path)
     server = await asyncio.start_server(
         lambda r, w: handle(backends, r, w), HOST, port, reuse_address=True, backlog=1024
     )
     watching = asyncio.create_task(backends.watch(interval))
+    log.warning("balancing %s:%s over %s", HOST, port, ", ".join(map(str, backend_ports)))
+    if listening is not None:
+        listening.set()
+    try:
+        async with server:
+            await stopped.wait()
+    finally:
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching
+
+
+async def _until_signalled(options: argparse.Namespace) -> None:
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopped.set)
-    log.warning("balancing %s:%s over %s", HOST, port, ", ".join(map(str, backend_ports)))
-    async with server:
-        await stopped.wait()
-    watching.cancel()
+    await serve(options.port, options.backend, options.check_path, options.interval, stopped)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -159,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=0.5, help="between checks, s")
     options = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s balancer: %(message)s")
-    asyncio.run(serve(options.port, options.backend, options.check_path, options.interval))
+    asyncio.run(_until_signalled(options))
     return 0
 
 
