@@ -12,7 +12,7 @@ UV := $(TOOLS)/bin/uv
 STACK := $(if $(REPLICAS),STADTMELDER_REPLICAS=$(REPLICAS) ).venv/bin/python deploy/local/stack.py
 
 .PHONY: help install browser run stop status logs test test-unit lint format bench chaos api-key token clean k8s-validate k8s-dry-run asyncapi
-.PHONY: simulate-fleet bench-fleet bench-fleet-ingest bench-backends bench-statistics
+.PHONY: simulate-fleet bench-fleet bench-fleet-ingest bench-backends bench-statistics bench-replicas
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -138,6 +138,9 @@ bench: install ## Open-loop load beside bare Litestar and Kafka, routing cost, m
 
 bench-statistics: install ## The statistics page and JSON with 50,000 reports beside bare Litestar (STATISTICS_ARGS=--help)
 	@.venv/bin/python -m bench.statistics $(STATISTICS_ARGS)
+
+bench-replicas: install ## The same load on one and on two replicas of each service, side by side (BENCH_ARGS=--help)
+	@.venv/bin/python -m bench.replicas $(BENCH_ARGS)
 
 bench-backends: install ## The same load on FerretDB on SQLite and on PostgreSQL, side by side (test stack; BENCH_ARGS=--help)
 	@.venv/bin/python -m bench.backends $(BENCH_ARGS)
