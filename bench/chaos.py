@@ -15,13 +15,11 @@ the local balancer, and the replica drills (bench/replica_faults.py) run after t
 
 import argparse
 import asyncio
-import json
 import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +39,7 @@ from bench.observers import (
     wait_for_consumers,
 )
 from bench.open_loop import run_open_loop
+from bench.raw_figures import write_raw
 from bench.replica_faults import (
     kill_consumer_replicas,
     kill_one_replica_of_each,
@@ -294,16 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     target.ensure_running()
     results = asyncio.run(drill_all(target, options))
     print_table(results, options.settle)
-    options.out.mkdir(parents=True, exist_ok=True)
-    raw = options.out / "chaos.json"
-    document = {
-        "benchmark": "chaos",
-        "at": datetime.now(UTC).isoformat(),
-        "profile": options.profile,
-        "options": {k: v for k, v in vars(options).items() if k != "out"},
-        "drills": [to_json(result) for result in results],
-    }
-    raw.write_text(json.dumps(document, indent=1, default=str) + "\n", encoding="utf-8")
+    raw = write_raw("chaos", options, drills=[to_json(result) for result in results])
     print(f"\nraw figures: {raw}")
     failed = [r.tally.drill for r in results if not r.tally.passed]
     if failed:

@@ -11,11 +11,9 @@ var/bench/replicas.json.
 
 import argparse
 import asyncio
-import json
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from bench.figures import show, table
 from bench.load import ceiling, parse_rates, system_step
 from bench.load_report import Step
 from bench.observers import Mailbox, WorkTopics
+from bench.raw_figures import write_raw
 from bench.target import ROOT, Target
 
 OUT = ROOT / "var/bench"
@@ -105,22 +104,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = asyncio.run(compare(target, options))
     print()
     print(printed(results, options.rates))
-    options.out.mkdir(parents=True, exist_ok=True)
-    raw = options.out / "replicas.json"
-    document = {
-        "benchmark": "replicas",
-        "at": datetime.now(UTC).isoformat(),
-        "profile": options.profile,
-        "options": {k: v for k, v in vars(options).items() if k != "out"},
-        "results": {
-            str(count): {
-                "ceiling_per_second": result["ceiling_per_second"],
-                "steps": [asdict(step) for step in result["steps"]],
-            }
-            for count, result in results.items()
-        },
+    by_count = {
+        str(count): {
+            "ceiling_per_second": result["ceiling_per_second"],
+            "steps": [asdict(step) for step in result["steps"]],
+        }
+        for count, result in results.items()
     }
-    raw.write_text(json.dumps(document, indent=1, default=str) + "\n", encoding="utf-8")
+    raw = write_raw("replicas", options, results=by_count)
     print(f"\nraw figures: {raw}")
     return 0
 
