@@ -118,8 +118,11 @@ async def test_a_report_inside_imported_works_is_routed_with_the_works_named_eve
     view = await routed(running_system, report_id, timeout=60)
 
     assert (works_id, title) in [(w["id"], w["title"]) for w in view["works"]]
-    (item,) = await records_with_key(
-        running_system.kafka, topics.department_work("wbd-gruen"), report_id
+    (item,) = await wait_until(
+        lambda: records_with_key(
+            running_system.kafka, topics.department_work("wbd-gruen"), report_id
+        ),
+        what="the department's work item",
     )
     assert works_id in [w["id"] for w in json.loads(item["value"])["works"]]
 
