@@ -109,7 +109,8 @@ async def rate_and_approve(page: Page, running_system: LocalSystem) -> str:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(running_system.mongodb_url)
     try:
         store = MongoPlaygroundStore(client[ReportsSettings().mongodb_database])
-        mine = [r for r in await store.pending_comments(100) if r.comment == comment]
+        # Oldest first: earlier runs' and other tests' pending comments must not push ours out.
+        mine = [r for r in await store.pending_comments(100_000) if r.comment == comment]
         assert await store.decide_comment(mine[0].id, "approved", "dispatcher-e2e")
     finally:
         await client.close()
