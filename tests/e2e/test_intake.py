@@ -2,6 +2,7 @@
 
 import io
 import json
+import random
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,8 +48,21 @@ async def api(running_system: LocalSystem) -> Any:
         yield client
 
 
-async def reports_since(api: httpx.AsyncClient, since: datetime) -> int:
-    response = await api.get("/api/v1/reports", params={"since": since.isoformat(), "limit": 500})
+def a_place_of_its_own() -> tuple[float, float]:
+    """Near the Innenhafen, a point no other report shares, so a tight bbox finds only ours."""
+    return (
+        INNER_HARBOUR[0] + random.uniform(-0.002, 0.002),
+        INNER_HARBOUR[1] + random.uniform(-0.002, 0.002),
+    )
+
+
+async def reports_since(api: httpx.AsyncClient, since: datetime, at: tuple[float, float]) -> int:
+    """Reports stored since `since` at the point `at`: other tests' (and automatic reports
+    arriving meanwhile) stand elsewhere."""
+    bbox = f"{at[1] - 1e-6},{at[0] - 1e-6},{at[1] + 1e-6},{at[0] + 1e-6}"
+    params: dict[str, str | int] = {"since": since.isoformat(), "bbox": bbox, "limit": 500}
+    response = await api.get("/api/v1/reports", params=params)
+    assert response.status_code == 200, response.text
     return len(response.json()["items"])
 
 
@@ -128,7 +142,11 @@ async def test_bad_input_gets_400_with_a_sentence_and_nothing_is_stored(
     sentence: str,
 ) -> None:
     since = datetime.now(UTC)
-    fields = form(changes.pop("category", "container_full"), **changes)
+    own = a_place_of_its_own()
+    at = (changes.get("lat", own[0]), changes.get("lon", own[1]))
+    fields = form(
+        changes.pop("category", "container_full"), **{"lat": at[0], "lon": at[1], **changes}
+    )
     if upload is None:
         payload = {**fields, "answers": json.loads(fields["answers"])}
         response = await api.post("/api/v1/reports", json=payload)
@@ -139,7 +157,7 @@ async def test_bad_input_gets_400_with_a_sentence_and_nothing_is_stored(
     body = response.json()
     problem = next(e for e in body["errors"] if e["field"] == field)
     assert sentence in problem["reason"]
-    assert await reports_since(api, since) == 0
+    assert await reports_since(api, since, at) == 0
 
 
 async def test_no_public_answer_contains_the_reporters_contact(
