@@ -18,6 +18,7 @@ from tests.system import records_with_key, wait_until
 
 pytestmark = pytest.mark.e2e
 POISONED = [topics.REPORTS_SUBMITTED, topics.REPORTS_ROUTED]
+DEAD_LETTERS = "stadtmelder_dead_letters_total"
 
 
 async def partition_counts(kafka: str) -> dict[str, int]:
@@ -62,6 +63,11 @@ async def test_reports_after_poison_on_every_partition_are_routed_and_mailed(
     running_system: LocalSystem,
 ) -> None:
     kafka = running_system.kafka
+    profile = running_system.profile
+    services = {"routing": profile.routing_port, "notify": profile.notify_port}
+    services["reports"] = profile.reports_port
+    # The counters are the services' own since they started: other tests' poison counts too.
+    before = {name: await metric_total(port, DEAD_LETTERS) for name, port in services.items()}
     partitions = await partition_counts(kafka)
     key = f"POISON-{uuid.uuid4().hex[:8]}"
     placed = await put_poison(kafka, key, partitions)
@@ -95,7 +101,13 @@ async def test_reports_after_poison_on_every_partition_are_routed_and_mailed(
         by = {(r["headers"]["dlq_group"], r["headers"]["dlq_partition"]) for r in parked}
         for partition in range(partitions[topic]):
             assert any(p == str(partition) for _, p in by), (topic, partition, by)
-    profile = running_system.profile
-    assert await metric_total(profile.routing_port, "stadtmelder_dead_letters_total") >= count
-    assert await metric_total(profile.notify_port, "stadtmelder_dead_letters_total") >= placed
-    assert await metric_total(profile.reports_port, "stadtmelder_dead_letters_total") >= count
+    wanted = {"routing": count, "notify": placed, "reports": count}
+
+    async def all_counted() -> dict[str, float] | None:
+        added = {
+            name: await metric_total(port, DEAD_LETTERS) - before[name]
+            for name, port in services.items()
+        }
+        return added if all(added[name] >= wanted[name] for name in wanted) else None
+
+    await wait_until(all_counted, timeout=60, what=f"{wanted} more dead letters counted")
