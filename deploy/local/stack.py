@@ -571,6 +571,8 @@ def components(profile: Profile, environ: Mapping[str, str] | None = None) -> di
                 (python, "-m", module),
                 service_is_live,
                 env=python_env,
+                # A service's imports alone took 50 s on two cores shared by seven test runs.
+                start_timeout=180,
             )
             for name, module in SERVICE_MODULES.items()
         ),
