@@ -104,7 +104,11 @@ def _replica(component: Any, service: str, base: int, replica: int) -> Any:
     env[f"{service.upper()}_PORT"] = str(port)
     # Logs, traces and Kafka client ids tell the replicas apart.
     env["STADTMELDER_REPLICA"] = f"{service}-{replica}"
-    return dataclasses.replace(component, name=f"{service}-{replica}", port=port, env=env)
+    # The replicas of one service start side by side and share the CPU: give each more time.
+    timeout = component.start_timeout * 2
+    return dataclasses.replace(
+        component, name=f"{service}-{replica}", port=port, env=env, start_timeout=timeout
+    )
 
 
 def widen(names: Iterable[str], known: Sequence[str]) -> list[str]:
