@@ -117,6 +117,26 @@ async def test_a_message_sent_while_the_database_was_away_is_not_sent_again(
     journal.close()
 
 
+async def test_a_replica_taking_over_a_killed_ones_lease_does_not_send_what_it_sent(
+    real_database: Any, tmp_path: Path
+) -> None:
+    killed, survivor = SentJournal(tmp_path), SentJournal(tmp_path)
+    killed.open()
+    survivor.open()
+    sending = MongoDeliveryLog(real_database, journal=killed)
+    taking_over = MongoDeliveryLog(real_database, journal=survivor)
+    key = f"k-{uuid.uuid4().hex[:8]}"
+    assert await sending.claim(key, NOW, NOW + timedelta(seconds=15)) is Claim.CLAIMED
+    # The server accepted the mail; kill -9 came before the database heard of it.
+    sending.note_accepted(key, NOW, "anna-key")
+    killed.close()
+
+    # The partition moved to the survivor; the event comes again after the lease ran out.
+    later = NOW + timedelta(seconds=20)
+    assert await taking_over.claim(key, later, later + timedelta(seconds=15)) is Claim.ALREADY_SENT
+    survivor.close()
+
+
 async def test_sent_mails_count_for_their_recipient_only(deliveries: Any) -> None:
     for key, minutes in (("a1", 0), ("a2", 30), ("a3", 90)):
         at = NOW + timedelta(minutes=minutes)

@@ -132,3 +132,20 @@ async def test_a_message_noted_twice_is_replayed_once(tmp_path: Path) -> None:
     recorded = Recorded()
     assert await after.replay(recorded) == 1
     after.close()
+
+
+async def test_a_running_replica_replays_a_killed_ones_file_but_not_its_own(
+    tmp_path: Path,
+) -> None:
+    killed_replica, survivor = SentJournal(tmp_path), SentJournal(tmp_path)
+    killed_replica.open()
+    survivor.open()
+    survivor.record("mine", AT, None)  # still on its way to the database: not replayed here
+    killed_replica.record("theirs", AT, "recipient-1")
+    killed(killed_replica)
+
+    recorded = Recorded()
+    assert await survivor.replay(recorded, own_too=False) == 1
+    assert recorded.sent == [("theirs", AT, "recipient-1")]
+    assert survivor.unsettled("mine") == (AT, None)
+    survivor.close()

@@ -143,6 +143,10 @@ class MongoDeliveryLog:
             )
             status = current["status"] if current is not None else None
             lease_over = current is not None and current["lease_until"] <= now
+            if status == "sending" and lease_over and await self._replayed_orphans():
+                # Another replica was killed while sending: its journal may name this message.
+                current = await self._deliveries.find_one({"_id": key}, projection={"status": 1})
+                status = current["status"] if current is not None else None
             if status in ("sending", "failed") and lease_over:
                 await self._deliveries.update_one(
                     {"_id": key},
@@ -168,6 +172,13 @@ class MongoDeliveryLog:
         await self.record_sent(key, at, recipient)
         if self._journal is not None:
             self._journal.settle(key)
+
+    async def _replayed_orphans(self) -> int:
+        """Replay the journal files no live process holds (those of killed replicas beside us
+        on this machine, docs/scale-out.md); how many messages they named."""
+        if self._journal is None:
+            return 0
+        return await self._journal.replay(self.record_sent, own_too=False)
 
     async def record_sent(self, key: str, at: datetime, recipient: str | None = None) -> None:
         """Only in the database; replaying the journal calls this."""

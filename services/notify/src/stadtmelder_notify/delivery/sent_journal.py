@@ -47,14 +47,17 @@ class SentJournal:
                 return
         raise RuntimeError(f"all {MAX_FILES} journal files in {self._directory} are in use")
 
-    async def replay(self, mark_sent: MarkSent) -> int:
+    async def replay(self, mark_sent: MarkSent, *, own_too: bool = True) -> int:
         """Mark sent what killed processes journalled but never recorded; returns how many.
 
-        Our own file is replayed too: it may be a file a killed process left behind.
+        Our own file is replayed too at a start: it may be a file a killed process left behind.
+        Without `own_too` (a running replica taking over a killed one's lease), it is not.
         """
         replayed = 0
         for path in sorted(self._directory.glob("sent-*.jsonl")):
             own = self._fd is not None and os.path.samestat(os.fstat(self._fd), path.stat())
+            if own and not own_too:
+                continue
             fd = self._fd if own else _locked(path)
             if fd is None:
                 continue  # a live process holds it
