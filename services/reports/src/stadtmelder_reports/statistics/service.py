@@ -39,8 +39,11 @@ class StatisticsService:
     async def record(self, event: Event) -> bool:
         """Take `event` into its report's facts; False when it changed nothing (seen before)."""
         async with self.locks(event.report_id):
-            for _ in range(WRITE_ATTEMPTS):
-                stored = await self.store.get(event.report_id)
+            for attempt in range(WRITE_ATTEMPTS):
+                # First only what the store knows without a read: a report's facts it did not
+                # write lately are nearly always new, so they are inserted without a read (an
+                # insert refused means they are stored; they are read at the next attempt).
+                stored = await self.store.get(event.report_id, known_only=attempt == 0)
                 facts, revision = stored or (ReportFacts(event.report_id), None)
                 changed = after(facts, event)
                 if revision is not None and changed == facts:
