@@ -20,10 +20,12 @@ from stadtmelder_routing.work_items import MongoWorkItems, WorkItem
 from stadtmelder_shared.event_values import Location, Reporter
 from stadtmelder_shared.geo import EARTH_RADIUS_M
 from stadtmelder_shared.nearby import AreaTooWide, Grid, MongoNearbyIndex
+from stadtmelder_shared.nearby_memory import HeldNearbyIndex
 from stadtmelder_shared.sealing import new_data_key
 from tests.conftest import LocalSystem
 from tests.examples import valid_answers
 from tests.fakes import InMemoryNearbyIndex, InMemoryReportRepository, InMemoryWorkItems
+from tests.system import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -46,10 +48,12 @@ def on_next_row_border(place: Location) -> Location:
 # --- the cell store -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def index(database: Any) -> Any:
+@pytest.fixture(params=["stored", "held"])
+def index(database: Any, request: pytest.FixtureRequest) -> Any:
     if database is None:
         return InMemoryNearbyIndex(GRID)
+    if request.param == "held":
+        return HeldNearbyIndex(database["cells"], GRID)
     return MongoNearbyIndex(database["cells"], GRID)
 
 
@@ -90,6 +94,33 @@ async def test_a_removed_place_is_no_longer_found_and_adding_twice_keeps_one(ind
 async def test_a_circle_wider_than_the_grid_reads_is_refused(index: Any) -> None:
     with pytest.raises(AreaTooWide):
         await index.near("s", HERE, 1000)
+
+
+async def test_held_cells_show_own_places_at_once_and_another_replicas_once_read_again(
+    real_database: Any,
+) -> None:
+    theirs = MongoNearbyIndex(real_database["cells"], GRID)
+    await theirs.add("s", "BEFORE", HERE)
+    held = HeldNearbyIndex(real_database["cells"], GRID, refresh_s=3600)
+    assert [item for item, _ in await held.near("s", HERE, 50)] == ["BEFORE"]
+
+    await theirs.add("s", "THEIRS", north_of(HERE, 10))
+    await held.add("s", "OURS", north_of(HERE, 20))
+    await held.remove("s", "BEFORE", HERE)
+    assert [item for item, _ in await held.near("s", HERE, 50)] == ["OURS"]
+
+    refreshing = HeldNearbyIndex(real_database["cells"], GRID, refresh_s=0)
+    await refreshing.near("s", HERE, 50)
+    await theirs.add("s", "LATER", north_of(HERE, 30))
+
+    async def later_seen() -> bool:
+        return [item for item, _ in await refreshing.near("s", HERE, 50)] == [
+            "THEIRS",
+            "OURS",
+            "LATER",
+        ]
+
+    await wait_until(later_seen, timeout=10, what="the place another replica added")
 
 
 # --- open reports near a place -------------------------------------------------------------------

@@ -125,3 +125,18 @@ async def test_the_first_read_of_a_new_report_needs_no_command_unless_it_was_wri
     assert commands.seen[("find", "reports")] == 1
     assert (await reports.get(written.id)).status == "routed"
     assert commands.seen[("find", "reports")] == 2
+
+
+async def test_a_new_report_offered_as_nearby_is_not_read_and_still_not_read_by_the_relay(
+    counted: tuple[Any, Commands],
+) -> None:
+    reports, report = await stored_here(counted)
+    commands = counted[1]
+    assert report.location is not None
+
+    nearby = await reports.open_nearby("duisburg", report.category.code, report.location, 50)
+    relayed = await reports.get(report.id)
+
+    assert [r.id for r in nearby] == [report.id]
+    assert relayed == nearby[0]
+    assert commands.seen[("find", "reports")] == 0

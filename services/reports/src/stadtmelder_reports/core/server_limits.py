@@ -5,7 +5,7 @@
 So writes to one report are serialised in the process and checked (`ConditionalWrites`), and
 three small side indexes keyed by `_id` answer what a MongoDB 7 index would: which events wait in
 outboxes (`outbox_index`), which report a tracking token names (`tracking_index`) and which open
-reports are near a place (`MongoNearbyIndex`). On MongoDB 7 all of this still holds, only cheaper
+reports are near a place (`HeldNearbyIndex`). On MongoDB 7 all of this still holds, only cheaper
 than needed. Each index entry is written before the report it points to, so a crash in between
 leaves an entry too many, which lookups and the relay skip, never one too few.
 """
@@ -27,7 +27,8 @@ from stadtmelder_shared.conditional_writes import ConditionalWrites
 from stadtmelder_shared.event_envelope import Event
 from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.keyed_locks import KeyedLocks
-from stadtmelder_shared.nearby import Grid, MongoNearbyIndex, Place
+from stadtmelder_shared.nearby import Grid, Place
+from stadtmelder_shared.nearby_memory import HeldNearbyIndex
 
 MAX_NEARBY = 200
 # Nearby cells ten times as wide as the duplicate radius: the circle around a submission lies in
@@ -54,9 +55,9 @@ class ServerLimits:
         self._outbox_index = MongoOutboxIndex(database["outbox_index"])
         self._whole_outbox_read = False
         self._tracking = MongoTrackingIndex(database["tracking_tokens"])
-        # Where open reports are, by jurisdiction and category: duplicate lookups read a few
-        # cells by `_id` instead of every report (FerretDB scans for any other filter).
-        self._nearby = MongoNearbyIndex(
+        # Where open reports are, by jurisdiction and category: duplicate lookups read cells
+        # held in memory instead of every report (FerretDB scans for any filter but `_id`).
+        self._nearby = HeldNearbyIndex(
             database["report_cells"], Grid(cell_m=CELL_PER_RADIUS * duplicate_radius_m)
         )
 
@@ -80,10 +81,13 @@ class ServerLimits:
         while len(self._just_added) > JUST_ADDED:
             self._just_added.popitem(last=False)
 
-    def just_added(self, report_id: str) -> Document | None:
-        """The report as this process stored it, once, if nothing was written to it since: the
-        relay's read right after a submission. Through BSON, so it is what a read would give."""
-        document = self._just_added.pop(report_id, None)
+    def just_added(self, report_id: str, keep: bool = False) -> Document | None:
+        """The report as this process stored it, once (unless `keep`), if nothing was written
+        to it since: the relay's read right after a submission. Through BSON, so it is what a
+        read would give."""
+        document = (
+            self._just_added.get(report_id) if keep else self._just_added.pop(report_id, None)
+        )
         if document is None:
             return None
         read: Document = bson.decode(bson.encode(document), self._reports.codec_options)
@@ -93,9 +97,10 @@ class ServerLimits:
         return await self._tracking.report_of(token_hash)
 
     async def open_nearby(self, scope: str, centre: Location, radius_m: float) -> list[Report]:
-        # The nearest are enough to suggest; each further one is another read.
+        # The nearest are enough to suggest; each further one is another read, unless it was
+        # just added (the submission being answered is among them).
         found = (await self._nearby.near(scope, centre, radius_m))[:MAX_NEARBY]
-        reports = await self._read(report_id for report_id, _ in found)
+        reports = await self._read((report_id for report_id, _ in found), new_as_added=True)
         # Closed reports leave the index when a lookup meets them, so lookups stay as cheap as
         # the open reports around; a report that opens again is added back by `index_if_open`.
         for report in reports:
@@ -196,11 +201,16 @@ class ServerLimits:
         if report.location is not None:
             await self._nearby.add(nearby_scope(report), report.id, report.location)
 
-    async def _read(self, report_ids: Iterable[str]) -> list[Report]:
-        """Reports by `_id`, one read each: the only filter FerretDB answers without a scan."""
-        documents = await asyncio.gather(
-            *(self._reports.find_one({"_id": report_id}) for report_id in report_ids)
-        )
+    async def _read(self, report_ids: Iterable[str], new_as_added: bool = False) -> list[Report]:
+        """Reports by `_id`, one read each: the only filter FerretDB answers without a scan;
+        with `new_as_added`, those just added as stored, without a read (and kept for the
+        relay's read)."""
+
+        async def read(report_id: str) -> Document | None:
+            added = self.just_added(report_id, keep=True) if new_as_added else None
+            return added or await self._reports.find_one({"_id": report_id})
+
+        documents = await asyncio.gather(*(read(report_id) for report_id in report_ids))
         return [from_document(document) for document in documents if document is not None]
 
 
