@@ -1,43 +1,40 @@
-"""The city outline without shapely: the same answers as shapely on Duisburg's outline, holes and
-several polygons counted by the even-odd rule, and a flush paced to a share of the time."""
+"""The city outline: Duisburg's own places in, its neighbours out, a batch answered as each of
+its points is, holes and several polygons respected; and a flush paced to a share of the time."""
 
-import json
-import random
-
-from shapely.geometry import Point, shape
+import pytest
+from shapely.geometry import MultiPolygon, Polygon
 
 from stadtmelder_fleet.city import CityOutline
 from stadtmelder_fleet.road.flush_pace import BACKLOG_BATCH, FlushPace
-from stadtmelder_shared.areas import DEFAULT_AREAS_FILE
 
-SQUARE = [[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0], [0.0, 0.0]]
-HOLE = [[4.0, 4.0], [6.0, 4.0], [6.0, 6.0], [4.0, 6.0], [4.0, 4.0]]
-ISLAND = [[20.0, 0.0], [22.0, 0.0], [22.0, 2.0], [20.0, 2.0], [20.0, 0.0]]
+SQUARE = [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0)]
+HOLE = [(4.0, 4.0), (6.0, 4.0), (6.0, 6.0), (4.0, 6.0)]
+ISLAND = [(20.0, 0.0), (22.0, 0.0), (22.0, 2.0), (20.0, 2.0)]
+# lat, lon: the town hall, Landschaftspark Nord, Rheinhausen across the Rhine; Düsseldorf,
+# Oberhausen, Moers.
+IN_DUISBURG = [(51.4350, 6.7627), (51.4808, 6.7836), (51.4035, 6.7185)]
+OUTSIDE = [(51.2277, 6.7735), (51.4963, 6.8631), (51.4516, 6.6266)]
 
 
-def test_the_outline_answers_as_shapely_does_on_duisburg() -> None:
-    areas = json.loads(DEFAULT_AREAS_FILE.read_text("utf-8"))
-    [city] = [f for f in areas["features"] if f["properties"].get("kind") == "city"]
-    geometry, outline = shape(city["geometry"]), CityOutline.load()
-    west, south, east, north = geometry.bounds
-    rng = random.Random(17)
-    points = [
-        (rng.uniform(south - 0.05, north + 0.05), rng.uniform(west - 0.05, east + 0.05))
-        for _ in range(5_000)
-    ]
-    answers = [outline.contains(lat, lon) for lat, lon in points]
-    assert answers == [geometry.contains(Point(lon, lat)) for lat, lon in points]
-    assert 1_000 < sum(answers) < 4_000  # both sides of the border were asked
+def test_duisburg_holds_its_own_places_and_not_its_neighbours() -> None:
+    city = CityOutline.load()
+    places = IN_DUISBURG + OUTSIDE
+    answers = city.contains_all([lat for lat, _ in places], [lon for _, lon in places])
+    assert answers == [True] * 3 + [False] * 3
+    assert [city.contains(lat, lon) for lat, lon in places] == answers
+    assert city.contains_all([], []) == []
 
 
 def test_a_hole_is_outside_and_a_second_polygon_inside() -> None:
-    outline = CityOutline([SQUARE, HOLE, ISLAND])
-    assert outline.contains(2.0, 2.0)
-    assert not outline.contains(5.0, 5.0)  # in the hole
-    assert outline.contains(1.0, 21.0)  # on the island
-    assert not outline.contains(1.0, 15.0)  # between them
-    assert not outline.contains(-1.0, 5.0)
-    assert not outline.contains(11.0, 5.0)
+    outline = CityOutline(MultiPolygon([Polygon(SQUARE, [HOLE]), Polygon(ISLAND)]))
+    points = [(2.0, 2.0), (5.0, 5.0), (1.0, 21.0), (1.0, 15.0), (-1.0, 5.0), (11.0, 5.0)]
+    answers = outline.contains_all([lat for lat, _ in points], [lon for _, lon in points])
+    assert answers == [True, False, True, False, False, False]
+
+
+def test_an_outline_without_area_is_refused() -> None:
+    with pytest.raises(ValueError, match="no area"):
+        CityOutline(Polygon())
 
 
 async def test_catching_up_a_slow_flush_waits_longer_else_each_interval_flushes() -> None:

@@ -94,6 +94,28 @@ async def test_good_readings_are_recorded_between_bad_ones_that_go_to_the_dead_l
     assert road.count(dead_letters, service="fleet-tests", topic=topic, reason="rejected") == 2
 
 
+async def test_a_batch_is_checked_in_order_and_each_bad_reading_counted_once() -> None:
+    road = Road()
+    first, last = reading(), reading(roughness=5.5)
+    outside = reading(at=DUESSELDORF)
+    both = reading(at=DUESSELDORF, measured_at=NOW + timedelta(hours=1))
+    batch = [r.model_dump(mode="json") for r in (first, both, outside, last)]
+    async with TestKafkaBroker(road.broker) as broker:
+        await broker.publish_batch(
+            *batch, topic=topics.ROAD_ROUGHNESS, headers=headers_for(first, "/tests/truck")
+        )
+
+    assert road.recorded == [first, last]
+    assert [headers["dlq_reason"] for headers in road.dead] == [
+        "measured_at is 3600 s ahead",
+        "the position lies outside the city",
+    ]
+    rejected = "stadtmelder_fleet_readings_rejected_total"
+    topic = topics.ROAD_ROUGHNESS
+    assert road.count(rejected, topic=topic, reason="outside_city") == 1
+    assert road.count(rejected, topic=topic, reason="from_future") == 1
+
+
 async def test_a_reading_a_few_seconds_ahead_of_our_clock_is_accepted() -> None:
     road = Road()
     drifted = reading(measured_at=NOW + timedelta(seconds=90))

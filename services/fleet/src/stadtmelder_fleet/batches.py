@@ -1,6 +1,6 @@
-"""Sensor readings consumed in batches: hundreds of records per Kafka fetch, each decoded and
-checked on its own (a bad one goes to the dead-letter topic with its reason, as with the shared
-`consumer`), the batch's offsets committed only when its owner says its effect is saved.
+"""Sensor readings consumed in batches: hundreds of records per Kafka fetch, each decoded on its
+own and checked together (a bad one goes to the dead-letter topic with its reason, as with the
+shared `consumer`), the batch's offsets committed only when its owner says its effect is saved.
 
 A reading costs a few dozen microseconds in memory; committing each one, as the shared consumer
 does for events, costs a round trip to Kafka and capped the fleet at a few hundred a second.
@@ -32,7 +32,8 @@ from stadtmelder_shared.kafka import group_for
 log = logging.getLogger(__name__)
 Record: TypeAlias = "ConsumerRecord[Any, Any]"
 M = TypeVar("M", bound=BaseModel)
-Check = Callable[[Any], Awaitable[None]]
+# What is wrong with each reading of a batch, in order: None for a usable one.
+Check = Callable[[list[Any]], Awaitable[list[Rejected | None]]]
 # Up to this many records per fetch; a fetch waits at most this long for them, which bounds
 # what batching adds to a reading's way to a report.
 MAX_RECORDS = 1_000
@@ -94,20 +95,27 @@ def batch_consumer(
     commit_each_batch: bool = False,
 ) -> None:
     """Subscribe `handle` to batches of `topic`'s readings that decode as `model` and pass
-    `check` (which raises `Rejected`; it may read the database). Records that do not are
-    dead-lettered one by one. A transient failure (database or Kafka away) reads the whole
-    batch again; the handler must tolerate seeing a reading twice. Offsets are committed after
-    each batch with `commit_each_batch`, else whenever the owner calls `offsets.commit()`."""
+    `check` (which may read the database). Records that do not are dead-lettered one by one.
+    A transient failure (database or Kafka away) reads the whole batch again; the handler must
+    tolerate seeing a reading twice. Offsets are committed after each batch with
+    `commit_each_batch`, else whenever the owner calls `offsets.commit()`."""
     group = group_for(service_group, topic)
 
     async def on_batch(message: KafkaMessage) -> None:
         records = cast("tuple[ConsumerRecord[Any, Any], ...]", message.raw_message)
-        good: list[M] = []
+        views, decoded = [], []
         for number, record in enumerate(records):
             view = View(record, message.batch_headers[number], cast(bytes, message.body[number]))
-            reading = await _usable(broker, view, group, model, check)
+            reading = await _decoded(broker, view, group, model)
             if reading is not None:
+                views.append(view)
+                decoded.append(reading)
+        good: list[M] = []
+        for view, reading, rejection in zip(views, decoded, await check(decoded), strict=True):
+            if rejection is None:
                 good.append(reading)
+            else:
+                await dead_letter(broker, _as_message(view), group, "rejected", rejection.reason)
         try:
             await handle(good)
         except Exception as error:
@@ -132,22 +140,20 @@ def batch_consumer(
     subscribe(on_batch)
 
 
-async def _usable(
-    broker: KafkaBroker, view: View, group: str, model: type[M], check: Check
-) -> M | None:
-    message = cast(KafkaMessage, view)
+async def _decoded(broker: KafkaBroker, view: View, group: str, model: type[M]) -> M | None:
+    message = _as_message(view)
     try:
-        reading = decode(message, (model,))
-        await check(reading)
-        return reading
+        return decode(message, (model,))
     except NotOurs as unknown:
         reason = f"ce_type {str(unknown)[:100]!r} is not {getattr(model, 'type', '')!r}"
         await dead_letter(broker, message, group, "bad_headers", reason)
     except Undecodable as problem:
         await dead_letter(broker, message, group, problem.kind, problem.reason)
-    except Rejected as rejection:
-        await dead_letter(broker, message, group, "rejected", rejection.reason)
     return None
+
+
+def _as_message(view: View) -> KafkaMessage:
+    return cast(KafkaMessage, view)
 
 
 async def lenient_batch_parser(records: tuple[Record, ...], parse: Any) -> Any:

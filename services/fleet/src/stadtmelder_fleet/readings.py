@@ -1,20 +1,22 @@
 """The checks every sensor reading passes before a feature uses it; a reading that fails one goes
 to the dead-letter topic with its reason, counted, and the stream goes on."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal, NoReturn
+from typing import Literal
 
 from prometheus_client import Counter
 
 from stadtmelder_fleet.city import CityOutline, Clock
 from stadtmelder_shared.dead_letters import Rejected
 from stadtmelder_shared.metrics import ServiceMetrics
-from stadtmelder_shared.sensor_readings import Reading
+from stadtmelder_shared.sensor_readings import Reading, RoadRoughnessReading
 
 # Why a reading was turned away; a bounded set, so they can be metric labels. Readings out of
 # range fail their schema instead and are counted by the shared wiring as `invalid`.
 RejectionReason = Literal["outside_city", "from_future", "unknown_container"]
+OUTSIDE = "the position lies outside the city"
 
 
 def rejection_counter(metrics: ServiceMetrics) -> Counter:
@@ -34,16 +36,27 @@ class ReadingChecks:
     future_tolerance: timedelta
     rejected: Counter
 
-    def reject(self, topic: str, reason: RejectionReason, sentence: str) -> NoReturn:
-        """Count the rejection by reason, then hand the reading to the dead-letter topic."""
+    def reject(self, topic: str, reason: RejectionReason, sentence: str) -> Rejected:
+        """Count the rejection by reason; the reading goes to the dead-letter topic with it."""
         self.rejected.labels(topic=topic, reason=reason).inc()
-        raise Rejected(sentence)
+        return Rejected(sentence)
 
-    def check_time(self, topic: str, reading: Reading) -> None:
+    def time_problem(self, topic: str, reading: Reading) -> Rejected | None:
         ahead = reading.measured_at - self.clock()
         if ahead > self.future_tolerance:
-            self.reject(topic, "from_future", f"measured_at is {ahead.total_seconds():.0f} s ahead")
+            return self.reject(
+                topic, "from_future", f"measured_at is {ahead.total_seconds():.0f} s ahead"
+            )
+        return None
 
-    def check_place(self, topic: str, lat: float, lon: float) -> None:
-        if not self.city.contains(lat, lon):
-            self.reject(topic, "outside_city", "the position lies outside the city")
+    def positioned_problems(
+        self, topic: str, readings: Sequence[RoadRoughnessReading]
+    ) -> list[Rejected | None]:
+        """What is wrong with each reading, its time first, then its place: the batch's
+        positions go to the city outline in one question."""
+        inside = self.city.contains_all([r.lat for r in readings], [r.lon for r in readings])
+        return [
+            self.time_problem(topic, reading)
+            or (None if within else self.reject(topic, "outside_city", OUTSIDE))
+            for reading, within in zip(readings, inside, strict=True)
+        ]

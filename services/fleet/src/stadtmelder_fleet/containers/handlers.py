@@ -11,6 +11,7 @@ from stadtmelder_fleet.containers.domain import FillReading, UnknownContainer
 from stadtmelder_fleet.containers.service import ContainerService
 from stadtmelder_fleet.readings import ReadingChecks
 from stadtmelder_shared import topics
+from stadtmelder_shared.dead_letters import Rejected
 from stadtmelder_shared.kafka import consumer
 from stadtmelder_shared.report_events import ReportSubmitted
 from stadtmelder_shared.sensor_readings import ContainerFillReading
@@ -32,12 +33,17 @@ def register_handlers(
         )
         await service.record_citizen_report(named, event.location, event.occurred_at)
 
-    async def check(reading: ContainerFillReading) -> None:
-        checks.check_time(topics.CONTAINER_FILL, reading)
+    async def check(readings: list[ContainerFillReading]) -> list[Rejected | None]:
+        return [await problem(reading) for reading in readings]
+
+    async def problem(reading: ContainerFillReading) -> Rejected | None:
+        if early := checks.time_problem(topics.CONTAINER_FILL, reading):
+            return early
         try:
             await service.container(reading.container_id)
         except UnknownContainer as unknown:
-            checks.reject(topics.CONTAINER_FILL, "unknown_container", str(unknown))
+            return checks.reject(topics.CONTAINER_FILL, "unknown_container", str(unknown))
+        return None
 
     async def on_container_fill(readings: Sequence[ContainerFillReading]) -> None:
         # Each is stored before the batch is committed; one stored twice is kept once.

@@ -8,6 +8,7 @@ from faststream.kafka import KafkaBroker
 from stadtmelder_fleet.batches import Offsets, batch_consumer
 from stadtmelder_fleet.readings import ReadingChecks
 from stadtmelder_shared import topics
+from stadtmelder_shared.dead_letters import Rejected
 from stadtmelder_shared.sensor_readings import RoadRoughnessReading
 
 RecordMany = Callable[[Sequence[RoadRoughnessReading]], Awaitable[None]]
@@ -18,9 +19,8 @@ def register_handlers(
 ) -> Offsets:
     """The offsets are the caller's to commit, after its flush."""
 
-    async def check(reading: RoadRoughnessReading) -> None:
-        checks.check_time(topics.ROAD_ROUGHNESS, reading)
-        checks.check_place(topics.ROAD_ROUGHNESS, reading.lat, reading.lon)
+    async def check(readings: list[RoadRoughnessReading]) -> list[Rejected | None]:
+        return checks.positioned_problems(topics.ROAD_ROUGHNESS, readings)
 
     offsets = Offsets()
     batch_consumer(
