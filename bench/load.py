@@ -1,24 +1,25 @@
 """`make bench`: open-loop load on the local system, side by side with its two baselines.
 
 Per rate step: submit latency, submission → department work item and → the reporter's
-confirmation mail, achieved throughput, errors, memory of every process; the same rates against
-a bare Litestar endpoint and a bare Kafka round trip; the ceilings (closed loop) of ours and of
-bare Litestar; the routing decision's cost at 10/1,000/10,000 areas (bench/routing_decision.py);
-the window in which a kill -9 of notify sends a mail twice (bench/accept_gap.py).
+confirmation mail, achieved throughput, errors, memory of every process, CPU per report (gross,
+and what a report adds to the idle system); then a burst above the sustained rates and how long
+its backlog takes to clear; the same rates against a bare Litestar endpoint and a bare Kafka
+round trip; the ceilings (closed loop) of ours and of bare Litestar; the routing decision's
+cost at 10/1,000/10,000 areas (bench/routing_decision.py); the window in which a kill -9 of
+notify sends a mail twice (bench/accept_gap.py).
 Prints the tables, writes var/bench/load.json and var/bench/load.png.
 
-    .venv/bin/python -m bench.load [--rates 25,50,100] [--seconds 10] [--profile run|test]
+    .venv/bin/python -m bench.load [--rates 5,25,50] [--seconds 30] [--burst 100x10]
+        [--profile run|test]
 """
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import platform
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -26,139 +27,17 @@ from pathlib import Path
 from typing import Any
 
 from bench.baselines import bare_litestar, kafka_round_trips
-from bench.costs import PerReport, per_report, usage_now
+from bench.costs import PerReport, idle_cpu
 from bench.figures import Latency
 from bench.load_report import Step, report
-from bench.observers import (
-    Answer,
-    Mailbox,
-    WorkTopics,
-    client,
-    errors_of,
-    new_run_id,
-    submit,
-    wait_for_consumers,
-)
-from bench.open_loop import Shot, run_closed_loop, run_open_loop
+from bench.load_steps import bare_step, ceiling, system_step
+from bench.load_targets import targets_table
+from bench.observers import Mailbox, WorkTopics
 from bench.plot import plot_latencies
-from bench.target import COMPONENTS, ROOT, Target, group_cpu_seconds
+from bench.target import COMPONENTS, ROOT, Target
 
 OUT = ROOT / "var/bench"
 BARE_PORT_SHIFT = 90  # the bare app listens next to the services: 8090, or 18890 with offset 800
-
-
-def achieved(shots: Sequence[Shot[Answer]]) -> float:
-    """Accepted submissions per second, from the first due time to the last answer."""
-    good = [s for s in shots if s.result.accepted]
-    if not shots or not good:
-        return 0.0
-    span = max(s.due + s.latency for s in shots) - shots[0].due
-    return len(good) / span if span > 0 else 0.0
-
-
-async def open_loop_step(url: str, rate: float, seconds: float) -> tuple[Step, list[Shot[Answer]]]:
-    run = new_run_id()
-    async with client(url) as api:
-        shots = await run_open_loop(lambda n: submit(api, run, n), rate, seconds)
-    answers = [s.result for s in shots]
-    step = Step(
-        rate=rate,
-        sent=len(shots),
-        accepted=sum(a.accepted for a in answers),
-        errors=errors_of(answers),
-        achieved_per_second=achieved(shots),
-        submit=Latency.of_seconds([s.latency for s in shots if s.result.accepted]),
-        raw={"submit": [s.latency for s in shots if s.result.accepted]},
-    )
-    return step, shots
-
-
-async def ceiling(url: str, workers: int, seconds: float) -> float:
-    """Accepted submissions per second with `workers` clients sending back to back."""
-    run = new_run_id()
-    async with client(url) as api:
-
-        async def send(number: int) -> bool:
-            return (await submit(api, run, number)).accepted
-
-        successes, elapsed = await run_closed_loop(send, workers, seconds)
-    return successes / elapsed
-
-
-class MemoryWatch:
-    """Samples the resident memory of every component while a step runs; keeps the peaks."""
-
-    def __init__(self, target: Target) -> None:
-        self._target = target
-        self.peaks: dict[str, float] = {}
-
-    async def run(self) -> None:
-        while True:
-            sizes = await asyncio.to_thread(self._target.rss_mb, *COMPONENTS)
-            for name, rss in sizes.items():
-                self.peaks[name] = max(self.peaks.get(name, 0.0), rss)
-            await asyncio.sleep(0.5)
-
-
-async def system_step(
-    target: Target, works: WorkTopics, mailbox: Mailbox, rate: float, seconds: float, settle: float
-) -> Step:
-    memory = MemoryWatch(target)
-    sampling = asyncio.create_task(memory.run())
-    wall_offset = time.time() - time.monotonic()
-    before = await usage_now(target)
-    try:
-        step, shots = await open_loop_step(target.reports_url, rate, seconds)
-        accepted = {s.result.report_id: s for s in shots if s.result.report_id}
-        reporters = {report_id: s.result.address for report_id, s in accepted.items()}
-
-        def complete() -> bool:
-            mails = mailbox.by_report(reporters)
-            return all(
-                report_id in works.times and "confirmation" in mails.get(report_id, {})
-                for report_id in accepted
-            )
-
-        deadline = time.monotonic() + settle
-        while time.monotonic() < deadline:
-            await works.poll()
-            await asyncio.to_thread(mailbox.scan)
-            if complete():
-                break
-        # The next step starts on a drained pipeline, so it does not pay for this one's backlog.
-        await wait_for_consumers(target.kafka, deadline)
-        # Read once the consumers are through: the cost of the reports' whole way, both mails.
-        step.cost = per_report(before, await usage_now(target), step.accepted)
-    finally:
-        sampling.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sampling
-    mails = mailbox.by_report(reporters)
-    to_work = [
-        min(works.times[r]) - (s.due + wall_offset) for r, s in accepted.items() if r in works.times
-    ]
-    to_mail = [
-        min(mails[r]["confirmation"]) - (s.due + wall_offset)
-        for r, s in accepted.items()
-        if "confirmation" in mails.get(r, {})
-    ]
-    step.work_item = Latency.of_seconds(to_work)
-    step.mail = Latency.of_seconds(to_mail)
-    step.not_delivered = len(accepted) - len(to_work)
-    step.not_mailed = len(accepted) - len(to_mail)
-    step.peak_rss_mb = memory.peaks
-    step.raw |= {"work_item": to_work, "mail": to_mail}
-    return step
-
-
-async def bare_step(url: str, pid: int, rate: float, seconds: float) -> Step:
-    """A step against bare Litestar, with the CPU time of its process per request."""
-    before = group_cpu_seconds({pid}).get(pid, 0.0)
-    step, _ = await open_loop_step(url, rate, seconds)
-    used = group_cpu_seconds({pid}).get(pid, 0.0) - before
-    if step.accepted:
-        step.cost = PerReport({}, {"bare_litestar": used * 1000 / step.accepted})
-    return step
 
 
 def routing_cost() -> dict[str, Any]:
@@ -181,11 +60,31 @@ def parse_rates(text: str) -> list[float]:
     return [float(part) for part in text.split(",") if part.strip()]
 
 
+def parse_burst(text: str) -> tuple[float, float] | None:
+    """`100x10`: 100 reports a second for 10 s; `0` or `none`: no burst."""
+    if text.strip().lower() in {"0", "none", ""}:
+        return None
+    rate, _, seconds = text.partition("x")
+    return float(rate), float(seconds or 10)
+
+
 def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--profile", choices=("run", "test"), default="run")
-    parser.add_argument("--rates", type=parse_rates, default=parse_rates("25,50,100"))
-    parser.add_argument("--seconds", type=float, default=10.0, help="length of each rate step")
+    parser.add_argument("--rates", type=parse_rates, default=parse_rates("5,25,50"))
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of each rate step")
+    parser.add_argument(
+        "--burst",
+        type=parse_burst,
+        default=parse_burst("100x10"),
+        help="RATExSECONDS after the rate steps, to see its backlog clear (0: none)",
+    )
+    parser.add_argument(
+        "--baseline-seconds", type=float, default=10.0, help="length of each baseline step"
+    )
+    parser.add_argument(
+        "--idle-seconds", type=float, default=15.0, help="the idle window (background CPU)"
+    )
     parser.add_argument("--settle", type=float, default=60.0, help="wait for work items, mails")
     parser.add_argument("--ceiling-seconds", type=float, default=5.0)
     parser.add_argument("--ceiling-workers", type=int, default=32)
@@ -200,8 +99,9 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 async def measure(options: argparse.Namespace, target: Target) -> dict[str, Any]:
     say: Callable[[str], None] = lambda text: print(f"bench: {text}", flush=True)  # noqa: E731
-    idle = target.rss_mb(*COMPONENTS)
-    results: dict[str, Any] = {"idle_rss_mb": idle, "bare_litestar": [], "kafka_round_trip": []}
+    idle_rss = target.rss_mb(*COMPONENTS)
+    results: dict[str, Any] = {"idle_rss_mb": idle_rss, "bare_litestar": [], "kafka_round_trip": []}
+    results["burst"] = None
     if not options.load_only:
         say("routing decision cost at 10, 1,000 and 10,000 areas")
         results["routing_cost"] = await asyncio.to_thread(routing_cost)
@@ -210,14 +110,14 @@ async def measure(options: argparse.Namespace, target: Target) -> dict[str, Any]
     bare_port = target.profile.reports_port + BARE_PORT_SHIFT
     async with bare_litestar(bare_port) as (bare_url, bare_pid):
         for rate in options.rates:
-            say(f"bare Litestar at {rate:g}/s for {options.seconds:g} s")
-            step = await bare_step(bare_url, bare_pid, rate, options.seconds)
+            say(f"bare Litestar at {rate:g}/s for {options.baseline_seconds:g} s")
+            step = await bare_step(bare_url, bare_pid, rate, options.baseline_seconds)
             results["bare_litestar"].append(step)
         say(f"bare Litestar ceiling, {options.ceiling_workers} clients")
         bare_ceiling = await ceiling(bare_url, options.ceiling_workers, options.ceiling_seconds)
     for rate in options.rates:
-        say(f"bare Kafka round trip at {rate:g}/s for {options.seconds:g} s")
-        trips = await kafka_round_trips(target.kafka, rate, options.seconds)
+        say(f"bare Kafka round trip at {rate:g}/s for {options.baseline_seconds:g} s")
+        trips = await kafka_round_trips(target.kafka, rate, options.baseline_seconds)
         results["kafka_round_trip"].append(
             {"rate": rate, **asdict(trips), "latency": Latency.of_seconds(trips.latencies)}
         )
@@ -225,13 +125,22 @@ async def measure(options: argparse.Namespace, target: Target) -> dict[str, Any]
     await works.start()
     results["ours"] = []
     try:
-        for rate in options.rates:
+        say(f"the idle system's CPU for {options.idle_seconds:g} s, once nothing waits")
+        idle = await idle_cpu(target, options.idle_seconds, options.settle)
+        results["idle_cpu_ms_per_s"] = idle
+        observed = (works, mailbox)
+
+        async def step_at(rate: float, seconds: float) -> Step:
             say(
-                f"Stadtmelder at {rate:g}/s for {options.seconds:g} s, then up to "
+                f"Stadtmelder at {rate:g}/s for {seconds:g} s, then up to "
                 f"{options.settle:g} s for work items and mails"
             )
-            step = await system_step(target, works, mailbox, rate, options.seconds, options.settle)
-            results["ours"].append(step)
+            return await system_step(target, observed, rate, seconds, options.settle, idle)
+
+        for rate in options.rates:
+            results["ours"].append(await step_at(rate, options.seconds))
+        if options.burst is not None:
+            results["burst"] = await step_at(*options.burst)
     finally:
         await works.stop()
     say(f"Stadtmelder ceiling, {options.ceiling_workers} clients")
@@ -262,7 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     target = Target.of(options.profile)
     target.ensure_running()
     results = asyncio.run(measure(options, target))
-    print(report(results, options.rates))
+    print(report(results))
+    print("\ntargets (issues 8 and 16), beside the baseline measured in the same run\n")
+    print(targets_table(results))
     options.out.mkdir(parents=True, exist_ok=True)
     document = {
         "benchmark": "load",
@@ -273,6 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "db_backend": target.db_backend(),
         "step_seconds": options.seconds,
+        "baseline_seconds": options.baseline_seconds,
         **to_json(results),
     }
     raw = options.out / "load.json"

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.figures import show, table
-from bench.load import ceiling, parse_rates, system_step
+from bench.load import parse_rates
 from bench.load_report import Step
+from bench.load_steps import ceiling, system_step
 from bench.observers import Mailbox, WorkTopics
 from bench.raw_figures import write_raw
 from bench.target import ROOT, Target
@@ -35,9 +36,8 @@ async def measure(target: Target, options: argparse.Namespace) -> dict[str, Any]
         steps: list[Step] = []
         for rate in options.rates:
             print(f"bench: {rate:g} reports/s for {options.seconds:g} s", flush=True)
-            steps.append(
-                await system_step(target, works, mailbox, rate, options.seconds, options.settle)
-            )
+            observed = (works, mailbox)
+            steps.append(await system_step(target, observed, rate, options.seconds, options.settle))
         print(f"bench: ceiling with {options.workers} clients", flush=True)
         top = await ceiling(target.reports_url, options.workers, options.seconds)
     finally:

@@ -3,7 +3,7 @@
 import os
 from collections import Counter
 
-from bench.costs import Usage, db_commands_in, per_report
+from bench.costs import Usage, cpu_rates, db_commands_in, per_report
 from bench.target import group_cpu_seconds
 
 EXPOSITION = """\
@@ -32,6 +32,23 @@ def test_the_growth_between_two_readings_is_divided_by_the_reports() -> None:
     assert cost.db_commands == {"reports": {"find reports": 2.0, "insert reports": 1.0}}
     assert cost.db_total("reports") == 3.0
     assert cost.cpu_ms == {"ferretdb": 50.0, "kafka": 25.0}
+
+
+def test_the_idle_systems_cpu_in_as_long_a_time_is_the_background_of_a_report() -> None:
+    idle = cpu_rates(
+        Usage({}, {"kafka": 10.0, "notify": 4.0}, at=100.0),
+        Usage({}, {"kafka": 10.5, "notify": 4.125}, at=110.0),
+    )
+    before = Usage({}, {"kafka": 20.0, "notify": 5.0}, at=200.0)
+    after = Usage({}, {"kafka": 21.0, "notify": 5.5}, at=220.0)
+
+    cost = per_report(before, after, reports=20, idle=idle)
+
+    assert idle == {"kafka": 50.0, "notify": 12.5}  # ms per second
+    assert cost.cpu_ms == {"kafka": 50.0, "notify": 25.0}
+    assert cost.background_ms == {"kafka": 50.0, "notify": 12.5}  # 20 s of idle, 20 reports
+    assert cost.incremental(["kafka", "notify"]) == 12.5
+    assert cost.incremental(["kafka", "notify", "ferretdb"]) is None
 
 
 def test_a_service_that_restarted_during_the_step_is_left_out_not_counted_negative() -> None:
