@@ -85,8 +85,12 @@ class WorkTopics:
     """
 
     def __init__(self, bootstrap: str) -> None:
+        # Routing writes work items in transactions: one it aborted is no work item.
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None
+            bootstrap_servers=bootstrap,
+            enable_auto_commit=False,
+            group_id=None,
+            isolation_level="read_committed",
         )
         self.times: dict[str, list[float]] = {}
 
@@ -217,7 +221,9 @@ async def consumers_behind(bootstrap: str) -> list[str]:
     redelivery that could double a work item or a mail has happened.
     """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+    )
     behind: list[str] = []
     try:
         await admin.start()
@@ -232,11 +238,25 @@ async def consumers_behind(bootstrap: str) -> list[str]:
             for partition, end in ends.items():
                 offset = committed.get(partition)
                 if end > 0 and (offset is None or offset.offset < end):
+                    if offset and await only_markers_after(reader, partition, offset.offset, end):
+                        continue
                     behind.append(f"{group}[{partition.partition}]")
     finally:
         await reader.stop()
         await admin.close()
     return behind
+
+
+async def only_markers_after(
+    reader: AIOKafkaConsumer, partition: TopicPartition, committed: int, end: int
+) -> bool:
+    """Whether only transaction markers follow `committed`: a consumer commits its position
+    after handling a record, so the marker that ends the last transaction (routing publishes
+    in transactions) stays after its committed offset."""
+    reader.assign([partition])
+    reader.seek(partition, committed)
+    records = await reader.getmany(partition, timeout_ms=1000)
+    return not records.get(partition) and await reader.position(partition) >= end
 
 
 async def wait_for_consumers(bootstrap: str, deadline: float) -> list[str]:

@@ -231,6 +231,10 @@ def service_user(service: str, department_ids: Iterable[str]) -> Resource:
         for department in ids:
             allow(topics.department_work(department), "Read", "Write")
     acls = topic_acls(operations) + [acl("group", group, ["Read"]) for group in groups]
+    if service == "routing":
+        # One transactional producer per partition of reports.submitted, named by the group.
+        prefix = f"{group_for(service, topics.REPORTS_SUBMITTED)}."
+        acls.append(acl("transactionalId", prefix, ["Describe", "Write"], pattern="prefix"))
     return kafka_user(user_name(service), acls)
 
 

@@ -85,6 +85,26 @@ async def test_kafka_method_publishes_to_the_department_work_topic() -> None:
     assert kafka.published == [("departments.stadt-licht.work", item)]
 
 
+async def test_a_send_in_the_records_transaction_is_sent_each_time_without_the_send_log() -> None:
+    kafka, mailbox, send_log = RecordingPublisher(), ScriptedSender(), InMemorySendLog()
+    dispatcher = Dispatcher(
+        {"kafka": KafkaTopicSender(kafka), "email": mailbox},
+        send_log,
+        RecordingPublisher(),
+        policy=FAST,
+        atomic=lambda method: method.kind == "kafka",
+    )
+    item = a_work_item()
+
+    for _ in range(2):  # an aborted transaction's record comes again: its sends never happened
+        outcomes = await dispatcher.dispatch(item, a_department(KAFKA, MAILBOX))
+
+    assert [o.result for o in outcomes] == ["delivered", "already_delivered"]
+    assert kafka.published == [("departments.stadt-licht.work", item)] * 2
+    assert len(mailbox.calls) == 1
+    assert [s.method for s in send_log.sends.values()] == [MAILBOX]
+
+
 async def test_transient_failures_are_retried_until_delivered() -> None:
     flaky = ScriptedSender([SendError("webhook answered HTTP 500"), ConnectionError("reset")])
     send_log = InMemorySendLog()

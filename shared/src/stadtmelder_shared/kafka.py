@@ -187,6 +187,8 @@ def _subscribed(
             *topic,
             group_id=group,
             auto_offset_reset="earliest",
+            # Routing publishes in Kafka transactions: an aborted one must never be read.
+            isolation_level="read_committed",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             # A `reply_to` header must not make us publish anywhere a sender names.
             no_reply=True,

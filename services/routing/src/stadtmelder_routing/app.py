@@ -9,6 +9,11 @@ from faststream.asgi import AsgiFastStream
 from stadtmelder_routing.areas_store import load_areas, load_assets
 from stadtmelder_routing.assets import AssetRegistry
 from stadtmelder_routing.erasure import RoutingErasure, register_erasure
+from stadtmelder_routing.exactly_once import (
+    RecordTransactions,
+    TransactionalPublisher,
+    in_transaction,
+)
 from stadtmelder_routing.handlers import register_handlers
 from stadtmelder_routing.known_works import KnownWorks, MongoWorksCopy
 from stadtmelder_routing.operations import failed_sends_route
@@ -25,9 +30,10 @@ from stadtmelder_routing.service import RoutingService
 from stadtmelder_routing.settings import RoutingSettings
 from stadtmelder_routing.sla import OverdueWatch
 from stadtmelder_routing.work_items import MongoWorkItems
+from stadtmelder_shared import topics
 from stadtmelder_shared.departments import SendKind, load_directory
 from stadtmelder_shared.health import connection_checks, health_routes
-from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable
+from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, group_for
 from stadtmelder_shared.kafka_security import client_options
 from stadtmelder_shared.leadership import KafkaLeadership
 from stadtmelder_shared.metrics import CountedSends, ServiceMetrics, metrics_route
@@ -47,6 +53,13 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
     directory = load_directory(settings.departments_file)
     rules_dir = settings.responsibility_dir or DEFAULT_DIRECTORY
     publisher = KafkaEventPublisher(broker, SOURCE)
+    # What routing a submission publishes goes into that record's Kafka transaction.
+    routed_publisher = TransactionalPublisher(publisher, SOURCE)
+    transactions = RecordTransactions(
+        group_for(settings.kafka_group_id, topics.REPORTS_SUBMITTED),
+        settings.kafka_bootstrap_servers,
+        **client_options(settings),
+    )
     work_items = MongoWorkItems(database, settings.duplicate_radius_m)
     http = httpx.AsyncClient()
     send_log = MongoSendLog(database)
@@ -62,7 +75,7 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
         staff_url_template=settings.staff_url_template,
     )
     senders: dict[SendKind, Sender] = {
-        "kafka": KafkaTopicSender(publisher),
+        "kafka": KafkaTopicSender(routed_publisher),
         "webhook": WebhookSender(http, timeout_s=settings.send_timeout_seconds),
         "email": mailbox,
         "open311": Open311Sender(http, timeout_s=settings.send_timeout_seconds),
@@ -73,7 +86,7 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
             for name, sender in senders.items()
         },
         send_log,
-        publisher,
+        routed_publisher,
         policy=RetryPolicy(
             attempts=settings.send_attempts,
             first_wait_s=settings.send_first_wait_seconds,
@@ -83,18 +96,19 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
         checks={
             "kafka": KafkaTopicCheck(settings.kafka_bootstrap_servers, **client_options(settings))
         },
+        atomic=lambda method: method.kind == "kafka" and in_transaction(),
     )
     service = RoutingService(
         work_items,
         load_model(rules_dir, departments=directory),
         AssetRegistry(()),
         directory,
-        publisher,
+        routed_publisher,
         dispatcher,
         duplicate_radius_m=settings.duplicate_radius_m,
         works=KnownWorks(MongoWorksCopy(database)),
     )
-    register_handlers(broker, service, settings.kafka_group_id)
+    register_handlers(broker, service, settings.kafka_group_id, transactions)
     webhook = WebhookSender(http, timeout_s=settings.send_timeout_seconds)
     erasure = RoutingErasure(work_items, directory, publisher, webhook, mailbox)
     register_erasure(broker, erasure, settings.kafka_group_id)
@@ -126,6 +140,7 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
     async def start() -> None:
         # Without this, FastStream reports startup complete and the broker fails behind it.
         await connect_when_reachable(broker, settings)
+        await transactions.start()
         await work_items.ensure_indexes()
         indexed = await work_items.index_open_items()
         if indexed:
@@ -138,6 +153,7 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
             log.info("using %d imported areas and %d assets", len(imported or ()), len(assets))
 
     async def close() -> None:
+        await transactions.close()
         await http.aclose()
         await mongo.close()
 

@@ -4,8 +4,10 @@ import logging
 
 from faststream.kafka import KafkaBroker
 
+from stadtmelder_routing.exactly_once import RecordTransactions, TransactionFailed
 from stadtmelder_routing.service import RoutingService
 from stadtmelder_shared import topics
+from stadtmelder_shared.consumers import RetryPolicy
 from stadtmelder_shared.dead_letters import Origin
 from stadtmelder_shared.kafka import consumer
 from stadtmelder_shared.report_events import ReportRouted, ReportStatusChanged, ReportSubmitted
@@ -17,9 +19,15 @@ log = logging.getLogger(__name__)
 SUBMISSION_WORKERS = 3
 
 
-def register_handlers(broker: KafkaBroker, service: RoutingService, group_id: str) -> None:
-    @consumer(broker, topics.REPORTS_SUBMITTED, group_id, workers=SUBMISSION_WORKERS)
-    async def on_report_submitted(event: ReportSubmitted, origin: Origin) -> None:
+def register_handlers(
+    broker: KafkaBroker,
+    service: RoutingService,
+    group_id: str,
+    transactions: RecordTransactions | None = None,
+) -> None:
+    """With `transactions`, each submission is routed in a Kafka transaction of its own."""
+
+    async def route(event: ReportSubmitted, origin: Origin) -> None:
         record = f"{origin.topic}/{origin.partition}/{origin.offset}"
         decided = await service.route_report(event, record)
         context = {"report_id": event.report_id, "event_id": event.event_id}
@@ -29,6 +37,21 @@ def register_handlers(broker: KafkaBroker, service: RoutingService, group_id: st
             log.info("routed to %s by %s", decided.department.id, decided.rule, extra=context)
         else:
             log.warning("unroutable, sent to triage: %s", decided.reason, extra=context)
+
+    @consumer(
+        broker,
+        topics.REPORTS_SUBMITTED,
+        group_id,
+        workers=SUBMISSION_WORKERS,
+        policy=RetryPolicy(retried=(TransactionFailed,)),
+    )
+    async def on_report_submitted(event: ReportSubmitted, origin: Origin) -> None:
+        if transactions is None:
+            await route(event, origin)
+        elif not await transactions.run(origin, lambda: route(event, origin)):
+            log.info(
+                "submission routed before; redelivery ignored", extra={"offset": origin.offset}
+            )
 
     @consumer(broker, topics.REPORTS_STATUS_CHANGED, group_id)
     async def on_report_status_changed(event: ReportStatusChanged) -> None:

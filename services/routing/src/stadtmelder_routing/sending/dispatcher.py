@@ -4,6 +4,9 @@ Each (work item, method) pair is recorded in the send log: a method that deliver
 never sends it again, and one that kept failing is recorded, announced as `WorkItemSendFailed`
 and tried again later by `retry_failed`. Send failures never raise into the consumer; only a
 send log that cannot be written does, so the work item is redelivered rather than lost.
+A send that is part of the Kafka transaction of the record being handled (`atomic`) needs no
+log: it is committed with the record's offset or not at all, and its failure aborts the
+transaction, so the record comes again.
 """
 
 import asyncio
@@ -89,8 +92,12 @@ class Dispatcher:
         retry_concurrency: int = 8,
         clock: Callable[[], datetime] = utc_now,
         checks: Mapping[SendKind, DeliveryCheck] | None = None,
+        atomic: Callable[[SendMethod], bool] = lambda _method: False,
     ) -> None:
         self._senders = senders
+        # Sends that commit or vanish with the Kafka transaction of the record being handled:
+        # a redelivered record means they never happened, so they need no send log.
+        self._atomic = atomic
         # For the methods whose receiver can be asked whether an item arrived (Kafka).
         self._checks = checks or {}
         self._log = send_log
@@ -140,6 +147,9 @@ class Dispatcher:
         self, item: WorkItemQueued, method: SendMethod, wait_if_held: bool
     ) -> SendOutcome:
         key, name = send_key(item.event_id, method), method_key(method)
+        if self._atomic(method):
+            await self._sender(method).send(item, method)
+            return SendOutcome(name, "delivered", 1)
         context = _context(item, name)
         if key in self._in_flight:
             log.info("send already under way here", extra=context)
