@@ -8,7 +8,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from PIL import Image
-from pymongo.errors import ServerSelectionTimeoutError
+from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
 
 from stadtmelder_reports.app import build_app
 from stadtmelder_reports.core.catalogue import load_jurisdiction
@@ -416,6 +416,21 @@ async def test_a_submission_while_the_database_is_away_gets_503_and_a_sentence(
     assert body["code"] == "storage_unavailable"
     assert "try again" in body["detail"]
     assert "27017" not in response.text
+
+
+async def test_a_submission_the_busy_database_refused_gets_503_and_a_sentence(
+    client: AsyncTestClient[Litestar], repository: InMemoryReportRepository
+) -> None:
+    async def busy(*_: Any, **__: Any) -> None:
+        raise OperationFailure("[collection.go:135] database is locked (5) (SQLITE_BUSY)")
+
+    repository.add = busy  # type: ignore[method-assign]
+
+    response = await client.post("/api/v1/reports", json=VALID)
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "storage_unavailable"
+    assert "SQLITE" not in response.text
 
 
 async def test_an_unforeseen_failure_gets_a_body_and_is_logged_without_the_tracking_token(

@@ -20,7 +20,7 @@ from litestar.status_codes import (
 )
 from litestar.types import ExceptionHandlersMap
 from pydantic import ValidationError
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 
 from stadtmelder_reports.core.categories import localized
 from stadtmelder_reports.errors import (
@@ -172,6 +172,15 @@ def on_changed_meanwhile(_: AnyRequest, exc: ReportChangedMeanwhile) -> Response
     return error_response(HTTP_409_CONFLICT, "changed_meanwhile", str(exc))
 
 
+def on_storage_busy(request: AnyRequest, exc: OperationFailure) -> Response[Body]:
+    """FerretDB on SQLite refuses a write with SQLITE_BUSY when writers crowd it (two replicas
+    on a loaded machine, docs/scale-out.md): that write stored nothing, so the answer is the
+    one for a database that is away. Any other refused command is a bug."""
+    if "database is locked" in str(exc):
+        return on_storage_unavailable(request, exc)
+    return on_unexpected(request, exc)
+
+
 def on_sign_in_unavailable(_: AnyRequest, exc: SignInUnavailable) -> Response[Body]:
     response = error_response(HTTP_503_SERVICE_UNAVAILABLE, "sign_in_unavailable", str(exc))
     response.headers["Retry-After"] = "30"
@@ -184,7 +193,7 @@ STORAGE_UNAVAILABLE = (
 )
 
 
-def on_storage_unavailable(_: AnyRequest, exc: ConnectionFailure) -> Response[Body]:
+def on_storage_unavailable(_: AnyRequest, exc: PyMongoError) -> Response[Body]:
     """The database is away (a restart, a failover): nothing was stored, so say to try again."""
     response = error_response(
         HTTP_503_SERVICE_UNAVAILABLE, "storage_unavailable", STORAGE_UNAVAILABLE
@@ -268,6 +277,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     SignInUnavailable: on_sign_in_unavailable,
     RequestRefused: on_request_refused,
     ConnectionFailure: on_storage_unavailable,
+    OperationFailure: on_storage_busy,
     HTTPException: on_http_error,
     Exception: on_unexpected,
 }
