@@ -462,7 +462,9 @@ class InMemoryFollowerStore:
     async def is_confirmed(self, report_id: str, email: str) -> bool:
         return self._recipient_keys.of(report_id, email) in self.confirmed
 
-    async def add(self, report_id: str, follower: Reporter, awaiting: bool = False) -> Followers:
+    async def add(
+        self, report_id: str, follower: Reporter, awaiting: bool = False, *, first: bool = False
+    ) -> Followers:
         recipient = self._recipient_keys.of(report_id, follower.email or "")
         if awaiting:
             self.erased.discard(recipient)  # supporting anew, in a new event

@@ -267,6 +267,25 @@ async def test_a_follower_added_again_keeps_their_choices_and_place(followers: A
     assert await followers.of("R-unknown") == []
 
 
+async def test_a_redelivered_submission_keeps_its_reporter_first_with_their_choices(
+    followers: Any,
+) -> None:
+    anna = Reporter(email="anna@example.org", language="de")
+    made = await followers.add("R1", anna, first=True)
+    assert [f.email for f in made.wanting_mail] == ["anna@example.org"]
+    await followers.add("R1", Reporter(email="ben@example.org", language="tr"))
+    await followers.set_preferences(
+        "R1", recipient_key("R1", "anna@example.org"), Choices(language="en")
+    )
+
+    # The submission comes again: the report's followers are found, not started anew.
+    again = await followers.add("R1", anna, first=True)
+
+    expected = [("anna@example.org", "en"), ("ben@example.org", "tr")]
+    assert [(f.email, f.language) for f in again.wanting_mail] == expected
+    assert [(f.email, f.language) for f in await followers.of("R1")] == expected
+
+
 async def test_a_confirmation_counts_for_one_reporter_of_one_report(followers: Any) -> None:
     await followers.add("R1", Reporter(email="anna@example.org", language="de"))
     await followers.add("R1", Reporter(email="ben@example.org", language="de"))

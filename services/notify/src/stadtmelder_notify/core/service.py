@@ -104,7 +104,8 @@ class NotifyService:
         """Confirm the report to its reporter, with its number and private tracking link."""
         reporter = await self._contacts.open_reporter(event.reporter)
         token = await self._contacts.open(event.tracking_token, "tracking_token")
-        followers = await self._join(event.report_id, reporter)
+        # The reporter is the report's first follower, unless a later step came first.
+        followers = await self._join(event.report_id, reporter, first=True)
         app = ReportApp(event.app_webhook, event.language) if event.app_webhook else None
         if self._channels is not None and event.app_webhook is not None:
             # Before telling: later steps find the app even while its webhook is failing.
@@ -176,10 +177,12 @@ class NotifyService:
         """The reporter hears about every later step, like the supporters."""
         await self._join(report_id, reporter)
 
-    async def _join(self, report_id: str, reporter: Reporter | None) -> Followers:
+    async def _join(
+        self, report_id: str, reporter: Reporter | None, first: bool = False
+    ) -> Followers:
         """The reporter joins the followers; all of them, from the one read this takes."""
         if reporter is not None and reporter.email:
-            return await self._followers.add(report_id, reporter)
+            return await self._followers.add(report_id, reporter, first=first)
         return Followers(await self._followers.of(report_id))
 
     async def notify_status_changed(self, event: ReportStatusChanged) -> list[CitizenNotified]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from stadtmelder_notify.fresh import Fresh
 from stadtmelder_shared.event_values import AppWebhook, Language, PushSubscription, Reporter
@@ -53,9 +54,12 @@ class Choices:
 class FollowerStore(Protocol):
     """Reporters and supporters of a report, who hear about each step."""
 
-    async def add(self, report_id: str, follower: Reporter, awaiting: bool = False) -> Followers:
+    async def add(
+        self, report_id: str, follower: Reporter, awaiting: bool = False, *, first: bool = False
+    ) -> Followers:
         """Keep `follower` unless known (`awaiting` its address's confirmation); the followers
-        afterwards, from the same read."""
+        afterwards, from the same read. `first`: probably the report's first follower (its
+        reporter at the submission), so nothing is read before trying to write."""
         ...
 
     async def of(self, report_id: str, awaiting: bool = False) -> list[Reporter]:
@@ -94,9 +98,15 @@ class MongoFollowerStore:
     async def ensure_indexes(self) -> None:
         return None  # found by `_id` only
 
-    async def add(self, report_id: str, follower: Reporter, awaiting: bool = False) -> Followers:
+    async def add(
+        self, report_id: str, follower: Reporter, awaiting: bool = False, *, first: bool = False
+    ) -> Followers:
         key = self._keys.of(report_id, follower.email or "")
         async with self._writing(report_id):
+            if first and self._hot.get(report_id) is None:
+                created = await self._create(report_id, key, follower, awaiting)
+                if created is not None:
+                    return created
             document = await self._read(report_id)
             known = dict(document.get("followers") or {})
             # An erased supporter may support anew: only a new event opens (the erasure
@@ -118,6 +128,23 @@ class MongoFollowerStore:
             frozenset(document.get("confirmed") or {}),
             tuple(_wanting_mail(known, awaiting=True)),
         )
+
+    async def _create(
+        self, report_id: str, key: str, follower: Reporter, awaiting: bool
+    ) -> Followers | None:
+        """The report's document with `follower` alone, in one insert; None if it exists (a
+        redelivered submission, or a later step handled first), which the caller reads."""
+        fields = {**follower.model_dump(), "position": 0}
+        if awaiting:
+            fields["awaiting"] = True
+        document: Document = {"_id": report_id, "followers": {key: fields}}
+        try:
+            await self._reports.insert_one(document)
+        except DuplicateKeyError:
+            return None
+        self._hot.put(report_id, document)
+        known = document["followers"]
+        return Followers(_wanting_mail(known), frozenset(), tuple(_wanting_mail(known, True)))
 
     async def of(self, report_id: str, awaiting: bool = False) -> list[Reporter]:
         async with self._writing(report_id):
