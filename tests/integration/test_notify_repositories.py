@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pymongo.asynchronous.collection import AsyncCollection
 
 from stadtmelder_notify.core.domain import confirmation_mail
 from stadtmelder_notify.core.store import Choices, MongoFollowerStore
@@ -99,15 +100,16 @@ async def test_a_message_sent_while_the_database_was_away_is_not_sent_again(
     journal.open()
     deliveries = MongoDeliveryLog(real_database, journal=journal)
     assert await deliveries.claim("k1", NOW, NOW + timedelta(seconds=15)) is Claim.CLAIMED
+    await deliveries.mark_sent("k1", NOW, recipient="anna-key")
 
     # The server accepted the mail; the database went away before it heard of it.
-    async def database_away(*args: object) -> None:
+    async def database_away(*args: object, **kwargs: object) -> None:
         raise ConnectionError("FerretDB is restarting")
 
     with monkeypatch.context() as away:
-        away.setattr(deliveries, "record_sent", database_away)
+        away.setattr(AsyncCollection, "bulk_write", database_away)
         with pytest.raises(ConnectionError):
-            await deliveries.mark_sent("k1", NOW, recipient="anna-key")
+            await deliveries.flush()
 
     # The event comes again, long after the lease: recorded, not sent again.
     later = NOW + timedelta(minutes=5)
@@ -135,6 +137,31 @@ async def test_a_replica_taking_over_a_killed_ones_lease_does_not_send_what_it_s
     later = NOW + timedelta(seconds=20)
     assert await taking_over.claim(key, later, later + timedelta(seconds=15)) is Claim.ALREADY_SENT
     survivor.close()
+
+
+async def test_sent_is_written_behind_and_known_in_the_database_after_the_flush(
+    real_database: Any, tmp_path: Path
+) -> None:
+    journal = SentJournal(tmp_path)
+    journal.open()
+    here = MongoDeliveryLog(real_database, journal=journal)
+    elsewhere = MongoDeliveryLog(real_database)
+    for key in ("k1", "k2"):
+        assert await here.claim(key, NOW, NOW + timedelta(seconds=15)) is Claim.CLAIMED
+        await here.mark_sent(key, NOW, recipient="anna-key")
+
+    # Not written yet: here the journal knows, elsewhere the lease still holds it.
+    soon = NOW + timedelta(seconds=1)
+    assert await here.claim("k1", soon, soon + timedelta(seconds=15)) is Claim.ALREADY_SENT
+    assert await elsewhere.claim("k2", soon, soon) is Claim.HELD_ELSEWHERE
+
+    await here.flush()
+
+    later = NOW + timedelta(minutes=5)
+    for key in ("k1", "k2"):
+        assert await elsewhere.claim(key, later, later) is Claim.ALREADY_SENT
+    assert (tmp_path / "sent-0.jsonl").read_text() == ""  # the journal need not remember them
+    journal.close()
 
 
 async def test_sent_mails_count_for_their_recipient_only(deliveries: Any) -> None:

@@ -24,6 +24,7 @@ from pymongo.errors import DuplicateKeyError
 from stadtmelder_notify.delivery.domain import Mail, PendingMail, PushMessage, WebhookCall
 from stadtmelder_notify.delivery.send_times import MongoSendTimes
 from stadtmelder_notify.delivery.sent_journal import SentJournal
+from stadtmelder_notify.delivery.sent_marks import SentMarks
 from stadtmelder_shared.citizen_events import CitizenNotified
 from stadtmelder_shared.event_types import EVENT_TYPES
 from stadtmelder_shared.keyed_locks import KeyedLocks
@@ -104,6 +105,8 @@ class MongoDeliveryLog:
         # The keys of the deferred messages and when they may go, apart from all deliveries.
         self._waiting = database["deferred"]
         self._claiming = KeyedLocks()
+        # "Sent" is written behind, many deliveries in one command (see sent_marks).
+        self._marks = SentMarks(self._deliveries, journal)
 
     async def ensure_indexes(self) -> None:
         await self._waiting.create_index("not_before")
@@ -117,8 +120,9 @@ class MongoDeliveryLog:
             # Sent by us and not yet in the database (it was away, or `mark_sent` is still on its
             # way): its event came again. Record, don't resend; recording twice is harmless.
             await self.record_sent(key, *sent)
-            journal.settle(key)
             return Claim.ALREADY_SENT
+        if self._marks.waiting(key):
+            return Claim.ALREADY_SENT  # sent here; "sent" goes to the database at the next flush
         try:
             await self._deliveries.insert_one(
                 {
@@ -169,9 +173,10 @@ class MongoDeliveryLog:
     async def mark_sent(self, key: str, at: datetime, recipient: str | None = None) -> None:
         # Before any await, in case the sender did not note it: a second note changes nothing.
         self.note_accepted(key, at, recipient)
-        await self.record_sent(key, at, recipient)
-        if self._journal is not None:
-            self._journal.settle(key)
+        # Written with others at the next `flush`; the journal keeps it until then.
+        await self._marks.mark(key, at)
+        if recipient is not None:
+            await self._send_times.record(recipient, key, at)
 
     async def _replayed_orphans(self) -> int:
         """Replay the journal files no live process holds (those of killed replicas beside us
@@ -181,18 +186,15 @@ class MongoDeliveryLog:
         return await self._journal.replay(self.record_sent, own_too=False)
 
     async def record_sent(self, key: str, at: datetime, recipient: str | None = None) -> None:
-        """Only in the database; replaying the journal calls this."""
-        # Neither the mail (it holds the address) nor the address's key is kept once it went
-        # out: a hash anyone can recompute from the address would outlive an erasure.
-        await self._deliveries.update_one(
-            {"_id": key},
-            {
-                "$set": {"status": "sent", "sent_at": at},
-                "$unset": {"last_error": "", "pending": "", "recipient": ""},
-            },
-        )
+        """In the database at once; replaying the journal calls this."""
+        await self._marks.write_now(key, at)
         if recipient is not None:
             await self._send_times.record(recipient, key, at)
+
+    async def flush(self) -> None:
+        """Write what was sent and the send times since the last flush."""
+        await self._marks.flush()
+        await self._send_times.flush()
 
     async def flush_send_times(self) -> None:
         await self._send_times.flush()

@@ -53,7 +53,7 @@ def register(
     )
     channels = create_channels(settings)
     timers = Timers()
-    timers.every(FLUSH_S, "send-times", deliveries.flush_send_times)
+    timers.every(FLUSH_S, "sent-marks", deliveries.flush)
 
     async def start() -> None:
         await deliveries.ensure_indexes()
@@ -62,8 +62,9 @@ def register(
         await journal.replay(deliveries.record_sent)
 
     async def close() -> None:
-        # The consumers have stopped: the last send times go before the database closes.
-        await deliveries.flush_send_times()
+        # The consumers have stopped: the last marks and send times go before the database
+        # closes.
+        await deliveries.flush()
         await smtp.close()
         journal.close()
         await channels.close()
