@@ -140,3 +140,36 @@ async def test_a_new_report_offered_as_nearby_is_not_read_and_still_not_read_by_
     assert [r.id for r in nearby] == [report.id]
     assert relayed == nearby[0]
     assert commands.seen[("find", "reports")] == 0
+
+
+async def test_events_a_process_left_in_an_outbox_are_found_by_the_next_ones_first_scan(
+    counted: tuple[Any, Commands],
+) -> None:
+    database, _ = counted
+    report = a_report()
+    await MongoReportRepository(database).add(report)  # then killed before publishing
+    restarted = MongoReportRepository(database)
+
+    [found] = await restarted.with_pending_events(100)
+
+    assert found.id == report.id
+    assert await restarted.count_pending_events() == len(report.pending_events)
+    await restarted.mark_published(report.id, [e.event_id for _, e in found.pending_events])
+    assert await restarted.with_pending_events(100) == []
+    assert await restarted.count_pending_events() == 0
+
+
+async def test_the_safety_net_reads_only_the_reports_this_process_left_waiting(
+    counted: tuple[Any, Commands],
+) -> None:
+    reports, report = await stored_here(counted)
+    commands = counted[1]
+    assert [r.id for r in await reports.with_pending_events(100)] == [report.id]  # the first scan
+    published = [e.event_id for _, e in report.pending_events]
+    assert await reports.clear_outbox(report.id, 1, published)
+    waiting = a_report()
+    await reports.add(waiting)
+    commands.seen.clear()
+
+    assert [r.id for r in await reports.with_pending_events(100)] == [waiting.id]
+    assert commands.seen == Counter({("find", "reports"): 1})

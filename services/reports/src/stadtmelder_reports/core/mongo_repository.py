@@ -239,19 +239,20 @@ class MongoReportRepository:
         return await self._limits.with_pending_events(limit)
 
     async def count_pending_events(self) -> int:
-        """How many events wait in all outboxes, the relay's backlog (may count one too many:
-        see `ServerLimits.count_pending_events`)."""
+        """How many events wait in the outboxes, the relay's backlog (see
+        `ServerLimits.count_pending_events`)."""
         return await self._limits.count_pending_events()
 
     async def mark_published(self, report_id: str, event_ids: Iterable[str]) -> None:
         published = set(event_ids)
-        if await drop_published(self._reports, self._limits.update, report_id, published):
-            await self._limits.forget_published(published)
+        await drop_published(self._reports, self._limits.update, report_id, published)
+        # Gone with its report, too.
+        self._limits.forget_published(report_id, published)
 
     async def clear_outbox(self, report_id: str, revision: int, event_ids: Iterable[str]) -> bool:
         cleared = await clear_outbox(self._limits.update, report_id, revision)
         if cleared:
-            await self._limits.forget_published(event_ids)
+            self._limits.forget_published(report_id, event_ids)
         return cleared
 
     async def index_open_reports(self) -> int:

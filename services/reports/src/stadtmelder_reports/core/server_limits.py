@@ -2,18 +2,19 @@
 1.24, the local server, makes no update atomic and reads every report for a filter on anything but
 `_id`.
 
-So writes to one report are serialised in the process and checked (`ConditionalWrites`), and
-three small side indexes keyed by `_id` answer what a MongoDB 7 index would: which events wait in
-outboxes (`outbox_index`), which report a tracking token names (`tracking_index`) and which open
-reports are near a place (`HeldNearbyIndex`). On MongoDB 7 all of this still holds, only cheaper
-than needed. Each index entry is written before the report it points to, so a crash in between
-leaves an entry too many, which lookups and the relay skip, never one too few.
+So writes to one report are serialised in the process and checked (`ConditionalWrites`), two
+small side indexes keyed by `_id` answer what a MongoDB 7 index would: which report a tracking
+token names (`tracking_index`) and which open reports are near a place (`HeldNearbyIndex`), and
+the relay's safety net knows the outboxes this process filled without asking (`outbox_waiting`).
+On MongoDB 7 all of this still holds, only cheaper than needed. Each index entry is written
+before the report it points to, so a crash in between leaves an entry too many, which lookups
+skip, never one too few.
 """
 
 import asyncio
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable
-from datetime import UTC, datetime
 
 import bson
 from pymongo.asynchronous.collection import AsyncCollection
@@ -21,7 +22,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_reports.core.documents import Document, from_document
 from stadtmelder_reports.core.domain import OPEN_STATUSES, Report
-from stadtmelder_reports.core.outbox_index import MongoOutboxIndex, Waiting
+from stadtmelder_reports.core.outbox_waiting import WaitingEvents
 from stadtmelder_reports.core.tracking_index import MongoTrackingIndex
 from stadtmelder_shared.conditional_writes import ConditionalWrites
 from stadtmelder_shared.event_envelope import Event
@@ -37,8 +38,6 @@ MAX_NEARBY = 200
 CELL_PER_RADIUS = 10.0
 # New reports kept for their first read: the relay reads each within milliseconds of its write.
 JUST_ADDED = 256
-# Outbox index entries read per report the safety net may return: most reports have one event.
-WAITING_READ_PER_REPORT = 4
 
 
 class ServerLimits:
@@ -52,8 +51,7 @@ class ServerLimits:
             self._reports, KeyedLocks(), ("revision", "applied_events", "supporter_keys")
         )
         self._just_added: OrderedDict[str, Document] = OrderedDict()
-        self._outbox_index = MongoOutboxIndex(database["outbox_index"])
-        self._whole_outbox_read = False
+        self._waiting = WaitingEvents()
         self._tracking = MongoTrackingIndex(database["tracking_tokens"])
         # Where open reports are, by jurisdiction and category: duplicate lookups read cells
         # held in memory instead of every report (FerretDB scans for any filter but `_id`).
@@ -62,20 +60,16 @@ class ServerLimits:
         )
 
     async def before_adding(self, report: Report) -> None:
-        """The place, the outbox index and the tracking token before the report: a crash in
-        between leaves entries without a report, which lookups and the relay skip, rather than a
-        report that is never offered as a duplicate, whose events only a restart finds, or whose
-        tracking link answers "unknown"."""
-        await asyncio.gather(
-            self._index_place(report),
-            self._outbox_index.note(report.id, event_ids(report.pending_events)),
-            self._index_token(report),
-        )
+        """The place and the tracking token before the report: a crash in between leaves
+        entries without a report, which lookups skip, rather than a report that is never
+        offered as a duplicate or whose tracking link answers "unknown"."""
+        await asyncio.gather(self._index_place(report), self._index_token(report))
 
     async def add(self, document: Document) -> None:
         """Store a new report after `before_adding`; its next conditional write needs no read,
         and its first read neither (`just_added`)."""
         await self._reports.insert_one(document)
+        self._waiting.note(document["_id"], _event_ids(document))
         await self._conditional.inserted(document)
         self._just_added[document["_id"]] = document
         while len(self._just_added) > JUST_ADDED:
@@ -117,52 +111,40 @@ class ServerLimits:
     async def update_queuing(
         self, event_ids: list[str], condition: Document, update: Document
     ) -> bool:
-        """`update` for an update that puts `event_ids` into the report's outbox: they enter
-        the outbox index first, so a crash in between leaves an entry too many, never a waiting
-        event the relay's safety net cannot see."""
-        await self._outbox_index.note(condition["_id"], event_ids)
-        return await self.update(condition, update)
+        """`update` for an update that puts `event_ids` into the report's outbox, noted for the
+        relay's safety net once written."""
+        matched = await self.update(condition, update)
+        if matched:
+            self._waiting.note(condition["_id"], event_ids)
+        return matched
 
-    async def forget_published(self, event_ids: Iterable[str]) -> None:
-        await self._outbox_index.forget(event_ids)
+    def forget_published(self, report_id: str, event_ids: Iterable[str]) -> None:
+        self._waiting.forget(report_id, event_ids)
 
     async def with_pending_events(self, limit: int) -> list[Report]:
-        if not self._whole_outbox_read:
-            # Once per process, the whole collection: events queued before the outbox index
-            # existed. Afterwards the index names every report with events waiting.
+        """The reports with events waiting that this process queued; at the first call after a
+        start and every `WHOLE_SCAN_S`, those of the whole collection (see `outbox_waiting`)."""
+        if self._waiting.whole_scan_due:
             cursor = self._reports.find({"outbox_pending": {"$gt": 0}}).limit(limit)
             reports = [from_document(document) async for document in cursor]
-            self._whole_outbox_read = len(reports) < limit
+            if len(reports) < limit:
+                self._waiting.scanned()
+            for report in reports:
+                self._waiting.note(report.id, event_ids(report.pending_events))
             return reports
-        return await self._pending_by_index(limit)
-
-    async def _pending_by_index(self, limit: int) -> list[Report]:
-        entries: dict[str, list[Waiting]] = {}
-        for entry in await self._outbox_index.waiting(WAITING_READ_PER_REPORT * limit):
-            entries.setdefault(entry.report_id, []).append(entry)
-        report_ids = list(entries)[:limit]
-        reports = await self._read(report_ids)
-        pending = {event.event_id for report in reports for _, event in report.pending_events}
-        now = datetime.now(UTC)
-        await self._outbox_index.forget(
-            entry.event_id
-            for report_id in report_ids
-            for entry in entries[report_id]
-            if entry.event_id not in pending and entry.is_left_over(now)
-        )
-        return [report for report in reports if report.pending_events]
+        report_ids = self._waiting.reports(limit)
+        read_at = time.monotonic()
+        read = {report.id: report for report in await self._read(report_ids)}
+        for report_id in report_ids:
+            found = read.get(report_id)
+            waiting = event_ids(found.pending_events) if found is not None else []
+            self._waiting.keep_only(report_id, waiting, read_at)
+        return [report for report in read.values() if report.pending_events]
 
     async def count_pending_events(self) -> int:
-        """How many events wait in the outbox of all reports (the relay's backlog), read from
-        the outbox index so a scrape does not decode every report.
-
-        Unlike the outboxes themselves, the index may count an event too many: one whose write
-        failed, or that was published, when a crash came in between. The relay's safety net
-        drops such an entry once it is older than `LEFT_OVER_AFTER` (a minute), at its next
-        scan while it runs. Events queued by a version before the index are not counted; the
-        relay publishes them at its first scan after a start.
-        """
-        return await self._outbox_index.count()
+        """How many events wait in the outboxes this process filled (the relay's backlog), and
+        in those the last whole scan found."""
+        return self._waiting.count()
 
     async def index_open_reports(self) -> int:
         """Put open reports stored before the nearby index into it, once (one scan at the first
@@ -216,6 +198,10 @@ class ServerLimits:
 
 def event_ids(events: Iterable[tuple[str, Event]]) -> list[str]:
     return [event.event_id for _, event in events]
+
+
+def _event_ids(document: Document) -> list[str]:
+    return [entry["event"]["event_id"] for entry in document.get("outbox", [])]
 
 
 def nearby_scope(report: Report) -> str:
