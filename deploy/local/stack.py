@@ -366,6 +366,11 @@ def kafka_settings(profile: Profile) -> dict[str, str]:
         # controller share one JVM here, so a short session risks nothing but long GC pauses.
         "broker.session.timeout.ms": "4000",
         "broker.heartbeat.interval.ms": "1000",
+        # One broker on a small machine: the defaults (3 network, 8 request, 10 background
+        # threads) are sized for many cores and only add switching between threads.
+        "num.network.threads": "1",
+        "num.io.threads": "2",
+        "background.threads": "2",
     }
 
 

@@ -21,7 +21,7 @@ from stadtmelder_shared.cloudevents import headers_for
 from stadtmelder_shared.consumers import RetryPolicy, is_transient
 from stadtmelder_shared.dead_letters import Origin, Rejected, raw_body
 from stadtmelder_shared.event_values import CategoryRef, DepartmentRef, Reporter
-from stadtmelder_shared.kafka import consumer, pattern_consumer
+from stadtmelder_shared.kafka import IDLE_FETCH_WAIT_MS, consumer, make_broker, pattern_consumer
 from stadtmelder_shared.metrics import ServiceMetrics
 from stadtmelder_shared.report_events import ReportUnroutable
 from tests.data_key_fakes import SealingKit
@@ -442,3 +442,15 @@ async def test_a_handler_given_its_model_decodes_records_of_that_model_and_refus
         await publish(test_broker, unroutable("ABCDE-00005"))
 
     assert [(type(e), e.report_id) for e in handled] == [(ReportUnroutable, "ABCDE-00005")]
+
+
+def test_an_idle_consumer_asks_the_broker_seldom() -> None:
+    broker = make_broker("127.0.0.1:9", "tests")
+
+    @consumer(broker, TOPIC, "tests")
+    async def on_report_unroutable(event: ReportUnroutable) -> None: ...
+
+    # A record answers a waiting fetch at once; an empty fetch comes back only this seldom.
+    [subscriber] = broker.subscribers
+    assert isinstance(subscriber, LogicSubscriber)
+    assert subscriber._connection_args["fetch_max_wait_ms"] == IDLE_FETCH_WAIT_MS >= 5_000

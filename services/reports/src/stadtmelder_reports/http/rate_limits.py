@@ -5,7 +5,7 @@ import time
 
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
 from stadtmelder_reports.errors import TooManySubmissions
 
@@ -14,7 +14,10 @@ class SubmissionLimiter:
     """Counts in this process; with several replicas each enforces its own share."""
 
     def __init__(self, anonymous_per_minute: int) -> None:
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        # Two counters per client, weighted by how far the minute has gone. A moving window
+        # keeps every submission of the last minute and, on each one, expires the list of
+        # every client in a thread of its own: a thread hop per client per request.
+        self._limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
         self._anonymous_per_minute = anonymous_per_minute
 
     async def check(self, client: str, per_minute: int | None = None) -> None:
