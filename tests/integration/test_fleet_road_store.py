@@ -8,7 +8,7 @@ import pytest
 
 from stadtmelder_fleet.road.domain import KEPT_PASSES, Piece, add_reading
 from stadtmelder_fleet.road.findings import Finding
-from stadtmelder_fleet.road.store import MongoPieceStore, PieceStore
+from stadtmelder_fleet.road.store import PACKED_HEAD, PACKED_PASS, MongoPieceStore, PieceStore
 from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.sensor_readings import RoadRoughnessReading
 from tests.fleet_fakes import InMemoryPieceStore
@@ -82,7 +82,7 @@ async def test_open_findings_are_kept_apart_from_the_pieces_until_dropped(databa
     assert await store.load_many(["8c1fa5310955bff"]) == []
 
 
-async def test_a_piece_saved_with_pass_sub_documents_before_packing_still_loads(
+async def test_a_piece_is_saved_as_three_fields_and_older_layouts_still_load(
     real_database: Any,
 ) -> None:
     piece = piece_with_passes(3)
@@ -96,14 +96,25 @@ async def test_a_piece_saved_with_pass_sub_documents_before_packing_still_loads(
         }
         for p in piece.passes
     ]
-    document = {"_id": piece.id, "lat": piece.lat, "lon": piece.lon, "passes": passes}
-    await real_database["road_pieces"].insert_one(document)
-
+    fields = {"lat": piece.lat, "lon": piece.lon, "reported_passes": 0, "ignore_before_s": 0.0}
+    packed_passes = b"".join(  # truck-0, truck-1, truck-2: their places in `vehicles`
+        PACKED_PASS.pack(int(p.vehicle_id[-1]), p.first_s, p.last_s, p.roughness_sum, p.readings)
+        for p in piece.passes
+    )
+    older = [
+        {"_id": "sub-documents", "lat": piece.lat, "lon": piece.lon, "passes": passes},
+        {"_id": "packed-passes", **fields, "vehicles": ["truck-0", "truck-1", "truck-2"],
+         "passes": packed_passes},
+    ]  # fmt: skip
+    await real_database["road_pieces"].insert_many(older)
     store = MongoPieceStore(real_database)
-    found = await store.load(piece.id)
 
-    assert found == piece
-    await store.save([piece])  # packed now: the passes are one value, 30 bytes each
+    for layout in ("sub-documents", "packed-passes"):
+        found = await store.load(layout)
+        assert found is not None
+        assert (found.lat, found.lon, found.passes) == (piece.lat, piece.lon, piece.passes)
+    await store.save([piece])
     saved = await real_database["road_pieces"].find_one({"_id": piece.id})
-    assert (type(saved["passes"]), len(saved["passes"])) == (bytes, 90)
+    assert sorted(saved) == ["_id", "packed", "vehicles"]
+    assert len(saved["packed"]) == PACKED_HEAD.size + 3 * PACKED_PASS.size
     assert await store.load(piece.id) == piece
