@@ -401,7 +401,7 @@ class InMemoryWorkItems:
 
     async def open_near(
         self, category: str, centre: Location, radius_m: float, placing: str | None = None
-    ) -> list[WorkItem]:
+    ) -> list[str]:
         places = {
             item.report_id: item.location
             for item in self.items.values()
@@ -410,7 +410,7 @@ class InMemoryWorkItems:
             and item.location is not None
             and item.report_id != placing
         }
-        return [self.items[report_id] for report_id, _ in within(centre, radius_m, places)]
+        return [report_id for report_id, _ in within(centre, radius_m, places)]
 
     async def overdue(self, now: datetime, limit: int) -> list[WorkItem]:
         found = [

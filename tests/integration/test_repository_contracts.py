@@ -348,7 +348,7 @@ async def test_work_items_find_open_ones_nearby_and_overdue_ones_once(work_items
     await work_items.save(item("D", "routed", NOW, Location(lat=51.50, lon=6.70)))
 
     nearby = await work_items.open_near("road_damage", here, 50)
-    assert sorted(i.report_id for i in nearby) == ["A", "C"]
+    assert sorted(nearby) == ["A", "C"]
     assert [i.report_id for i in await work_items.overdue(NOW, 10)] == ["A"]
     await work_items.mark_overdue("A", NOW)
     assert await work_items.overdue(NOW, 10) == []

@@ -7,8 +7,7 @@ from stadtmelder_routing.responsibility import Decision
 from stadtmelder_routing.work_items import WorkItem
 from stadtmelder_shared.departments import Department
 from stadtmelder_shared.event_envelope import derived_event_id
-from stadtmelder_shared.event_values import CategoryRef, Location, Reopening, WorksRef
-from stadtmelder_shared.geo import distance_m
+from stadtmelder_shared.event_values import CategoryRef, Reopening, WorksRef
 from stadtmelder_shared.report_events import (
     ReportRouted,
     ReportStatusChanged,
@@ -142,14 +141,3 @@ def forwarded(item: WorkItem, target: Department, cause_event_id: str, now: date
         }
     )
     return tracked(order, "routed", target.due_at(item.category, now))
-
-
-def is_probable_duplicate(
-    candidate: WorkItem, report_id: str, location: Location, radius_m: float
-) -> bool:
-    return (
-        candidate.report_id != report_id
-        and candidate.is_open
-        and candidate.location is not None
-        and distance_m(candidate.location, location) <= radius_m
-    )

@@ -15,7 +15,6 @@ from stadtmelder_routing.work_items import WorkItems
 from stadtmelder_shared import topics
 from stadtmelder_shared.clock import utc_now
 from stadtmelder_shared.departments import Department, Directory
-from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.kafka import EventPublisher
 from stadtmelder_shared.report_events import (
     ReportRouted,
@@ -140,14 +139,10 @@ class RoutingService:
     async def _probable_duplicates(self, submitted: ReportSubmitted) -> list[str]:
         if submitted.location is None:
             return []
-        location: Location = submitted.location
-        candidates = await self.work_items.open_near(
-            submitted.category.code, location, self.duplicate_radius_m, placing=submitted.report_id
+        nearby = await self.work_items.open_near(
+            submitted.category.code,
+            submitted.location,
+            self.duplicate_radius_m,
+            placing=submitted.report_id,
         )
-        return sorted(
-            c.report_id
-            for c in candidates
-            if domain.is_probable_duplicate(
-                c, submitted.report_id, location, self.duplicate_radius_m
-            )
-        )
+        return sorted(nearby)

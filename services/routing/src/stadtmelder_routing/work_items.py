@@ -1,6 +1,5 @@
 """Routing's own view of the work it handed out: where, what, which status, due when."""
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -53,10 +52,11 @@ class WorkItems(Protocol):
 
     async def open_near(
         self, category: str, centre: Location, radius_m: float, placing: str | None = None
-    ) -> list[WorkItem]:
-        """Open items of the category within the radius, nearest first; with `placing`, that
-        report's new item is put at `centre` into the nearby index in the same go (and is not
-        among the items returned)."""
+    ) -> list[str]:
+        """Reports of the open items of the category within the radius, nearest first, as the
+        nearby index has them (an item closed a moment ago may still be among them); with
+        `placing`, that report's new item is put at `centre` into the index in the same go (and
+        is not among those returned)."""
         ...
 
     async def overdue(self, now: datetime, limit: int) -> list[WorkItem]:
@@ -114,17 +114,14 @@ class MongoWorkItems:
 
     async def open_near(
         self, category: str, centre: Location, radius_m: float, placing: str | None = None
-    ) -> list[WorkItem]:
+    ) -> list[str]:
+        # The index holds open items only (`save` takes closed ones out), so no item is read:
+        # a hint may name an item closed a moment ago, which costs less than a read each.
         if placing is None:
             found = await self._nearby.near(category, centre, radius_m)
         else:
             found = await self._nearby.add_and_near(category, placing, centre, radius_m)
-        documents = await asyncio.gather(
-            *(self._items.find_one({"_id": report_id}) for report_id, _ in found)
-        )
-        # An entry can outlive its item's status for a moment (index written second).
-        items = (_from_document(document) for document in documents if document is not None)
-        return [item for item in items if item.is_open]
+        return [report_id for report_id, _ in found]
 
     async def overdue(self, now: datetime, limit: int) -> list[WorkItem]:
         cursor = self._items.find(
