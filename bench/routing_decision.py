@@ -1,6 +1,6 @@
 """How the routing decision's cost grows with the number of areas: STRtree index vs linear scan.
 
-    .venv/bin/python bench/routing_decision.py
+    .venv/bin/python -m bench.routing_decision
 
 Synthetic models with 10, 1,000 and 10,000 areas (grid cells over Duisburg's bounding box, two
 rules per cell plus the city-wide rules) decide for the same random places. The baseline is the
