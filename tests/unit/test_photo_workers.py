@@ -170,8 +170,9 @@ async def test_a_worker_given_up_on_is_ended_at_once_not_left_to_its_cpu_limit(
     tmp_path: Path,
 ) -> None:
     pid_file = tmp_path / "pid"
+    # Long enough for a worker to start and tell its pid on a busy machine (3 s were not).
     workers = PhotoWorkers(
-        1, cleaner=tell_pid_then_spin, limits=WorkerLimits(cpu_seconds=120, timeout_seconds=3.0)
+        1, cleaner=tell_pid_then_spin, limits=WorkerLimits(cpu_seconds=120, timeout_seconds=10.0)
     )
     try:
         with pytest.raises(PhotoTooLarge):
