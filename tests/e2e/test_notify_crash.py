@@ -121,15 +121,29 @@ async def submit_burst(system: LocalSystem, addresses: list[str]) -> dict[str, s
 
 
 async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    """Per partition, the offset after its last record. Routing publishes in transactions, and
+    the marker ending the last one stays after what a consumer can commit, so it is not counted."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+    )
     await consumer.start()
     try:
         await consumer._client.force_metadata_update()
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         ends = await consumer.end_offsets(partitions) if partitions else {}
-        return {tp.partition: int(offset) for tp, offset in ends.items()}
+        return {tp.partition: await after_last_record(consumer, tp, ends[tp]) for tp in partitions}
     finally:
         await consumer.stop()
+
+
+async def after_last_record(consumer: AIOKafkaConsumer, partition: TopicPartition, end: int) -> int:
+    consumer.assign([partition])
+    await consumer.seek_to_beginning(partition)
+    last = -1
+    while await consumer.position(partition) < end:
+        batch = await consumer.getmany(partition, timeout_ms=1000)
+        last = max([last, *(record.offset for record in batch.get(partition, []))])
+    return last + 1
 
 
 async def consumed_by_notify(system: LocalSystem, topic: str, ends: dict[int, int]) -> None:

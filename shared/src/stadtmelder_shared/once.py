@@ -1,10 +1,12 @@
 """Work done once per database, such as filling a new index from documents stored before it."""
 
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 
 
 async def once_per_database(
@@ -16,7 +18,9 @@ async def once_per_database(
     if await collection.find_one({"_id": marker}) is not None:
         return 0
     added = await fill()
-    await collection.update_one(
-        {"_id": marker}, {"$set": {"at": datetime.now(UTC), "added": added}}, upsert=True
-    )
+    # Another replica, starting at the same moment, may write the marker first.
+    with suppress(DuplicateKeyError):
+        await collection.update_one(
+            {"_id": marker}, {"$set": {"at": datetime.now(UTC), "added": added}}, upsert=True
+        )
     return added
