@@ -1,11 +1,12 @@
 """Drives Debian's headless Chromium through Playwright: pages that reach only this machine,
 screenshots at phone and desktop width, and axe-core's accessibility check."""
 
+import asyncio
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright
@@ -20,6 +21,7 @@ DESKTOP = {"width": 1280, "height": 900}
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 # What WCAG 2.1 A and AA ask for; axe's "best-practice" rules are advice, not the standard.
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+T = TypeVar("T")
 
 
 def chromium_path() -> str:
@@ -86,31 +88,52 @@ async def screenshots(page: Page, name: str, phone: dict[str, int] = PHONE) -> l
 
 
 async def _settled(page: Page) -> None:
-    """Images loaded and the new width laid out and painted, so the picture is complete."""
-    await page.evaluate(
-        """async () => {
-            await Promise.all(Array.from(document.images).filter(i => !i.complete).map(
-                i => new Promise(done => { i.onload = i.onerror = done; })));
-            await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+    """Images loaded and the new width laid out and painted, so the picture is complete; each
+    wait gives up after a few seconds, since an image that never ends loading or a frame that is
+    never painted must cost a less complete picture, not a test that never ends."""
+    await _within(
+        page.evaluate(
+            """async () => {
+            const atMost = (ms, promise) =>
+                Promise.race([promise, new Promise(done => setTimeout(done, ms))]);
+            await atMost(5000, Promise.all(Array.from(document.images)
+                .filter(i => !i.complete)
+                .map(i => new Promise(done => { i.onload = i.onerror = done; }))));
+            await atMost(2000, new Promise(
+                done => requestAnimationFrame(() => requestAnimationFrame(done))));
         }"""
+        ),
+        "waiting for the page's images and paint",
     )
 
 
 async def serious_accessibility_violations(page: Page) -> list[dict[str, Any]]:
     """axe-core's WCAG 2.1 A/AA violations of impact serious or critical on the page."""
     # Evaluated through the DevTools protocol: the page's CSP rightly refuses injected tags.
-    await page.evaluate(AXE.read_text(encoding="utf-8"))
-    violations: list[dict[str, Any]] = await page.evaluate(
-        """async (tags) => {
+    await _within(page.evaluate(AXE.read_text(encoding="utf-8")), "loading axe-core")
+    violations: list[dict[str, Any]] = await _within(
+        page.evaluate(
+            """async (tags) => {
             const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
             return result.violations.map(v => ({
                 id: v.id, impact: v.impact, help: v.help,
                 targets: v.nodes.slice(0, 5).map(n => n.target.join(' ')),
             }));
         }""",
-        WCAG_TAGS,
+            WCAG_TAGS,
+        ),
+        "axe-core's check",
     )
     return [v for v in violations if v["impact"] in ("serious", "critical")]
+
+
+async def _within(call: Awaitable[T], what: str, seconds: float = 60) -> T:
+    """Playwright's `evaluate` has no time limit of its own: a browser that stops answering
+    fails the test with what it was doing, instead of holding the whole run."""
+    try:
+        return await asyncio.wait_for(call, seconds)
+    except TimeoutError:
+        raise AssertionError(f"The browser did not answer within {seconds:.0f} s: {what}") from None
 
 
 async def width_at_phone_size(page: Page) -> int:
