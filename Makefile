@@ -132,9 +132,10 @@ format: install ## Format the code with ruff
 	@.venv/bin/ruff format .
 	@.venv/bin/ruff check --fix .
 
-bench: install ## Open-loop load beside bare Litestar and Kafka, routing cost, memory, statistics (BENCH_ARGS=--help)
+bench: install ## Open-loop load beside bare Litestar and Kafka, routing cost, memory, statistics, request bombs (BENCH_ARGS=--help)
 	@.venv/bin/python -m bench.load $(BENCH_ARGS)
 	@.venv/bin/python -m bench.statistics
+	@.venv/bin/python -m bench.hostile_input
 
 bench-statistics: install ## The statistics page and JSON with 50,000 reports beside bare Litestar (STATISTICS_ARGS=--help)
 	@.venv/bin/python -m bench.statistics $(STATISTICS_ARGS)
