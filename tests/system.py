@@ -17,6 +17,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from bench.observers import only_markers_after
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.staff.auth import Role
 from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
@@ -121,36 +122,39 @@ async def committed_offset(bootstrap: str, group: str, topic: str, partition: in
 
 async def caught_up(bootstrap: str, group: str, topic: str) -> bool:
     """For `wait_until`: consumer group `group` has committed past every record now on `topic`,
-    so whatever earlier tests published there has been handled."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
+    so whatever earlier tests published there has been handled. Only a transaction's commit
+    marker may follow what it committed: routing publishes in transactions, and the marker after
+    a transaction's last record is never consumed, so no group commits past it."""
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+    )
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await reader.start()
     try:
-        await consumer._client.force_metadata_update()
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        await admin.start()
+        await reader._client.force_metadata_update()
+        partitions = [TopicPartition(topic, p) for p in reader.partitions_for_topic(topic) or ()]
         if not partitions:
             return True
-        firsts = await consumer.beginning_offsets(partitions)
-        ends = await consumer.end_offsets(partitions)
-    finally:
-        await consumer.stop()
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
+        firsts = await reader.beginning_offsets(partitions)
+        ends = await reader.end_offsets(partitions)
         committed = await admin.list_consumer_group_offsets(group)
+        for tp in partitions:
+            known = committed.get(tp)
+            offset = firsts[tp] if known is None else max(known.offset, firsts[tp])
+            if offset < ends[tp] and not await only_markers_after(reader, tp, offset, ends[tp]):
+                return False
+        return True
     finally:
+        await reader.stop()
         await admin.close()
-    for tp in partitions:
-        known = committed.get(tp)
-        if known is None and ends[tp] > firsts[tp]:
-            return False
-        if known is not None and known.offset < ends[tp]:
-            return False
-    return True
 
 
 async def records_with_key(bootstrap: str, topic: str, key: str) -> list[dict[str, Any]]:
     """Every record of `topic` whose Kafka key is `key`, read from the beginning."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+    )
     await consumer.start()
     try:
         partitions = consumer.partitions_for_topic(topic) or set()

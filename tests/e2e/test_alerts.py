@@ -122,7 +122,9 @@ async def consumed(system: LocalSystem, topic: str, key: str) -> None:
 async def subscription_id(system: LocalSystem, link: str) -> str:
     """The subscription's id (its events' key), found by its token's hash on Kafka."""
     token_hash = hashlib.sha256(link.rsplit("/", 1)[1].encode()).hexdigest()
-    consumer = AIOKafkaConsumer(bootstrap_servers=system.kafka, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=system.kafka, enable_auto_commit=False, isolation_level="read_committed"
+    )
     await consumer.start()
     try:
         await consumer._client.force_metadata_update()

@@ -16,8 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from faststream.kafka import KafkaBroker
 
 from stadtmelder_fleet.simulator.bins import SimContainer
@@ -30,7 +28,7 @@ from stadtmelder_shared import topics
 from stadtmelder_shared.kafka import KafkaEventPublisher, group_for, make_broker
 from tests.conftest import LocalSystem
 from tests.examples import KOENIGSTRASSE, valid_answers
-from tests.system import records_with_key, staff_headers, wait_until
+from tests.system import caught_up, records_with_key, staff_headers, wait_until
 
 pytestmark = pytest.mark.e2e
 PROJECTION = Projection()
@@ -122,27 +120,7 @@ async def report(system: LocalSystem, report_id: str) -> dict[str, Any]:
 
 async def handled_everything(system: LocalSystem) -> bool:
     """Whether the fleet and reports consumers have committed every record of their topics."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=system.kafka, enable_auto_commit=False)
-    admin = AIOKafkaAdminClient(bootstrap_servers=system.kafka)
-    await consumer.start()
-    await admin.start()
-    try:
-        for group, topic in HANDLERS:
-            await consumer._client.force_metadata_update()
-            partitions = [
-                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()
-            ]
-            ends = await consumer.end_offsets(partitions)
-            committed = await admin.list_consumer_group_offsets(group)
-            if any(
-                end and (tp not in committed or committed[tp].offset < end)
-                for tp, end in ends.items()
-            ):
-                return False
-        return True
-    finally:
-        await admin.close()
-        await consumer.stop()
+    return all([await caught_up(system.kafka, group, topic) for group, topic in HANDLERS])
 
 
 async def test_passes_over_a_defect_become_one_routed_automatic_report(

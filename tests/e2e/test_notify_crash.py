@@ -17,6 +17,7 @@ on a second message with a Message-ID of its own, and on a missing one."""
 import asyncio
 import email
 import email.policy
+import functools
 import time
 import uuid
 from collections import Counter
@@ -25,14 +26,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_shared import topics
 from stadtmelder_shared.kafka import group_for
 from tests.conftest import LocalSystem
 from tests.examples import valid_answers
-from tests.system import committed_offset, wait_until
+from tests.system import caught_up, wait_until
 
 pytestmark = pytest.mark.e2e
 DUISBURG = load_jurisdiction()
@@ -120,48 +120,10 @@ async def submit_burst(system: LocalSystem, addresses: list[str]) -> dict[str, s
     return report_ids
 
 
-async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
-    """Per partition, the offset after its last record. Routing publishes in transactions, and
-    the marker ending the last one stays after what a consumer can commit, so it is not counted."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
-    )
-    await consumer.start()
-    try:
-        await consumer._client.force_metadata_update()
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        ends = await consumer.end_offsets(partitions) if partitions else {}
-        return {tp.partition: await after_last_record(consumer, tp, ends[tp]) for tp in partitions}
-    finally:
-        await consumer.stop()
-
-
-async def after_last_record(consumer: AIOKafkaConsumer, partition: TopicPartition, end: int) -> int:
-    consumer.assign([partition])
-    await consumer.seek_to_beginning(partition)
-    last = -1
-    while await consumer.position(partition) < end:
-        batch = await consumer.getmany(partition, timeout_ms=1000)
-        last = max([last, *(record.offset for record in batch.get(partition, []))])
-    return last + 1
-
-
-async def consumed_by_notify(system: LocalSystem, topic: str, ends: dict[int, int]) -> None:
-    """Wait until notify's group of `topic` committed up to `ends` on every partition."""
-    group = group_for("notify", topic)
-
-    async def lagging() -> list[int]:
-        behind = []
-        for partition, end in ends.items():
-            offset = await committed_offset(system.kafka, group, topic, partition)
-            if end > 0 and (offset is None or offset < end):
-                behind.append(partition)
-        return behind
-
-    async def caught_up() -> bool:
-        return not await lagging()
-
-    await wait_until(caught_up, timeout=60, interval=0.5, what=f"notify to consume {topic}")
+async def consumed_by_notify(system: LocalSystem, topic: str) -> None:
+    """Wait until notify's group of `topic` has passed every record on it."""
+    probe = functools.partial(caught_up, system.kafka, group_for("notify", topic), topic)
+    await wait_until(probe, timeout=60, interval=0.5, what=f"notify to consume {topic}")
 
 
 async def test_a_kill_9_of_notify_during_a_burst_loses_and_duplicates_no_mail(
@@ -204,8 +166,7 @@ async def test_a_kill_9_of_notify_during_a_burst_loses_and_duplicates_no_mail(
     # Every record of the burst is on the topics by now; once notify committed past them, any
     # resend of a redelivered event has happened (a record is committed after it was handled).
     for topic in (topics.REPORTS_SUBMITTED, topics.REPORTS_ROUTED):
-        ends = await end_offsets(running_system.kafka, topic)
-        await consumed_by_notify(running_system, topic, ends)
+        await consumed_by_notify(running_system, topic)
     print(f"notify committed the burst {time.monotonic() - restarted:.1f} s after the restart")
 
     received = index.messages_by_address(wanted)

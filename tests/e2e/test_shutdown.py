@@ -93,7 +93,9 @@ def sigterm_and_restart(service: str) -> str:
 
 async def keys_on_topic(bootstrap: str, topic: str) -> Counter[str]:
     """How often each key occurs on `topic`, read once from the beginning."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+    )
     await consumer.start()
     try:
         await consumer._client.force_metadata_update()
