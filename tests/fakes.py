@@ -201,6 +201,9 @@ class InMemoryReportRepository:
         ]
         report.revision += 1
 
+    def handed_over(self, report_id: str, event_ids: Iterable[str]) -> None:
+        """Nothing is noted per process here: the fake's outbox is what it stores."""
+
     async def clear_outbox(self, report_id: str, revision: int, event_ids: Iterable[str]) -> bool:
         report = self.reports[report_id]
         if report.revision != revision:

@@ -96,6 +96,14 @@ class ConditionalWrites:
         self._remember(document_id, after)
         return True
 
+    def known(self, document_id: Any) -> Document:
+        """The remembered fields of a document as this process last wrote it; empty if none."""
+        return self._known.get(document_id, {})
+
+    def forget_all(self) -> None:
+        """Another process may have written any document since: read each again."""
+        self._known.clear()
+
     def _known_state(self, document_id: Any, rest: Document) -> Document | None:
         known = self._known.get(document_id)
         if known is None or not set(rest) <= set(self._remembered):

@@ -6,7 +6,7 @@ import inspect
 import logging
 import types
 import typing
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
@@ -96,32 +96,38 @@ def handling(
     broker: KafkaBroker,
     group: str,
     policy: RetryPolicy = DEFAULT_RETRY_POLICY,
-    model: type[BaseModel] | None = None,
+    model: type[BaseModel] | Mapping[str, type[BaseModel]] | None = None,
 ) -> Callable[[KafkaMessage], Awaitable[None]]:
     """The FastStream handler that decodes each record for `handler` and calls it.
 
     Returns normally once the record is handled, skipped or dead-lettered, so it is committed
     then; raises only for a transient failure, so the record comes again. The event's `model`
-    is read from the handler's first parameter unless given, as for a handler that serves
-    several kinds of event.
+    is read from the handler's first parameter unless given (one, or one per topic), as for a
+    handler that serves several kinds of event.
     """
-    models = event_models(handler) if model is None else (model,)
+    by_topic: Mapping[str, type[BaseModel]] = {}
+    models: tuple[type[BaseModel], ...] = ()
+    if isinstance(model, Mapping):
+        by_topic = model
+    else:
+        models = event_models(handler) if model is None else (model,)
     with_origin = len(inspect.signature(handler).parameters) > 1
 
     async def handle(message: KafkaMessage) -> None:
         origin = origin_of(message)
         if is_dead_letter_topic(origin.topic):
             return  # a pattern may match dead-letter topics too: never read them back
+        models_here = (by_topic[origin.topic],) if by_topic else models
         try:
-            event = decode(message, models)
+            event = decode(message, models_here)
         except NotOurs as unknown:
             kind = str(unknown)[:100]
-            if len(models) > 1:
+            if len(models_here) > 1:
                 # A topic of several kinds may gain one; its newer consumers will read it.
                 log.warning("a record of unknown type %r skipped", kind)
                 return
             # A topic of one kind: a record of another cannot be ours, nor will it ever be.
-            reason = f"ce_type {kind!r} is not {_type_of(models[0])!r}"
+            reason = f"ce_type {kind!r} is not {_type_of(models_here[0])!r}"
             await dead_letter(broker, message, group, "bad_headers", reason)
             return
         except Undecodable as problem:

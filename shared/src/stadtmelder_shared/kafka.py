@@ -1,10 +1,11 @@
 """Kafka wiring shared by the services: a safe broker, a publisher of events, the consumers."""
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.security import BaseSecurity
@@ -18,6 +19,7 @@ from stadtmelder_shared.dead_letters import lenient_parser, raw_body
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.event_envelope import Event
 from stadtmelder_shared.kafka_security import client_options
+from stadtmelder_shared.partition_owner import PartitionOwnership
 from stadtmelder_shared.sensor_readings import Reading
 from stadtmelder_shared.settings import ConnectionSettings
 
@@ -183,16 +185,48 @@ def pattern_consumer(
     return _subscribed(broker, group, policy, pattern=pattern)
 
 
+def owner_consumer(
+    broker: KafkaBroker,
+    models: Mapping[str, type[BaseModel]],
+    group: str,
+    ownership: PartitionOwnership,
+    *,
+    policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+) -> Callable[[H], H]:
+    """`consumer` of several topics keyed by report id in one group (see `partition_owner`): the
+    range assignor gives partition p of each to one replica, whose `ownership` says so. The
+    handler takes the event of `models[topic]`, whichever topic the record came from."""
+    subscriber: list[Any] = []
+
+    def partition_count(topic: str) -> int | None:
+        consumer = subscriber[0].consumer if subscriber else None
+        partitions = consumer.partitions_for_topic(topic) if consumer is not None else None
+        return len(partitions) if partitions else None
+
+    ownership.bind(partition_count)
+    return _subscribed(
+        broker,
+        group,
+        policy,
+        *models,
+        model=models,
+        partition_assignment_strategy=(RangePartitionAssignor,),
+        listener=ownership,
+        subscribers=subscriber,
+    )
+
+
 def _subscribed(
     broker: KafkaBroker,
     group: str,
     policy: RetryPolicy,
     *topic: str,
-    model: type[BaseModel] | None = None,
+    model: type[BaseModel] | Mapping[str, type[BaseModel]] | None = None,
+    subscribers: list[Any] | None = None,
     **options: Any,
 ) -> Callable[[H], H]:
     def subscribe(handler: H) -> H:
-        broker.subscriber(
+        made = broker.subscriber(
             *topic,
             group_id=group,
             auto_offset_reset="earliest",
@@ -205,7 +239,10 @@ def _subscribed(
             parser=lenient_parser,
             decoder=raw_body,
             **options,
-        )(handling(handler, broker, group, policy, model))
+        )
+        made(handling(handler, broker, group, policy, model))
+        if subscribers is not None:
+            subscribers.append(made)
         return handler
 
     return subscribe

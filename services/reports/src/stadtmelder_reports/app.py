@@ -70,11 +70,13 @@ from stadtmelder_reports.web.geocoding import Geocoder, NominatimGeocoder
 from stadtmelder_reports.web.rendering import WebSettings
 from stadtmelder_reports.web.routes import web_router, web_settings, web_template_config
 from stadtmelder_reports.works import wiring as works
+from stadtmelder_shared import topics
 from stadtmelder_shared.clock import utc_now
 from stadtmelder_shared.data_keys import mongo_data_keys
 from stadtmelder_shared.health import connection_checks
 from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable
 from stadtmelder_shared.metrics import ServiceMetrics
+from stadtmelder_shared.partition_owner import PartitionOwnership
 from stadtmelder_shared.service_clients import connect_mongo, service_broker
 from stadtmelder_shared.timers import Timers
 
@@ -146,8 +148,18 @@ def create_app(settings: ReportsSettings) -> Litestar:
         broker = service_broker("reports", settings, metrics)
         publisher = KafkaEventPublisher(broker, SOURCE)
         places = playgrounds.locator(database)
+        # Which reports this replica writes: those of its partitions (docs/scale-out.md).
+        ownership = PartitionOwnership(topics.REPORTS_ROUTED)
         report_core = await core.register(
-            app.state, database, publisher, settings, jurisdiction, directory, data_keys, places
+            app.state,
+            database,
+            publisher,
+            settings,
+            jurisdiction,
+            directory,
+            data_keys,
+            places,
+            ownership,
         )
         playgrounds.register(app.state, places, report_core.service, jurisdiction.code)
         relay = report_core.relay
@@ -161,7 +173,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
             on_events_pending=relay.wake,
         )
         sign_in.register(app.state, settings, directory, verifier)
-        register_handlers(broker, report_core.service, work, settings.kafka_group_id)
+        register_handlers(broker, report_core.service, work, settings.kafka_group_id, ownership)
         sensor_reports.register(
             broker, database, report_core.service, work, settings.kafka_group_id
         )

@@ -2,7 +2,7 @@
 
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
@@ -236,6 +236,21 @@ def public_copy(report: Report) -> Report:
 def new_report_id() -> str:
     chars = "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
     return f"{chars[:5]}-{chars[5:]}"
+
+
+# Ids drawn for a new report until one lies in a partition this replica owns; each draw does
+# with a chance of 1/replicas, so eight draws miss with two replicas once in 256.
+OWNED_ID_DRAWS = 8
+
+
+def new_owned_report_id(owns: Callable[[str], bool]) -> str:
+    """A new report id that `owns` (its Kafka partition is this replica's): the replica that
+    stores the report is then its one writer from the start (see `partition_owner`)."""
+    for _ in range(OWNED_ID_DRAWS):
+        report_id = new_report_id()
+        if owns(report_id):
+            return report_id
+    return report_id
 
 
 def new_tracking_token() -> str:

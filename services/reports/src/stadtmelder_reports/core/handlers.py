@@ -17,7 +17,8 @@ from stadtmelder_shared.citizen_events import CitizenNotified
 from stadtmelder_shared.consumers import RetryPolicy
 from stadtmelder_shared.dead_letters import Origin, Rejected
 from stadtmelder_shared.event_envelope import Event
-from stadtmelder_shared.kafka import consumer, pattern_consumer
+from stadtmelder_shared.kafka import owner_consumer, pattern_consumer
+from stadtmelder_shared.partition_owner import PartitionOwnership
 from stadtmelder_shared.report_events import ReportRouted, ReportUnroutable
 from stadtmelder_shared.work_item_events import WorkItemSendFailed
 
@@ -43,9 +44,22 @@ class Applying(Generic[E]):
     level: int = logging.INFO
 
 
+def owner_group(group_id: str) -> str:
+    """The one group of the consumers that write report documents (see `register_handlers`)."""
+    return f"{group_id}.report-owner"
+
+
 def register_handlers(
-    broker: KafkaBroker, service: ReportService, work: WorkService, group_id: str
+    broker: KafkaBroker,
+    service: ReportService,
+    work: WorkService,
+    group_id: str,
+    ownership: PartitionOwnership | None = None,
 ) -> None:
+    """Others' events are applied to a report by the one replica that owns its partition: one
+    consumer of all their topics in one group (`owner_consumer`), not a group per topic, whose
+    owners of partition p would be different replicas writing one report at the same moment
+    (FerretDB 1.24 then loses one of the writes)."""
     applying: list[Applying[Any]] = [
         Applying(
             topics.REPORTS_ROUTED,
@@ -81,9 +95,19 @@ def register_handlers(
             level=logging.WARNING,
         ),
     ]
-    for each in applying:
-        subscribe = consumer(broker, each.topic, group_id, policy=RETRIES, model=each.model)
-        subscribe(consumer_of(each))
+    by_model = {each.model: consumer_of(each) for each in applying}
+
+    async def on_report_event(event: Event) -> None:
+        await by_model[type(event)](event)
+
+    subscribe = owner_consumer(
+        broker,
+        {each.topic: each.model for each in applying},
+        owner_group(group_id),
+        ownership or PartitionOwnership(topics.REPORTS_ROUTED),
+        policy=RETRIES,
+    )
+    subscribe(on_report_event)
 
     @pattern_consumer(
         broker,

@@ -249,6 +249,9 @@ class MongoReportRepository:
         # Gone with its report, too.
         self._limits.forget_published(report_id, published)
 
+    def handed_over(self, report_id: str, event_ids: Iterable[str]) -> None:
+        self._limits.forget_published(report_id, event_ids)
+
     async def clear_outbox(self, report_id: str, revision: int, event_ids: Iterable[str]) -> bool:
         cleared = await clear_outbox(self._limits.update, report_id, revision)
         if cleared:

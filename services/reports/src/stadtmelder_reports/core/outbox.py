@@ -61,6 +61,11 @@ class OutboxStore(Protocol):
         """Drop these published events from the outbox; events queued since stay."""
         ...
 
+    def handed_over(self, pending: Pending, event_ids: Sequence[str]) -> None:
+        """These events were published by a replica that does not own the document: its owner
+        drops them from the outbox (at its next write of the document, or its scan)."""
+        ...
+
 
 class OutboxDocument(Protocol):
     """A stored document that keeps its own outbox, as the relay reads it (never writes it)."""
@@ -109,6 +114,9 @@ class DocumentOutbox(Generic[D]):
     async def mark_sent(self, pending: Pending, event_ids: Sequence[str]) -> None:
         await self._documents.mark_published(pending.key, event_ids)
 
+    def handed_over(self, pending: Pending, event_ids: Sequence[str]) -> None:
+        """Never called: a relay without an `owner` owns every document."""
+
     def pending(self, document: D) -> Pending:
         return Pending(document.id, document.revision, document.pending_events)
 
@@ -131,10 +139,23 @@ class ReportOutbox(DocumentOutbox[Report]):
         if not await self._repository.clear_outbox(pending.key, pending.revision, event_ids):
             await self._repository.mark_published(pending.key, event_ids)
 
+    def handed_over(self, pending: Pending, event_ids: Sequence[str]) -> None:
+        self._repository.handed_over(pending.key, event_ids)
+
     def pending(self, document: Report) -> Pending:
         return Pending(
             document.id, document.revision, document.pending_events, document.trace_contexts
         )
+
+
+class Owner(Protocol):
+    """Which documents this replica owns (`partition_owner.PartitionOwnership`)."""
+
+    def owns(self, key: str) -> bool: ...
+
+    async def settled(self) -> None:
+        """Returns once ownership is known (or waiting longer would stall the relay)."""
+        ...
 
 
 class OutboxRelay:
@@ -142,26 +163,33 @@ class OutboxRelay:
     found by its key; a full scan for pending events runs at most every `poll_seconds` as the
     safety net, because on FerretDB 1.24 a query on any other field reads the whole collection.
     Every write that queues an event wakes the relay with its key, so the scan only finds what
-    a crash or a failed pass left behind. Publishing is at least once, in order per document."""
+    a crash or a failed pass left behind. Publishing is at least once, in order per document.
+
+    With an `owner`, the relay marks sent only the events of documents this replica owns (the one
+    writer of a document, `partition_owner`); another's it publishes and leaves to the owner."""
 
     def __init__(
         self,
         outbox: OutboxStore,
         publisher: EventPublisher,
         poll_seconds: float = 10.0,
+        owner: Owner | None = None,
     ) -> None:
         self._outbox = outbox
         self._publisher = publisher
+        self._owner = owner
         self._poll_seconds = poll_seconds
         self._wakeup = asyncio.Event()
         self._hinted: set[str] = set()
         self._last_scan = -math.inf
         self._stopping = False
+        self._stopped = asyncio.Event()
 
     def stop(self) -> None:
         """Finish the pass under way and the documents named so far, then let `run` return:
         on shutdown everything the service accepted is announced before Kafka closes."""
         self._stopping = True
+        self._stopped.set()
         self._wakeup.set()
 
     def wake(self, key: str | None = None) -> None:
@@ -219,9 +247,27 @@ class OutboxRelay:
                     "topic": topic,
                 },
             )
-        if sent:
+        if not sent:
+            return 0
+        if self._owner is None or self._owner.owns(pending.key):
             await self._outbox.mark_sent(pending, sent)
+        else:
+            # A second writer of the document would meet its owner's writes (FerretDB 1.24
+            # then loses one): the owner drops them from the outbox, republishing at worst.
+            self._outbox.handed_over(pending, sent)
         return len(sent)
+
+    async def _settled(self, owner: Owner) -> None:
+        """Until ownership is known, or `stop()`."""
+        waits = [
+            asyncio.ensure_future(owner.settled()),
+            asyncio.ensure_future(self._stopped.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     async def run(self) -> None:
         backoff = FIRST_BACKOFF_SECONDS
@@ -229,6 +275,10 @@ class OutboxRelay:
             stopping = self._stopping
             # Cleared before the pass, not after: a wake or stop() during the pass is kept.
             self._wakeup.clear()
+            if self._owner is not None and not stopping:
+                # While a rebalance is under way nobody owns anything: what is published
+                # then would all be left to the owners, who publish it again.
+                await self._settled(self._owner)
             try:
                 published = await self.publish_hinted()
                 if time.monotonic() - self._last_scan >= self._poll_seconds:

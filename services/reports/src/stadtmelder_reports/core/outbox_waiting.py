@@ -57,6 +57,9 @@ class WaitingEvents:
     def whole_scan_due(self) -> bool:
         return time.monotonic() - self._scanned_at >= self._whole_scan_s
 
+    def scan_again(self) -> None:
+        self._scanned_at = -float("inf")
+
     def scanned(self) -> None:
         """The whole collection was read to its end."""
         self._scanned_at = time.monotonic()

@@ -84,6 +84,11 @@ class ReportRepository(Protocol):
 
     async def mark_published(self, report_id: str, event_ids: Iterable[str]) -> None: ...
 
+    def handed_over(self, report_id: str, event_ids: Iterable[str]) -> None:
+        """These events were published for a report this replica does not own: no longer
+        waiting here; the owner drops them from the outbox."""
+        ...
+
     async def clear_outbox(self, report_id: str, revision: int, event_ids: Iterable[str]) -> bool:
         """Empty the outbox if the report is still at `revision`, whose events (`event_ids`)
         were all published; False when it changed meanwhile (then use `mark_published`)."""

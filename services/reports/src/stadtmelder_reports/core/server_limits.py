@@ -14,7 +14,7 @@ skip, never one too few.
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 
 import bson
 from pymongo.asynchronous.collection import AsyncCollection
@@ -46,10 +46,14 @@ class ServerLimits:
     def __init__(self, database: AsyncDatabase[Document], duplicate_radius_m: float) -> None:
         self._reports: AsyncCollection[Document] = database["reports"]
         # The fields conditions on reports ask about: `revision` (staff steps, the relay),
-        # `applied_events` (others' events), `supporter_keys` (support once per address).
+        # `applied_events` (others' events), `supporter_keys` (support once per address); and
+        # `outbox_pending`, which tells the owner of a report that events wait after its write.
         self._conditional = ConditionalWrites(
-            self._reports, KeyedLocks(), ("revision", "applied_events", "supporter_keys")
+            self._reports,
+            KeyedLocks(),
+            ("revision", "applied_events", "supporter_keys", "outbox_pending"),
         )
+        self._when_pending: Callable[[str], None] = lambda report_id: None
         self._just_added: OrderedDict[str, Document] = OrderedDict()
         self._waiting = WaitingEvents()
         self._tracking = MongoTrackingIndex(database["tracking_tokens"])
@@ -104,9 +108,26 @@ class ServerLimits:
 
     async def update(self, condition: Document, update: Document) -> bool:
         """One report's update if it meets `condition`, never at the same moment as another
-        update of that report (FerretDB 1.24 can lose one of two; see `conditional_writes`)."""
+        update of that report in this process (FerretDB 1.24 can lose one of two; see
+        `conditional_writes`; across replicas the report's one writer is its partition's
+        owner, `partition_owner`). A report left with events waiting wakes `when_pending`."""
         self._just_added.pop(condition["_id"], None)
-        return await self._conditional.update(condition, update)
+        matched = await self._conditional.update(condition, update)
+        if matched and self._conditional.known(condition["_id"]).get("outbox_pending"):
+            # Events a replica that does not own the report published and left to its owner.
+            self._when_pending(condition["_id"])
+        return matched
+
+    def when_pending(self, wake: Callable[[str], None]) -> None:
+        self._when_pending = wake
+
+    def ownership_changed(self) -> None:
+        """What this process remembers of reports may be stale once partitions moved (another
+        replica wrote them meanwhile), and the reports it now owns may hold events the previous
+        owner left: forget the one, and scan the whole collection for the other."""
+        self._conditional.forget_all()
+        self._just_added.clear()
+        self._waiting.scan_again()
 
     async def update_queuing(
         self, event_ids: list[str], condition: Document, update: Document

@@ -92,6 +92,8 @@ class ReportService:
     data_keys: DataKeys
     # A supporter's data key is named by the recipient key their mails' links carry.
     recipient_keys: RecipientKeys = DEVELOPMENT_RECIPIENT_KEYS
+    # With several replicas, an id of a partition this one owns (`new_owned_report_id`).
+    new_report_id: Callable[[], str] = domain.new_report_id
 
     @cached_property
     def _contacts(self) -> Contacts:
@@ -105,7 +107,7 @@ class ReportService:
     ) -> NewReport:
         """Store the report with its ReportSubmitted event in one write; the relay announces it.
         A `report_id` chosen before (an automatic report's) makes a retried submission findable."""
-        report_id = report_id or domain.new_report_id()
+        report_id = report_id or self.new_report_id()
         new = submit(
             submission,
             self.jurisdiction,

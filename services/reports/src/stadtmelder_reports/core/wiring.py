@@ -4,14 +4,17 @@ what citizens tell us afterwards."""
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from litestar.datastructures import State
 from litestar.di import Provide
 from pymongo.asynchronous.database import AsyncDatabase
 
+from stadtmelder_reports.core import domain
 from stadtmelder_reports.core.catalogue import Jurisdiction
 from stadtmelder_reports.core.citizen_choices import CitizenChoices
+from stadtmelder_reports.core.domain import new_owned_report_id
 from stadtmelder_reports.core.mongo_repository import MongoReportRepository
 from stadtmelder_reports.core.outbox import OutboxRelay, ReportOutbox
 from stadtmelder_reports.core.service import PlaygroundFinder, ReportService
@@ -21,6 +24,7 @@ from stadtmelder_shared.data_keys import DataKeys
 from stadtmelder_shared.departments import Directory
 from stadtmelder_shared.kafka import EventPublisher
 from stadtmelder_shared.link_tokens import RecipientKeys
+from stadtmelder_shared.partition_owner import PartitionOwnership
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +53,13 @@ async def register(
     directory: Directory,
     data_keys: DataKeys,
     playgrounds: PlaygroundFinder | None = None,
+    ownership: PartitionOwnership | None = None,
 ) -> Core:
     """The repository with its indexes (filled once from reports stored before them), the relay
     of its outbox, which the caller runs while Kafka is up, and `state.service` and `state.choices`
-    for the routes."""
+    for the routes. With `ownership`, this replica writes only the reports it owns: new ones get
+    an owned id, the relay marks only theirs sent, and what it remembers of reports is
+    forgotten when partitions move."""
     repository = MongoReportRepository(database, settings.duplicate_radius_m)
     await repository.ensure_indexes()
     indexed = await repository.index_open_reports()
@@ -61,7 +68,14 @@ async def register(
     tokens = await repository.index_tracking_tokens()
     if tokens:
         log.info("put %d tracking tokens stored earlier into the tracking index", tokens)
-    relay = OutboxRelay(ReportOutbox(repository), publisher, settings.outbox_poll_seconds)
+    relay = OutboxRelay(
+        ReportOutbox(repository), publisher, settings.outbox_poll_seconds, ownership
+    )
+    repository.limits.when_pending(relay.wake)
+    new_report_id = domain.new_report_id
+    if ownership is not None:
+        ownership.on_change(repository.limits.ownership_changed)
+        new_report_id = partial(new_owned_report_id, ownership.owns)
     state.service = ReportService(
         repository,
         jurisdiction,
@@ -72,6 +86,7 @@ async def register(
         data_keys=data_keys,
         playgrounds=playgrounds,
         recipient_keys=RecipientKeys.under(settings.link_secret.get_secret_value().encode()),
+        new_report_id=new_report_id,
     )
     state.choices = CitizenChoices(repository, on_events_pending=relay.wake)
     return Core(repository, relay, state.service)

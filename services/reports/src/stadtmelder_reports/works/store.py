@@ -97,6 +97,9 @@ class WorksOutbox:
     async def mark_sent(self, pending: Pending, event_ids: Sequence[str]) -> None:
         await self._store.mark_published(pending.key, pending.revision)
 
+    def handed_over(self, pending: Pending, event_ids: Sequence[str]) -> None:
+        """Never called: the works relay has no owner, every replica marks its works sent."""
+
     def _pending(self, stored: StoredWorks) -> Pending:
         event = stored.works.changed(stored.revision, self._jurisdiction, stored.changed_at)
         return Pending(stored.works.id, stored.revision, [(topics.WORKS_CHANGED, event)])
