@@ -19,6 +19,7 @@ import yaml
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.kafka import group_for
+from stadtmelder_shared.leadership import LEADER_GROUP_PREFIX, LEADERSHIP_TOPIC
 
 OUTPUT = Path(__file__).resolve().parent / "base" / "kafka"
 API_VERSION = "kafka.strimzi.io/v1"
@@ -39,10 +40,6 @@ READS: dict[str, tuple[tuple[str, str], ...]] = {
     "reports": tuple(
         ("reports", topic)
         for topic in (
-            topics.REPORTS_ROUTED,
-            topics.REPORTS_UNROUTABLE,
-            topics.CITIZENS_NOTIFIED,
-            topics.WORK_ITEMS_SEND_FAILED,
             topics.ROAD_DAMAGE,
             topics.ROAD_CONDITIONS,
             topics.EMPTYING_PLANS,
@@ -84,6 +81,18 @@ READS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 # The group of reports' one consumer of all departments' updates topics.
 DEPARTMENT_UPDATES_GROUP = "reports.department-updates"
+# Reports applies others' events to its report documents in one consumer of these topics in one
+# group (core/handlers.py), so the replica that owns a report's partition is its one writer.
+REPORT_OWNER_GROUP = "reports.report-owner"
+REPORT_OWNER_READS = (
+    topics.REPORTS_ROUTED,
+    topics.REPORTS_UNROUTABLE,
+    topics.CITIZENS_NOTIFIED,
+    topics.WORK_ITEMS_SEND_FAILED,
+)
+# The services whose scheduled jobs run in one replica: each joins the group
+# `stadtmelder-leader.<service>.<job>` on the one-partition leadership topic (leadership.py).
+LEADING = ("reports", "routing", "notify")
 # What each service publishes, besides `<topic>.dlq` of what it reads. Routing also writes each
 # department's work topic and reads it back (without a group) to find an item sent before a kill.
 WRITES: dict[str, tuple[str, ...]] = {
@@ -115,7 +124,7 @@ SCALED = ("routing", "notify")
 KEDA_USER = "keda-lag-reader"
 
 
-def kafka_topic(name: str, retention_days: int) -> Resource:
+def kafka_topic(name: str, retention_days: int, partitions: int = PARTITIONS) -> Resource:
     # Resource names allow no dots in every tool that handles them; the topic keeps its own.
     return {
         "apiVersion": API_VERSION,
@@ -123,7 +132,7 @@ def kafka_topic(name: str, retention_days: int) -> Resource:
         "metadata": {"name": name.replace(".", "-"), "labels": {"strimzi.io/cluster": CLUSTER}},
         "spec": {
             "topicName": name,
-            "partitions": PARTITIONS,
+            "partitions": partitions,
             "replicas": REPLICAS,
             "config": {
                 # acks=all producers then survive the loss of one broker without losing data.
@@ -151,6 +160,8 @@ def topic_resources(department_ids: Iterable[str]) -> list[Resource]:
         for name in names
         if name not in work
     ]
+    # Whoever is assigned its one partition leads a job; nobody writes records to it.
+    resources.append(kafka_topic(LEADERSHIP_TOPIC, retention_days=1, partitions=1))
     return resources
 
 
@@ -222,6 +233,8 @@ def service_user(service: str, department_ids: Iterable[str]) -> Resource:
     if service == "reports":
         read += [topics.department_updates(d) for d in ids]
         groups.append(DEPARTMENT_UPDATES_GROUP)
+        read += REPORT_OWNER_READS
+        groups.append(REPORT_OWNER_GROUP)
     for topic in read:
         allow(topic, "Read")
         allow(topics.dead_letter(topic), "Write")
@@ -231,6 +244,10 @@ def service_user(service: str, department_ids: Iterable[str]) -> Resource:
         for department in ids:
             allow(topics.department_work(department), "Read", "Write")
     acls = topic_acls(operations) + [acl("group", group, ["Read"]) for group in groups]
+    if service in LEADING:
+        acls.append(acl("topic", LEADERSHIP_TOPIC, ["Describe", "Read"]))
+        leaders = f"{LEADER_GROUP_PREFIX}{service}."
+        acls.append(acl("group", leaders, ["Read"], pattern="prefix"))
     if service == "routing":
         # One transactional producer per partition of reports.submitted, named by the group.
         prefix = f"{group_for(service, topics.REPORTS_SUBMITTED)}."

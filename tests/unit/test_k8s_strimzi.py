@@ -23,6 +23,7 @@ from stadtmelder_routing.app import create_app as create_routing
 from stadtmelder_routing.settings import RoutingSettings
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import load_directory
+from stadtmelder_shared.leadership import LEADERSHIP_TOPIC
 
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA = ROOT / "deploy" / "k8s" / "base" / "kafka"
@@ -119,7 +120,11 @@ def test_each_service_user_reads_in_exactly_the_groups_the_service_consumes_in(
         u for u in committed("service-users.yaml") if u["metadata"]["name"] == f"service-{service}"
     ]
     acls = user["spec"]["authorization"]["acls"]
-    groups = {a["resource"]["name"] for a in acls if a["resource"]["type"] == "group"}
+    groups = {
+        a["resource"]["name"]
+        for a in acls
+        if a["resource"]["type"] == "group" and a["resource"]["patternType"] == "literal"
+    }
     readable = {a["resource"]["name"] for a in acls if "Read" in a["operations"]}
 
     consumed = service_subscribers(service)
@@ -132,6 +137,44 @@ def test_each_service_user_reads_in_exactly_the_groups_the_service_consumes_in(
     assert set(generator.READS[service]) <= {
         (group.removesuffix(f".{topic}"), topic) for group, topic in consumed
     }
+
+
+# `KafkaLeadership(settings, "<service>.<job>")`: a job that runs in one replica.
+LEADERSHIP = re.compile(r'KafkaLeadership\(\s*settings,\s*"([\w.-]+)"')
+
+
+@pytest.mark.parametrize("service", ["reports", "routing", "notify", "fleet"])
+def test_each_service_may_join_the_leader_groups_of_exactly_its_own_jobs(service: str) -> None:
+    jobs = {
+        job
+        for path in (ROOT / "services" / service / "src").rglob("*.py")
+        for job in LEADERSHIP.findall(path.read_text(encoding="utf-8"))
+    }
+    (user,) = [
+        u for u in committed("service-users.yaml") if u["metadata"]["name"] == f"service-{service}"
+    ]
+    acls = user["spec"]["authorization"]["acls"]
+    prefixes = [
+        a["resource"]["name"]
+        for a in acls
+        if a["resource"]["type"] == "group" and a["resource"]["patternType"] == "prefix"
+    ]
+    leadership = [
+        a for a in acls if a["resource"]["name"] == LEADERSHIP_TOPIC and "Read" in a["operations"]
+    ]
+
+    if not jobs:
+        assert prefixes == []
+        assert leadership == []
+        return
+    assert prefixes == [f"stadtmelder-leader.{service}."]
+    assert all(f"stadtmelder-leader.{job}".startswith(prefixes[0]) for job in jobs)
+    assert len(leadership) == 1
+
+
+def test_the_leadership_topic_has_one_partition() -> None:
+    (topic,) = [t for t in committed("topics.yaml") if t["spec"]["topicName"] == LEADERSHIP_TOPIC]
+    assert topic["spec"]["partitions"] == 1
 
 
 @pytest.mark.parametrize("service", ["reports", "routing", "notify", "fleet"])

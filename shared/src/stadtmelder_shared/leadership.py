@@ -11,8 +11,8 @@ partition up before a new one gets it; only a process that is alive but stalled 
 session timeout could overlap with its successor, and then only for the job's current round.
 
 Where the cluster has no leadership topic and the service may not create it, or its login may
-not join the group (deploy/k8s has no ACL for it yet, docs/scale-out.md), the job runs in every
-replica as before, with an error in the log, rather than nowhere.
+not join the group (deploy/k8s/strimzi.py grants both), the job runs in every replica as before,
+with an error in the log, rather than nowhere.
 """
 
 import asyncio
@@ -33,6 +33,9 @@ from stadtmelder_shared.settings import ConnectionSettings
 log = logging.getLogger(__name__)
 
 LEADERSHIP_TOPIC = "stadtmelder.leadership"
+# A job's group is this prefix and the job's name, `<service>.<job>`; on Kubernetes each
+# service may join the groups of its own prefix (deploy/k8s/strimzi.py).
+LEADER_GROUP_PREFIX = "stadtmelder-leader."
 LEADING_PARTITION = 0
 POLL_MS = 1000
 # A topic just created shows in the metadata a moment later; a first join takes a rebalance.
@@ -105,7 +108,7 @@ class KafkaLeadership:
         )
         consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.kafka_bootstrap_servers,
-            group_id=f"stadtmelder-leader.{self.job}",
+            group_id=f"{LEADER_GROUP_PREFIX}{self.job}",
             enable_auto_commit=False,
             client_id=f"stadtmelder-leader-{self.job}",
             **login,
