@@ -134,7 +134,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
     directory = load_departments(settings.departments_file)
     verifier = staff.staff_verifier(settings, directory)
     api_settings = ApiSettings(settings.public_base_url.rstrip("/"), settings.max_photo_bytes)
-    limiter = SubmissionLimiter(settings.submissions_per_minute)
+    limiter = SubmissionLimiter(settings.submissions_per_minute, settings.replicas)
     alerts = AlertsFeature()
     local = local_deployment(settings.public_base_url)
     push = push_settings(settings.vapid_public_key, settings.vapid_key_file, local)

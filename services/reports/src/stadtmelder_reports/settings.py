@@ -31,6 +31,9 @@ class ReportsSettings(ServiceSettings):
     max_photo_bytes: int = 10 * 1024 * 1024
     # Per client address (web page) and minute; apps with an API key have their own limit.
     submissions_per_minute: int = 10
+    # How many replicas share the submission limits: each counts alone and enforces its share
+    # (the limit divided by this), so together they allow about the limit (docs/scale-out.md).
+    replicas: int = Field(1, ge=1)
     # Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed; none by
     # default, so a client cannot fake its address to dodge the rate limit.
     trusted_proxies: str = ""
