@@ -4,6 +4,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
+from aiokafka import ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from faststream import AckPolicy
@@ -157,6 +158,7 @@ def consumer(
     *,
     policy: RetryPolicy = DEFAULT_RETRY_POLICY,
     model: type[BaseModel] | None = None,
+    listener: ConsumerRebalanceListener | None = None,
 ) -> Callable[[H], H]:
     """Our subscriber policy in one place, for a handler that takes its typed event:
     `async def on_report_routed(event: ReportRouted) -> None`, or its `model` when given.
@@ -168,10 +170,13 @@ def consumer(
     of its own: when consumers of several topics share a group, every consumer that joins or
     leaves stalls all of them for a rebalance. With `workers` above one, the group has that
     many consumers in this process, each with partitions of its own, as replicas would: one
-    partition's records (one report's) are still handled one by one, in order.
+    partition's records (one report's) are still handled one by one, in order. A `listener`
+    hears of the group's rebalances.
     """
     group = group_for(service_group, topic)
-    return _subscribed(broker, group, policy, topic, max_workers=workers, model=model)
+    return _subscribed(
+        broker, group, policy, topic, max_workers=workers, model=model, listener=listener
+    )
 
 
 def pattern_consumer(

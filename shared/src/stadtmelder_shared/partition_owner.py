@@ -90,3 +90,18 @@ class PartitionOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         )
         for callback in self._on_change:
             callback()
+
+
+class Reassigned(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Calls each of `forget` after every assignment of the consumers it listens to: what the
+    process kept of reports whose partitions moved away and back may be stale by then."""
+
+    def __init__(self, *forget: Callable[[], None]) -> None:
+        self._forget = forget
+
+    async def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
+        for forget in self._forget:
+            forget()

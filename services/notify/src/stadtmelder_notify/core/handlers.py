@@ -17,6 +17,7 @@ from stadtmelder_shared.citizen_events import (
 from stadtmelder_shared.consumers import RetryPolicy
 from stadtmelder_shared.event_envelope import Event
 from stadtmelder_shared.kafka import consumer
+from stadtmelder_shared.partition_owner import Reassigned
 from stadtmelder_shared.report_events import (
     ReportOverdue,
     ReportRouted,
@@ -36,19 +37,39 @@ RETRIES = RetryPolicy(retried=(DeliveryFailed,))
 
 
 def register_handlers(
-    broker: KafkaBroker, service: NotifyService, choices: FollowerChoices, group_id: str
+    broker: KafkaBroker,
+    service: NotifyService,
+    choices: FollowerChoices,
+    group_id: str,
+    reassigned: Reassigned | None = None,
 ) -> None:
-    @consumer(broker, topics.REPORTS_SUBMITTED, group_id, workers=MAILING_WORKERS, policy=RETRIES)
+    """With `reassigned`, every consumer of a report's steps tells it of a new assignment."""
+
+    @consumer(
+        broker,
+        topics.REPORTS_SUBMITTED,
+        group_id,
+        workers=MAILING_WORKERS,
+        policy=RETRIES,
+        listener=reassigned,
+    )
     async def on_report_submitted(event: ReportSubmitted) -> None:
         told = await service.notify_submitted(event)
         log.info("%d reporters got a confirmation", len(told), extra=_context(event))
 
-    @consumer(broker, topics.REPORTS_ROUTED, group_id, workers=MAILING_WORKERS, policy=RETRIES)
+    @consumer(
+        broker,
+        topics.REPORTS_ROUTED,
+        group_id,
+        workers=MAILING_WORKERS,
+        policy=RETRIES,
+        listener=reassigned,
+    )
     async def on_report_routed(event: ReportRouted) -> None:
         told = await service.notify_routed(event)
         log.info("%d people told the report was routed", len(told), extra=_context(event))
 
-    @consumer(broker, topics.REPORTS_SUPPORTED, group_id, policy=RETRIES)
+    @consumer(broker, topics.REPORTS_SUPPORTED, group_id, policy=RETRIES, listener=reassigned)
     async def on_report_supported(event: ReportSupported | SupporterConfirmed) -> None:
         # Told apart by their CloudEvents type; one report's, in the order they happened.
         match event:
@@ -59,28 +80,30 @@ def register_handlers(
                 known = await service.notify_supporter_confirmed(event)
                 log.info("a supporter confirmed (kept: %s)", known, extra=_context(event))
 
-    @consumer(broker, topics.REPORTS_UNROUTABLE, group_id, policy=RETRIES)
+    @consumer(broker, topics.REPORTS_UNROUTABLE, group_id, policy=RETRIES, listener=reassigned)
     async def on_report_unroutable(event: ReportUnroutable) -> None:
         await service.notify_unroutable(event)
 
-    @consumer(broker, topics.REPORTS_STATUS_CHANGED, group_id, policy=RETRIES)
+    @consumer(broker, topics.REPORTS_STATUS_CHANGED, group_id, policy=RETRIES, listener=reassigned)
     async def on_report_status_changed(event: ReportStatusChanged) -> None:
         told = await service.notify_status_changed(event)
         log.info("%d people told: %s", len(told), event.status, extra=_context(event))
 
-    @consumer(broker, topics.REPORTS_OVERDUE, group_id, policy=RETRIES)
+    @consumer(broker, topics.REPORTS_OVERDUE, group_id, policy=RETRIES, listener=reassigned)
     async def on_report_overdue(event: ReportOverdue) -> None:
         told = await service.notify_overdue(event)
         log.warning("overdue, %d leads told", len(told), extra=_context(event))
 
-    @consumer(broker, topics.NOTIFICATION_PREFERENCES, group_id, policy=RETRIES)
+    @consumer(
+        broker, topics.NOTIFICATION_PREFERENCES, group_id, policy=RETRIES, listener=reassigned
+    )
     async def on_notification_preferences_changed(event: NotificationPreferencesChanged) -> None:
         if await choices.change_preferences(event):
             log.info("notification preferences changed", extra=_context(event))
         else:
             log.warning("preferences for an unknown recipient ignored", extra=_context(event))
 
-    @consumer(broker, topics.PUSH_SUBSCRIPTIONS, group_id, policy=RETRIES)
+    @consumer(broker, topics.PUSH_SUBSCRIPTIONS, group_id, policy=RETRIES, listener=reassigned)
     async def on_push_subscription_changed(event: PushSubscriptionChanged) -> None:
         changed = await choices.change_push_subscription(event)
         what = "subscribed" if event.subscribed else "unsubscribed"

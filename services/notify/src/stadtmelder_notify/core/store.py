@@ -98,6 +98,10 @@ class MongoFollowerStore:
     async def ensure_indexes(self) -> None:
         return None  # found by `_id` only
 
+    def forget_all(self) -> None:
+        """Partitions moved: another replica may have written any report's document since."""
+        self._hot.clear()
+
     async def add(
         self, report_id: str, follower: Reporter, awaiting: bool = False, *, first: bool = False
     ) -> Followers:
@@ -313,6 +317,10 @@ class MongoChannelStore:
 
     async def ensure_indexes(self) -> None:
         return None  # found by `_id` only
+
+    def forget_all(self) -> None:
+        """Partitions moved: another replica may have written any report's document since."""
+        self._hot.clear()
 
     async def remember_submission(
         self, report_id: str, app: AppWebhook | None, language: Language

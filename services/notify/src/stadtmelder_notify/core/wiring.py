@@ -26,6 +26,7 @@ from stadtmelder_notify.links import MailLinks
 from stadtmelder_notify.settings import NotifySettings, local_zone
 from stadtmelder_shared.contacts import Contacts
 from stadtmelder_shared.leadership import KafkaLeadership
+from stadtmelder_shared.partition_owner import Reassigned
 from stadtmelder_shared.timers import Timers
 
 
@@ -61,7 +62,9 @@ def register(
         contacts=contacts,
     )
     choices = FollowerChoices(followers, channels)
-    register_handlers(broker, service, choices, settings.kafka_group_id)
+    # A report's partition that moved away and back: what was kept of its followers is stale.
+    forget = Reassigned(followers.forget_all, channels.forget_all)
+    register_handlers(broker, service, choices, settings.kafka_group_id, forget)
     erasure = NotifyErasure(
         followers,
         channels,
