@@ -1,11 +1,16 @@
 """The city outline: Duisburg's own places in, its neighbours out, a batch answered as each of
 its points is, holes and several polygons respected; and a flush paced to a share of the time."""
 
+import json
+import random
+
 import pytest
-from shapely.geometry import MultiPolygon, Polygon
+import shapely
+from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 
 from stadtmelder_fleet.city import CityOutline
 from stadtmelder_fleet.road.flush_pace import BACKLOG_BATCH, FlushPace
+from stadtmelder_shared.areas import DEFAULT_AREAS_FILE
 
 SQUARE = [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0)]
 HOLE = [(4.0, 4.0), (6.0, 4.0), (6.0, 6.0), (4.0, 6.0)]
@@ -26,7 +31,7 @@ def test_duisburg_holds_its_own_places_and_not_its_neighbours() -> None:
 
 
 def test_a_hole_is_outside_and_a_second_polygon_inside() -> None:
-    outline = CityOutline(MultiPolygon([Polygon(SQUARE, [HOLE]), Polygon(ISLAND)]))
+    outline = CityOutline(mapping(MultiPolygon([Polygon(SQUARE, [HOLE]), Polygon(ISLAND)])))
     points = [(2.0, 2.0), (5.0, 5.0), (1.0, 21.0), (1.0, 15.0), (-1.0, 5.0), (11.0, 5.0)]
     answers = outline.contains_all([lat for lat, _ in points], [lon for _, lon in points])
     assert answers == [True, False, True, False, False, False]
@@ -34,7 +39,23 @@ def test_a_hole_is_outside_and_a_second_polygon_inside() -> None:
 
 def test_an_outline_without_area_is_refused() -> None:
     with pytest.raises(ValueError, match="no area"):
-        CityOutline(Polygon())
+        CityOutline({"type": "Polygon", "coordinates": [[(0.0, 0.0), (1.0, 1.0), (2.0, 2.0)]]})
+
+
+def test_the_outline_answers_as_shapely_does_for_points_in_and_around_duisburg() -> None:
+    features = json.loads(DEFAULT_AREAS_FILE.read_text("utf-8"))["features"]
+    geometry = next(f["geometry"] for f in features if f["properties"].get("kind") == "city")
+    reference, outline = shape(geometry), CityOutline.load()
+    west, south, east, north = reference.bounds
+    rng = random.Random(17)
+    points = [
+        (rng.uniform(south - 0.02, north + 0.02), rng.uniform(west - 0.02, east + 0.02))
+        for _ in range(5_000)
+    ]
+    lats, lons = [lat for lat, _ in points], [lon for _, lon in points]
+    expected = [bool(b) for b in shapely.contains_xy(reference, lons, lats)]
+    assert outline.contains_all(lats, lons) == expected
+    assert 1_000 < sum(expected) < 4_000  # both answers are asked for often
 
 
 async def test_catching_up_a_slow_flush_waits_longer_else_each_interval_flushes() -> None:

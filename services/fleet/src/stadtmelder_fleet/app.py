@@ -5,8 +5,9 @@ from datetime import timedelta
 
 from faststream.asgi import AsgiFastStream
 
-from stadtmelder_fleet import containers, road
+from stadtmelder_fleet import road
 from stadtmelder_fleet.city import CityOutline, Clock
+from stadtmelder_fleet.containers.register import register as register_containers
 from stadtmelder_fleet.readings import ReadingChecks, rejection_counter
 from stadtmelder_fleet.settings import FleetSettings
 from stadtmelder_fleet.wiring import FleetContext
@@ -41,7 +42,7 @@ def create_app(settings: FleetSettings, clock: Clock = utc_now) -> AsgiFastStrea
         clock=clock,
     )
     road.register(context)
-    containers.register(context)
+    register_containers(context)
     metrics.watch_consumer_lag(broker)
 
     async def start() -> None:

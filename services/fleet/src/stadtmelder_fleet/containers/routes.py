@@ -82,8 +82,8 @@ def build_routes(
     loads = [stop.load_l for stop in stops]
     start = nearest_neighbour_rounds(matrix, loads, capacity_l)
     trucks = len(start)
-    # Imported with the first plan, not at start: OR-Tools takes about 23 MB of the 150 MB a
-    # fleet process reading sensors for 10,000 pieces and 5,000 containers may hold.
+    # Imported here, not at the top: the fleet process imports this module but plans only in a
+    # child process (solving.py), so OR-Tools' 26 MB never join its memory.
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
     manager = pywrapcp.RoutingIndexManager(len(matrix), trucks, 0)

@@ -14,7 +14,8 @@ from stadtmelder_fleet.containers.domain import (
     UnknownDistrict,
 )
 from stadtmelder_fleet.containers.forecast import Forecast, forecast
-from stadtmelder_fleet.containers.planning import Depot, EmptyingPlan, plan_emptying
+from stadtmelder_fleet.containers.planning import Depot, EmptyingPlan
+from stadtmelder_fleet.containers.solving import Planner, plan_in_child
 from stadtmelder_fleet.containers.store import ContainerStore
 from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.geo import distance_m
@@ -29,11 +30,13 @@ class ContainerService:
         depot: Depot,
         solver_seconds: float,
         timezone: str = "Europe/Berlin",
+        planner: Planner = plan_in_child,
     ) -> None:
         self._store = store
         self._depot = depot
         self._solver_seconds = solver_seconds
         self._zone = ZoneInfo(timezone)
+        self._planner = planner
         self._known: dict[str, Container] = {}
         # One plan at a time: each keeps a core busy for seconds, more would starve the consumers.
         self._planning = asyncio.Semaphore(1)
@@ -99,17 +102,11 @@ class ContainerService:
         forecasts = await self.forecasts(containers)
         # Due is judged at the day's end: a container filling to 80 % by the evening is emptied.
         at = datetime.combine(day, time(23, 59), self._zone)
-        # The solver runs for seconds: off the event loop, so health checks and consumers go on.
+        # The solver runs for seconds: apart from the event loop, so health checks and consumers
+        # go on, and in a process of its own, so its memory is handed back (solving.py).
         async with self._planning:
-            return await asyncio.to_thread(
-                plan_emptying,
-                district,
-                day,
-                at,
-                containers,
-                forecasts,
-                self._depot,
-                self._solver_seconds,
+            return await self._planner(
+                district, day, at, containers, forecasts, self._depot, self._solver_seconds
             )
 
 

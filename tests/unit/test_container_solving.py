@@ -1,0 +1,60 @@
+"""The route solver runs in a child process: the plan comes back as computed in process, its
+errors are raised in the fleet process, and neither OR-Tools nor shapely (with numpy) are ever
+loaded into the long-running fleet process, whose memory must stay under 150 MB."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from stadtmelder_fleet.containers.domain import PlanningError
+from stadtmelder_fleet.containers.planning import Depot, plan_emptying
+from stadtmelder_fleet.containers.solving import plan_in_child
+from tests.unit.test_container_planning import DAY, DEPOT, END_OF_DAY, containers, filled
+
+
+async def test_the_childs_plan_is_the_plan_computed_in_process() -> None:
+    district = containers(12)
+    forecasts = {c.id: filled(c, 90.0 if n % 2 else 10.0) for n, c in enumerate(district)}
+    depot = Depot(DEPOT, 12_000)
+
+    made = await plan_in_child("Mitte", DAY, END_OF_DAY, district, forecasts, depot, 0.2)
+
+    here = plan_emptying("Mitte", DAY, END_OF_DAY, district, forecasts, depot, 0.2)
+    assert [d.container.id for d in made.due] == [d.container.id for d in here.due]
+    assert len(made.due) == 6
+    assert sorted(s.container.id for r in made.routes for s in r.stops) == sorted(
+        d.container.id for d in here.due
+    )
+    assert made.fixed_round_m > made.distance_m > 0
+
+
+async def test_a_plan_the_child_cannot_make_raises_its_reason_in_the_fleet_process() -> None:
+    too_big = containers(2, capacity_l=30_000)
+
+    with pytest.raises(PlanningError, match="more than a truck holds"):
+        await plan_in_child("Mitte", DAY, END_OF_DAY, too_big, {}, Depot(DEPOT, 20_000), 0.2)
+
+
+def test_the_fleet_process_never_loads_the_solver_or_shapely_even_after_a_plan() -> None:
+    script = textwrap.dedent(
+        """
+        import asyncio, json, sys
+        import stadtmelder_fleet.app
+        from stadtmelder_fleet.containers.planning import Depot
+        from stadtmelder_fleet.containers.solving import plan_in_child
+        from tests.unit.test_container_planning import DAY, DEPOT, END_OF_DAY, containers
+
+        plan = asyncio.run(
+            plan_in_child("Mitte", DAY, END_OF_DAY, containers(5), {}, Depot(DEPOT, 20_000), 0.2)
+        )
+        loaded = sorted({m.split(".")[0] for m in sys.modules} & {"ortools", "shapely", "numpy"})
+        print(json.dumps({"stops": len(plan.due), "loaded": loaded}))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert json.loads(done.stdout.splitlines()[-1]) == {"stops": 5, "loaded": []}
