@@ -25,6 +25,7 @@ METRES_PER_DEG_LAT = 111_320.0
 SMOOTH_IRI = 2.5
 DEFECT_IRI = 11.0
 DEFECT_RADIUS_M = 10.0
+DISTRICT_CONTAINERS = 500
 
 
 def _metres_per_deg_lon(lat: float) -> float:
@@ -95,22 +96,29 @@ def pieces_of(readings: Iterable[RoadRoughnessReading], resolution: int = 12) ->
 
 
 def container_rows(count: int, run: str) -> list[str]:
-    """A CSV of `count` containers on a grid north of the trucks' streets."""
+    """A CSV of `count` containers on a grid north of the trucks' streets, in districts of
+    `DISTRICT_CONTAINERS` (district_of)."""
     rows = ["id,lat,lon,kind,capacity_l,district"]
     side = math.ceil(math.sqrt(count))
     for number in range(count):
         lat = GRID_LAT + 0.045 + (number // side) * 0.0002
         lon = GRID_LON + (number % side) * 0.0003
-        rows.append(f"bench-{run}-c{number:05d},{lat:.6f},{lon:.6f},glass,3000,bench-{run}")
+        district = district_of(number, run)
+        rows.append(f"bench-{run}-c{number:05d},{lat:.6f},{lon:.6f},glass,3000,{district}")
     return rows
 
 
+def district_of(number: int, run: str) -> str:
+    return f"bench-{run}-{number // DISTRICT_CONTAINERS}"
+
+
 def fill_readings(count: int, run: str, now: datetime) -> list[ContainerFillReading]:
+    """A reading each; the first district's containers are all due (80 % full or more)."""
     return [
         ContainerFillReading(
             container_id=f"bench-{run}-c{number:05d}",
             measured_at=now - timedelta(minutes=5),
-            fill_percent=float(number % 90),
+            fill_percent=float(80 + number % 20 if number < DISTRICT_CONTAINERS else number % 90),
             container_type="glass",
         )
         for number in range(count)
