@@ -2,6 +2,7 @@
 what that saves against emptying every container of the district."""
 
 import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -9,8 +10,13 @@ from typing import NamedTuple
 
 from stadtmelder_fleet.containers.domain import DUE_FILL_PERCENT, NEXT_ROUND, Container, is_due
 from stadtmelder_fleet.containers.forecast import Forecast
-from stadtmelder_fleet.containers.routes import Route, Stop, build_routes
+from stadtmelder_fleet.containers.routes import Route, Stop, build_routes, distance_matrix
 from stadtmelder_shared.event_values import Location
+
+# What a plan needs after its searches: reading the rounds, handing them to the fleet process.
+FINISH_S = 0.5
+# A search this short still improves on the first rounds a little; they are always feasible.
+MIN_SEARCH_S = 0.05
 
 
 class Depot(NamedTuple):
@@ -89,21 +95,35 @@ def plan_emptying(
     depot: Depot,
     time_limit_s: float,
     threshold: float = DUE_FILL_PERCENT,
+    *,
+    solve_by: float | None = None,
 ) -> EmptyingPlan:
     """The plan for `day`, judging fills at `at` (the end of that day).
 
     The fixed round is solved by the same solver with the same time limit, so the saving
-    compares like with like; the plan thus takes up to twice the limit.
+    compares like with like; the plan thus takes up to twice the limit, and less when it must
+    be done by `solve_by` (POSIX seconds): each search then gets its share of the time left.
     """
     due = due_containers(containers, forecasts, at, threshold)
+    # One matrix for both: the due containers are some of the district's.
+    matrix = distance_matrix([depot.location, *(c.location for c in containers)])
+    row = {container.id: number for number, container in enumerate(containers, 1)}
+    due_rows = [0, *(row[d.container.id] for d in due)]
     routes = build_routes(
         depot.location,
         [Stop(d.container, load_l(d.container, d.expected_fill_percent)) for d in due],
         depot.truck_capacity_l,
-        time_limit_s,
+        search_limit(time_limit_s, solve_by, searches=2),
+        [[matrix[i][j] for j in due_rows] for i in due_rows],
     )
     everything = [Stop(c, load_l(c, _fill(forecasts.get(c.id), at))) for c in containers]
-    fixed = build_routes(depot.location, everything, depot.truck_capacity_l, time_limit_s)
+    fixed = build_routes(
+        depot.location,
+        everything,
+        depot.truck_capacity_l,
+        search_limit(time_limit_s, solve_by, searches=1),
+        matrix,
+    )
     return EmptyingPlan(
         district,
         day,
@@ -112,6 +132,14 @@ def plan_emptying(
         len(containers),
         sum(route.distance_m for route in fixed),
     )
+
+
+def search_limit(time_limit_s: float, solve_by: float | None, searches: int) -> float:
+    """The time limit of the next of `searches` searches that must end by `solve_by`."""
+    if solve_by is None:
+        return time_limit_s
+    left = solve_by - time.time() - FINISH_S
+    return max(min(time_limit_s, left / searches), MIN_SEARCH_S)
 
 
 def _fill(forecast: Forecast | None, at: datetime) -> float | None:

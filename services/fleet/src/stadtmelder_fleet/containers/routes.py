@@ -69,16 +69,22 @@ def search_seconds(stops: int, time_limit_s: float) -> float:
 
 
 def build_routes(
-    depot: Location, stops: Sequence[Stop], capacity_l: int, time_limit_s: float
+    depot: Location,
+    stops: Sequence[Stop],
+    capacity_l: int,
+    time_limit_s: float,
+    matrix: Sequence[Sequence[int]] | None = None,
 ) -> list[Route]:
     """Rounds that visit every stop once, start and end at the depot, and never carry more than
-    `capacity_l`; as few trucks as possible first, then as few metres."""
+    `capacity_l`; as few trucks as possible first, then as few metres. `matrix`, if given, is
+    the distance_matrix of the depot and the stops, in that order."""
     if not stops:
         return []
     too_big = [stop.container.id for stop in stops if stop.load_l > capacity_l]
     if too_big:
         raise PlanningError(f"more than a truck holds in container(s) {', '.join(too_big[:5])}")
-    matrix = distance_matrix([depot, *(stop.container.location for stop in stops)])
+    if matrix is None:
+        matrix = distance_matrix([depot, *(stop.container.location for stop in stops)])
     loads = [stop.load_l for stop in stops]
     start = nearest_neighbour_rounds(matrix, loads, capacity_l)
     trucks = len(start)

@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
+from time import time as time_now
 from zoneinfo import ZoneInfo
 
 from stadtmelder_fleet.containers.domain import (
@@ -21,6 +22,9 @@ from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.geo import distance_m
 
 Clock = Callable[[], datetime]
+# A plan is answered within 10 s (issue 17): the searches get what is left of this once the
+# containers, their forecasts and the solver's process are there, however busy the machine.
+PLAN_BUDGET_S = 8.0
 
 
 class ContainerService:
@@ -98,6 +102,8 @@ class ContainerService:
         return containers
 
     async def plan(self, district: str, day: date) -> EmptyingPlan:
+        # The searches share what is left of PLAN_BUDGET_S once the solver's process runs.
+        solve_by = time_now() + PLAN_BUDGET_S
         containers = await self.in_district(district)
         forecasts = await self.forecasts(containers)
         # Due is judged at the day's end: a container filling to 80 % by the evening is emptied.
@@ -106,7 +112,14 @@ class ContainerService:
         # go on, and in a process of its own, so its memory is handed back (solving.py).
         async with self._planning:
             return await self._planner(
-                district, day, at, containers, forecasts, self._depot, self._solver_seconds
+                district,
+                day,
+                at,
+                containers,
+                forecasts,
+                self._depot,
+                self._solver_seconds,
+                solve_by,
             )
 
 

@@ -29,6 +29,7 @@ class Planner(Protocol):
         forecasts: dict[str, Forecast],
         depot: Depot,
         time_limit_s: float,
+        solve_by: float | None,
     ) -> EmptyingPlan: ...
 
 
@@ -44,11 +45,12 @@ async def plan_in_child(
     forecasts: dict[str, Forecast],
     depot: Depot,
     time_limit_s: float,
+    solve_by: float | None,
 ) -> EmptyingPlan:
     """`plan_emptying` in a fresh interpreter, which ends with the plan and hands its memory
     back; an error it raises (PlanningError...) is raised here. Starting it costs about a second
     beside the solver's seconds; cancelled, the child is killed."""
-    arguments = (district, day, at, containers, forecasts, depot, time_limit_s)
+    arguments = (district, day, at, containers, forecasts, depot, time_limit_s, solve_by)
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", __name__,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
@@ -72,7 +74,8 @@ def _solve(arguments: bytes) -> bytes:
     """The child's part: the plan, or the exception planning raised, pickled."""
     outcome: Any
     try:
-        outcome = plan_emptying(*pickle.loads(arguments))  # noqa: S301 - from our parent
+        *given, solve_by = pickle.loads(arguments)  # noqa: S301 - from our parent
+        outcome = plan_emptying(*given, solve_by=solve_by)
     except Exception as error:  # handed to the parent, which raises it
         outcome = error
     return pickle.dumps(outcome)
