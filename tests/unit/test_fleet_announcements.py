@@ -2,7 +2,7 @@
 area, with their outline and evidence; and a dispatcher's plan request answered on
 `fleet.emptying-plans` with the plan, or with the reason there is none."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import h3
 from faststream.kafka import KafkaBroker, TestKafkaBroker
@@ -11,7 +11,8 @@ from stadtmelder_fleet.containers.importing import EXAMPLE_FILE, read_container_
 from stadtmelder_fleet.containers.plan_requests import register_plan_requests
 from stadtmelder_fleet.containers.planning import Depot
 from stadtmelder_fleet.containers.service import ContainerService
-from stadtmelder_fleet.road.announcing import conditions_changed
+from stadtmelder_fleet.road.announcing import RoadAnnouncer, conditions_changed
+from stadtmelder_fleet.road.domain import Piece, add_reading
 from stadtmelder_shared import topics
 from stadtmelder_shared.cloudevents import headers_for
 from stadtmelder_shared.emptying_plans import (
@@ -22,7 +23,12 @@ from stadtmelder_shared.emptying_plans import (
     plan_key,
 )
 from stadtmelder_shared.event_values import Location
-from stadtmelder_shared.road_conditions import AREA_RESOLUTION, MAX_PIECES_PER_EVENT
+from stadtmelder_shared.road_conditions import (
+    AREA_RESOLUTION,
+    MAX_PIECES_PER_EVENT,
+    RoadConditionsChanged,
+)
+from stadtmelder_shared.sensor_readings import RoadRoughnessReading
 from tests.container_fakes import InMemoryContainerStore
 from tests.fakes import RecordingPublisher
 from tests.unit.test_fleet_road_layer import NOW, PIECES, RULES, piece
@@ -90,3 +96,38 @@ async def test_a_plan_request_is_answered_with_the_plan_or_why_there_is_none() -
     assert isinstance(refused, EmptyingPlanRefused)
     assert refused.code == "unknown_district"
     assert "no containers are known in the district 'district-9'" in refused.reason
+
+
+def drive(found: Piece, roughness: float, at: datetime, vehicle: str = "wbd-truck-9") -> None:
+    reading = RoadRoughnessReading(
+        vehicle_id=vehicle, measured_at=at, lat=found.lat, lon=found.lon, speed_kmh=30,
+        roughness=roughness,
+    )  # fmt: skip
+    add_reading(found, reading)
+
+
+async def test_a_piece_is_announced_at_once_when_its_class_changes_its_figures_hourly() -> None:
+    clock = [NOW]
+    publisher = RecordingPublisher()
+    announcer = RoadAnnouncer(publisher, RULES, "duisburg", lambda: clock[0])
+    road = piece(51.4301, 6.7601, [3.0, 3.0])
+
+    def told() -> list[tuple[str, int]]:
+        events = [e for _, e in publisher.published if isinstance(e, RoadConditionsChanged)]
+        pieces = [p for event in events for p in event.pieces]
+        return [(p.condition, p.passes) for p in pieces]
+
+    await announcer.saved([road])  # its first save since the start
+    assert told() == [("fair", 2)]
+    clock[0] += timedelta(minutes=10)
+    drive(road, 3.0, clock[0])
+    await announcer.saved([road])  # one pass more, the same class: it waits
+    assert told() == [("fair", 2)]
+    clock[0] += timedelta(minutes=55)
+    await announcer.saved([])  # an hour after it was announced, its figures go out
+    assert told() == [("fair", 2), ("fair", 3)]
+    for n in range(3):
+        clock[0] += timedelta(minutes=5)
+        drive(road, 12.0, clock[0], vehicle=f"wbd-truck-{n}")
+    await announcer.saved([road])  # poor now: at once
+    assert told()[-1] == ("poor", 6)

@@ -1,9 +1,14 @@
-"""Road condition as fleet announces it: every time pieces are saved, their condition class and
-evidence go out on `fleet.road-conditions`, in batches by area, for reports' road maps."""
+"""Road condition as fleet announces it: when pieces are saved, their condition class and
+evidence go out on `fleet.road-conditions`, in batches by area, for reports' road maps.
+
+A piece is announced at once when its condition class or its being reported changes (or on its
+first save since the start); when only its figures changed (passes, median...), at most every
+EVIDENCE_REFRESH_S. A street driven every few minutes would otherwise be announced, and written
+by reports, on every flush, which cost the database more than the readings themselves.
+"""
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,8 +35,14 @@ def conditions_changed(
 ) -> list[RoadConditionsChanged]:
     """The pieces with passes in the window, as events of at most MAX_PIECES_PER_EVENT pieces
     of one area each (a piece without recent passes keeps what was announced until it expires)."""
+    return events_of(condition_rows(pieces, now, rules), rules, jurisdiction)
+
+
+def events_of(
+    rows: Iterable[dict[str, Any]], rules: RoadRules, jurisdiction: str
+) -> list[RoadConditionsChanged]:
     by_area: dict[str, list[RoadPieceCondition]] = defaultdict(list)
-    for row in condition_rows(pieces, now, rules):
+    for row in rows:
         last_pass_at = datetime.fromisoformat(row["last_pass_at"])
         by_area[h3.cell_to_parent(row["piece_id"], AREA_RESOLUTION)].append(
             RoadPieceCondition(
@@ -59,22 +70,59 @@ def conditions_changed(
 
 # Pieces saved and announced at once: ten events' worth.
 ANNOUNCED_AT_ONCE = 10 * MAX_PIECES_PER_EVENT
+# A piece's figures alone are announced again at most this often (its class at once), and the
+# pieces waiting for that are looked at this often.
+EVIDENCE_REFRESH_S = 3_600.0
+SWEEP_S = 60.0
 _EVIDENCE = ("piece_id", "condition", "passes", "vehicles", "median_iri", "p90_iri", "reported")
 
 
-@dataclass(frozen=True)
 class RoadAnnouncer:
     """Tells what pieces were saved, as of the clock's now, by the road rules' window."""
 
-    publisher: EventPublisher
-    rules: RoadRules
-    jurisdiction: str
-    clock: Callable[[], datetime]
+    def __init__(
+        self,
+        publisher: EventPublisher,
+        rules: RoadRules,
+        jurisdiction: str,
+        clock: Callable[[], datetime],
+        refresh_s: float = EVIDENCE_REFRESH_S,
+    ) -> None:
+        self._publisher, self._rules, self._clock = publisher, rules, clock
+        self._jurisdiction, self._refresh_s = jurisdiction, refresh_s
+        # Saved pieces whose new figures wait for their refresh, looked at every SWEEP_S.
+        self._waiting: dict[str, Piece] = {}
+        self._next_sweep_s = 0.0
 
     async def saved(self, pieces: list[Piece]) -> None:
+        now = self._clock()
+        now_s = now.timestamp()
+        told = self._to_tell(pieces, now, now_s)
+        if self._waiting and now_s >= self._next_sweep_s:
+            self._next_sweep_s = now_s + SWEEP_S
+            since = now_s - self._refresh_s
+            overdue = [p for p in self._waiting.values() if p.announced_s <= since]
+            for piece in overdue:
+                del self._waiting[piece.id]
+            told += self._to_tell(overdue, now, now_s)
         # In order: an area's later batch must not overtake its earlier one.
-        for event in conditions_changed(pieces, self.clock(), self.rules, self.jurisdiction):
-            await self.publisher.publish(topics.ROAD_CONDITIONS, event)
+        for event in events_of(told, self._rules, self._jurisdiction):
+            await self._publisher.publish(topics.ROAD_CONDITIONS, event)
+
+    def _to_tell(self, pieces: list[Piece], now: datetime, now_s: float) -> list[dict[str, Any]]:
+        """The rows of the pieces to announce now; the others wait for their refresh."""
+        by_id = {piece.id: piece for piece in pieces}
+        told = []
+        for row in condition_rows(pieces, now, self._rules):
+            piece = by_id[row["piece_id"]]
+            state = row["condition"] + ("*" if row["reported"] else "")
+            if state != piece.announced or now_s - piece.announced_s >= self._refresh_s:
+                piece.announced, piece.announced_s = state, now_s
+                self._waiting.pop(piece.id, None)
+                told.append(row)
+            else:
+                self._waiting[piece.id] = piece
+        return told
 
 
 class AnnouncingPieceStore(MongoPieceStore):

@@ -97,6 +97,10 @@ class Piece:
     ignore_before_s: float = 0.0
     """Readings measured before this (POSIX seconds) are the damage a repair cleared, read
     again after a restart: they must not count a second time."""
+    announced: str = field(default="", compare=False)
+    """What was last announced to the maps (condition class, `*` if reported) and when, in
+    POSIX seconds; not stored: after a restart each piece is announced on its first save."""
+    announced_s: float = field(default=0.0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -232,6 +236,8 @@ def decide(piece: Piece, now: datetime, rules: RoadRules) -> Decision:
     recent = in_window(piece, now, rules.window)
     if not recent or (piece.finding_id is None and len(recent) < rules.min_passes):
         return None
+    if piece.finding_id is None and all(p.roughness < rules.damage_iri for p in recent):
+        return None  # a median is never above the highest pass: no damage, nothing to weigh
     damage = damage_of(recent, rules)
     if piece.finding_id is None:
         return None if damage is None else Detected(damage, condition_of(damage, rules))
