@@ -15,10 +15,12 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
+from stadtmelder_shared.cloudevents import SPEC_VERSION
 from stadtmelder_shared.consumers import is_transient
 from stadtmelder_shared.dead_letters import (
+    UNREADABLE_HEADERS,
     NotOurs,
     Rejected,
     Undecodable,
@@ -100,13 +102,14 @@ def batch_consumer(
     tolerate seeing a reading twice. Offsets are committed after each batch with
     `commit_each_batch`, else whenever the owner calls `offsets.commit()`."""
     group = group_for(service_group, topic)
+    plain = _plain_reader(model)
 
     async def on_batch(message: KafkaMessage) -> None:
         records = cast("tuple[ConsumerRecord[Any, Any], ...]", message.raw_message)
         views, decoded = [], []
         for number, record in enumerate(records):
             view = View(record, message.batch_headers[number], cast(bytes, message.body[number]))
-            reading = await _decoded(broker, view, group, model)
+            reading = plain(view) or await _decoded(broker, view, group, model)
             if reading is not None:
                 views.append(view)
                 decoded.append(reading)
@@ -140,6 +143,32 @@ def batch_consumer(
     subscribe(on_batch)
 
 
+def _plain_reader(model: type[M]) -> Callable[[View], M | None]:
+    """What `decode` makes of a record with the usual headers and a valid body, without its
+    checks' cost per record (a third of a reading's decoding); None for any other record, which
+    `decode` then reads and dead-letters as it always did."""
+    kind = getattr(model, "type", None)
+    field = model.model_fields.get("schema_version")
+    version = None if field is None else field.default
+
+    def read(view: View) -> M | None:
+        headers = view.headers
+        if (
+            kind is None
+            or headers.get("ce_type") != kind
+            or headers.get("ce_specversion", SPEC_VERSION) != SPEC_VERSION
+            or UNREADABLE_HEADERS in headers
+        ):
+            return None
+        try:
+            reading = model.model_validate_json(view.body)
+        except ValidationError:
+            return None
+        return reading if getattr(reading, "schema_version", None) == version else None
+
+    return read
+
+
 async def _decoded(broker: KafkaBroker, view: View, group: str, model: type[M]) -> M | None:
     message = _as_message(view)
     try:
@@ -158,10 +187,15 @@ def _as_message(view: View) -> KafkaMessage:
 
 async def lenient_batch_parser(records: tuple[Record, ...], parse: Any) -> Any:
     """The shared lenient parser for each record of a batch: a header that is not UTF-8 marks
-    its record for the dead-letter topic instead of failing the whole batch."""
-    for record in records:
-        await lenient_parser(record, _headers_of)
-    return await parse(records)
+    its record for the dead-letter topic instead of failing the whole batch. FastStream reads
+    a batch whose headers are all readable at once; only one that fails is read record by
+    record."""
+    try:
+        return await parse(records)
+    except Exception:
+        for record in records:
+            await lenient_parser(record, _headers_of)
+        return await parse(records)
 
 
 async def _headers_of(record: Record) -> dict[str, str]:

@@ -3,7 +3,7 @@ to the dead-letter topic with its reason, counted, and the stream goes on."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from prometheus_client import Counter
@@ -41,8 +41,10 @@ class ReadingChecks:
         self.rejected.labels(topic=topic, reason=reason).inc()
         return Rejected(sentence)
 
-    def time_problem(self, topic: str, reading: Reading) -> Rejected | None:
-        ahead = reading.measured_at - self.clock()
+    def time_problem(
+        self, topic: str, reading: Reading, now: datetime | None = None
+    ) -> Rejected | None:
+        ahead = reading.measured_at - (now or self.clock())
         if ahead > self.future_tolerance:
             return self.reject(
                 topic, "from_future", f"measured_at is {ahead.total_seconds():.0f} s ahead"
@@ -55,8 +57,9 @@ class ReadingChecks:
         """What is wrong with each reading, its time first, then its place: the batch's
         positions go to the city outline in one question."""
         inside = self.city.contains_all([r.lat for r in readings], [r.lon for r in readings])
+        now = self.clock()  # once for the batch: it was read in a moment
         return [
-            self.time_problem(topic, reading)
+            self.time_problem(topic, reading, now)
             or (None if within else self.reject(topic, "outside_city", OUTSIDE))
             for reading, within in zip(readings, inside, strict=True)
         ]
