@@ -20,9 +20,10 @@ PLAN_TARGET_S = 10.0
 def dispatcher_headers() -> dict[str, str]:
     """A dispatcher's token, signed with the local key the running fleet checks tokens with."""
     settings = FleetSettings()
-    key_file = settings.staff_signing_key_file
-    key = ensure_signing_key(key_file if key_file.is_absolute() else ROOT / key_file)
-    token = issue_token(key, "bench-dispatcher", ["dispatcher"], None, settings.staff_audience)
+    path = settings.staff_signing_key_file
+    key = ensure_signing_key(path if path.is_absolute() else ROOT / path)
+    roles, audience = ["dispatcher"], settings.staff_audience
+    token = issue_token(key, "bench-dispatcher", roles, department=None, audience=audience)
     return {"authorization": f"Bearer {token}"}
 
 

@@ -11,26 +11,19 @@ parent again, and a forked copy of a process running threads is unsafe.
 import asyncio
 import pickle  # between this process and its own child only, never from outside
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from stadtmelder_fleet.containers.domain import Container
 from stadtmelder_fleet.containers.forecast import Forecast
 from stadtmelder_fleet.containers.planning import Depot, EmptyingPlan, plan_emptying
 
-
-class Planner(Protocol):
-    async def __call__(
-        self,
-        district: str,
-        day: date,
-        at: datetime,
-        containers: list[Container],
-        forecasts: dict[str, Forecast],
-        depot: Depot,
-        time_limit_s: float,
-        solve_by: float | None,
-    ) -> EmptyingPlan: ...
+# plan_in_child, or in tests a planner of their own.
+Planner = Callable[
+    [str, date, datetime, list[Container], dict[str, Forecast], Depot, float, float | None],
+    Awaitable[EmptyingPlan],
+]
 
 
 class SolverFailed(RuntimeError):
