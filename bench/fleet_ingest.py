@@ -48,6 +48,8 @@ ROAD_GROUP = group_for("fleet", topics.ROAD_ROUGHNESS)
 BUSY = ("fleet", "ferretdb")
 # The baseline reads the same readings from a topic of its own, so the fleet never sees them.
 BASELINE_TOPIC = "bench.fleet-baseline"
+# Places east of the first for each run's defects, all inside Duisburg (40 would leave it).
+DEFECT_PLACES = 30
 
 
 @dataclass(frozen=True)
@@ -120,13 +122,24 @@ async def _committed(target: Target, end: dict[TopicPartition, int]) -> int:
 
 async def defect_latencies(target: Target, trials: int, run: str, driven: set[str]) -> list[float]:
     """Seconds from publishing the third pass over a fresh defect to its routed report; the
-    pieces the passes drove over are added to `driven`."""
+    pieces the passes drove over are added to `driven`. Each run drives its defects at places
+    of its own (one of DEFECT_PLACES, about 100 m apart) and waits for a report that was not
+    there before: an earlier run's open report would take the evidence instead."""
     seconds = []
+    shift = int(run, 16) % DEFECT_PLACES * 0.0015
     async with httpx.AsyncClient(base_url=target.reports_url, timeout=5) as api:
+
+        async def reports_at(lat: float, lon: float) -> dict[str, str]:
+            params: dict[str, str | float] = {"category": "road_damage", "lat": lat, "lon": lon}
+            params["radius"] = 40
+            found = (await api.get("/api/v1/reports/nearby", params=params)).json()
+            return {f["report"]["id"]: f["report"]["status"] for f in found}
+
         for trial in range(trials):
-            lat, lon = work.GRID_LAT - 0.004 - trial * 0.002, work.GRID_LON + 0.01
+            lat, lon = work.GRID_LAT - 0.004 - trial * 0.002, work.GRID_LON + 0.01 + shift
             vehicles = [f"bench-{run}-d{trial}-a", f"bench-{run}-d{trial}-b"]
             passes = work.passes_over_defect(lat, lon, [*vehicles, vehicles[0]], work.now_utc())
+            earlier = set(await reports_at(lat, lon))
             await work.publish_all(
                 target.kafka, topics.ROAD_ROUGHNESS, [r for p in passes[:2] for r in p]
             )
@@ -134,14 +147,8 @@ async def defect_latencies(target: Target, trials: int, run: str, driven: set[st
             await work.publish_all(target.kafka, topics.ROAD_ROUGHNESS, passes[2])
             sent = time.perf_counter()
             while time.perf_counter() - sent < 60:
-                params: dict[str, str | float] = {
-                    "category": "road_damage",
-                    "lat": lat,
-                    "lon": lon,
-                    "radius": 40,
-                }
-                found = (await api.get("/api/v1/reports/nearby", params=params)).json()
-                if any(f["report"]["status"] == "routed" for f in found):
+                found = await reports_at(lat, lon)
+                if any(s == "routed" and r not in earlier for r, s in found.items()):
                     seconds.append(time.perf_counter() - sent)
                     break
                 await asyncio.sleep(0.05)
