@@ -5,7 +5,7 @@ import sys
 from typing import Any
 
 import yaml
-from asyncapi_channels import CHANNELS, RECEIVES, SENDS, SOURCES, Channel
+from asyncapi_channels import CHANNELS, RECEIVES, SENDS, SOURCES, Channel, Receive
 from asyncapi_schemas import (
     CLOUDEVENT_HEADERS,
     DEAD_LETTER_HEADERS,
@@ -59,10 +59,10 @@ def _operations() -> dict[str, Any]:
         operation = _operation(
             "receive",
             receive.channel,
-            f"{receive.service}, consumer group `{receive.group}`: `{receive.handler}`.",
+            f"{receive.service}, {_group_of(receive)}: `{receive.handler}`.",
             receive.models or channel.models,
         )
-        if ours:
+        if ours and receive.group:
             operation["bindings"] = {
                 "kafka": {
                     "groupId": {"type": "string", "enum": [receive.group]},
@@ -77,6 +77,12 @@ def _operations() -> dict[str, Any]:
         "messages": [{"$ref": "#/channels/dead_letters/messages/DeadLetter"}],
     }
     return operations
+
+
+def _group_of(receive: Receive) -> str:
+    if not receive.group:
+        return "in no consumer group (every replica reads every partition)"
+    return f"consumer group `{receive.group}`"
 
 
 def _slug(service: str) -> str:

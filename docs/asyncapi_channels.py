@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from stadtmelder_reports.commands.domain import ReportCommandDone, ReportCommandRequested
 from stadtmelder_reports.staff.updates import DepartmentUpdate
 from stadtmelder_shared import topics
 from stadtmelder_shared.alert_events import (
@@ -205,6 +206,23 @@ CHANNELS = (
         (EmptyingPlanMade, EmptyingPlanRefused),
     ),
     Channel(
+        "reports_commands",
+        topics.REPORTS_COMMANDS,
+        "Writes to an existing report asked over HTTP on any replica of reports (staff steps, "
+        "comments, assignments), keyed by report id and applied once per `event_id` by the "
+        "replica that owns the report's partition, the report's one writer. Internal to "
+        "reports; kept one day.",
+        (ReportCommandRequested,),
+    ),
+    Channel(
+        "reports_command_results",
+        topics.REPORTS_COMMAND_RESULTS,
+        "What became of each command (`command_id`): applied, or the error that refused it. "
+        "Every replica of reports reads every partition, to answer the request waiting for it. "
+        "Internal to reports; kept one day.",
+        (ReportCommandDone,),
+    ),
+    Channel(
         "works_changed",
         topics.WORKS_CHANGED,
         "The latest state of each known works (Baustelle), keyed by works (`works-<id>`); "
@@ -242,10 +260,14 @@ SENDS = (
     Send("fleet", "fleet_road_conditions", "after saving road pieces whose evidence changed"),
     Send("reports", "fleet_plan_requests", "when a dispatcher opens or renews a plan"),
     Send("fleet", "fleet_emptying_plans", "after computing a requested plan"),
+    Send("reports", "reports_commands", "when a request writes to an existing report"),
+    Send("reports", "reports_command_results", "once the report's owner applied a command"),
     Send("reports", "works_changed", "by the works register's relay after an import or staff edit"),
 )
 RECEIVES = (
     Receive("reports", "reports", "on_report_routed", "reports_routed"),
+    Receive("reports", "reports", "on_report_command", "reports_commands"),
+    Receive("reports", "", "on_command_done", "reports_command_results"),
     Receive("reports", "reports", "on_report_unroutable", "reports_unroutable"),
     Receive("reports", "reports", "on_citizen_notified", "reports_citizen_notified"),
     Receive("reports", "reports", "on_work_item_send_failed", "departments_send_failed"),

@@ -89,6 +89,7 @@ REPORT_OWNER_READS = (
     topics.REPORTS_UNROUTABLE,
     topics.CITIZENS_NOTIFIED,
     topics.WORK_ITEMS_SEND_FAILED,
+    topics.REPORTS_COMMANDS,
 )
 # The services whose scheduled jobs run in one replica: each joins the group
 # `stadtmelder-leader.<service>.<job>` on the one-partition leadership topic (leadership.py).
@@ -109,6 +110,8 @@ WRITES: dict[str, tuple[str, ...]] = {
         topics.CONTACT_DATA_ERASED,
         topics.PLAN_REQUESTS,
         topics.WORKS_CHANGED,
+        topics.REPORTS_COMMANDS,
+        topics.REPORTS_COMMAND_RESULTS,
     ),
     "routing": (
         topics.REPORTS_ROUTED,
@@ -154,7 +157,9 @@ def topic_resources(department_ids: Iterable[str]) -> list[Resource]:
     ids = tuple(department_ids)
     work = {topics.department_work(d) for d in ids}
     names = topics.service_topics(ids)
-    resources = [kafka_topic(name, retention_days=14) for name in names]
+    resources = [
+        kafka_topic(name, retention_days=1 if name in topics.SHORT_LIVED else 14) for name in names
+    ]
     resources += [
         kafka_topic(topics.dead_letter(name), retention_days=30)
         for name in names
@@ -235,6 +240,8 @@ def service_user(service: str, department_ids: Iterable[str]) -> Resource:
         groups.append(DEPARTMENT_UPDATES_GROUP)
         read += REPORT_OWNER_READS
         groups.append(REPORT_OWNER_GROUP)
+        # Their results by every replica in no group (commands are in REPORT_OWNER_READS).
+        read.append(topics.REPORTS_COMMAND_RESULTS)
     for topic in read:
         allow(topic, "Read")
         allow(topics.dead_letter(topic), "Write")

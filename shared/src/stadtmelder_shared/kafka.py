@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 # included). It does delay a seek back after a transient failure by up to this long: the
 # fetch in flight must come back first.
 IDLE_FETCH_WAIT_MS = 5_000
+SHORT_LIVED_MS = 24 * 60 * 60 * 1000
 
 
 def make_broker(
@@ -179,6 +180,25 @@ def consumer(
     )
 
 
+def every_replica_consumer(broker: KafkaBroker, topic: str, name: str) -> Callable[[H], H]:
+    """`consumer` in no group: every replica reads every partition of `topic` from its end
+    as it starts, committing nothing (`name` stands for the group in dead letters)."""
+
+    def subscribe(handler: H) -> H:
+        broker.subscriber(
+            topic,
+            auto_offset_reset="latest",
+            isolation_level="read_committed",
+            fetch_max_wait_ms=IDLE_FETCH_WAIT_MS,
+            no_reply=True,
+            parser=lenient_parser,
+            decoder=raw_body,
+        )(handling(handler, broker, name))
+        return handler
+
+    return subscribe
+
+
 def pattern_consumer(
     broker: KafkaBroker,
     pattern: str,
@@ -254,6 +274,8 @@ def _subscribed(
 
 
 def _config(topic: str) -> dict[str, str]:
+    if topic in topics.SHORT_LIVED:
+        return {"retention.ms": str(SHORT_LIVED_MS)}
     return {"cleanup.policy": "compact"} if topic in topics.COMPACTED else {}
 
 

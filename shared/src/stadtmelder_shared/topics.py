@@ -31,6 +31,12 @@ EMPTYING_PLANS = "fleet.emptying-plans"
 # Known works' latest state, keyed by works: compacted, so it holds each works' last word.
 WORKS_CHANGED = "works.changed"
 COMPACTED = frozenset({WORKS_CHANGED})
+# Writes to an existing report that arrive over HTTP, keyed by report id, applied by the replica
+# that owns the report's partition; and what became of each, read by every replica.
+REPORTS_COMMANDS = "reports.commands"
+REPORTS_COMMAND_RESULTS = "reports.command-results"
+# Commands carry what a request asked (a comment's text): kept a day, long enough to be applied.
+SHORT_LIVED = frozenset({REPORTS_COMMANDS, REPORTS_COMMAND_RESULTS})
 
 
 def department_work(department_id: str) -> str:
@@ -81,4 +87,6 @@ def service_topics(department_ids: tuple[str, ...] = ()) -> list[str]:
         PLAN_REQUESTS,
         EMPTYING_PLANS,
         WORKS_CHANGED,
+        REPORTS_COMMANDS,
+        REPORTS_COMMAND_RESULTS,
     ]

@@ -24,6 +24,7 @@ from stadtmelder_reports import (
 from stadtmelder_reports.alerts import AlertsFeature
 from stadtmelder_reports.alerts import register as register_alerts
 from stadtmelder_reports.citizen_links import routes as citizen_links
+from stadtmelder_reports.commands import wiring as commanding
 from stadtmelder_reports.core import wiring as core
 from stadtmelder_reports.core.catalogue import (
     DEFAULT_DIRECTORY,
@@ -163,6 +164,8 @@ def create_app(settings: ReportsSettings) -> Litestar:
         )
         playgrounds.register(app.state, places, report_core.service, jurisdiction.code)
         relay = report_core.relay
+        # Writes of existing reports asked over HTTP, applied by each report's one writer.
+        commands = commanding.register(broker, publisher, settings.command_wait_seconds)
         work = await staff.register(
             app.state,
             database,
@@ -171,9 +174,12 @@ def create_app(settings: ReportsSettings) -> Litestar:
             jurisdiction.code,
             verifier,
             on_events_pending=relay.wake,
+            commands=commands,
         )
         sign_in.register(app.state, settings, directory, verifier)
-        register_handlers(broker, report_core.service, work, settings.kafka_group_id, ownership)
+        register_handlers(
+            broker, report_core.service, work, settings.kafka_group_id, ownership, commands
+        )
         sensor_reports.register(
             broker, database, report_core.service, work, settings.kafka_group_id
         )
@@ -229,7 +235,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
         )
         citizen_links.register(app.state, settings.link_secret.get_secret_value().encode())
         privacy.register(app.state, database, report_core.repository, directory, settings)
-        app.state.readiness = connection_checks(client, broker)
+        app.state.readiness = commanding.with_listening(connection_checks(client, broker), commands)
         metrics.watch_consumer_lag(broker)
 
         async def read_outbox_backlog() -> None:
@@ -240,11 +246,13 @@ def create_app(settings: ReportsSettings) -> Litestar:
         relaying = asyncio.Event()
         relays = (relay, alert_relay, works_relay)
         kafka_side = asyncio.create_task(start_kafka_then_relay(broker, relays, settings, relaying))
+        listening = asyncio.create_task(commanding.listen(commands, publisher, relaying))
         await timers.start()
         try:
             yield
         finally:
             await timers.stop()
+            listening.cancel()
             # Uvicorn stopped accepting and finished the requests in flight before this.
             await stop_relays(kafka_side, relays, relaying)
             await broker.stop()

@@ -2,12 +2,22 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, Self
 
 from litestar.exceptions import HTTPException
 
 
 class ReportsError(Exception):
     """Base of every error the reports service reports to its callers."""
+
+    made_of: tuple[Any, ...] = ()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        error = super().__new__(cls, *args, **kwargs)
+        # What it was made of: the owner of a report sends it back to the replica that asked
+        # (commands.refusals), which raises it again to answer as if it had refused itself.
+        error.made_of = args
+        return error
 
 
 @dataclass(frozen=True)
@@ -147,6 +157,24 @@ class ReportChangedMeanwhile(ReportsError):
             f"Report {report_id} was changed by someone else at the same moment. "
             "Please reload it and try again."
         )
+
+
+class WriteStillPending(ReportsError):
+    """A write sent to the report's owner was not applied within the wait: it still will be,
+    once (202 with a link to follow)."""
+
+    def __init__(self, report_id: str) -> None:
+        self.report_id = report_id
+        super().__init__(
+            f"Your change to report {report_id} was received and will show there in a moment."
+        )
+
+
+class WritesUnavailable(ReportsError):
+    """The write could not be handed to the report's owner (Kafka away): nothing was done."""
+
+    def __init__(self) -> None:
+        super().__init__("Changes cannot be made at the moment. Please try again in a minute.")
 
 
 # --- requests refused while their body arrives ----------------------------------------------------

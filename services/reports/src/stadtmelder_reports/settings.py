@@ -23,6 +23,8 @@ class ReportsSettings(ServiceSettings):
     # How often the retention round looks for what is due (contact data, photos, staff reads).
     retention_interval_seconds: float = Field(21600.0, gt=0)
     kafka_group_id: str = "reports"
+    # How long a write sent to the report's owner (see `commands`) waits for it before 202.
+    command_wait_seconds: float = Field(8.0, gt=0)
     public_base_url: str = "http://127.0.0.1:8000"
     # Official data replaces the shipped approximate boundary and catalogue.
     jurisdiction_dir: Path | None = None

@@ -8,6 +8,8 @@ from typing import Any, Generic, TypeVar
 
 from faststream.kafka import KafkaBroker
 
+from stadtmelder_reports.commands.domain import ReportCommandRequested
+from stadtmelder_reports.commands.service import Commands
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import ReportChangedMeanwhile, ReportNotFound, ReportsError
 from stadtmelder_reports.staff.service import WorkService
@@ -55,6 +57,7 @@ def register_handlers(
     work: WorkService,
     group_id: str,
     ownership: PartitionOwnership | None = None,
+    commands: Commands | None = None,
 ) -> None:
     """Others' events are applied to a report by the one replica that owns its partition: one
     consumer of all their topics in one group (`owner_consumer`), not a group per topic, whose
@@ -95,6 +98,18 @@ def register_handlers(
             level=logging.WARNING,
         ),
     ]
+    if commands is not None:
+        # Writes asked over HTTP on any replica: applied here with the report's events.
+        applying.append(
+            Applying(
+                topics.REPORTS_COMMANDS,
+                ReportCommandRequested,
+                "on_report_command",
+                commands.apply,
+                ("command applied", "command applied before"),
+                "command for an unknown report ignored",
+            )
+        )
     by_model = {each.model: consumer_of(each) for each in applying}
 
     async def on_report_event(event: Event) -> None:

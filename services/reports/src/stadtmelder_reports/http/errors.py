@@ -8,6 +8,7 @@ from typing import Any
 from litestar import MediaType, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import (
+    HTTP_202_ACCEPTED,
     HTTP_400_BAD_REQUEST,
     HTTP_401_UNAUTHORIZED,
     HTTP_403_FORBIDDEN,
@@ -41,6 +42,8 @@ from stadtmelder_reports.errors import (
     TooManySubmissions,
     TrackingTokenUnknown,
     UnknownDepartment,
+    WriteStillPending,
+    WritesUnavailable,
 )
 from stadtmelder_reports.http.requests import AnyRequest
 
@@ -181,6 +184,23 @@ def on_storage_busy(request: AnyRequest, exc: OperationFailure) -> Response[Body
     return on_unexpected(request, exc)
 
 
+def on_write_pending(request: AnyRequest, exc: WriteStillPending) -> Response[Body]:
+    """Sent to the report's owner, not applied yet (see `commands`): it will be, once, so the
+    answer is 202 and where to see it, the report's page the request was made on."""
+    path = request.url.path
+    at = path.find(exc.report_id)
+    follow = path[: at + len(exc.report_id)] if at >= 0 else path.rsplit("/", 1)[0] or "/"
+    response = error_response(HTTP_202_ACCEPTED, "accepted", str(exc), follow=follow)
+    response.headers["Location"] = follow
+    return response
+
+
+def on_writes_unavailable(_: AnyRequest, exc: WritesUnavailable) -> Response[Body]:
+    response = error_response(HTTP_503_SERVICE_UNAVAILABLE, "writes_unavailable", str(exc))
+    response.headers["Retry-After"] = "30"
+    return response
+
+
 def on_sign_in_unavailable(_: AnyRequest, exc: SignInUnavailable) -> Response[Body]:
     response = error_response(HTTP_503_SERVICE_UNAVAILABLE, "sign_in_unavailable", str(exc))
     response.headers["Retry-After"] = "30"
@@ -275,6 +295,8 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ReportAlreadyClaimed: on_already_claimed,
     ReportChangedMeanwhile: on_changed_meanwhile,
     SignInUnavailable: on_sign_in_unavailable,
+    WriteStillPending: on_write_pending,
+    WritesUnavailable: on_writes_unavailable,
     RequestRefused: on_request_refused,
     ConnectionFailure: on_storage_unavailable,
     OperationFailure: on_storage_busy,

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import uuid4
 
+from stadtmelder_reports.commands.domain import Action, Assignment, Comment, Transition
+from stadtmelder_reports.commands.service import Commands
 from stadtmelder_reports.core.domain import OPEN_STATUSES, Report, Visibility, WorkStep
 from stadtmelder_reports.core.report_queries import QueueQuery
 from stadtmelder_reports.core.repository import ReportRepository
@@ -16,16 +18,15 @@ from stadtmelder_reports.core.service import utc_now
 from stadtmelder_reports.errors import (
     InvalidWorkRequest,
     NotAllowed,
-    ReportAlreadyClaimed,
     ReportChangedMeanwhile,
     ReportNotFound,
     UnknownDepartment,
 )
 from stadtmelder_reports.staff import access
 from stadtmelder_reports.staff.auth import StaffMember
+from stadtmelder_reports.staff.commanded import apply_staff_command, staff_command
 from stadtmelder_reports.staff.repository import AuditAction, AuditEntry, AuditLog, StaffRoster
 from stadtmelder_reports.staff.steps import (
-    assignment_step,
     comment_step,
     transition_step,
     with_note,
@@ -62,6 +63,8 @@ class WorkService:
     directory: Directory
     jurisdiction: str
     on_events_pending: Callable[[str], None] = lambda report_id: None
+    # Where writes asked over HTTP go to be applied by the report's owner; None applies here.
+    commands: Commands | None = None
     clock: Callable[[], datetime] = utc_now
     _noted: set[StaffMember] = field(default_factory=set, init=False, repr=False)
 
@@ -131,12 +134,9 @@ class WorkService:
         report = await self.report(member, report_id)
         if not access.may_claim(member, report):
             raise NotAllowed("Only staff of the report's department can claim it.")
-
-        def unclaimed(current: Report) -> None:
-            if current.assignee not in (None, member.user_id):
-                raise ReportAlreadyClaimed(current.id, current.assignee)
-
-        return await self._assign(member, report.id, member.user_id, unclaimed)
+        return await self._commanded(
+            member, report.id, Assignment(user_id=member.user_id, claim=True)
+        )
 
     async def assign(self, member: StaffMember, report_id: str, user_id: str | None) -> Report:
         """Give the report to someone of its department who has signed in before, or to no one."""
@@ -150,15 +150,16 @@ class WorkService:
                     f"{user_id!r} is not known as staff of {department!r}; "
                     "people become known here when they first sign in.",
                 )
-        return await self._assign(member, report.id, user_id)
+        return await self._commanded(member, report.id, Assignment(user_id=user_id))
 
     async def transition(
         self, member: StaffMember, report_id: str, request: TransitionRequest
     ) -> Report:
         await self.report(member, report_id)
-        ids = (str(uuid4()), str(uuid4()))
-        await self._transition(report_id, request, member.actor(), ids, member=member)
-        return await self.reports.get(report_id)
+        # Asked here first, so a wrong request is answered without a round trip.
+        self._forward_target(request)
+        await self._check_duplicate_of(report_id, request)
+        return await self._commanded(member, report_id, Transition(**vars(request)))
 
     async def comment(
         self, member: StaffMember, report_id: str, visibility: Visibility, text: str
@@ -166,13 +167,15 @@ class WorkService:
         await self.report(member, report_id)
         if not text.strip():
             raise InvalidWorkRequest("text", "Write the comment's text.")
-        actor, event_id = member.actor(), str(uuid4())
+        return await self._commanded(member, report_id, Comment(visibility=visibility, text=text))
 
-        def decide(report: Report) -> WorkStep:
-            return comment_step(report, visibility, text, actor, self.clock(), event_id)
-
-        await self._change(report_id, decide, member)
-        await self._record(actor, report_id, "comment", event_id, {"visibility": visibility})
+    async def _commanded(self, member: StaffMember, report_id: str, action: Action) -> Report:
+        """Have the report's one writer apply `action` (see `commands`), then the report."""
+        command = staff_command(member, report_id, self.jurisdiction, action)
+        if self.commands is None:
+            await apply_staff_command(self, command)  # no owner to ask (tests, tools): here
+        else:
+            await self.commands.run(command)
         return await self.reports.get(report_id)
 
     async def apply_department_update(
@@ -272,23 +275,6 @@ class WorkService:
         details = {"to": request.to, "forward_to": request.forward_to}
         await self._record(actor, report_id, "transition", ids[0], details)
         return True
-
-    async def _assign(
-        self,
-        member: StaffMember,
-        report_id: str,
-        user_id: str | None,
-        check: Callable[[Report], None] = lambda report: None,
-    ) -> Report:
-        def decide(report: Report) -> WorkStep:
-            check(report)
-            return assignment_step(report, user_id)
-
-        await self._change(report_id, decide, member)
-        await self._record(
-            member.actor(), report_id, "assignment", str(uuid4()), {"assignee": user_id}
-        )
-        return await self.reports.get(report_id)
 
     async def _change(self, report_id: str, decide: Decide, member: StaffMember | None) -> bool:
         """Read, decide, write on the revision read; decide anew when someone came first.

@@ -3,11 +3,13 @@ and the workflow's use cases on the reports' repository."""
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from litestar.datastructures import State
 from pymongo.asynchronous.database import AsyncDatabase
 
+from stadtmelder_reports.commands.service import Commands
 from stadtmelder_reports.core.repository import ReportRepository
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.staff.auth import (
@@ -17,6 +19,7 @@ from stadtmelder_reports.staff.auth import (
     LocalKeys,
     TokenVerifier,
 )
+from stadtmelder_reports.staff.commanded import STAFF_ACTIONS, apply_staff_command
 from stadtmelder_reports.staff.repository import MongoAuditLog, MongoStaffRoster
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_shared.departments import Directory
@@ -46,6 +49,7 @@ async def register(
     jurisdiction: str,
     verifier: TokenVerifier,
     on_events_pending: Callable[[str], None],
+    commands: Commands | None = None,
 ) -> WorkService:
     """`state.work` and `state.staff_verifier` for the staff routes; the work, for consumers."""
     audit = MongoAuditLog(database)
@@ -57,7 +61,11 @@ async def register(
         directory,
         jurisdiction,
         on_events_pending=on_events_pending,
+        commands=commands,
     )
     state.staff_verifier = verifier
     work: WorkService = state.work
+    if commands is not None:
+        for kind in STAFF_ACTIONS:
+            commands.applies(kind, partial(apply_staff_command, work))
     return work

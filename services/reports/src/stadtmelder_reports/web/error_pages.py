@@ -27,9 +27,10 @@ MAIL_LINK_PATHS = (
     "/api/v1/alerts/cancel/",
 )
 # Headers of the JSON answer a page keeps: when to come back, what the address allows.
-KEPT_HEADERS = ("retry-after", "allow")
+KEPT_HEADERS = ("retry-after", "allow", "location")
 # The page's title and text for each status; others share the page of their class.
 PAGES = {
+    202: (N_("accepted_title"), N_("accepted")),
     400: (N_("error_400_title"), N_("error_400")),
     401: (N_("error_401_title"), N_("error_401")),
     403: (N_("error_403_title"), N_("error_403")),
@@ -80,6 +81,7 @@ def error_page(request: AnyRequest, answer: Response[Any]) -> Response[Any]:
         retry_at=come_back_at(seconds) if seconds is not None else None,
         minutes=math.ceil(seconds / 60) if seconds is not None else 0,
         reference=body.get("reference"),
+        follow=body.get("follow"),
     )
     for name in KEPT_HEADERS:
         if name in kept:

@@ -1,0 +1,72 @@
+"""Commands: a write to an existing report asked over HTTP, sent to the replica that owns the
+report's partition (the one writer of its document), and the result sent back."""
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from stadtmelder_shared.event_envelope import Event
+from stadtmelder_shared.event_values import Value
+
+Visibility = Literal["public", "internal"]
+
+
+class StaffRef(Value):
+    """Who asks, as the owner checks it again: no name (it is personal data of staff)."""
+
+    user_id: str
+    roles: tuple[str, ...]
+    department_id: str | None = None
+
+
+class Transition(Value):
+    kind: Literal["transition"] = "transition"
+    to: str
+    public_comment: str | None = None
+    reason: str | None = None
+    duplicate_of: str | None = None
+    forward_to: str | None = None
+
+
+class Comment(Value):
+    kind: Literal["comment"] = "comment"
+    visibility: Visibility
+    text: str
+
+
+class Assignment(Value):
+    """A claim (`claim`: only if no one else has it) or an assignment to `user_id` or no one."""
+
+    kind: Literal["assignment"] = "assignment"
+    user_id: str | None = None
+    claim: bool = False
+
+
+# Told apart by `kind` (a plain union: AsyncAPI 3's schemas take no discriminator mapping).
+Action = Transition | Comment | Assignment
+
+
+class ReportCommandRequested(Event):
+    """A write to an existing report; its `event_id` is the command's id, which makes the
+    write happen once however often the command is delivered."""
+
+    type: ClassVar[str] = "org.stadtmelder.report.command-requested"
+
+    by: StaffRef | None = None
+    action: Action
+
+
+class Refusal(Value):
+    """Why the owner did not apply a command: the reports error it raised, as it was made."""
+
+    error: str
+    arguments: list[Any] = Field(default_factory=list)
+
+
+class ReportCommandDone(Event):
+    """What became of a command: applied (or applied before) unless `refusal` says why not."""
+
+    type: ClassVar[str] = "org.stadtmelder.report.command-done"
+
+    command_id: str
+    refusal: Refusal | None = None
