@@ -214,7 +214,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
             settings.retention_interval_seconds,
             relay.wake,
         )
-        moderation.register(app.state, database, report_core.repository, relay.wake)
+        moderation.register(app.state, database, report_core.repository, relay.wake, commands)
         open_data.register(app.state, database, report_core.service, settings, utc_now)
         statistics.register(
             app.state,

@@ -6,7 +6,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from stadtmelder_shared.event_envelope import Event
-from stadtmelder_shared.event_values import Value
+from stadtmelder_shared.event_values import ModerationAction, Value
 
 Visibility = Literal["public", "internal"]
 
@@ -42,8 +42,16 @@ class Assignment(Value):
     claim: bool = False
 
 
+class Moderation(Value):
+    kind: Literal["moderation"] = "moderation"
+    action: ModerationAction
+    reason: str
+    text: str | None = None
+    photo: int | None = None
+
+
 # Told apart by `kind` (a plain union: AsyncAPI 3's schemas take no discriminator mapping).
-Action = Transition | Comment | Assignment
+Action = Transition | Comment | Assignment | Moderation
 
 
 class ReportCommandRequested(Event):

@@ -13,14 +13,9 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
+from stadtmelder_reports import errors
 from stadtmelder_reports.commands.domain import Refusal, ReportCommandDone, ReportCommandRequested
 from stadtmelder_reports.commands.refusals import error_of, refusal_of
-from stadtmelder_reports.errors import (
-    ReportChangedMeanwhile,
-    ReportsError,
-    WriteStillPending,
-    WritesUnavailable,
-)
 from stadtmelder_shared import topics
 from stadtmelder_shared.event_envelope import derived_event_id
 from stadtmelder_shared.kafka import EventPublisher
@@ -53,18 +48,18 @@ class Commands:
 
     async def run(self, command: ReportCommandRequested) -> None:
         """Have the report's owner apply `command`; raises what it refused with, or
-        `WriteStillPending` when no result came in time (it will still be applied, once)."""
+        `errors.WriteStillPending` when no result came in time (it will still be applied, once)."""
         future = self.expect(command.event_id)
         try:
             try:
                 await self._publisher.publish(topics.REPORTS_COMMANDS, command)
             except Exception as error:
                 log.warning("a command could not be sent: %s", type(error).__name__)
-                raise WritesUnavailable() from None
+                raise errors.WritesUnavailable() from None
             try:
                 done = await asyncio.wait_for(asyncio.shield(future), self._wait_seconds)
             except TimeoutError:
-                raise WriteStillPending(command.report_id) from None
+                raise errors.WriteStillPending(command.report_id) from None
         finally:
             self.forget(command.event_id)
         if done.refusal is not None:
@@ -101,9 +96,9 @@ class Commands:
             try:
                 applied = await applier(command)
                 refusal = None
-            except ReportChangedMeanwhile:
+            except errors.ReportChangedMeanwhile:
                 raise  # delivered again, and decided anew on what is stored then
-            except ReportsError as error:
+            except errors.ReportsError as error:
                 refusal = refusal_of(error)
             self._remember(command.event_id, refusal)
         done = ReportCommandDone(

@@ -9,6 +9,7 @@ from litestar.datastructures import State
 from litestar.types import ControllerRouterHandler
 from pymongo.asynchronous.database import AsyncDatabase
 
+from stadtmelder_reports.commands.service import Commands
 from stadtmelder_reports.core.repository import ReportRepository
 from stadtmelder_reports.moderation.api import ModerationController
 from stadtmelder_reports.moderation.service import ModerationService
@@ -22,8 +23,14 @@ def register(
     database: AsyncDatabase[dict[str, Any]],
     reports: ReportRepository,
     on_events_pending: Callable[[str], None],
+    commands: Commands | None = None,
 ) -> ModerationService:
-    """`state.moderation` for the routes, writing through the reports' outbox and the audit."""
-    state.moderation = ModerationService(reports, MongoAuditLog(database), on_events_pending)
+    """`state.moderation` for the routes, writing through the reports' outbox and the audit,
+    and applying the steps sent to this replica as the reports' owner."""
+    state.moderation = ModerationService(
+        reports, MongoAuditLog(database), on_events_pending, commands=commands
+    )
     moderation: ModerationService = state.moderation
+    if commands is not None:
+        commands.applies("moderation", moderation.apply_command)
     return moderation

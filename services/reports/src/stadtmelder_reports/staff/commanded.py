@@ -65,7 +65,9 @@ async def apply_staff_command(work: "WorkService", command: ReportCommandRequest
         )
     if isinstance(action, Comment):
         return await _comment(work, member, command.report_id, action, command_id)
-    return await _assign(work, member, command.report_id, action, command_id)
+    if isinstance(action, Assignment):
+        return await _assign(work, member, command.report_id, action, command_id)
+    raise TypeError(f"{action.kind} is no staff step")
 
 
 async def _comment(
