@@ -7,10 +7,12 @@ shares a broker, database or consumer group with the single-replica services of 
 """
 
 import argparse
+import asyncio
 import os
 import re
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -21,6 +23,10 @@ from bench.observers import new_run_id, report_body, wait_for_consumers
 from bench.replica_faults import kill_consumer_replicas
 from bench.target import Target
 from stadtmelder_notify.words import Words
+from stadtmelder_shared import topics
+from stadtmelder_shared.event_values import CategoryRef, DepartmentRef
+from stadtmelder_shared.kafka import make_broker, publish_event
+from stadtmelder_shared.report_events import ReportRouted
 from tests.system import Mailbox, staff_headers, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -126,3 +132,64 @@ async def a_routed_report(target: Target) -> tuple[str, str]:
 
         await wait_until(routed, timeout=120, what=f"report {report_id} to be routed")
     return report_id, str(body["email"])
+
+
+# --- one writer per report: commands (issue 21, docs/scale-out.md plan item 1) --------------------
+RACING = 6
+
+
+async def test_staff_notes_on_both_replicas_and_routed_events_at_once_all_stay_on_the_report(
+    replicated: Target,
+) -> None:
+    """Notes sent to each replica directly while routed events for the same report arrive: the
+    owner of the report's partition writes both, so no note and no step is lost (FerretDB
+    loses one of two writes of a document that meet)."""
+    report_id, _ = await a_routed_report(replicated)
+    headers = staff_headers("e2e-replicas-dispatcher", ["dispatcher"])
+    path = f"/api/v1/staff/reports/{report_id}"
+    async with httpx.AsyncClient(base_url=replicated.reports_url, timeout=30) as client:
+        view = (await client.get(path, headers=headers)).json()
+    department = DepartmentRef(id=view["department"]["id"], name=view["department"]["name"])
+    category = CategoryRef(code="street_light_out", names={"de": "Straßenlaterne"})
+    run = new_run_id()
+    texts = [f"Notiz {run} {number}" for number in range(RACING)]
+    replicas = [replicated.profile.reports_port + 20 * i for i in (1, 2)]
+    broker = make_broker(replicated.kafka, client_id="e2e-replica-commands")
+    await broker.connect()
+
+    async def note(number: int) -> None:
+        port = replicas[number % 2]
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            body = {"visibility": "internal", "text": texts[number]}
+            answer = await client.post(f"{path}/comments", json=body, headers=headers)
+        # 202: taken, to be applied by the owner; the note must show all the same.
+        assert answer.status_code in (201, 202), answer.text
+
+    async def routed(number: int) -> None:
+        event = ReportRouted(
+            report_id=report_id,
+            jurisdiction="duisburg",
+            category=category,
+            department=department,
+            rule=f"e2e-race-{run}-{number}",
+            caused_by=f"e2e-race-{run}",
+        )
+        await publish_event(broker, topics.REPORTS_ROUTED, event, "/stadtmelder/routing")
+
+    try:
+        await asyncio.gather(*(note(n) for n in range(RACING)), *(routed(n) for n in range(RACING)))
+    finally:
+        await broker.stop()
+
+    async def written() -> dict[str, Any] | None:
+        async with httpx.AsyncClient(base_url=replicated.reports_url, timeout=30) as client:
+            seen: dict[str, Any] = (await client.get(path, headers=headers)).json()
+        routed_steps = [step for step in seen["steps"] if step["status"] == "routed"]
+        notes = [n["text"] for n in seen["notes"] if n["text"].startswith(f"Notiz {run}")]
+        return seen if len(routed_steps) > RACING and len(notes) == RACING else None
+
+    await wait_until(written, timeout=120, what="every note and routed step on the report")
+    final = await written()
+    assert final is not None
+    assert sorted(n["text"] for n in final["notes"]) == sorted(texts)
+    assert [step["status"] for step in final["steps"]].count("routed") == RACING + 1
