@@ -93,7 +93,7 @@ REPORT_OWNER_READS = (
 )
 # The services whose scheduled jobs run in one replica: each joins the group
 # `stadtmelder-leader.<service>.<job>` on the one-partition leadership topic (leadership.py).
-LEADING = ("reports", "routing", "notify")
+LEADING = ("reports", "notify")
 # What each service publishes, besides `<topic>.dlq` of what it reads. Routing also writes each
 # department's work topic and reads it back (without a group) to find an item sent before a kill.
 WRITES: dict[str, tuple[str, ...]] = {

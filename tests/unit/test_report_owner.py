@@ -4,6 +4,7 @@ that does not own a report publishes its events but leaves its document to the o
 
 import asyncio
 
+from aiokafka import TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import LogicSubscriber
@@ -68,7 +69,7 @@ def test_a_replica_owns_the_reports_of_its_partitions_and_none_while_unassigned(
     assert [ownership.owns(r) for r in report_ids] == [partition_of(r, 2) == 0 for r in report_ids]
     assert any(ownership.owns(r) for r in report_ids)
     assert changes == ["changed"]
-    asyncio.run(ownership.on_partitions_revoked(set()))
+    asyncio.run(ownership.on_partitions_revoked({TopicPartition(topics.REPORTS_ROUTED, 0)}))
     assert not any(ownership.owns(r) for r in report_ids)
 
 

@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from aiokafka import ConsumerRebalanceListener
@@ -221,14 +222,6 @@ def owner_consumer(
     """`consumer` of several topics keyed by report id in one group (see `partition_owner`): the
     range assignor gives partition p of each to one replica, whose `ownership` says so. The
     handler takes the event of `models[topic]`, whichever topic the record came from."""
-    subscriber: list[Any] = []
-
-    def partition_count(topic: str) -> int | None:
-        consumer = subscriber[0].consumer if subscriber else None
-        partitions = consumer.partitions_for_topic(topic) if consumer is not None else None
-        return len(partitions) if partitions else None
-
-    ownership.bind(partition_count)
     return _subscribed(
         broker,
         group,
@@ -237,7 +230,6 @@ def owner_consumer(
         model=models,
         partition_assignment_strategy=(RangePartitionAssignor,),
         listener=ownership,
-        subscribers=subscriber,
     )
 
 
@@ -247,7 +239,6 @@ def _subscribed(
     policy: RetryPolicy,
     *topic: str,
     model: type[BaseModel] | Mapping[str, type[BaseModel]] | None = None,
-    subscribers: list[Any] | None = None,
     **options: Any,
 ) -> Callable[[H], H]:
     def subscribe(handler: H) -> H:
@@ -266,11 +257,20 @@ def _subscribed(
             **options,
         )
         made(handling(handler, broker, group, policy, model))
-        if subscribers is not None:
-            subscribers.append(made)
+        if isinstance(options.get("listener"), PartitionOwnership):
+            options["listener"].bind(partial(_partition_count, made))
         return handler
 
     return subscribe
+
+
+def _partition_count(subscriber: Any, topic: str) -> int | None:
+    """How many partitions `topic` has, as the subscriber's (first) consumer knows; None before
+    it started."""
+    consumers = getattr(subscriber, "consumer_subgroup", None) or [subscriber.consumer]
+    consumer = consumers[0]
+    partitions = consumer.partitions_for_topic(topic) if consumer is not None else None
+    return len(partitions) if partitions else None
 
 
 def _config(topic: str) -> dict[str, str]:

@@ -73,8 +73,9 @@ class PartitionOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
                 log.warning("no partitions of %s assigned within %.0f s", self.topic, left)
 
     async def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
-        # Eager rebalancing: nothing is owned until the group answers again.
-        self._owned = frozenset()
+        # Eager rebalancing: a consumer gives up all it had until the group answers again. The
+        # process's other consumers of the group (workers) keep theirs, which are disjoint.
+        self._owned -= {tp.partition for tp in revoked if tp.topic == self.topic}
         self._settled.clear()
         self._unsettled_since = time.monotonic()
 
@@ -82,8 +83,9 @@ class PartitionOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         self.assigned({tp.partition for tp in assigned if tp.topic == self.topic})
 
     def assigned(self, partitions: Collection[int]) -> None:
+        """One consumer of the group was given `partitions` (added to the other workers')."""
         self._count = self._partition_count(self.topic)
-        self._owned = frozenset(partitions)
+        self._owned |= frozenset(partitions)
         self._settled.set()
         log.info(
             "owns partitions %s of %s", sorted(self._owned), self.topic, extra={"of": self._count}

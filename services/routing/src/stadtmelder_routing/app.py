@@ -35,8 +35,8 @@ from stadtmelder_shared.departments import SendKind, load_directory
 from stadtmelder_shared.health import connection_checks, health_routes
 from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable, group_for
 from stadtmelder_shared.kafka_security import client_options
-from stadtmelder_shared.leadership import KafkaLeadership
 from stadtmelder_shared.metrics import CountedSends, ServiceMetrics, metrics_route
+from stadtmelder_shared.partition_owner import PartitionOwnership
 from stadtmelder_shared.service_clients import connect_mongo, service_broker
 from stadtmelder_shared.timers import Timers
 
@@ -108,24 +108,24 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
         duplicate_radius_m=settings.duplicate_radius_m,
         works=KnownWorks(MongoWorksCopy(database)),
     )
-    register_handlers(broker, service, settings.kafka_group_id, transactions)
+    # The replica that consumes a report's submission writes its work item and its sends; the
+    # timers below write only those of the reports it consumes (docs/scale-out.md).
+    ownership = PartitionOwnership(topics.REPORTS_SUBMITTED)
+    register_handlers(broker, service, settings.kafka_group_id, transactions, ownership)
     webhook = WebhookSender(http, timeout_s=settings.send_timeout_seconds)
     erasure = RoutingErasure(work_items, directory, publisher, webhook, mailbox)
     register_erasure(broker, erasure, settings.kafka_group_id)
-    watch = OverdueWatch(work_items, directory, publisher, settings.jurisdiction)
-    timers = Timers()
-    # Once across replicas (docs/scale-out.md): the replica leading each job runs it.
-    timers.every(
-        settings.sla_check_seconds,
-        "overdue-watch",
-        watch.check_once,
-        once=KafkaLeadership(settings, "routing.overdue-watch"),
+    watch = OverdueWatch(
+        work_items, directory, publisher, settings.jurisdiction, owns=ownership.owns
     )
+    timers = Timers()
+    # In every replica, each for the reports whose submissions it consumes: one writer of a
+    # work item and of its sends, not a leader that need not own the report.
+    timers.every(settings.sla_check_seconds, "overdue-watch", watch.check_once)
     timers.every(
         settings.send_retry_interval_seconds,
         "send-retries",
-        lambda: dispatcher.retry_failed(limit=100),
-        once=KafkaLeadership(settings, "routing.send-retries"),
+        lambda: dispatcher.retry_failed(limit=100, owns=ownership.owns),
     )
     metrics.watch_consumer_lag(broker)
 

@@ -10,6 +10,7 @@ from stadtmelder_shared import topics
 from stadtmelder_shared.consumers import RetryPolicy
 from stadtmelder_shared.dead_letters import Origin
 from stadtmelder_shared.kafka import consumer
+from stadtmelder_shared.partition_owner import PartitionOwnership
 from stadtmelder_shared.report_events import ReportRouted, ReportStatusChanged, ReportSubmitted
 from stadtmelder_shared.works import WorksChanged
 
@@ -24,8 +25,10 @@ def register_handlers(
     service: RoutingService,
     group_id: str,
     transactions: RecordTransactions | None = None,
+    ownership: PartitionOwnership | None = None,
 ) -> None:
-    """With `transactions`, each submission is routed in a Kafka transaction of its own."""
+    """With `transactions`, each submission is routed in a Kafka transaction of its own; with
+    `ownership`, it hears which partitions of reports.submitted this replica consumes."""
 
     async def route(event: ReportSubmitted, origin: Origin) -> None:
         record = f"{origin.topic}/{origin.partition}/{origin.offset}"
@@ -44,6 +47,7 @@ def register_handlers(
         group_id,
         workers=SUBMISSION_WORKERS,
         policy=RetryPolicy(retried=(TransactionFailed,)),
+        listener=ownership,
     )
     async def on_report_submitted(event: ReportSubmitted, origin: Origin) -> None:
         if transactions is None:

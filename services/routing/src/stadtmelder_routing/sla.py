@@ -19,19 +19,21 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class OverdueWatch:
-    """Checks on a schedule; every replica may run it, the derived event ids make it idempotent."""
+    """Checks on a schedule in every replica, each for the reports it `owns` (their work items'
+    one writer, `partition_owner`); the derived event ids make a repeated check idempotent."""
 
     items: WorkItems
     directory: Directory
     publisher: EventPublisher
     jurisdiction: str
     clock: Callable[[], datetime] = utc_now
+    owns: Callable[[str], bool] = lambda report_id: True
 
     async def check_once(self, limit: int = 500) -> list[ReportOverdue]:
         now = self.clock()
         announced = []
         for item in await self.items.overdue(now, limit):
-            if item.due_at is None:
+            if item.due_at is None or not self.owns(item.report_id):
                 continue
             department = self.directory.get(item.department_id)
             event = ReportOverdue(

@@ -116,10 +116,13 @@ class Dispatcher:
         pairs = [(item, method) for method in department.send_methods]
         return await self._send_all(pairs, wait_if_held=True)
 
-    async def retry_failed(self, limit: int = 100) -> list[SendOutcome]:
-        """Another round for failed sends and for those a crash left pending; for a schedule."""
+    async def retry_failed(
+        self, limit: int = 100, owns: Callable[[str], bool] = lambda report_id: True
+    ) -> list[SendOutcome]:
+        """Another round for failed sends and for those a crash left pending; for a schedule,
+        of the reports this replica `owns` (the one writer of their sends' log documents)."""
         unfinished = await self._log.unfinished(self._clock(), limit)
-        pairs = [(send.item, send.method) for send in unfinished]
+        pairs = [(send.item, send.method) for send in unfinished if owns(send.item.report_id)]
         return await self._send_all(pairs, concurrency=self._retry_concurrency)
 
     async def failed_sends(self, limit: int = 100) -> list[SendRecord]:
