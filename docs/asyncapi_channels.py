@@ -209,7 +209,8 @@ CHANNELS = (
         "reports_commands",
         topics.REPORTS_COMMANDS,
         "Writes to an existing report asked over HTTP on any replica of reports (staff steps, "
-        "comments, assignments, moderation), keyed by report id, applied once per `event_id` "
+        "comments, assignments, moderation) or a citizen's link (feedback, erasure), keyed by "
+        "report id, applied once per `event_id` "
         "by the replica that owns the report's partition, the report's one writer. Internal "
         "to reports; kept one day.",
         (ReportCommandRequested,),

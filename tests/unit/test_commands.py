@@ -3,7 +3,7 @@ as the write in place would be, and answered 202 with a link when no result come
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -14,7 +14,6 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from stadtmelder_reports.app import build_app
-from stadtmelder_reports.commands.domain import ReportCommandDone, ReportCommandRequested
 from stadtmelder_reports.commands.refusals import error_of, refusal_of
 from stadtmelder_reports.commands.service import Commands
 from stadtmelder_reports.core.catalogue import load_jurisdiction
@@ -27,11 +26,10 @@ from stadtmelder_reports.staff.auth import LOCAL_ISSUER, LocalKeys, TokenVerifie
 from stadtmelder_reports.staff.commanded import STAFF_ACTIONS, apply_staff_command
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
-from stadtmelder_shared import topics
 from stadtmelder_shared.departments import load_directory
-from stadtmelder_shared.event_envelope import Event
 from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.report_events import ReportRouted
+from tests.command_fakes import Loopback
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE, valid_answers
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster
@@ -43,39 +41,9 @@ ROADS = "wbd-strasse"
 
 
 @dataclass
-class Kafka:
-    """Two replicas' commands over one fake topic pair: what the asker publishes reaches the
-    owner (as JSON, as Kafka would carry it) unless held, and results reach the asker."""
-
-    asker: Commands | None = None
-    owner: Commands | None = None
-    hold: bool = False
-    held: list[ReportCommandRequested] = field(default_factory=list)
-    results: list[ReportCommandDone] = field(default_factory=list)
-
-    async def publish(self, topic: str, event: Event) -> None:
-        carried = type(event).model_validate_json(event.model_dump_json())
-        if topic == topics.REPORTS_COMMANDS:
-            assert isinstance(carried, ReportCommandRequested)
-            self.held.append(carried)
-            if not self.hold:
-                await self.deliver(carried)
-        else:
-            assert topic == topics.REPORTS_COMMAND_RESULTS
-            assert isinstance(carried, ReportCommandDone)
-            self.results.append(carried)
-            assert self.asker is not None
-            self.asker.resolve(carried)
-
-    async def deliver(self, command: ReportCommandRequested) -> bool:
-        assert self.owner is not None
-        return await self.owner.apply(command)
-
-
-@dataclass
 class Replicas:
     client: AsyncTestClient[Litestar]
-    kafka: Kafka
+    kafka: Loopback
     reports: InMemoryReportRepository
     owner_work: WorkService
     token: str
@@ -116,10 +84,8 @@ async def replicas(tmp_path: Path) -> AsyncIterator[Replicas]:
     key_file = tmp_path / "staff-key.pem"
     key = ensure_signing_key(key_file)
     reports, audit, roster = InMemoryReportRepository(), InMemoryAuditLog(), InMemoryStaffRoster()
-    kafka = Kafka()
-    # The replica asked (its commands wait briefly) and the one owning the report's partition.
-    asker, owner = Commands(kafka, wait_seconds=0.2), Commands(kafka)
-    kafka.asker, kafka.owner = asker, owner
+    kafka = Loopback()
+    asker, owner = kafka.asker, kafka.owner
     work = WorkService(reports, audit, roster, DIRECTORY, DUISBURG.code, commands=asker)
     owner_work = WorkService(reports, audit, roster, DIRECTORY, DUISBURG.code, commands=owner)
     for kind in STAFF_ACTIONS:

@@ -22,6 +22,7 @@ from stadtmelder_shared import topics
 from stadtmelder_shared.citizen_events import ContactDataErased
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.event_values import Location, Reporter
+from tests.command_fakes import Loopback
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.erasure_fakes import DestroyedKeys, InMemoryContactStore
 from tests.examples import KOENIGSTRASSE, valid_answers
@@ -47,13 +48,28 @@ def service(repository: InMemoryReportRepository) -> ReportService:
     return ReportService(repository, DUISBURG, data_keys=InMemoryDataKeys())
 
 
+@pytest.fixture(params=["in place", "as commands"])
+def commands(request: pytest.FixtureRequest) -> Loopback | None:
+    """Erasures applied here, or sent to the report's owner as commands (in memory)."""
+    return Loopback(wait_seconds=5.0) if request.param == "as commands" else None
+
+
 @pytest.fixture
 async def client(
-    repository: InMemoryReportRepository, service: ReportService, keys: DestroyedKeys
+    commands: Loopback | None,
+    repository: InMemoryReportRepository,
+    service: ReportService,
+    keys: DestroyedKeys,
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
     erasure = ErasureService(
-        repository, InMemoryContactStore(repository), keys.destroy, clock=lambda: ERASED_AT
+        repository,
+        InMemoryContactStore(repository),
+        keys.destroy,
+        clock=lambda: ERASED_AT,
+        commands=commands.asker if commands else None,
     )
+    if commands is not None:
+        commands.owner.applies("erasure", erasure.apply_command)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

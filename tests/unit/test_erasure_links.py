@@ -18,6 +18,7 @@ from stadtmelder_reports.erasure.alert_store import Subscriber
 from stadtmelder_reports.erasure.service import ErasureService
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
+from tests.command_fakes import Loopback
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.erasure_fakes import DestroyedKeys, InMemoryAlertContacts, InMemoryContactStore
 from tests.fakes import InMemoryReportRepository
@@ -49,8 +50,15 @@ def service(repository: InMemoryReportRepository) -> ReportService:
     return ReportService(repository, DUISBURG, data_keys=InMemoryDataKeys())
 
 
+@pytest.fixture(params=["in place", "as commands"])
+def commands(request: pytest.FixtureRequest) -> Loopback | None:
+    """Erasures applied here, or sent to the report's owner as commands (in memory)."""
+    return Loopback(wait_seconds=5.0) if request.param == "as commands" else None
+
+
 @pytest.fixture
 async def client(
+    commands: Loopback | None,
     repository: InMemoryReportRepository,
     service: ReportService,
     alerts: InMemoryAlertContacts,
@@ -63,7 +71,10 @@ async def client(
         clock=lambda: ERASED_AT,
         alerts=alerts,
         recipient_keys=MAIL_LINKS.recipient_keys,
+        commands=commands.asker if commands else None,
     )
+    if commands is not None:
+        commands.owner.applies("erasure", erasure.apply_command)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -3,6 +3,7 @@ notices of notify in the report's history, through the reports service's HTTP AP
 
 import json
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from litestar.testing import AsyncTestClient
 from stadtmelder_notify.links import MailLinks
 from stadtmelder_reports import support
 from stadtmelder_reports.citizen_links import routes as citizen_links
+from stadtmelder_reports.citizen_links.service import apply_feedback
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.citizen_choices import CitizenChoices
 from stadtmelder_reports.core.domain import Submission
@@ -24,6 +26,7 @@ from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.reports_api import ReportsController
 from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_reports.staff.auth import StaffMember
+from stadtmelder_reports.staff.commanded import STAFF_ACTIONS, apply_staff_command
 from stadtmelder_reports.staff.service import QueueFilters, WorkService
 from stadtmelder_reports.staff.workflow import TransitionRequest
 from stadtmelder_reports.web.routes import web_template_config
@@ -38,6 +41,7 @@ from stadtmelder_shared.event_envelope import Event
 from stadtmelder_shared.event_values import Location, Reporter
 from stadtmelder_shared.report_events import ReportRouted, ReportStatusChanged, ReportSubmitted
 from stadtmelder_shared.sealing import open_sealed
+from tests.command_fakes import Loopback
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE, valid_answers
 from tests.fakes import (
@@ -57,7 +61,10 @@ BROWSER = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;
 
 
 class System:
-    def __init__(self) -> None:
+    """With `commands`, the answers and steps travel to the report's owner as commands (two
+    replicas' worth, in memory), which must change nothing a caller sees."""
+
+    def __init__(self, commands: Loopback | None = None) -> None:
         self.reports = InMemoryReportRepository()
         self.keys = InMemoryDataKeys()
         self.service = ReportService(
@@ -65,8 +72,17 @@ class System:
         )
         self.choices = CitizenChoices(self.reports)
         self.work = WorkService(
-            self.reports, InMemoryAuditLog(), InMemoryStaffRoster(), DIRECTORY, DUISBURG.code
+            self.reports,
+            InMemoryAuditLog(),
+            InMemoryStaffRoster(),
+            DIRECTORY,
+            DUISBURG.code,
+            commands=commands.asker if commands else None,
         )
+        if commands is not None:
+            for kind in STAFF_ACTIONS:
+                commands.owner.applies(kind, partial(apply_staff_command, self.work))
+            commands.owner.applies("feedback", partial(apply_feedback, self.choices, self.work))
 
     async def a_report(self, address: str = ANNA) -> str:
         new = await self.service.submit_report(
@@ -106,9 +122,9 @@ class System:
         return [topic for topic, event in pending if isinstance(event, kind)]
 
 
-@pytest.fixture
-def system() -> System:
-    return System()
+@pytest.fixture(params=["in place", "as commands"])
+def system(request: pytest.FixtureRequest) -> System:
+    return System(Loopback(wait_seconds=5.0) if request.param == "as commands" else None)
 
 
 @pytest.fixture

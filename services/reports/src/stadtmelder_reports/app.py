@@ -5,6 +5,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
 
 from faststream.kafka import KafkaBroker
 from litestar import Litestar
@@ -24,6 +25,7 @@ from stadtmelder_reports import (
 from stadtmelder_reports.alerts import AlertsFeature
 from stadtmelder_reports.alerts import register as register_alerts
 from stadtmelder_reports.citizen_links import routes as citizen_links
+from stadtmelder_reports.citizen_links.service import apply_feedback
 from stadtmelder_reports.commands import wiring as commanding
 from stadtmelder_reports.core import wiring as core
 from stadtmelder_reports.core.catalogue import (
@@ -176,6 +178,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
             on_events_pending=relay.wake,
             commands=commands,
         )
+        commands.applies("feedback", partial(apply_feedback, app.state.choices, work))
         sign_in.register(app.state, settings, directory, verifier)
         register_handlers(
             broker, report_core.service, work, settings.kafka_group_id, ownership, commands
@@ -199,6 +202,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
             relay.wake,
             report_core.service.recipient_keys,
             data_keys.destroy,
+            commands,
         )
         timers = Timers()
         await retention.register(

@@ -50,8 +50,27 @@ class Moderation(Value):
     photo: int | None = None
 
 
+class FeedbackGiven(Value):
+    """A citizen's answer to "is it fixed?" from a mail's link; `recipient` is the link's
+    recipient key, never an address."""
+
+    kind: Literal["feedback"] = "feedback"
+    recipient: str
+    outcome: Literal["fixed", "partly", "not_fixed"]
+    rating: int | None = None
+    comment: str | None = None
+
+
+class Erasure(Value):
+    """Erase the reporter's contact data (`recipient` None: asked with the tracking token), or
+    whom a mail link with the recipient key `recipient` was made for."""
+
+    kind: Literal["erasure"] = "erasure"
+    recipient: str | None = None
+
+
 # Told apart by `kind` (a plain union: AsyncAPI 3's schemas take no discriminator mapping).
-Action = Transition | Comment | Assignment | Moderation
+Action = Transition | Comment | Assignment | Moderation | FeedbackGiven | Erasure
 
 
 class ReportCommandRequested(Event):
@@ -78,3 +97,5 @@ class ReportCommandDone(Event):
 
     command_id: str
     refusal: Refusal | None = None
+    # False when the write had been made before (or, for an erasure, had nobody to erase).
+    applied: bool = True

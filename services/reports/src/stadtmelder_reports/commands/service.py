@@ -46,7 +46,7 @@ class Commands:
 
     # --- the replica that was asked --------------------------------------------------------
 
-    async def run(self, command: ReportCommandRequested) -> None:
+    async def run(self, command: ReportCommandRequested) -> bool:
         """Have the report's owner apply `command`; raises what it refused with, or
         `errors.WriteStillPending` when no result came in time (it will still be applied, once)."""
         future = self.expect(command.event_id)
@@ -64,6 +64,7 @@ class Commands:
             self.forget(command.event_id)
         if done.refusal is not None:
             raise error_of(done.refusal, command.report_id)
+        return done.applied
 
     def expect(self, command_id: str) -> "asyncio.Future[ReportCommandDone]":
         future: asyncio.Future[ReportCommandDone] = asyncio.get_running_loop().create_future()
@@ -107,6 +108,7 @@ class Commands:
             jurisdiction=command.jurisdiction,
             command_id=command.event_id,
             refusal=refusal,
+            applied=applied,
         )
         await self._publisher.publish(topics.REPORTS_COMMAND_RESULTS, done)
         return applied

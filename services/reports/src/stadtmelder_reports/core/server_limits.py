@@ -48,6 +48,10 @@ class ServerLimits:
         # The fields conditions on reports ask about: `revision` (staff steps, the relay),
         # `applied_events` (others' events), `supporter_keys` (support once per address); and
         # `outbox_pending`, which tells the owner of a report that events wait after its write.
+        # Across replicas a report has one writer, its partition's owner (the report-owner
+        # group; HTTP writes reach it as `commands`). The lock serialises that owner's own tasks
+        # writing one report at once: its consumer, the relay, the timers, and the HTTP writes
+        # not yet sent as commands (support; docs/scale-out.md), which still rely on it.
         self._conditional = ConditionalWrites(
             self._reports,
             KeyedLocks(),

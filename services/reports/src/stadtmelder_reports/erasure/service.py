@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from stadtmelder_reports.alerts.domain import AlertLinkInvalid
+from stadtmelder_reports.commands.domain import Erasure, ReportCommandRequested
+from stadtmelder_reports.commands.service import Commands
 from stadtmelder_reports.core.domain import Report, token_hash
 from stadtmelder_reports.core.repository import ReportRepository
 from stadtmelder_reports.core.service import WRITE_ATTEMPTS, utc_now
@@ -38,15 +40,41 @@ class ErasureService:
     clock: Callable[[], datetime] = utc_now
     alerts: AlertContactStore = field(default_factory=NoAlerts)
     recipient_keys: RecipientKeys = DEVELOPMENT_RECIPIENT_KEYS
+    # Where erasures asked over HTTP go to be applied by the report's owner; None: here.
+    commands: Commands | None = None
 
     async def erase_reporter(self, tracking_token: str) -> datetime:
         """Erase the reporter's contact data; when it was erased, the first time if repeated."""
         report = await self.reports.by_tracking_token(token_hash(tracking_token))
-        return await self.erase_reporter_of(report)
+        if self.commands is None:
+            return await self.erase_reporter_of(report)
+        await self.commands.run(_erasure(report, None))
+        erased_at = (await self.reports.get(report.id)).contact_erased_at
+        if erased_at is None:  # applied, so only a lost write could leave it unset
+            raise ReportChangedMeanwhile(report.id)
+        return erased_at
 
     async def erase_by_link(self, holder: LinkHolder) -> bool:
         """Erase whom a mail link was made for, reporter or supporter; False if nobody is kept
         under its key (any more), as after an earlier erasure."""
+        if self.commands is None:
+            return await self._erase_by_link_here(holder)
+        report = await self.reports.get(holder.report_id)
+        return await self.commands.run(_erasure(report, holder.recipient))
+
+    async def apply_command(self, command: ReportCommandRequested) -> bool:
+        """The owner's side of the two above: True if someone's data was erased now."""
+        action = command.action
+        if not isinstance(action, Erasure):
+            raise TypeError(f"{action.kind} is no erasure")
+        if action.recipient is not None:
+            return await self._erase_by_link_here(LinkHolder(command.report_id, action.recipient))
+        report = await self.reports.get(command.report_id)
+        erased_before = report.contact_erased_at is not None
+        await self.erase_reporter_of(report)
+        return not erased_before
+
+    async def _erase_by_link_here(self, holder: LinkHolder) -> bool:
         report = await self.reports.get(holder.report_id)
         email = report.reporter.email if report.reporter else None
         if email and self.recipient_keys.of(report.id, email) == holder.recipient:
@@ -88,3 +116,9 @@ class ErasureService:
         await self.destroy_key(alert_key_id(subscriber.subscription_id))
         erasure = erase_alert_subscriber(*subscriber, self.clock())
         await self.alerts.erase_subscriber(subscriber.subscription_id, erasure)
+
+
+def _erasure(report: Report, recipient: str | None) -> ReportCommandRequested:
+    return ReportCommandRequested(
+        report_id=report.id, jurisdiction=report.jurisdiction, action=Erasure(recipient=recipient)
+    )

@@ -9,6 +9,7 @@ from litestar.di import Provide
 from litestar.types import ControllerRouterHandler
 from pymongo.asynchronous.database import AsyncDatabase
 
+from stadtmelder_reports.commands.service import Commands
 from stadtmelder_reports.core.mongo_repository import MongoReportRepository
 from stadtmelder_reports.erasure.alert_store import MongoAlertContactStore
 from stadtmelder_reports.erasure.api import ErasureController
@@ -39,6 +40,7 @@ def register(
     on_events_pending: Callable[[str], None],
     keys: RecipientKeys,
     destroy_key: DestroyKey = keep_no_keys,
+    commands: Commands | None = None,
 ) -> ErasureService:
     erasure = ErasureService(
         repository,
@@ -47,6 +49,9 @@ def register(
         on_events_pending=on_events_pending,
         alerts=MongoAlertContactStore(database),
         recipient_keys=keys,
+        commands=commands,
     )
+    if commands is not None:
+        commands.applies("erasure", erasure.apply_command)
     state.erasure = erasure
     return erasure
