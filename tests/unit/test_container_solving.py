@@ -7,13 +7,20 @@ import subprocess
 import sys
 import textwrap
 import time
+from typing import Any
 
 import pytest
 
-from stadtmelder_fleet.containers.domain import PlanningError
-from stadtmelder_fleet.containers.planning import MIN_SEARCH_S, Depot, plan_emptying, search_limit
-from stadtmelder_fleet.containers.solving import plan_in_child
+from stadtmelder_fleet.containers.domain import PlanningError, UnknownDistrict
+from stadtmelder_fleet.containers.planning import Depot, plan_emptying
+from stadtmelder_fleet.containers.routes import MIN_SEARCH_S, search_limit
+from stadtmelder_fleet.containers.solving import PlanArguments, plan_in_child
 from tests.unit.test_container_planning import DAY, DEPOT, END_OF_DAY, containers, filled
+
+
+async def given(*arguments: Any) -> PlanArguments:
+    """What the service gathers before the child plans: here at once."""
+    return PlanArguments(*arguments, *([None] if len(arguments) == 7 else []))
 
 
 async def test_the_childs_plan_is_the_plan_computed_in_process() -> None:
@@ -21,7 +28,7 @@ async def test_the_childs_plan_is_the_plan_computed_in_process() -> None:
     forecasts = {c.id: filled(c, 90.0 if n % 2 else 10.0) for n, c in enumerate(district)}
     depot = Depot(DEPOT, 12_000)
 
-    made = await plan_in_child("Mitte", DAY, END_OF_DAY, district, forecasts, depot, 0.2, None)
+    made = await plan_in_child(given("Mitte", DAY, END_OF_DAY, district, forecasts, depot, 0.2))
 
     here = plan_emptying("Mitte", DAY, END_OF_DAY, district, forecasts, depot, 0.2)
     assert [d.container.id for d in made.due] == [d.container.id for d in here.due]
@@ -36,7 +43,7 @@ async def test_a_plan_the_child_cannot_make_raises_its_reason_in_the_fleet_proce
     too_big = containers(2, capacity_l=30_000)
 
     with pytest.raises(PlanningError, match="more than a truck holds"):
-        await plan_in_child("Mitte", DAY, END_OF_DAY, too_big, {}, Depot(DEPOT, 20_000), 0.2, None)
+        await plan_in_child(given("Mitte", DAY, END_OF_DAY, too_big, {}, Depot(DEPOT, 20_000), 0.2))
 
 
 def test_the_fleet_process_never_loads_the_solver_or_shapely_even_after_a_plan() -> None:
@@ -47,11 +54,11 @@ def test_the_fleet_process_never_loads_the_solver_or_shapely_even_after_a_plan()
         from stadtmelder_fleet.containers.planning import Depot
         from stadtmelder_fleet.containers.solving import plan_in_child
         from tests.unit.test_container_planning import DAY, DEPOT, END_OF_DAY, containers
+        from tests.unit.test_container_solving import given
 
+        depot = Depot(DEPOT, 20_000)
         plan = asyncio.run(
-            plan_in_child(
-                "Mitte", DAY, END_OF_DAY, containers(5), {}, Depot(DEPOT, 20_000), 0.2, None
-            )
+            plan_in_child(given("Mitte", DAY, END_OF_DAY, containers(5), {}, depot, 0.2))
         )
         loaded = sorted({m.split(".")[0] for m in sys.modules} & {"ortools", "shapely", "numpy"})
         print(json.dumps({"stops": len(plan.due), "loaded": loaded}))
@@ -65,9 +72,16 @@ def test_the_fleet_process_never_loads_the_solver_or_shapely_even_after_a_plan()
 
 def test_the_searches_share_the_time_left_until_the_plan_is_due() -> None:
     assert search_limit(3.0, None, searches=2) == 3.0
-    first = search_limit(3.0, time.time() + 2.5, searches=2)  # 2 s left after finishing, for two
+    first = search_limit(3.0, time.time() + 3.0, searches=2)  # 2 s left after finishing, for two
     assert 0.9 < first <= 1.0
-    assert search_limit(0.3, time.time() + 2.5, searches=1) == 0.3  # the limit still holds
-    assert (
-        search_limit(3.0, time.time() - 1.0, searches=1) == MIN_SEARCH_S
-    )  # late: the first rounds
+    assert search_limit(0.3, time.time() + 3.0, searches=1) == 0.3  # the limit still holds
+    late = search_limit(3.0, time.time() - 1.0, searches=1)
+    assert late == MIN_SEARCH_S  # past the time: hardly more than the first rounds
+
+
+async def test_what_the_gathering_raises_is_raised_and_the_child_ends() -> None:
+    async def unknown() -> PlanArguments:
+        raise UnknownDistrict("no containers are known in the district 'Nirgendwo'")
+
+    with pytest.raises(UnknownDistrict, match="Nirgendwo"):
+        await plan_in_child(unknown())

@@ -2,7 +2,6 @@
 what that saves against emptying every container of the district."""
 
 import math
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -12,11 +11,6 @@ from stadtmelder_fleet.containers.domain import DUE_FILL_PERCENT, NEXT_ROUND, Co
 from stadtmelder_fleet.containers.forecast import Forecast
 from stadtmelder_fleet.containers.routes import Route, Stop, build_routes, distance_matrix
 from stadtmelder_shared.event_values import Location
-
-# What a plan needs after its searches: reading the rounds, handing them to the fleet process.
-FINISH_S = 0.5
-# A search this short still improves on the first rounds a little; they are always feasible.
-MIN_SEARCH_S = 0.05
 
 
 class Depot(NamedTuple):
@@ -113,16 +107,19 @@ def plan_emptying(
         depot.location,
         [Stop(d.container, load_l(d.container, d.expected_fill_percent)) for d in due],
         depot.truck_capacity_l,
-        search_limit(time_limit_s, solve_by, searches=2),
+        time_limit_s,
         [[matrix[i][j] for j in due_rows] for i in due_rows],
+        solve_by=solve_by,
+        searches=2,
     )
     everything = [Stop(c, load_l(c, _fill(forecasts.get(c.id), at))) for c in containers]
     fixed = build_routes(
         depot.location,
         everything,
         depot.truck_capacity_l,
-        search_limit(time_limit_s, solve_by, searches=1),
+        time_limit_s,
         matrix,
+        solve_by=solve_by,
     )
     return EmptyingPlan(
         district,
@@ -132,14 +129,6 @@ def plan_emptying(
         len(containers),
         sum(route.distance_m for route in fixed),
     )
-
-
-def search_limit(time_limit_s: float, solve_by: float | None, searches: int) -> float:
-    """The time limit of the next of `searches` searches that must end by `solve_by`."""
-    if solve_by is None:
-        return time_limit_s
-    left = solve_by - time.time() - FINISH_S
-    return max(min(time_limit_s, left / searches), MIN_SEARCH_S)
 
 
 def _fill(forecast: Forecast | None, at: datetime) -> float | None:

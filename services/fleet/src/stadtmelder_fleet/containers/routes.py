@@ -1,6 +1,8 @@
 """Trucks' rounds from the depot through the containers to empty: a capacitated vehicle
 routing problem, solved by OR-Tools within a time limit."""
 
+import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -8,12 +10,16 @@ from typing import Any, NamedTuple
 
 from stadtmelder_fleet.containers.domain import Container, PlanningError
 from stadtmelder_shared.event_values import Location
-from stadtmelder_shared.geo import distance_m
+from stadtmelder_shared.geo import EARTH_RADIUS_M
 
 # Far above any round's metres: the solver first saves a truck, then kilometres.
 TRUCK_FIXED_COST_M = 1_000_000
 SEARCH_S_BASE = 0.2
 SEARCH_S_PER_STOP = 0.01
+# What a plan needs after its searches: reading the rounds, handing them to the fleet process.
+FINISH_S = 1.0
+# A search this short still improves on the first rounds a little; they are always feasible.
+MIN_SEARCH_S = 0.05
 
 
 class Stop(NamedTuple):
@@ -36,11 +42,20 @@ class Route:
 
 
 def distance_matrix(places: Sequence[Location]) -> list[list[int]]:
-    """Whole metres between every two places, straight line on the sphere (no street network)."""
+    """Whole metres between every two places, straight line on the sphere (no street network):
+    `distance_m`'s haversine, each place's radians and cosine taken once, not per pair."""
+    lats = [math.radians(place.lat) for place in places]
+    cosines = [math.cos(lat) for lat in lats]
+    lons = [place.lon for place in places]
     matrix = [[0] * len(places) for _ in places]
-    for i, a in enumerate(places):
+    for i in range(len(places)):
+        lat_i, cos_i, lon_i, row = lats[i], cosines[i], lons[i], matrix[i]
         for j in range(i + 1, len(places)):
-            matrix[i][j] = matrix[j][i] = round(distance_m(a, places[j]))
+            h = (
+                math.sin((lats[j] - lat_i) / 2) ** 2
+                + cos_i * cosines[j] * math.sin(math.radians(lons[j] - lon_i) / 2) ** 2
+            )
+            row[j] = matrix[j][i] = round(2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(h, 1.0))))
     return matrix
 
 
@@ -68,16 +83,28 @@ def search_seconds(stops: int, time_limit_s: float) -> float:
     return max(min(time_limit_s, SEARCH_S_BASE + stops * SEARCH_S_PER_STOP), 0.001)
 
 
+def search_limit(time_limit_s: float, solve_by: float | None, searches: int) -> float:
+    """The time limit of the next of `searches` searches that must end by `solve_by`."""
+    if solve_by is None:
+        return time_limit_s
+    left = solve_by - time.time() - FINISH_S
+    return max(min(time_limit_s, left / searches), MIN_SEARCH_S)
+
+
 def build_routes(
     depot: Location,
     stops: Sequence[Stop],
     capacity_l: int,
     time_limit_s: float,
     matrix: Sequence[Sequence[int]] | None = None,
+    *,
+    solve_by: float | None = None,
+    searches: int = 1,
 ) -> list[Route]:
     """Rounds that visit every stop once, start and end at the depot, and never carry more than
     `capacity_l`; as few trucks as possible first, then as few metres. `matrix`, if given, is
-    the distance_matrix of the depot and the stops, in that order."""
+    the distance_matrix of the depot and the stops, in that order; with `solve_by` (POSIX
+    seconds) the search is this one's share of the time left for `searches` searches."""
     if not stops:
         return []
     too_big = [stop.container.id for stop in stops if stop.load_l > capacity_l]
@@ -103,11 +130,13 @@ def build_routes(
     parameters.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
-    parameters.time_limit.FromMilliseconds(int(search_seconds(len(stops), time_limit_s) * 1000))
     model.CloseModelWithParameters(parameters)
     initial = model.ReadAssignmentFromRoutes(
         [[manager.NodeToIndex(node) for node in nodes] for nodes in start], True
     )
+    # Measured once the model is built: on a busy machine building it takes seconds too.
+    limit = search_limit(time_limit_s, solve_by, searches)
+    parameters.time_limit.FromMilliseconds(int(search_seconds(len(stops), limit) * 1000))
     # Past the time limit the solver answers with the best rounds it found, never with none.
     solution = model.SolveFromAssignmentWithParameters(initial, parameters) if initial else None
     rounds = start if solution is None else _rounds(model, manager, solution, trucks)

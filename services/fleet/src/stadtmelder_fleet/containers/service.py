@@ -16,7 +16,7 @@ from stadtmelder_fleet.containers.domain import (
 )
 from stadtmelder_fleet.containers.forecast import Forecast, forecast
 from stadtmelder_fleet.containers.planning import Depot, EmptyingPlan
-from stadtmelder_fleet.containers.solving import Planner, plan_in_child
+from stadtmelder_fleet.containers.solving import PlanArguments, Planner, plan_in_child
 from stadtmelder_fleet.containers.store import ContainerStore
 from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.geo import distance_m
@@ -104,23 +104,18 @@ class ContainerService:
     async def plan(self, district: str, day: date) -> EmptyingPlan:
         # The searches share what is left of PLAN_BUDGET_S once the solver's process runs.
         solve_by = time_now() + PLAN_BUDGET_S
+        # The solver runs for seconds: apart from the event loop, so health checks and consumers
+        # go on, and in a process of its own, so its memory is handed back (solving.py).
+        async with self._planning:
+            return await self._planner(self._plan_arguments(district, day, solve_by))
+
+    async def _plan_arguments(self, district: str, day: date, solve_by: float) -> PlanArguments:
         containers = await self.in_district(district)
         forecasts = await self.forecasts(containers)
         # Due is judged at the day's end: a container filling to 80 % by the evening is emptied.
         at = datetime.combine(day, time(23, 59), self._zone)
-        # The solver runs for seconds: apart from the event loop, so health checks and consumers
-        # go on, and in a process of its own, so its memory is handed back (solving.py).
-        async with self._planning:
-            return await self._planner(
-                district,
-                day,
-                at,
-                containers,
-                forecasts,
-                self._depot,
-                self._solver_seconds,
-                solve_by,
-            )
+        limit = self._solver_seconds
+        return PlanArguments(district, day, at, containers, forecasts, self._depot, limit, solve_by)
 
 
 def _id(container: Container) -> str:

@@ -11,45 +11,53 @@ parent again, and a forked copy of a process running threads is unsafe.
 import asyncio
 import pickle  # between this process and its own child only, never from outside
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from stadtmelder_fleet.containers.domain import Container
 from stadtmelder_fleet.containers.forecast import Forecast
 from stadtmelder_fleet.containers.planning import Depot, EmptyingPlan, plan_emptying
 
+
+class PlanArguments(NamedTuple):
+    """What `plan_emptying` is given; `solve_by` in POSIX seconds, or None for no deadline."""
+
+    district: str
+    day: date
+    at: datetime
+    containers: list[Container]
+    forecasts: dict[str, Forecast]
+    depot: Depot
+    time_limit_s: float
+    solve_by: float | None
+
+
+Gathering = Coroutine[Any, Any, PlanArguments]
 # plan_in_child, or in tests a planner of their own.
-Planner = Callable[
-    [str, date, datetime, list[Container], dict[str, Forecast], Depot, float, float | None],
-    Awaitable[EmptyingPlan],
-]
+Planner = Callable[[Gathering], Awaitable[EmptyingPlan]]
 
 
 class SolverFailed(RuntimeError):
     """The child process ended without a plan or an error of its own (killed, out of memory)."""
 
 
-async def plan_in_child(
-    district: str,
-    day: date,
-    at: datetime,
-    containers: list[Container],
-    forecasts: dict[str, Forecast],
-    depot: Depot,
-    time_limit_s: float,
-    solve_by: float | None,
-) -> EmptyingPlan:
-    """`plan_emptying` in a fresh interpreter, which ends with the plan and hands its memory
-    back; an error it raises (PlanningError...) is raised here. Starting it costs about a second
-    beside the solver's seconds; cancelled, the child is killed."""
-    arguments = (district, day, at, containers, forecasts, depot, time_limit_s, solve_by)
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", __name__,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+async def plan_in_child(gathering: Gathering) -> EmptyingPlan:
+    """`plan_emptying` in a fresh interpreter, started while `gathering` reads what it needs
+    (its start costs about a second of a busy machine), which ends with the plan and hands its
+    memory back; an error it or `gathering` raises (PlanningError...) is raised here. Cancelled,
+    the child is killed."""
     try:
-        answer, _ = await child.communicate(pickle.dumps(arguments))
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", __name__,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+    except BaseException:
+        gathering.close()
+        raise
+    try:
+        arguments = await gathering
+        answer, _ = await child.communicate(pickle.dumps(tuple(arguments)))
     finally:
         if child.returncode is None:
             child.kill()
