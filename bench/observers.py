@@ -20,16 +20,18 @@ from aiokafka.errors import KafkaError
 from pymongo import AsyncMongoClient
 
 from bench.drills import mail_kind
+from stadtmelder_reports.core.handlers import owner_group
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.kafka import group_for
 
-# The consumers a report passes on its way to the department and to the reporter's inbox.
+# The consumer groups a report passes on its way to the department and to the reporter's inbox,
+# with the topic each reads there: reports applies routed events in its report-owner group.
 PIPELINE_CONSUMERS = (
-    ("routing", topics.REPORTS_SUBMITTED),
-    ("notify", topics.REPORTS_SUBMITTED),
-    ("reports", topics.REPORTS_ROUTED),
-    ("notify", topics.REPORTS_ROUTED),
+    (group_for("routing", topics.REPORTS_SUBMITTED), topics.REPORTS_SUBMITTED),
+    (group_for("notify", topics.REPORTS_SUBMITTED), topics.REPORTS_SUBMITTED),
+    (owner_group("reports"), topics.REPORTS_ROUTED),
+    (group_for("notify", topics.REPORTS_ROUTED), topics.REPORTS_ROUTED),
 )
 
 # Duisburg's centre (Altstadt, Dellviertel, Neudorf, Duissern): well inside the city. Places are
@@ -229,8 +231,7 @@ async def consumers_behind(bootstrap: str) -> list[str]:
         await admin.start()
         await reader.start()
         await reader._client.force_metadata_update()
-        for service, topic in PIPELINE_CONSUMERS:
-            group = group_for(service, topic)
+        for group, topic in PIPELINE_CONSUMERS:
             numbers = reader.partitions_for_topic(topic) or ()
             partitions = [TopicPartition(topic, number) for number in numbers]
             ends = await reader.end_offsets(partitions) if partitions else {}
