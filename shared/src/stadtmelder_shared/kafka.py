@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 # included). It does delay a seek back after a transient failure by up to this long: the
 # fetch in flight must come back first.
 IDLE_FETCH_WAIT_MS = 5_000
+# ... except where a request waits for the record: aiokafka leaves a partition whose records it
+# just handed out out of the fetch it sends meanwhile, so the next record of that partition
+# (the next command of the same report, its result) waited for that fetch's full wait: a staff
+# step right after another took 5 s. Commands and their results are asked for this often.
+WAITED_FOR_FETCH_WAIT_MS = 100
 SHORT_LIVED_MS = 24 * 60 * 60 * 1000
 
 
@@ -190,7 +195,7 @@ def every_replica_consumer(broker: KafkaBroker, topic: str, name: str) -> Callab
             topic,
             auto_offset_reset="latest",
             isolation_level="read_committed",
-            fetch_max_wait_ms=IDLE_FETCH_WAIT_MS,
+            fetch_max_wait_ms=WAITED_FOR_FETCH_WAIT_MS,
             no_reply=True,
             parser=lenient_parser,
             decoder=raw_body,
@@ -230,6 +235,8 @@ def owner_consumer(
         model=models,
         partition_assignment_strategy=(RangePartitionAssignor,),
         listener=ownership,
+        # The owner reads `reports.commands` here, which HTTP requests wait for.
+        fetch_max_wait_ms=WAITED_FOR_FETCH_WAIT_MS,
     )
 
 
@@ -248,13 +255,12 @@ def _subscribed(
             auto_offset_reset="earliest",
             # Routing publishes in Kafka transactions: an aborted one must never be read.
             isolation_level="read_committed",
-            fetch_max_wait_ms=IDLE_FETCH_WAIT_MS,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             # A `reply_to` header must not make us publish anywhere a sender names.
             no_reply=True,
             parser=lenient_parser,
             decoder=raw_body,
-            **options,
+            **({"fetch_max_wait_ms": IDLE_FETCH_WAIT_MS} | options),
         )
         made(handling(handler, broker, group, policy, model))
         if isinstance(options.get("listener"), PartitionOwnership):
