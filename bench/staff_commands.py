@@ -12,25 +12,13 @@ import argparse
 import asyncio
 import os
 import time
-from pathlib import Path
 
 import httpx
 
 from bench.figures import Latency
+from bench.fleet_plan import dispatcher_headers
 from bench.observers import new_run_id, report_body
 from bench.target import Target
-from stadtmelder_reports.settings import ReportsSettings
-from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def staff_headers() -> dict[str, str]:
-    settings = ReportsSettings()
-    path = settings.staff_signing_key_file
-    key = ensure_signing_key(path if path.is_absolute() else ROOT / path)
-    token = issue_token(key, "bench-dispatcher", ["dispatcher"], None, settings.staff_audience)
-    return {"authorization": f"Bearer {token}"}
 
 
 async def routed_report(api: httpx.AsyncClient) -> str:
@@ -72,7 +60,7 @@ async def main(profile: str, count: int) -> None:
     target.start("kafka", "ferretdb", "smtp", "reports", "routing", "notify")
     async with httpx.AsyncClient(base_url=target.reports_url, timeout=60) as api:
         report_id = await routed_report(api)
-        api.headers.update(staff_headers())
+        api.headers.update(dispatcher_headers())  # the same local key reports checks
         path = f"/api/v1/staff/reports/{report_id}"
         await timed(api, 3, "GET", path, None)  # warm: sign-in keys, connections
         # Alternating rounds, so a change of the machine's load meets both alike.
