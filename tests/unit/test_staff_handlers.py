@@ -2,6 +2,7 @@
 
 import json
 import logging
+from functools import partial
 from typing import Any
 
 import pytest
@@ -11,12 +12,14 @@ from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.handlers import register_handlers
 from stadtmelder_reports.core.service import ReportService
+from stadtmelder_reports.staff.commanded import apply_staff_command
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_shared import topics
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.report_events import ReportRouted, ReportUnroutable
 from stadtmelder_shared.work_item_events import WorkItemSendFailed
+from tests.command_fakes import Loopback
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster
 
@@ -26,15 +29,27 @@ ROADS_UPDATES = topics.department_updates("wbd-strasse")
 
 
 class System:
-    def __init__(self) -> None:
+    """With `commands`, department updates travel to the report's owner as commands (two
+    replicas' worth, in memory), which must change nothing a department system notices."""
+
+    def __init__(self, commands: Loopback | None = None) -> None:
         self.reports = InMemoryReportRepository()
         self.audit = InMemoryAuditLog()
         self.service = ReportService(
             self.reports, DUISBURG, directory=DIRECTORY, data_keys=InMemoryDataKeys()
         )
+        asker = commands.asker if commands else None
         self.work = WorkService(
-            self.reports, self.audit, InMemoryStaffRoster(), DIRECTORY, DUISBURG.code
+            self.reports,
+            self.audit,
+            InMemoryStaffRoster(),
+            DIRECTORY,
+            DUISBURG.code,
+            commands=asker,
         )
+        if commands is not None:
+            applied = partial(apply_staff_command, self.work)
+            commands.owner.applies("department-update", applied)
         self.broker = KafkaBroker()
         register_handlers(self.broker, self.service, self.work, "reports")
         self.dead_letters: list[tuple[dict[str, Any], dict[str, str]]] = []
@@ -65,6 +80,11 @@ class System:
         return new.report.id
 
 
+@pytest.fixture(params=["in place", "as commands"])
+def commands(request: pytest.FixtureRequest) -> Loopback | None:
+    return Loopback(wait_seconds=5.0) if request.param == "as commands" else None
+
+
 def an_update(report_id: str, event_id: str = "dept-event-1", **fields: Any) -> dict[str, Any]:
     return {"event_id": event_id, "report_id": report_id, "to": "acknowledged", **fields}
 
@@ -93,8 +113,10 @@ async def test_an_unroutable_report_waits_in_triage_once() -> None:
     assert stored.due_at is not None
 
 
-async def test_a_department_system_moves_its_report_once_even_when_redelivered() -> None:
-    system = System()
+async def test_a_department_system_moves_its_report_once_even_when_redelivered(
+    commands: Loopback | None,
+) -> None:
+    system = System(commands)
     report_id = await system.a_report("wbd-strasse")
 
     async with TestKafkaBroker(system.broker) as broker:
@@ -116,10 +138,15 @@ async def test_a_department_system_moves_its_report_once_even_when_redelivered()
     assert len(changed) == 2
     assert system.dead_letters == []
     assert [e.action for e in system.audit.entries.values()] == ["transition", "transition"]
+    if commands is not None:  # the report's owner wrote it, each update sent as one command
+        assert [c.action.kind for c in commands.held] == ["department-update"] * 3
+        assert len({c.event_id for c in commands.held}) == 2
 
 
-async def test_a_department_can_forward_its_report_and_then_no_longer_change_it() -> None:
-    system = System()
+async def test_a_department_can_forward_its_report_and_then_no_longer_change_it(
+    commands: Loopback | None,
+) -> None:
+    system = System(commands)
     report_id = await system.a_report("wbd-strasse")
 
     async with TestKafkaBroker(system.broker) as broker:
@@ -137,10 +164,10 @@ async def test_a_department_can_forward_its_report_and_then_no_longer_change_it(
     assert headers["dlq_topic"] == ROADS_UPDATES
 
 
-async def test_invalid_updates_go_to_the_dead_letter_topic_with_the_reason_and_others_go_on() -> (
-    None
-):
-    system = System()
+async def test_invalid_updates_go_to_the_dead_letter_topic_with_the_reason_and_others_go_on(
+    commands: Loopback | None,
+) -> None:
+    system = System(commands)
     report_id = await system.a_report("wbd-strasse")
     elsewhere = await system.a_report("wbd-gruen")
     async with TestKafkaBroker(system.broker) as broker:
@@ -165,8 +192,8 @@ async def test_invalid_updates_go_to_the_dead_letter_topic_with_the_reason_and_o
     assert system.reports.reports[elsewhere].status == "routed"
 
 
-async def test_dead_letters_are_not_read_back_as_updates() -> None:
-    system = System()
+async def test_dead_letters_are_not_read_back_as_updates(commands: Loopback | None) -> None:
+    system = System(commands)
     report_id = await system.a_report("wbd-strasse")
 
     async with TestKafkaBroker(system.broker) as broker:

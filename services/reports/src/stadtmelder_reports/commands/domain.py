@@ -69,8 +69,18 @@ class Erasure(Value):
     recipient: str | None = None
 
 
+class DepartmentStep(Value):
+    """A `step` a department's system sent on its updates topic; `update_id` is the sender's
+    event id, from which the step's event ids are derived (as when applied in place)."""
+
+    kind: Literal["department-update"] = "department-update"
+    department_id: str
+    update_id: str
+    step: Transition
+
+
 # Told apart by `kind` (a plain union: AsyncAPI 3's schemas take no discriminator mapping).
-Action = Transition | Comment | Assignment | Moderation | FeedbackGiven | Erasure
+Action = Transition | Comment | Assignment | Moderation | FeedbackGiven | Erasure | DepartmentStep
 
 
 class ReportCommandRequested(Event):

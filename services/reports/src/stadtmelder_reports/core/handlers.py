@@ -11,7 +11,13 @@ from faststream.kafka import KafkaBroker
 from stadtmelder_reports.commands.domain import ReportCommandRequested
 from stadtmelder_reports.commands.service import Commands
 from stadtmelder_reports.core.service import ReportService
-from stadtmelder_reports.errors import ReportChangedMeanwhile, ReportNotFound, ReportsError
+from stadtmelder_reports.errors import (
+    ReportChangedMeanwhile,
+    ReportNotFound,
+    ReportsError,
+    WriteStillPending,
+    WritesUnavailable,
+)
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.staff.updates import DepartmentUpdate, department_of
 from stadtmelder_shared import topics
@@ -25,8 +31,10 @@ from stadtmelder_shared.report_events import ReportRouted, ReportUnroutable
 from stadtmelder_shared.work_item_events import WorkItemSendFailed
 
 log = logging.getLogger(__name__)
-# Others kept writing the report meanwhile: worth another try, so no acknowledgement.
-RETRIES = RetryPolicy(retried=(ReportChangedMeanwhile,))
+# Others kept writing the report meanwhile, or its owner has not answered a command yet (it
+# applies the one sent again once): worth another try, so no acknowledgement.
+AGAIN = (ReportChangedMeanwhile, WriteStillPending, WritesUnavailable)
+RETRIES = RetryPolicy(retried=AGAIN)
 E = TypeVar("E", bound=Event)
 
 
@@ -135,10 +143,11 @@ def register_handlers(
         if department_id is None:
             return
         try:
+            # Applied by the report's owner (a command), not by this group's consumer.
             applied = await work.apply_department_update(
                 department_id, update.event_id, update.report_id, update.request()
             )
-        except ReportChangedMeanwhile:
+        except AGAIN:
             raise
         except ReportsError as problem:
             # Can never apply (a transition not allowed, another department's report): parked.

@@ -7,6 +7,7 @@ from stadtmelder_reports.commands.domain import (
     Action,
     Assignment,
     Comment,
+    DepartmentStep,
     ReportCommandRequested,
     StaffRef,
     Transition,
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from stadtmelder_reports.staff.service import WorkService
 
 # The kinds of action staff send; the owner's `Commands` hands them to `apply_staff_command`.
-STAFF_ACTIONS = ("transition", "comment", "assignment")
+STAFF_ACTIONS = ("transition", "comment", "assignment", "department-update")
 
 
 def staff_command(
@@ -38,6 +39,20 @@ def staff_command(
     )
 
 
+def department_command(
+    department_id: str, update_id: str, report: tuple[str, str], request: TransitionRequest
+) -> ReportCommandRequested:
+    """A department system's update of `report` (id, jurisdiction) as a command, its id derived
+    from the update's: delivered again, the update sends the same command, applied once."""
+    step = Transition(**vars(request))
+    return ReportCommandRequested(
+        event_id=derived_event_id(update_id, f"{department_id}-command"),
+        report_id=report[0],
+        jurisdiction=report[1],
+        action=DepartmentStep(department_id=department_id, update_id=update_id, step=step),
+    )
+
+
 def member_of(command: ReportCommandRequested) -> StaffMember:
     if command.by is None:
         raise NotAllowed("A staff step needs a staff member.")
@@ -47,15 +62,15 @@ def member_of(command: ReportCommandRequested) -> StaffMember:
 
 async def apply_staff_command(work: "WorkService", command: ReportCommandRequested) -> bool:
     """Apply a staff member's command to its report; False if it was applied before."""
+    if isinstance(command.action, DepartmentStep):
+        update = command.action
+        request = _request(update.step)
+        return await work.department_step(
+            update.department_id, update.update_id, command.report_id, request
+        )
     member, action, command_id = member_of(command), command.action, command.event_id
     if isinstance(action, Transition):
-        request = TransitionRequest(
-            to=action.to,
-            public_comment=action.public_comment,
-            reason=action.reason,
-            duplicate_of=action.duplicate_of,
-            forward_to=action.forward_to,
-        )
+        request = _request(action)
         ids = (
             derived_event_id(command_id, "status-changed"),
             derived_event_id(command_id, "routed-after-forward"),
@@ -68,6 +83,10 @@ async def apply_staff_command(work: "WorkService", command: ReportCommandRequest
     if isinstance(action, Assignment):
         return await _assign(work, member, command.report_id, action, command_id)
     raise TypeError(f"{action.kind} is no staff step")
+
+
+def _request(action: Transition) -> TransitionRequest:
+    return TransitionRequest(**action.model_dump(exclude={"kind"}))
 
 
 async def _comment(

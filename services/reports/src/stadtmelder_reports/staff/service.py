@@ -24,7 +24,11 @@ from stadtmelder_reports.errors import (
 )
 from stadtmelder_reports.staff import access
 from stadtmelder_reports.staff.auth import StaffMember
-from stadtmelder_reports.staff.commanded import apply_staff_command, staff_command
+from stadtmelder_reports.staff.commanded import (
+    apply_staff_command,
+    department_command,
+    staff_command,
+)
 from stadtmelder_reports.staff.repository import AuditAction, AuditEntry, AuditLog, StaffRoster
 from stadtmelder_reports.staff.steps import (
     comment_step,
@@ -181,7 +185,18 @@ class WorkService:
     async def apply_department_update(
         self, department_id: str, update_id: str, report_id: str, request: TransitionRequest
     ) -> bool:
-        """A transition sent by a department's own system; False if it was applied before."""
+        """A transition sent by a department's own system; False if it was applied before. The
+        report's owner takes it (`department_step`): as a command when there is one to ask."""
+        self._department(department_id)
+        if self.commands is not None:
+            report = (report_id, self.jurisdiction)
+            command = department_command(department_id, update_id, report, request)
+            return await self.commands.run(command)
+        return await self.department_step(department_id, update_id, report_id, request)
+
+    async def department_step(
+        self, department_id: str, update_id: str, report_id: str, request: TransitionRequest
+    ) -> bool:
         self._department(department_id)
         actor = Actor(role="department_system", department_id=department_id)
         ids = (
