@@ -3,13 +3,16 @@ like any other, or evidence on a citizen's report within 30 m; a repaired piece 
 automatic report, never a citizen's."""
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
+import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.sensor_reports import register
+from stadtmelder_reports.sensor_reports.commanded import SYSTEM_ACTIONS, apply_system_command
 from stadtmelder_reports.sensor_reports.service import SensorReports
 from stadtmelder_reports.staff.service import WorkService
 from stadtmelder_reports.web.texts import Words
@@ -19,6 +22,7 @@ from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.event_values import Location
 from stadtmelder_shared.report_events import ReportRouted, ReportSubmitted
 from stadtmelder_shared.road_damage import RoadDamageCleared, RoadDamageDetected, RoadEvidence
+from tests.command_fakes import Loopback
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import valid_answers
 from tests.fakes import InMemoryAuditLog, InMemoryReportRepository, InMemoryStaffRoster
@@ -31,6 +35,11 @@ PIECE = Location(lat=51.434425, lon=6.762265)
 # About 20 m north of the piece's centre, and about 60 m north.
 CLOSE_BY = Location(lat=51.434605, lon=6.762265)
 FURTHER = Location(lat=51.434965, lon=6.762265)
+
+
+@pytest.fixture(params=["in place", "as commands"])
+def commands(request: pytest.FixtureRequest) -> Loopback | None:
+    return Loopback(wait_seconds=5.0) if request.param == "as commands" else None
 
 
 def evidence(passes: int, median: float = 8.4) -> RoadEvidence:
@@ -68,7 +77,10 @@ def cleared(of: RoadDamageDetected) -> RoadDamageCleared:
 
 
 class Reports:
-    def __init__(self) -> None:
+    """With `commands`, the notes and steps on existing reports travel to the report's owner as
+    commands (two replicas' worth, in memory), which must change nothing anyone notices."""
+
+    def __init__(self, commands: Loopback | None = None) -> None:
         self.repository = InMemoryReportRepository()
         self.service = ReportService(
             self.repository, DUISBURG, directory=DIRECTORY, data_keys=InMemoryDataKeys()
@@ -77,7 +89,11 @@ class Reports:
             self.repository, InMemoryAuditLog(), InMemoryStaffRoster(), DIRECTORY, DUISBURG.code
         )
         self.findings = InMemoryFindingStore()
-        self.sensors = SensorReports(self.findings, self.service, self.work, Words("de"))
+        asker = commands.asker if commands else None
+        self.sensors = SensorReports(self.findings, self.service, self.work, Words("de"), asker)
+        if commands is not None:
+            for kind in SYSTEM_ACTIONS:
+                commands.owner.applies(kind, partial(apply_system_command, self.work))
 
     async def citizen_report(self, where: Location, category: str = "road_damage") -> str:
         submission = Submission(
@@ -106,8 +122,10 @@ class Reports:
         return [r.id for r in self.repository.reports.values() if r.client_id == "sensor"]
 
 
-async def test_a_finding_becomes_one_automatic_report_that_is_announced_for_routing() -> None:
-    reports = Reports()
+async def test_a_finding_becomes_one_automatic_report_that_is_announced_for_routing(
+    commands: Loopback | None,
+) -> None:
+    reports = Reports(commands)
     first = detected()
 
     assert await reports.sensors.take_detection(first) == "reported"
@@ -127,8 +145,10 @@ async def test_a_finding_becomes_one_automatic_report_that_is_announced_for_rout
     assert reports.findings.findings[first.report_id].evidence.passes == 5
 
 
-async def test_a_citizen_report_within_30_m_gets_the_evidence_instead_of_a_second_report() -> None:
-    reports = Reports()
+async def test_a_citizen_report_within_30_m_gets_the_evidence_instead_of_a_second_report(
+    commands: Loopback | None,
+) -> None:
+    reports = Reports(commands)
     citizen = await reports.citizen_report(CLOSE_BY)
 
     assert await reports.sensors.take_detection(detected(passes=5)) == "attached"
@@ -141,8 +161,10 @@ async def test_a_citizen_report_within_30_m_gets_the_evidence_instead_of_a_secon
     assert "5 Fahrten von 2 Fahrzeugen" in comments[0].text
 
 
-async def test_a_citizen_report_60_m_away_or_of_another_category_gets_no_evidence() -> None:
-    reports = Reports()
+async def test_a_citizen_report_60_m_away_or_of_another_category_gets_no_evidence(
+    commands: Loopback | None,
+) -> None:
+    reports = Reports(commands)
     further = await reports.citizen_report(FURTHER)
     light = await reports.citizen_report(CLOSE_BY, category="street_light_out")
 
@@ -153,8 +175,10 @@ async def test_a_citizen_report_60_m_away_or_of_another_category_gets_no_evidenc
     assert reports.repository.reports[light].comments == []
 
 
-async def test_a_repaired_piece_resolves_its_automatic_report_with_a_public_comment() -> None:
-    reports = Reports()
+async def test_a_repaired_piece_resolves_its_automatic_report_with_a_public_comment(
+    commands: Loopback | None,
+) -> None:
+    reports = Reports(commands)
     found = detected()
     await reports.sensors.take_detection(found)
     [report_id] = reports.automatic()
@@ -165,13 +189,22 @@ async def test_a_repaired_piece_resolves_its_automatic_report_with_a_public_comm
 
     report = reports.repository.reports[report_id]
     assert report.status == "resolved"
+    if commands is not None:  # the report's owner took each step, once
+        steps = [c.action for c in commands.held]
+        assert [(s.kind, getattr(s, "to", None)) for s in steps] == [
+            ("system-step", "acknowledged"),
+            ("system-step", "in_progress"),
+            ("system-step", "resolved"),
+        ]
     assert [c.status for c in report.history][-3:] == ["acknowledged", "in_progress", "resolved"]
     assert report.history[-1].public_comment is not None
     assert "wieder als eben" in report.history[-1].public_comment
 
 
-async def test_a_repaired_piece_leaves_the_citizens_report_open_with_a_note_for_staff() -> None:
-    reports = Reports()
+async def test_a_repaired_piece_leaves_the_citizens_report_open_with_a_note_for_staff(
+    commands: Loopback | None,
+) -> None:
+    reports = Reports(commands)
     citizen = await reports.citizen_report(CLOSE_BY)
     await reports.route(citizen)
     found = detected()
@@ -182,10 +215,14 @@ async def test_a_repaired_piece_leaves_the_citizens_report_open_with_a_note_for_
     report = reports.repository.reports[citizen]
     assert report.status == "routed"
     assert [c.visibility for c in report.comments] == ["public", "internal"]
+    if commands is not None:  # written by the report's owner
+        assert [c.action.kind for c in commands.held] == ["system-note", "system-note"]
 
 
-async def test_the_consumer_takes_both_kinds_of_finding_from_the_topic() -> None:
-    reports = Reports()
+async def test_the_consumer_takes_both_kinds_of_finding_from_the_topic(
+    commands: Loopback | None,
+) -> None:
+    reports = Reports(commands)
     broker = KafkaBroker()
     register(broker, None, reports.service, reports.work, "reports", store=reports.findings)  # type: ignore[arg-type]
     found = detected()

@@ -184,7 +184,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
             broker, report_core.service, work, settings.kafka_group_id, ownership, commands
         )
         sensor_reports.register(
-            broker, database, report_core.service, work, settings.kafka_group_id
+            broker, database, report_core.service, work, settings.kafka_group_id, commands=commands
         )
         fleet_pages.register(
             app.state,

@@ -79,8 +79,36 @@ class DepartmentStep(Value):
     step: Transition
 
 
+class SystemNote(Value):
+    """A comment of the system's (sensor evidence), once per `note_id`."""
+
+    kind: Literal["system-note"] = "system-note"
+    note_id: str
+    visibility: Visibility
+    text: str
+
+
+class SystemStep(Value):
+    """A status step the system takes (sensors saw the damage repaired), once per cause."""
+
+    kind: Literal["system-step"] = "system-step"
+    to: str
+    cause_id: str
+    public_comment: str | None = None
+
+
 # Told apart by `kind` (a plain union: AsyncAPI 3's schemas take no discriminator mapping).
-Action = Transition | Comment | Assignment | Moderation | FeedbackGiven | Erasure | DepartmentStep
+Action = (
+    Transition
+    | Comment
+    | Assignment
+    | Moderation
+    | FeedbackGiven
+    | Erasure
+    | DepartmentStep
+    | SystemNote
+    | SystemStep
+)
 
 
 class ReportCommandRequested(Event):

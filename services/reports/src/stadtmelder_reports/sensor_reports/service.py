@@ -7,9 +7,11 @@ from typing import Literal
 from babel.numbers import format_decimal
 from pymongo.errors import DuplicateKeyError
 
+from stadtmelder_reports.commands.service import Commands
 from stadtmelder_reports.core.domain import new_report_id
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import ReportNotFound
+from stadtmelder_reports.sensor_reports.commanded import SystemWrites
 from stadtmelder_reports.sensor_reports.domain import (
     SAME_DAMAGE_RADIUS_M,
     Finding,
@@ -27,9 +29,16 @@ Outcome = Literal["reported", "attached", "updated", "closed", "ignored"]
 
 class SensorReports:
     def __init__(
-        self, store: FindingStore, reports: ReportService, work: WorkService, t: Words
+        self,
+        store: FindingStore,
+        reports: ReportService,
+        work: WorkService,
+        t: Words,
+        commands: Commands | None = None,
     ) -> None:
-        self._store, self._reports, self._work = store, reports, work
+        self._store, self._reports = store, reports
+        # Notes and steps on existing reports are their owner's to write (`commanded`).
+        self._work = SystemWrites(work, commands)
         # In the jurisdiction's language: what staff and the public read on the report.
         self._t = t
 
@@ -46,7 +55,7 @@ class SensorReports:
             # Once per finding: the citizen's report says how many passes confirmed it.
             note_id = derived_event_id(finding.id, "sensor-evidence")
             text = t("sensor_confirmed", **_figures(event.evidence, t.language))
-            await self._work.note_by_system(finding.report_id, note_id, "public", text)
+            await self._work.note(finding.report_id, note_id, "public", text)
             return "updated" if known else "attached"
         if not finding.submitted:
             await self._submit(finding, event)
@@ -63,7 +72,7 @@ class SensorReports:
             note_id = derived_event_id(event.event_id, "sensor-smooth-again")
             t = self._t
             text = t("sensor_smooth_again", **_figures(event.evidence, t.language))
-            await self._work.note_by_system(finding.report_id, note_id, "internal", text)
+            await self._work.note(finding.report_id, note_id, "internal", text)
         finding.cleared_at = event.occurred_at
         await self._store.put(finding)
         return "closed"
@@ -98,7 +107,7 @@ class SensorReports:
         for step in steps:
             last = step == steps[-1]
             comment = t("sensor_repaired", **_figures(event.evidence, t.language)) if last else None
-            await self._work.step_by_system(report_id, step, event.event_id, comment)
+            await self._work.step(report_id, step, event.event_id, comment)
 
 
 def _figures(evidence: RoadEvidence, language: str) -> dict[str, object]:

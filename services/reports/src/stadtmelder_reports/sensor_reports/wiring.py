@@ -2,13 +2,16 @@
 findings on `fleet.road-damage`."""
 
 import logging
+from functools import partial
 from typing import Any
 
 from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
+from stadtmelder_reports.commands.service import Commands
+from stadtmelder_reports.core.handlers import AGAIN
 from stadtmelder_reports.core.service import ReportService
-from stadtmelder_reports.errors import ReportChangedMeanwhile
+from stadtmelder_reports.sensor_reports.commanded import SYSTEM_ACTIONS, apply_system_command
 from stadtmelder_reports.sensor_reports.service import SensorReports
 from stadtmelder_reports.sensor_reports.store import FindingStore, MongoFindingStore
 from stadtmelder_reports.staff.service import WorkService
@@ -28,15 +31,19 @@ def register(
     work: WorkService,
     group_id: str,
     store: FindingStore | None = None,
+    commands: Commands | None = None,
 ) -> SensorReports:
     # In the city's language, as its staff write: the texts are stored with the report.
     t = Words("de")
     findings = store or MongoFindingStore(database)
-    sensor_reports = SensorReports(findings, reports, work, t)
+    sensor_reports = SensorReports(findings, reports, work, t, commands)
+    if commands is not None:
+        for kind in SYSTEM_ACTIONS:
+            commands.applies(kind, partial(apply_system_command, work))
 
-    @consumer(
-        broker, topics.ROAD_DAMAGE, group_id, policy=RetryPolicy(retried=(ReportChangedMeanwhile,))
-    )
+    # Findings are keyed by finding, not report: the notes and steps they cause travel as
+    # commands to the report's owner, and one it has not answered yet is taken again.
+    @consumer(broker, topics.ROAD_DAMAGE, group_id, policy=RetryPolicy(retried=AGAIN))
     async def on_road_damage(event: RoadDamageDetected | RoadDamageCleared) -> None:
         if isinstance(event, RoadDamageDetected):
             outcome = await sensor_reports.take_detection(event)
