@@ -20,6 +20,7 @@ from stadtmelder_reports.core.domain import Report, Submission
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
+from stadtmelder_reports.support.commanded import SUPPORT_ACTIONS
 from stadtmelder_reports.support.domain import (
     Supporter,
     SupportLinkExpired,
@@ -32,6 +33,7 @@ from stadtmelder_shared.citizen_events import ContactDataErased, ReportSupported
 from stadtmelder_shared.data_keys import supporter_key_id
 from stadtmelder_shared.event_values import CategoryRef, Location, Reporter
 from stadtmelder_shared.link_tokens import DEVELOPMENT_LINK_SECRET, LinkHolder
+from tests.command_fakes import Loopback
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import KOENIGSTRASSE, valid_answers
 from tests.fakes import InMemoryReportRepository, recipient_key
@@ -96,10 +98,41 @@ def repository() -> InMemoryReportRepository:
     return InMemoryReportRepository()
 
 
+@pytest.fixture(params=["in place", "as commands"])
+def commands(request: pytest.FixtureRequest) -> Loopback | None:
+    """Support applied here, or sent to the report's owner as commands (in memory)."""
+    return Loopback(wait_seconds=5.0) if request.param == "as commands" else None
+
+
 @pytest.fixture
-def support(repository: InMemoryReportRepository, clock: Clock) -> SupportService:
+def support(
+    repository: InMemoryReportRepository, clock: Clock, commands: Loopback | None
+) -> SupportService:
     service = ReportService(repository, DUISBURG, clock=clock, data_keys=InMemoryDataKeys())
-    return dataclasses.replace(in_memory_support(service, repository), clock=clock)
+    asker = commands.asker if commands else None
+    support = dataclasses.replace(
+        in_memory_support(service, repository), clock=clock, commands=asker
+    )
+    if commands is not None:
+        for kind in SUPPORT_ACTIONS:
+            commands.owner.applies(kind, support.apply_command)
+    return support
+
+
+async def test_support_reaches_the_reports_owner_with_the_address_sealed(
+    support: SupportService, repository: InMemoryReportRepository, commands: Loopback | None
+) -> None:
+    if commands is None:
+        pytest.skip("about commands")
+    report_id = await a_report_id(support)
+
+    shown = await support.support(report_id, BEN)
+    await support.confirm(LinkHolder(report_id, recipient_key(report_id, "ben@example.org")))
+
+    assert shown.supporter_count == 1
+    assert [c.action.kind for c in commands.held] == ["support", "support-confirmation"]
+    assert all("ben@example.org" not in c.model_dump_json() for c in commands.held)
+    assert len(events_of(repository, report_id, SupporterConfirmed)) == 1
 
 
 async def a_report_id(support: SupportService) -> str:

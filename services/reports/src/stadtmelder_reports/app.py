@@ -217,6 +217,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
             timers,
             settings.retention_interval_seconds,
             relay.wake,
+            commands,
         )
         moderation.register(app.state, database, report_core.repository, relay.wake, commands)
         open_data.register(app.state, database, report_core.service, settings, utc_now)

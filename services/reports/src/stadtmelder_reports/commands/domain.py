@@ -7,6 +7,7 @@ from pydantic import Field
 
 from stadtmelder_shared.event_envelope import Event
 from stadtmelder_shared.event_values import ModerationAction, Value
+from stadtmelder_shared.sealing import Sealed
 
 Visibility = Literal["public", "internal"]
 
@@ -97,6 +98,21 @@ class SystemStep(Value):
     public_comment: str | None = None
 
 
+class Support(Value):
+    """Support a report; `sealed` is the supporter's contact sealed under their own data key
+    (plain personal data never goes on Kafka), None for support without an address."""
+
+    kind: Literal["support"] = "support"
+    sealed: Sealed | None = None
+
+
+class SupportConfirmation(Value):
+    """Confirm a supporter's address by the link made for the recipient key `recipient`."""
+
+    kind: Literal["support-confirmation"] = "support-confirmation"
+    recipient: str
+
+
 # Told apart by `kind` (a plain union: AsyncAPI 3's schemas take no discriminator mapping).
 Action = (
     Transition
@@ -108,6 +124,8 @@ Action = (
     | DepartmentStep
     | SystemNote
     | SystemStep
+    | Support
+    | SupportConfirmation
 )
 
 

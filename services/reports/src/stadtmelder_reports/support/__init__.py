@@ -12,10 +12,12 @@ from litestar.di import Provide
 from litestar.types import ControllerRouterHandler
 from pymongo.asynchronous.database import AsyncDatabase
 
+from stadtmelder_reports.commands.service import Commands
 from stadtmelder_reports.core.mongo_repository import MongoReportRepository
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.erasure.service import ErasureService
 from stadtmelder_reports.support.api import SupportLinkController
+from stadtmelder_reports.support.commanded import SUPPORT_ACTIONS
 from stadtmelder_reports.support.service import SupportService
 from stadtmelder_reports.support.store import MongoSupporterStore
 from stadtmelder_shared.timers import Timers
@@ -32,10 +34,15 @@ def register(
     timers: Timers,
     cleanup_seconds: float,
     on_events_pending: Callable[[str], None],
+    commands: Commands | None = None,
 ) -> SupportService:
-    """The service in `state.support`; the cleanup runs with retention's rounds."""
+    """The service in `state.support`; the cleanup runs with retention's rounds. With
+    `commands`, support over HTTP is applied by the report's owner."""
     store = MongoSupporterStore(database, repository.limits, reports.recipient_keys)
-    service = SupportService(reports, store, erasure, on_events_pending)
+    service = SupportService(reports, store, erasure, on_events_pending, commands=commands)
+    if commands is not None:
+        for kind in SUPPORT_ACTIONS:
+            commands.applies(kind, service.apply_command)
     state.support = service
     timers.every(cleanup_seconds, "unconfirmed supporters", service.forget_unconfirmed)
     return service

@@ -5,11 +5,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from stadtmelder_reports.commands.domain import ReportCommandRequested, Support, SupportConfirmation
+from stadtmelder_reports.commands.service import Commands
 from stadtmelder_reports.core.domain import Report
 from stadtmelder_reports.core.service import WRITE_ATTEMPTS, ReportService, utc_now
 from stadtmelder_reports.erasure.service import ErasureService
 from stadtmelder_reports.errors import ReportChangedMeanwhile, ReportClosed, ReportNotFound
 from stadtmelder_reports.support import domain as opt_in
+from stadtmelder_reports.support.commanded import command_of, support_action
 from stadtmelder_reports.support.store import SupporterStore
 from stadtmelder_shared.contacts import Contacts
 from stadtmelder_shared.data_keys import supporter_key_id
@@ -29,10 +32,33 @@ class SupportService:
     clock: Callable[[], datetime] = utc_now
     # Notes the cleanup reads per page.
     batch: int = 100
+    # Where support asked over HTTP goes to be applied by the report's owner; None: here.
+    commands: Commands | None = None
 
     async def support(self, report_id: str, contact: Reporter | None) -> Report:
         """Count the support at once; an address gets only the confirmation request until it
         is confirmed (and the request again, when supported again, at most every so often)."""
+        if self.commands is None:
+            return await self._support_here(report_id, contact)
+        report = await self.reports.repository.get(report_id)
+        action = await support_action(self.reports, report_id, contact)
+        await self.commands.run(command_of(report, action))
+        return await self.reports.public_report(report_id)
+
+    async def apply_command(self, command: ReportCommandRequested) -> bool:
+        """The owner's side of `support` and `confirm`, the address opened from its seal."""
+        action = command.action
+        if isinstance(action, Support):
+            contacts = Contacts(self.reports.data_keys)
+            contact = await contacts.open_reporter(action.sealed, "supporter")
+            await self._support_here(command.report_id, contact)
+        elif isinstance(action, SupportConfirmation):
+            await self._confirm_here(LinkHolder(command.report_id, action.recipient))
+        else:
+            raise TypeError(f"{action.kind} is no support")
+        return True
+
+    async def _support_here(self, report_id: str, contact: Reporter | None) -> Report:
         report = await self.reports.repository.get(report_id)
         if report.hidden:
             raise ReportNotFound(report_id)
@@ -79,6 +105,13 @@ class SupportService:
 
     async def confirm(self, holder: LinkHolder) -> Report:
         """From now on the supporter hears each step; confirming twice changes nothing."""
+        if self.commands is None:
+            return await self._confirm_here(holder)
+        report = await self.reports.repository.get(holder.report_id)
+        await self.commands.run(command_of(report, SupportConfirmation(recipient=holder.recipient)))
+        return await self.reports.public_report(holder.report_id)
+
+    async def _confirm_here(self, holder: LinkHolder) -> Report:
         for _ in range(WRITE_ATTEMPTS):
             report = await self.reports.public_report(holder.report_id)
             known, revision = await self.store.supporter(holder.report_id, holder.recipient)
