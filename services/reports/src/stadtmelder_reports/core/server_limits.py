@@ -51,8 +51,8 @@ class ServerLimits:
         # Across replicas a report has one writer, its partition's owner (the report-owner
         # group; HTTP writes reach it as `commands`). The lock serialises that owner's own tasks
         # writing one report at once: its consumer, the relay, the timers, and the writes not
-        # yet sent as commands (support over HTTP, the retention and unconfirmed supporters
-        # timers; docs/scale-out.md), which still rely on it across replicas too.
+        # yet sent as commands (the retention and unconfirmed supporters timers, which run in
+        # the leading replica; docs/scale-out.md), which still rely on it across replicas too.
         self._conditional = ConditionalWrites(
             self._reports,
             KeyedLocks(),
