@@ -227,7 +227,10 @@ async def test_a_link_opened_after_seven_days_is_refused(
 
 
 async def test_unconfirmed_addresses_are_erased_after_seven_days_and_confirmed_ones_stay(
-    support: SupportService, repository: InMemoryReportRepository, clock: Clock
+    support: SupportService,
+    repository: InMemoryReportRepository,
+    clock: Clock,
+    commands: Loopback | None,
 ) -> None:
     report_id = await a_report_id(support)
     await support.support(report_id, BEN)
@@ -248,6 +251,9 @@ async def test_unconfirmed_addresses_are_erased_after_seven_days_and_confirmed_o
     assert await keys.find(supporter_key_id(report_id, ben)) is None
     assert await keys.find(supporter_key_id(report_id, cem)) is not None
     assert [s["email"] for s in repository.supporter_entries[report_id]] == ["cem@example.org"]
+    if commands is not None:  # the timer's replica asked the report's owner, once
+        expiries = [c.action for c in commands.held if c.action.kind == "supporter-expiry"]
+        assert [getattr(e, "recipient", None) for e in expiries] == [ben]
 
 
 # --- the link ----------------------------------------------------------------------------

@@ -113,6 +113,14 @@ class SupportConfirmation(Value):
     recipient: str
 
 
+class SupporterExpiry(Value):
+    """Forget the supporter with the recipient key `recipient` if their address was not
+    confirmed in time (the cleanup's timer asks; decided by the owner on what it holds)."""
+
+    kind: Literal["supporter-expiry"] = "supporter-expiry"
+    recipient: str
+
+
 # Told apart by `kind` (a plain union: AsyncAPI 3's schemas take no discriminator mapping).
 Action = (
     Transition
@@ -126,6 +134,7 @@ Action = (
     | SystemStep
     | Support
     | SupportConfirmation
+    | SupporterExpiry
 )
 
 

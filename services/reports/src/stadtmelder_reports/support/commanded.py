@@ -9,7 +9,7 @@ from stadtmelder_shared.data_keys import supporter_key_id
 from stadtmelder_shared.event_values import Reporter
 
 # The kinds of action the owner's `Commands` hands to `SupportService.apply_command`.
-SUPPORT_ACTIONS = ("support", "support-confirmation")
+SUPPORT_ACTIONS = ("support", "support-confirmation", "supporter-expiry")
 
 
 async def support_action(
@@ -23,7 +23,9 @@ async def support_action(
     return Support(sealed=sealed)
 
 
-def command_of(report: Report, action: Action) -> ReportCommandRequested:
-    return ReportCommandRequested(
-        report_id=report.id, jurisdiction=report.jurisdiction, action=action
+def command_of(report: Report | tuple[str, str], action: Action) -> ReportCommandRequested:
+    """`action` on `report` (or its id and jurisdiction)."""
+    report_id, jurisdiction = (
+        (report.id, report.jurisdiction) if isinstance(report, Report) else report
     )
+    return ReportCommandRequested(report_id=report_id, jurisdiction=jurisdiction, action=action)

@@ -5,7 +5,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from stadtmelder_reports.commands.domain import ReportCommandRequested, Support, SupportConfirmation
+from stadtmelder_reports.commands.domain import (
+    ReportCommandRequested,
+    Support,
+    SupportConfirmation,
+    SupporterExpiry,
+)
 from stadtmelder_reports.commands.service import Commands
 from stadtmelder_reports.core.domain import Report
 from stadtmelder_reports.core.service import WRITE_ATTEMPTS, ReportService, utc_now
@@ -54,6 +59,8 @@ class SupportService:
             await self._support_here(command.report_id, contact)
         elif isinstance(action, SupportConfirmation):
             await self._confirm_here(LinkHolder(command.report_id, action.recipient))
+        elif isinstance(action, SupporterExpiry):
+            return bool(await self._forget(command.report_id, action.recipient, self.clock()))
         else:
             raise TypeError(f"{action.kind} is no support")
         return True
@@ -132,10 +139,20 @@ class SupportService:
         now, forgotten = self.clock(), 0
         while due := await self.store.unconfirmed_due(now, self.batch):
             for report_id, recipient in due:
-                forgotten += await self._forget(report_id, recipient, now)
+                forgotten += await self._forget_by_owner(report_id, recipient, now)
             if len(due) < self.batch:
                 break
         return forgotten
+
+    async def _forget_by_owner(self, report_id: str, recipient: str, now: datetime) -> int:
+        """`_forget` by the report's owner, the one writer of its document; this timer runs in
+        the leading replica (or in each), which need not own the report."""
+        if self.commands is None:
+            return await self._forget(report_id, recipient, now)
+        report = (report_id, self.reports.jurisdiction.code)
+        return int(
+            await self.commands.run(command_of(report, SupporterExpiry(recipient=recipient)))
+        )
 
     async def _forget(self, report_id: str, recipient: str, now: datetime) -> int:
         known, _ = await self.store.supporter(report_id, recipient)
