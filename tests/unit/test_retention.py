@@ -28,6 +28,7 @@ from stadtmelder_reports.staff.repository import AuditEntry
 from stadtmelder_reports.staff.workflow import TARGET_STATUSES
 from stadtmelder_shared.citizen_events import ContactDataErased
 from stadtmelder_shared.event_values import Actor
+from tests.command_fakes import Loopback
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.erasure_fakes import DestroyedKeys
 from tests.fakes import InMemoryAuditLog, recipient_key
@@ -79,6 +80,12 @@ def counted() -> dict[str, int]:
     return {}
 
 
+@pytest.fixture(params=["in place", "as commands"])
+def commands(request: pytest.FixtureRequest) -> Loopback | None:
+    """The round's writes applied here, or sent to each report's owner (in memory)."""
+    return Loopback(wait_seconds=5.0) if request.param == "as commands" else None
+
+
 @pytest.fixture
 def retention(
     reports: SupportedReports,
@@ -86,13 +93,27 @@ def retention(
     keys: DestroyedKeys,
     clock: Clock,
     counted: dict[str, int],
+    commands: Loopback | None,
 ) -> RetentionService:
     def count(what: str, n: int) -> None:
         counted[what] = counted.get(what, 0) + n
 
-    erasure = ErasureService(reports, SupporterContactStore(reports), keys.destroy, clock=clock)
+    asker = commands.asker if commands else None
+    contacts = SupporterContactStore(reports)
+    erasure = ErasureService(reports, contacts, keys.destroy, clock=clock, commands=asker)
     store = InMemoryRetentionStore(reports, audit)
-    return RetentionService(reports, store, erasure, PERIODS, clock, count, batch=2)
+    retention = RetentionService(
+        reports, store, erasure, PERIODS, clock, count, batch=2, commands=asker
+    )
+    if commands is not None:
+        commands.owner.applies("erasure", erasure.apply_command)
+        commands.owner.applies("photo-removal", retention.apply_command)
+    return retention
+
+
+def kinds_sent(commands: Loopback | None) -> list[str]:
+    """What the round asked reports' owners to do (nothing in place)."""
+    return [command.action.kind for command in commands.held] if commands else []
 
 
 def erasures(reports: SupportedReports, report_id: str) -> list[ContactDataErased]:
@@ -186,6 +207,7 @@ async def test_after_its_period_reporter_and_supporters_are_erased_as_on_request
     keys: DestroyedKeys,
     clock: Clock,
     counted: dict[str, int],
+    commands: Loopback | None,
 ) -> None:
     report = await a_closed_report(reports, CLOSED)
     await support(reports, report, "nachbar@example.org")
@@ -207,6 +229,7 @@ async def test_after_its_period_reporter_and_supporters_are_erased_as_on_request
         ("supporter", supporter),
     }
     assert kept.description == "Schlagloch vor Hausnummer 40"
+    assert kinds_sent(commands) == (["erasure", "erasure"] if commands else [])
 
 
 async def test_a_second_round_changes_nothing(
@@ -283,7 +306,11 @@ async def test_a_round_cut_short_is_finished_by_the_next(
 
 
 async def test_photos_go_a_year_after_closing_and_the_text_stays(
-    reports: SupportedReports, retention: RetentionService, clock: Clock, counted: dict[str, int]
+    reports: SupportedReports,
+    retention: RetentionService,
+    clock: Clock,
+    counted: dict[str, int],
+    commands: Loopback | None,
 ) -> None:
     report = await a_closed_report(reports, CLOSED, photos=2)
     clock.now = CLOSED + timedelta(days=365)
@@ -298,6 +325,8 @@ async def test_photos_go_a_year_after_closing_and_the_text_stays(
         with pytest.raises(PhotoNotFound):
             await reports.photo(report.id, 1, thumbnail)
     assert counted["photos"] == 2
+    if commands is not None:  # removed by the report's owner
+        assert "photo-removal" in kinds_sent(commands)
     assert (await retention.run_round()).photos == 0
 
 
@@ -348,11 +377,11 @@ class FailingAfter:
         self._erasure = erasure
         self._left = erasures_before_failing
 
-    async def erase_supporter(self, *args: object) -> bool:
+    async def erase_by_link(self, *args: object) -> bool:
         raise AssertionError("no supporters here")
 
-    async def erase_reporter_of(self, report: Report) -> datetime:
+    async def erase_reporter_by_owner(self, report: Report) -> bool:
         if self._left == 0:
             raise ConnectionError("database away")
         self._left -= 1
-        return await self._erasure.erase_reporter_of(report)
+        return await self._erasure.erase_reporter_by_owner(report)

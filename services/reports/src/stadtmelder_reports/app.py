@@ -206,7 +206,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
         )
         timers = Timers()
         await retention.register(
-            timers, database, report_core.repository, erasing, settings, metrics
+            timers, database, report_core.repository, erasing, settings, metrics, commands
         )
         support.register(
             app.state,

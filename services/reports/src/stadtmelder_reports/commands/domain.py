@@ -1,6 +1,7 @@
 """Commands: a write to an existing report asked over HTTP, sent to the replica that owns the
 report's partition (the one writer of its document), and the result sent back."""
 
+from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
@@ -121,6 +122,13 @@ class SupporterExpiry(Value):
     recipient: str
 
 
+class PhotoRemoval(Value):
+    """Retention: delete the report's photos if they are due (decided again by the owner)."""
+
+    kind: Literal["photo-removal"] = "photo-removal"
+    at: datetime
+
+
 # Told apart by `kind` (a plain union: AsyncAPI 3's schemas take no discriminator mapping).
 Action = (
     Transition
@@ -135,6 +143,7 @@ Action = (
     | Support
     | SupportConfirmation
     | SupporterExpiry
+    | PhotoRemoval
 )
 
 

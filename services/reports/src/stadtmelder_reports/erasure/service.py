@@ -62,6 +62,15 @@ class ErasureService:
         report = await self.reports.get(holder.report_id)
         return await self.commands.run(_erasure(report, holder.recipient))
 
+    async def erase_reporter_by_owner(self, report: Report) -> bool:
+        """`erase_reporter_of` by the report's owner (retention's timer runs in the leading
+        replica); False if erased before."""
+        if self.commands is None:
+            erased_before = report.contact_erased_at is not None
+            await self.erase_reporter_of(report)
+            return not erased_before
+        return await self.commands.run(_erasure(report, None))
+
     async def apply_command(self, command: ReportCommandRequested) -> bool:
         """The owner's side of the two above: True if someone's data was erased now."""
         action = command.action

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from stadtmelder_reports.commands.domain import PhotoRemoval, ReportCommandRequested
+from stadtmelder_reports.commands.service import Commands
 from stadtmelder_reports.core.domain import Report
 from stadtmelder_reports.core.repository import ReportRepository
 from stadtmelder_reports.core.service import utc_now
@@ -50,6 +52,8 @@ class RetentionService:
     clock: Callable[[], datetime] = utc_now
     count: Callable[[What, int], None] = lambda what, n: None
     batch: int = BATCH
+    # Where the round's photo removals go to be applied by each report's owner; None: here.
+    commands: Commands | None = None
 
     async def run_round(self) -> Erased:
         now = self.clock()
@@ -74,21 +78,40 @@ class RetentionService:
             return 0
         # Supporters before the reporter: the reporter's erasure is what the report shows,
         # so it must come last for a round cut short to leave the report still due.
+        # Each erasure by the report's owner, the one writer of its document (a command when
+        # there is one to ask: this round runs in the leading replica).
         erased = 0
         for key in supporters:
-            erased += await self.erasure.erase_supporter(LinkHolder(report.id, key))
+            erased += await self.erasure.erase_by_link(LinkHolder(report.id, key))
         if report.reporter is not None:
             try:
-                await self.erasure.erase_reporter_of(report)
+                await self.erasure.erase_reporter_by_owner(report)
             except ReportChangedMeanwhile:
                 return erased  # busy with other writes: the next round finds it still due
             erased += 1
         return erased
 
     async def _photos(self, report: Report, now: datetime) -> int:
-        if photos_due(report, self.periods, now) and await self.store.remove_photos(report, now):
-            return len(report.photos)
-        return 0
+        if not photos_due(report, self.periods, now):
+            return 0
+        if self.commands is None:
+            removed = await self.store.remove_photos(report, now)
+        else:
+            action = PhotoRemoval(at=now)
+            command = ReportCommandRequested(
+                report_id=report.id, jurisdiction=report.jurisdiction, action=action
+            )
+            removed = await self.commands.run(command)
+        return len(report.photos) if removed else 0
+
+    async def apply_command(self, command: ReportCommandRequested) -> bool:
+        """The owner's side of `_photos`: removed if still due; False if not (any more)."""
+        action = command.action
+        if not isinstance(action, PhotoRemoval):
+            raise TypeError(f"{action.kind} is no photo removal")
+        report = await self.reports.get(command.report_id)
+        due = photos_due(report, self.periods, action.at)
+        return due and await self.store.remove_photos(report, action.at)
 
     async def _forget_contact_reads(self, now: datetime) -> int:
         forgotten = 0

@@ -6,6 +6,7 @@ from typing import Any
 from prometheus_client import Counter
 from pymongo.asynchronous.database import AsyncDatabase
 
+from stadtmelder_reports.commands.service import Commands
 from stadtmelder_reports.core.mongo_repository import MongoReportRepository
 from stadtmelder_reports.erasure.service import ErasureService
 from stadtmelder_reports.retention.domain import Periods
@@ -24,6 +25,7 @@ async def register(
     erasure: ErasureService,
     settings: ReportsSettings,
     metrics: ServiceMetrics,
+    commands: Commands | None = None,
 ) -> RetentionService:
     erased = Counter(
         "stadtmelder_retention_erased",
@@ -50,7 +52,10 @@ async def register(
             settings.audit_retention_days,
         ),
         count=count,
+        commands=commands,
     )
+    if commands is not None:
+        commands.applies("photo-removal", service.apply_command)
     # Once across replicas (docs/scale-out.md): two rounds at once would write the same reports.
     timers.every(
         settings.retention_interval_seconds,
