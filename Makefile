@@ -132,10 +132,15 @@ format: install ## Format the code with ruff
 	@.venv/bin/ruff format .
 	@.venv/bin/ruff check --fix .
 
-bench: install ## Open-loop load beside bare Litestar and Kafka, routing cost, memory, statistics, request bombs (BENCH_ARGS=--help)
-	@.venv/bin/python -m bench.load $(BENCH_ARGS)
-	@.venv/bin/python -m bench.statistics
-	@.venv/bin/python -m bench.hostile_input
+bench: install ## Open-loop load beside bare Litestar and Kafka, routing cost, memory, statistics, request bombs, fleet ingest and simulator (BENCH_ARGS=--help)
+	@# Every step runs and prints its table; the target fails at the end if any step missed one.
+	@status=0; \
+	  .venv/bin/python -m bench.load $(BENCH_ARGS) || status=1; \
+	  .venv/bin/python -m bench.statistics || status=1; \
+	  .venv/bin/python -m bench.hostile_input || status=1; \
+	  .venv/bin/python -m bench.fleet_ingest || status=1; \
+	  .venv/bin/python -m bench.fleet_simulation --osm-dir "$(OSM)" --seed $(SEED) --weeks 4 || status=1; \
+	  exit $$status
 
 bench-statistics: install ## The statistics page and JSON with 50,000 reports beside bare Litestar (STATISTICS_ARGS=--help)
 	@.venv/bin/python -m bench.statistics $(STATISTICS_ARGS)
