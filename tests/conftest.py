@@ -1,5 +1,6 @@
 """Fixtures for the integration and end-to-end tiers: the local test stack and its services."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.system import ROOT, Mailbox, load_stack
+from tests.system import ROOT, Mailbox, empty_topics, load_stack
 
 if TYPE_CHECKING:
     # deploy/local is not a package: the stack is loaded by path at run time (load_stack).
@@ -70,6 +71,8 @@ def infrastructure() -> Iterator[LocalSystem]:
 
 @pytest.fixture(scope="session")
 def running_system(infrastructure: LocalSystem) -> LocalSystem:
-    """The three services on top of the test infrastructure."""
+    """The three services on top of the test infrastructure, on topics emptied of what the
+    integration tests wrote there before (the services would take it for real events)."""
+    asyncio.run(empty_topics(infrastructure.kafka))
     infrastructure.start("reports", "routing", "notify")
     return infrastructure

@@ -15,12 +15,13 @@ from typing import Any, TypeVar
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
 from bench.observers import only_markers_after
 from stadtmelder_reports.settings import ReportsSettings
 from stadtmelder_reports.staff.auth import Role
 from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
+from stadtmelder_shared import topics
 
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
@@ -148,6 +149,43 @@ async def caught_up(bootstrap: str, group: str, topic: str) -> bool:
     finally:
         await reader.stop()
         await admin.close()
+
+
+async def delete_records(bootstrap: str, before: dict[TopicPartition, int]) -> None:
+    """Delete the records of each partition before its offset (-1: all of them)."""
+    if not before:
+        return
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_records({tp: RecordsToDelete(at) for tp, at in before.items()})
+    finally:
+        await admin.close()
+
+
+async def empty_topics(bootstrap: str) -> None:
+    """Delete every record on the project's topics, except the compacted ones, which refuse it.
+
+    Services started now read their topics from the start; stand-in events that earlier tests
+    wrote there would be handled as real ones (notify waits up to 10 s for the confirmation of
+    each routed report it never saw submitted, which held the first end-to-end tests' mails up
+    for minutes).
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [n for n in await admin.list_topics() if not n.startswith("__")]
+        described = await admin.describe_topics([n for n in names if n not in topics.COMPACTED])
+    finally:
+        await admin.close()
+    await delete_records(
+        bootstrap,
+        {
+            TopicPartition(topic["topic"], partition["partition"]): -1
+            for topic in described
+            for partition in topic["partitions"]
+        },
+    )
 
 
 async def records_with_key(bootstrap: str, topic: str, key: str) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
+from aiokafka.admin import AIOKafkaAdminClient
 from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import LogicSubscriber
 
@@ -48,7 +48,7 @@ from stadtmelder_shared.report_events import (
 from stadtmelder_shared.sealing import new_data_key, seal
 from stadtmelder_shared.work_item_events import WorkItemSendFailed
 from stadtmelder_shared.works import WorksChanged
-from tests.system import records_with_key, wait_until
+from tests.system import delete_records, records_with_key, wait_until
 
 DEPARTMENT_IDS = tuple(d.id for d in load_directory().departments)
 DEPARTMENT = DepartmentRef(id=DEPARTMENT_IDS[0], name="Straßen")
@@ -288,16 +288,7 @@ class PoisonRun:
         """
         # A compacted topic refuses deletions; what stays there is parked or ignored again.
         written = {tp: at for tp, at in self._written.items() if tp.topic not in topics.COMPACTED}
-        if not written:
-            return
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka)
-        await admin.start()
-        try:
-            await admin.delete_records(
-                {tp: RecordsToDelete(before) for tp, before in written.items()}
-            )
-        finally:
-            await admin.close()
+        await delete_records(self.kafka, written)
 
     async def dead_letters(self, placed: list[Placed]) -> set[Placed]:
         """Each poison record found on its `.dlq` topic, by who parked it and from where."""
