@@ -1,4 +1,5 @@
-"""The public side of area alerts: subscribe, validate, confirm and cancel by link, relay."""
+"""The public side of area alerts: subscribe, validate, confirm and cancel by link, relay; each
+link's step applied in place, and sent as a command to the subscription's owner (in memory)."""
 
 import hashlib
 from collections.abc import AsyncIterator
@@ -26,6 +27,7 @@ from stadtmelder_shared.alert_events import (
 )
 from stadtmelder_shared.sealing import Purpose, Sealed, open_sealed
 from tests.alert_fakes import InMemoryAlertStore
+from tests.command_fakes import Loopback
 from tests.data_key_fakes import InMemoryDataKeys
 from tests.examples import DUESSELDORF_ALTSTADT, KOENIGSTRASSE
 from tests.fakes import RecordingPublisher
@@ -50,7 +52,7 @@ class Clock:
 
 
 class Alerts:
-    def __init__(self, per_minute: int = 100) -> None:
+    def __init__(self, per_minute: int = 100, commands: Loopback | None = None) -> None:
         self.store = InMemoryAlertStore()
         self.clock = Clock()
         self.woken: list[str] = []
@@ -62,7 +64,11 @@ class Alerts:
             on_events_pending=self.wake,
             clock=self.clock,
             data_keys=self.keys,
+            commands=commands.asker if commands else None,
         )
+        self.commands = commands
+        if commands is not None:
+            commands.owner.applies("alert-step", self.service.apply_command)
         self.limiter = SubmissionLimiter(per_minute)
 
     def opened(self, sealed: Sealed, purpose: Purpose) -> str:
@@ -91,10 +97,16 @@ class Alerts:
         [request] = [e for e in self.events() if isinstance(e, AreaAlertRequested)]
         return request
 
+    def sent(self) -> list[tuple[str, str]]:
+        """The commands sent to the owner: the subscription each names, and its step."""
+        held = self.commands.held if self.commands else []
+        return [(c.report_id, getattr(c.action, "step", "")) for c in held]
 
-@pytest.fixture
-def alerts() -> Alerts:
-    return Alerts()
+
+@pytest.fixture(params=["in place", "as commands"])
+def alerts(request: pytest.FixtureRequest) -> Alerts:
+    """The links' steps applied here, or by the subscription's owner as commands."""
+    return Alerts(commands=Loopback(wait_seconds=5.0) if request.param == "as commands" else None)
 
 
 @pytest.fixture
@@ -273,7 +285,9 @@ async def test_confirming_switches_the_alert_on_once(client: Any, alerts: Alerts
     assert "Benachrichtigung ist eingeschaltet" in again.text
     confirmed = [e for e in alerts.events() if isinstance(e, AreaAlertConfirmed)]
     assert len(confirmed) == 1
-    assert confirmed[0].report_id == alerts.the_request().report_id
+    subscription_id = alerts.the_request().report_id
+    assert confirmed[0].report_id == subscription_id
+    assert alerts.sent() == ([(subscription_id, "confirm")] * 2 if alerts.commands else [])
 
 
 async def test_an_unknown_or_expired_link_is_refused(client: Any, alerts: Alerts) -> None:
@@ -331,6 +345,8 @@ async def test_one_click_cancelling_stops_the_alert_once(client: Any, alerts: Al
     assert one_click.json()["status"] == again.json()["status"] == "cancelled"
     cancelled = [e for e in alerts.events() if isinstance(e, AreaAlertCancelled)]
     assert len(cancelled) == 1
+    steps = ["confirm", "cancel", "cancel"] if alerts.commands else []
+    assert [step for _, step in alerts.sent()] == steps
 
 
 async def test_cancelling_destroys_the_key_the_request_was_sealed_under(

@@ -75,6 +75,7 @@ async def client(
     )
     if commands is not None:
         commands.owner.applies("erasure", erasure.apply_command)
+        commands.owner.applies("alert-erasure", erasure.apply_command)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -138,7 +139,10 @@ async def test_a_link_signed_for_another_purpose_is_refused(
 
 
 async def test_an_alert_mails_link_asks_first_then_cancels_the_alert_and_erases_it_once(
-    client: AsyncTestClient[Litestar], alerts: InMemoryAlertContacts, keys: DestroyedKeys
+    client: AsyncTestClient[Litestar],
+    alerts: InMemoryAlertContacts,
+    keys: DestroyedKeys,
+    commands: Loopback | None,
 ) -> None:
     link = path_of(AlertLinks("https://melder.example").erasure(ALERT_TOKEN, "de"))
 
@@ -159,6 +163,31 @@ async def test_an_alert_mails_link_asks_first_then_cancels_the_alert_and_erases_
         None,
     )
     assert keys.destroyed == ["alert:alert-1", "alert:alert-1"]
+    # As commands, keyed by the subscription: its partition's owner is its one writer.
+    sent = [(c.report_id, c.action.kind) for c in commands.held] if commands else []
+    assert sent == ([("alert-1", "alert-erasure")] * 2 if commands else [])
+
+
+async def test_an_alert_erasure_not_applied_in_time_is_answered_202_and_applied_once_later(
+    client: AsyncTestClient[Litestar], alerts: InMemoryAlertContacts, commands: Loopback | None
+) -> None:
+    if commands is None:
+        return  # in place there is nothing to wait for (the other run asks the owner)
+    commands.hold = True
+    link = path_of(AlertLinks("https://melder.example").erasure(ALERT_TOKEN, "de"))
+
+    api = await client.post(link, headers={"accept": "application/json"})
+    page = await client.post(link, headers={"accept": "text/html"})
+
+    assert (api.status_code, page.status_code) == (202, 202)
+    assert api.json()["code"] == "accepted"
+    assert api.json()["follow"] == api.headers["location"] == link.split("?")[0]
+    assert "<html" in page.text
+    assert alerts.erased == {}
+    for command in commands.held:  # delivered late, and the first one twice
+        await commands.deliver(command)
+    await commands.deliver(commands.held[0])
+    assert list(alerts.erased) == ["alert-1"]
 
 
 async def test_an_unknown_alert_token_is_refused_in_the_error_shape(

@@ -230,7 +230,13 @@ def create_app(settings: ReportsSettings) -> Litestar:
             settings.statistics_rebuild_seconds,
         )
         alert_relay = await alerts.start(
-            database, jurisdiction, publisher, settings.outbox_poll_seconds, data_keys
+            database,
+            jurisdiction,
+            publisher,
+            settings.outbox_poll_seconds,
+            data_keys,
+            commands=commands,
+            ownership=ownership,
         )
         works_relay = works.register(
             app.state, database, publisher, jurisdiction.code, settings.outbox_poll_seconds

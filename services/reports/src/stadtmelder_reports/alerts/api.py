@@ -7,6 +7,7 @@ from litestar import Controller, MediaType, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import (
+    HTTP_202_ACCEPTED,
     HTTP_400_BAD_REQUEST,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
@@ -23,11 +24,13 @@ from stadtmelder_reports.alerts.domain import (
 )
 from stadtmelder_reports.alerts.pages import Message, Step, describe, message_page, step_page
 from stadtmelder_reports.alerts.service import AlertService
+from stadtmelder_reports.errors import WriteStillPending
 from stadtmelder_reports.http.declared_responses import BY_KEY, EMAIL_REFUSED, declared
 from stadtmelder_reports.http.errors import error_response
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import AnyRequest, client_address
 from stadtmelder_reports.http.schemas import LanguageCode
+from stadtmelder_reports.web.error_pages import for_browsers
 
 Alerts = NamedDependency[AlertService]
 ALERT_REFUSED = (
@@ -39,6 +42,9 @@ ALERT_REFUSED = (
 CANCELLED = (
     "The alert was cancelled; it cannot be confirmed again (`confirm` links only). "
     "Request a new one."
+)
+STEP_PENDING = (
+    "Your click was received and takes effect in a moment; this link then shows the alert as it is."
 )
 # The two links of every alert mail, and the page each shows before and after the click.
 LinkAction = Literal["confirm", "cancel"]
@@ -170,10 +176,20 @@ def on_alert_was_cancelled(request: AnyRequest, exc: AlertWasCancelled) -> Respo
     return _error(request, HTTP_409_CONFLICT, "alert_cancelled", str(exc), "was_cancelled")
 
 
+def on_step_pending(request: AnyRequest, _: WriteStillPending) -> Response[Any]:
+    """Sent to the subscription's owner, not applied yet (see `commands`): it will be, once, so
+    the answer is 202 and where to see it, the link itself (opening it changes nothing)."""
+    follow = request.url.path
+    response = error_response(HTTP_202_ACCEPTED, "accepted", STEP_PENDING, follow=follow)
+    response.headers["Location"] = follow
+    return response
+
+
 ALERT_EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     InvalidAlert: on_invalid_alert,
     AlertLinkInvalid: on_alert_link_invalid,
     AlertWasCancelled: on_alert_was_cancelled,
+    WriteStillPending: for_browsers(on_step_pending),
 }
 
 

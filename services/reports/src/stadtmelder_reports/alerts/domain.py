@@ -128,6 +128,10 @@ class Subscription(AlertSubscription):
     revision: int = 0
 
 
+def new_subscription_id() -> str:
+    return f"alert-{uuid.uuid4().hex}"
+
+
 def new_alert_token() -> str:
     return secrets.token_urlsafe(32)
 

@@ -10,7 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_reports.alerts.domain import AlertLinkInvalid, District, Subscription
 from stadtmelder_reports.core.documents import event_from
-from stadtmelder_reports.core.outbox import DocumentOutbox
+from stadtmelder_reports.core.outbox import DocumentOutbox, Pending
 from stadtmelder_reports.core.outbox_writes import drop_published
 from stadtmelder_shared import topics
 from stadtmelder_shared.alert_areas import (
@@ -139,3 +139,8 @@ class AlertOutbox(DocumentOutbox[Subscription]):
 
     def __init__(self, store: AlertStore) -> None:
         super().__init__("subscription_id", store, store.by_id)
+
+    def handed_over(self, pending: Pending, event_ids: Sequence[str]) -> None:
+        """Published by a replica that does not own the subscription: left in its outbox for
+        the owner, whose relay publishes them again (consumers drop the repeat by event id)
+        and drops them; a new subscription's id is drawn owned, so this is rare."""

@@ -129,6 +129,21 @@ class PhotoRemoval(Value):
     at: datetime
 
 
+class AlertStep(Value):
+    """Confirm or cancel an area alert (its mailed link): the command's `report_id` names the
+    subscription, as the alerts' events do, so the subscription's partition owner writes it."""
+
+    kind: Literal["alert-step"] = "alert-step"
+    step: Literal["confirm", "cancel"]
+
+
+class AlertErasure(Value):
+    """Erase an alert subscriber's address (its mail's erasure link); `report_id` names the
+    subscription."""
+
+    kind: Literal["alert-erasure"] = "alert-erasure"
+
+
 # Told apart by `kind` (a plain union: AsyncAPI 3's schemas take no discriminator mapping).
 Action = (
     Transition
@@ -144,12 +159,15 @@ Action = (
     | SupportConfirmation
     | SupporterExpiry
     | PhotoRemoval
+    | AlertStep
+    | AlertErasure
 )
 
 
 class ReportCommandRequested(Event):
-    """A write to an existing report; its `event_id` is the command's id, which makes the
-    write happen once however often the command is delivered."""
+    """A write to an existing report (or area alert subscription: `report_id` is the Kafka key
+    and names the document written); its `event_id` is the command's id, which makes the write
+    happen once however often the command is delivered."""
 
     type: ClassVar[str] = "org.stadtmelder.report.command-requested"
 

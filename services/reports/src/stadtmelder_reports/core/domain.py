@@ -246,11 +246,14 @@ def new_report_id() -> str:
 OWNED_ID_DRAWS = 32
 
 
-def new_owned_report_id(owns: Callable[[str], bool]) -> str:
-    """A new report id that `owns` (its Kafka partition is this replica's): the replica that
-    stores the report is then its one writer from the start (see `partition_owner`)."""
+def new_owned_report_id(
+    owns: Callable[[str], bool], draw: Callable[[], str] = new_report_id
+) -> str:
+    """A new report id (or another document's, made by `draw`) that `owns` (its Kafka partition
+    is this replica's): the replica that stores it is then its one writer from the start (see
+    `partition_owner`)."""
     for _ in range(OWNED_ID_DRAWS):
-        report_id = new_report_id()
+        report_id = draw()
         if owns(report_id):
             return report_id
     return report_id

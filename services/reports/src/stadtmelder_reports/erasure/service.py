@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from stadtmelder_reports.alerts.domain import AlertLinkInvalid
-from stadtmelder_reports.commands.domain import Erasure, ReportCommandRequested
+from stadtmelder_reports.commands.domain import AlertErasure, Erasure, ReportCommandRequested
 from stadtmelder_reports.commands.service import Commands
 from stadtmelder_reports.core.domain import Report, token_hash
 from stadtmelder_reports.core.repository import ReportRepository
 from stadtmelder_reports.core.service import WRITE_ATTEMPTS, utc_now
-from stadtmelder_reports.erasure.alert_store import AlertContactStore, NoAlerts
+from stadtmelder_reports.erasure.alert_store import AlertContactStore, NoAlerts, Subscriber
 from stadtmelder_reports.erasure.domain import (
     erase_alert_subscriber,
     erase_reporter,
@@ -72,8 +72,11 @@ class ErasureService:
         return await self.commands.run(_erasure(report, None))
 
     async def apply_command(self, command: ReportCommandRequested) -> bool:
-        """The owner's side of the two above: True if someone's data was erased now."""
+        """The owner's side of the two above (and of an alert subscriber's erasure, whose
+        subscription the command names): True if someone's data was erased now."""
         action = command.action
+        if isinstance(action, AlertErasure):
+            return await self._erase_alert_here(Subscriber(command.report_id, command.jurisdiction))
         if not isinstance(action, Erasure):
             raise TypeError(f"{action.kind} is no erasure")
         if action.recipient is not None:
@@ -122,9 +125,22 @@ class ErasureService:
         subscriber = await self.alerts.subscriber_of(token_hash(alert_token))
         if subscriber is None:
             raise AlertLinkInvalid()
+        if self.commands is None:
+            await self._erase_alert_here(subscriber)
+            return
+        # The subscription's one writer is the owner of its partition (`report_id` names it).
+        await self.commands.run(
+            ReportCommandRequested(
+                report_id=subscriber.subscription_id,
+                jurisdiction=subscriber.jurisdiction,
+                action=AlertErasure(),
+            )
+        )
+
+    async def _erase_alert_here(self, subscriber: Subscriber) -> bool:
         await self.destroy_key(alert_key_id(subscriber.subscription_id))
         erasure = erase_alert_subscriber(*subscriber, self.clock())
-        await self.alerts.erase_subscriber(subscriber.subscription_id, erasure)
+        return await self.alerts.erase_subscriber(subscriber.subscription_id, erasure)
 
 
 def _erasure(report: Report, recipient: str | None) -> ReportCommandRequested:

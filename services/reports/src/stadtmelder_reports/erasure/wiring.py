@@ -53,5 +53,6 @@ def register(
     )
     if commands is not None:
         commands.applies("erasure", erasure.apply_command)
+        commands.applies("alert-erasure", erasure.apply_command)
     state.erasure = erasure
     return erasure
