@@ -1,17 +1,13 @@
 """Who hears about each report: its followers by mail (reporter and supporters, with their
 choices), the webhook of the app it came from, and the browsers subscribed to Web Push.
 
-Everything about one report is one document per collection (`_id` = report id), read and written
-by `_id` alone: FerretDB 1.24 pushes only such a filter down to SQLite and decodes the whole
-collection for any other, and each event looks these up. It also loses one of two updates of the
-same document at the same moment, so a report's documents are written one at a time per process
-(KeyedLocks). A report's documents as this process last read or wrote them serve its next steps
-for `HOT_S` (its submission, routing and confirmation come within a second or two): writes here
-keep them current, another replica's change shows after at most `HOT_S`, as its data key does.
-Push endpoints are personal data (they identify a browser): they are kept here only, looked up
-by a hash, and never logged. Upgrading from the collections of one document per follower or
-browser needs the copy in `stadtmelder_notify.upgrade` (see docs/operations.md,
-"Upgrade").
+One document per report and collection (`_id` = report id), read and written by `_id` alone:
+FerretDB 1.24 decodes the whole collection for any other filter, and loses one of two updates of
+a document at the same moment, so a report's documents are written one at a time per process
+(KeyedLocks). As this process last read or wrote them they serve the report's next steps for
+`HOT_S`; another replica's change shows after at most that, as its data key does. Push endpoints
+are personal data: kept here only, looked up by a hash, never logged. From one document per
+follower or browser: `upgrade`.
 """
 
 import hashlib
@@ -21,6 +17,7 @@ from typing import Any, Protocol
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from stadtmelder_notify.core.confirmed_marks import ConfirmedMarks
 from stadtmelder_notify.fresh import Fresh
 from stadtmelder_shared.event_values import AppWebhook, Language, PushSubscription, Reporter
 from stadtmelder_shared.keyed_locks import KeyedLocks
@@ -82,18 +79,15 @@ class FollowerStore(Protocol):
 
 
 class MongoFollowerStore:
-    """One document per report (`_id` = report id) holding its followers by recipient key, read
-    and written by `_id` alone; the rest is decided here.
-
-    Upgrading from the store of one document per follower (collection `followers`) needs the
-    copy in `stadtmelder_notify.upgrade` (see docs/operations.md, "Upgrade").
-    """
+    """One document per report holding its followers by recipient key; the rest is decided here."""
 
     def __init__(self, database: AsyncDatabase[Document], keys: RecipientKeys) -> None:
         self._reports = database["report_followers"]
         self._keys = keys
         self._writing = KeyedLocks()
         self._hot: Fresh[Document] = Fresh(HOT_S)
+        # Confirmations are marked in the database behind the sending (see confirmed_marks).
+        self._marks = ConfirmedMarks(self._reports, self._writing)
 
     async def ensure_indexes(self) -> None:
         return None  # found by `_id` only
@@ -101,6 +95,9 @@ class MongoFollowerStore:
     def forget_all(self) -> None:
         """Partitions moved: another replica may have written any report's document since."""
         self._hot.clear()
+
+    async def flush(self) -> None:
+        await self._marks.flush()
 
     async def add(
         self, report_id: str, follower: Reporter, awaiting: bool = False, *, first: bool = False
@@ -202,6 +199,7 @@ class MongoFollowerStore:
         erased, so an event still naming them (a redelivery) does not add them again."""
         if not _is_key(recipient):
             return None
+        await self._marks.forget(report_id, recipient)
         async with self._writing(report_id):
             self._hot.drop(report_id)
             document = await self._reports.find_one({"_id": report_id}) or {}
@@ -222,17 +220,18 @@ class MongoFollowerStore:
     async def mark_confirmed(self, report_id: str, email: str) -> None:
         key = self._keys.of(report_id, email)
         async with self._writing(report_id):
-            await self._reports.update_one(
-                {"_id": report_id}, {"$set": {f"confirmed.{key}": True}}, upsert=True
-            )
+            self._marks.note(report_id, key)
             if (known := self._hot.get(report_id)) is not None:
                 confirmed = {**(known.get("confirmed") or {}), key: True}
                 self._hot.put(report_id, {**known, "confirmed": confirmed})
 
     async def is_confirmed(self, report_id: str, email: str) -> bool:
+        key = self._keys.of(report_id, email)
+        if self._marks.waiting(report_id, key):
+            return True
         # From the database: this is how a replica sees another's confirmation.
         document = await self._reports.find_one({"_id": report_id}, projection={"confirmed": 1})
-        return self._keys.of(report_id, email) in ((document or {}).get("confirmed") or {})
+        return key in ((document or {}).get("confirmed") or {})
 
 
 def _wanting_mail(followers: Document, awaiting: bool = False) -> list[Reporter]:

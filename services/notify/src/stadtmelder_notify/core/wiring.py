@@ -10,6 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from stadtmelder_notify.alerts.digest_store import MongoDigestQueue
 from stadtmelder_notify.alerts.store import MongoSubscriptionStore
 from stadtmelder_notify.core.choices import FollowerChoices
+from stadtmelder_notify.core.confirmed_marks import FLUSH_S as CONFIRMED_FLUSH_S
 from stadtmelder_notify.core.erasure import (
     ForgettableKeys,
     MongoWaitingMails,
@@ -75,6 +76,8 @@ def register(
     )
     register_erasure(broker, erasure, settings.kafka_group_id)
     timers = Timers()
+    # Per process: each writes the confirmations it noted (see confirmed_marks).
+    timers.every(CONFIRMED_FLUSH_S, "confirmed-marks", followers.flush)
     # Once across replicas (docs/scale-out.md): two takers of one deferred mail could both send.
     timers.every(
         settings.deferred_poll_seconds,
@@ -90,4 +93,6 @@ def register(
     lifecycle.on_startup.append(start)
     lifecycle.after_startup.append(timers.start)
     lifecycle.on_shutdown.append(timers.stop)
+    # The consumers have stopped: the last marks go before the database closes.
+    lifecycle.after_shutdown.append(followers.flush)
     return service
