@@ -203,6 +203,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
             report_core.service.recipient_keys,
             data_keys.destroy,
             commands,
+            alert_locks=alerts.locks,
         )
         timers = Timers()
         await retention.register(

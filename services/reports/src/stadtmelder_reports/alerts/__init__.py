@@ -22,6 +22,7 @@ from stadtmelder_reports.core.domain import new_owned_report_id
 from stadtmelder_reports.core.outbox import OutboxRelay
 from stadtmelder_shared.data_keys import DataKeys
 from stadtmelder_shared.kafka import EventPublisher
+from stadtmelder_shared.keyed_locks import KeyedLocks
 from stadtmelder_shared.partition_owner import PartitionOwnership
 
 
@@ -30,6 +31,9 @@ class AlertsFeature:
 
     def __init__(self, service: AlertService | None = None) -> None:
         self._service = service
+        # One lock per subscription for every writer of subscriptions in this process (the
+        # erasure's store too): the owner's commands and its relay write the same documents.
+        self.locks = KeyedLocks()
 
     def service(self) -> AlertService:
         if self._service is None:
@@ -52,7 +56,7 @@ class AlertsFeature:
         report owner group's), a subscription is written only by the replica that owns its id's
         partition, as a report is (docs/scale-out.md): the links' steps travel there as
         commands, and the relay marks sent only the events of subscriptions this replica owns."""
-        store = MongoAlertStore(database)
+        store = MongoAlertStore(database, self.locks)
         await store.ensure_indexes()
         relay = OutboxRelay(AlertOutbox(store), publisher, poll_seconds, ownership)
         self._service = AlertService(

@@ -60,9 +60,10 @@ def load_districts(path: Path | None = None) -> tuple[District, ...]:
 class MongoAlertStore:
     """One document per subscription: its state and the events still to be published."""
 
-    def __init__(self, database: AsyncDatabase[Document]) -> None:
+    def __init__(self, database: AsyncDatabase[Document], locks: KeyedLocks | None = None) -> None:
         self._subscriptions = database["alert_subscriptions"]
-        self._conditional = ConditionalWrites(self._subscriptions, KeyedLocks())
+        # `locks` shared with the process's other writers of subscriptions (the erasure's).
+        self._conditional = ConditionalWrites(self._subscriptions, locks or KeyedLocks())
 
     async def ensure_indexes(self) -> None:
         await self._subscriptions.create_index("token_hash")

@@ -32,9 +32,11 @@ class AlertContactStore(Protocol):
 
 
 class MongoAlertContactStore:
-    def __init__(self, database: AsyncDatabase[Document]) -> None:
+    def __init__(self, database: AsyncDatabase[Document], locks: KeyedLocks | None = None) -> None:
         self._subscriptions = database["alert_subscriptions"]
-        self._conditional = ConditionalWrites(self._subscriptions, KeyedLocks())
+        # The alerts' store's `locks`: the subscription's owner writes it from its commands
+        # and its relay at once, which must not meet (FerretDB loses one of two such writes).
+        self._conditional = ConditionalWrites(self._subscriptions, locks or KeyedLocks())
 
     async def subscriber_of(self, token_hash: str) -> Subscriber | None:
         document = await self._subscriptions.find_one(

@@ -16,6 +16,7 @@ from stadtmelder_reports.erasure.api import ErasureController
 from stadtmelder_reports.erasure.links_api import AlertErasureController, ErasureLinkController
 from stadtmelder_reports.erasure.service import DestroyKey, ErasureService, keep_no_keys
 from stadtmelder_reports.erasure.store import MongoContactStore
+from stadtmelder_shared.keyed_locks import KeyedLocks
 from stadtmelder_shared.link_tokens import RecipientKeys
 
 ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
@@ -41,13 +42,14 @@ def register(
     keys: RecipientKeys,
     destroy_key: DestroyKey = keep_no_keys,
     commands: Commands | None = None,
+    alert_locks: KeyedLocks | None = None,
 ) -> ErasureService:
     erasure = ErasureService(
         repository,
         MongoContactStore(database, repository.limits, keys),
         destroy_key=destroy_key,
         on_events_pending=on_events_pending,
-        alerts=MongoAlertContactStore(database),
+        alerts=MongoAlertContactStore(database, alert_locks),
         recipient_keys=keys,
         commands=commands,
     )
