@@ -236,12 +236,14 @@ async def test_an_unknown_token_is_a_404_saying_so(client: AsyncTestClient[Lites
 async def test_asking_too_often_is_refused_with_the_time_to_wait(
     client: AsyncTestClient[Litestar],
 ) -> None:
-    statuses = [
-        (await client.get("/api/v1/track/made-up-token/data")).status_code
+    answers = [
+        await client.get("/api/v1/track/made-up-token/data")
         for _ in range(DATA_ANSWERS_PER_MINUTE + 1)
     ]
 
-    assert statuses == [404] * DATA_ANSWERS_PER_MINUTE + [429]
+    assert [a.status_code for a in answers] == [404] * DATA_ANSWERS_PER_MINUTE + [429]
+    # The sentence fits what was asked: this person sent no report.
+    assert answers[-1].json()["detail"].startswith("Too many requests from this client")
 
 
 async def test_the_tracking_page_shows_the_reads_and_the_contact_data_masked(

@@ -75,7 +75,7 @@ class TooManySubmissions(ReportsError):
     def __init__(self, retry_after_seconds: int) -> None:
         self.retry_after_seconds = retry_after_seconds
         super().__init__(
-            "Too many reports from this client in a short time. "
+            "Too many requests from this client in a short time. "
             f"Please wait {retry_after_seconds} seconds and try again."
         )
 
