@@ -298,7 +298,6 @@ RECEIVES = (
     Receive("reports", "reports", "on_road_conditions", "fleet_road_conditions"),
     Receive("fleet", "fleet", "on_plan_requested", "fleet_plan_requests"),
     Receive("reports", "reports", "on_emptying_plan", "fleet_emptying_plans"),
-    Receive("reports", "reports.statistics", "count_submitted", "reports_submitted"),
     Receive("reports", "reports.statistics", "count_routed", "reports_routed"),
     Receive("reports", "reports.statistics", "count_unroutable", "reports_unroutable"),
     Receive("reports", "reports.statistics", "count_status_change", "reports_status_changed"),

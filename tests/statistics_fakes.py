@@ -9,6 +9,7 @@ from stadtmelder_reports.statistics.store import StoredFacts
 class InMemoryFactsStore:
     def __init__(self) -> None:
         self.stored: dict[str, StoredFacts] = {}
+        self.writes = 0
 
     async def get(self, report_id: str, known_only: bool = False) -> StoredFacts | None:
         # Knows nothing without a read, so every event first tries the insert a new report's
@@ -19,6 +20,7 @@ class InMemoryFactsStore:
         current = self.stored.get(facts.report_id)
         if (current[1] if current else None) != revision:
             return False
+        self.writes += 1
         self.stored[facts.report_id] = (facts, (revision or 0) + 1)
         return True
 

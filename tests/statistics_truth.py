@@ -67,6 +67,7 @@ class Lifecycle:
                     rule="test",
                     caused_by="c",
                     area=self.district,
+                    submitted_at=self.submitted_at,
                 ),
             ),
         ]

@@ -59,6 +59,8 @@ class ReportRouted(Event):
     caused_by: str = Field(description="event_id of the ReportSubmitted that was routed.")
     schema_version: int = 2
     reporter: Sealed | None = Field(None, description="ReportSubmitted.reporter, still sealed.")
+    # The statistics count a report from its routing answer alone (None from an older routing).
+    submitted_at: datetime | None = Field(None, description="ReportSubmitted.occurred_at.")
     due_at: datetime | None = Field(None, description="When the department's SLA runs out.")
     area: str | None = Field(None, description="The area (district) the place lies in.")
     asset_id: str | None = Field(None, description="The asset (pole, playground) it concerns.")
@@ -85,6 +87,7 @@ class ReportUnroutable(Event):
     caused_by: str
     schema_version: int = 2
     reporter: Sealed | None = Field(None, description="ReportSubmitted.reporter, still sealed.")
+    submitted_at: datetime | None = Field(None, description="ReportSubmitted.occurred_at.")
 
 
 class ReportStatusChanged(Event):

@@ -60,6 +60,7 @@ class _Answer(TypedDict):
     caused_by: str
     # Copied still sealed: routing never opens contact data (docs/personal-data.md).
     reporter: Sealed | None
+    submitted_at: datetime
 
 
 def _answer_to(submitted: ReportSubmitted, outcome: str, now: datetime) -> _Answer:
@@ -73,6 +74,7 @@ def _answer_to(submitted: ReportSubmitted, outcome: str, now: datetime) -> _Answ
         category=submitted.category,
         caused_by=submitted.event_id,
         reporter=submitted.reporter,
+        submitted_at=submitted.occurred_at,
     )
 
 

@@ -15,7 +15,7 @@ from stadtmelder_reports.statistics.api import StatisticsController
 from stadtmelder_reports.statistics.handlers import register_consumers
 from stadtmelder_reports.statistics.pages import StatisticsPage
 from stadtmelder_reports.statistics.service import StatisticsService
-from stadtmelder_reports.statistics.store import MongoFactsStore
+from stadtmelder_reports.statistics.store import MongoFactsStore, MongoSubmissionTimes
 from stadtmelder_shared.timers import Timers
 
 ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (StatisticsController, StatisticsPage)
@@ -33,7 +33,11 @@ def register(
 ) -> StatisticsService:
     """`state.statistics` for the routes, consumers in groups `<group_id>.statistics.<topic>`,
     and the read model built on the timers."""
-    service = StatisticsService(MongoFactsStore(database), rebuild_seconds=rebuild_seconds)
+    service = StatisticsService(
+        MongoFactsStore(database),
+        rebuild_seconds=rebuild_seconds,
+        submissions=MongoSubmissionTimes(database),
+    )
     register_consumers(broker, service, f"{group_id}.statistics")
     timers.every(CHECK_SECONDS, "statistics", service.keep_fresh)
     state.statistics = service

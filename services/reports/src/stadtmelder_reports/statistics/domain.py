@@ -88,20 +88,28 @@ def after(facts: ReportFacts, event: Event) -> ReportFacts:
     at = stored_time(event.occurred_at)
     match event:
         case report_events.ReportSubmitted():
-            # Staff may change the category later; the one it was sent with is the oldest.
-            category = _stamped(event.category.code, EARLIEST, facts.category)
-            return replace(facts, submitted_at=at, category=category)
+            return submitted(facts, at, event.category.code)
         case report_events.ReportRouted() | report_events.ReportUnroutable():
             department = _stamped(event.department, at, facts.department)
             area = event.area if isinstance(event, report_events.ReportRouted) else None
             # The newest routing that found the place's district decides it.
             district = _stamped(area, at, facts.district) if area else facts.district
-            return replace(facts, district=district, department=department)
+            facts = replace(facts, district=district, department=department)
+            # Routing's answer carries the submission: the report counts from it alone.
+            if event.submitted_at is not None:
+                facts = submitted(facts, stored_time(event.submitted_at), event.category.code)
+            return facts
         case report_events.ReportStatusChanged():
             return _status_changed(facts, event)
         case report_events.ReportModerated() if event.action in ("hidden", "shown"):
             return replace(facts, hidden=_stamped(event.action == "hidden", at, facts.hidden))
     return facts
+
+
+def submitted(facts: ReportFacts, at: datetime, category: str) -> ReportFacts:
+    """The facts once the report's submission at `at` in `category` is known too."""
+    # Staff may change the category later; the one it was sent with is the oldest.
+    return replace(facts, submitted_at=at, category=_stamped(category, EARLIEST, facts.category))
 
 
 def stored_time(at: datetime) -> datetime:

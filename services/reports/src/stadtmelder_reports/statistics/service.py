@@ -5,11 +5,12 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from stadtmelder_reports.statistics.domain import ReportFacts, after
+from stadtmelder_reports.statistics.domain import ReportFacts, after, stored_time, submitted
 from stadtmelder_reports.statistics.figures import Aggregates, Breakdown, Selection
-from stadtmelder_reports.statistics.store import FactsStore
+from stadtmelder_reports.statistics.store import FactsStore, SubmissionTimes
 from stadtmelder_shared.event_envelope import Event
 from stadtmelder_shared.keyed_locks import KeyedLocks
+from stadtmelder_shared.report_events import ReportRouted, ReportUnroutable
 
 log = logging.getLogger(__name__)
 # Another writer stored the same report's facts between our read and write this many times in a
@@ -31,6 +32,8 @@ class StatisticsService:
     aggregates: Aggregates = field(default_factory=Aggregates)
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     rebuild_seconds: float = 600.0
+    # When a report was sent, for an answer of a routing that did not carry it yet.
+    submissions: SubmissionTimes | None = None
     ready: bool = False
     built_at: float = 0.0
     # Reports whose facts changed while a rebuild read the store, to be read again after it.
@@ -45,7 +48,7 @@ class StatisticsService:
                 # insert refused means they are stored; they are read at the next attempt).
                 stored = await self.store.get(event.report_id, known_only=attempt == 0)
                 facts, revision = stored or (ReportFacts(event.report_id), None)
-                changed = after(facts, event)
+                changed = await self._with_submission(after(facts, event), event)
                 if revision is not None and changed == facts:
                     self._take(facts)
                     return False
@@ -53,6 +56,16 @@ class StatisticsService:
                     self._take(changed)
                     return True
         raise FactsChangedMeanwhile(event.report_id)
+
+    async def _with_submission(self, facts: ReportFacts, event: Event) -> ReportFacts:
+        """Routing answers carry the submission since `submitted_at`; the statistics read no
+        `reports.submitted` of their own, so an older answer's is read from the report."""
+        if not isinstance(event, ReportRouted | ReportUnroutable) or self.submissions is None:
+            return facts
+        if facts.submitted_at is not None:
+            return facts
+        at = await self.submissions.submitted_at(event.report_id)
+        return facts if at is None else submitted(facts, stored_time(at), event.category.code)
 
     def _take(self, facts: ReportFacts) -> None:
         self.aggregates.put(facts)

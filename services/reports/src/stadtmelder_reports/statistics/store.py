@@ -2,6 +2,7 @@
 
 from collections import OrderedDict
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import TypeAdapter
@@ -39,6 +40,23 @@ class FactsStore(Protocol):
     def every(self) -> AsyncIterator[list[ReportFacts]]:
         """All facts, a batch at a time."""
         ...
+
+
+class SubmissionTimes(Protocol):
+    async def submitted_at(self, report_id: str) -> datetime | None:
+        """When the report was sent; None for a report not stored."""
+        ...
+
+
+class MongoSubmissionTimes:
+    """From the report itself (its `created_at` is its submission's time), read by `_id`."""
+
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self._reports = database["reports"]
+
+    async def submitted_at(self, report_id: str) -> datetime | None:
+        document = await self._reports.find_one({"_id": report_id}, projection={"created_at": 1})
+        return document.get("created_at") if document else None
 
 
 class MongoFactsStore:
