@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
+from aiokafka.errors import KafkaError
 
 from bench.observers import only_markers_after
 from stadtmelder_reports.settings import ReportsSettings
@@ -157,8 +158,19 @@ async def delete_records(bootstrap: str, before: dict[TopicPartition, int]) -> N
         return
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
+
+    async def deleted() -> bool:
+        try:
+            await admin.delete_records({tp: RecordsToDelete(at) for tp, at in before.items()})
+        except KafkaError as error:
+            # A broker just started elects its partitions' leaders for a moment (NotLeader...).
+            if not error.retriable:
+                raise
+            return False
+        return True
+
     try:
-        await admin.delete_records({tp: RecordsToDelete(at) for tp, at in before.items()})
+        await wait_until(deleted, timeout=60, interval=0.5, what="the records to be deleted")
     finally:
         await admin.close()
 
