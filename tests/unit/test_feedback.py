@@ -3,6 +3,7 @@ notices of notify in the report's history, through the reports service's HTTP AP
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -17,7 +18,7 @@ from stadtmelder_reports import support
 from stadtmelder_reports.citizen_links import routes as citizen_links
 from stadtmelder_reports.citizen_links.service import apply_feedback
 from stadtmelder_reports.core.catalogue import load_jurisdiction
-from stadtmelder_reports.core.citizen_choices import CitizenChoices
+from stadtmelder_reports.core.citizen_choices import CitizenChoices, commanded
 from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.handlers import register_handlers
 from stadtmelder_reports.core.service import ReportService
@@ -36,6 +37,7 @@ from stadtmelder_shared.citizen_events import (
     FeedbackReceived,
     NotificationPreferencesChanged,
 )
+from stadtmelder_shared.contacts import Contacts
 from stadtmelder_shared.departments import load_directory
 from stadtmelder_shared.event_envelope import Event
 from stadtmelder_shared.event_values import Location, Reporter
@@ -83,6 +85,9 @@ class System:
             for kind in STAFF_ACTIONS:
                 commands.owner.applies(kind, partial(apply_staff_command, self.work))
             commands.owner.applies("feedback", partial(apply_feedback, self.choices, self.work))
+            # Preferences too: the replica asked sends them, the owner announces them.
+            owner = commanded(self.choices, commands.owner, Contacts(self.keys))
+            self.choices = replace(owner, commands=commands.asker)
 
     async def a_report(self, address: str = ANNA) -> str:
         new = await self.service.submit_report(

@@ -15,7 +15,14 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 # What a sealed field is for: bound into the ciphertext, so a sealed tracking token cannot be
 # passed off as an e-mail address, nor one subject's field as another's.
-Purpose = Literal["reporter", "tracking_token", "supporter", "alert_email", "alert_confirm_token"]
+Purpose = Literal[
+    "reporter",
+    "tracking_token",
+    "supporter",
+    "alert_email",
+    "alert_confirm_token",
+    "push_subscription",
+]
 
 
 class Sealed(BaseModel):

@@ -33,6 +33,7 @@ from stadtmelder_reports.core.catalogue import (
     load_departments,
     load_jurisdiction,
 )
+from stadtmelder_reports.core.citizen_choices import commanded
 from stadtmelder_reports.core.handlers import register_handlers
 from stadtmelder_reports.core.outbox import OutboxRelay
 from stadtmelder_reports.core.service import ReportService
@@ -75,6 +76,7 @@ from stadtmelder_reports.web.routes import web_router, web_settings, web_templat
 from stadtmelder_reports.works import wiring as works
 from stadtmelder_shared import topics
 from stadtmelder_shared.clock import utc_now
+from stadtmelder_shared.contacts import Contacts
 from stadtmelder_shared.data_keys import mongo_data_keys
 from stadtmelder_shared.health import connection_checks
 from stadtmelder_shared.kafka import KafkaEventPublisher, connect_when_reachable
@@ -179,6 +181,7 @@ def create_app(settings: ReportsSettings) -> Litestar:
             commands=commands,
         )
         commands.applies("feedback", partial(apply_feedback, app.state.choices, work))
+        app.state.choices = commanded(app.state.choices, commands, Contacts(data_keys))
         sign_in.register(app.state, settings, directory, verifier)
         register_handlers(
             broker, report_core.service, work, settings.kafka_group_id, ownership, commands

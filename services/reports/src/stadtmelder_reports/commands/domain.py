@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from stadtmelder_shared.event_envelope import Event
-from stadtmelder_shared.event_values import ModerationAction, Value
+from stadtmelder_shared.event_values import Language, ModerationAction, Value
 from stadtmelder_shared.sealing import Sealed
 
 Visibility = Literal["public", "internal"]
@@ -144,6 +144,27 @@ class AlertErasure(Value):
     kind: Literal["alert-erasure"] = "alert-erasure"
 
 
+class PreferencesChoice(Value):
+    """A recipient's mail preferences from a mail's link (`recipient`: the link's recipient
+    key, never an address), announced to notify by the owner."""
+
+    kind: Literal["notification-preferences"] = "notification-preferences"
+    recipient: str
+    opted_out: bool | None = None
+    language: Language | None = None
+
+
+class PushChoice(Value):
+    """A browser's push (un)subscription; `sealed` is the subscription (endpoint and keys)
+    sealed under the reporter's data key, opened by the owner (the tracking token that proved
+    it stays with the replica asked)."""
+
+    kind: Literal["push-subscription"] = "push-subscription"
+    sealed: Sealed
+    subscribed: bool
+    language: Language = "de"
+
+
 # Told apart by `kind` (a plain union: AsyncAPI 3's schemas take no discriminator mapping).
 Action = (
     Transition
@@ -161,6 +182,8 @@ Action = (
     | PhotoRemoval
     | AlertStep
     | AlertErasure
+    | PreferencesChoice
+    | PushChoice
 )
 
 

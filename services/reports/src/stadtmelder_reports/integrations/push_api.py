@@ -94,16 +94,16 @@ class PushController(Controller):
         subscription = PushSubscription(
             endpoint=data.subscription.endpoint, p256dh=keys.p256dh, auth=keys.auth
         )
-        event = await choices.change_push_subscription(
+        report_id = await choices.change_push_subscription(
             data.tracking_token, subscription, subscribed=True, language=data.language
         )
-        return SubscriptionOut(report_id=event.report_id, subscribed=True)
+        return SubscriptionOut(report_id=report_id, subscribed=True)
 
     @post("/subscriptions/remove", status_code=200, responses=declared(*BY_KEY, 413))
     async def unsubscribe(self, data: JSONBody[UnsubscribeIn], choices: Choices) -> SubscriptionOut:
         """No more messages to this browser about the report of `tracking_token`."""
         subscription = PushSubscription(endpoint=data.endpoint, p256dh="", auth="")
-        event = await choices.change_push_subscription(
+        report_id = await choices.change_push_subscription(
             data.tracking_token, subscription, subscribed=False
         )
-        return SubscriptionOut(report_id=event.report_id, subscribed=False)
+        return SubscriptionOut(report_id=report_id, subscribed=False)
