@@ -1,5 +1,6 @@
 """A browser's push subscription for a report, announced to notify in place or as a command
-applied by the report's owner (two replicas in memory), whose subscription travels sealed."""
+applied by the report's owner (two replicas in memory), whose subscription travels sealed; and a
+mail link's preferences as such a command."""
 
 from dataclasses import replace
 
@@ -10,7 +11,10 @@ from stadtmelder_reports.core.citizen_choices import CitizenChoices, commanded
 from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.service import ReportService
 from stadtmelder_reports.errors import TrackingTokenUnknown, WriteStillPending
-from stadtmelder_shared.citizen_events import PushSubscriptionChanged
+from stadtmelder_shared.citizen_events import (
+    NotificationPreferencesChanged,
+    PushSubscriptionChanged,
+)
 from stadtmelder_shared.contacts import Contacts
 from stadtmelder_shared.data_keys import reporter_key_id
 from stadtmelder_shared.departments import load_directory
@@ -127,3 +131,26 @@ async def test_a_reporter_erased_before_the_owner_applies_is_not_subscribed() ->
 
     assert await loopback.deliver(loopback.held[0]) is False
     assert system.announced(report_id) == []
+
+
+async def test_a_preferences_command_delivered_again_is_announced_once() -> None:
+    loopback = Loopback(wait_seconds=5.0)
+    system = System(loopback)
+    report_id, _ = await system.a_report()
+    assert (
+        await system.choices.change_notification_preferences(
+            report_id, "recipient-key-of-anna", opted_out=True, language="en"
+        )
+        == report_id
+    )
+
+    again = Loopback()
+    commanded(CitizenChoices(system.reports), again.owner, Contacts(system.keys))
+    assert await again.deliver(loopback.held[0]) is False
+
+    pending = system.reports.reports[report_id].pending_events
+    announced = [e for _, e in pending if isinstance(e, NotificationPreferencesChanged)]
+    assert [(e.recipient_key, e.opted_out, e.language) for e in announced] == [
+        ("recipient-key-of-anna", True, "en")
+    ]
+    assert announced[0].event_id != loopback.held[0].event_id
