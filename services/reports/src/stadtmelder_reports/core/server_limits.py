@@ -49,11 +49,10 @@ class ServerLimits:
         # `applied_events` (others' events), `supporter_keys` (support once per address); and
         # `outbox_pending`, which tells the owner of a report that events wait after its write.
         # Across replicas a report has one writer, its partition's owner (the report-owner
-        # group; HTTP writes, department updates, road damage and the timers' writes reach it
-        # as `commands`). The lock serialises that owner's own tasks writing one report at once:
-        # its consumer (with the commands it applies) and the relay; across replicas only a
-        # citizen's preferences and push subscription, queued from the replica asked
-        # (`citizen_choices`), still rely on it (docs/scale-out.md).
+        # group; HTTP writes, a citizen's preferences and push subscription among them,
+        # department updates, road damage and the timers' writes reach it as `commands`). The
+        # lock only serialises that owner's own tasks writing one report at once: its consumer
+        # (with the commands it applies) and the relay (docs/scale-out.md).
         self._conditional = ConditionalWrites(
             self._reports,
             KeyedLocks(),
