@@ -1,5 +1,6 @@
 """Routing decisions as events: what a decision announces, and probable duplicates."""
 
+from dataclasses import replace
 from datetime import datetime
 from typing import TypedDict
 
@@ -133,7 +134,8 @@ def tracked(
 
 
 def forwarded(item: WorkItem, target: Department, cause_event_id: str, now: datetime) -> WorkItem:
-    """The work item moved to another department, with a fresh due date and work order."""
+    """The work item moved to another department, with a fresh due date and work order; it
+    still remembers the status changes it applied."""
     assert item.order is not None
     order = item.order.model_copy(
         update={
@@ -142,4 +144,5 @@ def forwarded(item: WorkItem, target: Department, cause_event_id: str, now: date
             "department": target.ref(),
         }
     )
-    return tracked(order, "routed", target.due_at(item.category, now))
+    moved = tracked(order, "routed", target.due_at(item.category, now))
+    return replace(moved, applied_changes=item.applied_changes)

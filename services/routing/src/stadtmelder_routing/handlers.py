@@ -59,7 +59,9 @@ def register_handlers(
 
     @consumer(broker, topics.REPORTS_STATUS_CHANGED, group_id)
     async def on_report_status_changed(event: ReportStatusChanged) -> None:
-        await service.follow_status(event)
+        if not await service.follow_status(event):
+            context = {"report_id": event.report_id, "event_id": event.event_id}
+            log.info("status change applied before or without a work item; ignored", extra=context)
 
     @consumer(broker, topics.WORKS_CHANGED, group_id)
     async def on_works_changed(event: WorksChanged) -> None:

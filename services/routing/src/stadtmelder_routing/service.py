@@ -101,18 +101,25 @@ class RoutingService:
         await self.publisher.publish(topic, decided)
         return decided
 
-    async def follow_status(self, change: ReportStatusChanged) -> None:
-        """Keep the work view current; a forwarded report goes to its new department."""
+    async def follow_status(self, change: ReportStatusChanged) -> bool:
+        """Keep the work view current; a forwarded report goes to its new department. False
+        for a change the item applied before (delivered again): nothing changed, nothing sent.
+
+        The change's id is saved with what it changed, so one whose handling stopped before
+        the save is applied again; what it sent then carries the same event ids as before,
+        which the send log recognises."""
         item = await self.work_items.get(change.report_id)
         if item is None:
-            return
+            return False
+        if change.event_id in item.applied_changes:
+            return False
         target = self.directory.get(change.forwarded_to.id) if change.forwarded_to else None
         if target is not None and target.id != item.department_id and item.order is not None:
             moved = domain.forwarded(item, target, change.event_id, self.clock())
             assert moved.order is not None
             await self.dispatcher.dispatch(moved.order, target)
-            await self.work_items.save(moved)
-            return
+            await self.work_items.save(moved.applied(change.event_id))
+            return True
         if change.status == "reopened":
             # Reopened work is owed again: a fresh SLA, and overdue may be announced again.
             department = self.directory.get(item.department_id)
@@ -120,11 +127,9 @@ class RoutingService:
             due_at = department.due_at(item.category, now) if department else item.due_at
             if department is not None and item.order is not None:
                 await self._tell_reopened(item.order, change, department)
-            await self.work_items.save(
-                replace(item, status=change.status, due_at=due_at, overdue_at=None)
-            )
-            return
-        await self.work_items.save(replace(item, status=change.status))
+            item = replace(item, due_at=due_at, overdue_at=None)
+        await self.work_items.save(replace(item, status=change.status).applied(change.event_id))
+        return True
 
     async def _tell_reopened(
         self, order: WorkItemQueued, change: ReportStatusChanged, department: Department
