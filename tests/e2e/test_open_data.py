@@ -31,7 +31,13 @@ DUISBURG = load_jurisdiction()
 # report may still be on its way into the statistics: `settled` waits for it first.
 CATEGORY = "traffic_sign_damaged"
 # The topics whose events move a category's count: a submission adds, a hiding takes away.
-COUNTING_TOPICS = (topics.REPORTS_SUBMITTED, topics.REPORTS_MODERATED)
+# The statistics count a report from routing's answer: routing first, then their consumers.
+COUNTING = (
+    ("routing", topics.REPORTS_SUBMITTED),
+    ("reports.statistics", topics.REPORTS_ROUTED),
+    ("reports.statistics", topics.REPORTS_UNROUTABLE),
+    ("reports.statistics", topics.REPORTS_MODERATED),
+)
 CONTACT = {"email": "erika.open@example.org", "name": "Erika Offen", "phone": "+49 203 555 0199"}
 
 
@@ -58,8 +64,8 @@ async def submitted(api: httpx.AsyncClient, text: str) -> dict[str, Any]:
 
 async def settled(system: LocalSystem) -> None:
     """The statistics have read every submission and hiding that earlier tests published."""
-    for topic in COUNTING_TOPICS:
-        group = group_for("reports.statistics", topic)
+    for service, topic in COUNTING:
+        group = group_for(service, topic)
         probe = functools.partial(caught_up, system.kafka, group, topic)
         await wait_until(probe, timeout=60, what=f"{group} caught up")
 
