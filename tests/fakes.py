@@ -48,6 +48,8 @@ class InMemoryReportRepository:
         self.supporter_keys: dict[str, set[str]] = {}
         # The supporters who gave an address, as the report document keeps them.
         self.supporter_entries: dict[str, list[dict[str, object]]] = {}
+        # Published outboxes, emptied at the next settle (the relay settles right after).
+        self.published_outboxes: list[tuple[str, int, list[str]]] = []
 
     async def add(self, report: Report, photos: tuple[CleanPhoto, ...] = ()) -> None:
         for number, photo in enumerate(photos, start=1):
@@ -203,6 +205,18 @@ class InMemoryReportRepository:
 
     def handed_over(self, report_id: str, event_ids: Iterable[str]) -> None:
         """Nothing is noted per process here: the fake's outbox is what it stores."""
+
+    def published(self, report_id: str, revision: int, event_ids: Iterable[str]) -> None:
+        self.published_outboxes.append((report_id, revision, list(event_ids)))
+
+    def published_before(self, report_id: str) -> frozenset[str]:
+        return frozenset()
+
+    async def settle_published(self, everything: bool = False) -> None:
+        published, self.published_outboxes = self.published_outboxes, []
+        for report_id, revision, event_ids in published:
+            if not await self.clear_outbox(report_id, revision, event_ids):
+                await self.mark_published(report_id, event_ids)
 
     async def clear_outbox(self, report_id: str, revision: int, event_ids: Iterable[str]) -> bool:
         report = self.reports[report_id]

@@ -252,6 +252,17 @@ class MongoReportRepository:
     def handed_over(self, report_id: str, event_ids: Iterable[str]) -> None:
         self._limits.forget_published(report_id, event_ids)
 
+    def published(self, report_id: str, revision: int, event_ids: Iterable[str]) -> None:
+        self._limits.published(report_id, revision, event_ids)
+
+    def published_before(self, report_id: str) -> frozenset[str]:
+        return self._limits.published_before(report_id)
+
+    async def settle_published(self, everything: bool = False) -> None:
+        for report_id, revision, published in self._limits.due_published(everything):
+            if not await self.clear_outbox(report_id, revision, published):
+                await self.mark_published(report_id, published)
+
     async def clear_outbox(self, report_id: str, revision: int, event_ids: Iterable[str]) -> bool:
         cleared = await clear_outbox(self._limits.update, report_id, revision)
         if cleared:

@@ -122,8 +122,8 @@ class DocumentOutbox(Generic[D]):
 
 
 class ReportOutbox(DocumentOutbox[Report]):
-    """The reports' outbox: each event keeps the trace it was queued in, and the relay's write
-    is the cheap one when nothing was queued since its read."""
+    """The reports' outbox: each event keeps the trace it was queued in, and what the relay
+    published leaves the outbox with the report's next write when one follows at once."""
 
     def __init__(self, repository: ReportRepository) -> None:
         self._repository = repository
@@ -135,17 +135,27 @@ class ReportOutbox(DocumentOutbox[Report]):
         except ReportNotFound:
             return None
 
+    async def pending_batch(self, limit: int) -> list[Pending]:
+        await self._repository.settle_published()
+        return await super().pending_batch(limit)
+
     async def mark_sent(self, pending: Pending, event_ids: Sequence[str]) -> None:
-        if not await self._repository.clear_outbox(pending.key, pending.revision, event_ids):
-            await self._repository.mark_published(pending.key, event_ids)
+        # Emptied with the report's next write, which comes within milliseconds of a new
+        # report's announcement (its routing), or by a write of its own a moment later.
+        self._repository.published(pending.key, pending.revision, event_ids)
+        await self._repository.settle_published()
+
+    async def finish(self) -> None:
+        """The relay stopped: what it published leaves the outboxes now."""
+        await self._repository.settle_published(everything=True)
 
     def handed_over(self, pending: Pending, event_ids: Sequence[str]) -> None:
         self._repository.handed_over(pending.key, event_ids)
 
     def pending(self, document: Report) -> Pending:
-        return Pending(
-            document.id, document.revision, document.pending_events, document.trace_contexts
-        )
+        published = self._repository.published_before(document.id)
+        events = [each for each in document.pending_events if each[1].event_id not in published]
+        return Pending(document.id, document.revision, events, document.trace_contexts)
 
 
 class Owner(Protocol):
@@ -174,6 +184,7 @@ class OutboxRelay:
         publisher: EventPublisher,
         poll_seconds: float = 10.0,
         owner: Owner | None = None,
+        finish: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._outbox = outbox
         self._publisher = publisher
@@ -184,6 +195,8 @@ class OutboxRelay:
         self._last_scan = -math.inf
         self._stopping = False
         self._stopped = asyncio.Event()
+        # What the outbox needs done once the relay stopped (the reports': see `ReportOutbox`).
+        self._finish = finish
 
     def stop(self) -> None:
         """Finish the pass under way and the documents named so far, then let `run` return:
@@ -257,6 +270,15 @@ class OutboxRelay:
             self._outbox.handed_over(pending, sent)
         return len(sent)
 
+    async def _finished(self) -> None:
+        if self._finish is None:
+            return
+        try:
+            await self._finish()
+        except Exception:
+            # The events went out; a start's scan publishes them again, which consumers bear.
+            log.exception("outbox relay could not drop what it published from the outboxes")
+
     async def _settled(self, owner: Owner) -> None:
         """Until ownership is known, or `stop()`."""
         waits = [
@@ -295,6 +317,7 @@ class OutboxRelay:
             # A pass that began after `stop()` has seen every document woken before it.
             if stopping and not self._hinted:
                 log.info("outbox relay stopped after its last pass")
+                await self._finished()
                 return
             backoff = FIRST_BACKOFF_SECONDS
             if published >= BATCH_SIZE or self._hinted:

@@ -89,6 +89,21 @@ class ReportRepository(Protocol):
         waiting here; the owner drops them from the outbox."""
         ...
 
+    def published(self, report_id: str, revision: int, event_ids: Iterable[str]) -> None:
+        """The relay published every event the outbox held at `revision` (`event_ids` those
+        it published now): the outbox is emptied with the report's next write if none came
+        between, else by `settle_published` a moment later."""
+        ...
+
+    def published_before(self, report_id: str) -> frozenset[str]:
+        """Events still in the report's outbox that were published: not to be sent again."""
+        ...
+
+    async def settle_published(self, everything: bool = False) -> None:
+        """Empty the published outboxes no write of their report emptied in time (all of
+        them with `everything`)."""
+        ...
+
     async def clear_outbox(self, report_id: str, revision: int, event_ids: Iterable[str]) -> bool:
         """Empty the outbox if the report is still at `revision`, whose events (`event_ids`)
         were all published; False when it changed meanwhile (then use `mark_published`)."""

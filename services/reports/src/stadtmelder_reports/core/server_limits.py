@@ -38,6 +38,8 @@ MAX_NEARBY = 200
 CELL_PER_RADIUS = 10.0
 # New reports kept for their first read: the relay reads each within milliseconds of its write.
 JUST_ADDED = 256
+# Published events left in a report's outbox for its next write to drop, at most this long.
+PUBLISHED_KEPT_S = 2.0
 
 
 class ServerLimits:
@@ -61,6 +63,8 @@ class ServerLimits:
         self._when_pending: Callable[[str], None] = lambda report_id: None
         self._just_added: OrderedDict[str, Document] = OrderedDict()
         self._waiting = WaitingEvents()
+        # The outboxes the relay published whole, by report: (revision read, event ids, until).
+        self._published: dict[str, tuple[int, frozenset[str], float]] = {}
         self._tracking = MongoTrackingIndex(database["tracking_tokens"])
         # Where open reports are, by jurisdiction and category: duplicate lookups read cells
         # held in memory instead of every report (FerretDB scans for any filter but `_id`).
@@ -116,12 +120,59 @@ class ServerLimits:
         update of that report in this process (FerretDB 1.24 can lose one of two; see
         `conditional_writes`; across replicas the report's one writer is its partition's
         owner, `partition_owner`). A report left with events waiting wakes `when_pending`."""
-        self._just_added.pop(condition["_id"], None)
-        matched = await self._conditional.update(condition, update)
-        if matched and self._conditional.known(condition["_id"]).get("outbox_pending"):
+        report_id = condition["_id"]
+        self._just_added.pop(report_id, None)
+        matched = await self._dropping_published(condition, update)
+        if matched is None:
+            matched = await self._conditional.update(condition, update)
+        if matched and self._conditional.known(report_id).get("outbox_pending"):
             # Events a replica that does not own the report published and left to its owner.
             self._when_pending(condition["_id"])
         return matched
+
+    async def _dropping_published(self, condition: Document, update: Document) -> bool | None:
+        """`update` with the outbox emptied too, if the relay published all of it and nothing
+        was written since (the report's revision, on FerretDB remembered from its last write):
+        one write instead of the relay's own and this one. None when that does not hold; then
+        the caller writes `update` alone."""
+        report_id = condition["_id"]
+        published = self._published.get(report_id)
+        touches_outbox = any(
+            field.startswith("outbox") for fields in update.values() for field in fields
+        )
+        if published is None or touches_outbox:
+            return None
+        revision = published[0]
+        if self._conditional.known(report_id).get("revision") != revision:
+            return None
+        emptied = {**update, "$set": {**update.get("$set", {}), "outbox": [], "outbox_pending": 0}}
+        # The revision in the condition: an event queued meanwhile keeps the outbox as it is.
+        if not await self._conditional.update({**condition, "revision": revision}, emptied):
+            return None
+        self._published.pop(report_id, None)
+        return True
+
+    def published(self, report_id: str, revision: int, event_ids: Iterable[str]) -> None:
+        """The relay published every event the outbox held at `revision`: none waits here any
+        more, and the report's next write empties the outbox with its own change, or
+        `due_published` names it after `PUBLISHED_KEPT_S` for a write of its own."""
+        ids = frozenset(event_ids)
+        self._waiting.forget(report_id, ids)
+        before = self._published.get(report_id)
+        if before is not None:
+            ids |= before[1]
+        self._published[report_id] = (revision, ids, time.monotonic() + PUBLISHED_KEPT_S)
+
+    def published_before(self, report_id: str) -> frozenset[str]:
+        """Events of the report's outbox published already, not to be published again."""
+        published = self._published.get(report_id)
+        return published[1] if published is not None else frozenset()
+
+    def due_published(self, everything: bool = False) -> list[tuple[str, int, frozenset[str]]]:
+        """The published outboxes no write of their report emptied in time, forgotten here."""
+        now = time.monotonic()
+        due = [key for key, (_, _, until) in self._published.items() if everything or until <= now]
+        return [(key, *self._published.pop(key)[:2]) for key in due]
 
     def when_pending(self, wake: Callable[[str], None]) -> None:
         self._when_pending = wake
@@ -132,6 +183,8 @@ class ServerLimits:
         owner left: forget the one, and scan the whole collection for the other."""
         self._conditional.forget_all()
         self._just_added.clear()
+        # A report no longer owned is emptied by its new owner (its scan publishes it again).
+        self._published.clear()
         self._waiting.scan_again()
 
     async def update_queuing(

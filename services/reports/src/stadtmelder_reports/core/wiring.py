@@ -68,8 +68,9 @@ async def register(
     tokens = await repository.index_tracking_tokens()
     if tokens:
         log.info("put %d tracking tokens stored earlier into the tracking index", tokens)
+    outbox = ReportOutbox(repository)
     relay = OutboxRelay(
-        ReportOutbox(repository), publisher, settings.outbox_poll_seconds, ownership
+        outbox, publisher, settings.outbox_poll_seconds, ownership, finish=outbox.finish
     )
     repository.limits.when_pending(relay.wake)
     new_report_id = domain.new_report_id
