@@ -14,7 +14,6 @@ from datetime import date, datetime
 from functools import cache
 from typing import Annotated, Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from jinja2.utils import htmlsafe_json_dumps
 from litestar import Controller, Response, get, post
@@ -26,6 +25,7 @@ from markupsafe import Markup
 
 from stadtmelder_reports.alerts.domain import District
 from stadtmelder_reports.alerts.store import load_districts
+from stadtmelder_reports.city_clock import CITY_TIME
 from stadtmelder_reports.errors import NotAllowed
 from stadtmelder_reports.fleet_pages.domain import REFRESH_SECONDS, FleetUnreachable, PlanShown
 from stadtmelder_reports.fleet_pages.exports import PLAN_MEDIA, layer_file, plan_file
@@ -48,7 +48,6 @@ from stadtmelder_reports.web.staff_pages import signed_in
 from stadtmelder_reports.web.texts import N_, Words
 from stadtmelder_shared.road_conditions import RoadPieceCondition
 
-CITY_TIME = ZoneInfo("Europe/Berlin")
 # How long the public page shows the layer it last drew before reading it again.
 PUBLIC_LAYER_FRESH_S = 30.0
 # Each download by its format's usual name.

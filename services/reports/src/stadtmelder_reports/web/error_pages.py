@@ -9,10 +9,10 @@ from typing import Any
 from litestar import MediaType, Response
 from litestar.types import ExceptionHandlersMap
 
+from stadtmelder_reports.city_clock import CITY_TIME
 from stadtmelder_reports.http.errors import EXCEPTION_HANDLERS
 from stadtmelder_reports.http.requests import AnyRequest
 from stadtmelder_reports.web.rendering import page
-from stadtmelder_reports.web.routes import CITY_TIME
 from stadtmelder_reports.web.texts import N_
 from stadtmelder_shared.clock import utc_now
 

@@ -3,7 +3,6 @@
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from litestar import Router
 from litestar.datastructures import CacheControlHeader
@@ -11,6 +10,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from stadtmelder_reports.city_clock import CITY_TIME
 from stadtmelder_reports.erasure.pages import ErasurePages
 from stadtmelder_reports.fleet_pages.pages import FleetStaffPages, RoadConditionsPage
 from stadtmelder_reports.moderation.pages import ModerationPages
@@ -27,8 +27,6 @@ from stadtmelder_reports.works.pages import WorksPage, WorksStaffPages
 HERE = Path(__file__).parent
 ASSETS_PATH = "/assets"
 LEAFLET_PATH = "/vendor/leaflet"
-# The city's clock: people read times as their own.
-CITY_TIME = ZoneInfo("Europe/Berlin")
 
 
 def web_settings(settings: ReportsSettings) -> WebSettings:
