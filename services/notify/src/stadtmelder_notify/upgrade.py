@@ -46,6 +46,8 @@ async def copy_to_documents_by_report(
         if old.get("confirmed"):
             await followers.mark_confirmed(report_id, email)
         followed += 1
+    # Confirmations are noted for a write behind the sending: this copy writes them now.
+    await followers.flush()
     channels = MongoChannelStore(database)
     subscribed = 0
     async for old in database["push_subscriptions"].find():
