@@ -5,6 +5,7 @@ dropped or published twice, and without a next write the outbox is emptied on it
 from typing import Any
 
 from stadtmelder_reports.core.domain import Notice
+from stadtmelder_reports.core.mongo_repository import MongoReportRepository
 from stadtmelder_reports.core.outbox import ReportOutbox
 from tests.integration.test_report_write_reads import (
     ROUTED,
@@ -75,3 +76,15 @@ async def test_without_a_next_write_the_relay_empties_the_outbox_itself(
     await reports.settle_published(everything=True)
 
     assert (await reports.get(report.id)).pending_events == []
+
+
+async def test_where_no_next_write_could_drop_them_the_relay_empties_the_outbox_at_once(
+    counted: tuple[Any, Commands],
+) -> None:
+    _, report = await stored_here(counted)
+    # Another process: it did not write the report, so it remembers no revision of it.
+    elsewhere = MongoReportRepository(counted[0])
+
+    await published(ReportOutbox(elsewhere), report.id)
+
+    assert (await elsewhere.get(report.id)).pending_events == []

@@ -155,13 +155,17 @@ class ServerLimits:
     def published(self, report_id: str, revision: int, event_ids: Iterable[str]) -> None:
         """The relay published every event the outbox held at `revision`: none waits here any
         more, and the report's next write empties the outbox with its own change, or
-        `due_published` names it after `PUBLISHED_KEPT_S` for a write of its own."""
+        `due_published` names it after `PUBLISHED_KEPT_S` for a write of its own (at once
+        where no next write could: on MongoDB, or a revision this process did not write)."""
         ids = frozenset(event_ids)
         self._waiting.forget(report_id, ids)
         before = self._published.get(report_id)
         if before is not None:
             ids |= before[1]
-        self._published[report_id] = (revision, ids, time.monotonic() + PUBLISHED_KEPT_S)
+        # Kept only where a next write can drop them: on FerretDB, the revision remembered.
+        foldable = self._conditional.known(report_id).get("revision") == revision
+        until = time.monotonic() + (PUBLISHED_KEPT_S if foldable else 0.0)
+        self._published[report_id] = (revision, ids, until)
 
     def published_before(self, report_id: str) -> frozenset[str]:
         """Events of the report's outbox published already, not to be published again."""
