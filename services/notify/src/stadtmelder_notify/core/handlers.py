@@ -1,8 +1,6 @@
 """Kafka consumers of the notify service."""
 
 import logging
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 from faststream.kafka import KafkaBroker
 
@@ -29,7 +27,6 @@ from stadtmelder_shared.report_events import (
 )
 
 log = logging.getLogger(__name__)
-H = TypeVar("H", bound=Callable[..., Any])
 # Each message waits on a mail server and several database round trips; consumers of their own
 # partitions (three by default) send for three reports at once. One partition's records, one
 # report's, are still handled in order.
@@ -48,18 +45,26 @@ def register_handlers(
 ) -> None:
     """With `reassigned`, every consumer of a report's steps tells it of a new assignment."""
 
-    def mailing(topic: str) -> Callable[[H], H]:
-        """The consumer of a step most reports take: a worker per partition, several at once."""
-        return consumer(
-            broker, topic, group_id, workers=MAILING_WORKERS, policy=RETRIES, listener=reassigned
-        )
-
-    @mailing(topics.REPORTS_SUBMITTED)
+    @consumer(
+        broker,
+        topics.REPORTS_SUBMITTED,
+        group_id,
+        workers=MAILING_WORKERS,
+        policy=RETRIES,
+        listener=reassigned,
+    )
     async def on_report_submitted(event: ReportSubmitted) -> None:
         told = await service.notify_submitted(event)
         log.info("%d reporters got a confirmation", len(told), extra=_context(event))
 
-    @mailing(topics.REPORTS_ROUTED)
+    @consumer(
+        broker,
+        topics.REPORTS_ROUTED,
+        group_id,
+        workers=MAILING_WORKERS,
+        policy=RETRIES,
+        listener=reassigned,
+    )
     async def on_report_routed(event: ReportRouted) -> None:
         told = await service.notify_routed(event)
         log.info("%d people told the report was routed", len(told), extra=_context(event))
