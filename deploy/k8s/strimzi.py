@@ -49,6 +49,7 @@ READS: dict[str, tuple[tuple[str, str], ...]] = {
         ("routing", topic)
         for topic in (
             topics.REPORTS_SUBMITTED,
+            topics.REPORTS_STATUS_CHANGED,
             topics.CONTACT_DATA_ERASED,
             topics.WORKS_CHANGED,
         )
@@ -89,11 +90,6 @@ REPORT_OWNER_READS = (
     topics.CITIZENS_NOTIFIED,
     topics.WORK_ITEMS_SEND_FAILED,
     topics.REPORTS_COMMANDS,
-)
-# Routing reads the status changes in its submissions' group (handlers.py), so the replica that
-# created a report's work item is its one writer: (group, topic).
-ROUTING_OWNER_READS = (
-    (group_for("routing", topics.REPORTS_SUBMITTED), topics.REPORTS_STATUS_CHANGED),
 )
 # The services whose scheduled jobs run in one replica: each joins the group
 # `stadtmelder-leader.<service>.<job>` on the one-partition leadership topic (leadership.py).
@@ -246,8 +242,6 @@ def service_user(service: str, department_ids: Iterable[str]) -> Resource:
         groups.append(REPORT_OWNER_GROUP)
         # Their results by every replica in no group (commands are in REPORT_OWNER_READS).
         read.append(topics.REPORTS_COMMAND_RESULTS)
-    if service == "routing":
-        read += [topic for _, topic in ROUTING_OWNER_READS]
     for topic in read:
         allow(topic, "Read")
         allow(topics.dead_letter(topic), "Write")
@@ -271,7 +265,6 @@ def service_user(service: str, department_ids: Iterable[str]) -> Resource:
 def keda_user() -> Resource:
     """KEDA's login: it reads the scaled services' committed offsets and the topics' ends."""
     pairs = [(group_for(prefix, topic), topic) for s in SCALED for prefix, topic in READS[s]]
-    pairs += ROUTING_OWNER_READS
     operations = {topic: {"Describe"} for _, topic in pairs}
     groups = sorted({group for group, _ in pairs})
     return kafka_user(

@@ -222,8 +222,7 @@ class PoisonRun:
                 pairs += [(group, topics.department_updates(d)) for d in DEPARTMENT_IDS]
             else:
                 pairs += [(group, topic) for topic in subscriber.topic_names]
-        # A group's workers may be subscribers of their own, each of the same topics: one pair.
-        return list(dict.fromkeys(pairs))
+        return pairs
 
     async def run(self, seen: Callable[[], set[str]]) -> list[Placed]:
         """Poison then a real event on each partition; returns where once all is handled."""

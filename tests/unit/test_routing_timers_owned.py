@@ -1,13 +1,12 @@
 """Routing's overdue watch and send retries run in every replica, each only for the reports whose
 submissions it consumes, so a work item and its sends keep one writer (no leader that need not
-own the report writes them); the status changes of those reports reach the same replica."""
+own the report writes them)."""
 
 from aiokafka import TopicPartition
-from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import LogicSubscriber
 
-from stadtmelder_routing.handlers import SUBMISSION_WORKERS, register_handlers
+from stadtmelder_routing.handlers import register_handlers
 from stadtmelder_routing.sending.methods import SendError
 from stadtmelder_routing.sla import OverdueWatch
 from stadtmelder_shared import topics
@@ -59,26 +58,12 @@ def test_the_submission_consumers_tell_the_ownership_their_partitions() -> None:
     ownership = PartitionOwnership(topics.REPORTS_SUBMITTED)
     register_handlers(broker, Recorder(), "routing", None, ownership)  # type: ignore[arg-type]
 
-    submissions = [
+    [submissions] = [
         s
         for s in broker.subscribers
         if isinstance(s, LogicSubscriber) and topics.REPORTS_SUBMITTED in s.topic_names
     ]
-    assert len(submissions) == SUBMISSION_WORKERS
-    for worker in submissions:
-        assert worker._listener is ownership
-        # The status changes of a report reach the replica that owns its submission, in the
-        # group its submissions' transactions commit in.
-        assert set(worker.topic_names) == {topics.REPORTS_SUBMITTED, topics.REPORTS_STATUS_CHANGED}
-        assert worker.group_id == "routing.reports.submitted"
-        assert worker._connection_args["partition_assignment_strategy"] == (RangePartitionAssignor,)
-    assert not [
-        s
-        for s in broker.subscribers
-        if isinstance(s, LogicSubscriber)
-        and topics.REPORTS_STATUS_CHANGED in s.topic_names
-        and s not in submissions
-    ]
+    assert submissions._listener is ownership
 
 
 async def test_a_worker_giving_up_its_partitions_leaves_the_other_workers_own() -> None:
