@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import oidc_server
 import postgresql_cluster
 import replicas
+import sqlite_leftovers
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -315,6 +316,15 @@ def ferretdb_is_stale(binary: Path) -> bool:
     return any(source.stat().st_mtime > built for source in sources)
 
 
+def prepare_ferretdb(data_dir: Path) -> None:
+    """Build FerretDB if needed, and clear the database files a hard stop left that it cannot
+    open (see sqlite_leftovers), so it starts."""
+    build_ferretdb()
+    removed = sqlite_leftovers.clear_leftovers(data_dir)
+    if removed:
+        print(f"ferretdb: removed files a stop left unusable: {', '.join(removed)}", flush=True)
+
+
 def build_ferretdb(binary: Path = FERRETDB_BINARY) -> None:
     if not ferretdb_is_stale(binary):
         return
@@ -541,7 +551,7 @@ def components(profile: Profile, environ: Mapping[str, str] | None = None) -> di
             profile.ferretdb_port,
             (str(FERRETDB_BINARY), "-listen", f"{HOST}:{profile.ferretdb_port}", *storage),
             mongodb_answers,
-            prepare=build_ferretdb,
+            prepare=lambda: prepare_ferretdb(profile.ferretdb_dir),
             replaced_by=replaced.get("ferretdb"),
         ),
         Component(
