@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from stadtmelder_reports.commands.domain import Moderation
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.report_queries import ReportQuery
@@ -69,7 +70,9 @@ async def test_hidden_report_is_missing_from_every_public_read_but_not_for_its_r
     desk: Desk,
 ) -> None:
     report_id, token = await desk.submitted(photos=1)
-    await desk.moderation.moderate(DISPATCHER, report_id, "hidden", "Hetze")
+    await desk.moderation.moderate(
+        DISPATCHER, report_id, Moderation(action="hidden", reason="Hetze")
+    )
 
     with pytest.raises(ReportNotFound):
         await desk.service.public_report(report_id)
@@ -84,8 +87,12 @@ async def test_hidden_report_is_missing_from_every_public_read_but_not_for_its_r
 
 async def test_shown_again_the_report_is_public_again(desk: Desk) -> None:
     report_id, _ = await desk.submitted()
-    await desk.moderation.moderate(DISPATCHER, report_id, "hidden", "Prüfen")
-    await desk.moderation.moderate(DISPATCHER, report_id, "shown", "Geprüft")
+    await desk.moderation.moderate(
+        DISPATCHER, report_id, Moderation(action="hidden", reason="Prüfen")
+    )
+    await desk.moderation.moderate(
+        DISPATCHER, report_id, Moderation(action="shown", reason="Geprüft")
+    )
 
     assert (await desk.service.public_report(report_id)).id == report_id
     assert report_id in await desk.listed()
@@ -94,7 +101,9 @@ async def test_shown_again_the_report_is_public_again(desk: Desk) -> None:
 async def test_redacted_description_is_public_and_the_original_kept_for_staff(desk: Desk) -> None:
     report_id, _ = await desk.submitted()
     await desk.moderation.moderate(
-        DISPATCHER, report_id, "redacted", "Kennzeichen", text="Schlagloch vor Haus 12"
+        DISPATCHER,
+        report_id,
+        Moderation(action="redacted", reason="Kennzeichen", text="Schlagloch vor Haus 12"),
     )
 
     assert (await desk.service.public_report(report_id)).description == "Schlagloch vor Haus 12"
@@ -108,7 +117,9 @@ async def test_redacted_description_is_public_and_the_original_kept_for_staff(de
 async def test_removed_photo_is_not_listed_and_not_served(desk: Desk) -> None:
     report_id, _ = await desk.submitted(photos=2)
     await desk.moderation.moderate(
-        DISPATCHER, report_id, "photo_removed", "Gesicht erkennbar", photo=1
+        DISPATCHER,
+        report_id,
+        Moderation(action="photo_removed", reason="Gesicht erkennbar", photo=1),
     )
 
     shown = await desk.service.public_report(report_id)
@@ -122,7 +133,9 @@ async def test_removed_photo_is_not_listed_and_not_served(desk: Desk) -> None:
 
 async def test_each_step_is_announced_through_the_outbox_and_audited(desk: Desk) -> None:
     report_id, _ = await desk.submitted()
-    await desk.moderation.moderate(DISPATCHER, report_id, "hidden", "Hetze")
+    await desk.moderation.moderate(
+        DISPATCHER, report_id, Moderation(action="hidden", reason="Hetze")
+    )
 
     report = await desk.reports.get(report_id)
     (event,) = [e for t, e in report.pending_events if t == topics.REPORTS_MODERATED]
@@ -139,7 +152,9 @@ async def test_each_step_is_announced_through_the_outbox_and_audited(desk: Desk)
 async def test_a_clerk_may_not_moderate(desk: Desk) -> None:
     report_id, _ = await desk.submitted()
     with pytest.raises(NotAllowed):
-        await desk.moderation.moderate(CLERK, report_id, "hidden", "Kritik")
+        await desk.moderation.moderate(
+            CLERK, report_id, Moderation(action="hidden", reason="Kritik")
+        )
     assert report_id in await desk.listed()
 
 
@@ -157,6 +172,6 @@ async def test_a_step_that_does_not_fit_the_report_is_refused_by_field(
 ) -> None:
     report_id, _ = await desk.submitted(photos=1)
     with pytest.raises(InvalidWorkRequest) as refused:
-        await desk.moderation.moderate(DISPATCHER, report_id, **request_)
+        await desk.moderation.moderate(DISPATCHER, report_id, Moderation(**request_))
     assert [problem.field for problem in refused.value.problems] == [field]
     assert (await desk.reports.get(report_id)).moderation == []

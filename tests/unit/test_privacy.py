@@ -12,6 +12,7 @@ from litestar.testing import AsyncTestClient
 
 from stadtmelder_notify.delivery.domain import delivery_key
 from stadtmelder_reports.app import build_app
+from stadtmelder_reports.commands.domain import Moderation
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.service import ReportService
@@ -209,9 +210,13 @@ async def test_the_data_answer_lists_each_moderation_step_with_reason_and_date(
     held: Held, client: AsyncTestClient[Litestar]
 ) -> None:
     moderation = ModerationService(held.reports, InMemoryAuditLog(), clock=lambda: MODERATED_AT)
-    await moderation.moderate(DISPATCHER, held.report_id, "hidden", "Names a neighbour")
     await moderation.moderate(
-        DISPATCHER, held.report_id, "redacted", "Personal data", text="Laterne aus"
+        DISPATCHER, held.report_id, Moderation(action="hidden", reason="Names a neighbour")
+    )
+    await moderation.moderate(
+        DISPATCHER,
+        held.report_id,
+        Moderation(action="redacted", reason="Personal data", text="Laterne aus"),
     )
 
     response = await client.get(f"/api/v1/track/{held.token}/data?lang=en")

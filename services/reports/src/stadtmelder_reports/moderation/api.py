@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, Field
 
+from stadtmelder_reports.commands.domain import Moderation
 from stadtmelder_reports.core.domain import DESCRIPTION_MAX_LENGTH, MAX_PHOTOS, Report
 from stadtmelder_reports.http.declared_responses import STAFF, ConflictOut, declared
 from stadtmelder_reports.moderation.domain import REASON_MAX_LENGTH
@@ -92,9 +93,10 @@ class ModerationController(StaffOnly):
     ) -> ModerationOut:
         """Hide or show the report, redact its description (`text`) or remove a photo
         (`photo`); every public answer follows at once."""
-        report = await moderation.moderate(
-            request.user, report_id, ACTIONS[data.action], data.reason, data.text, data.photo
+        asked = Moderation(
+            action=ACTIONS[data.action], reason=data.reason, text=data.text, photo=data.photo
         )
+        report = await moderation.moderate(request.user, report_id, asked)
         return moderation_out(report)
 
 

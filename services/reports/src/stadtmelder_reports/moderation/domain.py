@@ -4,11 +4,11 @@ stores and announces. Pure functions; the service reads, decides with these, and
 from dataclasses import replace
 from typing import Any
 
+from stadtmelder_reports.commands.domain import Moderation
 from stadtmelder_reports.core.domain import DESCRIPTION_MAX_LENGTH, Report, WorkStep
 from stadtmelder_reports.errors import InvalidWorkRequest
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_shared import topics
-from stadtmelder_shared.event_values import ModerationAction
 from stadtmelder_shared.report_events import ReportModerated
 
 REASON_MAX_LENGTH = 1000
@@ -42,16 +42,15 @@ def moderation_step(report: Report, step: ReportModerated) -> WorkStep:
     )
 
 
-def requested(
-    action: ModerationAction, reason: str, text: str | None = None, photo: int | None = None
-) -> dict[str, Any]:
+def requested(asked: Moderation) -> dict[str, Any]:
     """The fields of a ReportModerated a staff member asks for, trimmed; only the fields the
     action uses are kept, so a stray `text` never becomes the public description."""
+    action = asked.action
     return {
         "action": action,
-        "reason": reason.strip(),
-        "public_description": (text or "").strip() if action == "redacted" else None,
-        "photo": photo if action == "photo_removed" else None,
+        "reason": asked.reason.strip(),
+        "public_description": (asked.text or "").strip() if action == "redacted" else None,
+        "photo": asked.photo if action == "photo_removed" else None,
     }
 
 

@@ -5,6 +5,7 @@ from litestar.di import Provide
 from litestar.params import FromPath
 from litestar.response import Redirect
 
+from stadtmelder_reports.commands.domain import Moderation
 from stadtmelder_reports.errors import InvalidWorkRequest, ReportChangedMeanwhile
 from stadtmelder_reports.http.requests import AnyRequest
 from stadtmelder_reports.moderation.api import ACTIONS, Moderating, provide_moderation
@@ -30,14 +31,13 @@ class ModerationPages(Controller):
         outcome = "moderation_failed=1"
         if action is not None:
             try:
-                await moderation.moderate(
-                    member,
-                    report_id,
-                    action,
-                    str(form.get("reason") or "")[:1000],
-                    str(form.get("text") or "")[:4000] or None,
-                    int(photo) if photo.isdigit() else None,
+                asked = Moderation(
+                    action=action,
+                    reason=str(form.get("reason") or "")[:1000],
+                    text=str(form.get("text") or "")[:4000] or None,
+                    photo=int(photo) if photo.isdigit() else None,
                 )
+                await moderation.moderate(member, report_id, asked)
                 outcome = "done=1"
             except (InvalidWorkRequest, ReportChangedMeanwhile):
                 pass  # the page says nothing changed; the form asks for what the rules need

@@ -16,7 +16,6 @@ from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.staff.commanded import member_of, staff_command
 from stadtmelder_reports.staff.repository import AuditEntry, AuditLog
 from stadtmelder_shared.event_envelope import derived_event_id
-from stadtmelder_shared.event_values import ModerationAction
 from stadtmelder_shared.report_events import ReportModerated
 
 # Writes go through only on the revision read; this often someone else may come first.
@@ -37,19 +36,10 @@ class ModerationService:
         _check(member)
         return await self.reports.get(report_id)
 
-    async def moderate(
-        self,
-        member: StaffMember,
-        report_id: str,
-        action: ModerationAction,
-        reason: str,
-        text: str | None = None,
-        photo: int | None = None,
-    ) -> Report:
+    async def moderate(self, member: StaffMember, report_id: str, asked: Moderation) -> Report:
         """Have the report's one writer apply the step (see `commands`), then the report."""
         _check(member)
         report = await self.reports.get(report_id)
-        asked = Moderation(action=action, reason=reason, text=text, photo=photo)
         command = staff_command(member, report.id, report.jurisdiction, asked)
         if self.commands is None:
             await self.apply_command(command)  # no owner to ask (tests, tools): here
@@ -65,7 +55,7 @@ class ModerationService:
         _check(member)
         actor = member.actor()
         event_id = derived_event_id(command.event_id, "moderated")
-        asked = requested(asking.action, asking.reason, asking.text, asking.photo)
+        asked = requested(asking)
         for _ in range(WRITE_ATTEMPTS):
             report = await self.reports.get(command.report_id)
             if any(done.event_id == event_id for done in report.moderation):
