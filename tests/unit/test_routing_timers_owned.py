@@ -6,7 +6,7 @@ from aiokafka import TopicPartition
 from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import LogicSubscriber
 
-from stadtmelder_routing.handlers import register_handlers
+from stadtmelder_routing.handlers import Intake, register_handlers
 from stadtmelder_routing.sending.methods import SendError
 from stadtmelder_routing.sla import OverdueWatch
 from stadtmelder_shared import topics
@@ -56,7 +56,7 @@ async def test_a_failed_send_is_retried_only_by_the_replica_that_owns_its_report
 def test_the_submission_consumers_tell_the_ownership_their_partitions() -> None:
     broker = KafkaBroker()
     ownership = PartitionOwnership(topics.REPORTS_SUBMITTED)
-    register_handlers(broker, Recorder(), "routing", None, ownership)  # type: ignore[arg-type]
+    register_handlers(broker, Recorder(), "routing", Intake(ownership=ownership))  # type: ignore[arg-type]
 
     [submissions] = [
         s

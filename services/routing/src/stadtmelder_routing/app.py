@@ -14,7 +14,7 @@ from stadtmelder_routing.exactly_once import (
     TransactionalPublisher,
     in_transaction,
 )
-from stadtmelder_routing.handlers import register_handlers
+from stadtmelder_routing.handlers import Intake, register_handlers
 from stadtmelder_routing.known_works import KnownWorks, MongoWorksCopy
 from stadtmelder_routing.operations import failed_sends_route
 from stadtmelder_routing.responsibility import DEFAULT_DIRECTORY, load_model
@@ -111,7 +111,7 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
     # The replica that consumes a report's submission writes its work item and its sends; the
     # timers below write only those of the reports it consumes (docs/scale-out.md).
     ownership = PartitionOwnership(topics.REPORTS_SUBMITTED)
-    register_handlers(broker, service, settings.kafka_group_id, transactions, ownership)
+    register_handlers(broker, service, settings.kafka_group_id, Intake(transactions, ownership))
     webhook = WebhookSender(http, timeout_s=settings.send_timeout_seconds)
     erasure = RoutingErasure(work_items, directory, publisher, webhook, mailbox)
     register_erasure(broker, erasure, settings.kafka_group_id)

@@ -1,6 +1,7 @@
 """Kafka consumers of the routing service."""
 
 import logging
+from dataclasses import dataclass
 
 from faststream.kafka import KafkaBroker
 
@@ -20,15 +21,22 @@ log = logging.getLogger(__name__)
 SUBMISSION_WORKERS = 3
 
 
+@dataclass(frozen=True)
+class Intake:
+    """How a replica of the running service takes submissions: each routed in a Kafka
+    transaction of its own (`transactions`), hearing which partitions of reports.submitted it
+    consumes (`ownership`, whose reports' timers it runs). Without them (tests, tools), a
+    submission is routed as it comes."""
+
+    transactions: RecordTransactions | None = None
+    ownership: PartitionOwnership | None = None
+
+
 def register_handlers(
-    broker: KafkaBroker,
-    service: RoutingService,
-    group_id: str,
-    transactions: RecordTransactions | None = None,
-    ownership: PartitionOwnership | None = None,
+    broker: KafkaBroker, service: RoutingService, group_id: str, intake: Intake | None = None
 ) -> None:
-    """With `transactions`, each submission is routed in a Kafka transaction of its own; with
-    `ownership`, it hears which partitions of reports.submitted this replica consumes."""
+    """The consumers of submissions (taken as `intake` says), status changes and known works."""
+    transactions = intake.transactions if intake else None
 
     async def route(event: ReportSubmitted, origin: Origin) -> None:
         record = f"{origin.topic}/{origin.partition}/{origin.offset}"
@@ -47,7 +55,7 @@ def register_handlers(
         group_id,
         workers=SUBMISSION_WORKERS,
         policy=RetryPolicy(retried=(TransactionFailed,)),
-        listener=ownership,
+        listener=intake.ownership if intake else None,
     )
     async def on_report_submitted(event: ReportSubmitted, origin: Origin) -> None:
         if transactions is None:

@@ -9,15 +9,7 @@ from urllib.parse import quote
 
 from stadtmelder_notify.alerts.domain import Districts, NewReport, Subscription
 from stadtmelder_notify.delivery.domain import Mail
-from stadtmelder_notify.delivery.letter import (
-    Block,
-    Facts,
-    Letter,
-    Link,
-    Links,
-    Paragraph,
-    as_mail,
-)
+from stadtmelder_notify.delivery.letter import Block, Facts, Letter, Link, Links, Paragraph, as_mail
 from stadtmelder_notify.words import N_, Words
 from stadtmelder_shared.alert_areas import CONFIRM_WITHIN
 
