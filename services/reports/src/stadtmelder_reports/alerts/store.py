@@ -10,7 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from stadtmelder_reports.alerts.domain import AlertLinkInvalid, District, Subscription
 from stadtmelder_reports.core.documents import event_from
-from stadtmelder_reports.core.outbox import DocumentOutbox, Pending
+from stadtmelder_reports.core.outbox_store import DocumentOutbox, Pending
 from stadtmelder_reports.core.outbox_writes import drop_published
 from stadtmelder_shared import topics
 from stadtmelder_shared.alert_areas import (

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from stadtmelder_reports.core.outbox import Pending
+from stadtmelder_reports.core.outbox_store import Pending
 from stadtmelder_reports.works.domain import Works
 from stadtmelder_shared import topics
 from stadtmelder_shared.conditional_writes import ConditionalWrites
