@@ -25,6 +25,14 @@ from stadtmelder_reports.staff.token import ensure_signing_key, issue_token
 from stadtmelder_shared import topics
 
 ROOT = Path(__file__).resolve().parents[1]
+# Where the project's own packages live: shared/ and one folder per service.
+SOURCE_ROOTS = (
+    "shared/src",
+    "services/reports/src",
+    "services/routing/src",
+    "services/notify/src",
+    "services/fleet/src",
+)
 T = TypeVar("T")
 
 

@@ -8,20 +8,12 @@ from collections.abc import Iterator
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
-from tests.system import ROOT
-
-SOURCES = (
-    "shared/src",
-    "services/reports/src",
-    "services/routing/src",
-    "services/notify/src",
-    "services/fleet/src",
-)
+from tests.system import ROOT, SOURCE_ROOTS
 
 
 def project_modules() -> dict[str, Path]:
     found: dict[str, Path] = {}
-    for source in SOURCES:
+    for source in SOURCE_ROOTS:
         for path in (ROOT / source).glob("stadtmelder_*/**/*.py"):
             parts = path.relative_to(ROOT / source).with_suffix("").parts
             found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
