@@ -12,6 +12,7 @@ from stadtmelder_fleet.containers.forecast import Forecast
 from stadtmelder_fleet.containers.planning import Depot, due_containers, plan_emptying
 from stadtmelder_fleet.containers.routes import Stop, build_routes, distance_matrix
 from stadtmelder_shared.event_values import Location
+from stadtmelder_shared.geo import distance_m
 
 DEPOT = Location(lat=51.4325, lon=6.7652)
 DAY = date(2026, 3, 4)
@@ -82,6 +83,19 @@ def test_a_rounds_distance_runs_from_the_depot_through_its_stops_and_back() -> N
     places = [DEPOT, *(stop.container.location for stop in route.stops), DEPOT]
     legs = distance_matrix(places)
     assert route.distance_m == sum(legs[i][i + 1] for i in range(len(places) - 1))
+
+
+def test_the_distance_matrix_measures_as_every_other_service_does() -> None:
+    places = [DEPOT, *(container.location for container in containers(6))]
+
+    legs = distance_matrix(places)
+
+    assert all(
+        legs[i][j] == round(distance_m(a, b)) and legs[i][j] > 0
+        for i, a in enumerate(places)
+        for j, b in enumerate(places)
+        if i != j
+    )
 
 
 def test_a_container_larger_than_the_truck_cannot_be_planned() -> None:

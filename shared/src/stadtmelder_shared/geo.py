@@ -10,8 +10,14 @@ EARTH_RADIUS_M = 6_371_008.8
 def distance_m(a: Location, b: Location) -> float:
     """Great-circle distance in metres (haversine); the one formula every service measures by."""
     lat1, lat2 = math.radians(a.lat), math.radians(b.lat)
-    dlat, dlon = lat2 - lat1, math.radians(b.lon - a.lon)
-    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
+    return haversine_m(lat1, math.cos(lat1), lat2, math.cos(lat2), math.radians(b.lon - a.lon))
+
+
+def haversine_m(lat1: float, cos1: float, lat2: float, cos2: float, dlon: float) -> float:
+    """`distance_m` from latitudes in radians with their cosines and the longitudes' difference
+    in radians, for callers that measure many pairs and take each place's once (fleet's
+    distance matrix)."""
+    h = math.sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * math.sin(dlon / 2) ** 2
     # Rounding can lift h a hair above 1 for points on opposite sides of the earth.
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(h, 1.0)))
 

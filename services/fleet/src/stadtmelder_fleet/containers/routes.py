@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from stadtmelder_fleet.containers.domain import Container, PlanningError
 from stadtmelder_shared.event_values import Location
-from stadtmelder_shared.geo import EARTH_RADIUS_M
+from stadtmelder_shared.geo import haversine_m
 
 # Far above any round's metres: the solver first saves a truck, then kilometres.
 TRUCK_FIXED_COST_M = 1_000_000
@@ -46,16 +46,13 @@ def distance_matrix(places: Sequence[Location]) -> list[list[int]]:
     `distance_m`'s haversine, each place's radians and cosine taken once, not per pair."""
     lats = [math.radians(place.lat) for place in places]
     cosines = [math.cos(lat) for lat in lats]
-    lons = [place.lon for place in places]
+    lons = [math.radians(place.lon) for place in places]
     matrix = [[0] * len(places) for _ in places]
     for i in range(len(places)):
         lat_i, cos_i, lon_i, row = lats[i], cosines[i], lons[i], matrix[i]
         for j in range(i + 1, len(places)):
-            h = (
-                math.sin((lats[j] - lat_i) / 2) ** 2
-                + cos_i * cosines[j] * math.sin(math.radians(lons[j] - lon_i) / 2) ** 2
-            )
-            row[j] = matrix[j][i] = round(2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(h, 1.0))))
+            metres = haversine_m(lat_i, cos_i, lats[j], cosines[j], lons[j] - lon_i)
+            row[j] = matrix[j][i] = round(metres)
     return matrix
 
 
