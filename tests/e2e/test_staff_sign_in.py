@@ -48,6 +48,7 @@ class Seen:
 
     def __init__(self, page: Page) -> None:
         self.documents: list[tuple[str, str]] = []
+        self.shown: list[tuple[str, str]] = []
         page.on("response", self._record)
 
     def _record(self, response: Response) -> None:
@@ -60,6 +61,14 @@ class Seen:
 
     def urls_with_tokens(self) -> list[str]:
         return [url for url, _ in self.documents if re.search(r"(id|access)_token=|eyJ", url)]
+
+    async def look(self, page: Page) -> None:
+        """Keep what the page shows now (its whole HTML, hidden fields too) for `shown_tokens`."""
+        self.shown.append((page.url, await page.content()))
+
+    def shown_tokens(self) -> list[str]:
+        """The pages whose HTML holds a JWT (base64 JSON begins `eyJ`) or a named token."""
+        return [url for url, html in self.shown if re.search(r"eyJ|(id|access)_token", html)]
 
 
 async def a_routed_playground_report(system: LocalSystem) -> tuple[str, str]:
@@ -119,16 +128,20 @@ async def test_a_clerk_opens_the_mail_link_signs_in_at_the_city_and_resolves_the
     await expect(page).to_have_url(link)
     await expect(page.get_by_role("heading", level=1)).to_contain_text(report_id)
     await expect(page.locator("body")).to_contain_text("Gül Grün")
+    await seen.look(page)
     await screenshots(page, "staff-sign-in-02-report", phone=PHONE_390)
     await take_step(page, "Angenommen")
+    await seen.look(page)
     await take_step(page, "In Arbeit")
     await take_step(page, "Erledigt", public_comment="Die Kette wurde ersetzt.")
+    await seen.look(page)
     async with httpx.AsyncClient(base_url=running_system.reports_url) as api:
         public = (await api.get(f"/api/v1/reports/{report_id}")).json()
     assert public["status"] == "resolved"
 
     await page.get_by_role("button", name="Abmelden", exact=True).click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Auch bei der Stadt abmelden?")
+    await seen.look(page)
     await page.get_by_role("button", name="Ja, abmelden").click()
     await expect(page.get_by_role("status")).to_have_text("Sie sind bei Stadtmelder abgemeldet.")
     violations["signed-out"] = await serious_accessibility_violations(page)
@@ -150,7 +163,9 @@ async def test_a_clerk_opens_the_mail_link_signs_in_at_the_city_and_resolves_the
     assert {name: found for name, found in violations.items() if found} == {}
     assert seen.json_documents() == []
     assert seen.urls_with_tokens() == []
-    assert "eyJ" not in await page.content()
+    await seen.look(page)
+    assert len(seen.shown) == 5
+    assert seen.shown_tokens() == []
 
 
 async def test_an_answer_with_a_wrong_state_gets_an_error_page_and_no_session(
