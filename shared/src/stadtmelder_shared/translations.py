@@ -31,3 +31,28 @@ def load_catalogues(
         with compiled.open("rb") as mo:
             catalogues[language] = gettext.GNUTranslations(mo)
     return catalogues
+
+
+def N_(key: str) -> str:  # noqa: N802 - gettext's name for a marker, which pybabel looks for
+    """Marks a key for extraction where the code chooses it at run time."""
+    return key
+
+
+class Words:
+    """The texts of one language, German for a language we do not write: `t("key", name=value)`.
+
+    The msgids are short keys (`confirmation_subject`): every language, German too, is a
+    translation in its own .po file, so a translator never edits code.
+    """
+
+    def __init__(self, catalogues: Mapping[str, gettext.GNUTranslations], language: str) -> None:
+        self.language = language if language in catalogues else "de"
+        self._catalogue = catalogues[self.language]
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = self._catalogue.gettext(key)
+        return text.format(**values) if values else text
+
+    def plural(self, key: str, count: int, **values: object) -> str:
+        """A text about `count` things, in the form the language's plural rule picks."""
+        return self._catalogue.ngettext(key, key, count).format(count=count, **values)

@@ -10,8 +10,9 @@ from urllib.parse import quote
 from stadtmelder_notify.alerts.domain import Districts, NewReport, Subscription
 from stadtmelder_notify.delivery.domain import Mail
 from stadtmelder_notify.delivery.letter import Block, Facts, Letter, Link, Links, Paragraph, as_mail
-from stadtmelder_notify.words import N_, Words
+from stadtmelder_notify.words import Words
 from stadtmelder_shared.alert_areas import CONFIRM_WITHIN
+from stadtmelder_shared.translations import N_
 
 # More would make a digest unreadable; the rest are on the city's public list.
 DIGEST_MAX_REPORTS = 50

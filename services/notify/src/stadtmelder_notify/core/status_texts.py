@@ -1,8 +1,9 @@
 """The catalogue keys the mails choose at run time: a status step's texts, the feedback answers."""
 
 from stadtmelder_notify.links import Outcome
-from stadtmelder_notify.words import N_, Words
+from stadtmelder_notify.words import Words
 from stadtmelder_shared.report_events import ReportStatusChanged
+from stadtmelder_shared.translations import N_
 
 # (subject, what happened) per public status; {report_id}, {department}, {duplicate_of}.
 # What happened follows the greeting ("Guten Tag,"), so it starts lower case like a sentence
