@@ -64,6 +64,8 @@ FROM build AS routing-build
 RUN uv sync --locked --no-dev --no-install-workspace --package stadtmelder-routing
 COPY shared/ shared/
 COPY services/routing/ services/routing/
+# The department mails' gettext catalogues (.po) compiled to .mo files, with the locked Babel.
+RUN /app/.venv/bin/pybabel compile -d services/routing/src/stadtmelder_routing/locale
 RUN uv sync --locked --no-dev --no-editable --package stadtmelder-routing
 
 FROM runtime AS routing

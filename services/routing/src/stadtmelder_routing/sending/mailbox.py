@@ -1,4 +1,4 @@
-"""E-mail to a department mailbox: a plain-text work order in German."""
+"""E-mail to a department mailbox: a plain-text work order in the department's language."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -9,25 +9,40 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import aiosmtplib
 
 from stadtmelder_routing.sending.methods import PermanentSendError, SendError, required
+from stadtmelder_routing.words import Words
 from stadtmelder_shared.citizen_events import ContactDataErased
 from stadtmelder_shared.departments import SendMethod
 from stadtmelder_shared.event_envelope import Event
-from stadtmelder_shared.event_values import Answer
+from stadtmelder_shared.event_values import Answer, Language
+from stadtmelder_shared.translations import N_
 from stadtmelder_shared.work_item_events import WorkItemQueued
 
 DEFAULT_STAFF_URL = "http://127.0.0.1:8000/staff/reports/{report_id}"
 REOPENED_BY = {
-    "citizen": "die meldende Person",
-    "clerk": "die Sachbearbeitung",
-    "dispatcher": "die Leitstelle",
-    "system": "Stadtmelder",
+    "citizen": N_("person_reporter"),
+    "clerk": N_("person_clerk"),
+    "dispatcher": N_("person_dispatcher"),
+    "system": N_("person_system"),
 }
+SOMEONE = N_("person_someone")
 # Who asked, as the notice names them: the department never learns more than the role.
 ERASED_PERSON = {
-    "reporter": "die meldende Person",
-    "supporter": "eine unterstützende Person",
-    "alert_subscriber": "eine Person mit Gebietsbenachrichtigung",
+    "reporter": N_("person_reporter"),
+    "supporter": N_("person_supporter"),
+    "alert_subscriber": N_("person_alert_subscriber"),
 }
+# The work order's `Label:  value` lines; every value starts after the language's longest label.
+FIELDS = (
+    N_("field_report"),
+    N_("field_category"),
+    N_("field_received"),
+    N_("field_place"),
+    N_("field_map"),
+    N_("field_address"),
+    N_("field_works"),
+    N_("field_photos"),
+    N_("field_edit"),
+)
 
 
 @dataclass(frozen=True)
@@ -83,32 +98,34 @@ class MailboxSender:
         return str(message["Message-ID"])
 
 
-def work_order(item: WorkItemQueued, mailbox: str, sender: str, staff_url: str) -> EmailMessage:
-    kind = "Wieder geöffnet" if item.reopening else "Arbeitsauftrag"
-    subject = f"{kind} {item.report_id}: {item.category.name('de')}"
-    return _german_mail(
-        item, "work-item", mailbox, sender, subject, work_order_text(item, staff_url)
+def work_order(
+    item: WorkItemQueued, mailbox: str, sender: str, staff_url: str, language: Language = "de"
+) -> EmailMessage:
+    t = Words(language)
+    kind = N_("subject_reopened") if item.reopening else N_("subject_work_order")
+    subject = t(kind, report_id=item.report_id, category=item.category.name(t.language))
+    text = work_order_text(item, staff_url, language)
+    return _mail(item, "work-item", mailbox, sender, subject, text, t.language)
+
+
+def erasure_notice(
+    notice: ContactDataErased, mailbox: str, sender: str, language: Language = "de"
+) -> EmailMessage:
+    """A plain-text notice; it names whose data, never the data or its hash."""
+    t = Words(language)
+    asked = t(
+        "erasure_asked",
+        report_id=notice.report_id,
+        whose=t(ERASED_PERSON[notice.subject]),
+        time=_local_time(t, notice.occurred_at),
     )
+    text = "\n\n".join([asked, t("erasure_please"), _signature(t, notice)])
+    subject = t("subject_erasure", report_id=notice.report_id)
+    return _mail(notice, "erasure-notice", mailbox, sender, subject, text, t.language)
 
 
-def erasure_notice(notice: ContactDataErased, mailbox: str, sender: str) -> EmailMessage:
-    """A plain-text notice in German; it names whose data, never the data or its hash."""
-    whose = ERASED_PERSON[notice.subject]
-    text = (
-        f"Zur Meldung {notice.report_id} hat {whose} am {_local_time(notice.occurred_at)} "
-        "die Löschung seiner Kontaktdaten verlangt.\n\n"
-        "Bitte löschen Sie E-Mail-Adresse, Namen und Telefonnummer dieser Person zu der Meldung "
-        "auch in Ihren eigenen Unterlagen und Systemen, falls Sie sie übernommen haben. "
-        "Die Meldung selbst bleibt bestehen und wird weiter bearbeitet.\n\n"
-        "Diese Nachricht wurde von Stadtmelder automatisch erstellt.\n"
-        f"Vorgang: {notice.event_id}\n"
-    )
-    subject = f"Kontaktdaten gelöscht: Meldung {notice.report_id}"
-    return _german_mail(notice, "erasure-notice", mailbox, sender, subject, text)
-
-
-def _german_mail(
-    event: Event, kind: str, mailbox: str, sender: str, subject: str, text: str
+def _mail(
+    event: Event, kind: str, mailbox: str, sender: str, subject: str, text: str, language: str
 ) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
@@ -121,71 +138,93 @@ def _german_mail(
     message["X-Stadtmelder-Event-Id"] = event.event_id
     message.set_content(text)
     # After set_content, which replaces every Content-* header.
-    message["Content-Language"] = "de"
+    message["Content-Language"] = language
     return message
 
 
-def work_order_text(item: WorkItemQueued, staff_url: str) -> str:
-    lines = [*_heading(item), ""]
+def work_order_text(item: WorkItemQueued, staff_url: str, language: Language = "de") -> str:
+    t = Words(language)
+    field = _Fields(t)
+    lines = [*_heading(t, item), ""]
     lines += [
-        f"Meldung:      {item.report_id}",
-        f"Kategorie:    {item.category.name('de')} ({item.category.code})",
-        f"Eingegangen:  {_local_time(item.submitted_at)}",
+        field("field_report", item.report_id),
+        field("field_category", f"{item.category.name(t.language)} ({item.category.code})"),
+        field("field_received", _local_time(t, item.submitted_at)),
     ]
     if item.location is None:
-        lines.append("Ort:          ohne Koordinaten")
+        lines.append(field("field_place", t("place_unknown")))
     else:
         lat, lon = f"{item.location.lat:.6f}", f"{item.location.lon:.6f}"
         map_url = f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=19/{lat}/{lon}"
-        lines += [f"Ort:          {lat}, {lon} (Breite, Länge)", f"Karte:        {map_url}"]
-    lines.append(f"Adresse:      {item.address or 'nicht angegeben'}")
+        lines += [
+            field("field_place", t("place_coordinates", lat=lat, lon=lon)),
+            field("field_map", map_url),
+        ]
+    lines.append(field("field_address", item.address or t("address_unknown")))
     lines += [
-        f"Baustelle:    Liegt in der Baustelle „{works.title}“ ({works.operator}), "
-        f"{works.starts_on:%d.%m.%Y} bis {works.ends_on:%d.%m.%Y}"
+        field(
+            "field_works",
+            t(
+                "works_around",
+                title=works.title,
+                operator=works.operator,
+                starts=works.starts_on,
+                ends=works.ends_on,
+            ),
+        )
         for works in item.works
     ]
-    lines += ["", "Beschreibung:", item.description.strip() or "(keine)", ""]
-    lines += ["Angaben:", *_answer_lines(item), ""]
-    lines += [f"Fotos:        {_photos(item.photo_count)}", ""]
-    lines += [
-        f"Bearbeiten:   {staff_url}",
-        "",
-        "Diese Nachricht wurde von Stadtmelder automatisch erstellt.",
-        f"Vorgang: {item.event_id}",
-    ]
-    return "\n".join(lines) + "\n"
+    description = item.description.strip() or t("nothing_given")
+    lines += ["", t("heading_description"), description, ""]
+    lines += [t("heading_answers"), *_answer_lines(t, item), ""]
+    lines += [field("field_photos", _photos(t, item.photo_count)), ""]
+    lines += [field("field_edit", staff_url), "", _signature(t, item)]
+    return "\n".join(lines)
 
 
-def _photos(count: int) -> str:
+class _Fields:
+    def __init__(self, t: Words) -> None:
+        self._t = t
+        self._width = max(len(t(key)) for key in FIELDS) + 2
+
+    def __call__(self, key: str, value: str) -> str:
+        return f"{self._t(key):<{self._width}}{value}"
+
+
+def _signature(t: Words, event: Event) -> str:
+    return t("signature", event_id=event.event_id) + "\n"
+
+
+def _photos(t: Words, count: int) -> str:
     # Said even when there are none, so the department knows not to look for any.
-    if not count:
-        return "keine"
-    photos = "1 Foto" if count == 1 else f"{count} Fotos"
-    return f"{photos}, zu sehen auf der Seite der Meldung"
+    return t.plural("photos", count) if count else t("photos_none")
 
 
-def _heading(item: WorkItemQueued) -> list[str]:
+def _heading(t: Words, item: WorkItemQueued) -> list[str]:
     if item.reopening is None:
-        return [f"Neuer Arbeitsauftrag für {item.department.name}"]
-    who = REOPENED_BY.get(item.reopening.by, "jemand")
+        return [t("heading_new", department=item.department.name)]
+    who = t(REOPENED_BY.get(item.reopening.by, SOMEONE))
     lines = [
-        f"Wieder geöffnet: {who} sagt, die Meldung {item.report_id} ist nicht erledigt.",
-        f"Sie liegt wieder bei {item.department.name}.",
+        t("heading_reopened", who=who, report_id=item.report_id),
+        t("heading_back_with", department=item.department.name),
     ]
     if item.reopening.reason:
-        lines += ["", "Begründung:", item.reopening.reason.strip()]
+        lines += ["", t("heading_reason"), item.reopening.reason.strip()]
     return lines
 
 
-def _answer_lines(item: WorkItemQueued) -> list[str]:
-    """With the questions and answers as the citizen read them; codes only from older events."""
-    if labelled := item.labelled_answers.get("de"):
+def _answer_lines(t: Words, item: WorkItemQueued) -> list[str]:
+    """With the questions and answers as the citizen read them, in the department's language if
+    the report has them so, else in German, else in whichever it has; codes only from older
+    events."""
+    labelled = item.labelled_answers
+    if lines := labelled.get(t.language) or labelled.get("de") or next(iter(labelled.values()), []):
         return [
             f"  {line.question}{'' if line.question.endswith(('?', ':')) else ':'} {line.answer}"
-            for line in labelled
+            for line in lines
         ]
     if not item.answers:
-        return ["  (keine)"]
+        return [f"  {t('nothing_given')}"]
     return [f"  {code}: {_answer_text(value)}" for code, value in sorted(item.answers.items())]
 
 
@@ -197,11 +236,11 @@ def _answer_text(value: Answer) -> str:
     return value
 
 
-def _local_time(moment: datetime) -> str:
+def _local_time(t: Words, moment: datetime) -> str:
     zone: tzinfo
     try:
         zone = ZoneInfo("Europe/Berlin")
     except ZoneInfoNotFoundError:  # a slim image without time zone data
         zone = UTC
     local = moment.astimezone(zone)
-    return f"{local:%d.%m.%Y %H:%M} Uhr ({local.tzname()})"
+    return t("local_time", time=local, zone=local.tzname())
