@@ -17,7 +17,7 @@ from stadtmelder_routing.sending.send_log import (
     send_key,
 )
 from stadtmelder_shared.departments import Department, SendMethod
-from stadtmelder_shared.event_values import CategoryRef, DepartmentRef, Location
+from stadtmelder_shared.event_values import CategoryRef, DepartmentRef, Language, Location
 from stadtmelder_shared.work_item_events import WorkItemQueued
 
 SUBMITTED_AT = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
@@ -45,11 +45,12 @@ def a_work_item(
     )
 
 
-def a_department(*methods: SendMethod) -> Department:
+def a_department(*methods: SendMethod, language: Language = "de") -> Department:
     return Department(
         id="stadt-licht",
         names={"de": "Stadt Duisburg – Straßenbeleuchtung"},
         send_methods=methods or (SendMethod("kafka"),),
+        language=language,
     )
 
 

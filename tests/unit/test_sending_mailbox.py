@@ -1,14 +1,16 @@
 """The e-mail work order: who gets it, what it says, and how SMTP failures are classed."""
 
+from email.message import EmailMessage
+
 import aiosmtplib
 import pytest
 
 from stadtmelder_routing.sending.mailbox import MailboxSender, SmtpServer, work_order
 from stadtmelder_routing.sending.methods import PermanentSendError, SendError
-from stadtmelder_shared.departments import SendMethod
+from stadtmelder_shared.departments import Department, Directory, SendMethod
 from stadtmelder_shared.event_values import LabelledAnswer, Reopening
 from stadtmelder_shared.work_item_events import WorkItemQueued
-from tests.sending_fakes import a_work_item
+from tests.sending_fakes import a_department, a_work_item
 
 SENDER = "Stadtmelder Duisburg <noreply@stadtmelder.invalid>"
 STAFF_URL = "https://stadtmelder.example/staff/reports/R7KQ2M9XA"
@@ -131,3 +133,71 @@ def test_a_reopened_report_is_mailed_as_such_with_the_citizens_words() -> None:
     assert "Begründung:\nImmer noch dunkel.\n" in text
     assert "Fotos:        1 Foto," in text
     assert "Neuer Arbeitsauftrag" not in text
+
+
+LABELLED = {
+    "de": [LabelledAnswer(question="Ist gerade jemand in Gefahr?", answer="Nein")],
+    "en": [LabelledAnswer(question="Is anyone in danger right now?", answer="No")],
+}
+
+
+async def mailed(monkeypatch: pytest.MonkeyPatch, department: Department) -> EmailMessage:
+    """The message a sender that knows only `department` hands to the mail server."""
+    sent: list[EmailMessage] = []
+
+    async def recording_send(message: EmailMessage, **kwargs: object) -> None:
+        sent.append(message)
+
+    monkeypatch.setattr(aiosmtplib, "send", recording_send)
+    sender = MailboxSender(SmtpServer(), STAFF_URL, Directory((department,)))
+    item = a_work_item().model_copy(update={"labelled_answers": LABELLED, "photo_count": 1})
+    await sender.send(item, SendMethod("email", mailbox="licht@x.example"))
+    [message] = sent
+    return message
+
+
+async def test_a_department_that_reads_english_gets_an_english_work_order_and_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    message = await mailed(monkeypatch, a_department(language="en"))
+
+    assert message["Subject"] == "Work order R7KQ2M9XA: Street light out"
+    assert message["Content-Language"] == "en"
+    text = message.get_content()
+    assert text.startswith("New work order for Stadt Duisburg – Straßenbeleuchtung\n")
+    assert "Category:   Street light out (street_light_out)\n" in text
+    assert "Received:   27/11/2026 10:30 (CET)\n" in text
+    assert "Answers:\n  Is anyone in danger right now? No\n" in text
+    assert "Photos:     1 photo, shown on the report's page\n" in text
+    assert "Gefahr" not in text
+
+
+async def test_a_department_without_a_language_gets_the_german_work_order_as_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    message = await mailed(monkeypatch, Department("stadt-licht", {"de": "Straßenbeleuchtung"}))
+
+    assert message["Subject"] == "Arbeitsauftrag R7KQ2M9XA: Straßenlaterne defekt"
+    assert message["Content-Language"] == "de"
+    text = message.get_content()
+    assert "Eingegangen:  27.11.2026 10:30 Uhr (CET)\n" in text
+    assert "Angaben:\n  Ist gerade jemand in Gefahr? Nein\n" in text
+    assert "danger" not in text
+
+
+@pytest.mark.parametrize(
+    ("labelled", "shown"),
+    [
+        ({"de": LABELLED["de"]}, "  Ist gerade jemand in Gefahr? Nein\n"),
+        ({"tr": [LabelledAnswer(question="Tehlike var mı?", answer="Hayır")]}, "  Tehlike var mı?"),
+    ],
+)
+def test_answers_not_labelled_in_the_departments_language_fall_back_to_german_then_any(
+    labelled: dict[str, list[LabelledAnswer]], shown: str
+) -> None:
+    item = a_work_item().model_copy(update={"labelled_answers": labelled})
+
+    text = work_order(item, "licht@x.example", SENDER, STAFF_URL, "en").get_content()
+
+    assert f"Answers:\n{shown}" in text
+    assert "lamp_state" not in text

@@ -5,9 +5,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
-from stadtmelder_shared.event_values import DepartmentRef
+from stadtmelder_shared.event_values import DepartmentRef, Language
 
 DEFAULT_FILE = Path(__file__).parent / "jurisdictions" / "duisburg" / "departments.json"
 SendKind = Literal["kafka", "webhook", "email", "open311"]
@@ -34,6 +34,8 @@ class Department:
     # Hours to resolve by category code; "*" is the department's default.
     sla_hours: Mapping[str, float] = field(default_factory=lambda: {"*": 72.0})
     triage: bool = False
+    # The language its mails are written in; Duisburg's departments read German.
+    language: Language = "de"
 
     def name(self, language: str = "de") -> str:
         return self.names.get(language) or self.names.get("de") or self.id
@@ -72,4 +74,12 @@ def _department(data: Mapping[str, Any]) -> Department:
         send_methods=tuple(SendMethod(**m) for m in data.get("send_methods", [{"kind": "kafka"}])),
         sla_hours=data.get("sla_hours", {"*": 72.0}),
         triage=bool(data.get("triage", False)),
+        language=_language(data),
     )
+
+
+def _language(data: Mapping[str, Any]) -> Language:
+    language = data.get("language", "de")
+    if language not in get_args(Language):
+        raise ValueError(f"department {data['id']}: language {language!r} is not de, en or tr")
+    return cast("Language", language)

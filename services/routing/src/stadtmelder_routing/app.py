@@ -73,6 +73,7 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
             starttls=settings.smtp_starttls,
         ),
         staff_url_template=settings.staff_url_template,
+        directory=directory,
     )
     senders: dict[SendKind, Sender] = {
         "kafka": KafkaTopicSender(routed_publisher),

@@ -13,6 +13,7 @@ from stadtmelder_shared import topics
 from stadtmelder_shared.citizen_events import ContactDataErased
 from stadtmelder_shared.departments import Directory, SendMethod
 from stadtmelder_shared.event_envelope import Event, derived_event_id
+from stadtmelder_shared.event_values import Language
 from stadtmelder_shared.kafka import EventPublisher, consumer
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,9 @@ class EventWebhook(Protocol):
 
 
 class NoticeMailbox(Protocol):
-    async def send_notice(self, notice: ContactDataErased, method: SendMethod) -> str | None: ...
+    async def send_notice(
+        self, notice: ContactDataErased, method: SendMethod, language: Language
+    ) -> str | None: ...
 
 
 def department_notice(event: ContactDataErased) -> ContactDataErased:
@@ -52,11 +55,13 @@ class RoutingErasure:
         notice = department_notice(event)
         await self.publisher.publish(topics.department_work(item.department_id), notice)
         department = self.directory.get(item.department_id)
-        for method in department.send_methods if department else ():
+        if department is None:
+            return item.department_id
+        for method in department.send_methods:
             if method.kind == "webhook":
                 await self.webhook.send(notice, method)
             elif method.kind == "email":
-                await self.mailbox.send_notice(notice, method)
+                await self.mailbox.send_notice(notice, method, department.language)
         return item.department_id
 
 

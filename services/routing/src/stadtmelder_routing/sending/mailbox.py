@@ -11,7 +11,7 @@ import aiosmtplib
 from stadtmelder_routing.sending.methods import PermanentSendError, SendError, required
 from stadtmelder_routing.words import Words
 from stadtmelder_shared.citizen_events import ContactDataErased
-from stadtmelder_shared.departments import SendMethod
+from stadtmelder_shared.departments import Directory, SendMethod
 from stadtmelder_shared.event_envelope import Event
 from stadtmelder_shared.event_values import Answer, Language
 from stadtmelder_shared.translations import N_
@@ -59,20 +59,32 @@ class SmtpServer:
 
 
 class MailboxSender:
-    def __init__(self, smtp: SmtpServer, staff_url_template: str = DEFAULT_STAFF_URL) -> None:
-        """`staff_url_template` is the staff view of one report, with `{report_id}` in it."""
+    def __init__(
+        self,
+        smtp: SmtpServer,
+        staff_url_template: str = DEFAULT_STAFF_URL,
+        directory: Directory | None = None,
+    ) -> None:
+        """`staff_url_template` is the staff view of one report, with `{report_id}` in it;
+        `directory` says each department's language, German for one it does not know."""
         self._smtp = smtp
         self._staff_url_template = staff_url_template
+        self._directory = directory or Directory(())
 
     async def send(self, item: WorkItemQueued, method: SendMethod) -> str | None:
         mailbox = required(method.mailbox, "mailbox", method)
         staff_url = self._staff_url_template.format(report_id=item.report_id)
-        return await self._deliver(work_order(item, mailbox, self._smtp.sender, staff_url))
+        department = self._directory.get(item.department.id)
+        language = department.language if department else "de"
+        message = work_order(item, mailbox, self._smtp.sender, staff_url, language)
+        return await self._deliver(message)
 
-    async def send_notice(self, notice: ContactDataErased, method: SendMethod) -> str | None:
+    async def send_notice(
+        self, notice: ContactDataErased, method: SendMethod, language: Language = "de"
+    ) -> str | None:
         """Tell the mailbox that got the report that someone's contact data was erased."""
         mailbox = required(method.mailbox, "mailbox", method)
-        return await self._deliver(erasure_notice(notice, mailbox, self._smtp.sender))
+        return await self._deliver(erasure_notice(notice, mailbox, self._smtp.sender, language))
 
     async def _deliver(self, message: EmailMessage) -> str:
         try:
