@@ -263,21 +263,38 @@ def test_footer_offers_the_other_languages_in_their_own_words() -> None:
     assert "/api/v1/notifications/preferences/" in mail.text
 
 
+OVERDUE = ReportOverdue(
+    report_id="ABCDE-12345",
+    jurisdiction="duisburg",
+    department=LIGHTS,
+    due_at=datetime(2026, 11, 26, 9, 0, tzinfo=UTC),
+    escalated_to="lead@example.org",
+)
+
+
 def test_lead_escalation_is_internal_without_unsubscribe() -> None:
-    mail = overdue_mail(
-        ReportOverdue(
-            report_id="ABCDE-12345",
-            jurisdiction="duisburg",
-            department=LIGHTS,
-            due_at=datetime(2026, 11, 26, 9, 0, tzinfo=UTC),
-            escalated_to="lead@example.org",
-        ),
-        "lead@example.org",
-        "https://staff.example/reports/ABCDE-12345",
-    )
+    mail = overdue_mail(OVERDUE, "lead@example.org", "https://staff.example/reports/ABCDE-12345")
+
     assert mail.unsubscribe_url is None
     assert mail.html is not None
     assert "https://staff.example/reports/ABCDE-12345" in mail.text
+
+
+def test_lead_escalation_is_german_unless_another_language_is_asked_for() -> None:
+    staff_url = "https://staff.example/reports/ABCDE-12345"
+
+    german = overdue_mail(OVERDUE, "lead@example.org", staff_url)
+    english = overdue_mail(OVERDUE, "lead@example.org", staff_url, "en")
+
+    assert german.subject == f"Überfällig: Meldung ABCDE-12345 ({LIGHTS.name})"
+    assert german.text.startswith(
+        "Guten Tag,\n\ndie Meldung ABCDE-12345 hätte bis 26.11.2026 09:00 UTC erledigt sein "
+        "sollen und ist noch offen.\n"
+    )
+    assert f"Meldung ABCDE-12345 bearbeiten:\n{staff_url}\n\nStadtmelder\n" in german.text
+    assert english.subject == f"Overdue: report ABCDE-12345 ({LIGHTS.name})"
+    assert "Report ABCDE-12345 should have been dealt with by 26/11/2026 09:00 UTC" in english.text
+    assert "Meldung" not in english.text
 
 
 def test_message_is_multipart_alternative_with_one_click_unsubscribe_headers() -> None:

@@ -184,20 +184,22 @@ def _feedback_request(report_id: str, to: str, language: str, links: MailLinks) 
     ]
 
 
-def overdue_mail(event: ReportOverdue, lead: str, staff_url: str) -> Mail:
-    """For the department lead: internal, in German, the city's working language."""
+def overdue_mail(event: ReportOverdue, lead: str, staff_url: str, language: str = "de") -> Mail:
+    """For the department lead: internal, so German, the city's working language, by default."""
+    t = Words(language)
+    report_id = event.report_id
     letter = Letter(
-        "de",
-        f"Überfällig: Meldung {event.report_id} ({event.department.name})",
-        "Guten Tag,",
+        t.language,
+        t("overdue_subject", report_id=report_id, department=event.department.name),
+        t("frame_greeting"),
         (
-            Paragraph(
-                f"die Meldung {event.report_id} hätte bis {event.due_at:%d.%m.%Y %H:%M} UTC "
-                "erledigt sein sollen und ist noch offen."
+            Paragraph(t("overdue_text", report_id=report_id, due_at=event.due_at)),
+            Links(
+                t("overdue_link_intro"),
+                (Link(t("overdue_link", report_id=report_id), staff_url),),
             ),
-            Links("Zur Meldung:", (Link(f"Meldung {event.report_id} bearbeiten", staff_url),)),
         ),
-        "Stadtmelder",
+        t("overdue_signature"),
     )
     return as_mail(letter, lead, delivery_key(event.event_id, lead, "email"))
 

@@ -216,7 +216,7 @@ class NotifyService:
             topics.REPORTS_OVERDUE,
             "overdue",
             [lead],
-            lambda to, _: overdue_mail(event, to, staff_url),
+            lambda to, language: overdue_mail(event, to, staff_url, language),
             citizens=False,
         )
 
