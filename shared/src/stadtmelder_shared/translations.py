@@ -2,8 +2,13 @@
 
 import gettext
 from collections.abc import Iterable, Mapping
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
+from typing import ClassVar
+
+# The languages every service writes in.
+LANGUAGES = ("de", "en", "tr")
 
 
 class CataloguesNotCompiled(RuntimeError):
@@ -56,3 +61,19 @@ class Words:
     def plural(self, key: str, count: int, **values: object) -> str:
         """A text about `count` things, in the form the language's plural rule picks."""
         return self._catalogue.ngettext(key, key, count).format(count=count, **values)
+
+
+@cache
+def package_catalogues(package: str) -> Mapping[str, gettext.GNUTranslations]:
+    """The catalogues shipped in `package`, every language, loaded once at first use (so
+    importing a module that writes texts reads no files)."""
+    return load_catalogues(package, LANGUAGES)
+
+
+class PackageWords(Words):
+    """`Words` from the catalogues of the service package a subclass names in `package`."""
+
+    package: ClassVar[str]
+
+    def __init__(self, language: str) -> None:
+        super().__init__(package_catalogues(self.package), language)

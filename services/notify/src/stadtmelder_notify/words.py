@@ -1,22 +1,11 @@
 """What the mails and app messages say, in German, English and Turkish, from locale/'s files."""
 
-from collections.abc import Mapping
-from functools import cache
-from gettext import GNUTranslations
+from stadtmelder_shared.translations import LANGUAGES, PackageWords
 
-from stadtmelder_shared import translations
-
-LANGUAGES = ("de", "en", "tr")
+__all__ = ["LANGUAGES", "Words"]
 
 
-@cache
-def catalogues() -> Mapping[str, GNUTranslations]:
-    """Loaded once, on first use, so importing a mail module reads no files."""
-    return translations.load_catalogues("stadtmelder_notify", LANGUAGES)
-
-
-class Words(translations.Words):
+class Words(PackageWords):
     """Notify's texts in one language: `t("key", name=value)`."""
 
-    def __init__(self, language: str) -> None:
-        super().__init__(catalogues(), language)
+    package = "stadtmelder_notify"

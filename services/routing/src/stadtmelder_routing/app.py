@@ -63,18 +63,16 @@ def create_app(settings: RoutingSettings) -> AsgiFastStream:
     work_items = MongoWorkItems(database, settings.duplicate_radius_m)
     http = httpx.AsyncClient()
     send_log = MongoSendLog(database)
-    mailbox = MailboxSender(
-        SmtpServer(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            sender=settings.mail_from,
-            username=settings.smtp_username,
-            password=settings.smtp_password_value,
-            starttls=settings.smtp_starttls,
-        ),
-        staff_url_template=settings.staff_url_template,
-        directory=directory,
+    smtp = SmtpServer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.mail_from,
+        username=settings.smtp_username,
+        password=settings.smtp_password_value,
+        starttls=settings.smtp_starttls,
     )
+    # Each work order in its department's language (the directory names it).
+    mailbox = MailboxSender(smtp, settings.staff_url_template, directory)
     senders: dict[SendKind, Sender] = {
         "kafka": KafkaTopicSender(routed_publisher),
         "webhook": WebhookSender(http, timeout_s=settings.send_timeout_seconds),
