@@ -48,7 +48,10 @@ def a_work_item(
 def a_department(*methods: SendMethod, language: Language = "de") -> Department:
     return Department(
         id="stadt-licht",
-        names={"de": "Stadt Duisburg – Straßenbeleuchtung"},
+        names={
+            "de": "Stadt Duisburg – Straßenbeleuchtung",
+            "en": "City of Duisburg – Street lighting",
+        },
         send_methods=methods or (SendMethod("kafka"),),
         language=language,
     )

@@ -164,7 +164,7 @@ async def test_a_department_that_reads_english_gets_an_english_work_order_and_an
     assert message["Subject"] == "Work order R7KQ2M9XA: Street light out"
     assert message["Content-Language"] == "en"
     text = message.get_content()
-    assert text.startswith("New work order for Stadt Duisburg – Straßenbeleuchtung\n")
+    assert text.startswith("New work order for City of Duisburg – Street lighting\n")
     assert "Category:   Street light out (street_light_out)\n" in text
     assert "Received:   27/11/2026 10:30 (CET)\n" in text
     assert "Answers:\n  Is anyone in danger right now? No\n" in text

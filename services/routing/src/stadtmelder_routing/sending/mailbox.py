@@ -13,7 +13,7 @@ from stadtmelder_routing.words import Words
 from stadtmelder_shared.citizen_events import ContactDataErased
 from stadtmelder_shared.departments import Directory, SendMethod
 from stadtmelder_shared.event_envelope import Event
-from stadtmelder_shared.event_values import Answer, Language
+from stadtmelder_shared.event_values import Answer, DepartmentRef, Language
 from stadtmelder_shared.translations import N_
 from stadtmelder_shared.work_item_events import WorkItemQueued
 
@@ -76,6 +76,10 @@ class MailboxSender:
         staff_url = self._staff_url_template.format(report_id=item.report_id)
         department = self._directory.get(item.department.id)
         language = department.language if department else "de"
+        if department is not None:
+            # Addressed by its name in the language it reads, as the directory has it.
+            named = DepartmentRef(id=department.id, name=department.name(language))
+            item = item.model_copy(update={"department": named})
         message = work_order(item, mailbox, self._smtp.sender, staff_url, language)
         return await self._deliver(message)
 
