@@ -299,3 +299,31 @@ async def test_a_staff_post_to_no_step_of_a_report_finds_nothing_and_changes_not
     assert (await site.service.public_report(report.id)).status == "routed"
     assert contact.status_code == 200
     assert "anna@example.org" in contact.text
+
+
+async def test_a_clerk_opening_triage_is_told_why_not_in_german_without_an_english_sentence(
+    site: Site,
+) -> None:
+    await signed_in_clerk(site)
+
+    refused = await site.client.get("/staff/triage")
+
+    assert refused.status_code == 403
+    assert "Meldungen ohne zuständige Stelle ordnen nur Disposition und Verwaltung zu." in (
+        refused.text
+    )
+    assert "Only dispatchers" not in refused.text
+
+
+async def test_a_pasted_token_that_is_no_token_is_refused_in_turkish(site: Site) -> None:
+    login = await site.client.get("/staff/login?lang=tr")
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', login.text)
+    assert csrf is not None
+
+    refused = await site.client.post(
+        "/staff/login", data={"token": "not-a-token", "_csrf_token": csrf[1]}
+    )
+
+    assert refused.status_code == 401
+    assert "Belirteç doğrulanamadı ya da geçerli değil." in refused.text
+    assert "JWT" not in refused.text

@@ -11,6 +11,12 @@ from typing import ClassVar
 LANGUAGES = ("de", "en", "tr")
 
 
+def N_(key: str) -> str:  # noqa: N802 - gettext's name for a marker, which pybabel looks for
+    """Marks a catalogue key for extraction where it is chosen apart from its `t(...)` call
+    (an error that names the sentence a page shows for it, a key held in a table)."""
+    return key
+
+
 class CataloguesNotCompiled(RuntimeError):
     """The .mo files are build outputs: `make install` or the image build compiles them."""
 

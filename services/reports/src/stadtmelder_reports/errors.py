@@ -6,6 +6,8 @@ from typing import Any, Self
 
 from litestar.exceptions import HTTPException
 
+from stadtmelder_shared.translations import N_
+
 
 class ReportsError(Exception):
     """Base of every error the reports service reports to its callers."""
@@ -84,10 +86,13 @@ class TooManySubmissions(ReportsError):
 
 
 class NotAuthenticated(ReportsError):
-    """No bearer token, or one we cannot verify: the caller must sign in (401)."""
+    """No bearer token, or one we cannot verify: the caller must sign in (401). `reason` is
+    the API's sentence, `key` the catalogue's for a page (given positionally, so that a
+    refusal carried back from a report's owner keeps it)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, key: str = N_("not_authenticated_token")) -> None:
         super().__init__(reason)
+        self.key = key
 
 
 class SignInUnavailable(ReportsError):
@@ -100,10 +105,12 @@ class SignInUnavailable(ReportsError):
 
 
 class NotAllowed(ReportsError):
-    """The caller is known but their roles or department do not permit this (403)."""
+    """The caller is known but their roles or department do not permit this (403). `reason`
+    is the API's sentence, `key` the catalogue's for a page (positional, as above)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, key: str = N_("not_allowed")) -> None:
         super().__init__(reason)
+        self.key = key
 
 
 class UnknownDepartment(ReportsError):

@@ -10,7 +10,8 @@ from stadtmelder_reports.citizen_links.languages import link_language, preferred
 from stadtmelder_reports.citizen_links.pages import link_page
 from stadtmelder_reports.http.requests import AnyRequest
 from stadtmelder_reports.http.schemas import LanguageCode
-from stadtmelder_reports.web.texts import N_, Words
+from stadtmelder_reports.web.texts import Words
+from stadtmelder_shared.translations import N_
 
 Step = Literal["confirm_question", "confirmed", "cancel_question", "cancelled"]
 Message = Literal["link_invalid", "was_cancelled"]

@@ -45,8 +45,9 @@ from stadtmelder_reports.http.requests import AnyRequest
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_reports.web.rendering import choose_language, page, see_other
 from stadtmelder_reports.web.staff_pages import signed_in
-from stadtmelder_reports.web.texts import N_, Words
+from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared.road_conditions import RoadPieceCondition
+from stadtmelder_shared.translations import N_
 
 # How long the public page shows the layer it last drew before reading it again.
 PUBLIC_LAYER_FRESH_S = 30.0
@@ -100,7 +101,10 @@ async def planner(request: AnyRequest) -> StaffMember:
     """A signed-in dispatcher or admin: planning rounds and repairs is theirs."""
     member = await signed_in(request)
     if not member.has("dispatcher", "admin"):
-        raise NotAllowed("Emptying plans and the road layer are for dispatchers and admins.")
+        raise NotAllowed(
+            "Emptying plans and the road layer are for dispatchers and admins.",
+            N_("not_allowed_fleet"),
+        )
     return member
 
 

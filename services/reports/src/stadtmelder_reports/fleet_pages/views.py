@@ -9,8 +9,9 @@ from typing import Any
 
 from babel.numbers import format_decimal
 
-from stadtmelder_reports.web.texts import N_, Words
+from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared.road_conditions import RoadPieceCondition
+from stadtmelder_shared.translations import N_
 
 # The classes from good to very poor, as the legend lists them, with a colour scale that
 # stays apart for the common colour blindnesses (ColorBrewer's RdYlBu, darkened).

@@ -17,6 +17,7 @@ from stadtmelder_reports.staff.commanded import member_of, staff_command
 from stadtmelder_reports.staff.repository import AuditEntry, AuditLog
 from stadtmelder_shared.event_envelope import derived_event_id
 from stadtmelder_shared.report_events import ReportModerated
+from stadtmelder_shared.translations import N_
 
 # Writes go through only on the revision read; this often someone else may come first.
 WRITE_ATTEMPTS = 5
@@ -86,4 +87,7 @@ def _text(number: int | None) -> str | None:
 
 def _check(member: StaffMember) -> None:
     if not may_moderate(member):
-        raise NotAllowed("Only dispatchers and admins moderate what the public sees.")
+        raise NotAllowed(
+            "Only dispatchers and admins moderate what the public sees.",
+            N_("not_allowed_moderation"),
+        )

@@ -3,7 +3,8 @@
 from typing import get_args
 
 from stadtmelder_reports.http.schemas import LanguageCode
-from stadtmelder_reports.web.texts import N_, Words
+from stadtmelder_reports.web.texts import Words
+from stadtmelder_shared.translations import N_
 
 STATUS_NOTES = {
     "submitted": N_("open311_status_submitted"),

@@ -12,7 +12,8 @@ from stadtmelder_reports.open_data.domain import (
     Format,
     Licence,
 )
-from stadtmelder_reports.web.texts import LANGUAGE_NAMES, N_, Words
+from stadtmelder_reports.web.texts import LANGUAGE_NAMES, Words
+from stadtmelder_shared.translations import N_
 
 CONTEXT = {
     "dcat": "http://www.w3.org/ns/dcat#",

@@ -23,7 +23,8 @@ from stadtmelder_reports.playgrounds.service import PlaygroundNotFound, Playgrou
 from stadtmelder_reports.web.rendering import choose_language, page, see_other
 from stadtmelder_reports.web.report_pages import on_not_found
 from stadtmelder_reports.web.staff_pages import STAFF_PATH, signed_in
-from stadtmelder_reports.web.texts import N_, Words
+from stadtmelder_reports.web.texts import Words
+from stadtmelder_shared.translations import N_
 
 # Keys the pages compose at run time (a state, a problem's field, a number of stars).
 COMPOSED_KEYS = (

@@ -30,6 +30,7 @@ from stadtmelder_reports.playgrounds.files import read_playground_file
 from stadtmelder_reports.playgrounds.store import ImportOutcome, PlaygroundStore
 from stadtmelder_reports.staff.auth import StaffMember
 from stadtmelder_shared.event_values import CategoryRef, Location, PlaygroundRef
+from stadtmelder_shared.translations import N_
 
 # Reports of one playground on its page and card: enough for any real playground, bounded for a
 # request; the cap is per playground so a busy one never hides another's defects.
@@ -206,4 +207,7 @@ class PlaygroundService:
 
 def _check(member: StaffMember) -> None:
     if not may_moderate(member):
-        raise NotAllowed("Only dispatchers and admins moderate what the public sees.")
+        raise NotAllowed(
+            "Only dispatchers and admins moderate what the public sees.",
+            N_("not_allowed_moderation"),
+        )

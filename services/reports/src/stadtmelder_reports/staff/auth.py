@@ -22,6 +22,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from stadtmelder_reports.errors import NotAllowed, NotAuthenticated, SignInUnavailable
 from stadtmelder_shared.departments import Directory
 from stadtmelder_shared.event_values import Actor
+from stadtmelder_shared.translations import N_
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +63,22 @@ def staff_member(claims: dict[str, Any], directory: Directory) -> StaffMember:
     raw_roles = claims.get("roles")
     roles = frozenset(role for role in ROLES if isinstance(raw_roles, list) and role in raw_roles)
     if not roles:
-        raise NotAllowed("This sign-in carries no staff role (clerk, dispatcher or admin).")
+        raise NotAllowed(
+            "This sign-in carries no staff role (clerk, dispatcher or admin).",
+            N_("not_allowed_no_role"),
+        )
     department = claims.get("department")
     known = isinstance(department, str) and directory.get(department) is not None
     if department is not None and not known:
-        raise NotAllowed(f"The token names the department {department!r}, unknown here.")
+        raise NotAllowed(
+            f"The token names the department {department!r}, unknown here.",
+            N_("not_allowed_unknown_department"),
+        )
     if roles == {"clerk"} and department is None:
-        raise NotAllowed("A clerk's token must name the clerk's department.")
+        raise NotAllowed(
+            "A clerk's token must name the clerk's department.",
+            N_("not_allowed_clerk_department"),
+        )
     return StaffMember(str(claims["sub"]), roles, department)
 
 
@@ -107,7 +117,8 @@ class LocalKeys:
             changed = self._file.stat().st_mtime_ns
         except FileNotFoundError:
             raise NotAuthenticated(
-                "No staff signing key is set up on this server; create one with `make token`."
+                "No staff signing key is set up on this server; create one with `make token`.",
+                N_("not_authenticated_no_key"),
             ) from None
         if self._loaded is None or self._loaded[0] != changed:
             private_key = load_pem_private_key(self._file.read_bytes(), password=None)

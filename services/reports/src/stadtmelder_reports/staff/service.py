@@ -39,6 +39,7 @@ from stadtmelder_reports.staff.workflow import TransitionRequest
 from stadtmelder_shared.departments import Department, Directory
 from stadtmelder_shared.event_envelope import derived_event_id
 from stadtmelder_shared.event_values import Actor, DepartmentRef, Reporter
+from stadtmelder_shared.translations import N_
 from stadtmelder_shared.work_item_events import WorkItemSendFailed
 
 # Work still to do; a queue shows these unless asked for others.
@@ -83,7 +84,10 @@ class WorkService:
         """The department's reports, earliest due date first, so overdue ones lead."""
         self._department(department_id)
         if not access.may_see_department(member, department_id):
-            raise NotAllowed("You can only see the queue of your own department.")
+            raise NotAllowed(
+                "You can only see the queue of your own department.",
+                N_("not_allowed_other_queue"),
+            )
         if filters.assigned not in (None, "me", "none"):
             raise InvalidWorkRequest("assigned", "Use assigned=me or assigned=none.")
         await self._note(member)
@@ -104,7 +108,10 @@ class WorkService:
     async def triage_queue(self, member: StaffMember, filters: QueueFilters) -> list[Report]:
         """Reports no rule could place, waiting for a dispatcher to forward them."""
         if not access.may_triage(member):
-            raise NotAllowed("Only dispatchers and admins work the triage queue.")
+            raise NotAllowed(
+                "Only dispatchers and admins work the triage queue.",
+                N_("not_allowed_triage"),
+            )
         return await self.queue(member, self.directory.triage.id, filters)
 
     async def report(self, member: StaffMember, report_id: str) -> Report:
@@ -128,7 +135,10 @@ class WorkService:
     async def audit_trail(self, member: StaffMember, report_id: str) -> list[AuditEntry]:
         report = await self.report(member, report_id)
         if not access.may_read_audit(member):
-            raise NotAllowed("Only dispatchers and admins can read the audit trail.")
+            raise NotAllowed(
+                "Only dispatchers and admins can read the audit trail.",
+                N_("not_allowed_audit"),
+            )
         return await self.audit.for_report(report.id)
 
     # --- working ------------------------------------------------------------------------------
@@ -137,7 +147,10 @@ class WorkService:
         """Take the report on yourself, unless someone else already has."""
         report = await self.report(member, report_id)
         if not access.may_claim(member, report):
-            raise NotAllowed("Only staff of the report's department can claim it.")
+            raise NotAllowed(
+                "Only staff of the report's department can claim it.",
+                N_("not_allowed_claim"),
+            )
         return await self._commanded(
             member, report.id, Assignment(user_id=member.user_id, claim=True)
         )
@@ -206,7 +219,10 @@ class WorkService:
 
         def owned(report: Report) -> None:
             if report.department is None or report.department.id != department_id:
-                raise NotAllowed(f"Department {department_id!r} may only change its own reports.")
+                raise NotAllowed(
+                    f"Department {department_id!r} may only change its own reports.",
+                    N_("not_allowed_other_department"),
+                )
 
         return await self._transition(report_id, request, actor, ids, check=owned)
 

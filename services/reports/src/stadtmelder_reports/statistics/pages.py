@@ -23,7 +23,8 @@ from stadtmelder_reports.statistics.views import (
     district_names,
 )
 from stadtmelder_reports.web.rendering import choose_language, page
-from stadtmelder_reports.web.texts import N_, Words
+from stadtmelder_reports.web.texts import Words
+from stadtmelder_shared.translations import N_
 
 # Per dimension: the chart's title and what it measures (the table has every figure).
 CHARTS = {

@@ -7,7 +7,7 @@ from litestar.response import Template
 from stadtmelder_reports.citizen_links.languages import link_language
 from stadtmelder_reports.http.requests import AnyRequest
 from stadtmelder_reports.web.rendering import page
-from stadtmelder_reports.web.texts import N_
+from stadtmelder_shared.translations import N_
 
 # The texts the template splits into one statement a line, named for extraction.
 STATEMENTS = (

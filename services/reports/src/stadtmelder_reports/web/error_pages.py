@@ -13,8 +13,8 @@ from stadtmelder_reports.city_clock import CITY_TIME
 from stadtmelder_reports.http.errors import EXCEPTION_HANDLERS
 from stadtmelder_reports.http.requests import AnyRequest
 from stadtmelder_reports.web.rendering import page
-from stadtmelder_reports.web.texts import N_
 from stadtmelder_shared.clock import utc_now
+from stadtmelder_shared.translations import N_
 
 # Paths whose callers are programs, whatever their Accept header says.
 API_PATHS = ("/api/", "/open311/", "/schema", "/health/", "/metrics")

@@ -83,7 +83,7 @@ def on_not_allowed(request: AnyRequest, error: NotAllowed) -> Response[Any]:
         "staff_message.html.j2",
         status_code=403,
         private=True,
-        message=t("staff_forbidden", reason=str(error)),
+        message=t("staff_forbidden", reason=t(error.key)),
     )
 
 

@@ -23,6 +23,7 @@ from stadtmelder_reports.works.api import DEPENDENCIES, Register
 from stadtmelder_reports.works.domain import Works, works_from_values
 from stadtmelder_reports.works.service import Shown, WorksNotFound
 from stadtmelder_reports.works.texts import city_today, day_text
+from stadtmelder_shared.translations import N_
 
 FORM_FIELDS = ("id", "title", "operator", "description", "reference", "from", "until")
 # Planned works in the map's own colour, current ones in a warning orange.
@@ -80,7 +81,9 @@ class WorksPage(Controller):
 async def works_editor(request: AnyRequest) -> StaffMember:
     member = await signed_in(request)
     if not may_edit_works(member):
-        raise NotAllowed("Known works are entered by dispatchers and admins.")
+        raise NotAllowed(
+            "Known works are entered by dispatchers and admins.", N_("not_allowed_works")
+        )
     return member
 
 

@@ -26,7 +26,8 @@ from stadtmelder_reports.staff.sign_in.domain import (
 )
 from stadtmelder_reports.staff.sign_in.service import SignIn
 from stadtmelder_reports.web.rendering import choose_language, page, see_other, web_settings_of
-from stadtmelder_reports.web.texts import N_, Words
+from stadtmelder_reports.web.texts import Words
+from stadtmelder_shared.translations import N_
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,7 @@ class SignInPages(Controller):
         try:
             session = await sign_in.from_development_token(str(form.get("token") or "").strip())
         except (NotAuthenticated, NotAllowed) as error:
-            failed = t("staff_login_failed", reason=str(error))
+            failed = t("staff_login_failed", reason=t(error.key))
             return self._login_page(request, return_to, failed, 401)
         return self._signed_in(request, session, return_to)
 

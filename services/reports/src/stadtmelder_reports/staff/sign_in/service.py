@@ -19,6 +19,7 @@ from stadtmelder_reports.staff.sign_in.domain import (
 )
 from stadtmelder_reports.staff.sign_in.provider import OidcProvider
 from stadtmelder_shared.departments import Directory
+from stadtmelder_shared.translations import N_
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +78,14 @@ class SignIn:
     async def from_development_token(self, token: str) -> Session:
         """NotAuthenticated or NotAllowed with the reason, to show beside the pasted token."""
         if self.development_tokens is None:
-            raise NotAuthenticated("Development tokens are switched off on this server.")
+            raise NotAuthenticated(
+                "Development tokens are switched off on this server.",
+                N_("not_authenticated_development_off"),
+            )
         try:
             member, expires = await self.development_tokens.verify_with_expiry(token)
         except SignInUnavailable as error:
-            raise NotAuthenticated(str(error)) from None
+            raise NotAuthenticated(str(error), N_("staff_sign_in_unavailable")) from None
         return Session(
             member, session_ends(self.clock(), self.session_hours, expires), "development-token"
         )

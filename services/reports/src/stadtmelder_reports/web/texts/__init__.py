@@ -11,14 +11,9 @@ from gettext import GNUTranslations
 from typing import get_args
 
 from stadtmelder_reports.http.schemas import LanguageCode
-from stadtmelder_shared.translations import load_catalogues
+from stadtmelder_shared.translations import N_, load_catalogues
 
 LANGUAGE_NAMES: Mapping[LanguageCode, str] = {"de": "Deutsch", "en": "English", "tr": "Türkçe"}
-
-
-def N_(key: str) -> str:  # noqa: N802 - gettext's name for a marker, which pybabel looks for
-    """Marks a key for extraction where the page composes it at run time."""
-    return key
 
 
 # Keys a page chooses at run time (`status_` + a report's status, or one of two held in a
