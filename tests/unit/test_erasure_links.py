@@ -112,6 +112,18 @@ async def test_the_reporters_mail_link_asks_first_and_its_post_erases(
     assert repository.reports[new.report.id].contact_erased_at == ERASED_AT
 
 
+async def test_an_app_opening_the_link_is_told_what_a_post_does_in_the_links_language(
+    client: AsyncTestClient[Litestar], service: ReportService
+) -> None:
+    new = await submitted(service)
+    link = path_of(MAIL_LINKS.erasure(new.report.id, str(CANARY.email)))
+
+    opened = await client.get(link, params={"lang": "tr"}, headers={"accept": "application/json"})
+
+    assert opened.json()["erased"] is None
+    assert opened.json()["detail"].startswith("Bu bildirime ait iletişim bilgilerinizi")
+
+
 async def test_a_link_for_someone_not_kept_erases_nothing_and_says_so(
     client: AsyncTestClient[Litestar], service: ReportService, repository: InMemoryReportRepository
 ) -> None:

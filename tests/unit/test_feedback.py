@@ -366,6 +366,24 @@ async def test_an_answer_that_is_no_answer_is_explained(
     assert {e["field"] for e in response.json()["errors"]} == {"outcome", "rating"}
 
 
+async def test_a_browser_sending_no_readable_answer_is_told_so_in_the_pages_language(
+    system: System, client: AsyncTestClient[Litestar]
+) -> None:
+    report_id = await system.a_resolved_report()
+
+    response = await client.post(
+        feedback_path(report_id),
+        params={"lang": "tr"},
+        content=b"[]",
+        headers={**BROWSER, "content-type": "application/json"},
+    )
+
+    assert response.status_code == 400
+    assert '<html lang="tr">' in response.text
+    assert "Yanıtınız okunamadı." in response.text
+    assert "JSON" not in response.text
+
+
 # --- unsubscribe and language ---------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from stadtmelder_reports.http.schemas import LanguageCode
 from stadtmelder_reports.web.rendering import page
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared.link_tokens import LinkHolder, LinkPurpose
+from stadtmelder_shared.translations import N_
 
 
 def provide_link_tokens(state: State) -> LinkTokens:
@@ -95,24 +96,22 @@ async def submitted_fields(request: AnyRequest) -> dict[str, Any]:
     return {}
 
 
+# Each error of the mail links: its status, the API's code and the page's sentence.
+LINK_ANSWERS: dict[type[ReportsError], tuple[int, str, str]] = {
+    LinkInvalid: (HTTP_404_NOT_FOUND, "link_invalid", N_("links_invalid")),
+    ReportNotFound: (HTTP_404_NOT_FOUND, "report_not_found", N_("links_invalid")),
+    BadAnswer: (HTTP_400_BAD_REQUEST, "invalid_request", N_("links_bad_answer")),
+}
+
+
 def on_link_error(request: AnyRequest, error: ReportsError) -> Response[Any]:
-    """Errors of the mail links: a page for people, the API's error body for apps."""
-    status, code = {
-        LinkInvalid: (HTTP_404_NOT_FOUND, "link_invalid"),
-        ReportNotFound: (HTTP_404_NOT_FOUND, "report_not_found"),
-        BadAnswer: (HTTP_400_BAD_REQUEST, "invalid_request"),
-    }.get(type(error), (HTTP_400_BAD_REQUEST, "invalid_request"))
+    """Errors of the mail links: a page for people, the API's error body (with its English
+    sentence) for apps."""
+    status, code, key = LINK_ANSWERS[type(error)]
     if wants_html(request):
         t = Words(link_language(request))
-        message = (
-            t("links_invalid") if isinstance(error, LinkInvalid | ReportNotFound) else str(error)
-        )
-        return message_page(request, t.language, t("links_problem"), message, status_code=status)
+        return message_page(request, t.language, t("links_problem"), t(key), status_code=status)
     return error_response(status, code, str(error))
 
 
-LINK_ERRORS: ExceptionHandlersMap = {
-    LinkInvalid: on_link_error,
-    BadAnswer: on_link_error,
-    ReportNotFound: on_link_error,
-}
+LINK_ERRORS: ExceptionHandlersMap = dict.fromkeys(LINK_ANSWERS, on_link_error)

@@ -31,16 +31,6 @@ CHOICE_BODY = Schema(
     },
 )
 
-# What opening a link tells an app; the POST to the same address does it.
-HOW_TO_UNSUBSCRIBE = (
-    "POST to this address to get no more e-mails about this report "
-    "(one-click unsubscribe, RFC 8058)."
-)
-HOW_TO_CHOOSE = (
-    'POST {"language": ..., "opted_out": ...} to this address to '
-    "change how we write to you about this report."
-)
-
 
 class PreferencesController(Controller):
     """`/api/v1/notifications/...`: the links in every mail's footer."""
@@ -56,9 +46,9 @@ class PreferencesController(Controller):
     ) -> Response[Any]:
         """What the unsubscribe link would do; opening it changes nothing."""
         report = await service.public_report(holder.report_id)
-        if not pages.wants_html(request):
-            return _what_a_post_does(report.id, None, HOW_TO_UNSUBSCRIBE)
         t = Words(link_language(request))
+        if not pages.wants_html(request):
+            return _what_a_post_does(report.id, None, t("links_unsubscribe_how"))
         title = t("links_unsubscribe_title", report_id=report.id)
         return pages.link_page(request, "links_unsubscribe.html.j2", t.language, title)
 
@@ -90,10 +80,10 @@ class PreferencesController(Controller):
     ) -> Response[Any]:
         """A form to choose the mail's language, with `language` chosen; changes nothing."""
         report = await service.public_report(holder.report_id)
-        if not pages.wants_html(request):
-            return _what_a_post_does(report.id, language, HOW_TO_CHOOSE)
         shown = link_language(request, language)
         t = Words(shown)
+        if not pages.wants_html(request):
+            return _what_a_post_does(report.id, language, t("links_preferences_how"))
         return pages.link_page(
             request,
             "links_preferences.html.j2",

@@ -27,9 +27,6 @@ from stadtmelder_reports.http.requests import AnyRequest, Service
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared.link_tokens import LinkPurpose
 
-HOW_TO_ERASE = "POST to this address to delete your contact data for this report for good."
-HOW_TO_ERASE_ALERT = "POST to this address to cancel this alert and delete your address for good."
-
 
 class ErasureLinkOut(BaseModel):
     report_id: str
@@ -57,9 +54,10 @@ class ErasureLinkController(Controller):
     async def show(self, request: AnyRequest, service: Service, holder: Holder) -> Response[Any]:
         """What the link would do; opening it erases nothing."""
         report = await service.public_report(holder.report_id)
-        if not wants_html(request):
-            return Response(ErasureLinkOut(report_id=report.id, erased=None, detail=HOW_TO_ERASE))
         t = Words(link_language(request))
+        if not wants_html(request):
+            how = t("erase_link_how")
+            return Response(ErasureLinkOut(report_id=report.id, erased=None, detail=how))
         asked = (t("erase_what", id=report.id), t("erase_link_final"))
         return link_page(
             request, "links_erase.html.j2", t.language, t("erase_title"), paragraphs=asked
@@ -88,7 +86,7 @@ class AlertErasureController(Controller):
         """What the link would do; opening it erases nothing (nor checks the token)."""
         t = Words(link_language(request))
         if not wants_html(request):
-            return Response(AlertErasureOut(erased=False, detail=HOW_TO_ERASE_ALERT))
+            return Response(AlertErasureOut(erased=False, detail=t("erase_alert_how")))
         asked = (t("erase_alert_what"), t("erase_alert_final"))
         return link_page(
             request, "links_erase.html.j2", t.language, t("erase_title"), paragraphs=asked

@@ -276,7 +276,8 @@ WORK_STEPS: dict[
 
 
 def explain_work_problem(error: ReportsError, t: Words) -> str:
-    """What went wrong, in the page's language; the domain's own sentence as a fallback."""
+    """What went wrong, in the page's language: a field's own sentence where the form has
+    one, else a general one (the domain's English sentence is for the API)."""
     if isinstance(error, InvalidTransition):
         if not error.allowed:
             return t("staff_err_finished")
@@ -293,7 +294,7 @@ def explain_work_problem(error: ReportsError, t: Words) -> str:
     known = {"reason", "duplicate_of", "forward_to", "text"}
     if problems and all(p.field in known for p in problems):
         return " ".join(t.composed("staff_err_", p.field) for p in problems)
-    return "; ".join(p.reason for p in problems) or str(error)
+    return t("staff_err_other")
 
 
 def staff_router(
