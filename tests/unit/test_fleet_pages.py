@@ -280,6 +280,23 @@ async def test_a_plan_not_computed_yet_is_no_download(site: Site) -> None:
     assert body["code"] == "not_found"
 
 
+async def test_a_browser_asking_for_a_plan_not_computed_yet_reads_why_in_german(
+    site: Site,
+) -> None:
+    site.sign_in("dispatcher")
+
+    answer = await site.client.get(
+        "/staff/emptying-plan/export",
+        params={"district": "district-500", "date": DAY, "lang": "de"},
+        headers={"accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+    )
+
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "Für diesen Bezirk und Tag gibt es noch keinen Leerungsplan." in answer.text
+    assert "No emptying plan" not in answer.text
+
+
 async def test_the_plan_page_is_for_dispatchers_and_admins_only(site: Site) -> None:
     anonymous = await site.client.get("/staff/emptying-plan", follow_redirects=False)
     site.sign_in("clerk")

@@ -43,6 +43,7 @@ from stadtmelder_reports.fleet_pages.views import (
 from stadtmelder_reports.http.errors import error_response
 from stadtmelder_reports.http.requests import AnyRequest
 from stadtmelder_reports.staff.auth import StaffMember
+from stadtmelder_reports.web.error_pages import PAGES, wants_page
 from stadtmelder_reports.web.rendering import choose_language, page, see_other
 from stadtmelder_reports.web.staff_pages import signed_in
 from stadtmelder_reports.web.texts import Words
@@ -248,17 +249,15 @@ class FleetStaffPages(Controller):
             fmt, day = wanted or "json", chosen.day
             name = UNSAFE_IN_NAME.sub("", f"emptying-plan-{chosen.district}-{chosen.day_text}")
             if fmt not in PLAN_FORMATS:
-                return error_response(400, "invalid", "format is json, geojson or csv.")
+                return refused_download(request, 400, "invalid", N_("plan_export_formats"))
             kept = None if day is None else await views.kept_plan(chosen.district, day)
             if kept is None:
-                return error_response(
-                    404, "not_found", "No emptying plan is there for this district and day yet."
-                )
+                return refused_download(request, 404, "not_found", N_("plan_export_none"))
             body, media = await asyncio.to_thread(plan_file, kept, fmt), PLAN_MEDIA[fmt]
         else:
             fmt, name = wanted or "geojson", "road-conditions"
             if fmt not in LAYER_FORMATS:
-                return error_response(400, "invalid", "format is geojson or csv.")
+                return refused_download(request, 400, "invalid", N_("road_export_formats"))
             pieces = await views.road_pieces()
             body, media = await asyncio.to_thread(layer_file, pieces, fmt), PLAN_MEDIA[fmt]
         headers = {
@@ -289,6 +288,15 @@ class RoadConditionsPage(Controller):
             return layer
 
         return await shown(request, "road_conditions.html.j2", {"counts": []}, read, private=False)
+
+
+def refused_download(request: AnyRequest, status: int, code: str, key: str) -> Response[Any]:
+    """A download that cannot be made: the site's error page saying why for a browser (the
+    links are on the staff pages), the error body in the person's language for a program."""
+    if wants_page(request):
+        title, _ = PAGES[status]
+        return page(request, "error.html.j2", status, private=True, title_key=title, text_key=key)
+    return error_response(status, code, Words(choose_language(request))(key))
 
 
 def today() -> date:
