@@ -310,7 +310,9 @@ async def test_the_plan_page_is_for_dispatchers_and_admins_only(site: Site) -> N
     assert site.kafka.published == []
 
 
-async def test_a_district_without_containers_is_said_on_the_page(site: Site) -> None:
+async def test_a_district_without_containers_is_said_on_the_page_in_its_language(
+    site: Site,
+) -> None:
     site.sign_in("dispatcher")
     query = {"district": "district-100", "date": DAY, "lang": "de"}
     await site.planned(query)
@@ -319,7 +321,8 @@ async def test_a_district_without_containers_is_said_on_the_page(site: Site) -> 
 
     assert page.status_code == 422
     assert "Der Fahrzeugdienst konnte das nicht liefern:" in page.text
-    assert "no containers are known in the district" in page.text
+    assert "In diesem Bezirk sind keine Behälter bekannt" in page.text
+    assert "no containers are known" not in page.text
 
 
 async def test_the_public_map_has_a_legend_of_every_condition_class(site: Site) -> None:

@@ -110,12 +110,17 @@ async def planner(request: AnyRequest) -> StaffMember:
 
 
 class Problem(Exception):
-    """What a page says instead of a plan: a text key, its reason and the status."""
+    """What a page says instead of a plan: a text key, its reason's key and the status."""
 
-    def __init__(self, status: int, key: str, reason: str = "") -> None:
-        super().__init__(reason)
+    def __init__(self, status: int, key: str, reason_key: str = "") -> None:
+        super().__init__(key)
         self.status = status
         self.key = key
+        self.reason_key = reason_key
+
+
+# Why fleet refused a plan, by the refusal's code; fleet's own sentence is English.
+REFUSALS = {"unknown_district": N_("plan_refused_unknown_district")}
 
 
 @cache
@@ -146,7 +151,8 @@ async def shown(
     try:
         context |= await read(t)
     except Problem as problem:
-        context["problem"], status = t(problem.key, reason=str(problem)), problem.status
+        reason = t(problem.reason_key) if problem.reason_key else ""
+        context["problem"], status = t(problem.key, reason=reason), problem.status
     except FleetUnreachable:
         context["problem"], status = t("fleet_unavailable"), 503
     return page(request, template, status, private=private, **context)
@@ -176,8 +182,8 @@ def map_data(layers: dict[str, Any]) -> Markup:
 def plan_context(shown: PlanShown, query: dict[str, str], t: Words) -> dict[str, Any]:
     """The plan and its downloads, whether a newer one is being computed, or why there is none."""
     if shown.status == "refused" and shown.answer is not None:
-        # Fleet's sentence, e.g. that no containers are known in the district.
-        raise Problem(422, N_("fleet_refused"), shown.answer.reason)
+        why = REFUSALS.get(shown.answer.code, N_("plan_refused_cannot_plan"))
+        raise Problem(422, N_("fleet_refused"), why)
     context: dict[str, Any] = {"computing": shown.status == "computing"}
     if shown.status == "late":
         if shown.plan is None:
