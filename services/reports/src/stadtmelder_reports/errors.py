@@ -24,8 +24,12 @@ class ReportsError(Exception):
 
 @dataclass(frozen=True)
 class FieldProblem:
+    """A field that is wrong: `reason` is the API's sentence, `key` (where a page shows the
+    problem) the catalogue key of the page's sentence."""
+
     field: str
     reason: str
+    key: str = ""
 
 
 class InvalidReport(ReportsError):

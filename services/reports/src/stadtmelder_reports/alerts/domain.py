@@ -20,6 +20,7 @@ from stadtmelder_shared.data_keys import alert_key_id
 from stadtmelder_shared.event_envelope import Event
 from stadtmelder_shared.event_values import Language, Location
 from stadtmelder_shared.sealing import seal
+from stadtmelder_shared.translations import N_
 
 DEFAULT_RADIUS_M = 500.0
 
@@ -75,17 +76,29 @@ def check_request(
     has_point = request.lat is not None or request.lon is not None
     if has_point and request.district is not None:
         problems.append(
-            FieldProblem("district", "Give either a place (lat, lon) or a district, not both.")
+            FieldProblem(
+                "district",
+                "Give either a place (lat, lon) or a district, not both.",
+                N_("alerts_err_place_or_district"),
+            )
         )
     elif not has_point and request.district is None:
         problems.append(
-            FieldProblem("lat", "Give a place (lat, lon and optionally radius_m) or a district.")
+            FieldProblem(
+                "lat",
+                "Give a place (lat, lon and optionally radius_m) or a district.",
+                N_("alerts_err_place"),
+            )
         )
     if (request.lat is None) != (request.lon is None):
         missing = "lat" if request.lat is None else "lon"
-        problems.append(FieldProblem(missing, "Give both lat and lon."))
+        problems.append(FieldProblem(missing, "Give both lat and lon.", N_("alerts_err_place")))
     if request.radius_m is not None and not has_point:
-        problems.append(FieldProblem("radius_m", "A radius needs a place: give lat and lon."))
+        problems.append(
+            FieldProblem(
+                "radius_m", "A radius needs a place: give lat and lon.", N_("alerts_err_place")
+            )
+        )
     area = AlertArea()
     if request.lat is not None and request.lon is not None:
         centre = Location(lat=request.lat, lon=request.lon)
@@ -96,6 +109,7 @@ def check_request(
                     "lat",
                     f"The point {centre.lat:.5f}, {centre.lon:.5f} lies outside the area of the "
                     f"{city}; alerts are for places inside it.",
+                    N_("alerts_err_outside"),
                 )
             )
         area = AlertArea(centre=centre, radius_m=request.radius_m or DEFAULT_RADIUS_M)
@@ -103,11 +117,16 @@ def check_request(
         known = {d.id for d in districts}
         if request.district not in known:
             choices = ", ".join(f"{d.id} ({d.name})" for d in districts)
-            problems.append(FieldProblem("district", f"Unknown district; choose one of {choices}."))
+            unknown = f"Unknown district; choose one of {choices}."
+            problems.append(FieldProblem("district", unknown, N_("alerts_err_district")))
         area = AlertArea(district=request.district)
     if request.category is not None and jurisdiction.category(request.category) is None:
         problems.append(
-            FieldProblem("category", "Unknown category; see GET /api/v1/categories for the codes.")
+            FieldProblem(
+                "category",
+                "Unknown category; see GET /api/v1/categories for the codes.",
+                N_("alerts_err_category"),
+            )
         )
     if problems:
         raise InvalidAlert(problems)

@@ -224,7 +224,7 @@ class PublicPages(Controller):
             )
         except InvalidAlert as invalid:
             found = [
-                {"field": "lat", "text": t("err_other", reason=p.reason)} for p in invalid.problems
+                {"field": "lat", "text": t(p.key or "alerts_err_place")} for p in invalid.problems
             ]
             return self._alert_page(request, alerts, values, found, 400)
         except TooManySubmissions as error:
