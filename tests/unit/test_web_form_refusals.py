@@ -11,8 +11,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.errors import FieldProblem, InvalidReport
 from stadtmelder_reports.photos.cleaning import NotAnImage, PhotoTooLarge
+from stadtmelder_reports.web.forms import explain
 from stadtmelder_reports.web.photo_refusals import refused_by_cleaner
 from stadtmelder_reports.web.texts import Words
 from tests.examples import KOENIGSTRASSE, geotagged_jpeg
@@ -298,3 +300,15 @@ async def test_a_body_over_the_limit_for_no_known_form_gets_the_apis_answer_not_
 
     assert response.status_code == 413
     assert response.json()["code"] == "request_too_large"
+
+
+def test_a_problem_the_form_has_no_field_for_is_said_in_the_pages_language() -> None:
+    too_many = FieldProblem("answers", "Send at most 20 answers, one per question.", "err_answers")
+    graffiti = load_jurisdiction().category("graffiti")
+    assert graffiti is not None
+
+    explained = explain([too_many], graffiti, Words("de"))
+
+    assert explained == [
+        {"field": "description", "text": "Bitte beantworten Sie jede Frage nur einmal."}
+    ]

@@ -25,6 +25,7 @@ from stadtmelder_shared.data_keys import reporter_key_id
 from stadtmelder_shared.event_values import Answer, Language, Location, Reporter
 from stadtmelder_shared.report_events import ReportSubmitted
 from stadtmelder_shared.sealing import seal
+from stadtmelder_shared.translations import N_
 
 
 def submit(
@@ -42,7 +43,11 @@ def submit(
     if category is None:
         known = ", ".join(c.code for c in jurisdiction.categories)
         raise InvalidReport(
-            [FieldProblem("category", f"Unknown category. Choose one of: {known}.")]
+            [
+                FieldProblem(
+                    "category", f"Unknown category. Choose one of: {known}.", N_("err_category")
+                )
+            ]
         )
     problems = _description_problems(submission.description)
     location = submission.location or next((p.gps for p in photos if p.gps), None)
@@ -62,7 +67,11 @@ def submit(
     answers: dict[str, Answer] = {}
     if len(submission.answers) > MAX_ANSWERS:
         problems.append(
-            FieldProblem("answers", f"Send at most {MAX_ANSWERS} answers, one per question.")
+            FieldProblem(
+                "answers",
+                f"Send at most {MAX_ANSWERS} answers, one per question.",
+                N_("err_answers"),
+            )
         )
     else:
         try:

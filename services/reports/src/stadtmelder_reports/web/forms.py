@@ -220,7 +220,6 @@ def explain(
             # The photo layer's reasons are English; report_pages says them by class instead.
             explained.append({"field": "photos", "text": t("photo_unusable", photo=t("photo_one"))})
         else:
-            explained.append(
-                {"field": "description", "text": t("err_other", reason=problem.reason)}
-            )
+            text = t(problem.key or "err_check")
+            explained.append({"field": "description", "text": text})
     return explained
