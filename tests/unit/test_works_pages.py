@@ -151,6 +151,7 @@ async def test_staff_works_are_for_dispatchers_and_admins(site: Site) -> None:
     shown = await site.client.get("/staff/works")
 
     assert refused.status_code == 403
+    assert "Baustellen tragen Disposition und Verwaltung ein." in refused.text
     assert shown.status_code == 200
     assert "Kanalsanierung past" in shown.text
     # Shown by its script once the map is there: without scripts the field is typed.
@@ -184,7 +185,7 @@ async def test_a_dispatcher_enters_works_as_a_rectangle_and_withdraws_them(site:
     assert site.store.kept["new-1"].works.withdrawn
 
 
-async def test_a_form_with_a_bad_outline_is_answered_with_the_problem_and_kept_values(
+async def test_a_form_with_a_bad_outline_is_answered_in_its_language_with_the_values_kept(
     site: Site,
 ) -> None:
     site.sign_in("admin")
@@ -201,6 +202,7 @@ async def test_a_form_with_a_bad_outline_is_answered_with_the_problem_and_kept_v
     answer = await site.client.post("/staff/works", data=form, params={"lang": "de"})
 
     assert answer.status_code == 400
-    assert "Nicht gespeichert: the geometry is a Point, not a Polygon" in answer.text
+    assert "Nicht gespeichert: Die Geometrie lässt sich nicht lesen." in answer.text
+    assert "the geometry is a Point" not in answer.text
     assert 'value="Leitungsbau"' in answer.text
     assert "bad-1" not in site.store.kept

@@ -16,6 +16,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
 from stadtmelder_shared.event_values import WorksRef
+from stadtmelder_shared.translations import N_
 from stadtmelder_shared.works import Phase, WorksChanged, phase_on, works_key
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -28,6 +29,15 @@ MAX_SPAN_DEGREES = 0.5
 METRES_PER_DEGREE = 111_320.0
 # Vertices kept of an outline; an imported survey with more is simplified by the buffer anyway.
 MAX_VERTICES = 5000
+
+
+class InvalidWorks(ValueError):
+    """What is wrong with works: the English sentence for imports and the API, and the
+    catalogue key of the sentence the works page shows."""
+
+    def __init__(self, text: str, key: str) -> None:
+        super().__init__(text)
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -64,10 +74,12 @@ def works_from_values(values: Mapping[str, Any]) -> Works:
     """Works from a feature's or row's values, or ValueError saying what is wrong."""
     works_id = _text(values, "id", 64, required=True)
     if not ID_PATTERN.match(works_id):
-        raise ValueError(f"id {works_id!r} may hold only letters, digits, '.', '_' and '-'")
+        raise InvalidWorks(
+            f"id {works_id!r} may hold only letters, digits, '.', '_' and '-'", N_("works_err_id")
+        )
     starts_on, ends_on = _day(values, "from"), _day(values, "until")
     if ends_on < starts_on:
-        raise ValueError(f"until {ends_on} is before from {starts_on}")
+        raise InvalidWorks(f"until {ends_on} is before from {starts_on}", N_("works_err_dates"))
     return Works(
         id=works_id,
         title=_text(values, "title", TEXT_LIMITS["title"], required=True),
@@ -87,22 +99,36 @@ def outline_of(geometry: Any, width_m: Any = None) -> dict[str, Any]:
     if found.geom_type in ("LineString", "MultiLineString"):
         found = corridor(found, _width(width_m))
     elif width_m not in (None, ""):
-        raise ValueError("width_m applies only to a LineString")
+        raise InvalidWorks("width_m applies only to a LineString", N_("works_err_width"))
     if found.geom_type not in ("Polygon", "MultiPolygon"):
-        raise ValueError(f"the geometry is a {found.geom_type}, not a Polygon or LineString")
+        raise InvalidWorks(
+            f"the geometry is a {found.geom_type}, not a Polygon or LineString",
+            N_("works_err_geometry"),
+        )
     if found.is_empty:
-        raise ValueError("the geometry is empty")
+        raise InvalidWorks("the geometry is empty", N_("works_err_geometry"))
     if shapely.get_num_coordinates(found) > MAX_VERTICES:
-        raise ValueError(f"the outline has more than {MAX_VERTICES} vertices")
+        raise InvalidWorks(
+            f"the outline has more than {MAX_VERTICES} vertices", N_("works_err_outline")
+        )
     min_lon, min_lat, max_lon, max_lat = found.bounds
     if not all(math.isfinite(v) for v in found.bounds):
-        raise ValueError("the coordinates are not all numbers")
+        raise InvalidWorks("the coordinates are not all numbers", N_("works_err_geometry"))
     if not (min_lon >= -180 and max_lon <= 180 and min_lat >= -90 and max_lat <= 90):
-        raise ValueError("the coordinates lie outside longitude/latitude ranges (WGS 84)")
+        raise InvalidWorks(
+            "the coordinates lie outside longitude/latitude ranges (WGS 84)",
+            N_("works_err_outline"),
+        )
     if max(max_lon - min_lon, max_lat - min_lat) > MAX_SPAN_DEGREES:
-        raise ValueError("the outline spans more than 0.5°; are longitude and latitude swapped?")
+        raise InvalidWorks(
+            "the outline spans more than 0.5°; are longitude and latitude swapped?",
+            N_("works_err_outline"),
+        )
     if not found.is_valid:
-        raise ValueError(f"the outline is not a valid polygon: {explain_validity(found)}")
+        raise InvalidWorks(
+            f"the outline is not a valid polygon: {explain_validity(found)}",
+            N_("works_err_geometry"),
+        )
     # Through JSON: the stored and announced outline holds lists, as any GeoJSON reader's would.
     plain: dict[str, Any] = json.loads(json.dumps(mapping(found)))
     return plain
@@ -120,7 +146,7 @@ def corridor(line: BaseGeometry, width_m: float) -> BaseGeometry:
 
 def _geometry(value: Any) -> BaseGeometry:
     if value is None or value == "":
-        raise ValueError("the geometry is missing")
+        raise InvalidWorks("the geometry is missing", N_("works_err_geometry_missing"))
     try:
         if isinstance(value, str):
             text = value.strip()
@@ -128,8 +154,10 @@ def _geometry(value: Any) -> BaseGeometry:
         if isinstance(value, dict):
             return shape(value)
     except (shapely.errors.ShapelyError, ValueError, TypeError, KeyError, IndexError) as error:
-        raise ValueError(f"the geometry cannot be read: {error}") from None
-    raise ValueError("the geometry is neither GeoJSON nor WKT")
+        raise InvalidWorks(
+            f"the geometry cannot be read: {error}", N_("works_err_geometry")
+        ) from None
+    raise InvalidWorks("the geometry is neither GeoJSON nor WKT", N_("works_err_geometry"))
 
 
 def _width(value: Any) -> float:
@@ -138,9 +166,11 @@ def _width(value: Any) -> float:
     try:
         width = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"width_m {value!r} is not a number") from None
+        raise InvalidWorks(f"width_m {value!r} is not a number", N_("works_err_width")) from None
     if not (math.isfinite(width) and 0 < width <= MAX_CORRIDOR_M):
-        raise ValueError(f"width_m must lie between 0 and {MAX_CORRIDOR_M:g} metres")
+        raise InvalidWorks(
+            f"width_m must lie between 0 and {MAX_CORRIDOR_M:g} metres", N_("works_err_width")
+        )
     return width
 
 
@@ -148,17 +178,19 @@ def _text(values: Mapping[str, Any], name: str, limit: int, required: bool = Fal
     raw = values.get(name)
     text = "" if raw is None else str(raw).strip()
     if required and not text:
-        raise ValueError(f"{name} is missing")
+        raise InvalidWorks(f"{name} is missing", N_("works_err_missing"))
     if len(text) > limit:
-        raise ValueError(f"{name} is longer than {limit} characters")
+        raise InvalidWorks(f"{name} is longer than {limit} characters", N_("works_err_too_long"))
     return text
 
 
 def _day(values: Mapping[str, Any], name: str) -> date:
     raw = values.get(name)
     if raw is None or raw == "":
-        raise ValueError(f"{name} is missing")
+        raise InvalidWorks(f"{name} is missing", N_("works_err_date"))
     try:
         return date.fromisoformat(str(raw).strip()[:10])
     except ValueError:
-        raise ValueError(f"{name} {raw!r} is not a date (YYYY-MM-DD)") from None
+        raise InvalidWorks(
+            f"{name} {raw!r} is not a date (YYYY-MM-DD)", N_("works_err_date")
+        ) from None

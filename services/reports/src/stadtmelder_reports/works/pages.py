@@ -20,7 +20,7 @@ from stadtmelder_reports.web.rendering import choose_language, page, see_other
 from stadtmelder_reports.web.staff_pages import signed_in
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_reports.works.api import DEPENDENCIES, Register
-from stadtmelder_reports.works.domain import Works, works_from_values
+from stadtmelder_reports.works.domain import InvalidWorks, Works, works_from_values
 from stadtmelder_reports.works.service import Shown, WorksNotFound
 from stadtmelder_reports.works.texts import city_today, day_text
 from stadtmelder_shared.translations import N_
@@ -132,10 +132,10 @@ class WorksStaffPages(Controller):
         values = form_values(await request.form())
         try:
             works = works_from_values(values)
-        except ValueError as error:
+        except InvalidWorks as error:
             listed = await works_register.listed(Shown(date.min))
             t = Words(choose_language(request))
-            problem = t("works_form_invalid", reason=str(error))
+            problem = t("works_form_invalid", reason=t(error.key))
             return _shown(request, member, listed, values, 400, problem=problem)
         await works_register.save(works)
         return see_other(f"/staff/works?saved={works.id}")
