@@ -185,6 +185,7 @@ async def test_opening_a_feedback_link_shows_the_question_and_records_nothing(
     assert shown["selected"] == "not_fixed"
     assert shown["open"] is True
     assert [choice["key"] for choice in shown["choices"]] == ["fixed", "partly", "not_fixed"]
+    assert shown["how_to_answer"].startswith("Das Öffnen dieses Links speichert nichts.")
     assert system.events(report_id, FeedbackReceived) == []
     assert system.reports.reports[report_id].status == "resolved"
 

@@ -45,11 +45,6 @@ from stadtmelder_reports.http.schemas import (
 from stadtmelder_reports.web.texts import Words
 from stadtmelder_shared.link_tokens import LinkHolder, LinkPurpose
 
-HOW_TO_ANSWER = (
-    "Opening this link records nothing. To answer, POST "
-    '{"outcome": "fixed" | "partly" | "not_fixed", "comment": optional text, '
-    '"rating": optional 1-5} to it.'
-)
 # FeedbackIn as JSON or as the page's form, which the route reads itself.
 ANSWER_BODY = Schema(
     type=OpenAPIType.OBJECT,
@@ -83,7 +78,7 @@ def question(
         selected=selected,
         open=report.status == "resolved" and given is None,
         answer=feedback_out(given) if given else None,
-        how_to_answer=HOW_TO_ANSWER,
+        how_to_answer=t("feedback_how_to_answer"),
     )
 
 
