@@ -19,7 +19,12 @@ from stadtmelder_reports.commands.service import Commands
 from stadtmelder_reports.core.catalogue import load_jurisdiction
 from stadtmelder_reports.core.domain import Submission
 from stadtmelder_reports.core.service import ReportService
-from stadtmelder_reports.errors import InvalidTransition, ReportChangedMeanwhile, ReportsError
+from stadtmelder_reports.errors import (
+    InvalidTransition,
+    NotAllowed,
+    ReportChangedMeanwhile,
+    ReportsError,
+)
 from stadtmelder_reports.http.rate_limits import SubmissionLimiter
 from stadtmelder_reports.http.requests import ApiSettings
 from stadtmelder_reports.staff.auth import LOCAL_ISSUER, LocalKeys, TokenVerifier
@@ -180,6 +185,15 @@ async def test_no_result_in_time_answers_202_with_the_report_to_follow_and_appli
     report = await replicas.reports.get(report_id)
     assert report.status == "acknowledged"
     assert [change.status for change in report.history].count("acknowledged") == 1
+
+
+def test_a_refusal_made_again_keeps_the_key_of_the_pages_sentence() -> None:
+    refused = NotAllowed("Only staff of the report's department can claim it.", "not_allowed_claim")
+
+    again = error_of(refusal_of(refused), "R1")
+
+    assert isinstance(again, NotAllowed)
+    assert (str(again), again.key) == (str(refused), "not_allowed_claim")
 
 
 def test_an_error_that_cannot_be_made_again_becomes_changed_meanwhile() -> None:

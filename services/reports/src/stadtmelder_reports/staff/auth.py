@@ -155,7 +155,8 @@ def check_algorithm(token: str, allowed: list[str]) -> None:
         shown = repr(algorithm)[:ALGORITHM_SHOWN]
         raise NotAuthenticated(
             f"The token is signed with {shown}, but this server accepts only "
-            f"{' or '.join(allowed) or 'no'} tokens of its sign-in; sign in again to get one."
+            f"{' or '.join(allowed) or 'no'} tokens of its sign-in; sign in again to get one.",
+            N_("not_authenticated_algorithm"),
         )
 
 
