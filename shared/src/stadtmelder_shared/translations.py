@@ -44,11 +44,6 @@ def load_catalogues(
     return catalogues
 
 
-def N_(key: str) -> str:  # noqa: N802 - gettext's name for a marker, which pybabel looks for
-    """Marks a key for extraction where the code chooses it at run time."""
-    return key
-
-
 class Words:
     """The texts of one language, German for a language we do not write: `t("key", name=value)`.
 
